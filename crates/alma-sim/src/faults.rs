@@ -1,0 +1,241 @@
+//! Switchable faults, so tests can watch the bridge meet Alma's bad days.
+//!
+//! `POST /admin/faults` takes one [`FaultSpec`] as JSON, e.g.
+//! ```json
+//! {"kind": "http_500", "for_next": 2, "scope": "rest"}
+//! {"kind": "maintenance_503", "scope": "all"}
+//! {"kind": "slow", "millis": 1500, "share": 0.5, "path_prefix": "/almaws/v1/users"}
+//! {"kind": "drop_connection", "for_next": 1, "scope": "ncip"}
+//! {"kind": "fail_after_commit", "then": "drop", "for_next": 1, "scope": "ncip"}
+//! ```
+//! `for_next: N` fires on the next N matching calls; `share: p` fires on each matching call with
+//! probability p; with neither the fault fires on every matching call until `DELETE /admin/faults`.
+//! When several faults match a call, the one armed first wins.
+
+use std::sync::{Arc, Mutex};
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Which calls a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultScope {
+    #[default]
+    All,
+    Rest,
+    Ncip,
+}
+
+/// What `fail_after_commit` does once the change is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterCommit {
+    /// Close the connection without an answer ("Alma did it but the bridge never heard").
+    #[default]
+    Drop,
+    /// Answer HTTP 500 although the change was made.
+    #[serde(rename = "http_500")]
+    Http500,
+}
+
+/// The kinds of fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// HTTP 500 with Alma's error body (REST) or a bare 500 page (NCIP); nothing changes.
+    #[serde(rename = "http_500")]
+    Http500,
+    /// HTTP 503 maintenance page, as during Alma's monthly maintenance window; nothing changes.
+    #[serde(rename = "maintenance_503")]
+    Maintenance503,
+    /// Answer normally after waiting `millis`.
+    Slow { millis: u64 },
+    /// Close the connection before doing anything; nothing changes.
+    DropConnection,
+    /// Do the call (the state changes), then fail as `then` says.
+    FailAfterCommit {
+        #[serde(default)]
+        then: AfterCommit,
+    },
+}
+
+impl FaultKind {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Http500 => "http_500",
+            FaultKind::Maintenance503 => "maintenance_503",
+            FaultKind::Slow { .. } => "slow",
+            FaultKind::DropConnection => "drop_connection",
+            FaultKind::FailAfterCommit { .. } => "fail_after_commit",
+        }
+    }
+}
+
+/// One fault to arm (the JSON body of `POST /admin/faults`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultSpec {
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_next: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+    #[serde(default)]
+    pub scope: FaultScope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+}
+
+impl FaultSpec {
+    /// A fault on the next `n` calls in `scope`.
+    pub fn next(kind: FaultKind, n: u32, scope: FaultScope) -> FaultSpec {
+        FaultSpec {
+            kind,
+            for_next: Some(n),
+            share: None,
+            scope,
+            path_prefix: None,
+        }
+    }
+}
+
+/// A fault as armed, with how many firings it has left.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArmedFault {
+    pub id: u64,
+    #[serde(flatten)]
+    pub spec: FaultSpec,
+    pub fired: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    next_id: u64,
+    armed: Vec<ArmedFault>,
+}
+
+/// The switchboard shared by the HTTP layer and in-process tests ([`crate::AlmaSim::faults`]).
+#[derive(Debug, Clone, Default)]
+pub struct FaultSwitch {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FaultSwitch {
+    /// Arms a fault; returns its id. Rejects a spec with both `for_next` and `share`, or a share
+    /// outside 0.0..=1.0.
+    pub fn arm(&self, spec: FaultSpec) -> Result<u64, String> {
+        if spec.for_next.is_some() && spec.share.is_some() {
+            return Err("give for_next or share, not both".into());
+        }
+        if let Some(p) = spec.share
+            && !(0.0..=1.0).contains(&p)
+        {
+            return Err(format!("share {p} is outside 0.0..=1.0"));
+        }
+        if spec.for_next == Some(0) {
+            return Err("for_next must be at least 1".into());
+        }
+        let mut inner = self.lock();
+        inner.next_id += 1;
+        let id = inner.next_id;
+        inner.armed.push(ArmedFault { id, spec, fired: 0 });
+        Ok(id)
+    }
+
+    /// Disarms every fault.
+    pub fn clear(&self) {
+        self.lock().armed.clear();
+    }
+
+    /// The faults still armed.
+    pub fn list(&self) -> Vec<ArmedFault> {
+        self.lock().armed.clone()
+    }
+
+    /// The fault to apply to this call, if any; a `for_next` fault is used up by firing.
+    pub(crate) fn take(&self, scope: FaultScope, path: &str) -> Option<FaultKind> {
+        let mut inner = self.lock();
+        let mut rng = rand::rng();
+        let pos = inner.armed.iter().position(|f| {
+            let spec = &f.spec;
+            (spec.scope == FaultScope::All || spec.scope == scope)
+                && spec
+                    .path_prefix
+                    .as_deref()
+                    .is_none_or(|p| path.starts_with(p))
+                && spec.share.is_none_or(|p| rng.random_bool(p))
+        })?;
+        let fault = &mut inner.armed[pos];
+        fault.fired += 1;
+        let kind = fault.spec.kind;
+        if let Some(n) = fault.spec.for_next {
+            if n <= 1 {
+                inner.armed.remove(pos);
+            } else {
+                inner.armed[pos].spec.for_next = Some(n - 1);
+            }
+        }
+        Some(kind)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn for_next_fires_exactly_n_times_in_scope() {
+        let f = FaultSwitch::default();
+        f.arm(FaultSpec::next(FaultKind::Http500, 2, FaultScope::Ncip))
+            .unwrap();
+        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/users/x"), None);
+        assert_eq!(
+            f.take(FaultScope::Ncip, "/view/NCIPServlet"),
+            Some(FaultKind::Http500)
+        );
+        assert_eq!(
+            f.take(FaultScope::Ncip, "/view/NCIPServlet"),
+            Some(FaultKind::Http500)
+        );
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), None);
+    }
+
+    #[test]
+    fn json_format_parses_and_bad_specs_are_refused() {
+        let spec: FaultSpec = serde_json::from_str(
+            r#"{"kind":"slow","millis":5,"share":1.0,"path_prefix":"/almaws/v1/items"}"#,
+        )
+        .unwrap();
+        assert_eq!(spec.kind, FaultKind::Slow { millis: 5 });
+        let f = FaultSwitch::default();
+        f.arm(spec).unwrap();
+        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/users/a"), None);
+        assert_eq!(
+            f.take(FaultScope::Rest, "/almaws/v1/items"),
+            Some(FaultKind::Slow { millis: 5 })
+        );
+        let commit: FaultSpec =
+            serde_json::from_str(r#"{"kind":"fail_after_commit","then":"http_500"}"#).unwrap();
+        assert_eq!(
+            commit.kind,
+            FaultKind::FailAfterCommit {
+                then: AfterCommit::Http500
+            }
+        );
+        let both = FaultSpec {
+            for_next: Some(1),
+            share: Some(0.5),
+            ..commit
+        };
+        assert!(f.arm(both).is_err());
+        let never: FaultSpec = serde_json::from_str(r#"{"kind":"http_500","share":0.0}"#).unwrap();
+        f.clear();
+        f.arm(never).unwrap();
+        assert_eq!(f.take(FaultScope::Rest, "/x"), None);
+    }
+}

@@ -1,0 +1,177 @@
+//! What every call passes before its handler: faults, then (REST) the API key, the thresholds and the
+//! JSON check, and finally the call log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Notify;
+
+use super::App;
+use crate::calls::CallRecord;
+use crate::errors::AlmaError;
+use crate::faults::{AfterCommit, FaultKind, FaultScope};
+use crate::limiter::Admission;
+
+/// Lets a handler close its own connection without answering (inserted by `server.rs` per connection).
+#[derive(Clone)]
+pub(crate) struct ConnKill(pub Arc<Notify>);
+
+/// Set by the NCIP responder on its answer so the call log can name the service.
+#[derive(Clone, Debug)]
+pub(crate) struct NcipService(pub String);
+
+pub(crate) async fn rest_gate(State(app): State<App>, req: Request, next: Next) -> Response {
+    guarded(app, FaultScope::Rest, req, next).await
+}
+
+pub(crate) async fn ncip_gate(State(app): State<App>, req: Request, next: Next) -> Response {
+    guarded(app, FaultScope::Ncip, req, next).await
+}
+
+enum Outcome {
+    Answer(Response),
+    Drop,
+}
+
+async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    let fault = app.faults.take(scope, &path);
+    let mut service = None;
+    let outcome = match fault {
+        None => Outcome::Answer(inner(&app, scope, req, next).await),
+        Some(FaultKind::Slow { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            Outcome::Answer(inner(&app, scope, req, next).await)
+        }
+        Some(FaultKind::Http500) => Outcome::Answer(server_error(scope)),
+        Some(FaultKind::Maintenance503) => Outcome::Answer(maintenance()),
+        Some(FaultKind::DropConnection) => Outcome::Drop,
+        Some(FaultKind::FailAfterCommit { then }) => {
+            let done = inner(&app, scope, req, next).await;
+            service = done.extensions().get::<NcipService>().map(|s| s.0.clone());
+            match then {
+                AfterCommit::Drop => Outcome::Drop,
+                AfterCommit::Http500 => Outcome::Answer(server_error(scope)),
+            }
+        }
+    };
+    let status = match &outcome {
+        Outcome::Answer(r) => {
+            service = service.or_else(|| r.extensions().get::<NcipService>().map(|s| s.0.clone()));
+            Some(r.status().as_u16())
+        }
+        Outcome::Drop => None,
+    };
+    app.calls.push(CallRecord {
+        seq: 0,
+        scope: if scope == FaultScope::Ncip {
+            "ncip"
+        } else {
+            "rest"
+        },
+        method,
+        path,
+        query,
+        status,
+        ncip_service: service,
+        fault: fault.map(|f| f.name().to_owned()),
+    });
+    match (outcome, kill) {
+        (Outcome::Answer(r), _) => r,
+        (Outcome::Drop, Some(kill)) => {
+            kill.0.notify_one();
+            // The connection task drops the socket on the notification; this answer is never sent.
+            std::future::pending::<Response>().await
+        }
+        (Outcome::Drop, None) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn inner(app: &App, scope: FaultScope, req: Request, next: Next) -> Response {
+    if scope == FaultScope::Ncip {
+        return next.run(req).await;
+    }
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let key = api_key(&req, &query);
+    if key.as_deref() != Some(&*app.api_key) {
+        return with_remaining(
+            AlmaError::unauthorized().into_response(),
+            app.limiter.remaining(),
+        );
+    }
+    let remaining = match app.limiter.admit(key.as_deref().unwrap_or_default()) {
+        Admission::Admitted { remaining } => remaining,
+        Admission::PerSecond { remaining } => {
+            return with_remaining(AlmaError::per_second_threshold().into_response(), remaining);
+        }
+        Admission::Daily => return with_remaining(AlmaError::daily_threshold().into_response(), 0),
+    };
+    if !wants_json(&req, &query) {
+        return with_remaining(AlmaError::json_only().into_response(), remaining);
+    }
+    with_remaining(next.run(req).await, remaining)
+}
+
+/// `Authorization: apikey <key>`, or Alma's alternative `?apikey=<key>`.
+fn api_key(req: &Request, query: &str) -> Option<String> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some(key) = header.and_then(|h| h.strip_prefix("apikey ")) {
+        return Some(key.trim().to_owned());
+    }
+    query_param(query, "apikey")
+}
+
+fn wants_json(req: &Request, query: &str) -> bool {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    accept.contains("application/json") || query_param(query, "format").as_deref() == Some("json")
+}
+
+pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+fn with_remaining(mut r: Response, remaining: u64) -> Response {
+    r.headers_mut()
+        .insert("X-Exl-Api-Remaining", HeaderValue::from(remaining));
+    r
+}
+
+fn server_error(scope: FaultScope) -> Response {
+    match scope {
+        FaultScope::Ncip => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+            "<html><body><h1>HTTP Status 500 - Internal Server Error</h1></body></html>",
+        )
+            .into_response(),
+        _ => AlmaError::internal().into_response(),
+    }
+}
+
+/// Unverified: during the monthly maintenance window Alma's hosts answer 503 with an HTML notice.
+fn maintenance() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+        "<html><head><title>Alma maintenance</title></head><body><h1>Alma is temporarily unavailable \
+         due to scheduled maintenance.</h1><p>Please try again later.</p></body></html>",
+    )
+        .into_response()
+}

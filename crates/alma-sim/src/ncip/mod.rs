@@ -1,0 +1,127 @@
+//! Alma's NCIP responder, `POST /view/NCIPServlet`, in broker mode (Ex Libris "NCIP Broker-based Resource
+//! Sharing" and the NCIP V.2 application profile): messages are read and written with `ncip_codec` only.
+//!
+//! Header rules (profile table "InitiationHeader"): `ToAgencyId` must be the institution code, otherwise
+//! Unknown Agency; `ApplicationProfileType` must equal the code of an ACTIVE partner whose profile is NCIP,
+//! case-sensitive and untrimmed, otherwise Alma's "Unknown partner" (see [`unknown_partner`]). For
+//! LookupUser the profile notes the partner code may come in `FromAgencyAuthentication` instead.
+//!
+//! Every answer is HTTP 200 with the matching `...Response` (or a top-level Problem when the message could
+//! not be read), as NCIP requires (DESIGN.md §3). NCIP calls do not count against the REST thresholds.
+
+mod services;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ncip_codec::model::common::{InitiationHeader, ServiceKind};
+use ncip_codec::problem::GENERAL_PROCESSING_ERROR_SCHEME;
+use ncip_codec::{Message, Problem, ReadOptions};
+
+use crate::http::App;
+use crate::http::gate::NcipService;
+use crate::state::State as SimState;
+
+pub(crate) async fn respond(State(app): State<App>, body: Bytes) -> Response {
+    let (answer, service) = answer(&app, &body);
+    let xml = encode(&answer);
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/xml;charset=UTF-8")],
+        xml,
+    )
+        .into_response();
+    if let Some(service) = service {
+        response.extensions_mut().insert(NcipService(service));
+    }
+    response
+}
+
+fn encode(message: &Message) -> Vec<u8> {
+    ncip_codec::write(message)
+}
+
+/// The answer to one message, and the service it named (for the call log).
+fn answer(app: &App, body: &[u8]) -> (Message, Option<String>) {
+    let message = match ncip_codec::read(body, &ReadOptions::default()) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::debug!(error = %e, "alma-sim ncip: unreadable message");
+            return (
+                ncip_codec::error_response(&e, None),
+                e.service().map(|s| s.element_name().to_owned()),
+            );
+        }
+    };
+    let service = message.service();
+    let name = Some(service.element_name().to_owned());
+    let header = message.initiation_header().cloned();
+    if message.is_response() || !services::offered(&service) {
+        let problem = Problem::unsupported_service(service.element_name());
+        return (
+            ncip_codec::problem_response(service, header.as_ref(), vec![problem]),
+            name,
+        );
+    }
+    let Some(header) = header else {
+        let problem =
+            Problem::needed_data_missing("InitiationHeader", "Alma requires an InitiationHeader");
+        return (
+            ncip_codec::problem_response(service, None, vec![problem]),
+            name,
+        );
+    };
+    let answer = app
+        .store
+        .with(|s| match check_header(s, &service, &header) {
+            Ok(partner) => services::dispatch(s, &partner, &header, message),
+            Err(problem) => {
+                ncip_codec::problem_response(service.clone(), Some(&header), vec![problem])
+            }
+        });
+    (answer, name)
+}
+
+/// The partner the message speaks for, or the Problem Alma answers.
+fn check_header(
+    s: &SimState,
+    service: &ServiceKind,
+    h: &InitiationHeader,
+) -> Result<String, Problem> {
+    if h.to_agency_id.as_str() != s.institution_code {
+        return Err(Problem::unknown_agency(
+            "InitiationHeader/ToAgencyId/AgencyId",
+            h.to_agency_id.as_str(),
+        ));
+    }
+    let profile = h.application_profile_type.as_ref().map(|p| p.value.clone());
+    let code = match (profile, service) {
+        (Some(code), _) => code,
+        (None, ServiceKind::LookupUser) => h.from_agency_authentication.clone().unwrap_or_default(),
+        (None, _) => String::new(),
+    };
+    let active_ncip = s.partner(&code).is_some_and(|p| {
+        p["partner_details"]["status"] == "ACTIVE"
+            && p["partner_details"]["profile_details"]["profile_type"] == "NCIP"
+    });
+    if active_ncip {
+        Ok(code)
+    } else {
+        Err(unknown_partner(&code))
+    }
+}
+
+/// Alma's answer for an ApplicationProfileType that is no active NCIP partner. ReShare's NCIP
+/// troubleshooting guide names the error "Unknown partner" (Alma-specific); the exact element layout Alma
+/// uses was not found in public material, so: ProblemType "Unknown partner" in the general processing
+/// error scheme, the offending element and value filled in.
+pub(crate) fn unknown_partner(code: &str) -> Problem {
+    Problem::new(
+        GENERAL_PROCESSING_ERROR_SCHEME,
+        "Unknown partner",
+        format!("Unknown partner: {code}"),
+    )
+    .with_element("InitiationHeader/ApplicationProfileType")
+    .with_value(code)
+}

@@ -1,0 +1,336 @@
+//! One function per NCIP service: read the request's fields, run the circulation step on the state, build
+//! the `...Response`. The services are those of Alma's NCIP V.2 application profile (LookUpUser,
+//! AcceptItem, RequestItem, CheckOutItem, CheckInItem, CancelRequestItem, RenewItem; RecallItem is not
+//! modelled); anything else is Unsupported Service.
+
+use ncip_codec::model::common::{DueDate, InitiationHeader, ResponseHeader, ServiceKind};
+use ncip_codec::model::ids::{ItemId, RequestId, SchemeValue, UserId, UserIdentifier};
+use ncip_codec::model::item::{BibliographicDescription, ItemOptionalFields};
+use ncip_codec::model::messages::{
+    AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem,
+    CheckInItemResponse, CheckOutItem, CheckOutItemResponse, LookupUser, LookupUserResponse,
+    RenewItem, RenewItemResponse, RequestItem, RequestItemResponse,
+};
+use ncip_codec::model::user::{
+    Address, ElectronicAddress, NameInformation, PersonalNameInformation,
+    StructuredPersonalUserName, UserAddressInformation, UserOptionalFields,
+};
+use ncip_codec::problem::processing_error_scheme;
+use ncip_codec::{Message, Problem};
+use serde_json::Value;
+
+use crate::state::State;
+use crate::state::circ::{self, AcceptInput, CircError, RequestInput};
+
+/// Services Alma's broker profile answers.
+pub(super) fn offered(service: &ServiceKind) -> bool {
+    matches!(
+        service,
+        ServiceKind::LookupUser
+            | ServiceKind::AcceptItem
+            | ServiceKind::CheckOutItem
+            | ServiceKind::CheckInItem
+            | ServiceKind::RequestItem
+            | ServiceKind::CancelRequestItem
+            | ServiceKind::RenewItem
+    )
+}
+
+pub(super) fn dispatch(
+    s: &mut State,
+    partner: &str,
+    h: &InitiationHeader,
+    message: Message,
+) -> Message {
+    let service = message.service();
+    let header = Some(ResponseHeader::answering(h));
+    let result = match message {
+        Message::AcceptItem(m) => accept_item(s, partner, header, m),
+        Message::CheckOutItem(m) => check_out_item(s, partner, header, m),
+        Message::CheckInItem(m) => check_in_item(s, header, m),
+        Message::RequestItem(m) => request_item(s, partner, header, m),
+        Message::CancelRequestItem(m) => cancel_request_item(s, partner, header, m),
+        Message::RenewItem(m) => renew_item(s, header, m),
+        Message::LookupUser(m) => lookup_user(s, partner, header, m),
+        other => Err(Problem::unsupported_service(other.service().element_name())),
+    };
+    result.unwrap_or_else(|problem| ncip_codec::problem_response(service, Some(h), vec![problem]))
+}
+
+fn problem(service: &ServiceKind, e: CircError) -> Problem {
+    match e {
+        CircError::UnknownUser(u) => Problem::unknown_user(service, &u),
+        CircError::UserBlocked(u) => Problem::user_blocked(service, &u),
+        CircError::UnknownItem(i) => Problem::unknown_item(service, &i),
+        CircError::ItemDoesNotCirculate(i) => Problem::item_does_not_circulate(service, &i),
+        CircError::ItemNotCheckedOut(i) if *service == ServiceKind::CheckInItem => {
+            Problem::item_not_checked_out(&i)
+        }
+        CircError::ItemNotCheckedOut(i) => Problem::new(
+            processing_error_scheme(service),
+            "Item Not Checked Out",
+            "the item is not on loan",
+        )
+        .with_element("ItemId/ItemIdentifierValue")
+        .with_value(i),
+        CircError::UnknownRequest(r) => Problem::unknown_request(service, &r),
+    }
+}
+
+fn user_value(user: Option<&UserId>) -> Result<String, Problem> {
+    user.map(|u| u.user_identifier_value.as_str().to_owned())
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| Problem::needed_data_missing("UserId", "a UserId is required"))
+}
+
+fn item_value(item: Option<&ItemId>) -> Result<String, Problem> {
+    item.map(|i| i.item_identifier_value.as_str().to_owned())
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| Problem::needed_data_missing("ItemId", "an ItemId is required"))
+}
+
+fn bib(fields: Option<&ItemOptionalFields>) -> Option<&BibliographicDescription> {
+    fields.and_then(|f| f.bibliographic_description.as_ref())
+}
+
+fn isbn(b: Option<&BibliographicDescription>) -> Option<String> {
+    let id = b?.bibliographic_item_id.as_ref()?;
+    let is_isbn = id
+        .code
+        .as_ref()
+        .is_none_or(|c| c.value.to_ascii_uppercase().contains("ISBN"));
+    is_isbn.then(|| id.identifier.clone())
+}
+
+fn accept_item(
+    s: &mut State,
+    partner: &str,
+    header: Option<ResponseHeader>,
+    m: AcceptItem,
+) -> Result<Message, Problem> {
+    let service = ServiceKind::AcceptItem;
+    let user_id = user_value(m.user_id.as_ref())?;
+    let item_barcode = item_value(m.item_id.as_ref())?;
+    let b = bib(m.item_optional_fields.as_ref());
+    let input = AcceptInput {
+        request_id: m.request_id.request_identifier_value.as_str().to_owned(),
+        item_barcode,
+        user_id,
+        title: b.and_then(|b| b.title.clone()),
+        author: b.and_then(|b| b.author.clone()),
+        isbn: isbn(b),
+        date_for_return: m.date_for_return.and_then(|d| d.date()),
+        pickup_library: m.pickup_location.as_ref().map(|p| p.value.clone()),
+    };
+    circ::accept_item(s, partner, input).map_err(|e| problem(&service, e))?;
+    Ok(Message::AcceptItemResponse(AcceptItemResponse {
+        header,
+        request_id: Some(m.request_id),
+        item_id: m.item_id,
+        ..Default::default()
+    }))
+}
+
+fn check_out_item(
+    s: &mut State,
+    partner: &str,
+    header: Option<ResponseHeader>,
+    m: CheckOutItem,
+) -> Result<Message, Problem> {
+    let service = ServiceKind::CheckOutItem;
+    let barcode = item_value(Some(&m.item_id))?;
+    let request_id = m
+        .request_id
+        .as_ref()
+        .map(|r| r.request_identifier_value.as_str().to_owned());
+    let due = circ::check_out(
+        s,
+        partner,
+        &barcode,
+        request_id.as_deref(),
+        m.desired_date_due,
+    )
+    .map_err(|e| problem(&service, e))?;
+    Ok(Message::CheckOutItemResponse(CheckOutItemResponse {
+        header,
+        item_id: Some(m.item_id),
+        user_id: m.user_id,
+        date_due: Some(DueDate::Date(due)),
+        ..Default::default()
+    }))
+}
+
+fn check_in_item(
+    s: &mut State,
+    header: Option<ResponseHeader>,
+    m: CheckInItem,
+) -> Result<Message, Problem> {
+    let service = ServiceKind::CheckInItem;
+    let barcode = item_value(Some(&m.item_id))?;
+    circ::check_in(s, &barcode).map_err(|e| problem(&service, e))?;
+    Ok(Message::CheckInItemResponse(CheckInItemResponse {
+        header,
+        item_id: Some(m.item_id),
+        ..Default::default()
+    }))
+}
+
+fn request_item(
+    s: &mut State,
+    partner: &str,
+    header: Option<ResponseHeader>,
+    m: RequestItem,
+) -> Result<Message, Problem> {
+    let service = ServiceKind::RequestItem;
+    let user_id = user_value(m.user_id.as_ref())?;
+    let b = bib(m.item_optional_fields.as_ref());
+    let broker_id = m
+        .request_id
+        .as_ref()
+        .map(|r| r.request_identifier_value.as_str().to_owned());
+    let input = RequestInput {
+        request_id: broker_id.clone().unwrap_or_default(),
+        user_id,
+        title: b.and_then(|b| b.title.clone()),
+        author: b.and_then(|b| b.author.clone()),
+        isbn: isbn(b),
+        pickup_library: m.pickup_location.as_ref().map(|p| p.value.clone()),
+    };
+    let alma_id = circ::request_item(s, partner, input).map_err(|e| problem(&service, e))?;
+    // The broker's RequestId is echoed; without one, Alma's own request id identifies the request.
+    let request_id = m.request_id.clone().unwrap_or_else(|| RequestId {
+        request_identifier_value: ncip_codec::model::ids::RequestIdentifier::new(alma_id),
+        ..Default::default()
+    });
+    Ok(Message::RequestItemResponse(RequestItemResponse {
+        header,
+        request_id: Some(request_id),
+        item_id: m.item_ids.first().cloned(),
+        user_id: m.user_id,
+        request_type: Some(m.request_type),
+        request_scope_type: Some(m.request_scope_type),
+        ..Default::default()
+    }))
+}
+
+fn cancel_request_item(
+    s: &mut State,
+    partner: &str,
+    header: Option<ResponseHeader>,
+    m: CancelRequestItem,
+) -> Result<Message, Problem> {
+    let service = ServiceKind::CancelRequestItem;
+    let request_id = m
+        .request_id
+        .as_ref()
+        .map(|r| r.request_identifier_value.as_str().to_owned())
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| Problem::needed_data_missing("RequestId", "a RequestId is required"))?;
+    circ::cancel_request(s, partner, &request_id).map_err(|e| problem(&service, e))?;
+    Ok(Message::CancelRequestItemResponse(
+        CancelRequestItemResponse {
+            header,
+            request_id: m.request_id,
+            item_id: m.item_id,
+            user_id: m.user_id,
+            ..Default::default()
+        },
+    ))
+}
+
+fn renew_item(
+    s: &mut State,
+    header: Option<ResponseHeader>,
+    m: RenewItem,
+) -> Result<Message, Problem> {
+    let service = ServiceKind::RenewItem;
+    let barcode = item_value(Some(&m.item_id))?;
+    let due = circ::renew(s, &barcode, m.desired_date_due).map_err(|e| problem(&service, e))?;
+    Ok(Message::RenewItemResponse(RenewItemResponse {
+        header,
+        item_id: Some(m.item_id),
+        user_id: m.user_id,
+        date_due: Some(due),
+        ..Default::default()
+    }))
+}
+
+/// LookupUser by UserId, or by AuthenticationInput (an identifier, and a password that must match).
+fn lookup_user(
+    s: &mut State,
+    partner: &str,
+    header: Option<ResponseHeader>,
+    m: LookupUser,
+) -> Result<Message, Problem> {
+    let service = ServiceKind::LookupUser;
+    let is_password = |t: &SchemeValue| {
+        t.value.eq_ignore_ascii_case("password") || t.value.eq_ignore_ascii_case("pin")
+    };
+    let password = m
+        .authentication_inputs
+        .iter()
+        .find(|a| is_password(&a.input_type))
+        .map(|a| a.data.clone());
+    let id = match m.user_id.as_ref() {
+        Some(u) => u.user_identifier_value.as_str().to_owned(),
+        None => m
+            .authentication_inputs
+            .iter()
+            .find(|a| !is_password(&a.input_type))
+            .map(|a| a.data.trim().to_owned())
+            .ok_or_else(|| {
+                Problem::needed_data_missing(
+                    "UserId",
+                    "a UserId or AuthenticationInput is required",
+                )
+            })?,
+    };
+    let idx = circ::ncip_user(s, partner, &id).map_err(|e| problem(&service, e))?;
+    let user = &s.users[idx];
+    if let Some(pw) = password
+        && user.password.as_deref() != Some(pw.as_str())
+    {
+        return Err(Problem::user_authentication_failed(&service));
+    }
+    let json = &user.json;
+    let text = |v: &Value| v.as_str().filter(|t| !t.is_empty()).map(str::to_owned);
+    let name = NameInformation::Personal(PersonalNameInformation {
+        structured: Some(StructuredPersonalUserName {
+            given_name: text(&json["first_name"]),
+            surname: text(&json["last_name"]).unwrap_or_default(),
+            ..Default::default()
+        }),
+        unstructured: None,
+    });
+    let emails = json["contact_info"]["email"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let addresses = emails
+        .iter()
+        .filter_map(|e| text(&e["email_address"]))
+        .map(|email| UserAddressInformation {
+            role: SchemeValue::new("Home"),
+            valid_from_date: None,
+            valid_to_date: None,
+            address: Some(Address::Electronic(ElectronicAddress {
+                address_type: SchemeValue::new("mailto"),
+                data: email,
+            })),
+        })
+        .collect();
+    let user_id = UserId {
+        user_identifier_value: UserIdentifier::new(user.primary_id()),
+        ..Default::default()
+    };
+    Ok(Message::LookupUserResponse(LookupUserResponse {
+        header,
+        user_id: Some(user_id),
+        user_optional_fields: Some(UserOptionalFields {
+            name_information: Some(name),
+            user_address_informations: addresses,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }))
+}

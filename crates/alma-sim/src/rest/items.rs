@@ -1,0 +1,46 @@
+//! `GET /items?item_barcode=` (a 302 to the item's path, as Alma answers) and the item path itself.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::Params;
+use crate::errors::AlmaError;
+use crate::http::App;
+use crate::render;
+
+pub(crate) async fn by_barcode(
+    State(app): State<App>,
+    params: Params,
+) -> Result<Response, AlmaError> {
+    let barcode = params
+        .get("item_barcode")
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| AlmaError::mandatory_missing("item_barcode"))?;
+    let link = app.store.with(|s| {
+        s.item_by_barcode(barcode)
+            .map(|i| render::item_link(&app.base_url, &s.items[i]))
+            .ok_or_else(|| AlmaError::no_items_for_barcode(barcode))
+    })?;
+    // Keep the caller's format choice on the redirect so the second call answers the same way.
+    let location = match params.get("format") {
+        Some(f) => format!("{link}?format={f}"),
+        None => link,
+    };
+    Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
+}
+
+pub(crate) async fn get_item(
+    State(app): State<App>,
+    Path((mms_id, holding_id, item_pid)): Path<(String, String, String)>,
+) -> Result<Json<Value>, AlmaError> {
+    app.store.with(|s| {
+        s.items
+            .iter()
+            .find(|i| i.pid == item_pid && i.mms_id == mms_id && i.holding_id == holding_id)
+            .map(|i| Json(render::item(&app.base_url, i)))
+            .ok_or_else(|| AlmaError::item_not_found(&item_pid))
+    })
+}

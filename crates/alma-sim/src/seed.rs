@@ -1,0 +1,214 @@
+//! The data a simulator starts from: institution, libraries, partners, users and items.
+//!
+//! File format (`ALMA_SIM_SEED`, see `seed/demo.json`):
+//! ```json
+//! { "institution_code": "01DEMO_INST", "api_key": "optional", "per_second_threshold": 25,
+//!   "daily_api_limit": 50000,
+//!   "libraries": [{"code": "MAIN", "name": "Main Library", "circ_desk": {"code": "DEFAULT_CIRC_DESK", "name": "…"}}],
+//!   "partners": [ /* as GET /partners/{code} returns it */ ],
+//!   "users":    [ /* as GET /users/{id} returns it, plus "password" */ ],
+//!   "items":    [ /* as GET /items?item_barcode= returns it */ ] }
+//! ```
+//! Entries stay in Alma's own JSON shape so a seed can be written by copying real (anonymised) answers.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Why a seed could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("cannot read seed file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("seed is not valid JSON of the expected shape: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("seed is inconsistent: {0}")]
+    Invalid(String),
+}
+
+/// A library and its circulation desk, used for pickup locations, loans and holds.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub(crate) struct Library {
+    pub code: String,
+    pub name: String,
+    pub circ_desk: Desk,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub(crate) struct Desk {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+struct SeedFile {
+    institution_code: String,
+    api_key: Option<String>,
+    per_second_threshold: Option<u32>,
+    daily_api_limit: Option<u64>,
+    #[serde(default)]
+    libraries: Vec<Library>,
+    #[serde(default)]
+    partners: Vec<Value>,
+    #[serde(default)]
+    users: Vec<Value>,
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
+/// The simulator's starting data; [`crate::AlmaSim::start`] copies it, `POST /admin/reset` returns to it.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    pub(crate) institution_code: String,
+    pub(crate) api_key: String,
+    pub(crate) per_second_threshold: u32,
+    pub(crate) daily_api_limit: u64,
+    pub(crate) libraries: Vec<Library>,
+    pub(crate) partners: Vec<Value>,
+    pub(crate) users: Vec<Value>,
+    pub(crate) items: Vec<Value>,
+}
+
+/// The key the simulator accepts when the seed names none.
+pub const DEFAULT_API_KEY: &str = "sim-api-key";
+/// Alma's documented per-second threshold (DESIGN.md §4; Ex Libris "REST API Governance Thresholds").
+pub const DEFAULT_PER_SECOND_THRESHOLD: u32 = 25;
+/// 1,000 calls a day per named user; 50 named users is a small institution.
+pub const DEFAULT_DAILY_API_LIMIT: u64 = 50_000;
+
+const DEMO: &str = include_str!("../seed/demo.json");
+
+impl Seed {
+    /// The built-in demo data (`crates/alma-sim/seed/demo.json`).
+    pub fn demo() -> Seed {
+        Seed::from_json(DEMO.as_bytes()).expect("the bundled demo seed is valid")
+    }
+
+    /// Parses a seed from JSON bytes in the format described in the module docs.
+    pub fn from_json(bytes: impl AsRef<[u8]>) -> Result<Seed, SeedError> {
+        let file: SeedFile = serde_json::from_slice(bytes.as_ref())?;
+        let seed = Seed {
+            institution_code: file.institution_code,
+            api_key: file.api_key.unwrap_or_else(|| DEFAULT_API_KEY.to_owned()),
+            per_second_threshold: file
+                .per_second_threshold
+                .unwrap_or(DEFAULT_PER_SECOND_THRESHOLD),
+            daily_api_limit: file.daily_api_limit.unwrap_or(DEFAULT_DAILY_API_LIMIT),
+            libraries: file.libraries,
+            partners: file.partners,
+            users: file.users,
+            items: file.items,
+        };
+        seed.validate()?;
+        Ok(seed)
+    }
+
+    /// Reads and parses a seed file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Seed, SeedError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| SeedError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Seed::from_json(bytes)
+    }
+
+    /// The Alma institution code (NCIP `ToAgencyId`, e.g. `01DEMO_INST`).
+    pub fn institution_code(&self) -> &str {
+        &self.institution_code
+    }
+
+    /// The API key the simulator will accept.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// Replaces the accepted API key.
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Seed {
+        self.api_key = key.into();
+        self
+    }
+
+    /// Sets the per-second threshold above which REST calls get HTTP 429 `PER_SECOND_THRESHOLD`.
+    pub fn with_per_second_threshold(mut self, calls_per_second: u32) -> Seed {
+        self.per_second_threshold = calls_per_second;
+        self
+    }
+
+    /// Sets the daily cap that `X-Exl-Api-Remaining` counts down from.
+    pub fn with_daily_api_limit(mut self, calls_per_day: u64) -> Seed {
+        self.daily_api_limit = calls_per_day;
+        self
+    }
+
+    fn validate(&self) -> Result<(), SeedError> {
+        let invalid = |m: String| Err(SeedError::Invalid(m));
+        if self.institution_code.trim().is_empty() {
+            return invalid("institution_code is empty".into());
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (n, u) in self.users.iter().enumerate() {
+            let Some(id) = u.get("primary_id").and_then(Value::as_str) else {
+                return invalid(format!("users[{n}] has no primary_id"));
+            };
+            if !ids.insert(id.to_owned()) {
+                return invalid(format!("users[{n}]: primary_id {id} appears twice"));
+            }
+        }
+        for (n, i) in self.items.iter().enumerate() {
+            for pointer in [
+                "/bib_data/mms_id",
+                "/holding_data/holding_id",
+                "/item_data/pid",
+                "/item_data/barcode",
+            ] {
+                if i.pointer(pointer).and_then(Value::as_str).is_none() {
+                    return invalid(format!("items[{n}] has no {pointer}"));
+                }
+            }
+        }
+        for (n, p) in self.partners.iter().enumerate() {
+            if p.pointer("/partner_details/code")
+                .and_then(Value::as_str)
+                .is_none()
+            {
+                return invalid(format!("partners[{n}] has no partner_details.code"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_seed_loads_with_its_key_facts() {
+        let seed = Seed::demo();
+        assert_eq!(seed.institution_code(), "01DEMO_INST");
+        assert_eq!(seed.api_key(), "sim-api-key");
+        assert!(seed.users.len() >= 6);
+        assert!(
+            seed.partners
+                .iter()
+                .any(|p| p["partner_details"]["code"] == "RELAIS")
+        );
+    }
+
+    #[test]
+    fn missing_key_defaults_and_bad_entries_are_rejected() {
+        let seed = Seed::from_json(br#"{"institution_code":"X"}"#).unwrap();
+        assert_eq!(seed.api_key(), DEFAULT_API_KEY);
+        let err = Seed::from_json(br#"{"institution_code":"X","users":[{"first_name":"a"}]}"#)
+            .unwrap_err();
+        assert!(matches!(err, SeedError::Invalid(m) if m.contains("primary_id")));
+        let err =
+            Seed::from_json(br#"{"institution_code":"X","items":[{"item_data":{}}]}"#).unwrap_err();
+        assert!(matches!(err, SeedError::Invalid(_)));
+    }
+}

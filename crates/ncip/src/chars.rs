@@ -1,0 +1,111 @@
+//! Byte scans over text that run on every text node and every written value.
+//!
+//! The release profile is built for size (`opt-level = "s"`), which turns off loop auto-vectorisation,
+//! so the scans test eight bytes per step by hand (SWAR) and look at single bytes only in the rare
+//! word that might hold a hit.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Non-zero when some byte of `word` is below `n` (n <= 128); exact as an "any" test.
+#[inline]
+fn has_byte_below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
+}
+
+/// Non-zero when some byte of `word` equals `b`.
+#[inline]
+fn has_byte(word: u64, b: u8) -> u64 {
+    has_byte_below(word ^ (ONES * u64::from(b)), 1)
+}
+
+/// True when any byte satisfies `exact`; `maybe` must be non-zero for every word holding such a byte.
+#[inline]
+fn any_byte(bytes: &[u8], maybe: impl Fn(u64) -> u64, exact: impl Fn(u8) -> bool) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes"));
+        if maybe(word) != 0 && chunk.iter().copied().any(&exact) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().copied().any(exact)
+}
+
+/// A C0 control character other than tab, LF and CR: not an XML 1.0 character.
+pub(crate) fn has_forbidden_control(text: &str) -> bool {
+    any_byte(
+        text.as_bytes(),
+        |w| has_byte_below(w, 0x20),
+        |b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'),
+    )
+}
+
+/// Whether element text needs escaping: `&`, `<`, `>`, CR, or a control character.
+pub(crate) fn text_needs_escape(text: &str) -> bool {
+    any_byte(
+        text.as_bytes(),
+        |w| has_byte_below(w, 0x20) | has_byte(w, b'&') | has_byte(w, b'<') | has_byte(w, b'>'),
+        |b| matches!(b, b'&' | b'<' | b'>' | b'\r') || (b < 0x20 && b != b'\t' && b != b'\n'),
+    )
+}
+
+/// Whether an attribute value needs escaping: `&`, `<`, `>`, `"`, or any control character.
+pub(crate) fn attribute_needs_escape(text: &str) -> bool {
+    any_byte(
+        text.as_bytes(),
+        |w| {
+            has_byte_below(w, 0x20)
+                | has_byte(w, b'&')
+                | has_byte(w, b'<')
+                | has_byte(w, b'>')
+                | has_byte(w, b'"')
+        },
+        |b| matches!(b, b'&' | b'<' | b'>' | b'"') || b < 0x20,
+    )
+}
+
+/// Whether an attribute value can be taken as written: no reference, `<`, or control character
+/// (tab/LF/CR would be normalised to spaces by XML attribute-value normalisation).
+pub(crate) fn attribute_value_is_plain(text: &str) -> bool {
+    !any_byte(
+        text.as_bytes(),
+        |w| has_byte_below(w, 0x20) | has_byte(w, b'&') | has_byte(w, b'<'),
+        |b| matches!(b, b'&' | b'<') || b < 0x20,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_agree_with_a_plain_byte_loop_at_every_position() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in [
+                    0u8, 1, 9, 10, 13, 31, 32, b'"', b'&', b'<', b'>', b'a', 0x7f, 0xc3,
+                ] {
+                    let mut bytes = vec![b'x'; len];
+                    bytes[at] = b;
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let control = text
+                        .bytes()
+                        .any(|c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'));
+                    assert_eq!(has_forbidden_control(&text), control, "{bytes:?}");
+                    let escape = text.bytes().any(|c| {
+                        matches!(c, b'&' | b'<' | b'>' | b'\r')
+                            || (c < 0x20 && c != b'\t' && c != b'\n')
+                    });
+                    assert_eq!(text_needs_escape(&text), escape, "{bytes:?}");
+                    let attr = text
+                        .bytes()
+                        .any(|c| matches!(c, b'&' | b'<' | b'>' | b'"') || c < 0x20);
+                    assert_eq!(attribute_needs_escape(&text), attr, "{bytes:?}");
+                    let plain = !text.bytes().any(|c| matches!(c, b'&' | b'<') || c < 0x20);
+                    assert_eq!(attribute_value_is_plain(&text), plain, "{bytes:?}");
+                }
+            }
+        }
+    }
+}

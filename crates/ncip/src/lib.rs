@@ -1,0 +1,79 @@
+//! NCIP 2.0x codec for the Alma–Relais bridge: typed messages, a tolerant reader and a strict writer.
+//!
+//! Pure data transformation, no I/O. The reader accepts what Relais and the other dialects in
+//! `shared/ncip-corpus` actually send; the writer emits what Alma's responder and Relais validate
+//! against (NCIP 2.02 XSD element order, `ns1:` prefix, qualified attributes).
+//!
+//! # Public API
+//! - [`peek`]`(bytes) -> Result<`[`Peek`]`, `[`ReadError`]`>`: NCIP generation, [`ServiceKind`] and
+//!   request/response, reading only up to the first service element (for the `POST /ncip` front door).
+//! - [`read()`]`(bytes, &`[`ReadOptions`]`) -> Result<`[`Message`]`, `[`ReadError`]`>`: the whole message.
+//! - [`write()`]`(&Message) -> Vec<u8>`: UTF-8 NCIP 2.02 XML, for answers to Relais and requests to Alma.
+//! - [`ReadError::problem`] / [`ReadError::service`] / [`ReadError::initiation_header`], and
+//!   [`error_response`]`(&ReadError, Option<&InitiationHeader>) -> Message`: what to answer for a
+//!   message that could not be read (service-level `...Response` with the Problem when the service is
+//!   known, otherwise a top-level `NCIPMessage/Problem`).
+//! - [`problem_response`]`(ServiceKind, Option<&InitiationHeader>, Vec<Problem>) -> Message`: a service's
+//!   `...Response` carrying problems, its `ResponseHeader` From/To swapped from the request's To/From.
+//! - [`Message::service`], [`Message::is_response`], [`Message::initiation_header`],
+//!   [`Message::initiation_header_mut`] (the bridge rewrites `ToAgencyId` / `ApplicationProfileType`
+//!   before forwarding to Alma), [`Message::problems`]; [`ResponseHeader::answering`] and
+//!   [`LookupVersionResponse::answering`] build answers addressed back to the requester.
+//! - A service the codec does not model (e.g. `DeleteItem`) is a [`ReadErrorKind::UnsupportedService`]
+//!   error whose answer is an [`OtherResponse`] (`DeleteItemResponse` with Unsupported Service).
+//! - `LookupVersion` keeps the root it arrived in ([`VersionEnvelope`]): `NCIPVersionMessage` or
+//!   `NCIPMessage`; the answer is written in the same root.
+//! - Model types (re-exported here): [`SchemeValue`], [`Identifier`], [`AgencyId`], [`UserId`] /
+//!   [`UserIdentifier`], [`ItemId`] / [`ItemIdentifier`], [`RequestId`] / [`RequestIdentifier`],
+//!   [`InitiationHeader`], [`ResponseHeader`], [`AuthenticationInput`], [`Problem`] (with constructors
+//!   for the standard problem types), one struct per service message, and the optional-field structures
+//!   in [`model::item`] and [`model::user`].
+//!
+//! # Reading rules
+//! - Elements match by local name: default namespace, any prefix, or none; `version` and `Scheme`
+//!   attributes qualified or not; any `version` value or none.
+//! - NCIP 1 habits inside NCIP 2 (`<Scheme>/<Value>` children, `UniqueAgencyId`, a DOCTYPE line) are read.
+//!   A DOCTYPE is never fetched or expanded; one declaring entities is refused.
+//! - Valid UTF-8 is read as UTF-8 whatever the prolog says; a declared ISO-8859-1 / windows-1252 is
+//!   used only for bytes that are not UTF-8.
+//! - Identifiers keep the received text ([`Identifier::original`], echoed by the writer) and a trimmed,
+//!   whitespace-collapsed value ([`Identifier::as_str`], used for matching).
+//! - Dates: with zone, fractional seconds, zone-less (in [`ReadOptions::time_zone`]), date-only (end of day).
+//! - Unknown elements and `Ext` blocks are skipped. Requests must carry the XSD's required elements
+//!   (a missing or blank one is `Needed Data Missing` naming the element's path); responses are lenient.
+//! - NCIP 1.0 messages are recognised and refused with a Problem saying version 1.0 is not supported.
+//! - Limits ([`ReadOptions`]): body size (256 KiB), depth (64), element count (20,000); exceeding one,
+//!   malformed XML, a wrong root or two services is an `Invalid Message Syntax Error` with detail.
+//!
+//! # Writing rules
+//! UTF-8; `<ns1:NCIPMessage xmlns:ns1="http://www.niso.org/2008/ncip" ns1:version="...v2_02...">`;
+//! qualified `ns1:Scheme`; all data escaped; identifiers echoed exactly as received; elements in NCIP 2.02
+//! XSD sequence order; answers from [`problem_response`] / [`error_response`] hold only problems (the
+//! XSD choice). Every field the reader keeps is written back, so `read(write(m)) == m`.
+
+mod chars;
+pub mod error;
+pub mod model;
+pub mod problem;
+pub mod read;
+pub mod write;
+
+pub use error::{ReadError, ReadErrorKind, error_response, problem_response};
+pub use model::common::{
+    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation,
+    FiscalTransactionReferenceId, InitiationHeader, MandatedAction, NcipVersion, ResponseHeader,
+    ServiceKind,
+};
+pub use model::ids::{
+    AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue,
+    UserId, UserIdentifier,
+};
+pub use model::messages::{
+    AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem,
+    CheckInItemResponse, CheckOutItem, CheckOutItemResponse, LookupItem, LookupItemResponse,
+    LookupUser, LookupUserResponse, LookupVersion, LookupVersionResponse, Message, OtherResponse,
+    RenewItem, RenewItemResponse, RequestItem, RequestItemResponse, VersionEnvelope,
+};
+pub use problem::Problem;
+pub use read::{NCIP_NAMESPACE, Peek, ReadOptions, peek, read};
+pub use write::write;

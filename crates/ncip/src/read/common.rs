@@ -1,0 +1,325 @@
+//! Readers for identifiers, headers, money, authentication input and Problems.
+
+use super::cursor::{Child, Cursor, Fault, Result};
+use crate::model::common::{
+    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation,
+    FiscalTransactionReferenceId, InitiationHeader, MandatedAction, ResponseHeader,
+};
+use crate::model::ids::{
+    AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue,
+    UserId, UserIdentifier,
+};
+use crate::problem::Problem;
+
+/// `AgencyId` (attribute scheme) or NCIP 1 `UniqueAgencyId` (`<Scheme>/<Value>` children).
+pub(crate) fn agency_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<AgencyId> {
+    let sv = c.scheme_value(el)?;
+    Ok(AgencyId {
+        scheme: sv.scheme,
+        id: Identifier::new(sv.value),
+    })
+}
+
+/// A wrapper such as `FromAgencyId` / `OnBehalfOfAgency` holding one `AgencyId` (or `UniqueAgencyId`).
+fn agency_wrapper<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<AgencyId>> {
+    let mut found = None;
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "AgencyId" | "UniqueAgencyId" if found.is_none() => found = Some(agency_id(c, &ch)?),
+            _ => c.skip(&ch)?,
+        }
+    }
+    Ok(found)
+}
+
+/// A required agency wrapper: blank or absent `AgencyId` is `Needed Data Missing` in requests.
+fn required_agency<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<AgencyId> {
+    match agency_wrapper(c, el)? {
+        Some(agency) if agency.id.is_empty() && c.strict => {
+            Err(Fault::blank("AgencyId", agency.id.original()))
+        }
+        Some(agency) => Ok(agency),
+        None if c.strict => Err(Fault::missing("AgencyId")),
+        None => Ok(AgencyId::default()),
+    }
+}
+
+/// `FromAgencyId`/`ToAgencyId` of `LookupVersion`: optional, NCIP 1 form allowed.
+pub(crate) fn optional_agency<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<AgencyId>> {
+    agency_wrapper(c, el)
+}
+
+/// Identifier text that must be present (and, in requests, not blank).
+fn required_identifier(c: &Cursor<'_>, text: Option<String>, name: &str) -> Result<Identifier> {
+    match text {
+        Some(text) => {
+            let id = Identifier::new(text);
+            if id.is_empty() && c.strict {
+                return Err(Fault::blank(name, id.original()));
+            }
+            Ok(id)
+        }
+        None if c.strict => Err(Fault::missing(name)),
+        None => Ok(Identifier::default()),
+    }
+}
+
+/// The shared shape of `UserId`, `ItemId` and `RequestId`: (AgencyId?, type?, value).
+fn id_parts<'a>(
+    c: &mut Cursor<'a>,
+    el: &Child<'a>,
+    type_name: &str,
+    value_name: &str,
+) -> Result<(Option<AgencyId>, Option<SchemeValue>, Identifier)> {
+    let (mut agency, mut id_type, mut value) = (None, None, None);
+    while let Some(ch) = c.next_child(el)? {
+        let name = ch.name();
+        if name == value_name {
+            value = Some(c.string(&ch)?);
+        } else if name == type_name {
+            id_type = Some(c.scheme_value(&ch)?);
+        } else if name == "AgencyId" || name == "UniqueAgencyId" {
+            agency = Some(agency_id(c, &ch)?);
+        } else {
+            c.skip(&ch)?;
+        }
+    }
+    Ok((agency, id_type, required_identifier(c, value, value_name)?))
+}
+
+/// `UserId`.
+pub(crate) fn user_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<UserId> {
+    let (agency_id, user_identifier_type, value) =
+        id_parts(c, el, "UserIdentifierType", "UserIdentifierValue")?;
+    Ok(UserId {
+        agency_id,
+        user_identifier_type,
+        user_identifier_value: UserIdentifier(value),
+    })
+}
+
+/// `ItemId`.
+pub(crate) fn item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<ItemId> {
+    let (agency_id, item_identifier_type, value) =
+        id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
+    Ok(ItemId {
+        agency_id,
+        item_identifier_type,
+        item_identifier_value: ItemIdentifier(value),
+    })
+}
+
+/// `RequestId`.
+pub(crate) fn request_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<RequestId> {
+    let (agency_id, request_identifier_type, value) =
+        id_parts(c, el, "RequestIdentifierType", "RequestIdentifierValue")?;
+    Ok(RequestId {
+        agency_id,
+        request_identifier_type,
+        request_identifier_value: RequestIdentifier(value),
+    })
+}
+
+/// `InitiationHeader`: From/To agencies are required (and must not be blank) in requests.
+pub(crate) fn initiation_header<'a>(
+    c: &mut Cursor<'a>,
+    el: &Child<'a>,
+) -> Result<InitiationHeader> {
+    let mut h = InitiationHeader::default();
+    let (mut from, mut to) = (None, None);
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "FromSystemId" => h.from_system_id = Some(c.scheme_value(&ch)?),
+            "FromSystemAuthentication" => h.from_system_authentication = Some(c.string(&ch)?),
+            "FromAgencyId" => from = Some(c.within(&ch, required_agency)?),
+            "FromAgencyAuthentication" => h.from_agency_authentication = Some(c.string(&ch)?),
+            "OnBehalfOfAgency" => h.on_behalf_of_agency = c.within(&ch, agency_wrapper)?,
+            "ToSystemId" => h.to_system_id = Some(c.scheme_value(&ch)?),
+            "ToAgencyId" => to = Some(c.within(&ch, required_agency)?),
+            "ApplicationProfileType" => h.application_profile_type = Some(c.scheme_value(&ch)?),
+            _ => c.skip(&ch)?,
+        }
+    }
+    h.from_agency_id = required_element(c, from, "FromAgencyId")?;
+    h.to_agency_id = required_element(c, to, "ToAgencyId")?;
+    Ok(h)
+}
+
+/// A required child: absent is `Needed Data Missing` in requests, a default value in responses.
+pub(crate) fn required_element<T: Default>(
+    c: &Cursor<'_>,
+    value: Option<T>,
+    name: &str,
+) -> Result<T> {
+    match value {
+        Some(v) => Ok(v),
+        None if c.strict => Err(Fault::missing(name)),
+        None => Ok(T::default()),
+    }
+}
+
+/// `ResponseHeader` (read leniently: XC's LookupItemResponse sample leaves agencies empty).
+pub(crate) fn response_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<ResponseHeader> {
+    let mut h = ResponseHeader::default();
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "FromSystemId" => h.from_system_id = Some(c.scheme_value(&ch)?),
+            "FromSystemAuthentication" => h.from_system_authentication = Some(c.string(&ch)?),
+            "FromAgencyId" => h.from_agency_id = c.within(&ch, agency_wrapper)?.unwrap_or_default(),
+            "FromAgencyAuthentication" => h.from_agency_authentication = Some(c.string(&ch)?),
+            "ToSystemId" => h.to_system_id = Some(c.scheme_value(&ch)?),
+            "ToAgencyId" => h.to_agency_id = c.within(&ch, agency_wrapper)?.unwrap_or_default(),
+            _ => c.skip(&ch)?,
+        }
+    }
+    Ok(h)
+}
+
+/// `MandatedAction`.
+pub(crate) fn mandated_action<'a>(
+    c: &mut Cursor<'a>,
+    el: &Child<'a>,
+) -> Result<Option<MandatedAction>> {
+    let mut date = None;
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "DateEventOccurred" => date = Some(c.date(&ch)?),
+            _ => c.skip(&ch)?,
+        }
+    }
+    match date {
+        Some(date_event_occurred) => Ok(Some(MandatedAction {
+            date_event_occurred,
+        })),
+        None if c.strict => Err(Fault::missing("DateEventOccurred")),
+        None => Ok(None),
+    }
+}
+
+/// `Amount` and its look-alikes (`RequiredFeeAmount`, `AccountBalance`, ...).
+pub(crate) fn amount<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Amount> {
+    let mut a = Amount::default();
+    let mut value = None;
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "CurrencyCode" => a.currency_code = Some(c.scheme_value(&ch)?),
+            "MonetaryValue" => value = Some(c.integer(&ch)?),
+            _ => c.skip(&ch)?,
+        }
+    }
+    a.monetary_value = required_element(c, value, "MonetaryValue")?;
+    Ok(a)
+}
+
+/// `AuthenticationInput`.
+pub(crate) fn authentication_input<'a>(
+    c: &mut Cursor<'a>,
+    el: &Child<'a>,
+) -> Result<AuthenticationInput> {
+    let mut input = AuthenticationInput::default();
+    let (mut data, mut input_type) = (None, None);
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "AuthenticationInputData" => data = Some(c.string(&ch)?),
+            "AuthenticationDataFormatType" => input.data_format_type = Some(c.scheme_value(&ch)?),
+            "AuthenticationInputType" => input_type = Some(c.scheme_value(&ch)?),
+            _ => c.skip(&ch)?,
+        }
+    }
+    input.data = required_element(c, data, "AuthenticationInputData")?;
+    input.input_type = required_element(c, input_type, "AuthenticationInputType")?;
+    Ok(input)
+}
+
+/// `FiscalTransactionInformation`, tolerant of missing parts (Relais sends no CurrencyCode).
+pub(crate) fn fiscal_transaction_information<'a>(
+    c: &mut Cursor<'a>,
+    el: &Child<'a>,
+) -> Result<FiscalTransactionInformation> {
+    let strict = std::mem::replace(&mut c.strict, false);
+    let result = fiscal_transaction_information_inner(c, el);
+    c.strict = strict;
+    result
+}
+
+fn fiscal_transaction_information_inner<'a>(
+    c: &mut Cursor<'a>,
+    el: &Child<'a>,
+) -> Result<FiscalTransactionInformation> {
+    let mut f = FiscalTransactionInformation::default();
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "FiscalActionType" => f.fiscal_action_type = Some(c.scheme_value(&ch)?),
+            "FiscalTransactionReferenceId" => {
+                f.fiscal_transaction_reference_id = Some(c.within(&ch, fiscal_reference)?);
+            }
+            "FiscalTransactionType" => f.fiscal_transaction_type = Some(c.scheme_value(&ch)?),
+            "ValidFromDate" => f.valid_from_date = Some(c.date(&ch)?),
+            "ValidToDate" => f.valid_to_date = Some(c.date(&ch)?),
+            "Amount" => f.amount = Some(c.within(&ch, amount)?),
+            "PaymentMethodType" => f.payment_method_type = Some(c.scheme_value(&ch)?),
+            "FiscalTransactionDescription" => {
+                f.fiscal_transaction_description = Some(c.string(&ch)?)
+            }
+            "RequestId" => f.request_id = Some(c.within(&ch, request_id)?),
+            _ => c.skip(&ch)?,
+        }
+    }
+    Ok(f)
+}
+
+fn fiscal_reference<'a>(
+    c: &mut Cursor<'a>,
+    el: &Child<'a>,
+) -> Result<FiscalTransactionReferenceId> {
+    let mut r = FiscalTransactionReferenceId::default();
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "AgencyId" => r.agency_id = agency_id(c, &ch)?,
+            "FiscalTransactionIdentifierValue" => r.value = c.string(&ch)?,
+            _ => c.skip(&ch)?,
+        }
+    }
+    Ok(r)
+}
+
+/// `Problem` (NCIP 2); NCIP 1 `ProcessingError`/`MessagingError` never get this far (v1 is refused).
+pub(crate) fn problem<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Problem> {
+    let mut p = Problem::default();
+    while let Some(ch) = c.next_child(el)? {
+        match ch.name() {
+            "ProblemType" => p.problem_type = c.scheme_value(&ch)?,
+            "ProblemDetail" => p.detail = Some(c.string(&ch)?),
+            "ProblemElement" => p.element = Some(c.string(&ch)?),
+            "ProblemValue" => p.value = Some(c.string(&ch)?),
+            _ => c.skip(&ch)?,
+        }
+    }
+    Ok(p)
+}
+
+/// Marks `flag` for an element of the `DateDue | IndeterminateLoanPeriodFlag | NonReturnableFlag` choice;
+/// returns false for other names. The first member seen wins.
+pub(crate) fn due_date_choice<'a>(
+    c: &mut Cursor<'a>,
+    ch: &Child<'a>,
+    date_name: &str,
+    slot: &mut Option<DueDate>,
+) -> Result<bool> {
+    let name = ch.name();
+    let value = if name == date_name {
+        DueDate::Date(c.date(ch)?)
+    } else if name == "IndeterminateLoanPeriodFlag" {
+        c.skip(ch)?;
+        DueDate::IndeterminateLoanPeriod
+    } else if name == "NonReturnableFlag" {
+        c.skip(ch)?;
+        DueDate::NonReturnable
+    } else {
+        return Ok(false);
+    };
+    if slot.is_none() {
+        *slot = Some(value);
+    }
+    Ok(true)
+}

@@ -1,0 +1,579 @@
+//! A pull cursor over quick-xml events that the typed readers descend with.
+//!
+//! Elements are matched by local name only (default namespace, any prefix such as `ns1:`, or no
+//! namespace at all: all three occur in the corpus). No DOM is built: typed readers pull children and
+//! text straight from the borrowed token stream, so a well-formed identifier costs one allocation.
+//! The cursor also enforces the depth and element-count limits and refuses entity references other
+//! than the five predefined ones and character references (no DTD is ever read, fetched or expanded).
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use quick_xml::Reader;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+
+use super::date::parse_ncip_date;
+use crate::error::ReadErrorKind;
+use crate::model::ids::SchemeValue;
+
+/// A reading failure on its way up the element tree; `path` collects element names innermost-first.
+/// Boxed so that every reader's `Result` stays one pointer wide on the (hot) success path.
+#[derive(Debug)]
+pub(crate) struct Fault(Box<FaultInner>);
+
+#[derive(Debug)]
+pub(crate) struct FaultInner {
+    kind: ReadErrorKind,
+    path: Vec<String>,
+}
+
+impl Fault {
+    pub(crate) fn new(kind: ReadErrorKind) -> Self {
+        Self(Box::new(FaultInner {
+            kind,
+            path: Vec::new(),
+        }))
+    }
+
+    /// A content fault found at the element `name`.
+    pub(crate) fn at(kind: ReadErrorKind, name: &str) -> Self {
+        Self(Box::new(FaultInner {
+            kind,
+            path: vec![name.to_owned()],
+        }))
+    }
+
+    /// A required child `name` is absent (or blank where blank is not allowed).
+    pub(crate) fn missing(name: &str) -> Self {
+        Self::at(
+            ReadErrorKind::NeededDataMissing {
+                element: String::new(),
+                value: None,
+            },
+            name,
+        )
+    }
+
+    /// A required child is present but blank.
+    pub(crate) fn blank(name: &str, received: &str) -> Self {
+        Self::at(
+            ReadErrorKind::NeededDataMissing {
+                element: String::new(),
+                value: Some(received.to_owned()),
+            },
+            name,
+        )
+    }
+
+    /// Whether this fault is about content (has a path worth reporting) rather than XML syntax.
+    fn is_content(&self) -> bool {
+        matches!(
+            self.0.kind,
+            ReadErrorKind::NeededDataMissing { .. }
+                | ReadErrorKind::InvalidDate { .. }
+                | ReadErrorKind::ElementRuleViolated { .. }
+        )
+    }
+
+    /// Adds an enclosing element name while the fault travels up.
+    pub(crate) fn within(mut self, name: &str) -> Self {
+        if self.is_content() {
+            self.0.path.push(name.to_owned());
+        }
+        self
+    }
+
+    /// Resolves the collected path (relative to the element the caller stopped at) into the kind.
+    pub(crate) fn into_kind(self) -> ReadErrorKind {
+        let FaultInner { kind, path } = *self.0;
+        let element = path
+            .iter()
+            .rev()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("/");
+        match kind {
+            ReadErrorKind::NeededDataMissing { value, .. } => {
+                ReadErrorKind::NeededDataMissing { element, value }
+            }
+            ReadErrorKind::InvalidDate { value, .. } => {
+                ReadErrorKind::InvalidDate { element, value }
+            }
+            ReadErrorKind::ElementRuleViolated { value, rule, .. } => {
+                ReadErrorKind::ElementRuleViolated {
+                    element,
+                    value,
+                    rule,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+pub(crate) type Result<T> = std::result::Result<T, Fault>;
+
+/// An element the cursor has entered (or an empty element, which has no content to read).
+pub(crate) struct Child<'a> {
+    start: BytesStart<'a>,
+    empty: bool,
+}
+
+impl<'a> Child<'a> {
+    /// The element's local name (prefix dropped).
+    #[inline]
+    pub(crate) fn name(&self) -> &str {
+        self.start.local_name().into_inner()
+    }
+
+    /// The value of the attribute with local name `local` (`Scheme`, `ns1:Scheme`, `version`...).
+    pub(crate) fn attribute(&self, local: &str) -> Result<Option<String>> {
+        for attr in self.start.attributes().with_checks(false) {
+            let attr = attr.map_err(|e| {
+                Fault::new(ReadErrorKind::Malformed {
+                    position: 0,
+                    detail: e.to_string(),
+                })
+            })?;
+            let key = attr.key.into_inner();
+            let key_local = key.rsplit_once(':').map_or(key, |(_, l)| l);
+            if key_local == local && !key.starts_with("xmlns") {
+                let value = attr
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .map_err(|e| entity_fault(&e.to_string()))?;
+                check_characters(&value)?;
+                return Ok(Some(value.into_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The `Scheme` / `ns1:Scheme` attribute. Fast path for the common shapes (no attributes, or plain
+    /// `name="value"` pairs without references or whitespace characters in values); anything else goes
+    /// through quick-xml's full attribute parser, which also reports malformed attributes.
+    pub(crate) fn scheme_attribute(&self) -> Result<Option<String>> {
+        let raw = self.start.attributes_raw();
+        if raw.trim_start().is_empty() {
+            return Ok(None);
+        }
+        match plain_attribute(raw, "Scheme") {
+            Some(found) => Ok(found.map(str::to_owned)),
+            None => self.attribute("Scheme"),
+        }
+    }
+
+    /// Every attribute as (qualified name, raw value): used for namespace declarations on the root.
+    pub(crate) fn raw_attributes(&self) -> Vec<(String, String)> {
+        self.start
+            .attributes()
+            .with_checks(false)
+            .flatten()
+            .map(|a| (a.key.into_inner().to_owned(), a.value.into_owned()))
+            .collect()
+    }
+}
+
+fn entity_fault(detail: &str) -> Fault {
+    Fault::new(ReadErrorKind::UndeclaredEntity {
+        detail: detail.to_owned(),
+    })
+}
+
+/// Reading limits applied while pulling events.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_depth: usize,
+    pub(crate) max_elements: usize,
+}
+
+/// The cursor itself.
+pub(crate) struct Cursor<'a> {
+    reader: Reader<&'a [u8]>,
+    depth: usize,
+    elements: usize,
+    limits: Limits,
+    /// Zone for date-times that carry no offset.
+    pub(crate) time_zone: TimeZone,
+    /// Requests are held to the XSD's required elements; responses (from Alma, or from vendors whose
+    /// samples leave headers empty) are read leniently.
+    pub(crate) strict: bool,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor over UTF-8 `bytes`. quick-xml checks UTF-8 event by event, so the document is not
+    /// validated twice; an invalid sequence surfaces as [`ReadErrorKind::Encoding`].
+    pub(crate) fn new(bytes: &'a [u8], limits: Limits, time_zone: TimeZone) -> Self {
+        let mut reader = Reader::from_reader(bytes);
+        // Defaults already check end-tag names; comments are checked so `--` inside one is refused.
+        reader.config_mut().check_comments = true;
+        Self {
+            reader,
+            depth: 0,
+            elements: 0,
+            limits,
+            time_zone,
+            strict: false,
+        }
+    }
+
+    /// The next raw event, with XML errors turned into faults.
+    #[inline]
+    pub(crate) fn event(&mut self) -> Result<Event<'a>> {
+        self.reader.read_event().map_err(|e| {
+            Fault::new(match e {
+                quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding {
+                    detail: e.to_string(),
+                },
+                e => ReadErrorKind::Malformed {
+                    position: self.reader.error_position(),
+                    detail: e.to_string(),
+                },
+            })
+        })
+    }
+
+    /// Accounts for an element start: depth and count limits.
+    #[inline]
+    pub(crate) fn enter(&mut self, empty: bool) -> Result<()> {
+        self.elements += 1;
+        if self.elements > self.limits.max_elements {
+            return Err(Fault::new(ReadErrorKind::TooManyElements {
+                limit: self.limits.max_elements,
+            }));
+        }
+        if !empty {
+            self.depth += 1;
+            if self.depth > self.limits.max_depth {
+                return Err(Fault::new(ReadErrorKind::TooDeep {
+                    limit: self.limits.max_depth,
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Wraps a start event as an entered child.
+    #[inline]
+    pub(crate) fn child_from(&mut self, event: Event<'a>) -> Result<Option<Child<'a>>> {
+        match event {
+            Event::Start(start) => {
+                self.enter(false)?;
+                Ok(Some(Child {
+                    start,
+                    empty: false,
+                }))
+            }
+            Event::Empty(start) => {
+                self.enter(true)?;
+                Ok(Some(Child { start, empty: true }))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The next child element of `parent`, or `None` once `parent`'s end tag is consumed.
+    /// Text between children is ignored (mod-ncip's malformed-root sample has stray text in the root).
+    pub(crate) fn next_child(&mut self, parent: &Child<'a>) -> Result<Option<Child<'a>>> {
+        if parent.empty {
+            return Ok(None);
+        }
+        loop {
+            match self.event()? {
+                event @ (Event::Start(_) | Event::Empty(_)) => return self.child_from(event),
+                Event::End(_) => {
+                    self.leave();
+                    return Ok(None);
+                }
+                Event::GeneralRef(r) => {
+                    resolve_reference(&r)?;
+                }
+                // Text between elements is ignorable (never kept), so it is not scanned.
+                Event::Text(_) => {}
+                Event::CData(_) | Event::Comment(_) | Event::PI(_) => {}
+                Event::Decl(_) | Event::DocType(_) => {
+                    return Err(self.malformed("XML declaration or DOCTYPE inside an element"));
+                }
+                Event::Eof => return Err(self.malformed("document ends inside an element")),
+            }
+        }
+    }
+
+    pub(crate) fn malformed(&self, detail: &str) -> Fault {
+        Fault::new(ReadErrorKind::Malformed {
+            position: self.reader.buffer_position(),
+            detail: detail.to_owned(),
+        })
+    }
+
+    /// Skips `el` and everything inside it, still enforcing limits and entity rules.
+    pub(crate) fn skip(&mut self, el: &Child<'a>) -> Result<()> {
+        if el.empty {
+            return Ok(());
+        }
+        let mut open = 1usize;
+        while open > 0 {
+            match self.event()? {
+                Event::Start(_) => {
+                    self.enter(false)?;
+                    open += 1;
+                }
+                Event::Empty(_) => self.enter(true)?,
+                Event::End(_) => {
+                    self.leave();
+                    open -= 1;
+                }
+                Event::GeneralRef(r) => {
+                    resolve_reference(&r)?;
+                }
+                // Text between elements is ignorable (never kept), so it is not scanned.
+                Event::Text(_) => {}
+                Event::CData(_) | Event::Comment(_) | Event::PI(_) => {}
+                Event::Decl(_) | Event::DocType(_) => {
+                    return Err(self.malformed("XML declaration or DOCTYPE inside an element"));
+                }
+                Event::Eof => return Err(self.malformed("document ends inside an element")),
+            }
+        }
+        Ok(())
+    }
+
+    /// The text content of a leaf element. Child elements inside it are skipped.
+    pub(crate) fn text(&mut self, el: &Child<'a>) -> Result<Cow<'a, str>> {
+        Ok(self.text_and_v1_pair(el)?.0)
+    }
+
+    /// Text plus NCIP 1 `<Scheme>`/`<Value>` children (Auto-Graphics / Koha hybrids put them inside
+    /// NCIP 2 elements): returns (text, scheme child, value child).
+    fn text_and_v1_pair(
+        &mut self,
+        el: &Child<'a>,
+    ) -> Result<(Cow<'a, str>, Option<String>, Option<String>)> {
+        let mut text: Cow<'a, str> = Cow::Borrowed("");
+        let (mut v1_scheme, mut v1_value) = (None, None);
+        if el.empty {
+            return Ok((text, None, None));
+        }
+        loop {
+            match self.event()? {
+                Event::Text(t) => {
+                    check_characters(&t)?;
+                    let content = t.xml10_content();
+                    if text.is_empty() {
+                        text = content;
+                    } else {
+                        text.to_mut().push_str(&content);
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    let resolved = resolve_reference(&r)?;
+                    text.to_mut().push(resolved);
+                }
+                Event::CData(c) => {
+                    let content = c.xml10_content();
+                    text.to_mut().push_str(&content);
+                }
+                event @ (Event::Start(_) | Event::Empty(_)) => {
+                    if let Some(child) = self.child_from(event)? {
+                        match child.name() {
+                            "Scheme" => v1_scheme = Some(self.text(&child)?.into_owned()),
+                            "Value" => v1_value = Some(self.text(&child)?.into_owned()),
+                            _ => self.skip(&child)?,
+                        }
+                    }
+                }
+                Event::End(_) => {
+                    self.leave();
+                    return Ok((text, v1_scheme, v1_value));
+                }
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::Decl(_) | Event::DocType(_) => {
+                    return Err(self.malformed("XML declaration or DOCTYPE inside an element"));
+                }
+                Event::Eof => return Err(self.malformed("document ends inside an element")),
+            }
+        }
+    }
+
+    /// An owned text value.
+    pub(crate) fn string(&mut self, el: &Child<'a>) -> Result<String> {
+        Ok(self.text(el)?.into_owned())
+    }
+
+    /// A `SchemeValuePair`: `Scheme` attribute (qualified or not) or NCIP 1 `<Scheme>/<Value>` children.
+    pub(crate) fn scheme_value(&mut self, el: &Child<'a>) -> Result<SchemeValue> {
+        let attribute_scheme = el.scheme_attribute()?;
+        let (text, v1_scheme, v1_value) = self.text_and_v1_pair(el)?;
+        let value = match v1_value {
+            Some(v) => v,
+            None => text.into_owned(),
+        };
+        Ok(SchemeValue {
+            scheme: attribute_scheme.or(v1_scheme),
+            value,
+        })
+    }
+
+    /// An xs:dateTime (see [`parse_ncip_date`] for the accepted shapes) or `Invalid Date`.
+    pub(crate) fn date(&mut self, el: &Child<'a>) -> Result<Timestamp> {
+        let text = self.text(el)?;
+        parse_ncip_date(&text, &self.time_zone).ok_or_else(|| {
+            Fault::at(
+                ReadErrorKind::InvalidDate {
+                    element: String::new(),
+                    value: text.into_owned(),
+                },
+                el.name(),
+            )
+        })
+    }
+
+    /// A non-negative integer or `Element Rule Violated`.
+    pub(crate) fn unsigned(&mut self, el: &Child<'a>) -> Result<u64> {
+        let text = self.text(el)?;
+        text.trim().parse::<u64>().map_err(|_| {
+            Fault::at(
+                ReadErrorKind::ElementRuleViolated {
+                    element: String::new(),
+                    value: text.to_string(),
+                    rule: "not a non-negative integer",
+                },
+                el.name(),
+            )
+        })
+    }
+
+    /// An xs:integer or `Element Rule Violated`.
+    pub(crate) fn integer(&mut self, el: &Child<'a>) -> Result<i64> {
+        let text = self.text(el)?;
+        text.trim().parse::<i64>().map_err(|_| {
+            Fault::at(
+                ReadErrorKind::ElementRuleViolated {
+                    element: String::new(),
+                    value: text.to_string(),
+                    rule: "not an integer",
+                },
+                el.name(),
+            )
+        })
+    }
+
+    /// Runs `read` on `el`, adding `el`'s name to the path of any content fault.
+    pub(crate) fn within<T>(
+        &mut self,
+        el: &Child<'a>,
+        read: impl FnOnce(&mut Self, &Child<'a>) -> Result<T>,
+    ) -> Result<T> {
+        read(self, el).map_err(|f| f.within(el.name()))
+    }
+}
+
+/// Scans `raw` attributes for the one whose local name is `local`. `Some(None)`: plainly absent;
+/// `Some(Some(v))`: found with a plain value (no reference, `<` or control character, so no
+/// normalisation applies); `None`: an unusual shape, use the full parser. Byte and memchr based: scheme
+/// URIs are long and this runs for every scheme/value element.
+fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<Option<&'r str>> {
+    let bytes = raw.as_bytes();
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
+        }
+        if i == bytes.len() {
+            return Some(None);
+        }
+        let eq = i + raw[i..].find('=')?;
+        let name = raw[i..eq].trim_end_matches([' ', '\t', '\n', '\r']);
+        let mut j = eq + 1;
+        while j < bytes.len() && is_space(bytes[j]) {
+            j += 1;
+        }
+        let quote = *bytes.get(j)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let start = j + 1;
+        let end = start + raw[start..].find(char::from(quote))?;
+        let name_local = name.rfind(':').map_or(name, |k| &name[k + 1..]);
+        if name_local == local && !name.starts_with("xmlns") {
+            let value = &raw[start..end];
+            return crate::chars::attribute_value_is_plain(value).then_some(Some(value));
+        }
+        i = end + 1;
+        if i < bytes.len() && !is_space(bytes[i]) {
+            return None;
+        }
+    }
+}
+
+/// Resolves one of the five predefined entities or a character reference; anything else is refused
+/// (no DTD is honoured, so any other name is undeclared: this also stops XXE and billion laughs).
+pub(crate) fn resolve_reference(r: &BytesRef<'_>) -> Result<char> {
+    if r.is_char_ref() {
+        return match r.resolve_char_ref() {
+            Ok(Some(c)) if is_xml_char(c) => Ok(c),
+            _ => Err(entity_fault(&format!("character reference &{};", &**r))),
+        };
+    }
+    match &**r {
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "amp" => Ok('&'),
+        "apos" => Ok('\''),
+        "quot" => Ok('"'),
+        other => Err(entity_fault(&format!(
+            "reference to undeclared entity &{other};"
+        ))),
+    }
+}
+
+/// XML 1.0 `Char` production (minus the surrogates Rust cannot hold anyway).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Refuses C0 control characters in text (not XML 1.0 `Char`s; they could not be written back).
+#[inline]
+fn check_characters(text: &str) -> Result<()> {
+    let bad = crate::chars::has_forbidden_control(text);
+    if bad {
+        return Err(Fault::new(ReadErrorKind::Malformed {
+            position: 0,
+            detail: "control character in text (not allowed in XML 1.0)".to_owned(),
+        }));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_attribute;
+
+    #[test]
+    fn plain_scheme_attribute_is_found_qualified_or_not() {
+        assert_eq!(
+            plain_attribute(r#" ns1:Scheme="urn:x""#, "Scheme"),
+            Some(Some("urn:x"))
+        );
+        assert_eq!(
+            plain_attribute(r#" a='1' Scheme='s' "#, "Scheme"),
+            Some(Some("s"))
+        );
+        assert_eq!(plain_attribute(r#" xsi:type="t""#, "Scheme"), Some(None));
+    }
+
+    #[test]
+    fn anything_unusual_falls_back_to_the_full_parser() {
+        assert_eq!(plain_attribute(" Scheme=\"a\u{1}b\"", "Scheme"), None);
+        assert_eq!(plain_attribute(r#" Scheme="a&amp;b""#, "Scheme"), None);
+        assert_eq!(plain_attribute(r#" x="1"y="2" Scheme="s""#, "Scheme"), None);
+        assert_eq!(plain_attribute(r#" Scheme=s"#, "Scheme"), None);
+        assert_eq!(plain_attribute(r#" Scheme="unterminated"#, "Scheme"), None);
+    }
+}

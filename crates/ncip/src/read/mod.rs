@@ -1,0 +1,295 @@
+//! The tolerant reader: bytes in, a typed [`Message`] or a [`ReadError`] that says what to answer.
+//!
+//! Order of checks: body size, encoding, prolog (a DOCTYPE is noted, never fetched; one declaring
+//! entities is refused), root element and NCIP generation, the service element, the service's content
+//! (with depth and element-count limits throughout), then nothing but comments after the service.
+
+mod common;
+mod cursor;
+pub(crate) mod date;
+mod decode;
+mod item;
+mod responses;
+mod services;
+mod user;
+
+use jiff::tz::TimeZone;
+use quick_xml::events::Event;
+
+use crate::error::{ReadError, ReadErrorKind};
+use crate::model::common::{InitiationHeader, NcipVersion, ServiceKind};
+use crate::model::messages::{Message, VersionEnvelope};
+use cursor::{Child, Cursor, Fault, Limits};
+
+/// The NCIP 2 namespace.
+pub const NCIP_NAMESPACE: &str = "http://www.niso.org/2008/ncip";
+
+/// Limits and defaults for [`read`].
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Largest body accepted (default 256 KiB; the largest corpus message is 28 KB).
+    pub max_bytes: usize,
+    /// Deepest element nesting accepted (default 64; real NCIP nests about 10 deep).
+    pub max_depth: usize,
+    /// Most elements accepted (default 20,000).
+    pub max_elements: usize,
+    /// Zone for date-times without an offset (default UTC; set the library's zone).
+    pub time_zone: TimeZone,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            max_bytes: 256 * 1024,
+            max_depth: 64,
+            max_elements: 20_000,
+            time_zone: TimeZone::UTC,
+        }
+    }
+}
+
+/// What [`peek`] learns from the start of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peek {
+    /// NCIP generation.
+    pub version: NcipVersion,
+    /// The service (`Other("Problem")` for a top-level Problem message).
+    pub service: ServiceKind,
+    /// Whether the service element is a `...Response`.
+    pub is_response: bool,
+}
+
+/// The root element, entered.
+struct Root<'a> {
+    element: Child<'a>,
+    envelope: VersionEnvelope,
+    version: NcipVersion,
+    version_attribute: Option<String>,
+}
+
+fn syntax(fault: Fault) -> ReadError {
+    ReadError::new(fault.into_kind())
+}
+
+/// Reads the prolog and enters the root element.
+fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
+    let mut doctype_says_v1 = false;
+    let element = loop {
+        let event = c.event().map_err(syntax)?;
+        match event {
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+            Event::DocType(doctype) => {
+                // Internal entity declarations are how billion-laughs and XXE payloads arrive.
+                if doctype.contains("<!ENTITY") {
+                    return Err(ReadError::new(ReadErrorKind::EntityDeclarations));
+                }
+                doctype_says_v1 =
+                    doctype.contains("NCIP DTD Version 1") || doctype.contains("ncip_v1_0.dtd");
+            }
+            Event::Text(t) if t.trim().is_empty() => {}
+            event @ (Event::Start(_) | Event::Empty(_)) => {
+                match c.child_from(event).map_err(syntax)? {
+                    Some(element) => break element,
+                    None => unreachable!("start events always make a child"),
+                }
+            }
+            Event::Eof => return Err(syntax(c.malformed("no root element"))),
+            _ => return Err(syntax(c.malformed("content before the root element"))),
+        }
+    };
+    let envelope = match element.name() {
+        "NCIPMessage" => VersionEnvelope::NcipMessage,
+        "NCIPVersionMessage" => VersionEnvelope::NcipVersionMessage,
+        other => {
+            return Err(ReadError::new(ReadErrorKind::WrongRoot {
+                found: other.to_owned(),
+            }));
+        }
+    };
+    let version_attribute = element.attribute("version").map_err(syntax)?;
+    let declares_ncip2 = element
+        .raw_attributes()
+        .iter()
+        .any(|(_, v)| v == NCIP_NAMESPACE);
+    let version = match (&envelope, &version_attribute) {
+        // The version-lookup exchange is version-independent by design.
+        (VersionEnvelope::NcipVersionMessage, _) => NcipVersion::V2,
+        (_, Some(v)) if v.contains("/v1_0/") || v.contains("ncip_v1") => NcipVersion::V1,
+        (_, Some(_)) => NcipVersion::V2,
+        // ncip-server's Koha templates carry the NCIP 1 DOCTYPE on NCIP 2 messages: the namespace decides.
+        (_, None) if doctype_says_v1 && !declares_ncip2 => NcipVersion::V1,
+        (_, None) => NcipVersion::V2,
+    };
+    Ok(Root {
+        element,
+        envelope,
+        version,
+        version_attribute,
+    })
+}
+
+/// The first child of the root that is not an `Ext`.
+fn first_service<'a>(c: &mut Cursor<'a>, root: &Child<'a>) -> Result<Child<'a>, ReadError> {
+    loop {
+        match c.next_child(root).map_err(syntax)? {
+            Some(ch) if ch.name() == "Ext" => c.skip(&ch).map_err(syntax)?,
+            Some(ch) => return Ok(ch),
+            None => return Err(ReadError::new(ReadErrorKind::NoService)),
+        }
+    }
+}
+
+/// Runs `parse` on the body as UTF-8; if that meets invalid UTF-8, on the text of a declared
+/// ISO-8859-1 / windows-1252 (see `decode`). Encoding failures are always answered at top level.
+fn with_encoding_rule<T>(
+    bytes: &[u8],
+    parse: impl Fn(&[u8]) -> Result<T, ReadError>,
+) -> Result<T, ReadError> {
+    let bytes = decode::strip_bom(bytes);
+    match parse(bytes) {
+        Err(e) if matches!(e.kind(), ReadErrorKind::Encoding { .. }) => {
+            let text = decode::latin1_fallback(bytes).map_err(ReadError::new)?;
+            parse(text.as_bytes())
+        }
+        other => other,
+    }
+}
+
+/// Cheaply classifies a message: reads only up to the first service element (no content parsing).
+pub fn peek(bytes: &[u8]) -> Result<Peek, ReadError> {
+    with_encoding_rule(bytes, peek_utf8)
+}
+
+fn peek_utf8(bytes: &[u8]) -> Result<Peek, ReadError> {
+    let limits = Limits {
+        max_depth: 64,
+        max_elements: usize::MAX,
+    };
+    let mut c = Cursor::new(bytes, limits, TimeZone::UTC);
+    let root = open_root(&mut c)?;
+    let service = first_service(&mut c, &root.element)?;
+    if service.name() == "Problem" {
+        return Ok(Peek {
+            version: root.version,
+            service: ServiceKind::Other("Problem".to_owned()),
+            is_response: true,
+        });
+    }
+    if !ServiceKind::is_plain_element_name(service.name()) {
+        return Err(syntax(
+            c.malformed("the service element name is not an NCIP element name"),
+        ));
+    }
+    let (service, is_response) = ServiceKind::from_element_name(service.name());
+    Ok(Peek {
+        version: root.version,
+        service,
+        is_response,
+    })
+}
+
+/// Reads a whole message.
+pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
+    if bytes.len() > opts.max_bytes {
+        return Err(ReadError::new(ReadErrorKind::TooLarge {
+            size: bytes.len(),
+            limit: opts.max_bytes,
+        }));
+    }
+    with_encoding_rule(bytes, |utf8| read_utf8(utf8, opts))
+}
+
+fn read_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
+    let limits = Limits {
+        max_depth: opts.max_depth,
+        max_elements: opts.max_elements,
+    };
+    let mut c = Cursor::new(bytes, limits, opts.time_zone.clone());
+    let root = open_root(&mut c)?;
+    let first = first_service(&mut c, &root.element)?;
+    if first.name() == "Problem" {
+        return read_top_level_problems(&mut c, &root.element, first);
+    }
+    if !ServiceKind::is_plain_element_name(first.name()) {
+        return Err(syntax(
+            c.malformed("the service element name is not an NCIP element name"),
+        ));
+    }
+    let (service, is_response) = ServiceKind::from_element_name(first.name());
+    let in_service = |kind: ReadErrorKind, header: Option<InitiationHeader>| {
+        ReadError::in_service(kind, service.clone(), is_response, header)
+    };
+    if root.version == NcipVersion::V1 {
+        return Err(in_service(
+            ReadErrorKind::Version1 {
+                version: root.version_attribute,
+            },
+            None,
+        ));
+    }
+    let mut seen = None;
+    let message = services::read_service(
+        &mut c,
+        &first,
+        &service,
+        is_response,
+        root.envelope,
+        &mut seen,
+    )
+    .map_err(|fault| in_service(fault.into_kind(), seen.take()))?;
+    let first_name = first.name().to_owned();
+    finish(&mut c, &root.element, &first_name).map_err(|e| match e.kind() {
+        ReadErrorKind::MultipleServices { .. } => e,
+        _ => in_service(e.kind().clone(), message.initiation_header().cloned()),
+    })?;
+    Ok(message)
+}
+
+/// `NCIPMessage` holding `Problem` elements instead of a service.
+fn read_top_level_problems<'a>(
+    c: &mut Cursor<'a>,
+    root: &Child<'a>,
+    first: Child<'a>,
+) -> Result<Message, ReadError> {
+    let mut problems = vec![responses::top_level_problem(c, &first).map_err(syntax)?];
+    while let Some(ch) = c.next_child(root).map_err(syntax)? {
+        match ch.name() {
+            "Problem" => problems.push(responses::top_level_problem(c, &ch).map_err(syntax)?),
+            "Ext" => c.skip(&ch).map_err(syntax)?,
+            other => {
+                return Err(ReadError::new(ReadErrorKind::MultipleServices {
+                    first: "Problem".to_owned(),
+                    second: other.to_owned(),
+                }));
+            }
+        }
+    }
+    trailing(c)?;
+    Ok(Message::Problem(problems))
+}
+
+/// After the service: only `Ext` may follow inside the root, and only comments after it.
+fn finish<'a>(c: &mut Cursor<'a>, root: &Child<'a>, first: &str) -> Result<(), ReadError> {
+    while let Some(ch) = c.next_child(root).map_err(syntax)? {
+        if ch.name() == "Ext" {
+            c.skip(&ch).map_err(syntax)?;
+        } else {
+            return Err(ReadError::new(ReadErrorKind::MultipleServices {
+                first: first.to_owned(),
+                second: ch.name().to_owned(),
+            }));
+        }
+    }
+    trailing(c)
+}
+
+fn trailing(c: &mut Cursor<'_>) -> Result<(), ReadError> {
+    loop {
+        match c.event().map_err(syntax)? {
+            Event::Eof => return Ok(()),
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::Text(t) if t.trim().is_empty() => {}
+            _ => return Err(syntax(c.malformed("content after the root element"))),
+        }
+    }
+}

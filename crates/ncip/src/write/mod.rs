@@ -1,0 +1,52 @@
+//! The strict writer: a typed [`Message`] to UTF-8 NCIP 2.02 XML.
+//!
+//! Always the `ns1:`-prefixed form with `xmlns:ns1="http://www.niso.org/2008/ncip"` and qualified
+//! `ns1:version` / `ns1:Scheme` attributes (the NCIP 2 XSD is `attributeFormDefault="qualified"`), elements
+//! in XSD sequence order, identifiers echoed exactly as received. `LookupVersion` exchanges that arrived
+//! in their own `NCIPVersionMessage` root are answered in that (unqualified) root.
+
+mod common;
+mod item;
+mod services;
+mod user;
+mod xml;
+
+use crate::model::messages::{Message, VersionEnvelope};
+use xml::XmlWriter;
+
+/// The NCIP 2.02 schema location written in `ns1:version`.
+pub const NCIP_VERSION_2_02: &str = "http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd";
+/// The `version` written on an `NCIPVersionMessage` root (the version-lookup schema).
+pub const NCIP_VERSION_MESSAGE_SCHEMA: &str =
+    "http://www.niso.org/ncip/v1_0/imp1/xsd/ncip_version.xsd";
+
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// Serialises `msg`.
+pub fn write(msg: &Message) -> Vec<u8> {
+    let version_root = matches!(
+        msg,
+        Message::LookupVersion(m) if m.envelope == VersionEnvelope::NcipVersionMessage
+    ) || matches!(
+        msg,
+        Message::LookupVersionResponse(m) if m.envelope == VersionEnvelope::NcipVersionMessage
+    );
+    if version_root {
+        let mut w = XmlWriter::new("", 512);
+        w.raw(DECLARATION);
+        w.raw("<NCIPVersionMessage version=\"");
+        w.raw(NCIP_VERSION_MESSAGE_SCHEMA);
+        w.raw("\">");
+        services::service(&mut w, msg);
+        w.raw("</NCIPVersionMessage>");
+        return w.into_bytes();
+    }
+    let mut w = XmlWriter::new("ns1:", 2048);
+    w.raw(DECLARATION);
+    w.raw("<ns1:NCIPMessage xmlns:ns1=\"http://www.niso.org/2008/ncip\" ns1:version=\"");
+    w.raw(NCIP_VERSION_2_02);
+    w.raw("\">");
+    services::service(&mut w, msg);
+    w.raw("</ns1:NCIPMessage>");
+    w.into_bytes()
+}

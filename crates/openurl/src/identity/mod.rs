@@ -1,0 +1,109 @@
+//! Who the patron is, as pure building blocks: checking a signed token from the institution's identity
+//! provider ([`JwtVerifier`]) and encrypting the patron id the way Relais expects
+//! ([`RelaisPiEncryptor`]). Neither does I/O; the caller fetches keys and passes the current time.
+//!
+//! A plain `PI` in a link is trusted by Relais as it stands (DESIGN §5), so the patron id only ever
+//! comes from here, never from the incoming OpenURL.
+
+mod jwt;
+mod pem;
+mod relais_pi;
+
+use thiserror::Error;
+
+use crate::relais::PatronTag;
+
+pub use jwt::JwtVerifier;
+pub use relais_pi::{RelaisPiEncryptor, relais_timestamp};
+
+/// The longest patron id accepted, in bytes. Alma user ids and barcodes are far shorter; the bound
+/// keeps the encrypted form inside one RSA-2048 block (245 bytes with PKCS#1 v1.5 padding).
+pub const MAX_PATRON_ID_BYTES: usize = 128;
+
+/// A patron id established by the bridge's own authentication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatronId(String);
+
+impl PatronId {
+    /// Accepts 1 to [`MAX_PATRON_ID_BYTES`] bytes without control characters or `|` (Relais splits the
+    /// decrypted text on the first `|`, so an id containing one would be cut short).
+    pub fn new(id: &str) -> Result<Self, TokenError> {
+        let id = id.trim();
+        let ok = !id.is_empty()
+            && id.len() <= MAX_PATRON_ID_BYTES
+            && !id.chars().any(|c| c.is_control() || c == '|');
+        if ok {
+            Ok(Self(id.to_owned()))
+        } else {
+            Err(TokenError::BadPatronId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The id sent in clear as `PI`.
+    pub fn plain_tag(&self) -> PatronTag {
+        PatronTag::Plain(self.0.clone())
+    }
+}
+
+/// Why a sign-in token is not accepted. Each maps to the 401 page ([`crate::unauthorized_page`]); the
+/// messages never echo the token.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TokenError {
+    #[error("the sign-in token is missing")]
+    Missing,
+    #[error("the sign-in token is not a well-formed JSON Web Token")]
+    Malformed,
+    #[error("the sign-in token is signed with an algorithm this service does not accept")]
+    UnsupportedAlgorithm,
+    #[error("the sign-in token was signed with a key this service does not know")]
+    UnknownKey,
+    #[error("the sign-in token's signature is not valid")]
+    BadSignature,
+    #[error("the sign-in token has expired")]
+    Expired,
+    #[error("the sign-in token is not valid yet")]
+    NotYetValid,
+    #[error("the sign-in token was issued by an unexpected identity provider")]
+    WrongIssuer,
+    #[error("the sign-in token was issued for a different service")]
+    WrongAudience,
+    #[error("the sign-in token does not name the patron")]
+    MissingPatronId,
+    #[error("the patron id in the sign-in token cannot be used")]
+    BadPatronId,
+}
+
+impl TokenError {
+    /// The HTTP status the handler answers with.
+    pub fn http_status(&self) -> u16 {
+        401
+    }
+}
+
+/// A key or setting for patron identity that cannot be used. Raised once, when configuration is read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IdentityConfigError {
+    #[error("the token issuer and audience must both be set")]
+    MissingIssuerOrAudience,
+    #[error("the JWKS document cannot be read: {0}")]
+    BadJwks(String),
+    #[error("the key set holds no RS256 or ES256 signing key")]
+    NoUsableKey,
+    #[error("the PEM key cannot be read: {0}")]
+    BadPem(String),
+    #[error("the Relais public key is shorter than the 2048 bits Relais uses")]
+    KeyTooSmall,
+}
+
+/// Why a patron id could not be encrypted for Relais.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EncryptError {
+    #[error("the patron id is too long to encrypt with the configured Relais key")]
+    TooLong,
+    #[error("RSA encryption failed")]
+    Crypto,
+}

@@ -1,0 +1,159 @@
+//! Idempotency claims: the values the claim / commit / release protocol exchanges, and the one rule both
+//! store implementations apply to decide what a claim attempt finds.
+//!
+//! The protocol: a delivery `claim`s the message's key before acting on Alma; it then either `commit`s (the
+//! response is stored with the record change and history entry, and later deliveries replay it) or `release`s
+//! (the action definitely had no effect, so a later delivery may try again). A delivery that dies in between
+//! leaves an in-flight claim whose lease runs out; the next delivery takes it over and is told so, because
+//! the dead attempt may or may not have reached Alma.
+
+use jiff::Timestamp;
+
+use crate::ids::{ClaimToken, IdempotencyKey};
+use crate::model::{Correlation, HistoryEntry};
+
+/// The response stored when a message was done, replayed verbatim to repeat deliveries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub body: Vec<u8>,
+}
+
+/// What a claim attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// Nobody had the key: the caller now holds it.
+    Claimed,
+    /// An earlier attempt held the key but its lease ran out: the caller now holds it. The earlier attempts
+    /// may have reached Alma, so the caller should check Alma before acting again.
+    TookOverStale { previous_attempts: u32 },
+    /// Another attempt holds the key and its lease runs until `lease_until`. Re-claiming with the same token
+    /// also lands here: a claim is not re-entrant.
+    InFlight { lease_until: Timestamp },
+    /// The message was handled; answer with this.
+    Done(StoredResponse),
+}
+
+/// Everything that changes together when a message was handled (see [`crate::Store::commit`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Commit<'a> {
+    pub key: &'a IdempotencyKey,
+    pub owner: &'a ClaimToken,
+    pub response: &'a [u8],
+    pub record: &'a Correlation,
+    /// `None`: the record must not exist yet. `Some(v)`: the stored record must be at version `v`.
+    pub expected_version: Option<u64>,
+    pub history: &'a HistoryEntry,
+    pub now: Timestamp,
+}
+
+/// How a commit ended. Nothing was written unless it is `Committed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    Committed {
+        new_version: u64,
+    },
+    /// The record changed (or appeared) since the caller read it: re-read and decide again.
+    VersionConflict,
+    /// The caller no longer holds the claim (its lease ran out and another attempt took over, or it was
+    /// released). Checked before the version, because the new holder is now responsible for the message.
+    ClaimLost,
+}
+
+/// The version a successful commit stores.
+pub(crate) fn next_version(expected: Option<u64>) -> u64 {
+    expected.map_or(1, |v| v.saturating_add(1))
+}
+
+/// A live (unexpired) idempotency record, as both stores read it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ExistingClaim {
+    InFlight {
+        owner: String,
+        lease_until: Timestamp,
+        attempts: u32,
+    },
+    Done(StoredResponse),
+}
+
+/// What to do about a claim attempt, given the live record found (expired records count as absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ClaimDecision {
+    /// Write a fresh in-flight record (attempt 1).
+    Fresh,
+    /// Replace the stale holder, identified by its token and lease end so that the replacement can be made
+    /// conditional on nobody else having replaced it first.
+    TakeOver {
+        previous_attempts: u32,
+        holder: String,
+        lease_until: Timestamp,
+    },
+    /// Leave it: report this.
+    Report(ClaimOutcome),
+}
+
+pub(crate) fn decide_claim(existing: Option<ExistingClaim>, now: Timestamp) -> ClaimDecision {
+    match existing {
+        None => ClaimDecision::Fresh,
+        Some(ExistingClaim::Done(response)) => ClaimDecision::Report(ClaimOutcome::Done(response)),
+        // The lease is over at `lease_until` itself, the same instant-inclusive rule as expiry.
+        Some(ExistingClaim::InFlight {
+            owner,
+            lease_until,
+            attempts,
+        }) if lease_until <= now => ClaimDecision::TakeOver {
+            previous_attempts: attempts,
+            holder: owner,
+            lease_until,
+        },
+        Some(ExistingClaim::InFlight { lease_until, .. }) => {
+            ClaimDecision::Report(ClaimOutcome::InFlight { lease_until })
+        }
+    }
+}
+
+/// The lease end, truncated to whole milliseconds because that is what DynamoDB stores; both stores use this
+/// so that `InFlight { lease_until }` reads the same from either.
+pub(crate) fn lease_end(now: Timestamp, lease: std::time::Duration) -> Timestamp {
+    let end = now.saturating_add(lease).unwrap_or(Timestamp::MAX);
+    Timestamp::from_millisecond(end.as_millisecond()).unwrap_or(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(second).unwrap()
+    }
+
+    #[test]
+    fn lease_is_over_at_its_end_instant() {
+        let holder = |until| ExistingClaim::InFlight {
+            owner: "a".into(),
+            lease_until: at(until),
+            attempts: 2,
+        };
+        assert_eq!(
+            decide_claim(Some(holder(100)), at(99)),
+            ClaimDecision::Report(ClaimOutcome::InFlight {
+                lease_until: at(100)
+            })
+        );
+        assert_eq!(
+            decide_claim(Some(holder(100)), at(100)),
+            ClaimDecision::TakeOver {
+                previous_attempts: 2,
+                holder: "a".into(),
+                lease_until: at(100),
+            }
+        );
+        assert_eq!(decide_claim(None, at(100)), ClaimDecision::Fresh);
+    }
+
+    #[test]
+    fn lease_end_drops_sub_millisecond_precision() {
+        let now = Timestamp::from_nanosecond(1_000_000_123_456_789).unwrap();
+        let end = lease_end(now, std::time::Duration::from_secs(30));
+        assert_eq!(end.as_nanosecond(), 1_000_030_123_000_000);
+    }
+}

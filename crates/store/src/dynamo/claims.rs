@@ -1,0 +1,402 @@
+//! DynamoDB writes: the claim protocol, the commit transaction and history appends.
+//!
+//! Every write that may race carries a condition, and a failed condition is read back as a protocol outcome:
+//! `ConditionalCheckFailedException` on single-item writes, and the per-item `CancellationReasons` of a
+//! `TransactionCanceledException` on the commit, whose items are in a fixed order for exactly that purpose.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::BuildError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use jiff::Timestamp;
+
+use super::items::{self, Item, n, s};
+use super::reads::{get_item, last_history_position};
+use super::{DynamoStore, back_off, map_sdk_error};
+use crate::claim::{ClaimDecision, decide_claim, lease_end, next_version};
+use crate::config::expiry_after;
+use crate::keys::{history_instant_prefix, history_key, next_history_seq};
+use crate::schema::{PARTITION_KEY, TTL_ATTRIBUTE};
+use crate::{
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, RelaisRequestId,
+    StoreError,
+};
+
+/// Attempts at a write whose precondition keeps changing under it (a claim released or taken over between
+/// the read and the write, a history position taken, a transaction conflict) before reporting contention.
+const ROUNDS: u32 = 8;
+
+/// DynamoDB allows 100 items per transaction; the commit uses three besides the barcode pointers.
+const MAX_BARCODES: usize = 97;
+
+/// Positions in the commit transaction, so that cancellation reasons can be read by position.
+const CLAIM_ITEM: usize = 0;
+const RECORD_ITEM: usize = 1;
+const HISTORY_ITEM: usize = 2;
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+fn built<T>(operation: &'static str, result: Result<T, BuildError>) -> Result<T, StoreError> {
+    result.map_err(|_| StoreError::Refused {
+        operation,
+        code: "RequestConstruction".to_owned(),
+    })
+}
+
+pub(super) async fn claim(
+    store: &DynamoStore,
+    key: &IdempotencyKey,
+    owner: &ClaimToken,
+    now: Timestamp,
+    lease: Duration,
+) -> Result<ClaimOutcome, StoreError> {
+    let lease_until = lease_end(now, lease);
+    let expires_at = expiry_after(now, store.config.idempotency_retention);
+    for _ in 0..ROUNDS {
+        // The common case (a first delivery) is one conditional put; everything else is decided from the
+        // item DynamoDB hands back when the condition fails.
+        let fresh = store
+            .client
+            .put_item()
+            .table_name(&store.table)
+            .set_item(Some(items::in_flight_item(
+                key,
+                owner,
+                lease_until,
+                1,
+                expires_at,
+            )))
+            .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(now.as_second()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let found = match fresh {
+            Ok(_) => return Ok(ClaimOutcome::Claimed),
+            Err(error) => match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    failed.item().cloned()
+                }
+                _ => return Err(map_sdk_error("PutItem", error)),
+            },
+        };
+        // DynamoDB (and moto) hand the blocking item back; should a server not, it is read instead.
+        let found = match found {
+            Some(item) => Some(item),
+            None => get_item(store, items::claim_key(key)).await?,
+        };
+        let existing = match &found {
+            Some(item) => items::live_claim(item, now)?,
+            None => None,
+        };
+        match decide_claim(existing, now) {
+            // Released or expired since the put looked: try the put again.
+            ClaimDecision::Fresh => continue,
+            ClaimDecision::Report(outcome) => return Ok(outcome),
+            ClaimDecision::TakeOver {
+                previous_attempts,
+                holder,
+                lease_until: stale_lease,
+            } => {
+                let taken = store
+                    .client
+                    .update_item()
+                    .table_name(&store.table)
+                    .set_key(Some(items::claim_key(key)))
+                    // Only the exact claim that was seen stale may be replaced: another attempt may have
+                    // taken it over in the meantime.
+                    .condition_expression(
+                        "#state = :in_flight AND #owner = :old_owner AND #lease = :old_lease",
+                    )
+                    .update_expression(
+                        "SET #owner = :owner, #lease = :lease, #attempts = :attempts, #exp = :exp",
+                    )
+                    .expression_attribute_names("#state", items::STATE)
+                    .expression_attribute_names("#owner", items::OWNER)
+                    .expression_attribute_names("#lease", items::LEASE_UNTIL)
+                    .expression_attribute_names("#attempts", items::ATTEMPTS)
+                    .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                    .expression_attribute_values(":in_flight", s(items::IN_FLIGHT))
+                    .expression_attribute_values(":old_owner", s(holder))
+                    .expression_attribute_values(":old_lease", n(stale_lease.as_millisecond()))
+                    .expression_attribute_values(":owner", s(owner.as_str()))
+                    .expression_attribute_values(":lease", n(lease_until.as_millisecond()))
+                    .expression_attribute_values(
+                        ":attempts",
+                        n(previous_attempts.saturating_add(1)),
+                    )
+                    .expression_attribute_values(":exp", n(expires_at))
+                    .send()
+                    .await;
+                match taken {
+                    Ok(_) => return Ok(ClaimOutcome::TookOverStale { previous_attempts }),
+                    Err(error) => match error.as_service_error() {
+                        Some(UpdateItemError::ConditionalCheckFailedException(_)) => continue,
+                        _ => return Err(map_sdk_error("UpdateItem", error)),
+                    },
+                }
+            }
+        }
+    }
+    Err(StoreError::Contention { operation: "claim" })
+}
+
+pub(super) async fn release(
+    store: &DynamoStore,
+    key: &IdempotencyKey,
+    owner: &ClaimToken,
+) -> Result<(), StoreError> {
+    let deleted = store
+        .client
+        .delete_item()
+        .table_name(&store.table)
+        .set_key(Some(items::claim_key(key)))
+        .condition_expression("#state = :in_flight AND #owner = :owner")
+        .expression_attribute_names("#state", items::STATE)
+        .expression_attribute_names("#owner", items::OWNER)
+        .expression_attribute_values(":in_flight", s(items::IN_FLIGHT))
+        .expression_attribute_values(":owner", s(owner.as_str()))
+        .send()
+        .await;
+    match deleted {
+        Ok(_) => Ok(()),
+        Err(error) => match error.as_service_error() {
+            // Not ours (anymore): leave the holder's claim alone.
+            Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(()),
+            _ => Err(map_sdk_error("DeleteItem", error)),
+        },
+    }
+}
+
+pub(super) async fn append_history(
+    store: &DynamoStore,
+    id: &RelaisRequestId,
+    entry: &HistoryEntry,
+) -> Result<(), StoreError> {
+    let expires_at = expiry_after(entry.at, store.config.retention);
+    let mut seq = 0;
+    for _ in 0..ROUNDS {
+        let item = items::history_item(id, &history_key(entry.at, seq), entry, expires_at)?;
+        let put = store
+            .client
+            .put_item()
+            .table_name(&store.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .send()
+            .await;
+        match put {
+            Ok(_) => return Ok(()),
+            Err(error) => match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => {
+                    seq = next_seq(store, id, entry.at).await?;
+                }
+                _ => return Err(map_sdk_error("PutItem", error)),
+            },
+        }
+    }
+    Err(StoreError::Contention {
+        operation: "append history",
+    })
+}
+
+async fn next_seq(
+    store: &DynamoStore,
+    id: &RelaisRequestId,
+    at: Timestamp,
+) -> Result<u32, StoreError> {
+    let prefix = history_instant_prefix(at);
+    let last = last_history_position(store, id, &prefix).await?;
+    Ok(next_history_seq(last.as_deref()))
+}
+
+pub(super) async fn commit(
+    store: &DynamoStore,
+    commit: Commit<'_>,
+) -> Result<CommitOutcome, StoreError> {
+    let barcodes: BTreeSet<_> = commit.record.item_barcodes.iter().collect();
+    if barcodes.len() > MAX_BARCODES {
+        return Err(StoreError::TooManyBarcodes {
+            barcodes: barcodes.len(),
+        });
+    }
+    let new_version = next_version(commit.expected_version);
+    let mut seq = 0;
+    for round in 0..ROUNDS {
+        let items = commit_items(store, &commit, new_version, seq, &barcodes)?;
+        let sent = store
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let error = match sent {
+            Ok(_) => return Ok(CommitOutcome::Committed { new_version }),
+            Err(error) => error,
+        };
+        let reasons: Vec<Option<String>> = match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code().map(str::to_owned))
+                .collect(),
+            _ => return Err(map_sdk_error("TransactWriteItems", error)),
+        };
+        let failed = |position: usize| {
+            reasons
+                .get(position)
+                .is_some_and(|code| code.as_deref() == Some(CONDITION_FAILED))
+        };
+        if failed(CLAIM_ITEM) {
+            return Ok(CommitOutcome::ClaimLost);
+        }
+        if failed(RECORD_ITEM) {
+            return Ok(CommitOutcome::VersionConflict);
+        }
+        if failed(HISTORY_ITEM) {
+            tracing::debug!(
+                round,
+                "history position taken at this instant; placing the entry after it"
+            );
+            seq = next_seq(store, &commit.record.relais_request_id, commit.history.at).await?;
+            continue;
+        }
+        if reasons
+            .iter()
+            .any(|code| code.as_deref() == Some(TRANSACTION_CONFLICT))
+        {
+            // Another transaction touched one of these items at the same moment; real DynamoDB reports it
+            // this way rather than serialising the two.
+            tracing::debug!(
+                round,
+                "commit transaction conflicted with another; retrying"
+            );
+            back_off(round).await;
+            continue;
+        }
+        let code = reasons
+            .iter()
+            .flatten()
+            .find(|code| code.as_str() != "None")
+            .cloned()
+            .unwrap_or_else(|| "TransactionCanceled".to_owned());
+        return Err(StoreError::Refused {
+            operation: "TransactWriteItems",
+            code,
+        });
+    }
+    Err(StoreError::Contention {
+        operation: "commit",
+    })
+}
+
+/// The commit transaction: claim, record, history entry (at the positions named above), then one pointer per
+/// barcode. Pointers are put, never deleted: finding the ones a record no longer lists would cost a read on
+/// every commit, and `find_by_barcode` ignores them anyway (barcodes are hardly ever removed).
+fn commit_items(
+    store: &DynamoStore,
+    commit: &Commit<'_>,
+    new_version: u64,
+    seq: u32,
+    barcodes: &BTreeSet<&crate::ItemBarcode>,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    const OP: &str = "TransactWriteItems";
+    let now_s = n(commit.now.as_second());
+    let claim = built(
+        OP,
+        Update::builder()
+            .table_name(&store.table)
+            .set_key(Some(items::claim_key(commit.key)))
+            .condition_expression("#state = :in_flight AND #owner = :owner AND #exp > :now")
+            .update_expression(
+                "SET #state = :done, #response = :response, #exp = :exp REMOVE #lease",
+            )
+            .expression_attribute_names("#state", items::STATE)
+            .expression_attribute_names("#owner", items::OWNER)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_names("#response", items::RESPONSE)
+            .expression_attribute_names("#lease", items::LEASE_UNTIL)
+            .expression_attribute_values(":in_flight", s(items::IN_FLIGHT))
+            .expression_attribute_values(":owner", s(commit.owner.as_str()))
+            .expression_attribute_values(":now", now_s.clone())
+            .expression_attribute_values(":done", s(items::DONE))
+            .expression_attribute_values(":response", items::blob(commit.response))
+            .expression_attribute_values(
+                ":exp",
+                n(expiry_after(commit.now, store.config.idempotency_retention)),
+            )
+            .build(),
+    )?;
+
+    let record_expiry = store
+        .config
+        .record_expiry(commit.record.status.is_closed(), commit.now);
+    let record = Put::builder()
+        .table_name(&store.table)
+        .set_item(Some(items::record_item(
+            commit.record,
+            new_version,
+            record_expiry,
+        )?))
+        .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+        .expression_attribute_values(":now", now_s);
+    // An expired record counts as absent, as it does for every read.
+    let record = match commit.expected_version {
+        None => record
+            .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
+            .expression_attribute_names("#pk", PARTITION_KEY),
+        Some(expected) => record
+            .condition_expression(
+                "#version = :expected AND (attribute_not_exists(#exp) OR #exp > :now)",
+            )
+            .expression_attribute_names("#version", items::VERSION)
+            .expression_attribute_values(":expected", n(expected)),
+    };
+    let record = built(OP, record.build())?;
+
+    let id = &commit.record.relais_request_id;
+    let history_expiry = expiry_after(commit.history.at, store.config.retention);
+    let history = built(
+        OP,
+        Put::builder()
+            .table_name(&store.table)
+            .set_item(Some(items::history_item(
+                id,
+                &history_key(commit.history.at, seq),
+                commit.history,
+                history_expiry,
+            )?))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .build(),
+    )?;
+
+    let mut transaction = vec![
+        TransactWriteItem::builder().update(claim).build(),
+        TransactWriteItem::builder().put(record).build(),
+        TransactWriteItem::builder().put(history).build(),
+    ];
+    for barcode in barcodes {
+        let pointer: Item = items::barcode_pointer(commit.record, barcode, record_expiry);
+        let put = built(
+            OP,
+            Put::builder()
+                .table_name(&store.table)
+                .set_item(Some(pointer))
+                .build(),
+        )?;
+        transaction.push(TransactWriteItem::builder().put(put).build());
+    }
+    Ok(transaction)
+}

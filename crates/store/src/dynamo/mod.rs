@@ -1,0 +1,144 @@
+//! The DynamoDB store: one table laid out as [`crate::schema`] describes.
+//!
+//! Throttling and transient failures are retried by the SDK's standard retry mode (the caller configures the
+//! client); what reaches this module is either a condition failure, which becomes a typed outcome, or an
+//! error mapped to [`StoreError`] by code only.
+
+mod claims;
+mod items;
+mod reads;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use jiff::Timestamp;
+
+use crate::{
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
+    ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
+};
+
+/// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    config: StoreConfig,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: String) -> Self {
+        Self::with_config(client, table, StoreConfig::default())
+    }
+
+    pub fn with_config(client: Client, table: String, config: StoreConfig) -> Self {
+        Self {
+            client,
+            table,
+            config,
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+/// Maps an SDK failure to a [`StoreError`] by its error code alone: DynamoDB messages can quote key values.
+pub(crate) fn map_sdk_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata,
+{
+    let cause = match &error {
+        SdkError::TimeoutError(_) => "timed out",
+        SdkError::DispatchFailure(_) => "connection failed",
+        SdkError::ResponseError(_) => "unreadable response",
+        SdkError::ConstructionFailure(_) => {
+            return StoreError::Refused {
+                operation,
+                code: "RequestConstruction".to_owned(),
+            };
+        }
+        SdkError::ServiceError(_) => {
+            let code = error.code().unwrap_or("Unknown").to_owned();
+            return match code.as_str() {
+                "ThrottlingException"
+                | "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded" => StoreError::Throttled { operation, code },
+                "InternalServerError" | "ServiceUnavailable" => StoreError::Unavailable {
+                    operation,
+                    cause: "server error",
+                },
+                _ => StoreError::Refused { operation, code },
+            };
+        }
+        _ => "unknown failure",
+    };
+    StoreError::Unavailable { operation, cause }
+}
+
+/// Pause before another round after DynamoDB reported a transaction conflict; grows with the round so that
+/// colliding writers spread out.
+async fn back_off(round: u32) {
+    tokio::time::sleep(Duration::from_millis(10 << round.min(6))).await;
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get_request(&self, id: &RelaisRequestId) -> Result<Option<Correlation>, StoreError> {
+        reads::get_request(self, id).await
+    }
+
+    async fn find_by_barcode(&self, barcode: &ItemBarcode) -> Result<Vec<Correlation>, StoreError> {
+        reads::find_by_barcode(self, barcode).await
+    }
+
+    async fn history(&self, id: &RelaisRequestId) -> Result<Vec<HistoryEntry>, StoreError> {
+        reads::history(self, id).await
+    }
+
+    async fn append_history(
+        &self,
+        id: &RelaisRequestId,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        claims::append_history(self, id, entry).await
+    }
+
+    async fn claim(
+        &self,
+        key: &IdempotencyKey,
+        owner: &ClaimToken,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, StoreError> {
+        claims::claim(self, key, owner, now, lease).await
+    }
+
+    async fn commit(&self, commit: Commit<'_>) -> Result<CommitOutcome, StoreError> {
+        claims::commit(self, commit).await
+    }
+
+    async fn release(&self, key: &IdempotencyKey, owner: &ClaimToken) -> Result<(), StoreError> {
+        claims::release(self, key, owner).await
+    }
+
+    async fn put_discovery(
+        &self,
+        id: &str,
+        citation: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        reads::put_discovery(self, id, citation, now).await
+    }
+
+    async fn get_discovery(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        reads::get_discovery(self, id, now).await
+    }
+}

@@ -1,0 +1,319 @@
+//! The embedded store: one redb file in a data folder, the default for local runs and small sites.
+//!
+//! redb serialises write transactions, so each conditional operation (claim, commit, release) is a plain
+//! read-check-write inside one write transaction; that is what makes it match DynamoDB's conditional writes.
+//! redb calls block (and write commits fsync), so every call runs on tokio's blocking pool.
+
+mod tables;
+mod writes;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+
+use tables::{
+    BARCODES, CLAIMS, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredCitation, StoredEntry,
+};
+
+use crate::config::is_live;
+use crate::keys::HISTORY_PREFIX;
+use crate::{
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
+    ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
+};
+
+/// The file name inside the data folder.
+pub const EMBEDDED_DATABASE_FILE: &str = "bridge-store.redb";
+
+/// The store on a redb file. Cheap to clone; clones share the open database.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+    config: Arc<StoreConfig>,
+}
+
+impl std::fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedStore")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failure inside a blocking job, before it is named after its operation.
+pub(crate) enum Failure {
+    Db(redb::Error),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+macro_rules! redb_failure {
+    ($($error:ty),*) => {$(
+        impl From<$error> for Failure {
+            fn from(error: $error) -> Self {
+                Self::Db(error.into())
+            }
+        }
+    )*};
+}
+redb_failure!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+impl Failure {
+    fn named(self, operation: &'static str) -> StoreError {
+        match self {
+            Self::Db(source) => StoreError::Embedded { operation, source },
+            Self::Store(error) => error,
+        }
+    }
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store in `dir`, creating the folder if needed.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_config(dir, StoreConfig::default())
+    }
+
+    /// Opens the store and drops what expired while it was closed (nothing else deletes it locally).
+    pub fn open_with_config(
+        dir: impl AsRef<Path>,
+        config: StoreConfig,
+    ) -> Result<Self, StoreError> {
+        const OP: &str = "open";
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Embedded {
+            operation: OP,
+            source: redb::Error::Io(e),
+        })?;
+        let db = Database::create(dir.join(EMBEDDED_DATABASE_FILE))
+            .map_err(|e| Failure::from(e).named(OP))?;
+        // Creating every table up front lets read transactions open them without a "no such table" case.
+        let create = || -> Result<(), Failure> {
+            let txn = db.begin_write()?;
+            txn.open_table(REQUESTS)?;
+            txn.open_multimap_table(BARCODES)?;
+            txn.open_table(HISTORY)?;
+            txn.open_table(CLAIMS)?;
+            txn.open_table(RESPONSES)?;
+            txn.open_table(DISCOVERY)?;
+            txn.commit()?;
+            Ok(())
+        };
+        create().map_err(|f| f.named(OP))?;
+        let now = config.now();
+        writes::purge_expired(&db, now).map_err(|f| f.named("purge expired"))?;
+        Ok(Self {
+            db: Arc::new(db),
+            config: Arc::new(config),
+        })
+    }
+
+    /// Deletes everything expired by the store's clock; returns how many items went.
+    pub async fn purge_expired(&self) -> Result<usize, StoreError> {
+        self.run("purge expired", |db, config| {
+            writes::purge_expired(db, config.now())
+        })
+        .await
+    }
+
+    async fn run<T, F>(&self, operation: &'static str, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database, &StoreConfig) -> Result<T, Failure> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        let config = Arc::clone(&self.config);
+        tokio::task::spawn_blocking(move || job(&db, &config))
+            .await
+            .map_err(|_| StoreError::TaskFailed { operation })?
+            .map_err(|f| f.named(operation))
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn get_request(&self, id: &RelaisRequestId) -> Result<Option<Correlation>, StoreError> {
+        let id = id.clone();
+        self.run("get request", move |db, config| {
+            let txn = db.begin_read()?;
+            let requests = txn.open_table(REQUESTS)?;
+            tables::live_record(&requests, id.as_str(), config.now())
+        })
+        .await
+    }
+
+    async fn find_by_barcode(&self, barcode: &ItemBarcode) -> Result<Vec<Correlation>, StoreError> {
+        let barcode = barcode.clone();
+        self.run("find by barcode", move |db, config| {
+            let now = config.now();
+            let txn = db.begin_read()?;
+            let barcodes = txn.open_multimap_table(BARCODES)?;
+            let requests = txn.open_table(REQUESTS)?;
+            let mut records = Vec::new();
+            for id in barcodes.get(barcode.as_str())? {
+                if let Some(record) = tables::live_record(&requests, id?.value(), now)? {
+                    records.push(record);
+                }
+            }
+            crate::model::newest_first(&mut records);
+            Ok(records)
+        })
+        .await
+    }
+
+    async fn history(&self, id: &RelaisRequestId) -> Result<Vec<HistoryEntry>, StoreError> {
+        let id = id.clone();
+        self.run("history", move |db, config| {
+            let now = config.now();
+            let txn = db.begin_read()?;
+            let history = txn.open_table(HISTORY)?;
+            let mut entries = Vec::new();
+            // Every position starts with the prefix, and '$' follows its trailing '#'.
+            let end = format!("{}$", HISTORY_PREFIX.trim_end_matches('#'));
+            for row in history.range((id.as_str(), HISTORY_PREFIX)..(id.as_str(), end.as_str()))? {
+                let (_, value) = row?;
+                let stored: StoredEntry = tables::decode("history entry", value.value())?;
+                if is_live(Some(stored.expires_at), now) {
+                    entries.push(stored.entry);
+                }
+            }
+            Ok(entries)
+        })
+        .await
+    }
+
+    async fn append_history(
+        &self,
+        id: &RelaisRequestId,
+        entry: &HistoryEntry,
+    ) -> Result<(), StoreError> {
+        let (id, entry) = (id.clone(), entry.clone());
+        self.run("append history", move |db, config| {
+            let txn = db.begin_write()?;
+            writes::append_history(&txn, config, &id, &entry)?;
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn claim(
+        &self,
+        key: &IdempotencyKey,
+        owner: &ClaimToken,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, StoreError> {
+        let (key, owner) = (key.clone(), owner.clone());
+        self.run("claim", move |db, config| {
+            let txn = db.begin_write()?;
+            let outcome = writes::claim(&txn, config, &key, &owner, now, lease)?;
+            txn.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn commit(&self, commit: Commit<'_>) -> Result<CommitOutcome, StoreError> {
+        let owned = writes::OwnedCommit::from(commit);
+        self.run("commit", move |db, config| {
+            let txn = db.begin_write()?;
+            let outcome = writes::commit(&txn, config, &owned)?;
+            // Nothing may be written unless the whole commit holds.
+            if matches!(outcome, CommitOutcome::Committed { .. }) {
+                txn.commit()?;
+            } else {
+                txn.abort()?;
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn release(&self, key: &IdempotencyKey, owner: &ClaimToken) -> Result<(), StoreError> {
+        let (key, owner) = (key.clone(), owner.clone());
+        self.run("release", move |db, _| {
+            let txn = db.begin_write()?;
+            writes::release(&txn, &key, &owner)?;
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_discovery(
+        &self,
+        id: &str,
+        citation: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        crate::check_discovery_id(id)?;
+        let (id, citation) = (id.to_owned(), citation.clone());
+        self.run("put discovery", move |db, config| {
+            let stored = StoredCitation {
+                citation,
+                expires_at: crate::config::expiry_after(now, config.discovery_ttl),
+            };
+            let bytes = tables::encode("citation", &stored)?;
+            let txn = db.begin_write()?;
+            txn.open_table(DISCOVERY)?
+                .insert(id.as_str(), bytes.as_slice())?;
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_discovery(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        crate::check_discovery_id(id)?;
+        let id = id.to_owned();
+        self.run("get discovery", move |db, _| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(DISCOVERY)?;
+            let stored: Option<StoredCitation> = tables::read(&table, "citation", &id)?;
+            Ok(stored
+                .filter(|s| is_live(Some(s.expires_at), now))
+                .map(|s| s.citation))
+        })
+        .await
+    }
+}
+
+/// Counts rows across tables; used by tests of the purge through [`EmbeddedStore::row_count`].
+fn count_rows(db: &Database) -> Result<u64, Failure> {
+    let txn = db.begin_read()?;
+    let mut rows = txn.open_table(REQUESTS)?.len()?;
+    rows += txn.open_multimap_table(BARCODES)?.len()?;
+    rows += txn.open_table(HISTORY)?.len()?;
+    rows += txn.open_table(CLAIMS)?.len()?;
+    rows += txn.open_table(RESPONSES)?.len()?;
+    rows += txn.open_table(DISCOVERY)?.len()?;
+    Ok(rows)
+}
+
+impl EmbeddedStore {
+    /// How many rows the file holds across all tables, expired or not (reads hide expired ones, so this is
+    /// the only way to see what a purge removed).
+    pub async fn row_count(&self) -> Result<u64, StoreError> {
+        self.run("count rows", |db, _| count_rows(db)).await
+    }
+}

@@ -1,0 +1,133 @@
+//! The redb tables and what their values hold. Values are JSON, like the DynamoDB `body` attribute, with the
+//! expiry kept beside the payload; keys are chosen so that redb's ordering is the order reads want.
+
+use jiff::Timestamp;
+use redb::{MultimapTableDefinition, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::StoreError;
+use crate::claim::{ExistingClaim, StoredResponse};
+use crate::config::is_live;
+use crate::model::{Correlation, HistoryEntry};
+
+/// Relais request id -> [`StoredRecord`].
+pub(super) const REQUESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("requests");
+/// Barcode -> Relais request ids listing it.
+pub(super) const BARCODES: MultimapTableDefinition<&str, &str> =
+    MultimapTableDefinition::new("barcodes");
+/// (Relais request id, history position from `keys`) -> [`StoredEntry`].
+pub(super) const HISTORY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("history");
+/// Idempotency key -> [`StoredClaim`].
+pub(super) const CLAIMS: TableDefinition<&str, &[u8]> = TableDefinition::new("claims");
+/// Idempotency key -> the stored response, raw (JSON would quadruple it).
+pub(super) const RESPONSES: TableDefinition<&str, &[u8]> = TableDefinition::new("responses");
+/// Discovery id -> [`StoredCitation`].
+pub(super) const DISCOVERY: TableDefinition<&str, &[u8]> = TableDefinition::new("discovery");
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredRecord {
+    pub record: Correlation,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredEntry {
+    pub entry: HistoryEntry,
+    pub expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum ClaimState {
+    InFlight,
+    Done,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredClaim {
+    pub state: ClaimState,
+    pub owner: String,
+    /// Epoch milliseconds, as DynamoDB stores it; meaningless once done.
+    pub lease_until_ms: i64,
+    pub attempts: u32,
+    pub expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredCitation {
+    pub citation: serde_json::Value,
+    pub expires_at: i64,
+}
+
+pub(super) fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::corrupt(what, &e))
+}
+
+pub(super) fn decode<T: DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::corrupt(what, &e))
+}
+
+/// Reads and decodes one value of a `&str`-keyed table.
+pub(super) fn read<T: DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    what: &'static str,
+    key: &str,
+) -> Result<Option<T>, super::Failure> {
+    match table.get(key)? {
+        Some(guard) => Ok(Some(decode(what, guard.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// The live record under `id` at `now`.
+pub(super) fn live_record(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    id: &str,
+    now: Timestamp,
+) -> Result<Option<Correlation>, super::Failure> {
+    let stored: Option<StoredRecord> = read(table, "record", id)?;
+    Ok(stored
+        .filter(|s| is_live(s.expires_at, now))
+        .map(|s| s.record))
+}
+
+/// The live claim under `key` at `now`, with its stored response when done.
+pub(super) fn live_claim(
+    claims: &impl ReadableTable<&'static str, &'static [u8]>,
+    responses: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &str,
+    now: Timestamp,
+) -> Result<Option<(StoredClaim, ExistingClaim)>, super::Failure> {
+    let Some(stored) = read::<StoredClaim>(claims, "claim", key)? else {
+        return Ok(None);
+    };
+    if !is_live(Some(stored.expires_at), now) {
+        return Ok(None);
+    }
+    let existing = match stored.state {
+        ClaimState::InFlight => ExistingClaim::InFlight {
+            owner: stored.owner.clone(),
+            lease_until: Timestamp::from_millisecond(stored.lease_until_ms).map_err(|_| {
+                StoreError::Corrupt {
+                    what: "claim",
+                    reason: "lease end out of range".to_owned(),
+                }
+            })?,
+            attempts: stored.attempts,
+        },
+        ClaimState::Done => {
+            let body = responses
+                .get(key)?
+                .map(|guard| guard.value().to_vec())
+                .ok_or_else(|| StoreError::Corrupt {
+                    what: "claim",
+                    reason: "done without a stored response".to_owned(),
+                })?;
+            ExistingClaim::Done(StoredResponse { body })
+        }
+    };
+    Ok(Some((stored, existing)))
+}

@@ -1,0 +1,247 @@
+//! Embedded-store writes, each run inside one redb write transaction that the caller commits or aborts.
+//! The checks mirror the DynamoDB conditions one for one (see `dynamo::claims`).
+
+use redb::{ReadableTable, Table, WriteTransaction};
+use serde::de::DeserializeOwned;
+
+use super::Failure;
+use super::tables::{
+    self, BARCODES, CLAIMS, ClaimState, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredCitation,
+    StoredClaim, StoredEntry, StoredRecord,
+};
+use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
+use crate::config::{expiry_after, is_live};
+use crate::keys::{history_instant_prefix, history_key, next_history_seq};
+use crate::{
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
+    RelaisRequestId, StoreConfig,
+};
+use jiff::Timestamp;
+
+/// A [`Commit`] that can move to the blocking pool.
+pub(super) struct OwnedCommit {
+    key: IdempotencyKey,
+    owner: ClaimToken,
+    response: Vec<u8>,
+    record: Correlation,
+    expected_version: Option<u64>,
+    history: HistoryEntry,
+    now: Timestamp,
+}
+
+impl From<Commit<'_>> for OwnedCommit {
+    fn from(c: Commit<'_>) -> Self {
+        Self {
+            key: c.key.clone(),
+            owner: c.owner.clone(),
+            response: c.response.to_vec(),
+            record: c.record.clone(),
+            expected_version: c.expected_version,
+            history: c.history.clone(),
+            now: c.now,
+        }
+    }
+}
+
+pub(super) fn claim(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    key: &IdempotencyKey,
+    owner: &ClaimToken,
+    now: Timestamp,
+    lease: std::time::Duration,
+) -> Result<ClaimOutcome, Failure> {
+    let mut claims = txn.open_table(CLAIMS)?;
+    let mut responses = txn.open_table(RESPONSES)?;
+    let existing = tables::live_claim(&claims, &responses, key.as_str(), now)?;
+    let (outcome, attempts) = match decide_claim(existing.map(|(_, e)| e), now) {
+        ClaimDecision::Fresh => (ClaimOutcome::Claimed, 1),
+        ClaimDecision::TakeOver {
+            previous_attempts, ..
+        } => (
+            ClaimOutcome::TookOverStale { previous_attempts },
+            previous_attempts.saturating_add(1),
+        ),
+        ClaimDecision::Report(outcome) => return Ok(outcome),
+    };
+    let stored = StoredClaim {
+        state: ClaimState::InFlight,
+        owner: owner.as_str().to_owned(),
+        lease_until_ms: lease_end(now, lease).as_millisecond(),
+        attempts,
+        expires_at: expiry_after(now, config.idempotency_retention),
+    };
+    claims.insert(key.as_str(), tables::encode("claim", &stored)?.as_slice())?;
+    // A fresh claim may replace an expired done record; its response must not outlive it.
+    responses.remove(key.as_str())?;
+    Ok(outcome)
+}
+
+pub(super) fn release(
+    txn: &WriteTransaction,
+    key: &IdempotencyKey,
+    owner: &ClaimToken,
+) -> Result<(), Failure> {
+    let mut claims = txn.open_table(CLAIMS)?;
+    let stored: Option<StoredClaim> = tables::read(&claims, "claim", key.as_str())?;
+    if stored.is_some_and(|s| s.state == ClaimState::InFlight && s.owner == owner.as_str()) {
+        claims.remove(key.as_str())?;
+    }
+    Ok(())
+}
+
+pub(super) fn commit(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    c: &OwnedCommit,
+) -> Result<CommitOutcome, Failure> {
+    let mut claims = txn.open_table(CLAIMS)?;
+    let mut responses = txn.open_table(RESPONSES)?;
+    let attempts = match tables::live_claim(&claims, &responses, c.key.as_str(), c.now)? {
+        Some((stored, ExistingClaim::InFlight { owner, .. })) if owner == c.owner.as_str() => {
+            stored.attempts
+        }
+        _ => return Ok(CommitOutcome::ClaimLost),
+    };
+
+    let id = c.record.relais_request_id.as_str();
+    let mut requests = txn.open_table(REQUESTS)?;
+    let previous: Option<StoredRecord> = tables::read(&requests, "record", id)?;
+    let live_version = previous
+        .as_ref()
+        .filter(|p| is_live(p.expires_at, c.now))
+        .map(|p| p.record.version);
+    if live_version != c.expected_version {
+        return Ok(CommitOutcome::VersionConflict);
+    }
+
+    let new_version = next_version(c.expected_version);
+    let mut record = c.record.clone();
+    record.version = new_version;
+    let stored = StoredRecord {
+        expires_at: config.record_expiry(record.status.is_closed(), c.now),
+        record,
+    };
+    requests.insert(id, tables::encode("record", &stored)?.as_slice())?;
+
+    let mut barcodes = txn.open_multimap_table(BARCODES)?;
+    if let Some(previous) = previous {
+        for barcode in &previous.record.item_barcodes {
+            barcodes.remove(barcode.as_str(), id)?;
+        }
+    }
+    for barcode in &stored.record.item_barcodes {
+        barcodes.insert(barcode.as_str(), id)?;
+    }
+
+    append_history(txn, config, &c.record.relais_request_id, &c.history)?;
+
+    let done = StoredClaim {
+        state: ClaimState::Done,
+        owner: c.owner.as_str().to_owned(),
+        lease_until_ms: 0,
+        attempts,
+        expires_at: expiry_after(c.now, config.idempotency_retention),
+    };
+    claims.insert(c.key.as_str(), tables::encode("claim", &done)?.as_slice())?;
+    responses.insert(c.key.as_str(), c.response.as_slice())?;
+    Ok(CommitOutcome::Committed { new_version })
+}
+
+pub(super) fn append_history(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    id: &RelaisRequestId,
+    entry: &HistoryEntry,
+) -> Result<(), Failure> {
+    let mut history = txn.open_table(HISTORY)?;
+    let prefix = history_instant_prefix(entry.at);
+    // Positions at one instant share the prefix, which ends in '#'; '$' sorts right after it.
+    let end = format!("{}$", prefix.trim_end_matches('#'));
+    let last = history
+        .range((id.as_str(), prefix.as_str())..(id.as_str(), end.as_str()))?
+        .next_back()
+        .transpose()?
+        .map(|(key, _)| key.value().1.to_owned());
+    let position = history_key(entry.at, next_history_seq(last.as_deref()));
+    let stored = StoredEntry {
+        entry: entry.clone(),
+        expires_at: expiry_after(entry.at, config.retention),
+    };
+    history.insert(
+        (id.as_str(), position.as_str()),
+        tables::encode("history entry", &stored)?.as_slice(),
+    )?;
+    Ok(())
+}
+
+/// Removes every expired item; returns how many rows went.
+pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize, Failure> {
+    let txn = db.begin_write()?;
+    let mut removed = 0;
+    {
+        let mut requests = txn.open_table(REQUESTS)?;
+        let mut barcodes = txn.open_multimap_table(BARCODES)?;
+        for (id, stored) in
+            take_expired::<StoredRecord>(&mut requests, "record", now, |s| s.expires_at)?
+        {
+            for barcode in &stored.record.item_barcodes {
+                barcodes.remove(barcode.as_str(), id.as_str())?;
+            }
+            removed += 1;
+        }
+
+        let mut claims = txn.open_table(CLAIMS)?;
+        let mut responses = txn.open_table(RESPONSES)?;
+        for (key, _) in
+            take_expired::<StoredClaim>(&mut claims, "claim", now, |s| Some(s.expires_at))?
+        {
+            responses.remove(key.as_str())?;
+            removed += 1;
+        }
+
+        let mut discovery = txn.open_table(DISCOVERY)?;
+        removed += take_expired::<StoredCitation>(&mut discovery, "citation", now, |s| {
+            Some(s.expires_at)
+        })?
+        .len();
+
+        let mut history = txn.open_table(HISTORY)?;
+        let mut expired = Vec::new();
+        for row in history.iter()? {
+            let (key, value) = row?;
+            let stored: StoredEntry = tables::decode("history entry", value.value())?;
+            if !is_live(Some(stored.expires_at), now) {
+                let (id, position) = key.value();
+                expired.push((id.to_owned(), position.to_owned()));
+            }
+        }
+        for (id, position) in &expired {
+            history.remove((id.as_str(), position.as_str()))?;
+        }
+        removed += expired.len();
+    }
+    txn.commit()?;
+    Ok(removed)
+}
+
+/// Removes the expired rows of a `&str`-keyed table and hands them back.
+fn take_expired<T: DeserializeOwned>(
+    table: &mut Table<&'static str, &'static [u8]>,
+    what: &'static str,
+    now: Timestamp,
+    expires_at: impl Fn(&T) -> Option<i64>,
+) -> Result<Vec<(String, T)>, Failure> {
+    let mut expired = Vec::new();
+    for row in table.iter()? {
+        let (key, value) = row?;
+        let stored: T = tables::decode(what, value.value())?;
+        if !is_live(expires_at(&stored), now) {
+            expired.push((key.value().to_owned(), stored));
+        }
+    }
+    for (key, _) in &expired {
+        table.remove(key.as_str())?;
+    }
+    Ok(expired)
+}

@@ -1,0 +1,204 @@
+//! What the store remembers about a Relais request: the correlation record and its message history.
+//!
+//! These are plain values; both store implementations persist them as JSON, so renaming a field or a variant
+//! here is a data migration.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ItemBarcode, PartnerCode, PatronId, RelaisRequestId};
+
+/// Which side of the loan this library is on for the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Our patron borrows from a partner: Alma holds a borrowing request and a temporary item.
+    Borrowing,
+    /// A partner borrows our item: Alma holds a lending request.
+    Lending,
+}
+
+/// Where the request stands, as far as the messages the bridge has reflected into Alma tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    /// RequestItem seen (lending) or the borrowing request created.
+    Requested,
+    /// AcceptItem: the item was received and waits on the hold shelf for the patron.
+    OnHoldShelf,
+    /// CheckOutItem: our item was shipped to the borrowing library.
+    Shipped,
+    /// RenewItem: the due date moved.
+    Renewed,
+    /// Borrower-side CheckInItem: the patron's loan ended and the item goes back to the lender.
+    Returned,
+    /// Lender-side CheckInItem: our item came back home.
+    CheckedIn,
+    /// CancelRequestItem.
+    Cancelled,
+}
+
+impl RequestStatus {
+    /// A closed request takes no further circulation messages, so its record and history may age out
+    /// (DESIGN.md: closed requests are kept for the configured retention, then expire).
+    pub fn is_closed(self) -> bool {
+        matches!(self, Self::Returned | Self::CheckedIn | Self::Cancelled)
+    }
+}
+
+/// The Alma identifiers learnt so far. Alma may drop a client-supplied `external_id`, so these are Alma's own ids,
+/// read back after each action (DESIGN.md §4).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlmaIds {
+    /// The borrowing or lending request id, whichever [`Side`] says this is.
+    pub request_id: Option<String>,
+    pub item_pid: Option<String>,
+    pub mms_id: Option<String>,
+    pub holding_id: Option<String>,
+    /// The hold request (borrowing, on the hold shelf) or loan (lending, shipped) id.
+    pub hold_or_loan_id: Option<String>,
+}
+
+/// One Relais request tied to its Alma records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correlation {
+    pub relais_request_id: RelaisRequestId,
+    pub side: Side,
+    /// The Alma NCIP partner code (application profile) the messages came under.
+    pub partner: PartnerCode,
+    pub patron: Option<PatronId>,
+    /// Barcodes that identify the item; CheckInItem carries only one of these.
+    pub item_barcodes: Vec<ItemBarcode>,
+    pub alma: AlmaIds,
+    pub status: RequestStatus,
+    pub due_date: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version as stored; set by the store on every commit, ignored on input
+    /// (the commit's `expected_version` is what is checked).
+    pub version: u64,
+}
+
+impl Correlation {
+    /// A record for a request first seen at `now`, with nothing learnt from Alma yet.
+    pub fn new(
+        relais_request_id: RelaisRequestId,
+        side: Side,
+        partner: PartnerCode,
+        status: RequestStatus,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            relais_request_id,
+            side,
+            partner,
+            patron: None,
+            item_barcodes: Vec::new(),
+            alma: AlmaIds::default(),
+            status,
+            due_date: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+
+    pub fn has_barcode(&self, barcode: &ItemBarcode) -> bool {
+        self.item_barcodes.contains(barcode)
+    }
+}
+
+/// Sorts records newest first by creation, ties by id, so that barcode lookups list the same order from
+/// either store.
+pub(crate) fn newest_first(records: &mut [Correlation]) {
+    records.sort_by(|a, b| {
+        (b.created_at, &b.relais_request_id).cmp(&(a.created_at, &a.relais_request_id))
+    });
+}
+
+/// How the bridge answered a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    /// Answered with an NCIP Problem that a retry will not change.
+    Problem,
+    /// Answered with "Temporary Processing Failure": Relais should send the message again.
+    TemporaryFailure,
+    /// A repeat delivery answered from the stored response, without calling Alma.
+    Replayed,
+}
+
+/// The NCIP Problem the bridge answered with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProblemSummary {
+    /// The NCIP `ProblemType` value, e.g. "Unknown Item".
+    pub problem_type: String,
+    pub detail: Option<String>,
+}
+
+/// One call the bridge made to Alma while handling a message. The path is the template
+/// (`/users/{user_id}/loans`), never the filled-in path, so that no patron id lands in the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlmaCall {
+    pub method: String,
+    pub path_template: String,
+    pub status: u16,
+    pub elapsed_ms: u64,
+}
+
+/// One message handled for a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The NCIP service, e.g. "AcceptItem".
+    pub message_type: String,
+    pub at: Timestamp,
+    pub outcome: Outcome,
+    pub problem: Option<ProblemSummary>,
+    pub alma_calls: Vec<AlmaCall>,
+    /// Alma's `trackingId` from an error answer, the handle Ex Libris support asks for.
+    pub alma_tracking_id: Option<String>,
+}
+
+impl HistoryEntry {
+    /// An entry with no Problem, Alma calls or tracking id.
+    pub fn new(message_type: impl Into<String>, at: Timestamp, outcome: Outcome) -> Self {
+        Self {
+            message_type: message_type.into(),
+            at,
+            outcome,
+            problem: None,
+            alma_calls: Vec::new(),
+            alma_tracking_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_returned_checked_in_and_cancelled_are_closed() {
+        use RequestStatus::*;
+        let closed: Vec<_> = [
+            Requested,
+            OnHoldShelf,
+            Shipped,
+            Renewed,
+            Returned,
+            CheckedIn,
+            Cancelled,
+        ]
+        .into_iter()
+        .filter(|s| s.is_closed())
+        .collect();
+        assert_eq!(closed, [Returned, CheckedIn, Cancelled]);
+    }
+
+    #[test]
+    fn status_is_stored_in_snake_case() {
+        let json = serde_json::to_string(&RequestStatus::OnHoldShelf).unwrap();
+        assert_eq!(json, "\"on_hold_shelf\"");
+    }
+}

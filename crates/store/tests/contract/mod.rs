@@ -1,0 +1,168 @@
+//! The contract every `Store` implementation keeps, as scenarios run against each of them.
+//!
+//! A test binary declares `#[macro_use] mod contract;`, writes `async fn open(config: StoreConfig) -> Harness`
+//! for its store (fresh and empty each time) and calls `contract_suite!(open);`. Times are always given
+//! explicitly: writes take `now`, and reads follow the harness clock passed in through the config.
+
+#![allow(dead_code)] // each test binary uses the helpers it needs
+
+mod claims;
+mod records;
+
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+
+use bridge_store::{
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
+    ItemBarcode, Outcome, PartnerCode, RelaisRequestId, RequestStatus, Side, Store, StoreConfig,
+};
+use jiff::{SignedDuration, Timestamp};
+
+pub use claims::*;
+pub use records::*;
+
+/// A store under test and whatever must live as long as it (a temporary folder, for the embedded one).
+pub struct Harness {
+    pub store: Arc<dyn Store>,
+    pub keep_alive: Box<dyn Any + Send + Sync>,
+}
+
+/// The clock the store's reads follow; tests move it to cross expiry boundaries.
+#[derive(Clone)]
+pub struct TestClock(Arc<Mutex<Timestamp>>);
+
+impl TestClock {
+    pub fn at(now: Timestamp) -> Self {
+        Self(Arc::new(Mutex::new(now)))
+    }
+
+    pub fn set(&self, now: Timestamp) {
+        *self.0.lock().unwrap() = now;
+    }
+
+    pub fn config(&self, base: StoreConfig) -> StoreConfig {
+        let clock = self.clone();
+        base.with_clock(move || *clock.0.lock().unwrap())
+    }
+}
+
+/// An arbitrary start, with nanoseconds so that a lossy timestamp round trip shows.
+pub fn t0() -> Timestamp {
+    "2031-03-04T05:06:07.123456789Z".parse().unwrap()
+}
+
+pub fn after(seconds: i64) -> Timestamp {
+    t0() + SignedDuration::from_secs(seconds)
+}
+
+pub const DAY: i64 = 86_400;
+
+/// A fresh store whose reads see `t0()`, with the default settings.
+pub async fn fresh(open: impl AsyncFn(StoreConfig) -> Harness) -> (Harness, TestClock) {
+    let clock = TestClock::at(t0());
+    let harness = open(clock.config(StoreConfig::default())).await;
+    (harness, clock)
+}
+
+pub fn rid(id: &str) -> RelaisRequestId {
+    RelaisRequestId::new(id).unwrap()
+}
+
+pub fn barcode(code: &str) -> ItemBarcode {
+    ItemBarcode::new(code).unwrap()
+}
+
+pub fn token(name: &str) -> ClaimToken {
+    ClaimToken::new(name).unwrap()
+}
+
+pub fn message_key(message: &str) -> IdempotencyKey {
+    IdempotencyKey::derive("AcceptItem", None, None, message.as_bytes())
+}
+
+pub fn record(
+    id: &str,
+    side: Side,
+    status: RequestStatus,
+    barcodes: &[&str],
+    created: Timestamp,
+) -> Correlation {
+    let mut record = Correlation::new(
+        rid(id),
+        side,
+        PartnerCode::new("RELAIS").unwrap(),
+        status,
+        created,
+    );
+    record.item_barcodes = barcodes.iter().map(|b| barcode(b)).collect();
+    record
+}
+
+pub fn entry(message_type: &str, at: Timestamp) -> HistoryEntry {
+    HistoryEntry::new(message_type, at, Outcome::Success)
+}
+
+/// One message handled start to finish: claim its key, then commit the record and history entry with it.
+pub async fn deliver(
+    store: &dyn Store,
+    message: &str,
+    record: &Correlation,
+    expected_version: Option<u64>,
+    now: Timestamp,
+) -> CommitOutcome {
+    let key = message_key(message);
+    let owner = token(&format!("{message}-attempt"));
+    let claimed = store
+        .claim(&key, &owner, now, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(claimed, ClaimOutcome::Claimed, "claiming {message}");
+    let history = entry(message, now);
+    store
+        .commit(Commit {
+            key: &key,
+            owner: &owner,
+            response: format!("<{message}Response/>").as_bytes(),
+            record,
+            expected_version,
+            history: &history,
+            now,
+        })
+        .await
+        .unwrap()
+}
+
+/// Runs every contract scenario against the store `$open` makes.
+macro_rules! contract_suite {
+    ($open:path) => {
+        contract_suite!(@tests $open;
+            unknown_request_reads_as_absent,
+            accept_item_creates_the_record_and_later_deliveries_replay_the_response,
+            update_with_the_current_version_bumps_it,
+            stale_version_is_a_conflict_and_writes_nothing,
+            creating_an_existing_record_is_a_conflict,
+            expired_record_may_be_created_afresh,
+            history_reads_oldest_first_with_ties_in_append_order,
+            history_of_one_request_never_shows_another,
+            barcode_lookup_lists_every_request_newest_first,
+            barcode_dropped_from_a_record_no_longer_finds_it,
+            closed_request_expires_exactly_after_retention_and_open_one_never_does,
+            history_entries_expire_retention_after_their_own_time,
+            discovery_citation_is_readable_until_its_ttl,
+            discovery_id_is_checked,
+            claim_is_in_flight_until_the_lease_ends_then_taken_over_with_attempts_counted,
+            commit_after_the_claim_was_taken_over_is_claim_lost_and_writes_nothing,
+            claim_lost_wins_over_version_conflict,
+            release_frees_the_key_for_its_owner_only,
+            done_key_is_handled_afresh_after_idempotency_retention,
+            fifty_concurrent_claims_have_exactly_one_winner,
+            fifty_concurrent_commits_on_one_version_have_exactly_one_winner,
+        );
+    };
+    (@tests $open:path; $($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $name() {
+            contract::$name($open).await;
+        }
+    )*};
+}

@@ -1,0 +1,125 @@
+//! The contract suite on the embedded (redb) store, plus what only a file-backed store has: restarts.
+
+#[macro_use]
+mod contract;
+
+use std::sync::Arc;
+
+use bridge_store::{
+    ClaimOutcome, EmbeddedStore, RequestStatus, Side, Store, StoreConfig, StoredResponse,
+};
+use contract::{Harness, TestClock, after, barcode, deliver, message_key, record, rid, t0, token};
+
+async fn open(config: StoreConfig) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open_with_config(dir.path().join("data"), config).unwrap();
+    Harness {
+        store: Arc::new(store),
+        keep_alive: Box::new(dir),
+    }
+}
+
+contract_suite!(open);
+
+#[tokio::test]
+async fn records_history_and_claims_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(t0());
+    let rec = record(
+        "R-restart",
+        Side::Borrowing,
+        RequestStatus::OnHoldShelf,
+        &["B-restart"],
+        t0(),
+    );
+    {
+        let store =
+            EmbeddedStore::open_with_config(dir.path(), clock.config(StoreConfig::default()))
+                .unwrap();
+        deliver(&store, "accept R-restart", &rec, None, t0()).await;
+        store
+            .claim(
+                &message_key("in flight"),
+                &token("before"),
+                t0(),
+                std::time::Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+    }
+    let store =
+        EmbeddedStore::open_with_config(dir.path(), clock.config(StoreConfig::default())).unwrap();
+    let stored = store.get_request(&rid("R-restart")).await.unwrap().unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(
+        store.find_by_barcode(&barcode("B-restart")).await.unwrap(),
+        vec![stored]
+    );
+    assert_eq!(store.history(&rid("R-restart")).await.unwrap().len(), 1);
+    let replay = store
+        .claim(
+            &message_key("accept R-restart"),
+            &token("after"),
+            after(1),
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        replay,
+        ClaimOutcome::Done(StoredResponse {
+            body: b"<accept R-restartResponse/>".to_vec()
+        })
+    );
+    let held = store
+        .claim(
+            &message_key("in flight"),
+            &token("after"),
+            after(1),
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(held, ClaimOutcome::InFlight { .. }), "{held:?}");
+}
+
+#[tokio::test]
+async fn opening_drops_what_expired_while_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(t0());
+    let config = || {
+        let mut config = StoreConfig::default();
+        config.retention = std::time::Duration::from_secs(86_400);
+        config
+    };
+    let closed = record(
+        "R-gone",
+        Side::Borrowing,
+        RequestStatus::Returned,
+        &["B-gone"],
+        t0(),
+    );
+    let open_one = record(
+        "L-kept",
+        Side::Lending,
+        RequestStatus::Shipped,
+        &["B-kept"],
+        t0(),
+    );
+    let rows_before = {
+        let store = EmbeddedStore::open_with_config(dir.path(), clock.config(config())).unwrap();
+        deliver(&store, "return R-gone", &closed, None, t0()).await;
+        deliver(&store, "ship L-kept", &open_one, None, t0()).await;
+        store.row_count().await.unwrap()
+    };
+    // Two of everything: record, barcode, history entry, claim, response.
+    assert_eq!(rows_before, 10);
+    clock.set(after(2 * 86_400));
+    let store = EmbeddedStore::open_with_config(dir.path(), clock.config(config())).unwrap();
+    // The closed record, its barcode and both history entries (a day old) went; the claims stay 30 days.
+    assert_eq!(store.row_count().await.unwrap(), 10 - 4);
+    assert!(store.get_request(&rid("L-kept")).await.unwrap().is_some());
+    clock.set(after(31 * 86_400));
+    assert_eq!(store.purge_expired().await.unwrap(), 2);
+    assert_eq!(store.row_count().await.unwrap(), 2);
+}

@@ -1,0 +1,8 @@
+//! NCIP AcceptItem: the borrowing library received an item from its lender.
+//!
+//! A thin entry point: all behaviour lives in the core library so that the local server and every
+//! Lambda function run the same code.
+
+fn main() -> std::process::ExitCode {
+    alma_relais_bridge::lambda::run(alma_relais_bridge::Function::AcceptItem)
+}

@@ -1,0 +1,8 @@
+//! NCIP CheckOutItem: the lending library shipped an item.
+//!
+//! A thin entry point: all behaviour lives in the core library so that the local server and every
+//! Lambda function run the same code.
+
+fn main() -> std::process::ExitCode {
+    alma_relais_bridge::lambda::run(alma_relais_bridge::Function::CheckOutItem)
+}

@@ -1,0 +1,8 @@
+//! NCIP LookupItem: an item's state, answered from Alma's REST API.
+//!
+//! A thin entry point: all behaviour lives in the core library so that the local server and every
+//! Lambda function run the same code.
+
+fn main() -> std::process::ExitCode {
+    alma_relais_bridge::lambda::run(alma_relais_bridge::Function::LookupItem)
+}

@@ -1,0 +1,47 @@
+//! What one bridge action asked of Alma: its deadline, and a log of the calls made (for the message history).
+
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// One HTTP exchange with Alma, as recorded in a message's history. The path is the route template
+/// (`/users/{id}`), never the concrete path, because concrete paths carry patron identifiers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlmaCall {
+    pub method: &'static str,
+    pub route: &'static str,
+    /// HTTP status, or `None` when no answer arrived (timeout, dropped connection).
+    pub status: Option<u16>,
+    pub millis: u64,
+    /// Alma's `trackingId` when it sent an error body, for support cases with Ex Libris.
+    pub tracking_id: Option<String>,
+}
+
+/// The budget and call log shared by every Alma call made for one incoming message.
+#[derive(Debug)]
+pub struct CallContext {
+    deadline: Instant,
+    calls: Mutex<Vec<AlmaCall>>,
+}
+
+impl CallContext {
+    pub fn new(budget: Duration) -> Self {
+        Self { deadline: Instant::now() + budget, calls: Mutex::new(Vec::new()) }
+    }
+
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    pub fn record(&self, call: AlmaCall) {
+        self.calls.lock().expect("call log lock").push(call);
+    }
+
+    pub fn calls(&self) -> Vec<AlmaCall> {
+        self.calls.lock().expect("call log lock").clone()
+    }
+}

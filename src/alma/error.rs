@@ -1,0 +1,121 @@
+//! What can go wrong talking to Alma, in words the flows can act on.
+
+use serde::Deserialize;
+
+/// An Alma failure. None of the variants carries a URL, a header or a body excerpt: URLs hold patron ids and
+/// requests hold the API key, and both must stay out of logs.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum AlmaError {
+    /// Alma answered with its error body (`errorsExist`), e.g. 401861 "user not found".
+    #[error("Alma error {code} (HTTP {status}): {message}")]
+    Api { status: u16, code: String, message: String, tracking_id: Option<String> },
+    /// Alma's per-second threshold (HTTP 429 `PER_SECOND_THRESHOLD`) persisted past the retry budget.
+    #[error("Alma's per-second threshold was exceeded beyond the retry budget")]
+    RateLimited,
+    /// Alma answered 5xx (maintenance windows answer 503) past the retry budget.
+    #[error("Alma is unavailable (HTTP {status})")]
+    Unavailable { status: u16, sent: bool },
+    /// No answer within the deadline. `sent` means Alma may have acted.
+    #[error("Alma did not answer in time")]
+    Timeout { sent: bool },
+    /// The connection failed. `sent` means the request may have reached Alma.
+    #[error("could not reach Alma")]
+    Unreachable { sent: bool },
+    /// This deployment was given no Alma settings (a function that should never need Alma).
+    #[error("Alma is not configured for this function")]
+    NotConfigured,
+    /// Alma answered something the bridge cannot read.
+    #[error("Alma's answer could not be read: {0}")]
+    Unreadable(String),
+}
+
+impl AlmaError {
+    /// True when Alma may have carried out the request although the bridge never saw the answer: the one case
+    /// where acting again could act twice, so the flow must read Alma's state before retrying.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            AlmaError::Timeout { sent } | AlmaError::Unreachable { sent } => *sent,
+            AlmaError::Unavailable { status, sent } => *sent && *status != 503,
+            AlmaError::Unreadable(_) => true,
+            AlmaError::Api { .. } | AlmaError::RateLimited | AlmaError::NotConfigured => false,
+        }
+    }
+
+    /// Alma says the thing asked for does not exist (user, item or request).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, AlmaError::Api { code, .. } if NOT_FOUND_CODES.contains(&code.as_str()))
+    }
+
+    /// Alma rejected a patron's password (401866) or the user behind it.
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(self, AlmaError::Api { code, .. } if code == "401866" || code == "401861" || code == "401890")
+    }
+
+    pub fn tracking_id(&self) -> Option<&str> {
+        match self {
+            AlmaError::Api { tracking_id, .. } => tracking_id.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Alma error codes meaning "no such record" (Alma REST API error code lists for users, items, requests).
+const NOT_FOUND_CODES: [&str; 6] = ["401861", "401890", "401689", "401683", "402276", "401652"];
+
+/// Alma's error envelope: `{"errorsExist":true,"errorList":{"error":[{"errorCode":..}]},"result":null}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ErrorBody {
+    #[serde(rename = "errorList")]
+    error_list: ErrorList,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorList {
+    error: Vec<ErrorEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorEntry {
+    #[serde(rename = "errorCode")]
+    error_code: serde_json::Value,
+    #[serde(rename = "errorMessage", default)]
+    error_message: String,
+    #[serde(rename = "trackingId", default)]
+    tracking_id: Option<String>,
+}
+
+impl ErrorBody {
+    /// The first error of Alma's body, or `None` when the body is not Alma's envelope.
+    pub(crate) fn parse(status: u16, body: &[u8]) -> Option<AlmaError> {
+        let parsed: ErrorBody = serde_json::from_slice(body).ok()?;
+        let first = parsed.error_list.error.into_iter().next()?;
+        // errorCode is documented as a string; accept a number too rather than lose the code.
+        let code = match first.error_code {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        Some(AlmaError::Api { status, code, message: first.error_message, tracking_id: first.tracking_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_alma_error_envelope_with_string_code() {
+        let body = br#"{"errorsExist":true,"errorList":{"error":[{"errorCode":"401861","errorMessage":"User with identifier X was not found.","trackingId":"E01-1"}]},"result":null}"#;
+        let err = ErrorBody::parse(400, body).unwrap();
+        assert!(err.is_not_found());
+        assert_eq!(err.tracking_id(), Some("E01-1"));
+    }
+
+    #[test]
+    fn only_sent_requests_without_answers_have_unknown_outcomes() {
+        assert!(AlmaError::Timeout { sent: true }.outcome_unknown());
+        assert!(!AlmaError::Timeout { sent: false }.outcome_unknown());
+        assert!(!AlmaError::RateLimited.outcome_unknown());
+        assert!(!AlmaError::Unavailable { status: 503, sent: true }.outcome_unknown());
+        assert!(AlmaError::Unavailable { status: 500, sent: true }.outcome_unknown());
+    }
+}

@@ -1,0 +1,95 @@
+//! The only code that talks to Alma: a REST client (users, items, requests, loans, partners) and an NCIP
+//! client (Alma's broker-mode responder), behind the [`AlmaRest`] and [`AlmaNcip`] traits the flows use.
+//!
+//! Both share one [`transport::Transport`]: deadlines inside the caller's budget, a process-wide limiter under
+//! Alma's per-second threshold, jittered retries only where a retry cannot act twice, and Alma's error bodies
+//! parsed into [`AlmaError`]. The API key is sent in a header and never appears in logs or error text.
+
+mod call;
+mod error;
+mod limiter;
+pub mod model;
+mod ncip_client;
+mod rest;
+mod transport;
+
+pub use call::{AlmaCall, CallContext};
+pub use error::AlmaError;
+pub use limiter::Limiter;
+pub use ncip_client::HttpAlmaNcip;
+pub use rest::HttpAlmaRest;
+pub use transport::Transport;
+
+use async_trait::async_trait;
+use model::{AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
+
+/// Alma's REST API, as much of it as the bridge needs.
+#[async_trait]
+pub trait AlmaRest: Send + Sync {
+    /// `GET /users/{id}?user_id_type=..&view=full`.
+    async fn user(&self, id: &str, id_type: &str, ctx: &CallContext) -> Result<AlmaUser, AlmaError>;
+    /// `POST /users/{id}?op=auth` with `Exl-User-Pw`; `Ok(())` means Alma accepted the password.
+    async fn authenticate(&self, id: &str, password: &str, ctx: &CallContext) -> Result<(), AlmaError>;
+    /// `GET /items?item_barcode=..`, following Alma's redirect to the item.
+    async fn item_by_barcode(&self, barcode: &str, ctx: &CallContext) -> Result<AlmaItem, AlmaError>;
+    /// `GET /users/{id}/requests`.
+    async fn user_requests(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError>;
+    /// `GET /users/{id}/loans`.
+    async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError>;
+    /// `GET /users/{id}/resource-sharing-requests/{request_id}`.
+    async fn borrowing_request(&self, user_id: &str, request_id: &str, ctx: &CallContext)
+    -> Result<BorrowingRequest, AlmaError>;
+    /// `GET /partners/{code}/lending-requests/{request_id}`.
+    async fn lending_request(&self, partner: &str, request_id: &str, ctx: &CallContext)
+    -> Result<LendingRequest, AlmaError>;
+    /// `GET /partners`.
+    async fn partners(&self, ctx: &CallContext) -> Result<Vec<Partner>, AlmaError>;
+}
+
+/// Alma's NCIP responder (`/view/NCIPServlet`).
+#[async_trait]
+pub trait AlmaNcip: Send + Sync {
+    /// Sends one NCIP request and returns Alma's parsed answer (which may carry Problems).
+    async fn send(&self, message: &crate::ncip::Message, ctx: &CallContext) -> Result<crate::ncip::Message, AlmaError>;
+}
+
+/// The Alma of a function that was deliberately given no Alma settings: every call fails as "not configured".
+/// Functions that need Alma refuse to start without it (`lambda::check_requirements`), so this only answers
+/// for code paths that should never reach Alma.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotConfigured;
+
+#[async_trait]
+impl AlmaRest for NotConfigured {
+    async fn user(&self, _: &str, _: &str, _: &CallContext) -> Result<AlmaUser, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn authenticate(&self, _: &str, _: &str, _: &CallContext) -> Result<(), AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn item_by_barcode(&self, _: &str, _: &CallContext) -> Result<AlmaItem, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn user_requests(&self, _: &str, _: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn user_loans(&self, _: &str, _: &CallContext) -> Result<Vec<Loan>, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn borrowing_request(&self, _: &str, _: &str, _: &CallContext) -> Result<BorrowingRequest, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn lending_request(&self, _: &str, _: &str, _: &CallContext) -> Result<LendingRequest, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn partners(&self, _: &CallContext) -> Result<Vec<Partner>, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+}
+
+#[async_trait]
+impl AlmaNcip for NotConfigured {
+    async fn send(&self, _: &crate::ncip::Message, _: &CallContext) -> Result<crate::ncip::Message, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+}

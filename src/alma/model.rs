@@ -1,0 +1,270 @@
+//! The parts of Alma's REST JSON the bridge reads, named as Alma names them (developers.exlibrisgroup.com,
+//! REST API "xsd" pages for `user`, `item`, `user_request`, `item_loan`, `user_resource_sharing_request`,
+//! `partner`). Every field is optional or defaulted: Alma omits empty fields, and a missing field must not turn
+//! an answer into an error.
+
+use serde::Deserialize;
+
+/// Alma's `{"value": .., "desc": ..}` code-table pair.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Code {
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub desc: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AlmaUser {
+    pub primary_id: String,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub middle_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub status: Code,
+    #[serde(default)]
+    pub user_group: Code,
+    /// `"2030-01-16Z"`: a date with Alma's habitual trailing `Z`.
+    #[serde(default)]
+    pub expiry_date: Option<String>,
+    #[serde(default)]
+    pub contact_info: ContactInfo,
+    #[serde(default)]
+    pub user_identifier: Vec<UserIdentifier>,
+    #[serde(default)]
+    pub user_block: Vec<UserBlock>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ContactInfo {
+    #[serde(default)]
+    pub address: Vec<Address>,
+    #[serde(default)]
+    pub email: Vec<Email>,
+    #[serde(default)]
+    pub phone: Vec<Phone>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Address {
+    #[serde(default)]
+    pub line1: Option<String>,
+    #[serde(default)]
+    pub line2: Option<String>,
+    #[serde(default)]
+    pub line3: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub state_province: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    #[serde(default)]
+    pub country: Option<Code>,
+    #[serde(default)]
+    pub preferred: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Email {
+    pub email_address: String,
+    #[serde(default)]
+    pub preferred: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Phone {
+    pub phone_number: String,
+    #[serde(default)]
+    pub preferred: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserIdentifier {
+    pub value: String,
+    #[serde(default)]
+    pub id_type: Code,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserBlock {
+    #[serde(default)]
+    pub block_type: Code,
+    #[serde(default)]
+    pub block_description: Code,
+    /// `ACTIVE` or `INACTIVE`.
+    #[serde(default)]
+    pub block_status: String,
+    #[serde(default)]
+    pub expiry_date: Option<String>,
+}
+
+impl AlmaUser {
+    pub fn is_active(&self) -> bool {
+        self.status.value.eq_ignore_ascii_case("ACTIVE")
+    }
+
+    pub fn active_blocks(&self) -> impl Iterator<Item = &UserBlock> {
+        self.user_block.iter().filter(|b| b.block_status.eq_ignore_ascii_case("ACTIVE"))
+    }
+
+    /// The user's barcode, if Alma holds one (identifier type `BARCODE`).
+    pub fn barcode(&self) -> Option<&str> {
+        self.user_identifier.iter().find(|i| i.id_type.value.eq_ignore_ascii_case("BARCODE")).map(|i| i.value.as_str())
+    }
+}
+
+/// Alma's item record as `GET /bibs/{mms}/holdings/{hid}/items/{pid}` returns it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AlmaItem {
+    #[serde(default)]
+    pub bib_data: BibData,
+    #[serde(default)]
+    pub holding_data: HoldingData,
+    pub item_data: ItemData,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BibData {
+    #[serde(default)]
+    pub mms_id: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HoldingData {
+    #[serde(default)]
+    pub holding_id: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ItemData {
+    pub pid: String,
+    #[serde(default)]
+    pub barcode: String,
+    /// `1` = item in place, `0` = not in place (Alma's base status code table).
+    #[serde(default)]
+    pub base_status: Code,
+    #[serde(default)]
+    pub process_type: Code,
+    #[serde(default)]
+    pub library: Code,
+    #[serde(default)]
+    pub location: Code,
+    #[serde(default)]
+    pub due_date: Option<String>,
+}
+
+/// One entry of `GET /users/{id}/requests` (`user_request`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserRequest {
+    pub request_id: String,
+    #[serde(default)]
+    pub request_type: String,
+    #[serde(default)]
+    pub request_status: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub item_barcode: Option<String>,
+    #[serde(default)]
+    pub mms_id: Option<String>,
+    #[serde(default)]
+    pub pickup_location: Option<String>,
+}
+
+/// One entry of `GET /users/{id}/loans` (`item_loan`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Loan {
+    pub loan_id: String,
+    #[serde(default)]
+    pub item_barcode: String,
+    #[serde(default)]
+    pub due_date: Option<String>,
+    #[serde(default)]
+    pub loan_status: Option<String>,
+    #[serde(default)]
+    pub last_renew_date: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// `GET /users/{id}/resource-sharing-requests/{request_id}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BorrowingRequest {
+    pub request_id: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub status: Code,
+    #[serde(default)]
+    pub partner: Code,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// `GET /partners/{code}/lending-requests/{request_id}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LendingRequest {
+    pub request_id: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub status: Code,
+    #[serde(default)]
+    pub partner: Code,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// One partner of `GET /partners`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Partner {
+    pub partner_details: PartnerDetails,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PartnerDetails {
+    pub code: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub profile_details: Option<ProfileDetails>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProfileDetails {
+    #[serde(default)]
+    pub profile_type: Option<String>,
+}
+
+/// A list page: Alma wraps lists as `{"<name>": [...], "total_record_count": N}` and omits the array when empty.
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserRequests {
+    #[serde(default)]
+    pub user_request: Vec<UserRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Loans {
+    #[serde(default)]
+    pub item_loan: Vec<Loan>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Partners {
+    #[serde(default)]
+    pub partner: Vec<Partner>,
+}

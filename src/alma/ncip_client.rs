@@ -1,0 +1,47 @@
+//! The client for Alma's NCIP responder (`https://<institution host>/view/NCIPServlet`).
+
+use super::transport::{Exchange, RetryPolicy, Transport};
+use super::{AlmaError, AlmaNcip, CallContext};
+use crate::ncip::{self, Message, ReadOptions};
+use async_trait::async_trait;
+use reqwest::{Method, Url};
+
+#[derive(Debug, Clone)]
+pub struct HttpAlmaNcip {
+    transport: Transport,
+    url: Url,
+    read_options: ReadOptions,
+}
+
+impl HttpAlmaNcip {
+    /// `transport` should share the REST client's limiter: Alma counts both against one institution.
+    pub fn new(transport: Transport, ncip_url: &str, read_options: ReadOptions) -> Result<Self, url::ParseError> {
+        Ok(Self { transport, url: Url::parse(ncip_url)?, read_options })
+    }
+}
+
+#[async_trait]
+impl AlmaNcip for HttpAlmaNcip {
+    async fn send(&self, message: &Message, ctx: &CallContext) -> Result<Message, AlmaError> {
+        let exchange = Exchange {
+            method: Method::POST,
+            url: self.url.clone(),
+            route: "/view/NCIPServlet",
+            headers: vec![("Accept", "application/xml".into())],
+            body: Some((ncip::write(message).into(), "application/xml; charset=utf-8")),
+            // An NCIP message acts in Alma (creates items, loans): never repeat one whose fate is unknown.
+            retry: RetryPolicy::OnlyIfNotProcessed,
+        };
+        let answer = self.transport.send(&exchange, ctx).await?;
+        if !answer.status.is_success() {
+            // A non-2xx from the responder means it did not process the message (its Problems come with 200).
+            return Err(AlmaError::Api {
+                status: answer.status.as_u16(),
+                code: "NCIP_HTTP".into(),
+                message: format!("Alma's NCIP responder answered HTTP {}", answer.status.as_u16()),
+                tracking_id: None,
+            });
+        }
+        ncip::read(&answer.body, &self.read_options).map_err(|e| AlmaError::Unreadable(format!("NCIP: {e}")))
+    }
+}

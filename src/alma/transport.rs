@@ -1,0 +1,198 @@
+//! One HTTP exchange with Alma: paced by the [`Limiter`], bounded by the caller's deadline, retried with
+//! jittered backoff only when a retry cannot make Alma act twice, and recorded in the [`CallContext`].
+
+use super::{AlmaCall, AlmaError, CallContext, Limiter};
+use crate::config::Secret;
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode, Url};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Whether an exchange may be sent again after a failure whose outcome is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryPolicy {
+    /// Reads (and `op=auth`): retry on 429, 5xx, connection failures and timeouts.
+    Idempotent,
+    /// Writes (NCIP messages): retry only when Alma certainly did not act: the connection was never made,
+    /// Alma's threshold refused the call (429), or its maintenance page answered (503).
+    OnlyIfNotProcessed,
+}
+
+/// A request to Alma, described before it is sent so it can be sent again.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub method: Method,
+    pub url: Url,
+    /// The route template recorded in history (`/users/{id}`): concrete paths carry patron ids.
+    pub route: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<(Bytes, &'static str)>,
+    pub retry: RetryPolicy,
+}
+
+/// Alma's answer: status, headers and the whole body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// The shared HTTP machinery of the REST and NCIP clients.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+    limiter: Arc<Limiter>,
+    api_key: Option<Secret>,
+    max_attempts: u32,
+    attempt_timeout: Duration,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl Transport {
+    /// `api_key` is sent as `Authorization: apikey ..` (REST); the NCIP responder takes none.
+    pub fn new(limiter: Arc<Limiter>, api_key: Option<Secret>) -> Self {
+        let client = reqwest::Client::builder()
+            // Alma's item lookup answers with a redirect that must be paced and checked like any call.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("alma-relais-bridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the TLS backend is compiled in");
+        Self { client, limiter, api_key, max_attempts: 4, attempt_timeout: Duration::from_secs(10) }
+    }
+
+    /// Same pacing and client, different key (the NCIP client shares the REST client's limiter).
+    pub fn without_key(&self) -> Self {
+        Self { api_key: None, ..self.clone() }
+    }
+
+    /// Caps each attempt (tests use short ones against a slow simulator).
+    pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    pub async fn send(&self, exchange: &Exchange, ctx: &CallContext) -> Result<Answer, AlmaError> {
+        let mut last_error = AlmaError::Timeout { sent: false };
+        for attempt in 0..self.max_attempts {
+            if attempt > 0 {
+                let pause = backoff(attempt, matches!(last_error, AlmaError::RateLimited));
+                if pause >= ctx.remaining() {
+                    break;
+                }
+                tokio::time::sleep(pause).await;
+            }
+            if self.limiter.acquire(ctx.deadline()).await.is_err() {
+                break;
+            }
+            match self.attempt(exchange, ctx).await {
+                Ok(answer) => return Ok(answer),
+                Err(err) => {
+                    let retry = match exchange.retry {
+                        RetryPolicy::Idempotent => true,
+                        RetryPolicy::OnlyIfNotProcessed => !err.outcome_unknown(),
+                    };
+                    tracing::warn!(route = exchange.route, attempt, error = %err, "Alma call failed");
+                    last_error = err;
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    async fn attempt(&self, exchange: &Exchange, ctx: &CallContext) -> Result<Answer, AlmaError> {
+        let timeout = ctx.remaining().min(self.attempt_timeout);
+        let mut request = self.client.request(exchange.method.clone(), exchange.url.clone()).timeout(timeout);
+        if let Some(key) = &self.api_key {
+            request = request.header("Authorization", format!("apikey {}", key.expose()));
+        }
+        for (name, value) in &exchange.headers {
+            request = request.header(*name, value);
+        }
+        if let Some((body, content_type)) = &exchange.body {
+            request = request.header("Content-Type", *content_type).body(body.clone());
+        }
+        let started = Instant::now();
+        let outcome = async {
+            let response = request.send().await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>(Answer { status, headers, body })
+        }
+        .await;
+        let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut call = AlmaCall { method: method_name(&exchange.method), route: exchange.route, status: None, millis, tracking_id: None };
+        let result = match outcome {
+            Ok(answer) => {
+                call.status = Some(answer.status.as_u16());
+                classify(answer)
+            }
+            Err(err) => Err(transport_error(&err)),
+        };
+        if let Err(err) = &result {
+            call.tracking_id = err.tracking_id().map(str::to_owned);
+        }
+        ctx.record(call);
+        result
+    }
+}
+
+/// Statuses that mean "try again later" become errors; everything else is the caller's to read.
+fn classify(answer: Answer) -> Result<Answer, AlmaError> {
+    let status = answer.status.as_u16();
+    match status {
+        429 => Err(AlmaError::RateLimited),
+        500..=599 => Err(AlmaError::Unavailable { status, sent: true }),
+        _ => Ok(answer),
+    }
+}
+
+/// reqwest's error text names the URL, which may hold a patron id: keep only the category.
+fn transport_error(err: &reqwest::Error) -> AlmaError {
+    if err.is_connect() {
+        AlmaError::Unreachable { sent: false }
+    } else if err.is_timeout() {
+        AlmaError::Timeout { sent: true }
+    } else {
+        AlmaError::Unreachable { sent: true }
+    }
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        _ => "OTHER",
+    }
+}
+
+/// Exponential backoff with full jitter; Alma's threshold is counted per second, so a 429 waits most of one.
+fn backoff(attempt: u32, rate_limited: bool) -> Duration {
+    let base = if rate_limited { 600 } else { 100 };
+    let ceiling = base * 2u64.pow(attempt.min(5));
+    Duration::from_millis(base / 2 + rand::random_range(0..ceiling))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_waits_longer_after_a_threshold_refusal() {
+        for _ in 0..50 {
+            assert!(backoff(1, false) < Duration::from_millis(300));
+            assert!(backoff(1, true) >= Duration::from_millis(300));
+            assert!(backoff(3, false) <= Duration::from_millis(850));
+        }
+    }
+}

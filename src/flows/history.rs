@@ -1,0 +1,40 @@
+//! History entries: what the bridge answered and which Alma calls it made, without personal data.
+
+use crate::alma::CallContext;
+use crate::app::App;
+use crate::ncip::{Problem, ServiceKind};
+use crate::store::{AlmaCall, HistoryEntry, Outcome, ProblemSummary};
+
+pub(crate) fn entry(
+    app: &App,
+    service: &ServiceKind,
+    outcome: Outcome,
+    problem: Option<&Problem>,
+    ctx: &CallContext,
+    tracking_id: Option<String>,
+) -> HistoryEntry {
+    let calls = ctx.calls();
+    let tracking_id = tracking_id.or_else(|| calls.iter().rev().find_map(|c| c.tracking_id.clone()));
+    let mut entry = HistoryEntry::new(service.element_name(), app.clock.now(), outcome);
+    entry.problem = problem.map(|p| ProblemSummary { problem_type: p.type_name().to_owned(), detail: p.detail.clone() });
+    entry.alma_calls = calls
+        .into_iter()
+        .map(|call| AlmaCall {
+            method: call.method.to_owned(),
+            path_template: call.route.to_owned(),
+            status: call.status.unwrap_or(0),
+            elapsed_ms: call.millis,
+        })
+        .collect();
+    entry.alma_tracking_id = tracking_id;
+    super::log_answer(
+        service,
+        match outcome {
+            Outcome::Success => "success",
+            Outcome::Problem => "problem",
+            Outcome::TemporaryFailure => "TemporaryFailure",
+            Outcome::Replayed => "replayed",
+        },
+    );
+    entry
+}

@@ -1,0 +1,81 @@
+//! What the bridge does with each message: one module per NCIP service, written against the [`App`]'s
+//! traits (Alma, store, clock) and the typed NCIP messages; never against HTTP, reqwest or DynamoDB types.
+
+mod accept_item;
+mod cancel_request_item;
+mod check_in_item;
+mod check_out_item;
+mod forward;
+pub mod front_door;
+mod history;
+mod ids;
+mod lookup_item;
+pub mod lookup_user;
+pub mod once;
+pub mod openurl;
+mod policy;
+mod renew_item;
+mod request_item;
+pub mod status;
+
+use crate::alma::CallContext;
+use crate::app::{App, Function};
+use crate::ncip::{self, Message, Problem};
+
+/// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub message: Message,
+    pub tracking_id: Option<String>,
+}
+
+impl Answer {
+    pub fn new(message: Message) -> Self {
+        Self { message, tracking_id: None }
+    }
+}
+
+/// Answers one NCIP message as the per-service `function` (the body of every per-service Lambda, and what
+/// the front door calls in process locally).
+pub async fn dispatch_service(app: &App, function: Function, body: &[u8]) -> Vec<u8> {
+    let message = match ncip::read(body, &app.read_options) {
+        Ok(message) => message,
+        Err(err) => {
+            tracing::info!(error = %err, "unreadable NCIP message");
+            return ncip::write(&ncip::error_response(&err, None));
+        }
+    };
+    let service = message.service();
+    let span = tracing::info_span!("ncip", message_type = %service, relais_request_id = tracing::field::Empty);
+    let _entered = span.enter();
+    if function.service().as_ref() != Some(&service) {
+        // Only the front door sends here, by type; a mismatch means a misrouted or forged invoke.
+        let problem = Problem::unsupported_service(service.element_name());
+        return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
+    }
+    if let Some(problem) = policy::agency_problem(app, message.initiation_header()) {
+        log_answer(&service, "problem");
+        return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
+    }
+    let ctx = CallContext::new(app.settings.deadline);
+    let answer = match message {
+        Message::LookupUser(m) => lookup_user::handle(app, m, &ctx).await,
+        Message::AcceptItem(m) => accept_item::handle(app, m, &ctx).await,
+        Message::CheckOutItem(m) => check_out_item::handle(app, m, &ctx).await,
+        Message::CheckInItem(m) => check_in_item::handle(app, m, &ctx).await,
+        Message::RequestItem(m) => request_item::handle(app, m, &ctx).await,
+        Message::CancelRequestItem(m) => cancel_request_item::handle(app, m, &ctx).await,
+        Message::RenewItem(m) => renew_item::handle(app, m, &ctx).await,
+        Message::LookupItem(m) => lookup_item::handle(app, m, &ctx).await,
+        other => {
+            let problem = Problem::unsupported_service(other.service().element_name());
+            ncip::write(&ncip::problem_response(other.service(), other.initiation_header(), vec![problem]))
+        }
+    };
+    answer
+}
+
+/// The one log line per answered message that alarms and dashboards count (docs/operations.md).
+pub(crate) fn log_answer(service: &ncip::ServiceKind, outcome: &str) {
+    tracing::info!(message_type = %service, outcome, "ncip answered");
+}

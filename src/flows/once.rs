@@ -1,0 +1,224 @@
+//! Exactly-once actions: claim the message's idempotency key, act on Alma, then store the answer, the
+//! correlation record and the history entry together, so that a repeated or concurrent delivery of the same
+//! message never acts twice and a crash at any point neither loses nor repeats the action.
+//!
+//! The cases, in the order a delivery meets them:
+//! - the key is done: answer the stored response, without calling Alma;
+//! - another delivery holds it: wait briefly for its answer, else "Temporary Processing Failure";
+//! - a delivery that died held it (lease ran out): the action first reads Alma's state ([`Attempt::Reconcile`])
+//!   and only acts if Alma shows no trace of the earlier attempt;
+//! - Alma refused (an NCIP Problem): nothing happened, so the claim is released and a retry may act;
+//! - Alma's answer never came (timeout after sending, 5xx): the claim is kept until its lease runs out, and the
+//!   retry after that reconciles; answered "Temporary Processing Failure" so Relais retries.
+
+use super::Answer;
+use crate::alma::CallContext;
+use crate::app::App;
+use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
+use crate::store::{
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, Outcome, RelaisRequestId,
+};
+use jiff::Timestamp;
+use std::time::Duration;
+
+/// How long a claim protects a delivery: longer than the longest the bridge spends on one message
+/// (`BRIDGE_DEADLINE_MS`, at most 28 s), so a live delivery never loses its claim to a retry.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(30);
+
+/// How long a concurrent duplicate waits for the first delivery's answer before asking Relais to retry.
+const DUPLICATE_WAIT: Duration = Duration::from_secs(5);
+
+/// Whether this attempt may act straight away or must first look for an earlier attempt's effect in Alma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    Fresh,
+    Reconcile,
+}
+
+/// What the action did.
+pub enum Effect {
+    /// Alma carried out the action (now or in an earlier attempt): store the record and answer.
+    Done { response: Message, update: Box<dyn Fn(Option<Correlation>, Timestamp) -> Correlation + Send + Sync> },
+    /// Alma refused, or the bridge refused before calling Alma: nothing changed anywhere.
+    Refused(Answer),
+    /// Alma could not be asked, or its answer was lost.
+    Temporary { detail: String, outcome_unknown: bool, tracking_id: Option<String> },
+}
+
+/// One message to carry out exactly once.
+pub struct Action<'a> {
+    pub service: ServiceKind,
+    pub key: IdempotencyKey,
+    /// Whose history the message joins.
+    pub request: RelaisRequestId,
+    pub header: Option<&'a InitiationHeader>,
+}
+
+/// Runs `act` at most once per key and answers with the NCIP bytes for Relais.
+pub async fn exactly_once<F, Fut>(app: &App, action: Action<'_>, ctx: &CallContext, act: F) -> Vec<u8>
+where
+    F: FnOnce(Attempt) -> Fut,
+    Fut: std::future::Future<Output = Effect>,
+{
+    let owner = claim_token();
+    let attempt = match claim(app, &action, &owner, ctx).await {
+        Claimed::Act(attempt) => attempt,
+        Claimed::Replay(body) => {
+            record_history(app, &action, Outcome::Replayed, None, ctx, None).await;
+            return body;
+        }
+        Claimed::Busy(problem) => {
+            record_history(app, &action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
+            return ncip::write(&problem_answer(&action, problem));
+        }
+    };
+    match act(attempt).await {
+        Effect::Done { response, update } => commit(app, &action, &owner, ctx, response, update.as_ref()).await,
+        Effect::Refused(answer) => {
+            if let Err(err) = app.store.release(&action.key, &owner).await {
+                // The claim then simply expires; a retry will reconcile instead of acting blindly.
+                tracing::warn!(error = %err, "could not release an idempotency claim");
+            }
+            let problem = answer.message.problems().first().cloned();
+            let outcome = if problem.is_some() { Outcome::Problem } else { Outcome::Success };
+            record_history(app, &action, outcome, problem.as_ref(), ctx, answer.tracking_id.clone()).await;
+            ncip::write(&answer.message)
+        }
+        Effect::Temporary { detail, outcome_unknown, tracking_id } => {
+            if !outcome_unknown {
+                let _ = app.store.release(&action.key, &owner).await;
+            }
+            let problem = Problem::temporary_processing_failure(detail);
+            record_history(app, &action, Outcome::TemporaryFailure, Some(&problem), ctx, tracking_id).await;
+            ncip::write(&problem_answer(&action, problem))
+        }
+    }
+}
+
+enum Claimed {
+    Act(Attempt),
+    Replay(Vec<u8>),
+    Busy(Problem),
+}
+
+async fn claim(app: &App, action: &Action<'_>, owner: &ClaimToken, ctx: &CallContext) -> Claimed {
+    let waited_since = tokio::time::Instant::now();
+    loop {
+        let outcome = app.store.claim(&action.key, owner, app.clock.now(), CLAIM_LEASE).await;
+        match outcome {
+            Ok(ClaimOutcome::Claimed) => return Claimed::Act(Attempt::Fresh),
+            Ok(ClaimOutcome::TookOverStale { previous_attempts }) => {
+                tracing::info!(previous_attempts, "taking over a stale claim: reading Alma before acting");
+                return Claimed::Act(Attempt::Reconcile);
+            }
+            Ok(ClaimOutcome::Done(stored)) => return Claimed::Replay(stored.body),
+            Ok(ClaimOutcome::InFlight { .. }) => {
+                let waited = waited_since.elapsed();
+                if waited >= DUPLICATE_WAIT || ctx.remaining() < Duration::from_secs(1) {
+                    return Claimed::Busy(Problem::temporary_processing_failure(
+                        "the same message is being processed; send it again shortly",
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            // Without the store the bridge cannot promise exactly-once, so it does not act at all.
+            Err(err) => {
+                tracing::error!(error = %err, "store unavailable while claiming");
+                return Claimed::Busy(Problem::temporary_processing_failure("the bridge's store is unavailable"));
+            }
+        }
+    }
+}
+
+/// Stores the record, the answer and the history together; re-reads and re-applies on a version conflict
+/// (another message for the same request committed in between).
+async fn commit(
+    app: &App,
+    action: &Action<'_>,
+    owner: &ClaimToken,
+    ctx: &CallContext,
+    response: Message,
+    update: &(dyn Fn(Option<Correlation>, Timestamp) -> Correlation + Send + Sync),
+) -> Vec<u8> {
+    let body = ncip::write(&response);
+    for _ in 0..3 {
+        let current = match app.store.get_request(&action.request).await {
+            Ok(current) => current,
+            Err(err) => return store_failed_after_alma(app, action, ctx, &err).await,
+        };
+        let expected_version = current.as_ref().map(|c| c.version);
+        let now = app.clock.now();
+        let mut record = update(current, now);
+        record.updated_at = now;
+        let history = history_entry(app, action, Outcome::Success, None, ctx, None);
+        let outcome = app
+            .store
+            .commit(Commit {
+                key: &action.key,
+                owner,
+                response: &body,
+                record: &record,
+                expected_version,
+                history: &history,
+                now: app.clock.now(),
+            })
+            .await;
+        match outcome {
+            Ok(CommitOutcome::Committed { .. }) => return body,
+            Ok(CommitOutcome::VersionConflict) => continue,
+            Ok(CommitOutcome::ClaimLost) => {
+                // A later delivery took over and will reconcile against Alma; this answer is still true.
+                tracing::warn!("claim lost before commit; the delivery that took over completes the record");
+                return body;
+            }
+            Err(err) => return store_failed_after_alma(app, action, ctx, &err).await,
+        }
+    }
+    tracing::error!("correlation record kept changing underneath; leaving the claim to expire and reconcile");
+    ncip::write(&problem_answer(action, Problem::temporary_processing_failure("the request record is busy; send the message again")))
+}
+
+/// Alma acted but the record could not be written. The claim stays in flight so that Relais' retry, after the
+/// lease, reads Alma's state and completes the record without acting again.
+async fn store_failed_after_alma(app: &App, action: &Action<'_>, ctx: &CallContext, err: &crate::store::StoreError) -> Vec<u8> {
+    tracing::error!(error = %err, "store failed after Alma acted; the retry will reconcile");
+    let problem = Problem::temporary_processing_failure("the bridge could not record Alma's answer; send the message again");
+    record_history(app, action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
+    ncip::write(&problem_answer(action, problem))
+}
+
+fn problem_answer(action: &Action<'_>, problem: Problem) -> Message {
+    ncip::problem_response(action.service.clone(), action.header, vec![problem])
+}
+
+async fn record_history(
+    app: &App,
+    action: &Action<'_>,
+    outcome: Outcome,
+    problem: Option<&Problem>,
+    ctx: &CallContext,
+    tracking_id: Option<String>,
+) {
+    let entry = history_entry(app, action, outcome, problem, ctx, tracking_id);
+    if let Err(err) = app.store.append_history(&action.request, &entry).await {
+        tracing::warn!(error = %err, "could not append history");
+    }
+}
+
+pub(crate) fn history_entry(
+    app: &App,
+    action: &Action<'_>,
+    outcome: Outcome,
+    problem: Option<&Problem>,
+    ctx: &CallContext,
+    tracking_id: Option<String>,
+) -> HistoryEntry {
+    super::history::entry(app, &action.service, outcome, problem, ctx, tracking_id)
+}
+
+/// One token per delivery attempt: random, so two Lambda instances never share one.
+fn claim_token() -> ClaimToken {
+    let bytes: [u8; 16] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    ClaimToken::new(hex).expect("hex is a valid token")
+}

@@ -1,0 +1,45 @@
+//! Secrets from SSM Parameter Store, read once per cold start.
+//!
+//! For each secret variable `X`, a variable `X_PARAMETER` may name a SecureString parameter instead of holding
+//! the value (CloudFormation cannot create SecureStrings, so they are made out of band: docs/deploy.md). All of
+//! them are read in one `GetParameters` call with decryption; values go straight into the environment map and
+//! are never logged.
+
+use crate::config::{ConfigError, Env};
+
+/// The variables that may come from SSM.
+pub const SECRET_VARIABLES: [&str; 5] =
+    ["ALMA_API_KEY", "NCIP_SHARED_SECRET", "STATUS_TOKEN", "LOG_HASH_KEY", "RELAIS_PUBLIC_KEY"];
+
+pub async fn resolve(env: &mut Env, aws: &aws_config::SdkConfig) -> Result<(), ConfigError> {
+    let wanted: Vec<(&'static str, String)> = SECRET_VARIABLES
+        .iter()
+        .filter(|var| env.get(var).is_none())
+        .filter_map(|var| {
+            let parameter_var = format!("{var}_PARAMETER");
+            env.get(&parameter_var).map(|name| (*var, name.to_owned()))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let client = aws_sdk_ssm::Client::new(aws);
+    let names: Vec<String> = wanted.iter().map(|(_, name)| name.clone()).collect();
+    let answer = client
+        .get_parameters()
+        .set_names(Some(names))
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|err| ConfigError::new(wanted[0].0, format!("could not read SSM parameters ({})", aws_sdk_ssm::error::DisplayErrorContext(&err))))?;
+    for (var, name) in &wanted {
+        let value = answer
+            .parameters()
+            .iter()
+            .find(|p| p.name() == Some(name.as_str()) || p.name().map(|n| n.trim_start_matches('/')) == Some(name.trim_start_matches('/')))
+            .and_then(|p| p.value())
+            .ok_or_else(|| ConfigError::new(var, format!("SSM parameter {name} was not found or is empty")))?;
+        env.set(*var, value);
+    }
+    Ok(())
+}

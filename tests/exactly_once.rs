@@ -1,0 +1,169 @@
+//! A Relais action reaches Alma once, whatever happens: repeats, concurrent copies, Alma failing after it
+//! acted, the bridge failing before it recorded Alma's answer. Run on both stores.
+
+mod support;
+
+use alma_relais_bridge::store::{self, Store};
+use alma_sim::{AfterCommit, FaultKind, FaultScope, FaultSpec};
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use support::{Harness, StoreKind, messages as m};
+
+fn outcomes(status: &serde_json::Value) -> Vec<String> {
+    status["history"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn a_message_replayed_three_times_acts_once(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    let message = m::accept_item("RL-5001", "ILL-5001", "21000000001");
+    let first = h.ncip(&message).await;
+    assert!(first.contains("AcceptItemResponse") && !first.contains("Problem"), "{first}");
+    for _ in 0..3 {
+        assert_eq!(h.ncip(&message).await, first, "a repeat gets the stored answer");
+    }
+    assert_eq!(h.alma_ncip_calls("AcceptItem"), 1);
+    assert_eq!(h.sim.state().items_with_barcode("ILL-5001"), 1, "one temporary item");
+    let status = h.status_json("RL-5001").await;
+    assert_eq!(outcomes(&status), ["success", "replayed", "replayed", "replayed"]);
+}
+
+async fn twenty_concurrent_copies_act_once(kind: StoreKind) {
+    let h = Arc::new(Harness::start(kind).await);
+    let message = m::check_out_item("RL-5002", "39000000003", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z");
+    let copies = (0..20).map(|_| {
+        let h = Arc::clone(&h);
+        let message = message.clone();
+        tokio::spawn(async move { h.ncip(&message).await })
+    });
+    let answers: Vec<String> = futures_join(copies).await;
+    for answer in &answers {
+        assert!(answer.contains("CheckOutItemResponse") && !answer.contains("Problem"), "{answer}");
+    }
+    assert_eq!(h.alma_ncip_calls("CheckOutItem"), 1, "Alma saw the shipment once");
+}
+
+async fn futures_join(tasks: impl Iterator<Item = tokio::task::JoinHandle<String>>) -> Vec<String> {
+    let mut answers = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        answers.push(task.await.expect("task finished"));
+    }
+    answers
+}
+
+async fn alma_acting_then_dropping_the_connection_is_reconciled_on_retry(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    h.sim.faults().arm(FaultSpec::next(FaultKind::FailAfterCommit { then: AfterCommit::Drop }, 1, FaultScope::Ncip)).unwrap();
+    let message = m::accept_item("RL-5003", "ILL-5003", "21000000001");
+    let answer = h.ncip(&message).await;
+    assert!(answer.contains("Temporary Processing Failure"), "Relais is asked to retry: {answer}");
+    assert_eq!(h.sim.state().items_with_barcode("ILL-5003"), 1, "Alma acted although its answer was lost");
+
+    // Within the claim's lease a retry is told to wait: the first attempt's fate is still unknown.
+    let answer = h.ncip(&message).await;
+    assert!(answer.contains("Temporary Processing Failure"), "{answer}");
+
+    h.clock.advance(Duration::from_secs(31));
+    let answer = h.ncip(&message).await;
+    assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
+    assert_eq!(h.alma_ncip_calls("AcceptItem"), 1, "the retry read Alma instead of acting again");
+    assert_eq!(h.sim.state().items_with_barcode("ILL-5003"), 1);
+    let status = h.status_json("RL-5003").await;
+    assert_eq!(status["record"]["status"], "on_hold_shelf");
+    assert!(status["record"]["alma"]["item_pid"].is_string(), "the record is complete: {status}");
+}
+
+/// A store whose first `commit` fails, as when the bridge dies between Alma's answer and its own write.
+struct FailFirstCommit {
+    inner: Arc<dyn Store>,
+    failures_left: AtomicU32,
+}
+
+#[async_trait]
+impl Store for FailFirstCommit {
+    async fn get_request(&self, id: &store::RelaisRequestId) -> Result<Option<store::Correlation>, store::StoreError> {
+        self.inner.get_request(id).await
+    }
+    async fn find_by_barcode(&self, barcode: &store::ItemBarcode) -> Result<Vec<store::Correlation>, store::StoreError> {
+        self.inner.find_by_barcode(barcode).await
+    }
+    async fn history(&self, id: &store::RelaisRequestId) -> Result<Vec<store::HistoryEntry>, store::StoreError> {
+        self.inner.history(id).await
+    }
+    async fn append_history(&self, id: &store::RelaisRequestId, entry: &store::HistoryEntry) -> Result<(), store::StoreError> {
+        self.inner.append_history(id, entry).await
+    }
+    async fn claim(
+        &self,
+        key: &store::IdempotencyKey,
+        owner: &store::ClaimToken,
+        now: jiff::Timestamp,
+        lease: Duration,
+    ) -> Result<store::ClaimOutcome, store::StoreError> {
+        self.inner.claim(key, owner, now, lease).await
+    }
+    async fn commit(&self, commit: store::Commit<'_>) -> Result<store::CommitOutcome, store::StoreError> {
+        if self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(store::StoreError::Unavailable { operation: "commit", cause: "injected crash before the record was written" });
+        }
+        self.inner.commit(commit).await
+    }
+    async fn release(&self, key: &store::IdempotencyKey, owner: &store::ClaimToken) -> Result<(), store::StoreError> {
+        self.inner.release(key, owner).await
+    }
+    async fn put_discovery(&self, id: &str, citation: &serde_json::Value, now: jiff::Timestamp) -> Result<(), store::StoreError> {
+        self.inner.put_discovery(id, citation, now).await
+    }
+    async fn get_discovery(&self, id: &str, now: jiff::Timestamp) -> Result<Option<serde_json::Value>, store::StoreError> {
+        self.inner.get_discovery(id, now).await
+    }
+}
+
+async fn a_crash_between_alma_and_the_store_neither_loses_nor_repeats(kind: StoreKind) {
+    let h = Harness::start_with(kind, &[], |inner| Arc::new(FailFirstCommit { inner, failures_left: AtomicU32::new(1) })).await;
+    let message = m::check_out_item("RL-5004", "39000000004", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z");
+    let answer = h.ncip(&message).await;
+    assert!(answer.contains("Temporary Processing Failure"), "{answer}");
+    h.clock.advance(Duration::from_secs(31));
+    let answer = h.ncip(&message).await;
+    assert!(answer.contains("CheckOutItemResponse") && !answer.contains("Problem"), "{answer}");
+    assert_eq!(h.alma_ncip_calls("CheckOutItem"), 1, "one shipment in Alma");
+    let status = h.status_json("RL-5004").await;
+    assert_eq!(status["record"]["status"], "shipped");
+    assert!(status["record"]["alma"]["item_pid"].is_string());
+    assert_eq!(outcomes(&status), ["temporary_failure", "success"]);
+}
+
+async fn alma_maintenance_is_a_temporary_failure_and_the_retry_acts(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    h.sim.faults().arm(FaultSpec::next(FaultKind::Maintenance503, 10, FaultScope::Ncip)).unwrap();
+    let message = m::accept_item("RL-5005", "ILL-5005", "21000000001");
+    let answer = h.ncip(&message).await;
+    assert!(answer.contains("Temporary Processing Failure"), "{answer}");
+    assert_eq!(h.sim.state().items_with_barcode("ILL-5005"), 0);
+    h.sim.faults().clear();
+    // Alma's maintenance page means Alma did nothing, so no waiting for a lease: the retry acts at once.
+    let answer = h.ncip(&message).await;
+    assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
+    assert_eq!(h.sim.state().items_with_barcode("ILL-5005"), 1);
+}
+
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::StoreKind::Embedded).await })*
+        }
+        mod dynamodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::StoreKind::DynamoDb).await })*
+        }
+    };
+}
+
+on_both_stores!(
+    a_message_replayed_three_times_acts_once,
+    twenty_concurrent_copies_act_once,
+    alma_acting_then_dropping_the_connection_is_reconciled_on_retry,
+    a_crash_between_alma_and_the_store_neither_loses_nor_repeats,
+    alma_maintenance_is_a_temporary_failure_and_the_retry_acts,
+);
