@@ -8,10 +8,15 @@ use serde::Deserialize;
 /// Alma's `{"value": .., "desc": ..}` code-table pair.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct Code {
-    #[serde(default)]
+    /// Alma sends `"value": null` for an unset code (an item with no process type); read it as empty.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub value: String,
     #[serde(default)]
     pub desc: Option<String>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -175,7 +180,8 @@ pub struct UserRequest {
     pub request_status: String,
     #[serde(default)]
     pub title: Option<String>,
-    #[serde(default)]
+    /// Alma names the requested item's barcode plain `barcode` in a `user_request`.
+    #[serde(default, rename = "barcode")]
     pub item_barcode: Option<String>,
     #[serde(default)]
     pub mms_id: Option<String>,
@@ -267,4 +273,18 @@ pub(crate) struct Loans {
 pub(crate) struct Partners {
     #[serde(default)]
     pub partner: Vec<Partner>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unset_code_reads_as_empty_and_a_user_request_keeps_its_barcode() {
+        let code: Code = serde_json::from_str(r#"{"value": null, "desc": null}"#).unwrap();
+        assert_eq!(code.value, "");
+        let request: UserRequest =
+            serde_json::from_str(r#"{"request_id": "1", "barcode": "ILL-1", "request_status": "ON_HOLD_SHELF"}"#).unwrap();
+        assert_eq!(request.item_barcode.as_deref(), Some("ILL-1"));
+    }
 }
