@@ -35,7 +35,7 @@ pub(crate) async fn handle(app: &App, message: AcceptItem, ctx: &CallContext) ->
         Some(&barcode),
         ids::digest_input(&[ids.patron.as_ref().map(|p| p.as_str()), Some(message.requested_action_type.value.as_str())]).as_bytes(),
     );
-    let action = Action { service: service.clone(), key, request: request.clone(), header: header };
+    let action = Action { service: service.clone(), key, request: request.clone(), header };
     let relais_answer = AcceptItemResponse {
         header: header.map(ResponseHeader::answering),
         problems: Vec::new(),

@@ -28,7 +28,7 @@ pub(crate) async fn handle(app: &App, message: CancelRequestItem, ctx: &CallCont
     let already_cancelled =
         matches!(app.store.get_request(&request).await, Ok(Some(ref r)) if r.status == RequestStatus::Cancelled);
     let key = IdempotencyKey::derive(service.element_name(), Some(&request), ids.item.as_ref(), b"");
-    let action = Action { service: service.clone(), key, request: request.clone(), header: header };
+    let action = Action { service: service.clone(), key, request: request.clone(), header };
     let answer = CancelRequestItemResponse {
         header: header.map(ResponseHeader::answering),
         request_id: message.request_id.clone(),

@@ -47,7 +47,7 @@ pub(crate) async fn handle(app: &App, message: CheckInItem, ctx: &CallContext) -
     let already_closed = record.status == closing_status;
     // One check-in per request and side: the request id, not the message's time, makes it "the same".
     let key = IdempotencyKey::derive(service.element_name(), Some(&request), Some(&barcode), b"");
-    let action = Action { service: service.clone(), key, request, header: header };
+    let action = Action { service: service.clone(), key, request, header };
     once::exactly_once(app, action, ctx, |attempt| async move {
         let mut outgoing = message;
         forward::ensure_header(&mut outgoing.header);

@@ -38,7 +38,7 @@ pub(crate) async fn handle(app: &App, message: CheckOutItem, ctx: &CallContext) 
         Some(&barcode),
         ids::digest_input(&[ids.patron.as_ref().map(|p| p.as_str())]).as_bytes(),
     );
-    let action = Action { service: service.clone(), key, request: request.clone(), header: header };
+    let action = Action { service: service.clone(), key, request: request.clone(), header };
     let desired = message.desired_date_due;
     let mut answer = CheckOutItemResponse {
         header: header.map(ResponseHeader::answering),

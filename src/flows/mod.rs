@@ -18,6 +18,8 @@ mod renew_item;
 mod request_item;
 pub mod status;
 
+use tracing::Instrument;
+
 use crate::alma::CallContext;
 use crate::app::{App, Function};
 use crate::ncip::{self, Message, Problem};
@@ -46,8 +48,13 @@ pub async fn dispatch_service(app: &App, function: Function, body: &[u8]) -> Vec
         }
     };
     let service = message.service();
+    // Every log line of the message carries its type, and its Relais request id once a flow knows it. The
+    // span is attached to the future (not entered), so it follows the work across awaits.
     let span = tracing::info_span!("ncip", message_type = %service, relais_request_id = tracing::field::Empty);
-    let _entered = span.enter();
+    answer_message(app, function, service, message).instrument(span).await
+}
+
+async fn answer_message(app: &App, function: Function, service: ncip::ServiceKind, message: Message) -> Vec<u8> {
     if function.service().as_ref() != Some(&service) {
         // Only the front door sends here, by type; a mismatch means a misrouted or forged invoke.
         let problem = Problem::unsupported_service(service.element_name());
@@ -58,7 +65,7 @@ pub async fn dispatch_service(app: &App, function: Function, body: &[u8]) -> Vec
         return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
     }
     let ctx = CallContext::new(app.settings.deadline);
-    let answer = match message {
+    match message {
         Message::LookupUser(m) => lookup_user::handle(app, m, &ctx).await,
         Message::AcceptItem(m) => accept_item::handle(app, m, &ctx).await,
         Message::CheckOutItem(m) => check_out_item::handle(app, m, &ctx).await,
@@ -71,8 +78,7 @@ pub async fn dispatch_service(app: &App, function: Function, body: &[u8]) -> Vec
             let problem = Problem::unsupported_service(other.service().element_name());
             ncip::write(&ncip::problem_response(other.service(), other.initiation_header(), vec![problem]))
         }
-    };
-    answer
+    }
 }
 
 /// The one log line per answered message that alarms and dashboards count (docs/operations.md).

@@ -72,7 +72,7 @@ pub async fn handle(app: &App, request: &Request) -> Response<Body> {
     };
     let patron = match patron_tag(app, request, raw_query) {
         Ok(tag) => tag,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let correlation_id = correlation_id();
     match serde_json::to_value(&citation) {
@@ -90,14 +90,14 @@ pub async fn handle(app: &App, request: &Request) -> Response<Body> {
 
 /// The patron's identity for Relais, when `PATRON_IDENTITY=jwt`: verified from the IdP's token, never taken
 /// from the link itself (Relais trusts a plain `PI`).
-fn patron_tag(app: &App, request: &Request, raw_query: &str) -> Result<Option<PatronTag>, Response<Body>> {
+fn patron_tag(app: &App, request: &Request, raw_query: &str) -> Result<Option<PatronTag>, Box<Response<Body>>> {
     let Some(identity) = app.identity.as_ref() else { return Ok(None) };
     let token = crate::http::auth::presented_token(request, None).map(str::to_owned).or_else(|| {
         url::form_urlencoded::parse(raw_query.as_bytes())
             .find(|(k, _)| k == identity.token_parameter.as_str())
             .map(|(_, v)| v.into_owned())
     });
-    let unauthorised = |err| Err(respond::html(401, openurl::unauthorized_page(&err)));
+    let unauthorised = |err| Err(Box::new(respond::html(401, openurl::unauthorized_page(&err))));
     let Some(token) = token else { return unauthorised(openurl::identity::TokenError::Missing) };
     let patron = match identity.verifier.verify(&token, SystemTime::now()) {
         Ok(patron) => patron,
@@ -109,7 +109,7 @@ fn patron_tag(app: &App, request: &Request, raw_query: &str) -> Result<Option<Pa
             Ok(tag) => Ok(Some(tag)),
             Err(err) => {
                 tracing::error!(error = %err, "could not encrypt the patron id for Relais");
-                Err(respond::text(500, "The patron id could not be prepared for Relais"))
+                Err(Box::new(respond::text(500, "The patron id could not be prepared for Relais")))
             }
         },
     }

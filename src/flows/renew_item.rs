@@ -36,7 +36,7 @@ pub(crate) async fn handle(app: &App, message: RenewItem, ctx: &CallContext) -> 
         .or_else(|| message.mandated_action.map(|m| m.date_event_occurred.to_string()))
         .unwrap_or_else(|| app.clock.now().strftime("%Y-%m-%d").to_string());
     let key = IdempotencyKey::derive(service.element_name(), Some(&request), Some(&barcode), ids::digest_input(&[Some(&when)]).as_bytes());
-    let action = Action { service: service.clone(), key, request: request.clone(), header: header };
+    let action = Action { service: service.clone(), key, request: request.clone(), header };
     let mut answer = RenewItemResponse {
         header: header.map(ResponseHeader::answering),
         item_id: Some(message.item_id.clone()),

@@ -33,7 +33,7 @@ pub(crate) async fn handle(app: &App, message: RequestItem, ctx: &CallContext) -
         ids.item.as_ref(),
         ids::digest_input(&[ids.patron.as_ref().map(|p| p.as_str()), Some(message.request_type.value.as_str())]).as_bytes(),
     );
-    let action = Action { service: service.clone(), key, request: request.clone(), header: header };
+    let action = Action { service: service.clone(), key, request: request.clone(), header };
     let mut answer = RequestItemResponse {
         header: header.map(ResponseHeader::answering),
         request_id: message.request_id.clone(),
