@@ -85,8 +85,16 @@ pub async fn handle(app: &App, request: &Request) -> Response<Body> {
         Err(err) => tracing::warn!(error = %err, "citation not serialisable"),
     }
     tracing::info!(correlation_id, genre = ?citation.genre, "OpenURL redirected to Relais");
-    respond::redirect(&form.redirect_url(&citation, patron.as_ref()))
+    let mut response = respond::redirect(&form.redirect_url(&citation, patron.as_ref()));
+    // The same id as in the log line, so a support desk can find the parked citation from a browser trace.
+    if let Ok(value) = http::HeaderValue::from_str(&correlation_id) {
+        response.headers_mut().insert(CORRELATION_HEADER, value);
+    }
+    response
 }
+
+/// The response header naming the correlation id of a redirect.
+pub const CORRELATION_HEADER: &str = "x-bridge-correlation-id";
 
 /// The patron's identity for Relais, when `PATRON_IDENTITY=jwt`: verified from the IdP's token, never taken
 /// from the link itself (Relais trusts a plain `PI`).
