@@ -21,6 +21,7 @@ pub mod flows;
 pub mod http;
 pub mod lambda;
 pub mod logging;
+pub mod metrics;
 #[cfg(feature = "local")]
 pub mod local;
 

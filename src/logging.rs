@@ -17,12 +17,16 @@ pub fn pseudonym(key: &Secret, identifier: &str) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// JSON lines on Lambda (CloudWatch Logs Insights reads them field by field); compact text locally.
+/// JSON lines on Lambda (CloudWatch Logs Insights reads them field by field), with metric records turned on;
+/// compact text locally.
 /// `RUST_LOG` filters as usual; the default keeps the bridge at `info` and its dependencies at `warn`.
 pub fn init(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,alma_relais_bridge=info,alma_sim=info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if json {
+        crate::metrics::enable();
+    }
     let result = if json {
         builder.json().flatten_event(true).with_current_span(true).without_time().try_init()
     } else {

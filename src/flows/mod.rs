@@ -65,7 +65,7 @@ async fn answer_message(app: &App, function: Function, service: ncip::ServiceKin
         return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
     }
     let ctx = CallContext::new(app.settings.deadline);
-    match message {
+    let answer = match message {
         Message::LookupUser(m) => lookup_user::handle(app, m, &ctx).await,
         Message::AcceptItem(m) => accept_item::handle(app, m, &ctx).await,
         Message::CheckOutItem(m) => check_out_item::handle(app, m, &ctx).await,
@@ -78,10 +78,13 @@ async fn answer_message(app: &App, function: Function, service: ncip::ServiceKin
             let problem = Problem::unsupported_service(other.service().element_name());
             ncip::write(&ncip::problem_response(other.service(), other.initiation_header(), vec![problem]))
         }
-    }
+    };
+    crate::metrics::alma_calls(service.element_name(), &ctx.calls());
+    answer
 }
 
 /// The one log line per answered message that alarms and dashboards count (docs/operations.md).
 pub(crate) fn log_answer(service: &ncip::ServiceKind, outcome: &str) {
     tracing::info!(message_type = %service, outcome, "ncip answered");
+    crate::metrics::message_answered(service.element_name(), outcome);
 }

@@ -1,0 +1,91 @@
+//! Metrics in CloudWatch Embedded Metric Format: on Lambda, a JSON line on stdout with an `_aws` block becomes
+//! CloudWatch metrics without any API call (no latency, no IAM permission, nothing lost when CloudWatch is slow).
+//!
+//! Two records per NCIP message: `Messages` by message type and outcome (what the alarms watch), and the Alma
+//! calls it made with their total latency, by message type. Locally nothing is printed: the log line
+//! `ncip answered` says the same for a person reading the terminal.
+
+use crate::alma::AlmaCall;
+use serde_json::{Map, Value, json};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The CloudWatch namespace of every metric (template.yaml's alarms name it too).
+pub const NAMESPACE: &str = "AlmaRelaisBridge";
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Turns metric records on (Lambda only).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
+/// One answered NCIP message: `Messages` = 1 under `MessageType` and `Outcome`.
+pub fn message_answered(message_type: &str, outcome: &str) {
+    emit(|| record(&[("MessageType", message_type), ("Outcome", outcome)], &[("Messages", "Count", 1.0)]));
+}
+
+/// The Alma calls one message needed: `AlmaCalls` and `AlmaLatency` (their summed milliseconds).
+pub fn alma_calls(message_type: &str, calls: &[AlmaCall]) {
+    if calls.is_empty() {
+        return;
+    }
+    let millis: u64 = calls.iter().map(|c| c.millis).sum();
+    emit(|| {
+        record(
+            &[("MessageType", message_type)],
+            &[("AlmaCalls", "Count", calls.len() as f64), ("AlmaLatency", "Milliseconds", millis as f64)],
+        )
+    });
+}
+
+fn emit(line: impl FnOnce() -> Value) {
+    if ENABLED.load(Ordering::Relaxed) {
+        // stdout, not the tracing subscriber: EMF needs `_aws` as a JSON object at the top level of the line.
+        println!("{}", line());
+    }
+}
+
+/// One EMF record: the dimensions and metric values as top-level members, described by the `_aws` block.
+fn record(dimensions: &[(&str, &str)], metrics: &[(&str, &str, f64)]) -> Value {
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    let mut line = Map::new();
+    line.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>()],
+                "Metrics": metrics.iter().map(|(name, unit, _)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (name, value) in dimensions {
+        line.insert((*name).into(), json!(value));
+    }
+    for (name, _, value) in metrics {
+        line.insert((*name).into(), json!(value));
+    }
+    Value::Object(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_declares_its_metrics_and_carries_their_values_at_the_top_level() {
+        let line = record(&[("MessageType", "AcceptItem"), ("Outcome", "TemporaryFailure")], &[("Messages", "Count", 1.0)]);
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], NAMESPACE);
+        assert_eq!(directive["Dimensions"], json!([["MessageType", "Outcome"]]));
+        assert_eq!(directive["Metrics"], json!([{"Name": "Messages", "Unit": "Count"}]));
+        assert!(line["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000, "milliseconds since the epoch");
+        assert_eq!(line["MessageType"], "AcceptItem");
+        assert_eq!(line["Outcome"], "TemporaryFailure");
+        assert_eq!(line["Messages"], 1.0);
+    }
+}
