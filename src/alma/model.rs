@@ -19,6 +19,13 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<St
     Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// Alma writes `null` for an empty list as readily as it omits it.
+fn null_as_empty_list<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AlmaUser {
     pub primary_id: String,
@@ -73,6 +80,9 @@ pub struct Address {
     pub country: Option<Code>,
     #[serde(default)]
     pub preferred: bool,
+    /// `home`, `work`, `school`, `alternative`... (Alma's UserAddressTypes code table).
+    #[serde(default, deserialize_with = "null_as_empty_list")]
+    pub address_type: Vec<Code>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -80,6 +90,9 @@ pub struct Email {
     pub email_address: String,
     #[serde(default)]
     pub preferred: bool,
+    /// `personal`, `work`, `school`, `alternative` (Alma's EmailTypes code table).
+    #[serde(default, deserialize_with = "null_as_empty_list")]
+    pub email_type: Vec<Code>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -87,6 +100,9 @@ pub struct Phone {
     pub phone_number: String,
     #[serde(default)]
     pub preferred: bool,
+    /// `home`, `mobile`, `office`, `officeFax` (Alma's UserPhoneTypes code table).
+    #[serde(default, deserialize_with = "null_as_empty_list")]
+    pub phone_type: Vec<Code>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -284,7 +300,21 @@ mod tests {
         let code: Code = serde_json::from_str(r#"{"value": null, "desc": null}"#).unwrap();
         assert_eq!(code.value, "");
         let request: UserRequest =
-            serde_json::from_str(r#"{"request_id": "1", "barcode": "ILL-1", "request_status": "ON_HOLD_SHELF"}"#).unwrap();
+            serde_json::from_str(r#"{"request_id": "1", "barcode": "ILL-1", "request_status": "ON_HOLD_SHELF"}"#)
+                .unwrap();
         assert_eq!(request.item_barcode.as_deref(), Some("ILL-1"));
+    }
+
+    #[test]
+    fn contact_types_are_read_and_a_null_type_list_is_empty() {
+        let info: ContactInfo = serde_json::from_str(
+            r#"{"address": [{"line1": "1 Main St", "address_type": [{"value": "home", "desc": "Home"}]}],
+                "email": [{"email_address": "a@b.example", "email_type": null}],
+                "phone": [{"phone_number": "1", "phone_type": [{"value": "officeFax"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(info.address[0].address_type[0].value, "home");
+        assert!(info.email[0].email_type.is_empty());
+        assert_eq!(info.phone[0].phone_type[0].value, "officeFax");
     }
 }

@@ -102,6 +102,20 @@ impl EmbeddedStore {
         })?;
         let db = Database::create(dir.join(EMBEDDED_DATABASE_FILE))
             .map_err(|e| Failure::from(e).named(OP))?;
+        Self::from_database(db, config)
+    }
+
+    /// A store held in memory only, gone with the process: for benchmarks that must measure the bridge's own
+    /// work without disk syncs, and for throw-away demos. Same tables and transactions as on disk.
+    pub fn in_memory(config: StoreConfig) -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|e| Failure::from(e).named("open"))?;
+        Self::from_database(db, config)
+    }
+
+    fn from_database(db: Database, config: StoreConfig) -> Result<Self, StoreError> {
+        const OP: &str = "open";
         // Creating every table up front lets read transactions open them without a "no such table" case.
         let create = || -> Result<(), Failure> {
             let txn = db.begin_write()?;

@@ -1,0 +1,253 @@
+//! A bridge for the patron-lookup tests: the Alma simulator with a seed of the test's choosing, the bridge's
+//! local server with the embedded store in a temporary directory the test can read, LookupUser messages as
+//! Relais and the other dialects send them, and a log capture.
+
+use alma_relais_bridge::app::{AlmaEndpoints, App};
+use alma_relais_bridge::config::{Env, Host, Secret, Settings};
+use alma_relais_bridge::local::{self, LocalBridge};
+use alma_relais_bridge::store::EmbeddedStore;
+use alma_sim::{AlmaSim, Seed};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+const NCIP_TOKEN: &str = "lookup-test-token-0123456789";
+
+pub struct LookupBridge {
+    pub sim: AlmaSim,
+    pub bridge: LocalBridge,
+    http: reqwest::Client,
+    data_dir: tempfile::TempDir,
+}
+
+impl LookupBridge {
+    pub async fn start(seed: Seed, extra_env: &[(&str, &str)]) -> LookupBridge {
+        let institution_code = seed.institution_code().to_owned();
+        let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), seed).await.expect("simulator starts");
+        let mut pairs = vec![
+            ("NCIP_SHARED_SECRET", NCIP_TOKEN),
+            ("ALMA_PARTNER_CODE", "RELAIS"),
+            ("BRIDGE_LISTEN", "127.0.0.1:0"),
+            ("BRIDGE_DEADLINE_MS", "8000"),
+        ];
+        // Later pairs win: a test's own deadline replaces the default.
+        pairs.extend_from_slice(extra_env);
+        let settings = Settings::from_env(&Env::from_pairs(pairs), Host::Local).expect("test settings are valid");
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let config = alma_relais_bridge::lambda::store_config(&settings);
+        let store = EmbeddedStore::open_with_config(data_dir.path(), config).expect("embedded store opens");
+        let endpoints = AlmaEndpoints {
+            api_base: sim.base_url(),
+            api_key: Secret::new(sim.api_key()),
+            ncip_url: sim.ncip_url(),
+            institution_code,
+        };
+        let app = App::connect(settings.clone(), &endpoints, Arc::new(store)).expect("app assembles");
+        let bridge = local::serve(Arc::new(app), settings.listen).await.expect("bridge serves");
+        LookupBridge { sim, bridge, http: reqwest::Client::new(), data_dir }
+    }
+
+    /// Posts an NCIP message to the front door, as Relais does, and returns the answer.
+    pub async fn ncip(&self, xml: &str) -> String {
+        self.ncip_bytes(xml.as_bytes().to_vec()).await
+    }
+
+    pub async fn ncip_bytes(&self, body: Vec<u8>) -> String {
+        let response = self
+            .http
+            .post(self.bridge.url(&format!("/ncip/{NCIP_TOKEN}")))
+            .header("content-type", "application/xml")
+            .body(body)
+            .send()
+            .await
+            .expect("bridge answers");
+        assert_eq!(response.status(), 200, "NCIP answers are HTTP 200");
+        response.text().await.expect("body")
+    }
+
+    /// A REST call straight to "Alma" with the bridge's key (it counts against the same per-second window).
+    pub async fn direct_alma_get(&self, path: &str) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.sim.base_url()))
+            .header("Authorization", format!("apikey {}", self.sim.api_key()))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("simulator answers");
+        assert_eq!(response.status(), 200, "the direct call itself is admitted");
+    }
+
+    /// A desk check-out in "Alma", so the patron has a loan.
+    pub async fn desk_loan(&self, user: &str, barcode: &str) {
+        let response = self
+            .http
+            .post(format!("{}/loan", self.sim.admin_url()))
+            .json(&serde_json::json!({"user_id": user, "item_barcode": barcode}))
+            .send()
+            .await
+            .expect("simulator answers");
+        assert_eq!(response.status(), 201, "desk loan made");
+    }
+
+    /// Every file of the embedded store, with its bytes.
+    pub fn store_files(&self) -> Vec<(String, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+            for entry in std::fs::read_dir(dir).expect("readable store dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push((path.display().to_string(), std::fs::read(&path).expect("readable store file")));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.data_dir.path(), &mut out);
+        assert!(!out.is_empty(), "the embedded store has its file");
+        out
+    }
+}
+
+/// A LookupUser message, built up the way each client dialect fills it.
+#[derive(Debug, Default, Clone)]
+pub struct Lookup {
+    user_id: Option<String>,
+    inputs: Vec<(String, String)>,
+    elements: Vec<String>,
+    loans: bool,
+}
+
+impl Lookup {
+    /// By `UserId` (Relais' way).
+    pub fn user(id: &str) -> Lookup {
+        Lookup { user_id: Some(id.to_owned()), ..Lookup::default() }
+    }
+
+    /// By `AuthenticationInput`s only: `(AuthenticationInputType, AuthenticationInputData)`.
+    pub fn auth(inputs: &[(&str, &str)]) -> Lookup {
+        Lookup { inputs: inputs.iter().map(|(t, d)| ((*t).to_owned(), (*d).to_owned())).collect(), ..Lookup::default() }
+    }
+
+    pub fn auth_input(mut self, input_type: &str, data: &str) -> Lookup {
+        self.inputs.push((input_type.to_owned(), data.to_owned()));
+        self
+    }
+
+    pub fn elements(mut self, element_types: &[&str]) -> Lookup {
+        self.elements = element_types.iter().map(|e| (*e).to_owned()).collect();
+        self
+    }
+
+    pub fn loans(mut self) -> Lookup {
+        self.loans = true;
+        self
+    }
+
+    pub fn xml(&self) -> String {
+        let mut body = String::from(
+            "<InitiationHeader><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId>\
+             <ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId></InitiationHeader>",
+        );
+        if let Some(id) = &self.user_id {
+            body.push_str(&format!(
+                "<UserId><UserIdentifierType>Barcode</UserIdentifierType><UserIdentifierValue>{id}</UserIdentifierValue></UserId>"
+            ));
+        }
+        for (input_type, data) in &self.inputs {
+            body.push_str(&format!(
+                "<AuthenticationInput><AuthenticationInputData>{data}</AuthenticationInputData>\
+                 <AuthenticationDataFormatType>text/plain</AuthenticationDataFormatType>\
+                 <AuthenticationInputType>{input_type}</AuthenticationInputType></AuthenticationInput>"
+            ));
+        }
+        for element in &self.elements {
+            body.push_str(&format!("<UserElementType>{element}</UserElementType>"));
+        }
+        if self.loans {
+            body.push_str("<LoanedItemsDesired/>");
+        }
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<NCIPMessage xmlns="http://www.niso.org/2008/ncip" version="http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd"><LookupUser>{body}</LookupUser></NCIPMessage>"#
+        )
+    }
+}
+
+fn demo_json() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/alma-sim/seed/demo.json");
+    serde_json::from_slice(&std::fs::read(path).expect("the demo seed")).expect("the demo seed is JSON")
+}
+
+/// The demo seed plus `users`.
+pub fn demo_seed_with(users: Vec<Value>) -> Seed {
+    let mut seed = demo_json();
+    seed["users"].as_array_mut().expect("users").extend(users);
+    Seed::from_json(serde_json::to_vec(&seed).unwrap()).expect("valid seed")
+}
+
+/// An active UNDERGRAD patron in Alma's JSON shape (the demo's patron1, re-identified).
+pub fn seeded_user(primary_id: &str, identifiers: &[(&str, &str)], password: Option<&str>) -> Value {
+    let mut user = demo_json()["users"][0].clone();
+    assert_eq!(user["primary_id"], "patron1", "the demo's first user is the template");
+    user["primary_id"] = primary_id.into();
+    user["user_identifier"] = identifiers
+        .iter()
+        .map(|(kind, value)| serde_json::json!({"id_type": {"value": kind}, "value": value, "status": "ACTIVE"}))
+        .collect();
+    user["password"] = password.map_or(Value::Null, Value::from);
+    user
+}
+
+pub fn corpus_dir() -> PathBuf {
+    let dir = std::env::var_os("NCIP_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/ncip-corpus"));
+    assert!(dir.is_dir(), "the NCIP corpus is missing at {} (set NCIP_CORPUS_DIR)", dir.display());
+    dir
+}
+
+/// Everything the bridge and the simulator log (at every level, stricter than production's `info`).
+#[derive(Clone)]
+pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs, once per test process, a JSON subscriber (the Lambda format, with span fields) into a buffer.
+pub fn capture_logs() -> CapturedLogs {
+    static CAPTURE: OnceLock<CapturedLogs> = OnceLock::new();
+    CAPTURE
+        .get_or_init(|| {
+            let buffer = Arc::new(Mutex::new(Vec::new()));
+            let sink = Arc::clone(&buffer);
+            let subscriber = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(
+                    "warn,alma_relais_bridge=trace,alma_sim=trace,bridge_store=trace,ncip_codec=trace",
+                ))
+                .json()
+                .with_current_span(true)
+                .with_span_list(true)
+                .with_writer(move || LogSink(Arc::clone(&sink)))
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("no other subscriber in this test process");
+            CapturedLogs(buffer)
+        })
+        .clone()
+}
