@@ -1,0 +1,140 @@
+//! The bridge's own work per NCIP message: everything between the HTTP request arriving and the answer
+//! leaving, minus the time spent waiting for Alma and for disk. Alma answers instantly from memory here and the
+//! store is the embedded store held in memory, so what is measured is the codec, the authentication, the
+//! exactly-once bookkeeping (claim, record, history, stored response) and the dispatch.
+//!
+//! Target (issue: NCIP flows): under 100 microseconds per message. Results: docs/benchmarks.md.
+
+use alma_relais_bridge::alma::model::{AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
+use alma_relais_bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
+use alma_relais_bridge::app::{App, Function};
+use alma_relais_bridge::clock::SystemClock;
+use alma_relais_bridge::config::{Env, Host, Settings};
+use alma_relais_bridge::ncip::{self, Message, ReadOptions};
+use alma_relais_bridge::store::{EmbeddedStore, StoreConfig};
+use async_trait::async_trait;
+use criterion::{Criterion, criterion_group, criterion_main};
+use lambda_http::{Body, Request};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[path = "../tests/support/messages.rs"]
+#[allow(dead_code)]
+mod messages;
+
+const TOKEN: &str = "bench-token-0123456789abcdef";
+
+/// Alma's NCIP responder answering at once: the success answer for the service asked.
+struct InstantNcip {
+    accept_item: Message,
+}
+
+#[async_trait]
+impl AlmaNcip for InstantNcip {
+    async fn send(&self, _message: &Message, _ctx: &CallContext) -> Result<Message, AlmaError> {
+        Ok(self.accept_item.clone())
+    }
+}
+
+/// Alma's REST API answering at once with the item the AcceptItem created.
+struct InstantRest {
+    item: AlmaItem,
+}
+
+#[async_trait]
+impl AlmaRest for InstantRest {
+    async fn user(&self, id: &str, id_type: &str, ctx: &CallContext) -> Result<AlmaUser, AlmaError> {
+        NotConfigured.user(id, id_type, ctx).await
+    }
+    async fn authenticate(&self, id: &str, password: &str, ctx: &CallContext) -> Result<(), AlmaError> {
+        NotConfigured.authenticate(id, password, ctx).await
+    }
+    async fn item_by_barcode(&self, _barcode: &str, _ctx: &CallContext) -> Result<AlmaItem, AlmaError> {
+        Ok(self.item.clone())
+    }
+    async fn user_requests(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
+        NotConfigured.user_requests(user_id, ctx).await
+    }
+    async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
+        NotConfigured.user_loans(user_id, ctx).await
+    }
+    async fn borrowing_request(&self, user: &str, id: &str, ctx: &CallContext) -> Result<BorrowingRequest, AlmaError> {
+        NotConfigured.borrowing_request(user, id, ctx).await
+    }
+    async fn lending_request(&self, partner: &str, id: &str, ctx: &CallContext) -> Result<LendingRequest, AlmaError> {
+        NotConfigured.lending_request(partner, id, ctx).await
+    }
+    async fn partners(&self, ctx: &CallContext) -> Result<Vec<Partner>, AlmaError> {
+        NotConfigured.partners(ctx).await
+    }
+}
+
+fn app() -> App {
+    let env = Env::from_pairs([
+        ("NCIP_SHARED_SECRET", TOKEN),
+        ("STATUS_TOKEN", "bench-status-token-0123456789"),
+        ("ALMA_PARTNER_CODE", "RELAIS"),
+    ]);
+    let settings = Settings::from_env(&env, Host::Local).expect("bench settings are valid");
+    let answer = r#"<NCIPMessage xmlns="http://www.niso.org/2008/ncip" version="http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd"><AcceptItemResponse><ResponseHeader><FromAgencyId><AgencyId>01DEMO_INST</AgencyId></FromAgencyId><ToAgencyId><AgencyId>RELAIS</AgencyId></ToAgencyId></ResponseHeader><RequestId><AgencyId>RELAIS</AgencyId><RequestIdentifierValue>RL-1</RequestIdentifierValue></RequestId><ItemId><ItemIdentifierValue>ILL-1</ItemIdentifierValue></ItemId></AcceptItemResponse></NCIPMessage>"#;
+    let accept_item = ncip::read(answer.as_bytes(), &ReadOptions::default()).expect("canned answer parses");
+    let item: AlmaItem = serde_json::from_value(serde_json::json!({
+        "bib_data": {"mms_id": "9910000000010105", "title": "A Book From Afar"},
+        "holding_data": {"holding_id": "2210000000010105"},
+        "item_data": {"pid": "2310000000010105", "barcode": "ILL-1", "base_status": {"value": "0"},
+                      "process_type": {"value": "HOLDSHELF"}, "library": {"value": "MAIN"}}
+    }))
+    .expect("item JSON");
+    let store = EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store");
+    App::assemble(
+        settings,
+        "01DEMO_INST".into(),
+        Arc::new(InstantRest { item }),
+        Arc::new(InstantNcip { accept_item }),
+        Arc::new(store),
+        Arc::new(SystemClock),
+    )
+    .expect("app assembles")
+}
+
+fn post(body: String) -> Request {
+    http::Request::builder()
+        .method("POST")
+        .uri(format!("/ncip/{TOKEN}"))
+        .header("content-type", "application/xml")
+        .body(Body::Text(body))
+        .expect("request")
+}
+
+fn bridge_overhead(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let app = app();
+    let serial = AtomicU64::new(0);
+    let mut group = c.benchmark_group("bridge overhead per NCIP message");
+
+    // A new request each time: claim, forward, read the item back, record, history, stored response.
+    group.bench_function("AcceptItem, first delivery", |b| {
+        b.iter(|| {
+            let n = serial.fetch_add(1, Ordering::Relaxed);
+            let body = messages::accept_item(&format!("RL-{n}"), &format!("ILL-{n}"), "21000000001");
+            runtime.block_on(async { black_box(app.handle(Function::NcipFrontDoor, post(body)).await) })
+        })
+    });
+
+    // Relais retrying: the stored answer, without Alma.
+    let replay = messages::accept_item("RL-replayed", "ILL-replayed", "21000000001");
+    runtime.block_on(app.handle(Function::NcipFrontDoor, post(replay.clone())));
+    group.bench_function("AcceptItem, replayed", |b| {
+        b.iter(|| runtime.block_on(async { black_box(app.handle(Function::NcipFrontDoor, post(replay.clone())).await) }))
+    });
+
+    group.bench_function("LookupVersion", |b| {
+        let body = messages::lookup_version();
+        b.iter(|| runtime.block_on(async { black_box(app.handle(Function::NcipFrontDoor, post(body.clone())).await) }))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bridge_overhead);
+criterion_main!(benches);
