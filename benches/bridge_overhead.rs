@@ -5,7 +5,9 @@
 //!
 //! Target (issue: NCIP flows): under 100 microseconds per message. Results: docs/benchmarks.md.
 
-use alma_relais_bridge::alma::model::{AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
+use alma_relais_bridge::alma::model::{
+    AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest,
+};
 use alma_relais_bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
 use alma_relais_bridge::app::{App, Function};
 use alma_relais_bridge::clock::SystemClock;
@@ -126,7 +128,9 @@ fn bridge_overhead(c: &mut Criterion) {
     let replay = messages::accept_item("RL-replayed", "ILL-replayed", "21000000001");
     runtime.block_on(app.handle(Function::NcipFrontDoor, post(replay.clone())));
     group.bench_function("AcceptItem, replayed", |b| {
-        b.iter(|| runtime.block_on(async { black_box(app.handle(Function::NcipFrontDoor, post(replay.clone())).await) }))
+        b.iter(|| {
+            runtime.block_on(async { black_box(app.handle(Function::NcipFrontDoor, post(replay.clone())).await) })
+        })
     });
 
     group.bench_function("LookupVersion", |b| {

@@ -126,7 +126,14 @@ impl App {
             .map_err(|e| ConfigError::new("ALMA_API_BASE", format!("not a URL ({e})")))?;
         let ncip = HttpAlmaNcip::new(transport.without_key(), &alma.ncip_url, read_options.clone())
             .map_err(|e| ConfigError::new("ALMA_NCIP_URL", format!("not a URL ({e})")))?;
-        App::assemble(settings, alma.institution_code.clone(), Arc::new(rest), Arc::new(ncip), store, Arc::new(SystemClock))
+        App::assemble(
+            settings,
+            alma.institution_code.clone(),
+            Arc::new(rest),
+            Arc::new(ncip),
+            store,
+            Arc::new(SystemClock),
+        )
     }
 
     /// Builds an app from ready adapters (tests swap in a manual clock or a failing store here).

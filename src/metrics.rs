@@ -78,7 +78,8 @@ mod tests {
 
     #[test]
     fn a_record_declares_its_metrics_and_carries_their_values_at_the_top_level() {
-        let line = record(&[("MessageType", "AcceptItem"), ("Outcome", "TemporaryFailure")], &[("Messages", "Count", 1.0)]);
+        let line =
+            record(&[("MessageType", "AcceptItem"), ("Outcome", "TemporaryFailure")], &[("Messages", "Count", 1.0)]);
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], NAMESPACE);
         assert_eq!(directive["Dimensions"], json!([["MessageType", "Outcome"]]));

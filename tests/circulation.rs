@@ -66,7 +66,8 @@ async fn borrowing_request_requested_received_and_returned(kind: StoreKind) {
     );
     // Each history entry lists the Alma calls it made, by route template only (no patron ids).
     let accept = &status["history"][1];
-    let routes: Vec<&str> = accept["alma_calls"].as_array().unwrap().iter().map(|c| c["path_template"].as_str().unwrap()).collect();
+    let routes: Vec<&str> =
+        accept["alma_calls"].as_array().unwrap().iter().map(|c| c["path_template"].as_str().unwrap()).collect();
     assert_eq!(routes, ["/view/NCIPServlet", "/items?item_barcode", "/bibs/{mms}/holdings/{hid}/items/{pid}"]);
 }
 
@@ -79,7 +80,8 @@ async fn lending_request_looked_up_shipped_renewed_and_returned(kind: StoreKind)
     assert!(answer.contains("Circulation Systems Explained") && answer.contains("Available On Shelf"), "{answer}");
 
     // The borrowing library's generic patron need not exist in Alma: Alma lends to the partner.
-    let answer = h.ncip(&m::check_out_item("RL-3001", "39000000002", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z")).await;
+    let answer =
+        h.ncip(&m::check_out_item("RL-3001", "39000000002", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z")).await;
     assert_no_problem(&answer, "CheckOutItemResponse");
     assert!(answer.contains("DateDue"), "{answer}");
     let item = h.alma.item_by_barcode("39000000002", &ctx).await.unwrap();

@@ -38,8 +38,9 @@ async fn every_corpus_message_gets_a_well_formed_ncip_answer() {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         assert_eq!(response.status(), 200, "{name}");
         let answer = response.bytes().await.unwrap();
-        let parsed = ncip::read(&answer, &ReadOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: our answer does not parse ({e}): {}", String::from_utf8_lossy(&answer)));
+        let parsed = ncip::read(&answer, &ReadOptions::default()).unwrap_or_else(|e| {
+            panic!("{name}: our answer does not parse ({e}): {}", String::from_utf8_lossy(&answer))
+        });
         assert!(parsed.is_response() || matches!(parsed, Message::Problem(_)), "{name}: not a response: {parsed:?}");
         // A request gets the response of its own service (or a top-level Problem when unreadable).
         if let Ok(peek) = ncip::peek(&body)

@@ -54,7 +54,10 @@ async fn futures_join(tasks: impl Iterator<Item = tokio::task::JoinHandle<String
 
 async fn alma_acting_then_dropping_the_connection_is_reconciled_on_retry(kind: StoreKind) {
     let h = Harness::start(kind).await;
-    h.sim.faults().arm(FaultSpec::next(FaultKind::FailAfterCommit { then: AfterCommit::Drop }, 1, FaultScope::Ncip)).unwrap();
+    h.sim
+        .faults()
+        .arm(FaultSpec::next(FaultKind::FailAfterCommit { then: AfterCommit::Drop }, 1, FaultScope::Ncip))
+        .unwrap();
     let message = m::accept_item("RL-5003", "ILL-5003", "21000000001");
     let answer = h.ncip(&message).await;
     assert!(answer.contains("Temporary Processing Failure"), "Relais is asked to retry: {answer}");
@@ -85,13 +88,20 @@ impl Store for FailFirstCommit {
     async fn get_request(&self, id: &store::RelaisRequestId) -> Result<Option<store::Correlation>, store::StoreError> {
         self.inner.get_request(id).await
     }
-    async fn find_by_barcode(&self, barcode: &store::ItemBarcode) -> Result<Vec<store::Correlation>, store::StoreError> {
+    async fn find_by_barcode(
+        &self,
+        barcode: &store::ItemBarcode,
+    ) -> Result<Vec<store::Correlation>, store::StoreError> {
         self.inner.find_by_barcode(barcode).await
     }
     async fn history(&self, id: &store::RelaisRequestId) -> Result<Vec<store::HistoryEntry>, store::StoreError> {
         self.inner.history(id).await
     }
-    async fn append_history(&self, id: &store::RelaisRequestId, entry: &store::HistoryEntry) -> Result<(), store::StoreError> {
+    async fn append_history(
+        &self,
+        id: &store::RelaisRequestId,
+        entry: &store::HistoryEntry,
+    ) -> Result<(), store::StoreError> {
         self.inner.append_history(id, entry).await
     }
     async fn claim(
@@ -105,23 +115,37 @@ impl Store for FailFirstCommit {
     }
     async fn commit(&self, commit: store::Commit<'_>) -> Result<store::CommitOutcome, store::StoreError> {
         if self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
-            return Err(store::StoreError::Unavailable { operation: "commit", cause: "injected crash before the record was written" });
+            return Err(store::StoreError::Unavailable {
+                operation: "commit",
+                cause: "injected crash before the record was written",
+            });
         }
         self.inner.commit(commit).await
     }
     async fn release(&self, key: &store::IdempotencyKey, owner: &store::ClaimToken) -> Result<(), store::StoreError> {
         self.inner.release(key, owner).await
     }
-    async fn put_discovery(&self, id: &str, citation: &serde_json::Value, now: jiff::Timestamp) -> Result<(), store::StoreError> {
+    async fn put_discovery(
+        &self,
+        id: &str,
+        citation: &serde_json::Value,
+        now: jiff::Timestamp,
+    ) -> Result<(), store::StoreError> {
         self.inner.put_discovery(id, citation, now).await
     }
-    async fn get_discovery(&self, id: &str, now: jiff::Timestamp) -> Result<Option<serde_json::Value>, store::StoreError> {
+    async fn get_discovery(
+        &self,
+        id: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Option<serde_json::Value>, store::StoreError> {
         self.inner.get_discovery(id, now).await
     }
 }
 
 async fn a_crash_between_alma_and_the_store_neither_loses_nor_repeats(kind: StoreKind) {
-    let h = Harness::start_with(kind, &[], |inner| Arc::new(FailFirstCommit { inner, failures_left: AtomicU32::new(1) })).await;
+    let h =
+        Harness::start_with(kind, &[], |inner| Arc::new(FailFirstCommit { inner, failures_left: AtomicU32::new(1) }))
+            .await;
     let message = m::check_out_item("RL-5004", "39000000004", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z");
     let answer = h.ncip(&message).await;
     assert!(answer.contains("Temporary Processing Failure"), "{answer}");

@@ -37,11 +37,19 @@ pub trait AlmaRest: Send + Sync {
     /// `GET /users/{id}/loans`.
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError>;
     /// `GET /users/{id}/resource-sharing-requests/{request_id}`.
-    async fn borrowing_request(&self, user_id: &str, request_id: &str, ctx: &CallContext)
-    -> Result<BorrowingRequest, AlmaError>;
+    async fn borrowing_request(
+        &self,
+        user_id: &str,
+        request_id: &str,
+        ctx: &CallContext,
+    ) -> Result<BorrowingRequest, AlmaError>;
     /// `GET /partners/{code}/lending-requests/{request_id}`.
-    async fn lending_request(&self, partner: &str, request_id: &str, ctx: &CallContext)
-    -> Result<LendingRequest, AlmaError>;
+    async fn lending_request(
+        &self,
+        partner: &str,
+        request_id: &str,
+        ctx: &CallContext,
+    ) -> Result<LendingRequest, AlmaError>;
     /// `GET /partners`.
     async fn partners(&self, ctx: &CallContext) -> Result<Vec<Partner>, AlmaError>;
 }

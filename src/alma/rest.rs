@@ -95,7 +95,8 @@ impl AlmaRest for HttpAlmaRest {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| AlmaError::Unreadable("redirect without Location".into()))?;
-        let target = self.base.join(location).map_err(|_| AlmaError::Unreadable("redirect to an invalid URL".into()))?;
+        let target =
+            self.base.join(location).map_err(|_| AlmaError::Unreadable("redirect to an invalid URL".into()))?;
         // Never send the API key to a host other than the configured one.
         if target.origin() != self.base.origin() {
             return Err(AlmaError::Unreadable("item redirect left the Alma API host".into()));
@@ -115,12 +116,22 @@ impl AlmaRest for HttpAlmaRest {
         Ok(page.item_loan)
     }
 
-    async fn borrowing_request(&self, user_id: &str, request_id: &str, ctx: &CallContext) -> Result<BorrowingRequest, AlmaError> {
+    async fn borrowing_request(
+        &self,
+        user_id: &str,
+        request_id: &str,
+        ctx: &CallContext,
+    ) -> Result<BorrowingRequest, AlmaError> {
         let url = self.url(&["users", user_id, "resource-sharing-requests", request_id], &[]);
         self.fetch(Self::get(url, "/users/{id}/resource-sharing-requests/{request_id}"), ctx).await
     }
 
-    async fn lending_request(&self, partner: &str, request_id: &str, ctx: &CallContext) -> Result<LendingRequest, AlmaError> {
+    async fn lending_request(
+        &self,
+        partner: &str,
+        request_id: &str,
+        ctx: &CallContext,
+    ) -> Result<LendingRequest, AlmaError> {
         let url = self.url(&["partners", partner, "lending-requests", request_id], &[]);
         self.fetch(Self::get(url, "/partners/{code}/lending-requests/{request_id}"), ctx).await
     }

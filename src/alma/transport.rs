@@ -129,7 +129,13 @@ impl Transport {
         }
         .await;
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let mut call = AlmaCall { method: method_name(&exchange.method), route: exchange.route, status: None, millis, tracking_id: None };
+        let mut call = AlmaCall {
+            method: method_name(&exchange.method),
+            route: exchange.route,
+            status: None,
+            millis,
+            tracking_id: None,
+        };
         let result = match outcome {
             Ok(answer) => {
                 call.status = Some(answer.status.as_u16());

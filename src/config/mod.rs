@@ -42,7 +42,10 @@ impl ConfigError {
 pub enum AlmaTarget {
     Remote(AlmaRemote),
     /// Start `alma-sim` in process; `seed` is `ALMA_SIM_SEED`, `listen` is `ALMA_SIM_LISTEN`.
-    Simulator { seed: Option<PathBuf>, listen: SocketAddr },
+    Simulator {
+        seed: Option<PathBuf>,
+        listen: SocketAddr,
+    },
     /// A Lambda function that never calls Alma (the OpenURL redirect, the status page) is not given its key.
     Unconfigured,
 }

@@ -1,8 +1,8 @@
 //! Turning environment variables into [`Settings`], one variable at a time, each with a precise error.
 
 use super::{
-    AlmaRemote, AlmaTarget, ConfigError, Host, NcipPolicy, OpenUrlSettings, PatronIdentity, PatronPolicy,
-    Secret, Settings, StoreTarget,
+    AlmaRemote, AlmaTarget, ConfigError, Host, NcipPolicy, OpenUrlSettings, PatronIdentity, PatronPolicy, Secret,
+    Settings, StoreTarget,
 };
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -62,9 +62,7 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
         ncip: ncip_policy(env)?,
         patron: patron_policy(env)?,
         openurl: openurl_settings(env, host)?,
-        retention: Duration::from_secs(
-            86_400 * u64::from(number(env, "HISTORY_RETENTION_DAYS", 400, 1..=3650)?),
-        ),
+        retention: Duration::from_secs(86_400 * u64::from(number(env, "HISTORY_RETENTION_DAYS", 400, 1..=3650)?)),
         deadline: Duration::from_millis(u64::from(number(env, "BRIDGE_DEADLINE_MS", 20_000, 1_000..=28_000)?)),
         function_names: FUNCTION_VARIABLES
             .iter()
@@ -78,7 +76,12 @@ fn socket_addr(env: &Env, var: &'static str, default: &str) -> Result<SocketAddr
     raw.parse().map_err(|_| ConfigError::new(var, format!("not a host:port socket address (got {raw:?})")))
 }
 
-fn number(env: &Env, var: &'static str, default: u32, range: std::ops::RangeInclusive<u32>) -> Result<u32, ConfigError> {
+fn number(
+    env: &Env,
+    var: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
     let Some(raw) = env.get(var) else { return Ok(default) };
     let value: u32 = raw.parse().map_err(|_| ConfigError::new(var, format!("not a whole number (got {raw:?})")))?;
     if range.contains(&value) {
@@ -146,7 +149,8 @@ fn alma_target(env: &Env, host: Host) -> Result<AlmaTarget, ConfigError> {
         Some(url) => url,
         None => checked_url("ALMA_API_BASE", base)?,
     };
-    let required = |var: &'static str| env.get(var).ok_or_else(|| ConfigError::new(var, "is required when ALMA_API_BASE is set"));
+    let required =
+        |var: &'static str| env.get(var).ok_or_else(|| ConfigError::new(var, "is required when ALMA_API_BASE is set"));
     let api_key = Secret::new(required("ALMA_API_KEY")?);
     let ncip_url = checked_url("ALMA_NCIP_URL", required("ALMA_NCIP_URL")?)?;
     let institution_code = required("ALMA_INSTITUTION_CODE")?.to_owned();
@@ -169,7 +173,9 @@ fn pairs(env: &Env, var: &'static str) -> Result<BTreeMap<String, String>, Confi
     raw.split(',')
         .filter(|part| !part.trim().is_empty())
         .map(|part| match part.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+            Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                Ok((k.trim().to_owned(), v.trim().to_owned()))
+            }
             _ => Err(ConfigError::new(var, format!("expected KEY=VALUE pairs separated by commas (got {part:?})"))),
         })
         .collect()
@@ -225,7 +231,9 @@ fn openurl_settings(env: &Env, host: Host) -> Result<OpenUrlSettings, ConfigErro
         None | Some("none") => PatronIdentity::None,
         Some("jwt") => {
             let required = |var: &'static str| {
-                env.get(var).map(str::to_owned).ok_or_else(|| ConfigError::new(var, "is required when PATRON_IDENTITY=jwt"))
+                env.get(var)
+                    .map(str::to_owned)
+                    .ok_or_else(|| ConfigError::new(var, "is required when PATRON_IDENTITY=jwt"))
             };
             PatronIdentity::Jwt {
                 issuer: required("JWT_ISSUER")?,
@@ -235,7 +243,9 @@ fn openurl_settings(env: &Env, host: Host) -> Result<OpenUrlSettings, ConfigErro
                 token_parameter: env.get("JWT_PARAMETER").unwrap_or("token").to_owned(),
             }
         }
-        Some(other) => return Err(ConfigError::new("PATRON_IDENTITY", format!("expected none or jwt (got {other:?})"))),
+        Some(other) => {
+            return Err(ConfigError::new("PATRON_IDENTITY", format!("expected none or jwt (got {other:?})")));
+        }
     };
     Ok(OpenUrlSettings { form_url, library_symbol, patron_identity })
 }
@@ -311,7 +321,10 @@ mod tests {
 
     #[test]
     fn agency_partner_map_picks_the_code_per_agency_with_a_default() {
-        let env = Env::from_pairs([("ALMA_PARTNER_CODE", "RELAIS"), ("NCIP_AGENCY_PARTNERS", "Relais=RELAIS_D2D, ZZZ=Other")]);
+        let env = Env::from_pairs([
+            ("ALMA_PARTNER_CODE", "RELAIS"),
+            ("NCIP_AGENCY_PARTNERS", "Relais=RELAIS_D2D, ZZZ=Other"),
+        ]);
         let s = settings(&env, Host::Local).unwrap();
         assert_eq!(s.partner_code_for(Some("Relais")), Some("RELAIS_D2D"));
         assert_eq!(s.partner_code_for(Some("unknown")), Some("RELAIS"));

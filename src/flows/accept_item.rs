@@ -25,7 +25,10 @@ pub(crate) async fn handle(app: &App, message: AcceptItem, ctx: &CallContext) ->
         Err(problem) => return ids::refuse_now(&service, header, problem),
     };
     let (Some(request), Some(barcode)) = (ids.request.clone(), ids.item.clone()) else {
-        let problem = Problem::needed_data_missing("AcceptItem/ItemId", "AcceptItem needs an ItemId (the barcode Alma gives the temporary item)");
+        let problem = Problem::needed_data_missing(
+            "AcceptItem/ItemId",
+            "AcceptItem needs an ItemId (the barcode Alma gives the temporary item)",
+        );
         return ids::refuse_now(&service, header, problem);
     };
     let partner = ids::partner(app, header);
@@ -33,7 +36,11 @@ pub(crate) async fn handle(app: &App, message: AcceptItem, ctx: &CallContext) ->
         service.element_name(),
         Some(&request),
         Some(&barcode),
-        ids::digest_input(&[ids.patron.as_ref().map(|p| p.as_str()), Some(message.requested_action_type.value.as_str())]).as_bytes(),
+        ids::digest_input(&[
+            ids.patron.as_ref().map(|p| p.as_str()),
+            Some(message.requested_action_type.value.as_str()),
+        ])
+        .as_bytes(),
     );
     let action = Action { service: service.clone(), key, request: request.clone(), header };
     let relais_answer = AcceptItemResponse {

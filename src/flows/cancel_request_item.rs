@@ -21,7 +21,10 @@ pub(crate) async fn handle(app: &App, message: CancelRequestItem, ctx: &CallCont
         Err(problem) => return ids::refuse_now(&service, header, problem),
     };
     let Some(request) = ids.request.clone() else {
-        let problem = Problem::needed_data_missing("CancelRequestItem/RequestId", "CancelRequestItem needs the Relais request id");
+        let problem = Problem::needed_data_missing(
+            "CancelRequestItem/RequestId",
+            "CancelRequestItem needs the Relais request id",
+        );
         return ids::refuse_now(&service, header, problem);
     };
     let partner = ids::partner(app, header);
@@ -42,8 +45,9 @@ pub(crate) async fn handle(app: &App, message: CancelRequestItem, ctx: &CallCont
         let done = || Effect::Done {
             response: Message::CancelRequestItemResponse(answer.clone()),
             update: Box::new(move |current: Option<Correlation>, now| {
-                let mut record =
-                    current.unwrap_or_else(|| Correlation::new(request.clone(), Side::Borrowing, partner.clone(), RequestStatus::Cancelled, now));
+                let mut record = current.unwrap_or_else(|| {
+                    Correlation::new(request.clone(), Side::Borrowing, partner.clone(), RequestStatus::Cancelled, now)
+                });
                 record.status = RequestStatus::Cancelled;
                 record
             }),

@@ -20,7 +20,10 @@ pub(crate) async fn handle(app: &App, message: CheckInItem, ctx: &CallContext) -
         Err(problem) => return ids::refuse_now(&service, header, problem),
     };
     let Some(barcode) = ids.item.clone() else {
-        let problem = crate::ncip::Problem::needed_data_missing("CheckInItem/ItemId/ItemIdentifierValue", "CheckInItem needs the item barcode");
+        let problem = crate::ncip::Problem::needed_data_missing(
+            "CheckInItem/ItemId/ItemIdentifierValue",
+            "CheckInItem needs the item barcode",
+        );
         return ids::refuse_now(&service, header, problem);
     };
     let answer = CheckInItemResponse {
@@ -55,7 +58,9 @@ pub(crate) async fn handle(app: &App, message: CheckInItem, ctx: &CallContext) -
             Reply::Accepted(_) => done(answer, closing_status),
             // Checked in before (this record says so, or an earlier attempt of this message reached Alma):
             // answered as success, as OCLC's NCIP samples do for a repeated check-in.
-            Reply::Refused(refusal) if not_checked_out(&refusal.message) && (already_closed || attempt == Attempt::Reconcile) => {
+            Reply::Refused(refusal)
+                if not_checked_out(&refusal.message) && (already_closed || attempt == Attempt::Reconcile) =>
+            {
                 done(answer, closing_status)
             }
             Reply::Refused(refusal) => Effect::Refused(refusal),
@@ -85,22 +90,25 @@ fn done(answer: CheckInItemResponse, status: RequestStatus) -> Effect {
 async fn unknown_to_store(app: &App, message: CheckInItem, answer: CheckInItemResponse, ctx: &CallContext) -> Vec<u8> {
     let header_owned = message.header.clone();
     let header = header_owned.as_ref();
-    let request = super::check_out_item::by_barcode(&crate::store::ItemBarcode::new(message.item_id.item_identifier_value.as_str()).expect("checked"));
+    let request = super::check_out_item::by_barcode(
+        &crate::store::ItemBarcode::new(message.item_id.item_identifier_value.as_str()).expect("checked"),
+    );
     let mut outgoing = message;
     forward::ensure_header(&mut outgoing.header);
     let service = ServiceKind::CheckInItem;
-    let (reply, outcome, problem, tracking) = match forward::to_alma(app, Message::CheckInItem(outgoing), header, ctx).await {
-        Reply::Accepted(_) => (Message::CheckInItemResponse(answer), Outcome::Success, None, None),
-        Reply::Refused(refusal) => {
-            let problem = refusal.message.problems().first().cloned();
-            (refusal.message, Outcome::Problem, problem, refusal.tracking_id)
-        }
-        Reply::Failed(failure) => {
-            let problem = crate::ncip::Problem::temporary_processing_failure(failure.detail);
-            let message = crate::ncip::problem_response(service.clone(), header, vec![problem.clone()]);
-            (message, Outcome::TemporaryFailure, Some(problem), failure.tracking_id)
-        }
-    };
+    let (reply, outcome, problem, tracking) =
+        match forward::to_alma(app, Message::CheckInItem(outgoing), header, ctx).await {
+            Reply::Accepted(_) => (Message::CheckInItemResponse(answer), Outcome::Success, None, None),
+            Reply::Refused(refusal) => {
+                let problem = refusal.message.problems().first().cloned();
+                (refusal.message, Outcome::Problem, problem, refusal.tracking_id)
+            }
+            Reply::Failed(failure) => {
+                let problem = crate::ncip::Problem::temporary_processing_failure(failure.detail);
+                let message = crate::ncip::problem_response(service.clone(), header, vec![problem.clone()]);
+                (message, Outcome::TemporaryFailure, Some(problem), failure.tracking_id)
+            }
+        };
     let entry = super::history::entry(app, &service, outcome, problem.as_ref(), ctx, tracking);
     if let Err(err) = app.store.append_history(&request, &entry).await {
         tracing::warn!(error = %err, "could not append history");

@@ -26,7 +26,10 @@ pub(crate) async fn handle(app: &App, message: CheckOutItem, ctx: &CallContext) 
         Err(problem) => return ids::refuse_now(&service, header, problem),
     };
     let Some(barcode) = ids.item.clone() else {
-        let problem = crate::ncip::Problem::needed_data_missing("CheckOutItem/ItemId/ItemIdentifierValue", "CheckOutItem needs the item barcode");
+        let problem = crate::ncip::Problem::needed_data_missing(
+            "CheckOutItem/ItemId/ItemIdentifierValue",
+            "CheckOutItem needs the item barcode",
+        );
         return ids::refuse_now(&service, header, problem);
     };
     // Relais' lending CheckOutItem may carry no RequestId; the loan is then traced by its barcode.
@@ -75,7 +78,8 @@ pub(crate) async fn handle(app: &App, message: CheckOutItem, ctx: &CallContext) 
 
 /// The record id for a lending loan that Relais sent without its request number.
 pub(crate) fn by_barcode(barcode: &crate::store::ItemBarcode) -> RelaisRequestId {
-    RelaisRequestId::new(format!("item:{}", barcode.as_str())).unwrap_or_else(|_| RelaisRequestId::new("item:unknown").expect("constant"))
+    RelaisRequestId::new(format!("item:{}", barcode.as_str()))
+        .unwrap_or_else(|_| RelaisRequestId::new("item:unknown").expect("constant"))
 }
 
 /// Alma's base status `0` is "Item not in place": on loan, in transit, or otherwise out.
@@ -83,13 +87,20 @@ fn is_out(item: &AlmaItem) -> bool {
     item.item_data.base_status.value == "0"
 }
 
-fn done(answer: CheckOutItemResponse, item: Option<AlmaItem>, request: RelaisRequestId, ids: Ids, partner: PartnerCode) -> Effect {
+fn done(
+    answer: CheckOutItemResponse,
+    item: Option<AlmaItem>,
+    request: RelaisRequestId,
+    ids: Ids,
+    partner: PartnerCode,
+) -> Effect {
     let due = answer.date_due.and_then(|d| d.date());
     Effect::Done {
         response: Message::CheckOutItemResponse(answer),
         update: Box::new(move |current: Option<Correlation>, now| {
-            let mut record =
-                current.unwrap_or_else(|| Correlation::new(request.clone(), Side::Lending, partner.clone(), RequestStatus::Shipped, now));
+            let mut record = current.unwrap_or_else(|| {
+                Correlation::new(request.clone(), Side::Lending, partner.clone(), RequestStatus::Shipped, now)
+            });
             record.side = Side::Lending;
             record.status = RequestStatus::Shipped;
             record.patron = ids.patron.clone().or(record.patron);

@@ -52,7 +52,12 @@ pub(crate) fn ensure_header(header: &mut Option<InitiationHeader>) {
     header.get_or_insert_with(InitiationHeader::default);
 }
 
-pub(crate) async fn to_alma(app: &App, mut message: Message, relais_header: Option<&InitiationHeader>, ctx: &CallContext) -> Reply {
+pub(crate) async fn to_alma(
+    app: &App,
+    mut message: Message,
+    relais_header: Option<&InitiationHeader>,
+    ctx: &CallContext,
+) -> Reply {
     normalise_for_alma(app, &mut message);
     let service = message.service();
     match app.ncip.send(&message, ctx).await {
@@ -84,7 +89,9 @@ pub(crate) fn temporary(err: &AlmaError) -> Failure {
     Failure {
         detail: match err {
             AlmaError::RateLimited => "Alma is over its per-second threshold; send the message again shortly".into(),
-            AlmaError::Unavailable { status: 503, .. } => "Alma is unavailable (maintenance?); send the message again later".into(),
+            AlmaError::Unavailable { status: 503, .. } => {
+                "Alma is unavailable (maintenance?); send the message again later".into()
+            }
             AlmaError::Timeout { .. } => "Alma did not answer in time; send the message again later".into(),
             _ => "Alma could not be reached; send the message again later".into(),
         },

@@ -56,7 +56,8 @@ pub async fn answer(app: &App, body: &[u8]) -> Vec<u8> {
             Ok(answer) => answer,
             Err(err) => {
                 tracing::error!(error = %err, "invoking the service function failed");
-                let problem = Problem::temporary_processing_failure("the bridge could not process the message; send it again");
+                let problem =
+                    Problem::temporary_processing_failure("the bridge could not process the message; send it again");
                 crate::flows::log_answer(&peek.service, "TemporaryFailure");
                 ncip::write(&ncip::problem_response(peek.service, None, vec![problem]))
             }

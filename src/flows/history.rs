@@ -16,7 +16,8 @@ pub(crate) fn entry(
     let calls = ctx.calls();
     let tracking_id = tracking_id.or_else(|| calls.iter().rev().find_map(|c| c.tracking_id.clone()));
     let mut entry = HistoryEntry::new(service.element_name(), app.clock.now(), outcome);
-    entry.problem = problem.map(|p| ProblemSummary { problem_type: p.type_name().to_owned(), detail: p.detail.clone() });
+    entry.problem =
+        problem.map(|p| ProblemSummary { problem_type: p.type_name().to_owned(), detail: p.detail.clone() });
     entry.alma_calls = calls
         .into_iter()
         .map(|call| AlmaCall {

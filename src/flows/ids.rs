@@ -18,12 +18,16 @@ pub(crate) struct Ids {
 impl Ids {
     /// Empty values count as absent (vendors send `<RequestIdentifierValue/>`); over-long ones are refused.
     pub(crate) fn read(request: Option<&str>, item: Option<&str>, patron: Option<&str>) -> Result<Ids, Problem> {
-        fn checked<T>(value: Option<&str>, path: &str, make: fn(String) -> Result<T, crate::store::InvalidId>) -> Result<Option<T>, Problem> {
+        fn checked<T>(
+            value: Option<&str>,
+            path: &str,
+            make: fn(String) -> Result<T, crate::store::InvalidId>,
+        ) -> Result<Option<T>, Problem> {
             match value.map(str::trim).filter(|v| !v.is_empty()) {
                 None => Ok(None),
-                Some(v) => make(v.to_owned())
-                    .map(Some)
-                    .map_err(|e| Problem::element_rule_violated(path, v.chars().take(64).collect::<String>(), e.to_string())),
+                Some(v) => make(v.to_owned()).map(Some).map_err(|e| {
+                    Problem::element_rule_violated(path, v.chars().take(64).collect::<String>(), e.to_string())
+                }),
             }
         }
         Ok(Ids {

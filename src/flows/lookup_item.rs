@@ -1,8 +1,8 @@
 //! LookupItem: an item's state, answered from Alma's REST API (Alma's NCIP responder does not offer it).
 
 use super::ids;
-use crate::alma::model::AlmaItem;
 use crate::alma::CallContext;
+use crate::alma::model::AlmaItem;
 use crate::app::App;
 use crate::ncip::model::item::{BibliographicDescription, ItemOptionalFields, Location, LocationNameInstance};
 use crate::ncip::{self, LookupItem, LookupItemResponse, Message, Problem, ResponseHeader, SchemeValue, ServiceKind};
@@ -28,7 +28,11 @@ pub(crate) async fn handle(app: &App, message: LookupItem, ctx: &CallContext) ->
             ncip::write(&Message::LookupItemResponse(answer))
         }
         Err(err) if err.is_not_found() => ids::refuse_now(&service, header, Problem::unknown_item(&service, &barcode)),
-        Err(err) => ids::refuse_now(&service, header, Problem::temporary_processing_failure(super::forward::temporary(&err).detail)),
+        Err(err) => ids::refuse_now(
+            &service,
+            header,
+            Problem::temporary_processing_failure(super::forward::temporary(&err).detail),
+        ),
     }
 }
 

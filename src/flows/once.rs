@@ -16,7 +16,8 @@ use crate::alma::CallContext;
 use crate::app::App;
 use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
 use crate::store::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, Outcome, RelaisRequestId,
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, Outcome,
+    RelaisRequestId,
 };
 use jiff::Timestamp;
 use std::time::Duration;
@@ -175,14 +176,23 @@ async fn commit(
         }
     }
     tracing::error!("correlation record kept changing underneath; leaving the claim to expire and reconcile");
-    ncip::write(&problem_answer(action, Problem::temporary_processing_failure("the request record is busy; send the message again")))
+    ncip::write(&problem_answer(
+        action,
+        Problem::temporary_processing_failure("the request record is busy; send the message again"),
+    ))
 }
 
 /// Alma acted but the record could not be written. The claim stays in flight so that Relais' retry, after the
 /// lease, reads Alma's state and completes the record without acting again.
-async fn store_failed_after_alma(app: &App, action: &Action<'_>, ctx: &CallContext, err: &crate::store::StoreError) -> Vec<u8> {
+async fn store_failed_after_alma(
+    app: &App,
+    action: &Action<'_>,
+    ctx: &CallContext,
+    err: &crate::store::StoreError,
+) -> Vec<u8> {
     tracing::error!(error = %err, "store failed after Alma acted; the retry will reconcile");
-    let problem = Problem::temporary_processing_failure("the bridge could not record Alma's answer; send the message again");
+    let problem =
+        Problem::temporary_processing_failure("the bridge could not record Alma's answer; send the message again");
     record_history(app, action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
     ncip::write(&problem_answer(action, problem))
 }

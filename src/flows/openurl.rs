@@ -16,9 +16,9 @@ pub fn relais_form(settings: &Settings) -> Result<Option<RelaisForm>, ConfigErro
     match (form_url, library_symbol) {
         (None, _) => Ok(None),
         (Some(_), None) => Err(ConfigError::new("RELAIS_LIBRARY_SYMBOL", "is required with RELAIS_FORM_URL")),
-        (Some(url), Some(symbol)) => RelaisForm::new(url, symbol)
-            .map(Some)
-            .map_err(|e| ConfigError::new("RELAIS_FORM_URL", e.to_string())),
+        (Some(url), Some(symbol)) => {
+            RelaisForm::new(url, symbol).map(Some).map_err(|e| ConfigError::new("RELAIS_FORM_URL", e.to_string()))
+        }
     }
 }
 
@@ -56,11 +56,14 @@ pub async fn handle(app: &App, request: &Request) -> Response<Body> {
         return respond::text(405, "Use GET");
     }
     let Some(form) = &app.relais_form else {
-        return respond::html(501, crate::http::pages::page(
-            "Not configured",
-            "<h1>ILL requests are not set up yet</h1><p>The library has not configured its Relais request form \
+        return respond::html(
+            501,
+            crate::http::pages::page(
+                "Not configured",
+                "<h1>ILL requests are not set up yet</h1><p>The library has not configured its Relais request form \
              (RELAIS_FORM_URL and RELAIS_LIBRARY_SYMBOL).</p>",
-        ));
+            ),
+        );
     };
     let raw_query = request.uri().query().unwrap_or("");
     let citation = match openurl::parse(raw_query) {

@@ -21,11 +21,15 @@ pub(crate) async fn handle(app: &App, message: RenewItem, ctx: &CallContext) -> 
         Err(problem) => return ids::refuse_now(&service, header, problem),
     };
     let Some(barcode) = ids.item.clone() else {
-        let problem = crate::ncip::Problem::needed_data_missing("RenewItem/ItemId/ItemIdentifierValue", "RenewItem needs the item barcode");
+        let problem = crate::ncip::Problem::needed_data_missing(
+            "RenewItem/ItemId/ItemIdentifierValue",
+            "RenewItem needs the item barcode",
+        );
         return ids::refuse_now(&service, header, problem);
     };
     let known = app.store.find_by_barcode(&barcode).await.ok().and_then(|r| r.into_iter().next());
-    let request = known.as_ref().map_or_else(|| super::check_out_item::by_barcode(&barcode), |r| r.relais_request_id.clone());
+    let request =
+        known.as_ref().map_or_else(|| super::check_out_item::by_barcode(&barcode), |r| r.relais_request_id.clone());
     let side = known.as_ref().map_or(Side::Borrowing, |r| r.side);
     let partner = ids::partner(app, header);
     // A renewal may legitimately happen again weeks later: what makes two messages "the same renewal" is the
@@ -35,7 +39,12 @@ pub(crate) async fn handle(app: &App, message: RenewItem, ctx: &CallContext) -> 
         .map(|d| d.to_string())
         .or_else(|| message.mandated_action.map(|m| m.date_event_occurred.to_string()))
         .unwrap_or_else(|| app.clock.now().strftime("%Y-%m-%d").to_string());
-    let key = IdempotencyKey::derive(service.element_name(), Some(&request), Some(&barcode), ids::digest_input(&[Some(&when)]).as_bytes());
+    let key = IdempotencyKey::derive(
+        service.element_name(),
+        Some(&request),
+        Some(&barcode),
+        ids::digest_input(&[Some(&when)]).as_bytes(),
+    );
     let action = Action { service: service.clone(), key, request: request.clone(), header };
     let mut answer = RenewItemResponse {
         header: header.map(ResponseHeader::answering),
@@ -56,7 +65,9 @@ pub(crate) async fn handle(app: &App, message: RenewItem, ctx: &CallContext) -> 
                 Effect::Done {
                     response: Message::RenewItemResponse(answer),
                     update: Box::new(move |current: Option<Correlation>, now| {
-                        let mut record = current.unwrap_or_else(|| Correlation::new(request.clone(), side, partner.clone(), RequestStatus::Renewed, now));
+                        let mut record = current.unwrap_or_else(|| {
+                            Correlation::new(request.clone(), side, partner.clone(), RequestStatus::Renewed, now)
+                        });
                         record.status = RequestStatus::Renewed;
                         record.due_date = due.or(record.due_date);
                         ids::add_barcode(&mut record, ids.item.as_ref());

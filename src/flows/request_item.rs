@@ -31,7 +31,8 @@ pub(crate) async fn handle(app: &App, message: RequestItem, ctx: &CallContext) -
         service.element_name(),
         Some(&request),
         ids.item.as_ref(),
-        ids::digest_input(&[ids.patron.as_ref().map(|p| p.as_str()), Some(message.request_type.value.as_str())]).as_bytes(),
+        ids::digest_input(&[ids.patron.as_ref().map(|p| p.as_str()), Some(message.request_type.value.as_str())])
+            .as_bytes(),
     );
     let action = Action { service: service.clone(), key, request: request.clone(), header };
     let mut answer = RequestItemResponse {
@@ -51,7 +52,9 @@ pub(crate) async fn handle(app: &App, message: RequestItem, ctx: &CallContext) -
         match forward::to_alma(app, Message::RequestItem(outgoing), header, ctx).await {
             Reply::Accepted(reply) => {
                 let alma_request_id = match &reply {
-                    Message::RequestItemResponse(r) => r.request_id.as_ref().map(|id| id.request_identifier_value.as_str().to_owned()),
+                    Message::RequestItemResponse(r) => {
+                        r.request_id.as_ref().map(|id| id.request_identifier_value.as_str().to_owned())
+                    }
                     _ => None,
                 };
                 if let Message::RequestItemResponse(r) = reply {
@@ -61,8 +64,15 @@ pub(crate) async fn handle(app: &App, message: RequestItem, ctx: &CallContext) -
                 Effect::Done {
                     response: Message::RequestItemResponse(answer),
                     update: Box::new(move |current: Option<Correlation>, now| {
-                        let mut record = current
-                            .unwrap_or_else(|| Correlation::new(request.clone(), Side::Borrowing, partner.clone(), RequestStatus::Requested, now));
+                        let mut record = current.unwrap_or_else(|| {
+                            Correlation::new(
+                                request.clone(),
+                                Side::Borrowing,
+                                partner.clone(),
+                                RequestStatus::Requested,
+                                now,
+                            )
+                        });
                         record.patron = ids.patron.clone().or(record.patron);
                         ids::add_barcode(&mut record, ids.item.as_ref());
                         record.alma.request_id = alma_request_id.clone().or(record.alma.request_id.take());

@@ -76,7 +76,11 @@ fn html_page(id: &str, record: Option<&Correlation>, history: &[HistoryEntry]) -
     }
     body.push_str("<h2>History</h2><table><tr><th>Time</th><th>Message</th><th>Outcome</th><th>Problem</th><th>Alma calls</th><th>Alma tracking id</th></tr>");
     for entry in history {
-        let problem = entry.problem.as_ref().map(|p| format!("{}: {}", p.problem_type, p.detail.clone().unwrap_or_default())).unwrap_or_default();
+        let problem = entry
+            .problem
+            .as_ref()
+            .map(|p| format!("{}: {}", p.problem_type, p.detail.clone().unwrap_or_default()))
+            .unwrap_or_default();
         let calls = entry
             .alma_calls
             .iter()

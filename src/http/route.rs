@@ -9,9 +9,13 @@ pub enum Route<'a> {
     Health,
     OpenUrl,
     /// `/ncip` or `/ncip/{token}`.
-    Ncip { token: Option<&'a str> },
+    Ncip {
+        token: Option<&'a str>,
+    },
     /// `/requests/{relais_request_id}`.
-    RequestStatus { id: &'a str },
+    RequestStatus {
+        id: &'a str,
+    },
     NotFound,
 }
 

@@ -65,11 +65,13 @@ pub async fn start(settings: Settings) -> Result<LocalBridge, StartError> {
         ),
         AlmaTarget::Simulator { seed, listen } => {
             let seed = match seed {
-                Some(path) => alma_sim::Seed::from_file(path).map_err(|e| StartError::Simulator(format!("{}: {e}", path.display())))?,
+                Some(path) => alma_sim::Seed::from_file(path)
+                    .map_err(|e| StartError::Simulator(format!("{}: {e}", path.display())))?,
                 None => alma_sim::Seed::demo(),
             };
             let institution_code = seed.institution_code().to_owned();
-            let sim = alma_sim::AlmaSim::start(*listen, seed).await.map_err(|e| StartError::Simulator(e.to_string()))?;
+            let sim =
+                alma_sim::AlmaSim::start(*listen, seed).await.map_err(|e| StartError::Simulator(e.to_string()))?;
             let endpoints = AlmaEndpoints {
                 api_base: sim.base_url(),
                 api_key: crate::config::Secret::new(sim.api_key()),
@@ -90,7 +92,8 @@ pub async fn start(settings: Settings) -> Result<LocalBridge, StartError> {
 
 /// Serves an assembled app on `listen` (tests assemble apps with a manual clock or a failing store).
 pub async fn serve(app: Arc<App>, listen: SocketAddr) -> Result<LocalBridge, StartError> {
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Listen { addr: listen, source })?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: listen, source })?;
     let router = axum::Router::new().fallback(convert::serve).with_state(Arc::clone(&app));
     let server = tokio::spawn(async move {
@@ -106,13 +109,18 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartErro
     match &settings.store {
         StoreTarget::Embedded { data_dir } => {
             std::fs::create_dir_all(data_dir).map_err(|e| StartError::Store(format!("{}: {e}", data_dir.display())))?;
-            let store = crate::store::EmbeddedStore::open_with_config(data_dir, config).map_err(|e| StartError::Store(e.to_string()))?;
+            let store = crate::store::EmbeddedStore::open_with_config(data_dir, config)
+                .map_err(|e| StartError::Store(e.to_string()))?;
             Ok(Arc::new(store))
         }
         StoreTarget::DynamoDb { table } => {
             // AWS_ENDPOINT_URL (e.g. a local DynamoDB-compatible server) is honoured by the SDK itself.
             let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            Ok(Arc::new(crate::store::DynamoStore::with_config(aws_sdk_dynamodb::Client::new(&aws), table.clone(), config)))
+            Ok(Arc::new(crate::store::DynamoStore::with_config(
+                aws_sdk_dynamodb::Client::new(&aws),
+                table.clone(),
+                config,
+            )))
         }
     }
 }
@@ -123,8 +131,14 @@ pub fn banner(bridge: &LocalBridge) -> String {
     let mut lines = vec![
         format!("alma-relais-bridge listening on http://{}", bridge.addr),
         format!("  GET  {}?rft.title=...         OpenURL -> Relais request form", bridge.url("/openurl")),
-        format!("  POST {}/<NCIP_SHARED_SECRET>     NCIP from Relais (or POST /ncip with Authorization: Bearer)", bridge.url("/ncip")),
-        format!("  GET  {}/<relais request id>  request status (Authorization: Bearer <STATUS_TOKEN>)", bridge.url("/requests")),
+        format!(
+            "  POST {}/<NCIP_SHARED_SECRET>     NCIP from Relais (or POST /ncip with Authorization: Bearer)",
+            bridge.url("/ncip")
+        ),
+        format!(
+            "  GET  {}/<relais request id>  request status (Authorization: Bearer <STATUS_TOKEN>)",
+            bridge.url("/requests")
+        ),
         format!("  GET  {}", bridge.url("/health")),
         format!("  store: {}", App::describe_store(settings)),
     ];

@@ -113,7 +113,11 @@ impl Harness {
     }
 }
 
-async fn open_store(kind: StoreKind, settings: &Settings, clock: Arc<ManualClock>) -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
+async fn open_store(
+    kind: StoreKind,
+    settings: &Settings,
+    clock: Arc<ManualClock>,
+) -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
     use alma_relais_bridge::clock::Clock;
     let config = alma_relais_bridge::lambda::store_config(settings).with_clock(move || clock.now());
     match kind {

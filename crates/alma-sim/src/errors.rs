@@ -22,28 +22,17 @@ pub(crate) struct AlmaError {
 impl AlmaError {
     fn app(code: &str, message: String) -> Self {
         // Alma answers logical errors with HTTP 400, never 404 (captures above; DESIGN.md §4).
-        AlmaError {
-            status: StatusCode::BAD_REQUEST,
-            code: code.into(),
-            message,
-            tracked: true,
-        }
+        AlmaError { status: StatusCode::BAD_REQUEST, code: code.into(), message, tracked: true }
     }
 
     /// Verified: "User with identifier 1234 was not found." (fixture in a Ruby Alma client's test suite).
     pub fn user_not_found(id: &str) -> Self {
-        Self::app(
-            "401861",
-            format!("User with identifier {id} was not found."),
-        )
+        Self::app("401861", format!("User with identifier {id} was not found."))
     }
 
     /// Code from DESIGN.md §4; message text not found in any capture (our wording).
     pub fn user_not_found_of_type(id: &str, id_type: &str) -> Self {
-        Self::app(
-            "401890",
-            format!("User with identifier {id} of type {id_type} was not found."),
-        )
+        Self::app("401890", format!("User with identifier {id} of type {id_type} was not found."))
     }
 
     /// Code from DESIGN.md §4; status 400 and the text are unverified (Alma reports logical failures as 400).
@@ -104,8 +93,7 @@ impl AlmaError {
         AlmaError {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "PER_SECOND_THRESHOLD".into(),
-            message: "HTTP requests are more than allowed per second. See https://goo.gl/2x1c1M "
-                .into(),
+            message: "HTTP requests are more than allowed per second. See https://goo.gl/2x1c1M ".into(),
             tracked: false,
         }
     }
@@ -140,8 +128,7 @@ impl AlmaError {
         AlmaError {
             status: StatusCode::NOT_ACCEPTABLE,
             code: "SIM_JSON_ONLY".into(),
-            message: "alma-sim answers JSON only: send Accept: application/json or format=json."
-                .into(),
+            message: "alma-sim answers JSON only: send Accept: application/json or format=json.".into(),
             tracked: false,
         }
     }
@@ -174,15 +161,9 @@ impl IntoResponse for AlmaError {
 /// Alma's tracking ids look like `E01-2807130310-LFIHK-AWAE210516550` (captures above); only the shape matters.
 fn tracking_id() -> String {
     let mut rng = rand::rng();
-    let letters: String = (0..5)
-        .map(|_| rng.random_range(b'A'..=b'Z') as char)
-        .collect();
+    let letters: String = (0..5).map(|_| rng.random_range(b'A'..=b'Z') as char).collect();
     let now = jiff::Timestamp::now();
-    format!(
-        "E01-{}-{letters}-AWAE{}",
-        now.strftime("%d%m%H%M%S"),
-        rng.random_range(100_000_000u64..1_000_000_000)
-    )
+    format!("E01-{}-{letters}-AWAE{}", now.strftime("%d%m%H%M%S"), rng.random_range(100_000_000u64..1_000_000_000))
 }
 
 #[cfg(test)]

@@ -90,13 +90,7 @@ pub struct FaultSpec {
 impl FaultSpec {
     /// A fault on the next `n` calls in `scope`.
     pub fn next(kind: FaultKind, n: u32, scope: FaultScope) -> FaultSpec {
-        FaultSpec {
-            kind,
-            for_next: Some(n),
-            share: None,
-            scope,
-            path_prefix: None,
-        }
+        FaultSpec { kind, for_next: Some(n), share: None, scope, path_prefix: None }
     }
 }
 
@@ -160,10 +154,7 @@ impl FaultSwitch {
         let pos = inner.armed.iter().position(|f| {
             let spec = &f.spec;
             (spec.scope == FaultScope::All || spec.scope == scope)
-                && spec
-                    .path_prefix
-                    .as_deref()
-                    .is_none_or(|p| path.starts_with(p))
+                && spec.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
                 && spec.share.is_none_or(|p| rng.random_bool(p))
         })?;
         let fault = &mut inner.armed[pos];
@@ -191,47 +182,25 @@ mod tests {
     #[test]
     fn for_next_fires_exactly_n_times_in_scope() {
         let f = FaultSwitch::default();
-        f.arm(FaultSpec::next(FaultKind::Http500, 2, FaultScope::Ncip))
-            .unwrap();
+        f.arm(FaultSpec::next(FaultKind::Http500, 2, FaultScope::Ncip)).unwrap();
         assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/users/x"), None);
-        assert_eq!(
-            f.take(FaultScope::Ncip, "/view/NCIPServlet"),
-            Some(FaultKind::Http500)
-        );
-        assert_eq!(
-            f.take(FaultScope::Ncip, "/view/NCIPServlet"),
-            Some(FaultKind::Http500)
-        );
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), Some(FaultKind::Http500));
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), Some(FaultKind::Http500));
         assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), None);
     }
 
     #[test]
     fn json_format_parses_and_bad_specs_are_refused() {
-        let spec: FaultSpec = serde_json::from_str(
-            r#"{"kind":"slow","millis":5,"share":1.0,"path_prefix":"/almaws/v1/items"}"#,
-        )
-        .unwrap();
+        let spec: FaultSpec =
+            serde_json::from_str(r#"{"kind":"slow","millis":5,"share":1.0,"path_prefix":"/almaws/v1/items"}"#).unwrap();
         assert_eq!(spec.kind, FaultKind::Slow { millis: 5 });
         let f = FaultSwitch::default();
         f.arm(spec).unwrap();
         assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/users/a"), None);
-        assert_eq!(
-            f.take(FaultScope::Rest, "/almaws/v1/items"),
-            Some(FaultKind::Slow { millis: 5 })
-        );
-        let commit: FaultSpec =
-            serde_json::from_str(r#"{"kind":"fail_after_commit","then":"http_500"}"#).unwrap();
-        assert_eq!(
-            commit.kind,
-            FaultKind::FailAfterCommit {
-                then: AfterCommit::Http500
-            }
-        );
-        let both = FaultSpec {
-            for_next: Some(1),
-            share: Some(0.5),
-            ..commit
-        };
+        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/items"), Some(FaultKind::Slow { millis: 5 }));
+        let commit: FaultSpec = serde_json::from_str(r#"{"kind":"fail_after_commit","then":"http_500"}"#).unwrap();
+        assert_eq!(commit.kind, FaultKind::FailAfterCommit { then: AfterCommit::Http500 });
+        let both = FaultSpec { for_next: Some(1), share: Some(0.5), ..commit };
         assert!(f.arm(both).is_err());
         let never: FaultSpec = serde_json::from_str(r#"{"kind":"http_500","share":0.0}"#).unwrap();
         f.clear();

@@ -38,9 +38,7 @@ use tokio::task::JoinHandle;
 
 pub use calls::CallRecord;
 pub use faults::{AfterCommit, ArmedFault, FaultKind, FaultScope, FaultSpec, FaultSwitch};
-pub use seed::{
-    DEFAULT_API_KEY, DEFAULT_DAILY_API_LIMIT, DEFAULT_PER_SECOND_THRESHOLD, Seed, SeedError,
-};
+pub use seed::{DEFAULT_API_KEY, DEFAULT_DAILY_API_LIMIT, DEFAULT_PER_SECOND_THRESHOLD, Seed, SeedError};
 pub use state::{Counts, StateView};
 
 /// A running simulator.
@@ -63,12 +61,7 @@ impl AlmaSim {
         let app = http::App::new(seed, format!("http://{addr}/almaws/v1"));
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, http::router(app.clone()), rx));
-        Ok(AlmaSim {
-            addr,
-            app,
-            shutdown,
-            task,
-        })
+        Ok(AlmaSim { addr, app, shutdown, task })
     }
 
     /// The REST base URL, e.g. `http://127.0.0.1:PORT/almaws/v1`.
@@ -97,10 +90,7 @@ impl AlmaSim {
 
     /// Read access to the state, the same data as `GET /admin/state`.
     pub fn state(&self) -> StateView {
-        StateView {
-            store: self.app.store.clone(),
-            base_url: self.app.base_url.clone(),
-        }
+        StateView { store: self.app.store.clone(), base_url: self.app.base_url.clone() }
     }
 
     /// The fault switchboard, the same one `POST /admin/faults` arms.

@@ -37,9 +37,7 @@ pub(crate) struct Limiter {
 }
 
 fn today() -> Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date()
+    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 
 impl Limiter {
@@ -47,11 +45,7 @@ impl Limiter {
         Limiter {
             per_second,
             daily_limit,
-            inner: Mutex::new(Inner {
-                windows: HashMap::new(),
-                day: today(),
-                used_today: 0,
-            }),
+            inner: Mutex::new(Inner { windows: HashMap::new(), day: today(), used_today: 0 }),
         }
     }
 
@@ -73,22 +67,15 @@ impl Limiter {
         }
         let remaining_before = self.daily_limit - inner.used_today;
         let window = inner.windows.entry(key.to_owned()).or_default();
-        while window
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-        {
+        while window.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
             window.pop_front();
         }
         if window.len() >= self.per_second as usize {
-            return Admission::PerSecond {
-                remaining: remaining_before,
-            };
+            return Admission::PerSecond { remaining: remaining_before };
         }
         window.push_back(now);
         inner.used_today += 1;
-        Admission::Admitted {
-            remaining: remaining_before - 1,
-        }
+        Admission::Admitted { remaining: remaining_before - 1 }
     }
 
     /// What `X-Exl-Api-Remaining` says without counting a call (answers refused before counting).
@@ -113,21 +100,12 @@ mod tests {
         let l = Limiter::new(3, 100);
         let t0 = Instant::now();
         for n in 0..3 {
-            assert_eq!(
-                l.admit_at("k", t0),
-                Admission::Admitted { remaining: 99 - n }
-            );
+            assert_eq!(l.admit_at("k", t0), Admission::Admitted { remaining: 99 - n });
         }
         assert_eq!(l.admit_at("k", t0), Admission::PerSecond { remaining: 97 });
         // Another key has its own window.
-        assert!(matches!(
-            l.admit_at("other", t0),
-            Admission::Admitted { .. }
-        ));
-        assert!(matches!(
-            l.admit_at("k", t0 + Duration::from_millis(1000)),
-            Admission::Admitted { .. }
-        ));
+        assert!(matches!(l.admit_at("other", t0), Admission::Admitted { .. }));
+        assert!(matches!(l.admit_at("k", t0 + Duration::from_millis(1000)), Admission::Admitted { .. }));
     }
 
     #[test]

@@ -6,14 +6,11 @@ use std::process::ExitCode;
 
 use alma_sim::{AlmaSim, Seed};
 
-const USAGE: &str =
-    "usage: alma-sim [--listen ADDR:PORT] [--seed FILE]   (default listen 127.0.0.1:8900)";
+const USAGE: &str = "usage: alma-sim [--listen ADDR:PORT] [--seed FILE]   (default listen 127.0.0.1:8900)";
 
 fn parse_args() -> Result<(SocketAddr, Option<String>), String> {
     let mut listen: SocketAddr = "127.0.0.1:8900".parse().expect("valid default");
-    let mut seed = std::env::var("ALMA_SIM_SEED")
-        .ok()
-        .filter(|s| !s.is_empty());
+    let mut seed = std::env::var("ALMA_SIM_SEED").ok().filter(|s| !s.is_empty());
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -38,11 +35,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let seed = match seed_path
-        .as_deref()
-        .map(Seed::from_file)
-        .unwrap_or_else(|| Ok(Seed::demo()))
-    {
+    let seed = match seed_path.as_deref().map(Seed::from_file).unwrap_or_else(|| Ok(Seed::demo())) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("alma-sim: {e}");

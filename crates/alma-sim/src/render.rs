@@ -28,23 +28,16 @@ fn code(c: &Code) -> Value {
 }
 
 fn opt_code(c: Option<&Code>) -> Value {
-    c.map(code)
-        .unwrap_or_else(|| json!({ "value": null, "desc": null }))
+    c.map(code).unwrap_or_else(|| json!({ "value": null, "desc": null }))
 }
 
 pub(crate) fn item_link(base: &str, i: &Item) -> String {
-    format!(
-        "{base}/bibs/{}/holdings/{}/items/{}",
-        i.mms_id, i.holding_id, i.pid
-    )
+    format!("{base}/bibs/{}/holdings/{}/items/{}", i.mms_id, i.holding_id, i.pid)
 }
 
 /// `GET /bibs/{mms}/holdings/{hid}/items/{pid}`: `{bib_data, holding_data, item_data, link}`.
 pub(crate) fn item(base: &str, i: &Item) -> Value {
-    let mut v = i
-        .seed_json
-        .clone()
-        .unwrap_or_else(|| json!({ "bib_data": {}, "holding_data": {}, "item_data": {} }));
+    let mut v = i.seed_json.clone().unwrap_or_else(|| json!({ "bib_data": {}, "holding_data": {}, "item_data": {} }));
     let bib = &mut v["bib_data"];
     bib["mms_id"] = json!(i.mms_id);
     bib["title"] = json!(i.title);
@@ -58,10 +51,7 @@ pub(crate) fn item(base: &str, i: &Item) -> Value {
     holding["in_temp_location"] = json!(i.temp.is_some());
     holding["temp_library"] = opt_code(i.temp.as_ref().map(|t| &t.0));
     holding["temp_location"] = opt_code(i.temp.as_ref().map(|t| &t.1));
-    holding["link"] = json!(format!(
-        "{base}/bibs/{}/holdings/{}",
-        i.mms_id, i.holding_id
-    ));
+    holding["link"] = json!(format!("{base}/bibs/{}/holdings/{}", i.mms_id, i.holding_id));
     let data = &mut v["item_data"];
     data["pid"] = json!(i.pid);
     data["barcode"] = json!(i.barcode);
@@ -93,20 +83,14 @@ pub(crate) fn item(base: &str, i: &Item) -> Value {
 pub(crate) fn rs_request(base: &str, s: &State, r: &RsRequest) -> Value {
     let partner = match &r.partner {
         Some(p) => {
-            let name = s
-                .partner(p)
-                .and_then(|v| v["partner_details"]["name"].as_str())
-                .unwrap_or(p);
+            let name = s.partner(p).and_then(|v| v["partner_details"]["name"].as_str()).unwrap_or(p);
             json!({ "value": p, "desc": name, "link": format!("{base}/partners/{p}") })
         }
         None => json!({ "value": null, "desc": null, "link": null }),
     };
     let requester = match &r.side {
         RsSide::Borrowing { user_id } => {
-            let name = s
-                .find_user(user_id, None)
-                .map(|u| u.full_name())
-                .unwrap_or_default();
+            let name = s.find_user(user_id, None).map(|u| u.full_name()).unwrap_or_default();
             json!({ "value": user_id, "desc": name, "link": format!("{base}/users/{user_id}") })
         }
         RsSide::Lending => Value::Null,
@@ -151,10 +135,7 @@ pub(crate) fn rs_request(base: &str, s: &State, r: &RsRequest) -> Value {
 
 /// `user_request` as `GET /users/{id}/requests` lists it.
 pub(crate) fn hold(s: &State, h: &Hold) -> Value {
-    let rs = h
-        .rs_request_id
-        .as_ref()
-        .and_then(|id| s.rs.iter().find(|r| &r.request_id == id));
+    let rs = h.rs_request_id.as_ref().and_then(|id| s.rs.iter().find(|r| &r.request_id == id));
     let mut v = json!({
         "request_id": h.request_id,
         "user_primary_id": h.user_id,
@@ -180,7 +161,8 @@ pub(crate) fn hold(s: &State, h: &Hold) -> Value {
     if let Some(rs) = rs {
         // Hold-shelf ILL holds point back at their borrowing request (unverified field; Alma's user request
         // schema carries a resource_sharing block for RS-created requests).
-        v["resource_sharing"] = json!({ "id": rs.request_id, "status": code(&rs.status), "external_id": rs.external_id });
+        v["resource_sharing"] =
+            json!({ "id": rs.request_id, "status": code(&rs.status), "external_id": rs.external_id });
     }
     v
 }
@@ -217,25 +199,15 @@ pub(crate) fn loan(base: &str, l: &Loan) -> Value {
 /// as Alma omits empty repeated elements.
 pub(crate) fn list(key: &str, entries: Vec<Value>) -> Value {
     let n = entries.len();
-    if n == 0 {
-        json!({ "total_record_count": 0 })
-    } else {
-        json!({ key: entries, "total_record_count": n })
-    }
+    if n == 0 { json!({ "total_record_count": 0 }) } else { json!({ key: entries, "total_record_count": n }) }
 }
 
 /// `GET /admin/state`: every record in Alma's shape, grouped by kind.
 pub(crate) fn state_json(s: &State, base: &str) -> Value {
     let borrowing: Vec<Value> =
-        s.rs.iter()
-            .filter(|r| matches!(r.side, RsSide::Borrowing { .. }))
-            .map(|r| rs_request(base, s, r))
-            .collect();
+        s.rs.iter().filter(|r| matches!(r.side, RsSide::Borrowing { .. })).map(|r| rs_request(base, s, r)).collect();
     let lending: Vec<Value> =
-        s.rs.iter()
-            .filter(|r| r.side == RsSide::Lending)
-            .map(|r| rs_request(base, s, r))
-            .collect();
+        s.rs.iter().filter(|r| r.side == RsSide::Lending).map(|r| rs_request(base, s, r)).collect();
     json!({
         "institution_code": s.institution_code,
         "libraries": s.libraries,

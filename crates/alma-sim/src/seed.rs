@@ -20,10 +20,7 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     #[error("cannot read seed file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("seed is not valid JSON of the expected shape: {0}")]
     Json(#[from] serde_json::Error),
     #[error("seed is inconsistent: {0}")]
@@ -94,9 +91,7 @@ impl Seed {
         let seed = Seed {
             institution_code: file.institution_code,
             api_key: file.api_key.unwrap_or_else(|| DEFAULT_API_KEY.to_owned()),
-            per_second_threshold: file
-                .per_second_threshold
-                .unwrap_or(DEFAULT_PER_SECOND_THRESHOLD),
+            per_second_threshold: file.per_second_threshold.unwrap_or(DEFAULT_PER_SECOND_THRESHOLD),
             daily_api_limit: file.daily_api_limit.unwrap_or(DEFAULT_DAILY_API_LIMIT),
             libraries: file.libraries,
             partners: file.partners,
@@ -110,10 +105,7 @@ impl Seed {
     /// Reads and parses a seed file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Seed, SeedError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| SeedError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|source| SeedError::Io { path: path.display().to_string(), source })?;
         Seed::from_json(bytes)
     }
 
@@ -160,22 +152,14 @@ impl Seed {
             }
         }
         for (n, i) in self.items.iter().enumerate() {
-            for pointer in [
-                "/bib_data/mms_id",
-                "/holding_data/holding_id",
-                "/item_data/pid",
-                "/item_data/barcode",
-            ] {
+            for pointer in ["/bib_data/mms_id", "/holding_data/holding_id", "/item_data/pid", "/item_data/barcode"] {
                 if i.pointer(pointer).and_then(Value::as_str).is_none() {
                     return invalid(format!("items[{n}] has no {pointer}"));
                 }
             }
         }
         for (n, p) in self.partners.iter().enumerate() {
-            if p.pointer("/partner_details/code")
-                .and_then(Value::as_str)
-                .is_none()
-            {
+            if p.pointer("/partner_details/code").and_then(Value::as_str).is_none() {
                 return invalid(format!("partners[{n}] has no partner_details.code"));
             }
         }
@@ -193,22 +177,16 @@ mod tests {
         assert_eq!(seed.institution_code(), "01DEMO_INST");
         assert_eq!(seed.api_key(), "sim-api-key");
         assert!(seed.users.len() >= 6);
-        assert!(
-            seed.partners
-                .iter()
-                .any(|p| p["partner_details"]["code"] == "RELAIS")
-        );
+        assert!(seed.partners.iter().any(|p| p["partner_details"]["code"] == "RELAIS"));
     }
 
     #[test]
     fn missing_key_defaults_and_bad_entries_are_rejected() {
         let seed = Seed::from_json(br#"{"institution_code":"X"}"#).unwrap();
         assert_eq!(seed.api_key(), DEFAULT_API_KEY);
-        let err = Seed::from_json(br#"{"institution_code":"X","users":[{"first_name":"a"}]}"#)
-            .unwrap_err();
+        let err = Seed::from_json(br#"{"institution_code":"X","users":[{"first_name":"a"}]}"#).unwrap_err();
         assert!(matches!(err, SeedError::Invalid(m) if m.contains("primary_id")));
-        let err =
-            Seed::from_json(br#"{"institution_code":"X","items":[{"item_data":{}}]}"#).unwrap_err();
+        let err = Seed::from_json(br#"{"institution_code":"X","items":[{"item_data":{}}]}"#).unwrap_err();
         assert!(matches!(err, SeedError::Invalid(_)));
     }
 }

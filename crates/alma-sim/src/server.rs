@@ -14,11 +14,7 @@ use tower_service::Service;
 use crate::http::gate::ConnKill;
 
 /// Serves until `shutdown` turns true; open connections are closed then too.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -39,8 +35,7 @@ fn spawn_connection(stream: TcpStream, router: Router, mut shutdown: watch::Rece
             let mut router = router.clone();
             async move { router.call(req.map(axum::body::Body::new)).await }
         });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .serve_connection(TokioIo::new(stream), service);
+        let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         tokio::select! {
             result = connection => {
                 if let Err(e) = result {

@@ -14,28 +14,15 @@ async fn fifty_concurrent_accept_items_with_rest_reads_lose_nothing() {
     let before = sim.state().counts();
     let mut tasks = Vec::new();
     for n in 0..50 {
-        let xml = accept_item(
-            "RELAIS",
-            &format!("RLS-C-{n}"),
-            "21000000001",
-            &format!("RB-C-{n}"),
-        );
+        let xml = accept_item("RELAIS", &format!("RLS-C-{n}"), "21000000001", &format!("RB-C-{n}"));
         let url = sim.ncip_url();
         tasks.push(tokio::spawn(async move {
-            let r = reqwest::Client::new()
-                .post(url)
-                .body(xml)
-                .send()
-                .await
-                .unwrap();
+            let r = reqwest::Client::new().post(url).body(xml).send().await.unwrap();
             assert_eq!(r.status().as_u16(), 200);
             let body = r.text().await.unwrap();
             assert!(!body.contains("Problem"), "{body}");
         }));
-        let (c, url) = (
-            client(&sim),
-            format!("{}/users/patron1/requests", sim.base_url()),
-        );
+        let (c, url) = (client(&sim), format!("{}/users/patron1/requests", sim.base_url()));
         tasks.push(tokio::spawn(async move {
             assert_eq!(c.get(url).send().await.unwrap().status().as_u16(), 200);
         }));
@@ -49,33 +36,17 @@ async fn fifty_concurrent_accept_items_with_rest_reads_lose_nothing() {
     assert_eq!(after.active_holds, before.active_holds + 50);
 
     let state = sim.state().snapshot();
-    let ids: HashSet<&str> = state["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["item_data"]["pid"].as_str().unwrap())
-        .collect();
+    let ids: HashSet<&str> =
+        state["items"].as_array().unwrap().iter().map(|i| i["item_data"]["pid"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), after.items, "item ids are unique");
-    let externals: HashSet<&str> = state["borrowing_requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["external_id"].as_str().unwrap())
-        .collect();
+    let externals: HashSet<&str> =
+        state["borrowing_requests"].as_array().unwrap().iter().map(|r| r["external_id"].as_str().unwrap()).collect();
     assert_eq!(externals.len(), 50);
 
     // And the REST view agrees with the state.
-    let (_, requests) = common::get_json(
-        &client(&sim),
-        &format!("{}/users/patron1/requests", sim.base_url()),
-    )
-    .await;
+    let (_, requests) = common::get_json(&client(&sim), &format!("{}/users/patron1/requests", sim.base_url())).await;
     assert_eq!(requests["total_record_count"], 50);
     // A further AcceptItem after the burst still works.
-    let (status, _) = post_ncip(
-        &sim,
-        &accept_item("RELAIS", "RLS-C-X", "21000000001", "RB-C-X"),
-    )
-    .await;
+    let (status, _) = post_ncip(&sim, &accept_item("RELAIS", "RLS-C-X", "21000000001", "RB-C-X")).await;
     assert_eq!(status, 200);
 }

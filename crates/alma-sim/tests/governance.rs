@@ -7,11 +7,7 @@ use alma_sim::Seed;
 use common::{client, error_code, error_message};
 
 fn remaining(r: &reqwest::Response) -> u64 {
-    r.headers()["x-exl-api-remaining"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap()
+    r.headers()["x-exl-api-remaining"].to_str().unwrap().parse().unwrap()
 }
 
 #[tokio::test]
@@ -24,11 +20,7 @@ async fn remaining_counts_down_by_one_per_call() {
     assert_eq!(remaining(&first), 999);
     assert_eq!(remaining(&second), 998);
     // Error answers carry the header too, and count as calls.
-    let err = c
-        .get(format!("{}/users/nobody", sim.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let err = c.get(format!("{}/users/nobody", sim.base_url())).send().await.unwrap();
     assert_eq!(err.status().as_u16(), 400);
     assert_eq!(remaining(&err), 997);
 }
@@ -40,13 +32,8 @@ async fn calls_above_the_per_second_threshold_get_429_per_second_threshold() {
     let c = client(&sim);
     let url = format!("{}/users/patron1", sim.base_url());
     let answers = futures_join(&c, &url, 30).await;
-    let refused: Vec<&(u16, serde_json::Value)> =
-        answers.iter().filter(|(s, _)| *s == 429).collect();
-    assert!(
-        !refused.is_empty(),
-        "no 429 among {:?}",
-        answers.iter().map(|a| a.0).collect::<Vec<_>>()
-    );
+    let refused: Vec<&(u16, serde_json::Value)> = answers.iter().filter(|(s, _)| *s == 429).collect();
+    assert!(!refused.is_empty(), "no 429 among {:?}", answers.iter().map(|a| a.0).collect::<Vec<_>>());
     assert!(answers.iter().filter(|(s, _)| *s == 200).count() >= 2);
     let body = &refused[0].1;
     assert_eq!(error_code(body), "PER_SECOND_THRESHOLD");
@@ -61,12 +48,7 @@ async fn the_daily_cap_refuses_once_used_up_and_ncip_does_not_count() {
     let url = format!("{}/users/patron1", sim.base_url());
     assert_eq!(c.get(&url).send().await.unwrap().status().as_u16(), 200);
     // An NCIP call in between uses none of the REST cap.
-    let _ = reqwest::Client::new()
-        .post(sim.ncip_url())
-        .body("<not-ncip/>")
-        .send()
-        .await
-        .unwrap();
+    let _ = reqwest::Client::new().post(sim.ncip_url()).body("<not-ncip/>").send().await.unwrap();
     let last = c.get(&url).send().await.unwrap();
     assert_eq!((last.status().as_u16(), remaining(&last)), (200, 0));
     let over = c.get(&url).send().await.unwrap();
@@ -76,35 +58,16 @@ async fn the_daily_cap_refuses_once_used_up_and_ncip_does_not_count() {
 
 #[tokio::test]
 async fn admin_paths_are_not_rate_limited_or_counted() {
-    let sim = common::start_with(
-        Seed::demo()
-            .with_per_second_threshold(1)
-            .with_daily_api_limit(5),
-    )
-    .await;
+    let sim = common::start_with(Seed::demo().with_per_second_threshold(1).with_daily_api_limit(5)).await;
     let admin = reqwest::Client::new();
     for _ in 0..20 {
-        let r = admin
-            .get(format!("{}/state", sim.admin_url()))
-            .send()
-            .await
-            .unwrap();
+        let r = admin.get(format!("{}/state", sim.admin_url())).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200);
     }
-    let r = client(&sim)
-        .get(format!("{}/users/patron1", sim.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = client(&sim).get(format!("{}/users/patron1", sim.base_url())).send().await.unwrap();
     assert_eq!(remaining(&r), 4);
-    let calls: serde_json::Value = admin
-        .get(format!("{}/calls", sim.admin_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let calls: serde_json::Value =
+        admin.get(format!("{}/calls", sim.admin_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(calls["calls"].as_array().unwrap().len(), 1);
 }
 

@@ -3,28 +3,17 @@
 
 mod common;
 
-use common::{
-    accept_item, admin_state, check_in_item, check_out_item, client, get_json, ncip_message,
-    post_ncip,
-};
+use common::{accept_item, admin_state, check_in_item, check_out_item, client, get_json, ncip_message, post_ncip};
 use serde_json::Value;
 
 fn find<'a>(list: &'a Value, key: &str, value: &str) -> Vec<&'a Value> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .filter(|v| v[key] == value)
-        .collect()
+    list.as_array().unwrap().iter().filter(|v| v[key] == value).collect()
 }
 
 #[tokio::test]
 async fn accept_item_makes_bib_item_borrowing_request_and_hold_shelf_request() {
     let sim = common::start().await;
-    let (status, xml) = post_ncip(
-        &sim,
-        &accept_item("RELAIS", "RLS-100", "21000000001", "RB-100"),
-    )
-    .await;
+    let (status, xml) = post_ncip(&sim, &accept_item("RELAIS", "RLS-100", "21000000001", "RB-100")).await;
     assert_eq!(status, 200);
     assert!(xml.contains("AcceptItemResponse"), "{xml}");
     assert!(xml.contains("RLS-100") && xml.contains("RB-100"), "{xml}");
@@ -41,11 +30,7 @@ async fn accept_item_makes_bib_item_borrowing_request_and_hold_shelf_request() {
     assert_eq!(rs["due_date"], "2031-02-01T00:00:00Z");
 
     // The temporary item is reachable by barcode, in the accept location, on the hold shelf.
-    let (status, item) = get_json(
-        &client(&sim),
-        &format!("{}/items?item_barcode=RB-100", sim.base_url()),
-    )
-    .await;
+    let (status, item) = get_json(&client(&sim), &format!("{}/items?item_barcode=RB-100", sim.base_url())).await;
     assert_eq!(status, 200);
     assert_eq!(item["bib_data"]["title"], "Borrowed via Relais RLS-100");
     assert_eq!(item["item_data"]["location"]["value"], "RS_BOR");
@@ -53,11 +38,7 @@ async fn accept_item_makes_bib_item_borrowing_request_and_hold_shelf_request() {
     assert_eq!(item["item_data"]["due_date"], "2031-02-01T00:00:00Z");
 
     // The patron's requests list shows the hold-shelf request for that item at the pickup library.
-    let (_, requests) = get_json(
-        &client(&sim),
-        &format!("{}/users/patron1/requests", sim.base_url()),
-    )
-    .await;
+    let (_, requests) = get_json(&client(&sim), &format!("{}/users/patron1/requests", sim.base_url())).await;
     assert_eq!(requests["total_record_count"], 1);
     let hold = &requests["user_request"][0];
     assert_eq!(hold["request_type"], "HOLD");
@@ -87,11 +68,7 @@ async fn wrong_partner_codes_get_unknown_partner_and_change_nothing() {
     let before = sim.state().counts();
     // Case matters; an inactive partner and a non-NCIP partner are no better.
     for partner in ["relais", "RELAIS_OLD", "ISO_PEER", "NOPE", " RELAIS"] {
-        let (status, xml) = post_ncip(
-            &sim,
-            &accept_item(partner, "RLS-300", "21000000001", "RB-300"),
-        )
-        .await;
+        let (status, xml) = post_ncip(&sim, &accept_item(partner, "RLS-300", "21000000001", "RB-300")).await;
         assert_eq!(status, 200);
         assert!(xml.contains("AcceptItemResponse"), "{xml}");
         assert!(xml.contains("Unknown partner"), "{partner}: {xml}");
@@ -116,26 +93,15 @@ async fn inactive_and_unknown_users_are_not_found_by_ncip() {
     }
     assert_eq!(sim.state().items_with_barcode("RB-400"), 0);
     // The expired and blocked users are ACTIVE: AcceptItem works for them.
-    let (_, xml) = post_ncip(
-        &sim,
-        &accept_item("RELAIS", "RLS-401", "21000000004", "RB-401"),
-    )
-    .await;
+    let (_, xml) = post_ncip(&sim, &accept_item("RELAIS", "RLS-401", "21000000004", "RB-401")).await;
     assert!(!xml.contains("Problem"), "{xml}");
 }
 
 #[tokio::test]
 async fn check_out_ships_to_the_partner_and_check_in_brings_it_home() {
     let sim = common::start().await;
-    let (_, xml) = post_ncip(
-        &sim,
-        &check_out_item("RELAIS", "39000000003", Some("RLS-L-1")),
-    )
-    .await;
-    assert!(
-        xml.contains("CheckOutItemResponse") && xml.contains("DateDue"),
-        "{xml}"
-    );
+    let (_, xml) = post_ncip(&sim, &check_out_item("RELAIS", "39000000003", Some("RLS-L-1"))).await;
+    assert!(xml.contains("CheckOutItemResponse") && xml.contains("DateDue"), "{xml}");
     assert!(!xml.contains("Problem"), "{xml}");
 
     let state = admin_state(&sim).await;
@@ -143,41 +109,23 @@ async fn check_out_ships_to_the_partner_and_check_in_brings_it_home() {
     assert_eq!(lending.len(), 1);
     assert_eq!(lending[0]["status"]["value"], "SHIPPED_PHYSICALLY");
     assert_eq!(lending[0]["partner"]["value"], "RELAIS");
-    let (_, item) = get_json(
-        &client(&sim),
-        &format!("{}/items?item_barcode=39000000003", sim.base_url()),
-    )
-    .await;
+    let (_, item) = get_json(&client(&sim), &format!("{}/items?item_barcode=39000000003", sim.base_url())).await;
     assert_eq!(item["item_data"]["base_status"]["value"], "0");
     assert_eq!(item["item_data"]["process_type"]["value"], "LOAN");
     assert_eq!(item["holding_data"]["in_temp_location"], true);
     assert_eq!(item["holding_data"]["temp_location"]["value"], "RS_LEND");
 
     // Not in place any more: a second ship is refused; an unknown barcode is Unknown Item.
-    let (_, xml) = post_ncip(
-        &sim,
-        &check_out_item("RELAIS", "39000000003", Some("RLS-L-2")),
-    )
-    .await;
+    let (_, xml) = post_ncip(&sim, &check_out_item("RELAIS", "39000000003", Some("RLS-L-2"))).await;
     assert!(xml.contains("Item Does Not Circulate"), "{xml}");
     let (_, xml) = post_ncip(&sim, &check_out_item("RELAIS", "NO-SUCH-ITEM", None)).await;
     assert!(xml.contains("Unknown Item"), "{xml}");
 
     let (_, xml) = post_ncip(&sim, &check_in_item("RELAIS", "39000000003")).await;
-    assert!(
-        xml.contains("CheckInItemResponse") && !xml.contains("Problem"),
-        "{xml}"
-    );
+    assert!(xml.contains("CheckInItemResponse") && !xml.contains("Problem"), "{xml}");
     let state = admin_state(&sim).await;
-    assert_eq!(
-        find(&state["lending_requests"], "external_id", "RLS-L-1")[0]["status"]["value"],
-        "REQUEST_COMPLETED"
-    );
-    let (_, item) = get_json(
-        &client(&sim),
-        &format!("{}/items?item_barcode=39000000003", sim.base_url()),
-    )
-    .await;
+    assert_eq!(find(&state["lending_requests"], "external_id", "RLS-L-1")[0]["status"]["value"], "REQUEST_COMPLETED");
+    let (_, item) = get_json(&client(&sim), &format!("{}/items?item_barcode=39000000003", sim.base_url())).await;
     assert_eq!(item["item_data"]["process_type"]["value"], "TRANSIT");
     let (_, xml) = post_ncip(&sim, &check_in_item("RELAIS", "39000000003")).await;
     assert!(xml.contains("Item Not Checked Out"), "{xml}");
@@ -188,27 +136,11 @@ async fn check_out_completes_a_lending_request_created_over_rest() {
     let sim = common::start().await;
     let body = serde_json::json!({"external_id": "RLS-L-9", "owner": "RES_SHARE", "format": {"value": "PHYSICAL"},
                                   "citation_type": {"value": "BOOK"}, "title": "Lent"});
-    client(&sim)
-        .post(format!(
-            "{}/partners/RELAIS/lending-requests",
-            sim.base_url()
-        ))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    post_ncip(
-        &sim,
-        &check_out_item("RELAIS", "39000000004", Some("RLS-L-9")),
-    )
-    .await;
+    client(&sim).post(format!("{}/partners/RELAIS/lending-requests", sim.base_url())).json(&body).send().await.unwrap();
+    post_ncip(&sim, &check_out_item("RELAIS", "39000000004", Some("RLS-L-9"))).await;
     let state = admin_state(&sim).await;
     let lending = find(&state["lending_requests"], "external_id", "RLS-L-9");
-    assert_eq!(
-        lending.len(),
-        1,
-        "the existing request is shipped, not a second one made"
-    );
+    assert_eq!(lending.len(), 1, "the existing request is shipped, not a second one made");
     assert_eq!(lending[0]["status"]["value"], "SHIPPED_PHYSICALLY");
     assert_eq!(lending[0]["barcode"], "39000000004");
 }
@@ -216,27 +148,16 @@ async fn check_out_completes_a_lending_request_created_over_rest() {
 #[tokio::test]
 async fn check_in_of_a_borrowed_item_returns_it_to_the_partner() {
     let sim = common::start().await;
-    post_ncip(
-        &sim,
-        &accept_item("RELAIS", "RLS-500", "21000000002", "RB-500"),
-    )
-    .await;
+    post_ncip(&sim, &accept_item("RELAIS", "RLS-500", "21000000002", "RB-500")).await;
     let (_, xml) = post_ncip(&sim, &check_in_item("RELAIS", "RB-500")).await;
-    assert!(
-        xml.contains("CheckInItemResponse") && !xml.contains("Problem"),
-        "{xml}"
-    );
+    assert!(xml.contains("CheckInItemResponse") && !xml.contains("Problem"), "{xml}");
     let state = admin_state(&sim).await;
     assert_eq!(
         find(&state["borrowing_requests"], "external_id", "RLS-500")[0]["status"]["value"],
         "RETURNED_TO_PARTNER"
     );
     assert_eq!(sim.state().items_with_barcode("RB-500"), 0);
-    let (_, requests) = get_json(
-        &client(&sim),
-        &format!("{}/users/faculty1/requests", sim.base_url()),
-    )
-    .await;
+    let (_, requests) = get_json(&client(&sim), &format!("{}/users/faculty1/requests", sim.base_url())).await;
     assert_eq!(requests["total_record_count"], 0);
     let (_, xml) = post_ncip(&sim, &check_in_item("RELAIS", "RB-500")).await;
     assert!(xml.contains("Unknown Item"), "{xml}");
@@ -245,11 +166,7 @@ async fn check_in_of_a_borrowed_item_returns_it_to_the_partner() {
 #[tokio::test]
 async fn renew_item_extends_the_patron_loan() {
     let sim = common::start().await;
-    post_ncip(
-        &sim,
-        &accept_item("RELAIS", "RLS-600", "21000000001", "RB-600"),
-    )
-    .await;
+    post_ncip(&sim, &accept_item("RELAIS", "RLS-600", "21000000001", "RB-600")).await;
     let r = reqwest::Client::new()
         .post(format!("{}/loan", sim.admin_url()))
         .json(&serde_json::json!({"user_id": "patron1", "item_barcode": "RB-600"}))
@@ -263,21 +180,11 @@ async fn renew_item_extends_the_patron_loan() {
         "<UserId><UserIdentifierValue>21000000001</UserIdentifierValue></UserId><ItemId><ItemIdentifierValue>RB-600</ItemIdentifierValue></ItemId><DesiredDateDue>2031-06-30T00:00:00Z</DesiredDateDue>",
     );
     let (_, xml) = post_ncip(&sim, &renew).await;
-    assert!(
-        xml.contains("RenewItemResponse") && xml.contains("2031-06-30"),
-        "{xml}"
-    );
-    let (_, loans) = get_json(
-        &client(&sim),
-        &format!("{}/users/patron1/loans", sim.base_url()),
-    )
-    .await;
+    assert!(xml.contains("RenewItemResponse") && xml.contains("2031-06-30"), "{xml}");
+    let (_, loans) = get_json(&client(&sim), &format!("{}/users/patron1/loans", sim.base_url())).await;
     assert_eq!(loans["item_loan"][0]["due_date"], "2031-06-30T00:00:00Z");
     let state = admin_state(&sim).await;
-    assert_eq!(
-        find(&state["borrowing_requests"], "external_id", "RLS-600")[0]["status"]["value"],
-        "LOANED"
-    );
+    assert_eq!(find(&state["borrowing_requests"], "external_id", "RLS-600")[0]["status"]["value"], "LOANED");
 }
 
 #[tokio::test]
@@ -297,16 +204,10 @@ async fn request_item_and_cancel_request_item() {
         )
     };
     let (_, xml) = post_ncip(&sim, &request("21000000002", "RLS-700")).await;
-    assert!(
-        xml.contains("RequestItemResponse") && xml.contains("RLS-700") && !xml.contains("Problem"),
-        "{xml}"
-    );
+    assert!(xml.contains("RequestItemResponse") && xml.contains("RLS-700") && !xml.contains("Problem"), "{xml}");
     let state = admin_state(&sim).await;
     let rs = find(&state["borrowing_requests"], "external_id", "RLS-700");
-    assert_eq!(
-        (rs.len(), rs[0]["status"]["value"].as_str()),
-        (1, Some("REQUEST_CREATED_BOR"))
-    );
+    assert_eq!((rs.len(), rs[0]["status"]["value"].as_str()), (1, Some("REQUEST_CREATED_BOR")));
     assert_eq!(rs[0]["title"], "Wanted Book");
 
     let (_, xml) = post_ncip(&sim, &request("21000000006", "RLS-701")).await;
@@ -318,15 +219,9 @@ async fn request_item_and_cancel_request_item() {
         "<UserId><UserIdentifierValue>21000000002</UserIdentifierValue></UserId><RequestId><RequestIdentifierValue>RLS-700</RequestIdentifierValue></RequestId><RequestType>Loan</RequestType>",
     );
     let (_, xml) = post_ncip(&sim, &cancel).await;
-    assert!(
-        xml.contains("CancelRequestItemResponse") && !xml.contains("Problem"),
-        "{xml}"
-    );
+    assert!(xml.contains("CancelRequestItemResponse") && !xml.contains("Problem"), "{xml}");
     let state = admin_state(&sim).await;
-    assert_eq!(
-        find(&state["borrowing_requests"], "external_id", "RLS-700")[0]["status"]["value"],
-        "CANCELLED"
-    );
+    assert_eq!(find(&state["borrowing_requests"], "external_id", "RLS-700")[0]["status"]["value"], "CANCELLED");
     let (_, xml) = post_ncip(&sim, &cancel).await;
     assert!(xml.contains("Unknown Request"), "{xml}");
 }
@@ -342,10 +237,7 @@ async fn lookup_user_finds_active_users_only() {
         )
     };
     let (_, xml) = post_ncip(&sim, &lookup("21000000001")).await;
-    assert!(
-        xml.contains("LookupUserResponse") && xml.contains("Reader") && xml.contains("patron1"),
-        "{xml}"
-    );
+    assert!(xml.contains("LookupUserResponse") && xml.contains("Reader") && xml.contains("patron1"), "{xml}");
     let (_, xml) = post_ncip(&sim, &lookup("21000000005")).await;
     assert!(xml.contains("Unknown User"), "{xml}");
 }
@@ -353,24 +245,14 @@ async fn lookup_user_finds_active_users_only() {
 #[tokio::test]
 async fn malformed_and_unsupported_messages_get_problems_with_status_200() {
     let sim = common::start().await;
-    let (status, xml) = post_ncip(
-        &sim,
-        "<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\"><AcceptItem>",
-    )
-    .await;
+    let (status, xml) = post_ncip(&sim, "<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\"><AcceptItem>").await;
     assert_eq!(status, 200);
     assert!(xml.contains("Problem"), "{xml}");
-    let lookup_item = ncip_message(
-        "LookupItem",
-        "RELAIS",
-        "<ItemId><ItemIdentifierValue>39000000001</ItemIdentifierValue></ItemId>",
-    );
+    let lookup_item =
+        ncip_message("LookupItem", "RELAIS", "<ItemId><ItemIdentifierValue>39000000001</ItemIdentifierValue></ItemId>");
     let (status, xml) = post_ncip(&sim, &lookup_item).await;
     assert_eq!(status, 200);
     assert!(xml.contains("Unsupported Service"), "{xml}");
     let calls = sim.calls();
-    assert_eq!(
-        calls.last().unwrap().ncip_service.as_deref(),
-        Some("LookupItem")
-    );
+    assert_eq!(calls.last().unwrap().ncip_service.as_deref(), Some("LookupItem"));
 }

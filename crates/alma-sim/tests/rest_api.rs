@@ -10,34 +10,20 @@ use serde_json::json;
 async fn user_json_has_almas_field_names_and_nesting() {
     let sim = common::start().await;
     let c = client(&sim);
-    let url = format!(
-        "{}/users/patron1?user_id_type=all_unique&view=full",
-        sim.base_url()
-    );
+    let url = format!("{}/users/patron1?user_id_type=all_unique&view=full", sim.base_url());
     let (status, u) = get_json(&c, &url).await;
     assert_eq!(status, 200);
     assert_eq!(u["primary_id"], "patron1");
     assert_eq!(u["user_group"]["value"], "UNDERGRAD");
     assert_eq!(u["status"]["value"], "ACTIVE");
     assert_eq!(u["expiry_date"], "2030-01-16Z");
-    assert_eq!(
-        u["contact_info"]["email"][0]["email_address"],
-        "patron1@demo.example.edu"
-    );
+    assert_eq!(u["contact_info"]["email"][0]["email_address"], "patron1@demo.example.edu");
     assert_eq!(u["contact_info"]["address"][0]["country"]["value"], "USA");
-    assert_eq!(
-        u["contact_info"]["phone"][0]["phone_type"][0]["value"],
-        "mobile"
-    );
+    assert_eq!(u["contact_info"]["phone"][0]["phone_type"][0]["value"], "mobile");
     assert_eq!(u["user_identifier"][0]["id_type"]["value"], "BARCODE");
     assert_eq!(u["user_identifier"][0]["value"], "21000000001");
     assert_eq!(u["password"], "", "the seed password must never be served");
-    assert!(
-        u["link"]
-            .as_str()
-            .unwrap()
-            .ends_with("/almaws/v1/users/patron1")
-    );
+    assert!(u["link"].as_str().unwrap().ends_with("/almaws/v1/users/patron1"));
 
     let (_, blocked) = get_json(&c, &format!("{}/users/blocked1", sim.base_url())).await;
     assert_eq!(blocked["user_block"][0]["block_type"]["value"], "GENERAL");
@@ -53,44 +39,23 @@ async fn user_is_found_by_any_identifier_or_a_named_identifier_type() {
     let (status, u) = get_json(&c, &format!("{base}/users/21000000002")).await;
     assert_eq!((status, u["primary_id"].as_str()), (200, Some("faculty1")));
     let (status, u) = get_json(&c, &format!("{base}/users/U1002?user_id_type=UNIV_ID")).await;
-    assert_eq!(
-        (status, u["user_group"]["value"].as_str()),
-        (200, Some("FACULTY"))
-    );
-    let (status, body) = get_json(
-        &c,
-        &format!("{base}/users/21000000002?user_id_type=UNIV_ID"),
-    )
-    .await;
+    assert_eq!((status, u["user_group"]["value"].as_str()), (200, Some("FACULTY")));
+    let (status, body) = get_json(&c, &format!("{base}/users/21000000002?user_id_type=UNIV_ID")).await;
     assert_eq!((status, error_code(&body).as_str()), (400, "401890"));
     // Inactive users are still served by REST (only NCIP hides them).
     let (status, u) = get_json(&c, &format!("{base}/users/inactive1")).await;
-    assert_eq!(
-        (status, u["status"]["value"].as_str()),
-        (200, Some("INACTIVE"))
-    );
+    assert_eq!((status, u["status"]["value"].as_str()), (200, Some("INACTIVE")));
 }
 
 #[tokio::test]
 async fn unknown_user_is_almas_400_error_body() {
     let sim = common::start().await;
-    let (status, body) = get_json(
-        &client(&sim),
-        &format!("{}/users/nobody?user_id_type=all_unique", sim.base_url()),
-    )
-    .await;
+    let (status, body) =
+        get_json(&client(&sim), &format!("{}/users/nobody?user_id_type=all_unique", sim.base_url())).await;
     assert_eq!(status, 400);
     assert_eq!(error_code(&body), "401861");
-    assert_eq!(
-        error_message(&body),
-        "User with identifier nobody was not found."
-    );
-    assert!(
-        body["errorList"]["error"][0]["trackingId"]
-            .as_str()
-            .unwrap()
-            .starts_with("E01-")
-    );
+    assert_eq!(error_message(&body), "User with identifier nobody was not found.");
+    assert!(body["errorList"]["error"][0]["trackingId"].as_str().unwrap().starts_with("E01-"));
 }
 
 #[tokio::test]
@@ -98,37 +63,17 @@ async fn op_auth_answers_204_or_401866() {
     let sim = common::start().await;
     let c = client(&sim);
     let url = format!("{}/users/patron1?op=auth", sim.base_url());
-    let ok = c
-        .post(&url)
-        .header("Exl-User-Pw", "patron1-pass")
-        .send()
-        .await
-        .unwrap();
+    let ok = c.post(&url).header("Exl-User-Pw", "patron1-pass").send().await.unwrap();
     assert_eq!(ok.status().as_u16(), 204);
-    let bad = c
-        .post(&url)
-        .header("Exl-User-Pw", "wrong")
-        .send()
-        .await
-        .unwrap();
+    let bad = c.post(&url).header("Exl-User-Pw", "wrong").send().await.unwrap();
     assert_eq!(bad.status().as_u16(), 400);
     assert_eq!(error_code(&bad.json().await.unwrap()), "401866");
     // An inactive user cannot log in even with the right password.
     let inactive = format!("{}/users/inactive1?op=auth", sim.base_url());
-    let r = c
-        .post(&inactive)
-        .header("Exl-User-Pw", "inactive1-pass")
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(&inactive).header("Exl-User-Pw", "inactive1-pass").send().await.unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let unknown = format!("{}/users/ghost?op=auth", sim.base_url());
-    let r = c
-        .post(&unknown)
-        .header("Exl-User-Pw", "x")
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(&unknown).header("Exl-User-Pw", "x").send().await.unwrap();
     assert_eq!(error_code(&r.json().await.unwrap()), "401861");
 }
 
@@ -142,19 +87,9 @@ async fn item_by_barcode_redirects_to_the_item_path_with_almas_item_json() {
         .unwrap();
     assert_eq!(raw.status().as_u16(), 302);
     let location = raw.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        location.starts_with(&format!(
-            "{}/bibs/991000000010105/holdings/",
-            sim.base_url()
-        )),
-        "{location}"
-    );
+    assert!(location.starts_with(&format!("{}/bibs/991000000010105/holdings/", sim.base_url())), "{location}");
 
-    let (status, item) = get_json(
-        &client(&sim),
-        &format!("{}/items?item_barcode=39000000001", sim.base_url()),
-    )
-    .await;
+    let (status, item) = get_json(&client(&sim), &format!("{}/items?item_barcode=39000000001", sim.base_url())).await;
     assert_eq!(status, 200);
     assert_eq!(item["bib_data"]["mms_id"], "991000000010105");
     assert_eq!(item["bib_data"]["title"], "The Art of Interlibrary Loan");
@@ -167,11 +102,7 @@ async fn item_by_barcode_redirects_to_the_item_path_with_almas_item_json() {
     assert_eq!(item["item_data"]["location"]["value"], "STACKS");
     assert_eq!(item["link"].as_str().unwrap(), location);
 
-    let (status, body) = get_json(
-        &client(&sim),
-        &format!("{}/items?item_barcode=nope", sim.base_url()),
-    )
-    .await;
+    let (status, body) = get_json(&client(&sim), &format!("{}/items?item_barcode=nope", sim.base_url())).await;
     assert_eq!(status, 400);
     assert_eq!(error_code(&body), "401689");
     assert_eq!(error_message(&body), "No items found for barcode nope.");
@@ -187,19 +118,8 @@ async fn borrowing_request_create_read_cancel() {
         "citation_type": {"value": "BOOK"}, "title": "Borrowed Book", "author": "Writer, W.",
         "isbn": "9781111111111", "pickup_location": {"value": "MAIN"}, "level_of_service": {"value": "WHEN_CONVENIENT"}
     });
-    let created: serde_json::Value = c
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["request_id"]
-        .as_str()
-        .expect("request_id")
-        .to_owned();
+    let created: serde_json::Value = c.post(&url).json(&body).send().await.unwrap().json().await.unwrap();
+    let id = created["request_id"].as_str().expect("request_id").to_owned();
     assert_eq!(created["external_id"], "RLS-1001");
     assert_eq!(created["partner"]["value"], "RELAIS");
     assert_eq!(created["format"]["value"], "PHYSICAL");
@@ -211,37 +131,20 @@ async fn borrowing_request_create_read_cancel() {
     assert_eq!(created["requester"]["value"], "patron1");
 
     let (status, read) = get_json(&c, &format!("{url}/{id}")).await;
-    assert_eq!(
-        (status, read["request_id"].as_str()),
-        (200, Some(id.as_str()))
-    );
+    assert_eq!((status, read["request_id"].as_str()), (200, Some(id.as_str())));
     let del = c.delete(format!("{url}/{id}")).send().await.unwrap();
     assert_eq!(del.status().as_u16(), 204);
     let (_, read) = get_json(&c, &format!("{url}/{id}")).await;
     assert_eq!(read["status"]["value"], "CANCELLED");
 
     // Another user cannot read it; a missing mandatory field is Alma's 401664.
-    let (status, body) = get_json(
-        &c,
-        &format!(
-            "{}/users/faculty1/resource-sharing-requests/{id}",
-            sim.base_url()
-        ),
-    )
-    .await;
+    let (status, body) =
+        get_json(&c, &format!("{}/users/faculty1/resource-sharing-requests/{id}", sim.base_url())).await;
     assert_eq!((status, error_code(&body).as_str()), (400, "402119"));
-    let r = c
-        .post(&url)
-        .json(&json!({"format": {"value": "PHYSICAL"}, "title": "x"}))
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(&url).json(&json!({"format": {"value": "PHYSICAL"}, "title": "x"})).send().await.unwrap();
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(error_code(&body), "401664");
-    assert_eq!(
-        error_message(&body),
-        "Mandatory field is missing: citation_type"
-    );
+    assert_eq!(error_message(&body), "Mandatory field is missing: citation_type");
 }
 
 #[tokio::test]
@@ -260,25 +163,14 @@ async fn lending_request_keeps_external_id_and_partners_list() {
     assert_eq!(created["owner"], "RES_SHARE");
     let id = created["request_id"].as_str().unwrap();
     let (status, read) = get_json(&c, &format!("{url}/{id}")).await;
-    assert_eq!(
-        (status, read["external_id"].as_str()),
-        (200, Some("RLS-L-7"))
-    );
-    let r = c
-        .post(&url)
-        .json(&json!({"owner": "RES_SHARE"}))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!((status, read["external_id"].as_str()), (200, Some("RLS-L-7")));
+    let r = c.post(&url).json(&json!({"owner": "RES_SHARE"})).send().await.unwrap();
     assert_eq!(error_code(&r.json().await.unwrap()), "401664");
 
     let (_, list) = get_json(&c, &format!("{}/partners", sim.base_url())).await;
     assert_eq!(list["total_record_count"], 3);
     let (_, p) = get_json(&c, &format!("{}/partners/RELAIS", sim.base_url())).await;
-    assert_eq!(
-        p["partner_details"]["profile_details"]["profile_type"],
-        "NCIP"
-    );
+    assert_eq!(p["partner_details"]["profile_details"]["profile_type"], "NCIP");
     assert_eq!(p["partner_details"]["status"], "ACTIVE");
     let (status, body) = get_json(&c, &format!("{}/partners/NOPE", sim.base_url())).await;
     assert_eq!(status, 400);
@@ -307,20 +199,14 @@ async fn loans_list_and_renew_move_the_due_date() {
     let due_before = loan["due_date"].as_str().unwrap().to_owned();
     let loan_id = loan["loan_id"].as_str().unwrap();
     let renewed: serde_json::Value = c
-        .post(format!(
-            "{}/users/patron1/loans/{loan_id}?op=renew",
-            sim.base_url()
-        ))
+        .post(format!("{}/users/patron1/loans/{loan_id}?op=renew", sim.base_url()))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    assert!(
-        renewed["due_date"].as_str().unwrap() > due_before.as_str(),
-        "{renewed}"
-    );
+    assert!(renewed["due_date"].as_str().unwrap() > due_before.as_str(), "{renewed}");
     let (_, empty) = get_json(&c, &format!("{}/users/faculty1/loans", sim.base_url())).await;
     assert_eq!(empty, json!({"total_record_count": 0}));
 }
@@ -330,19 +216,11 @@ async fn missing_or_wrong_key_is_unauthorized_and_json_is_required() {
     let sim = common::start().await;
     let url = format!("{}/users/patron1", sim.base_url());
     let plain = reqwest::Client::new();
-    let r = plain
-        .get(&url)
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = plain.get(&url).header("Accept", "application/json").send().await.unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(error_code(&body), "UNAUTHORIZED");
-    assert_eq!(
-        error_message(&body),
-        "API-key not defined or not configured to allow this API."
-    );
+    assert_eq!(error_message(&body), "API-key not defined or not configured to allow this API.");
     let r = plain
         .get(&url)
         .header("Authorization", "apikey wrong")
@@ -352,17 +230,8 @@ async fn missing_or_wrong_key_is_unauthorized_and_json_is_required() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     // The key may also come as ?apikey=, and format=json stands in for the Accept header.
-    let r = plain
-        .get(format!("{url}?apikey={}&format=json", sim.api_key()))
-        .send()
-        .await
-        .unwrap();
+    let r = plain.get(format!("{url}?apikey={}&format=json", sim.api_key())).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let r = plain
-        .get(&url)
-        .header("Authorization", format!("apikey {}", sim.api_key()))
-        .send()
-        .await
-        .unwrap();
+    let r = plain.get(&url).header("Authorization", format!("apikey {}", sim.api_key())).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 406);
 }

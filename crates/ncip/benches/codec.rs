@@ -16,19 +16,12 @@ use quick_xml::events::Event;
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dir = std::env::var_os("NCIP_CORPUS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ncip-corpus")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ncip-corpus"));
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("corpus at {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .map(|p| {
-            (
-                p.file_stem().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect();
     files.sort();
     files
@@ -52,10 +45,8 @@ fn parse_and_write(bytes: &[u8], opts: &ReadOptions) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let opts = ReadOptions::default();
-    let readable: Vec<(String, Vec<u8>)> = corpus()
-        .into_iter()
-        .filter(|(_, bytes)| read(bytes, &opts).is_ok())
-        .collect();
+    let readable: Vec<(String, Vec<u8>)> =
+        corpus().into_iter().filter(|(_, bytes)| read(bytes, &opts).is_ok()).collect();
     let mut floor = c.benchmark_group("floor");
     for (name, bytes) in &readable {
         floor.throughput(Throughput::Bytes(bytes.len() as u64));
@@ -64,56 +55,29 @@ fn bench(c: &mut Criterion) {
     let total: u64 = readable.iter().map(|(_, b)| b.len() as u64).sum();
     floor.throughput(Throughput::Bytes(total));
     floor.bench_function("ALL", |b| {
-        b.iter(|| {
-            readable
-                .iter()
-                .map(|(_, bytes)| token_pass(black_box(bytes)))
-                .sum::<usize>()
-        })
+        b.iter(|| readable.iter().map(|(_, bytes)| token_pass(black_box(bytes))).sum::<usize>())
     });
     floor.finish();
 
     let mut codec = c.benchmark_group("codec");
     for (name, bytes) in &readable {
         codec.throughput(Throughput::Bytes(bytes.len() as u64));
-        codec.bench_function(name.as_str(), |b| {
-            b.iter(|| parse_and_write(black_box(bytes), &opts))
-        });
+        codec.bench_function(name.as_str(), |b| b.iter(|| parse_and_write(black_box(bytes), &opts)));
     }
     codec.throughput(Throughput::Bytes(total));
     codec.bench_function("ALL", |b| {
-        b.iter(|| {
-            readable
-                .iter()
-                .map(|(_, bytes)| parse_and_write(black_box(bytes), &opts).len())
-                .sum::<usize>()
-        })
+        b.iter(|| readable.iter().map(|(_, bytes)| parse_and_write(black_box(bytes), &opts).len()).sum::<usize>())
     });
     codec.finish();
 
     // Where the codec's time goes: reading alone and writing alone, over the whole corpus.
-    let parsed: Vec<_> = readable
-        .iter()
-        .map(|(_, bytes)| read(bytes, &opts).unwrap())
-        .collect();
+    let parsed: Vec<_> = readable.iter().map(|(_, bytes)| read(bytes, &opts).unwrap()).collect();
     let mut parts = c.benchmark_group("parts");
     parts.throughput(Throughput::Bytes(total));
     parts.bench_function("read-ALL", |b| {
-        b.iter(|| {
-            readable
-                .iter()
-                .map(|(_, bytes)| read(black_box(bytes), &opts).is_ok() as usize)
-                .sum::<usize>()
-        })
+        b.iter(|| readable.iter().map(|(_, bytes)| read(black_box(bytes), &opts).is_ok() as usize).sum::<usize>())
     });
-    parts.bench_function("write-ALL", |b| {
-        b.iter(|| {
-            parsed
-                .iter()
-                .map(|m| write(black_box(m)).len())
-                .sum::<usize>()
-        })
-    });
+    parts.bench_function("write-ALL", |b| b.iter(|| parsed.iter().map(|m| write(black_box(m)).len()).sum::<usize>()));
     parts.finish();
 }
 

@@ -31,11 +31,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
     }
 }
 
@@ -114,11 +110,7 @@ fn mutate(rng: &mut Rng, corpus: &[Vec<u8>]) -> Vec<u8> {
             }
             7 => {
                 let depth = rng.below(200);
-                let nest: Vec<u8> = b"<a>"
-                    .repeat(depth)
-                    .into_iter()
-                    .chain(b"</a>".repeat(depth))
-                    .collect();
+                let nest: Vec<u8> = b"<a>".repeat(depth).into_iter().chain(b"</a>".repeat(depth)).collect();
                 bytes.splice(at..at, nest);
             }
             _ => {
@@ -136,28 +128,18 @@ fn mutate(rng: &mut Rng, corpus: &[Vec<u8>]) -> Vec<u8> {
 fn corpus_dir() -> PathBuf {
     std::env::var_os("NCIP_CORPUS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ncip-corpus")
-        })
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ncip-corpus"))
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let budget = args.get(1).map(String::as_str).unwrap_or("100000");
     let (max_iterations, deadline) = match budget.strip_suffix('s') {
-        Some(secs) => (
-            u64::MAX,
-            Some(Duration::from_secs(secs.parse().expect("seconds"))),
-        ),
+        Some(secs) => (u64::MAX, Some(Duration::from_secs(secs.parse().expect("seconds")))),
         None => (budget.parse().expect("iteration count"), None),
     };
-    let seed: u64 = args
-        .get(2)
-        .map(|s| s.parse().expect("seed"))
-        .unwrap_or(0x5EED_1234_ABCD_0001);
-    let out_dir = std::env::var_os("NCIP_FUZZ_OUT")
-        .map(PathBuf::from)
-        .unwrap_or("/tmp/ncip-fuzz-findings".into());
+    let seed: u64 = args.get(2).map(|s| s.parse().expect("seed")).unwrap_or(0x5EED_1234_ABCD_0001);
+    let out_dir = std::env::var_os("NCIP_FUZZ_OUT").map(PathBuf::from).unwrap_or("/tmp/ncip-fuzz-findings".into());
 
     let corpus: Vec<Vec<u8>> = std::fs::read_dir(corpus_dir())
         .expect("corpus directory")
@@ -194,13 +176,11 @@ fn main() {
             Ok(msg) => {
                 parsed += 1;
                 let written = write(&msg);
-                let stable = matches!(read(&written, &opts), Ok(ref again) if *again == msg)
-                    && write(&msg) == written;
+                let stable = matches!(read(&written, &opts), Ok(ref again) if *again == msg) && write(&msg) == written;
                 if !stable {
                     violations += 1;
                     let _ = std::fs::create_dir_all(&out_dir);
-                    let _ =
-                        std::fs::write(out_dir.join(format!("unstable-{iterations}.xml")), &input);
+                    let _ = std::fs::write(out_dir.join(format!("unstable-{iterations}.xml")), &input);
                 }
             }
             Err(err) => {
@@ -208,15 +188,11 @@ fn main() {
                 let kind = kind.split([' ', '{', '(']).next().unwrap_or("").to_owned();
                 *failures.entry(kind).or_default() += 1;
                 let answer = write(&error_response(&err, None));
-                let ok =
-                    matches!(read(&answer, &opts), Ok(ref m) if m.problems() == [err.problem()]);
+                let ok = matches!(read(&answer, &opts), Ok(ref m) if m.problems() == [err.problem()]);
                 if !ok {
                     violations += 1;
                     let _ = std::fs::create_dir_all(&out_dir);
-                    let _ = std::fs::write(
-                        out_dir.join(format!("bad-answer-{iterations}.xml")),
-                        &input,
-                    );
+                    let _ = std::fs::write(out_dir.join(format!("bad-answer-{iterations}.xml")), &input);
                 }
             }
         }
@@ -233,10 +209,7 @@ fn main() {
     for (kind, count) in &failures {
         println!("  refused {kind}: {count}");
     }
-    println!(
-        "  invariant violations: {violations} (inputs saved under {})",
-        out_dir.display()
-    );
+    println!("  invariant violations: {violations} (inputs saved under {})", out_dir.display());
     if violations > 0 {
         std::process::exit(1);
     }

@@ -34,11 +34,7 @@ fn any_byte(bytes: &[u8], maybe: impl Fn(u64) -> u64, exact: impl Fn(u8) -> bool
 
 /// A C0 control character other than tab, LF and CR: not an XML 1.0 character.
 pub(crate) fn has_forbidden_control(text: &str) -> bool {
-    any_byte(
-        text.as_bytes(),
-        |w| has_byte_below(w, 0x20),
-        |b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'),
-    )
+    any_byte(text.as_bytes(), |w| has_byte_below(w, 0x20), |b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
 }
 
 /// Whether element text needs escaping: `&`, `<`, `>`, CR, or a control character.
@@ -54,13 +50,7 @@ pub(crate) fn text_needs_escape(text: &str) -> bool {
 pub(crate) fn attribute_needs_escape(text: &str) -> bool {
     any_byte(
         text.as_bytes(),
-        |w| {
-            has_byte_below(w, 0x20)
-                | has_byte(w, b'&')
-                | has_byte(w, b'<')
-                | has_byte(w, b'>')
-                | has_byte(w, b'"')
-        },
+        |w| has_byte_below(w, 0x20) | has_byte(w, b'&') | has_byte(w, b'<') | has_byte(w, b'>') | has_byte(w, b'"'),
         |b| matches!(b, b'&' | b'<' | b'>' | b'"') || b < 0x20,
     )
 }
@@ -83,24 +73,17 @@ mod tests {
     fn scans_agree_with_a_plain_byte_loop_at_every_position() {
         for len in 0..20 {
             for at in 0..len {
-                for b in [
-                    0u8, 1, 9, 10, 13, 31, 32, b'"', b'&', b'<', b'>', b'a', 0x7f, 0xc3,
-                ] {
+                for b in [0u8, 1, 9, 10, 13, 31, 32, b'"', b'&', b'<', b'>', b'a', 0x7f, 0xc3] {
                     let mut bytes = vec![b'x'; len];
                     bytes[at] = b;
                     let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let control = text
-                        .bytes()
-                        .any(|c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'));
+                    let control = text.bytes().any(|c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'));
                     assert_eq!(has_forbidden_control(&text), control, "{bytes:?}");
-                    let escape = text.bytes().any(|c| {
-                        matches!(c, b'&' | b'<' | b'>' | b'\r')
-                            || (c < 0x20 && c != b'\t' && c != b'\n')
-                    });
-                    assert_eq!(text_needs_escape(&text), escape, "{bytes:?}");
-                    let attr = text
+                    let escape = text
                         .bytes()
-                        .any(|c| matches!(c, b'&' | b'<' | b'>' | b'"') || c < 0x20);
+                        .any(|c| matches!(c, b'&' | b'<' | b'>' | b'\r') || (c < 0x20 && c != b'\t' && c != b'\n'));
+                    assert_eq!(text_needs_escape(&text), escape, "{bytes:?}");
+                    let attr = text.bytes().any(|c| matches!(c, b'&' | b'<' | b'>' | b'"') || c < 0x20);
                     assert_eq!(attribute_needs_escape(&text), attr, "{bytes:?}");
                     let plain = !text.bytes().any(|c| matches!(c, b'&' | b'<') || c < 0x20);
                     assert_eq!(attribute_value_is_plain(&text), plain, "{bytes:?}");

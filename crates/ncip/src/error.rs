@@ -6,9 +6,8 @@
 
 use crate::model::common::{InitiationHeader, ResponseHeader, ServiceKind};
 use crate::model::messages::{
-    AcceptItemResponse, CancelRequestItemResponse, CheckInItemResponse, CheckOutItemResponse,
-    LookupItemResponse, LookupUserResponse, LookupVersionResponse, Message, OtherResponse,
-    RenewItemResponse, RequestItemResponse,
+    AcceptItemResponse, CancelRequestItemResponse, CheckInItemResponse, CheckOutItemResponse, LookupItemResponse,
+    LookupUserResponse, LookupVersionResponse, Message, OtherResponse, RenewItemResponse, RequestItemResponse,
 };
 use crate::problem::Problem;
 
@@ -54,20 +53,13 @@ pub enum ReadErrorKind {
     UnsupportedService,
     /// A required element is missing or blank. `element` is relative to the service element.
     #[error("needed data missing: {element}")]
-    NeededDataMissing {
-        element: String,
-        value: Option<String>,
-    },
+    NeededDataMissing { element: String, value: Option<String> },
     /// A date that is not an xs:dateTime.
     #[error("invalid date in {element}: {value:?}")]
     InvalidDate { element: String, value: String },
     /// A value breaking its element's rule (e.g. a non-integer `MonetaryValue`).
     #[error("{element}: {value:?} is {rule}")]
-    ElementRuleViolated {
-        element: String,
-        value: String,
-        rule: &'static str,
-    },
+    ElementRuleViolated { element: String, value: String, rule: &'static str },
 }
 
 /// A message that could not be read: the cause plus what is known about the service it belonged to.
@@ -82,12 +74,7 @@ pub struct ReadError {
 
 impl ReadError {
     pub(crate) fn new(kind: ReadErrorKind) -> Self {
-        Self {
-            kind,
-            service: None,
-            is_response: false,
-            header: None,
-        }
+        Self { kind, service: None, is_response: false, header: None }
     }
 
     pub(crate) fn in_service(
@@ -96,12 +83,7 @@ impl ReadError {
         is_response: bool,
         header: Option<InitiationHeader>,
     ) -> Self {
-        Self {
-            kind,
-            service: Some(service),
-            is_response,
-            header: header.map(Box::new),
-        }
+        Self { kind, service: Some(service), is_response, header: header.map(Box::new) }
     }
 
     /// The cause.
@@ -117,11 +99,7 @@ impl ReadError {
     /// The service whose `...Response` should carry the problem: known when the failing message was a
     /// request whose service element was readable. `None` means: answer with a top-level Problem.
     pub fn service(&self) -> Option<ServiceKind> {
-        if self.is_response {
-            None
-        } else {
-            self.service.clone()
-        }
+        if self.is_response { None } else { self.service.clone() }
     }
 
     /// The request's `InitiationHeader` when it was read before the failure (to address the answer).
@@ -133,19 +111,9 @@ impl ReadError {
     /// characters, which XML 1.0 cannot carry, become U+FFFD) so the answer reads back unchanged.
     pub fn problem(&self) -> Problem {
         let mut problem = self.describe();
-        for text in [
-            &mut problem.detail,
-            &mut problem.element,
-            &mut problem.value,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for text in [&mut problem.detail, &mut problem.element, &mut problem.value].into_iter().flatten() {
             if text.chars().any(is_unwritable) {
-                *text = text
-                    .chars()
-                    .map(|c| if is_unwritable(c) { '\u{FFFD}' } else { c })
-                    .collect();
+                *text = text.chars().map(|c| if is_unwritable(c) { '\u{FFFD}' } else { c }).collect();
             }
         }
         problem
@@ -154,13 +122,10 @@ impl ReadError {
     fn describe(&self) -> Problem {
         use ReadErrorKind as K;
         match &self.kind {
-            K::TooLarge { .. }
-            | K::TooDeep { .. }
-            | K::TooManyElements { .. }
-            | K::Encoding { .. } => Problem::invalid_message_syntax(self.kind.to_string()),
-            K::Malformed { .. } | K::NoService => {
+            K::TooLarge { .. } | K::TooDeep { .. } | K::TooManyElements { .. } | K::Encoding { .. } => {
                 Problem::invalid_message_syntax(self.kind.to_string())
             }
+            K::Malformed { .. } | K::NoService => Problem::invalid_message_syntax(self.kind.to_string()),
             K::EntityDeclarations => Problem::invalid_message_syntax(
                 "a DOCTYPE declaring entities is refused (entities are never expanded or fetched)",
             )
@@ -188,18 +153,10 @@ impl ReadError {
                     None => problem,
                 }
             }
-            K::InvalidDate { element, value } => {
-                Problem::invalid_date(element.clone(), value.clone())
+            K::InvalidDate { element, value } => Problem::invalid_date(element.clone(), value.clone()),
+            K::ElementRuleViolated { element, value, rule } => {
+                Problem::element_rule_violated(element.clone(), value.clone(), format!("value is {rule}"))
             }
-            K::ElementRuleViolated {
-                element,
-                value,
-                rule,
-            } => Problem::element_rule_violated(
-                element.clone(),
-                value.clone(),
-                format!("value is {rule}"),
-            ),
         }
     }
 }
@@ -227,48 +184,30 @@ pub fn problem_response(
 ) -> Message {
     let header = request_header.map(ResponseHeader::answering);
     match service {
-        ServiceKind::LookupUser => Message::LookupUserResponse(LookupUserResponse {
-            header,
-            problems,
-            ..Default::default()
-        }),
-        ServiceKind::AcceptItem => Message::AcceptItemResponse(AcceptItemResponse {
-            header,
-            problems,
-            ..Default::default()
-        }),
-        ServiceKind::CheckOutItem => Message::CheckOutItemResponse(CheckOutItemResponse {
-            header,
-            problems,
-            ..Default::default()
-        }),
-        ServiceKind::CheckInItem => Message::CheckInItemResponse(CheckInItemResponse {
-            header,
-            problems,
-            ..Default::default()
-        }),
-        ServiceKind::RequestItem => Message::RequestItemResponse(RequestItemResponse {
-            header,
-            problems,
-            ..Default::default()
-        }),
-        ServiceKind::CancelRequestItem => {
-            Message::CancelRequestItemResponse(CancelRequestItemResponse {
-                header,
-                problems,
-                ..Default::default()
-            })
+        ServiceKind::LookupUser => {
+            Message::LookupUserResponse(LookupUserResponse { header, problems, ..Default::default() })
         }
-        ServiceKind::RenewItem => Message::RenewItemResponse(RenewItemResponse {
-            header,
-            problems,
-            ..Default::default()
-        }),
-        ServiceKind::LookupItem => Message::LookupItemResponse(LookupItemResponse {
-            header,
-            problems,
-            ..Default::default()
-        }),
+        ServiceKind::AcceptItem => {
+            Message::AcceptItemResponse(AcceptItemResponse { header, problems, ..Default::default() })
+        }
+        ServiceKind::CheckOutItem => {
+            Message::CheckOutItemResponse(CheckOutItemResponse { header, problems, ..Default::default() })
+        }
+        ServiceKind::CheckInItem => {
+            Message::CheckInItemResponse(CheckInItemResponse { header, problems, ..Default::default() })
+        }
+        ServiceKind::RequestItem => {
+            Message::RequestItemResponse(RequestItemResponse { header, problems, ..Default::default() })
+        }
+        ServiceKind::CancelRequestItem => {
+            Message::CancelRequestItemResponse(CancelRequestItemResponse { header, problems, ..Default::default() })
+        }
+        ServiceKind::RenewItem => {
+            Message::RenewItemResponse(RenewItemResponse { header, problems, ..Default::default() })
+        }
+        ServiceKind::LookupItem => {
+            Message::LookupItemResponse(LookupItemResponse { header, problems, ..Default::default() })
+        }
         ServiceKind::LookupVersion => Message::LookupVersionResponse(LookupVersionResponse {
             from_agency_id: request_header.map(|h| h.to_agency_id.clone()),
             to_agency_id: request_header.map(|h| h.from_agency_id.clone()),
@@ -276,11 +215,7 @@ pub fn problem_response(
             ..Default::default()
         }),
         ServiceKind::Other(service) if ServiceKind::is_plain_element_name(&service) => {
-            Message::OtherResponse(OtherResponse {
-                service,
-                header,
-                problems,
-            })
+            Message::OtherResponse(OtherResponse { service, header, problems })
         }
         // A name that cannot be written as an element: answer at top level instead.
         ServiceKind::Other(_) => Message::Problem(problems),

@@ -60,19 +60,17 @@ pub mod write;
 
 pub use error::{ReadError, ReadErrorKind, error_response, problem_response};
 pub use model::common::{
-    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation,
-    FiscalTransactionReferenceId, InitiationHeader, MandatedAction, NcipVersion, ResponseHeader,
-    ServiceKind,
+    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, FiscalTransactionReferenceId, InitiationHeader,
+    MandatedAction, NcipVersion, ResponseHeader, ServiceKind,
 };
 pub use model::ids::{
-    AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue,
-    UserId, UserIdentifier,
+    AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue, UserId, UserIdentifier,
 };
 pub use model::messages::{
-    AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem,
-    CheckInItemResponse, CheckOutItem, CheckOutItemResponse, LookupItem, LookupItemResponse,
-    LookupUser, LookupUserResponse, LookupVersion, LookupVersionResponse, Message, OtherResponse,
-    RenewItem, RenewItemResponse, RequestItem, RequestItemResponse, VersionEnvelope,
+    AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem, CheckInItemResponse,
+    CheckOutItem, CheckOutItemResponse, LookupItem, LookupItemResponse, LookupUser, LookupUserResponse, LookupVersion,
+    LookupVersionResponse, Message, OtherResponse, RenewItem, RenewItemResponse, RequestItem, RequestItemResponse,
+    VersionEnvelope,
 };
 pub use problem::Problem;
 pub use read::{NCIP_NAMESPACE, Peek, ReadOptions, peek, read};

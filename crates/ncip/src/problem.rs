@@ -15,8 +15,7 @@ use crate::model::common::ServiceKind;
 use crate::model::ids::SchemeValue;
 
 /// Base of the NCIP processing-error scheme URIs.
-pub const PROCESSING_ERROR_SCHEME_BASE: &str =
-    "http://www.niso.org/ncip/v1_0/schemes/processingerrortype/";
+pub const PROCESSING_ERROR_SCHEME_BASE: &str = "http://www.niso.org/ncip/v1_0/schemes/processingerrortype/";
 /// General processing errors.
 pub const GENERAL_PROCESSING_ERROR_SCHEME: &str =
     "http://www.niso.org/ncip/v1_0/schemes/processingerrortype/generalprocessingerror.scm";
@@ -59,11 +58,7 @@ pub fn processing_error_scheme(service: &ServiceKind) -> String {
 
 impl Problem {
     /// A problem of `problem_type` in `scheme` with a detail text.
-    pub fn new(
-        scheme: impl Into<String>,
-        problem_type: impl Into<String>,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(scheme: impl Into<String>, problem_type: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             problem_type: SchemeValue::with_scheme(scheme, problem_type),
             detail: Some(detail.into()),
@@ -93,11 +88,7 @@ impl Problem {
         Self::new(GENERAL_PROCESSING_ERROR_SCHEME, problem_type, detail)
     }
 
-    fn service_specific(
-        service: &ServiceKind,
-        problem_type: &str,
-        detail: impl Into<String>,
-    ) -> Self {
+    fn service_specific(service: &ServiceKind, problem_type: &str, detail: impl Into<String>) -> Self {
         Self::new(processing_error_scheme(service), problem_type, detail)
     }
 
@@ -105,11 +96,7 @@ impl Problem {
 
     /// `Invalid Message Syntax Error`: unreadable XML, wrong root, limits exceeded, two services...
     pub fn invalid_message_syntax(detail: impl Into<String>) -> Self {
-        Self::new(
-            MESSAGING_ERROR_SCHEME,
-            "Invalid Message Syntax Error",
-            detail,
-        )
+        Self::new(MESSAGING_ERROR_SCHEME, "Invalid Message Syntax Error", detail)
     }
 
     /// The answer to an NCIP 1.0 message. No "Unsupported Version" value exists in the NCIP scheme lists
@@ -130,11 +117,7 @@ impl Problem {
 
     /// `Unsupported Service` (general scheme, as in the XC toolkit).
     pub fn unsupported_service(service: &str) -> Self {
-        Self::general(
-            "Unsupported Service",
-            format!("the {service} service is not offered here"),
-        )
-        .with_element(service)
+        Self::general("Unsupported Service", format!("the {service} service is not offered here")).with_element(service)
     }
 
     /// `Needed Data Missing` for the element at `path` (relative to the service element).
@@ -144,20 +127,12 @@ impl Problem {
 
     /// `Invalid Date`: `value` at `path` is not an xs:dateTime.
     pub fn invalid_date(path: impl Into<String>, value: impl Into<String>) -> Self {
-        Self::general("Invalid Date", "not a valid xs:dateTime")
-            .with_element(path)
-            .with_value(value)
+        Self::general("Invalid Date", "not a valid xs:dateTime").with_element(path).with_value(value)
     }
 
     /// `Element Rule Violated`: `value` at `path` breaks the element's rule (e.g. not an integer).
-    pub fn element_rule_violated(
-        path: impl Into<String>,
-        value: impl Into<String>,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self::general("Element Rule Violated", detail)
-            .with_element(path)
-            .with_value(value)
+    pub fn element_rule_violated(path: impl Into<String>, value: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::general("Element Rule Violated", detail).with_element(path).with_value(value)
     }
 
     /// `Temporary Processing Failure`: Alma unreachable, maintenance window... (the sender may retry).
@@ -167,28 +142,21 @@ impl Problem {
 
     /// `Unknown Agency` (e.g. an unknown `ToAgencyId` or Alma's "Unknown partner").
     pub fn unknown_agency(path: impl Into<String>, value: impl Into<String>) -> Self {
-        Self::general("Unknown Agency", "no such agency")
-            .with_element(path)
-            .with_value(value)
+        Self::general("Unknown Agency", "no such agency").with_element(path).with_value(value)
     }
 
     /// `Agency Authentication Failed`.
     pub fn agency_authentication_failed(detail: impl Into<String>) -> Self {
-        Self::general("Agency Authentication Failed", detail)
-            .with_element("InitiationHeader/FromAgencyAuthentication")
+        Self::general("Agency Authentication Failed", detail).with_element("InitiationHeader/FromAgencyAuthentication")
     }
 
     // --- service-specific processing errors -------------------------------------------------------
 
     /// `Unknown User` in the service's own scheme (e.g. `lookupuserprocessingerror.scm`).
     pub fn unknown_user(service: &ServiceKind, user: &str) -> Self {
-        Self::service_specific(
-            service,
-            "Unknown User",
-            "no active user with this identifier",
-        )
-        .with_element("UserId/UserIdentifierValue")
-        .with_value(user)
+        Self::service_specific(service, "Unknown User", "no active user with this identifier")
+            .with_element("UserId/UserIdentifierValue")
+            .with_value(user)
     }
 
     /// `User Blocked`.
@@ -200,12 +168,8 @@ impl Problem {
 
     /// `User Authentication Failed` (LookupUser with AuthenticationInput).
     pub fn user_authentication_failed(service: &ServiceKind) -> Self {
-        Self::service_specific(
-            service,
-            "User Authentication Failed",
-            "authentication input not accepted",
-        )
-        .with_element("AuthenticationInput")
+        Self::service_specific(service, "User Authentication Failed", "authentication input not accepted")
+            .with_element("AuthenticationInput")
     }
 
     /// `User Ineligible To Check Out This Item` / `... Request ...` / `... Renew ...` by service.
@@ -227,24 +191,16 @@ impl Problem {
 
     /// `Item Does Not Circulate`.
     pub fn item_does_not_circulate(service: &ServiceKind, item: &str) -> Self {
-        Self::service_specific(
-            service,
-            "Item Does Not Circulate",
-            "the item does not circulate",
-        )
-        .with_element("ItemId/ItemIdentifierValue")
-        .with_value(item)
+        Self::service_specific(service, "Item Does Not Circulate", "the item does not circulate")
+            .with_element("ItemId/ItemIdentifierValue")
+            .with_value(item)
     }
 
     /// `Item Not Checked Out` (CheckInItem).
     pub fn item_not_checked_out(item: &str) -> Self {
-        Self::service_specific(
-            &ServiceKind::CheckInItem,
-            "Item Not Checked Out",
-            "the item is not on loan",
-        )
-        .with_element("ItemId/ItemIdentifierValue")
-        .with_value(item)
+        Self::service_specific(&ServiceKind::CheckInItem, "Item Not Checked Out", "the item is not on loan")
+            .with_element("ItemId/ItemIdentifierValue")
+            .with_value(item)
     }
 
     /// `Cannot Accept Item` (AcceptItem).
@@ -254,24 +210,16 @@ impl Problem {
 
     /// `Duplicate Request` (AcceptItem, RequestItem).
     pub fn duplicate_request(service: &ServiceKind, request: &str) -> Self {
-        Self::service_specific(
-            service,
-            "Duplicate Request",
-            "a request with this identifier already exists",
-        )
-        .with_element("RequestId/RequestIdentifierValue")
-        .with_value(request)
+        Self::service_specific(service, "Duplicate Request", "a request with this identifier already exists")
+            .with_element("RequestId/RequestIdentifierValue")
+            .with_value(request)
     }
 
     /// `Unknown Request` (CancelRequestItem, LookupItem by RequestId...).
     pub fn unknown_request(service: &ServiceKind, request: &str) -> Self {
-        Self::service_specific(
-            service,
-            "Unknown Request",
-            "no request with this identifier",
-        )
-        .with_element("RequestId/RequestIdentifierValue")
-        .with_value(request)
+        Self::service_specific(service, "Unknown Request", "no request with this identifier")
+            .with_element("RequestId/RequestIdentifierValue")
+            .with_value(request)
     }
 }
 
@@ -284,9 +232,7 @@ mod tests {
         let p = Problem::item_not_checked_out("ABCDE");
         assert_eq!(
             p.problem_type.scheme.as_deref(),
-            Some(
-                "http://www.niso.org/ncip/v1_0/schemes/processingerrortype/checkinitemprocessingerror.scm"
-            )
+            Some("http://www.niso.org/ncip/v1_0/schemes/processingerrortype/checkinitemprocessingerror.scm")
         );
         assert_eq!(p.type_name(), "Item Not Checked Out");
         assert_eq!(p.value.as_deref(), Some("ABCDE"));
@@ -296,29 +242,14 @@ mod tests {
     fn unknown_user_scheme_follows_the_service() {
         let lookup = Problem::unknown_user(&ServiceKind::LookupUser, "x");
         let checkout = Problem::unknown_user(&ServiceKind::CheckOutItem, "x");
-        assert!(
-            lookup
-                .problem_type
-                .scheme
-                .unwrap()
-                .ends_with("/lookupuserprocessingerror.scm")
-        );
-        assert!(
-            checkout
-                .problem_type
-                .scheme
-                .unwrap()
-                .ends_with("/checkoutitemprocessingerror.scm")
-        );
+        assert!(lookup.problem_type.scheme.unwrap().ends_with("/lookupuserprocessingerror.scm"));
+        assert!(checkout.problem_type.scheme.unwrap().ends_with("/checkoutitemprocessingerror.scm"));
     }
 
     #[test]
     fn unsupported_service_is_a_general_processing_error() {
         let p = Problem::unsupported_service("DeleteItem");
-        assert_eq!(
-            p.problem_type.scheme.as_deref(),
-            Some(GENERAL_PROCESSING_ERROR_SCHEME)
-        );
+        assert_eq!(p.problem_type.scheme.as_deref(), Some(GENERAL_PROCESSING_ERROR_SCHEME));
         assert_eq!(p.element.as_deref(), Some("DeleteItem"));
     }
 }

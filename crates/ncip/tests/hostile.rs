@@ -1,9 +1,7 @@
 //! Hostile and broken input: each gets the right Problem (and a writable answer), never a panic,
 //! a hang, an expansion or a fetch. No timing assertions: correctness only.
 
-use ncip_codec::{
-    Message, ReadError, ReadErrorKind, ReadOptions, ServiceKind, error_response, read, write,
-};
+use ncip_codec::{Message, ReadError, ReadErrorKind, ReadOptions, ServiceKind, error_response, read, write};
 
 const NS: &str = "http://www.niso.org/2008/ncip";
 
@@ -24,21 +22,14 @@ fn fail(bytes: &[u8]) -> ReadError {
 
 fn assert_top_level_syntax_problem(err: &ReadError) {
     assert_eq!(err.service(), None, "{err}");
-    assert_eq!(
-        err.problem().type_name(),
-        "Invalid Message Syntax Error",
-        "{err}"
-    );
+    assert_eq!(err.problem().type_name(), "Invalid Message Syntax Error", "{err}");
     assert!(matches!(error_response(err, None), Message::Problem(_)));
 }
 
 #[test]
 fn malformed_xml_before_the_service_is_a_top_level_syntax_error() {
     let err = fail(b"<NCIPMessage><CheckInItem></NCIPMessage>");
-    assert!(
-        matches!(err.kind(), ReadErrorKind::Malformed { .. }),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ReadErrorKind::Malformed { .. }), "{err}");
     let err = fail(b"<NCIPMessage xmlns='x' version='1'");
     assert_top_level_syntax_problem(&err);
     let err = fail(b"");
@@ -49,41 +40,27 @@ fn malformed_xml_before_the_service_is_a_top_level_syntax_error() {
 fn malformed_xml_inside_a_known_service_is_answered_in_that_service() {
     let doc = check_in("<ItemElementType>x</ItemElement>");
     let err = fail(doc.as_bytes());
-    assert!(
-        matches!(err.kind(), ReadErrorKind::Malformed { .. }),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ReadErrorKind::Malformed { .. }), "{err}");
     assert_eq!(err.service(), Some(ServiceKind::CheckInItem));
     assert_eq!(err.problem().type_name(), "Invalid Message Syntax Error");
     // The header was read before the break, so the answer is addressed back to Relais.
-    let Message::CheckInItemResponse(answer) = error_response(&err, None) else {
-        panic!()
-    };
+    let Message::CheckInItemResponse(answer) = error_response(&err, None) else { panic!() };
     assert_eq!(answer.header.unwrap().to_agency_id.as_str(), "Relais");
 }
 
 #[test]
 fn wrong_root_names_the_root() {
-    let err =
-        fail(b"<?xml version='1.0'?><soap:Envelope xmlns:soap='s'><CheckInItem/></soap:Envelope>");
+    let err = fail(b"<?xml version='1.0'?><soap:Envelope xmlns:soap='s'><CheckInItem/></soap:Envelope>");
     assert_top_level_syntax_problem(&err);
     assert_eq!(err.problem().element.as_deref(), Some("Envelope"));
 }
 
 #[test]
 fn billion_laughs_is_refused_without_expansion() {
-    let mut doc =
-        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+    let mut doc = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
     for i in 1..10 {
-        let prev = if i == 1 {
-            "lol".to_owned()
-        } else {
-            format!("lol{}", i - 1)
-        };
-        doc.push_str(&format!(
-            "<!ENTITY lol{i} \"{}\">\n",
-            format!("&{prev};").repeat(10)
-        ));
+        let prev = if i == 1 { "lol".to_owned() } else { format!("lol{}", i - 1) };
+        doc.push_str(&format!("<!ENTITY lol{i} \"{}\">\n", format!("&{prev};").repeat(10)));
     }
     doc.push_str("]>\n<NCIPMessage><LookupUser><UserId><UserIdentifierValue>&lol9;</UserIdentifierValue></UserId></LookupUser></NCIPMessage>");
     let err = fail(doc.as_bytes());
@@ -94,20 +71,14 @@ fn billion_laughs_is_refused_without_expansion() {
 #[test]
 fn external_entity_is_never_fetched() {
     let xxe = r#"<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><NCIPMessage><LookupUser><UserId><UserIdentifierValue>&xxe;</UserIdentifierValue></UserId></LookupUser></NCIPMessage>"#;
-    assert_eq!(
-        fail(xxe.as_bytes()).kind(),
-        &ReadErrorKind::EntityDeclarations
-    );
+    assert_eq!(fail(xxe.as_bytes()).kind(), &ReadErrorKind::EntityDeclarations);
     // An external DTD with an entity used in the body: the DTD is not read, so the entity is undeclared.
     let external_dtd = format!(
         r#"<?xml version="1.0"?><!DOCTYPE NCIPMessage SYSTEM "http://attacker.invalid/evil.dtd">{}"#,
         check_in("<ItemElementType>&evil;</ItemElementType>")
     );
     let err = fail(external_dtd.as_bytes());
-    assert!(
-        matches!(err.kind(), ReadErrorKind::UndeclaredEntity { .. }),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ReadErrorKind::UndeclaredEntity { .. }), "{err}");
     assert!(err.problem().detail.unwrap().contains("&evil;"));
 }
 
@@ -116,13 +87,7 @@ fn ten_mebibyte_body_is_refused_by_size() {
     let mut doc = check_in("").into_bytes();
     doc.extend(std::iter::repeat_n(b' ', 10 * 1024 * 1024));
     let err = fail(&doc);
-    assert_eq!(
-        err.kind(),
-        &ReadErrorKind::TooLarge {
-            size: doc.len(),
-            limit: 256 * 1024
-        }
-    );
+    assert_eq!(err.kind(), &ReadErrorKind::TooLarge { size: doc.len(), limit: 256 * 1024 });
     assert_top_level_syntax_problem(&err);
 }
 
@@ -131,17 +96,9 @@ fn ten_thousand_deep_nesting_is_refused_by_depth() {
     let inner = "<a>".repeat(10_000) + &"</a>".repeat(10_000);
     let err = fail(check_in(&inner).as_bytes());
     assert_eq!(err.kind(), &ReadErrorKind::TooDeep { limit: 64 });
-    assert_eq!(
-        err.service(),
-        Some(ServiceKind::CheckInItem),
-        "the service was known"
-    );
+    assert_eq!(err.service(), Some(ServiceKind::CheckInItem), "the service was known");
     // Also before any service element.
-    let bare = format!(
-        "<NCIPMessage>{}{}</NCIPMessage>",
-        "<Deep>".repeat(10_000),
-        "</Deep>".repeat(10_000)
-    );
+    let bare = format!("<NCIPMessage>{}{}</NCIPMessage>", "<Deep>".repeat(10_000), "</Deep>".repeat(10_000));
     let err = fail(bare.as_bytes());
     assert_eq!(err.kind(), &ReadErrorKind::TooDeep { limit: 64 });
 }
@@ -150,10 +107,7 @@ fn ten_thousand_deep_nesting_is_refused_by_depth() {
 fn element_flood_is_refused_by_count() {
     let flood = "<Ext/>".repeat(30_000);
     let err = fail(check_in(&flood).as_bytes());
-    assert_eq!(
-        err.kind(),
-        &ReadErrorKind::TooManyElements { limit: 20_000 }
-    );
+    assert_eq!(err.kind(), &ReadErrorKind::TooManyElements { limit: 20_000 });
 }
 
 #[test]
@@ -162,10 +116,7 @@ fn invalid_utf8_without_latin1_declaration_is_an_encoding_problem() {
     let at = doc.windows(2).position(|w| w == b"B1").unwrap();
     doc[at] = 0xFF;
     let err = fail(&doc);
-    assert!(
-        matches!(err.kind(), ReadErrorKind::Encoding { .. }),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ReadErrorKind::Encoding { .. }), "{err}");
     assert_top_level_syntax_problem(&err);
 }
 
@@ -177,10 +128,7 @@ fn two_services_in_one_message_are_a_syntax_error() {
     let err = fail(doc.as_bytes());
     assert_eq!(
         err.kind(),
-        &ReadErrorKind::MultipleServices {
-            first: "CheckInItem".into(),
-            second: "CheckOutItem".into()
-        }
+        &ReadErrorKind::MultipleServices { first: "CheckInItem".into(), second: "CheckOutItem".into() }
     );
     assert_top_level_syntax_problem(&err);
     assert_eq!(err.problem().element.as_deref(), Some("CheckOutItem"));
@@ -196,55 +144,32 @@ fn empty_ncip_message_has_no_service() {
 #[test]
 fn content_after_the_root_is_refused() {
     let doc = check_in("") + "<NCIPMessage/>";
-    assert!(matches!(
-        fail(doc.as_bytes()).kind(),
-        ReadErrorKind::Malformed { .. }
-    ));
+    assert!(matches!(fail(doc.as_bytes()).kind(), ReadErrorKind::Malformed { .. }));
 }
 
 #[test]
 fn control_characters_and_bad_character_references_are_refused() {
     let err = fail(check_in("<ItemElementType>a\u{1}b</ItemElementType>").as_bytes());
-    assert!(
-        matches!(err.kind(), ReadErrorKind::Malformed { .. }),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ReadErrorKind::Malformed { .. }), "{err}");
     let err = fail(check_in("<ItemElementType>&#0;</ItemElementType>").as_bytes());
-    assert!(
-        matches!(err.kind(), ReadErrorKind::UndeclaredEntity { .. }),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ReadErrorKind::UndeclaredEntity { .. }), "{err}");
     let err = fail(check_in("<ItemElementType>&#x1;</ItemElementType>").as_bytes());
-    assert!(
-        matches!(err.kind(), ReadErrorKind::UndeclaredEntity { .. }),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ReadErrorKind::UndeclaredEntity { .. }), "{err}");
 }
 
 #[test]
 fn predefined_entities_and_character_references_are_resolved() {
     let doc = check_in("<ItemElementType>Tom &amp; Jerry &lt;3 &#x10D;&#225;</ItemElementType>");
-    let Message::CheckInItem(m) = read(doc.as_bytes(), &ReadOptions::default()).unwrap() else {
-        panic!()
-    };
+    let Message::CheckInItem(m) = read(doc.as_bytes(), &ReadOptions::default()).unwrap() else { panic!() };
     assert_eq!(m.item_element_types[0].value, "Tom & Jerry <3 čá");
 }
 
 #[test]
 fn limits_are_configurable() {
-    let opts = ReadOptions {
-        max_bytes: 100,
-        ..ReadOptions::default()
-    };
+    let opts = ReadOptions { max_bytes: 100, ..ReadOptions::default() };
     let err = read(check_in("").as_bytes(), &opts).unwrap_err();
-    assert!(matches!(
-        err.kind(),
-        ReadErrorKind::TooLarge { limit: 100, .. }
-    ));
-    let opts = ReadOptions {
-        max_depth: 4,
-        ..ReadOptions::default()
-    };
+    assert!(matches!(err.kind(), ReadErrorKind::TooLarge { limit: 100, .. }));
+    let opts = ReadOptions { max_depth: 4, ..ReadOptions::default() };
     let err = read(check_in("").as_bytes(), &opts).unwrap_err();
     assert_eq!(err.kind(), &ReadErrorKind::TooDeep { limit: 4 });
 }
@@ -255,20 +180,15 @@ fn odd_service_element_names_are_never_echoed_as_markup() {
     let doc = r#"<ns1:NCIPMessage xmlns:ns1="http://www.niso.org/2008/ncip"><ns1:/x"><a/></ns1:/x"></ns1:NCIPMessage>"#;
     let err = fail(doc.as_bytes());
     assert_top_level_syntax_problem(&err);
-    let answer = ncip_codec::problem_response(
-        ServiceKind::Other("x\"><y".into()),
-        None,
-        vec![err.problem()],
-    );
+    let answer = ncip_codec::problem_response(ServiceKind::Other("x\"><y".into()), None, vec![err.problem()]);
     assert!(matches!(answer, Message::Problem(_)));
 }
 
 #[test]
 fn multi_byte_character_inside_a_date_is_an_invalid_date_not_a_panic() {
     // Fuzzer finding: byte 10 of this value falls inside `Œ`; the date parser sliced there and panicked.
-    let doc = check_in(
-        "<MandatedAction><DateEventOccurred>2015-03-1\u{152}7T01:00:00Z</DateEventOccurred></MandatedAction>",
-    );
+    let doc =
+        check_in("<MandatedAction><DateEventOccurred>2015-03-1\u{152}7T01:00:00Z</DateEventOccurred></MandatedAction>");
     let err = fail(doc.as_bytes());
     assert_eq!(err.problem().type_name(), "Invalid Date", "{err}");
 }

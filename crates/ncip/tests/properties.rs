@@ -17,37 +17,19 @@ use strategies::message;
 fn any_writable_message_reads_back_to_the_same_value() {
     // The composed strategy is deep; unoptimised test builds need more than the default thread stack.
     let run = || {
-        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-            cases: 512,
-            ..ProptestConfig::default()
-        });
+        let mut runner =
+            proptest::test_runner::TestRunner::new(ProptestConfig { cases: 512, ..ProptestConfig::default() });
         runner
             .run(&message(), |msg| {
                 let bytes = write(&msg);
-                let back = read(
-                    &bytes,
-                    &ReadOptions {
-                        max_bytes: usize::MAX,
-                        ..ReadOptions::default()
-                    },
-                );
-                prop_assert!(
-                    back.is_ok(),
-                    "{:?}\n{}",
-                    back.err(),
-                    String::from_utf8_lossy(&bytes)
-                );
+                let back = read(&bytes, &ReadOptions { max_bytes: usize::MAX, ..ReadOptions::default() });
+                prop_assert!(back.is_ok(), "{:?}\n{}", back.err(), String::from_utf8_lossy(&bytes));
                 prop_assert_eq!(back.unwrap(), msg);
                 Ok(())
             })
             .map_err(|failure| failure.to_string())
     };
-    let outcome = std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(run)
-        .unwrap()
-        .join()
-        .unwrap();
+    let outcome = std::thread::Builder::new().stack_size(256 << 20).spawn(run).unwrap().join().unwrap();
     if let Err(failure) = outcome {
         panic!("{failure}");
     }

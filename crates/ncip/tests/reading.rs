@@ -2,8 +2,8 @@
 
 use jiff::tz::TimeZone;
 use ncip_codec::{
-    AgencyId, CheckOutItem, InitiationHeader, Message, ReadErrorKind, ReadOptions, SchemeValue,
-    ServiceKind, error_response, peek, problem_response, read, write,
+    AgencyId, CheckOutItem, InitiationHeader, Message, ReadErrorKind, ReadOptions, SchemeValue, ServiceKind,
+    error_response, peek, problem_response, read, write,
 };
 
 fn checkout(root_open: &str, root_close: &str, p: &str) -> String {
@@ -22,21 +22,13 @@ fn read_ok(doc: &str) -> Message {
 #[test]
 fn elements_match_by_local_name_in_every_namespace_form() {
     let forms = [
-        checkout(
-            r#"<NCIPMessage xmlns="http://www.niso.org/2008/ncip" version="x">"#,
-            "</NCIPMessage>",
-            "",
-        ),
+        checkout(r#"<NCIPMessage xmlns="http://www.niso.org/2008/ncip" version="x">"#, "</NCIPMessage>", ""),
         checkout(
             r#"<ns1:NCIPMessage xmlns:ns1="http://www.niso.org/2008/ncip" ns1:version="x">"#,
             "</ns1:NCIPMessage>",
             "ns1:",
         ),
-        checkout(
-            r#"<q:NCIPMessage xmlns:q="http://www.niso.org/2008/ncip">"#,
-            "</q:NCIPMessage>",
-            "q:",
-        ),
+        checkout(r#"<q:NCIPMessage xmlns:q="http://www.niso.org/2008/ncip">"#, "</q:NCIPMessage>", "q:"),
         checkout("<NCIPMessage>", "</NCIPMessage>", ""),
     ];
     let first = read_ok(&forms[0]);
@@ -51,38 +43,20 @@ fn scheme_attribute_is_read_qualified_or_not() {
         let doc = format!(
             r#"<ns1:NCIPMessage xmlns:ns1="http://www.niso.org/2008/ncip"><ns1:LookupUser><ns1:UserId><ns1:UserIdentifierType {attr}="urn:s">Barcode</ns1:UserIdentifierType><ns1:UserIdentifierValue>1</ns1:UserIdentifierValue></ns1:UserId></ns1:LookupUser></ns1:NCIPMessage>"#
         );
-        let Message::LookupUser(m) = read_ok(&doc) else {
-            panic!()
-        };
-        assert_eq!(
-            m.user_id.unwrap().user_identifier_type,
-            Some(SchemeValue::with_scheme("urn:s", "Barcode"))
-        );
+        let Message::LookupUser(m) = read_ok(&doc) else { panic!() };
+        assert_eq!(m.user_id.unwrap().user_identifier_type, Some(SchemeValue::with_scheme("urn:s", "Barcode")));
     }
 }
 
 #[test]
 fn zone_less_dates_use_the_configured_zone_and_date_only_means_end_of_day() {
     let doc = r#"<NCIPMessage><CheckOutItem><UserId><UserIdentifierValue>u</UserIdentifierValue></UserId><ItemId><ItemIdentifierValue>i</ItemIdentifierValue></ItemId><DesiredDateDue>2024-03-01T12:00:00</DesiredDateDue></CheckOutItem></NCIPMessage>"#;
-    let opts = ReadOptions {
-        time_zone: TimeZone::fixed(jiff::tz::offset(-5)),
-        ..ReadOptions::default()
-    };
-    let Message::CheckOutItem(m) = read(doc.as_bytes(), &opts).unwrap() else {
-        panic!()
-    };
-    assert_eq!(
-        m.desired_date_due.unwrap().to_string(),
-        "2024-03-01T17:00:00Z"
-    );
+    let opts = ReadOptions { time_zone: TimeZone::fixed(jiff::tz::offset(-5)), ..ReadOptions::default() };
+    let Message::CheckOutItem(m) = read(doc.as_bytes(), &opts).unwrap() else { panic!() };
+    assert_eq!(m.desired_date_due.unwrap().to_string(), "2024-03-01T17:00:00Z");
     let date_only = doc.replace("2024-03-01T12:00:00", "2024-03-01");
-    let Message::CheckOutItem(m) = read(date_only.as_bytes(), &opts).unwrap() else {
-        panic!()
-    };
-    assert_eq!(
-        m.desired_date_due.unwrap().to_string(),
-        "2024-03-02T04:59:59Z"
-    );
+    let Message::CheckOutItem(m) = read(date_only.as_bytes(), &opts).unwrap() else { panic!() };
+    assert_eq!(m.desired_date_due.unwrap().to_string(), "2024-03-02T04:59:59Z");
 }
 
 #[test]
@@ -91,10 +65,7 @@ fn a_bad_date_is_an_invalid_date_problem_naming_the_element_and_value() {
     let err = read(doc.as_bytes(), &ReadOptions::default()).unwrap_err();
     let p = err.problem();
     assert_eq!(p.type_name(), "Invalid Date");
-    assert_eq!(
-        p.element.as_deref(),
-        Some("MandatedAction/DateEventOccurred")
-    );
+    assert_eq!(p.element.as_deref(), Some("MandatedAction/DateEventOccurred"));
     assert_eq!(p.value.as_deref(), Some("yesterday"));
     assert_eq!(err.service(), Some(ServiceKind::CheckInItem));
 }
@@ -136,9 +107,7 @@ fn missing_required_elements_are_needed_data_missing_with_their_path() {
 #[test]
 fn responses_are_read_leniently() {
     let doc = r#"<NCIPMessage><CheckInItemResponse><ItemId><AgencyId/></ItemId></CheckInItemResponse></NCIPMessage>"#;
-    let Message::CheckInItemResponse(m) = read_ok(doc) else {
-        panic!()
-    };
+    let Message::CheckInItemResponse(m) = read_ok(doc) else { panic!() };
     assert!(m.item_id.unwrap().item_identifier_value.0.is_empty());
 }
 
@@ -148,25 +117,18 @@ fn a_non_integer_amount_violates_the_element_rule() {
     let err = read(doc.as_bytes(), &ReadOptions::default()).unwrap_err();
     let p = err.problem();
     assert_eq!(p.type_name(), "Element Rule Violated");
-    assert_eq!(
-        p.element.as_deref(),
-        Some("RequiredFeeAmount/MonetaryValue")
-    );
-    assert_eq!(
-        err.service(),
-        None,
-        "a broken response is not answered at service level"
-    );
+    assert_eq!(p.element.as_deref(), Some("RequiredFeeAmount/MonetaryValue"));
+    assert_eq!(err.service(), None, "a broken response is not answered at service level");
 }
 
 #[test]
 fn latin1_bytes_are_decoded_when_declared() {
-    let mut doc = br#"<?xml version="1.0" encoding="ISO-8859-1"?><NCIPMessage><LookupUser><UserId><UserIdentifierValue>M"#.to_vec();
+    let mut doc =
+        br#"<?xml version="1.0" encoding="ISO-8859-1"?><NCIPMessage><LookupUser><UserId><UserIdentifierValue>M"#
+            .to_vec();
     doc.push(0xFC); // ü in Latin-1, invalid as UTF-8
     doc.extend_from_slice(b"ller</UserIdentifierValue></UserId></LookupUser></NCIPMessage>");
-    let Message::LookupUser(m) = read(&doc, &ReadOptions::default()).unwrap() else {
-        panic!()
-    };
+    let Message::LookupUser(m) = read(&doc, &ReadOptions::default()).unwrap() else { panic!() };
     assert_eq!(m.user_id.unwrap().user_identifier_value.as_str(), "Müller");
 }
 
@@ -187,18 +149,13 @@ fn problem_response_swaps_from_and_to() {
         ..Default::default()
     };
     let problem = ncip_codec::Problem::unknown_user(&ServiceKind::LookupUser, "123");
-    let Message::LookupUserResponse(r) = problem_response(
-        ServiceKind::LookupUser,
-        Some(&header),
-        vec![problem.clone()],
-    ) else {
+    let Message::LookupUserResponse(r) =
+        problem_response(ServiceKind::LookupUser, Some(&header), vec![problem.clone()])
+    else {
         panic!()
     };
     let h = r.header.unwrap();
-    assert_eq!(
-        (h.from_agency_id.as_str(), h.to_agency_id.as_str()),
-        ("01UNI_INST", "Relais")
-    );
+    assert_eq!((h.from_agency_id.as_str(), h.to_agency_id.as_str()), ("01UNI_INST", "Relais"));
     assert_eq!(h.to_system_id, Some(SchemeValue::new("Relais D2D")));
     assert_eq!(r.problems, vec![problem]);
 }
@@ -207,14 +164,9 @@ fn problem_response_swaps_from_and_to() {
 fn error_response_uses_the_callers_header_when_given() {
     let doc = r#"<NCIPMessage><CheckInItem/></NCIPMessage>"#;
     let err = read(doc.as_bytes(), &ReadOptions::default()).unwrap_err();
-    let header = InitiationHeader {
-        from_agency_id: AgencyId::new("A"),
-        to_agency_id: AgencyId::new("B"),
-        ..Default::default()
-    };
-    let Message::CheckInItemResponse(r) = error_response(&err, Some(&header)) else {
-        panic!()
-    };
+    let header =
+        InitiationHeader { from_agency_id: AgencyId::new("A"), to_agency_id: AgencyId::new("B"), ..Default::default() };
+    let Message::CheckInItemResponse(r) = error_response(&err, Some(&header)) else { panic!() };
     assert_eq!(r.header.unwrap().to_agency_id.as_str(), "A");
 }
 
@@ -233,12 +185,7 @@ fn forwarding_to_alma_rewrites_only_profile_and_to_agency() {
     assert!(written.contains(
         "<ns1:ToAgencyId><ns1:AgencyId>01UNI_INST</ns1:AgencyId></ns1:ToAgencyId><ns1:ApplicationProfileType>RELAIS_PARTNER</ns1:ApplicationProfileType></ns1:InitiationHeader>"
     ));
-    let Message::CheckOutItem(CheckOutItem {
-        user_id, item_id, ..
-    }) = read_ok(&written)
-    else {
-        panic!()
-    };
+    let Message::CheckOutItem(CheckOutItem { user_id, item_id, .. }) = read_ok(&written) else { panic!() };
     assert_eq!(user_id.unwrap().user_identifier_value.as_str(), "8377630");
     assert_eq!(item_id.item_identifier_value.as_str(), "LEH-1");
 }
@@ -247,21 +194,17 @@ fn forwarding_to_alma_rewrites_only_profile_and_to_agency() {
 fn schemes_are_written_as_qualified_attributes_and_data_is_escaped() {
     let doc = r#"<NCIPMessage><LookupUser><UserId><UserIdentifierType Scheme="urn:a&amp;b">A &lt; B</UserIdentifierType><UserIdentifierValue>x&amp;y</UserIdentifierValue></UserId></LookupUser></NCIPMessage>"#;
     let written = String::from_utf8(write(&read_ok(doc))).unwrap();
-    assert!(written.contains(
-        r#"<ns1:UserIdentifierType ns1:Scheme="urn:a&amp;b">A &lt; B</ns1:UserIdentifierType>"#
-    ));
+    assert!(written.contains(r#"<ns1:UserIdentifierType ns1:Scheme="urn:a&amp;b">A &lt; B</ns1:UserIdentifierType>"#));
     assert!(written.contains("<ns1:UserIdentifierValue>x&amp;y</ns1:UserIdentifierValue>"));
 }
 
 #[test]
 fn ncip1_detection_follows_version_not_doctype_alone() {
-    let v1 = r#"<NCIPMessage version="http://www.niso.org/ncip/v1_0/imp1/dtd/ncip_v1_0.dtd"><LookupUser/></NCIPMessage>"#;
+    let v1 =
+        r#"<NCIPMessage version="http://www.niso.org/ncip/v1_0/imp1/dtd/ncip_v1_0.dtd"><LookupUser/></NCIPMessage>"#;
     let err = read(v1.as_bytes(), &ReadOptions::default()).unwrap_err();
     assert!(matches!(err.kind(), ReadErrorKind::Version1 { .. }));
     assert_eq!(err.service(), Some(ServiceKind::LookupUser));
     let no_version = r#"<!DOCTYPE NCIPMessage PUBLIC "-//NISO//NCIP DTD Version 1//EN" "http://www.niso.org/ncip/v1_0/imp1/dtd/ncip_v1_0.dtd"><NCIPMessage><LookupUser/></NCIPMessage>"#;
-    assert_eq!(
-        peek(no_version.as_bytes()).unwrap().version,
-        ncip_codec::NcipVersion::V1
-    );
+    assert_eq!(peek(no_version.as_bytes()).unwrap().version, ncip_codec::NcipVersion::V1);
 }

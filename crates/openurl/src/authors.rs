@@ -64,9 +64,7 @@ pub(crate) fn authors(parts: &NameParts<'_>, names: &[&str]) -> (Option<Author>,
     let mut first = structured(parts);
     // Primo often sends `rft.aulast` alone beside the full `rft.au`; borrow the given name from there.
     if let Some(f) = first.as_mut().filter(|f| f.given.is_none() && !f.corporate)
-        && let Some(full) = names
-            .peek()
-            .filter(|a| a.family.eq_ignore_ascii_case(&f.family))
+        && let Some(full) = names.peek().filter(|a| a.family.eq_ignore_ascii_case(&f.family))
     {
         f.given.clone_from(&full.given);
     }
@@ -95,11 +93,7 @@ fn structured(parts: &NameParts<'_>) -> Option<Author> {
             .and_then(clean_text)
             .or_else(|| parts.initials.and_then(clean_text))
             .or_else(|| {
-                let joined = [parts.initial1, parts.middle_initial]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let joined = [parts.initial1, parts.middle_initial].into_iter().flatten().collect::<Vec<_>>().join(" ");
                 clean_text(&joined)
             })
             .map(|mut given| {
@@ -108,19 +102,11 @@ fn structured(parts: &NameParts<'_>) -> Option<Author> {
                 }
                 given
             });
-        return (!family.is_empty()).then_some(Author {
-            family,
-            given,
-            corporate: false,
-        });
+        return (!family.is_empty()).then_some(Author { family, given, corporate: false });
     }
     let mut body = parts.corporate.and_then(clean_text)?;
     strip_isbd(&mut body);
-    (!body.is_empty()).then_some(Author {
-        family: body,
-        given: None,
-        corporate: true,
-    })
+    (!body.is_empty()).then_some(Author { family: body, given: None, corporate: true })
 }
 
 /// One free-form name: "Family, Given" splits in two, relator terms and life dates are dropped, and a
@@ -133,11 +119,7 @@ pub(crate) fn name(raw: &str) -> Option<Author> {
     {
         text.truncate(open);
     }
-    let mut parts: Vec<&str> = text
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let mut parts: Vec<&str> = text.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
     while parts.len() > 1 {
         let last = *parts.last()?;
         if is_relator(last) || is_life_dates(last) {
@@ -154,26 +136,16 @@ pub(crate) fn name(raw: &str) -> Option<Author> {
     }
     let mut family = (*parts.first()?).to_owned();
     strip_isbd(&mut family);
-    let mut given = parts
-        .get(1..)
-        .map(|rest| rest.join(", "))
-        .filter(|g| !g.is_empty());
+    let mut given = parts.get(1..).map(|rest| rest.join(", ")).filter(|g| !g.is_empty());
     if let Some(g) = given.as_mut() {
         strip_isbd(g);
     }
     let given = given.filter(|g| !g.is_empty());
-    (!family.is_empty()).then_some(Author {
-        family,
-        given,
-        corporate: false,
-    })
+    (!family.is_empty()).then_some(Author { family, given, corporate: false })
 }
 
 fn normal_form(term: &str) -> String {
-    term.trim()
-        .trim_end_matches(['.', ']'])
-        .trim()
-        .to_lowercase()
+    term.trim().trim_end_matches(['.', ']']).trim().to_lowercase()
 }
 
 fn is_relator(term: &str) -> bool {
@@ -185,9 +157,7 @@ fn is_life_dates(term: &str) -> bool {
     let letters = term.chars().filter(|c| c.is_alphabetic()).count();
     term.chars().any(|c| c.is_ascii_digit())
         && letters <= 3
-        && term
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '?' | '.' | ' '))
+        && term.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '?' | '.' | ' '))
 }
 
 /// Drops a relator term, and life dates before it, that end a name part without a comma of its own.
@@ -195,10 +165,7 @@ fn strip_trailing_relator(part: &str) -> &str {
     let mut rest = part;
     let lower = normal_form(rest);
     for term in RELATORS {
-        if lower.len() > term.len()
-            && lower.ends_with(term)
-            && lower[..lower.len() - term.len()].ends_with(' ')
-        {
+        if lower.len() > term.len() && lower.ends_with(term) && lower[..lower.len() - term.len()].ends_with(' ') {
             let keep = rest.trim_end_matches(['.', ']']).trim_end().len() - term.len();
             rest = rest[..keep].trim_end();
             break;
@@ -237,14 +204,8 @@ mod tests {
     #[test]
     fn relator_terms_and_dates_are_dropped() {
         assert_eq!(display("Bledsoe, Lucy Jane, author."), "Bledsoe, Lucy Jane");
-        assert_eq!(
-            display("Bledsoe, Lucy Jane, 1957- author."),
-            "Bledsoe, Lucy Jane"
-        );
-        assert_eq!(
-            display("Smith, John, 1950-2010, editor, translator."),
-            "Smith, John"
-        );
+        assert_eq!(display("Bledsoe, Lucy Jane, 1957- author."), "Bledsoe, Lucy Jane");
+        assert_eq!(display("Smith, John, 1950-2010, editor, translator."), "Smith, John");
         assert_eq!(display("Smith, John (Editor)"), "Smith, John");
         assert_eq!(display("Lee, A. J."), "Lee, A. J.");
     }
@@ -252,49 +213,26 @@ mod tests {
     #[test]
     fn names_without_a_comma_stay_whole() {
         let author = name("World Health Organization.").unwrap();
-        assert_eq!(
-            (author.family.as_str(), author.given),
-            ("World Health Organization", None)
-        );
+        assert_eq!((author.family.as_str(), author.given), ("World Health Organization", None));
     }
 
     #[test]
     fn structured_keys_win_and_duplicates_are_not_repeated() {
-        let parts = NameParts {
-            last: Some("Watson"),
-            first: Some("J. D."),
-            ..NameParts::default()
-        };
-        let (first, others) = authors(
-            &parts,
-            &["Watson, James D.", "Crick, F. H. C.", "Crick, F. H. C."],
-        );
+        let parts = NameParts { last: Some("Watson"), first: Some("J. D."), ..NameParts::default() };
+        let (first, others) = authors(&parts, &["Watson, James D.", "Crick, F. H. C.", "Crick, F. H. C."]);
         assert_eq!(first.unwrap().display_name(), "Watson, J. D.");
         assert_eq!(others, ["Crick, F. H. C."]);
     }
 
     #[test]
     fn initials_fill_in_for_a_missing_first_name() {
-        let parts = NameParts {
-            last: Some("Kimmerer"),
-            ..NameParts::default()
-        };
+        let parts = NameParts { last: Some("Kimmerer"), ..NameParts::default() };
         let (first, others) = authors(&parts, &["Kimmerer, Robin Wall, author."]);
-        assert_eq!(
-            (first.unwrap().display_name(), others.len()),
-            ("Kimmerer, Robin Wall".to_owned(), 0)
-        );
-        let parts = NameParts {
-            last: Some("Curie"),
-            initial1: Some("M"),
-            middle_initial: Some("S"),
-            ..NameParts::default()
-        };
+        assert_eq!((first.unwrap().display_name(), others.len()), ("Kimmerer, Robin Wall".to_owned(), 0));
+        let parts =
+            NameParts { last: Some("Curie"), initial1: Some("M"), middle_initial: Some("S"), ..NameParts::default() };
         assert_eq!(authors(&parts, &[]).0.unwrap().display_name(), "Curie, M S");
-        let corporate = NameParts {
-            corporate: Some("IEEE Computer Society."),
-            ..NameParts::default()
-        };
+        let corporate = NameParts { corporate: Some("IEEE Computer Society."), ..NameParts::default() };
         let author = authors(&corporate, &[]).0.unwrap();
         assert!(author.corporate);
         assert_eq!(author.display_name(), "IEEE Computer Society");

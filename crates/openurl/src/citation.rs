@@ -133,9 +133,7 @@ impl Citation {
     /// The title a person would name the request by: the article or chapter title when there is one,
     /// else the journal or book title.
     pub fn display_title(&self) -> Option<&str> {
-        self.article_title
-            .as_deref()
-            .or_else(|| self.container_title())
+        self.article_title.as_deref().or_else(|| self.container_title())
     }
 
     /// The journal title of an article, the book or volume title of anything else (either one when

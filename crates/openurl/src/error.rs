@@ -44,20 +44,14 @@ impl BadOpenUrl {
 pub enum ConfigError {
     #[error("the Relais form URL \"{0}\" is not a valid absolute URL")]
     NotAUrl(String),
-    #[error(
-        "the Relais form URL must use https (plain http is allowed only for loopback test hosts), got \"{0}\""
-    )]
+    #[error("the Relais form URL must use https (plain http is allowed only for loopback test hosts), got \"{0}\"")]
     InsecureScheme(String),
     #[error("the Relais form URL must not contain a user name or password")]
     HasCredentials,
-    #[error(
-        "the Relais form URL must not carry a query or fragment; group, LS and dest are added by the bridge"
-    )]
+    #[error("the Relais form URL must not carry a query or fragment; group, LS and dest are added by the bridge")]
     HasQueryOrFragment,
     #[error("the Relais form URL is {0} characters long; at most {1} are allowed")]
     FormUrlTooLong(usize, usize),
-    #[error(
-        "the Relais library symbol \"{0}\" is not valid: use 1 to 32 letters, digits, '.', '-' or '_'"
-    )]
+    #[error("the Relais library symbol \"{0}\" is not valid: use 1 to 32 letters, digits, '.', '-' or '_'")]
     BadLibrarySymbol(String),
 }

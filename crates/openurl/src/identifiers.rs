@@ -18,8 +18,7 @@ pub(crate) fn isbns_in(field: &str) -> impl Iterator<Item = Isbn> + '_ {
 /// Every valid ISSN in a field, formatted `NNNN-NNNC`.
 pub(crate) fn issns_in(field: &str) -> impl Iterator<Item = Issn> + '_ {
     candidates(field).filter_map(|digits| {
-        (digits.len() == 8 && issn_ok(&digits))
-            .then(|| Issn(format!("{}-{}", &digits[..4], &digits[4..])))
+        (digits.len() == 8 && issn_ok(&digits)).then(|| Issn(format!("{}-{}", &digits[..4], &digits[4..])))
     })
 }
 
@@ -29,12 +28,7 @@ fn candidates(field: &str) -> impl Iterator<Item = String> + '_ {
     field
         .split(|c: char| !(c.is_ascii_digit() || c == '-' || c == 'X' || c == 'x'))
         .filter(|run| !run.is_empty())
-        .map(|run| {
-            run.chars()
-                .filter(|c| *c != '-')
-                .map(|c| c.to_ascii_uppercase())
-                .collect()
-        })
+        .map(|run| run.chars().filter(|c| *c != '-').map(|c| c.to_ascii_uppercase()).collect())
         .filter(|digits: &String| {
             // `X` is only ever the check character.
             let body = &digits[..digits.len().saturating_sub(1)];
@@ -47,11 +41,7 @@ fn digit_value(c: u8) -> u32 {
 }
 
 fn isbn10_ok(d: &str) -> bool {
-    let sum: u32 = d
-        .bytes()
-        .zip((1..=10).rev())
-        .map(|(c, w)| digit_value(c) * w)
-        .sum();
+    let sum: u32 = d.bytes().zip((1..=10).rev()).map(|(c, w)| digit_value(c) * w).sum();
     sum.is_multiple_of(11)
 }
 
@@ -59,40 +49,25 @@ fn isbn13_ok(d: &str) -> bool {
     if d.ends_with('X') {
         return false;
     }
-    let sum: u32 = d
-        .bytes()
-        .enumerate()
-        .map(|(i, c)| digit_value(c) * if i % 2 == 0 { 1 } else { 3 })
-        .sum();
+    let sum: u32 = d.bytes().enumerate().map(|(i, c)| digit_value(c) * if i % 2 == 0 { 1 } else { 3 }).sum();
     sum.is_multiple_of(10)
 }
 
 fn issn_ok(d: &str) -> bool {
-    let sum: u32 = d
-        .bytes()
-        .zip((1..=8).rev())
-        .map(|(c, w)| digit_value(c) * w)
-        .sum();
+    let sum: u32 = d.bytes().zip((1..=8).rev()).map(|(c, w)| digit_value(c) * w).sum();
     sum.is_multiple_of(11)
 }
 
 /// A DOI from `rft_id=info:doi/...`, `id=doi:...`, `rft.doi` or a resolver URL. DOIs always start
 /// with the directory indicator "10." and have a suffix after "/" (ISO 26324).
 pub(crate) fn doi_in(field: &str) -> Option<String> {
-    let start = [
-        "info:doi/",
-        "doi:",
-        "https://doi.org/",
-        "http://dx.doi.org/",
-        "https://dx.doi.org/",
-    ]
-    .iter()
-    .find(|prefix| starts_with_ignore_case(field, prefix))
-    .map_or(0, |prefix| prefix.len());
+    let start = ["info:doi/", "doi:", "https://doi.org/", "http://dx.doi.org/", "https://dx.doi.org/"]
+        .iter()
+        .find(|prefix| starts_with_ignore_case(field, prefix))
+        .map_or(0, |prefix| prefix.len());
     let doi = field[start..].trim();
     let (prefix, suffix) = doi.split_once('/')?;
-    (prefix.starts_with("10.") && !suffix.is_empty() && !doi.contains(char::is_whitespace))
-        .then(|| doi.to_owned())
+    (prefix.starts_with("10.") && !suffix.is_empty() && !doi.contains(char::is_whitespace)).then(|| doi.to_owned())
 }
 
 /// A PubMed id from `info:pmid/123`, `pmid:123` or a bare number.
@@ -162,32 +137,21 @@ mod tests {
 
     #[test]
     fn bad_check_digits_are_dropped() {
-        assert_eq!(
-            isbns("0299309305 9780299309306 9780299309305"),
-            ["9780299309305"]
-        );
+        assert_eq!(isbns("0299309305 9780299309306 9780299309305"), ["9780299309305"]);
     }
 
     #[test]
     fn issn_is_formatted_and_checked() {
-        let got: Vec<_> = issns_in("0028-0836, 1476-4687 ; 0028-0837")
-            .map(|i| i.0)
-            .collect();
+        let got: Vec<_> = issns_in("0028-0836, 1476-4687 ; 0028-0837").map(|i| i.0).collect();
         assert_eq!(got, ["0028-0836", "1476-4687"]);
         assert_eq!(issns_in("2434-561x").next().unwrap().0, "2434-561X");
     }
 
     #[test]
     fn doi_prefixes_are_removed_and_shape_checked() {
-        assert_eq!(
-            doi_in("info:doi/10.1038/nature12373").as_deref(),
-            Some("10.1038/nature12373")
-        );
+        assert_eq!(doi_in("info:doi/10.1038/nature12373").as_deref(), Some("10.1038/nature12373"));
         assert_eq!(doi_in("doi:10.1000/xyz").as_deref(), Some("10.1000/xyz"));
-        assert_eq!(
-            doi_in("https://doi.org/10.1000/ABC").as_deref(),
-            Some("10.1000/ABC")
-        );
+        assert_eq!(doi_in("https://doi.org/10.1000/ABC").as_deref(), Some("10.1000/ABC"));
         assert_eq!(doi_in("info:doi/11.1/x"), None);
     }
 

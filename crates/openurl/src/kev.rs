@@ -25,10 +25,7 @@ pub(crate) fn decode_query<T>(
 ) -> Result<Vec<(T, String)>, BadOpenUrl> {
     let raw = raw.strip_prefix('?').unwrap_or(raw);
     if raw.len() > MAX_QUERY_BYTES {
-        return Err(BadOpenUrl::TooLong {
-            bytes: raw.len(),
-            max: MAX_QUERY_BYTES,
-        });
+        return Err(BadOpenUrl::TooLong { bytes: raw.len(), max: MAX_QUERY_BYTES });
     }
     let latin1 = declares_latin1(raw)?;
     let mut pairs = Vec::with_capacity(24);
@@ -38,11 +35,7 @@ pub(crate) fn decode_query<T>(
         }
         let (raw_key, raw_value) = segment.split_once('=').unwrap_or((segment, ""));
         let key = decode_key(raw_key)?;
-        let meaning = if key.is_empty() || is_control_tag(&key) {
-            None
-        } else {
-            classify(&key)
-        };
+        let meaning = if key.is_empty() || is_control_tag(&key) { None } else { classify(&key) };
         let Some(meaning) = meaning else {
             check_escapes(raw_value, &key)?;
             continue;
@@ -76,9 +69,7 @@ fn decode_key(raw_key: &str) -> Result<Cow<'_, str>, BadOpenUrl> {
     let key = raw_key.trim();
     if key.contains(['%', '+']) {
         let bytes = percent_decode(key, key)?;
-        return Ok(Cow::Owned(
-            String::from_utf8_lossy(&bytes).trim().to_ascii_lowercase(),
-        ));
+        return Ok(Cow::Owned(String::from_utf8_lossy(&bytes).trim().to_ascii_lowercase()));
     }
     reject_control(key.as_bytes(), key)?;
     if key.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -95,9 +86,7 @@ fn check_escapes(raw: &str, key: &str) -> Result<(), BadOpenUrl> {
     while i < bytes.len() {
         match bytes[i] {
             b'\r' | b'\n' | 0 => {
-                return Err(BadOpenUrl::ControlCharacter {
-                    key: key.to_owned(),
-                });
+                return Err(BadOpenUrl::ControlCharacter { key: key.to_owned() });
             }
             b'%' => {
                 let hi = bytes.get(i + 1).and_then(|b| hex_value(*b));
@@ -107,9 +96,7 @@ fn check_escapes(raw: &str, key: &str) -> Result<(), BadOpenUrl> {
                     return percent_decode(raw, key).map(|_| ());
                 };
                 if matches!(hi << 4 | lo, b'\r' | b'\n' | 0) {
-                    return Err(BadOpenUrl::ControlCharacter {
-                        key: key.to_owned(),
-                    });
+                    return Err(BadOpenUrl::ControlCharacter { key: key.to_owned() });
                 }
                 i += 2;
             }
@@ -157,9 +144,7 @@ pub(crate) fn percent_decode<'a>(raw: &'a str, key: &str) -> Result<Cow<'a, [u8]
 
 fn reject_control(bytes: &[u8], key: &str) -> Result<(), BadOpenUrl> {
     if bytes.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Err(BadOpenUrl::ControlCharacter {
-            key: key.to_owned(),
-        });
+        return Err(BadOpenUrl::ControlCharacter { key: key.to_owned() });
     }
     Ok(())
 }
@@ -207,10 +192,7 @@ fn to_text(bytes: Cow<'_, [u8]>, latin1: bool) -> String {
 }
 
 fn windows_1252(bytes: &[u8]) -> String {
-    encoding_rs::WINDOWS_1252
-        .decode_without_bom_handling(bytes)
-        .0
-        .into_owned()
+    encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()
 }
 
 #[cfg(test)]
@@ -237,10 +219,7 @@ mod tests {
     fn repeated_keys_are_kept_in_order_and_empty_values_dropped() {
         assert_eq!(
             pairs("rft.au=A&rft.au=&rft.au=B&&rft.issue="),
-            [
-                ("rft.au".to_owned(), "A".to_owned()),
-                ("rft.au".to_owned(), "B".to_owned())
-            ]
+            [("rft.au".to_owned(), "A".to_owned()), ("rft.au".to_owned(), "B".to_owned())]
         );
     }
 
@@ -265,30 +244,15 @@ mod tests {
     fn broken_escape_names_key_and_fragment() {
         assert_eq!(
             decode_all("title=50%zz").unwrap_err(),
-            BadOpenUrl::InvalidPercentEncoding {
-                key: "title".into(),
-                near: "%zz".into()
-            }
+            BadOpenUrl::InvalidPercentEncoding { key: "title".into(), near: "%zz".into() }
         );
-        assert!(matches!(
-            decode_all("title=50%"),
-            Err(BadOpenUrl::InvalidPercentEncoding { .. })
-        ));
+        assert!(matches!(decode_all("title=50%"), Err(BadOpenUrl::InvalidPercentEncoding { .. })));
     }
 
     #[test]
     fn line_breaks_and_nul_are_refused_raw_or_encoded() {
-        for raw in [
-            "title=a%0Db",
-            "title=a%0Ab",
-            "title=a%00b",
-            "title=a\r\nb",
-            "ti%0Atle=x",
-        ] {
-            assert!(
-                matches!(decode_all(raw), Err(BadOpenUrl::ControlCharacter { .. })),
-                "{raw}"
-            );
+        for raw in ["title=a%0Db", "title=a%0Ab", "title=a%00b", "title=a\r\nb", "ti%0Atle=x"] {
+            assert!(matches!(decode_all(raw), Err(BadOpenUrl::ControlCharacter { .. })), "{raw}");
         }
     }
 
@@ -301,23 +265,12 @@ mod tests {
     #[test]
     fn values_nobody_reads_are_still_checked() {
         let read_titles = |raw| decode_query(raw, |key| (key == "title").then_some(()));
-        assert_eq!(
-            read_titles("svc_dat=a%0Db&title=T"),
-            Err(BadOpenUrl::ControlCharacter {
-                key: "svc_dat".into()
-            })
-        );
+        assert_eq!(read_titles("svc_dat=a%0Db&title=T"), Err(BadOpenUrl::ControlCharacter { key: "svc_dat".into() }));
         assert_eq!(
             read_titles("svc_dat=50%zz&title=T"),
-            Err(BadOpenUrl::InvalidPercentEncoding {
-                key: "svc_dat".into(),
-                near: "%zz".into()
-            })
+            Err(BadOpenUrl::InvalidPercentEncoding { key: "svc_dat".into(), near: "%zz".into() })
         );
-        assert_eq!(
-            read_titles("SVC_DAT=x&Title=T").unwrap(),
-            [((), "T".to_owned())]
-        );
+        assert_eq!(read_titles("SVC_DAT=x&Title=T").unwrap(), [((), "T".to_owned())]);
     }
 
     #[test]

@@ -11,8 +11,7 @@ pub const FIELD_CAP: usize = 255;
 
 /// `text` starts with `prefix`, ignoring ASCII case, without allocating a lower-cased copy.
 pub(crate) fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
-    text.len() >= prefix.len()
-        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    text.len() >= prefix.len() && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// What follows `prefix` (ASCII case ignored), if `text` starts with it.
@@ -68,8 +67,7 @@ fn strip_tags(text: &str) -> String {
     let mut rest = text;
     while let Some(open) = rest.find('<') {
         let after = &rest[open + 1..];
-        let starts_tag =
-            after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let starts_tag = after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!');
         match (starts_tag, after.find('>')) {
             (true, Some(close)) if !after[..close].contains('<') => {
                 out.push_str(&rest[..open]);
@@ -131,9 +129,8 @@ fn decode_entities(text: &str) -> String {
 }
 
 /// Words that may end with a period that belongs to them, so a final "." after them stays.
-const ABBREVIATIONS: &[&str] = &[
-    "jr", "sr", "inc", "ltd", "co", "corp", "st", "dr", "al", "etc", "ed", "eds", "vol", "no",
-];
+const ABBREVIATIONS: &[&str] =
+    &["jr", "sr", "inc", "ltd", "co", "corp", "st", "dr", "al", "etc", "ed", "eds", "vol", "no"];
 
 /// Strips trailing ISBD area and element separators (" /", " :", " ;", " =", ","), then a final full
 /// stop unless it ends an abbreviation or initial ("U.S.A.", "J.", "Inc.").
@@ -153,9 +150,7 @@ pub(crate) fn strip_isbd(text: &mut String) {
         let last_word = body.rsplit(char::is_whitespace).next().unwrap_or(body);
         let is_abbreviation = last_word.chars().count() <= 1
             || last_word.contains('.')
-            || ABBREVIATIONS
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(last_word));
+            || ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(last_word));
         if !is_abbreviation {
             text.pop();
             let trimmed = text.trim_end().len();
@@ -181,10 +176,7 @@ pub(crate) fn imprint(raw: &str) -> Option<String> {
     }
     let lower = text.to_lowercase();
     let unknown = lower.contains("not identified")
-        || matches!(
-            lower.trim_end_matches('.'),
-            "s.n" | "s.l" | "sine nomine" | "sine loco"
-        );
+        || matches!(lower.trim_end_matches('.'), "s.n" | "s.l" | "sine nomine" | "sine loco");
     (!unknown && !text.is_empty()).then_some(text)
 }
 
@@ -211,9 +203,7 @@ pub(crate) fn year(raw: &str) -> Option<u16> {
 pub(crate) fn numbering(raw: &str) -> Option<String> {
     let mut text = clean_text(raw)?;
     if text.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        let prefixes = [
-            "volume", "vol.", "vol", "v.", "issue", "iss.", "number", "no.", "nr.", "n.",
-        ];
+        let prefixes = ["volume", "vol.", "vol", "v.", "issue", "iss.", "number", "no.", "nr.", "n."];
         for prefix in prefixes {
             if let Some(rest) = strip_prefix_ignore_case(&text, prefix) {
                 let rest = rest.trim_start();
@@ -255,29 +245,17 @@ mod tests {
 
     #[test]
     fn isbd_punctuation_leaves_titles_and_places() {
-        assert_eq!(
-            title("A thin bright line /").as_deref(),
-            Some("A thin bright line")
-        );
+        assert_eq!(title("A thin bright line /").as_deref(), Some("A thin bright line"));
         assert_eq!(title("Nature.").as_deref(), Some("Nature"));
-        assert_eq!(
-            title("Made in the U.S.A.").as_deref(),
-            Some("Made in the U.S.A.")
-        );
+        assert_eq!(title("Made in the U.S.A.").as_deref(), Some("Made in the U.S.A."));
         assert_eq!(title("Remembering J.").as_deref(), Some("Remembering J."));
         assert_eq!(imprint("London :").as_deref(), Some("London"));
-        assert_eq!(
-            imprint("Madison, Wisconsin :").as_deref(),
-            Some("Madison, Wisconsin")
-        );
+        assert_eq!(imprint("Madison, Wisconsin :").as_deref(), Some("Madison, Wisconsin"));
         assert_eq!(imprint("[Boston]").as_deref(), Some("Boston"));
         assert_eq!(imprint("[publisher not identified],"), None);
         assert_eq!(imprint("[S.l.] :"), None);
         assert_eq!(edition("2nd ed. /").as_deref(), Some("2nd ed."));
-        assert_eq!(
-            edition("First paperback edition.").as_deref(),
-            Some("First paperback edition")
-        );
+        assert_eq!(edition("First paperback edition.").as_deref(), Some("First paperback edition"));
     }
 
     #[test]
@@ -286,14 +264,8 @@ mod tests {
             title("Growth of <i>Escherichia coli</i> &amp; yeast&#8212;a <b>review</b>").as_deref(),
             Some("Growth of Escherichia coli & yeast\u{2014}a review")
         );
-        assert_eq!(
-            title("When p < 0.05 & more").as_deref(),
-            Some("When p < 0.05 & more")
-        );
-        assert_eq!(
-            title("H<sub>2</sub>O<br/>in cells").as_deref(),
-            Some("H2O in cells")
-        );
+        assert_eq!(title("When p < 0.05 & more").as_deref(), Some("When p < 0.05 & more"));
+        assert_eq!(title("H<sub>2</sub>O<br/>in cells").as_deref(), Some("H2O in cells"));
     }
 
     #[test]

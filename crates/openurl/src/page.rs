@@ -56,10 +56,7 @@ mod tests {
 
     #[test]
     fn echoed_values_are_escaped() {
-        let err = BadOpenUrl::InvalidPercentEncoding {
-            key: "<script>alert('x')</script>".into(),
-            near: "%\"<".into(),
-        };
+        let err = BadOpenUrl::InvalidPercentEncoding { key: "<script>alert('x')</script>".into(), near: "%\"<".into() };
         let page = error_page(&err);
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));

@@ -16,19 +16,13 @@ use crate::normalise::{
 pub fn parse(raw_query: &str) -> Result<Citation, BadOpenUrl> {
     let mut version_1_0 = false;
     let pairs = decode_query(raw_query, |key| {
-        version_1_0 |= ["rft", "rfr", "rfe", "req", "ctx_", "url_ver"]
-            .iter()
-            .any(|p| key.starts_with(p));
+        version_1_0 |= ["rft", "rfr", "rfe", "req", "ctx_", "url_ver"].iter().any(|p| key.starts_with(p));
         Slot::of(key)
     })?;
     let mut keys = Keys::collect(&pairs);
     keys.version_1_0 = version_1_0;
     let citation = keys.into_citation();
-    if citation.is_requestable() {
-        Ok(citation)
-    } else {
-        Err(BadOpenUrl::NothingToRequest)
-    }
+    if citation.is_requestable() { Ok(citation) } else { Err(BadOpenUrl::NothingToRequest) }
 }
 
 /// The raw values a link carries, by meaning. Single-valued fields keep the first non-empty value;
@@ -205,11 +199,7 @@ impl<'a> Keys<'a> {
     /// `rft_id` (1.0, a URI) and `id` (0.1, `scheme:value`) name the referent by identifier.
     fn identifier(&mut self, v: &'a str) {
         let starts = |prefix: &str| starts_with_ignore_case(v, prefix);
-        if starts("info:doi/")
-            || starts("doi:")
-            || starts("https://doi.org/")
-            || starts("http://dx.doi.org/")
-        {
+        if starts("info:doi/") || starts("doi:") || starts("https://doi.org/") || starts("http://dx.doi.org/") {
             self.dois.push(v);
         } else if starts("info:pmid/") || starts("pmid:") {
             self.pmids.push(v);
@@ -223,12 +213,7 @@ impl<'a> Keys<'a> {
     }
 
     fn into_citation(self) -> Citation {
-        let isbns: Vec<Isbn> = self
-            .isbns
-            .iter()
-            .chain(&self.eisbns)
-            .flat_map(|f| isbns_in(f))
-            .collect();
+        let isbns: Vec<Isbn> = self.isbns.iter().chain(&self.eisbns).flat_map(|f| isbns_in(f)).collect();
         let print_issns: Vec<Issn> = self.issns.iter().flat_map(|f| issns_in(f)).collect();
         let e_issns: Vec<Issn> = self.eissns.iter().flat_map(|f| issns_in(f)).collect();
         let (isbn, other_isbns) = first_and_rest(isbns);
@@ -249,13 +234,8 @@ impl<'a> Keys<'a> {
             isbn: isbn.is_some(),
         };
         let genre = decide_genre(self.genre, self.format, &evidence);
-        let (journal_title, book_title) = place_generic_title(
-            genre,
-            journal_title,
-            book_title,
-            generic_title,
-            self.short_title,
-        );
+        let (journal_title, book_title) =
+            place_generic_title(genre, journal_title, book_title, generic_title, self.short_title);
 
         let (first_author, other_authors) = authors(&self.name_parts, &self.names);
         let mut start_page = self.start_page.and_then(pages);
@@ -264,11 +244,7 @@ impl<'a> Keys<'a> {
         fill_pages(&mut start_page, &mut end_page, &mut page_range);
 
         Citation {
-            version: if self.version_1_0 {
-                OpenUrlVersion::V1_0
-            } else {
-                OpenUrlVersion::V0_1
-            },
+            version: if self.version_1_0 { OpenUrlVersion::V1_0 } else { OpenUrlVersion::V0_1 },
             genre,
             article_title,
             journal_title,
@@ -289,11 +265,7 @@ impl<'a> Keys<'a> {
             publisher: self.publisher.and_then(imprint),
             place: self.place.and_then(imprint),
             edition: self.edition.and_then(edition),
-            doi: self
-                .dois
-                .iter()
-                .find_map(|d| doi_in(d.trim()))
-                .filter(|d| d.chars().count() <= FIELD_CAP),
+            doi: self.dois.iter().find_map(|d| doi_in(d.trim())).filter(|d| d.chars().count() <= FIELD_CAP),
             pmid: self.pmids.iter().find_map(|p| pmid_in(p.trim())),
             oclc_number: self.oclc_numbers.iter().find_map(|o| oclc_number_in(o)),
             mms_id: self.mms_id.and_then(mms_id_in),
@@ -330,14 +302,10 @@ struct Evidence {
 fn decide_genre(stated: Option<&str>, format: Option<&str>, e: &Evidence) -> Genre {
     let stated = stated.map(|g| g.trim().to_ascii_lowercase());
     let from_word = match stated.as_deref() {
-        Some("article" | "journal" | "issue" | "preprint" | "journalarticle") => {
-            Some(Genre::Article)
-        }
+        Some("article" | "journal" | "issue" | "preprint" | "journalarticle") => Some(Genre::Article),
         Some("book" | "monograph" | "ebook") => Some(Genre::Book),
         Some("bookitem" | "chapter" | "bookchapter" | "book chapter") => Some(Genre::Chapter),
-        Some("proceeding" | "conference" | "proceedings" | "conference paper") => {
-            Some(Genre::ConferencePaper)
-        }
+        Some("proceeding" | "conference" | "proceedings" | "conference paper") => Some(Genre::ConferencePaper),
         Some("dissertation" | "thesis") => Some(Genre::Thesis),
         Some("report") => Some(Genre::Report),
         _ => None,
@@ -350,17 +318,12 @@ fn decide_genre(stated: Option<&str>, format: Option<&str>, e: &Evidence) -> Gen
         return Genre::Article;
     }
     if format.ends_with("fmt:kev:mtx:book") {
-        return if e.article_title {
-            Genre::Chapter
-        } else {
-            Genre::Book
-        };
+        return if e.article_title { Genre::Chapter } else { Genre::Book };
     }
     if format.ends_with("fmt:kev:mtx:dissertation") {
         return Genre::Thesis;
     }
-    let serial_container =
-        e.journal_title || e.issn || (e.generic_title && !e.isbn && !e.book_title);
+    let serial_container = e.journal_title || e.issn || (e.generic_title && !e.isbn && !e.book_title);
     match () {
         () if e.article_title && serial_container => Genre::Article,
         () if e.article_title && (e.book_title || e.isbn) => Genre::Chapter,

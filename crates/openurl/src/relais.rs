@@ -34,19 +34,13 @@ const SHORTEN_FLOOR: usize = 40;
 
 /// RFC 3986 unreserved characters stay as they are; everything else is percent-encoded as UTF-8, as
 /// OCLC's Relais pages ask ("all special characters must be percent-encoded as per RFC 3986").
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Keys Relais reads as patron identity or navigation (Relais Portal OpenURL "User tags" and
 /// "Navigation tags"), compared case-insensitively. None of them may come from an incoming link:
 /// a `PI` written into a Primo link would let anyone request as anyone.
-const CONTROL_TAGS: &[&str] = &[
-    "pi", "ps", "ls", "group", "ut", "ul", "up", "rk", "aid", "authzid", "dest", "reqno", "ft",
-    "pl", "surname",
-];
+const CONTROL_TAGS: &[&str] =
+    &["pi", "ps", "ls", "group", "ut", "ul", "up", "rk", "aid", "authzid", "dest", "reqno", "ft", "pl", "surname"];
 
 /// Whether `key` is a Relais control tag (including every `base64*` flag).
 pub fn is_control_tag(key: &str) -> bool {
@@ -81,10 +75,7 @@ impl RelaisForm {
     pub fn new(form_url: &str, library_symbol: &str) -> Result<Self, ConfigError> {
         let form_url = form_url.trim();
         if form_url.len() > MAX_FORM_URL_LEN {
-            return Err(ConfigError::FormUrlTooLong(
-                form_url.len(),
-                MAX_FORM_URL_LEN,
-            ));
+            return Err(ConfigError::FormUrlTooLong(form_url.len(), MAX_FORM_URL_LEN));
         }
         let url = Url::parse(form_url).map_err(|_| ConfigError::NotAUrl(form_url.to_owned()))?;
         let loopback = match url.host() {
@@ -106,22 +97,13 @@ impl RelaisForm {
         }
         let symbol = library_symbol.trim();
         let symbol_ok = (1..=32).contains(&symbol.len())
-            && symbol
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            && symbol.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if !symbol_ok {
             return Err(ConfigError::BadLibrarySymbol(library_symbol.to_owned()));
         }
         let form_url = url.to_string();
-        let prefix = format!(
-            "{form_url}?group=patron&LS={}&dest=discovery",
-            utf8_percent_encode(symbol, QUERY_VALUE)
-        );
-        Ok(Self {
-            form_url,
-            library_symbol: symbol.to_owned(),
-            prefix,
-        })
+        let prefix = format!("{form_url}?group=patron&LS={}&dest=discovery", utf8_percent_encode(symbol, QUERY_VALUE));
+        Ok(Self { form_url, library_symbol: symbol.to_owned(), prefix })
     }
 
     /// The form URL as validated (the `url` crate's normal form, e.g. a lower-case host).
@@ -153,11 +135,8 @@ impl RelaisForm {
             fixed.push(("rft.genre", Cow::Borrowed(genre)));
         }
         let mut fields = citation_fields(citation);
-        let fixed_len: usize = self.prefix.len()
-            + fixed
-                .iter()
-                .map(|(k, v)| 2 + k.len() + encoded_len(v))
-                .sum::<usize>();
+        let fixed_len: usize =
+            self.prefix.len() + fixed.iter().map(|(k, v)| 2 + k.len() + encoded_len(v)).sum::<usize>();
         fit_budget(&mut fields, MAX_REDIRECT_LEN.saturating_sub(fixed_len + 1));
 
         let mut out = String::with_capacity(MAX_REDIRECT_LEN);
@@ -212,12 +191,7 @@ fn citation_fields<'a>(c: &'a Citation) -> Vec<Field<'a>> {
     let mut fields = Vec::with_capacity(24);
     let mut push = |key: &'static str, value: Option<Cow<'a, str>>, free_text: bool, keep: u8| {
         if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
-            fields.push(Field {
-                key,
-                value: capped(value),
-                free_text,
-                keep,
-            });
+            fields.push(Field { key, value: capped(value), free_text, keep });
         }
     };
     fn borrowed(v: &Option<String>) -> Option<Cow<'_, str>> {
@@ -226,85 +200,29 @@ fn citation_fields<'a>(c: &'a Citation) -> Vec<Field<'a>> {
     let author = c.first_author.as_ref();
     let structured = author.filter(|a| a.given.is_some());
 
-    push(
-        "rft.title",
-        c.container_title().or(c.display_title()).map(Cow::Borrowed),
-        true,
-        9,
-    );
+    push("rft.title", c.container_title().or(c.display_title()).map(Cow::Borrowed), true, 9);
     push("rft.atitle", borrowed(&c.article_title), true, 9);
     push("rft.jtitle", borrowed(&c.journal_title), true, 4);
     push("rft.btitle", borrowed(&c.book_title), true, 4);
-    push(
-        "rft.au",
-        author.map(|a| Cow::Owned(a.display_name())),
-        true,
-        8,
-    );
-    push(
-        "rft.aulast",
-        structured.map(|a| Cow::Borrowed(a.family.as_str())),
-        true,
-        2,
-    );
-    push(
-        "rft.aufirst",
-        structured
-            .and_then(|a| a.given.as_deref())
-            .map(Cow::Borrowed),
-        true,
-        2,
-    );
+    push("rft.au", author.map(|a| Cow::Owned(a.display_name())), true, 8);
+    push("rft.aulast", structured.map(|a| Cow::Borrowed(a.family.as_str())), true, 2);
+    push("rft.aufirst", structured.and_then(|a| a.given.as_deref()).map(Cow::Borrowed), true, 2);
     let issn = c.issn.as_ref().or(c.eissn.as_ref());
-    push(
-        "rft.issn",
-        issn.map(|i| Cow::Borrowed(i.as_str())),
-        false,
-        9,
-    );
+    push("rft.issn", issn.map(|i| Cow::Borrowed(i.as_str())), false, 9);
     let eissn = c.eissn.as_ref().filter(|_| c.issn.is_some());
-    push(
-        "rft.eissn",
-        eissn.map(|i| Cow::Borrowed(i.as_str())),
-        false,
-        3,
-    );
-    push(
-        "rft.isbn",
-        c.isbn.as_ref().map(|i| Cow::Borrowed(i.as_str())),
-        false,
-        9,
-    );
+    push("rft.eissn", eissn.map(|i| Cow::Borrowed(i.as_str())), false, 3);
+    push("rft.isbn", c.isbn.as_ref().map(|i| Cow::Borrowed(i.as_str())), false, 9);
     push("rft.volume", borrowed(&c.volume), false, 7);
     push("rft.issue", borrowed(&c.issue), false, 7);
     push("rft.spage", borrowed(&c.start_page), false, 3);
     push("rft.epage", borrowed(&c.end_page), false, 3);
     push("rft.pages", borrowed(&c.pages), false, 6);
-    push(
-        "rft.date",
-        c.year.map(|y| Cow::Owned(y.to_string())),
-        false,
-        8,
-    );
+    push("rft.date", c.year.map(|y| Cow::Owned(y.to_string())), false, 8);
     push("rft.pub", borrowed(&c.publisher), true, 3);
     push("rft.place", borrowed(&c.place), true, 2);
     push("rft.edition", borrowed(&c.edition), true, 3);
-    push(
-        "rft_id",
-        c.doi
-            .as_deref()
-            .map(|d| Cow::Owned(format!("info:doi/{d}"))),
-        false,
-        6,
-    );
-    push(
-        "rft_id",
-        c.pmid
-            .as_deref()
-            .map(|p| Cow::Owned(format!("info:pmid/{p}"))),
-        false,
-        5,
-    );
+    push("rft_id", c.doi.as_deref().map(|d| Cow::Owned(format!("info:doi/{d}"))), false, 6);
+    push("rft_id", c.pmid.as_deref().map(|p| Cow::Owned(format!("info:pmid/{p}"))), false, 5);
     push("rft.oclcnum", borrowed(&c.oclc_number), false, 5);
     fields
 }
@@ -319,16 +237,7 @@ fn capped(value: Cow<'_, str>) -> Cow<'_, str> {
 
 /// Length after [`QUERY_VALUE`] encoding: unreserved bytes stay, every other byte becomes `%XX`.
 fn encoded_len(value: &str) -> usize {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                1
-            } else {
-                3
-            }
-        })
-        .sum()
+    value.bytes().map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') { 1 } else { 3 }).sum()
 }
 
 fn field_len(f: &Field<'_>) -> usize {
@@ -354,11 +263,7 @@ fn fit_budget(fields: &mut Vec<Field<'_>>, budget: usize) {
     let size_at = |level: usize| -> usize {
         (0..fields.len())
             .map(|i| {
-                let value = if fields[i].free_text {
-                    encoded[i].min(level.max(floors[i]))
-                } else {
-                    encoded[i]
-                };
+                let value = if fields[i].free_text { encoded[i].min(level.max(floors[i])) } else { encoded[i] };
                 2 + fields[i].key.len() + value
             })
             .sum()
@@ -367,11 +272,7 @@ fn fit_budget(fields: &mut Vec<Field<'_>>, budget: usize) {
     let (mut low, mut high) = (0, encoded.iter().copied().max().unwrap_or(0));
     while low < high {
         let mid = (low + high).div_ceil(2);
-        if size_at(mid) <= budget {
-            low = mid
-        } else {
-            high = mid - 1
-        }
+        if size_at(mid) <= budget { low = mid } else { high = mid - 1 }
     }
     for (i, field) in fields.iter_mut().enumerate() {
         let target = low.max(floors[i]);
@@ -381,9 +282,7 @@ fn fit_budget(fields: &mut Vec<Field<'_>>, budget: usize) {
     }
     let mut total: usize = fields.iter().map(field_len).sum();
     while total > budget {
-        let Some(weakest) =
-            (0..fields.len()).min_by_key(|&i| (fields[i].keep, std::cmp::Reverse(i)))
-        else {
+        let Some(weakest) = (0..fields.len()).min_by_key(|&i| (fields[i].keep, std::cmp::Reverse(i))) else {
             break;
         };
         total -= field_len(&fields[weakest]);
@@ -419,23 +318,15 @@ mod tests {
         assert!(RelaisForm::new("http://[::1]/user/login.html", "ABC").is_ok());
         assert_eq!(
             RelaisForm::new("http://relais.example.edu/user/login.html", "ABC"),
-            Err(ConfigError::InsecureScheme(
-                "http://relais.example.edu/user/login.html".into()
-            ))
+            Err(ConfigError::InsecureScheme("http://relais.example.edu/user/login.html".into()))
         );
         assert!(matches!(
             RelaisForm::new("javascript:alert(1)", "ABC"),
             Err(ConfigError::NotAUrl(_) | ConfigError::InsecureScheme(_))
         ));
+        assert_eq!(RelaisForm::new("https://u:p@relais.example.edu/", "ABC"), Err(ConfigError::HasCredentials));
         assert_eq!(
-            RelaisForm::new("https://u:p@relais.example.edu/", "ABC"),
-            Err(ConfigError::HasCredentials)
-        );
-        assert_eq!(
-            RelaisForm::new(
-                "https://relais.example.edu/user/login.html?group=staff",
-                "ABC"
-            ),
+            RelaisForm::new("https://relais.example.edu/user/login.html?group=staff", "ABC"),
             Err(ConfigError::HasQueryOrFragment)
         );
         assert!(matches!(
@@ -446,9 +337,7 @@ mod tests {
 
     #[test]
     fn control_tags_are_recognised_in_any_case() {
-        for key in [
-            "PI", "pi", "Group", "LS", "base64PI", "BASE64ps", "authzid", "dest", "FT", "surname",
-        ] {
+        for key in ["PI", "pi", "Group", "LS", "base64PI", "BASE64ps", "authzid", "dest", "FT", "surname"] {
             assert!(is_control_tag(key), "{key}");
         }
         for key in ["rft.title", "id", "genre", "title"] {
@@ -459,24 +348,9 @@ mod tests {
     #[test]
     fn budget_shortens_the_longest_free_text_first() {
         let mut fields = vec![
-            Field {
-                key: "rft.atitle",
-                value: Cow::Owned("a".repeat(200)),
-                free_text: true,
-                keep: 9,
-            },
-            Field {
-                key: "rft.jtitle",
-                value: Cow::Owned("b".repeat(100)),
-                free_text: true,
-                keep: 4,
-            },
-            Field {
-                key: "rft.volume",
-                value: Cow::Borrowed("12"),
-                free_text: false,
-                keep: 7,
-            },
+            Field { key: "rft.atitle", value: Cow::Owned("a".repeat(200)), free_text: true, keep: 9 },
+            Field { key: "rft.jtitle", value: Cow::Owned("b".repeat(100)), free_text: true, keep: 4 },
+            Field { key: "rft.volume", value: Cow::Borrowed("12"), free_text: false, keep: 7 },
         ];
         let before: usize = fields.iter().map(field_len).sum();
         fit_budget(&mut fields, before - 50);

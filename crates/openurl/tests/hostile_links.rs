@@ -50,28 +50,17 @@ fn crlf_and_nul_are_refused_not_cleaned() {
         "rft.btitle=Foo%00bar",
         "rft.btitle=Foo\r\nbar",
     ] {
-        assert!(
-            matches!(parse(link), Err(BadOpenUrl::ControlCharacter { .. })),
-            "{link}"
-        );
+        assert!(matches!(parse(link), Err(BadOpenUrl::ControlCharacter { .. })), "{link}");
     }
 }
 
 #[test]
 fn broken_percent_escapes_are_refused_and_the_page_escapes_the_fragment() {
     let err = parse("rft.btitle=100%<script>&rft.isbn=0262033844").unwrap_err();
-    assert_eq!(
-        err,
-        BadOpenUrl::InvalidPercentEncoding {
-            key: "rft.btitle".into(),
-            near: "%<s".into()
-        }
-    );
+    assert_eq!(err, BadOpenUrl::InvalidPercentEncoding { key: "rft.btitle".into(), near: "%<s".into() });
     let page = error_page(&err);
     assert!(
-        page.contains(
-            "the field &quot;rft.btitle&quot; has a broken percent-escape near &quot;%&lt;s&quot;"
-        ),
+        page.contains("the field &quot;rft.btitle&quot; has a broken percent-escape near &quot;%&lt;s&quot;"),
         "{page}"
     );
     assert!(!page.contains("<script>") && !page.contains("%<s"));
@@ -80,46 +69,24 @@ fn broken_percent_escapes_are_refused_and_the_page_escapes_the_fragment() {
 #[test]
 fn a_query_over_8_kib_is_refused_but_a_long_field_inside_it_is_capped() {
     let too_long = format!("rft.btitle={}", "a".repeat(8 * 1024));
-    assert_eq!(
-        parse(&too_long),
-        Err(BadOpenUrl::TooLong {
-            bytes: 8 * 1024 + 11,
-            max: 8 * 1024
-        })
-    );
+    assert_eq!(parse(&too_long), Err(BadOpenUrl::TooLong { bytes: 8 * 1024 + 11, max: 8 * 1024 }));
     assert!(error_page(&parse(&too_long).unwrap_err()).contains("8203 bytes long"));
 
     let long_title = "word ".repeat(1000);
-    let citation = parse(&format!(
-        "rft.genre=book&rft.btitle={}",
-        long_title.replace(' ', "+")
-    ))
-    .unwrap();
+    let citation = parse(&format!("rft.genre=book&rft.btitle={}", long_title.replace(' ', "+"))).unwrap();
     let title = citation.book_title.unwrap();
-    assert_eq!(
-        title.chars().count(),
-        FIELD_CAP - 1,
-        "cut at 255 characters, then the trailing space trimmed"
-    );
+    assert_eq!(title.chars().count(), FIELD_CAP - 1, "cut at 255 characters, then the trailing space trimmed");
     assert!(title.starts_with("word word "));
 }
 
 #[test]
 fn links_with_nothing_to_request_get_a_plain_words_400_page() {
-    for link in [
-        "",
-        "?",
-        "sid=EBSCO:aph&genre=article",
-        "rft.isbn=9780262033849&rft.btitle=%20",
-        "PI=1&LS=X",
-    ] {
+    for link in ["", "?", "sid=EBSCO:aph&genre=article", "rft.isbn=9780262033849&rft.btitle=%20", "PI=1&LS=X"] {
         assert_eq!(parse(link), Err(BadOpenUrl::NothingToRequest), "{link:?}");
     }
     let page = error_page(&BadOpenUrl::NothingToRequest);
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert!(
-        page.contains("no title and no identifier (ISBN, ISSN, DOI, PubMed id or OCLC number)")
-    );
+    assert!(page.contains("no title and no identifier (ISBN, ISSN, DOI, PubMed id or OCLC number)"));
     assert_eq!(BadOpenUrl::NothingToRequest.http_status(), 400);
 }
 
@@ -134,21 +101,11 @@ fn an_oversized_citation_is_shortened_longest_free_text_first() {
         "Smith%2C+John",
         big('γ'),
     );
-    let url = form().redirect_url(
-        &parse(&link).unwrap(),
-        Some(&PatronTag::Plain("2900123".into())),
-    );
+    let url = form().redirect_url(&parse(&link).unwrap(), Some(&PatronTag::Plain("2900123".into())));
     assert!(url.len() < MAX_REDIRECT_LEN, "{} characters", url.len());
-    assert!(url.starts_with(&format!(
-        "{FORM}&PI=2900123&genre=article&rft.genre=article&rft.title="
-    )));
+    assert!(url.starts_with(&format!("{FORM}&PI=2900123&genre=article&rft.genre=article&rft.title=")));
     // The short, precise fields are never the ones shortened or dropped here.
-    for kept in [
-        "&rft.au=Smith%2C%20John&",
-        "&rft.issn=0036-8075&",
-        "&rft.volume=12&",
-        "&rft.date=2020",
-    ] {
+    for kept in ["&rft.au=Smith%2C%20John&", "&rft.issn=0036-8075&", "&rft.volume=12&", "&rft.date=2020"] {
         assert!(url.contains(kept), "{kept} missing from {url}");
     }
 }

@@ -7,9 +7,7 @@ use aws_lc_rs::rsa::{Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use openurl::identity::{
-    IdentityConfigError, JwtVerifier, PatronId, RelaisPiEncryptor, TokenError, relais_timestamp,
-};
+use openurl::identity::{IdentityConfigError, JwtVerifier, PatronId, RelaisPiEncryptor, TokenError, relais_timestamp};
 use openurl::{PatronTag, RelaisForm, parse, unauthorized_page};
 use serde_json::{Value, json};
 
@@ -40,23 +38,13 @@ fn claims(patron: &str) -> Value {
 fn rs256(claims: &Value, private_pem: &str, kid: Option<&str>) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = kid.map(str::to_owned);
-    encode(
-        &header,
-        claims,
-        &EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap(),
-    )
-    .unwrap()
+    encode(&header, claims, &EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap()).unwrap()
 }
 
 fn es256(claims: &Value, kid: Option<&str>) -> String {
     let mut header = Header::new(Algorithm::ES256);
     header.kid = kid.map(str::to_owned);
-    encode(
-        &header,
-        claims,
-        &EncodingKey::from_ec_pem(IDP_EC_PRIVATE.as_bytes()).unwrap(),
-    )
-    .unwrap()
+    encode(&header, claims, &EncodingKey::from_ec_pem(IDP_EC_PRIVATE.as_bytes()).unwrap()).unwrap()
 }
 
 fn pem_verifier() -> JwtVerifier {
@@ -66,10 +54,7 @@ fn pem_verifier() -> JwtVerifier {
 #[test]
 fn a_valid_rs256_token_names_the_patron() {
     let token = rs256(&claims("2900123"), IDP_RSA_PRIVATE, None);
-    assert_eq!(
-        pem_verifier().verify(&token, now()).unwrap().as_str(),
-        "2900123"
-    );
+    assert_eq!(pem_verifier().verify(&token, now()).unwrap().as_str(), "2900123");
 }
 
 #[test]
@@ -89,19 +74,9 @@ fn jwks_keys_are_chosen_by_kid_and_encryption_keys_are_ignored() {
     // The encryption-only entry was skipped, so its kid is unknown: the signing keys of the token's
     // algorithm are tried instead, and the signature still has to match one of them.
     let token = rs256(&claims("2900125"), IDP_RSA_PRIVATE, Some("idp-enc-2024"));
-    assert_eq!(
-        verifier.verify(&token, now()),
-        Ok(PatronId::new("2900125").unwrap())
-    );
-    let forged = rs256(
-        &claims("2900125"),
-        IMPOSTOR_RSA_PRIVATE,
-        Some("idp-rsa-2024"),
-    );
-    assert_eq!(
-        verifier.verify(&forged, now()),
-        Err(TokenError::BadSignature)
-    );
+    assert_eq!(verifier.verify(&token, now()), Ok(PatronId::new("2900125").unwrap()));
+    let forged = rs256(&claims("2900125"), IMPOSTOR_RSA_PRIVATE, Some("idp-rsa-2024"));
+    assert_eq!(verifier.verify(&forged, now()), Err(TokenError::BadSignature));
 }
 
 #[test]
@@ -109,119 +84,65 @@ fn an_expired_token_is_refused_after_the_leeway() {
     let mut c = claims("2900123");
     c["exp"] = json!(NOW - 30);
     let token = rs256(&c, IDP_RSA_PRIVATE, None);
-    assert!(
-        pem_verifier().verify(&token, now()).is_ok(),
-        "30 s late is inside the 60 s leeway"
-    );
+    assert!(pem_verifier().verify(&token, now()).is_ok(), "30 s late is inside the 60 s leeway");
     c["exp"] = json!(NOW - 61);
     let token = rs256(&c, IDP_RSA_PRIVATE, None);
-    assert_eq!(
-        pem_verifier().verify(&token, now()),
-        Err(TokenError::Expired)
-    );
+    assert_eq!(pem_verifier().verify(&token, now()), Err(TokenError::Expired));
     let strict = pem_verifier().with_leeway(Duration::ZERO);
     c["exp"] = json!(NOW - 1);
-    assert_eq!(
-        strict.verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()),
-        Err(TokenError::Expired)
-    );
+    assert_eq!(strict.verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()), Err(TokenError::Expired));
     c.as_object_mut().unwrap().remove("exp");
-    assert_eq!(
-        pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()),
-        Err(TokenError::Expired)
-    );
+    assert_eq!(pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()), Err(TokenError::Expired));
 }
 
 #[test]
 fn a_token_from_the_future_is_refused() {
     let mut c = claims("2900123");
     c["nbf"] = json!(NOW + 120);
-    assert_eq!(
-        pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()),
-        Err(TokenError::NotYetValid)
-    );
+    assert_eq!(pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()), Err(TokenError::NotYetValid));
     c["nbf"] = json!(NOW + 30);
-    assert!(
-        pem_verifier()
-            .verify(&rs256(&c, IDP_RSA_PRIVATE, None), now())
-            .is_ok()
-    );
+    assert!(pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()).is_ok());
 }
 
 #[test]
 fn wrong_audience_or_issuer_is_refused() {
     let mut c = claims("2900123");
     c["aud"] = json!("some-other-app");
-    assert_eq!(
-        pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()),
-        Err(TokenError::WrongAudience)
-    );
+    assert_eq!(pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()), Err(TokenError::WrongAudience));
     c["aud"] = json!(["some-other-app", AUDIENCE]);
-    assert!(
-        pem_verifier()
-            .verify(&rs256(&c, IDP_RSA_PRIVATE, None), now())
-            .is_ok(),
-        "one of several audiences"
-    );
+    assert!(pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()).is_ok(), "one of several audiences");
     let mut c = claims("2900123");
     c["iss"] = json!("https://evil.example/");
-    assert_eq!(
-        pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()),
-        Err(TokenError::WrongIssuer)
-    );
+    assert_eq!(pem_verifier().verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()), Err(TokenError::WrongIssuer));
 }
 
 #[test]
 fn a_bad_signature_or_a_tampered_payload_is_refused() {
     let forged = rs256(&claims("2900123"), IMPOSTOR_RSA_PRIVATE, None);
-    assert_eq!(
-        pem_verifier().verify(&forged, now()),
-        Err(TokenError::BadSignature)
-    );
+    assert_eq!(pem_verifier().verify(&forged, now()), Err(TokenError::BadSignature));
 
     let genuine = rs256(&claims("2900123"), IDP_RSA_PRIVATE, None);
     let parts: Vec<&str> = genuine.split('.').collect();
     let other_payload = rs256(&claims("0000001"), IMPOSTOR_RSA_PRIVATE, None);
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        other_payload.split('.').nth(1).unwrap(),
-        parts[2]
-    );
-    assert_eq!(
-        pem_verifier().verify(&tampered, now()),
-        Err(TokenError::BadSignature)
-    );
+    let tampered = format!("{}.{}.{}", parts[0], other_payload.split('.').nth(1).unwrap(), parts[2]);
+    assert_eq!(pem_verifier().verify(&tampered, now()), Err(TokenError::BadSignature));
 }
 
 #[test]
 fn unsigned_symmetric_and_garbage_tokens_are_refused() {
-    let hs256 = encode(
-        &Header::new(Algorithm::HS256),
-        &claims("2900123"),
-        &EncodingKey::from_secret(b"k").unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        pem_verifier().verify(&hs256, now()),
-        Err(TokenError::UnsupportedAlgorithm)
-    );
+    let hs256 =
+        encode(&Header::new(Algorithm::HS256), &claims("2900123"), &EncodingKey::from_secret(b"k").unwrap()).unwrap();
+    assert_eq!(pem_verifier().verify(&hs256, now()), Err(TokenError::UnsupportedAlgorithm));
     let none_alg = format!(
         "{}.{}.",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims("2900123").to_string())
     );
     assert!(pem_verifier().verify(&none_alg, now()).is_err());
-    assert_eq!(
-        pem_verifier().verify("not.a.jwt", now()),
-        Err(TokenError::Malformed)
-    );
+    assert_eq!(pem_verifier().verify("not.a.jwt", now()), Err(TokenError::Malformed));
     assert_eq!(pem_verifier().verify("  ", now()), Err(TokenError::Missing));
     // An ES256 token against an RSA-only configuration names no usable key.
-    assert_eq!(
-        pem_verifier().verify(&es256(&claims("1"), None), now()),
-        Err(TokenError::UnknownKey)
-    );
+    assert_eq!(pem_verifier().verify(&es256(&claims("1"), None), now()), Err(TokenError::UnknownKey));
 }
 
 #[test]
@@ -229,23 +150,11 @@ fn the_patron_id_may_come_from_another_claim_and_must_be_usable() {
     let mut c = claims("someone@example.edu");
     c["employeeNumber"] = json!(2900777);
     let verifier = pem_verifier().with_patron_claim("employeeNumber");
-    assert_eq!(
-        verifier
-            .verify(&rs256(&c, IDP_RSA_PRIVATE, None), now())
-            .unwrap()
-            .as_str(),
-        "2900777"
-    );
+    assert_eq!(verifier.verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()).unwrap().as_str(), "2900777");
     let missing = pem_verifier().with_patron_claim("barcode");
-    assert_eq!(
-        missing.verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()),
-        Err(TokenError::MissingPatronId)
-    );
+    assert_eq!(missing.verify(&rs256(&c, IDP_RSA_PRIVATE, None), now()), Err(TokenError::MissingPatronId));
     let piped = rs256(&claims("29|00123"), IDP_RSA_PRIVATE, None);
-    assert_eq!(
-        pem_verifier().verify(&piped, now()),
-        Err(TokenError::BadPatronId)
-    );
+    assert_eq!(pem_verifier().verify(&piped, now()), Err(TokenError::BadPatronId));
 }
 
 #[test]
@@ -254,14 +163,8 @@ fn verifier_configuration_is_checked() {
         JwtVerifier::from_pem("", AUDIENCE, IDP_RSA_PUBLIC).unwrap_err(),
         IdentityConfigError::MissingIssuerOrAudience
     );
-    assert!(matches!(
-        JwtVerifier::from_pem(ISSUER, AUDIENCE, "not a key"),
-        Err(IdentityConfigError::BadPem(_))
-    ));
-    assert!(matches!(
-        JwtVerifier::from_jwks(ISSUER, AUDIENCE, "{"),
-        Err(IdentityConfigError::BadJwks(_))
-    ));
+    assert!(matches!(JwtVerifier::from_pem(ISSUER, AUDIENCE, "not a key"), Err(IdentityConfigError::BadPem(_))));
+    assert!(matches!(JwtVerifier::from_jwks(ISSUER, AUDIENCE, "{"), Err(IdentityConfigError::BadJwks(_))));
     assert_eq!(
         JwtVerifier::from_jwks(ISSUER, AUDIENCE, r#"{"keys":[]}"#).unwrap_err(),
         IdentityConfigError::NoUsableKey
@@ -277,18 +180,13 @@ fn an_invalid_token_renders_the_401_page() {
 }
 
 fn relais_private_key() -> Pkcs1PrivateDecryptingKey {
-    let body: String = RELAIS_PRIVATE
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
+    let body: String = RELAIS_PRIVATE.lines().filter(|l| !l.starts_with("-----")).collect();
     let der = STANDARD.decode(body).unwrap();
     Pkcs1PrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(&der).unwrap()).unwrap()
 }
 
 fn decrypt(tag: &PatronTag) -> String {
-    let PatronTag::Encrypted(text) = tag else {
-        panic!("expected an encrypted tag, got {tag:?}")
-    };
+    let PatronTag::Encrypted(text) = tag else { panic!("expected an encrypted tag, got {tag:?}") };
     let ciphertext = STANDARD.decode(text).unwrap();
     let key = relais_private_key();
     let mut out = vec![0; key.min_output_size()];
@@ -301,10 +199,7 @@ fn base64pi_decrypts_to_id_bar_utc_timestamp() {
     let patron = PatronId::new("2900123").unwrap();
     let tag = encryptor.encrypt(&patron, now()).unwrap();
     assert_eq!(decrypt(&tag), "2900123|20240501 120000");
-    assert_eq!(
-        relais_timestamp(now() + Duration::from_secs(3661)),
-        "20240501 130101"
-    );
+    assert_eq!(relais_timestamp(now() + Duration::from_secs(3661)), "20240501 130101");
 }
 
 #[test]
@@ -320,40 +215,20 @@ fn base64pi_works_with_a_pkcs1_public_key_and_is_fresh_each_time() {
 
 #[test]
 fn weak_or_wrong_relais_keys_are_refused() {
-    assert_eq!(
-        RelaisPiEncryptor::from_pem(WEAK_RSA_PUBLIC).unwrap_err(),
-        IdentityConfigError::KeyTooSmall
-    );
-    assert!(matches!(
-        RelaisPiEncryptor::from_pem(RELAIS_PRIVATE),
-        Err(IdentityConfigError::BadPem(_))
-    ));
-    assert!(matches!(
-        RelaisPiEncryptor::from_pem(IDP_EC_PUBLIC),
-        Err(IdentityConfigError::BadPem(_))
-    ));
+    assert_eq!(RelaisPiEncryptor::from_pem(WEAK_RSA_PUBLIC).unwrap_err(), IdentityConfigError::KeyTooSmall);
+    assert!(matches!(RelaisPiEncryptor::from_pem(RELAIS_PRIVATE), Err(IdentityConfigError::BadPem(_))));
+    assert!(matches!(RelaisPiEncryptor::from_pem(IDP_EC_PUBLIC), Err(IdentityConfigError::BadPem(_))));
 }
 
 #[test]
 fn token_to_encrypted_redirect_end_to_end() {
     let token = rs256(&claims("2900123"), IDP_RSA_PRIVATE, None);
     let patron = pem_verifier().verify(&token, now()).unwrap();
-    let tag = RelaisPiEncryptor::from_pem(RELAIS_PUBLIC)
-        .unwrap()
-        .encrypt(&patron, now())
-        .unwrap();
+    let tag = RelaisPiEncryptor::from_pem(RELAIS_PUBLIC).unwrap().encrypt(&patron, now()).unwrap();
     let form = RelaisForm::new("https://relais.example.edu/user/login.html", "EXU").unwrap();
-    let url = form.redirect_url(
-        &parse("rft.genre=book&rft.btitle=Dune&PI=attacker").unwrap(),
-        Some(&tag),
-    );
-    let PatronTag::Encrypted(text) = &tag else {
-        unreachable!()
-    };
-    let encoded: String = text
-        .replace('+', "%2B")
-        .replace('/', "%2F")
-        .replace('=', "%3D");
+    let url = form.redirect_url(&parse("rft.genre=book&rft.btitle=Dune&PI=attacker").unwrap(), Some(&tag));
+    let PatronTag::Encrypted(text) = &tag else { unreachable!() };
+    let encoded: String = text.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
     assert_eq!(
         url,
         format!(

@@ -131,13 +131,8 @@ fn form_encode(s: &str) -> String {
 }
 
 fn link() -> impl Strategy<Value = String> {
-    prop::collection::vec((key(), value()), 0..30).prop_map(|pairs| {
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&")
-    })
+    prop::collection::vec((key(), value()), 0..30)
+        .prop_map(|pairs| pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"))
 }
 
 fn patron() -> impl Strategy<Value = Option<PatronTag>> {
@@ -150,37 +145,21 @@ fn patron() -> impl Strategy<Value = Option<PatronTag>> {
 
 fn check_redirect(url: &str, patron: Option<&PatronTag>) {
     assert!(url.len() < MAX_REDIRECT_LEN, "{} characters", url.len());
-    let query = url
-        .strip_prefix(&format!("{FORM_URL}?"))
-        .expect("starts with the configured form URL");
+    let query = url.strip_prefix(&format!("{FORM_URL}?")).expect("starts with the configured form URL");
     assert!(
-        query
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~%&=".contains(&b)),
+        query.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%&=".contains(&b)),
         "only encoded characters in {query}"
     );
-    let pairs: Vec<(&str, &str)> = query
-        .split('&')
-        .map(|p| p.split_once('=').expect("key=value"))
-        .collect();
+    let pairs: Vec<(&str, &str)> = query.split('&').map(|p| p.split_once('=').expect("key=value")).collect();
     for (k, _) in &pairs {
         assert!(ALLOWED.contains(k), "unexpected key {k} in {url}");
     }
-    let values = |key: &str| {
-        pairs
-            .iter()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
-            .collect::<Vec<_>>()
-    };
+    let values = |key: &str| pairs.iter().filter(|(k, _)| *k == key).map(|(_, v)| *v).collect::<Vec<_>>();
     assert_eq!(values("group"), ["patron"]);
     assert_eq!(values("LS"), ["EXU"]);
     assert_eq!(values("dest"), ["discovery"]);
     match patron {
-        None => assert!(
-            values("PI").is_empty() && values("base64PI").is_empty(),
-            "{url}"
-        ),
+        None => assert!(values("PI").is_empty() && values("base64PI").is_empty(), "{url}"),
         Some(PatronTag::Plain(id)) => assert_eq!(values("PI"), [id.as_str()]),
         Some(PatronTag::Encrypted(_)) => {
             assert_eq!(values("PI").len(), 1);
@@ -237,19 +216,12 @@ proptest! {
 
 /// A citation as the lead might build one by hand, with every text field set to `text`.
 fn every_field(text: &str) -> openurl::Citation {
-    let mut c = parse(
-        "rft.genre=bookitem&rft.btitle=x&rft.isbn=0262033844&rft.issn=0036-8075&rft.date=2001",
-    )
-    .unwrap();
+    let mut c = parse("rft.genre=bookitem&rft.btitle=x&rft.isbn=0262033844&rft.issn=0036-8075&rft.date=2001").unwrap();
     let t = || Some(text.to_owned());
     c.article_title = t();
     c.journal_title = t();
     c.book_title = t();
-    c.first_author = Some(openurl::Author {
-        family: text.to_owned(),
-        given: t(),
-        corporate: false,
-    });
+    c.first_author = Some(openurl::Author { family: text.to_owned(), given: t(), corporate: false });
     c.volume = t();
     c.issue = t();
     c.start_page = t();

@@ -36,10 +36,7 @@ fn primo_book_link_with_empty_keys_and_the_infofi_typo() {
     );
     let citation = parse(link).unwrap();
     assert_eq!(citation.version, OpenUrlVersion::V1_0);
-    assert_eq!(
-        citation.referrer.as_deref(),
-        Some("info:sid/primo.exlibrisgroup.com:primo-991000123459703811")
-    );
+    assert_eq!(citation.referrer.as_deref(), Some("info:sid/primo.exlibrisgroup.com:primo-991000123459703811"));
     assert_eq!(citation.doi, None, "the empty info:doi/ is no DOI");
 }
 
@@ -162,14 +159,7 @@ fn several_isbns_in_one_field_send_the_first_and_keep_the_rest() {
         )
     );
     let citation = parse(link).unwrap();
-    assert_eq!(
-        citation
-            .other_isbns
-            .iter()
-            .map(|i| i.as_str())
-            .collect::<Vec<_>>(),
-        ["0262033844"]
-    );
+    assert_eq!(citation.other_isbns.iter().map(|i| i.as_str()).collect::<Vec<_>>(), ["0262033844"]);
 }
 
 #[test]
@@ -196,10 +186,7 @@ fn titles_with_ampersand_equals_hash_and_plus_survive_the_round_trip() {
              &rft.au=C%2B%2B%20Users%20Group&rft.isbn=0262033844"
         )
     );
-    assert_eq!(
-        parse(link).unwrap().book_title.as_deref(),
-        Some("Pride & prejudice = Orgueil et préjugés # 1")
-    );
+    assert_eq!(parse(link).unwrap().book_title.as_deref(), Some("Pride & prejudice = Orgueil et préjugés # 1"));
 }
 
 #[test]
@@ -227,27 +214,20 @@ fn chapters_conference_papers_and_theses_pick_their_relais_templates() {
         )
     );
     assert_eq!(
-        location(
-            "genre=proceeding&atitle=A+paper&title=Proceedings+of+the+Annual+Meeting&date=2021&spage=10"
-        ),
+        location("genre=proceeding&atitle=A+paper&title=Proceedings+of+the+Annual+Meeting&date=2021&spage=10"),
         format!(
             "{FORM}&genre=conference&rft.genre=proceeding&rft.title=Proceedings%20of%20the%20Annual%20Meeting\
              &rft.atitle=A%20paper&rft.btitle=Proceedings%20of%20the%20Annual%20Meeting&rft.spage=10&rft.pages=10&rft.date=2021"
         )
     );
     assert_eq!(
-        location(
-            "rft_val_fmt=info:ofi/fmt:kev:mtx:dissertation&rft.title=My+thesis&rft.au=Doe%2C+Jane&rft.date=2011"
-        ),
+        location("rft_val_fmt=info:ofi/fmt:kev:mtx:dissertation&rft.title=My+thesis&rft.au=Doe%2C+Jane&rft.date=2011"),
         format!(
             "{FORM}&genre=thesis&rft.title=My%20thesis&rft.btitle=My%20thesis\
              &rft.au=Doe%2C%20Jane&rft.aulast=Doe&rft.aufirst=Jane&rft.date=2011"
         )
     );
-    assert_eq!(
-        parse("genre=report&title=Annual+report").unwrap().genre,
-        Genre::Report
-    );
+    assert_eq!(parse("genre=report&title=Annual+report").unwrap().genre, Genre::Report);
 }
 
 #[test]
@@ -269,7 +249,9 @@ fn an_identifier_alone_is_enough_and_oclc_numbers_come_from_rfe_dat() {
 
 #[test]
 fn the_citation_serialises_for_the_store() {
-    let citation = parse("rft.genre=book&rft.btitle=Dune&rft.au=Herbert%2C+Frank&rft.isbn=0262033844&rft.date=%C2%A91965").unwrap();
+    let citation =
+        parse("rft.genre=book&rft.btitle=Dune&rft.au=Herbert%2C+Frank&rft.isbn=0262033844&rft.date=%C2%A91965")
+            .unwrap();
     let json = serde_json::to_string(&citation).unwrap();
     assert_eq!(
         json,

@@ -67,11 +67,7 @@ pub(crate) fn next_version(expected: Option<u64>) -> u64 {
 /// A live (unexpired) idempotency record, as both stores read it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ExistingClaim {
-    InFlight {
-        owner: String,
-        lease_until: Timestamp,
-        attempts: u32,
-    },
+    InFlight { owner: String, lease_until: Timestamp, attempts: u32 },
     Done(StoredResponse),
 }
 
@@ -82,11 +78,7 @@ pub(crate) enum ClaimDecision {
     Fresh,
     /// Replace the stale holder, identified by its token and lease end so that the replacement can be made
     /// conditional on nobody else having replaced it first.
-    TakeOver {
-        previous_attempts: u32,
-        holder: String,
-        lease_until: Timestamp,
-    },
+    TakeOver { previous_attempts: u32, holder: String, lease_until: Timestamp },
     /// Leave it: report this.
     Report(ClaimOutcome),
 }
@@ -96,15 +88,9 @@ pub(crate) fn decide_claim(existing: Option<ExistingClaim>, now: Timestamp) -> C
         None => ClaimDecision::Fresh,
         Some(ExistingClaim::Done(response)) => ClaimDecision::Report(ClaimOutcome::Done(response)),
         // The lease is over at `lease_until` itself, the same instant-inclusive rule as expiry.
-        Some(ExistingClaim::InFlight {
-            owner,
-            lease_until,
-            attempts,
-        }) if lease_until <= now => ClaimDecision::TakeOver {
-            previous_attempts: attempts,
-            holder: owner,
-            lease_until,
-        },
+        Some(ExistingClaim::InFlight { owner, lease_until, attempts }) if lease_until <= now => {
+            ClaimDecision::TakeOver { previous_attempts: attempts, holder: owner, lease_until }
+        }
         Some(ExistingClaim::InFlight { lease_until, .. }) => {
             ClaimDecision::Report(ClaimOutcome::InFlight { lease_until })
         }
@@ -128,24 +114,14 @@ mod tests {
 
     #[test]
     fn lease_is_over_at_its_end_instant() {
-        let holder = |until| ExistingClaim::InFlight {
-            owner: "a".into(),
-            lease_until: at(until),
-            attempts: 2,
-        };
+        let holder = |until| ExistingClaim::InFlight { owner: "a".into(), lease_until: at(until), attempts: 2 };
         assert_eq!(
             decide_claim(Some(holder(100)), at(99)),
-            ClaimDecision::Report(ClaimOutcome::InFlight {
-                lease_until: at(100)
-            })
+            ClaimDecision::Report(ClaimOutcome::InFlight { lease_until: at(100) })
         );
         assert_eq!(
             decide_claim(Some(holder(100)), at(100)),
-            ClaimDecision::TakeOver {
-                previous_attempts: 2,
-                holder: "a".into(),
-                lease_until: at(100),
-            }
+            ClaimDecision::TakeOver { previous_attempts: 2, holder: "a".into(), lease_until: at(100) }
         );
         assert_eq!(decide_claim(None, at(100)), ClaimDecision::Fresh);
     }

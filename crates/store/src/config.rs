@@ -67,10 +67,7 @@ impl fmt::Debug for StoreConfig {
 
 /// Epoch second at which something written at `start` and kept for `keep` expires.
 pub(crate) fn expiry_after(start: Timestamp, keep: Duration) -> i64 {
-    start
-        .saturating_add(keep)
-        .unwrap_or(Timestamp::MAX)
-        .as_second()
+    start.saturating_add(keep).unwrap_or(Timestamp::MAX).as_second()
 }
 
 /// Whether an item with this `expires_at` is still readable at `now`. It is gone from the expiry second on,

@@ -10,22 +10,13 @@
 pub enum StoreError {
     /// DynamoDB kept throttling after the SDK's standard retries.
     #[error("DynamoDB throttled {operation} beyond the SDK's retries ({code})")]
-    Throttled {
-        operation: &'static str,
-        code: String,
-    },
+    Throttled { operation: &'static str, code: String },
     /// DynamoDB could not be reached or did not answer (timeout, connection, 5xx).
     #[error("DynamoDB did not answer {operation}: {cause}")]
-    Unavailable {
-        operation: &'static str,
-        cause: &'static str,
-    },
+    Unavailable { operation: &'static str, cause: &'static str },
     /// DynamoDB refused the call: usually configuration (table missing, no permission, schema mismatch).
     #[error("DynamoDB refused {operation} with {code}")]
-    Refused {
-        operation: &'static str,
-        code: String,
-    },
+    Refused { operation: &'static str, code: String },
     /// Concurrent writers kept colliding on the same items (DynamoDB `TransactionConflict`, or a claim that
     /// changed under every attempt); retrying the message later is safe.
     #[error("{operation} kept colliding with concurrent writers")]
@@ -57,10 +48,7 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Throttled { .. }
-                | Self::Unavailable { .. }
-                | Self::Contention { .. }
-                | Self::TaskFailed { .. }
+            Self::Throttled { .. } | Self::Unavailable { .. } | Self::Contention { .. } | Self::TaskFailed { .. }
         )
     }
 
@@ -69,12 +57,7 @@ impl StoreError {
     pub(crate) fn corrupt(what: &'static str, error: &serde_json::Error) -> Self {
         Self::Corrupt {
             what,
-            reason: format!(
-                "{:?} error at line {} column {}",
-                error.classify(),
-                error.line(),
-                error.column()
-            ),
+            reason: format!("{:?} error at line {} column {}", error.classify(), error.line(), error.column()),
         }
     }
 }

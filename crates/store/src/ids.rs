@@ -29,10 +29,7 @@ pub(crate) fn check_id(kind: &'static str, value: &str) -> Result<(), InvalidId>
         return Err(InvalidId::Empty { kind });
     }
     if value.len() > MAX_ID_BYTES {
-        return Err(InvalidId::TooLong {
-            kind,
-            len: value.len(),
-        });
+        return Err(InvalidId::TooLong { kind, len: value.len() });
     }
     if value.chars().any(char::is_control) {
         return Err(InvalidId::ControlCharacter { kind });
@@ -153,8 +150,7 @@ impl IdempotencyKey {
 
     /// Accepts a key previously produced by [`IdempotencyKey::derive`] (64 lowercase hex digits).
     pub fn from_hex(hex: &str) -> Option<Self> {
-        let well_formed =
-            hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let well_formed = hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         well_formed.then(|| Self(hex.to_owned()))
     }
 
@@ -220,10 +216,8 @@ mod tests {
 
     #[test]
     fn parts_cannot_bleed_into_each_other() {
-        let shifted_a =
-            IdempotencyKey::derive("AcceptItem", Some(&req("AB")), Some(&item("C")), b"");
-        let shifted_b =
-            IdempotencyKey::derive("AcceptItem", Some(&req("A")), Some(&item("BC")), b"");
+        let shifted_a = IdempotencyKey::derive("AcceptItem", Some(&req("AB")), Some(&item("C")), b"");
+        let shifted_b = IdempotencyKey::derive("AcceptItem", Some(&req("A")), Some(&item("BC")), b"");
         assert_ne!(shifted_a, shifted_b);
         let absent = IdempotencyKey::derive("CheckInItem", None, Some(&item("B")), b"");
         let other_message = IdempotencyKey::derive("CheckOutItem", None, Some(&item("B")), b"");
@@ -234,22 +228,11 @@ mod tests {
 
     #[test]
     fn ids_refuse_empty_long_and_control_text_without_echoing_it() {
-        assert_eq!(
-            PatronId::new(""),
-            Err(InvalidId::Empty { kind: "patron id" })
-        );
+        assert_eq!(PatronId::new(""), Err(InvalidId::Empty { kind: "patron id" }));
         let long = "x".repeat(MAX_ID_BYTES + 1);
-        assert!(matches!(
-            ItemBarcode::new(long),
-            Err(InvalidId::TooLong { .. })
-        ));
+        assert!(matches!(ItemBarcode::new(long), Err(InvalidId::TooLong { .. })));
         let err = RelaisRequestId::new("R1\n").unwrap_err();
-        assert_eq!(
-            err,
-            InvalidId::ControlCharacter {
-                kind: "Relais request id"
-            }
-        );
+        assert_eq!(err, InvalidId::ControlCharacter { kind: "Relais request id" });
         assert!(!err.to_string().contains("R1"));
         assert!(serde_json::from_str::<PatronId>("\"\"").is_err());
     }

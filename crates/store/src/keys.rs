@@ -13,11 +13,7 @@ const SECOND_OFFSET: i128 = 377_705_116_800;
 /// An instant as 22 characters that sort in time order: `SSSSSSSSSSSS.NNNNNNNNN`.
 pub(crate) fn instant_key(at: Timestamp) -> String {
     let nanos = at.as_nanosecond() + SECOND_OFFSET * 1_000_000_000;
-    format!(
-        "{:012}.{:09}",
-        nanos.div_euclid(1_000_000_000),
-        nanos.rem_euclid(1_000_000_000)
-    )
+    format!("{:012}.{:09}", nanos.div_euclid(1_000_000_000), nanos.rem_euclid(1_000_000_000))
 }
 
 pub(crate) const HISTORY_PREFIX: &str = "HIST#";

@@ -111,9 +111,7 @@ impl Correlation {
 /// Sorts records newest first by creation, ties by id, so that barcode lookups list the same order from
 /// either store.
 pub(crate) fn newest_first(records: &mut [Correlation]) {
-    records.sort_by(|a, b| {
-        (b.created_at, &b.relais_request_id).cmp(&(a.created_at, &a.relais_request_id))
-    });
+    records.sort_by(|a, b| (b.created_at, &b.relais_request_id).cmp(&(a.created_at, &a.relais_request_id)));
 }
 
 /// How the bridge answered a message.
@@ -181,18 +179,10 @@ mod tests {
     #[test]
     fn only_returned_checked_in_and_cancelled_are_closed() {
         use RequestStatus::*;
-        let closed: Vec<_> = [
-            Requested,
-            OnHoldShelf,
-            Shipped,
-            Renewed,
-            Returned,
-            CheckedIn,
-            Cancelled,
-        ]
-        .into_iter()
-        .filter(|s| s.is_closed())
-        .collect();
+        let closed: Vec<_> = [Requested, OnHoldShelf, Shipped, Renewed, Returned, CheckedIn, Cancelled]
+            .into_iter()
+            .filter(|s| s.is_closed())
+            .collect();
         assert_eq!(closed, [Returned, CheckedIn, Cancelled]);
     }
 

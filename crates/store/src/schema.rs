@@ -20,8 +20,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 
 use crate::StoreError;
@@ -50,11 +50,7 @@ const ACTIVE_WAIT: Duration = Duration::from_secs(300);
 /// Creates the table with the layout above, waits until it is active and turns TTL on.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
     let key = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .expect("name and key type are set")
+        KeySchemaElement::builder().attribute_name(name).key_type(key_type).build().expect("name and key type are set")
     };
     let string_attribute = |name: &str| {
         AttributeDefinition::builder()
@@ -67,11 +63,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .index_name(BARCODE_INDEX)
         .key_schema(key(BARCODE_INDEX_PARTITION_KEY, KeyType::Hash))
         .key_schema(key(BARCODE_INDEX_SORT_KEY, KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::from(BARCODE_INDEX_PROJECTION))
-                .build(),
-        )
+        .projection(Projection::builder().projection_type(ProjectionType::from(BARCODE_INDEX_PROJECTION)).build())
         .build()
         .expect("index name, keys and projection are set");
     client
@@ -94,10 +86,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .table_name(table)
         .wait(ACTIVE_WAIT)
         .await
-        .map_err(|_| StoreError::Unavailable {
-            operation: "CreateTable",
-            cause: "the table did not become active",
-        })?;
+        .map_err(|_| StoreError::Unavailable { operation: "CreateTable", cause: "the table did not become active" })?;
     client
         .update_time_to_live()
         .table_name(table)

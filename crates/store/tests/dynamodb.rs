@@ -19,13 +19,7 @@ fn client() -> Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
         .endpoint_url(moto::endpoint())
-        .credentials_provider(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "bridge-store-tests",
-        ))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "bridge-store-tests"))
         .build();
     Client::from_conf(config)
 }
@@ -33,11 +27,7 @@ fn client() -> Client {
 /// A table of its own for every test, so tests run in parallel on one server.
 async fn new_table(client: &Client) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let table = format!(
-        "bridge-store-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
+    let table = format!("bridge-store-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
     create_table(client, &table).await.unwrap();
     table
 }
@@ -45,10 +35,7 @@ async fn new_table(client: &Client) -> String {
 async fn open(config: StoreConfig) -> Harness {
     let client = client();
     let table = new_table(&client).await;
-    Harness {
-        store: Arc::new(DynamoStore::with_config(client, table, config)),
-        keep_alive: Box::new(()),
-    }
+    Harness { store: Arc::new(DynamoStore::with_config(client, table, config)), keep_alive: Box::new(()) }
 }
 
 contract_suite!(open);
@@ -57,59 +44,27 @@ contract_suite!(open);
 async fn created_table_has_the_layout_the_schema_constants_describe() {
     let client = client();
     let table = new_table(&client).await;
-    let described = client
-        .describe_table()
-        .table_name(&table)
-        .send()
-        .await
-        .unwrap();
+    let described = client.describe_table().table_name(&table).send().await.unwrap();
     let description = described.table().unwrap();
-    let keys: Vec<_> = description
-        .key_schema()
-        .iter()
-        .map(|k| (k.attribute_name().to_owned(), k.key_type().clone()))
-        .collect();
+    let keys: Vec<_> =
+        description.key_schema().iter().map(|k| (k.attribute_name().to_owned(), k.key_type().clone())).collect();
     assert_eq!(
         keys,
-        [
-            (schema::PARTITION_KEY.to_owned(), KeyType::Hash),
-            (schema::SORT_KEY.to_owned(), KeyType::Range)
-        ]
+        [(schema::PARTITION_KEY.to_owned(), KeyType::Hash), (schema::SORT_KEY.to_owned(), KeyType::Range)]
     );
-    let billing = description
-        .billing_mode_summary()
-        .and_then(|b| b.billing_mode())
-        .map(|b| b.as_str());
+    let billing = description.billing_mode_summary().and_then(|b| b.billing_mode()).map(|b| b.as_str());
     assert_eq!(billing, Some(schema::BILLING_MODE));
     let [index] = description.global_secondary_indexes() else {
-        panic!(
-            "one GSI expected: {:?}",
-            description.global_secondary_indexes()
-        )
+        panic!("one GSI expected: {:?}", description.global_secondary_indexes())
     };
     assert_eq!(index.index_name(), Some(schema::BARCODE_INDEX));
-    let index_keys: Vec<_> = index
-        .key_schema()
-        .iter()
-        .map(|k| k.attribute_name())
-        .collect();
-    assert_eq!(
-        index_keys,
-        [
-            schema::BARCODE_INDEX_PARTITION_KEY,
-            schema::BARCODE_INDEX_SORT_KEY
-        ]
-    );
+    let index_keys: Vec<_> = index.key_schema().iter().map(|k| k.attribute_name()).collect();
+    assert_eq!(index_keys, [schema::BARCODE_INDEX_PARTITION_KEY, schema::BARCODE_INDEX_SORT_KEY]);
     assert_eq!(
         index.projection().and_then(|p| p.projection_type()),
         Some(&ProjectionType::from(schema::BARCODE_INDEX_PROJECTION))
     );
-    let ttl = client
-        .describe_time_to_live()
-        .table_name(&table)
-        .send()
-        .await
-        .unwrap();
+    let ttl = client.describe_time_to_live().table_name(&table).send().await.unwrap();
     let ttl = ttl.time_to_live_description().unwrap();
     assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
     assert_eq!(ttl.attribute_name(), Some(schema::TTL_ATTRIBUTE));
@@ -120,25 +75,9 @@ async fn ttl_attribute_holds_epoch_seconds_on_closed_records_and_their_pointers_
     let client = client();
     let table = new_table(&client).await;
     let clock = TestClock::at(t0());
-    let store = DynamoStore::with_config(
-        client.clone(),
-        table.clone(),
-        clock.config(StoreConfig::default()),
-    );
-    let open_one = record(
-        "L-ttl",
-        Side::Lending,
-        RequestStatus::Shipped,
-        &["B-open"],
-        t0(),
-    );
-    let closed = record(
-        "R-ttl",
-        Side::Borrowing,
-        RequestStatus::Cancelled,
-        &["B-closed"],
-        t0(),
-    );
+    let store = DynamoStore::with_config(client.clone(), table.clone(), clock.config(StoreConfig::default()));
+    let open_one = record("L-ttl", Side::Lending, RequestStatus::Shipped, &["B-open"], t0());
+    let closed = record("R-ttl", Side::Borrowing, RequestStatus::Cancelled, &["B-closed"], t0());
     deliver(&store, "ship L-ttl", &open_one, None, t0()).await;
     deliver(&store, "cancel R-ttl", &closed, None, after(DAY)).await;
 
@@ -158,17 +97,13 @@ async fn ttl_attribute_holds_epoch_seconds_on_closed_records_and_their_pointers_
                 .item()
                 .cloned()
                 .expect("item exists");
-            item.get(schema::TTL_ATTRIBUTE)
-                .map(|v| v.as_n().unwrap().parse::<i64>().unwrap())
+            item.get(schema::TTL_ATTRIBUTE).map(|v| v.as_n().unwrap().parse::<i64>().unwrap())
         }
     };
     let retention = 400 * DAY;
     let closed_expiry = Some(after(DAY).as_second() + retention);
     assert_eq!(expires_at("REQ#R-ttl", "REQ").await, closed_expiry);
-    assert_eq!(
-        expires_at("REQ#R-ttl", "BARCODE#B-closed").await,
-        closed_expiry
-    );
+    assert_eq!(expires_at("REQ#R-ttl", "BARCODE#B-closed").await, closed_expiry);
     assert_eq!(expires_at("REQ#L-ttl", "REQ").await, None);
     assert_eq!(expires_at("REQ#L-ttl", "BARCODE#B-open").await, None);
 }

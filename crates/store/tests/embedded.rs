@@ -5,18 +5,13 @@ mod contract;
 
 use std::sync::Arc;
 
-use bridge_store::{
-    ClaimOutcome, EmbeddedStore, RequestStatus, Side, Store, StoreConfig, StoredResponse,
-};
+use bridge_store::{ClaimOutcome, EmbeddedStore, RequestStatus, Side, Store, StoreConfig, StoredResponse};
 use contract::{Harness, TestClock, after, barcode, deliver, message_key, record, rid, t0, token};
 
 async fn open(config: StoreConfig) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open_with_config(dir.path().join("data"), config).unwrap();
-    Harness {
-        store: Arc::new(store),
-        keep_alive: Box::new(dir),
-    }
+    Harness { store: Arc::new(store), keep_alive: Box::new(dir) }
 }
 
 contract_suite!(open);
@@ -25,59 +20,27 @@ contract_suite!(open);
 async fn records_history_and_claims_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::at(t0());
-    let rec = record(
-        "R-restart",
-        Side::Borrowing,
-        RequestStatus::OnHoldShelf,
-        &["B-restart"],
-        t0(),
-    );
+    let rec = record("R-restart", Side::Borrowing, RequestStatus::OnHoldShelf, &["B-restart"], t0());
     {
-        let store =
-            EmbeddedStore::open_with_config(dir.path(), clock.config(StoreConfig::default()))
-                .unwrap();
+        let store = EmbeddedStore::open_with_config(dir.path(), clock.config(StoreConfig::default())).unwrap();
         deliver(&store, "accept R-restart", &rec, None, t0()).await;
         store
-            .claim(
-                &message_key("in flight"),
-                &token("before"),
-                t0(),
-                std::time::Duration::from_secs(30),
-            )
+            .claim(&message_key("in flight"), &token("before"), t0(), std::time::Duration::from_secs(30))
             .await
             .unwrap();
     }
-    let store =
-        EmbeddedStore::open_with_config(dir.path(), clock.config(StoreConfig::default())).unwrap();
+    let store = EmbeddedStore::open_with_config(dir.path(), clock.config(StoreConfig::default())).unwrap();
     let stored = store.get_request(&rid("R-restart")).await.unwrap().unwrap();
     assert_eq!(stored.version, 1);
-    assert_eq!(
-        store.find_by_barcode(&barcode("B-restart")).await.unwrap(),
-        vec![stored]
-    );
+    assert_eq!(store.find_by_barcode(&barcode("B-restart")).await.unwrap(), vec![stored]);
     assert_eq!(store.history(&rid("R-restart")).await.unwrap().len(), 1);
     let replay = store
-        .claim(
-            &message_key("accept R-restart"),
-            &token("after"),
-            after(1),
-            std::time::Duration::from_secs(30),
-        )
+        .claim(&message_key("accept R-restart"), &token("after"), after(1), std::time::Duration::from_secs(30))
         .await
         .unwrap();
-    assert_eq!(
-        replay,
-        ClaimOutcome::Done(StoredResponse {
-            body: b"<accept R-restartResponse/>".to_vec()
-        })
-    );
+    assert_eq!(replay, ClaimOutcome::Done(StoredResponse { body: b"<accept R-restartResponse/>".to_vec() }));
     let held = store
-        .claim(
-            &message_key("in flight"),
-            &token("after"),
-            after(1),
-            std::time::Duration::from_secs(30),
-        )
+        .claim(&message_key("in flight"), &token("after"), after(1), std::time::Duration::from_secs(30))
         .await
         .unwrap();
     assert!(matches!(held, ClaimOutcome::InFlight { .. }), "{held:?}");
@@ -92,20 +55,8 @@ async fn opening_drops_what_expired_while_closed() {
         config.retention = std::time::Duration::from_secs(86_400);
         config
     };
-    let closed = record(
-        "R-gone",
-        Side::Borrowing,
-        RequestStatus::Returned,
-        &["B-gone"],
-        t0(),
-    );
-    let open_one = record(
-        "L-kept",
-        Side::Lending,
-        RequestStatus::Shipped,
-        &["B-kept"],
-        t0(),
-    );
+    let closed = record("R-gone", Side::Borrowing, RequestStatus::Returned, &["B-gone"], t0());
+    let open_one = record("L-kept", Side::Lending, RequestStatus::Shipped, &["B-kept"], t0());
     let rows_before = {
         let store = EmbeddedStore::open_with_config(dir.path(), clock.config(config())).unwrap();
         deliver(&store, "return R-gone", &closed, None, t0()).await;

@@ -15,10 +15,7 @@ use crate::state::circ;
 
 pub(crate) fn router() -> Router<App> {
     Router::new()
-        .route(
-            "/admin/faults",
-            get(list_faults).post(arm_fault).delete(clear_faults),
-        )
+        .route("/admin/faults", get(list_faults).post(arm_fault).delete(clear_faults))
         .route("/admin/state", get(state))
         .route("/admin/calls", get(calls).delete(clear_calls))
         .route("/admin/reset", post(reset))
@@ -26,11 +23,7 @@ pub(crate) fn router() -> Router<App> {
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({ "error": message.into() })),
-    )
-        .into_response()
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message.into() }))).into_response()
 }
 
 async fn arm_fault(State(app): State<App>, body: axum::body::Bytes) -> Response {
@@ -54,11 +47,7 @@ async fn clear_faults(State(app): State<App>) -> StatusCode {
 }
 
 async fn state(State(app): State<App>) -> Response {
-    Json(
-        app.store
-            .with(|s| crate::render::state_json(s, &app.base_url)),
-    )
-    .into_response()
+    Json(app.store.with(|s| crate::render::state_json(s, &app.base_url))).into_response()
 }
 
 async fn calls(State(app): State<App>) -> Response {
@@ -91,10 +80,7 @@ async fn desk_loan(State(app): State<App>, body: axum::body::Bytes) -> Response 
         Ok(r) => r,
         Err(e) => return bad_request(format!("expected {{\"user_id\",\"item_barcode\"}}: {e}")),
     };
-    match app
-        .store
-        .with(|s| circ::desk_loan(s, &req.user_id, &req.item_barcode))
-    {
+    match app.store.with(|s| circ::desk_loan(s, &req.user_id, &req.item_barcode)) {
         Ok(loan_id) => (StatusCode::CREATED, Json(json!({ "loan_id": loan_id }))).into_response(),
         Err(e) => bad_request(format!("{e:?}")),
     }

@@ -71,11 +71,7 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
     };
     app.calls.push(CallRecord {
         seq: 0,
-        scope: if scope == FaultScope::Ncip {
-            "ncip"
-        } else {
-            "rest"
-        },
+        scope: if scope == FaultScope::Ncip { "ncip" } else { "rest" },
         method,
         path,
         query,
@@ -101,10 +97,7 @@ async fn inner(app: &App, scope: FaultScope, req: Request, next: Next) -> Respon
     let query = req.uri().query().unwrap_or_default().to_owned();
     let key = api_key(&req, &query);
     if key.as_deref() != Some(&*app.api_key) {
-        return with_remaining(
-            AlmaError::unauthorized().into_response(),
-            app.limiter.remaining(),
-        );
+        return with_remaining(AlmaError::unauthorized().into_response(), app.limiter.remaining());
     }
     let remaining = match app.limiter.admit(key.as_deref().unwrap_or_default()) {
         Admission::Admitted { remaining } => remaining,
@@ -121,10 +114,7 @@ async fn inner(app: &App, scope: FaultScope, req: Request, next: Next) -> Respon
 
 /// `Authorization: apikey <key>`, or Alma's alternative `?apikey=<key>`.
 fn api_key(req: &Request, query: &str) -> Option<String> {
-    let header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if let Some(key) = header.and_then(|h| h.strip_prefix("apikey ")) {
         return Some(key.trim().to_owned());
     }
@@ -132,11 +122,7 @@ fn api_key(req: &Request, query: &str) -> Option<String> {
 }
 
 fn wants_json(req: &Request, query: &str) -> bool {
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     accept.contains("application/json") || query_param(query, "format").as_deref() == Some("json")
 }
 
@@ -148,8 +134,7 @@ pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 fn with_remaining(mut r: Response, remaining: u64) -> Response {
-    r.headers_mut()
-        .insert("X-Exl-Api-Remaining", HeaderValue::from(remaining));
+    r.headers_mut().insert("X-Exl-Api-Remaining", HeaderValue::from(remaining));
     r
 }
 

@@ -32,10 +32,7 @@ pub(crate) struct App {
 impl App {
     pub fn new(seed: Seed, base_url: String) -> App {
         App {
-            limiter: Arc::new(Limiter::new(
-                seed.per_second_threshold,
-                seed.daily_api_limit,
-            )),
+            limiter: Arc::new(Limiter::new(seed.per_second_threshold, seed.daily_api_limit)),
             api_key: Arc::from(seed.api_key.as_str()),
             store: Arc::new(Store::new(seed)),
             faults: FaultSwitch::default(),
@@ -47,50 +44,25 @@ impl App {
 
 pub(crate) fn router(app: App) -> Router {
     let rest = Router::new()
-        .route(
-            "/users/{user_id}",
-            get(rest::users::get_user).post(rest::users::post_user),
-        )
-        .route(
-            "/users/{user_id}/resource-sharing-requests",
-            post(rest::borrowing::create),
-        )
+        .route("/users/{user_id}", get(rest::users::get_user).post(rest::users::post_user))
+        .route("/users/{user_id}/resource-sharing-requests", post(rest::borrowing::create))
         .route(
             "/users/{user_id}/resource-sharing-requests/{request_id}",
             get(rest::borrowing::get_one).delete(rest::borrowing::cancel),
         )
-        .route(
-            "/users/{user_id}/requests",
-            get(rest::circulation::user_requests),
-        )
+        .route("/users/{user_id}/requests", get(rest::circulation::user_requests))
         .route("/users/{user_id}/loans", get(rest::circulation::user_loans))
-        .route(
-            "/users/{user_id}/loans/{loan_id}",
-            get(rest::circulation::get_loan).post(rest::circulation::renew_loan),
-        )
+        .route("/users/{user_id}/loans/{loan_id}", get(rest::circulation::get_loan).post(rest::circulation::renew_loan))
         .route("/items", get(rest::items::by_barcode))
-        .route(
-            "/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}",
-            get(rest::items::get_item),
-        )
+        .route("/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}", get(rest::items::get_item))
         .route("/partners", get(rest::partners::list))
         .route("/partners/{code}", get(rest::partners::get_one))
-        .route(
-            "/partners/{code}/lending-requests",
-            post(rest::partners::create_lending),
-        )
-        .route(
-            "/partners/{code}/lending-requests/{request_id}",
-            get(rest::partners::get_lending),
-        )
+        .route("/partners/{code}/lending-requests", post(rest::partners::create_lending))
+        .route("/partners/{code}/lending-requests/{request_id}", get(rest::partners::get_lending))
         .fallback(|uri: axum::http::Uri| async move { AlmaError::unknown_path(uri.path()) })
         .layer(from_fn_with_state(app.clone(), gate::rest_gate));
     let ncip = Router::new()
         .route("/view/NCIPServlet", post(ncip::respond))
         .layer(from_fn_with_state(app.clone(), gate::ncip_gate));
-    Router::new()
-        .nest("/almaws/v1", rest)
-        .merge(ncip)
-        .merge(admin::router())
-        .with_state(app)
+    Router::new().nest("/almaws/v1", rest).merge(ncip).merge(admin::router()).with_state(app)
 }

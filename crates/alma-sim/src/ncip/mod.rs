@@ -26,12 +26,7 @@ use crate::state::State as SimState;
 pub(crate) async fn respond(State(app): State<App>, body: Bytes) -> Response {
     let (answer, service) = answer(&app, &body);
     let xml = encode(&answer);
-    let mut response = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/xml;charset=UTF-8")],
-        xml,
-    )
-        .into_response();
+    let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml;charset=UTF-8")], xml).into_response();
     if let Some(service) = service {
         response.extensions_mut().insert(NcipService(service));
     }
@@ -48,10 +43,7 @@ fn answer(app: &App, body: &[u8]) -> (Message, Option<String>) {
         Ok(m) => m,
         Err(e) => {
             tracing::debug!(error = %e, "alma-sim ncip: unreadable message");
-            return (
-                ncip_codec::error_response(&e, None),
-                e.service().map(|s| s.element_name().to_owned()),
-            );
+            return (ncip_codec::error_response(&e, None), e.service().map(|s| s.element_name().to_owned()));
         }
     };
     let service = message.service();
@@ -59,41 +51,23 @@ fn answer(app: &App, body: &[u8]) -> (Message, Option<String>) {
     let header = message.initiation_header().cloned();
     if message.is_response() || !services::offered(&service) {
         let problem = Problem::unsupported_service(service.element_name());
-        return (
-            ncip_codec::problem_response(service, header.as_ref(), vec![problem]),
-            name,
-        );
+        return (ncip_codec::problem_response(service, header.as_ref(), vec![problem]), name);
     }
     let Some(header) = header else {
-        let problem =
-            Problem::needed_data_missing("InitiationHeader", "Alma requires an InitiationHeader");
-        return (
-            ncip_codec::problem_response(service, None, vec![problem]),
-            name,
-        );
+        let problem = Problem::needed_data_missing("InitiationHeader", "Alma requires an InitiationHeader");
+        return (ncip_codec::problem_response(service, None, vec![problem]), name);
     };
-    let answer = app
-        .store
-        .with(|s| match check_header(s, &service, &header) {
-            Ok(partner) => services::dispatch(s, &partner, &header, message),
-            Err(problem) => {
-                ncip_codec::problem_response(service.clone(), Some(&header), vec![problem])
-            }
-        });
+    let answer = app.store.with(|s| match check_header(s, &service, &header) {
+        Ok(partner) => services::dispatch(s, &partner, &header, message),
+        Err(problem) => ncip_codec::problem_response(service.clone(), Some(&header), vec![problem]),
+    });
     (answer, name)
 }
 
 /// The partner the message speaks for, or the Problem Alma answers.
-fn check_header(
-    s: &SimState,
-    service: &ServiceKind,
-    h: &InitiationHeader,
-) -> Result<String, Problem> {
+fn check_header(s: &SimState, service: &ServiceKind, h: &InitiationHeader) -> Result<String, Problem> {
     if h.to_agency_id.as_str() != s.institution_code {
-        return Err(Problem::unknown_agency(
-            "InitiationHeader/ToAgencyId/AgencyId",
-            h.to_agency_id.as_str(),
-        ));
+        return Err(Problem::unknown_agency("InitiationHeader/ToAgencyId/AgencyId", h.to_agency_id.as_str()));
     }
     let profile = h.application_profile_type.as_ref().map(|p| p.value.clone());
     let code = match (profile, service) {
@@ -102,14 +76,9 @@ fn check_header(
         (None, _) => String::new(),
     };
     let active_ncip = s.partner(&code).is_some_and(|p| {
-        p["partner_details"]["status"] == "ACTIVE"
-            && p["partner_details"]["profile_details"]["profile_type"] == "NCIP"
+        p["partner_details"]["status"] == "ACTIVE" && p["partner_details"]["profile_details"]["profile_type"] == "NCIP"
     });
-    if active_ncip {
-        Ok(code)
-    } else {
-        Err(unknown_partner(&code))
-    }
+    if active_ncip { Ok(code) } else { Err(unknown_partner(&code)) }
 }
 
 /// Alma's answer for an ApplicationProfileType that is no active NCIP partner. ReShare's NCIP
@@ -117,11 +86,7 @@ fn check_header(
 /// uses was not found in public material, so: ProblemType "Unknown partner" in the general processing
 /// error scheme, the offending element and value filled in.
 pub(crate) fn unknown_partner(code: &str) -> Problem {
-    Problem::new(
-        GENERAL_PROCESSING_ERROR_SCHEME,
-        "Unknown partner",
-        format!("Unknown partner: {code}"),
-    )
-    .with_element("InitiationHeader/ApplicationProfileType")
-    .with_value(code)
+    Problem::new(GENERAL_PROCESSING_ERROR_SCHEME, "Unknown partner", format!("Unknown partner: {code}"))
+        .with_element("InitiationHeader/ApplicationProfileType")
+        .with_value(code)
 }

@@ -7,13 +7,13 @@ use ncip_codec::model::common::{DueDate, InitiationHeader, ResponseHeader, Servi
 use ncip_codec::model::ids::{ItemId, RequestId, SchemeValue, UserId, UserIdentifier};
 use ncip_codec::model::item::{BibliographicDescription, ItemOptionalFields};
 use ncip_codec::model::messages::{
-    AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem,
-    CheckInItemResponse, CheckOutItem, CheckOutItemResponse, LookupUser, LookupUserResponse,
-    RenewItem, RenewItemResponse, RequestItem, RequestItemResponse,
+    AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem, CheckInItemResponse,
+    CheckOutItem, CheckOutItemResponse, LookupUser, LookupUserResponse, RenewItem, RenewItemResponse, RequestItem,
+    RequestItemResponse,
 };
 use ncip_codec::model::user::{
-    Address, ElectronicAddress, NameInformation, PersonalNameInformation,
-    StructuredPersonalUserName, UserAddressInformation, UserOptionalFields,
+    Address, ElectronicAddress, NameInformation, PersonalNameInformation, StructuredPersonalUserName,
+    UserAddressInformation, UserOptionalFields,
 };
 use ncip_codec::problem::processing_error_scheme;
 use ncip_codec::{Message, Problem};
@@ -36,12 +36,7 @@ pub(super) fn offered(service: &ServiceKind) -> bool {
     )
 }
 
-pub(super) fn dispatch(
-    s: &mut State,
-    partner: &str,
-    h: &InitiationHeader,
-    message: Message,
-) -> Message {
+pub(super) fn dispatch(s: &mut State, partner: &str, h: &InitiationHeader, message: Message) -> Message {
     let service = message.service();
     let header = Some(ResponseHeader::answering(h));
     let result = match message {
@@ -63,16 +58,12 @@ fn problem(service: &ServiceKind, e: CircError) -> Problem {
         CircError::UserBlocked(u) => Problem::user_blocked(service, &u),
         CircError::UnknownItem(i) => Problem::unknown_item(service, &i),
         CircError::ItemDoesNotCirculate(i) => Problem::item_does_not_circulate(service, &i),
-        CircError::ItemNotCheckedOut(i) if *service == ServiceKind::CheckInItem => {
-            Problem::item_not_checked_out(&i)
+        CircError::ItemNotCheckedOut(i) if *service == ServiceKind::CheckInItem => Problem::item_not_checked_out(&i),
+        CircError::ItemNotCheckedOut(i) => {
+            Problem::new(processing_error_scheme(service), "Item Not Checked Out", "the item is not on loan")
+                .with_element("ItemId/ItemIdentifierValue")
+                .with_value(i)
         }
-        CircError::ItemNotCheckedOut(i) => Problem::new(
-            processing_error_scheme(service),
-            "Item Not Checked Out",
-            "the item is not on loan",
-        )
-        .with_element("ItemId/ItemIdentifierValue")
-        .with_value(i),
         CircError::UnknownRequest(r) => Problem::unknown_request(service, &r),
     }
 }
@@ -95,10 +86,7 @@ fn bib(fields: Option<&ItemOptionalFields>) -> Option<&BibliographicDescription>
 
 fn isbn(b: Option<&BibliographicDescription>) -> Option<String> {
     let id = b?.bibliographic_item_id.as_ref()?;
-    let is_isbn = id
-        .code
-        .as_ref()
-        .is_none_or(|c| c.value.to_ascii_uppercase().contains("ISBN"));
+    let is_isbn = id.code.as_ref().is_none_or(|c| c.value.to_ascii_uppercase().contains("ISBN"));
     is_isbn.then(|| id.identifier.clone())
 }
 
@@ -139,18 +127,9 @@ fn check_out_item(
 ) -> Result<Message, Problem> {
     let service = ServiceKind::CheckOutItem;
     let barcode = item_value(Some(&m.item_id))?;
-    let request_id = m
-        .request_id
-        .as_ref()
-        .map(|r| r.request_identifier_value.as_str().to_owned());
-    let due = circ::check_out(
-        s,
-        partner,
-        &barcode,
-        request_id.as_deref(),
-        m.desired_date_due,
-    )
-    .map_err(|e| problem(&service, e))?;
+    let request_id = m.request_id.as_ref().map(|r| r.request_identifier_value.as_str().to_owned());
+    let due = circ::check_out(s, partner, &barcode, request_id.as_deref(), m.desired_date_due)
+        .map_err(|e| problem(&service, e))?;
     Ok(Message::CheckOutItemResponse(CheckOutItemResponse {
         header,
         item_id: Some(m.item_id),
@@ -160,19 +139,11 @@ fn check_out_item(
     }))
 }
 
-fn check_in_item(
-    s: &mut State,
-    header: Option<ResponseHeader>,
-    m: CheckInItem,
-) -> Result<Message, Problem> {
+fn check_in_item(s: &mut State, header: Option<ResponseHeader>, m: CheckInItem) -> Result<Message, Problem> {
     let service = ServiceKind::CheckInItem;
     let barcode = item_value(Some(&m.item_id))?;
     circ::check_in(s, &barcode).map_err(|e| problem(&service, e))?;
-    Ok(Message::CheckInItemResponse(CheckInItemResponse {
-        header,
-        item_id: Some(m.item_id),
-        ..Default::default()
-    }))
+    Ok(Message::CheckInItemResponse(CheckInItemResponse { header, item_id: Some(m.item_id), ..Default::default() }))
 }
 
 fn request_item(
@@ -184,10 +155,7 @@ fn request_item(
     let service = ServiceKind::RequestItem;
     let user_id = user_value(m.user_id.as_ref())?;
     let b = bib(m.item_optional_fields.as_ref());
-    let broker_id = m
-        .request_id
-        .as_ref()
-        .map(|r| r.request_identifier_value.as_str().to_owned());
+    let broker_id = m.request_id.as_ref().map(|r| r.request_identifier_value.as_str().to_owned());
     let input = RequestInput {
         request_id: broker_id.clone().unwrap_or_default(),
         user_id,
@@ -227,22 +195,16 @@ fn cancel_request_item(
         .filter(|r| !r.is_empty())
         .ok_or_else(|| Problem::needed_data_missing("RequestId", "a RequestId is required"))?;
     circ::cancel_request(s, partner, &request_id).map_err(|e| problem(&service, e))?;
-    Ok(Message::CancelRequestItemResponse(
-        CancelRequestItemResponse {
-            header,
-            request_id: m.request_id,
-            item_id: m.item_id,
-            user_id: m.user_id,
-            ..Default::default()
-        },
-    ))
+    Ok(Message::CancelRequestItemResponse(CancelRequestItemResponse {
+        header,
+        request_id: m.request_id,
+        item_id: m.item_id,
+        user_id: m.user_id,
+        ..Default::default()
+    }))
 }
 
-fn renew_item(
-    s: &mut State,
-    header: Option<ResponseHeader>,
-    m: RenewItem,
-) -> Result<Message, Problem> {
+fn renew_item(s: &mut State, header: Option<ResponseHeader>, m: RenewItem) -> Result<Message, Problem> {
     let service = ServiceKind::RenewItem;
     let barcode = item_value(Some(&m.item_id))?;
     let due = circ::renew(s, &barcode, m.desired_date_due).map_err(|e| problem(&service, e))?;
@@ -263,14 +225,8 @@ fn lookup_user(
     m: LookupUser,
 ) -> Result<Message, Problem> {
     let service = ServiceKind::LookupUser;
-    let is_password = |t: &SchemeValue| {
-        t.value.eq_ignore_ascii_case("password") || t.value.eq_ignore_ascii_case("pin")
-    };
-    let password = m
-        .authentication_inputs
-        .iter()
-        .find(|a| is_password(&a.input_type))
-        .map(|a| a.data.clone());
+    let is_password = |t: &SchemeValue| t.value.eq_ignore_ascii_case("password") || t.value.eq_ignore_ascii_case("pin");
+    let password = m.authentication_inputs.iter().find(|a| is_password(&a.input_type)).map(|a| a.data.clone());
     let id = match m.user_id.as_ref() {
         Some(u) => u.user_identifier_value.as_str().to_owned(),
         None => m
@@ -278,12 +234,7 @@ fn lookup_user(
             .iter()
             .find(|a| !is_password(&a.input_type))
             .map(|a| a.data.trim().to_owned())
-            .ok_or_else(|| {
-                Problem::needed_data_missing(
-                    "UserId",
-                    "a UserId or AuthenticationInput is required",
-                )
-            })?,
+            .ok_or_else(|| Problem::needed_data_missing("UserId", "a UserId or AuthenticationInput is required"))?,
     };
     let idx = circ::ncip_user(s, partner, &id).map_err(|e| problem(&service, e))?;
     let user = &s.users[idx];
@@ -302,10 +253,7 @@ fn lookup_user(
         }),
         unstructured: None,
     });
-    let emails = json["contact_info"]["email"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let emails = json["contact_info"]["email"].as_array().cloned().unwrap_or_default();
     let addresses = emails
         .iter()
         .filter_map(|e| text(&e["email_address"]))
@@ -319,10 +267,7 @@ fn lookup_user(
             })),
         })
         .collect();
-    let user_id = UserId {
-        user_identifier_value: UserIdentifier::new(user.primary_id()),
-        ..Default::default()
-    };
+    let user_id = UserId { user_identifier_value: UserIdentifier::new(user.primary_id()), ..Default::default() };
     Ok(Message::LookupUserResponse(LookupUserResponse {
         header,
         user_id: Some(user_id),

@@ -22,10 +22,9 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Result<Json<Value>, AlmaError> {
     let body = json_body(&body)?;
-    let format =
-        code_pair(&body, "format").ok_or_else(|| AlmaError::mandatory_missing("format"))?;
-    let citation_type = code_pair(&body, "citation_type")
-        .ok_or_else(|| AlmaError::mandatory_missing("citation_type"))?;
+    let format = code_pair(&body, "format").ok_or_else(|| AlmaError::mandatory_missing("format"))?;
+    let citation_type =
+        code_pair(&body, "citation_type").ok_or_else(|| AlmaError::mandatory_missing("citation_type"))?;
     let title = str_in(&body, "title").ok_or_else(|| AlmaError::mandatory_missing("title"))?;
     let pickup = code_in(&body, "pickup_location");
     if format.value == "PHYSICAL" && pickup.is_none() {
@@ -76,13 +75,7 @@ fn find(s: &crate::state::State, user_id: &str, request_id: &str) -> Result<usiz
     let user = s.find_user(user_id, None)?;
     let pid = user.primary_id().to_owned();
     s.rs.iter()
-        .position(|r| {
-            r.request_id == request_id
-                && r.side
-                    == RsSide::Borrowing {
-                        user_id: pid.clone(),
-                    }
-        })
+        .position(|r| r.request_id == request_id && r.side == RsSide::Borrowing { user_id: pid.clone() })
         .ok_or_else(AlmaError::general)
 }
 

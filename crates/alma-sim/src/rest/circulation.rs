@@ -18,15 +18,10 @@ pub(crate) async fn user_requests(
     Path(user_id): Path<String>,
     params: Params,
 ) -> Result<Json<Value>, AlmaError> {
-    let history = params
-        .get("status")
-        .is_some_and(|s| s.eq_ignore_ascii_case("history"));
+    let history = params.get("status").is_some_and(|s| s.eq_ignore_ascii_case("history"));
     let wanted_type = params.get("request_type").cloned();
     app.store.with(|s| {
-        let pid = s
-            .find_user(&user_id, params.get("user_id_type").map(String::as_str))?
-            .primary_id()
-            .to_owned();
+        let pid = s.find_user(&user_id, params.get("user_id_type").map(String::as_str))?.primary_id().to_owned();
         let entries = s
             .holds
             .iter()
@@ -44,14 +39,9 @@ pub(crate) async fn user_loans(
     Path(user_id): Path<String>,
     params: Params,
 ) -> Result<Json<Value>, AlmaError> {
-    let complete = params
-        .get("loan_status")
-        .is_some_and(|s| s.eq_ignore_ascii_case("complete"));
+    let complete = params.get("loan_status").is_some_and(|s| s.eq_ignore_ascii_case("complete"));
     app.store.with(|s| {
-        let pid = s
-            .find_user(&user_id, params.get("user_id_type").map(String::as_str))?
-            .primary_id()
-            .to_owned();
+        let pid = s.find_user(&user_id, params.get("user_id_type").map(String::as_str))?.primary_id().to_owned();
         let entries = s
             .loans
             .iter()

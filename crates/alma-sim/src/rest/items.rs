@@ -11,10 +11,7 @@ use crate::errors::AlmaError;
 use crate::http::App;
 use crate::render;
 
-pub(crate) async fn by_barcode(
-    State(app): State<App>,
-    params: Params,
-) -> Result<Response, AlmaError> {
+pub(crate) async fn by_barcode(State(app): State<App>, params: Params) -> Result<Response, AlmaError> {
     let barcode = params
         .get("item_barcode")
         .filter(|b| !b.is_empty())

@@ -25,28 +25,17 @@ pub(crate) fn code_in(body: &Value, field: &str) -> Option<String> {
 }
 
 pub(crate) fn str_in(body: &Value, field: &str) -> Option<String> {
-    body.get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .map(str::to_owned)
+    body.get(field).and_then(Value::as_str).filter(|s| !s.trim().is_empty()).map(str::to_owned)
 }
 
 /// `{value, desc}` from a body field, keeping a desc the client sent.
 pub(crate) fn code_pair(body: &Value, field: &str) -> Option<Code> {
     let value = code_in(body, field)?;
-    let desc = body
-        .get(field)
-        .and_then(|v| v.get("desc"))
-        .and_then(Value::as_str)
-        .unwrap_or(&value)
-        .to_owned();
+    let desc = body.get(field).and_then(|v| v.get("desc")).and_then(Value::as_str).unwrap_or(&value).to_owned();
     Some(Code::new(value, desc))
 }
 
 /// A JSON request body; Alma answers malformed input with a general error.
 pub(crate) fn json_body(bytes: &[u8]) -> Result<Value, AlmaError> {
-    serde_json::from_slice::<Value>(bytes)
-        .ok()
-        .filter(Value::is_object)
-        .ok_or_else(AlmaError::general)
+    serde_json::from_slice::<Value>(bytes).ok().filter(Value::is_object).ok_or_else(AlmaError::general)
 }

@@ -13,33 +13,21 @@ use crate::state::model::{RsRequest, RsSide};
 
 fn with_link(base: &str, partner: &Value) -> Value {
     let mut p = partner.clone();
-    let code = p["partner_details"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let code = p["partner_details"]["code"].as_str().unwrap_or_default().to_owned();
     p["link"] = json!(format!("{base}/partners/{code}"));
     p
 }
 
 pub(crate) async fn list(State(app): State<App>) -> Json<Value> {
     app.store.with(|s| {
-        let entries = s
-            .partners
-            .iter()
-            .map(|p| with_link(&app.base_url, p))
-            .collect();
+        let entries = s.partners.iter().map(|p| with_link(&app.base_url, p)).collect();
         Json(render::list("partner", entries))
     })
 }
 
-pub(crate) async fn get_one(
-    State(app): State<App>,
-    Path(code): Path<String>,
-) -> Result<Json<Value>, AlmaError> {
+pub(crate) async fn get_one(State(app): State<App>, Path(code): Path<String>) -> Result<Json<Value>, AlmaError> {
     app.store.with(|s| {
-        s.partner(&code)
-            .map(|p| Json(with_link(&app.base_url, p)))
-            .ok_or_else(|| AlmaError::partner_not_found(&code))
+        s.partner(&code).map(|p| Json(with_link(&app.base_url, p))).ok_or_else(|| AlmaError::partner_not_found(&code))
     })
 }
 
@@ -51,14 +39,12 @@ pub(crate) async fn create_lending(
     body: Bytes,
 ) -> Result<Json<Value>, AlmaError> {
     let body = json_body(&body)?;
-    let external_id =
-        str_in(&body, "external_id").ok_or_else(|| AlmaError::mandatory_missing("external_id"))?;
+    let external_id = str_in(&body, "external_id").ok_or_else(|| AlmaError::mandatory_missing("external_id"))?;
     let owner = str_in(&body, "owner").ok_or_else(|| AlmaError::mandatory_missing("owner"))?;
-    let format =
-        code_pair(&body, "format").ok_or_else(|| AlmaError::mandatory_missing("format"))?;
+    let format = code_pair(&body, "format").ok_or_else(|| AlmaError::mandatory_missing("format"))?;
     let title = str_in(&body, "title").ok_or_else(|| AlmaError::mandatory_missing("title"))?;
-    let citation_type = code_pair(&body, "citation_type")
-        .ok_or_else(|| AlmaError::mandatory_missing("citation_type"))?;
+    let citation_type =
+        code_pair(&body, "citation_type").ok_or_else(|| AlmaError::mandatory_missing("citation_type"))?;
     app.store.with(|s| {
         if s.partner(&code).is_none() {
             return Err(AlmaError::partner_not_found(&code));
@@ -69,10 +55,7 @@ pub(crate) async fn create_lending(
             external_id: Some(external_id),
             side: RsSide::Lending,
             partner: Some(code.clone()),
-            status: crate::state::model::Code::new(
-                "REQUEST_CREATED_LEND",
-                "Created lending request",
-            ),
+            status: crate::state::model::Code::new("REQUEST_CREATED_LEND", "Created lending request"),
             owner,
             format,
             citation_type,
@@ -107,11 +90,7 @@ pub(crate) async fn get_lending(
             return Err(AlmaError::partner_not_found(&code));
         }
         s.rs.iter()
-            .find(|r| {
-                r.side == RsSide::Lending
-                    && r.request_id == request_id
-                    && r.partner.as_deref() == Some(&code)
-            })
+            .find(|r| r.side == RsSide::Lending && r.request_id == request_id && r.partner.as_deref() == Some(&code))
             .map(|r| Json(render::rs_request(&app.base_url, s, r)))
             .ok_or_else(AlmaError::general)
     })

@@ -26,27 +26,12 @@ pub(crate) async fn get_user(
         let base = &app.base_url;
         for part in expand.split(',').map(str::trim) {
             let (count, path) = match part {
-                "loans" => (
-                    s.loans
-                        .iter()
-                        .filter(|l| l.active && l.borrower == Borrower::User(pid.clone()))
-                        .count(),
-                    "loans",
-                ),
+                "loans" => {
+                    (s.loans.iter().filter(|l| l.active && l.borrower == Borrower::User(pid.clone())).count(), "loans")
+                }
                 "requests" => (
-                    s.holds
-                        .iter()
-                        .filter(|h| h.is_active() && h.user_id == pid)
-                        .count()
-                        + s.rs
-                            .iter()
-                            .filter(|r| {
-                                r.side
-                                    == RsSide::Borrowing {
-                                        user_id: pid.clone(),
-                                    }
-                            })
-                            .count(),
+                    s.holds.iter().filter(|h| h.is_active() && h.user_id == pid).count()
+                        + s.rs.iter().filter(|r| r.side == RsSide::Borrowing { user_id: pid.clone() }).count(),
                     "requests",
                 ),
                 "fees" => (0, "fees"),

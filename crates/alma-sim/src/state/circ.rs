@@ -54,9 +54,7 @@ fn days(n: i64) -> SignedDuration {
 }
 
 fn ncip_detail<'a>(s: &'a State, partner: &str, field: &str) -> Option<&'a Value> {
-    s.partner(partner)?.pointer(&format!(
-        "/partner_details/profile_details/ncip_details/{field}"
-    ))
+    s.partner(partner)?.pointer(&format!("/partner_details/profile_details/ncip_details/{field}"))
 }
 
 fn ncip_code(s: &State, partner: &str, field: &str) -> Option<Code> {
@@ -87,19 +85,14 @@ pub(crate) fn ncip_user(s: &State, partner: &str, user_id: &str) -> Result<usize
         .users
         .iter()
         .position(|u| u.is_active() && id_type.is_some_and(|t| u.matches(user_id, Some(t))))
-        .or_else(|| {
-            s.users
-                .iter()
-                .position(|u| u.is_active() && u.matches(user_id, None))
-        });
+        .or_else(|| s.users.iter().position(|u| u.is_active() && u.matches(user_id, None)));
     found.ok_or_else(|| CircError::UnknownUser(user_id.to_owned()))
 }
 
 fn pickup(s: &State, partner: &str, asked: Option<&str>) -> Code {
     match asked.filter(|p| !p.is_empty()) {
         Some(code) => s.library_code(code),
-        None => ncip_code(s, partner, "accept_item_pickup_library")
-            .unwrap_or_else(|| s.library_code("MAIN")),
+        None => ncip_code(s, partner, "accept_item_pickup_library").unwrap_or_else(|| s.library_code("MAIN")),
     }
 }
 
@@ -109,11 +102,7 @@ fn pickup(s: &State, partner: &str, asked: Option<&str>) -> Code {
 /// An AcceptItem for a barcode or RequestId Alma has already seen is NOT rejected: real Alma makes a second
 /// temporary item (the duplicate-item problem of DESIGN.md §1), so the simulator does too, letting tests
 /// prove that the bridge prevents it.
-pub(crate) fn accept_item(
-    s: &mut State,
-    partner: &str,
-    input: AcceptInput,
-) -> Result<(), CircError> {
+pub(crate) fn accept_item(s: &mut State, partner: &str, input: AcceptInput) -> Result<(), CircError> {
     let user_idx = ncip_user(s, partner, &input.user_id)?;
     let user_id = s.users[user_idx].primary_id().to_owned();
     let now = Timestamp::now();
@@ -123,10 +112,7 @@ pub(crate) fn accept_item(
     let location = ncip_code(s, partner, "accept_item_location")
         .unwrap_or_else(|| Code::new("RS_BOR", "Borrowing Resource Sharing Requests"));
     let pickup_library = pickup(s, partner, input.pickup_library.as_deref());
-    let title = input
-        .title
-        .clone()
-        .unwrap_or_else(|| format!("Resource sharing item {}", input.item_barcode));
+    let title = input.title.clone().unwrap_or_else(|| format!("Resource sharing item {}", input.item_barcode));
     s.items.push(Item {
         mms_id: mms_id.clone(),
         title: title.clone(),
@@ -147,17 +133,13 @@ pub(crate) fn accept_item(
         material_type: Code::new("BOOK", "Book"),
         policy: Code::new("", ""),
         creation_date: now.strftime("%Y-%m-%dZ").to_string(),
-        origin: Origin::Borrowed {
-            request_id: rs_id.clone(),
-        },
+        origin: Origin::Borrowed { request_id: rs_id.clone() },
         seed_json: None,
     });
     s.rs.push(RsRequest {
         request_id: rs_id.clone(),
         external_id: Some(input.request_id.clone()).filter(|r| !r.is_empty()),
-        side: RsSide::Borrowing {
-            user_id: user_id.clone(),
-        },
+        side: RsSide::Borrowing { user_id: user_id.clone() },
         partner: Some(partner.to_owned()),
         status: Code::new("RECEIVED_PHYSICALLY", "Physically received by library"),
         owner: library.value.clone(),
@@ -207,9 +189,7 @@ pub(crate) fn check_out(
     request_id: Option<&str>,
     desired_due: Option<Timestamp>,
 ) -> Result<Timestamp, CircError> {
-    let idx = s
-        .item_by_barcode(barcode)
-        .ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
+    let idx = s.item_by_barcode(barcode).ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
     let item = &s.items[idx];
     if item.origin != Origin::Inventory || !item.in_place || item.process_type.is_some() {
         return Err(CircError::ItemDoesNotCirculate(barcode.to_owned()));
@@ -307,9 +287,7 @@ pub(crate) enum CheckedIn {
 
 /// CheckInItem: ends whatever the item is in the middle of, or fails with Item Not Checked Out.
 pub(crate) fn check_in(s: &mut State, barcode: &str) -> Result<CheckedIn, CircError> {
-    let idx = s
-        .item_by_barcode(barcode)
-        .ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
+    let idx = s.item_by_barcode(barcode).ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
     let now = Timestamp::now();
     let pid = s.items[idx].pid.clone();
     let active_loan = s.loans.iter().position(|l| l.active && l.item_pid == pid);
@@ -317,11 +295,7 @@ pub(crate) fn check_in(s: &mut State, barcode: &str) -> Result<CheckedIn, CircEr
         s.loans[l].active = false;
     }
     if let Origin::Borrowed { request_id } = s.items[idx].origin.clone() {
-        for hold in s
-            .holds
-            .iter_mut()
-            .filter(|h| h.item_pid.as_deref() == Some(pid.as_str()))
-        {
+        for hold in s.holds.iter_mut().filter(|h| h.item_pid.as_deref() == Some(pid.as_str())) {
             hold.status = "HISTORY".into();
         }
         if let Some(rs) = s.rs.iter_mut().find(|r| r.request_id == request_id) {
@@ -363,11 +337,7 @@ pub(crate) fn check_in(s: &mut State, barcode: &str) -> Result<CheckedIn, CircEr
 
 /// RequestItem from the borrowing broker: a borrowing request for an ACTIVE, unblocked patron.
 /// Returns Alma's request id.
-pub(crate) fn request_item(
-    s: &mut State,
-    partner: &str,
-    input: RequestInput,
-) -> Result<String, CircError> {
+pub(crate) fn request_item(s: &mut State, partner: &str, input: RequestInput) -> Result<String, CircError> {
     let user_idx = ncip_user(s, partner, &input.user_id)?;
     if s.users[user_idx].is_blocked() {
         return Err(CircError::UserBlocked(input.user_id));
@@ -406,11 +376,7 @@ pub(crate) fn request_item(
 }
 
 /// CancelRequestItem: cancels the partner's open request whose external id is the broker's RequestId.
-pub(crate) fn cancel_request(
-    s: &mut State,
-    partner: &str,
-    request_id: &str,
-) -> Result<(), CircError> {
+pub(crate) fn cancel_request(s: &mut State, partner: &str, request_id: &str) -> Result<(), CircError> {
     let closed = ["CANCELLED", "REQUEST_COMPLETED", "RETURNED_TO_PARTNER"];
     let idx =
         s.rs.iter()
@@ -438,14 +404,8 @@ pub(crate) fn cancel_rs(s: &mut State, idx: usize) {
 
 /// RenewItem: extends the item's active loan (patron or partner), or the due date of a borrowed item
 /// still on the hold shelf. New due date: the one asked for, else one more loan period.
-pub(crate) fn renew(
-    s: &mut State,
-    barcode: &str,
-    desired: Option<Timestamp>,
-) -> Result<Timestamp, CircError> {
-    let idx = s
-        .item_by_barcode(barcode)
-        .ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
+pub(crate) fn renew(s: &mut State, barcode: &str, desired: Option<Timestamp>) -> Result<Timestamp, CircError> {
+    let idx = s.item_by_barcode(barcode).ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
     let pid = s.items[idx].pid.clone();
     if let Some(l) = s.loans.iter().position(|l| l.active && l.item_pid == pid) {
         let due = renew_loan_at(s, l, desired);
@@ -480,13 +440,9 @@ pub(crate) fn renew_loan_at(s: &mut State, l: usize, desired: Option<Timestamp>)
 /// A desk check-out to a patron (what staff do when the patron collects a hold-shelf item). Alma's REST
 /// API offers `POST /users/{id}/loans`; the simulator exposes it as `POST /admin/loan` for tests.
 pub(crate) fn desk_loan(s: &mut State, user_id: &str, barcode: &str) -> Result<String, CircError> {
-    let user = s
-        .find_user(user_id, None)
-        .map_err(|_| CircError::UnknownUser(user_id.to_owned()))?;
+    let user = s.find_user(user_id, None).map_err(|_| CircError::UnknownUser(user_id.to_owned()))?;
     let user_id = user.primary_id().to_owned();
-    let idx = s
-        .item_by_barcode(barcode)
-        .ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
+    let idx = s.item_by_barcode(barcode).ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
     let pid = s.items[idx].pid.clone();
     if s.loans.iter().any(|l| l.active && l.item_pid == pid) {
         return Err(CircError::ItemDoesNotCirculate(barcode.to_owned()));
@@ -516,11 +472,7 @@ pub(crate) fn desk_loan(s: &mut State, user_id: &str, barcode: &str) -> Result<S
         renewals: 0,
     };
     if let Origin::Borrowed { request_id } = item.origin.clone() {
-        for hold in s
-            .holds
-            .iter_mut()
-            .filter(|h| h.item_pid.as_deref() == Some(pid.as_str()))
-        {
+        for hold in s.holds.iter_mut().filter(|h| h.item_pid.as_deref() == Some(pid.as_str())) {
             hold.status = "HISTORY".into();
         }
         if let Some(rs) = s.rs.iter_mut().find(|r| r.request_id == request_id) {

@@ -32,40 +32,28 @@ impl UserRec {
 
     /// Active blocks (`user_block[].block_status == ACTIVE`).
     pub fn is_blocked(&self) -> bool {
-        self.json["user_block"]
-            .as_array()
-            .is_some_and(|blocks| blocks.iter().any(|b| b["block_status"] == "ACTIVE"))
+        self.json["user_block"].as_array().is_some_and(|blocks| blocks.iter().any(|b| b["block_status"] == "ACTIVE"))
     }
 
     /// Matches Alma's `user_id_type`: absent or `all_unique` tries the primary id and every identifier
     /// (Alma's Users API docs: "If this is not provided, all unique identifier types are used"); any other
     /// value must equal an identifier's `id_type.value`.
     pub fn matches(&self, id: &str, id_type: Option<&str>) -> bool {
-        let idents = self.json["user_identifier"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let idents = self.json["user_identifier"].as_array().map(Vec::as_slice).unwrap_or_default();
         match id_type {
-            None | Some("all_unique") => {
-                self.primary_id() == id || idents.iter().any(|i| i["value"] == id)
-            }
-            Some(t) => idents
-                .iter()
-                .any(|i| i["value"] == id && i["id_type"]["value"] == t),
+            None | Some("all_unique") => self.primary_id() == id || idents.iter().any(|i| i["value"] == id),
+            Some(t) => idents.iter().any(|i| i["value"] == id && i["id_type"]["value"] == t),
         }
     }
 
     pub fn full_name(&self) -> String {
-        self.json["full_name"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| {
-                format!(
-                    "{} {}",
-                    self.json["first_name"].as_str().unwrap_or_default(),
-                    self.json["last_name"].as_str().unwrap_or_default()
-                )
-            })
+        self.json["full_name"].as_str().map(str::to_owned).unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                self.json["first_name"].as_str().unwrap_or_default(),
+                self.json["last_name"].as_str().unwrap_or_default()
+            )
+        })
     }
 }
 
@@ -93,10 +81,7 @@ impl State {
                 let password = json.as_object_mut().and_then(|o| o.remove("password"));
                 // A captured Alma user carries "password": "" (scriptotek fixture user_response.json).
                 json["password"] = Value::String(String::new());
-                UserRec {
-                    json,
-                    password: password.and_then(|p| p.as_str().map(str::to_owned)),
-                }
+                UserRec { json, password: password.and_then(|p| p.as_str().map(str::to_owned)) }
             })
             .collect();
         State {
@@ -120,28 +105,19 @@ impl State {
     }
 
     pub fn find_user(&self, id: &str, id_type: Option<&str>) -> Result<&UserRec, AlmaError> {
-        self.users
-            .iter()
-            .find(|u| u.matches(id, id_type))
-            .ok_or_else(|| match id_type {
-                None | Some("all_unique") => AlmaError::user_not_found(id),
-                Some(t) => AlmaError::user_not_found_of_type(id, t),
-            })
+        self.users.iter().find(|u| u.matches(id, id_type)).ok_or_else(|| match id_type {
+            None | Some("all_unique") => AlmaError::user_not_found(id),
+            Some(t) => AlmaError::user_not_found_of_type(id, t),
+        })
     }
 
     pub fn partner(&self, code: &str) -> Option<&Value> {
-        self.partners
-            .iter()
-            .find(|p| p["partner_details"]["code"] == code)
+        self.partners.iter().find(|p| p["partner_details"]["code"] == code)
     }
 
     /// The library's name as `desc`; the code itself when the seed does not name it.
     pub fn library_code(&self, code: &str) -> Code {
-        let name = self
-            .libraries
-            .iter()
-            .find(|l| l.code == code)
-            .map(|l| l.name.clone());
+        let name = self.libraries.iter().find(|l| l.code == code).map(|l| l.name.clone());
         Code::new(code, name.unwrap_or_else(|| code.to_owned()))
     }
 
@@ -170,18 +146,12 @@ pub(crate) struct Store {
 impl Store {
     pub fn new(seed: Seed) -> Store {
         let state = State::from_seed(&seed);
-        Store {
-            seed,
-            inner: Mutex::new(state),
-        }
+        Store { seed, inner: Mutex::new(state) }
     }
 
     pub fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         // A panic inside a handler must not wedge every later test call: take the state as it was.
-        let mut guard = self
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 
@@ -201,30 +171,20 @@ pub struct StateView {
 impl StateView {
     /// The whole state as JSON, every record in Alma's own shape (see `GET /admin/state`).
     pub fn snapshot(&self) -> Value {
-        self.store
-            .with(|s| crate::render::state_json(s, &self.base_url))
+        self.store.with(|s| crate::render::state_json(s, &self.base_url))
     }
 
     /// Number of items (inventory and temporary) with this barcode; 2 or more means a duplicate.
     pub fn items_with_barcode(&self, barcode: &str) -> usize {
-        self.store
-            .with(|s| s.items.iter().filter(|i| i.barcode == barcode).count())
+        self.store.with(|s| s.items.iter().filter(|i| i.barcode == barcode).count())
     }
 
     /// Total items, borrowing requests, lending requests, active holds and active loans.
     pub fn counts(&self) -> Counts {
         self.store.with(|s| Counts {
             items: s.items.len(),
-            borrowing_requests: s
-                .rs
-                .iter()
-                .filter(|r| matches!(r.side, model::RsSide::Borrowing { .. }))
-                .count(),
-            lending_requests: s
-                .rs
-                .iter()
-                .filter(|r| r.side == model::RsSide::Lending)
-                .count(),
+            borrowing_requests: s.rs.iter().filter(|r| matches!(r.side, model::RsSide::Borrowing { .. })).count(),
+            lending_requests: s.rs.iter().filter(|r| r.side == model::RsSide::Lending).count(),
             active_holds: s.holds.iter().filter(|h| h.is_active()).count(),
             active_loans: s.loans.iter().filter(|l| l.active).count(),
         })
@@ -242,20 +202,14 @@ pub struct Counts {
 }
 
 fn str_at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    v.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// Seed items were validated (ids present), so only optional fields need defaults here.
 fn item_from_seed(v: &Value) -> Item {
     let temp_library = Code::from_json(v.pointer("/holding_data/temp_library"));
     let temp_location = Code::from_json(v.pointer("/holding_data/temp_location"));
-    let in_temp = v
-        .pointer("/holding_data/in_temp_location")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let in_temp = v.pointer("/holding_data/in_temp_location").and_then(Value::as_bool).unwrap_or(false);
     Item {
         mms_id: str_at(v, "/bib_data/mms_id").unwrap_or_default(),
         title: str_at(v, "/bib_data/title").unwrap_or_default(),
@@ -266,31 +220,20 @@ fn item_from_seed(v: &Value) -> Item {
         call_number: str_at(v, "/holding_data/call_number").unwrap_or_default(),
         pid: str_at(v, "/item_data/pid").unwrap_or_default(),
         barcode: str_at(v, "/item_data/barcode").unwrap_or_default(),
-        library: Code::from_json(v.pointer("/item_data/library"))
-            .unwrap_or_else(|| Code::new("MAIN", "")),
-        location: Code::from_json(v.pointer("/item_data/location"))
-            .unwrap_or_else(|| Code::new("STACKS", "")),
+        library: Code::from_json(v.pointer("/item_data/library")).unwrap_or_else(|| Code::new("MAIN", "")),
+        location: Code::from_json(v.pointer("/item_data/location")).unwrap_or_else(|| Code::new("STACKS", "")),
         temp: match (in_temp, temp_library, temp_location) {
             (true, Some(l), Some(c)) => Some((l, c)),
             _ => None,
         },
-        in_place: v
-            .pointer("/item_data/base_status/value")
-            .and_then(Value::as_str)
-            != Some("0"),
-        process_type: Code::from_json(v.pointer("/item_data/process_type"))
-            .filter(|c| !c.value.is_empty()),
-        requested: v
-            .pointer("/item_data/requested")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        in_place: v.pointer("/item_data/base_status/value").and_then(Value::as_str) != Some("0"),
+        process_type: Code::from_json(v.pointer("/item_data/process_type")).filter(|c| !c.value.is_empty()),
+        requested: v.pointer("/item_data/requested").and_then(Value::as_bool).unwrap_or(false),
         due_date: None,
         material_type: Code::from_json(v.pointer("/item_data/physical_material_type"))
             .unwrap_or_else(|| Code::new("BOOK", "Book")),
-        policy: Code::from_json(v.pointer("/item_data/policy"))
-            .unwrap_or_else(|| Code::new("", "")),
-        creation_date: str_at(v, "/item_data/creation_date")
-            .unwrap_or_else(|| "2020-01-01Z".into()),
+        policy: Code::from_json(v.pointer("/item_data/policy")).unwrap_or_else(|| Code::new("", "")),
+        creation_date: str_at(v, "/item_data/creation_date").unwrap_or_else(|| "2020-01-01Z".into()),
         origin: Origin::Inventory,
         seed_json: Some(v.clone()),
     }

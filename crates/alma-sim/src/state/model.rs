@@ -15,10 +15,7 @@ pub(crate) struct Code {
 
 impl Code {
     pub fn new(value: impl Into<String>, desc: impl Into<String>) -> Code {
-        Code {
-            value: value.into(),
-            desc: desc.into(),
-        }
+        Code { value: value.into(), desc: desc.into() }
     }
 
     /// Reads `{value, desc}` from Alma JSON; null parts become empty strings.

@@ -11,27 +11,19 @@ pub async fn start() -> AlmaSim {
 }
 
 pub async fn start_with(seed: Seed) -> AlmaSim {
-    AlmaSim::start("127.0.0.1:0".parse().unwrap(), seed)
-        .await
-        .expect("simulator starts")
+    AlmaSim::start("127.0.0.1:0".parse().unwrap(), seed).await.expect("simulator starts")
 }
 
 fn headers(key: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert(
-        AUTHORIZATION,
-        HeaderValue::from_str(&format!("apikey {key}")).unwrap(),
-    );
+    h.insert(AUTHORIZATION, HeaderValue::from_str(&format!("apikey {key}")).unwrap());
     h.insert(ACCEPT, HeaderValue::from_static("application/json"));
     h
 }
 
 /// A client like the bridge's: key and JSON on every call, redirects followed.
 pub fn client(sim: &AlmaSim) -> reqwest::Client {
-    reqwest::Client::builder()
-        .default_headers(headers(sim.api_key()))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().default_headers(headers(sim.api_key())).build().unwrap()
 }
 
 /// The same, but it shows redirects instead of following them.
@@ -59,10 +51,7 @@ pub fn error_code(body: &Value) -> String {
 }
 
 pub fn error_message(body: &Value) -> String {
-    body["errorList"]["error"][0]["errorMessage"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+    body["errorList"]["error"][0]["errorMessage"].as_str().unwrap_or_default().to_owned()
 }
 
 /// An NCIP 2 message with Alma's InitiationHeader (`ToAgencyId` = institution, profile = partner code).
@@ -105,9 +94,7 @@ pub fn accept_item(partner: &str, request_id: &str, user: &str, item: &str) -> S
 
 pub fn check_out_item(partner: &str, item: &str, request_id: Option<&str>) -> String {
     let rid = request_id
-        .map(|r| {
-            format!("<RequestId><RequestIdentifierValue>{r}</RequestIdentifierValue></RequestId>")
-        })
+        .map(|r| format!("<RequestId><RequestIdentifierValue>{r}</RequestIdentifierValue></RequestId>"))
         .unwrap_or_default();
     ncip_message(
         "CheckOutItem",
@@ -120,11 +107,7 @@ pub fn check_out_item(partner: &str, item: &str, request_id: Option<&str>) -> St
 }
 
 pub fn check_in_item(partner: &str, item: &str) -> String {
-    ncip_message(
-        "CheckInItem",
-        partner,
-        &format!("<ItemId><ItemIdentifierValue>{item}</ItemIdentifierValue></ItemId>"),
-    )
+    ncip_message("CheckInItem", partner, &format!("<ItemId><ItemIdentifierValue>{item}</ItemIdentifierValue></ItemId>"))
 }
 
 /// POSTs an NCIP message; returns the HTTP status and the body text.
@@ -140,12 +123,5 @@ pub async fn post_ncip(sim: &AlmaSim, xml: &str) -> (u16, String) {
 }
 
 pub async fn admin_state(sim: &AlmaSim) -> Value {
-    reqwest::Client::new()
-        .get(format!("{}/state", sim.admin_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    reqwest::Client::new().get(format!("{}/state", sim.admin_url())).send().await.unwrap().json().await.unwrap()
 }

@@ -21,18 +21,12 @@ pub struct SchemeValue {
 impl SchemeValue {
     /// A value without a scheme.
     pub fn new(value: impl Into<String>) -> Self {
-        Self {
-            scheme: None,
-            value: value.into(),
-        }
+        Self { scheme: None, value: value.into() }
     }
 
     /// A value qualified by a scheme URI.
     pub fn with_scheme(scheme: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            scheme: Some(scheme.into()),
-            value: value.into(),
-        }
+        Self { scheme: Some(scheme.into()), value: value.into() }
     }
 }
 
@@ -50,14 +44,8 @@ impl Identifier {
     pub fn new(text: impl Into<String>) -> Self {
         let text = text.into();
         match normalise(&text) {
-            Cow::Borrowed(_) => Self {
-                value: text,
-                original: None,
-            },
-            Cow::Owned(value) => Self {
-                value,
-                original: Some(text),
-            },
+            Cow::Borrowed(_) => Self { value: text, original: None },
+            Cow::Owned(value) => Self { value, original: Some(text) },
         }
     }
 
@@ -195,10 +183,7 @@ pub struct AgencyId {
 impl AgencyId {
     /// An agency code without a scheme.
     pub fn new(code: impl Into<String>) -> Self {
-        Self {
-            scheme: None,
-            id: Identifier::new(code),
-        }
+        Self { scheme: None, id: Identifier::new(code) }
     }
 
     /// The normalised agency code.

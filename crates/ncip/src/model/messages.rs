@@ -7,8 +7,8 @@
 use jiff::Timestamp;
 
 use super::common::{
-    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, InitiationHeader,
-    MandatedAction, ResponseHeader, ServiceKind,
+    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, InitiationHeader, MandatedAction,
+    ResponseHeader, ServiceKind,
 };
 use super::ids::{AgencyId, ItemId, RequestId, SchemeValue, UserId};
 use super::item::{BibliographicId, ItemOptionalFields};
@@ -452,11 +452,7 @@ pub struct LookupVersionResponse {
 
 impl LookupVersionResponse {
     /// The answer to `request`: same root, agencies swapped.
-    pub fn answering(
-        request: &LookupVersion,
-        versions: Vec<String>,
-        services: Vec<String>,
-    ) -> Self {
+    pub fn answering(request: &LookupVersion, versions: Vec<String>, services: Vec<String>) -> Self {
         Self {
             envelope: request.envelope,
             from_agency_id: request.to_agency_id.clone(),
@@ -516,9 +512,7 @@ impl Message {
             Self::CheckOutItem(_) | Self::CheckOutItemResponse(_) => ServiceKind::CheckOutItem,
             Self::CheckInItem(_) | Self::CheckInItemResponse(_) => ServiceKind::CheckInItem,
             Self::RequestItem(_) | Self::RequestItemResponse(_) => ServiceKind::RequestItem,
-            Self::CancelRequestItem(_) | Self::CancelRequestItemResponse(_) => {
-                ServiceKind::CancelRequestItem
-            }
+            Self::CancelRequestItem(_) | Self::CancelRequestItemResponse(_) => ServiceKind::CancelRequestItem,
             Self::RenewItem(_) | Self::RenewItemResponse(_) => ServiceKind::RenewItem,
             Self::LookupItem(_) | Self::LookupItemResponse(_) => ServiceKind::LookupItem,
             Self::LookupVersion(_) | Self::LookupVersionResponse(_) => ServiceKind::LookupVersion,

@@ -2,22 +2,18 @@
 
 use super::cursor::{Child, Cursor, Fault, Result};
 use crate::model::common::{
-    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation,
-    FiscalTransactionReferenceId, InitiationHeader, MandatedAction, ResponseHeader,
+    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, FiscalTransactionReferenceId, InitiationHeader,
+    MandatedAction, ResponseHeader,
 };
 use crate::model::ids::{
-    AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue,
-    UserId, UserIdentifier,
+    AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue, UserId, UserIdentifier,
 };
 use crate::problem::Problem;
 
 /// `AgencyId` (attribute scheme) or NCIP 1 `UniqueAgencyId` (`<Scheme>/<Value>` children).
 pub(crate) fn agency_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<AgencyId> {
     let sv = c.scheme_value(el)?;
-    Ok(AgencyId {
-        scheme: sv.scheme,
-        id: Identifier::new(sv.value),
-    })
+    Ok(AgencyId { scheme: sv.scheme, id: Identifier::new(sv.value) })
 }
 
 /// A wrapper such as `FromAgencyId` / `OnBehalfOfAgency` holding one `AgencyId` (or `UniqueAgencyId`).
@@ -35,9 +31,7 @@ fn agency_wrapper<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<Agenc
 /// A required agency wrapper: blank or absent `AgencyId` is `Needed Data Missing` in requests.
 fn required_agency<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<AgencyId> {
     match agency_wrapper(c, el)? {
-        Some(agency) if agency.id.is_empty() && c.strict => {
-            Err(Fault::blank("AgencyId", agency.id.original()))
-        }
+        Some(agency) if agency.id.is_empty() && c.strict => Err(Fault::blank("AgencyId", agency.id.original())),
         Some(agency) => Ok(agency),
         None if c.strict => Err(Fault::missing("AgencyId")),
         None => Ok(AgencyId::default()),
@@ -89,42 +83,25 @@ fn id_parts<'a>(
 
 /// `UserId`.
 pub(crate) fn user_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<UserId> {
-    let (agency_id, user_identifier_type, value) =
-        id_parts(c, el, "UserIdentifierType", "UserIdentifierValue")?;
-    Ok(UserId {
-        agency_id,
-        user_identifier_type,
-        user_identifier_value: UserIdentifier(value),
-    })
+    let (agency_id, user_identifier_type, value) = id_parts(c, el, "UserIdentifierType", "UserIdentifierValue")?;
+    Ok(UserId { agency_id, user_identifier_type, user_identifier_value: UserIdentifier(value) })
 }
 
 /// `ItemId`.
 pub(crate) fn item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<ItemId> {
-    let (agency_id, item_identifier_type, value) =
-        id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
-    Ok(ItemId {
-        agency_id,
-        item_identifier_type,
-        item_identifier_value: ItemIdentifier(value),
-    })
+    let (agency_id, item_identifier_type, value) = id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
+    Ok(ItemId { agency_id, item_identifier_type, item_identifier_value: ItemIdentifier(value) })
 }
 
 /// `RequestId`.
 pub(crate) fn request_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<RequestId> {
     let (agency_id, request_identifier_type, value) =
         id_parts(c, el, "RequestIdentifierType", "RequestIdentifierValue")?;
-    Ok(RequestId {
-        agency_id,
-        request_identifier_type,
-        request_identifier_value: RequestIdentifier(value),
-    })
+    Ok(RequestId { agency_id, request_identifier_type, request_identifier_value: RequestIdentifier(value) })
 }
 
 /// `InitiationHeader`: From/To agencies are required (and must not be blank) in requests.
-pub(crate) fn initiation_header<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<InitiationHeader> {
+pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<InitiationHeader> {
     let mut h = InitiationHeader::default();
     let (mut from, mut to) = (None, None);
     while let Some(ch) = c.next_child(el)? {
@@ -146,11 +123,7 @@ pub(crate) fn initiation_header<'a>(
 }
 
 /// A required child: absent is `Needed Data Missing` in requests, a default value in responses.
-pub(crate) fn required_element<T: Default>(
-    c: &Cursor<'_>,
-    value: Option<T>,
-    name: &str,
-) -> Result<T> {
+pub(crate) fn required_element<T: Default>(c: &Cursor<'_>, value: Option<T>, name: &str) -> Result<T> {
     match value {
         Some(v) => Ok(v),
         None if c.strict => Err(Fault::missing(name)),
@@ -176,10 +149,7 @@ pub(crate) fn response_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<
 }
 
 /// `MandatedAction`.
-pub(crate) fn mandated_action<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<Option<MandatedAction>> {
+pub(crate) fn mandated_action<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<MandatedAction>> {
     let mut date = None;
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
@@ -188,9 +158,7 @@ pub(crate) fn mandated_action<'a>(
         }
     }
     match date {
-        Some(date_event_occurred) => Ok(Some(MandatedAction {
-            date_event_occurred,
-        })),
+        Some(date_event_occurred) => Ok(Some(MandatedAction { date_event_occurred })),
         None if c.strict => Err(Fault::missing("DateEventOccurred")),
         None => Ok(None),
     }
@@ -212,10 +180,7 @@ pub(crate) fn amount<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Amount> {
 }
 
 /// `AuthenticationInput`.
-pub(crate) fn authentication_input<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<AuthenticationInput> {
+pub(crate) fn authentication_input<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<AuthenticationInput> {
     let mut input = AuthenticationInput::default();
     let (mut data, mut input_type) = (None, None);
     while let Some(ch) = c.next_child(el)? {
@@ -258,9 +223,7 @@ fn fiscal_transaction_information_inner<'a>(
             "ValidToDate" => f.valid_to_date = Some(c.date(&ch)?),
             "Amount" => f.amount = Some(c.within(&ch, amount)?),
             "PaymentMethodType" => f.payment_method_type = Some(c.scheme_value(&ch)?),
-            "FiscalTransactionDescription" => {
-                f.fiscal_transaction_description = Some(c.string(&ch)?)
-            }
+            "FiscalTransactionDescription" => f.fiscal_transaction_description = Some(c.string(&ch)?),
             "RequestId" => f.request_id = Some(c.within(&ch, request_id)?),
             _ => c.skip(&ch)?,
         }
@@ -268,10 +231,7 @@ fn fiscal_transaction_information_inner<'a>(
     Ok(f)
 }
 
-fn fiscal_reference<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<FiscalTransactionReferenceId> {
+fn fiscal_reference<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<FiscalTransactionReferenceId> {
     let mut r = FiscalTransactionReferenceId::default();
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {

@@ -30,40 +30,22 @@ pub(crate) struct FaultInner {
 
 impl Fault {
     pub(crate) fn new(kind: ReadErrorKind) -> Self {
-        Self(Box::new(FaultInner {
-            kind,
-            path: Vec::new(),
-        }))
+        Self(Box::new(FaultInner { kind, path: Vec::new() }))
     }
 
     /// A content fault found at the element `name`.
     pub(crate) fn at(kind: ReadErrorKind, name: &str) -> Self {
-        Self(Box::new(FaultInner {
-            kind,
-            path: vec![name.to_owned()],
-        }))
+        Self(Box::new(FaultInner { kind, path: vec![name.to_owned()] }))
     }
 
     /// A required child `name` is absent (or blank where blank is not allowed).
     pub(crate) fn missing(name: &str) -> Self {
-        Self::at(
-            ReadErrorKind::NeededDataMissing {
-                element: String::new(),
-                value: None,
-            },
-            name,
-        )
+        Self::at(ReadErrorKind::NeededDataMissing { element: String::new(), value: None }, name)
     }
 
     /// A required child is present but blank.
     pub(crate) fn blank(name: &str, received: &str) -> Self {
-        Self::at(
-            ReadErrorKind::NeededDataMissing {
-                element: String::new(),
-                value: Some(received.to_owned()),
-            },
-            name,
-        )
+        Self::at(ReadErrorKind::NeededDataMissing { element: String::new(), value: Some(received.to_owned()) }, name)
     }
 
     /// Whether this fault is about content (has a path worth reporting) rather than XML syntax.
@@ -87,25 +69,12 @@ impl Fault {
     /// Resolves the collected path (relative to the element the caller stopped at) into the kind.
     pub(crate) fn into_kind(self) -> ReadErrorKind {
         let FaultInner { kind, path } = *self.0;
-        let element = path
-            .iter()
-            .rev()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join("/");
+        let element = path.iter().rev().map(String::as_str).collect::<Vec<_>>().join("/");
         match kind {
-            ReadErrorKind::NeededDataMissing { value, .. } => {
-                ReadErrorKind::NeededDataMissing { element, value }
-            }
-            ReadErrorKind::InvalidDate { value, .. } => {
-                ReadErrorKind::InvalidDate { element, value }
-            }
+            ReadErrorKind::NeededDataMissing { value, .. } => ReadErrorKind::NeededDataMissing { element, value },
+            ReadErrorKind::InvalidDate { value, .. } => ReadErrorKind::InvalidDate { element, value },
             ReadErrorKind::ElementRuleViolated { value, rule, .. } => {
-                ReadErrorKind::ElementRuleViolated {
-                    element,
-                    value,
-                    rule,
-                }
+                ReadErrorKind::ElementRuleViolated { element, value, rule }
             }
             other => other,
         }
@@ -130,12 +99,7 @@ impl<'a> Child<'a> {
     /// The value of the attribute with local name `local` (`Scheme`, `ns1:Scheme`, `version`...).
     pub(crate) fn attribute(&self, local: &str) -> Result<Option<String>> {
         for attr in self.start.attributes().with_checks(false) {
-            let attr = attr.map_err(|e| {
-                Fault::new(ReadErrorKind::Malformed {
-                    position: 0,
-                    detail: e.to_string(),
-                })
-            })?;
+            let attr = attr.map_err(|e| Fault::new(ReadErrorKind::Malformed { position: 0, detail: e.to_string() }))?;
             let key = attr.key.into_inner();
             let key_local = key.rsplit_once(':').map_or(key, |(_, l)| l);
             if key_local == local && !key.starts_with("xmlns") {
@@ -175,9 +139,7 @@ impl<'a> Child<'a> {
 }
 
 fn entity_fault(detail: &str) -> Fault {
-    Fault::new(ReadErrorKind::UndeclaredEntity {
-        detail: detail.to_owned(),
-    })
+    Fault::new(ReadErrorKind::UndeclaredEntity { detail: detail.to_owned() })
 }
 
 /// Reading limits applied while pulling events.
@@ -207,14 +169,7 @@ impl<'a> Cursor<'a> {
         let mut reader = Reader::from_reader(bytes);
         // Defaults already check end-tag names; comments are checked so `--` inside one is refused.
         reader.config_mut().check_comments = true;
-        Self {
-            reader,
-            depth: 0,
-            elements: 0,
-            limits,
-            time_zone,
-            strict: false,
-        }
+        Self { reader, depth: 0, elements: 0, limits, time_zone, strict: false }
     }
 
     /// The next raw event, with XML errors turned into faults.
@@ -222,13 +177,8 @@ impl<'a> Cursor<'a> {
     pub(crate) fn event(&mut self) -> Result<Event<'a>> {
         self.reader.read_event().map_err(|e| {
             Fault::new(match e {
-                quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding {
-                    detail: e.to_string(),
-                },
-                e => ReadErrorKind::Malformed {
-                    position: self.reader.error_position(),
-                    detail: e.to_string(),
-                },
+                quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding { detail: e.to_string() },
+                e => ReadErrorKind::Malformed { position: self.reader.error_position(), detail: e.to_string() },
             })
         })
     }
@@ -238,16 +188,12 @@ impl<'a> Cursor<'a> {
     pub(crate) fn enter(&mut self, empty: bool) -> Result<()> {
         self.elements += 1;
         if self.elements > self.limits.max_elements {
-            return Err(Fault::new(ReadErrorKind::TooManyElements {
-                limit: self.limits.max_elements,
-            }));
+            return Err(Fault::new(ReadErrorKind::TooManyElements { limit: self.limits.max_elements }));
         }
         if !empty {
             self.depth += 1;
             if self.depth > self.limits.max_depth {
-                return Err(Fault::new(ReadErrorKind::TooDeep {
-                    limit: self.limits.max_depth,
-                }));
+                return Err(Fault::new(ReadErrorKind::TooDeep { limit: self.limits.max_depth }));
             }
         }
         Ok(())
@@ -264,10 +210,7 @@ impl<'a> Cursor<'a> {
         match event {
             Event::Start(start) => {
                 self.enter(false)?;
-                Ok(Some(Child {
-                    start,
-                    empty: false,
-                }))
+                Ok(Some(Child { start, empty: false }))
             }
             Event::Empty(start) => {
                 self.enter(true)?;
@@ -305,10 +248,7 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn malformed(&self, detail: &str) -> Fault {
-        Fault::new(ReadErrorKind::Malformed {
-            position: self.reader.buffer_position(),
-            detail: detail.to_owned(),
-        })
+        Fault::new(ReadErrorKind::Malformed { position: self.reader.buffer_position(), detail: detail.to_owned() })
     }
 
     /// Skips `el` and everything inside it, still enforcing limits and entity rules.
@@ -350,10 +290,7 @@ impl<'a> Cursor<'a> {
 
     /// Text plus NCIP 1 `<Scheme>`/`<Value>` children (Auto-Graphics / Koha hybrids put them inside
     /// NCIP 2 elements): returns (text, scheme child, value child).
-    fn text_and_v1_pair(
-        &mut self,
-        el: &Child<'a>,
-    ) -> Result<(Cow<'a, str>, Option<String>, Option<String>)> {
+    fn text_and_v1_pair(&mut self, el: &Child<'a>) -> Result<(Cow<'a, str>, Option<String>, Option<String>)> {
         let mut text: Cow<'a, str> = Cow::Borrowed("");
         let (mut v1_scheme, mut v1_value) = (None, None);
         if el.empty {
@@ -413,23 +350,14 @@ impl<'a> Cursor<'a> {
             Some(v) => v,
             None => text.into_owned(),
         };
-        Ok(SchemeValue {
-            scheme: attribute_scheme.or(v1_scheme),
-            value,
-        })
+        Ok(SchemeValue { scheme: attribute_scheme.or(v1_scheme), value })
     }
 
     /// An xs:dateTime (see [`parse_ncip_date`] for the accepted shapes) or `Invalid Date`.
     pub(crate) fn date(&mut self, el: &Child<'a>) -> Result<Timestamp> {
         let text = self.text(el)?;
         parse_ncip_date(&text, &self.time_zone).ok_or_else(|| {
-            Fault::at(
-                ReadErrorKind::InvalidDate {
-                    element: String::new(),
-                    value: text.into_owned(),
-                },
-                el.name(),
-            )
+            Fault::at(ReadErrorKind::InvalidDate { element: String::new(), value: text.into_owned() }, el.name())
         })
     }
 
@@ -527,9 +455,7 @@ pub(crate) fn resolve_reference(r: &BytesRef<'_>) -> Result<char> {
         "amp" => Ok('&'),
         "apos" => Ok('\''),
         "quot" => Ok('"'),
-        other => Err(entity_fault(&format!(
-            "reference to undeclared entity &{other};"
-        ))),
+        other => Err(entity_fault(&format!("reference to undeclared entity &{other};"))),
     }
 }
 
@@ -557,14 +483,8 @@ mod tests {
 
     #[test]
     fn plain_scheme_attribute_is_found_qualified_or_not() {
-        assert_eq!(
-            plain_attribute(r#" ns1:Scheme="urn:x""#, "Scheme"),
-            Some(Some("urn:x"))
-        );
-        assert_eq!(
-            plain_attribute(r#" a='1' Scheme='s' "#, "Scheme"),
-            Some(Some("s"))
-        );
+        assert_eq!(plain_attribute(r#" ns1:Scheme="urn:x""#, "Scheme"), Some(Some("urn:x")));
+        assert_eq!(plain_attribute(r#" a='1' Scheme='s' "#, "Scheme"), Some(Some("s")));
         assert_eq!(plain_attribute(r#" xsi:type="t""#, "Scheme"), Some(None));
     }
 

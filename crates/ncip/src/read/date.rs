@@ -64,53 +64,28 @@ mod tests {
 
     #[test]
     fn zoned_and_fractional_dates_parse_exactly() {
-        assert_eq!(
-            utc("2018-02-01T00:00:00Z").unwrap().to_string(),
-            "2018-02-01T00:00:00Z"
-        );
-        assert_eq!(
-            utc("2010-11-20T00:00:00.329Z").unwrap().to_string(),
-            "2010-11-20T00:00:00.329Z"
-        );
-        assert_eq!(
-            utc("2018-02-01T01:00:00+01:00").unwrap().to_string(),
-            "2018-02-01T00:00:00Z"
-        );
+        assert_eq!(utc("2018-02-01T00:00:00Z").unwrap().to_string(), "2018-02-01T00:00:00Z");
+        assert_eq!(utc("2010-11-20T00:00:00.329Z").unwrap().to_string(), "2010-11-20T00:00:00.329Z");
+        assert_eq!(utc("2018-02-01T01:00:00+01:00").unwrap().to_string(), "2018-02-01T00:00:00Z");
     }
 
     #[test]
     fn zone_less_date_time_uses_the_library_zone() {
-        let prague =
-            TimeZone::get("Europe/Prague").unwrap_or_else(|_| TimeZone::fixed(Offset::constant(1)));
+        let prague = TimeZone::get("Europe/Prague").unwrap_or_else(|_| TimeZone::fixed(Offset::constant(1)));
         let ts = parse_ncip_date("2013-11-13T23:59:00", &prague).unwrap();
         assert_eq!(ts.to_string(), "2013-11-13T22:59:00Z");
     }
 
     #[test]
     fn date_only_means_the_end_of_that_day() {
-        assert_eq!(
-            utc("2015-05-04").unwrap().to_string(),
-            "2015-05-04T23:59:59Z"
-        );
-        assert_eq!(
-            utc("2030-01-16Z").unwrap().to_string(),
-            "2030-01-16T23:59:59Z"
-        );
-        assert_eq!(
-            utc("2030-01-16-05:00").unwrap().to_string(),
-            "2030-01-17T04:59:59Z"
-        );
+        assert_eq!(utc("2015-05-04").unwrap().to_string(), "2015-05-04T23:59:59Z");
+        assert_eq!(utc("2030-01-16Z").unwrap().to_string(), "2030-01-16T23:59:59Z");
+        assert_eq!(utc("2030-01-16-05:00").unwrap().to_string(), "2030-01-17T04:59:59Z");
     }
 
     #[test]
     fn garbage_is_not_a_date() {
-        for bad in [
-            "",
-            "tomorrow",
-            "2015-13-01",
-            "2015-05-04T25:00:00Z",
-            "2015-05-04X",
-        ] {
+        for bad in ["", "tomorrow", "2015-13-01", "2015-05-04T25:00:00Z", "2015-05-04X"] {
             assert_eq!(utc(bad), None, "{bad}");
         }
     }

@@ -24,16 +24,12 @@ pub(crate) fn latin1_fallback(bytes: &[u8]) -> Result<String, ReadErrorKind> {
             Ok(text.into_owned())
         }
         Some(label) => Err(ReadErrorKind::Encoding {
-            detail: format!(
-                "bytes are not UTF-8 and the declared encoding {label:?} is not supported"
-            ),
+            detail: format!("bytes are not UTF-8 and the declared encoding {label:?} is not supported"),
         }),
         None => Err(ReadErrorKind::Encoding {
             detail: format!(
                 "invalid UTF-8 at byte {} and no ISO-8859-1 declaration",
-                std::str::from_utf8(bytes)
-                    .err()
-                    .map_or(0, |e| e.valid_up_to())
+                std::str::from_utf8(bytes).err().map_or(0, |e| e.valid_up_to())
             ),
         }),
     }
@@ -70,15 +66,9 @@ mod tests {
 
     #[test]
     fn non_utf8_without_a_latin1_declaration_is_refused() {
-        assert!(matches!(
-            latin1_fallback(b"<a>\xff\xfe</a>"),
-            Err(ReadErrorKind::Encoding { .. })
-        ));
+        assert!(matches!(latin1_fallback(b"<a>\xff\xfe</a>"), Err(ReadErrorKind::Encoding { .. })));
         let shift_jis = b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><a>\x82\xa0</a>";
-        assert!(matches!(
-            latin1_fallback(shift_jis),
-            Err(ReadErrorKind::Encoding { .. })
-        ));
+        assert!(matches!(latin1_fallback(shift_jis), Err(ReadErrorKind::Encoding { .. })));
     }
 
     #[test]

@@ -3,15 +3,12 @@
 use super::common::{agency_id, required_element};
 use super::cursor::{Child, Cursor, Result};
 use crate::model::item::{
-    BibliographicDescription, BibliographicId, BibliographicItemId, BibliographicRecordId,
-    ItemDescription, ItemOptionalFields, Location, LocationNameInstance, RecordIdSource,
+    BibliographicDescription, BibliographicId, BibliographicItemId, BibliographicRecordId, ItemDescription,
+    ItemOptionalFields, Location, LocationNameInstance, RecordIdSource,
 };
 
 /// `BibliographicItemId`.
-pub(crate) fn bibliographic_item_id<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<BibliographicItemId> {
+pub(crate) fn bibliographic_item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<BibliographicItemId> {
     let mut id = BibliographicItemId::default();
     let mut identifier = None;
     while let Some(ch) = c.next_child(el)? {
@@ -26,18 +23,13 @@ pub(crate) fn bibliographic_item_id<'a>(
 }
 
 /// `BibliographicRecordId`.
-pub(crate) fn bibliographic_record_id<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<BibliographicRecordId> {
+pub(crate) fn bibliographic_record_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<BibliographicRecordId> {
     let mut id = BibliographicRecordId::default();
     let mut identifier = None;
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
             "BibliographicRecordIdentifier" => identifier = Some(c.string(&ch)?),
-            "AgencyId" if id.source.is_none() => {
-                id.source = Some(RecordIdSource::Agency(agency_id(c, &ch)?))
-            }
+            "AgencyId" if id.source.is_none() => id.source = Some(RecordIdSource::Agency(agency_id(c, &ch)?)),
             "BibliographicRecordIdentifierCode" if id.source.is_none() => {
                 id.source = Some(RecordIdSource::Code(c.scheme_value(&ch)?));
             }
@@ -49,10 +41,7 @@ pub(crate) fn bibliographic_record_id<'a>(
 }
 
 /// `BibliographicId` (the item/record choice); `None` when it holds neither.
-pub(crate) fn bibliographic_id<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<Option<BibliographicId>> {
+pub(crate) fn bibliographic_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<BibliographicId>> {
     let mut found = None;
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
@@ -60,9 +49,7 @@ pub(crate) fn bibliographic_id<'a>(
                 found = Some(BibliographicId::Item(c.within(&ch, bibliographic_item_id)?));
             }
             "BibliographicRecordId" if found.is_none() => {
-                found = Some(BibliographicId::Record(
-                    c.within(&ch, bibliographic_record_id)?,
-                ));
+                found = Some(BibliographicId::Record(c.within(&ch, bibliographic_record_id)?));
             }
             _ => c.skip(&ch)?,
         }
@@ -71,10 +58,7 @@ pub(crate) fn bibliographic_id<'a>(
 }
 
 /// `BibliographicDescription`.
-pub(crate) fn bibliographic_description<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<BibliographicDescription> {
+pub(crate) fn bibliographic_description<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<BibliographicDescription> {
     let mut d = BibliographicDescription::default();
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
@@ -83,9 +67,7 @@ pub(crate) fn bibliographic_description<'a>(
             "BibliographicItemId" if d.bibliographic_item_id.is_none() => {
                 d.bibliographic_item_id = Some(c.within(&ch, bibliographic_item_id)?);
             }
-            "BibliographicRecordId" => d
-                .bibliographic_record_ids
-                .push(c.within(&ch, bibliographic_record_id)?),
+            "BibliographicRecordId" => d.bibliographic_record_ids.push(c.within(&ch, bibliographic_record_id)?),
             "Edition" => d.edition = Some(c.string(&ch)?),
             "Pagination" => d.pagination = Some(c.string(&ch)?),
             "PlaceOfPublication" => d.place_of_publication = Some(c.string(&ch)?),
@@ -97,9 +79,7 @@ pub(crate) fn bibliographic_description<'a>(
             "TitleOfComponent" => d.title_of_component = Some(c.string(&ch)?),
             "BibliographicLevel" => d.bibliographic_level = Some(c.scheme_value(&ch)?),
             "SponsoringBody" => d.sponsoring_body = Some(c.string(&ch)?),
-            "ElectronicDataFormatType" => {
-                d.electronic_data_format_type = Some(c.scheme_value(&ch)?)
-            }
+            "ElectronicDataFormatType" => d.electronic_data_format_type = Some(c.scheme_value(&ch)?),
             "Language" => d.language = Some(c.scheme_value(&ch)?),
             "MediumType" => d.medium_type = Some(c.scheme_value(&ch)?),
             _ => c.skip(&ch)?,
@@ -160,10 +140,7 @@ fn location_name_instance<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Loca
 }
 
 /// `ItemOptionalFields`.
-pub(crate) fn item_optional_fields<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<ItemOptionalFields> {
+pub(crate) fn item_optional_fields<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<ItemOptionalFields> {
     let mut f = ItemOptionalFields::default();
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {

@@ -39,12 +39,7 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        Self {
-            max_bytes: 256 * 1024,
-            max_depth: 64,
-            max_elements: 20_000,
-            time_zone: TimeZone::UTC,
-        }
+        Self { max_bytes: 256 * 1024, max_depth: 64, max_elements: 20_000, time_zone: TimeZone::UTC }
     }
 }
 
@@ -83,16 +78,13 @@ fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
                 if doctype.contains("<!ENTITY") {
                     return Err(ReadError::new(ReadErrorKind::EntityDeclarations));
                 }
-                doctype_says_v1 =
-                    doctype.contains("NCIP DTD Version 1") || doctype.contains("ncip_v1_0.dtd");
+                doctype_says_v1 = doctype.contains("NCIP DTD Version 1") || doctype.contains("ncip_v1_0.dtd");
             }
             Event::Text(t) if t.trim().is_empty() => {}
-            event @ (Event::Start(_) | Event::Empty(_)) => {
-                match c.child_from(event).map_err(syntax)? {
-                    Some(element) => break element,
-                    None => unreachable!("start events always make a child"),
-                }
-            }
+            event @ (Event::Start(_) | Event::Empty(_)) => match c.child_from(event).map_err(syntax)? {
+                Some(element) => break element,
+                None => unreachable!("start events always make a child"),
+            },
             Event::Eof => return Err(syntax(c.malformed("no root element"))),
             _ => return Err(syntax(c.malformed("content before the root element"))),
         }
@@ -101,16 +93,11 @@ fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
         "NCIPMessage" => VersionEnvelope::NcipMessage,
         "NCIPVersionMessage" => VersionEnvelope::NcipVersionMessage,
         other => {
-            return Err(ReadError::new(ReadErrorKind::WrongRoot {
-                found: other.to_owned(),
-            }));
+            return Err(ReadError::new(ReadErrorKind::WrongRoot { found: other.to_owned() }));
         }
     };
     let version_attribute = element.attribute("version").map_err(syntax)?;
-    let declares_ncip2 = element
-        .raw_attributes()
-        .iter()
-        .any(|(_, v)| v == NCIP_NAMESPACE);
+    let declares_ncip2 = element.raw_attributes().iter().any(|(_, v)| v == NCIP_NAMESPACE);
     let version = match (&envelope, &version_attribute) {
         // The version-lookup exchange is version-independent by design.
         (VersionEnvelope::NcipVersionMessage, _) => NcipVersion::V2,
@@ -120,12 +107,7 @@ fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
         (_, None) if doctype_says_v1 && !declares_ncip2 => NcipVersion::V1,
         (_, None) => NcipVersion::V2,
     };
-    Ok(Root {
-        element,
-        envelope,
-        version,
-        version_attribute,
-    })
+    Ok(Root { element, envelope, version, version_attribute })
 }
 
 /// The first child of the root that is not an `Ext`.
@@ -141,10 +123,7 @@ fn first_service<'a>(c: &mut Cursor<'a>, root: &Child<'a>) -> Result<Child<'a>, 
 
 /// Runs `parse` on the body as UTF-8; if that meets invalid UTF-8, on the text of a declared
 /// ISO-8859-1 / windows-1252 (see `decode`). Encoding failures are always answered at top level.
-fn with_encoding_rule<T>(
-    bytes: &[u8],
-    parse: impl Fn(&[u8]) -> Result<T, ReadError>,
-) -> Result<T, ReadError> {
+fn with_encoding_rule<T>(bytes: &[u8], parse: impl Fn(&[u8]) -> Result<T, ReadError>) -> Result<T, ReadError> {
     let bytes = decode::strip_bom(bytes);
     match parse(bytes) {
         Err(e) if matches!(e.kind(), ReadErrorKind::Encoding { .. }) => {
@@ -161,10 +140,7 @@ pub fn peek(bytes: &[u8]) -> Result<Peek, ReadError> {
 }
 
 fn peek_utf8(bytes: &[u8]) -> Result<Peek, ReadError> {
-    let limits = Limits {
-        max_depth: 64,
-        max_elements: usize::MAX,
-    };
+    let limits = Limits { max_depth: 64, max_elements: usize::MAX };
     let mut c = Cursor::new(bytes, limits, TimeZone::UTC);
     let root = open_root(&mut c)?;
     let service = first_service(&mut c, &root.element)?;
@@ -176,34 +152,22 @@ fn peek_utf8(bytes: &[u8]) -> Result<Peek, ReadError> {
         });
     }
     if !ServiceKind::is_plain_element_name(service.name()) {
-        return Err(syntax(
-            c.malformed("the service element name is not an NCIP element name"),
-        ));
+        return Err(syntax(c.malformed("the service element name is not an NCIP element name")));
     }
     let (service, is_response) = ServiceKind::from_element_name(service.name());
-    Ok(Peek {
-        version: root.version,
-        service,
-        is_response,
-    })
+    Ok(Peek { version: root.version, service, is_response })
 }
 
 /// Reads a whole message.
 pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
     if bytes.len() > opts.max_bytes {
-        return Err(ReadError::new(ReadErrorKind::TooLarge {
-            size: bytes.len(),
-            limit: opts.max_bytes,
-        }));
+        return Err(ReadError::new(ReadErrorKind::TooLarge { size: bytes.len(), limit: opts.max_bytes }));
     }
     with_encoding_rule(bytes, |utf8| read_utf8(utf8, opts))
 }
 
 fn read_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
-    let limits = Limits {
-        max_depth: opts.max_depth,
-        max_elements: opts.max_elements,
-    };
+    let limits = Limits { max_depth: opts.max_depth, max_elements: opts.max_elements };
     let mut c = Cursor::new(bytes, limits, opts.time_zone.clone());
     let root = open_root(&mut c)?;
     let first = first_service(&mut c, &root.element)?;
@@ -211,32 +175,18 @@ fn read_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
         return read_top_level_problems(&mut c, &root.element, first);
     }
     if !ServiceKind::is_plain_element_name(first.name()) {
-        return Err(syntax(
-            c.malformed("the service element name is not an NCIP element name"),
-        ));
+        return Err(syntax(c.malformed("the service element name is not an NCIP element name")));
     }
     let (service, is_response) = ServiceKind::from_element_name(first.name());
     let in_service = |kind: ReadErrorKind, header: Option<InitiationHeader>| {
         ReadError::in_service(kind, service.clone(), is_response, header)
     };
     if root.version == NcipVersion::V1 {
-        return Err(in_service(
-            ReadErrorKind::Version1 {
-                version: root.version_attribute,
-            },
-            None,
-        ));
+        return Err(in_service(ReadErrorKind::Version1 { version: root.version_attribute }, None));
     }
     let mut seen = None;
-    let message = services::read_service(
-        &mut c,
-        &first,
-        &service,
-        is_response,
-        root.envelope,
-        &mut seen,
-    )
-    .map_err(|fault| in_service(fault.into_kind(), seen.take()))?;
+    let message = services::read_service(&mut c, &first, &service, is_response, root.envelope, &mut seen)
+        .map_err(|fault| in_service(fault.into_kind(), seen.take()))?;
     let first_name = first.name().to_owned();
     finish(&mut c, &root.element, &first_name).map_err(|e| match e.kind() {
         ReadErrorKind::MultipleServices { .. } => e,
@@ -246,11 +196,7 @@ fn read_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
 }
 
 /// `NCIPMessage` holding `Problem` elements instead of a service.
-fn read_top_level_problems<'a>(
-    c: &mut Cursor<'a>,
-    root: &Child<'a>,
-    first: Child<'a>,
-) -> Result<Message, ReadError> {
+fn read_top_level_problems<'a>(c: &mut Cursor<'a>, root: &Child<'a>, first: Child<'a>) -> Result<Message, ReadError> {
     let mut problems = vec![responses::top_level_problem(c, &first).map_err(syntax)?];
     while let Some(ch) = c.next_child(root).map_err(syntax)? {
         match ch.name() {

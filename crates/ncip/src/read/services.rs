@@ -5,16 +5,15 @@
 //! because the bridge must understand whatever Alma (or a vendor sample) answers.
 
 use super::common::{
-    amount, authentication_input, due_date_choice, fiscal_transaction_information,
-    initiation_header, item_id, mandated_action, optional_agency, request_id, required_element,
-    user_id,
+    amount, authentication_input, due_date_choice, fiscal_transaction_information, initiation_header, item_id,
+    mandated_action, optional_agency, request_id, required_element, user_id,
 };
 use super::cursor::{Child, Cursor, Fault, Result};
 use super::item::{bibliographic_id, item_optional_fields};
 use super::responses::{
-    accept_item_response, cancel_request_item_response, check_in_item_response,
-    check_out_item_response, lookup_item_response, lookup_user_response, lookup_version_response,
-    other_response, renew_item_response, request_item_response,
+    accept_item_response, cancel_request_item_response, check_in_item_response, check_out_item_response,
+    lookup_item_response, lookup_user_response, lookup_version_response, other_response, renew_item_response,
+    request_item_response,
 };
 use super::user::user_optional_fields;
 use crate::error::ReadErrorKind;
@@ -22,8 +21,8 @@ use crate::model::common::{AuthenticationInput, InitiationHeader, ServiceKind};
 use crate::model::ids::UserId;
 use crate::model::item::BibliographicId;
 use crate::model::messages::{
-    AcceptItem, CancelRequestItem, CheckInItem, CheckOutItem, LookupItem, LookupUser,
-    LookupVersion, Message, RenewItem, RequestItem, VersionEnvelope,
+    AcceptItem, CancelRequestItem, CheckInItem, CheckOutItem, LookupItem, LookupUser, LookupVersion, Message,
+    RenewItem, RequestItem, VersionEnvelope,
 };
 
 /// Reads the service element `el` of kind `kind`. The request header, once read, is left in `seen` so
@@ -39,43 +38,25 @@ pub(crate) fn read_service<'a>(
     c.strict = !is_response;
     Ok(match (kind, is_response) {
         (ServiceKind::LookupUser, false) => Message::LookupUser(lookup_user(c, el, seen)?),
-        (ServiceKind::LookupUser, true) => {
-            Message::LookupUserResponse(lookup_user_response(c, el)?)
-        }
+        (ServiceKind::LookupUser, true) => Message::LookupUserResponse(lookup_user_response(c, el)?),
         (ServiceKind::AcceptItem, false) => Message::AcceptItem(accept_item(c, el, seen)?),
-        (ServiceKind::AcceptItem, true) => {
-            Message::AcceptItemResponse(accept_item_response(c, el)?)
-        }
+        (ServiceKind::AcceptItem, true) => Message::AcceptItemResponse(accept_item_response(c, el)?),
         (ServiceKind::CheckOutItem, false) => Message::CheckOutItem(check_out_item(c, el, seen)?),
-        (ServiceKind::CheckOutItem, true) => {
-            Message::CheckOutItemResponse(check_out_item_response(c, el)?)
-        }
+        (ServiceKind::CheckOutItem, true) => Message::CheckOutItemResponse(check_out_item_response(c, el)?),
         (ServiceKind::CheckInItem, false) => Message::CheckInItem(check_in_item(c, el, seen)?),
-        (ServiceKind::CheckInItem, true) => {
-            Message::CheckInItemResponse(check_in_item_response(c, el)?)
-        }
+        (ServiceKind::CheckInItem, true) => Message::CheckInItemResponse(check_in_item_response(c, el)?),
         (ServiceKind::RequestItem, false) => Message::RequestItem(request_item(c, el, seen)?),
-        (ServiceKind::RequestItem, true) => {
-            Message::RequestItemResponse(request_item_response(c, el)?)
-        }
-        (ServiceKind::CancelRequestItem, false) => {
-            Message::CancelRequestItem(cancel_request_item(c, el, seen)?)
-        }
+        (ServiceKind::RequestItem, true) => Message::RequestItemResponse(request_item_response(c, el)?),
+        (ServiceKind::CancelRequestItem, false) => Message::CancelRequestItem(cancel_request_item(c, el, seen)?),
         (ServiceKind::CancelRequestItem, true) => {
             Message::CancelRequestItemResponse(cancel_request_item_response(c, el)?)
         }
         (ServiceKind::RenewItem, false) => Message::RenewItem(renew_item(c, el, seen)?),
         (ServiceKind::RenewItem, true) => Message::RenewItemResponse(renew_item_response(c, el)?),
         (ServiceKind::LookupItem, false) => Message::LookupItem(lookup_item(c, el, seen)?),
-        (ServiceKind::LookupItem, true) => {
-            Message::LookupItemResponse(lookup_item_response(c, el)?)
-        }
-        (ServiceKind::LookupVersion, false) => {
-            Message::LookupVersion(lookup_version(c, el, envelope)?)
-        }
-        (ServiceKind::LookupVersion, true) => {
-            Message::LookupVersionResponse(lookup_version_response(c, el, envelope)?)
-        }
+        (ServiceKind::LookupItem, true) => Message::LookupItemResponse(lookup_item_response(c, el)?),
+        (ServiceKind::LookupVersion, false) => Message::LookupVersion(lookup_version(c, el, envelope)?),
+        (ServiceKind::LookupVersion, true) => Message::LookupVersionResponse(lookup_version_response(c, el, envelope)?),
         (ServiceKind::Other(_), false) => {
             // Read just enough to address the Unsupported Service answer.
             while let Some(ch) = c.next_child(el)? {
@@ -94,30 +75,20 @@ pub(crate) fn read_service<'a>(
 }
 
 /// `UserId | AuthenticationInput+`: one of them is required in requests.
-fn require_user(
-    c: &Cursor<'_>,
-    user_id: &Option<UserId>,
-    inputs: &[AuthenticationInput],
-) -> Result<()> {
+fn require_user(c: &Cursor<'_>, user_id: &Option<UserId>, inputs: &[AuthenticationInput]) -> Result<()> {
     if c.strict && user_id.is_none() && inputs.is_empty() {
         return Err(Fault::missing("UserId"));
     }
     Ok(())
 }
 
-fn lookup_user<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-    seen: &mut Option<InitiationHeader>,
-) -> Result<LookupUser> {
+fn lookup_user<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<LookupUser> {
     let mut m = LookupUser::default();
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
-            "AuthenticationInput" => m
-                .authentication_inputs
-                .push(c.within(&ch, authentication_input)?),
+            "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
             "UserElementType" => m.user_element_types.push(c.scheme_value(&ch)?),
             "LoanedItemsDesired" => {
                 c.skip(&ch)?;
@@ -139,11 +110,7 @@ fn lookup_user<'a>(
     Ok(m)
 }
 
-fn accept_item<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-    seen: &mut Option<InitiationHeader>,
-) -> Result<AcceptItem> {
+fn accept_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<AcceptItem> {
     let mut m = AcceptItem::default();
     let (mut request, mut action) = (None, None);
     while let Some(ch) = c.next_child(el)? {
@@ -162,15 +129,10 @@ fn accept_item<'a>(
                 m.renewal_not_permitted = true;
             }
             "FiscalTransactionInformation" => {
-                m.fiscal_transaction_information =
-                    Some(c.within(&ch, fiscal_transaction_information)?);
+                m.fiscal_transaction_information = Some(c.within(&ch, fiscal_transaction_information)?);
             }
-            "ItemOptionalFields" => {
-                m.item_optional_fields = Some(c.within(&ch, item_optional_fields)?)
-            }
-            "UserOptionalFields" => {
-                m.user_optional_fields = Some(c.within(&ch, user_optional_fields)?)
-            }
+            "ItemOptionalFields" => m.item_optional_fields = Some(c.within(&ch, item_optional_fields)?),
+            "UserOptionalFields" => m.user_optional_fields = Some(c.within(&ch, user_optional_fields)?),
             "PickupLocation" => m.pickup_location = Some(c.scheme_value(&ch)?),
             "PickupExpiryDate" => m.pickup_expiry_date = Some(c.date(&ch)?),
             _ => c.skip(&ch)?,
@@ -182,11 +144,7 @@ fn accept_item<'a>(
     Ok(m)
 }
 
-fn check_out_item<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-    seen: &mut Option<InitiationHeader>,
-) -> Result<CheckOutItem> {
+fn check_out_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<CheckOutItem> {
     let mut m = CheckOutItem::default();
     let mut item = None;
     while let Some(ch) = c.next_child(el)? {
@@ -194,16 +152,13 @@ fn check_out_item<'a>(
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
             "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
-            "AuthenticationInput" => m
-                .authentication_inputs
-                .push(c.within(&ch, authentication_input)?),
+            "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
             "ItemId" => item = Some(c.within(&ch, item_id)?),
             "RequestId" => m.request_id = Some(c.within(&ch, request_id)?),
             "AcknowledgedFeeAmount" => m.acknowledged_fee_amount = Some(c.within(&ch, amount)?),
             "PaidFeeAmount" => m.paid_fee_amount = Some(c.within(&ch, amount)?),
             "AcknowledgedItemUseRestrictionType" => {
-                m.acknowledged_item_use_restriction_types
-                    .push(c.scheme_value(&ch)?);
+                m.acknowledged_item_use_restriction_types.push(c.scheme_value(&ch)?);
             }
             "ResourceDesired" => {
                 c.skip(&ch)?;
@@ -221,11 +176,7 @@ fn check_out_item<'a>(
     Ok(m)
 }
 
-fn check_in_item<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-    seen: &mut Option<InitiationHeader>,
-) -> Result<CheckInItem> {
+fn check_in_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<CheckInItem> {
     let mut m = CheckInItem::default();
     let mut item = None;
     while let Some(ch) = c.next_child(el)? {
@@ -243,11 +194,7 @@ fn check_in_item<'a>(
     Ok(m)
 }
 
-fn request_item<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-    seen: &mut Option<InitiationHeader>,
-) -> Result<RequestItem> {
+fn request_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<RequestItem> {
     let mut m = RequestItem::default();
     let (mut request_type, mut scope) = (None, None);
     while let Some(ch) = c.next_child(el)? {
@@ -255,17 +202,13 @@ fn request_item<'a>(
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
             "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
-            "AuthenticationInput" => m
-                .authentication_inputs
-                .push(c.within(&ch, authentication_input)?),
+            "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
             "ItemId" => m.item_ids.push(c.within(&ch, item_id)?),
             "BibliographicId" => m.bibliographic_ids.extend(c.within(&ch, bibliographic_id)?),
             "RequestId" => m.request_id = Some(c.within(&ch, request_id)?),
             "RequestType" => request_type = Some(c.scheme_value(&ch)?),
             "RequestScopeType" => scope = Some(c.scheme_value(&ch)?),
-            "ItemOptionalFields" => {
-                m.item_optional_fields = Some(c.within(&ch, item_optional_fields)?)
-            }
+            "ItemOptionalFields" => m.item_optional_fields = Some(c.within(&ch, item_optional_fields)?),
             "EarliestDateNeeded" => m.earliest_date_needed = Some(c.date(&ch)?),
             "NeedBeforeDate" => m.need_before_date = Some(c.date(&ch)?),
             "PickupLocation" => m.pickup_location = Some(c.scheme_value(&ch)?),
@@ -273,8 +216,7 @@ fn request_item<'a>(
             "AcknowledgedFeeAmount" => m.acknowledged_fee_amount = Some(c.within(&ch, amount)?),
             "PaidFeeAmount" => m.paid_fee_amount = Some(c.within(&ch, amount)?),
             "AcknowledgedItemUseRestrictionType" => {
-                m.acknowledged_item_use_restriction_types
-                    .push(c.scheme_value(&ch)?);
+                m.acknowledged_item_use_restriction_types.push(c.scheme_value(&ch)?);
             }
             "ItemElementType" => m.item_element_types.push(c.scheme_value(&ch)?),
             "UserElementType" => m.user_element_types.push(c.scheme_value(&ch)?),
@@ -291,10 +233,7 @@ fn request_item<'a>(
 
 /// RequestItem needs an `ItemId` or a usable `BibliographicId` (XSD choice). When the only
 /// bibliographic ids are blank (mod-ncip's barcode-fallback sample), the blank one is reported.
-fn require_item_or_bibliographic_id(
-    items: &[crate::model::ids::ItemId],
-    bibs: &[BibliographicId],
-) -> Result<()> {
+fn require_item_or_bibliographic_id(items: &[crate::model::ids::ItemId], bibs: &[BibliographicId]) -> Result<()> {
     if !items.is_empty() {
         return Ok(());
     }
@@ -305,16 +244,12 @@ fn require_item_or_bibliographic_id(
     match bibs.iter().find(|id| !blank(id)) {
         Some(_) => Ok(()),
         None => match bibs.first() {
-            Some(BibliographicId::Item(i)) => {
-                Err(Fault::blank("BibliographicItemIdentifier", &i.identifier)
-                    .within("BibliographicItemId")
-                    .within("BibliographicId"))
-            }
-            Some(BibliographicId::Record(r)) => {
-                Err(Fault::blank("BibliographicRecordIdentifier", &r.identifier)
-                    .within("BibliographicRecordId")
-                    .within("BibliographicId"))
-            }
+            Some(BibliographicId::Item(i)) => Err(Fault::blank("BibliographicItemIdentifier", &i.identifier)
+                .within("BibliographicItemId")
+                .within("BibliographicId")),
+            Some(BibliographicId::Record(r)) => Err(Fault::blank("BibliographicRecordIdentifier", &r.identifier)
+                .within("BibliographicRecordId")
+                .within("BibliographicId")),
             None => Err(Fault::missing("ItemId")),
         },
     }
@@ -331,9 +266,7 @@ fn cancel_request_item<'a>(
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
             "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
-            "AuthenticationInput" => m
-                .authentication_inputs
-                .push(c.within(&ch, authentication_input)?),
+            "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
             "RequestId" => m.request_id = Some(c.within(&ch, request_id)?),
             "ItemId" => m.item_id = Some(c.within(&ch, item_id)?),
             "RequestType" => m.request_type = Some(c.scheme_value(&ch)?),
@@ -353,11 +286,7 @@ fn cancel_request_item<'a>(
     Ok(m)
 }
 
-fn renew_item<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-    seen: &mut Option<InitiationHeader>,
-) -> Result<RenewItem> {
+fn renew_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<RenewItem> {
     let mut m = RenewItem::default();
     let mut item = None;
     while let Some(ch) = c.next_child(el)? {
@@ -365,9 +294,7 @@ fn renew_item<'a>(
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
             "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
-            "AuthenticationInput" => m
-                .authentication_inputs
-                .push(c.within(&ch, authentication_input)?),
+            "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
             "ItemId" => item = Some(c.within(&ch, item_id)?),
             "ItemElementType" => m.item_element_types.push(c.scheme_value(&ch)?),
             "UserElementType" => m.user_element_types.push(c.scheme_value(&ch)?),
@@ -376,8 +303,7 @@ fn renew_item<'a>(
             "AcknowledgedFeeAmount" => m.acknowledged_fee_amount = Some(c.within(&ch, amount)?),
             "PaidFeeAmount" => m.paid_fee_amount = Some(c.within(&ch, amount)?),
             "AcknowledgedItemUseRestrictionType" => {
-                m.acknowledged_item_use_restriction_types
-                    .push(c.scheme_value(&ch)?);
+                m.acknowledged_item_use_restriction_types.push(c.scheme_value(&ch)?);
             }
             _ => c.skip(&ch)?,
         }
@@ -388,11 +314,7 @@ fn renew_item<'a>(
     Ok(m)
 }
 
-fn lookup_item<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-    seen: &mut Option<InitiationHeader>,
-) -> Result<LookupItem> {
+fn lookup_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<LookupItem> {
     let mut m = LookupItem::default();
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
@@ -418,15 +340,8 @@ fn lookup_item<'a>(
     Ok(m)
 }
 
-fn lookup_version<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-    envelope: VersionEnvelope,
-) -> Result<LookupVersion> {
-    let mut m = LookupVersion {
-        envelope,
-        ..Default::default()
-    };
+fn lookup_version<'a>(c: &mut Cursor<'a>, el: &Child<'a>, envelope: VersionEnvelope) -> Result<LookupVersion> {
+    let mut m = LookupVersion { envelope, ..Default::default() };
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
             "FromAgencyId" => m.from_agency_id = c.within(&ch, optional_agency)?,

@@ -1,31 +1,24 @@
 //! Readers for `UserOptionalFields`, loans, requests and the fiscal account of `LookupUserResponse`.
 
 use super::common::{
-    agency_id, amount, due_date_choice, fiscal_transaction_information, item_id, request_id,
-    required_element, user_id,
+    agency_id, amount, due_date_choice, fiscal_transaction_information, item_id, request_id, required_element, user_id,
 };
 use super::cursor::{Child, Cursor, Result};
 use super::item::bibliographic_id;
 use crate::model::user::{
-    AccountDetails, Address, BlockOrTrap, ElectronicAddress, LoanedItem, NameInformation,
-    OrganizationNameInformation, PersonalNameInformation, PhysicalAddress, PhysicalAddressForm,
-    RequestedItem, StructuredAddress, StructuredPersonalUserName, UnstructuredAddress,
-    UserAddressInformation, UserFiscalAccount, UserOptionalFields, UserPrivilege,
-    UserPrivilegeStatus,
+    AccountDetails, Address, BlockOrTrap, ElectronicAddress, LoanedItem, NameInformation, OrganizationNameInformation,
+    PersonalNameInformation, PhysicalAddress, PhysicalAddressForm, RequestedItem, StructuredAddress,
+    StructuredPersonalUserName, UnstructuredAddress, UserAddressInformation, UserFiscalAccount, UserOptionalFields,
+    UserPrivilege, UserPrivilegeStatus,
 };
 
 /// `UserOptionalFields`.
-pub(crate) fn user_optional_fields<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<UserOptionalFields> {
+pub(crate) fn user_optional_fields<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<UserOptionalFields> {
     let mut f = UserOptionalFields::default();
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
             "NameInformation" => f.name_information = c.within(&ch, name_information)?,
-            "UserAddressInformation" => f
-                .user_address_informations
-                .push(c.within(&ch, user_address_information)?),
+            "UserAddressInformation" => f.user_address_informations.push(c.within(&ch, user_address_information)?),
             "DateOfBirth" => f.date_of_birth = Some(c.date(&ch)?),
             "UserLanguage" => f.user_languages.push(c.scheme_value(&ch)?),
             "UserPrivilege" => f.user_privileges.push(c.within(&ch, user_privilege)?),
@@ -83,10 +76,7 @@ fn structured_name<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<StructuredP
     Ok(n)
 }
 
-fn organization_name<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<OrganizationNameInformation> {
+fn organization_name<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<OrganizationNameInformation> {
     let mut o = OrganizationNameInformation::default();
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
@@ -98,16 +88,9 @@ fn organization_name<'a>(
     Ok(o)
 }
 
-fn user_address_information<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<UserAddressInformation> {
-    let mut a = UserAddressInformation {
-        role: Default::default(),
-        valid_from_date: None,
-        valid_to_date: None,
-        address: None,
-    };
+fn user_address_information<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<UserAddressInformation> {
+    let mut a =
+        UserAddressInformation { role: Default::default(), valid_from_date: None, valid_to_date: None, address: None };
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
             "UserAddressRoleType" => a.role = c.scheme_value(&ch)?,
@@ -135,18 +118,13 @@ fn physical_address<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<Phy
                 form = Some(PhysicalAddressForm::Structured(Box::new(address)));
             }
             "UnstructuredAddress" if form.is_none() => {
-                form = Some(PhysicalAddressForm::Unstructured(
-                    c.within(&ch, unstructured_address)?,
-                ));
+                form = Some(PhysicalAddressForm::Unstructured(c.within(&ch, unstructured_address)?));
             }
             "PhysicalAddressType" => physical_address_type = c.scheme_value(&ch)?,
             _ => c.skip(&ch)?,
         }
     }
-    Ok(form.map(|form| PhysicalAddress {
-        form,
-        physical_address_type,
-    }))
+    Ok(form.map(|form| PhysicalAddress { form, physical_address_type }))
 }
 
 fn structured_address<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<StructuredAddress> {
@@ -207,9 +185,7 @@ fn user_privilege<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<UserPrivileg
             "AgencyUserPrivilegeType" => p.agency_user_privilege_type = c.scheme_value(&ch)?,
             "ValidFromDate" => p.valid_from_date = Some(c.date(&ch)?),
             "ValidToDate" => p.valid_to_date = Some(c.date(&ch)?),
-            "UserPrivilegeStatus" => {
-                p.user_privilege_status = Some(c.within(&ch, user_privilege_status)?)
-            }
+            "UserPrivilegeStatus" => p.user_privilege_status = Some(c.within(&ch, user_privilege_status)?),
             "UserPrivilegeDescription" => p.description = Some(c.string(&ch)?),
             _ => c.skip(&ch)?,
         }
@@ -288,10 +264,7 @@ pub(crate) fn requested_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<R
 }
 
 /// `UserFiscalAccount`.
-pub(crate) fn user_fiscal_account<'a>(
-    c: &mut Cursor<'a>,
-    el: &Child<'a>,
-) -> Result<UserFiscalAccount> {
+pub(crate) fn user_fiscal_account<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<UserFiscalAccount> {
     let mut a = UserFiscalAccount::default();
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
@@ -309,8 +282,7 @@ fn account_details<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<AccountDeta
         match ch.name() {
             "AccrualDate" => d.accrual_date = Some(c.date(&ch)?),
             "FiscalTransactionInformation" => {
-                d.fiscal_transaction_information =
-                    Some(c.within(&ch, fiscal_transaction_information)?);
+                d.fiscal_transaction_information = Some(c.within(&ch, fiscal_transaction_information)?);
             }
             _ => c.skip(&ch)?,
         }

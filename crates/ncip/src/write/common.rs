@@ -2,8 +2,8 @@
 
 use super::xml::XmlWriter;
 use crate::model::common::{
-    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, InitiationHeader,
-    MandatedAction, ResponseHeader,
+    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, InitiationHeader, MandatedAction,
+    ResponseHeader,
 };
 use crate::model::ids::{AgencyId, ItemId, RequestId, SchemeValue, UserId};
 use crate::problem::Problem;
@@ -20,12 +20,7 @@ pub(crate) fn agency_wrapper(w: &mut XmlWriter, name: &str, agency: &AgencyId) {
     w.end(name);
 }
 
-fn id_parts(
-    w: &mut XmlWriter,
-    agency: Option<&AgencyId>,
-    id_type: (&str, Option<&SchemeValue>),
-    value: (&str, &str),
-) {
+fn id_parts(w: &mut XmlWriter, agency: Option<&AgencyId>, id_type: (&str, Option<&SchemeValue>), value: (&str, &str)) {
     if let Some(agency) = agency {
         agency_id(w, "AgencyId", agency);
     }
@@ -64,10 +59,7 @@ pub(crate) fn request_id(w: &mut XmlWriter, id: &RequestId) {
         w,
         id.agency_id.as_ref(),
         ("RequestIdentifierType", id.request_identifier_type.as_ref()),
-        (
-            "RequestIdentifierValue",
-            id.request_identifier_value.original(),
-        ),
+        ("RequestIdentifierValue", id.request_identifier_value.original()),
     );
     w.end("RequestId");
 }
@@ -94,24 +86,15 @@ pub(crate) fn opt_request_id(w: &mut XmlWriter, id: Option<&RequestId>) {
 pub(crate) fn initiation_header(w: &mut XmlWriter, h: &InitiationHeader) {
     w.start("InitiationHeader");
     w.opt_scheme_value("FromSystemId", h.from_system_id.as_ref());
-    w.opt_text(
-        "FromSystemAuthentication",
-        h.from_system_authentication.as_deref(),
-    );
+    w.opt_text("FromSystemAuthentication", h.from_system_authentication.as_deref());
     agency_wrapper(w, "FromAgencyId", &h.from_agency_id);
-    w.opt_text(
-        "FromAgencyAuthentication",
-        h.from_agency_authentication.as_deref(),
-    );
+    w.opt_text("FromAgencyAuthentication", h.from_agency_authentication.as_deref());
     if let Some(agency) = &h.on_behalf_of_agency {
         agency_wrapper(w, "OnBehalfOfAgency", agency);
     }
     w.opt_scheme_value("ToSystemId", h.to_system_id.as_ref());
     agency_wrapper(w, "ToAgencyId", &h.to_agency_id);
-    w.opt_scheme_value(
-        "ApplicationProfileType",
-        h.application_profile_type.as_ref(),
-    );
+    w.opt_scheme_value("ApplicationProfileType", h.application_profile_type.as_ref());
     w.end("InitiationHeader");
 }
 
@@ -126,15 +109,9 @@ pub(crate) fn opt_response_header(w: &mut XmlWriter, h: Option<&ResponseHeader>)
     let Some(h) = h else { return };
     w.start("ResponseHeader");
     w.opt_scheme_value("FromSystemId", h.from_system_id.as_ref());
-    w.opt_text(
-        "FromSystemAuthentication",
-        h.from_system_authentication.as_deref(),
-    );
+    w.opt_text("FromSystemAuthentication", h.from_system_authentication.as_deref());
     agency_wrapper(w, "FromAgencyId", &h.from_agency_id);
-    w.opt_text(
-        "FromAgencyAuthentication",
-        h.from_agency_authentication.as_deref(),
-    );
+    w.opt_text("FromAgencyAuthentication", h.from_agency_authentication.as_deref());
     w.opt_scheme_value("ToSystemId", h.to_system_id.as_ref());
     agency_wrapper(w, "ToAgencyId", &h.to_agency_id);
     w.end("ResponseHeader");
@@ -168,20 +145,14 @@ pub(crate) fn authentication_inputs(w: &mut XmlWriter, inputs: &[AuthenticationI
     for input in inputs {
         w.start("AuthenticationInput");
         w.text("AuthenticationInputData", &input.data);
-        w.opt_scheme_value(
-            "AuthenticationDataFormatType",
-            input.data_format_type.as_ref(),
-        );
+        w.opt_scheme_value("AuthenticationDataFormatType", input.data_format_type.as_ref());
         w.scheme_value("AuthenticationInputType", &input.input_type);
         w.end("AuthenticationInput");
     }
 }
 
 /// `FiscalTransactionInformation`.
-pub(crate) fn opt_fiscal_transaction_information(
-    w: &mut XmlWriter,
-    f: Option<&FiscalTransactionInformation>,
-) {
+pub(crate) fn opt_fiscal_transaction_information(w: &mut XmlWriter, f: Option<&FiscalTransactionInformation>) {
     let Some(f) = f else { return };
     w.start("FiscalTransactionInformation");
     w.opt_scheme_value("FiscalActionType", f.fiscal_action_type.as_ref());
@@ -196,10 +167,7 @@ pub(crate) fn opt_fiscal_transaction_information(
     w.opt_date("ValidToDate", f.valid_to_date);
     opt_amount(w, "Amount", f.amount.as_ref());
     w.opt_scheme_value("PaymentMethodType", f.payment_method_type.as_ref());
-    w.opt_text(
-        "FiscalTransactionDescription",
-        f.fiscal_transaction_description.as_deref(),
-    );
+    w.opt_text("FiscalTransactionDescription", f.fiscal_transaction_description.as_deref());
     opt_request_id(w, f.request_id.as_ref());
     w.end("FiscalTransactionInformation");
 }

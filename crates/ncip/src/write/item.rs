@@ -3,8 +3,8 @@
 use super::common::agency_id;
 use super::xml::XmlWriter;
 use crate::model::item::{
-    BibliographicDescription, BibliographicId, BibliographicItemId, BibliographicRecordId,
-    ItemOptionalFields, RecordIdSource,
+    BibliographicDescription, BibliographicId, BibliographicItemId, BibliographicRecordId, ItemOptionalFields,
+    RecordIdSource,
 };
 
 fn bibliographic_item_id(w: &mut XmlWriter, id: &BibliographicItemId) {
@@ -19,9 +19,7 @@ fn bibliographic_record_id(w: &mut XmlWriter, id: &BibliographicRecordId) {
     w.text("BibliographicRecordIdentifier", &id.identifier);
     match &id.source {
         Some(RecordIdSource::Agency(agency)) => agency_id(w, "AgencyId", agency),
-        Some(RecordIdSource::Code(code)) => {
-            w.scheme_value("BibliographicRecordIdentifierCode", code)
-        }
+        Some(RecordIdSource::Code(code)) => w.scheme_value("BibliographicRecordIdentifierCode", code),
         None => {}
     }
     w.end("BibliographicRecordId");
@@ -53,20 +51,14 @@ fn bibliographic_description(w: &mut XmlWriter, d: &BibliographicDescription) {
     w.opt_text("Pagination", d.pagination.as_deref());
     w.opt_text("PlaceOfPublication", d.place_of_publication.as_deref());
     w.opt_text("PublicationDate", d.publication_date.as_deref());
-    w.opt_text(
-        "PublicationDateOfComponent",
-        d.publication_date_of_component.as_deref(),
-    );
+    w.opt_text("PublicationDateOfComponent", d.publication_date_of_component.as_deref());
     w.opt_text("Publisher", d.publisher.as_deref());
     w.opt_text("SeriesTitleNumber", d.series_title_number.as_deref());
     w.opt_text("Title", d.title.as_deref());
     w.opt_text("TitleOfComponent", d.title_of_component.as_deref());
     w.opt_scheme_value("BibliographicLevel", d.bibliographic_level.as_ref());
     w.opt_text("SponsoringBody", d.sponsoring_body.as_deref());
-    w.opt_scheme_value(
-        "ElectronicDataFormatType",
-        d.electronic_data_format_type.as_ref(),
-    );
+    w.opt_scheme_value("ElectronicDataFormatType", d.electronic_data_format_type.as_ref());
     w.opt_scheme_value("Language", d.language.as_ref());
     w.opt_scheme_value("MediumType", d.medium_type.as_ref());
     w.end("BibliographicDescription");

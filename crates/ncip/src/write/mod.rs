@@ -17,8 +17,7 @@ use xml::XmlWriter;
 /// The NCIP 2.02 schema location written in `ns1:version`.
 pub const NCIP_VERSION_2_02: &str = "http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd";
 /// The `version` written on an `NCIPVersionMessage` root (the version-lookup schema).
-pub const NCIP_VERSION_MESSAGE_SCHEMA: &str =
-    "http://www.niso.org/ncip/v1_0/imp1/xsd/ncip_version.xsd";
+pub const NCIP_VERSION_MESSAGE_SCHEMA: &str = "http://www.niso.org/ncip/v1_0/imp1/xsd/ncip_version.xsd";
 
 const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 

@@ -7,9 +7,9 @@
 //! data broke `read(write(read(x))) == read(x)`).
 
 use super::common::{
-    agency_wrapper, authentication_inputs, item_id, opt_amount, opt_due_date,
-    opt_fiscal_transaction_information, opt_initiation_header, opt_item_id, opt_mandated_action,
-    opt_request_id, opt_response_header, opt_user_id, problems, request_id,
+    agency_wrapper, authentication_inputs, item_id, opt_amount, opt_due_date, opt_fiscal_transaction_information,
+    opt_initiation_header, opt_item_id, opt_mandated_action, opt_request_id, opt_response_header, opt_user_id,
+    problems, request_id,
 };
 use super::item::{bibliographic_ids, opt_item_optional_fields};
 use super::user::{loaned_items, opt_user_optional_fields, requested_items, user_fiscal_accounts};
@@ -17,10 +17,9 @@ use super::xml::XmlWriter;
 use crate::model::common::{Amount, ResponseHeader};
 use crate::model::ids::SchemeValue;
 use crate::model::messages::{
-    AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem,
-    CheckInItemResponse, CheckOutItem, CheckOutItemResponse, LookupItem, LookupItemResponse,
-    LookupUser, LookupUserResponse, LookupVersion, LookupVersionResponse, Message, OtherResponse,
-    RenewItem, RenewItemResponse, RequestItem, RequestItemResponse,
+    AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem, CheckInItemResponse,
+    CheckOutItem, CheckOutItemResponse, LookupItem, LookupItemResponse, LookupUser, LookupUserResponse, LookupVersion,
+    LookupVersionResponse, Message, OtherResponse, RenewItem, RenewItemResponse, RequestItem, RequestItemResponse,
 };
 use crate::problem::Problem;
 
@@ -51,12 +50,7 @@ pub(crate) fn service(w: &mut XmlWriter, msg: &Message) {
 }
 
 /// Opens a response: element, header, and its problems.
-fn open_response(
-    w: &mut XmlWriter,
-    name: &str,
-    header: Option<&ResponseHeader>,
-    found: &[Problem],
-) {
+fn open_response(w: &mut XmlWriter, name: &str, header: Option<&ResponseHeader>, found: &[Problem]) {
     w.start(name);
     opt_response_header(w, header);
     problems(w, found);
@@ -123,16 +117,9 @@ fn check_out_item(w: &mut XmlWriter, m: &CheckOutItem) {
     authentication_inputs(w, &m.authentication_inputs);
     item_id(w, &m.item_id);
     opt_request_id(w, m.request_id.as_ref());
-    opt_amount(
-        w,
-        "AcknowledgedFeeAmount",
-        m.acknowledged_fee_amount.as_ref(),
-    );
+    opt_amount(w, "AcknowledgedFeeAmount", m.acknowledged_fee_amount.as_ref());
     opt_amount(w, "PaidFeeAmount", m.paid_fee_amount.as_ref());
-    w.scheme_values(
-        "AcknowledgedItemUseRestrictionType",
-        &m.acknowledged_item_use_restriction_types,
-    );
+    w.scheme_values("AcknowledgedItemUseRestrictionType", &m.acknowledged_item_use_restriction_types);
     w.flag_if("ResourceDesired", m.resource_desired);
     w.opt_date("DesiredDateDue", m.desired_date_due);
     w.scheme_values("ItemElementType", &m.item_element_types);
@@ -142,11 +129,7 @@ fn check_out_item(w: &mut XmlWriter, m: &CheckOutItem) {
 
 fn check_out_item_response(w: &mut XmlWriter, m: &CheckOutItemResponse) {
     open_response(w, "CheckOutItemResponse", m.header.as_ref(), &m.problems);
-    requirements(
-        w,
-        m.required_fee_amount.as_ref(),
-        &m.required_item_use_restriction_types,
-    );
+    requirements(w, m.required_fee_amount.as_ref(), &m.required_item_use_restriction_types);
     opt_item_id(w, m.item_id.as_ref());
     opt_user_id(w, m.user_id.as_ref());
     opt_due_date(w, "DateDue", m.date_due.as_ref());
@@ -196,16 +179,9 @@ fn request_item(w: &mut XmlWriter, m: &RequestItem) {
     w.opt_date("NeedBeforeDate", m.need_before_date);
     w.opt_scheme_value("PickupLocation", m.pickup_location.as_ref());
     w.opt_date("PickupExpiryDate", m.pickup_expiry_date);
-    opt_amount(
-        w,
-        "AcknowledgedFeeAmount",
-        m.acknowledged_fee_amount.as_ref(),
-    );
+    opt_amount(w, "AcknowledgedFeeAmount", m.acknowledged_fee_amount.as_ref());
     opt_amount(w, "PaidFeeAmount", m.paid_fee_amount.as_ref());
-    w.scheme_values(
-        "AcknowledgedItemUseRestrictionType",
-        &m.acknowledged_item_use_restriction_types,
-    );
+    w.scheme_values("AcknowledgedItemUseRestrictionType", &m.acknowledged_item_use_restriction_types);
     w.scheme_values("ItemElementType", &m.item_element_types);
     w.scheme_values("UserElementType", &m.user_element_types);
     w.end("RequestItem");
@@ -213,11 +189,7 @@ fn request_item(w: &mut XmlWriter, m: &RequestItem) {
 
 fn request_item_response(w: &mut XmlWriter, m: &RequestItemResponse) {
     open_response(w, "RequestItemResponse", m.header.as_ref(), &m.problems);
-    requirements(
-        w,
-        m.required_fee_amount.as_ref(),
-        &m.required_item_use_restriction_types,
-    );
+    requirements(w, m.required_fee_amount.as_ref(), &m.required_item_use_restriction_types);
     opt_request_id(w, m.request_id.as_ref());
     opt_item_id(w, m.item_id.as_ref());
     opt_user_id(w, m.user_id.as_ref());
@@ -241,11 +213,7 @@ fn cancel_request_item(w: &mut XmlWriter, m: &CancelRequestItem) {
     opt_item_id(w, m.item_id.as_ref());
     w.opt_scheme_value("RequestType", m.request_type.as_ref());
     w.opt_scheme_value("RequestScopeType", m.request_scope_type.as_ref());
-    opt_amount(
-        w,
-        "AcknowledgedFeeAmount",
-        m.acknowledged_fee_amount.as_ref(),
-    );
+    opt_amount(w, "AcknowledgedFeeAmount", m.acknowledged_fee_amount.as_ref());
     opt_amount(w, "PaidFeeAmount", m.paid_fee_amount.as_ref());
     w.scheme_values("ItemElementType", &m.item_element_types);
     w.scheme_values("UserElementType", &m.user_element_types);
@@ -253,12 +221,7 @@ fn cancel_request_item(w: &mut XmlWriter, m: &CancelRequestItem) {
 }
 
 fn cancel_request_item_response(w: &mut XmlWriter, m: &CancelRequestItemResponse) {
-    open_response(
-        w,
-        "CancelRequestItemResponse",
-        m.header.as_ref(),
-        &m.problems,
-    );
+    open_response(w, "CancelRequestItemResponse", m.header.as_ref(), &m.problems);
     opt_request_id(w, m.request_id.as_ref());
     opt_item_id(w, m.item_id.as_ref());
     opt_user_id(w, m.user_id.as_ref());
@@ -279,26 +242,15 @@ fn renew_item(w: &mut XmlWriter, m: &RenewItem) {
     w.scheme_values("UserElementType", &m.user_element_types);
     w.opt_date("DesiredDateDue", m.desired_date_due);
     w.opt_date("DesiredDateForReturn", m.desired_date_for_return);
-    opt_amount(
-        w,
-        "AcknowledgedFeeAmount",
-        m.acknowledged_fee_amount.as_ref(),
-    );
+    opt_amount(w, "AcknowledgedFeeAmount", m.acknowledged_fee_amount.as_ref());
     opt_amount(w, "PaidFeeAmount", m.paid_fee_amount.as_ref());
-    w.scheme_values(
-        "AcknowledgedItemUseRestrictionType",
-        &m.acknowledged_item_use_restriction_types,
-    );
+    w.scheme_values("AcknowledgedItemUseRestrictionType", &m.acknowledged_item_use_restriction_types);
     w.end("RenewItem");
 }
 
 fn renew_item_response(w: &mut XmlWriter, m: &RenewItemResponse) {
     open_response(w, "RenewItemResponse", m.header.as_ref(), &m.problems);
-    requirements(
-        w,
-        m.required_fee_amount.as_ref(),
-        &m.required_item_use_restriction_types,
-    );
+    requirements(w, m.required_fee_amount.as_ref(), &m.required_item_use_restriction_types);
     opt_item_id(w, m.item_id.as_ref());
     opt_user_id(w, m.user_id.as_ref());
     w.opt_date("DateDue", m.date_due);
@@ -393,10 +345,7 @@ mod tests {
                 application_profile_type: Some(SchemeValue::new("RELAIS")),
                 ..Default::default()
             }),
-            item_id: ItemId {
-                item_identifier_value: ItemIdentifier::new("B123"),
-                ..Default::default()
-            },
+            item_id: ItemId { item_identifier_value: ItemIdentifier::new("B123"), ..Default::default() },
             item_element_types: vec![SchemeValue::new("Bibliographic Description")],
             ..Default::default()
         });
@@ -409,39 +358,24 @@ mod tests {
             "<ns1:ItemId>",
             "<ns1:ItemElementType>",
         ];
-        let positions: Vec<usize> = order
-            .iter()
-            .map(|t| xml.find(t).unwrap_or_else(|| panic!("{t} in {xml}")))
-            .collect();
+        let positions: Vec<usize> =
+            order.iter().map(|t| xml.find(t).unwrap_or_else(|| panic!("{t} in {xml}"))).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{xml}");
     }
 
     #[test]
     fn problem_answers_carry_no_data_and_mixed_values_are_written_losslessly() {
         let problem = Problem::unknown_item(&crate::ServiceKind::CheckOutItem, "X");
-        let answer = crate::problem_response(
-            crate::ServiceKind::CheckOutItem,
-            None,
-            vec![problem.clone()],
-        );
+        let answer = crate::problem_response(crate::ServiceKind::CheckOutItem, None, vec![problem.clone()]);
         let xml = written(&answer);
-        assert!(
-            xml.contains("<ns1:Problem>") && !xml.contains("<ns1:ItemId>"),
-            "{xml}"
-        );
+        assert!(xml.contains("<ns1:Problem>") && !xml.contains("<ns1:ItemId>"), "{xml}");
         let mixed = Message::CheckOutItemResponse(CheckOutItemResponse {
             problems: vec![problem],
             item_id: Some(ItemId::default()),
             ..Default::default()
         });
         let xml = written(&mixed);
-        assert!(
-            xml.find("<ns1:Problem>") < xml.find("<ns1:ItemId>"),
-            "{xml}"
-        );
-        assert_eq!(
-            crate::read(xml.as_bytes(), &Default::default()).unwrap(),
-            mixed
-        );
+        assert!(xml.find("<ns1:Problem>") < xml.find("<ns1:ItemId>"), "{xml}");
+        assert_eq!(crate::read(xml.as_bytes(), &Default::default()).unwrap(), mixed);
     }
 }

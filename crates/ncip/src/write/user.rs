@@ -1,14 +1,14 @@
 //! Writers for `UserOptionalFields`, loans, requests and fiscal accounts (NCIP 2.02 XSD order).
 
 use super::common::{
-    agency_id, amount, opt_amount, opt_due_date, opt_fiscal_transaction_information, opt_item_id,
-    opt_request_id, user_id,
+    agency_id, amount, opt_amount, opt_due_date, opt_fiscal_transaction_information, opt_item_id, opt_request_id,
+    user_id,
 };
 use super::item::bibliographic_ids;
 use super::xml::XmlWriter;
 use crate::model::user::{
-    Address, LoanedItem, NameInformation, PhysicalAddressForm, RequestedItem, StructuredAddress,
-    UserFiscalAccount, UserOptionalFields,
+    Address, LoanedItem, NameInformation, PhysicalAddressForm, RequestedItem, StructuredAddress, UserFiscalAccount,
+    UserOptionalFields,
 };
 
 /// `UserOptionalFields`.
@@ -112,10 +112,7 @@ fn structured_address(w: &mut XmlWriter, s: &StructuredAddress) {
         w.opt_text("Line1", s.line1.as_deref());
         w.opt_text("Line2", s.line2.as_deref());
     } else {
-        w.opt_text(
-            "LocationWithinBuilding",
-            s.location_within_building.as_deref(),
-        );
+        w.opt_text("LocationWithinBuilding", s.location_within_building.as_deref());
         w.opt_text("HouseName", s.house_name.as_deref());
         w.opt_text("Street", s.street.as_deref());
         w.opt_text("PostOfficeBox", s.post_office_box.as_deref());

@@ -27,12 +27,7 @@ impl XmlWriter {
             "ns1:" => ("<ns1:", "</ns1:"),
             other => unreachable!("unsupported prefix {other}"),
         };
-        Self {
-            out: String::with_capacity(capacity),
-            prefix,
-            open,
-            close,
-        }
+        Self { out: String::with_capacity(capacity), prefix, open, close }
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {

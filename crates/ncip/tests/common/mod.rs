@@ -9,19 +9,12 @@ use std::path::PathBuf;
 pub fn corpus_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("NCIP_CORPUS_DIR") {
         let dir = PathBuf::from(dir);
-        assert!(
-            dir.is_dir(),
-            "NCIP_CORPUS_DIR={} is not a directory",
-            dir.display()
-        );
+        assert!(dir.is_dir(), "NCIP_CORPUS_DIR={} is not a directory", dir.display());
         return dir;
     }
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // crates/ncip -> workspace root -> its sibling `shared`.
-    let candidates = [
-        manifest.join("../../../shared/ncip-corpus"),
-        manifest.join("../../shared/ncip-corpus"),
-    ];
+    let candidates = [manifest.join("../../../shared/ncip-corpus"), manifest.join("../../shared/ncip-corpus")];
     for candidate in &candidates {
         if candidate.is_dir() {
             return candidate.canonicalize().expect("corpus path resolves");
@@ -46,10 +39,6 @@ pub fn corpus_files() -> Vec<(String, Vec<u8>)> {
         })
         .collect();
     files.sort();
-    assert!(
-        files.len() >= 55,
-        "expected the 55-file corpus, found {}",
-        files.len()
-    );
+    assert!(files.len() >= 55, "expected the 55-file corpus, found {}", files.len());
     files
 }

@@ -8,15 +8,14 @@ pub mod responses;
 
 use jiff::Timestamp;
 use ncip_codec::model::item::{
-    BibliographicDescription, BibliographicId, BibliographicItemId, BibliographicRecordId,
-    ItemDescription, ItemOptionalFields, Location, LocationNameInstance, RecordIdSource,
+    BibliographicDescription, BibliographicId, BibliographicItemId, BibliographicRecordId, ItemDescription,
+    ItemOptionalFields, Location, LocationNameInstance, RecordIdSource,
 };
 use ncip_codec::model::user::{
-    AccountDetails, Address, BlockOrTrap, ElectronicAddress, LoanedItem, NameInformation,
-    OrganizationNameInformation, PersonalNameInformation, PhysicalAddress, PhysicalAddressForm,
-    RequestedItem, StructuredAddress, StructuredPersonalUserName, UnstructuredAddress,
-    UserAddressInformation, UserFiscalAccount, UserOptionalFields, UserPrivilege,
-    UserPrivilegeStatus,
+    AccountDetails, Address, BlockOrTrap, ElectronicAddress, LoanedItem, NameInformation, OrganizationNameInformation,
+    PersonalNameInformation, PhysicalAddress, PhysicalAddressForm, RequestedItem, StructuredAddress,
+    StructuredPersonalUserName, UnstructuredAddress, UserAddressInformation, UserFiscalAccount, UserOptionalFields,
+    UserPrivilege, UserPrivilegeStatus,
 };
 use ncip_codec::*;
 use proptest::collection::vec;
@@ -49,18 +48,12 @@ pub fn svs() -> impl Strategy<Value = Vec<SchemeValue>> {
 }
 
 pub fn ts() -> impl Strategy<Value = Timestamp> {
-    (
-        0i64..7_258_118_400,
-        prop_oneof![Just(0i32), 0i32..1_000_000_000],
-    )
+    (0i64..7_258_118_400, prop_oneof![Just(0i32), 0i32..1_000_000_000])
         .prop_map(|(s, ns)| Timestamp::new(s, ns).unwrap())
 }
 
 pub fn agency() -> impl Strategy<Value = AgencyId> {
-    (of(scheme()), ident_text()).prop_map(|(scheme, id)| AgencyId {
-        scheme,
-        id: Identifier::new(id),
-    })
+    (of(scheme()), ident_text()).prop_map(|(scheme, id)| AgencyId { scheme, id: Identifier::new(id) })
 }
 
 pub fn user_id() -> impl Strategy<Value = UserId> {
@@ -88,40 +81,22 @@ pub fn request_id() -> impl Strategy<Value = RequestId> {
 }
 
 pub fn initiation_header() -> BoxedStrategy<InitiationHeader> {
-    (
-        of(sv()),
-        of(text()),
-        agency(),
-        of(text()),
-        of(agency()),
-        of(sv()),
-        agency(),
-        of(sv()),
-    )
-        .prop_map(
-            |(fsi, fsa, from, faa, obo, tsi, to, apt)| InitiationHeader {
-                from_system_id: fsi,
-                from_system_authentication: fsa,
-                from_agency_id: from,
-                from_agency_authentication: faa,
-                on_behalf_of_agency: obo,
-                to_system_id: tsi,
-                to_agency_id: to,
-                application_profile_type: apt,
-            },
-        )
+    (of(sv()), of(text()), agency(), of(text()), of(agency()), of(sv()), agency(), of(sv()))
+        .prop_map(|(fsi, fsa, from, faa, obo, tsi, to, apt)| InitiationHeader {
+            from_system_id: fsi,
+            from_system_authentication: fsa,
+            from_agency_id: from,
+            from_agency_authentication: faa,
+            on_behalf_of_agency: obo,
+            to_system_id: tsi,
+            to_agency_id: to,
+            application_profile_type: apt,
+        })
         .boxed()
 }
 
 pub fn response_header() -> BoxedStrategy<ResponseHeader> {
-    (
-        of(sv()),
-        of(text()),
-        agency(),
-        of(text()),
-        of(sv()),
-        agency(),
-    )
+    (of(sv()), of(text()), agency(), of(text()), of(sv()), agency())
         .prop_map(|(fsi, fsa, from, faa, tsi, to)| ResponseHeader {
             from_system_id: fsi,
             from_system_authentication: fsa,
@@ -134,13 +109,11 @@ pub fn response_header() -> BoxedStrategy<ResponseHeader> {
 }
 
 pub fn problem() -> impl Strategy<Value = Problem> {
-    (sv(), of(text()), of(text()), of(text())).prop_map(|(problem_type, detail, element, value)| {
-        Problem {
-            problem_type,
-            detail,
-            element,
-            value,
-        }
+    (sv(), of(text()), of(text()), of(text())).prop_map(|(problem_type, detail, element, value)| Problem {
+        problem_type,
+        detail,
+        element,
+        value,
     })
 }
 
@@ -149,10 +122,7 @@ pub fn problems() -> impl Strategy<Value = Vec<Problem>> {
 }
 
 pub fn amount() -> impl Strategy<Value = Amount> {
-    (of(sv()), any::<i64>()).prop_map(|(currency_code, monetary_value)| Amount {
-        currency_code,
-        monetary_value,
-    })
+    (of(sv()), any::<i64>()).prop_map(|(currency_code, monetary_value)| Amount { currency_code, monetary_value })
 }
 
 pub fn auth_input() -> impl Strategy<Value = AuthenticationInput> {
@@ -175,8 +145,7 @@ pub fn user_or_auth() -> impl Strategy<Value = (Option<UserId>, Vec<Authenticati
 pub fn fiscal() -> BoxedStrategy<FiscalTransactionInformation> {
     (
         of(sv()),
-        of((agency(), text())
-            .prop_map(|(agency_id, value)| FiscalTransactionReferenceId { agency_id, value })),
+        of((agency(), text()).prop_map(|(agency_id, value)| FiscalTransactionReferenceId { agency_id, value })),
         of(sv()),
         of(ts()),
         of(ts()),
@@ -185,26 +154,20 @@ pub fn fiscal() -> BoxedStrategy<FiscalTransactionInformation> {
         of(text()),
         of(request_id()),
     )
-        .prop_map(
-            |(a, r, t, vf, vt, amount, pm, d, rid)| FiscalTransactionInformation {
-                fiscal_action_type: a,
-                fiscal_transaction_reference_id: r,
-                fiscal_transaction_type: t,
-                valid_from_date: vf,
-                valid_to_date: vt,
-                amount,
-                payment_method_type: pm,
-                fiscal_transaction_description: d,
-                request_id: rid,
-            },
-        )
+        .prop_map(|(a, r, t, vf, vt, amount, pm, d, rid)| FiscalTransactionInformation {
+            fiscal_action_type: a,
+            fiscal_transaction_reference_id: r,
+            fiscal_transaction_type: t,
+            valid_from_date: vf,
+            valid_to_date: vt,
+            amount,
+            payment_method_type: pm,
+            fiscal_transaction_description: d,
+            request_id: rid,
+        })
         .boxed()
 }
 
 pub fn due_date() -> impl Strategy<Value = DueDate> {
-    prop_oneof![
-        ts().prop_map(DueDate::Date),
-        Just(DueDate::IndeterminateLoanPeriod),
-        Just(DueDate::NonReturnable)
-    ]
+    prop_oneof![ts().prop_map(DueDate::Date), Just(DueDate::IndeterminateLoanPeriod), Just(DueDate::NonReturnable)]
 }

@@ -12,17 +12,10 @@ pub fn lookup_user_response() -> BoxedStrategy<Message> {
         vec(requested_item(), 0..2),
         of(user_optional_fields()),
     );
-    (
-        of(response_header()),
-        prop_oneof![problems().prop_map(Err), data.prop_map(Ok)],
-    )
+    (of(response_header()), prop_oneof![problems().prop_map(Err), data.prop_map(Ok)])
         .prop_map(|(header, body)| {
             Message::LookupUserResponse(match body {
-                Err(problems) => LookupUserResponse {
-                    header,
-                    problems,
-                    ..Default::default()
-                },
+                Err(problems) => LookupUserResponse { header, problems, ..Default::default() },
                 Ok((user_id, accounts, loans, requests, fields)) => LookupUserResponse {
                     header,
                     problems: Vec::new(),
@@ -38,26 +31,11 @@ pub fn lookup_user_response() -> BoxedStrategy<Message> {
 }
 
 pub fn accept_item_response() -> BoxedStrategy<Message> {
-    (
-        of(response_header()),
-        prop_oneof![
-            problems().prop_map(Err),
-            (of(request_id()), of(item_id())).prop_map(Ok)
-        ],
-    )
+    (of(response_header()), prop_oneof![problems().prop_map(Err), (of(request_id()), of(item_id())).prop_map(Ok)])
         .prop_map(|(header, body)| {
             Message::AcceptItemResponse(match body {
-                Err(problems) => AcceptItemResponse {
-                    header,
-                    problems,
-                    ..Default::default()
-                },
-                Ok((request_id, item_id)) => AcceptItemResponse {
-                    header,
-                    problems: vec![],
-                    request_id,
-                    item_id,
-                },
+                Err(problems) => AcceptItemResponse { header, problems, ..Default::default() },
+                Ok((request_id, item_id)) => AcceptItemResponse { header, problems: vec![], request_id, item_id },
             })
         })
         .boxed()
@@ -74,10 +52,7 @@ pub fn check_out_item_response() -> BoxedStrategy<Message> {
         of(item_optional_fields()),
         of(user_optional_fields()),
     );
-    (
-        of(response_header()),
-        prop_oneof![failure.prop_map(Err), success.prop_map(Ok)],
-    )
+    (of(response_header()), prop_oneof![failure.prop_map(Err), success.prop_map(Ok)])
         .prop_map(|(header, body)| {
             Message::CheckOutItemResponse(match body {
                 Err((problems, fee, restrictions)) => CheckOutItemResponse {
@@ -104,24 +79,11 @@ pub fn check_out_item_response() -> BoxedStrategy<Message> {
 }
 
 pub fn check_in_item_response() -> BoxedStrategy<Message> {
-    let success = (
-        of(item_id()),
-        of(user_id()),
-        of(fiscal()),
-        of(item_optional_fields()),
-        of(user_optional_fields()),
-    );
-    (
-        of(response_header()),
-        prop_oneof![problems().prop_map(Err), success.prop_map(Ok)],
-    )
+    let success = (of(item_id()), of(user_id()), of(fiscal()), of(item_optional_fields()), of(user_optional_fields()));
+    (of(response_header()), prop_oneof![problems().prop_map(Err), success.prop_map(Ok)])
         .prop_map(|(header, body)| {
             Message::CheckInItemResponse(match body {
-                Err(problems) => CheckInItemResponse {
-                    header,
-                    problems,
-                    ..Default::default()
-                },
+                Err(problems) => CheckInItemResponse { header, problems, ..Default::default() },
                 Ok((iid, uid, fti, iof, uof)) => CheckInItemResponse {
                     header,
                     problems: vec![],
@@ -139,25 +101,10 @@ pub fn check_in_item_response() -> BoxedStrategy<Message> {
 pub fn request_item_response() -> BoxedStrategy<Message> {
     let failure = (problems(), of(amount()), svs());
     let success = (
-        (
-            of(request_id()),
-            of(item_id()),
-            of(user_id()),
-            of(sv()),
-            of(sv()),
-            of(ts()),
-            of(ts()),
-        ),
-        (
-            of(fiscal()),
-            of(item_optional_fields()),
-            of(user_optional_fields()),
-        ),
+        (of(request_id()), of(item_id()), of(user_id()), of(sv()), of(sv()), of(ts()), of(ts())),
+        (of(fiscal()), of(item_optional_fields()), of(user_optional_fields())),
     );
-    (
-        of(response_header()),
-        prop_oneof![failure.prop_map(Err), success.prop_map(Ok)],
-    )
+    (of(response_header()), prop_oneof![failure.prop_map(Err), success.prop_map(Ok)])
         .prop_map(|(header, body)| {
             Message::RequestItemResponse(match body {
                 Err((problems, fee, restrictions)) => RequestItemResponse {
@@ -198,10 +145,7 @@ pub fn renew_item_response() -> BoxedStrategy<Message> {
         of(item_optional_fields()),
         of(user_optional_fields()),
     );
-    (
-        of(response_header()),
-        prop_oneof![failure.prop_map(Err), success.prop_map(Ok)],
-    )
+    (of(response_header()), prop_oneof![failure.prop_map(Err), success.prop_map(Ok)])
         .prop_map(|(header, body)| {
             Message::RenewItemResponse(match body {
                 Err((problems, fee, restrictions)) => RenewItemResponse {
@@ -229,24 +173,11 @@ pub fn renew_item_response() -> BoxedStrategy<Message> {
 }
 
 pub fn lookup_item_response() -> BoxedStrategy<Message> {
-    let success = (
-        of(request_id()),
-        of(item_id()),
-        of(ts()),
-        of(ts()),
-        of(item_optional_fields()),
-    );
-    (
-        of(response_header()),
-        prop_oneof![problems().prop_map(Err), success.prop_map(Ok)],
-    )
+    let success = (of(request_id()), of(item_id()), of(ts()), of(ts()), of(item_optional_fields()));
+    (of(response_header()), prop_oneof![problems().prop_map(Err), success.prop_map(Ok)])
         .prop_map(|(header, body)| {
             Message::LookupItemResponse(match body {
-                Err(problems) => LookupItemResponse {
-                    header,
-                    problems,
-                    ..Default::default()
-                },
+                Err(problems) => LookupItemResponse { header, problems, ..Default::default() },
                 Ok((rid, iid, hpd, dr, iof)) => LookupItemResponse {
                     header,
                     problems: vec![],
@@ -283,21 +214,15 @@ pub fn lookup_version_response() -> BoxedStrategy<Message> {
 pub fn other_and_top_level() -> BoxedStrategy<Message> {
     prop_oneof![
         (
-            prop_oneof![
-                Just("DeleteItem"),
-                Just("CreateUser"),
-                Just("UpdateRequestItem")
-            ],
+            prop_oneof![Just("DeleteItem"), Just("CreateUser"), Just("UpdateRequestItem")],
             of(response_header()),
             problems()
         )
-            .prop_map(|(service, header, problems)| Message::OtherResponse(
-                OtherResponse {
-                    service: service.to_owned(),
-                    header,
-                    problems
-                }
-            )),
+            .prop_map(|(service, header, problems)| Message::OtherResponse(OtherResponse {
+                service: service.to_owned(),
+                header,
+                problems
+            })),
         problems().prop_map(Message::Problem),
     ]
     .boxed()
@@ -329,24 +254,11 @@ pub fn message() -> BoxedStrategy<Message> {
 }
 
 pub fn cancel_request_item_response_strategy() -> BoxedStrategy<Message> {
-    let success = (
-        of(request_id()),
-        of(item_id()),
-        of(user_id()),
-        of(fiscal()),
-        of(item_optional_fields()),
-    );
-    (
-        of(response_header()),
-        prop_oneof![problems().prop_map(Err), success.prop_map(Ok)],
-    )
+    let success = (of(request_id()), of(item_id()), of(user_id()), of(fiscal()), of(item_optional_fields()));
+    (of(response_header()), prop_oneof![problems().prop_map(Err), success.prop_map(Ok)])
         .prop_map(|(header, body)| {
             Message::CancelRequestItemResponse(match body {
-                Err(problems) => CancelRequestItemResponse {
-                    header,
-                    problems,
-                    ..Default::default()
-                },
+                Err(problems) => CancelRequestItemResponse { header, problems, ..Default::default() },
                 Ok((rid, iid, uid, fti, iof)) => CancelRequestItemResponse {
                     header,
                     request_id: rid,

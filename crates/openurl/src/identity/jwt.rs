@@ -37,14 +37,7 @@ impl std::fmt::Debug for JwtVerifier {
         f.debug_struct("JwtVerifier")
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
-            .field(
-                "keys",
-                &self
-                    .keys
-                    .iter()
-                    .map(|k| (&k.kid, k.algorithm))
-                    .collect::<Vec<_>>(),
-            )
+            .field("keys", &self.keys.iter().map(|k| (&k.kid, k.algorithm)).collect::<Vec<_>>())
             .field("leeway", &self.leeway)
             .field("patron_claim", &self.patron_claim)
             .finish()
@@ -54,13 +47,8 @@ impl std::fmt::Debug for JwtVerifier {
 impl JwtVerifier {
     /// Keys from a JWKS document (RFC 7517 §5), as an IdP publishes at its `jwks_uri`. RSA keys and
     /// P-256 EC keys meant for signatures are used; others (encryption keys, HMAC) are skipped.
-    pub fn from_jwks(
-        issuer: &str,
-        audience: &str,
-        jwks_json: &str,
-    ) -> Result<Self, IdentityConfigError> {
-        let set: JwkSet = serde_json::from_str(jwks_json)
-            .map_err(|e| IdentityConfigError::BadJwks(e.to_string()))?;
+    pub fn from_jwks(issuer: &str, audience: &str, jwks_json: &str) -> Result<Self, IdentityConfigError> {
+        let set: JwkSet = serde_json::from_str(jwks_json).map_err(|e| IdentityConfigError::BadJwks(e.to_string()))?;
         let mut keys = Vec::new();
         for jwk in &set.keys {
             if jwk.common.public_key_use == Some(PublicKeyUse::Encryption) {
@@ -75,13 +63,8 @@ impl JwtVerifier {
                 }
                 _ => continue,
             };
-            let key = DecodingKey::from_jwk(jwk)
-                .map_err(|e| IdentityConfigError::BadJwks(e.to_string()))?;
-            keys.push(VerifyingKey {
-                kid: jwk.common.key_id.clone(),
-                algorithm,
-                key,
-            });
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| IdentityConfigError::BadJwks(e.to_string()))?;
+            keys.push(VerifyingKey { kid: jwk.common.key_id.clone(), algorithm, key });
         }
         Self::with_keys(issuer, audience, keys)
     }
@@ -96,22 +79,10 @@ impl JwtVerifier {
                 Err(e) => return Err(IdentityConfigError::BadPem(e.to_string())),
             },
         };
-        Self::with_keys(
-            issuer,
-            audience,
-            vec![VerifyingKey {
-                kid: None,
-                algorithm,
-                key,
-            }],
-        )
+        Self::with_keys(issuer, audience, vec![VerifyingKey { kid: None, algorithm, key }])
     }
 
-    fn with_keys(
-        issuer: &str,
-        audience: &str,
-        keys: Vec<VerifyingKey>,
-    ) -> Result<Self, IdentityConfigError> {
+    fn with_keys(issuer: &str, audience: &str, keys: Vec<VerifyingKey>) -> Result<Self, IdentityConfigError> {
         if issuer.trim().is_empty() || audience.trim().is_empty() {
             return Err(IdentityConfigError::MissingIssuerOrAudience);
         }
@@ -187,9 +158,7 @@ impl JwtVerifier {
                 Err(e)
                     if matches!(
                         e.kind(),
-                        ErrorKind::InvalidSignature
-                            | ErrorKind::InvalidEcdsaKey
-                            | ErrorKind::InvalidRsaKey(_)
+                        ErrorKind::InvalidSignature | ErrorKind::InvalidEcdsaKey | ErrorKind::InvalidRsaKey(_)
                     ) => {}
                 Err(_) => return Err(TokenError::Malformed),
             }
@@ -203,9 +172,7 @@ impl JwtVerifier {
         }
         let audience_ok = match claims.get("aud") {
             Some(Value::String(aud)) => *aud == self.audience,
-            Some(Value::Array(auds)) => auds
-                .iter()
-                .any(|a| a.as_str() == Some(self.audience.as_str())),
+            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(self.audience.as_str())),
             _ => false,
         };
         if !audience_ok {
@@ -214,10 +181,7 @@ impl JwtVerifier {
         let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let leeway = self.leeway.as_secs();
         // `exp` is required: a token without an end date would be a permanent patron credential.
-        let exp = claims
-            .get("exp")
-            .and_then(Value::as_u64)
-            .ok_or(TokenError::Expired)?;
+        let exp = claims.get("exp").and_then(Value::as_u64).ok_or(TokenError::Expired)?;
         if now > exp.saturating_add(leeway) {
             return Err(TokenError::Expired);
         }

@@ -29,14 +29,8 @@ impl PatronId {
     /// decrypted text on the first `|`, so an id containing one would be cut short).
     pub fn new(id: &str) -> Result<Self, TokenError> {
         let id = id.trim();
-        let ok = !id.is_empty()
-            && id.len() <= MAX_PATRON_ID_BYTES
-            && !id.chars().any(|c| c.is_control() || c == '|');
-        if ok {
-            Ok(Self(id.to_owned()))
-        } else {
-            Err(TokenError::BadPatronId)
-        }
+        let ok = !id.is_empty() && id.len() <= MAX_PATRON_ID_BYTES && !id.chars().any(|c| c.is_control() || c == '|');
+        if ok { Ok(Self(id.to_owned())) } else { Err(TokenError::BadPatronId) }
     }
 
     pub fn as_str(&self) -> &str {

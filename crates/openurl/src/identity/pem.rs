@@ -19,20 +19,14 @@ pub(crate) fn first_block(text: &str) -> Result<PemBlock, String> {
     let body_start = &after_begin[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
     let body_end = body_start.find(&end_marker).ok_or("no matching END line")?;
-    let body: String = body_start[..body_end]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let der = STANDARD
-        .decode(body)
-        .map_err(|e| format!("bad base64: {e}"))?;
+    let body: String = body_start[..body_end].chars().filter(|c| !c.is_whitespace()).collect();
+    let der = STANDARD.decode(body).map_err(|e| format!("bad base64: {e}"))?;
     Ok(PemBlock { label, der })
 }
 
 /// `AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }`.
-const RSA_ALGORITHM_IDENTIFIER: [u8; 15] = [
-    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-];
+const RSA_ALGORITHM_IDENTIFIER: [u8; 15] =
+    [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
 
 pub(crate) fn spki_from_pkcs1(rsa_public_key: &[u8]) -> Vec<u8> {
     let mut bit_string = vec![0x03];
@@ -74,9 +68,7 @@ mod tests {
 
     #[test]
     fn pem_block_label_and_body() {
-        let block =
-            first_block("junk\n-----BEGIN TEST KEY-----\nAAEC\nAw==\n-----END TEST KEY-----\n")
-                .unwrap();
+        let block = first_block("junk\n-----BEGIN TEST KEY-----\nAAEC\nAw==\n-----END TEST KEY-----\n").unwrap();
         assert_eq!(block.label, "TEST KEY");
         assert_eq!(block.der, [0, 1, 2, 3]);
         assert!(first_block("-----BEGIN A-----\nAAEC\n-----END B-----").is_err());

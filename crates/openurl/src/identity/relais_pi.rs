@@ -20,9 +20,7 @@ pub struct RelaisPiEncryptor {
 
 impl std::fmt::Debug for RelaisPiEncryptor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RelaisPiEncryptor")
-            .field("key_bits", &self.key.key_size_bits())
-            .finish()
+        f.debug_struct("RelaisPiEncryptor").field("key_bits", &self.key.key_size_bits()).finish()
     }
 }
 
@@ -34,9 +32,7 @@ impl RelaisPiEncryptor {
             "PUBLIC KEY" => block.der,
             "RSA PUBLIC KEY" => spki_from_pkcs1(&block.der),
             other => {
-                return Err(IdentityConfigError::BadPem(format!(
-                    "expected a public key, found \"{other}\""
-                )));
+                return Err(IdentityConfigError::BadPem(format!("expected a public key, found \"{other}\"")));
             }
         };
         let public = PublicEncryptingKey::from_der(&spki).map_err(|e| match e.description_() {
@@ -59,10 +55,7 @@ impl RelaisPiEncryptor {
             return Err(EncryptError::TooLong);
         }
         let mut ciphertext = vec![0; self.key.ciphertext_size()];
-        let written = self
-            .key
-            .encrypt(plaintext.as_bytes(), &mut ciphertext)
-            .map_err(|_| EncryptError::Crypto)?;
+        let written = self.key.encrypt(plaintext.as_bytes(), &mut ciphertext).map_err(|_| EncryptError::Crypto)?;
         Ok(PatronTag::Encrypted(STANDARD.encode(written)))
     }
 }
@@ -73,12 +66,7 @@ pub fn relais_timestamp(now: SystemTime) -> String {
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}{month:02}{day:02} {:02}{:02}{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    format!("{year:04}{month:02}{day:02} {:02}{:02}{:02}", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `civil_from_days`, restricted

@@ -12,9 +12,7 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use jiff::Timestamp;
 
 use super::items::{self, Item, n, s};
@@ -25,8 +23,7 @@ use crate::config::expiry_after;
 use crate::keys::{history_instant_prefix, history_key, next_history_seq};
 use crate::schema::{PARTITION_KEY, TTL_ATTRIBUTE};
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, RelaisRequestId,
-    StoreError,
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, RelaisRequestId, StoreError,
 };
 
 /// Attempts at a write whose precondition keeps changing under it (a claim released or taken over between
@@ -45,10 +42,7 @@ const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 const TRANSACTION_CONFLICT: &str = "TransactionConflict";
 
 fn built<T>(operation: &'static str, result: Result<T, BuildError>) -> Result<T, StoreError> {
-    result.map_err(|_| StoreError::Refused {
-        operation,
-        code: "RequestConstruction".to_owned(),
-    })
+    result.map_err(|_| StoreError::Refused { operation, code: "RequestConstruction".to_owned() })
 }
 
 pub(super) async fn claim(
@@ -67,13 +61,7 @@ pub(super) async fn claim(
             .client
             .put_item()
             .table_name(&store.table)
-            .set_item(Some(items::in_flight_item(
-                key,
-                owner,
-                lease_until,
-                1,
-                expires_at,
-            )))
+            .set_item(Some(items::in_flight_item(key, owner, lease_until, 1, expires_at)))
             .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
             .expression_attribute_names("#pk", PARTITION_KEY)
             .expression_attribute_names("#exp", TTL_ATTRIBUTE)
@@ -84,9 +72,7 @@ pub(super) async fn claim(
         let found = match fresh {
             Ok(_) => return Ok(ClaimOutcome::Claimed),
             Err(error) => match error.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    failed.item().cloned()
-                }
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned(),
                 _ => return Err(map_sdk_error("PutItem", error)),
             },
         };
@@ -103,11 +89,7 @@ pub(super) async fn claim(
             // Released or expired since the put looked: try the put again.
             ClaimDecision::Fresh => continue,
             ClaimDecision::Report(outcome) => return Ok(outcome),
-            ClaimDecision::TakeOver {
-                previous_attempts,
-                holder,
-                lease_until: stale_lease,
-            } => {
+            ClaimDecision::TakeOver { previous_attempts, holder, lease_until: stale_lease } => {
                 let taken = store
                     .client
                     .update_item()
@@ -115,12 +97,8 @@ pub(super) async fn claim(
                     .set_key(Some(items::claim_key(key)))
                     // Only the exact claim that was seen stale may be replaced: another attempt may have
                     // taken it over in the meantime.
-                    .condition_expression(
-                        "#state = :in_flight AND #owner = :old_owner AND #lease = :old_lease",
-                    )
-                    .update_expression(
-                        "SET #owner = :owner, #lease = :lease, #attempts = :attempts, #exp = :exp",
-                    )
+                    .condition_expression("#state = :in_flight AND #owner = :old_owner AND #lease = :old_lease")
+                    .update_expression("SET #owner = :owner, #lease = :lease, #attempts = :attempts, #exp = :exp")
                     .expression_attribute_names("#state", items::STATE)
                     .expression_attribute_names("#owner", items::OWNER)
                     .expression_attribute_names("#lease", items::LEASE_UNTIL)
@@ -131,10 +109,7 @@ pub(super) async fn claim(
                     .expression_attribute_values(":old_lease", n(stale_lease.as_millisecond()))
                     .expression_attribute_values(":owner", s(owner.as_str()))
                     .expression_attribute_values(":lease", n(lease_until.as_millisecond()))
-                    .expression_attribute_values(
-                        ":attempts",
-                        n(previous_attempts.saturating_add(1)),
-                    )
+                    .expression_attribute_values(":attempts", n(previous_attempts.saturating_add(1)))
                     .expression_attribute_values(":exp", n(expires_at))
                     .send()
                     .await;
@@ -151,11 +126,7 @@ pub(super) async fn claim(
     Err(StoreError::Contention { operation: "claim" })
 }
 
-pub(super) async fn release(
-    store: &DynamoStore,
-    key: &IdempotencyKey,
-    owner: &ClaimToken,
-) -> Result<(), StoreError> {
+pub(super) async fn release(store: &DynamoStore, key: &IdempotencyKey, owner: &ClaimToken) -> Result<(), StoreError> {
     let deleted = store
         .client
         .delete_item()
@@ -206,58 +177,37 @@ pub(super) async fn append_history(
             },
         }
     }
-    Err(StoreError::Contention {
-        operation: "append history",
-    })
+    Err(StoreError::Contention { operation: "append history" })
 }
 
-async fn next_seq(
-    store: &DynamoStore,
-    id: &RelaisRequestId,
-    at: Timestamp,
-) -> Result<u32, StoreError> {
+async fn next_seq(store: &DynamoStore, id: &RelaisRequestId, at: Timestamp) -> Result<u32, StoreError> {
     let prefix = history_instant_prefix(at);
     let last = last_history_position(store, id, &prefix).await?;
     Ok(next_history_seq(last.as_deref()))
 }
 
-pub(super) async fn commit(
-    store: &DynamoStore,
-    commit: Commit<'_>,
-) -> Result<CommitOutcome, StoreError> {
+pub(super) async fn commit(store: &DynamoStore, commit: Commit<'_>) -> Result<CommitOutcome, StoreError> {
     let barcodes: BTreeSet<_> = commit.record.item_barcodes.iter().collect();
     if barcodes.len() > MAX_BARCODES {
-        return Err(StoreError::TooManyBarcodes {
-            barcodes: barcodes.len(),
-        });
+        return Err(StoreError::TooManyBarcodes { barcodes: barcodes.len() });
     }
     let new_version = next_version(commit.expected_version);
     let mut seq = 0;
     for round in 0..ROUNDS {
         let items = commit_items(store, &commit, new_version, seq, &barcodes)?;
-        let sent = store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let sent = store.client.transact_write_items().set_transact_items(Some(items)).send().await;
         let error = match sent {
             Ok(_) => return Ok(CommitOutcome::Committed { new_version }),
             Err(error) => error,
         };
         let reasons: Vec<Option<String>> = match error.as_service_error() {
-            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
-                .cancellation_reasons()
-                .iter()
-                .map(|r| r.code().map(str::to_owned))
-                .collect(),
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                cancelled.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect()
+            }
             _ => return Err(map_sdk_error("TransactWriteItems", error)),
         };
-        let failed = |position: usize| {
-            reasons
-                .get(position)
-                .is_some_and(|code| code.as_deref() == Some(CONDITION_FAILED))
-        };
+        let failed =
+            |position: usize| reasons.get(position).is_some_and(|code| code.as_deref() == Some(CONDITION_FAILED));
         if failed(CLAIM_ITEM) {
             return Ok(CommitOutcome::ClaimLost);
         }
@@ -265,23 +215,14 @@ pub(super) async fn commit(
             return Ok(CommitOutcome::VersionConflict);
         }
         if failed(HISTORY_ITEM) {
-            tracing::debug!(
-                round,
-                "history position taken at this instant; placing the entry after it"
-            );
+            tracing::debug!(round, "history position taken at this instant; placing the entry after it");
             seq = next_seq(store, &commit.record.relais_request_id, commit.history.at).await?;
             continue;
         }
-        if reasons
-            .iter()
-            .any(|code| code.as_deref() == Some(TRANSACTION_CONFLICT))
-        {
+        if reasons.iter().any(|code| code.as_deref() == Some(TRANSACTION_CONFLICT)) {
             // Another transaction touched one of these items at the same moment; real DynamoDB reports it
             // this way rather than serialising the two.
-            tracing::debug!(
-                round,
-                "commit transaction conflicted with another; retrying"
-            );
+            tracing::debug!(round, "commit transaction conflicted with another; retrying");
             back_off(round).await;
             continue;
         }
@@ -291,14 +232,9 @@ pub(super) async fn commit(
             .find(|code| code.as_str() != "None")
             .cloned()
             .unwrap_or_else(|| "TransactionCanceled".to_owned());
-        return Err(StoreError::Refused {
-            operation: "TransactWriteItems",
-            code,
-        });
+        return Err(StoreError::Refused { operation: "TransactWriteItems", code });
     }
-    Err(StoreError::Contention {
-        operation: "commit",
-    })
+    Err(StoreError::Contention { operation: "commit" })
 }
 
 /// The commit transaction: claim, record, history entry (at the positions named above), then one pointer per
@@ -319,9 +255,7 @@ fn commit_items(
             .table_name(&store.table)
             .set_key(Some(items::claim_key(commit.key)))
             .condition_expression("#state = :in_flight AND #owner = :owner AND #exp > :now")
-            .update_expression(
-                "SET #state = :done, #response = :response, #exp = :exp REMOVE #lease",
-            )
+            .update_expression("SET #state = :done, #response = :response, #exp = :exp REMOVE #lease")
             .expression_attribute_names("#state", items::STATE)
             .expression_attribute_names("#owner", items::OWNER)
             .expression_attribute_names("#exp", TTL_ATTRIBUTE)
@@ -332,23 +266,14 @@ fn commit_items(
             .expression_attribute_values(":now", now_s.clone())
             .expression_attribute_values(":done", s(items::DONE))
             .expression_attribute_values(":response", items::blob(commit.response))
-            .expression_attribute_values(
-                ":exp",
-                n(expiry_after(commit.now, store.config.idempotency_retention)),
-            )
+            .expression_attribute_values(":exp", n(expiry_after(commit.now, store.config.idempotency_retention)))
             .build(),
     )?;
 
-    let record_expiry = store
-        .config
-        .record_expiry(commit.record.status.is_closed(), commit.now);
+    let record_expiry = store.config.record_expiry(commit.record.status.is_closed(), commit.now);
     let record = Put::builder()
         .table_name(&store.table)
-        .set_item(Some(items::record_item(
-            commit.record,
-            new_version,
-            record_expiry,
-        )?))
+        .set_item(Some(items::record_item(commit.record, new_version, record_expiry)?))
         .expression_attribute_names("#exp", TTL_ATTRIBUTE)
         .expression_attribute_values(":now", now_s);
     // An expired record counts as absent, as it does for every read.
@@ -357,9 +282,7 @@ fn commit_items(
             .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
             .expression_attribute_names("#pk", PARTITION_KEY),
         Some(expected) => record
-            .condition_expression(
-                "#version = :expected AND (attribute_not_exists(#exp) OR #exp > :now)",
-            )
+            .condition_expression("#version = :expected AND (attribute_not_exists(#exp) OR #exp > :now)")
             .expression_attribute_names("#version", items::VERSION)
             .expression_attribute_values(":expected", n(expected)),
     };
@@ -389,13 +312,7 @@ fn commit_items(
     ];
     for barcode in barcodes {
         let pointer: Item = items::barcode_pointer(commit.record, barcode, record_expiry);
-        let put = built(
-            OP,
-            Put::builder()
-                .table_name(&store.table)
-                .set_item(Some(pointer))
-                .build(),
-        )?;
+        let put = built(OP, Put::builder().table_name(&store.table).set_item(Some(pointer)).build())?;
         transaction.push(TransactWriteItem::builder().put(put).build());
     }
     Ok(transaction)

@@ -17,9 +17,7 @@ use crate::config::is_live;
 use crate::ids::{ClaimToken, IdempotencyKey, ItemBarcode, RelaisRequestId};
 use crate::keys::instant_key;
 use crate::model::{Correlation, HistoryEntry};
-use crate::schema::{
-    BARCODE_INDEX_PARTITION_KEY, BARCODE_INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE,
-};
+use crate::schema::{BARCODE_INDEX_PARTITION_KEY, BARCODE_INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 
 pub(super) type Item = HashMap<String, AttributeValue>;
 
@@ -52,22 +50,15 @@ pub(super) fn n(value: impl ToString) -> AttributeValue {
 }
 
 fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name)
-        .and_then(|v| v.as_s().ok())
-        .map(String::as_str)
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
 }
 
 fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
-    item.get(name)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
 }
 
 fn missing(what: &'static str, attribute: &str) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        reason: format!("attribute `{attribute}` is missing or has the wrong type"),
-    }
+    StoreError::Corrupt { what, reason: format!("attribute `{attribute}` is missing or has the wrong type") }
 }
 
 pub(super) fn expires_at(item: &Item) -> Option<i64> {
@@ -75,10 +66,7 @@ pub(super) fn expires_at(item: &Item) -> Option<i64> {
 }
 
 fn key(pk: String, sk: &str) -> Item {
-    HashMap::from([
-        (PARTITION_KEY.to_owned(), s(pk)),
-        (SORT_KEY.to_owned(), s(sk)),
-    ])
+    HashMap::from([(PARTITION_KEY.to_owned(), s(pk)), (SORT_KEY.to_owned(), s(sk))])
 }
 
 fn with_expiry(mut item: Item, expires_at: Option<i64>) -> Item {
@@ -102,18 +90,12 @@ pub(super) fn record_key(id: &RelaisRequestId) -> Item {
     key(request_pk(id), RECORD_SK)
 }
 
-pub(super) fn record_item(
-    record: &Correlation,
-    version: u64,
-    expires_at: Option<i64>,
-) -> Result<Item, StoreError> {
+pub(super) fn record_item(record: &Correlation, version: u64, expires_at: Option<i64>) -> Result<Item, StoreError> {
     let mut stored = record.clone();
     stored.version = version;
     let body = serde_json::to_string(&stored).map_err(|e| StoreError::corrupt("record", &e))?;
-    let status = serde_json::to_value(record.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let status =
+        serde_json::to_value(record.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let mut item = record_key(&record.relais_request_id);
     item.extend([
         (KIND.to_owned(), s("request")),
@@ -130,8 +112,7 @@ pub(super) fn live_record(item: &Item, now: Timestamp) -> Result<Option<Correlat
         return Ok(None);
     }
     let body = text(item, BODY).ok_or_else(|| missing("record", BODY))?;
-    let mut record: Correlation =
-        serde_json::from_str(body).map_err(|e| StoreError::corrupt("record", &e))?;
+    let mut record: Correlation = serde_json::from_str(body).map_err(|e| StoreError::corrupt("record", &e))?;
     // The attribute is what conditions check, so it is the truth.
     record.version = number(item, VERSION).ok_or_else(|| missing("record", VERSION))?;
     Ok(Some(record))
@@ -141,23 +122,13 @@ pub(super) fn barcode_partition(barcode: &ItemBarcode) -> String {
     format!("{BARCODE_PREFIX}{barcode}")
 }
 
-pub(super) fn barcode_pointer(
-    record: &Correlation,
-    barcode: &ItemBarcode,
-    expires_at: Option<i64>,
-) -> Item {
+pub(super) fn barcode_pointer(record: &Correlation, barcode: &ItemBarcode, expires_at: Option<i64>) -> Item {
     let id = &record.relais_request_id;
     let mut item = key(request_pk(id), &barcode_partition(barcode));
     item.extend([
         (KIND.to_owned(), s("barcode")),
-        (
-            BARCODE_INDEX_PARTITION_KEY.to_owned(),
-            s(barcode_partition(barcode)),
-        ),
-        (
-            BARCODE_INDEX_SORT_KEY.to_owned(),
-            s(format!("{}#{id}", instant_key(record.created_at))),
-        ),
+        (BARCODE_INDEX_PARTITION_KEY.to_owned(), s(barcode_partition(barcode))),
+        (BARCODE_INDEX_SORT_KEY.to_owned(), s(format!("{}#{id}", instant_key(record.created_at)))),
     ]);
     with_expiry(item, expires_at)
 }
@@ -168,8 +139,7 @@ pub(super) fn history_item(
     entry: &HistoryEntry,
     expires_at: i64,
 ) -> Result<Item, StoreError> {
-    let body =
-        serde_json::to_string(entry).map_err(|e| StoreError::corrupt("history entry", &e))?;
+    let body = serde_json::to_string(entry).map_err(|e| StoreError::corrupt("history entry", &e))?;
     let mut item = key(request_pk(id), position);
     item.extend([(KIND.to_owned(), s("history")), (BODY.to_owned(), s(body))]);
     Ok(with_expiry(item, Some(expires_at)))
@@ -179,17 +149,12 @@ pub(super) fn sort_key(item: &Item) -> Option<&str> {
     text(item, SORT_KEY)
 }
 
-pub(super) fn live_history_entry(
-    item: &Item,
-    now: Timestamp,
-) -> Result<Option<HistoryEntry>, StoreError> {
+pub(super) fn live_history_entry(item: &Item, now: Timestamp) -> Result<Option<HistoryEntry>, StoreError> {
     if !is_live(expires_at(item), now) {
         return Ok(None);
     }
     let body = text(item, BODY).ok_or_else(|| missing("history entry", BODY))?;
-    serde_json::from_str(body)
-        .map(Some)
-        .map_err(|e| StoreError::corrupt("history entry", &e))
+    serde_json::from_str(body).map(Some).map_err(|e| StoreError::corrupt("history entry", &e))
 }
 
 pub(super) fn claim_key(key: &IdempotencyKey) -> Item {
@@ -225,25 +190,16 @@ pub(super) fn live_claim(item: &Item, now: Timestamp) -> Result<Option<ExistingC
     }
     match text(item, STATE) {
         Some(IN_FLIGHT) => {
-            let lease_ms: i64 =
-                number(item, LEASE_UNTIL).ok_or_else(|| missing("claim", LEASE_UNTIL))?;
+            let lease_ms: i64 = number(item, LEASE_UNTIL).ok_or_else(|| missing("claim", LEASE_UNTIL))?;
             Ok(Some(ExistingClaim::InFlight {
-                owner: text(item, OWNER)
-                    .ok_or_else(|| missing("claim", OWNER))?
-                    .to_owned(),
-                lease_until: Timestamp::from_millisecond(lease_ms)
-                    .map_err(|_| missing("claim", LEASE_UNTIL))?,
+                owner: text(item, OWNER).ok_or_else(|| missing("claim", OWNER))?.to_owned(),
+                lease_until: Timestamp::from_millisecond(lease_ms).map_err(|_| missing("claim", LEASE_UNTIL))?,
                 attempts: number(item, ATTEMPTS).ok_or_else(|| missing("claim", ATTEMPTS))?,
             }))
         }
         Some(DONE) => {
-            let body = item
-                .get(RESPONSE)
-                .and_then(|v| v.as_b().ok())
-                .ok_or_else(|| missing("claim", RESPONSE))?;
-            Ok(Some(ExistingClaim::Done(StoredResponse {
-                body: body.as_ref().to_vec(),
-            })))
+            let body = item.get(RESPONSE).and_then(|v| v.as_b().ok()).ok_or_else(|| missing("claim", RESPONSE))?;
+            Ok(Some(ExistingClaim::Done(StoredResponse { body: body.as_ref().to_vec() })))
         }
         _ => Err(missing("claim", STATE)),
     }
@@ -253,29 +209,17 @@ pub(super) fn discovery_key(id: &str) -> Item {
     key(format!("DISC#{id}"), DISCOVERY_SK)
 }
 
-pub(super) fn discovery_item(
-    id: &str,
-    citation: &serde_json::Value,
-    expires_at: i64,
-) -> Result<Item, StoreError> {
+pub(super) fn discovery_item(id: &str, citation: &serde_json::Value, expires_at: i64) -> Result<Item, StoreError> {
     let json = serde_json::to_string(citation).map_err(|e| StoreError::corrupt("citation", &e))?;
     let mut item = discovery_key(id);
-    item.extend([
-        (KIND.to_owned(), s("discovery")),
-        (CITATION.to_owned(), s(json)),
-    ]);
+    item.extend([(KIND.to_owned(), s("discovery")), (CITATION.to_owned(), s(json))]);
     Ok(with_expiry(item, Some(expires_at)))
 }
 
-pub(super) fn live_citation(
-    item: &Item,
-    now: Timestamp,
-) -> Result<Option<serde_json::Value>, StoreError> {
+pub(super) fn live_citation(item: &Item, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
     if !is_live(expires_at(item), now) {
         return Ok(None);
     }
     let json = text(item, CITATION).ok_or_else(|| missing("citation", CITATION))?;
-    serde_json::from_str(json)
-        .map(Some)
-        .map_err(|e| StoreError::corrupt("citation", &e))
+    serde_json::from_str(json).map(Some).map_err(|e| StoreError::corrupt("citation", &e))
 }

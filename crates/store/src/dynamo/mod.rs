@@ -16,8 +16,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
-    ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, ItemBarcode,
+    RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
@@ -34,11 +34,7 @@ impl DynamoStore {
     }
 
     pub fn with_config(client: Client, table: String, config: StoreConfig) -> Self {
-        Self {
-            client,
-            table,
-            config,
-        }
+        Self { client, table, config }
     }
 
     pub fn table(&self) -> &str {
@@ -56,21 +52,17 @@ where
         SdkError::DispatchFailure(_) => "connection failed",
         SdkError::ResponseError(_) => "unreadable response",
         SdkError::ConstructionFailure(_) => {
-            return StoreError::Refused {
-                operation,
-                code: "RequestConstruction".to_owned(),
-            };
+            return StoreError::Refused { operation, code: "RequestConstruction".to_owned() };
         }
         SdkError::ServiceError(_) => {
             let code = error.code().unwrap_or("Unknown").to_owned();
             return match code.as_str() {
-                "ThrottlingException"
-                | "ProvisionedThroughputExceededException"
-                | "RequestLimitExceeded" => StoreError::Throttled { operation, code },
-                "InternalServerError" | "ServiceUnavailable" => StoreError::Unavailable {
-                    operation,
-                    cause: "server error",
-                },
+                "ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded" => {
+                    StoreError::Throttled { operation, code }
+                }
+                "InternalServerError" | "ServiceUnavailable" => {
+                    StoreError::Unavailable { operation, cause: "server error" }
+                }
                 _ => StoreError::Refused { operation, code },
             };
         }
@@ -99,11 +91,7 @@ impl Store for DynamoStore {
         reads::history(self, id).await
     }
 
-    async fn append_history(
-        &self,
-        id: &RelaisRequestId,
-        entry: &HistoryEntry,
-    ) -> Result<(), StoreError> {
+    async fn append_history(&self, id: &RelaisRequestId, entry: &HistoryEntry) -> Result<(), StoreError> {
         claims::append_history(self, id, entry).await
     }
 
@@ -125,20 +113,11 @@ impl Store for DynamoStore {
         claims::release(self, key, owner).await
     }
 
-    async fn put_discovery(
-        &self,
-        id: &str,
-        citation: &serde_json::Value,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn put_discovery(&self, id: &str, citation: &serde_json::Value, now: Timestamp) -> Result<(), StoreError> {
         reads::put_discovery(self, id, citation, now).await
     }
 
-    async fn get_discovery(
-        &self,
-        id: &str,
-        now: Timestamp,
-    ) -> Result<Option<serde_json::Value>, StoreError> {
+    async fn get_discovery(&self, id: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
         reads::get_discovery(self, id, now).await
     }
 }

@@ -21,10 +21,7 @@ const BATCH_GET_LIMIT: usize = 100;
 /// Rounds of re-asking for keys DynamoDB left unprocessed (it does so under load) before giving up.
 const UNPROCESSED_ROUNDS: u32 = 8;
 
-pub(super) async fn get_request(
-    store: &DynamoStore,
-    id: &RelaisRequestId,
-) -> Result<Option<Correlation>, StoreError> {
+pub(super) async fn get_request(store: &DynamoStore, id: &RelaisRequestId) -> Result<Option<Correlation>, StoreError> {
     let now = store.config.now();
     let output = store
         .client
@@ -89,10 +86,7 @@ async fn batch_get(store: &DynamoStore, keys: Vec<Item>) -> Result<Vec<Item>, St
         .set_keys(Some(keys))
         .consistent_read(true)
         .build()
-        .map_err(|_| StoreError::Refused {
-            operation: "BatchGetItem",
-            code: "RequestConstruction".to_owned(),
-        })?;
+        .map_err(|_| StoreError::Refused { operation: "BatchGetItem", code: "RequestConstruction".to_owned() })?;
     for round in 0..UNPROCESSED_ROUNDS {
         let output = store
             .client
@@ -104,26 +98,16 @@ async fn batch_get(store: &DynamoStore, keys: Vec<Item>) -> Result<Vec<Item>, St
         if let Some(items) = output.responses().and_then(|r| r.get(&store.table)) {
             found.extend(items.iter().cloned());
         }
-        match output
-            .unprocessed_keys()
-            .and_then(|u| u.get(&store.table))
-            .filter(|k| !k.keys().is_empty())
-        {
+        match output.unprocessed_keys().and_then(|u| u.get(&store.table)).filter(|k| !k.keys().is_empty()) {
             Some(rest) => pending = rest.clone(),
             None => return Ok(found),
         }
         back_off(round).await;
     }
-    Err(StoreError::Throttled {
-        operation: "BatchGetItem",
-        code: "UnprocessedKeys".to_owned(),
-    })
+    Err(StoreError::Throttled { operation: "BatchGetItem", code: "UnprocessedKeys".to_owned() })
 }
 
-pub(super) async fn history(
-    store: &DynamoStore,
-    id: &RelaisRequestId,
-) -> Result<Vec<HistoryEntry>, StoreError> {
+pub(super) async fn history(store: &DynamoStore, id: &RelaisRequestId) -> Result<Vec<HistoryEntry>, StoreError> {
     let now = store.config.now();
     let mut entries = Vec::new();
     let mut start: Option<Item> = None;
@@ -174,11 +158,7 @@ pub(super) async fn last_history_position(
         .send()
         .await
         .map_err(|e| map_sdk_error("Query", e))?;
-    Ok(output
-        .items()
-        .first()
-        .and_then(items::sort_key)
-        .map(str::to_owned))
+    Ok(output.items().first().and_then(items::sort_key).map(str::to_owned))
 }
 
 pub(super) async fn put_discovery(

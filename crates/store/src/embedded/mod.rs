@@ -15,15 +15,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 
-use tables::{
-    BARCODES, CLAIMS, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredCitation, StoredEntry,
-};
+use tables::{BARCODES, CLAIMS, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredCitation, StoredEntry};
 
 use crate::config::is_live;
 use crate::keys::HISTORY_PREFIX;
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
-    ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, ItemBarcode,
+    RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The file name inside the data folder.
@@ -38,9 +36,7 @@ pub struct EmbeddedStore {
 
 impl std::fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedStore")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("EmbeddedStore").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -90,18 +86,11 @@ impl EmbeddedStore {
     }
 
     /// Opens the store and drops what expired while it was closed (nothing else deletes it locally).
-    pub fn open_with_config(
-        dir: impl AsRef<Path>,
-        config: StoreConfig,
-    ) -> Result<Self, StoreError> {
+    pub fn open_with_config(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Self, StoreError> {
         const OP: &str = "open";
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Embedded {
-            operation: OP,
-            source: redb::Error::Io(e),
-        })?;
-        let db = Database::create(dir.join(EMBEDDED_DATABASE_FILE))
-            .map_err(|e| Failure::from(e).named(OP))?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Embedded { operation: OP, source: redb::Error::Io(e) })?;
+        let db = Database::create(dir.join(EMBEDDED_DATABASE_FILE)).map_err(|e| Failure::from(e).named(OP))?;
         Self::from_database(db, config)
     }
 
@@ -131,18 +120,12 @@ impl EmbeddedStore {
         create().map_err(|f| f.named(OP))?;
         let now = config.now();
         writes::purge_expired(&db, now).map_err(|f| f.named("purge expired"))?;
-        Ok(Self {
-            db: Arc::new(db),
-            config: Arc::new(config),
-        })
+        Ok(Self { db: Arc::new(db), config: Arc::new(config) })
     }
 
     /// Deletes everything expired by the store's clock; returns how many items went.
     pub async fn purge_expired(&self) -> Result<usize, StoreError> {
-        self.run("purge expired", |db, config| {
-            writes::purge_expired(db, config.now())
-        })
-        .await
+        self.run("purge expired", |db, config| writes::purge_expired(db, config.now())).await
     }
 
     async fn run<T, F>(&self, operation: &'static str, job: F) -> Result<T, StoreError>
@@ -211,11 +194,7 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn append_history(
-        &self,
-        id: &RelaisRequestId,
-        entry: &HistoryEntry,
-    ) -> Result<(), StoreError> {
+    async fn append_history(&self, id: &RelaisRequestId, entry: &HistoryEntry) -> Result<(), StoreError> {
         let (id, entry) = (id.clone(), entry.clone());
         self.run("append history", move |db, config| {
             let txn = db.begin_write()?;
@@ -270,43 +249,29 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn put_discovery(
-        &self,
-        id: &str,
-        citation: &serde_json::Value,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn put_discovery(&self, id: &str, citation: &serde_json::Value, now: Timestamp) -> Result<(), StoreError> {
         crate::check_discovery_id(id)?;
         let (id, citation) = (id.to_owned(), citation.clone());
         self.run("put discovery", move |db, config| {
-            let stored = StoredCitation {
-                citation,
-                expires_at: crate::config::expiry_after(now, config.discovery_ttl),
-            };
+            let stored =
+                StoredCitation { citation, expires_at: crate::config::expiry_after(now, config.discovery_ttl) };
             let bytes = tables::encode("citation", &stored)?;
             let txn = db.begin_write()?;
-            txn.open_table(DISCOVERY)?
-                .insert(id.as_str(), bytes.as_slice())?;
+            txn.open_table(DISCOVERY)?.insert(id.as_str(), bytes.as_slice())?;
             txn.commit()?;
             Ok(())
         })
         .await
     }
 
-    async fn get_discovery(
-        &self,
-        id: &str,
-        now: Timestamp,
-    ) -> Result<Option<serde_json::Value>, StoreError> {
+    async fn get_discovery(&self, id: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
         crate::check_discovery_id(id)?;
         let id = id.to_owned();
         self.run("get discovery", move |db, _| {
             let txn = db.begin_read()?;
             let table = txn.open_table(DISCOVERY)?;
             let stored: Option<StoredCitation> = tables::read(&table, "citation", &id)?;
-            Ok(stored
-                .filter(|s| is_live(Some(s.expires_at), now))
-                .map(|s| s.citation))
+            Ok(stored.filter(|s| is_live(Some(s.expires_at), now)).map(|s| s.citation))
         })
         .await
     }

@@ -13,8 +13,7 @@ use crate::model::{Correlation, HistoryEntry};
 /// Relais request id -> [`StoredRecord`].
 pub(super) const REQUESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("requests");
 /// Barcode -> Relais request ids listing it.
-pub(super) const BARCODES: MultimapTableDefinition<&str, &str> =
-    MultimapTableDefinition::new("barcodes");
+pub(super) const BARCODES: MultimapTableDefinition<&str, &str> = MultimapTableDefinition::new("barcodes");
 /// (Relais request id, history position from `keys`) -> [`StoredEntry`].
 pub(super) const HISTORY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("history");
 /// Idempotency key -> [`StoredClaim`].
@@ -63,10 +62,7 @@ pub(super) fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<
     serde_json::to_vec(value).map_err(|e| StoreError::corrupt(what, &e))
 }
 
-pub(super) fn decode<T: DeserializeOwned>(
-    what: &'static str,
-    bytes: &[u8],
-) -> Result<T, StoreError> {
+pub(super) fn decode<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::corrupt(what, &e))
 }
 
@@ -89,9 +85,7 @@ pub(super) fn live_record(
     now: Timestamp,
 ) -> Result<Option<Correlation>, super::Failure> {
     let stored: Option<StoredRecord> = read(table, "record", id)?;
-    Ok(stored
-        .filter(|s| is_live(s.expires_at, now))
-        .map(|s| s.record))
+    Ok(stored.filter(|s| is_live(s.expires_at, now)).map(|s| s.record))
 }
 
 /// The live claim under `key` at `now`, with its stored response when done.
@@ -110,22 +104,15 @@ pub(super) fn live_claim(
     let existing = match stored.state {
         ClaimState::InFlight => ExistingClaim::InFlight {
             owner: stored.owner.clone(),
-            lease_until: Timestamp::from_millisecond(stored.lease_until_ms).map_err(|_| {
-                StoreError::Corrupt {
-                    what: "claim",
-                    reason: "lease end out of range".to_owned(),
-                }
-            })?,
+            lease_until: Timestamp::from_millisecond(stored.lease_until_ms)
+                .map_err(|_| StoreError::Corrupt { what: "claim", reason: "lease end out of range".to_owned() })?,
             attempts: stored.attempts,
         },
         ClaimState::Done => {
-            let body = responses
-                .get(key)?
-                .map(|guard| guard.value().to_vec())
-                .ok_or_else(|| StoreError::Corrupt {
-                    what: "claim",
-                    reason: "done without a stored response".to_owned(),
-                })?;
+            let body = responses.get(key)?.map(|guard| guard.value().to_vec()).ok_or_else(|| StoreError::Corrupt {
+                what: "claim",
+                reason: "done without a stored response".to_owned(),
+            })?;
             ExistingClaim::Done(StoredResponse { body })
         }
     };

@@ -6,15 +6,15 @@ use serde::de::DeserializeOwned;
 
 use super::Failure;
 use super::tables::{
-    self, BARCODES, CLAIMS, ClaimState, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredCitation,
-    StoredClaim, StoredEntry, StoredRecord,
+    self, BARCODES, CLAIMS, ClaimState, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredCitation, StoredClaim,
+    StoredEntry, StoredRecord,
 };
 use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
 use crate::config::{expiry_after, is_live};
 use crate::keys::{history_instant_prefix, history_key, next_history_seq};
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
-    RelaisRequestId, StoreConfig,
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, RelaisRequestId,
+    StoreConfig,
 };
 use jiff::Timestamp;
 
@@ -56,12 +56,9 @@ pub(super) fn claim(
     let existing = tables::live_claim(&claims, &responses, key.as_str(), now)?;
     let (outcome, attempts) = match decide_claim(existing.map(|(_, e)| e), now) {
         ClaimDecision::Fresh => (ClaimOutcome::Claimed, 1),
-        ClaimDecision::TakeOver {
-            previous_attempts, ..
-        } => (
-            ClaimOutcome::TookOverStale { previous_attempts },
-            previous_attempts.saturating_add(1),
-        ),
+        ClaimDecision::TakeOver { previous_attempts, .. } => {
+            (ClaimOutcome::TookOverStale { previous_attempts }, previous_attempts.saturating_add(1))
+        }
         ClaimDecision::Report(outcome) => return Ok(outcome),
     };
     let stored = StoredClaim {
@@ -77,11 +74,7 @@ pub(super) fn claim(
     Ok(outcome)
 }
 
-pub(super) fn release(
-    txn: &WriteTransaction,
-    key: &IdempotencyKey,
-    owner: &ClaimToken,
-) -> Result<(), Failure> {
+pub(super) fn release(txn: &WriteTransaction, key: &IdempotencyKey, owner: &ClaimToken) -> Result<(), Failure> {
     let mut claims = txn.open_table(CLAIMS)?;
     let stored: Option<StoredClaim> = tables::read(&claims, "claim", key.as_str())?;
     if stored.is_some_and(|s| s.state == ClaimState::InFlight && s.owner == owner.as_str()) {
@@ -90,27 +83,18 @@ pub(super) fn release(
     Ok(())
 }
 
-pub(super) fn commit(
-    txn: &WriteTransaction,
-    config: &StoreConfig,
-    c: &OwnedCommit,
-) -> Result<CommitOutcome, Failure> {
+pub(super) fn commit(txn: &WriteTransaction, config: &StoreConfig, c: &OwnedCommit) -> Result<CommitOutcome, Failure> {
     let mut claims = txn.open_table(CLAIMS)?;
     let mut responses = txn.open_table(RESPONSES)?;
     let attempts = match tables::live_claim(&claims, &responses, c.key.as_str(), c.now)? {
-        Some((stored, ExistingClaim::InFlight { owner, .. })) if owner == c.owner.as_str() => {
-            stored.attempts
-        }
+        Some((stored, ExistingClaim::InFlight { owner, .. })) if owner == c.owner.as_str() => stored.attempts,
         _ => return Ok(CommitOutcome::ClaimLost),
     };
 
     let id = c.record.relais_request_id.as_str();
     let mut requests = txn.open_table(REQUESTS)?;
     let previous: Option<StoredRecord> = tables::read(&requests, "record", id)?;
-    let live_version = previous
-        .as_ref()
-        .filter(|p| is_live(p.expires_at, c.now))
-        .map(|p| p.record.version);
+    let live_version = previous.as_ref().filter(|p| is_live(p.expires_at, c.now)).map(|p| p.record.version);
     if live_version != c.expected_version {
         return Ok(CommitOutcome::VersionConflict);
     }
@@ -118,10 +102,7 @@ pub(super) fn commit(
     let new_version = next_version(c.expected_version);
     let mut record = c.record.clone();
     record.version = new_version;
-    let stored = StoredRecord {
-        expires_at: config.record_expiry(record.status.is_closed(), c.now),
-        record,
-    };
+    let stored = StoredRecord { expires_at: config.record_expiry(record.status.is_closed(), c.now), record };
     requests.insert(id, tables::encode("record", &stored)?.as_slice())?;
 
     let mut barcodes = txn.open_multimap_table(BARCODES)?;
@@ -164,14 +145,8 @@ pub(super) fn append_history(
         .transpose()?
         .map(|(key, _)| key.value().1.to_owned());
     let position = history_key(entry.at, next_history_seq(last.as_deref()));
-    let stored = StoredEntry {
-        entry: entry.clone(),
-        expires_at: expiry_after(entry.at, config.retention),
-    };
-    history.insert(
-        (id.as_str(), position.as_str()),
-        tables::encode("history entry", &stored)?.as_slice(),
-    )?;
+    let stored = StoredEntry { entry: entry.clone(), expires_at: expiry_after(entry.at, config.retention) };
+    history.insert((id.as_str(), position.as_str()), tables::encode("history entry", &stored)?.as_slice())?;
     Ok(())
 }
 
@@ -182,9 +157,7 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
     {
         let mut requests = txn.open_table(REQUESTS)?;
         let mut barcodes = txn.open_multimap_table(BARCODES)?;
-        for (id, stored) in
-            take_expired::<StoredRecord>(&mut requests, "record", now, |s| s.expires_at)?
-        {
+        for (id, stored) in take_expired::<StoredRecord>(&mut requests, "record", now, |s| s.expires_at)? {
             for barcode in &stored.record.item_barcodes {
                 barcodes.remove(barcode.as_str(), id.as_str())?;
             }
@@ -193,18 +166,13 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
 
         let mut claims = txn.open_table(CLAIMS)?;
         let mut responses = txn.open_table(RESPONSES)?;
-        for (key, _) in
-            take_expired::<StoredClaim>(&mut claims, "claim", now, |s| Some(s.expires_at))?
-        {
+        for (key, _) in take_expired::<StoredClaim>(&mut claims, "claim", now, |s| Some(s.expires_at))? {
             responses.remove(key.as_str())?;
             removed += 1;
         }
 
         let mut discovery = txn.open_table(DISCOVERY)?;
-        removed += take_expired::<StoredCitation>(&mut discovery, "citation", now, |s| {
-            Some(s.expires_at)
-        })?
-        .len();
+        removed += take_expired::<StoredCitation>(&mut discovery, "citation", now, |s| Some(s.expires_at))?.len();
 
         let mut history = txn.open_table(HISTORY)?;
         let mut expired = Vec::new();

@@ -14,52 +14,21 @@ pub async fn claim_is_in_flight_until_the_lease_ends_then_taken_over_with_attemp
 ) {
     let (h, _) = fresh(open).await;
     let key = message_key("checkout L10");
-    assert_eq!(
-        h.store.claim(&key, &token("a"), t0(), LEASE).await.unwrap(),
-        ClaimOutcome::Claimed
-    );
+    assert_eq!(h.store.claim(&key, &token("a"), t0(), LEASE).await.unwrap(), ClaimOutcome::Claimed);
     // Leases are kept to the millisecond.
     let lease_until = jiff::Timestamp::from_millisecond(after(30).as_millisecond()).unwrap();
     let busy = ClaimOutcome::InFlight { lease_until };
-    assert_eq!(
-        h.store
-            .claim(&key, &token("b"), after(10), LEASE)
-            .await
-            .unwrap(),
-        busy
-    );
+    assert_eq!(h.store.claim(&key, &token("b"), after(10), LEASE).await.unwrap(), busy);
     // Not re-entrant, even for the holder.
+    assert_eq!(h.store.claim(&key, &token("a"), after(29), LEASE).await.unwrap(), busy);
     assert_eq!(
-        h.store
-            .claim(&key, &token("a"), after(29), LEASE)
-            .await
-            .unwrap(),
-        busy
+        h.store.claim(&key, &token("b"), after(30), LEASE).await.unwrap(),
+        ClaimOutcome::TookOverStale { previous_attempts: 1 }
     );
+    assert!(matches!(h.store.claim(&key, &token("c"), after(59), LEASE).await.unwrap(), ClaimOutcome::InFlight { .. }));
     assert_eq!(
-        h.store
-            .claim(&key, &token("b"), after(30), LEASE)
-            .await
-            .unwrap(),
-        ClaimOutcome::TookOverStale {
-            previous_attempts: 1
-        }
-    );
-    assert!(matches!(
-        h.store
-            .claim(&key, &token("c"), after(59), LEASE)
-            .await
-            .unwrap(),
-        ClaimOutcome::InFlight { .. }
-    ));
-    assert_eq!(
-        h.store
-            .claim(&key, &token("c"), after(61), LEASE)
-            .await
-            .unwrap(),
-        ClaimOutcome::TookOverStale {
-            previous_attempts: 2
-        }
+        h.store.claim(&key, &token("c"), after(61), LEASE).await.unwrap(),
+        ClaimOutcome::TookOverStale { previous_attempts: 2 }
     );
 }
 
@@ -72,17 +41,9 @@ pub async fn commit_after_the_claim_was_taken_over_is_claim_lost_and_writes_noth
     h.store.claim(&key, &slow, t0(), LEASE).await.unwrap();
     assert_eq!(
         h.store.claim(&key, &fast, after(31), LEASE).await.unwrap(),
-        ClaimOutcome::TookOverStale {
-            previous_attempts: 1
-        }
+        ClaimOutcome::TookOverStale { previous_attempts: 1 }
     );
-    let rec = record(
-        "R11",
-        Side::Borrowing,
-        RequestStatus::OnHoldShelf,
-        &["B11"],
-        t0(),
-    );
+    let rec = record("R11", Side::Borrowing, RequestStatus::OnHoldShelf, &["B11"], t0());
     let history = entry("AcceptItem", after(40));
     let commit = |owner, response: &'static [u8]| Commit {
         key: &key,
@@ -93,49 +54,23 @@ pub async fn commit_after_the_claim_was_taken_over_is_claim_lost_and_writes_noth
         history: &history,
         now: after(40),
     };
-    assert_eq!(
-        h.store.commit(commit(&slow, b"slow")).await.unwrap(),
-        CommitOutcome::ClaimLost
-    );
+    assert_eq!(h.store.commit(commit(&slow, b"slow")).await.unwrap(), CommitOutcome::ClaimLost);
     assert_eq!(h.store.get_request(&rid("R11")).await.unwrap(), None);
     assert!(h.store.history(&rid("R11")).await.unwrap().is_empty());
-    assert!(
-        h.store
-            .find_by_barcode(&barcode("B11"))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(h.store.find_by_barcode(&barcode("B11")).await.unwrap().is_empty());
 
+    assert_eq!(h.store.commit(commit(&fast, b"fast")).await.unwrap(), CommitOutcome::Committed { new_version: 1 });
     assert_eq!(
-        h.store.commit(commit(&fast, b"fast")).await.unwrap(),
-        CommitOutcome::Committed { new_version: 1 }
-    );
-    assert_eq!(
-        h.store
-            .claim(&key, &token("later"), after(50), LEASE)
-            .await
-            .unwrap(),
-        ClaimOutcome::Done(StoredResponse {
-            body: b"fast".to_vec()
-        })
+        h.store.claim(&key, &token("later"), after(50), LEASE).await.unwrap(),
+        ClaimOutcome::Done(StoredResponse { body: b"fast".to_vec() })
     );
     // A done key cannot be committed again, not even by its holder.
-    assert_eq!(
-        h.store.commit(commit(&fast, b"again")).await.unwrap(),
-        CommitOutcome::ClaimLost
-    );
+    assert_eq!(h.store.commit(commit(&fast, b"again")).await.unwrap(), CommitOutcome::ClaimLost);
 }
 
 pub async fn claim_lost_wins_over_version_conflict(open: impl AsyncFn(StoreConfig) -> Harness) {
     let (h, _) = fresh(open).await;
-    let rec = record(
-        "R12",
-        Side::Borrowing,
-        RequestStatus::OnHoldShelf,
-        &[],
-        t0(),
-    );
+    let rec = record("R12", Side::Borrowing, RequestStatus::OnHoldShelf, &[], t0());
     deliver(&*h.store, "accept R12", &rec, None, t0()).await;
     let key = message_key("never claimed");
     let history = entry("RenewItem", after(1));
@@ -162,27 +97,15 @@ pub async fn release_frees_the_key_for_its_owner_only(open: impl AsyncFn(StoreCo
     h.store.claim(&key, &holder, t0(), LEASE).await.unwrap();
     h.store.release(&key, &token("impostor")).await.unwrap();
     assert!(matches!(
-        h.store
-            .claim(&key, &token("next"), after(1), LEASE)
-            .await
-            .unwrap(),
+        h.store.claim(&key, &token("next"), after(1), LEASE).await.unwrap(),
         ClaimOutcome::InFlight { .. }
     ));
     h.store.release(&key, &holder).await.unwrap();
     let retry = token("retry");
-    assert_eq!(
-        h.store.claim(&key, &retry, after(2), LEASE).await.unwrap(),
-        ClaimOutcome::Claimed
-    );
+    assert_eq!(h.store.claim(&key, &retry, after(2), LEASE).await.unwrap(), ClaimOutcome::Claimed);
 
     // The released holder can no longer commit; the new one can, and then nobody can release it.
-    let rec = record(
-        "R13",
-        Side::Borrowing,
-        RequestStatus::OnHoldShelf,
-        &[],
-        t0(),
-    );
+    let rec = record("R13", Side::Borrowing, RequestStatus::OnHoldShelf, &[], t0());
     let history = entry("AcceptItem", after(3));
     let commit = |owner| Commit {
         key: &key,
@@ -193,60 +116,29 @@ pub async fn release_frees_the_key_for_its_owner_only(open: impl AsyncFn(StoreCo
         history: &history,
         now: after(3),
     };
-    assert_eq!(
-        h.store.commit(commit(&holder)).await.unwrap(),
-        CommitOutcome::ClaimLost
-    );
-    assert_eq!(
-        h.store.commit(commit(&retry)).await.unwrap(),
-        CommitOutcome::Committed { new_version: 1 }
-    );
+    assert_eq!(h.store.commit(commit(&holder)).await.unwrap(), CommitOutcome::ClaimLost);
+    assert_eq!(h.store.commit(commit(&retry)).await.unwrap(), CommitOutcome::Committed { new_version: 1 });
     h.store.release(&key, &retry).await.unwrap();
-    assert!(matches!(
-        h.store
-            .claim(&key, &token("late"), after(4), LEASE)
-            .await
-            .unwrap(),
-        ClaimOutcome::Done(_)
-    ));
+    assert!(matches!(h.store.claim(&key, &token("late"), after(4), LEASE).await.unwrap(), ClaimOutcome::Done(_)));
 }
 
-pub async fn done_key_is_handled_afresh_after_idempotency_retention(
-    open: impl AsyncFn(StoreConfig) -> Harness,
-) {
+pub async fn done_key_is_handled_afresh_after_idempotency_retention(open: impl AsyncFn(StoreConfig) -> Harness) {
     let (h, _) = fresh(open).await;
-    let rec = record(
-        "R14",
-        Side::Borrowing,
-        RequestStatus::OnHoldShelf,
-        &[],
-        t0(),
-    );
+    let rec = record("R14", Side::Borrowing, RequestStatus::OnHoldShelf, &[], t0());
     deliver(&*h.store, "accept R14", &rec, None, t0()).await;
     let retention = StoreConfig::default().idempotency_retention.as_secs() as i64;
     let expiry = t0().as_second() + retention;
     let key = message_key("accept R14");
     let before = jiff::Timestamp::from_second(expiry - 1).unwrap();
-    assert!(matches!(
-        h.store
-            .claim(&key, &token("x"), before, LEASE)
-            .await
-            .unwrap(),
-        ClaimOutcome::Done(_)
-    ));
+    assert!(matches!(h.store.claim(&key, &token("x"), before, LEASE).await.unwrap(), ClaimOutcome::Done(_)));
     let at = jiff::Timestamp::from_second(expiry).unwrap();
-    assert_eq!(
-        h.store.claim(&key, &token("x"), at, LEASE).await.unwrap(),
-        ClaimOutcome::Claimed
-    );
+    assert_eq!(h.store.claim(&key, &token("x"), at, LEASE).await.unwrap(), ClaimOutcome::Claimed);
     // The old response went with the old record.
     let again = h.store.claim(&key, &token("y"), at, LEASE).await.unwrap();
     assert!(matches!(again, ClaimOutcome::InFlight { .. }), "{again:?}");
 }
 
-pub async fn fifty_concurrent_claims_have_exactly_one_winner(
-    open: impl AsyncFn(StoreConfig) -> Harness,
-) {
+pub async fn fifty_concurrent_claims_have_exactly_one_winner(open: impl AsyncFn(StoreConfig) -> Harness) {
     let (h, _) = fresh(open).await;
     let key = message_key("burst");
     let start = Arc::new(Barrier::new(50));
@@ -255,10 +147,7 @@ pub async fn fifty_concurrent_claims_have_exactly_one_winner(
         let (store, key, start) = (Arc::clone(&h.store), key.clone(), Arc::clone(&start));
         racers.push(tokio::spawn(async move {
             start.wait().await;
-            store
-                .claim(&key, &token(&format!("racer-{n}")), t0(), LEASE)
-                .await
-                .unwrap()
+            store.claim(&key, &token(&format!("racer-{n}")), t0(), LEASE).await.unwrap()
         }));
     }
     let mut claimed = 0;
@@ -283,14 +172,8 @@ pub async fn fifty_concurrent_commits_on_one_version_have_exactly_one_winner(
     for n in 0..50 {
         let (store, start, mut rec) = (Arc::clone(&h.store), Arc::clone(&start), rec.clone());
         racers.push(tokio::spawn(async move {
-            let (key, owner) = (
-                message_key(&format!("renew {n}")),
-                token(&format!("renewer-{n}")),
-            );
-            assert_eq!(
-                store.claim(&key, &owner, after(1), LEASE).await.unwrap(),
-                ClaimOutcome::Claimed
-            );
+            let (key, owner) = (message_key(&format!("renew {n}")), token(&format!("renewer-{n}")));
+            assert_eq!(store.claim(&key, &owner, after(1), LEASE).await.unwrap(), ClaimOutcome::Claimed);
             rec.status = RequestStatus::Renewed;
             rec.due_date = Some(after(n * DAY));
             let history = entry(&format!("renew {n}"), after(1));

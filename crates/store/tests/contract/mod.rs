@@ -13,8 +13,8 @@ use std::any::Any;
 use std::sync::{Arc, Mutex};
 
 use bridge_store::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
-    ItemBarcode, Outcome, PartnerCode, RelaisRequestId, RequestStatus, Side, Store, StoreConfig,
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, ItemBarcode, Outcome,
+    PartnerCode, RelaisRequestId, RequestStatus, Side, Store, StoreConfig,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -80,20 +80,8 @@ pub fn message_key(message: &str) -> IdempotencyKey {
     IdempotencyKey::derive("AcceptItem", None, None, message.as_bytes())
 }
 
-pub fn record(
-    id: &str,
-    side: Side,
-    status: RequestStatus,
-    barcodes: &[&str],
-    created: Timestamp,
-) -> Correlation {
-    let mut record = Correlation::new(
-        rid(id),
-        side,
-        PartnerCode::new("RELAIS").unwrap(),
-        status,
-        created,
-    );
+pub fn record(id: &str, side: Side, status: RequestStatus, barcodes: &[&str], created: Timestamp) -> Correlation {
+    let mut record = Correlation::new(rid(id), side, PartnerCode::new("RELAIS").unwrap(), status, created);
     record.item_barcodes = barcodes.iter().map(|b| barcode(b)).collect();
     record
 }
@@ -112,10 +100,7 @@ pub async fn deliver(
 ) -> CommitOutcome {
     let key = message_key(message);
     let owner = token(&format!("{message}-attempt"));
-    let claimed = store
-        .claim(&key, &owner, now, std::time::Duration::from_secs(30))
-        .await
-        .unwrap();
+    let claimed = store.claim(&key, &owner, now, std::time::Duration::from_secs(30)).await.unwrap();
     assert_eq!(claimed, ClaimOutcome::Claimed, "claiming {message}");
     let history = entry(message, now);
     store

@@ -50,16 +50,13 @@ fn missing_moto(what: &str) -> ! {
 /// (virtualenv, pipx), else `python3` from PATH (a pyenv shim, for instance, is a shell script).
 fn moto_python() -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let Some(script) = std::env::split_paths(&path)
-        .map(|dir| dir.join("moto_server"))
-        .find(|candidate| candidate.is_file())
+    let Some(script) =
+        std::env::split_paths(&path).map(|dir| dir.join("moto_server")).find(|candidate| candidate.is_file())
     else {
         missing_moto("moto_server was not found on PATH.")
     };
     let mut head = [0u8; 256];
-    let read = std::fs::File::open(&script)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
+    let read = std::fs::File::open(&script).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
     let first_line = String::from_utf8_lossy(&head[..read]);
     let first_line = first_line.lines().next().unwrap_or_default();
     match first_line.strip_prefix("#!") {
@@ -73,15 +70,8 @@ fn moto_python() -> PathBuf {
 fn start_moto() -> String {
     let python = moto_python();
     let serve = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/serial_moto.py");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = std::env::temp_dir().join(format!(
-        "bridge-store-moto-{}-{port}.log",
-        std::process::id()
-    ));
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = std::env::temp_dir().join(format!("bridge-store-moto-{}-{port}.log", std::process::id()));
     let child = Command::new("sh")
         .args(["-c", WATCHDOG, "moto-watchdog"])
         .arg(&python)
@@ -96,9 +86,7 @@ fn start_moto() -> String {
     let child = WATCHDOG_PROCESS.get_or_init(|| Mutex::new(child));
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
-            .is_ok()
-        {
+        if TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok() {
             // The log only matters if the server fails to start; the server keeps writing to it unlinked.
             let _ = std::fs::remove_file(&log);
             return format!("http://127.0.0.1:{port}");
@@ -114,11 +102,7 @@ fn start_moto() -> String {
                 "moto ({} {}) {}: {}",
                 python.display(),
                 serve.display(),
-                if exited.is_some() {
-                    "exited"
-                } else {
-                    "did not answer within 60 s"
-                },
+                if exited.is_some() { "exited" } else { "did not answer within 60 s" },
                 said.trim()
             ));
         }
