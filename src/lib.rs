@@ -20,9 +20,9 @@ pub mod config;
 pub mod flows;
 pub mod http;
 pub mod lambda;
-pub mod logging;
-pub mod metrics;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod logging;
+pub mod metrics;
 
 pub use app::{App, Function};

@@ -30,7 +30,8 @@ impl LambdaInvoker {
     /// Sends the NCIP message to the service's function and returns its NCIP answer.
     pub async fn invoke(&self, service: &ServiceKind, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError> {
         let service_name = service.to_string();
-        let function = self.functions.get(&service_name).ok_or_else(|| InvokeError::NoFunction(service_name.clone()))?;
+        let function =
+            self.functions.get(&service_name).ok_or_else(|| InvokeError::NoFunction(service_name.clone()))?;
         let failed = |reason: String| InvokeError::Failed { function: function.clone(), reason };
         let event = http_api_event("POST", "/ncip", "", &[("content-type", "application/xml")], ncip_message);
         let payload = serde_json::to_vec(&event).map_err(|e| failed(e.to_string()))?;
@@ -61,7 +62,13 @@ impl LambdaInvoker {
 }
 
 /// An API Gateway HTTP API (payload format 2.0) event, as API Gateway sends it to a function.
-pub fn http_api_event(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> serde_json::Value {
+pub fn http_api_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> serde_json::Value {
     let (body, encoded) = match std::str::from_utf8(body) {
         Ok(text) => (text.to_owned(), false),
         Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),

@@ -57,9 +57,11 @@ pub async fn bootstrap(function: Function) -> Result<App, ConfigError> {
     let settings = Settings::from_env(&env, Host::Lambda)?;
     check_requirements(function, &settings)?;
     let store: Arc<dyn Store> = match &settings.store {
-        StoreTarget::DynamoDb { table } => {
-            Arc::new(crate::store::DynamoStore::with_config(aws_sdk_dynamodb::Client::new(&aws), table.clone(), store_config(&settings)))
-        }
+        StoreTarget::DynamoDb { table } => Arc::new(crate::store::DynamoStore::with_config(
+            aws_sdk_dynamodb::Client::new(&aws),
+            table.clone(),
+            store_config(&settings),
+        )),
         StoreTarget::Embedded { .. } => unreachable!("Host::Lambda always selects DynamoDB"),
     };
     let mut app = match &settings.alma {
@@ -72,10 +74,20 @@ pub async fn bootstrap(function: Function) -> Result<App, ConfigError> {
             };
             App::connect(settings.clone(), &endpoints, store)?
         }
-        _ => App::assemble(settings.clone(), String::new(), Arc::new(NotConfigured), Arc::new(NotConfigured), store, Arc::new(SystemClock))?,
+        _ => App::assemble(
+            settings.clone(),
+            String::new(),
+            Arc::new(NotConfigured),
+            Arc::new(NotConfigured),
+            store,
+            Arc::new(SystemClock),
+        )?,
     };
     if function == Function::NcipFrontDoor && !settings.function_names.is_empty() {
-        app.dispatch = Dispatch::Lambda(invoke::LambdaInvoker::new(aws_sdk_lambda::Client::new(&aws), settings.function_names.clone()));
+        app.dispatch = Dispatch::Lambda(invoke::LambdaInvoker::new(
+            aws_sdk_lambda::Client::new(&aws),
+            settings.function_names.clone(),
+        ));
     }
     Ok(app)
 }
@@ -89,18 +101,23 @@ pub fn store_config(settings: &Settings) -> crate::store::StoreConfig {
 
 /// Each function is given only the settings it uses (least privilege); this names what one lacks.
 pub fn check_requirements(function: Function, settings: &Settings) -> Result<(), ConfigError> {
-    let needs_alma = function.service().is_some()
-        || (function == Function::NcipFrontDoor && settings.function_names.is_empty());
+    let needs_alma =
+        function.service().is_some() || (function == Function::NcipFrontDoor && settings.function_names.is_empty());
     if needs_alma && matches!(settings.alma, AlmaTarget::Unconfigured) {
-        return Err(ConfigError::new("ALMA_API_BASE", format!("is required by the {} function", function.crate_name())));
+        return Err(ConfigError::new(
+            "ALMA_API_BASE",
+            format!("is required by the {} function", function.crate_name()),
+        ));
     }
     match function {
-        Function::NcipFrontDoor if settings.ncip_secret.expose().is_empty() => {
-            Err(ConfigError::new("NCIP_SHARED_SECRET", "is required by the ncip function (or NCIP_SHARED_SECRET_PARAMETER)"))
-        }
-        Function::RequestStatus if settings.status_token.expose().is_empty() => {
-            Err(ConfigError::new("STATUS_TOKEN", "is required by the request-status function (or STATUS_TOKEN_PARAMETER)"))
-        }
+        Function::NcipFrontDoor if settings.ncip_secret.expose().is_empty() => Err(ConfigError::new(
+            "NCIP_SHARED_SECRET",
+            "is required by the ncip function (or NCIP_SHARED_SECRET_PARAMETER)",
+        )),
+        Function::RequestStatus if settings.status_token.expose().is_empty() => Err(ConfigError::new(
+            "STATUS_TOKEN",
+            "is required by the request-status function (or STATUS_TOKEN_PARAMETER)",
+        )),
         Function::OpenUrlRedirect if settings.openurl.form_url.is_none() => {
             Err(ConfigError::new("RELAIS_FORM_URL", "is required by the openurl-redirect function"))
         }

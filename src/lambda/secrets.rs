@@ -25,18 +25,20 @@ pub async fn resolve(env: &mut Env, aws: &aws_config::SdkConfig) -> Result<(), C
     }
     let client = aws_sdk_ssm::Client::new(aws);
     let names: Vec<String> = wanted.iter().map(|(_, name)| name.clone()).collect();
-    let answer = client
-        .get_parameters()
-        .set_names(Some(names))
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|err| ConfigError::new(wanted[0].0, format!("could not read SSM parameters ({})", aws_sdk_ssm::error::DisplayErrorContext(&err))))?;
+    let answer = client.get_parameters().set_names(Some(names)).with_decryption(true).send().await.map_err(|err| {
+        ConfigError::new(
+            wanted[0].0,
+            format!("could not read SSM parameters ({})", aws_sdk_ssm::error::DisplayErrorContext(&err)),
+        )
+    })?;
     for (var, name) in &wanted {
         let value = answer
             .parameters()
             .iter()
-            .find(|p| p.name() == Some(name.as_str()) || p.name().map(|n| n.trim_start_matches('/')) == Some(name.trim_start_matches('/')))
+            .find(|p| {
+                p.name() == Some(name.as_str())
+                    || p.name().map(|n| n.trim_start_matches('/')) == Some(name.trim_start_matches('/'))
+            })
             .and_then(|p| p.value())
             .ok_or_else(|| ConfigError::new(var, format!("SSM parameter {name} was not found or is empty")))?;
         env.set(*var, value);

@@ -1,0 +1,148 @@
+//! The environment a function is started with: what Lambda itself sets for a `provided.al2023` function, plus
+//! the bridge's settings (docs/configuration.md), each function given only what it uses, as deployed.
+//!
+//! Secrets are given as plain variables, never as `*_PARAMETER` names, so start-up makes no SSM call; the
+//! DynamoDB endpoint and Alma are loopback addresses.
+
+use crate::events::{NCIP_TOKEN, STATUS_TOKEN, Tokens};
+
+/// Where the functions' dependencies are for this run.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// e.g. `http://127.0.0.1:PORT/almaws/v1`
+    pub alma_api_base: String,
+    pub alma_ncip_url: String,
+    pub alma_api_key: String,
+    pub institution_code: String,
+    /// The DynamoDB-compatible server, `http://127.0.0.1:PORT`.
+    pub dynamodb: String,
+    pub table: String,
+}
+
+/// The per-service functions: each calls Alma, so each is given Alma's settings.
+const ALMA_FUNCTIONS: [&str; 8] = [
+    "patron-lookup",
+    "accept-item",
+    "check-out-item",
+    "check-in-item",
+    "request-item",
+    "cancel-request-item",
+    "renew-item",
+    "lookup-item",
+];
+
+/// The front door's `*_FUNCTION` variables (src/config/parse.rs) with the functions they name.
+const FRONT_DOOR_TARGETS: [(&str, &str); 8] = [
+    ("PATRON_LOOKUP_FUNCTION", "patron-lookup"),
+    ("ACCEPT_ITEM_FUNCTION", "accept-item"),
+    ("CHECK_OUT_ITEM_FUNCTION", "check-out-item"),
+    ("CHECK_IN_ITEM_FUNCTION", "check-in-item"),
+    ("REQUEST_ITEM_FUNCTION", "request-item"),
+    ("CANCEL_REQUEST_ITEM_FUNCTION", "cancel-request-item"),
+    ("RENEW_ITEM_FUNCTION", "renew-item"),
+    ("LOOKUP_ITEM_FUNCTION", "lookup-item"),
+];
+
+/// Where Linux distributions keep their CA bundle (Debian/Ubuntu, then Amazon Linux/Fedora).
+const CA_BUNDLES: [&str; 2] = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"];
+
+/// What the Lambda service sets for every function (the reserved variables of a custom runtime).
+pub fn lambda(function_name: &str) -> Vec<(String, String)> {
+    let pairs = [
+        ("AWS_LAMBDA_FUNCTION_NAME", function_name.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function_name}")),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]00000000000000000000000000000000".to_owned()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".to_owned()),
+        ("AWS_REGION", "eu-west-1".to_owned()),
+        ("AWS_DEFAULT_REGION", "eu-west-1".to_owned()),
+        // Lambda hands the execution role's session credentials to the process as variables.
+        ("AWS_ACCESS_KEY_ID", "ASIACOLDSTARTTEST000".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "coldstart-secret-access-key-not-real".to_owned()),
+        ("AWS_SESSION_TOKEN", "coldstart-session-token".to_owned()),
+        ("LAMBDA_TASK_ROOT", "/var/task".to_owned()),
+        ("LAMBDA_RUNTIME_DIR", "/var/runtime".to_owned()),
+        ("_HANDLER", "bootstrap".to_owned()),
+        ("TZ", ":UTC".to_owned()),
+        ("LANG", "en_US.UTF-8".to_owned()),
+        ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin".to_owned()),
+    ];
+    let mut env: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    // Amazon Linux 2023 keeps its CA roots in one bundle (/etc/pki/tls/certs/ca-bundle.crt). Debian also keeps a
+    // directory of ~150 single-certificate files plus hash links, and rustls-native-certs reads both when
+    // nothing is set, which would charge the functions several milliseconds Lambda never costs them. Pointing
+    // it at the bundle alone reproduces the Lambda layout.
+    if let Some(bundle) = CA_BUNDLES.iter().find(|path| std::path::Path::new(path).is_file()) {
+        env.push(("SSL_CERT_FILE".to_owned(), (*bundle).to_owned()));
+    }
+    env
+}
+
+/// Lambda's variables plus the bridge settings `function` is deployed with.
+pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(String, String)> {
+    let mut env = lambda(function);
+    let mut set = |k: &str, v: &str| env.push((k.to_owned(), v.to_owned()));
+    set("AWS_ENDPOINT_URL_DYNAMODB", &endpoints.dynamodb);
+    set("DYNAMODB_TABLE", &endpoints.table);
+    set("LOG_HASH_KEY", "coldstart-log-hash-key-0123456789");
+    if ALMA_FUNCTIONS.contains(&function) {
+        set("ALMA_API_BASE", &endpoints.alma_api_base);
+        set("ALMA_API_KEY", &endpoints.alma_api_key);
+        set("ALMA_NCIP_URL", &endpoints.alma_ncip_url);
+        set("ALMA_INSTITUTION_CODE", &endpoints.institution_code);
+        set("ALMA_PARTNER_CODE", "RELAIS");
+        // The pacer spaces Alma calls 1/rate apart even in an idle process (40 ms at the default 25/s), a
+        // deliberate wait that would hide the work being measured; docs/benchmarks.md reports it separately.
+        set("ALMA_MAX_CALLS_PER_SECOND", "1000");
+    }
+    match function {
+        "ncip" => {
+            set("NCIP_SHARED_SECRET", tokens.ncip.as_deref().unwrap_or(NCIP_TOKEN));
+            set("ALMA_PARTNER_CODE", "RELAIS");
+            for (variable, target) in FRONT_DOOR_TARGETS {
+                set(variable, &format!("arn:aws:lambda:eu-west-1:000000000000:function:{target}"));
+            }
+        }
+        "request-status" => set("STATUS_TOKEN", tokens.status.as_deref().unwrap_or(STATUS_TOKEN)),
+        "openurl-redirect" => {
+            set("RELAIS_FORM_URL", "https://relais.example.org/user/login.html");
+            set("RELAIS_LIBRARY_SYMBOL", "DEMO");
+        }
+        _ => {}
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoints() -> Endpoints {
+        Endpoints {
+            alma_api_base: "http://127.0.0.1:1/almaws/v1".into(),
+            alma_ncip_url: "http://127.0.0.1:1/view/NCIPServlet".into(),
+            alma_api_key: "k".into(),
+            institution_code: "01DEMO_INST".into(),
+            dynamodb: "http://127.0.0.1:2".into(),
+            table: "t".into(),
+        }
+    }
+
+    #[test]
+    fn no_function_is_sent_to_ssm_for_its_secrets() {
+        for function in ["ncip", "request-status", "accept-item", "openurl-redirect"] {
+            let env = bridge(function, &endpoints(), &Tokens::default());
+            assert!(env.iter().all(|(k, _)| !k.ends_with("_PARAMETER")), "{function}");
+        }
+    }
+
+    #[test]
+    fn only_the_alma_functions_are_given_the_alma_key() {
+        let has_key = |f: &str| bridge(f, &endpoints(), &Tokens::default()).iter().any(|(k, _)| k == "ALMA_API_KEY");
+        assert!(has_key("accept-item"));
+        assert!(!has_key("openurl-redirect"));
+        assert!(!has_key("ncip"));
+    }
+}

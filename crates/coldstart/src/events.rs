@@ -1,0 +1,218 @@
+//! The event each function is measured with: `events/<function>.json` when the project has one, else an
+//! equivalent API Gateway HTTP API (payload 2.0) event built here, aimed at the demo data of the Alma
+//! simulator (`crates/alma-sim/seed/demo.json`).
+//!
+//! Event files carry their own tokens (in the NCIP path, in a bearer header); [`Tokens::of`] reads them back
+//! so the function can be given the matching secrets.
+
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// The NCIP secret and status token the fallback events use (16+ characters, as the bridge requires).
+pub const NCIP_TOKEN: &str = "coldstart-ncip-token-0123456789";
+pub const STATUS_TOKEN: &str = "coldstart-status-token-0123456789";
+
+/// The Relais request id the fallback AcceptItem creates and the status page reads.
+const REQUEST_ID: &str = "RLS-COLD-0001";
+
+/// One function's event and where it came from.
+pub struct Event {
+    pub json: Value,
+    /// `events/<name>.json`, or `None` when built here.
+    pub file: Option<String>,
+}
+
+/// The secrets an event expects the function to hold.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tokens {
+    pub ncip: Option<String>,
+    pub status: Option<String>,
+}
+
+impl Event {
+    /// The project's event file for `function` if it exists and parses, else the built-in one.
+    pub fn for_function(workspace: &Path, function: &str) -> Result<Event, String> {
+        let path = workspace.join("events").join(format!("{function}.json"));
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let json = serde_json::from_slice(&bytes).map_err(|e| format!("{}: not JSON ({e})", path.display()))?;
+                Ok(Event { json, file: Some(format!("events/{function}.json")) })
+            }
+            Err(_) => Ok(Event { json: built_in(function)?, file: None }),
+        }
+    }
+
+    pub fn bytes(&self) -> bytes::Bytes {
+        bytes::Bytes::from(self.json.to_string())
+    }
+}
+
+impl Tokens {
+    /// The NCIP token from a `/ncip/{token}` path and the status token from a bearer header or `token=` query.
+    pub fn of(event: &Value) -> Tokens {
+        let path = event.get("rawPath").and_then(Value::as_str).unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let bearer = event
+            .get("headers")
+            .and_then(Value::as_object)
+            .and_then(|headers| headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("authorization")))
+            .and_then(|(_, value)| value.as_str())
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .map(|token| token.trim().to_owned());
+        let query_token = event
+            .get("rawQueryString")
+            .and_then(Value::as_str)
+            .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("token=")).map(str::to_owned));
+        // Relais puts the NCIP token in its URL or in a bearer header; staff tools send theirs either way too.
+        let (ncip, status) = match segments.as_slice() {
+            [.., "ncip", token] => (Some((*token).to_owned()), None),
+            [.., "ncip"] => (bearer, None),
+            [.., "requests", _] => (None, bearer.or(query_token)),
+            _ => (None, None),
+        };
+        Tokens { ncip, status }
+    }
+}
+
+/// An API Gateway HTTP API (payload format 2.0) event as API Gateway sends it.
+pub fn http_api_event(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &str) -> Value {
+    let headers: serde_json::Map<String, Value> =
+        headers.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))).collect();
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "coldstart",
+            "domainName": "coldstart.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "coldstart",
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "Relais" },
+            "requestId": "coldstart-request",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1_767_225_600_000_u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+fn ncip_event(service_xml: &str) -> Value {
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<NCIPMessage xmlns="http://www.niso.org/2008/ncip" version="http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd">{service_xml}</NCIPMessage>"#
+    );
+    http_api_event("POST", "/ncip", "", &[("content-type", "application/xml")], &body)
+}
+
+/// Relais' initiation header for the demo institution and its NCIP partner.
+const HEADER: &str = "<InitiationHeader><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId>\
+<ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId><ApplicationProfileType>RELAIS</ApplicationProfileType></InitiationHeader>";
+
+fn built_in(function: &str) -> Result<Value, String> {
+    let patron = "21000000001";
+    Ok(match function {
+        "openurl-redirect" => http_api_event(
+            "GET",
+            "/openurl",
+            "genre=book&title=The+Art+of+Interlibrary+Loan&isbn=9780838913390&sid=primo",
+            &[],
+            "",
+        ),
+        "ncip" => {
+            let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<NCIPMessage xmlns="http://www.niso.org/2008/ncip" version="http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd"><LookupVersion><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId><ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId></LookupVersion></NCIPMessage>"#;
+            http_api_event("POST", &format!("/ncip/{NCIP_TOKEN}"), "", &[("content-type", "application/xml")], body)
+        }
+        "patron-lookup" => ncip_event(&format!(
+            "<LookupUser>{HEADER}<UserId><UserIdentifierValue>{patron}</UserIdentifierValue></UserId>\
+<UserElementType>Name Information</UserElementType><UserElementType>User Address Information</UserElementType>\
+<UserElementType>User Privilege</UserElementType></LookupUser>"
+        )),
+        "accept-item" => ncip_event(&format!(
+            "<AcceptItem>{HEADER}<RequestId><RequestIdentifierValue>{REQUEST_ID}</RequestIdentifierValue></RequestId>\
+<RequestedActionType>Hold For Pickup</RequestedActionType><UserId><UserIdentifierValue>{patron}</UserIdentifierValue></UserId>\
+<ItemId><ItemIdentifierValue>RLS-COLD-ITEM-1</ItemIdentifierValue></ItemId><DateForReturn>2027-01-31T23:59:59Z</DateForReturn>\
+<ItemOptionalFields><BibliographicDescription><Author>Borrower, Bea</Author><Title>A Book From Afar</Title></BibliographicDescription></ItemOptionalFields>\
+<PickupLocation>MAIN</PickupLocation></AcceptItem>"
+        )),
+        "check-out-item" => ncip_event(&format!(
+            "<CheckOutItem>{HEADER}<UserId><UserIdentifierValue>ILL_PARTNER</UserIdentifierValue></UserId>\
+<ItemId><ItemIdentifierValue>39000000001</ItemIdentifierValue></ItemId>\
+<RequestId><RequestIdentifierValue>RLS-COLD-0002</RequestIdentifierValue></RequestId>\
+<DesiredDateDue>2027-02-28T23:59:59Z</DesiredDateDue></CheckOutItem>"
+        )),
+        "check-in-item" => ncip_event(&format!(
+            "<CheckInItem>{HEADER}<ItemId><ItemIdentifierValue>39000000002</ItemIdentifierValue></ItemId></CheckInItem>"
+        )),
+        "request-item" => ncip_event(&format!(
+            "<RequestItem>{HEADER}<UserId><UserIdentifierValue>{patron}</UserIdentifierValue></UserId>\
+<BibliographicId><BibliographicRecordId><BibliographicRecordIdentifier>OCLC-12345</BibliographicRecordIdentifier>\
+<BibliographicRecordIdentifierCode>OCLC</BibliographicRecordIdentifierCode></BibliographicRecordId></BibliographicId>\
+<RequestId><RequestIdentifierValue>RLS-COLD-0003</RequestIdentifierValue></RequestId>\
+<RequestType>Loan</RequestType><RequestScopeType>Bibliographic Item</RequestScopeType>\
+<ItemOptionalFields><BibliographicDescription><Title>A Book From Afar</Title></BibliographicDescription></ItemOptionalFields>\
+<PickupLocation>MAIN</PickupLocation></RequestItem>"
+        )),
+        "cancel-request-item" => ncip_event(&format!(
+            "<CancelRequestItem>{HEADER}<UserId><UserIdentifierValue>{patron}</UserIdentifierValue></UserId>\
+<RequestId><RequestIdentifierValue>RLS-COLD-0003</RequestIdentifierValue></RequestId><RequestType>Loan</RequestType></CancelRequestItem>"
+        )),
+        "renew-item" => ncip_event(&format!(
+            "<RenewItem>{HEADER}<UserId><UserIdentifierValue>{patron}</UserIdentifierValue></UserId>\
+<ItemId><ItemIdentifierValue>39000000003</ItemIdentifierValue></ItemId><DesiredDateDue>2027-03-31T23:59:59Z</DesiredDateDue></RenewItem>"
+        )),
+        "lookup-item" => ncip_event(&format!(
+            "<LookupItem>{HEADER}<ItemId><ItemIdentifierValue>39000000004</ItemIdentifierValue></ItemId>\
+<ItemElementType>Bibliographic Description</ItemElementType><ItemElementType>Circulation Status</ItemElementType></LookupItem>"
+        )),
+        "request-status" => http_api_event(
+            "GET",
+            &format!("/requests/{REQUEST_ID}"),
+            "",
+            &[("authorization", &format!("Bearer {STATUS_TOKEN}"))],
+            "",
+        ),
+        other => return Err(format!("no built-in event for {other}: add events/{other}.json")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_read_back_from_the_events_that_carry_them() {
+        assert_eq!(Tokens::of(&built_in("ncip").unwrap()).ncip.as_deref(), Some(NCIP_TOKEN));
+        assert_eq!(Tokens::of(&built_in("request-status").unwrap()).status.as_deref(), Some(STATUS_TOKEN));
+        assert_eq!(Tokens::of(&built_in("accept-item").unwrap()), Tokens::default());
+        let by_query = http_api_event("GET", "/requests/R1", "token=abc", &[], "");
+        assert_eq!(Tokens::of(&by_query).status.as_deref(), Some("abc"));
+        let by_header = http_api_event("POST", "/ncip", "", &[("Authorization", "Bearer xyz")], "");
+        assert_eq!(Tokens::of(&by_header).ncip.as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn every_function_has_an_event() {
+        for function in [
+            "openurl-redirect",
+            "ncip",
+            "patron-lookup",
+            "accept-item",
+            "check-out-item",
+            "check-in-item",
+            "request-item",
+            "cancel-request-item",
+            "renew-item",
+            "lookup-item",
+            "request-status",
+        ] {
+            let event = built_in(function).unwrap();
+            assert_eq!(event["version"], "2.0", "{function}");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Cold start, warm latency and peak memory of every function under `functions/`, measured side by side with
+//! an empty `lambda_runtime` function (the floor, `src/bin/floor.rs`) through a loopback implementation of the
+//! Lambda Runtime API.
+//!
+//! What is measured is start-up work, not the network: Alma is the simulator (`alma-sim`) in the harness'
+//! process, DynamoDB is moto on loopback, secrets are given as plain variables (no SSM call), and every call
+//! a function makes to either passes through a timing hop ([`upstream`]) so its own time can be told apart.
+//! The targets themselves (DESIGN.md §6) live in `docs/benchmarks.md`, never in a test.
+//!
+//! Run it with `cargo run --release -p coldstart -- --rounds 5`.
+
+pub mod environment;
+pub mod events;
+pub mod process;
+pub mod runtime_api;
+pub mod table;
+pub mod upstream;
