@@ -173,6 +173,51 @@ async fn alma_maintenance_is_a_temporary_failure_and_the_retry_acts(kind: StoreK
     assert_eq!(h.sim.state().items_with_barcode("ILL-5005"), 1);
 }
 
+/// Relais' lending CheckOutItem without a RequestId: the loan is traced by barcode.
+fn ship_without_request_id(barcode: &str, due: &str) -> String {
+    m::check_out_item("RL-unused", barcode, "GENERIC-ILL-PATRON", due)
+        .replace("<RequestId><RequestIdentifierValue>RL-unused</RequestIdentifierValue></RequestId>", "")
+}
+
+async fn an_item_lent_twice_is_checked_in_twice(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    for (loan, due) in [(1, "2027-02-28T23:59:59Z"), (2, "2027-05-31T23:59:59Z")] {
+        let shipped = ship_without_request_id("39000000003", due);
+        assert!(!shipped.contains("RL-unused"));
+        let answer = h.ncip(&shipped).await;
+        assert!(answer.contains("CheckOutItemResponse") && !answer.contains("Problem"), "loan {loan}: {answer}");
+        let answer = h.ncip(&m::check_in_item("39000000003")).await;
+        assert!(answer.contains("CheckInItemResponse") && !answer.contains("Problem"), "loan {loan}: {answer}");
+        // Relais retrying the check-in is answered from the store.
+        h.ncip(&m::check_in_item("39000000003")).await;
+        assert_eq!(h.alma_ncip_calls("CheckOutItem"), loan, "each loan reaches Alma once");
+        assert_eq!(h.alma_ncip_calls("CheckInItem"), loan, "each loan's check-in reaches Alma once");
+        scan_in_at_home(&h, "39000000003").await;
+    }
+}
+
+/// The lent item arrives home and is scanned in at the circulation desk (Alma's item scan-in operation).
+async fn scan_in_at_home(h: &Harness, barcode: &str) {
+    use alma_relais_bridge::alma::AlmaRest;
+    let item = h.alma.item_by_barcode(barcode, &Harness::ctx()).await.unwrap();
+    let url = format!(
+        "{}/bibs/{}/holdings/{}/items/{}?op=scan&library=MAIN&circ_desk=DEFAULT_CIRC_DESK",
+        h.sim.base_url(),
+        item.bib_data.mms_id,
+        item.holding_data.holding_id,
+        item.item_data.pid
+    );
+    let response = h
+        .http
+        .post(url)
+        .header("Authorization", format!("apikey {}", h.sim.api_key()))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -190,4 +235,5 @@ on_both_stores!(
     alma_acting_then_dropping_the_connection_is_reconciled_on_retry,
     a_crash_between_alma_and_the_store_neither_loses_nor_repeats,
     alma_maintenance_is_a_temporary_failure_and_the_retry_acts,
+    an_item_lent_twice_is_checked_in_twice,
 );

@@ -60,9 +60,15 @@ pub(crate) async fn handle(app: &App, message: AcceptItem, ctx: &CallContext) ->
             return done(relais_answer, None, &ids, partner, message.date_for_return.and_then(|d| d.date()));
         }
         if attempt == Attempt::Reconcile {
-            // An earlier attempt may have reached Alma: the temporary item exists if it did.
-            if let Ok(item) = app.rest.item_by_barcode(barcode.as_str(), ctx).await {
-                return done(relais_answer, Some(item), &ids, partner, message.date_for_return.and_then(|d| d.date()));
+            // An earlier attempt may have reached Alma: the temporary item exists if it did. Only Alma saying
+            // "no such item" proves it did not; any other failure leaves the question open for the next retry.
+            match app.rest.item_by_barcode(barcode.as_str(), ctx).await {
+                Ok(item) => {
+                    let due = message.date_for_return.and_then(|d| d.date());
+                    return done(relais_answer, Some(item), &ids, partner, due);
+                }
+                Err(err) if err.is_not_found() => {}
+                Err(err) => return forward::unresolved(&err),
             }
         }
         let due = message.date_for_return.and_then(|d| d.date());

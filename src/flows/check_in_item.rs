@@ -48,20 +48,26 @@ pub(crate) async fn handle(app: &App, message: CheckInItem, ctx: &CallContext) -
         Side::Lending => RequestStatus::CheckedIn,
     };
     let already_closed = record.status == closing_status;
-    // One check-in per request and side: the request id, not the message's time, makes it "the same".
-    let key = IdempotencyKey::derive(service.element_name(), Some(&request), Some(&barcode), b"");
+    // One check-in per loan: the request id, not the message's time, makes it "the same". A barcode-keyed
+    // lending record is reused by the item's next loan, which starts it afresh, so its creation time and due
+    // date tell one loan's check-in from the next one's while a retry of this check-in repeats them.
+    let loan = ids::digest_input(&[
+        Some(record.created_at.to_string().as_str()),
+        record.due_date.map(|d| d.to_string()).as_deref(),
+    ]);
+    let key = IdempotencyKey::derive(service.element_name(), Some(&request), Some(&barcode), loan.as_bytes());
     let action = Action { service: service.clone(), key, request, header };
     once::exactly_once(app, action, ctx, |attempt| async move {
         let mut outgoing = message;
         forward::ensure_header(&mut outgoing.header);
         match forward::to_alma(app, Message::CheckInItem(outgoing), header, ctx).await {
-            Reply::Accepted(_) => done(answer, closing_status),
+            Reply::Accepted(_) => done(answer, record, closing_status),
             // Checked in before (this record says so, or an earlier attempt of this message reached Alma):
             // answered as success, as OCLC's NCIP samples do for a repeated check-in.
             Reply::Refused(refusal)
                 if not_checked_out(&refusal.message) && (already_closed || attempt == Attempt::Reconcile) =>
             {
-                done(answer, closing_status)
+                done(answer, record, closing_status)
             }
             Reply::Refused(refusal) => Effect::Refused(refusal),
             Reply::Failed(failure) => failure.into(),
@@ -74,11 +80,12 @@ fn not_checked_out(message: &Message) -> bool {
     message.problems().iter().any(|p| p.type_name() == "Item Not Checked Out")
 }
 
-fn done(answer: CheckInItemResponse, status: RequestStatus) -> Effect {
+fn done(answer: CheckInItemResponse, matched: Correlation, status: RequestStatus) -> Effect {
     Effect::Done {
         response: Message::CheckInItemResponse(answer),
         update: Box::new(move |current: Option<Correlation>, _now| {
-            let mut record = current.expect("a check-in updates the record it was matched to");
+            // The record expired between the match and the commit: Alma has acted, so keep what was matched.
+            let mut record = current.unwrap_or_else(|| matched.clone());
             record.status = status;
             record
         }),

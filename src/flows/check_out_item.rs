@@ -39,7 +39,13 @@ pub(crate) async fn handle(app: &App, message: CheckOutItem, ctx: &CallContext) 
         service.element_name(),
         Some(&request),
         Some(&barcode),
-        ids::digest_input(&[ids.patron.as_ref().map(|p| p.as_str())]).as_bytes(),
+        // Without a RequestId the record id is the barcode, the same for every loan of the item: the due date
+        // tells this loan from the next one to the same partner, and a retry of this message repeats it.
+        ids::digest_input(&[
+            ids.patron.as_ref().map(|p| p.as_str()),
+            message.desired_date_due.map(|d| d.to_string()).as_deref(),
+        ])
+        .as_bytes(),
     );
     let action = Action { service: service.clone(), key, request: request.clone(), header };
     let desired = message.desired_date_due;
@@ -50,13 +56,18 @@ pub(crate) async fn handle(app: &App, message: CheckOutItem, ctx: &CallContext) 
         ..CheckOutItemResponse::default()
     };
     once::exactly_once(app, action, ctx, |attempt| async move {
-        if attempt == Attempt::Reconcile
-            && let Ok(item) = app.rest.item_by_barcode(barcode.as_str(), ctx).await
-            && is_out(&item)
-        {
-            // The earlier attempt shipped it: Alma's item is already out on loan to the partner.
-            answer.date_due = desired.map(DueDate::Date);
-            return done(answer, Some(item), request, ids, partner);
+        if attempt == Attempt::Reconcile {
+            // The earlier attempt may have shipped it. Out on loan: it did. In place or unknown to Alma: it did
+            // not, so ship now. Alma unreachable: still unknown, so leave it to the next retry.
+            match app.rest.item_by_barcode(barcode.as_str(), ctx).await {
+                Ok(item) if is_out(&item) => {
+                    answer.date_due = desired.map(DueDate::Date);
+                    return done(answer, Some(item), request, ids, partner);
+                }
+                Ok(_) => {}
+                Err(err) if err.is_not_found() => {}
+                Err(err) => return forward::unresolved(&err),
+            }
         }
         let mut outgoing = message;
         forward::ensure_header(&mut outgoing.header);
@@ -98,7 +109,9 @@ fn done(
     Effect::Done {
         response: Message::CheckOutItemResponse(answer),
         update: Box::new(move |current: Option<Correlation>, now| {
-            let mut record = current.unwrap_or_else(|| {
+            // A barcode-keyed record whose loan ended is the item's previous loan: this one starts afresh, so
+            // its check-in is told from the last one (the check-in key includes the record's creation time).
+            let mut record = current.filter(|c| c.status != RequestStatus::CheckedIn).unwrap_or_else(|| {
                 Correlation::new(request.clone(), Side::Lending, partner.clone(), RequestStatus::Shipped, now)
             });
             record.side = Side::Lending;

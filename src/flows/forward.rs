@@ -85,6 +85,13 @@ fn classify(service: ServiceKind, reply: Message, relais_header: Option<&Initiat
 }
 
 /// An Alma transport failure, in words for Relais staff.
+/// A reconciling read that failed: whether the earlier attempt reached Alma is still unknown, so the claim is
+/// kept (for the next retry to ask again) and Relais is told to retry.
+pub(crate) fn unresolved(err: &AlmaError) -> Effect {
+    let failure = temporary(err);
+    Effect::Temporary { detail: failure.detail, outcome_unknown: true, tracking_id: failure.tracking_id }
+}
+
 pub(crate) fn temporary(err: &AlmaError) -> Failure {
     Failure {
         detail: match err {

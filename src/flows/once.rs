@@ -61,6 +61,8 @@ where
     F: FnOnce(Attempt) -> Fut,
     Fut: std::future::Future<Output = Effect>,
 {
+    // From here on every log line of the message names the Relais request (the span was opened without it).
+    tracing::Span::current().record("relais_request_id", action.request.as_str());
     let owner = claim_token();
     let attempt = match claim(app, &action, &owner, ctx).await {
         Claimed::Act(attempt) => attempt,

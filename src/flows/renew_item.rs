@@ -27,7 +27,15 @@ pub(crate) async fn handle(app: &App, message: RenewItem, ctx: &CallContext) -> 
         );
         return ids::refuse_now(&service, header, problem);
     };
-    let known = app.store.find_by_barcode(&barcode).await.ok().and_then(|r| r.into_iter().next());
+    // The record decides the idempotency key, so a store that cannot answer must not be read as "no record".
+    let known = match app.store.find_by_barcode(&barcode).await {
+        Ok(records) => records.into_iter().next(),
+        Err(err) => {
+            tracing::error!(error = %err, "store unavailable for a renewal");
+            let problem = crate::ncip::Problem::temporary_processing_failure("the bridge's store is unavailable");
+            return ids::refuse_now(&service, header, problem);
+        }
+    };
     let request =
         known.as_ref().map_or_else(|| super::check_out_item::by_barcode(&barcode), |r| r.relais_request_id.clone());
     let side = known.as_ref().map_or(Side::Borrowing, |r| r.side);

@@ -3,11 +3,11 @@
 
 use super::forward::{self, Reply};
 use super::ids::{self, Ids};
-use super::once::{self, Action, Effect};
+use super::once::{self, Action, Attempt, Effect};
 use crate::alma::CallContext;
 use crate::app::App;
 use crate::ncip::{Message, Problem, RequestItem, RequestItemResponse, ResponseHeader, ServiceKind};
-use crate::store::{Correlation, IdempotencyKey, RequestStatus, Side};
+use crate::store::{Correlation, IdempotencyKey, PartnerCode, RelaisRequestId, RequestStatus, Side};
 
 pub(crate) async fn handle(app: &App, message: RequestItem, ctx: &CallContext) -> Vec<u8> {
     let service = ServiceKind::RequestItem;
@@ -45,8 +45,9 @@ pub(crate) async fn handle(app: &App, message: RequestItem, ctx: &CallContext) -
         ..RequestItemResponse::default()
     };
     // A stale claim cannot be reconciled by reading Alma (its request list does not carry Relais' id), so a
-    // takeover sends again; Alma answers a true duplicate with its "Duplicate Request" Problem.
-    once::exactly_once(app, action, ctx, |_attempt| async move {
+    // takeover sends again; Alma answers a true duplicate with its "Duplicate Request" Problem, which on a
+    // takeover means the earlier attempt got through.
+    once::exactly_once(app, action, ctx, |attempt| async move {
         let mut outgoing = message;
         forward::ensure_header(&mut outgoing.header);
         match forward::to_alma(app, Message::RequestItem(outgoing), header, ctx).await {
@@ -61,28 +62,38 @@ pub(crate) async fn handle(app: &App, message: RequestItem, ctx: &CallContext) -
                     answer.date_available = r.date_available;
                     answer.hold_pickup_date = r.hold_pickup_date;
                 }
-                Effect::Done {
-                    response: Message::RequestItemResponse(answer),
-                    update: Box::new(move |current: Option<Correlation>, now| {
-                        let mut record = current.unwrap_or_else(|| {
-                            Correlation::new(
-                                request.clone(),
-                                Side::Borrowing,
-                                partner.clone(),
-                                RequestStatus::Requested,
-                                now,
-                            )
-                        });
-                        record.patron = ids.patron.clone().or(record.patron);
-                        ids::add_barcode(&mut record, ids.item.as_ref());
-                        record.alma.request_id = alma_request_id.clone().or(record.alma.request_id.take());
-                        record
-                    }),
-                }
+                done(answer, request, partner, ids, alma_request_id)
+            }
+            Reply::Refused(refusal)
+                if attempt == Attempt::Reconcile
+                    && refusal.message.problems().iter().any(|p| p.type_name() == "Duplicate Request") =>
+            {
+                done(answer, request, partner, ids, None)
             }
             Reply::Refused(refusal) => Effect::Refused(refusal),
             Reply::Failed(failure) => failure.into(),
         }
     })
     .await
+}
+
+fn done(
+    answer: RequestItemResponse,
+    request: RelaisRequestId,
+    partner: PartnerCode,
+    ids: Ids,
+    alma_request_id: Option<String>,
+) -> Effect {
+    Effect::Done {
+        response: Message::RequestItemResponse(answer),
+        update: Box::new(move |current: Option<Correlation>, now| {
+            let mut record = current.unwrap_or_else(|| {
+                Correlation::new(request.clone(), Side::Borrowing, partner.clone(), RequestStatus::Requested, now)
+            });
+            record.patron = ids.patron.clone().or(record.patron);
+            ids::add_barcode(&mut record, ids.item.as_ref());
+            record.alma.request_id = alma_request_id.clone().or(record.alma.request_id.take());
+            record
+        }),
+    }
 }

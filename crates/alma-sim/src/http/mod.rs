@@ -54,7 +54,10 @@ pub(crate) fn router(app: App) -> Router {
         .route("/users/{user_id}/loans", get(rest::circulation::user_loans))
         .route("/users/{user_id}/loans/{loan_id}", get(rest::circulation::get_loan).post(rest::circulation::renew_loan))
         .route("/items", get(rest::items::by_barcode))
-        .route("/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}", get(rest::items::get_item))
+        .route(
+            "/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}",
+            get(rest::items::get_item).post(rest::items::scan_in),
+        )
         .route("/partners", get(rest::partners::list))
         .route("/partners/{code}", get(rest::partners::get_one))
         .route("/partners/{code}/lending-requests", post(rest::partners::create_lending))

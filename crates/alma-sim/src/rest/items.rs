@@ -1,4 +1,5 @@
-//! `GET /items?item_barcode=` (a 302 to the item's path, as Alma answers) and the item path itself.
+//! `GET /items?item_barcode=` (a 302 to the item's path, as Alma answers), the item path itself, and the
+//! scan-in operation on it (`POST ...?op=scan&library=..&circ_desk=..`, "Scan-in operation on an item").
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -39,5 +40,32 @@ pub(crate) async fn get_item(
             .find(|i| i.pid == item_pid && i.mms_id == mms_id && i.holding_id == holding_id)
             .map(|i| Json(render::item(&app.base_url, i)))
             .ok_or_else(|| AlmaError::item_not_found(&item_pid))
+    })
+}
+
+/// Scan-in at a circulation desk: an item coming home from transit (a lent item back from the partner) is put
+/// back in place; an item already in place stays so. Alma requires `op=scan`, `library` and `circ_desk`.
+pub(crate) async fn scan_in(
+    State(app): State<App>,
+    Path((mms_id, holding_id, item_pid)): Path<(String, String, String)>,
+    params: Params,
+) -> Result<Json<Value>, AlmaError> {
+    if params.get("op").map(String::as_str) != Some("scan") {
+        return Err(AlmaError::parameter_not_valid("op"));
+    }
+    for required in ["library", "circ_desk"] {
+        params.get(required).filter(|v| !v.is_empty()).ok_or_else(|| AlmaError::mandatory_missing(required))?;
+    }
+    app.store.with(|s| {
+        let item = s
+            .items
+            .iter_mut()
+            .find(|i| i.pid == item_pid && i.mms_id == mms_id && i.holding_id == holding_id)
+            .ok_or_else(|| AlmaError::item_not_found(&item_pid))?;
+        if item.process_type.as_ref().is_some_and(|p| p.value == "TRANSIT") {
+            item.in_place = true;
+            item.process_type = None;
+        }
+        Ok(Json(render::item(&app.base_url, item)))
     })
 }
