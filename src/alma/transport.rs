@@ -51,6 +51,8 @@ pub struct Transport {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The least time an Alma call is worth starting with.
+const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(250);
 
 impl Transport {
     /// `api_key` is sent as `Authorization: apikey ..` (REST); the NCIP responder takes none.
@@ -87,6 +89,11 @@ impl Transport {
                 tokio::time::sleep(pause).await;
             }
             if self.limiter.acquire(ctx.deadline()).await.is_err() {
+                break;
+            }
+            // Too little time left for Alma to answer: not sending keeps the outcome known ("not sent"), where a
+            // request cut off in flight would leave the message locked until its lease ends.
+            if ctx.remaining() < MIN_ATTEMPT_TIME {
                 break;
             }
             match self.attempt(exchange, ctx).await {
