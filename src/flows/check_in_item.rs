@@ -116,6 +116,7 @@ async fn unknown_to_store(app: &App, message: CheckInItem, answer: CheckInItemRe
                 (message, Outcome::TemporaryFailure, Some(problem), failure.tracking_id)
             }
         };
+    super::history::log_outcome(&service, outcome);
     let entry = super::history::entry(app, &service, outcome, problem.as_ref(), ctx, tracking);
     if let Err(err) = app.store.append_history(&request, &entry).await {
         tracing::warn!(error = %err, "could not append history");

@@ -28,6 +28,12 @@ pub(crate) fn entry(
         })
         .collect();
     entry.alma_tracking_id = tracking_id;
+    entry
+}
+
+/// Logs (and counts) the answer a message finally got: called once per message, where the answer is settled,
+/// and not per history entry built (a commit retried after a version conflict builds several).
+pub(crate) fn log_outcome(service: &ServiceKind, outcome: Outcome) {
     super::log_answer(
         service,
         match outcome {
@@ -37,5 +43,4 @@ pub(crate) fn entry(
             Outcome::Replayed => "replayed",
         },
     );
-    entry
 }

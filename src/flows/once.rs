@@ -167,17 +167,22 @@ async fn commit(
             })
             .await;
         match outcome {
-            Ok(CommitOutcome::Committed { .. }) => return body,
+            Ok(CommitOutcome::Committed { .. }) => {
+                super::history::log_outcome(&action.service, Outcome::Success);
+                return body;
+            }
             Ok(CommitOutcome::VersionConflict) => continue,
             Ok(CommitOutcome::ClaimLost) => {
                 // A later delivery took over and will reconcile against Alma; this answer is still true.
                 tracing::warn!("claim lost before commit; the delivery that took over completes the record");
+                super::history::log_outcome(&action.service, Outcome::Success);
                 return body;
             }
             Err(err) => return store_failed_after_alma(app, action, ctx, &err).await,
         }
     }
     tracing::error!("correlation record kept changing underneath; leaving the claim to expire and reconcile");
+    super::history::log_outcome(&action.service, Outcome::TemporaryFailure);
     ncip::write(&problem_answer(
         action,
         Problem::temporary_processing_failure("the request record is busy; send the message again"),
@@ -211,6 +216,7 @@ async fn record_history(
     ctx: &CallContext,
     tracking_id: Option<String>,
 ) {
+    super::history::log_outcome(&action.service, outcome);
     let entry = history_entry(app, action, outcome, problem, ctx, tracking_id);
     if let Err(err) = app.store.append_history(&action.request, &entry).await {
         tracing::warn!(error = %err, "could not append history");
