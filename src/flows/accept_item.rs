@@ -32,16 +32,9 @@ pub(crate) async fn handle(app: &App, message: AcceptItem, ctx: &CallContext) ->
         return ids::refuse_now(&service, header, problem);
     };
     let partner = ids::partner(app, header);
-    let key = IdempotencyKey::derive(
-        service.element_name(),
-        Some(&request),
-        Some(&barcode),
-        ids::digest_input(&[
-            ids.patron.as_ref().map(|p| p.as_str()),
-            Some(message.requested_action_type.value.as_str()),
-        ])
-        .as_bytes(),
-    );
+    // One temporary item per request and barcode: a resend with other details (patron, action type) is the same
+    // receipt, and must not make a second item while the first attempt's outcome is still open.
+    let key = IdempotencyKey::derive(service.element_name(), Some(&request), Some(&barcode), b"");
     let action = Action { service: service.clone(), key, request: request.clone(), header };
     let relais_answer = AcceptItemResponse {
         header: header.map(ResponseHeader::answering),
