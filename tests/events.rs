@@ -1,0 +1,195 @@
+//! Every file in `events/` is a real API Gateway HTTP API (v2) event: loaded with `lambda_http`'s own reader
+//! and answered by `App::handle` as the function the file is named after, with Lambda settings, against the
+//! Alma simulator's demo seed. This is the `sam local invoke -e` path without Docker; `scripts/lambda-runtime-check`
+//! sends the same files through the real Lambda runtime protocol.
+//!
+//! The events tell one story per entry point, so the order matters: `<crate>.json` are what the front door
+//! hands a service function (Relais request ids RL-90xx); `ncip-<MessageType>.json` are what Relais sends to
+//! the public front door (RL-91xx). Both stories share one Alma and one store, as on AWS.
+
+mod support;
+
+use alma_relais_bridge::app::AlmaEndpoints;
+use alma_relais_bridge::config::{AlmaTarget, Env, Host, Settings};
+use alma_relais_bridge::lambda::{check_requirements, invoke::http_api_event, store_config};
+use alma_relais_bridge::store::EmbeddedStore;
+use alma_relais_bridge::{App, Function};
+use alma_sim::{AlmaSim, Seed};
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What an event must be answered with.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// HTTP 200 with this NCIP response element and no Problem, and this text somewhere in it.
+    Ncip { response: &'static str, contains: &'static str },
+    /// A plain HTTP answer with this status and this text in a header or the body.
+    Http { status: u16, contains: &'static str },
+}
+
+/// The events, in the order their story needs (a request is cancelled after it was made; an item is checked
+/// in after it was received; a loan is renewed after the item was shipped; status is read last).
+const SCENARIO: &[(&str, Expect)] = &[
+    ("ncip.json", Expect::Ncip { response: "LookupVersionResponse", contains: "v2_02" }),
+    ("ncip-LookupVersion.json", Expect::Ncip { response: "LookupVersionResponse", contains: "AcceptItem" }),
+    ("openurl-redirect.json", Expect::Http { status: 302, contains: "https://relais.example.org/user/login.html?" }),
+    ("patron-lookup.json", Expect::Ncip { response: "LookupUserResponse", contains: "Reader" }),
+    ("ncip-LookupUser.json", Expect::Ncip { response: "LookupUserResponse", contains: "Professor" }),
+    ("lookup-item.json", Expect::Ncip { response: "LookupItemResponse", contains: "The Art of Interlibrary Loan" }),
+    ("ncip-LookupItem.json", Expect::Ncip { response: "LookupItemResponse", contains: "Metadata for Everyone" }),
+    ("request-item.json", Expect::Ncip { response: "RequestItemResponse", contains: "RL-9001" }),
+    ("cancel-request-item.json", Expect::Ncip { response: "CancelRequestItemResponse", contains: "RL-9001" }),
+    ("ncip-RequestItem.json", Expect::Ncip { response: "RequestItemResponse", contains: "RL-9101" }),
+    ("ncip-CancelRequestItem.json", Expect::Ncip { response: "CancelRequestItemResponse", contains: "RL-9101" }),
+    ("accept-item.json", Expect::Ncip { response: "AcceptItemResponse", contains: "ILL-9002" }),
+    ("check-in-item.json", Expect::Ncip { response: "CheckInItemResponse", contains: "ILL-9002" }),
+    ("ncip-AcceptItem.json", Expect::Ncip { response: "AcceptItemResponse", contains: "ILL-9102" }),
+    ("ncip-CheckInItem.json", Expect::Ncip { response: "CheckInItemResponse", contains: "ILL-9102" }),
+    ("check-out-item.json", Expect::Ncip { response: "CheckOutItemResponse", contains: "DateDue" }),
+    ("renew-item.json", Expect::Ncip { response: "RenewItemResponse", contains: "DateDue" }),
+    ("ncip-CheckOutItem.json", Expect::Ncip { response: "CheckOutItemResponse", contains: "DateDue" }),
+    ("ncip-RenewItem.json", Expect::Ncip { response: "RenewItemResponse", contains: "DateDue" }),
+    ("request-status.json", Expect::Http { status: 200, contains: "\"relais_request_id\":\"RL-9002\"" }),
+];
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The function an event file is for: `ncip-<MessageType>.json` is the front door, `<crate>.json` that crate.
+fn function_for(file: &str) -> Function {
+    let stem = file.strip_suffix(".json").unwrap_or_else(|| panic!("{file}: events are .json files"));
+    if stem.starts_with("ncip-") {
+        return Function::NcipFrontDoor;
+    }
+    Function::from_crate_name(stem).unwrap_or_else(|| panic!("{file}: no function crate named {stem}"))
+}
+
+/// The settings the template gives the functions, with the simulator as Alma.
+fn lambda_settings(sim: &AlmaSim) -> Settings {
+    let (base, ncip) = (sim.base_url(), sim.ncip_url());
+    let env = Env::from_pairs([
+        ("ALMA_API_BASE", base.as_str()),
+        ("ALMA_API_KEY", sim.api_key()),
+        ("ALMA_NCIP_URL", ncip.as_str()),
+        ("ALMA_INSTITUTION_CODE", Seed::demo().institution_code()),
+        ("ALMA_PARTNER_CODE", "RELAIS"),
+        ("DYNAMODB_TABLE", "not-used-the-test-opens-an-embedded-store"),
+        ("NCIP_SHARED_SECRET", support::NCIP_TOKEN),
+        ("STATUS_TOKEN", support::STATUS_TOKEN),
+        ("LOG_HASH_KEY", "events-test-log-hash-key"),
+        ("RELAIS_FORM_URL", "https://relais.example.org/user/login.html"),
+        ("RELAIS_LIBRARY_SYMBOL", "DEMO"),
+        ("BRIDGE_DEADLINE_MS", "8000"),
+    ]);
+    Settings::from_env(&env, Host::Lambda).expect("the Lambda settings are valid")
+}
+
+fn lambda_app(settings: Settings, data_dir: &Path) -> App {
+    let AlmaTarget::Remote(remote) = &settings.alma else { panic!("Alma is configured") };
+    let endpoints = AlmaEndpoints {
+        api_base: remote.api_base.clone(),
+        api_key: remote.api_key.clone(),
+        ncip_url: remote.ncip_url.clone(),
+        institution_code: remote.institution_code.clone(),
+    };
+    let store = EmbeddedStore::open_with_config(data_dir, store_config(&settings)).expect("embedded store opens");
+    App::connect(settings, &endpoints, Arc::new(store)).expect("app assembles")
+}
+
+fn assert_ncip(file: &str, status: u16, body: &str, response: &str, contains: &str) {
+    assert_eq!(status, 200, "{file}: NCIP answers are HTTP 200: {body}");
+    assert!(body.contains(&format!("{response}>")), "{file}: expected {response}: {body}");
+    assert!(!body.contains("Problem"), "{file}: unexpected Problem: {body}");
+    assert!(body.contains(contains), "{file}: expected {contains:?} in {body}");
+}
+
+#[tokio::test]
+async fn every_event_is_answered_by_its_function_with_the_real_answer() {
+    let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let settings = lambda_settings(&sim);
+    for function in Function::ALL {
+        check_requirements(function, &settings).unwrap_or_else(|e| panic!("{}: {e}", function.crate_name()));
+    }
+    let app = lambda_app(settings, data_dir.path());
+
+    for (file, expect) in SCENARIO {
+        let json = read(&events_dir().join(file));
+        let request =
+            lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: not an HTTP API event: {e}"));
+        let response = app.handle(function_for(file), request).await;
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        match *expect {
+            Expect::Ncip { response, contains } => assert_ncip(file, status, &body, response, contains),
+            Expect::Http { status: wanted, contains } => {
+                assert_eq!(status, wanted, "{file}: {body}");
+                assert!(
+                    location.contains(contains) || body.contains(contains),
+                    "{file}: expected {contains:?}: {location} {body}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_event_file_is_in_the_scenario_and_named_for_a_function() {
+    let on_disk: BTreeSet<String> = std::fs::read_dir(events_dir())
+        .expect("events/ exists")
+        .map(|entry| entry.expect("readable entry"))
+        .filter(|entry| entry.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    let listed: BTreeSet<String> = SCENARIO.iter().map(|(file, _)| (*file).to_owned()).collect();
+    assert_eq!(on_disk, listed, "each file in events/ has a place (and an expected answer) in SCENARIO");
+    let covered: HashSet<Function> = listed.iter().map(|file| function_for(file)).collect();
+    for function in Function::ALL {
+        assert!(covered.contains(&function), "no event for {}", function.crate_name());
+        assert!(listed.contains(&format!("{}.json", function.crate_name())), "no {}.json", function.crate_name());
+    }
+}
+
+#[test]
+fn service_function_events_are_exactly_what_the_front_door_sends() {
+    for function in Function::ALL.into_iter().filter(|f| f.service().is_some()) {
+        let file = format!("{}.json", function.crate_name());
+        let event: serde_json::Value = serde_json::from_str(&read(&events_dir().join(&file))).expect("JSON");
+        let body = event["body"].as_str().unwrap_or_else(|| panic!("{file}: a text body"));
+        let sent = http_api_event("POST", "/ncip", "", &[("content-type", "application/xml")], body.as_bytes());
+        assert_eq!(event, sent, "{file} differs from the front door's invoke payload (src/lambda/invoke.rs)");
+        let service = function.service().expect("a service function").to_string();
+        assert!(body.contains(&format!("<{service}>")), "{file} carries a {service} message");
+    }
+}
+
+#[test]
+fn front_door_events_carry_the_curl_bodies_and_the_test_token() {
+    let bodies = events_dir().join("bodies");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&bodies).expect("events/bodies exists") {
+        let path = entry.expect("readable entry").path();
+        let service = path.file_stem().and_then(|s| s.to_str()).expect("a file name").to_owned();
+        let event: serde_json::Value = serde_json::from_str(&read(&events_dir().join(format!("ncip-{service}.json"))))
+            .unwrap_or_else(|e| panic!("ncip-{service}.json: {e}"));
+        assert_eq!(
+            event["body"].as_str(),
+            Some(read(&path).as_str()),
+            "ncip-{service}.json carries bodies/{service}.xml"
+        );
+        assert!(read(&path).contains(&format!("<{service}>")), "bodies/{service}.xml is a {service} message");
+        assert_eq!(event["rawPath"], format!("/ncip/{}", support::NCIP_TOKEN));
+        assert_eq!(event["pathParameters"]["token"], support::NCIP_TOKEN);
+        assert_eq!(event["routeKey"], "POST /ncip/{token}");
+        seen += 1;
+    }
+    let front_door_events = SCENARIO.iter().filter(|(file, _)| file.starts_with("ncip-")).count();
+    assert_eq!(seen, front_door_events, "one body per front-door event");
+}

@@ -1,0 +1,415 @@
+//! `template.yaml` against the code it deploys: one function per crate in `functions/`, the table exactly as
+//! the store expects it, every setting the code reads on Lambda given a value, the five public routes and no
+//! more, least-privilege policies, and Alma's 25 calls per second respected by the default limits.
+//!
+//! CloudFormation's short tags (`!Ref`, `!GetAtt`, `!Sub`, `!If`) arrive as serde_yaml tagged values.
+
+use alma_relais_bridge::Function;
+use alma_relais_bridge::store::schema;
+use serde_yaml::{Mapping, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Alma's per-second API threshold (DESIGN.md §4: HTTP 429 PER_SECOND_THRESHOLD above it).
+const ALMA_CALLS_PER_SECOND: u64 = 25;
+/// API Gateway's integration timeout for HTTP APIs is 30 s; a function must answer before it.
+const API_GATEWAY_LIMIT_SECONDS: u64 = 29;
+
+/// Settings only the local server reads: they have no meaning on Lambda.
+const LOCAL_ONLY: [&str; 4] = ["BRIDGE_LISTEN", "BRIDGE_DATA_DIR", "ALMA_SIM_SEED", "ALMA_SIM_LISTEN"];
+
+fn repo_file(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+struct Template(Value);
+
+impl Template {
+    fn load() -> Template {
+        Template(serde_yaml::from_str(&repo_file("template.yaml")).expect("template.yaml is YAML"))
+    }
+
+    fn resources(&self) -> &Mapping {
+        self.0["Resources"].as_mapping().expect("Resources")
+    }
+
+    fn resource(&self, logical_id: &str) -> &Value {
+        self.resources().get(logical_id).unwrap_or_else(|| panic!("no resource {logical_id}"))
+    }
+
+    fn of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Value)> + 'a {
+        self.resources()
+            .iter()
+            .filter(move |(_, r)| r["Type"].as_str() == Some(kind))
+            .map(|(id, r)| (id.as_str().expect("string logical ids"), r))
+    }
+
+    /// Lambda functions by the crate they are built from (`Metadata.BuildProperties.Binary`).
+    fn functions(&self) -> BTreeMap<String, (&str, &Value)> {
+        self.of_type("AWS::Serverless::Function")
+            .map(|(id, r)| {
+                let binary =
+                    r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_else(|| panic!("{id}: Binary"));
+                (binary.to_owned(), (id, r))
+            })
+            .collect()
+    }
+
+    fn function(&self, crate_name: &str) -> (&str, &Value) {
+        *self.functions().get(crate_name).unwrap_or_else(|| panic!("no function built from {crate_name}"))
+    }
+
+    /// A function property, falling back to `Globals.Function`.
+    fn property<'a>(&'a self, function: &'a Value, name: &str) -> &'a Value {
+        let own = &function["Properties"][name];
+        if own.is_null() { &self.0["Globals"]["Function"][name] } else { own }
+    }
+
+    /// Environment variables a function gets: the globals plus its own.
+    fn environment(&self, function: &Value) -> BTreeMap<String, Value> {
+        let mut variables = BTreeMap::new();
+        for source in [&self.0["Globals"]["Function"], &function["Properties"]] {
+            if let Some(map) = source["Environment"]["Variables"].as_mapping() {
+                for (k, v) in map {
+                    variables.insert(k.as_str().expect("variable names are strings").to_owned(), v.clone());
+                }
+            }
+        }
+        variables
+    }
+
+    fn parameter_default(&self, name: &str) -> u64 {
+        let default = &self.0["Parameters"][name]["Default"];
+        default
+            .as_u64()
+            .or_else(|| default.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or_else(|| panic!("{name}: numeric default"))
+    }
+
+    /// Every IAM statement in a function's inline policies.
+    fn statements<'a>(&self, function: &'a Value) -> Vec<&'a Value> {
+        let policies = function["Properties"]["Policies"].as_sequence().map(Vec::as_slice).unwrap_or_default();
+        policies.iter().flat_map(|p| p["Statement"].as_sequence().map(Vec::as_slice).unwrap_or_default()).collect()
+    }
+
+    fn actions(&self, function: &Value) -> BTreeSet<String> {
+        self.statements(function).into_iter().flat_map(|s| strings(&s["Action"])).collect()
+    }
+}
+
+/// A scalar or a list of scalars, as strings.
+fn strings(value: &Value) -> Vec<String> {
+    match untagged(value) {
+        Value::String(s) => vec![s.clone()],
+        Value::Sequence(items) => items.iter().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn untagged(value: &Value) -> &Value {
+    match value {
+        Value::Tagged(tagged) => &tagged.value,
+        other => other,
+    }
+}
+
+/// The target of `!Ref X` / `!GetAtt X.Arn`, or `None` for any other value.
+fn intrinsic<'a>(value: &'a Value, function: &str) -> Option<&'a str> {
+    match value {
+        // serde_yaml compares tags without their leading `!`.
+        Value::Tagged(tagged) if tagged.tag == function => tagged.value.as_str(),
+        _ => None,
+    }
+}
+
+/// `!If [condition, !Ref X, ...]`: X.
+fn if_true_ref(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "If" => intrinsic(&tagged.value[1], "Ref"),
+        _ => intrinsic(value, "Ref"),
+    }
+}
+
+fn is_service(crate_name: &str) -> bool {
+    Function::from_crate_name(crate_name).and_then(Function::service).is_some()
+}
+
+/// The environment variable the front door reads for a service function's name (`FUNCTION_VARIABLES` in
+/// src/config/parse.rs follows the crate names).
+fn function_variable(crate_name: &str) -> String {
+    format!("{}_FUNCTION", crate_name.to_uppercase().replace('-', "_"))
+}
+
+/// Upper-case string literals with an underscore in the non-test part of a source file: the variable names
+/// it reads (`env.get("X")`, `number(env, "X", ..)`, `FUNCTION_VARIABLES`, `SECRET_VARIABLES`).
+fn variable_literals(source: &str) -> BTreeSet<String> {
+    let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+    code.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| s.len() > 3 && s.contains('_'))
+        .filter(|s| s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_function_crate_has_a_function_in_the_template_and_back() {
+    let on_disk: BTreeSet<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("functions"))
+        .expect("functions/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let known: BTreeSet<String> = Function::ALL.iter().map(|f| f.crate_name().to_owned()).collect();
+    assert_eq!(on_disk, known, "functions/ and Function::ALL list the same crates");
+    let template = Template::load();
+    let in_template: BTreeSet<String> = template.functions().into_keys().collect();
+    assert_eq!(in_template, known, "template.yaml has one function per crate, and no other");
+    for (binary, (id, function)) in template.functions() {
+        assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
+        // SAM runs `cargo lambda build --bin <Binary>` in CodeUri: the crate's own folder selects its package.
+        assert_eq!(function["Properties"]["CodeUri"], format!("functions/{binary}").as_str(), "{id}");
+    }
+}
+
+#[test]
+fn functions_run_on_arm64_al2023_in_128_mb_and_answer_before_api_gateway_gives_up() {
+    let template = Template::load();
+    let seconds = |f: &Value| template.property(f, "Timeout").as_u64().expect("Timeout");
+    let (_, front_door) = template.function("ncip");
+    for (binary, (id, function)) in template.functions() {
+        assert_eq!(template.property(function, "Runtime"), "provided.al2023", "{id}");
+        assert_eq!(template.property(function, "Handler"), "bootstrap", "{id}");
+        assert_eq!(strings(template.property(function, "Architectures")), ["arm64"], "{id}");
+        assert_eq!(template.property(function, "MemorySize").as_u64(), Some(128), "{id}");
+        assert!(seconds(function) < API_GATEWAY_LIMIT_SECONDS, "{id}: timeout under API Gateway's");
+        if is_service(&binary) {
+            // The front door outlives a service function, so even a service timeout reaches Relais as NCIP.
+            assert!(seconds(function) < seconds(front_door), "{id}: times out before the front door");
+            let deadline_ms = template.0["Parameters"]["BridgeDeadlineMs"]["MaxValue"].as_u64().expect("MaxValue");
+            assert!(deadline_ms < seconds(function) * 1000, "{id}: BRIDGE_DEADLINE_MS ends before the function does");
+        }
+        let log_group = intrinsic(&function["Properties"]["LoggingConfig"]["LogGroup"], "Ref")
+            .unwrap_or_else(|| panic!("{id}: LoggingConfig.LogGroup refers to a log group"));
+        let group = template.resource(log_group);
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup");
+        assert!(!group["Properties"]["RetentionInDays"].is_null(), "{log_group}: retention");
+    }
+}
+
+#[test]
+fn the_table_is_exactly_the_store_schema() {
+    let template = Template::load();
+    let tables: Vec<_> = template.of_type("AWS::DynamoDB::Table").collect();
+    assert_eq!(tables.len(), 1, "one table");
+    let (id, table) = tables[0];
+    let p = &table["Properties"];
+    let keys = |schema: &Value| -> Vec<(String, String)> {
+        schema
+            .as_sequence()
+            .expect("KeySchema")
+            .iter()
+            .map(|k| (k["AttributeName"].as_str().unwrap().to_owned(), k["KeyType"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let pair = |name: &str, kind: &str| (name.to_owned(), kind.to_owned());
+    assert_eq!(keys(&p["KeySchema"]), [pair(schema::PARTITION_KEY, "HASH"), pair(schema::SORT_KEY, "RANGE")], "{id}");
+    let attributes: BTreeMap<String, String> = p["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions")
+        .iter()
+        .map(|a| (a["AttributeName"].as_str().unwrap().to_owned(), a["AttributeType"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected: BTreeMap<String, String> =
+        [schema::PARTITION_KEY, schema::SORT_KEY, schema::BARCODE_INDEX_PARTITION_KEY, schema::BARCODE_INDEX_SORT_KEY]
+            .into_iter()
+            .map(|name| pair(name, "S"))
+            .collect();
+    assert_eq!(attributes, expected, "string keys, and only key attributes are declared");
+    let indexes = p["GlobalSecondaryIndexes"].as_sequence().expect("GlobalSecondaryIndexes");
+    assert_eq!(indexes.len(), 1);
+    assert_eq!(indexes[0]["IndexName"], schema::BARCODE_INDEX);
+    assert_eq!(
+        keys(&indexes[0]["KeySchema"]),
+        [pair(schema::BARCODE_INDEX_PARTITION_KEY, "HASH"), pair(schema::BARCODE_INDEX_SORT_KEY, "RANGE")]
+    );
+    assert_eq!(indexes[0]["Projection"]["ProjectionType"], schema::BARCODE_INDEX_PROJECTION);
+    assert_eq!(p["BillingMode"], schema::BILLING_MODE);
+    assert_eq!(p["TimeToLiveSpecification"]["AttributeName"], schema::TTL_ATTRIBUTE);
+    assert_eq!(p["TimeToLiveSpecification"]["Enabled"], true);
+    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(p["DeletionProtectionEnabled"], true);
+    assert_eq!(table["DeletionPolicy"], "Retain", "the history outlives the stack");
+}
+
+#[test]
+fn the_public_routes_are_exactly_the_five_and_reach_the_right_functions() {
+    let template = Template::load();
+    let mut routes = BTreeMap::new();
+    for (binary, (id, function)) in template.functions() {
+        let Some(events) = function["Properties"]["Events"].as_mapping() else { continue };
+        for event in events.values() {
+            assert_eq!(event["Type"], "HttpApi", "{id}: only HTTP API routes");
+            assert_eq!(intrinsic(&event["Properties"]["ApiId"], "Ref"), Some("HttpApi"), "{id}: one API");
+            let method = event["Properties"]["Method"].as_str().expect("Method").to_uppercase();
+            let path = event["Properties"]["Path"].as_str().expect("Path").to_owned();
+            assert!(routes.insert(format!("{method} {path}"), binary.clone()).is_none(), "{method} {path} twice");
+        }
+    }
+    let expected: BTreeMap<String, String> = [
+        ("GET /openurl", "openurl-redirect"),
+        ("POST /ncip/{token}", "ncip"),
+        ("POST /ncip", "ncip"),
+        ("GET /requests/{id}", "request-status"),
+        // Locally /health is served by the status function too (src/http/route.rs); it reads nothing.
+        ("GET /health", "request-status"),
+    ]
+    .into_iter()
+    .map(|(route, f)| (route.to_owned(), f.to_owned()))
+    .collect();
+    assert_eq!(routes, expected);
+}
+
+#[test]
+fn service_functions_are_reached_only_through_the_front_door() {
+    let template = Template::load();
+    let (front_door_id, front_door) = template.function("ncip");
+    let front_env = template.environment(front_door);
+    let invokable: BTreeSet<String> = template
+        .statements(front_door)
+        .into_iter()
+        .filter(|s| strings(&s["Action"]).contains(&"lambda:InvokeFunction".to_owned()))
+        .flat_map(|s| s["Resource"].as_sequence().cloned().unwrap_or_default())
+        .map(|r| intrinsic(&r, "GetAtt").expect("!GetAtt X.Arn").trim_end_matches(".Arn").to_owned())
+        .collect();
+    let mut services = BTreeSet::new();
+    for (binary, (id, function)) in template.functions().into_iter().filter(|(b, _)| is_service(b)) {
+        services.insert(id.to_owned());
+        assert!(function["Properties"]["Events"].is_null(), "{id} has no public route");
+        assert_eq!(
+            front_env.get(&function_variable(&binary)).and_then(|v| intrinsic(v, "Ref")),
+            Some(id),
+            "{front_door_id} names {id} in {}",
+            function_variable(&binary)
+        );
+        assert!(
+            if_true_ref(&function["Properties"]["ReservedConcurrentExecutions"]).is_some(),
+            "{id}: reserved concurrency"
+        );
+    }
+    assert_eq!(services.len(), 8);
+    assert_eq!(invokable, services, "the front door may invoke exactly the service functions");
+}
+
+#[test]
+fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
+    let template = Template::load();
+    let per_instance = template.parameter_default("AlmaCallsPerSecondPerInstance");
+    let mut instances = 0;
+    for (binary, (id, function)) in template.functions().into_iter().filter(|(b, _)| is_service(b)) {
+        let parameter = if_true_ref(&function["Properties"]["ReservedConcurrentExecutions"]).expect("a parameter");
+        instances += template.parameter_default(parameter);
+        let rate = template
+            .environment(function)
+            .get("ALMA_MAX_CALLS_PER_SECOND")
+            .and_then(|v| intrinsic(v, "Ref").map(str::to_owned));
+        assert_eq!(rate.as_deref(), Some("AlmaCallsPerSecondPerInstance"), "{id} ({binary}) is paced");
+    }
+    assert!(
+        instances * per_instance <= ALMA_CALLS_PER_SECOND,
+        "{instances} instances x {per_instance} calls/s exceeds Alma's {ALMA_CALLS_PER_SECOND}/s"
+    );
+}
+
+#[test]
+fn every_setting_the_code_reads_on_lambda_has_a_value_in_the_template() {
+    let read = variable_literals(&repo_file("src/config/parse.rs"));
+    let secrets = variable_literals(&repo_file("src/lambda/secrets.rs"));
+    assert!(read.contains("ALMA_API_BASE") && secrets.contains("ALMA_API_KEY"), "the scan finds variable names");
+    let template = Template::load();
+    let mut set: BTreeSet<String> = BTreeSet::new();
+    for (_, function) in template.functions().values() {
+        set.extend(template.environment(function).into_keys());
+    }
+    for variable in read.iter().filter(|v| !LOCAL_ONLY.contains(&v.as_str())) {
+        if secrets.contains(variable) {
+            assert!(set.contains(&format!("{variable}_PARAMETER")), "{variable} comes from SSM: {variable}_PARAMETER");
+            assert!(!set.contains(variable), "{variable} is a secret: never a plain template value");
+        } else {
+            assert!(set.contains(variable), "{variable} is read by src/config but set by no function");
+        }
+    }
+    for variable in &set {
+        let known = read.contains(variable)
+            || variable.strip_suffix("_PARAMETER").is_some_and(|s| secrets.contains(s))
+            || variable == "RUST_LOG";
+        assert!(known, "template.yaml sets {variable}, which the code never reads");
+        assert!(!LOCAL_ONLY.contains(&variable.as_str()), "{variable} is for the local server only");
+    }
+}
+
+#[test]
+fn each_function_may_do_only_its_own_job() {
+    let template = Template::load();
+    let reads: BTreeSet<String> =
+        ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"].map(String::from).into();
+    for (binary, (id, function)) in template.functions() {
+        let actions = template.actions(function);
+        assert!(actions.iter().all(|a| !a.contains('*')), "{id}: no wildcard actions");
+        let table: BTreeSet<String> = actions.iter().filter(|a| a.starts_with("dynamodb:")).cloned().collect();
+        let others: BTreeSet<&str> =
+            actions.iter().filter(|a| !a.starts_with("dynamodb:")).map(String::as_str).collect();
+        let secrets: BTreeSet<&str> = ["ssm:GetParameters", "kms:Decrypt"].into();
+        match binary.as_str() {
+            "ncip" => {
+                assert!(table.is_empty(), "{id}: no table access");
+                assert_eq!(others, ["kms:Decrypt", "lambda:InvokeFunction", "ssm:GetParameters"].into(), "{id}");
+            }
+            "patron-lookup" => assert!(table.is_empty(), "{id}: a patron lookup cannot touch the table"),
+            "request-status" | "lookup-item" => assert!(table.is_subset(&reads), "{id}: read only, got {table:?}"),
+            "openurl-redirect" => {
+                assert_eq!(table, ["dynamodb:PutItem".to_owned()].into(), "{id}: parks citations only")
+            }
+            _ => assert!(table.contains("dynamodb:UpdateItem"), "{id}: claims and commits"),
+        }
+        if binary != "ncip" {
+            assert_eq!(others, secrets, "{id}: besides the table, only its SSM secrets");
+        }
+        for statement in template.statements(function) {
+            for resource in
+                statement["Resource"].as_sequence().cloned().unwrap_or_else(|| vec![statement["Resource"].clone()])
+            {
+                assert_ne!(untagged(&resource).as_str(), Some("*"), "{id}: no Resource \"*\"");
+            }
+        }
+    }
+}
+
+#[test]
+fn temporary_failures_are_counted_from_the_ncip_answered_log_line() {
+    // The line and its outcome value, as the code writes them (src/flows/mod.rs, src/flows/history.rs).
+    assert!(repo_file("src/flows/mod.rs").contains("\"ncip answered\""));
+    assert!(repo_file("src/flows/history.rs").contains("\"TemporaryFailure\""));
+    let template = Template::load();
+    let filtered: BTreeSet<String> = template
+        .of_type("AWS::Logs::MetricFilter")
+        .filter(|(_, f)| {
+            let pattern = f["Properties"]["FilterPattern"].as_str().unwrap_or_default();
+            pattern.contains("$.message = \"ncip answered\"") && pattern.contains("$.outcome = \"TemporaryFailure\"")
+        })
+        .filter_map(|(_, f)| intrinsic(&f["Properties"]["LogGroupName"], "Ref").map(str::to_owned))
+        .collect();
+    for (binary, (id, function)) in template.functions() {
+        if binary == "ncip" || is_service(&binary) {
+            let group = intrinsic(&function["Properties"]["LoggingConfig"]["LogGroup"], "Ref").expect("log group");
+            assert!(filtered.contains(group), "{id}: its Temporary Processing Failures are counted");
+        }
+    }
+    let alarms: Vec<_> = template
+        .of_type("AWS::CloudWatch::Alarm")
+        .filter(|(_, a)| a["Properties"]["MetricName"] == "TemporaryProcessingFailures")
+        .collect();
+    assert_eq!(alarms.len(), 1, "one alarm on Temporary Processing Failures");
+}
