@@ -218,6 +218,26 @@ async fn scan_in_at_home(h: &Harness, barcode: &str) {
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
 }
 
+async fn a_renewal_whose_answer_was_lost_is_not_repeated(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    let answer =
+        h.ncip(&m::check_out_item("RL-5006", "39000000004", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z")).await;
+    assert!(answer.contains("CheckOutItemResponse") && !answer.contains("Problem"), "{answer}");
+    h.sim
+        .faults()
+        .arm(FaultSpec::next(FaultKind::FailAfterCommit { then: AfterCommit::Drop }, 1, FaultScope::Ncip))
+        .unwrap();
+    let renewal = m::renew_item("39000000004", "GENERIC-ILL-PATRON", "2027-03-31T23:59:59Z");
+    let answer = h.ncip(&renewal).await;
+    assert!(answer.contains("Temporary Processing Failure"), "Relais is asked to retry: {answer}");
+
+    h.clock.advance(Duration::from_secs(31));
+    let answer = h.ncip(&renewal).await;
+    assert!(answer.contains("RenewItemResponse") && !answer.contains("Problem"), "{answer}");
+    assert!(answer.contains("2027-03-31"), "answered with Alma's due date: {answer}");
+    assert_eq!(h.alma_ncip_calls("RenewItem"), 1, "the retry read the item's due date instead of renewing again");
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -236,4 +256,5 @@ on_both_stores!(
     a_crash_between_alma_and_the_store_neither_loses_nor_repeats,
     alma_maintenance_is_a_temporary_failure_and_the_retry_acts,
     an_item_lent_twice_is_checked_in_twice,
+    a_renewal_whose_answer_was_lost_is_not_repeated,
 );

@@ -2,11 +2,13 @@
 
 use super::forward::{self, Reply};
 use super::ids::{self, Ids};
-use super::once::{self, Action, Effect};
+use super::once::{self, Action, Attempt, Effect};
 use crate::alma::CallContext;
+use crate::alma::model::AlmaItem;
 use crate::app::App;
 use crate::ncip::{Message, RenewItem, RenewItemResponse, ResponseHeader, ServiceKind};
-use crate::store::{Correlation, IdempotencyKey, RequestStatus, Side};
+use crate::store::{Correlation, IdempotencyKey, PartnerCode, RelaisRequestId, RequestStatus, Side};
+use jiff::Timestamp;
 
 pub(crate) async fn handle(app: &App, message: RenewItem, ctx: &CallContext) -> Vec<u8> {
     let service = ServiceKind::RenewItem;
@@ -60,7 +62,24 @@ pub(crate) async fn handle(app: &App, message: RenewItem, ctx: &CallContext) -> 
         user_id: message.user_id.clone(),
         ..RenewItemResponse::default()
     };
-    once::exactly_once(app, action, ctx, |_attempt| async move {
+    let desired = message.desired_date_due;
+    once::exactly_once(app, action, ctx, |attempt| async move {
+        if attempt == Attempt::Reconcile
+            && let Some(desired) = desired
+        {
+            // An earlier attempt's answer was lost. Alma's item already due on or after the date asked for
+            // means the renewal went through; renewing again would extend the loan twice.
+            match app.rest.item_by_barcode(barcode.as_str(), ctx).await {
+                Ok(item) => {
+                    if let Some(due) = item_due(&item).filter(|due| *due >= desired) {
+                        answer.date_due = Some(due);
+                        return done(answer, request, side, partner, ids);
+                    }
+                }
+                Err(err) if err.is_not_found() => {}
+                Err(err) => return forward::unresolved(&err),
+            }
+        }
         let mut outgoing = message;
         forward::ensure_header(&mut outgoing.header);
         match forward::to_alma(app, Message::RenewItem(outgoing), header, ctx).await {
@@ -69,23 +88,32 @@ pub(crate) async fn handle(app: &App, message: RenewItem, ctx: &CallContext) -> 
                     answer.date_due = r.date_due;
                     answer.renewal_count = r.renewal_count;
                 }
-                let due = answer.date_due;
-                Effect::Done {
-                    response: Message::RenewItemResponse(answer),
-                    update: Box::new(move |current: Option<Correlation>, now| {
-                        let mut record = current.unwrap_or_else(|| {
-                            Correlation::new(request.clone(), side, partner.clone(), RequestStatus::Renewed, now)
-                        });
-                        record.status = RequestStatus::Renewed;
-                        record.due_date = due.or(record.due_date);
-                        ids::add_barcode(&mut record, ids.item.as_ref());
-                        record
-                    }),
-                }
+                done(answer, request, side, partner, ids)
             }
             Reply::Refused(refusal) => Effect::Refused(refusal),
             Reply::Failed(failure) => failure.into(),
         }
     })
     .await
+}
+
+/// The due date Alma shows on the item (`item_data.due_date`), when it is out on loan.
+fn item_due(item: &AlmaItem) -> Option<Timestamp> {
+    item.item_data.due_date.as_deref().and_then(|d| d.parse().ok())
+}
+
+fn done(answer: RenewItemResponse, request: RelaisRequestId, side: Side, partner: PartnerCode, ids: Ids) -> Effect {
+    let due = answer.date_due;
+    Effect::Done {
+        response: Message::RenewItemResponse(answer),
+        update: Box::new(move |current: Option<Correlation>, now| {
+            let mut record = current.unwrap_or_else(|| {
+                Correlation::new(request.clone(), side, partner.clone(), RequestStatus::Renewed, now)
+            });
+            record.status = RequestStatus::Renewed;
+            record.due_date = due.or(record.due_date);
+            ids::add_barcode(&mut record, ids.item.as_ref());
+            record
+        }),
+    }
 }
