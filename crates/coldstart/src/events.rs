@@ -198,19 +198,7 @@ mod tests {
 
     #[test]
     fn every_function_has_an_event() {
-        for function in [
-            "openurl-redirect",
-            "ncip",
-            "patron-lookup",
-            "accept-item",
-            "check-out-item",
-            "check-in-item",
-            "request-item",
-            "cancel-request-item",
-            "renew-item",
-            "lookup-item",
-            "request-status",
-        ] {
+        for function in crate::ORDER {
             let event = built_in(function).unwrap();
             assert_eq!(event["version"], "2.0", "{function}");
         }

@@ -15,3 +15,19 @@ pub mod process;
 pub mod runtime_api;
 pub mod table;
 pub mod upstream;
+
+/// The functions in the order a Relais request meets them (src/app.rs `Function::ALL`), so that a round's
+/// status page finds the request the round's AcceptItem made.
+pub const ORDER: [&str; 11] = [
+    "openurl-redirect",
+    "ncip",
+    "patron-lookup",
+    "accept-item",
+    "check-out-item",
+    "check-in-item",
+    "request-item",
+    "cancel-request-item",
+    "renew-item",
+    "lookup-item",
+    "request-status",
+];

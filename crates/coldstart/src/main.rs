@@ -14,22 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-/// The functions in the order a Relais request meets them (src/app.rs `Function::ALL`), so that a round's
-/// status page finds the request the round's AcceptItem made.
-const ORDER: [&str; 11] = [
-    "openurl-redirect",
-    "ncip",
-    "patron-lookup",
-    "accept-item",
-    "check-out-item",
-    "check-in-item",
-    "request-item",
-    "cancel-request-item",
-    "renew-item",
-    "lookup-item",
-    "request-status",
-];
-
 struct Options {
     rounds: usize,
     warm: usize,
@@ -88,7 +72,7 @@ fn workspace() -> PathBuf {
     root.canonicalize().unwrap_or(root)
 }
 
-/// The function crates, in [`ORDER`] first and any newer ones after it.
+/// The function crates, in [`coldstart::ORDER`] first and any newer ones after it.
 fn functions(workspace: &Path, only: Option<&[String]>) -> Result<Vec<String>, String> {
     let dir = workspace.join("functions");
     let mut found: Vec<String> = std::fs::read_dir(&dir)
@@ -97,7 +81,9 @@ fn functions(workspace: &Path, only: Option<&[String]>) -> Result<Vec<String>, S
         .filter(|entry| entry.path().join("Cargo.toml").is_file())
         .filter_map(|entry| entry.file_name().into_string().ok())
         .collect();
-    found.sort_by_key(|name| (ORDER.iter().position(|o| o == name).unwrap_or(ORDER.len()), name.clone()));
+    found.sort_by_key(|name| {
+        (coldstart::ORDER.iter().position(|o| o == name).unwrap_or(coldstart::ORDER.len()), name.clone())
+    });
     if let Some(only) = only {
         if let Some(unknown) = only.iter().find(|name| !found.contains(name)) {
             return Err(format!("--only: no function {unknown} under functions/"));
