@@ -48,6 +48,8 @@ async fn borrowing_request_requested_received_and_returned(kind: StoreKind) {
     assert_eq!(record["alma"]["item_pid"], item.item_data.pid.as_str());
     assert_eq!(record["alma"]["mms_id"], item.bib_data.mms_id.as_str());
     assert_eq!(record["item_barcodes"][0], "ILL-2001");
+    let patron = record["patron"].as_str().expect("the record names the patron");
+    assert!(patron.starts_with("hmac:") && !patron.contains("21000000001"), "stored as a keyed hash: {patron}");
 
     let answer = h.ncip(&m::check_in_item("ILL-2001")).await;
     assert_no_problem(&answer, "CheckInItemResponse");

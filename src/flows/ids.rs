@@ -72,3 +72,16 @@ pub(crate) fn learn_item(record: &mut Correlation, item: Option<&AlmaItem>) {
     record.alma.mms_id = non_empty(&item.bib_data.mms_id).or(record.alma.mms_id.take());
     record.alma.holding_id = non_empty(&item.holding_data.holding_id).or(record.alma.holding_id.take());
 }
+
+/// Marks a patron reference the store already holds as a keyed hash.
+const STORED_PATRON_PREFIX: &str = "hmac:";
+
+/// The patron as the store keeps it: the keyed hash of the id (`LOG_HASH_KEY`) that the logs carry too, never
+/// the barcode or user id itself. Requests of one patron still share it; Alma's request shows the person.
+pub(crate) fn stored_patron(app: &App, patron: PatronId) -> Option<PatronId> {
+    if patron.as_str().starts_with(STORED_PATRON_PREFIX) {
+        return Some(patron);
+    }
+    let hashed = crate::logging::pseudonym(&app.settings.log_hash_key, patron.as_str());
+    PatronId::new(format!("{STORED_PATRON_PREFIX}{hashed}")).ok()
+}

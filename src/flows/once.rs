@@ -153,6 +153,8 @@ async fn commit(
         let now = app.clock.now();
         let mut record = update(current, now);
         record.updated_at = now;
+        // The one path to the store: a patron id a flow put on the record is hashed here, whichever flow it was.
+        record.patron = record.patron.take().and_then(|p| super::ids::stored_patron(app, p));
         let history = history_entry(app, action, Outcome::Success, None, ctx, None);
         let outcome = app
             .store
