@@ -106,6 +106,9 @@ enum Claimed {
 
 async fn claim(app: &App, action: &Action<'_>, owner: &ClaimToken, ctx: &CallContext) -> Claimed {
     let waited_since = tokio::time::Instant::now();
+    // Each poll is a conditional write (a failed one still costs DynamoDB a write unit): poll often at first,
+    // when the other delivery is most likely about to finish, then back off.
+    let mut pause = Duration::from_millis(50);
     loop {
         let outcome = app.store.claim(&action.key, owner, app.clock.now(), CLAIM_LEASE).await;
         match outcome {
@@ -122,7 +125,8 @@ async fn claim(app: &App, action: &Action<'_>, owner: &ClaimToken, ctx: &CallCon
                         "the same message is being processed; send it again shortly",
                     ));
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
             }
             // Without the store the bridge cannot promise exactly-once, so it does not act at all.
             Err(err) => {
