@@ -3,7 +3,7 @@
 
 use crate::alma::{AlmaNcip, AlmaRest, HttpAlmaNcip, HttpAlmaRest, Limiter, Transport};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{ConfigError, Secret, Settings, StoreTarget};
+use crate::config::{ConfigError, Settings, StoreTarget};
 use crate::flows;
 use crate::http::{respond, route::Route};
 use crate::ncip::ReadOptions;
@@ -85,14 +85,9 @@ impl Function {
     }
 }
 
-/// Where Alma is, once known (a remote institution, or the simulator the local server started).
-#[derive(Debug, Clone)]
-pub struct AlmaEndpoints {
-    pub api_base: String,
-    pub api_key: Secret,
-    pub ncip_url: String,
-    pub institution_code: String,
-}
+/// Where Alma is, once known: the configured institution, or the simulator the local server started (same
+/// fields, so it is the configuration's type).
+pub type AlmaEndpoints = crate::config::AlmaRemote;
 
 /// How the NCIP front door reaches the per-service functions.
 pub enum Dispatch {

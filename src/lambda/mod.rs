@@ -9,7 +9,7 @@ pub mod invoke;
 mod secrets;
 
 use crate::alma::NotConfigured;
-use crate::app::{AlmaEndpoints, App, Dispatch, Function};
+use crate::app::{App, Dispatch, Function};
 use crate::clock::SystemClock;
 use crate::config::{AlmaTarget, ConfigError, Env, Host, Settings, StoreTarget};
 use crate::store::Store;
@@ -65,15 +65,7 @@ pub async fn bootstrap(function: Function) -> Result<App, ConfigError> {
         StoreTarget::Embedded { .. } => unreachable!("Host::Lambda always selects DynamoDB"),
     };
     let mut app = match &settings.alma {
-        AlmaTarget::Remote(remote) => {
-            let endpoints = AlmaEndpoints {
-                api_base: remote.api_base.clone(),
-                api_key: remote.api_key.clone(),
-                ncip_url: remote.ncip_url.clone(),
-                institution_code: remote.institution_code.clone(),
-            };
-            App::connect(settings.clone(), &endpoints, store)?
-        }
+        AlmaTarget::Remote(remote) => App::connect(settings.clone(), remote, store)?,
         _ => App::assemble(
             settings.clone(),
             String::new(),

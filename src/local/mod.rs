@@ -54,15 +54,7 @@ impl LocalBridge {
 /// Starts Alma (simulator or remote), the store and the HTTP server.
 pub async fn start(settings: Settings) -> Result<LocalBridge, StartError> {
     let (endpoints, simulator) = match &settings.alma {
-        AlmaTarget::Remote(remote) => (
-            AlmaEndpoints {
-                api_base: remote.api_base.clone(),
-                api_key: remote.api_key.clone(),
-                ncip_url: remote.ncip_url.clone(),
-                institution_code: remote.institution_code.clone(),
-            },
-            None,
-        ),
+        AlmaTarget::Remote(remote) => (remote.clone(), None),
         AlmaTarget::Simulator { seed, listen } => {
             let seed = match seed {
                 Some(path) => alma_sim::Seed::from_file(path)
