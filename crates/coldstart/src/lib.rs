@@ -11,6 +11,7 @@
 
 pub mod environment;
 pub mod events;
+mod loopback;
 pub mod process;
 pub mod runtime_api;
 pub mod table;

@@ -9,13 +9,12 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, mpsc};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 const PREFIX: &str = "/2018-06-01/runtime";
 
@@ -70,7 +69,9 @@ impl RuntimeApi {
             queue: Mutex::new(queued),
             reports: report,
         });
-        let server = tokio::spawn(serve(listener, shared));
+        let server = tokio::spawn(crate::loopback::serve(listener, shared, |shared, request| async move {
+            route(&shared, request).await
+        }));
         Ok(RuntimeApi { addr, queue, reports, next_id: 0, server })
     }
 
@@ -98,25 +99,6 @@ impl Drop for RuntimeApi {
     fn drop(&mut self) {
         // Aborting the accept loop drops its JoinSet, which aborts every open connection with it.
         self.server.abort();
-    }
-}
-
-async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        // Runtime clients send small requests and wait for each answer: Nagle would only add delay.
-        let _ = stream.set_nodelay(true);
-        let shared = Arc::clone(&shared);
-        connections.spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, std::convert::Infallible>(route(&shared, request).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-        // Reap finished connections so a long run does not accumulate them.
-        while connections.try_join_next().is_some() {}
     }
 }
 

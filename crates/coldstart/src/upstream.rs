@@ -9,13 +9,12 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// Headers that describe one hop, not the message.
 const HOP_HEADERS: [&str; 5] = ["host", "connection", "content-length", "transfer-encoding", "keep-alive"];
@@ -73,7 +72,10 @@ impl Upstream {
             spent_nanos: AtomicU64::new(0),
             calls: AtomicU64::new(0),
         });
-        let server = tokio::spawn(serve(listener, Arc::clone(&shared)));
+        let server =
+            tokio::spawn(crate::loopback::serve(listener, Arc::clone(&shared), |shared, request| async move {
+                forward(&shared, request).await
+            }));
         Ok(Upstream { addr, shared, server })
     }
 
@@ -94,23 +96,6 @@ impl Upstream {
 impl Drop for Upstream {
     fn drop(&mut self) {
         self.server.abort();
-    }
-}
-
-async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    let mut connections = JoinSet::new();
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let _ = stream.set_nodelay(true);
-        let shared = Arc::clone(&shared);
-        connections.spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, std::convert::Infallible>(forward(&shared, request).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-        while connections.try_join_next().is_some() {}
     }
 }
 
