@@ -5,21 +5,22 @@
 //!
 //! Target (issue: NCIP flows): under 100 microseconds per message. Results: docs/benchmarks.md.
 
-use alma_relais_bridge::alma::model::{
-    AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest,
-};
-use alma_relais_bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
-use alma_relais_bridge::app::{App, Function};
-use alma_relais_bridge::clock::SystemClock;
-use alma_relais_bridge::config::{Env, Host, Settings};
-use alma_relais_bridge::ncip::{self, Message, ReadOptions};
-use alma_relais_bridge::store::{EmbeddedStore, StoreConfig};
 use async_trait::async_trait;
+use axum::Router;
+use axum::body::Body;
+use bridge::alma::model::{AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
+use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
+use bridge::clock::SystemClock;
+use bridge::config::{Env, Host, Settings};
+use bridge::ncip::{self, Message, ReadOptions};
+use bridge::store::{EmbeddedStore, StoreConfig};
+use bridge::{Bridge, Function};
 use criterion::{Criterion, criterion_group, criterion_main};
-use lambda_http::{Body, Request};
+use http::Request;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tower::ServiceExt;
 
 #[path = "../tests/support/messages.rs"]
 #[allow(dead_code)]
@@ -72,7 +73,8 @@ impl AlmaRest for InstantRest {
     }
 }
 
-fn app() -> App {
+/// The front door as the local server serves it, over a bridge whose Alma answers at once.
+fn front_door() -> Router {
     let env = Env::from_pairs([
         ("NCIP_SHARED_SECRET", TOKEN),
         ("STATUS_TOKEN", "bench-status-token-0123456789"),
@@ -89,7 +91,7 @@ fn app() -> App {
     }))
     .expect("item JSON");
     let store = EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store");
-    App::assemble(
+    let bridge = Bridge::assemble(
         settings,
         "01DEMO_INST".into(),
         Arc::new(InstantRest { item }),
@@ -97,21 +99,27 @@ fn app() -> App {
         Arc::new(store),
         Arc::new(SystemClock),
     )
-    .expect("app assembles")
+    .expect("bridge assembles");
+    bridge::http::router(Arc::new(bridge), &[Function::NcipFrontDoor])
 }
 
-fn post(body: String) -> Request {
+/// One message through the router, as an HTTP server hands it over.
+async fn answer(router: &Router, body: String) -> http::Response<Body> {
+    router.clone().oneshot(post(body)).await.expect("the router answers")
+}
+
+fn post(body: String) -> Request<Body> {
     http::Request::builder()
         .method("POST")
         .uri(format!("/ncip/{TOKEN}"))
         .header("content-type", "application/xml")
-        .body(Body::Text(body))
+        .body(Body::from(body))
         .expect("request")
 }
 
 fn bridge_overhead(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let app = app();
+    let router = front_door();
     let serial = AtomicU64::new(0);
     let mut group = c.benchmark_group("bridge overhead per NCIP message");
 
@@ -120,22 +128,20 @@ fn bridge_overhead(c: &mut Criterion) {
         b.iter(|| {
             let n = serial.fetch_add(1, Ordering::Relaxed);
             let body = messages::accept_item(&format!("RL-{n}"), &format!("ILL-{n}"), "21000000001");
-            runtime.block_on(async { black_box(app.handle(Function::NcipFrontDoor, post(body)).await) })
+            runtime.block_on(async { black_box(answer(&router, body).await) })
         })
     });
 
     // Relais retrying: the stored answer, without Alma.
     let replay = messages::accept_item("RL-replayed", "ILL-replayed", "21000000001");
-    runtime.block_on(app.handle(Function::NcipFrontDoor, post(replay.clone())));
+    runtime.block_on(answer(&router, replay.clone()));
     group.bench_function("AcceptItem, replayed", |b| {
-        b.iter(|| {
-            runtime.block_on(async { black_box(app.handle(Function::NcipFrontDoor, post(replay.clone())).await) })
-        })
+        b.iter(|| runtime.block_on(async { black_box(answer(&router, replay.clone()).await) }))
     });
 
     group.bench_function("LookupVersion", |b| {
         let body = messages::lookup_version();
-        b.iter(|| runtime.block_on(async { black_box(app.handle(Function::NcipFrontDoor, post(body.clone())).await) }))
+        b.iter(|| runtime.block_on(async { black_box(answer(&router, body.clone()).await) }))
     });
     group.finish();
 }

@@ -3,12 +3,12 @@
 //! Every setting comes from the environment (README, "Configuration"); with none set it serves on
 //! 127.0.0.1:3000 with the embedded store under ./data and the built-in Alma simulator.
 
-use alma_relais_bridge::config::{Env, Host, Settings};
+use bridge::config::{Env, Host, Settings};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    alma_relais_bridge::logging::init(false);
+    bridge::logging::init(false);
     let settings = match Settings::from_env(&Env::from_process(), Host::Local) {
         Ok(settings) => settings,
         Err(err) => {

@@ -1,9 +1,9 @@
 //! The production Alma REST client against the simulator over loopback HTTP: every call the bridge makes, the
 //! typed errors the flows act on, Alma's per-second threshold, and answers that come too late.
 
-use alma_relais_bridge::alma::{AlmaError, AlmaRest, CallContext, HttpAlmaRest, Limiter, Transport};
-use alma_relais_bridge::config::Secret;
 use alma_sim::{AlmaSim, FaultKind, FaultScope, FaultSpec, Seed};
+use bridge::alma::{AlmaError, AlmaRest, CallContext, HttpAlmaRest, Limiter, Transport};
+use bridge::config::Secret;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 
 mod support;
 
-use alma_relais_bridge::alma::AlmaRest;
+use bridge::alma::AlmaRest;
 use support::{Harness, StoreKind, messages as m};
 
 fn assert_no_problem(answer: &str, expected_response: &str) {

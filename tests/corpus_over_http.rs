@@ -4,7 +4,7 @@
 
 mod support;
 
-use alma_relais_bridge::ncip::{self, Message, ReadOptions};
+use bridge::ncip::{self, Message, ReadOptions};
 use std::path::PathBuf;
 use support::{Harness, StoreKind};
 

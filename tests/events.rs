@@ -1,5 +1,5 @@
 //! Every file in `events/` is a real API Gateway HTTP API (v2) event: loaded with `lambda_http`'s own reader
-//! and answered by `App::handle` as the function the file is named after, with Lambda settings, against the
+//! and answered by that function's router (`bridge::http::router`) as the function the file is named after, with Lambda settings, against the
 //! Alma simulator's demo seed. This is the `sam local invoke -e` path without Docker; `scripts/lambda-runtime-check`
 //! sends the same files through the real Lambda runtime protocol.
 //!
@@ -9,15 +9,17 @@
 
 mod support;
 
-use alma_relais_bridge::app::AlmaEndpoints;
-use alma_relais_bridge::config::{AlmaTarget, Env, Host, Settings};
-use alma_relais_bridge::lambda::{check_requirements, invoke::http_api_event, store_config};
-use alma_relais_bridge::store::EmbeddedStore;
-use alma_relais_bridge::{App, Function};
 use alma_sim::{AlmaSim, Seed};
+use bridge::config::AlmaRemote;
+use bridge::config::{AlmaTarget, Env, Host, Settings};
+use bridge::lambda::{check_requirements, invoke::http_api_event};
+use bridge::store::EmbeddedStore;
+use bridge::{Bridge, Function};
+use http_body_util::BodyExt;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tower::ServiceExt;
 
 /// What an event must be answered with.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +69,7 @@ fn function_for(file: &str) -> Function {
     if stem.starts_with("ncip-") {
         return Function::NcipFrontDoor;
     }
-    Function::from_crate_name(stem).unwrap_or_else(|| panic!("{file}: no function crate named {stem}"))
+    Function::from_name(stem).unwrap_or_else(|| panic!("{file}: no function crate named {stem}"))
 }
 
 /// The settings the template gives the functions, with the simulator as Alma.
@@ -90,16 +92,16 @@ fn lambda_settings(sim: &AlmaSim) -> Settings {
     Settings::from_env(&env, Host::Lambda).expect("the Lambda settings are valid")
 }
 
-fn lambda_app(settings: Settings, data_dir: &Path) -> App {
+fn lambda_bridge(settings: Settings, data_dir: &Path) -> Arc<Bridge> {
     let AlmaTarget::Remote(remote) = &settings.alma else { panic!("Alma is configured") };
-    let endpoints = AlmaEndpoints {
+    let endpoints = AlmaRemote {
         api_base: remote.api_base.clone(),
         api_key: remote.api_key.clone(),
         ncip_url: remote.ncip_url.clone(),
         institution_code: remote.institution_code.clone(),
     };
-    let store = EmbeddedStore::open_with_config(data_dir, store_config(&settings)).expect("embedded store opens");
-    App::connect(settings, &endpoints, Arc::new(store)).expect("app assembles")
+    let store = EmbeddedStore::open_with_config(data_dir, settings.store_config()).expect("embedded store opens");
+    Arc::new(Bridge::connect(settings, &endpoints, Arc::new(store)).expect("bridge assembles"))
 }
 
 fn assert_ncip(file: &str, status: u16, body: &str, response: &str, contains: &str) {
@@ -115,18 +117,20 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let settings = lambda_settings(&sim);
     for function in Function::ALL {
-        check_requirements(function, &settings).unwrap_or_else(|e| panic!("{}: {e}", function.crate_name()));
+        check_requirements(function, &settings).unwrap_or_else(|e| panic!("{}: {e}", function.name()));
     }
-    let app = lambda_app(settings, data_dir.path());
+    let bridge = lambda_bridge(settings, data_dir.path());
 
     for (file, expect) in SCENARIO {
         let json = read(&events_dir().join(file));
         let request =
             lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: not an HTTP API event: {e}"));
-        let response = app.handle(function_for(file), request).await;
+        let router = bridge::http::router(Arc::clone(&bridge), &[function_for(file)]);
+        let response = router.oneshot(request).await.expect("the router answers");
         let status = response.status().as_u16();
         let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let body = String::from_utf8_lossy(&body).into_owned();
         match *expect {
             Expect::Ncip { response, contains } => assert_ncip(file, status, &body, response, contains),
             Expect::Http { status: wanted, contains } => {
@@ -152,15 +156,15 @@ fn every_event_file_is_in_the_scenario_and_named_for_a_function() {
     assert_eq!(on_disk, listed, "each file in events/ has a place (and an expected answer) in SCENARIO");
     let covered: HashSet<Function> = listed.iter().map(|file| function_for(file)).collect();
     for function in Function::ALL {
-        assert!(covered.contains(&function), "no event for {}", function.crate_name());
-        assert!(listed.contains(&format!("{}.json", function.crate_name())), "no {}.json", function.crate_name());
+        assert!(covered.contains(&function), "no event for {}", function.name());
+        assert!(listed.contains(&format!("{}.json", function.name())), "no {}.json", function.name());
     }
 }
 
 #[test]
 fn service_function_events_are_exactly_what_the_front_door_sends() {
     for function in Function::ALL.into_iter().filter(|f| f.service().is_some()) {
-        let file = format!("{}.json", function.crate_name());
+        let file = format!("{}.json", function.name());
         let event: serde_json::Value = serde_json::from_str(&read(&events_dir().join(&file))).expect("JSON");
         let body = event["body"].as_str().unwrap_or_else(|| panic!("{file}: a text body"));
         let sent = http_api_event("POST", "/ncip", "", &[("content-type", "application/xml")], body.as_bytes());

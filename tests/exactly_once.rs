@@ -3,9 +3,9 @@
 
 mod support;
 
-use alma_relais_bridge::store::{self, Store};
 use alma_sim::{AfterCommit, FaultKind, FaultScope, FaultSpec};
 use async_trait::async_trait;
+use bridge::store::{self, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -198,7 +198,7 @@ async fn an_item_lent_twice_is_checked_in_twice(kind: StoreKind) {
 
 /// The lent item arrives home and is scanned in at the circulation desk (Alma's item scan-in operation).
 async fn scan_in_at_home(h: &Harness, barcode: &str) {
-    use alma_relais_bridge::alma::AlmaRest;
+    use bridge::alma::AlmaRest;
     let item = h.alma.item_by_barcode(barcode, &Harness::ctx()).await.unwrap();
     let url = format!(
         "{}/bibs/{}/holdings/{}/items/{}?op=scan&library=MAIN&circ_desk=DEFAULT_CIRC_DESK",

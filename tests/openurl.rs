@@ -3,8 +3,8 @@
 
 mod support;
 
-use alma_relais_bridge::clock::Clock;
-use alma_relais_bridge::flows::openurl::CORRELATION_HEADER;
+use bridge::clock::Clock;
+use bridge::http::CORRELATION_HEADER;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;

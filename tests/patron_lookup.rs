@@ -8,9 +8,9 @@
 #[path = "patron_lookup/lookup_bridge.rs"]
 mod lookup_bridge;
 
-use alma_relais_bridge::ncip::model::user::{Address, NameInformation, PhysicalAddressForm};
-use alma_relais_bridge::ncip::{LookupUserResponse, Message, ReadOptions};
 use alma_sim::{FaultKind, FaultScope, FaultSpec, Seed};
+use bridge::ncip::model::user::{Address, NameInformation, PhysicalAddressForm};
+use bridge::ncip::{LookupUserResponse, Message, ReadOptions};
 use lookup_bridge::{Lookup, LookupBridge, demo_seed_with, seeded_user};
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ const ALL_ELEMENTS: [&str; 5] =
     ["Name Information", "User Address Information", "User Privilege", "Block Or Trap", "User Id"];
 
 fn response(answer: &str) -> LookupUserResponse {
-    match alma_relais_bridge::ncip::read(answer.as_bytes(), &ReadOptions::default()) {
+    match bridge::ncip::read(answer.as_bytes(), &ReadOptions::default()) {
         Ok(Message::LookupUserResponse(r)) => r,
         other => panic!("not a LookupUserResponse ({other:?}): {answer}"),
     }
@@ -434,8 +434,7 @@ async fn logs_and_store_of_full_lookups_hold_no_name_email_barcode_or_pin() {
     assert_eq!(problem_type(&answer), "Temporary Processing Failure");
 
     let text = logs.text();
-    let pseudonym =
-        alma_relais_bridge::logging::pseudonym(&alma_relais_bridge::config::Secret::new(key), "zq-primary-7");
+    let pseudonym = bridge::logging::pseudonym(&bridge::config::Secret::new(key), "zq-primary-7");
     assert!(text.contains(&pseudonym), "the lookups are logged under the patron's pseudonym: {text}");
     assert!(text.contains("patron lookup") && text.contains("LookupUser"), "{text}");
     for value in private {

@@ -1,16 +1,18 @@
 //! `template.yaml` against the code it deploys: one function per crate in `functions/`, the table exactly as
-//! the store expects it, every setting the code reads on Lambda given a value, the five public routes and no
-//! more, least-privilege policies, and Alma's 25 calls per second respected by the default limits.
+//! the store expects it, every setting the code reads on Lambda given a value, the router's public routes and
+//! no more, least-privilege policies, and Alma's 25 calls per second respected by the default limits.
 //!
 //! CloudFormation's short tags (`!Ref`, `!GetAtt`, `!Sub`, `!If`) arrive as serde_yaml tagged values.
 
-use alma_relais_bridge::Function;
-use alma_relais_bridge::store::schema;
+use bridge::Function;
+use bridge::config::{Env, Host, Settings};
+use bridge::store::schema;
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
-/// Alma's per-second API threshold (DESIGN.md §4: HTTP 429 PER_SECOND_THRESHOLD above it).
+/// Alma's per-second API threshold (HTTP 429 PER_SECOND_THRESHOLD above it; docs/architecture.md).
 const ALMA_CALLS_PER_SECOND: u64 = 25;
 /// API Gateway's integration timeout for HTTP APIs is 30 s; a function must answer before it.
 const API_GATEWAY_LIMIT_SECONDS: u64 = 29;
@@ -132,17 +134,17 @@ fn if_true_ref(value: &Value) -> Option<&str> {
 }
 
 fn is_service(crate_name: &str) -> bool {
-    Function::from_crate_name(crate_name).and_then(Function::service).is_some()
+    Function::from_name(crate_name).and_then(Function::service).is_some()
 }
 
-/// The environment variable the front door reads for a service function's name (`FUNCTION_VARIABLES` in
-/// src/config/parse.rs follows the crate names).
+/// The environment variable the front door reads for a service function's name.
 fn function_variable(crate_name: &str) -> String {
-    format!("{}_FUNCTION", crate_name.to_uppercase().replace('-', "_"))
+    let function = Function::from_name(crate_name).unwrap_or_else(|| panic!("{crate_name}: not a function"));
+    function.invoke_variable().unwrap_or_else(|| panic!("{crate_name}: not a service function")).to_owned()
 }
 
 /// Upper-case string literals with an underscore in the non-test part of a source file: the variable names
-/// it reads (`env.get("X")`, `number(env, "X", ..)`, `FUNCTION_VARIABLES`, `SECRET_VARIABLES`).
+/// it reads (`env.get("X")`, `number(env, "X", ..)`, `Function::invoke_variable`, `SECRET_VARIABLES`).
 fn variable_literals(source: &str) -> BTreeSet<String> {
     let code = source.split("#[cfg(test)]").next().unwrap_or_default();
     code.split('"')
@@ -162,7 +164,7 @@ fn every_function_crate_has_a_function_in_the_template_and_back() {
         .filter(|p| p.join("Cargo.toml").is_file())
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    let known: BTreeSet<String> = Function::ALL.iter().map(|f| f.crate_name().to_owned()).collect();
+    let known: BTreeSet<String> = Function::ALL.iter().map(|f| f.name().to_owned()).collect();
     assert_eq!(on_disk, known, "functions/ and Function::ALL list the same crates");
     let template = Template::load();
     let in_template: BTreeSet<String> = template.functions().into_keys().collect();
@@ -245,7 +247,7 @@ fn the_table_is_exactly_the_store_schema() {
 }
 
 #[test]
-fn the_public_routes_are_exactly_the_five_and_reach_the_right_functions() {
+fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() {
     let template = Template::load();
     let mut routes = BTreeMap::new();
     for (binary, (id, function)) in template.functions() {
@@ -258,18 +260,48 @@ fn the_public_routes_are_exactly_the_five_and_reach_the_right_functions() {
             assert!(routes.insert(format!("{method} {path}"), binary.clone()).is_none(), "{method} {path} twice");
         }
     }
-    let expected: BTreeMap<String, String> = [
-        ("GET /openurl", "openurl-redirect"),
-        ("POST /ncip/{token}", "ncip"),
-        ("POST /ncip", "ncip"),
-        ("GET /requests/{id}", "request-status"),
-        // Locally /health is served by the status function too (src/http/route.rs); it reads nothing.
-        ("GET /health", "request-status"),
-    ]
-    .into_iter()
-    .map(|(route, f)| (route.to_owned(), f.to_owned()))
-    .collect();
-    assert_eq!(routes, expected);
+    // What the code declares: each function's routes, from the one table the router is built from.
+    let declared: BTreeMap<String, String> = Function::ALL
+        .into_iter()
+        .flat_map(|f| f.public_routes().iter().map(move |r| (format!("{} {}", r.method.as_str(), r.path), f)))
+        .map(|(route, f)| (route, f.name().to_owned()))
+        .collect();
+    assert_eq!(routes, declared);
+    assert_eq!(routes.len(), 5, "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /health");
+}
+
+/// Every declared route is answered by the router with its declared method (not 404 or 405), and a path that
+/// is not declared is not.
+#[tokio::test]
+async fn the_router_serves_every_declared_route_and_nothing_else() {
+    use bridge::alma::NotConfigured;
+    use tower::ServiceExt;
+    let settings = Settings::from_env(&Env::from_pairs([]), Host::Local).expect("default settings");
+    let store = bridge::store::EmbeddedStore::in_memory(settings.store_config()).expect("store");
+    let bridge = bridge::Bridge::assemble(
+        settings,
+        String::new(),
+        Arc::new(NotConfigured),
+        Arc::new(NotConfigured),
+        Arc::new(store),
+        Arc::new(bridge::clock::SystemClock),
+    )
+    .expect("bridge assembles");
+    let bridge = Arc::new(bridge);
+    let public: Vec<Function> = Function::ALL.into_iter().filter(|f| f.service().is_none()).collect();
+    let router = bridge::http::router(bridge, &public);
+    let send = |method: &str, path: String| {
+        let router = router.clone();
+        let request = http::Request::builder().method(method).uri(path).body(axum::body::Body::empty()).unwrap();
+        async move { router.oneshot(request).await.expect("router answers").status().as_u16() }
+    };
+    for route in bridge::http::routes(&Function::ALL) {
+        let path = route.path.replace("{token}", "not-the-token").replace("{id}", "RL-1");
+        let status = send(route.method.as_str(), path.clone()).await;
+        assert!(status != 404 && status != 405, "{} {path}: {status}", route.method.as_str());
+    }
+    assert_eq!(send("GET", "/admin".into()).await, 404);
+    assert_eq!(send("GET", "/ncip".into()).await, 405, "the front door takes POST only");
 }
 
 #[test]
@@ -325,8 +357,9 @@ fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
 
 #[test]
 fn every_setting_the_code_reads_on_lambda_has_a_value_in_the_template() {
-    let read = variable_literals(&repo_file("src/config/parse.rs"));
-    let secrets = variable_literals(&repo_file("src/lambda/secrets.rs"));
+    let mut read = variable_literals(&repo_file("crates/bridge/src/config/parse.rs"));
+    read.extend(variable_literals(&repo_file("crates/bridge/src/function.rs")));
+    let secrets = variable_literals(&repo_file("crates/bridge/src/lambda/secrets.rs"));
     assert!(read.contains("ALMA_API_BASE") && secrets.contains("ALMA_API_KEY"), "the scan finds variable names");
     let template = Template::load();
     let mut set: BTreeSet<String> = BTreeSet::new();
@@ -389,9 +422,9 @@ fn each_function_may_do_only_its_own_job() {
 
 #[test]
 fn temporary_failures_are_counted_from_the_ncip_answered_log_line() {
-    // The line and its outcome value, as the code writes them (src/flows/mod.rs, src/flows/history.rs).
-    assert!(repo_file("src/flows/mod.rs").contains("\"ncip answered\""));
-    assert!(repo_file("src/flows/history.rs").contains("\"TemporaryFailure\""));
+    // The line and its outcome label, as the code writes them (crates/bridge/src/flows/mod.rs, Outcome::label).
+    assert!(repo_file("crates/bridge/src/flows/mod.rs").contains("\"ncip answered\""));
+    assert_eq!(bridge::store::Outcome::TemporaryFailure.label(), "TemporaryFailure");
     let template = Template::load();
     let filtered: BTreeSet<String> = template
         .of_type("AWS::Logs::MetricFilter")

@@ -1,17 +1,17 @@
-//! The local single-process server: every route of the bridge on one port, the embedded store, and (unless
-//! real Alma settings are given) the Alma simulator started in process.
-//!
-//! Requests are turned into `lambda_http::Request`s and answered by [`App::handle`], the same entry point the
-//! Lambda functions use, so local and Lambda behaviour cannot drift apart.
+//! Starting the local server: Alma (the simulator, or a configured institution), the store, and the router
+//! of the three public functions (the front door answers the service functions in process).
 
-mod convert;
-
-use crate::app::{AlmaEndpoints, App};
-use crate::config::{AlmaTarget, ConfigError, Settings, StoreTarget};
-use crate::http::route::Route;
-use crate::store::Store;
+use bridge::Bridge;
+use bridge::config::{AlmaRemote, AlmaTarget, ConfigError, Settings, StoreTarget};
+use bridge::function::Function;
+use bridge::store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+/// The functions the local server serves: the public ones. The per-service functions are reached by the
+/// front door in process.
+pub const LOCAL_FUNCTIONS: [Function; 3] =
+    [Function::OpenUrlRedirect, Function::NcipFrontDoor, Function::RequestStatus];
 
 /// Why the local server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +29,7 @@ pub enum StartError {
 /// A running local bridge.
 pub struct LocalBridge {
     pub addr: SocketAddr,
-    pub app: Arc<App>,
+    pub bridge: Arc<Bridge>,
     /// The in-process simulator, when no real Alma was configured.
     pub simulator: Option<alma_sim::AlmaSim>,
     server: tokio::task::JoinHandle<()>,
@@ -64,9 +64,9 @@ pub async fn start(settings: Settings) -> Result<LocalBridge, StartError> {
             let institution_code = seed.institution_code().to_owned();
             let sim =
                 alma_sim::AlmaSim::start(*listen, seed).await.map_err(|e| StartError::Simulator(e.to_string()))?;
-            let endpoints = AlmaEndpoints {
+            let endpoints = AlmaRemote {
                 api_base: sim.base_url(),
-                api_key: crate::config::Secret::new(sim.api_key()),
+                api_key: bridge::config::Secret::new(sim.api_key()),
                 ncip_url: sim.ncip_url(),
                 institution_code,
             };
@@ -76,39 +76,39 @@ pub async fn start(settings: Settings) -> Result<LocalBridge, StartError> {
     };
     let store = open_store(&settings).await?;
     let listen = settings.listen;
-    let app = Arc::new(App::connect(settings, &endpoints, store)?);
-    let mut bridge = serve(app, listen).await?;
-    bridge.simulator = simulator;
-    Ok(bridge)
+    let bridge = Arc::new(Bridge::connect(settings, &endpoints, store)?);
+    let mut local = serve(bridge, listen).await?;
+    local.simulator = simulator;
+    Ok(local)
 }
 
-/// Serves an assembled app on `listen` (tests assemble apps with a manual clock or a failing store).
-pub async fn serve(app: Arc<App>, listen: SocketAddr) -> Result<LocalBridge, StartError> {
+/// Serves an assembled bridge on `listen` (tests assemble bridges with a manual clock or a failing store).
+pub async fn serve(bridge: Arc<Bridge>, listen: SocketAddr) -> Result<LocalBridge, StartError> {
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: listen, source })?;
-    let router = axum::Router::new().fallback(convert::serve).with_state(Arc::clone(&app));
+    let router = bridge::http::router(Arc::clone(&bridge), &LOCAL_FUNCTIONS);
     let server = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {
             tracing::error!(error = %err, "local server stopped");
         }
     });
-    Ok(LocalBridge { addr, app, simulator: None, server })
+    Ok(LocalBridge { addr, bridge, simulator: None, server })
 }
 
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
-    let config = crate::lambda::store_config(settings);
+    let config = settings.store_config();
     match &settings.store {
         StoreTarget::Embedded { data_dir } => {
             std::fs::create_dir_all(data_dir).map_err(|e| StartError::Store(format!("{}: {e}", data_dir.display())))?;
-            let store = crate::store::EmbeddedStore::open_with_config(data_dir, config)
+            let store = bridge::store::EmbeddedStore::open_with_config(data_dir, config)
                 .map_err(|e| StartError::Store(e.to_string()))?;
             Ok(Arc::new(store))
         }
         StoreTarget::DynamoDb { table } => {
             // AWS_ENDPOINT_URL (e.g. a local DynamoDB-compatible server) is honoured by the SDK itself.
             let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            Ok(Arc::new(crate::store::DynamoStore::with_config(
+            Ok(Arc::new(bridge::store::DynamoStore::with_config(
                 aws_sdk_dynamodb::Client::new(&aws),
                 table.clone(),
                 config,
@@ -119,7 +119,7 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartErro
 
 /// What the local server prints at start-up: where everything is, and the tokens to use.
 pub fn banner(bridge: &LocalBridge) -> String {
-    let settings = &bridge.app.settings;
+    let settings = &bridge.bridge.settings;
     let mut lines = vec![
         format!("alma-relais-bridge listening on http://{}", bridge.addr),
         format!("  GET  {}?rft.title=...         OpenURL -> Relais request form", bridge.url("/openurl")),
@@ -132,19 +132,19 @@ pub fn banner(bridge: &LocalBridge) -> String {
             bridge.url("/requests")
         ),
         format!("  GET  {}", bridge.url("/health")),
-        format!("  store: {}", App::describe_store(settings)),
+        format!("  store: {}", Bridge::describe_store(settings)),
     ];
     match &bridge.simulator {
         Some(sim) => lines.push(format!(
             "  Alma: built-in simulator at {} (NCIP {}, institution {})",
             sim.base_url(),
             sim.ncip_url(),
-            bridge.app.institution_code
+            bridge.bridge.institution_code
         )),
-        None => lines.push(format!("  Alma: institution {}", bridge.app.institution_code)),
+        None => lines.push(format!("  Alma: institution {}", bridge.bridge.institution_code)),
     }
     // Tokens are printed only when they were generated for this run: configured secrets stay secret.
-    let env = crate::config::Env::from_process();
+    let env = bridge::config::Env::from_process();
     if env.get("NCIP_SHARED_SECRET").is_none() {
         lines.push(format!("  NCIP_SHARED_SECRET (generated for this run): {}", settings.ncip_secret.expose()));
     }
@@ -152,9 +152,4 @@ pub fn banner(bridge: &LocalBridge) -> String {
         lines.push(format!("  STATUS_TOKEN (generated for this run): {}", settings.status_token.expose()));
     }
     lines.join("\n")
-}
-
-/// The function that serves `path` on the local server.
-pub fn function_for(path: &str) -> Option<crate::app::Function> {
-    Route::of(path).function()
 }

@@ -2,11 +2,12 @@
 //! local server with the embedded store in a temporary directory the test can read, LookupUser messages as
 //! Relais and the other dialects send them, and a log capture.
 
-use alma_relais_bridge::app::{AlmaEndpoints, App};
-use alma_relais_bridge::config::{Env, Host, Secret, Settings};
 use alma_relais_bridge::local::{self, LocalBridge};
-use alma_relais_bridge::store::EmbeddedStore;
 use alma_sim::{AlmaSim, Seed};
+use bridge::Bridge;
+use bridge::config::AlmaRemote;
+use bridge::config::{Env, Host, Secret, Settings};
+use bridge::store::EmbeddedStore;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -34,15 +35,15 @@ impl LookupBridge {
         pairs.extend_from_slice(extra_env);
         let settings = Settings::from_env(&Env::from_pairs(pairs), Host::Local).expect("test settings are valid");
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let config = alma_relais_bridge::lambda::store_config(&settings);
+        let config = settings.store_config();
         let store = EmbeddedStore::open_with_config(data_dir.path(), config).expect("embedded store opens");
-        let endpoints = AlmaEndpoints {
+        let endpoints = AlmaRemote {
             api_base: sim.base_url(),
             api_key: Secret::new(sim.api_key()),
             ncip_url: sim.ncip_url(),
             institution_code,
         };
-        let app = App::connect(settings.clone(), &endpoints, Arc::new(store)).expect("app assembles");
+        let app = Bridge::connect(settings.clone(), &endpoints, Arc::new(store)).expect("app assembles");
         let bridge = local::serve(Arc::new(app), settings.listen).await.expect("bridge serves");
         LookupBridge { sim, bridge, http: reqwest::Client::new(), data_dir }
     }
@@ -239,7 +240,7 @@ pub fn capture_logs() -> CapturedLogs {
             let sink = Arc::clone(&buffer);
             let subscriber = tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::new(
-                    "warn,alma_relais_bridge=trace,alma_sim=trace,bridge_store=trace,ncip_codec=trace",
+                    "warn,bridge=trace,alma_relais_bridge=trace,alma_sim=trace,bridge_store=trace,ncip_codec=trace",
                 ))
                 .json()
                 .with_current_span(true)

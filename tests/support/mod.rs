@@ -5,13 +5,14 @@
 
 pub mod messages;
 
-use alma_relais_bridge::alma::{AlmaRest, CallContext, HttpAlmaRest, Limiter, Transport};
-use alma_relais_bridge::app::{AlmaEndpoints, App};
-use alma_relais_bridge::clock::ManualClock;
-use alma_relais_bridge::config::{Env, Host, Secret, Settings};
 use alma_relais_bridge::local::{self, LocalBridge};
-use alma_relais_bridge::store::{self, Store};
 use alma_sim::{AlmaSim, Seed};
+use bridge::Bridge;
+use bridge::alma::{AlmaRest, CallContext, HttpAlmaRest, Limiter, Transport};
+use bridge::clock::ManualClock;
+use bridge::config::AlmaRemote;
+use bridge::config::{Env, Host, Secret, Settings};
+use bridge::store::{self, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,13 +60,13 @@ impl Harness {
         let settings = Settings::from_env(&Env::from_pairs(pairs), Host::Local).expect("test settings are valid");
         let (store, data_dir) = open_store(kind, &settings, Arc::clone(&clock)).await;
         let store = wrap(store);
-        let endpoints = AlmaEndpoints {
+        let endpoints = AlmaRemote {
             api_base: sim.base_url(),
             api_key: Secret::new(sim.api_key()),
             ncip_url: sim.ncip_url(),
             institution_code: Seed::demo().institution_code().to_owned(),
         };
-        let mut app = App::connect(settings.clone(), &endpoints, Arc::clone(&store)).expect("app assembles");
+        let mut app = Bridge::connect(settings.clone(), &endpoints, Arc::clone(&store)).expect("app assembles");
         app.clock = clock.clone();
         let bridge = local::serve(Arc::new(app), settings.listen).await.expect("bridge serves");
         let transport = Transport::new(Arc::new(Limiter::per_second(25)), Some(Secret::new(sim.api_key())));
@@ -108,7 +109,7 @@ impl Harness {
         response.json().await.expect("json")
     }
 
-    pub async fn user_requests(&self, user: &str) -> Vec<alma_relais_bridge::alma::model::UserRequest> {
+    pub async fn user_requests(&self, user: &str) -> Vec<bridge::alma::model::UserRequest> {
         self.alma.user_requests(user, &Self::ctx()).await.expect("user requests")
     }
 }
@@ -118,8 +119,8 @@ async fn open_store(
     settings: &Settings,
     clock: Arc<ManualClock>,
 ) -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
-    use alma_relais_bridge::clock::Clock;
-    let config = alma_relais_bridge::lambda::store_config(settings).with_clock(move || clock.now());
+    use bridge::clock::Clock;
+    let config = settings.store_config().with_clock(move || clock.now());
     match kind {
         StoreKind::Embedded => {
             let dir = tempfile::tempdir().expect("temp dir");

@@ -127,6 +127,19 @@ pub enum Outcome {
     Replayed,
 }
 
+impl Outcome {
+    /// The label logs and metrics carry (`outcome` on the "ncip answered" line, the EMF `Outcome` dimension).
+    /// template.yaml's metric filters and alarms match these exact strings, so they never change casually.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Problem => "problem",
+            Outcome::TemporaryFailure => "TemporaryFailure",
+            Outcome::Replayed => "replayed",
+        }
+    }
+}
+
 /// The NCIP Problem the bridge answered with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProblemSummary {

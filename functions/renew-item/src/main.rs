@@ -4,5 +4,5 @@
 //! Lambda function run the same code.
 
 fn main() -> std::process::ExitCode {
-    alma_relais_bridge::lambda::run(alma_relais_bridge::Function::RenewItem)
+    bridge::lambda::run(bridge::Function::RenewItem)
 }

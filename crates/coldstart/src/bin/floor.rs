@@ -3,7 +3,7 @@
 //! async runtime and the process itself cost.
 //!
 //! It is built with the workspace's release profile, like the functions, and runs on a current-thread tokio
-//! runtime as they do (`alma_relais_bridge::lambda::run`), so that a ratio to it measures the bridge's own
+//! runtime as they do (`bridge::lambda::run`), so that a ratio to it measures the bridge's own
 //! start-up work and nothing the two share.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};

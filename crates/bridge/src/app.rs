@@ -1,0 +1,69 @@
+//! Assembling the bridge: the production adapters (HTTP clients for Alma, with one pacer) around a store the
+//! host opened, into the [`Bridge`] every flow runs against. Both hosts ([`crate::lambda`] and the local
+//! server) and the tests assemble it here.
+
+use crate::alma::{AlmaNcip, AlmaRest, HttpAlmaNcip, HttpAlmaRest, Limiter, Transport};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{AlmaRemote, ConfigError, Settings, StoreTarget};
+use crate::flows::{self, Bridge};
+use crate::ncip::ReadOptions;
+use crate::store::Store;
+use std::sync::Arc;
+
+impl Bridge {
+    /// Builds the production adapters (HTTP clients for Alma) around a store the host opened.
+    pub fn connect(settings: Settings, alma: &AlmaRemote, store: Arc<dyn Store>) -> Result<Bridge, ConfigError> {
+        let limiter = Arc::new(Limiter::per_second(settings.alma_calls_per_second));
+        let transport = Transport::new(limiter, Some(alma.api_key.clone()));
+        let read_options = read_options(&settings);
+        let rest = HttpAlmaRest::new(transport.clone(), &alma.api_base)
+            .map_err(|e| ConfigError::new("ALMA_API_BASE", format!("not a URL ({e})")))?;
+        let ncip = HttpAlmaNcip::new(transport.without_key(), &alma.ncip_url, read_options)
+            .map_err(|e| ConfigError::new("ALMA_NCIP_URL", format!("not a URL ({e})")))?;
+        Bridge::assemble(
+            settings,
+            alma.institution_code.clone(),
+            Arc::new(rest),
+            Arc::new(ncip),
+            store,
+            Arc::new(SystemClock),
+        )
+    }
+
+    /// Builds a bridge from ready adapters (tests swap in a manual clock or a failing store here).
+    pub fn assemble(
+        settings: Settings,
+        institution_code: String,
+        rest: Arc<dyn AlmaRest>,
+        ncip: Arc<dyn AlmaNcip>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Bridge, ConfigError> {
+        let relais_form = flows::openurl::relais_form(&settings)?;
+        let identity = flows::openurl::Identity::from_settings(&settings)?;
+        Ok(Bridge {
+            read_options: read_options(&settings),
+            settings,
+            institution_code,
+            rest,
+            ncip,
+            store,
+            clock,
+            invoker: None,
+            relais_form,
+            identity,
+        })
+    }
+
+    /// The store target, for logs at start-up (never the table's contents).
+    pub fn describe_store(settings: &Settings) -> String {
+        match &settings.store {
+            StoreTarget::Embedded { data_dir } => format!("embedded store in {}", data_dir.display()),
+            StoreTarget::DynamoDb { table } => format!("DynamoDB table {table}"),
+        }
+    }
+}
+
+fn read_options(settings: &Settings) -> ReadOptions {
+    ReadOptions { time_zone: settings.ncip.time_zone.clone(), ..ReadOptions::default() }
+}

@@ -1,0 +1,189 @@
+//! Every setting the bridge reads, read and validated once at start-up.
+//!
+//! Settings come from environment variables (on Lambda: the template's parameters; locally: the shell). A
+//! missing or malformed setting stops start-up with one line naming the variable, never a panic deep inside
+//! a request. Secrets are held in [`Secret`], which never prints its value.
+
+mod parse;
+mod secret;
+
+pub use parse::Env;
+pub use secret::Secret;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the bridge runs decides its defaults: locally a missing Alma means "start the simulator" and a
+/// missing secret means "make a random one and print it"; on Lambda both are start-up errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    Local,
+    Lambda,
+}
+
+/// A setting that is missing or malformed, in words a systems librarian can act on.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self { variable, problem: problem.into() }
+    }
+}
+
+/// How to reach Alma: a real institution, or the built-in simulator (local host only).
+#[derive(Debug, Clone)]
+pub enum AlmaTarget {
+    Remote(AlmaRemote),
+    /// Start `alma-sim` in process; `seed` is `ALMA_SIM_SEED`, `listen` is `ALMA_SIM_LISTEN`.
+    Simulator {
+        seed: Option<PathBuf>,
+        listen: SocketAddr,
+    },
+    /// A Lambda function that never calls Alma (the OpenURL redirect, the status page) is not given its key.
+    Unconfigured,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlmaRemote {
+    /// e.g. `https://api-eu.hosted.exlibrisgroup.com/almaws/v1` (or a region name, expanded by the parser).
+    pub api_base: String,
+    pub api_key: Secret,
+    /// Alma's NCIP responder, `https://<institution host>/view/NCIPServlet`.
+    pub ncip_url: String,
+    pub institution_code: String,
+}
+
+/// Where correlation records live.
+#[derive(Debug, Clone)]
+pub enum StoreTarget {
+    Embedded { data_dir: PathBuf },
+    DynamoDb { table: String },
+}
+
+/// How the NCIP front door maps Relais agencies to Alma partner codes and which agencies it admits.
+#[derive(Debug, Clone)]
+pub struct NcipPolicy {
+    /// `ALMA_PARTNER_CODE`: sent to Alma as ApplicationProfileType when no agency-specific code applies.
+    pub default_partner_code: Option<String>,
+    /// `NCIP_AGENCY_PARTNERS`: FromAgencyId -> Alma partner code.
+    pub agency_partners: BTreeMap<String, String>,
+    /// `NCIP_ALLOWED_AGENCIES`: when set, only these FromAgencyId values are served.
+    pub allowed_agencies: Option<Vec<String>>,
+    /// `LIBRARY_TIME_ZONE`: zone-less NCIP dates are read in this zone.
+    pub time_zone: jiff::tz::TimeZone,
+}
+
+/// What patron lookups may reveal and whom they admit (`PATRON_*`).
+#[derive(Debug, Clone)]
+pub struct PatronPolicy {
+    /// `PATRON_ID_TYPE`: Alma `user_id_type` used to find a patron (default `all_unique`).
+    pub id_type: String,
+    /// `PATRON_GROUP_MAP`: Alma user group code -> profile name sent to Relais.
+    pub group_map: BTreeMap<String, String>,
+    /// `PATRON_ILL_GROUPS`: Alma user groups allowed to use ILL; unset allows every group.
+    pub ill_groups: Option<Vec<String>>,
+    /// `PATRON_INELIGIBLE_ANSWER=problem`: answer "User Ineligible" instead of STATUS BLOCKED.
+    pub ineligible_as_problem: bool,
+    /// `PATRON_BLOCKED_ANSWER=problem`: answer "User Blocked" instead of STATUS BLOCKED.
+    pub blocked_as_problem: bool,
+    /// `PATRON_AUTH_REQUIRED`: every LookupUser must carry a PIN/password that Alma accepts.
+    pub auth_required: bool,
+    /// `PATRON_ALLOW_LOANS`: LoanedItemsDesired may be answered (off by default: privacy).
+    pub allow_loans: bool,
+}
+
+impl Default for PatronPolicy {
+    fn default() -> Self {
+        Self {
+            id_type: "all_unique".into(),
+            group_map: BTreeMap::new(),
+            ill_groups: None,
+            ineligible_as_problem: false,
+            blocked_as_problem: false,
+            auth_required: false,
+            allow_loans: false,
+        }
+    }
+}
+
+/// The OpenURL hand-off (`RELAIS_*`, `PATRON_IDENTITY`, `JWT_*`).
+#[derive(Debug, Clone)]
+pub struct OpenUrlSettings {
+    /// `RELAIS_FORM_URL`, e.g. `https://relais.example.edu/user/login.html`.
+    pub form_url: Option<String>,
+    /// `RELAIS_LIBRARY_SYMBOL`: the `LS` tag.
+    pub library_symbol: Option<String>,
+    pub patron_identity: PatronIdentity,
+}
+
+#[derive(Debug, Clone)]
+pub enum PatronIdentity {
+    /// Relais logs the patron in itself (the default and the safest).
+    None,
+    /// A signed JWT from the institution's IdP names the patron (`PATRON_IDENTITY=jwt`).
+    Jwt {
+        issuer: String,
+        audience: String,
+        /// A JWKS document or a PEM public key.
+        verification_key: String,
+        /// `RELAIS_PUBLIC_KEY` (PEM): send the id as Relais' encrypted `base64PI` instead of plain `PI`.
+        relais_public_key: Option<String>,
+        /// `JWT_COOKIE` / query parameter name carrying the token.
+        token_parameter: String,
+    },
+}
+
+/// Every setting, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub host: Host,
+    pub listen: SocketAddr,
+    pub alma: AlmaTarget,
+    pub alma_calls_per_second: u32,
+    pub store: StoreTarget,
+    /// `NCIP_SHARED_SECRET`: the token Relais puts in its NCIP URL or bearer header. On Lambda only the front
+    /// door is given it; elsewhere it is empty, and an empty secret matches nothing.
+    pub ncip_secret: Secret,
+    /// `STATUS_TOKEN`: the token staff tools use for `GET /requests/{id}`.
+    pub status_token: Secret,
+    /// `LOG_HASH_KEY`: key for the keyed hash that stands in for patron ids in logs.
+    pub log_hash_key: Secret,
+    pub ncip: NcipPolicy,
+    pub patron: PatronPolicy,
+    pub openurl: OpenUrlSettings,
+    /// `HISTORY_RETENTION_DAYS`: how long closed requests and their history are kept.
+    pub retention: Duration,
+    /// `BRIDGE_DEADLINE_MS`: the whole budget for answering one message (API Gateway cuts at 29 s).
+    pub deadline: Duration,
+    /// Lambda function names per service function, for the front door's invoke (`*_FUNCTION`).
+    pub function_names: BTreeMap<crate::function::Function, String>,
+}
+
+impl Settings {
+    /// Reads every setting from `env` for the given host.
+    pub fn from_env(env: &Env, host: Host) -> Result<Self, ConfigError> {
+        parse::settings(env, host)
+    }
+
+    /// The partner code Alma should see for a message from `from_agency`.
+    pub fn partner_code_for(&self, from_agency: Option<&str>) -> Option<&str> {
+        from_agency
+            .and_then(|agency| self.ncip.agency_partners.get(agency))
+            .or(self.ncip.default_partner_code.as_ref())
+            .map(String::as_str)
+    }
+
+    /// The store's settings derived from the bridge's.
+    pub fn store_config(&self) -> crate::store::StoreConfig {
+        let mut config = crate::store::StoreConfig::default();
+        config.retention = self.retention;
+        config
+    }
+}

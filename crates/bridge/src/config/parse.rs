@@ -1,0 +1,321 @@
+//! Turning environment variables into [`Settings`], one variable at a time, each with a precise error.
+
+use super::{
+    AlmaRemote, AlmaTarget, ConfigError, Host, NcipPolicy, OpenUrlSettings, PatronIdentity, PatronPolicy, Secret,
+    Settings, StoreTarget,
+};
+use crate::function::Function;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The environment as a map, so tests (and the SSM secret loader) can supply or add variables.
+#[derive(Debug, Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    pub fn from_process() -> Self {
+        Self(std::env::vars().collect())
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    }
+
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(key.into(), value.into());
+    }
+
+    /// A variable's value; empty or blank counts as unset (template parameters default to "").
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}
+
+pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
+    let listen = socket_addr(env, "BRIDGE_LISTEN", "127.0.0.1:3000")?;
+    Ok(Settings {
+        host,
+        listen,
+        alma: alma_target(env, host)?,
+        alma_calls_per_second: number(env, "ALMA_MAX_CALLS_PER_SECOND", 25, 1..=1000)?,
+        store: store_target(env, host)?,
+        ncip_secret: secret(env, host, "NCIP_SHARED_SECRET")?,
+        status_token: secret(env, host, "STATUS_TOKEN")?,
+        log_hash_key: env.get("LOG_HASH_KEY").map(Secret::new).unwrap_or_else(Secret::random),
+        ncip: ncip_policy(env)?,
+        patron: patron_policy(env)?,
+        openurl: openurl_settings(env, host)?,
+        retention: Duration::from_secs(86_400 * u64::from(number(env, "HISTORY_RETENTION_DAYS", 400, 1..=3650)?)),
+        deadline: Duration::from_millis(u64::from(number(env, "BRIDGE_DEADLINE_MS", 20_000, 1_000..=28_000)?)),
+        function_names: Function::services()
+            .filter_map(|f| Some((f, env.get(f.invoke_variable()?)?.to_owned())))
+            .collect(),
+    })
+}
+
+fn socket_addr(env: &Env, var: &'static str, default: &str) -> Result<SocketAddr, ConfigError> {
+    let raw = env.get(var).unwrap_or(default);
+    raw.parse().map_err(|_| ConfigError::new(var, format!("not a host:port socket address (got {raw:?})")))
+}
+
+fn number(
+    env: &Env,
+    var: &'static str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = env.get(var) else { return Ok(default) };
+    let value: u32 = raw.parse().map_err(|_| ConfigError::new(var, format!("not a whole number (got {raw:?})")))?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::new(var, format!("must be between {} and {} (got {value})", range.start(), range.end())))
+    }
+}
+
+fn flag(env: &Env, var: &'static str) -> Result<bool, ConfigError> {
+    match env.get(var).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => Err(ConfigError::new(var, format!("expected true or false (got {other:?})"))),
+    }
+}
+
+fn secret(env: &Env, host: Host, var: &'static str) -> Result<Secret, ConfigError> {
+    match (env.get(var), host) {
+        (Some(value), _) if value.len() < 16 => {
+            Err(ConfigError::new(var, "too short: use at least 16 random characters"))
+        }
+        (Some(value), _) => Ok(Secret::new(value)),
+        // Locally a random token is made and printed at start-up (see `local`).
+        (None, Host::Local) => Ok(Secret::random()),
+        // Each Lambda function is given only the secrets it uses; `lambda::check_requirements` names the
+        // missing one for a function that needs it.
+        (None, Host::Lambda) => Ok(Secret::new("")),
+    }
+}
+
+/// Alma's regional API hosts (developers.exlibrisgroup.com, "API gateway"), so `ALMA_API_BASE=eu` works.
+fn expand_region(raw: &str) -> Option<String> {
+    let host = match raw {
+        "na" | "eu" | "ap" | "aps" | "ca" => format!("api-{raw}.hosted.exlibrisgroup.com"),
+        "cn" => "api-cn.hosted.exlibrisgroup.com.cn".to_owned(),
+        _ => return None,
+    };
+    Some(format!("https://{host}/almaws/v1"))
+}
+
+/// TLS only in production: plain http is accepted for loopback hosts (the simulator, test harnesses) alone.
+pub(crate) fn checked_url(var: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let parsed = reqwest::Url::parse(raw).map_err(|e| ConfigError::new(var, format!("not a URL ({e})")))?;
+    let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(ConfigError::new(var, "must be an https:// URL (http is allowed for loopback only)")),
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+fn alma_target(env: &Env, host: Host) -> Result<AlmaTarget, ConfigError> {
+    let Some(base) = env.get("ALMA_API_BASE") else {
+        return match host {
+            Host::Local => Ok(AlmaTarget::Simulator {
+                seed: env.get("ALMA_SIM_SEED").map(PathBuf::from),
+                listen: socket_addr(env, "ALMA_SIM_LISTEN", "127.0.0.1:0")?,
+            }),
+            Host::Lambda => Ok(AlmaTarget::Unconfigured),
+        };
+    };
+    let api_base = match expand_region(base) {
+        Some(url) => url,
+        None => checked_url("ALMA_API_BASE", base)?,
+    };
+    let required =
+        |var: &'static str| env.get(var).ok_or_else(|| ConfigError::new(var, "is required when ALMA_API_BASE is set"));
+    let api_key = Secret::new(required("ALMA_API_KEY")?);
+    let ncip_url = checked_url("ALMA_NCIP_URL", required("ALMA_NCIP_URL")?)?;
+    let institution_code = required("ALMA_INSTITUTION_CODE")?.to_owned();
+    Ok(AlmaTarget::Remote(AlmaRemote { api_base, api_key, ncip_url, institution_code }))
+}
+
+fn store_target(env: &Env, host: Host) -> Result<StoreTarget, ConfigError> {
+    match (env.get("DYNAMODB_TABLE"), host) {
+        (Some(table), _) => Ok(StoreTarget::DynamoDb { table: table.to_owned() }),
+        (None, Host::Local) => {
+            Ok(StoreTarget::Embedded { data_dir: PathBuf::from(env.get("BRIDGE_DATA_DIR").unwrap_or("./data")) })
+        }
+        (None, Host::Lambda) => Err(ConfigError::new("DYNAMODB_TABLE", "is required on Lambda")),
+    }
+}
+
+/// `A=x,B=y` into a map; keys and values are case-sensitive (Alma partner codes are).
+fn pairs(env: &Env, var: &'static str) -> Result<BTreeMap<String, String>, ConfigError> {
+    let Some(raw) = env.get(var) else { return Ok(BTreeMap::new()) };
+    raw.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| match part.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                Ok((k.trim().to_owned(), v.trim().to_owned()))
+            }
+            _ => Err(ConfigError::new(var, format!("expected KEY=VALUE pairs separated by commas (got {part:?})"))),
+        })
+        .collect()
+}
+
+fn list(env: &Env, var: &'static str) -> Option<Vec<String>> {
+    env.get(var).map(|raw| raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+}
+
+fn ncip_policy(env: &Env) -> Result<NcipPolicy, ConfigError> {
+    let time_zone = match env.get("LIBRARY_TIME_ZONE") {
+        None => jiff::tz::TimeZone::UTC,
+        Some(name) => jiff::tz::TimeZone::get(name)
+            .map_err(|_| ConfigError::new("LIBRARY_TIME_ZONE", format!("not an IANA time zone name (got {name:?})")))?,
+    };
+    Ok(NcipPolicy {
+        default_partner_code: env.get("ALMA_PARTNER_CODE").map(str::to_owned),
+        agency_partners: pairs(env, "NCIP_AGENCY_PARTNERS")?,
+        allowed_agencies: list(env, "NCIP_ALLOWED_AGENCIES"),
+        time_zone,
+    })
+}
+
+fn patron_policy(env: &Env) -> Result<PatronPolicy, ConfigError> {
+    let answer = |var: &'static str| match env.get(var).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("status") => Ok(false),
+        Some("problem") => Ok(true),
+        Some(other) => Err(ConfigError::new(var, format!("expected status or problem (got {other:?})"))),
+    };
+    Ok(PatronPolicy {
+        id_type: env.get("PATRON_ID_TYPE").unwrap_or("all_unique").to_owned(),
+        group_map: pairs(env, "PATRON_GROUP_MAP")?,
+        ill_groups: list(env, "PATRON_ILL_GROUPS"),
+        ineligible_as_problem: answer("PATRON_INELIGIBLE_ANSWER")?,
+        blocked_as_problem: answer("PATRON_BLOCKED_ANSWER")?,
+        auth_required: flag(env, "PATRON_AUTH_REQUIRED")?,
+        allow_loans: flag(env, "PATRON_ALLOW_LOANS")?,
+    })
+}
+
+/// Where the local server sends OpenURL patrons when no Relais is configured: a reserved example domain, so a
+/// demo redirect shows its shape without reaching anyone's Relais.
+pub const LOCAL_DEMO_RELAIS_FORM: &str = "https://relais.example.org/user/login.html";
+
+fn openurl_settings(env: &Env, host: Host) -> Result<OpenUrlSettings, ConfigError> {
+    let mut form_url = env.get("RELAIS_FORM_URL").map(|raw| checked_url("RELAIS_FORM_URL", raw)).transpose()?;
+    let mut library_symbol = env.get("RELAIS_LIBRARY_SYMBOL").map(str::to_owned);
+    if host == Host::Local && form_url.is_none() {
+        form_url = Some(LOCAL_DEMO_RELAIS_FORM.to_owned());
+        library_symbol = library_symbol.or(Some("DEMO".to_owned()));
+    }
+    let patron_identity = match env.get("PATRON_IDENTITY").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("none") => PatronIdentity::None,
+        Some("jwt") => {
+            let required = |var: &'static str| {
+                env.get(var)
+                    .map(str::to_owned)
+                    .ok_or_else(|| ConfigError::new(var, "is required when PATRON_IDENTITY=jwt"))
+            };
+            PatronIdentity::Jwt {
+                issuer: required("JWT_ISSUER")?,
+                audience: required("JWT_AUDIENCE")?,
+                verification_key: required("JWT_VERIFICATION_KEY")?,
+                relais_public_key: env.get("RELAIS_PUBLIC_KEY").map(str::to_owned),
+                token_parameter: env.get("JWT_PARAMETER").unwrap_or("token").to_owned(),
+            }
+        }
+        Some(other) => {
+            return Err(ConfigError::new("PATRON_IDENTITY", format!("expected none or jwt (got {other:?})")));
+        }
+    };
+    Ok(OpenUrlSettings { form_url, library_symbol, patron_identity })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_defaults_start_the_simulator_and_the_embedded_store() {
+        let settings = settings(&Env::default(), Host::Local).unwrap();
+        assert!(matches!(settings.alma, AlmaTarget::Simulator { .. }));
+        assert!(matches!(settings.store, StoreTarget::Embedded { .. }));
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:3000");
+        assert!(!settings.ncip_secret.expose().is_empty());
+    }
+
+    #[test]
+    fn lambda_requires_the_store_and_complete_alma_settings() {
+        let err = settings(&Env::default(), Host::Lambda).unwrap_err();
+        assert_eq!(err.variable, "DYNAMODB_TABLE");
+        let env = Env::from_pairs([("ALMA_API_BASE", "eu"), ("DYNAMODB_TABLE", "bridge")]);
+        assert_eq!(settings(&env, Host::Lambda).unwrap_err().variable, "ALMA_API_KEY");
+        let env = Env::from_pairs([
+            ("ALMA_API_BASE", "eu"),
+            ("ALMA_API_KEY", "k"),
+            ("ALMA_NCIP_URL", "https://eu.alma.exlibrisgroup.com/view/NCIPServlet"),
+            ("ALMA_INSTITUTION_CODE", "01UNI_INST"),
+        ]);
+        assert_eq!(settings(&env, Host::Lambda).unwrap_err().variable, "DYNAMODB_TABLE");
+        let mut env = env;
+        env.set("DYNAMODB_TABLE", "bridge");
+        let lambda = settings(&env, Host::Lambda).unwrap();
+        // Not given to this function: an empty secret that matches nothing.
+        assert!(!lambda.ncip_secret.matches(""));
+        assert!(matches!(lambda.alma, AlmaTarget::Remote(_)));
+    }
+
+    #[test]
+    fn region_names_expand_to_alma_api_hosts() {
+        let env = Env::from_pairs([
+            ("ALMA_API_BASE", "cn"),
+            ("ALMA_API_KEY", "k"),
+            ("ALMA_NCIP_URL", "https://x/view/NCIPServlet"),
+            ("ALMA_INSTITUTION_CODE", "I"),
+        ]);
+        let AlmaTarget::Remote(remote) = settings(&env, Host::Local).unwrap().alma else { panic!("remote expected") };
+        assert_eq!(remote.api_base, "https://api-cn.hosted.exlibrisgroup.com.cn/almaws/v1");
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_on_loopback() {
+        assert!(checked_url("ALMA_NCIP_URL", "http://alma.example.edu/view/NCIPServlet").is_err());
+        assert!(checked_url("ALMA_NCIP_URL", "http://127.0.0.1:9000/view/NCIPServlet").is_ok());
+        assert!(checked_url("ALMA_NCIP_URL", "ftp://alma.example.edu").is_err());
+    }
+
+    #[test]
+    fn malformed_settings_name_the_variable() {
+        let cases = [
+            ("BRIDGE_LISTEN", "localhost"),
+            ("LIBRARY_TIME_ZONE", "Mars/Olympus"),
+            ("NCIP_AGENCY_PARTNERS", "RELAIS"),
+            ("ALMA_MAX_CALLS_PER_SECOND", "0"),
+            ("PATRON_AUTH_REQUIRED", "maybe"),
+            ("NCIP_SHARED_SECRET", "short"),
+        ];
+        for (var, value) in cases {
+            let err = settings(&Env::from_pairs([(var, value)]), Host::Local).unwrap_err();
+            assert_eq!(err.variable, var, "{err}");
+        }
+    }
+
+    #[test]
+    fn agency_partner_map_picks_the_code_per_agency_with_a_default() {
+        let env = Env::from_pairs([
+            ("ALMA_PARTNER_CODE", "RELAIS"),
+            ("NCIP_AGENCY_PARTNERS", "Relais=RELAIS_D2D, ZZZ=Other"),
+        ]);
+        let s = settings(&env, Host::Local).unwrap();
+        assert_eq!(s.partner_code_for(Some("Relais")), Some("RELAIS_D2D"));
+        assert_eq!(s.partner_code_for(Some("unknown")), Some("RELAIS"));
+        assert_eq!(s.partner_code_for(None), Some("RELAIS"));
+    }
+}

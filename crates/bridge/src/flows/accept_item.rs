@@ -1,0 +1,119 @@
+//! AcceptItem: the borrowing library received the item from its lender.
+//!
+//! Alma (broker mode) then creates a brief bib, a temporary item with the given barcode, a borrowing request
+//! and a hold on the hold shelf for the patron, which Primo's "My Account" shows. Real Alma creates a second
+//! temporary item if the same AcceptItem arrives twice, which is why this flow is exactly-once.
+
+use super::forward;
+use super::ids::{self, Ids, required};
+use super::once::{self, Action, Done, ExactlyOnce, Probe, RecordChange, Start};
+use crate::alma::CallContext;
+use crate::alma::model::AlmaItem;
+use crate::flows::Bridge;
+use crate::ncip::{AcceptItem, AcceptItemResponse, Message, Problem, ResponseHeader, ServiceKind};
+use crate::store::{IdempotencyKey, ItemBarcode, RequestStatus, Side};
+
+const SERVICE: ServiceKind = ServiceKind::AcceptItem;
+
+pub(crate) async fn handle(bridge: &Bridge, message: AcceptItem, ctx: &CallContext) -> Vec<u8> {
+    let header = message.header.clone();
+    match Receipt::read(bridge, message).await {
+        Ok(receipt) => {
+            // One temporary item per request and barcode: a resend with other details (patron, action type) is
+            // the same receipt, and must not make a second item while the first attempt's outcome is open.
+            let request = receipt.change.request.clone();
+            let key = IdempotencyKey::derive(SERVICE.element_name(), Some(&request), Some(&receipt.barcode), b"");
+            let action = Action { service: SERVICE, key, request, header: header.as_ref() };
+            once::carry_out(bridge, action, &receipt, ctx).await
+        }
+        Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),
+    }
+}
+
+/// One item received for one request.
+struct Receipt {
+    outgoing: Message,
+    answer: AcceptItemResponse,
+    barcode: ItemBarcode,
+    change: RecordChange,
+    /// The store already holds this request on the hold shelf under this barcode.
+    received_before: bool,
+}
+
+impl Receipt {
+    async fn read(bridge: &Bridge, mut message: AcceptItem) -> Result<Receipt, Problem> {
+        let ids = Ids::read(
+            Some(message.request_id.request_identifier_value.as_str()),
+            message.item_id.as_ref().map(|i| i.item_identifier_value.as_str()),
+            message.user_id.as_ref().map(|u| u.user_identifier_value.as_str()),
+        )?;
+        let request = required(&ids.request, "AcceptItem/RequestId", "AcceptItem needs the Relais request id")?;
+        let barcode = required(
+            &ids.item,
+            "AcceptItem/ItemId",
+            "AcceptItem needs an ItemId (the barcode Alma gives the temporary item)",
+        )?;
+        let received_before = matches!(
+            bridge.store.get_request(&request).await,
+            Ok(Some(existing)) if existing.side == Side::Borrowing
+                && existing.status == RequestStatus::OnHoldShelf
+                && existing.has_barcode(&barcode)
+        );
+        let answer = AcceptItemResponse {
+            header: message.header.as_ref().map(ResponseHeader::answering),
+            problems: Vec::new(),
+            request_id: Some(message.request_id.clone()),
+            item_id: message.item_id.clone(),
+        };
+        let start = Start::New {
+            side: Side::Borrowing,
+            partner: ids::partner(bridge, message.header.as_ref()),
+            status: RequestStatus::OnHoldShelf,
+        };
+        let mut change = RecordChange::new(request, start);
+        change.side = Some(Side::Borrowing);
+        change.status = Some(RequestStatus::OnHoldShelf);
+        change.patron = ids.patron;
+        change.barcode = Some(barcode.clone());
+        change.due_date = message.date_for_return.and_then(|d| d.date());
+        forward::ensure_header(&mut message.header);
+        Ok(Receipt { outgoing: Message::AcceptItem(message), answer, barcode, change, received_before })
+    }
+
+    fn done(&self, item: Option<&AlmaItem>) -> Done {
+        let mut change = self.change.clone();
+        change.alma_item = item.map(once::item_ids);
+        Done { response: Message::AcceptItemResponse(self.answer.clone()), change }
+    }
+}
+
+#[async_trait::async_trait]
+impl ExactlyOnce for Receipt {
+    fn outgoing(&self) -> &Message {
+        &self.outgoing
+    }
+
+    /// A resend with changed details after the item was received: Alma holds the item already, so answer as
+    /// Alma did rather than make a second temporary item.
+    fn recorded_done(&self) -> bool {
+        self.received_before
+    }
+
+    /// An earlier attempt may have reached Alma: the temporary item exists if it did.
+    async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
+        match bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await {
+            Ok(item) => Probe::Done(Box::new(self.done(Some(&item)))),
+            Err(err) if err.is_not_found() => Probe::NotDone,
+            Err(err) => Probe::Unknown(err),
+        }
+    }
+
+    async fn done(&self, bridge: &Bridge, reply: Option<&Message>, ctx: &CallContext) -> Done {
+        // One read-back after Alma acted gives its own ids for the record (item pid, holding, MMS id).
+        let item = match reply {
+            Some(_) => bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok(),
+            None => None,
+        };
+        self.done(item.as_ref())
+    }
+}

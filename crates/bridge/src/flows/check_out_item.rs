@@ -1,0 +1,132 @@
+//! CheckOutItem: the lending library shipped its item to the borrowing library.
+//!
+//! Alma's broker mode treats this as "ship": it creates the lending request, marks it shipped and lends the
+//! item to the partner. The UserId is the borrowing library's generic patron in Relais and need not exist in
+//! Alma. Alma honours the due date Relais sends.
+
+use super::forward;
+use super::ids::{self, Ids, required};
+use super::once::{self, Action, Done, ExactlyOnce, Probe, RecordChange, Start};
+use crate::alma::CallContext;
+use crate::alma::model::AlmaItem;
+use crate::flows::Bridge;
+use crate::ncip::{CheckOutItem, CheckOutItemResponse, DueDate, Message, Problem, ResponseHeader, ServiceKind};
+use crate::store::{IdempotencyKey, ItemBarcode, RelaisRequestId, RequestStatus, Side};
+use jiff::Timestamp;
+
+const SERVICE: ServiceKind = ServiceKind::CheckOutItem;
+
+pub(crate) async fn handle(bridge: &Bridge, message: CheckOutItem, ctx: &CallContext) -> Vec<u8> {
+    let header = message.header.clone();
+    match Shipment::read(bridge, message) {
+        Ok((shipment, key)) => {
+            let action =
+                Action { service: SERVICE, key, request: shipment.change.request.clone(), header: header.as_ref() };
+            once::carry_out(bridge, action, &shipment, ctx).await
+        }
+        Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),
+    }
+}
+
+/// The record of a lending loan that came without a Relais request id: keyed by the item.
+pub(crate) fn by_barcode(barcode: &ItemBarcode) -> RelaisRequestId {
+    RelaisRequestId::new(format!("item:{}", barcode.as_str()))
+        .unwrap_or_else(|_| RelaisRequestId::new("item:unknown").expect("constant"))
+}
+
+/// One item shipped to a borrowing library.
+struct Shipment {
+    outgoing: Message,
+    answer: CheckOutItemResponse,
+    barcode: ItemBarcode,
+    desired: Option<Timestamp>,
+    change: RecordChange,
+}
+
+impl Shipment {
+    fn read(bridge: &Bridge, mut message: CheckOutItem) -> Result<(Shipment, IdempotencyKey), Problem> {
+        let ids = Ids::read(
+            message.request_id.as_ref().map(|r| r.request_identifier_value.as_str()),
+            Some(message.item_id.item_identifier_value.as_str()),
+            message.user_id.as_ref().map(|u| u.user_identifier_value.as_str()),
+        )?;
+        let barcode =
+            required(&ids.item, "CheckOutItem/ItemId/ItemIdentifierValue", "CheckOutItem needs the item barcode")?;
+        let request = ids.request.clone().unwrap_or_else(|| by_barcode(&barcode));
+        // The same loan is the same borrower and due date: a later loan of the same item to the same library
+        // differs in its due date, a retry of this one repeats both.
+        let key = IdempotencyKey::derive(
+            SERVICE.element_name(),
+            Some(&request),
+            Some(&barcode),
+            ids::digest_input(&[
+                ids.patron.as_ref().map(|p| p.as_str()),
+                message.desired_date_due.map(|d| d.to_string()).as_deref(),
+            ])
+            .as_bytes(),
+        );
+        let answer = CheckOutItemResponse {
+            header: message.header.as_ref().map(ResponseHeader::answering),
+            item_id: Some(message.item_id.clone()),
+            user_id: message.user_id.clone(),
+            ..CheckOutItemResponse::default()
+        };
+        let start = Start::New {
+            side: Side::Lending,
+            partner: ids::partner(bridge, message.header.as_ref()),
+            status: RequestStatus::Shipped,
+        };
+        let mut change = RecordChange::new(request, start);
+        // A barcode-keyed record whose loan came home belongs to the item's previous loan.
+        change.fresh_after = Some(RequestStatus::CheckedIn);
+        change.side = Some(Side::Lending);
+        change.status = Some(RequestStatus::Shipped);
+        change.patron = ids.patron;
+        change.barcode = Some(barcode.clone());
+        let desired = message.desired_date_due;
+        forward::ensure_header(&mut message.header);
+        Ok((Shipment { outgoing: Message::CheckOutItem(message), answer, barcode, desired, change }, key))
+    }
+
+    fn done(&self, date_due: Option<DueDate>, item: Option<&AlmaItem>) -> Done {
+        let mut answer = self.answer.clone();
+        answer.date_due = date_due.or(self.desired.map(DueDate::Date));
+        let mut change = self.change.clone();
+        change.due_date = answer.date_due.as_ref().and_then(|d| d.date());
+        change.alma_item = item.map(once::item_ids);
+        Done { response: Message::CheckOutItemResponse(answer), change }
+    }
+}
+
+/// Alma's base status "0": the item is not in place (out on loan).
+fn is_out(item: &AlmaItem) -> bool {
+    item.item_data.base_status.value == "0"
+}
+
+#[async_trait::async_trait]
+impl ExactlyOnce for Shipment {
+    fn outgoing(&self) -> &Message {
+        &self.outgoing
+    }
+
+    /// An earlier attempt that reached Alma left the item out on loan to the partner.
+    async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
+        match bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await {
+            Ok(item) if is_out(&item) => Probe::Done(Box::new(self.done(None, Some(&item)))),
+            Ok(_) => Probe::NotDone,
+            Err(err) if err.is_not_found() => Probe::NotDone,
+            Err(err) => Probe::Unknown(err),
+        }
+    }
+
+    async fn done(&self, bridge: &Bridge, reply: Option<&Message>, ctx: &CallContext) -> Done {
+        let Some(reply) = reply else { return self.done(None, None) };
+        let date_due = match reply {
+            Message::CheckOutItemResponse(r) => r.date_due,
+            _ => None,
+        };
+        // One read-back gives Alma's ids of the item for the record.
+        let item = bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok();
+        self.done(date_due, item.as_ref())
+    }
+}

@@ -1,0 +1,87 @@
+//! The NCIP front door (`POST /ncip/{token}`, `POST /ncip` with a bearer token): once [`crate::http`] has
+//! authenticated Relais, it reads only the message type, answers LookupVersion itself and hands everything
+//! else to the function for that type, in process (local) or through an [`Invoker`] (AWS).
+
+use crate::flows::Bridge;
+use crate::function::Function;
+use crate::ncip::{self, LookupVersionResponse, Message, NcipVersion, Problem, ServiceKind};
+use crate::store::Outcome;
+
+/// The NCIP versions the bridge reads and writes (NCIP 2.0x are compatible for the services used).
+pub const VERSIONS_SUPPORTED: [&str; 3] = [
+    "http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd",
+    "http://www.niso.org/schemas/ncip/v2_01/ncip_v2_01.xsd",
+    "http://www.niso.org/schemas/ncip/v2_0/imp1/xsd/ncip_v2_0.xsd",
+];
+
+/// How the front door reaches a per-service function that runs elsewhere (on AWS: a synchronous Lambda
+/// invoke, implemented in [`crate::lambda`]). Given the message's bytes as Relais sent them, it returns the
+/// function's NCIP answer.
+#[async_trait::async_trait]
+pub trait Invoker: Send + Sync {
+    async fn invoke(&self, function: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError>;
+}
+
+/// Why the front door could not get an answer from a service function.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("no function is configured for {0:?}")]
+    NoFunction(Function),
+    #[error("invoking {function} failed: {reason}")]
+    Failed { function: String, reason: String },
+}
+
+/// The NCIP answer to an authenticated message.
+pub async fn answer(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
+    let peek = match ncip::peek(body) {
+        Ok(peek) => peek,
+        Err(err) => return ncip::write(&ncip::error_response(&err, None)),
+    };
+    if peek.version == NcipVersion::V1 || peek.is_response {
+        // The full reader gives NCIP 1.0 and misdirected responses their precise Problem.
+        return match ncip::read(body, &bridge.read_options) {
+            Err(err) => ncip::write(&ncip::error_response(&err, None)),
+            Ok(message) => {
+                let problem = Problem::unsupported_service(&format!("{}Response", message.service().element_name()));
+                ncip::write(&ncip::problem_response(message.service(), None, vec![problem]))
+            }
+        };
+    }
+    if peek.service == ServiceKind::LookupVersion {
+        return lookup_version(bridge, body);
+    }
+    let Some(function) = Function::for_service(&peek.service) else {
+        let problem = Problem::unsupported_service(peek.service.element_name());
+        return ncip::write(&ncip::problem_response(peek.service, None, vec![problem]));
+    };
+    match &bridge.invoker {
+        None => crate::flows::dispatch_service(bridge, function, body).await,
+        Some(invoker) => match invoker.invoke(function, body).await {
+            Ok(answer) => answer,
+            Err(err) => {
+                tracing::error!(error = %err, "invoking the service function failed");
+                let problem =
+                    Problem::temporary_processing_failure("the bridge could not process the message; send it again");
+                crate::flows::log_answer(&peek.service, Outcome::TemporaryFailure);
+                ncip::write(&ncip::problem_response(peek.service, None, vec![problem]))
+            }
+        },
+    }
+}
+
+fn lookup_version(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
+    match ncip::read(body, &bridge.read_options) {
+        Ok(Message::LookupVersion(request)) => {
+            let services = Function::ALL.iter().filter_map(|f| f.service()).map(|s| s.element_name().to_owned());
+            let services: Vec<String> = std::iter::once("LookupVersion".to_owned()).chain(services).collect();
+            let versions = VERSIONS_SUPPORTED.iter().map(|v| (*v).to_owned()).collect();
+            crate::flows::log_answer(&ServiceKind::LookupVersion, Outcome::Success);
+            ncip::write(&Message::LookupVersionResponse(LookupVersionResponse::answering(&request, versions, services)))
+        }
+        Ok(other) => {
+            let problem = Problem::unsupported_service(other.service().element_name());
+            ncip::write(&ncip::problem_response(other.service(), None, vec![problem]))
+        }
+        Err(err) => ncip::write(&ncip::error_response(&err, None)),
+    }
+}

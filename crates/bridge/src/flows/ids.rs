@@ -1,0 +1,80 @@
+//! Reading the identifiers of an NCIP message into the store's checked types, and the record updates every
+//! flow shares.
+
+use super::policy;
+use crate::flows::Bridge;
+use crate::ncip::{self, InitiationHeader, Problem, ServiceKind};
+use crate::store::{ItemBarcode, Outcome, PartnerCode, PatronId, RelaisRequestId};
+
+/// The identifiers a message carries, checked (non-empty, bounded length).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ids {
+    pub request: Option<RelaisRequestId>,
+    pub item: Option<ItemBarcode>,
+    pub patron: Option<PatronId>,
+}
+
+impl Ids {
+    /// Empty values count as absent (vendors send `<RequestIdentifierValue/>`); over-long ones are refused.
+    pub(crate) fn read(request: Option<&str>, item: Option<&str>, patron: Option<&str>) -> Result<Ids, Problem> {
+        fn checked<T>(
+            value: Option<&str>,
+            path: &str,
+            make: fn(String) -> Result<T, crate::store::InvalidId>,
+        ) -> Result<Option<T>, Problem> {
+            match value.map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => make(v.to_owned()).map(Some).map_err(|e| {
+                    Problem::element_rule_violated(path, v.chars().take(64).collect::<String>(), e.to_string())
+                }),
+            }
+        }
+        Ok(Ids {
+            request: checked(request, "RequestId/RequestIdentifierValue", RelaisRequestId::new)?,
+            item: checked(item, "ItemId/ItemIdentifierValue", ItemBarcode::new)?,
+            patron: checked(patron, "UserId/UserIdentifierValue", PatronId::new)?,
+        })
+    }
+}
+
+/// A value a service cannot do without, or the Problem that says so (`path` names the element for Relais staff).
+pub(crate) fn required<T: Clone>(value: &Option<T>, path: &str, why: &str) -> Result<T, Problem> {
+    value.clone().ok_or_else(|| Problem::needed_data_missing(path, why))
+}
+
+/// Answers with a Problem at once (nothing claimed, nothing sent to Alma).
+pub(crate) fn refuse_now(service: &ServiceKind, header: Option<&InitiationHeader>, problem: Problem) -> Vec<u8> {
+    // A refusal the sender should retry (the store was unavailable) counts as a temporary failure for the alarms.
+    let outcome = if problem.type_name() == "Temporary Processing Failure" {
+        Outcome::TemporaryFailure
+    } else {
+        Outcome::Problem
+    };
+    super::log_answer(service, outcome);
+    ncip::write(&ncip::problem_response(service.clone(), header, vec![problem]))
+}
+
+/// The partner code recorded for a request ("RELAIS" style), or `unknown` when none is known.
+pub(crate) fn partner(bridge: &Bridge, header: Option<&InitiationHeader>) -> PartnerCode {
+    policy::partner_code(bridge, header)
+        .and_then(|code| PartnerCode::new(code).ok())
+        .unwrap_or_else(|| PartnerCode::new("unknown").expect("constant is valid"))
+}
+
+/// The meaningful content of a message for its idempotency key: parts joined unambiguously.
+pub(crate) fn digest_input(parts: &[Option<&str>]) -> String {
+    parts.iter().map(|p| p.map_or_else(|| "-".to_owned(), |v| format!("{}:{v}", v.len()))).collect::<Vec<_>>().join("|")
+}
+
+/// Marks a patron reference the store already holds as a keyed hash.
+const STORED_PATRON_PREFIX: &str = "hmac:";
+
+/// The patron as the store keeps it: the keyed hash of the id (`LOG_HASH_KEY`) that the logs carry too, never
+/// the barcode or user id itself. Requests of one patron still share it; Alma's request shows the person.
+pub(crate) fn stored_patron(bridge: &Bridge, patron: PatronId) -> Option<PatronId> {
+    if patron.as_str().starts_with(STORED_PATRON_PREFIX) {
+        return Some(patron);
+    }
+    let hashed = crate::logging::pseudonym(&bridge.settings.log_hash_key, patron.as_str());
+    PatronId::new(format!("{STORED_PATRON_PREFIX}{hashed}")).ok()
+}

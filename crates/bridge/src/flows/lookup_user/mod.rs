@@ -1,0 +1,230 @@
+//! LookupUser: Relais asks who a patron is, and may ask the bridge to check the patron's PIN or password.
+//!
+//! Answered from Alma's REST Users API rather than Alma's NCIP responder, which finds active users only and
+//! offers no control over what it reveals. One `GET /users/{id}` finds the patron (by any unique identifier,
+//! or the `PATRON_ID_TYPE` configured); a PIN or password is checked with `POST /users/{primary id}?op=auth`;
+//! loans are read only when the client asks and `PATRON_ALLOW_LOANS` allows it.
+//!
+//! Privacy: nothing here writes to the store, and logs carry only a keyed pseudonym of the patron
+//! ([`crate::logging::pseudonym`]) and the kind of outcome; never a name, e-mail, barcode or secret. An unknown
+//! patron and a wrong secret get the same answer (User Authentication Failed) when a secret was offered, so
+//! the answer does not tell which identifiers exist.
+
+mod answer;
+mod request;
+mod standing;
+
+use answer::PatronRecord;
+use request::PatronQuery;
+use standing::Standing;
+
+use crate::alma::{AlmaError, CallContext};
+use crate::flows::Bridge;
+use crate::logging::pseudonym;
+use crate::ncip::problem::processing_error_scheme;
+use crate::ncip::{self, AgencyId, LookupUser, LookupUserResponse, Message, Problem, ResponseHeader, ServiceKind};
+use crate::store::Outcome;
+
+const SERVICE: ServiceKind = ServiceKind::LookupUser;
+
+pub(crate) async fn handle(bridge: &Bridge, message: LookupUser, ctx: &CallContext) -> Vec<u8> {
+    let header = message.header.as_ref();
+    let outcome = look_up(bridge, &message, ctx).await;
+    let (label, patron) = match &outcome {
+        Ok(found) => ("found", Some(found.patron.as_str())),
+        Err(refusal) => (refusal.kind.label(), refusal.patron.as_deref()),
+    };
+    // The one line that lets staff follow a patron's lookups without the logs naming the patron.
+    let patron = patron.map(|id| pseudonym(&bridge.settings.log_hash_key, id));
+    tracing::info!(patron = patron.as_deref().unwrap_or("-"), result = label, "patron lookup");
+    match outcome {
+        Ok(Found { mut response, .. }) => {
+            super::log_answer(&SERVICE, Outcome::Success);
+            response.header = header.map(ResponseHeader::answering);
+            ncip::write(&Message::LookupUserResponse(response))
+        }
+        Err(refusal) => {
+            let outcome = if matches!(refusal.kind, RefusalKind::Temporary) {
+                Outcome::TemporaryFailure
+            } else {
+                Outcome::Problem
+            };
+            super::log_answer(&SERVICE, outcome);
+            ncip::write(&ncip::problem_response(SERVICE, header, vec![refusal.problem]))
+        }
+    }
+}
+
+/// A patron found and answered.
+struct Found {
+    response: LookupUserResponse,
+    /// Alma's primary id, for the log pseudonym only.
+    patron: String,
+}
+
+/// Why the lookup is answered with a Problem.
+struct Refusal {
+    kind: RefusalKind,
+    problem: Problem,
+    /// The identifier asked about (or Alma's primary id once known), for the log pseudonym only.
+    patron: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefusalKind {
+    Unreadable,
+    UnknownUser,
+    AuthenticationFailed,
+    Blocked,
+    Ineligible,
+    Temporary,
+}
+
+impl RefusalKind {
+    fn label(self) -> &'static str {
+        match self {
+            RefusalKind::Unreadable => "unreadable",
+            RefusalKind::UnknownUser => "unknown user",
+            RefusalKind::AuthenticationFailed => "authentication failed",
+            RefusalKind::Blocked => "blocked",
+            RefusalKind::Ineligible => "ineligible",
+            RefusalKind::Temporary => "Alma unavailable",
+        }
+    }
+}
+
+impl Refusal {
+    fn new(kind: RefusalKind, problem: Problem, patron: Option<&str>) -> Refusal {
+        Refusal { kind, problem, patron: patron.map(str::to_owned) }
+    }
+
+    /// The one answer for an unknown patron, a wrong secret and an inactive patron's secret: nothing in it
+    /// depends on which it was.
+    fn authentication_failed(patron: Option<&str>) -> Refusal {
+        Refusal::new(RefusalKind::AuthenticationFailed, Problem::user_authentication_failed(&SERVICE), patron)
+    }
+
+    /// Alma could not answer in time (timeouts, 429 past the retry budget, 5xx) or answered something else
+    /// than the user or "not found". Only Alma's error code goes into the detail: its message text names the
+    /// identifier asked for.
+    fn alma_failed(err: &AlmaError, patron: Option<&str>) -> Refusal {
+        let detail = match err {
+            AlmaError::Api { code, .. } => {
+                format!("Alma refused the patron lookup (error {code}); send the message again later")
+            }
+            other => super::forward::temporary(other).detail,
+        };
+        if let AlmaError::Api { code, tracking_id, .. } = err {
+            tracing::warn!(alma_error = %code, tracking_id = tracking_id.as_deref().unwrap_or("-"), "Alma refused a patron lookup");
+        }
+        Refusal::new(RefusalKind::Temporary, Problem::temporary_processing_failure(detail), patron)
+    }
+}
+
+async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Result<Found, Refusal> {
+    let policy = &bridge.settings.patron;
+    let query = PatronQuery::read(message).map_err(|err| {
+        let kind = match err {
+            request::QueryError::NoIdentifier => RefusalKind::Unreadable,
+            request::QueryError::ConflictingIdentifiers => RefusalKind::AuthenticationFailed,
+        };
+        Refusal::new(kind, err.problem(), None)
+    })?;
+    let asked = Some(query.identifier.as_str());
+    if policy.auth_required && query.credential.is_none() {
+        return Err(Refusal::authentication_failed(asked));
+    }
+    if query.credential.as_ref().is_some_and(|c| c.expose().is_empty()) {
+        return Err(Refusal::authentication_failed(asked));
+    }
+    let user = match bridge.rest.user(&query.identifier, &policy.id_type, ctx).await {
+        Ok(user) => user,
+        Err(err) if err.is_not_found() && query.credential.is_some() => {
+            return Err(Refusal::authentication_failed(asked));
+        }
+        Err(err) if err.is_not_found() => {
+            let problem = Problem::unknown_user(&SERVICE, echoed(message, &query));
+            return Err(Refusal::new(RefusalKind::UnknownUser, problem, asked));
+        }
+        Err(err) => return Err(Refusal::alma_failed(&err, asked)),
+    };
+    let primary = Some(user.primary_id.as_str());
+    if let Some(credential) = &query.credential {
+        // By primary id: the identifier that found the user may be of a type op=auth is not asked to search.
+        match bridge.rest.authenticate(&user.primary_id, credential.expose(), ctx).await {
+            Ok(()) => {}
+            Err(err) if err.is_auth_failure() => return Err(Refusal::authentication_failed(primary)),
+            Err(err) => return Err(Refusal::alma_failed(&err, primary)),
+        }
+    }
+    let standing = Standing::of(&user, policy, bridge.clock.now(), &bridge.settings.ncip.time_zone);
+    if let Some(refusal) = policy_refusal(bridge, &standing, &query, message) {
+        return Err(Refusal { patron: primary.map(str::to_owned), ..refusal });
+    }
+    let record = PatronRecord {
+        user: &user,
+        standing: &standing,
+        policy,
+        agency: answering_agency(bridge, message),
+        zone: &bridge.settings.ncip.time_zone,
+    };
+    let mut response = LookupUserResponse {
+        user_id: Some(record.user_id()),
+        user_optional_fields: record.optional_fields(query.elements),
+        ..LookupUserResponse::default()
+    };
+    // Loans reveal reading habits: only when asked for and allowed (RequestedItems and fiscal accounts never).
+    if query.loans_desired && policy.allow_loans {
+        match bridge.rest.user_loans(&user.primary_id, ctx).await {
+            Ok(loans) => response.loaned_items = answer::loaned_items(&loans, &record.agency),
+            Err(err) => return Err(Refusal::alma_failed(&err, primary)),
+        }
+    }
+    Ok(Found { response, patron: user.primary_id.clone() })
+}
+
+/// The configured refusals: a blocked patron answered as "User Blocked" (`PATRON_BLOCKED_ANSWER=problem`), a
+/// user group outside `PATRON_ILL_GROUPS` as "User Ineligible" (`PATRON_INELIGIBLE_ANSWER=problem`). Otherwise
+/// both are answered as STATUS BLOCKED in the patron record.
+fn policy_refusal(
+    bridge: &Bridge,
+    standing: &Standing<'_>,
+    query: &PatronQuery,
+    message: &LookupUser,
+) -> Option<Refusal> {
+    let policy = &bridge.settings.patron;
+    if policy.blocked_as_problem && standing.blocked() {
+        let problem = Problem::user_blocked(&SERVICE, echoed(message, query));
+        return Some(Refusal::new(RefusalKind::Blocked, problem, None));
+    }
+    if policy.ineligible_as_problem && !standing.eligible {
+        return Some(Refusal::new(RefusalKind::Ineligible, user_ineligible(), None));
+    }
+    None
+}
+
+/// The identifier as the client wrote it, for a Problem's value (NCIP responders echo ids byte for byte).
+fn echoed<'a>(message: &'a LookupUser, query: &'a PatronQuery) -> &'a str {
+    message.user_id.as_ref().map_or(query.identifier.as_str(), |u| u.user_identifier_value.original())
+}
+
+/// "User Ineligible" in LookupUser's processing-error scheme. NCIP's list for LookupUser has no eligibility
+/// value; this is the bridge's own, chosen to read like the ineligibility types of the other services.
+fn user_ineligible() -> Problem {
+    Problem::new(
+        processing_error_scheme(&SERVICE),
+        "User Ineligible",
+        "the patron's user group may not use interlibrary loan",
+    )
+}
+
+/// The agency the patron is answered as belonging to: the agency Relais addressed (so the answer agrees with
+/// its own ResponseHeader), else the Alma institution code.
+fn answering_agency(bridge: &Bridge, message: &LookupUser) -> AgencyId {
+    message
+        .header
+        .as_ref()
+        .map(|h| h.to_agency_id.clone())
+        .filter(|agency| !agency.as_str().is_empty())
+        .unwrap_or_else(|| AgencyId::new(bridge.institution_code.as_str()))
+}

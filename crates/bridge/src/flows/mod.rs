@@ -1,0 +1,112 @@
+//! What the bridge does with each message: one module per NCIP service, written against the [`Bridge`]'s
+//! traits (Alma, store, clock) and the typed NCIP messages; never against HTTP, reqwest or DynamoDB types.
+
+mod accept_item;
+mod cancel_request_item;
+mod check_in_item;
+mod check_out_item;
+mod forward;
+pub mod front_door;
+mod history;
+mod ids;
+mod lookup_item;
+pub mod lookup_user;
+pub mod once;
+pub mod openurl;
+mod policy;
+mod renew_item;
+mod request_item;
+pub mod status;
+
+use tracing::Instrument;
+
+use crate::alma::{AlmaNcip, AlmaRest, CallContext};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::function::Function;
+use crate::ncip::{self, Message, Problem, ReadOptions};
+use crate::store::{Outcome, Store};
+use std::sync::Arc;
+
+/// Everything a flow may use: the settings and the adapters, assembled once per process ([`crate::app`]).
+pub struct Bridge {
+    pub settings: Settings,
+    pub institution_code: String,
+    pub rest: Arc<dyn AlmaRest>,
+    pub ncip: Arc<dyn AlmaNcip>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub read_options: ReadOptions,
+    /// How the front door reaches the per-service functions: `None` answers them in this process (the local
+    /// server); on AWS the front door invokes their Lambda functions.
+    pub invoker: Option<Arc<dyn front_door::Invoker>>,
+    pub relais_form: Option<crate::openurl::RelaisForm>,
+    pub identity: Option<openurl::Identity>,
+}
+
+/// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub message: Message,
+    pub tracking_id: Option<String>,
+}
+
+impl Answer {
+    pub fn new(message: Message) -> Self {
+        Self { message, tracking_id: None }
+    }
+}
+
+/// Answers one NCIP message as the per-service `function` (the body of every per-service Lambda, and what
+/// the front door calls in process locally).
+pub async fn dispatch_service(bridge: &Bridge, function: Function, body: &[u8]) -> Vec<u8> {
+    let message = match ncip::read(body, &bridge.read_options) {
+        Ok(message) => message,
+        Err(err) => {
+            tracing::info!(error = %err, "unreadable NCIP message");
+            return ncip::write(&ncip::error_response(&err, None));
+        }
+    };
+    let service = message.service();
+    // Every log line of the message carries its type, and its Relais request id once a flow knows it. The
+    // span is attached to the future (not entered), so it follows the work across awaits.
+    let span = tracing::info_span!("ncip", message_type = %service, relais_request_id = tracing::field::Empty);
+    answer_message(bridge, function, service, message).instrument(span).await
+}
+
+async fn answer_message(bridge: &Bridge, function: Function, service: ncip::ServiceKind, message: Message) -> Vec<u8> {
+    if function.service().as_ref() != Some(&service) {
+        // Only the front door sends here, by type; a mismatch means a misrouted or forged invoke.
+        let problem = Problem::unsupported_service(service.element_name());
+        return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
+    }
+    if let Some(problem) = policy::agency_problem(bridge, message.initiation_header()) {
+        log_answer(&service, Outcome::Problem);
+        return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
+    }
+    let ctx = CallContext::new(bridge.settings.deadline);
+    let answer = match message {
+        Message::LookupUser(m) => lookup_user::handle(bridge, m, &ctx).await,
+        Message::AcceptItem(m) => accept_item::handle(bridge, m, &ctx).await,
+        Message::CheckOutItem(m) => check_out_item::handle(bridge, m, &ctx).await,
+        Message::CheckInItem(m) => check_in_item::handle(bridge, m, &ctx).await,
+        Message::RequestItem(m) => request_item::handle(bridge, m, &ctx).await,
+        Message::CancelRequestItem(m) => cancel_request_item::handle(bridge, m, &ctx).await,
+        Message::RenewItem(m) => renew_item::handle(bridge, m, &ctx).await,
+        Message::LookupItem(m) => lookup_item::handle(bridge, m, &ctx).await,
+        other => {
+            let problem = Problem::unsupported_service(other.service().element_name());
+            ncip::write(&ncip::problem_response(other.service(), other.initiation_header(), vec![problem]))
+        }
+    };
+    crate::metrics::alma_calls(service.element_name(), &ctx.calls());
+    answer
+}
+
+/// The one log line per answered message that alarms and dashboards count (docs/operations.md); the labels
+/// are [`Outcome::label`], which template.yaml's metric filters name.
+pub(crate) fn log_answer(service: &ncip::ServiceKind, outcome: Outcome) {
+    let outcome = outcome.label();
+    tracing::info!(message_type = %service, outcome, "ncip answered");
+    crate::metrics::message_answered(service.element_name(), outcome);
+}

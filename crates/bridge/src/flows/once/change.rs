@@ -1,0 +1,170 @@
+//! What a carried-out action changes in the correlation record, as a plain value: each service says what it
+//! learnt (status, patron, barcode, Alma's ids, due date) and [`RecordChange::apply`] is the one function that
+//! writes it onto the stored record, so the change can be logged, compared and tested on its own.
+
+use crate::alma::model::AlmaItem;
+use crate::store::{AlmaIds, Correlation, ItemBarcode, PartnerCode, PatronId, RelaisRequestId, RequestStatus, Side};
+use jiff::Timestamp;
+
+/// The record to start from when the request has none (or its stored record is closed, see
+/// [`RecordChange::fresh_after`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    /// A new record on this side, under this partner, in this status.
+    New { side: Side, partner: PartnerCode, status: RequestStatus },
+    /// The record the message was matched to (a check-in finds its record by barcode first); used as is if it
+    /// expired between the match and the commit, because Alma has acted all the same.
+    Matched(Box<Correlation>),
+}
+
+/// One service's change to one request's record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordChange {
+    pub request: RelaisRequestId,
+    pub start: Start,
+    /// A stored record in this status belongs to an earlier, finished round (an item lent again after it came
+    /// home): the change starts a fresh record instead.
+    pub fresh_after: Option<RequestStatus>,
+    /// The side an existing record takes on.
+    pub side: Option<Side>,
+    pub status: Option<RequestStatus>,
+    pub patron: Option<PatronId>,
+    pub barcode: Option<ItemBarcode>,
+    /// Alma's ids read back from its item (pid, holding, MMS id).
+    pub alma_item: Option<AlmaIds>,
+    pub alma_request_id: Option<String>,
+    pub due_date: Option<Timestamp>,
+}
+
+impl RecordChange {
+    /// A change that starts (or keeps) the request's record and sets nothing else yet.
+    pub fn new(request: RelaisRequestId, start: Start) -> Self {
+        RecordChange {
+            request,
+            start,
+            fresh_after: None,
+            side: None,
+            status: None,
+            patron: None,
+            barcode: None,
+            alma_item: None,
+            alma_request_id: None,
+            due_date: None,
+        }
+    }
+
+    /// The record after this change. What the change does not know, the record keeps.
+    pub fn apply(self, current: Option<Correlation>, now: Timestamp) -> Correlation {
+        let current = current.filter(|record| self.fresh_after.is_none_or(|closed| record.status != closed));
+        let mut record = match (current, self.start) {
+            (Some(record), _) => record,
+            (None, Start::New { side, partner, status }) => Correlation::new(self.request, side, partner, status, now),
+            (None, Start::Matched(record)) => *record,
+        };
+        if let Some(side) = self.side {
+            record.side = side;
+        }
+        if let Some(status) = self.status {
+            record.status = status;
+        }
+        record.patron = self.patron.or(record.patron);
+        if let Some(barcode) = self.barcode
+            && !record.has_barcode(&barcode)
+        {
+            record.item_barcodes.push(barcode);
+        }
+        if let Some(item) = self.alma_item {
+            record.alma.item_pid = item.item_pid.or(record.alma.item_pid.take());
+            record.alma.mms_id = item.mms_id.or(record.alma.mms_id.take());
+            record.alma.holding_id = item.holding_id.or(record.alma.holding_id.take());
+        }
+        record.alma.request_id = self.alma_request_id.or(record.alma.request_id.take());
+        record.due_date = self.due_date.or(record.due_date);
+        record
+    }
+}
+
+/// Alma's ids of an item it answered with (empty strings are "not known").
+pub fn item_ids(item: &AlmaItem) -> AlmaIds {
+    let known = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    AlmaIds {
+        item_pid: known(&item.item_data.pid),
+        mms_id: known(&item.bib_data.mms_id),
+        holding_id: known(&item.holding_data.holding_id),
+        ..AlmaIds::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(id: &str) -> RelaisRequestId {
+        RelaisRequestId::new(id).unwrap()
+    }
+
+    fn new_borrowing(status: RequestStatus) -> Start {
+        Start::New { side: Side::Borrowing, partner: PartnerCode::new("RELAIS").unwrap(), status }
+    }
+
+    #[test]
+    fn a_change_to_an_unknown_request_starts_its_record() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let mut change = RecordChange::new(request("RL-1"), new_borrowing(RequestStatus::OnHoldShelf));
+        change.barcode = Some(ItemBarcode::new("ILL-1").unwrap());
+        let record = change.apply(None, now);
+        assert_eq!(record.relais_request_id, request("RL-1"));
+        assert_eq!(record.status, RequestStatus::OnHoldShelf);
+        assert_eq!(record.item_barcodes, [ItemBarcode::new("ILL-1").unwrap()]);
+        assert_eq!(record.created_at, now);
+    }
+
+    #[test]
+    fn what_a_change_does_not_know_the_record_keeps() {
+        let then = Timestamp::from_second(1_700_000_000).unwrap();
+        let mut existing =
+            RecordChange::new(request("RL-2"), new_borrowing(RequestStatus::Requested)).apply(None, then);
+        existing.alma.request_id = Some("ALMA-7".into());
+        existing.patron = Some(PatronId::new("hmac:abc").unwrap());
+        let mut change = RecordChange::new(request("RL-2"), new_borrowing(RequestStatus::Requested));
+        change.status = Some(RequestStatus::Cancelled);
+        let record = change.apply(Some(existing.clone()), then);
+        assert_eq!(record.status, RequestStatus::Cancelled);
+        assert_eq!(record.alma.request_id.as_deref(), Some("ALMA-7"));
+        assert_eq!(record.patron, existing.patron);
+        assert_eq!(record.created_at, then);
+    }
+
+    #[test]
+    fn a_closed_round_starts_afresh_when_the_change_says_so() {
+        let then = Timestamp::from_second(1_700_000_000).unwrap();
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let mut closed =
+            RecordChange::new(request("item:39"), new_borrowing(RequestStatus::CheckedIn)).apply(None, then);
+        closed.due_date = Some(then);
+        let mut change = RecordChange::new(
+            request("item:39"),
+            Start::New {
+                side: Side::Lending,
+                partner: PartnerCode::new("RELAIS").unwrap(),
+                status: RequestStatus::Shipped,
+            },
+        );
+        change.fresh_after = Some(RequestStatus::CheckedIn);
+        let record = change.apply(Some(closed), now);
+        assert_eq!(
+            (record.side, record.status, record.created_at, record.due_date),
+            (Side::Lending, RequestStatus::Shipped, now, None)
+        );
+    }
+
+    #[test]
+    fn a_matched_record_that_expired_meanwhile_is_kept_as_matched() {
+        let then = Timestamp::from_second(1_700_000_000).unwrap();
+        let matched = RecordChange::new(request("RL-3"), new_borrowing(RequestStatus::OnHoldShelf)).apply(None, then);
+        let mut change = RecordChange::new(request("RL-3"), Start::Matched(Box::new(matched.clone())));
+        change.status = Some(RequestStatus::Returned);
+        let record = change.apply(None, then);
+        assert_eq!(record, Correlation { status: RequestStatus::Returned, ..matched });
+    }
+}

@@ -1,0 +1,347 @@
+//! Exactly-once actions: claim the message's idempotency key, act on Alma, then store the answer, the
+//! correlation record and the history entry together, so that a repeated or concurrent delivery of the same
+//! message never acts twice and a crash at any point neither loses nor repeats the action.
+//!
+//! The cases, in the order a delivery meets them:
+//! - the key is done: answer the stored response, without calling Alma;
+//! - another delivery holds it: wait briefly for its answer, else "Temporary Processing Failure";
+//! - a delivery that died held it (lease ran out): the action first reads Alma's state ([`Attempt::Reconcile`])
+//!   and only acts if Alma shows no trace of the earlier attempt;
+//! - Alma refused (an NCIP Problem): nothing happened, so the claim is released and a retry may act;
+//! - Alma's answer never came (timeout after sending, 5xx): the claim is kept until its lease runs out, and the
+//!   retry after that reconciles; answered "Temporary Processing Failure" so Relais retries.
+//!
+//! This module is the one driver of those cases. Each NCIP service states only what differs ([`ExactlyOnce`]):
+//! the message it forwards, how to read Alma's state after a takeover ([`ExactlyOnce::probe`]), which Alma
+//! Problems mean "an earlier attempt did it", and what it answers and changes once Alma holds the action
+//! ([`Done`], with a [`RecordChange`] value).
+
+mod change;
+#[cfg(test)]
+mod tests;
+
+pub use change::{RecordChange, Start, item_ids};
+
+use super::forward::{self, Reply};
+use super::{Answer, Bridge};
+use crate::alma::{AlmaError, CallContext};
+use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
+use crate::store::{
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, Outcome, RelaisRequestId,
+};
+use std::time::Duration;
+
+/// How long a claim protects a delivery: longer than the longest the bridge spends on one message
+/// (`BRIDGE_DEADLINE_MS`, at most 28 s), so a live delivery never loses its claim to a retry.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(30);
+
+/// How long a concurrent duplicate waits for the first delivery's answer before asking Relais to retry.
+const DUPLICATE_WAIT: Duration = Duration::from_secs(5);
+
+/// Whether this attempt may act straight away or must first look for an earlier attempt's effect in Alma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    Fresh,
+    Reconcile,
+}
+
+/// The answer for Relais and the record change, once Alma holds the action.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub response: Message,
+    pub change: RecordChange,
+}
+
+/// What reading Alma's state after a takeover showed.
+#[derive(Debug)]
+pub enum Probe {
+    /// The earlier attempt reached Alma: answer without acting again.
+    Done(Box<Done>),
+    /// Alma shows no trace of it: act.
+    NotDone,
+    /// Alma could not be read: whether the earlier attempt acted is still unknown.
+    Unknown(AlmaError),
+}
+
+/// What one NCIP service tells the driver; everything else is the same for every service.
+#[async_trait::async_trait]
+pub trait ExactlyOnce: Send + Sync {
+    /// The message for Alma, as received (header completed).
+    fn outgoing(&self) -> &Message;
+
+    /// The store already shows this very action done, so it is answered without Alma (AcceptItem resent with
+    /// other details after the item was received).
+    fn recorded_done(&self) -> bool {
+        false
+    }
+
+    /// The store shows the request already past this step, so Alma refusing the message with one of
+    /// [`ExactlyOnce::done_problems`] confirms it rather than refuses it (a repeated check-in or cancel).
+    fn repeat_expected(&self) -> bool {
+        false
+    }
+
+    /// Alma Problem types that mean "done before" when a repeat is expected or after a takeover.
+    fn done_problems(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// After a takeover: reads Alma's state to see whether the earlier attempt acted. The default reads
+    /// nothing and acts; a service whose repeat would do harm in Alma reads first.
+    async fn probe(&self, _bridge: &Bridge, _ctx: &CallContext) -> Probe {
+        Probe::NotDone
+    }
+
+    /// The answer and record change once Alma holds the action: `reply` is Alma's answer when this attempt
+    /// forwarded the message, `None` when the action was proven done before.
+    async fn done(&self, bridge: &Bridge, reply: Option<&Message>, ctx: &CallContext) -> Done;
+}
+
+/// One message to carry out exactly once.
+pub struct Action<'a> {
+    pub service: ServiceKind,
+    pub key: IdempotencyKey,
+    /// Whose history the message joins.
+    pub request: RelaisRequestId,
+    pub header: Option<&'a InitiationHeader>,
+}
+
+/// What the attempt did.
+#[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "one value per message, moved once: boxing buys nothing")]
+pub enum Effect {
+    /// Alma holds the action (now or from an earlier attempt): store the record and answer.
+    Done(Box<Done>),
+    /// Alma refused: nothing changed anywhere.
+    Refused(Answer),
+    /// Alma could not be asked, or its answer was lost.
+    Temporary { detail: String, outcome_unknown: bool, tracking_id: Option<String> },
+}
+
+impl From<forward::Failure> for Effect {
+    fn from(f: forward::Failure) -> Effect {
+        Effect::Temporary { detail: f.detail, outcome_unknown: f.outcome_unknown, tracking_id: f.tracking_id }
+    }
+}
+
+/// Carries out `service`'s action at most once per key and answers with the NCIP bytes for Relais.
+pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn ExactlyOnce, ctx: &CallContext) -> Vec<u8> {
+    // From here on every log line of the message names the Relais request (the span was opened without it).
+    tracing::Span::current().record("relais_request_id", action.request.as_str());
+    let owner = claim_token();
+    let attempt = match claim(bridge, &action, &owner, ctx).await {
+        Claimed::Act(attempt) => attempt,
+        Claimed::Replay(body) => {
+            record_history(bridge, &action, Outcome::Replayed, None, ctx, None).await;
+            return body;
+        }
+        Claimed::Busy(problem) => {
+            record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
+            return ncip::write(&problem_answer(&action, problem));
+        }
+    };
+    match act(bridge, service, attempt, action.header, ctx).await {
+        Effect::Done(done) => commit(bridge, &action, &owner, ctx, *done).await,
+        Effect::Refused(answer) => {
+            if let Err(err) = bridge.store.release(&action.key, &owner).await {
+                // The claim then simply expires; a retry will reconcile instead of acting blindly.
+                tracing::warn!(error = %err, "could not release an idempotency claim");
+            }
+            let problem = answer.message.problems().first().cloned();
+            let outcome = if problem.is_some() { Outcome::Problem } else { Outcome::Success };
+            record_history(bridge, &action, outcome, problem.as_ref(), ctx, answer.tracking_id.clone()).await;
+            ncip::write(&answer.message)
+        }
+        Effect::Temporary { detail, outcome_unknown, tracking_id } => {
+            if !outcome_unknown {
+                let _ = bridge.store.release(&action.key, &owner).await;
+            }
+            let problem = Problem::temporary_processing_failure(detail);
+            record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, tracking_id).await;
+            ncip::write(&problem_answer(&action, problem))
+        }
+    }
+}
+
+/// One attempt at the action, under a claim: answer from the store's knowledge, from Alma's state after a
+/// takeover, or by forwarding the message.
+async fn act(
+    bridge: &Bridge,
+    service: &dyn ExactlyOnce,
+    attempt: Attempt,
+    relais_header: Option<&InitiationHeader>,
+    ctx: &CallContext,
+) -> Effect {
+    if service.recorded_done() {
+        return Effect::Done(Box::new(service.done(bridge, None, ctx).await));
+    }
+    if attempt == Attempt::Reconcile {
+        match service.probe(bridge, ctx).await {
+            Probe::Done(done) => return Effect::Done(done),
+            Probe::NotDone => {}
+            // Only Alma saying "not there" proves the earlier attempt did not act; anything else leaves the
+            // question open, so the claim is kept for the next retry to ask again.
+            Probe::Unknown(err) => {
+                let failure = forward::temporary(&err);
+                return Effect::Temporary {
+                    detail: failure.detail,
+                    outcome_unknown: true,
+                    tracking_id: failure.tracking_id,
+                };
+            }
+        }
+    }
+    match forward::to_alma(bridge, service.outgoing(), relais_header, ctx).await {
+        Reply::Accepted(reply) => Effect::Done(Box::new(service.done(bridge, Some(&reply), ctx).await)),
+        Reply::Refused(refusal)
+            if (attempt == Attempt::Reconcile || service.repeat_expected())
+                && refusal.message.problems().iter().any(|p| service.done_problems().contains(&p.type_name())) =>
+        {
+            Effect::Done(Box::new(service.done(bridge, None, ctx).await))
+        }
+        Reply::Refused(refusal) => Effect::Refused(refusal),
+        Reply::Failed(failure) => failure.into(),
+    }
+}
+
+enum Claimed {
+    Act(Attempt),
+    Replay(Vec<u8>),
+    Busy(Problem),
+}
+
+async fn claim(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &CallContext) -> Claimed {
+    let waited_since = tokio::time::Instant::now();
+    // Each poll is a conditional write (a failed one still costs DynamoDB a write unit): poll often at first,
+    // when the other delivery is most likely about to finish, then back off.
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let outcome = bridge.store.claim(&action.key, owner, bridge.clock.now(), CLAIM_LEASE).await;
+        match outcome {
+            Ok(ClaimOutcome::Claimed) => return Claimed::Act(Attempt::Fresh),
+            Ok(ClaimOutcome::TookOverStale { previous_attempts }) => {
+                tracing::info!(previous_attempts, "taking over a stale claim: reading Alma before acting");
+                return Claimed::Act(Attempt::Reconcile);
+            }
+            Ok(ClaimOutcome::Done(stored)) => return Claimed::Replay(stored.body),
+            Ok(ClaimOutcome::InFlight { .. }) => {
+                let waited = waited_since.elapsed();
+                if waited >= DUPLICATE_WAIT || ctx.remaining() < Duration::from_secs(1) {
+                    return Claimed::Busy(Problem::temporary_processing_failure(
+                        "the same message is being processed; send it again shortly",
+                    ));
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            // Without the store the bridge cannot promise exactly-once, so it does not act at all.
+            Err(err) => {
+                tracing::error!(error = %err, "store unavailable while claiming");
+                return Claimed::Busy(Problem::temporary_processing_failure("the bridge's store is unavailable"));
+            }
+        }
+    }
+}
+
+/// Stores the record, the answer and the history together; re-reads and re-applies on a version conflict
+/// (another message for the same request committed in between).
+async fn commit(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &CallContext, done: Done) -> Vec<u8> {
+    let body = ncip::write(&done.response);
+    for _ in 0..3 {
+        let current = match bridge.store.get_request(&action.request).await {
+            Ok(current) => current,
+            Err(err) => return store_failed_after_alma(bridge, action, ctx, &err).await,
+        };
+        let expected_version = current.as_ref().map(|c| c.version);
+        let now = bridge.clock.now();
+        let mut record = done.change.clone().apply(current, now);
+        record.updated_at = now;
+        // The one path to the store: a patron id a flow put on the record is hashed here, whichever flow it was.
+        record.patron = record.patron.take().and_then(|p| super::ids::stored_patron(bridge, p));
+        let history = history_entry(bridge, action, Outcome::Success, None, ctx, None);
+        let outcome = bridge
+            .store
+            .commit(Commit {
+                key: &action.key,
+                owner,
+                response: &body,
+                record: &record,
+                expected_version,
+                history: &history,
+                now: bridge.clock.now(),
+            })
+            .await;
+        match outcome {
+            Ok(CommitOutcome::Committed { .. }) => {
+                super::history::log_outcome(&action.service, Outcome::Success);
+                return body;
+            }
+            Ok(CommitOutcome::VersionConflict) => continue,
+            Ok(CommitOutcome::ClaimLost) => {
+                // A later delivery took over and will reconcile against Alma; this answer is still true.
+                tracing::warn!("claim lost before commit; the delivery that took over completes the record");
+                super::history::log_outcome(&action.service, Outcome::Success);
+                return body;
+            }
+            Err(err) => return store_failed_after_alma(bridge, action, ctx, &err).await,
+        }
+    }
+    tracing::error!("correlation record kept changing underneath; leaving the claim to expire and reconcile");
+    super::history::log_outcome(&action.service, Outcome::TemporaryFailure);
+    ncip::write(&problem_answer(
+        action,
+        Problem::temporary_processing_failure("the request record is busy; send the message again"),
+    ))
+}
+
+/// Alma acted but the record could not be written. The claim stays in flight so that Relais' retry, after the
+/// lease, reads Alma's state and completes the record without acting again.
+async fn store_failed_after_alma(
+    bridge: &Bridge,
+    action: &Action<'_>,
+    ctx: &CallContext,
+    err: &crate::store::StoreError,
+) -> Vec<u8> {
+    tracing::error!(error = %err, "store failed after Alma acted; the retry will reconcile");
+    let problem =
+        Problem::temporary_processing_failure("the bridge could not record Alma's answer; send the message again");
+    record_history(bridge, action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
+    ncip::write(&problem_answer(action, problem))
+}
+
+fn problem_answer(action: &Action<'_>, problem: Problem) -> Message {
+    ncip::problem_response(action.service.clone(), action.header, vec![problem])
+}
+
+async fn record_history(
+    bridge: &Bridge,
+    action: &Action<'_>,
+    outcome: Outcome,
+    problem: Option<&Problem>,
+    ctx: &CallContext,
+    tracking_id: Option<String>,
+) {
+    super::history::log_outcome(&action.service, outcome);
+    let entry = history_entry(bridge, action, outcome, problem, ctx, tracking_id);
+    if let Err(err) = bridge.store.append_history(&action.request, &entry).await {
+        tracing::warn!(error = %err, "could not append history");
+    }
+}
+
+pub(crate) fn history_entry(
+    bridge: &Bridge,
+    action: &Action<'_>,
+    outcome: Outcome,
+    problem: Option<&Problem>,
+    ctx: &CallContext,
+    tracking_id: Option<String>,
+) -> HistoryEntry {
+    super::history::entry(bridge, &action.service, outcome, problem, ctx, tracking_id)
+}
+
+/// One token per delivery attempt: random, so two Lambda instances never share one.
+fn claim_token() -> ClaimToken {
+    let bytes: [u8; 16] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    ClaimToken::new(hex).expect("hex is a valid token")
+}

@@ -1,0 +1,423 @@
+//! The driver against every claim outcome and every effect, on the in-memory store with a scripted Alma:
+//! milliseconds, no network. A row says what the store holds before the message, what Alma does with it, and
+//! what Relais must be answered, whether Alma was asked, and what a later delivery of the same message meets.
+
+use super::*;
+use crate::alma::{AlmaNcip, NotConfigured};
+use crate::clock::{Clock, ManualClock};
+use crate::config::{Env, Host, Settings};
+use crate::ncip::{CheckInItem, CheckInItemResponse, ItemId, ItemIdentifier};
+use crate::store::{
+    ClaimToken, Correlation, EmbeddedStore, ItemBarcode, PartnerCode, RequestStatus, Side, Store, StoreConfig,
+    StoreError,
+};
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What the store holds for the message's key before it arrives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Before {
+    Nothing,
+    /// Another delivery claimed it and died: its lease ran out.
+    StaleClaim,
+    /// Another delivery completed it.
+    Completed,
+    /// Another delivery holds it right now.
+    InFlight,
+    /// The store cannot be reached.
+    StoreDown,
+}
+
+/// What Alma does with the forwarded message.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Alma {
+    Accepts,
+    /// Answers an NCIP Problem that is not "done before".
+    Refuses,
+    /// Refuses as "done before" (e.g. Item Not Checked Out).
+    RefusesAsDoneBefore,
+    /// The connection failed before the message left.
+    FailsBeforeSending,
+    /// The answer was lost after sending: Alma may have acted.
+    LosesTheAnswer,
+}
+
+/// What the reconcile probe shows after a takeover.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ProbeShows {
+    NotDone,
+    Done,
+    Unreadable,
+}
+
+/// What Relais is answered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Answered {
+    Success,
+    Refused,
+    TryAgain,
+}
+
+/// What a later delivery of the same message meets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Afterwards {
+    /// The stored answer: the key is done.
+    Replay,
+    /// The claim was released: a retry acts afresh.
+    Free,
+    /// The claim is kept until its lease ends, so the retry after it reconciles.
+    Held,
+    /// Nothing this delivery did is observable (another delivery or the store decides).
+    Untouched,
+}
+
+struct Row {
+    before: Before,
+    probe: ProbeShows,
+    alma: Alma,
+    answered: Answered,
+    alma_asked: bool,
+    record_written: bool,
+    afterwards: Afterwards,
+}
+
+const fn row(
+    before: Before,
+    probe: ProbeShows,
+    alma: Alma,
+    answered: Answered,
+    alma_asked: bool,
+    record_written: bool,
+    afterwards: Afterwards,
+) -> Row {
+    Row { before, probe, alma, answered, alma_asked, record_written, afterwards }
+}
+
+use Afterwards::*;
+use Alma::*;
+use Answered::*;
+use Before::*;
+
+#[rustfmt::skip]
+const TABLE: &[Row] = &[
+    // A first delivery: Alma decides.
+    row(Nothing, ProbeShows::NotDone, Accepts,             Success,  true,  true,  Replay),
+    row(Nothing, ProbeShows::NotDone, Refuses,             Refused,  true,  false, Free),
+    // "Done before" proves nothing on a first delivery with no record saying so: passed on as Alma's Problem.
+    row(Nothing, ProbeShows::NotDone, RefusesAsDoneBefore, Refused,  true,  false, Free),
+    row(Nothing, ProbeShows::NotDone, FailsBeforeSending,  TryAgain, true,  false, Free),
+    row(Nothing, ProbeShows::NotDone, LosesTheAnswer,      TryAgain, true,  false, Held),
+    // A takeover reads Alma first.
+    row(StaleClaim, ProbeShows::Done,       Accepts,             Success,  false, true,  Replay),
+    row(StaleClaim, ProbeShows::Unreadable, Accepts,             TryAgain, false, false, Held),
+    row(StaleClaim, ProbeShows::NotDone,    Accepts,             Success,  true,  true,  Replay),
+    row(StaleClaim, ProbeShows::NotDone,    Refuses,             Refused,  true,  false, Free),
+    row(StaleClaim, ProbeShows::NotDone,    RefusesAsDoneBefore, Success,  true,  true,  Replay),
+    row(StaleClaim, ProbeShows::NotDone,    FailsBeforeSending,  TryAgain, true,  false, Free),
+    row(StaleClaim, ProbeShows::NotDone,    LosesTheAnswer,      TryAgain, true,  false, Held),
+    // A done key is answered from the store, whatever Alma would do.
+    row(Completed, ProbeShows::NotDone, Accepts,        Success, false, true, Replay),
+    row(Completed, ProbeShows::NotDone, Refuses,        Success, false, true, Replay),
+    row(Completed, ProbeShows::NotDone, LosesTheAnswer, Success, false, true, Replay),
+    // A live duplicate waits, then asks Relais to retry; it never acts.
+    row(InFlight, ProbeShows::NotDone, Accepts,        TryAgain, false, false, Untouched),
+    row(InFlight, ProbeShows::NotDone, LosesTheAnswer, TryAgain, false, false, Untouched),
+    // Without the store there is no promise of exactly-once, so nothing is done.
+    row(StoreDown, ProbeShows::NotDone, Accepts, TryAgain, false, false, Untouched),
+    row(StoreDown, ProbeShows::NotDone, Refuses, TryAgain, false, false, Untouched),
+];
+
+const DONE_BEFORE: &str = "Item Not Checked Out";
+
+/// Alma's NCIP responder doing what the row says, counting the messages it is sent.
+struct ScriptedNcip {
+    alma: Alma,
+    sent: AtomicUsize,
+}
+
+#[async_trait]
+impl AlmaNcip for ScriptedNcip {
+    async fn send(&self, _message: &Message, _ctx: &CallContext) -> Result<Message, AlmaError> {
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        let problem = |problem: Problem| Ok(ncip::problem_response(ServiceKind::CheckInItem, None, vec![problem]));
+        match self.alma {
+            Accepts => Ok(Message::CheckInItemResponse(CheckInItemResponse::default())),
+            Refuses => problem(Problem::unknown_item(&ServiceKind::CheckInItem, "ILL-1")),
+            RefusesAsDoneBefore => problem(Problem::new(
+                "http://www.niso.org/ncip/v1_0/schemes/processingerrortype/checkinitemprocessingerror.scm",
+                DONE_BEFORE,
+                "",
+            )),
+            FailsBeforeSending => Err(AlmaError::Unreachable { sent: false }),
+            LosesTheAnswer => Err(AlmaError::Timeout { sent: true }),
+        }
+    }
+}
+
+/// A service that says only what the row needs: its probe's finding and its "done before" Problem.
+struct ScriptedService {
+    outgoing: Message,
+    probe: ProbeShows,
+    change: RecordChange,
+}
+
+#[async_trait]
+impl ExactlyOnce for ScriptedService {
+    fn outgoing(&self) -> &Message {
+        &self.outgoing
+    }
+
+    fn done_problems(&self) -> &'static [&'static str] {
+        &[DONE_BEFORE]
+    }
+
+    async fn probe(&self, _bridge: &Bridge, _ctx: &CallContext) -> Probe {
+        match self.probe {
+            ProbeShows::NotDone => Probe::NotDone,
+            ProbeShows::Done => Probe::Done(Box::new(self.done_now())),
+            ProbeShows::Unreadable => Probe::Unknown(AlmaError::Timeout { sent: true }),
+        }
+    }
+
+    async fn done(&self, _bridge: &Bridge, _reply: Option<&Message>, _ctx: &CallContext) -> Done {
+        self.done_now()
+    }
+}
+
+impl ScriptedService {
+    fn done_now(&self) -> Done {
+        Done { response: Message::CheckInItemResponse(CheckInItemResponse::default()), change: self.change.clone() }
+    }
+}
+
+/// A store that is down: every call fails.
+struct DownStore;
+
+fn down() -> StoreError {
+    StoreError::Unavailable { operation: "claim", cause: "the test's store is down" }
+}
+
+#[async_trait]
+impl Store for DownStore {
+    async fn get_request(&self, _: &RelaisRequestId) -> Result<Option<Correlation>, StoreError> {
+        Err(down())
+    }
+    async fn find_by_barcode(&self, _: &ItemBarcode) -> Result<Vec<Correlation>, StoreError> {
+        Err(down())
+    }
+    async fn history(&self, _: &RelaisRequestId) -> Result<Vec<HistoryEntry>, StoreError> {
+        Err(down())
+    }
+    async fn append_history(&self, _: &RelaisRequestId, _: &HistoryEntry) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn claim(
+        &self,
+        _: &IdempotencyKey,
+        _: &ClaimToken,
+        _: jiff::Timestamp,
+        _: Duration,
+    ) -> Result<ClaimOutcome, StoreError> {
+        Err(down())
+    }
+    async fn commit(&self, _: Commit<'_>) -> Result<CommitOutcome, StoreError> {
+        Err(down())
+    }
+    async fn release(&self, _: &IdempotencyKey, _: &ClaimToken) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn put_discovery(&self, _: &str, _: &serde_json::Value, _: jiff::Timestamp) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn get_discovery(&self, _: &str, _: jiff::Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
+        Err(down())
+    }
+}
+
+struct Scene {
+    bridge: Bridge,
+    store: Arc<EmbeddedStore>,
+    ncip: Arc<ScriptedNcip>,
+    clock: Arc<ManualClock>,
+    key: IdempotencyKey,
+    request: RelaisRequestId,
+    service: ScriptedService,
+}
+
+impl Scene {
+    fn new(row: &Row) -> Scene {
+        let settings = Settings::from_env(&Env::from_pairs([("ALMA_PARTNER_CODE", "RELAIS")]), Host::Local)
+            .expect("test settings");
+        let store = Arc::new(EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store"));
+        let ncip = Arc::new(ScriptedNcip { alma: row.alma, sent: AtomicUsize::new(0) });
+        let clock = Arc::new(ManualClock::default());
+        let served: Arc<dyn Store> = if row.before == StoreDown { Arc::new(DownStore) } else { store.clone() };
+        let bridge = Bridge::assemble(
+            settings,
+            "01DEMO_INST".into(),
+            Arc::new(NotConfigured),
+            ncip.clone(),
+            served,
+            clock.clone(),
+        )
+        .expect("bridge assembles");
+        let request = RelaisRequestId::new("RL-1").unwrap();
+        let barcode = ItemBarcode::new("ILL-1").unwrap();
+        let key = IdempotencyKey::derive("CheckInItem", Some(&request), Some(&barcode), b"");
+        let message = CheckInItem {
+            item_id: ItemId { item_identifier_value: ItemIdentifier::new("ILL-1"), ..ItemId::default() },
+            ..CheckInItem::default()
+        };
+        let start = Start::New {
+            side: Side::Borrowing,
+            partner: PartnerCode::new("RELAIS").unwrap(),
+            status: RequestStatus::OnHoldShelf,
+        };
+        let mut change = RecordChange::new(request.clone(), start);
+        change.status = Some(RequestStatus::Returned);
+        change.barcode = Some(barcode);
+        let service = ScriptedService { outgoing: Message::CheckInItem(message), probe: row.probe, change };
+        Scene { bridge, store, ncip, clock, key, request, service }
+    }
+
+    async fn deliver(&self) -> String {
+        let action = Action {
+            service: ServiceKind::CheckInItem,
+            key: self.key.clone(),
+            request: self.request.clone(),
+            header: None,
+        };
+        let ctx = CallContext::new(Duration::from_secs(8));
+        String::from_utf8(carry_out(&self.bridge, action, &self.service, &ctx).await).expect("UTF-8 NCIP")
+    }
+
+    /// Puts the store in the row's `before` state, as other deliveries of the same message would have.
+    async fn prepare(&self, before: Before) {
+        let other = ClaimToken::new("another-delivery").unwrap();
+        let now = self.clock.now();
+        match before {
+            Nothing | StoreDown => {}
+            StaleClaim => {
+                let then = now - jiff::SignedDuration::from_secs(CLAIM_LEASE.as_secs() as i64 + 10);
+                assert_eq!(
+                    self.store.claim(&self.key, &other, then, CLAIM_LEASE).await.unwrap(),
+                    ClaimOutcome::Claimed
+                );
+            }
+            InFlight => {
+                assert_eq!(self.store.claim(&self.key, &other, now, CLAIM_LEASE).await.unwrap(), ClaimOutcome::Claimed);
+            }
+            Completed => {
+                assert_eq!(self.store.claim(&self.key, &other, now, CLAIM_LEASE).await.unwrap(), ClaimOutcome::Claimed);
+                let record = self.service.change.clone().apply(None, now);
+                let history = HistoryEntry::new("CheckInItem", now, Outcome::Success);
+                let body = ncip::write(&self.service.done_now().response);
+                let commit = Commit {
+                    key: &self.key,
+                    owner: &other,
+                    response: &body,
+                    record: &record,
+                    expected_version: None,
+                    history: &history,
+                    now,
+                };
+                assert!(matches!(self.store.commit(commit).await.unwrap(), CommitOutcome::Committed { .. }));
+            }
+        }
+    }
+
+    /// What a later delivery of the same message meets in the store, without acting.
+    async fn afterwards(&self) -> Afterwards {
+        let probe = ClaimToken::new("a-later-delivery").unwrap();
+        match self.store.claim(&self.key, &probe, self.clock.now(), CLAIM_LEASE).await.unwrap() {
+            ClaimOutcome::Done(_) => Replay,
+            ClaimOutcome::Claimed => Free,
+            ClaimOutcome::InFlight { .. } => Held,
+            ClaimOutcome::TookOverStale { .. } => Held,
+        }
+    }
+}
+
+fn answered(body: &str) -> Answered {
+    if body.contains("Temporary Processing Failure") {
+        TryAgain
+    } else if body.contains("<Problem>") || body.contains("Problem>") {
+        Refused
+    } else {
+        Success
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_driver_answers_every_claim_outcome_against_every_effect() {
+    for (index, row) in TABLE.iter().enumerate() {
+        let scene = Scene::new(row);
+        scene.prepare(row.before).await;
+        let body = scene.deliver().await;
+        let context = format!("row {index}: {:?} / probe {:?} / Alma {:?}: {body}", row.before, row.probe, row.alma);
+        assert_eq!(answered(&body), row.answered, "{context}");
+        assert_eq!(scene.ncip.sent.load(Ordering::SeqCst) > 0, row.alma_asked, "{context}: Alma asked?");
+        let record = scene.store.get_request(&scene.request).await.unwrap();
+        assert_eq!(record.is_some(), row.record_written, "{context}: record written?");
+        if let Some(record) = record {
+            assert_eq!(record.status, RequestStatus::Returned, "{context}: the change was applied");
+        }
+        if row.afterwards != Untouched {
+            assert_eq!(scene.afterwards().await, row.afterwards, "{context}: what a retry meets");
+        }
+        if row.before != StoreDown {
+            let history = scene.store.history(&scene.request).await.unwrap();
+            assert!(!history.is_empty(), "{context}: every answered delivery leaves a history entry");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replay_answers_the_stored_bytes_and_counts_as_replayed() {
+    let row = &TABLE[0];
+    let scene = Scene::new(row);
+    let first = scene.deliver().await;
+    let second = scene.deliver().await;
+    assert_eq!(first, second, "the retry gets the very answer the first delivery got");
+    assert_eq!(scene.ncip.sent.load(Ordering::SeqCst), 1, "Alma was asked once");
+    let outcomes: Vec<Outcome> = scene.store.history(&scene.request).await.unwrap().iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [Outcome::Success, Outcome::Replayed]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_done_before_problem_confirms_a_repeat_the_record_expected() {
+    struct Repeat(ScriptedService);
+    #[async_trait]
+    impl ExactlyOnce for Repeat {
+        fn outgoing(&self) -> &Message {
+            self.0.outgoing()
+        }
+        fn repeat_expected(&self) -> bool {
+            true
+        }
+        fn done_problems(&self) -> &'static [&'static str] {
+            &[DONE_BEFORE]
+        }
+        async fn done(&self, bridge: &Bridge, reply: Option<&Message>, ctx: &CallContext) -> Done {
+            self.0.done(bridge, reply, ctx).await
+        }
+    }
+    let row = row(Nothing, ProbeShows::NotDone, RefusesAsDoneBefore, Success, true, true, Replay);
+    let scene = Scene::new(&row);
+    let action = Action {
+        service: ServiceKind::CheckInItem,
+        key: scene.key.clone(),
+        request: scene.request.clone(),
+        header: None,
+    };
+    let ctx = CallContext::new(Duration::from_secs(8));
+    let repeat = Repeat(ScriptedService {
+        outgoing: scene.service.outgoing.clone(),
+        probe: row.probe,
+        change: scene.service.change.clone(),
+    });
+    let body = String::from_utf8(carry_out(&scene.bridge, action, &repeat, &ctx).await).unwrap();
+    assert_eq!(answered(&body), Success, "{body}");
+    assert_eq!(scene.afterwards().await, Replay);
+}

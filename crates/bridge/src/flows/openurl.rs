@@ -1,0 +1,118 @@
+//! `GET /openurl`: a patron's ILL link from Primo/Alma's services page becomes a 302 to the Relais request
+//! form, pre-filled with the citation. The target comes only from configuration; the citation is parked in
+//! the store under a correlation id (logged) so staff can match the Relais request to the discovery session.
+
+use crate::config::{ConfigError, OpenUrlSettings, PatronIdentity, Settings};
+use crate::flows::Bridge;
+use crate::openurl::identity::{JwtVerifier, RelaisPiEncryptor};
+use crate::openurl::{self, PatronTag, RelaisForm};
+use std::time::SystemTime;
+
+/// The configured Relais form, checked once at start-up.
+pub fn relais_form(settings: &Settings) -> Result<Option<RelaisForm>, ConfigError> {
+    let OpenUrlSettings { form_url, library_symbol, .. } = &settings.openurl;
+    match (form_url, library_symbol) {
+        (None, _) => Ok(None),
+        (Some(_), None) => Err(ConfigError::new("RELAIS_LIBRARY_SYMBOL", "is required with RELAIS_FORM_URL")),
+        (Some(url), Some(symbol)) => {
+            RelaisForm::new(url, symbol).map(Some).map_err(|e| ConfigError::new("RELAIS_FORM_URL", e.to_string()))
+        }
+    }
+}
+
+/// The optional patron identity machinery, built once.
+pub struct Identity {
+    verifier: JwtVerifier,
+    encryptor: Option<RelaisPiEncryptor>,
+    token_parameter: String,
+}
+
+impl Identity {
+    pub fn from_settings(settings: &Settings) -> Result<Option<Identity>, ConfigError> {
+        let PatronIdentity::Jwt { issuer, audience, verification_key, relais_public_key, token_parameter } =
+            &settings.openurl.patron_identity
+        else {
+            return Ok(None);
+        };
+        let verifier = if verification_key.trim_start().starts_with('{') {
+            JwtVerifier::from_jwks(issuer, audience, verification_key)
+        } else {
+            JwtVerifier::from_pem(issuer, audience, verification_key)
+        }
+        .map_err(|e| ConfigError::new("JWT_VERIFICATION_KEY", e.to_string()))?;
+        let encryptor = relais_public_key
+            .as_deref()
+            .map(RelaisPiEncryptor::from_pem)
+            .transpose()
+            .map_err(|e| ConfigError::new("RELAIS_PUBLIC_KEY", e.to_string()))?;
+        Ok(Some(Identity { verifier, encryptor, token_parameter: token_parameter.clone() }))
+    }
+}
+
+/// What the hand-off answers; [`crate::http`] turns it into a response.
+pub enum Handoff {
+    /// The Relais form, filled in; `correlation_id` names the parked citation.
+    Redirect { location: String, correlation_id: String },
+    /// `RELAIS_FORM_URL` is not set: no target exists.
+    NotConfigured,
+    /// The link could not be read as an OpenURL.
+    BadLink(openurl::BadOpenUrl),
+    /// `PATRON_IDENTITY=jwt` and the patron's token is missing or not valid.
+    Unauthorised(openurl::identity::TokenError),
+    /// The patron id could not be encrypted for Relais (a configuration fault, logged).
+    PatronIdFailed,
+}
+
+/// Turns a patron's link into the Relais redirect. `raw_query` is the query exactly as received (API Gateway
+/// joins repeated keys, so the codec reads the raw string); `bearer` is an `Authorization: Bearer` token.
+pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) -> Handoff {
+    let Some(form) = &bridge.relais_form else { return Handoff::NotConfigured };
+    let citation = match openurl::parse(raw_query) {
+        Ok(citation) => citation,
+        Err(bad) => {
+            tracing::info!(reason = %bad, "bad OpenURL");
+            return Handoff::BadLink(bad);
+        }
+    };
+    let patron = match patron_tag(bridge, bearer, raw_query) {
+        Ok(tag) => tag,
+        Err(refusal) => return refusal,
+    };
+    let correlation_id = correlation_id();
+    match serde_json::to_value(&citation) {
+        Ok(value) => {
+            if let Err(err) = bridge.store.put_discovery(&correlation_id, &value, bridge.clock.now()).await {
+                // The patron's request matters more than the trace: carry on without it.
+                tracing::warn!(error = %err, "could not store the OpenURL citation");
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "citation not serialisable"),
+    }
+    tracing::info!(correlation_id, genre = ?citation.genre, "OpenURL redirected to Relais");
+    Handoff::Redirect { location: form.redirect_url(&citation, patron.as_ref()), correlation_id }
+}
+
+/// The patron's identity for Relais, when `PATRON_IDENTITY=jwt`: verified from the IdP's token, never taken
+/// from the link itself (Relais trusts a plain `PI`).
+fn patron_tag(bridge: &Bridge, bearer: Option<&str>, raw_query: &str) -> Result<Option<PatronTag>, Handoff> {
+    let Some(identity) = bridge.identity.as_ref() else { return Ok(None) };
+    let token = bearer.map(str::to_owned).or_else(|| {
+        url::form_urlencoded::parse(raw_query.as_bytes())
+            .find(|(k, _)| k == identity.token_parameter.as_str())
+            .map(|(_, v)| v.into_owned())
+    });
+    let Some(token) = token else { return Err(Handoff::Unauthorised(openurl::identity::TokenError::Missing)) };
+    let patron = identity.verifier.verify(&token, SystemTime::now()).map_err(Handoff::Unauthorised)?;
+    match &identity.encryptor {
+        None => Ok(Some(patron.plain_tag())),
+        Some(encryptor) => encryptor.encrypt(&patron, SystemTime::now()).map(Some).map_err(|err| {
+            tracing::error!(error = %err, "could not encrypt the patron id for Relais");
+            Handoff::PatronIdFailed
+        }),
+    }
+}
+
+fn correlation_id() -> String {
+    let bytes: [u8; 12] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,123 @@
+//! RenewItem: a loan renewed through Relais; Alma renews its loan and answers the new due date.
+
+use super::forward;
+use super::ids::{self, Ids, required};
+use super::once::{self, Action, Done, ExactlyOnce, Probe, RecordChange, Start};
+use crate::alma::CallContext;
+use crate::alma::model::AlmaItem;
+use crate::flows::Bridge;
+use crate::ncip::{Message, Problem, RenewItem, RenewItemResponse, ResponseHeader, ServiceKind};
+use crate::store::{IdempotencyKey, ItemBarcode, RequestStatus, Side};
+use jiff::Timestamp;
+
+const SERVICE: ServiceKind = ServiceKind::RenewItem;
+
+pub(crate) async fn handle(bridge: &Bridge, mut message: RenewItem, ctx: &CallContext) -> Vec<u8> {
+    let header = message.header.clone();
+    // The UserId is checked like every identifier, though Alma's loan, not the patron, is what is renewed.
+    let user = message.user_id.as_ref().map(|u| u.user_identifier_value.as_str());
+    let barcode = match Ids::read(None, Some(message.item_id.item_identifier_value.as_str()), user)
+        .and_then(|ids| required(&ids.item, "RenewItem/ItemId/ItemIdentifierValue", "RenewItem needs the item barcode"))
+    {
+        Ok(barcode) => barcode,
+        Err(problem) => return ids::refuse_now(&SERVICE, header.as_ref(), problem),
+    };
+    // The record decides the idempotency key, so a store that cannot answer must not be read as "no record".
+    let known = match bridge.store.find_by_barcode(&barcode).await {
+        Ok(records) => records.into_iter().next(),
+        Err(err) => {
+            tracing::error!(error = %err, "store unavailable for a renewal");
+            let problem = Problem::temporary_processing_failure("the bridge's store is unavailable");
+            return ids::refuse_now(&SERVICE, header.as_ref(), problem);
+        }
+    };
+    let request =
+        known.as_ref().map_or_else(|| super::check_out_item::by_barcode(&barcode), |r| r.relais_request_id.clone());
+    // A renewal may legitimately happen again weeks later: what makes two messages "the same renewal" is the
+    // due date asked for, or else the day it was asked on.
+    let when = message
+        .desired_date_due
+        .map(|d| d.to_string())
+        .or_else(|| message.mandated_action.map(|m| m.date_event_occurred.to_string()))
+        .unwrap_or_else(|| bridge.clock.now().strftime("%Y-%m-%d").to_string());
+    let key = IdempotencyKey::derive(
+        SERVICE.element_name(),
+        Some(&request),
+        Some(&barcode),
+        ids::digest_input(&[Some(&when)]).as_bytes(),
+    );
+    let answer = RenewItemResponse {
+        header: header.as_ref().map(ResponseHeader::answering),
+        item_id: Some(message.item_id.clone()),
+        user_id: message.user_id.clone(),
+        ..RenewItemResponse::default()
+    };
+    let start = Start::New {
+        side: known.as_ref().map_or(Side::Borrowing, |r| r.side),
+        partner: ids::partner(bridge, header.as_ref()),
+        status: RequestStatus::Renewed,
+    };
+    let mut change = RecordChange::new(request.clone(), start);
+    change.status = Some(RequestStatus::Renewed);
+    change.barcode = Some(barcode.clone());
+    let desired = message.desired_date_due;
+    forward::ensure_header(&mut message.header);
+    let renewal = Renewal { outgoing: Message::RenewItem(message), answer, barcode, desired, change };
+    let action = Action { service: SERVICE, key, request, header: header.as_ref() };
+    once::carry_out(bridge, action, &renewal, ctx).await
+}
+
+/// One renewal of one loan.
+struct Renewal {
+    outgoing: Message,
+    answer: RenewItemResponse,
+    barcode: ItemBarcode,
+    desired: Option<Timestamp>,
+    change: RecordChange,
+}
+
+impl Renewal {
+    fn done(&self, answer: RenewItemResponse) -> Done {
+        let mut change = self.change.clone();
+        change.due_date = answer.date_due;
+        Done { response: Message::RenewItemResponse(answer), change }
+    }
+}
+
+/// The due date Alma shows on the item (`item_data.due_date`), when it is out on loan.
+fn item_due(item: &AlmaItem) -> Option<Timestamp> {
+    item.item_data.due_date.as_deref().and_then(|d| d.parse().ok())
+}
+
+#[async_trait::async_trait]
+impl ExactlyOnce for Renewal {
+    fn outgoing(&self) -> &Message {
+        &self.outgoing
+    }
+
+    /// An earlier attempt's answer was lost. Alma's item already due on or after the date asked for means the
+    /// renewal went through; renewing again would extend the loan twice. Without a date asked for there is
+    /// nothing to compare with, so the renewal is sent again.
+    async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
+        let Some(desired) = self.desired else { return Probe::NotDone };
+        match bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await {
+            Ok(item) => match item_due(&item).filter(|due| *due >= desired) {
+                Some(due) => {
+                    Probe::Done(Box::new(self.done(RenewItemResponse { date_due: Some(due), ..self.answer.clone() })))
+                }
+                None => Probe::NotDone,
+            },
+            Err(err) if err.is_not_found() => Probe::NotDone,
+            Err(err) => Probe::Unknown(err),
+        }
+    }
+
+    async fn done(&self, _bridge: &Bridge, reply: Option<&Message>, _ctx: &CallContext) -> Done {
+        let mut answer = self.answer.clone();
+        if let Some(Message::RenewItemResponse(r)) = reply {
+            answer.date_due = r.date_due;
+            answer.renewal_count = r.renewal_count;
+        }
+        self.done(answer)
+    }
+}

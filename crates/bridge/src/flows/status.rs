@@ -1,0 +1,35 @@
+//! A request's correlation record and message history, for staff (`GET /requests/{relais_request_id}`; the
+//! token check and the JSON and HTML shapes are [`crate::http`]'s). The record holds ids, never names.
+
+use crate::flows::Bridge;
+use crate::store::{Correlation, HistoryEntry, RelaisRequestId};
+
+/// What the bridge knows about one Relais request.
+pub struct RequestView {
+    pub id: String,
+    pub record: Option<Correlation>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// Why no view could be given.
+pub enum StatusRefusal {
+    NotAnId,
+    Unknown,
+    StoreUnavailable,
+}
+
+/// Reads the record and history of the request `id` (as it arrived in the path, percent-decoded).
+pub async fn view(bridge: &Bridge, id: String) -> Result<RequestView, StatusRefusal> {
+    let relais_id = RelaisRequestId::new(id.clone()).map_err(|_| StatusRefusal::NotAnId)?;
+    let (record, history) = match (bridge.store.get_request(&relais_id).await, bridge.store.history(&relais_id).await) {
+        (Ok(record), Ok(history)) => (record, history),
+        (Err(err), _) | (_, Err(err)) => {
+            tracing::error!(error = %err, "store unavailable for a status read");
+            return Err(StatusRefusal::StoreUnavailable);
+        }
+    };
+    if record.is_none() && history.is_empty() {
+        return Err(StatusRefusal::Unknown);
+    }
+    Ok(RequestView { id, record, history })
+}

@@ -1,0 +1,166 @@
+//! The deployable functions: the one list every other list is derived from.
+//!
+//! Each function is a crate under `functions/<name>`, a Lambda function in `template.yaml` and a set of routes
+//! in [`crate::http::router`]. The per-function environment variable the front door reads, the cold-start
+//! harness' list, the events/ and template tests all come from [`Function::ALL`], so a new function is added
+//! here once.
+
+use crate::ncip::ServiceKind;
+
+/// One deployable function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Function {
+    OpenUrlRedirect,
+    NcipFrontDoor,
+    PatronLookup,
+    AcceptItem,
+    CheckOutItem,
+    CheckInItem,
+    RequestItem,
+    CancelRequestItem,
+    RenewItem,
+    LookupItem,
+    RequestStatus,
+}
+
+/// An HTTP method a route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// A route as API Gateway declares it: method and path template (`{name}` for a path parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+}
+
+const fn route(method: Method, path: &'static str) -> Route {
+    Route { method, path }
+}
+
+/// The path the front door's synchronous invoke carries to a per-service function (not a public route).
+pub const SERVICE_INVOKE_PATH: &str = "/ncip";
+
+impl Function {
+    /// Every function, in the order a Relais request meets them (the cold-start table keeps this order).
+    pub const ALL: [Function; 11] = [
+        Function::OpenUrlRedirect,
+        Function::NcipFrontDoor,
+        Function::PatronLookup,
+        Function::AcceptItem,
+        Function::CheckOutItem,
+        Function::CheckInItem,
+        Function::RequestItem,
+        Function::CancelRequestItem,
+        Function::RenewItem,
+        Function::LookupItem,
+        Function::RequestStatus,
+    ];
+
+    /// The crate, binary and `events/<name>.json` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::OpenUrlRedirect => "openurl-redirect",
+            Function::NcipFrontDoor => "ncip",
+            Function::PatronLookup => "patron-lookup",
+            Function::AcceptItem => "accept-item",
+            Function::CheckOutItem => "check-out-item",
+            Function::CheckInItem => "check-in-item",
+            Function::RequestItem => "request-item",
+            Function::CancelRequestItem => "cancel-request-item",
+            Function::RenewItem => "renew-item",
+            Function::LookupItem => "lookup-item",
+            Function::RequestStatus => "request-status",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Function> {
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The NCIP service a per-service function answers; `None` for the HTTP-facing functions.
+    pub fn service(self) -> Option<ServiceKind> {
+        use ServiceKind as S;
+        Some(match self {
+            Function::PatronLookup => S::LookupUser,
+            Function::AcceptItem => S::AcceptItem,
+            Function::CheckOutItem => S::CheckOutItem,
+            Function::CheckInItem => S::CheckInItem,
+            Function::RequestItem => S::RequestItem,
+            Function::CancelRequestItem => S::CancelRequestItem,
+            Function::RenewItem => S::RenewItem,
+            Function::LookupItem => S::LookupItem,
+            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus => return None,
+        })
+    }
+
+    /// The function that answers an NCIP service, if the bridge offers it.
+    pub fn for_service(service: &ServiceKind) -> Option<Function> {
+        Function::ALL.into_iter().find(|f| f.service().as_ref() == Some(service))
+    }
+
+    /// The per-service functions, which only the front door reaches.
+    pub fn services() -> impl Iterator<Item = Function> {
+        Function::ALL.into_iter().filter(|f| f.service().is_some())
+    }
+
+    /// The public routes this function serves behind API Gateway (`template.yaml` declares exactly these).
+    pub fn public_routes(self) -> &'static [Route] {
+        const OPENURL: [Route; 1] = [route(Method::Get, "/openurl")];
+        const NCIP: [Route; 2] = [route(Method::Post, "/ncip/{token}"), route(Method::Post, "/ncip")];
+        const STATUS: [Route; 2] = [route(Method::Get, "/requests/{id}"), route(Method::Get, "/health")];
+        match self {
+            Function::OpenUrlRedirect => &OPENURL,
+            Function::NcipFrontDoor => &NCIP,
+            Function::RequestStatus => &STATUS,
+            _ => &[],
+        }
+    }
+
+    /// The environment variable that names this per-service function for the front door's invoke
+    /// (`ACCEPT_ITEM_FUNCTION`); `None` for the public functions.
+    pub fn invoke_variable(self) -> Option<&'static str> {
+        Some(match self {
+            Function::PatronLookup => "PATRON_LOOKUP_FUNCTION",
+            Function::AcceptItem => "ACCEPT_ITEM_FUNCTION",
+            Function::CheckOutItem => "CHECK_OUT_ITEM_FUNCTION",
+            Function::CheckInItem => "CHECK_IN_ITEM_FUNCTION",
+            Function::RequestItem => "REQUEST_ITEM_FUNCTION",
+            Function::CancelRequestItem => "CANCEL_REQUEST_ITEM_FUNCTION",
+            Function::RenewItem => "RENEW_ITEM_FUNCTION",
+            Function::LookupItem => "LOOKUP_ITEM_FUNCTION",
+            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_services_and_variables_are_one_to_one() {
+        for function in Function::ALL {
+            assert_eq!(Function::from_name(function.name()), Some(function));
+            assert_eq!(function.service().is_some(), function.invoke_variable().is_some(), "{function:?}");
+            assert_eq!(function.service().is_none(), !function.public_routes().is_empty(), "{function:?}");
+            if let Some(service) = function.service() {
+                assert_eq!(Function::for_service(&service), Some(function));
+                let expected = format!("{}_FUNCTION", function.name().to_uppercase().replace('-', "_"));
+                assert_eq!(function.invoke_variable(), Some(expected.as_str()));
+            }
+        }
+    }
+}

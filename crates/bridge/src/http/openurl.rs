@@ -1,0 +1,40 @@
+//! `GET /openurl`: a patron's ILL link becomes a 302 to the Relais request form ([`crate::flows::openurl`]).
+
+use super::{auth, pages, respond};
+use crate::flows::Bridge;
+use crate::flows::openurl::{self as flow, Handoff};
+use crate::openurl;
+use axum::extract::State;
+use axum::response::Response;
+use http::{HeaderMap, Uri};
+use std::sync::Arc;
+
+/// The response header naming the correlation id of a redirect (the key of the parked citation), so a
+/// support desk can find it from a browser trace.
+pub const CORRELATION_HEADER: &str = "x-bridge-correlation-id";
+
+pub(super) async fn hand_off(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
+    // The raw query, not a parsed map: API Gateway joins repeated keys with commas, and the codec reads
+    // repeated keys itself.
+    let raw_query = uri.query().unwrap_or("");
+    match flow::hand_off(&bridge, raw_query, auth::bearer(&headers)).await {
+        Handoff::Redirect { location, correlation_id } => {
+            let mut response = respond::redirect(&location);
+            if let Ok(value) = http::HeaderValue::from_str(&correlation_id) {
+                response.headers_mut().insert(CORRELATION_HEADER, value);
+            }
+            response
+        }
+        Handoff::NotConfigured => respond::html(
+            501,
+            pages::page(
+                "Not configured",
+                "<h1>ILL requests are not set up yet</h1><p>The library has not configured its Relais request form \
+                 (RELAIS_FORM_URL and RELAIS_LIBRARY_SYMBOL).</p>",
+            ),
+        ),
+        Handoff::BadLink(bad) => respond::html(400, openurl::error_page(&bad)),
+        Handoff::Unauthorised(err) => respond::html(401, openurl::unauthorized_page(&err)),
+        Handoff::PatronIdFailed => respond::text(500, "The patron id could not be prepared for Relais"),
+    }
+}

@@ -1,0 +1,92 @@
+//! `GET /requests/{relais_request_id}`: a request's correlation record and history for staff, as JSON or (for
+//! a browser) a small HTML page. It needs `STATUS_TOKEN`.
+
+use super::{auth, pages, respond};
+use crate::flows::Bridge;
+use crate::flows::status::{self as flow, RequestView, StatusRefusal};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::{HeaderMap, Uri};
+use serde_json::json;
+use std::sync::Arc;
+
+pub(super) async fn request(
+    State(bridge): State<Arc<Bridge>>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let query_token = uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
+    });
+    if !auth::authorised(&headers, query_token.as_deref(), &bridge.settings.status_token) {
+        return respond::text(401, "A valid status token is required (Authorization: Bearer <STATUS_TOKEN>)");
+    }
+    match flow::view(&bridge, id).await {
+        Ok(view) if wants_html(&headers) => respond::html(200, html_page(&view)),
+        Ok(RequestView { id, record, history }) => {
+            respond::json(200, &json!({ "relais_request_id": id, "record": record, "history": history }))
+        }
+        Err(StatusRefusal::NotAnId) => respond::text(400, "That is not a Relais request id"),
+        Err(StatusRefusal::Unknown) => respond::text(404, "No request with that id is known to the bridge"),
+        Err(StatusRefusal::StoreUnavailable) => {
+            respond::text(503, "The bridge's store is unavailable; try again shortly")
+        }
+    }
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn html_page(view: &RequestView) -> String {
+    let (id, record, history) = (view.id.as_str(), view.record.as_ref(), view.history.as_slice());
+    let e = pages::escape;
+    let mut body = format!("<h1>Relais request {}</h1>", e(id));
+    match record {
+        Some(r) => {
+            let rows = [
+                ("Side", format!("{:?}", r.side)),
+                ("Status", format!("{:?}", r.status)),
+                ("Alma partner", r.partner.to_string()),
+                ("Item barcodes", r.item_barcodes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+                ("Alma request id", r.alma.request_id.clone().unwrap_or_default()),
+                ("Alma item pid", r.alma.item_pid.clone().unwrap_or_default()),
+                ("Alma MMS id", r.alma.mms_id.clone().unwrap_or_default()),
+                ("Due", r.due_date.map(|d| d.to_string()).unwrap_or_default()),
+                ("Updated", r.updated_at.to_string()),
+            ];
+            body.push_str("<table>");
+            for (label, value) in rows {
+                body.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", e(label), e(&value)));
+            }
+            body.push_str("</table>");
+        }
+        None => body.push_str("<p>No correlation record (only history).</p>"),
+    }
+    body.push_str("<h2>History</h2><table><tr><th>Time</th><th>Message</th><th>Outcome</th><th>Problem</th><th>Alma calls</th><th>Alma tracking id</th></tr>");
+    for entry in history {
+        let problem = entry
+            .problem
+            .as_ref()
+            .map(|p| format!("{}: {}", p.problem_type, p.detail.clone().unwrap_or_default()))
+            .unwrap_or_default();
+        let calls = entry
+            .alma_calls
+            .iter()
+            .map(|c| format!("{} {} → {} ({} ms)", c.method, c.path_template, c.status, c.elapsed_ms))
+            .collect::<Vec<_>>()
+            .join("<br>");
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e(&entry.at.to_string()),
+            e(&entry.message_type),
+            entry.outcome,
+            e(&problem),
+            calls.split("<br>").map(e).collect::<Vec<_>>().join("<br>"),
+            e(entry.alma_tracking_id.as_deref().unwrap_or(""))
+        ));
+    }
+    body.push_str("</table>");
+    pages::page(&format!("Relais request {id}"), &body)
+}

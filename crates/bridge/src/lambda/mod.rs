@@ -1,0 +1,106 @@
+//! Running one function on AWS Lambda: read settings (secrets from SSM), open DynamoDB, build the Alma
+//! clients, and serve `lambda_http` events through the function's part of [`crate::http::router`] until the
+//! runtime stops the process (the runtime's `http-axum` pattern).
+//!
+//! Start-up does configuration parsing and client construction only; the first TLS handshake happens on
+//! first use, so a cold start costs no more than the work every request needs anyway. The one network call at
+//! start-up is the SSM read of secrets, and only when a `*_PARAMETER` variable asks for it.
+
+pub mod invoke;
+mod secrets;
+
+use crate::alma::NotConfigured;
+use crate::clock::SystemClock;
+use crate::config::{AlmaTarget, ConfigError, Env, Host, Settings, StoreTarget};
+use crate::flows::Bridge;
+use crate::function::Function;
+use crate::store::Store;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The `main` of every function crate.
+pub fn run(function: Function) -> ExitCode {
+    crate::logging::init(true);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!(error = %err, "could not start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let bridge = match bootstrap(function).await {
+            Ok(bridge) => Arc::new(bridge),
+            Err(err) => {
+                // One clear line naming the setting; the Lambda runtime reports the exit as an init error.
+                tracing::error!(function = function.name(), error = %err, "start-up failed");
+                return ExitCode::FAILURE;
+            }
+        };
+        match lambda_http::run(crate::http::router(bridge, &[function])).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                tracing::error!(error = %err, "Lambda runtime loop ended");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Builds the bridge a Lambda function needs from the process environment.
+pub async fn bootstrap(function: Function) -> Result<Bridge, ConfigError> {
+    let mut env = Env::from_process();
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    secrets::resolve(&mut env, &aws).await?;
+    let settings = Settings::from_env(&env, Host::Lambda)?;
+    check_requirements(function, &settings)?;
+    let store: Arc<dyn Store> = match &settings.store {
+        StoreTarget::DynamoDb { table } => Arc::new(crate::store::DynamoStore::with_config(
+            aws_sdk_dynamodb::Client::new(&aws),
+            table.clone(),
+            settings.store_config(),
+        )),
+        StoreTarget::Embedded { .. } => unreachable!("Host::Lambda always selects DynamoDB"),
+    };
+    let mut bridge = match &settings.alma {
+        AlmaTarget::Remote(remote) => Bridge::connect(settings.clone(), remote, store)?,
+        _ => Bridge::assemble(
+            settings.clone(),
+            String::new(),
+            Arc::new(NotConfigured),
+            Arc::new(NotConfigured),
+            store,
+            Arc::new(SystemClock),
+        )?,
+    };
+    if function == Function::NcipFrontDoor && !settings.function_names.is_empty() {
+        bridge.invoker = Some(Arc::new(invoke::LambdaInvoker::new(
+            aws_sdk_lambda::Client::new(&aws),
+            settings.function_names.clone(),
+        )));
+    }
+    Ok(bridge)
+}
+
+/// Each function is given only the settings it uses (least privilege); this names what one lacks.
+pub fn check_requirements(function: Function, settings: &Settings) -> Result<(), ConfigError> {
+    let needs_alma =
+        function.service().is_some() || (function == Function::NcipFrontDoor && settings.function_names.is_empty());
+    if needs_alma && matches!(settings.alma, AlmaTarget::Unconfigured) {
+        return Err(ConfigError::new("ALMA_API_BASE", format!("is required by the {} function", function.name())));
+    }
+    match function {
+        Function::NcipFrontDoor if settings.ncip_secret.expose().is_empty() => Err(ConfigError::new(
+            "NCIP_SHARED_SECRET",
+            "is required by the ncip function (or NCIP_SHARED_SECRET_PARAMETER)",
+        )),
+        Function::RequestStatus if settings.status_token.expose().is_empty() => Err(ConfigError::new(
+            "STATUS_TOKEN",
+            "is required by the request-status function (or STATUS_TOKEN_PARAMETER)",
+        )),
+        Function::OpenUrlRedirect if settings.openurl.form_url.is_none() => {
+            Err(ConfigError::new("RELAIS_FORM_URL", "is required by the openurl-redirect function"))
+        }
+        _ => Ok(()),
+    }
+}
