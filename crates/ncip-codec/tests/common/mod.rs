@@ -13,7 +13,7 @@ pub fn corpus_dir() -> PathBuf {
         return dir;
     }
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    // crates/ncip -> workspace root -> its sibling `shared`.
+    // crates/ncip-codec -> workspace root -> its sibling `shared`.
     let candidates = [manifest.join("../../../shared/ncip-corpus"), manifest.join("../../shared/ncip-corpus")];
     for candidate in &candidates {
         if candidate.is_dir() {
