@@ -5,6 +5,7 @@
 //! DynamoDB endpoint and Alma are loopback addresses.
 
 use crate::events::{NCIP_TOKEN, STATUS_TOKEN, Tokens};
+use bridge::Function;
 
 /// Where the functions' dependencies are for this run.
 #[derive(Debug, Clone)]
@@ -18,30 +19,6 @@ pub struct Endpoints {
     pub dynamodb: String,
     pub table: String,
 }
-
-/// The per-service functions: each calls Alma, so each is given Alma's settings.
-const ALMA_FUNCTIONS: [&str; 8] = [
-    "patron-lookup",
-    "accept-item",
-    "check-out-item",
-    "check-in-item",
-    "request-item",
-    "cancel-request-item",
-    "renew-item",
-    "lookup-item",
-];
-
-/// The front door's `*_FUNCTION` variables (src/config/parse.rs) with the functions they name.
-const FRONT_DOOR_TARGETS: [(&str, &str); 8] = [
-    ("PATRON_LOOKUP_FUNCTION", "patron-lookup"),
-    ("ACCEPT_ITEM_FUNCTION", "accept-item"),
-    ("CHECK_OUT_ITEM_FUNCTION", "check-out-item"),
-    ("CHECK_IN_ITEM_FUNCTION", "check-in-item"),
-    ("REQUEST_ITEM_FUNCTION", "request-item"),
-    ("CANCEL_REQUEST_ITEM_FUNCTION", "cancel-request-item"),
-    ("RENEW_ITEM_FUNCTION", "renew-item"),
-    ("LOOKUP_ITEM_FUNCTION", "lookup-item"),
-];
 
 /// Where Linux distributions keep their CA bundle (Debian/Ubuntu, then Amazon Linux/Fedora).
 const CA_BUNDLES: [&str; 2] = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"];
@@ -87,7 +64,9 @@ pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(St
     set("AWS_ENDPOINT_URL_DYNAMODB", &endpoints.dynamodb);
     set("DYNAMODB_TABLE", &endpoints.table);
     set("LOG_HASH_KEY", "coldstart-log-hash-key-0123456789");
-    if ALMA_FUNCTIONS.contains(&function) {
+    let deployed = Function::from_name(function);
+    // The per-service functions each call Alma, so each is given Alma's settings.
+    if deployed.and_then(Function::service).is_some() {
         set("ALMA_API_BASE", &endpoints.alma_api_base);
         set("ALMA_API_KEY", &endpoints.alma_api_key);
         set("ALMA_NCIP_URL", &endpoints.alma_ncip_url);
@@ -101,8 +80,9 @@ pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(St
         "ncip" => {
             set("NCIP_SHARED_SECRET", tokens.ncip.as_deref().unwrap_or(NCIP_TOKEN));
             set("ALMA_PARTNER_CODE", "RELAIS");
-            for (variable, target) in FRONT_DOOR_TARGETS {
-                set(variable, &format!("arn:aws:lambda:eu-west-1:000000000000:function:{target}"));
+            for target in Function::services() {
+                let variable = target.invoke_variable().expect("every per-service function has its variable");
+                set(variable, &format!("arn:aws:lambda:eu-west-1:000000000000:function:{}", target.name()));
             }
         }
         "request-status" => set("STATUS_TOKEN", tokens.status.as_deref().unwrap_or(STATUS_TOKEN)),

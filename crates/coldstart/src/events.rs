@@ -5,7 +5,7 @@
 //! Event files carry their own tokens (in the NCIP path, in a bearer header); [`Tokens::of`] reads them back
 //! so the function can be given the matching secrets.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
 
 /// The NCIP secret and status token the fallback events use (16+ characters, as the bridge requires).
@@ -74,31 +74,9 @@ impl Tokens {
     }
 }
 
-/// An API Gateway HTTP API (payload format 2.0) event as API Gateway sends it.
+/// An API Gateway HTTP API (payload format 2.0) event: the builder the front door's invoke uses.
 pub fn http_api_event(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &str) -> Value {
-    let headers: serde_json::Map<String, Value> =
-        headers.iter().map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned()))).collect();
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "coldstart",
-            "domainName": "coldstart.execute-api.eu-west-1.amazonaws.com",
-            "domainPrefix": "coldstart",
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "Relais" },
-            "requestId": "coldstart-request",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "01/Jan/2026:00:00:00 +0000",
-            "timeEpoch": 1_767_225_600_000_u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
+    bridge::lambda::invoke::http_api_event(method, path, query, headers, body.as_bytes())
 }
 
 fn ncip_event(service_xml: &str) -> Value {
@@ -198,7 +176,7 @@ mod tests {
 
     #[test]
     fn every_function_has_an_event() {
-        for function in crate::ORDER {
+        for function in crate::ORDER.map(bridge::Function::name) {
             let event = built_in(function).unwrap();
             assert_eq!(event["version"], "2.0", "{function}");
         }

@@ -5,7 +5,7 @@
 //! What is measured is start-up work, not the network: Alma is the simulator (`alma-sim`) in the harness'
 //! process, DynamoDB is moto on loopback, secrets are given as plain variables (no SSM call), and every call
 //! a function makes to either passes through a timing hop ([`upstream`]) so its own time can be told apart.
-//! The targets themselves (DESIGN.md §6) live in `docs/benchmarks.md`, never in a test.
+//! The targets live in `docs/benchmarks.md`, never in a test: timings on shared machines are not repeatable.
 //!
 //! Run it with `cargo run --release -p coldstart -- --rounds 5`.
 
@@ -17,18 +17,6 @@ pub mod runtime_api;
 pub mod table;
 pub mod upstream;
 
-/// The functions in the order a Relais request meets them (src/app.rs `Function::ALL`), so that a round's
+/// The functions in the order a Relais request meets them (`bridge::Function::ALL`), so that a round's
 /// status page finds the request the round's AcceptItem made.
-pub const ORDER: [&str; 11] = [
-    "openurl-redirect",
-    "ncip",
-    "patron-lookup",
-    "accept-item",
-    "check-out-item",
-    "check-in-item",
-    "request-item",
-    "cancel-request-item",
-    "renew-item",
-    "lookup-item",
-    "request-status",
-];
+pub const ORDER: [bridge::Function; 11] = bridge::Function::ALL;

@@ -82,7 +82,7 @@ fn functions(workspace: &Path, only: Option<&[String]>) -> Result<Vec<String>, S
         .filter_map(|entry| entry.file_name().into_string().ok())
         .collect();
     found.sort_by_key(|name| {
-        (coldstart::ORDER.iter().position(|o| o == name).unwrap_or(coldstart::ORDER.len()), name.clone())
+        (coldstart::ORDER.iter().position(|o| o.name() == name).unwrap_or(coldstart::ORDER.len()), name.clone())
     });
     if let Some(only) = only {
         if let Some(unknown) = only.iter().find(|name| !found.contains(name)) {

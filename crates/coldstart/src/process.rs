@@ -21,7 +21,7 @@ pub struct Run {
     /// What the first invocation spent waiting on Alma and DynamoDB.
     pub cold_upstream: Spent,
     /// The first answer's `statusCode`, and whether its body is an NCIP Problem.
-    pub answer: Answer,
+    pub answer: FunctionAnswer,
     /// The first answer as the function posted it (the harness keeps it beside the function's log).
     pub answer_body: Bytes,
     /// Event handed to response posted, for each warm invocation.
@@ -33,12 +33,12 @@ pub struct Run {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Answer {
+pub struct FunctionAnswer {
     pub status: Option<u64>,
     pub ncip_problem: bool,
 }
 
-impl std::fmt::Display for Answer {
+impl std::fmt::Display for FunctionAnswer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.status {
             Some(status) => write!(f, "{status}")?,
@@ -160,10 +160,10 @@ async fn next_answer(api: &mut RuntimeApi, process: &mut Running, log: &Path) ->
     }
 }
 
-fn read_answer(body: &[u8]) -> Answer {
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else { return Answer::default() };
+fn read_answer(body: &[u8]) -> FunctionAnswer {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else { return FunctionAnswer::default() };
     let text = json.get("body").and_then(|b| b.as_str()).unwrap_or_default();
-    Answer {
+    FunctionAnswer {
         status: json.get("statusCode").and_then(|s| s.as_u64()),
         ncip_problem: text.contains("Problem>") && text.contains("ProblemType"),
     }

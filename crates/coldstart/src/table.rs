@@ -1,6 +1,6 @@
 //! Summaries over rounds and the Markdown table the harness prints (and `docs/benchmarks.md` keeps).
 
-use crate::process::{Answer, Run};
+use crate::process::{FunctionAnswer, Run};
 use std::time::Duration;
 
 /// One function's runs, summarised.
@@ -19,7 +19,7 @@ pub struct Summary {
     pub warm_p99: Duration,
     pub warm_own_p50: Duration,
     pub peak_rss_kib: u64,
-    pub answer: Answer,
+    pub answer: FunctionAnswer,
 }
 
 impl Summary {

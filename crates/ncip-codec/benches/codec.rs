@@ -1,5 +1,5 @@
 //! Parse + write of every readable corpus message against the floor: a bare quick-xml token pass over
-//! the same bytes (DESIGN.md §6 target: within 2x of the floor).
+//! the same bytes (target in docs/benchmarks.md: within 2x of the floor).
 //!
 //! Run: `cargo bench -p ncip-codec --bench codec -- --warm-up-time 1 --measurement-time 2`.
 //! Benchmarks are named `floor/<file>` and `codec/<file>`, plus `floor/ALL` and `codec/ALL` over the

@@ -1,6 +1,6 @@
 //! What can be wrong with an incoming OpenURL or with the Relais settings, in words a patron or an
 //! administrator can act on. Every variant maps to one HTTP answer: [`BadOpenUrl`] to a 400 page
-//! (see [`crate::error_page`]), [`ConfigError`] to a refusal to start.
+//! (see [`crate::error_page`]), [`RelaisFormError`] to a refusal to start.
 
 use thiserror::Error;
 
@@ -41,7 +41,7 @@ impl BadOpenUrl {
 
 /// A setting for the Relais hand-off that cannot be used. Raised once, when configuration is read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ConfigError {
+pub enum RelaisFormError {
     #[error("the Relais form URL \"{0}\" is not a valid absolute URL")]
     NotAUrl(String),
     #[error("the Relais form URL must use https (plain http is allowed only for loopback test hosts), got \"{0}\"")]

@@ -8,7 +8,7 @@
 //!    [`error_page`] is the 400 answer.
 //! 2. Optionally [`identity::JwtVerifier::verify`] on the IdP's token for the patron id (a
 //!    [`identity::TokenError`] renders as the 401 [`unauthorized_page`]), then either
-//!    [`identity::PatronId::plain_tag`] or [`identity::RelaisPiEncryptor::encrypt`] for the
+//!    [`identity::VerifiedPatron::plain_tag`] or [`identity::RelaisPiEncryptor::encrypt`] for the
 //!    [`PatronTag`].
 //! 3. [`RelaisForm::redirect_url`] for the `Location` of the 302 (send it with
 //!    `Cache-Control: no-store`: it may carry the patron id).
@@ -38,8 +38,8 @@ mod parse;
 mod relais;
 
 pub use citation::{Author, Citation, Genre, Isbn, Issn, OpenUrlVersion};
-pub use error::{BadOpenUrl, ConfigError, MAX_QUERY_BYTES};
+pub use error::{BadOpenUrl, MAX_QUERY_BYTES, RelaisFormError};
 pub use normalise::FIELD_CAP;
-pub use page::{error_page, unauthorized_page};
+pub use page::{error_page, escape_html, unauthorized_page};
 pub use parse::parse;
 pub use relais::{MAX_FORM_URL_LEN, MAX_REDIRECT_LEN, PatronTag, RelaisForm, is_control_tag};

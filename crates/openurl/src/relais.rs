@@ -19,7 +19,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::{Host, Url};
 
 use crate::citation::{Citation, Genre};
-use crate::error::ConfigError;
+use crate::error::RelaisFormError;
 use crate::normalise::FIELD_CAP;
 
 /// The redirect URL is always shorter than this. Older browsers and some proxies cut URLs at
@@ -72,34 +72,34 @@ pub struct RelaisForm {
 impl RelaisForm {
     /// Validates the form URL (https, or http only for loopback hosts used in tests; no credentials,
     /// query or fragment) and the library symbol.
-    pub fn new(form_url: &str, library_symbol: &str) -> Result<Self, ConfigError> {
+    pub fn new(form_url: &str, library_symbol: &str) -> Result<Self, RelaisFormError> {
         let form_url = form_url.trim();
         if form_url.len() > MAX_FORM_URL_LEN {
-            return Err(ConfigError::FormUrlTooLong(form_url.len(), MAX_FORM_URL_LEN));
+            return Err(RelaisFormError::FormUrlTooLong(form_url.len(), MAX_FORM_URL_LEN));
         }
-        let url = Url::parse(form_url).map_err(|_| ConfigError::NotAUrl(form_url.to_owned()))?;
+        let url = Url::parse(form_url).map_err(|_| RelaisFormError::NotAUrl(form_url.to_owned()))?;
         let loopback = match url.host() {
             Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
             Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
             Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            None => return Err(ConfigError::NotAUrl(form_url.to_owned())),
+            None => return Err(RelaisFormError::NotAUrl(form_url.to_owned())),
         };
         match url.scheme() {
             "https" => {}
             "http" if loopback => {}
-            _ => return Err(ConfigError::InsecureScheme(form_url.to_owned())),
+            _ => return Err(RelaisFormError::InsecureScheme(form_url.to_owned())),
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(ConfigError::HasCredentials);
+            return Err(RelaisFormError::HasCredentials);
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(ConfigError::HasQueryOrFragment);
+            return Err(RelaisFormError::HasQueryOrFragment);
         }
         let symbol = library_symbol.trim();
         let symbol_ok = (1..=32).contains(&symbol.len())
             && symbol.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
         if !symbol_ok {
-            return Err(ConfigError::BadLibrarySymbol(library_symbol.to_owned()));
+            return Err(RelaisFormError::BadLibrarySymbol(library_symbol.to_owned()));
         }
         let form_url = url.to_string();
         let prefix = format!("{form_url}?group=patron&LS={}&dest=discovery", utf8_percent_encode(symbol, QUERY_VALUE));
@@ -318,20 +318,20 @@ mod tests {
         assert!(RelaisForm::new("http://[::1]/user/login.html", "ABC").is_ok());
         assert_eq!(
             RelaisForm::new("http://relais.example.edu/user/login.html", "ABC"),
-            Err(ConfigError::InsecureScheme("http://relais.example.edu/user/login.html".into()))
+            Err(RelaisFormError::InsecureScheme("http://relais.example.edu/user/login.html".into()))
         );
         assert!(matches!(
             RelaisForm::new("javascript:alert(1)", "ABC"),
-            Err(ConfigError::NotAUrl(_) | ConfigError::InsecureScheme(_))
+            Err(RelaisFormError::NotAUrl(_) | RelaisFormError::InsecureScheme(_))
         ));
-        assert_eq!(RelaisForm::new("https://u:p@relais.example.edu/", "ABC"), Err(ConfigError::HasCredentials));
+        assert_eq!(RelaisForm::new("https://u:p@relais.example.edu/", "ABC"), Err(RelaisFormError::HasCredentials));
         assert_eq!(
             RelaisForm::new("https://relais.example.edu/user/login.html?group=staff", "ABC"),
-            Err(ConfigError::HasQueryOrFragment)
+            Err(RelaisFormError::HasQueryOrFragment)
         );
         assert!(matches!(
             RelaisForm::new("https://relais.example.edu/", "A&PI=1"),
-            Err(ConfigError::BadLibrarySymbol(_))
+            Err(RelaisFormError::BadLibrarySymbol(_))
         ));
     }
 

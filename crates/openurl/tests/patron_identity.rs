@@ -7,7 +7,9 @@ use aws_lc_rs::rsa::{Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use openurl::identity::{IdentityConfigError, JwtVerifier, PatronId, RelaisPiEncryptor, TokenError, relais_timestamp};
+use openurl::identity::{
+    IdentityConfigError, JwtVerifier, RelaisPiEncryptor, TokenError, VerifiedPatron, relais_timestamp,
+};
 use openurl::{PatronTag, RelaisForm, parse, unauthorized_page};
 use serde_json::{Value, json};
 
@@ -74,7 +76,7 @@ fn jwks_keys_are_chosen_by_kid_and_encryption_keys_are_ignored() {
     // The encryption-only entry was skipped, so its kid is unknown: the signing keys of the token's
     // algorithm are tried instead, and the signature still has to match one of them.
     let token = rs256(&claims("2900125"), IDP_RSA_PRIVATE, Some("idp-enc-2024"));
-    assert_eq!(verifier.verify(&token, now()), Ok(PatronId::new("2900125").unwrap()));
+    assert_eq!(verifier.verify(&token, now()), Ok(VerifiedPatron::new("2900125").unwrap()));
     let forged = rs256(&claims("2900125"), IMPOSTOR_RSA_PRIVATE, Some("idp-rsa-2024"));
     assert_eq!(verifier.verify(&forged, now()), Err(TokenError::BadSignature));
 }
@@ -196,7 +198,7 @@ fn decrypt(tag: &PatronTag) -> String {
 #[test]
 fn base64pi_decrypts_to_id_bar_utc_timestamp() {
     let encryptor = RelaisPiEncryptor::from_pem(RELAIS_PUBLIC).unwrap();
-    let patron = PatronId::new("2900123").unwrap();
+    let patron = VerifiedPatron::new("2900123").unwrap();
     let tag = encryptor.encrypt(&patron, now()).unwrap();
     assert_eq!(decrypt(&tag), "2900123|20240501 120000");
     assert_eq!(relais_timestamp(now() + Duration::from_secs(3661)), "20240501 130101");
@@ -205,7 +207,7 @@ fn base64pi_decrypts_to_id_bar_utc_timestamp() {
 #[test]
 fn base64pi_works_with_a_pkcs1_public_key_and_is_fresh_each_time() {
     let encryptor = RelaisPiEncryptor::from_pem(RELAIS_PUBLIC_PKCS1).unwrap();
-    let patron = PatronId::new("B-77 ünï").unwrap();
+    let patron = VerifiedPatron::new("B-77 ünï").unwrap();
     let first = encryptor.encrypt(&patron, now()).unwrap();
     let second = encryptor.encrypt(&patron, now()).unwrap();
     assert_ne!(first, second, "PKCS#1 v1.5 padding is random");

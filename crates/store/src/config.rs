@@ -2,7 +2,8 @@
 //!
 //! Expiry is written as an absolute `expires_at` (epoch seconds, the unit DynamoDB TTL wants) and enforced on
 //! every read: no test server deletes expired items and real DynamoDB deletes them up to days late
-//! (DESIGN.md §7), so the attribute alone would let expired records reappear.
+//! (AWS: "Using time to live", items are deleted within a few days), so the attribute alone would let
+//! expired records reappear.
 
 use std::fmt;
 use std::sync::Arc;

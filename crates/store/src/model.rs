@@ -40,14 +40,14 @@ pub enum RequestStatus {
 
 impl RequestStatus {
     /// A closed request takes no further circulation messages, so its record and history may age out
-    /// (DESIGN.md: closed requests are kept for the configured retention, then expire).
+    /// (closed requests are kept for `HISTORY_RETENTION_DAYS`, then expire; see docs/configuration.md).
     pub fn is_closed(self) -> bool {
         matches!(self, Self::Returned | Self::CheckedIn | Self::Cancelled)
     }
 }
 
 /// The Alma identifiers learnt so far. Alma may drop a client-supplied `external_id`, so these are Alma's own ids,
-/// read back after each action (DESIGN.md §4).
+/// read back after each action.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlmaIds {
     /// The borrowing or lending request id, whichever [`Side`] says this is.

@@ -34,7 +34,7 @@ pub struct Exchange {
 
 /// Alma's answer: status, headers and the whole body.
 #[derive(Debug)]
-pub struct Answer {
+pub struct AlmaResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -78,7 +78,7 @@ impl Transport {
         self
     }
 
-    pub async fn send(&self, exchange: &Exchange, ctx: &CallContext) -> Result<Answer, AlmaError> {
+    pub async fn send(&self, exchange: &Exchange, ctx: &CallContext) -> Result<AlmaResponse, AlmaError> {
         let mut last_error = AlmaError::Timeout { sent: false };
         for attempt in 0..self.max_attempts {
             if attempt > 0 {
@@ -114,7 +114,7 @@ impl Transport {
         Err(last_error)
     }
 
-    async fn attempt(&self, exchange: &Exchange, ctx: &CallContext) -> Result<Answer, AlmaError> {
+    async fn attempt(&self, exchange: &Exchange, ctx: &CallContext) -> Result<AlmaResponse, AlmaError> {
         let timeout = ctx.remaining().min(self.attempt_timeout);
         let mut request = self.client.request(exchange.method.clone(), exchange.url.clone()).timeout(timeout);
         if let Some(key) = &self.api_key {
@@ -132,7 +132,7 @@ impl Transport {
             let status = response.status();
             let headers = response.headers().clone();
             let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>(Answer { status, headers, body })
+            Ok::<_, reqwest::Error>(AlmaResponse { status, headers, body })
         }
         .await;
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -159,7 +159,7 @@ impl Transport {
 }
 
 /// Statuses that mean "try again later" become errors; everything else is the caller's to read.
-fn classify(answer: Answer) -> Result<Answer, AlmaError> {
+fn classify(answer: AlmaResponse) -> Result<AlmaResponse, AlmaError> {
     let status = answer.status.as_u16();
     match status {
         429 => Err(AlmaError::RateLimited),

@@ -1,7 +1,7 @@
 //! Sending a Relais message on to Alma's NCIP responder, normalised the way Alma needs it, and sorting
 //! Alma's reply into "done", "refused" and "try again".
 
-use super::{Answer, policy};
+use super::{NcipAnswer, policy};
 use crate::alma::{AlmaError, CallContext};
 use crate::flows::Bridge;
 use crate::ncip::{AgencyId, InitiationHeader, Message, SchemeValue, ServiceKind};
@@ -11,7 +11,7 @@ pub(crate) enum Reply {
     /// Alma did it; its response message.
     Accepted(Message),
     /// Alma answered with Problems; nothing changed in Alma.
-    Refused(Answer),
+    Refused(NcipAnswer),
     /// No usable answer.
     Failed(Failure),
 }
@@ -75,7 +75,7 @@ fn classify(service: ServiceKind, reply: Message, relais_header: Option<&Initiat
     }
     // Alma's Problems go back to Relais with their text, under the bridge's answer header.
     let answer = crate::ncip::problem_response(service, relais_header, problems.to_vec());
-    Reply::Refused(Answer::new(answer))
+    Reply::Refused(NcipAnswer::new(answer))
 }
 
 /// An Alma transport failure, in words for Relais staff.

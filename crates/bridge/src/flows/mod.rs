@@ -46,12 +46,12 @@ pub struct Bridge {
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub struct NcipAnswer {
     pub message: Message,
     pub tracking_id: Option<String>,
 }
 
-impl Answer {
+impl NcipAnswer {
     pub fn new(message: Message) -> Self {
         Self { message, tracking_id: None }
     }

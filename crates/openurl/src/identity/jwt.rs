@@ -9,7 +9,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 
-use super::{IdentityConfigError, PatronId, TokenError};
+use super::{IdentityConfigError, TokenError, VerifiedPatron};
 
 /// Tokens longer than this are refused before any parsing; IdP tokens are a few KiB at most.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -112,7 +112,7 @@ impl JwtVerifier {
     }
 
     /// Checks `token` at time `now` and returns the patron id it names.
-    pub fn verify(&self, token: &str, now: SystemTime) -> Result<PatronId, TokenError> {
+    pub fn verify(&self, token: &str, now: SystemTime) -> Result<VerifiedPatron, TokenError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(TokenError::Missing);
@@ -127,7 +127,7 @@ impl JwtVerifier {
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err(TokenError::MissingPatronId),
         };
-        PatronId::new(&id)
+        VerifiedPatron::new(&id)
     }
 
     /// The claims, once the signature is known to be good. Claim checks are done by

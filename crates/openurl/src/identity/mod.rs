@@ -22,9 +22,9 @@ pub const MAX_PATRON_ID_BYTES: usize = 128;
 
 /// A patron id established by the bridge's own authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatronId(String);
+pub struct VerifiedPatron(String);
 
-impl PatronId {
+impl VerifiedPatron {
     /// Accepts 1 to [`MAX_PATRON_ID_BYTES`] bytes without control characters or `|` (Relais splits the
     /// decrypted text on the first `|`, so an id containing one would be cut short).
     pub fn new(id: &str) -> Result<Self, TokenError> {

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::pem::{first_block, spki_from_pkcs1};
-use super::{EncryptError, IdentityConfigError, PatronId};
+use super::{EncryptError, IdentityConfigError, VerifiedPatron};
 use crate::relais::PatronTag;
 
 /// Encrypts patron ids with the configured Relais public key.
@@ -49,7 +49,7 @@ impl RelaisPiEncryptor {
 
     /// `base64(RSA-PKCS1v1.5(id|yyyyMMdd HHmmss))` as the tag the redirect sends in `PI` with
     /// `base64PI=true`. Each call gives a different ciphertext (PKCS#1 v1.5 padding is random).
-    pub fn encrypt(&self, patron: &PatronId, now: SystemTime) -> Result<PatronTag, EncryptError> {
+    pub fn encrypt(&self, patron: &VerifiedPatron, now: SystemTime) -> Result<PatronTag, EncryptError> {
         let plaintext = format!("{}|{}", patron.as_str(), relais_timestamp(now));
         if plaintext.len() > self.key.max_plaintext_size() {
             return Err(EncryptError::TooLong);

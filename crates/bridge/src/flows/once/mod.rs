@@ -23,7 +23,7 @@ mod tests;
 pub use change::{RecordChange, Start, item_ids};
 
 use super::forward::{self, Reply};
-use super::{Answer, Bridge};
+use super::{Bridge, NcipAnswer};
 use crate::alma::{AlmaError, CallContext};
 use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
 use crate::store::{
@@ -113,7 +113,7 @@ pub enum Effect {
     /// Alma holds the action (now or from an earlier attempt): store the record and answer.
     Done(Box<Done>),
     /// Alma refused: nothing changed anywhere.
-    Refused(Answer),
+    Refused(NcipAnswer),
     /// Alma could not be asked, or its answer was lost.
     Temporary { detail: String, outcome_unknown: bool, tracking_id: Option<String> },
 }
