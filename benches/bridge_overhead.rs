@@ -35,7 +35,7 @@ struct InstantNcip {
 
 #[async_trait]
 impl AlmaNcip for InstantNcip {
-    async fn send(&self, _message: &Message, _ctx: &CallContext) -> Result<Message, AlmaError> {
+    async fn send(&self, _body: Vec<u8>, _ctx: &CallContext) -> Result<Message, AlmaError> {
         Ok(self.accept_item.clone())
     }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod messages;
+pub mod recorder;
 
 use alma_relais_bridge::local::{self, LocalBridge};
 use alma_sim::{AlmaSim, Seed};
@@ -48,6 +49,24 @@ impl Harness {
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> Harness {
         let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
+        let ncip_url = sim.ncip_url();
+        Harness::assemble(sim, ncip_url, kind, extra_env, wrap).await
+    }
+
+    /// A bridge whose NCIP messages to Alma pass through a recorder, to see exactly what Alma receives.
+    pub async fn start_recording(kind: StoreKind) -> (Harness, recorder::NcipRecorder) {
+        let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
+        let recorder = recorder::NcipRecorder::start(sim.ncip_url()).await;
+        (Harness::assemble(sim, recorder.url.clone(), kind, &[], |store| store).await, recorder)
+    }
+
+    async fn assemble(
+        sim: AlmaSim,
+        ncip_url: String,
+        kind: StoreKind,
+        extra_env: &[(&str, &str)],
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Harness {
         let clock = Arc::new(ManualClock::default());
         let mut pairs = vec![
             ("NCIP_SHARED_SECRET", NCIP_TOKEN),
@@ -63,7 +82,7 @@ impl Harness {
         let endpoints = AlmaRemote {
             api_base: sim.base_url(),
             api_key: Secret::new(sim.api_key()),
-            ncip_url: sim.ncip_url(),
+            ncip_url,
             institution_code: Seed::demo().institution_code().to_owned(),
         };
         let mut app = Bridge::connect(settings.clone(), &endpoints, Arc::clone(&store)).expect("app assembles");

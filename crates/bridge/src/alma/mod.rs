@@ -57,8 +57,8 @@ pub trait AlmaRest: Send + Sync {
 /// Alma's NCIP responder (`/view/NCIPServlet`).
 #[async_trait]
 pub trait AlmaNcip: Send + Sync {
-    /// Sends one NCIP request and returns Alma's parsed answer (which may carry Problems).
-    async fn send(&self, message: &crate::ncip::Message, ctx: &CallContext) -> Result<crate::ncip::Message, AlmaError>;
+    /// Sends one NCIP request (UTF-8 XML bytes) and returns Alma's parsed answer (which may carry Problems).
+    async fn send(&self, body: Vec<u8>, ctx: &CallContext) -> Result<crate::ncip::Message, AlmaError>;
 }
 
 /// The Alma of a function that was deliberately given no Alma settings: every call fails as "not configured".
@@ -97,7 +97,7 @@ impl AlmaRest for NotConfigured {
 
 #[async_trait]
 impl AlmaNcip for NotConfigured {
-    async fn send(&self, _: &crate::ncip::Message, _: &CallContext) -> Result<crate::ncip::Message, AlmaError> {
+    async fn send(&self, _: Vec<u8>, _: &CallContext) -> Result<crate::ncip::Message, AlmaError> {
         Err(AlmaError::NotConfigured)
     }
 }

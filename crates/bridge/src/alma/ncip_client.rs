@@ -22,13 +22,13 @@ impl HttpAlmaNcip {
 
 #[async_trait]
 impl AlmaNcip for HttpAlmaNcip {
-    async fn send(&self, message: &Message, ctx: &CallContext) -> Result<Message, AlmaError> {
+    async fn send(&self, body: Vec<u8>, ctx: &CallContext) -> Result<Message, AlmaError> {
         let exchange = Exchange {
             method: Method::POST,
             url: self.url.clone(),
             route: "/view/NCIPServlet",
             headers: vec![("Accept", "application/xml".into())],
-            body: Some((ncip::write(message).into(), "application/xml; charset=utf-8")),
+            body: Some((body.into(), "application/xml; charset=utf-8")),
             // An NCIP message acts in Alma (creates items, loans): never repeat one whose fate is unknown.
             retry: RetryPolicy::OnlyIfNotProcessed,
         };

@@ -15,7 +15,7 @@ use crate::store::{IdempotencyKey, ItemBarcode, RequestStatus, Side};
 
 const SERVICE: ServiceKind = ServiceKind::AcceptItem;
 
-pub(crate) async fn handle(bridge: &Bridge, message: AcceptItem, ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, message: AcceptItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     match Receipt::read(bridge, message).await {
         Ok(receipt) => {
@@ -23,7 +23,7 @@ pub(crate) async fn handle(bridge: &Bridge, message: AcceptItem, ctx: &CallConte
             // the same receipt, and must not make a second item while the first attempt's outcome is open.
             let request = receipt.change.request.clone();
             let key = IdempotencyKey::derive(SERVICE.element_name(), Some(&request), Some(&receipt.barcode), b"");
-            let action = Action { service: SERVICE, key, request, header: header.as_ref() };
+            let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
             once::carry_out(bridge, action, &receipt, ctx).await
         }
         Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),

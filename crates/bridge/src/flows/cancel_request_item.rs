@@ -10,12 +10,12 @@ use crate::store::{IdempotencyKey, RequestStatus, Side};
 
 const SERVICE: ServiceKind = ServiceKind::CancelRequestItem;
 
-pub(crate) async fn handle(bridge: &Bridge, message: CancelRequestItem, ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, message: CancelRequestItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     match Cancellation::read(bridge, message).await {
         Ok((cancellation, key)) => {
             let request = cancellation.change.request.clone();
-            let action = Action { service: SERVICE, key, request, header: header.as_ref() };
+            let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
             once::carry_out(bridge, action, &cancellation, ctx).await
         }
         Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),

@@ -13,7 +13,7 @@ use crate::store::{Correlation, IdempotencyKey, ItemBarcode, Outcome, RequestSta
 
 const SERVICE: ServiceKind = ServiceKind::CheckInItem;
 
-pub(crate) async fn handle(bridge: &Bridge, mut message: CheckInItem, ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, mut message: CheckInItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     let barcode = match Ids::read(None, Some(message.item_id.item_identifier_value.as_str()), None).and_then(|ids| {
         required(&ids.item, "CheckInItem/ItemId/ItemIdentifierValue", "CheckInItem needs the item barcode")
@@ -37,7 +37,7 @@ pub(crate) async fn handle(bridge: &Bridge, mut message: CheckInItem, ctx: &Call
     forward::ensure_header(&mut message.header);
     let outgoing = Message::CheckInItem(message);
     let Some(record) = known else {
-        return unknown_to_store(bridge, &barcode, &outgoing, answer, header.as_ref(), ctx).await;
+        return unknown_to_store(bridge, &barcode, (&outgoing, received), answer, header.as_ref(), ctx).await;
     };
     // One check-in per loan: the request id, not the message's time, makes it "the same". A barcode-keyed
     // lending record is reused by the item's next loan, which starts it afresh, so its creation time and due
@@ -48,7 +48,7 @@ pub(crate) async fn handle(bridge: &Bridge, mut message: CheckInItem, ctx: &Call
     ]);
     let request = record.relais_request_id.clone();
     let key = IdempotencyKey::derive(SERVICE.element_name(), Some(&request), Some(&barcode), loan.as_bytes());
-    let action = Action { service: SERVICE, key, request, header: header.as_ref() };
+    let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
     let return_ = Return::new(outgoing, answer, record);
     once::carry_out(bridge, action, &return_, ctx).await
 }
@@ -100,13 +100,13 @@ impl ExactlyOnce for Return {
 async fn unknown_to_store(
     bridge: &Bridge,
     barcode: &ItemBarcode,
-    outgoing: &Message,
+    (outgoing, received): (&Message, &[u8]),
     answer: CheckInItemResponse,
     header: Option<&crate::ncip::InitiationHeader>,
     ctx: &CallContext,
 ) -> Vec<u8> {
     let request = super::check_out_item::by_barcode(barcode);
-    let (reply, outcome, problem, tracking) = match forward::to_alma(bridge, outgoing, header, ctx).await {
+    let (reply, outcome, problem, tracking) = match forward::to_alma(bridge, outgoing, received, header, ctx).await {
         Reply::Accepted(_) => (Message::CheckInItemResponse(answer), Outcome::Success, None, None),
         Reply::Refused(refusal) => {
             let problem = refusal.message.problems().first().cloned();

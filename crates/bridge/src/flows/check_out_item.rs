@@ -16,12 +16,17 @@ use jiff::Timestamp;
 
 const SERVICE: ServiceKind = ServiceKind::CheckOutItem;
 
-pub(crate) async fn handle(bridge: &Bridge, message: CheckOutItem, ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, message: CheckOutItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     match Shipment::read(bridge, message) {
         Ok((shipment, key)) => {
-            let action =
-                Action { service: SERVICE, key, request: shipment.change.request.clone(), header: header.as_ref() };
+            let action = Action {
+                service: SERVICE,
+                key,
+                request: shipment.change.request.clone(),
+                header: header.as_ref(),
+                received,
+            };
             once::carry_out(bridge, action, &shipment, ctx).await
         }
         Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),

@@ -1,10 +1,10 @@
-//! Sending a Relais message on to Alma's NCIP responder, normalised the way Alma needs it, and sorting
+//! Sending a Relais message on to Alma's NCIP responder as Relais sent it (only the header patched), and sorting
 //! Alma's reply into "done", "refused" and "try again".
 
 use super::{NcipAnswer, policy};
 use crate::alma::{AlmaError, CallContext};
 use crate::flows::Bridge;
-use crate::ncip::{AgencyId, InitiationHeader, Message, SchemeValue, ServiceKind};
+use crate::ncip::{self, HeaderEdits, InitiationHeader, Message, ServiceKind};
 
 /// Alma's reply to a forwarded message.
 pub(crate) enum Reply {
@@ -24,37 +24,49 @@ pub(crate) struct Failure {
     pub tracking_id: Option<String>,
 }
 
-/// Rewrites the header for Alma: ApplicationProfileType = the Alma partner code for the sending agency,
-/// ToAgencyId = the institution code. Relais sends its own agency codes in both places, and a wrong partner
-/// code is Alma's opaque "Unknown partner".
-pub(crate) fn normalise_for_alma(bridge: &Bridge, message: &mut Message) {
-    let partner = policy::partner_code(bridge, message.initiation_header());
-    let institution = bridge.institution_code.clone();
-    let Some(header) = message.initiation_header_mut() else { return };
-    if let Some(code) = partner {
-        let scheme = header.application_profile_type.as_ref().and_then(|p| p.scheme.clone());
-        header.application_profile_type = Some(SchemeValue { scheme, value: code });
-    }
-    if !institution.is_empty() {
-        header.to_agency_id = AgencyId::new(institution);
+/// What the bridge changes in Relais's message for Alma: ApplicationProfileType = the Alma partner code for
+/// the sending agency, ToAgencyId = the institution code. Relais sends its own agency codes in both places,
+/// and a wrong partner code is Alma's opaque "Unknown partner". A message that came without a header (several
+/// vendors omit it) also gets the partner code as its FromAgencyId, which the XSD requires.
+fn edits_for_alma<'a>(bridge: &'a Bridge, partner: Option<&'a str>, had_header: bool) -> HeaderEdits<'a> {
+    HeaderEdits {
+        to_agency: Some(bridge.institution_code.as_str()).filter(|code| !code.is_empty()),
+        from_agency: partner.filter(|_| !had_header),
+        application_profile_type: partner,
+        user_identifier: None,
     }
 }
 
-/// A header for messages that arrived without one (several vendors omit it): Alma needs the partner code.
+/// A header for messages that arrived without one, so the model the flows keep has one to answer from.
 pub(crate) fn ensure_header(header: &mut Option<InitiationHeader>) {
     header.get_or_insert_with(InitiationHeader::default);
 }
 
+/// Sends Relais's message on to Alma: `received` as it arrived, patched only as [`edits_for_alma`] says.
+/// `message` is its reading, for the partner code; `relais_header` is the header as Relais sent it.
 pub(crate) async fn to_alma(
     bridge: &Bridge,
     message: &Message,
+    received: &[u8],
     relais_header: Option<&InitiationHeader>,
     ctx: &CallContext,
 ) -> Reply {
-    let mut message = message.clone();
-    normalise_for_alma(bridge, &mut message);
     let service = message.service();
-    match bridge.ncip.send(&message, ctx).await {
+    let partner = policy::partner_code(bridge, message.initiation_header());
+    let edits = edits_for_alma(bridge, partner.as_deref(), relais_header.is_some());
+    let body = match ncip::patch(received, &edits) {
+        Ok(body) => body,
+        Err(err) => {
+            // The message read cleanly, so this is the bridge's failing, not Relais's: nothing was sent.
+            tracing::error!(error = %err, "could not prepare the message for Alma");
+            return Reply::Failed(Failure {
+                detail: "the bridge could not prepare the message for Alma".into(),
+                outcome_unknown: false,
+                tracking_id: None,
+            });
+        }
+    };
+    match bridge.ncip.send(body, ctx).await {
         Ok(reply) => classify(service, reply, relais_header),
         Err(err) => Reply::Failed(temporary(&err)),
     }

@@ -71,10 +71,16 @@ pub async fn dispatch_service(bridge: &Bridge, function: Function, body: &[u8]) 
     // Every log line of the message carries its type, and its Relais request id once a flow knows it. The
     // span is attached to the future (not entered), so it follows the work across awaits.
     let span = tracing::info_span!("ncip", message_type = %service, relais_request_id = tracing::field::Empty);
-    answer_message(bridge, function, service, message).instrument(span).await
+    answer_message(bridge, function, service, message, body).instrument(span).await
 }
 
-async fn answer_message(bridge: &Bridge, function: Function, service: ncip::ServiceKind, message: Message) -> Vec<u8> {
+async fn answer_message(
+    bridge: &Bridge,
+    function: Function,
+    service: ncip::ServiceKind,
+    message: Message,
+    received: &[u8],
+) -> Vec<u8> {
     if function.service().as_ref() != Some(&service) {
         // Only the front door sends here, by type; a mismatch means a misrouted or forged invoke.
         let problem = Problem::unsupported_service(service.element_name());
@@ -87,12 +93,12 @@ async fn answer_message(bridge: &Bridge, function: Function, service: ncip::Serv
     let ctx = CallContext::new(bridge.settings.deadline);
     let answer = match message {
         Message::LookupUser(m) => lookup_user::handle(bridge, m, &ctx).await,
-        Message::AcceptItem(m) => accept_item::handle(bridge, m, &ctx).await,
-        Message::CheckOutItem(m) => check_out_item::handle(bridge, m, &ctx).await,
-        Message::CheckInItem(m) => check_in_item::handle(bridge, m, &ctx).await,
-        Message::RequestItem(m) => request_item::handle(bridge, m, &ctx).await,
-        Message::CancelRequestItem(m) => cancel_request_item::handle(bridge, m, &ctx).await,
-        Message::RenewItem(m) => renew_item::handle(bridge, m, &ctx).await,
+        Message::AcceptItem(m) => accept_item::handle(bridge, m, received, &ctx).await,
+        Message::CheckOutItem(m) => check_out_item::handle(bridge, m, received, &ctx).await,
+        Message::CheckInItem(m) => check_in_item::handle(bridge, m, received, &ctx).await,
+        Message::RequestItem(m) => request_item::handle(bridge, m, received, &ctx).await,
+        Message::CancelRequestItem(m) => cancel_request_item::handle(bridge, m, received, &ctx).await,
+        Message::RenewItem(m) => renew_item::handle(bridge, m, received, &ctx).await,
         Message::LookupItem(m) => lookup_item::handle(bridge, m, &ctx).await,
         other => {
             let problem = Problem::unsupported_service(other.service().element_name());

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 
 const SERVICE: ServiceKind = ServiceKind::RenewItem;
 
-pub(crate) async fn handle(bridge: &Bridge, mut message: RenewItem, ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, mut message: RenewItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     // The UserId is checked like every identifier, though Alma's loan, not the patron, is what is renewed.
     let user = message.user_id.as_ref().map(|u| u.user_identifier_value.as_str());
@@ -63,7 +63,7 @@ pub(crate) async fn handle(bridge: &Bridge, mut message: RenewItem, ctx: &CallCo
     let desired = message.desired_date_due;
     forward::ensure_header(&mut message.header);
     let renewal = Renewal { outgoing: Message::RenewItem(message), answer, barcode, desired, change };
-    let action = Action { service: SERVICE, key, request, header: header.as_ref() };
+    let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
     once::carry_out(bridge, action, &renewal, ctx).await
 }
 

@@ -11,12 +11,12 @@ use crate::store::{IdempotencyKey, RequestStatus, Side};
 
 const SERVICE: ServiceKind = ServiceKind::RequestItem;
 
-pub(crate) async fn handle(bridge: &Bridge, message: RequestItem, ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, message: RequestItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     match Placement::read(bridge, message) {
         Ok((placement, key)) => {
             let request = placement.change.request.clone();
-            let action = Action { service: SERVICE, key, request, header: header.as_ref() };
+            let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
             once::carry_out(bridge, action, &placement, ctx).await
         }
         Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),

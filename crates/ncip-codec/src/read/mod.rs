@@ -7,7 +7,7 @@
 mod common;
 mod cursor;
 pub(crate) mod date;
-mod decode;
+pub(crate) mod decode;
 mod item;
 mod responses;
 mod services;

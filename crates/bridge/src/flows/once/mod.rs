@@ -104,6 +104,8 @@ pub struct Action<'a> {
     /// Whose history the message joins.
     pub request: RelaisRequestId,
     pub header: Option<&'a InitiationHeader>,
+    /// The message's bytes as Relais sent them: what Alma receives, with only the header patched.
+    pub received: &'a [u8],
 }
 
 /// What the attempt did.
@@ -140,7 +142,7 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
             return ncip::write(&problem_answer(&action, problem));
         }
     };
-    match act(bridge, service, attempt, action.header, ctx).await {
+    match act(bridge, service, attempt, &action, ctx).await {
         Effect::Done(done) => commit(bridge, &action, &owner, ctx, *done).await,
         Effect::Refused(answer) => {
             if let Err(err) = bridge.store.release(&action.key, &owner).await {
@@ -169,7 +171,7 @@ async fn act(
     bridge: &Bridge,
     service: &dyn ExactlyOnce,
     attempt: Attempt,
-    relais_header: Option<&InitiationHeader>,
+    action: &Action<'_>,
     ctx: &CallContext,
 ) -> Effect {
     if service.recorded_done() {
@@ -191,7 +193,7 @@ async fn act(
             }
         }
     }
-    match forward::to_alma(bridge, service.outgoing(), relais_header, ctx).await {
+    match forward::to_alma(bridge, service.outgoing(), action.received, action.header, ctx).await {
         Reply::Accepted(reply) => Effect::Done(Box::new(service.done(bridge, Some(&reply), ctx).await)),
         Reply::Refused(refusal)
             if (attempt == Attempt::Reconcile || service.repeat_expected())

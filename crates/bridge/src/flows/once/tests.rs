@@ -138,7 +138,7 @@ struct ScriptedNcip {
 
 #[async_trait]
 impl AlmaNcip for ScriptedNcip {
-    async fn send(&self, _message: &Message, _ctx: &CallContext) -> Result<Message, AlmaError> {
+    async fn send(&self, _body: Vec<u8>, _ctx: &CallContext) -> Result<Message, AlmaError> {
         self.sent.fetch_add(1, Ordering::SeqCst);
         let problem = |problem: Problem| Ok(ncip::problem_response(ServiceKind::CheckInItem, None, vec![problem]));
         match self.alma {
@@ -158,6 +158,8 @@ impl AlmaNcip for ScriptedNcip {
 /// A service that says only what the row needs: its probe's finding and its "done before" Problem.
 struct ScriptedService {
     outgoing: Message,
+    /// The bytes "Relais" sent.
+    received: Vec<u8>,
     probe: ProbeShows,
     change: RecordChange,
 }
@@ -277,7 +279,9 @@ impl Scene {
         let mut change = RecordChange::new(request.clone(), start);
         change.status = Some(RequestStatus::Returned);
         change.barcode = Some(barcode);
-        let service = ScriptedService { outgoing: Message::CheckInItem(message), probe: row.probe, change };
+        let outgoing = Message::CheckInItem(message);
+        let received = ncip::write(&outgoing);
+        let service = ScriptedService { outgoing, received, probe: row.probe, change };
         Scene { bridge, store, ncip, clock, key, request, service }
     }
 
@@ -287,6 +291,7 @@ impl Scene {
             key: self.key.clone(),
             request: self.request.clone(),
             header: None,
+            received: &self.service.received,
         };
         let ctx = CallContext::new(Duration::from_secs(8));
         String::from_utf8(carry_out(&self.bridge, action, &self.service, &ctx).await).expect("UTF-8 NCIP")
@@ -410,10 +415,12 @@ async fn a_done_before_problem_confirms_a_repeat_the_record_expected() {
         key: scene.key.clone(),
         request: scene.request.clone(),
         header: None,
+        received: &scene.service.received,
     };
     let ctx = CallContext::new(Duration::from_secs(8));
     let repeat = Repeat(ScriptedService {
         outgoing: scene.service.outgoing.clone(),
+        received: scene.service.received.clone(),
         probe: row.probe,
         change: scene.service.change.clone(),
     });

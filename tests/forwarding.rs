@@ -1,0 +1,95 @@
+//! What Alma receives is what Relais sent: the bridge changes only the header values it is configured to set
+//! (ToAgencyId = the institution, ApplicationProfileType = the partner code), and otherwise passes every
+//! element, its order, extensions and date texts through. Checked byte for byte through a recording proxy
+//! in front of the simulator's NCIP responder.
+
+mod support;
+
+use support::{Harness, StoreKind};
+
+/// An AcceptItem the way a Relais site may send it: its own agency codes in the header, a zone-less date
+/// (read in the library's time zone), an extension and shipping details the bridge does not model.
+fn accept_item_as_relais_sends_it(to_agency: &str, profile: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<ns1:NCIPMessage xmlns:ns1="http://www.niso.org/2008/ncip" ns1:version="http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd">
+  <ns1:AcceptItem>
+    <ns1:InitiationHeader>
+      <ns1:FromAgencyId><ns1:AgencyId>Relais</ns1:AgencyId></ns1:FromAgencyId>
+      <ns1:ToAgencyId><ns1:AgencyId>{to_agency}</ns1:AgencyId></ns1:ToAgencyId>
+      <ns1:ApplicationProfileType>{profile}</ns1:ApplicationProfileType>
+    </ns1:InitiationHeader>
+    <ns1:RequestId><ns1:RequestIdentifierValue>RLS-FWD-1</ns1:RequestIdentifierValue></ns1:RequestId>
+    <ns1:RequestedActionType>Hold For Pickup</ns1:RequestedActionType>
+    <ns1:UserId><ns1:UserIdentifierValue>21000000001</ns1:UserIdentifierValue></ns1:UserId>
+    <ns1:ItemId><ns1:ItemIdentifierValue>RLS-FWD-ITEM-1</ns1:ItemIdentifierValue></ns1:ItemId>
+    <ns1:DateForReturn>2027-03-15T23:59:00</ns1:DateForReturn>
+    <ns1:ItemOptionalFields><ns1:BibliographicDescription><ns1:Author>Ng, Ana</ns1:Author><ns1:Title>Tides &amp; Moons</ns1:Title></ns1:BibliographicDescription></ns1:ItemOptionalFields>
+    <ns1:ShippingInformation><ns1:ShippingInstructions>Fragile</ns1:ShippingInstructions></ns1:ShippingInformation>
+    <ns1:PickupLocation>MAIN</ns1:PickupLocation>
+    <ns1:Ext><loc:Note xmlns:loc="urn:example:relais">kept as sent</loc:Note></ns1:Ext>
+  </ns1:AcceptItem>
+</ns1:NCIPMessage>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alma_receives_relais_bytes_with_only_the_configured_header_values_changed() {
+    let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
+    let sent = accept_item_as_relais_sends_it("RELAIS_AGENCY_SYMBOL", "RELAIS");
+    let answer = h.ncip(&sent).await;
+    assert!(!answer.contains("Problem"), "{answer}");
+    let received = recorder.received();
+    assert_eq!(received.len(), 1, "one message reached Alma");
+    // The institution code replaces Relais's own agency symbol; nothing else differs, byte for byte.
+    assert_eq!(received[0], accept_item_as_relais_sends_it("01DEMO_INST", "RELAIS"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_latin1_message_reaches_alma_as_utf8_and_says_so() {
+    let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
+    let text = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
+<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\" version=\"http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd\">\
+<AcceptItem><InitiationHeader><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId>\
+<ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId><ApplicationProfileType>RELAIS</ApplicationProfileType></InitiationHeader>\
+<RequestId><RequestIdentifierValue>RLS-FWD-2</RequestIdentifierValue></RequestId>\
+<RequestedActionType>Hold For Pickup</RequestedActionType><UserId><UserIdentifierValue>21000000001</UserIdentifierValue></UserId>\
+<ItemId><ItemIdentifierValue>RLS-FWD-ITEM-2</ItemIdentifierValue></ItemId>\
+<ItemOptionalFields><BibliographicDescription><Title>Gödel, Escher, Bach</Title></BibliographicDescription></ItemOptionalFields>\
+</AcceptItem></NCIPMessage>";
+    let (latin1, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
+    assert!(!unmappable);
+    let answer = h
+        .http
+        .post(h.bridge.url(&format!("/ncip/{}", support::NCIP_TOKEN)))
+        .header("content-type", "application/xml")
+        .body(latin1.into_owned())
+        .send()
+        .await
+        .expect("bridge answers")
+        .text()
+        .await
+        .expect("body");
+    assert!(!answer.contains("Problem"), "{answer}");
+    let received = recorder.received();
+    assert_eq!(received[0], text.replace("encoding=\"ISO-8859-1\"", "encoding=\"UTF-8\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_without_a_header_reaches_alma_with_the_partner_header_and_nothing_else_added() {
+    let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
+    let body = |header: &str| {
+        format!(
+            "<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\" version=\"http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd\">\
+<RequestItem>{header}<UserId><UserIdentifierValue>21000000001</UserIdentifierValue></UserId>\
+<BibliographicId><BibliographicRecordId><BibliographicRecordIdentifier>OCLC-777</BibliographicRecordIdentifier>\
+<BibliographicRecordIdentifierCode>OCLC</BibliographicRecordIdentifierCode></BibliographicRecordId></BibliographicId>\
+<RequestId><RequestIdentifierValue>RLS-FWD-3</RequestIdentifierValue></RequestId>\
+<RequestType>Loan</RequestType><RequestScopeType>Bibliographic Item</RequestScopeType></RequestItem></NCIPMessage>"
+        )
+    };
+    h.ncip(&body("")).await;
+    let header = "<InitiationHeader><FromAgencyId><AgencyId>RELAIS</AgencyId></FromAgencyId>\
+<ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId><ApplicationProfileType>RELAIS</ApplicationProfileType></InitiationHeader>";
+    assert_eq!(recorder.received(), [body(header)]);
+}
