@@ -238,6 +238,25 @@ async fn a_renewal_whose_answer_was_lost_is_not_repeated(kind: StoreKind) {
     assert_eq!(h.alma_ncip_calls("RenewItem"), 1, "the retry read the item's due date instead of renewing again");
 }
 
+async fn a_borrowing_return_whose_answer_was_lost_is_answered_as_done(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    let answer = h.ncip(&m::accept_item("RL-5007", "ILL-5007", "21000000001")).await;
+    assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
+    h.sim
+        .faults()
+        .arm(FaultSpec::next(FaultKind::FailAfterCommit { then: AfterCommit::Drop }, 1, FaultScope::Ncip))
+        .unwrap();
+    let answer = h.ncip(&m::check_in_item("ILL-5007")).await;
+    assert!(answer.contains("Temporary Processing Failure"), "Relais is asked to retry: {answer}");
+
+    // Alma returned the item and deleted its temporary copy; the retry must not report that as a failure.
+    h.clock.advance(Duration::from_secs(31));
+    let answer = h.ncip(&m::check_in_item("ILL-5007")).await;
+    assert!(answer.contains("CheckInItemResponse") && !answer.contains("Problem"), "{answer}");
+    assert_eq!(h.alma_ncip_calls("CheckInItem"), 1, "the retry read Alma's item instead of returning it again");
+    assert_eq!(h.status_json("RL-5007").await["record"]["status"], "returned");
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -257,4 +276,5 @@ on_both_stores!(
     alma_maintenance_is_a_temporary_failure_and_the_retry_acts,
     an_item_lent_twice_is_checked_in_twice,
     a_renewal_whose_answer_was_lost_is_not_repeated,
+    a_borrowing_return_whose_answer_was_lost_is_answered_as_done,
 );

@@ -5,7 +5,7 @@
 
 use super::forward::{self, Reply};
 use super::ids::{self, Ids, required};
-use super::once::{self, Action, Done, ExactlyOnce, RecordChange, Start};
+use super::once::{self, Action, Done, ExactlyOnce, Probe, RecordChange, Start};
 use crate::alma::CallContext;
 use crate::flows::Bridge;
 use crate::ncip::{CheckInItem, CheckInItemResponse, Message, Problem, ResponseHeader, ServiceKind};
@@ -49,7 +49,7 @@ pub(crate) async fn handle(bridge: &Bridge, mut message: CheckInItem, received: 
     let request = record.relais_request_id.clone();
     let key = IdempotencyKey::derive(SERVICE.element_name(), Some(&request), Some(&barcode), loan.as_bytes());
     let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
-    let return_ = Return::new(outgoing, answer, record);
+    let return_ = Return::new(outgoing, answer, barcode, record);
     once::carry_out(bridge, action, &return_, ctx).await
 }
 
@@ -58,19 +58,23 @@ struct Return {
     outgoing: Message,
     answer: CheckInItemResponse,
     closed_before: bool,
+    /// A borrowing return removes Alma's temporary item, so its absence shows an earlier attempt acted.
+    borrowing: bool,
+    barcode: ItemBarcode,
     change: RecordChange,
 }
 
 impl Return {
-    fn new(outgoing: Message, answer: CheckInItemResponse, record: Correlation) -> Return {
+    fn new(outgoing: Message, answer: CheckInItemResponse, barcode: ItemBarcode, record: Correlation) -> Return {
         let closing = match record.side {
             Side::Borrowing => RequestStatus::Returned,
             Side::Lending => RequestStatus::CheckedIn,
         };
         let closed_before = record.status == closing;
+        let borrowing = record.side == Side::Borrowing;
         let mut change = RecordChange::new(record.relais_request_id.clone(), Start::Matched(Box::new(record)));
         change.status = Some(closing);
-        Return { outgoing, answer, closed_before, change }
+        Return { outgoing, answer, closed_before, borrowing, barcode, change }
     }
 }
 
@@ -90,7 +94,29 @@ impl ExactlyOnce for Return {
         &["Item Not Checked Out"]
     }
 
+    /// After a takeover of a borrowing return: Alma deletes the temporary item when it is returned to the
+    /// lender (VCU's ILLiad integration: "removing it from the patron's account"), so an item that is gone
+    /// means the earlier attempt acted and its answer was lost. Forwarding again would be answered "Unknown
+    /// Item", a failure shown to staff for an action that succeeded. A lending item always stays in Alma,
+    /// and checking it in twice is harmless ("Item Not Checked Out" confirms it), so it is not read.
+    async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
+        if !self.borrowing {
+            return Probe::NotDone;
+        }
+        match bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await {
+            Ok(_) => Probe::NotDone,
+            Err(err) if err.is_not_found() => Probe::Done(Box::new(self.done_now())),
+            Err(err) => Probe::Unknown(err),
+        }
+    }
+
     async fn done(&self, _bridge: &Bridge, _reply: Option<&Message>, _ctx: &CallContext) -> Done {
+        self.done_now()
+    }
+}
+
+impl Return {
+    fn done_now(&self) -> Done {
         Done { response: Message::CheckInItemResponse(self.answer.clone()), change: self.change.clone() }
     }
 }
