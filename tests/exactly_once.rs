@@ -257,6 +257,26 @@ async fn a_borrowing_return_whose_answer_was_lost_is_answered_as_done(kind: Stor
     assert_eq!(h.status_json("RL-5007").await["record"]["status"], "returned");
 }
 
+async fn a_renewal_by_policy_whose_answer_was_lost_is_not_repeated(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    let answer =
+        h.ncip(&m::check_out_item("RL-5008", "39000000004", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z")).await;
+    assert!(answer.contains("CheckOutItemResponse") && !answer.contains("Problem"), "{answer}");
+    h.sim
+        .faults()
+        .arm(FaultSpec::next(FaultKind::FailAfterCommit { then: AfterCommit::Drop }, 1, FaultScope::Ncip))
+        .unwrap();
+    let renewal = m::renew_item_by_policy("39000000004", "GENERIC-ILL-PATRON");
+    let answer = h.ncip(&renewal).await;
+    assert!(answer.contains("Temporary Processing Failure"), "Relais is asked to retry: {answer}");
+
+    // No date was asked for, so the retry compares Alma's due date with the one the loan had before.
+    h.clock.advance(Duration::from_secs(31));
+    let answer = h.ncip(&renewal).await;
+    assert!(answer.contains("RenewItemResponse") && !answer.contains("Problem"), "{answer}");
+    assert_eq!(h.alma_ncip_calls("RenewItem"), 1, "the loan was renewed once, not twice");
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -277,4 +297,5 @@ on_both_stores!(
     an_item_lent_twice_is_checked_in_twice,
     a_renewal_whose_answer_was_lost_is_not_repeated,
     a_borrowing_return_whose_answer_was_lost_is_answered_as_done,
+    a_renewal_by_policy_whose_answer_was_lost_is_not_repeated,
 );

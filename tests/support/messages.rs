@@ -67,6 +67,14 @@ pub fn renew_item(barcode: &str, patron: &str, due: &str) -> String {
     ))
 }
 
+/// A renewal that leaves the new due date to Alma's policy (no DesiredDateDue).
+pub fn renew_item_by_policy(barcode: &str, patron: &str) -> String {
+    envelope(&format!(
+        "<RenewItem>{HEADER}<UserId><UserIdentifierValue>{patron}</UserIdentifierValue></UserId>\
+<ItemId><ItemIdentifierValue>{barcode}</ItemIdentifierValue></ItemId></RenewItem>"
+    ))
+}
+
 pub fn lookup_item(barcode: &str) -> String {
     envelope(&format!(
         "<LookupItem>{HEADER}<ItemId><ItemIdentifierValue>{barcode}</ItemIdentifierValue></ItemId>\

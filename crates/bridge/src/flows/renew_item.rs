@@ -61,8 +61,9 @@ pub(crate) async fn handle(bridge: &Bridge, mut message: RenewItem, received: &[
     change.status = Some(RequestStatus::Renewed);
     change.barcode = Some(barcode.clone());
     let desired = message.desired_date_due;
+    let due_before = known.as_ref().and_then(|r| r.due_date);
     forward::ensure_header(&mut message.header);
-    let renewal = Renewal { outgoing: Message::RenewItem(message), answer, barcode, desired, change };
+    let renewal = Renewal { outgoing: Message::RenewItem(message), answer, barcode, desired, due_before, change };
     let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
     once::carry_out(bridge, action, &renewal, ctx).await
 }
@@ -73,6 +74,8 @@ struct Renewal {
     answer: RenewItemResponse,
     barcode: ItemBarcode,
     desired: Option<Timestamp>,
+    /// The due date the store knew before this renewal (from the loan's ship or receipt, or a renewal).
+    due_before: Option<Timestamp>,
     change: RecordChange,
 }
 
@@ -96,12 +99,20 @@ impl ExactlyOnce for Renewal {
     }
 
     /// An earlier attempt's answer was lost. Alma's item already due on or after the date asked for means the
-    /// renewal went through; renewing again would extend the loan twice. Without a date asked for there is
-    /// nothing to compare with, so the renewal is sent again.
+    /// renewal went through; renewing again would extend the loan twice. Without a date asked for, a due date
+    /// later than the one the store knew before this renewal shows the same. With neither there is nothing
+    /// to compare with, so the renewal is sent again.
     async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
-        let Some(desired) = self.desired else { return Probe::NotDone };
+        let renewed = |due: &Timestamp| match (self.desired, self.due_before) {
+            (Some(desired), _) => *due >= desired,
+            (None, Some(before)) => *due > before,
+            (None, None) => false,
+        };
+        if self.desired.is_none() && self.due_before.is_none() {
+            return Probe::NotDone;
+        }
         match bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await {
-            Ok(item) => match item_due(&item).filter(|due| *due >= desired) {
+            Ok(item) => match item_due(&item).filter(renewed) {
                 Some(due) => {
                     Probe::Done(Box::new(self.done(RenewItemResponse { date_due: Some(due), ..self.answer.clone() })))
                 }
