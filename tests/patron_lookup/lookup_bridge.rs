@@ -200,14 +200,6 @@ pub fn seeded_user(primary_id: &str, identifiers: &[(&str, &str)], password: Opt
     user
 }
 
-pub fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("NCIP_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/ncip-corpus"));
-    assert!(dir.is_dir(), "the NCIP corpus is missing at {} (set NCIP_CORPUS_DIR)", dir.display());
-    dir
-}
-
 /// Everything the bridge and the simulator log (at every level, stricter than production's `info`).
 #[derive(Clone)]
 pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
