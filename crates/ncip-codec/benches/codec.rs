@@ -20,9 +20,10 @@ mod common;
 /// fixtures, which hold every dialect the corpus exercises, so the bench runs on a fresh clone too.
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let files = common::corpus_files().unwrap_or_else(|| {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/ncip");
-        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("fixtures at {}: {e}", dir.display()))
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/ncip");
+        let mut files: Vec<(String, Vec<u8>)> = ["alma", "dialects"]
+            .iter()
+            .flat_map(|folder| std::fs::read_dir(root.join(folder)).expect("the repository's NCIP fixtures"))
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "xml"))
             .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
