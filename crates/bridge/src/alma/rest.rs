@@ -84,7 +84,12 @@ impl AlmaRest for HttpAlmaRest {
     }
 
     async fn item_by_barcode(&self, barcode: &str, ctx: &CallContext) -> Result<AlmaItem, AlmaError> {
-        let lookup = Self::get(self.url(&["items"], &[("item_barcode", barcode)]), "/items?item_barcode");
+        // `item_data.due_date` is in Alma's answer only with `expand=due_date` (bibs API); the flows read it (a
+        // lost RenewItem answer, LookupItem). Asked for on both hops: whether Alma's 302 carries it is unknown.
+        let lookup = Self::get(
+            self.url(&["items"], &[("item_barcode", barcode), ("expand", "due_date")]),
+            "/items?item_barcode",
+        );
         let answer = self.transport.send(&lookup, ctx).await?;
         if !answer.status.is_redirection() {
             // Some Alma environments answer the item directly; read it either way.
@@ -95,8 +100,11 @@ impl AlmaRest for HttpAlmaRest {
             .get("location")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| AlmaError::Unreadable("redirect without Location".into()))?;
-        let target =
+        let mut target =
             self.base.join(location).map_err(|_| AlmaError::Unreadable("redirect to an invalid URL".into()))?;
+        if !target.query_pairs().any(|(k, _)| k == "expand") {
+            target.query_pairs_mut().append_pair("expand", "due_date");
+        }
         // Never send the API key to a host other than the configured one.
         if target.origin() != self.base.origin() {
             return Err(AlmaError::Unreadable("item redirect left the Alma API host".into()));
