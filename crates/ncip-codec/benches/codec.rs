@@ -19,18 +19,7 @@ mod common;
 /// The outside corpus when present; otherwise (after the one-line notice `common` prints) the repository's own
 /// fixtures, which hold every dialect the corpus exercises, so the bench runs on a fresh clone too.
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let files = common::corpus_files().unwrap_or_else(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/ncip");
-        let mut files: Vec<(String, Vec<u8>)> = ["alma", "dialects"]
-            .iter()
-            .flat_map(|folder| std::fs::read_dir(root.join(folder)).expect("the repository's NCIP fixtures"))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-            .collect();
-        files.sort();
-        files
-    });
+    let files = common::corpus_or_fixtures();
     files.into_iter().map(|(name, bytes)| (name.trim_end_matches(".xml").to_owned(), bytes)).collect()
 }
 

@@ -12,6 +12,19 @@ use std::path::PathBuf;
 
 /// The corpus directory, or None (after printing why) when it is absent or holds no `*.xml` file.
 pub fn corpus_dir() -> Option<PathBuf> {
+    match find_corpus() {
+        Ok(dir) => Some(dir),
+        Err(reason) => {
+            let required = std::env::var_os("NCIP_CORPUS_REQUIRED").is_some_and(|v| v == "1");
+            assert!(!required, "{reason}; NCIP_CORPUS_REQUIRED=1");
+            skipped(&reason);
+            None
+        }
+    }
+}
+
+/// Where the corpus is, or why it is not there.
+fn find_corpus() -> Result<PathBuf, String> {
     let (dir, how) = match std::env::var_os("NCIP_CORPUS_DIR") {
         Some(dir) => (PathBuf::from(dir), "NCIP_CORPUS_DIR"),
         // crates/ncip-codec -> workspace root -> its sibling `shared`.
@@ -21,12 +34,10 @@ pub fn corpus_dir() -> Option<PathBuf> {
         .map(|entries| entries.flatten().any(|e| e.path().extension().is_some_and(|x| x == "xml")))
         .unwrap_or(false);
     if has_xml {
-        return Some(dir.canonicalize().unwrap_or(dir));
+        Ok(dir.canonicalize().unwrap_or(dir))
+    } else {
+        Err(format!("no NCIP corpus at {} ({how})", dir.display()))
     }
-    let reason = format!("no NCIP corpus at {} ({how})", dir.display());
-    assert!(std::env::var_os("NCIP_CORPUS_REQUIRED").is_none_or(|v| v != "1"), "{reason}; NCIP_CORPUS_REQUIRED=1");
-    skipped(&reason);
-    None
 }
 
 /// One line on the real stderr (not the test harness' captured output), so a skip is seen, not silent.
@@ -54,4 +65,27 @@ pub fn corpus_files() -> Option<Vec<(String, Vec<u8>)>> {
     files.sort();
     assert!(files.len() >= 55, "expected the 55-file corpus, found {}", files.len());
     Some(files)
+}
+
+/// The repository's own NCIP fixtures (`tests/fixtures/ncip/{alma,dialects}`), sorted by name.
+pub fn fixture_files() -> Vec<(String, Vec<u8>)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/ncip");
+    let mut files: Vec<(String, Vec<u8>)> = ["alma", "dialects"]
+        .iter()
+        .flat_map(|folder| std::fs::read_dir(root.join(folder)).expect("the repository's NCIP fixtures"))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "xml"))
+        .map(|path| (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&path).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The outside corpus when present, else the repository's fixtures: for checks (fuzzing, benches) that need
+/// real messages of every dialect but not one particular file.
+pub fn corpus_or_fixtures() -> Vec<(String, Vec<u8>)> {
+    match find_corpus() {
+        Ok(_) => corpus_files().expect("the corpus was found"),
+        Err(_) => fixture_files(),
+    }
 }
