@@ -9,7 +9,7 @@ use bridge::config::AlmaRemote;
 use bridge::config::{Env, Host, Secret, Settings};
 use bridge::store::EmbeddedStore;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 const NCIP_TOKEN: &str = "lookup-test-token-0123456789";

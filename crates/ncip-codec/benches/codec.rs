@@ -6,7 +6,6 @@
 //! whole corpus, and `parts/read-ALL` / `parts/write-ALL` splitting the codec time.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ncip_codec::{ReadOptions, read, write};

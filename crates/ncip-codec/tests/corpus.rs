@@ -130,7 +130,7 @@ fn delete_item_is_answered_with_delete_item_response_unsupported_service() {
 
 fn corpus_message(files: &[(String, Vec<u8>)], file: &str) -> Message {
     let (_, bytes) = files.iter().find(|(n, _)| n == file).unwrap();
-    read(&bytes, &ReadOptions::default()).unwrap()
+    read(bytes, &ReadOptions::default()).unwrap()
 }
 
 #[test]
