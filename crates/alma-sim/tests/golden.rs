@@ -62,6 +62,10 @@ async fn vcu_borrowing_accept_renew_check_in_as_alma_does() {
     accepted(&sim, "illiad-renew-item.xml", "RenewItemResponse").await;
     let state = admin_state(&sim).await;
     assert_eq!(the(&state, "borrowing_requests", "TN70001")["due_date"], "2031-07-31T23:59:00Z");
+    // The same renewal again would not move the due date: Alma refuses it with the text the add-ons match.
+    let xml = post(&sim, fixture("illiad-renew-item.xml")).await;
+    assert_eq!(problem(&xml).map(|p| p.0).as_deref(), Some("Item Not Renewable"), "{xml}");
+    assert!(xml.contains("Loan cannot be renewed (no change in due date)"), "{xml}");
 
     accepted(&sim, "vcu-illiad-check-in-item-borrowing.xml", "CheckInItemResponse").await;
     let state = admin_state(&sim).await;

@@ -73,6 +73,14 @@ fn problem(service: &ServiceKind, e: CircError) -> Problem {
                 .with_value(r)
         }
         CircError::DuplicateRequest(r) => Problem::duplicate_request(service, &r),
+        // The text is Alma's (matched by ILLiad renewal add-ons); the ProblemType it comes under is UNCONFIRMED.
+        CircError::NoChangeInDueDate(i) => Problem::new(
+            processing_error_scheme(service),
+            "Item Not Renewable",
+            "Apply to circulation desk - Loan cannot be renewed (no change in due date)",
+        )
+        .with_element("DesiredDateDue")
+        .with_value(i),
         // UNCONFIRMED wording: a misconfigured partner's answer was not found; Unknown User (the user cannot
         // be matched) whose detail names the setting is what staff would need to fix it.
         CircError::PartnerWithoutUserIdType { partner, user } => Problem::new(

@@ -24,6 +24,8 @@ pub(crate) enum CircError {
     UnknownRequest(String),
     /// CancelRequestItem for a lending request the lender has already shipped.
     RequestAlreadyProcessed(String),
+    /// RenewItem asking for the due date the loan already has.
+    NoChangeInDueDate(String),
     /// A lender-side RequestItem for a request the partner already has open.
     DuplicateRequest(String),
     /// The partner record sets no User Identifier Type, so no UserId can match (see `patrons`).
@@ -291,7 +293,15 @@ pub(crate) fn cancel_rs(s: &mut State, idx: usize) {
 pub(crate) fn renew(s: &mut State, barcode: &str, desired: Option<Timestamp>) -> Result<Timestamp, CircError> {
     let idx = s.item_by_barcode(barcode).ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
     let pid = s.items[idx].pid.clone();
-    if let Some(l) = s.loans.iter().position(|l| l.active && l.item_pid == pid) {
+    let active_loan = s.loans.iter().position(|l| l.active && l.item_pid == pid);
+    let current = active_loan.map(|l| s.loans[l].due_date).or(s.items[idx].due_date);
+    // Alma refuses a renewal that would not move the due date; ILLiad renewal add-ons match its text
+    // "Apply to circulation desk - Loan cannot be renewed (no change in due date)" (ncip.md §1.3). So a broker
+    // that resends a renewal Alma already made gets a Problem, not a silent success.
+    if desired.is_some() && desired == current {
+        return Err(CircError::NoChangeInDueDate(barcode.to_owned()));
+    }
+    if let Some(l) = active_loan {
         let due = renew_loan_at(s, l, desired);
         return Ok(due);
     }
