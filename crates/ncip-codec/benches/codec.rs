@@ -6,25 +6,20 @@
 //! whole corpus, and `parts/read-ALL` / `parts/write-ALL` splitting the codec time.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ncip_codec::{ReadOptions, read, write};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+/// The outside corpus when present; otherwise (after the one-line notice `common` prints) the repository's own
+/// fixtures, which hold every dialect the corpus exercises, so the bench runs on a fresh clone too.
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = std::env::var_os("NCIP_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ncip-corpus"));
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus at {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    files.sort();
-    files
+    let files = common::corpus_or_fixtures();
+    files.into_iter().map(|(name, bytes)| (name.trim_end_matches(".xml").to_owned(), bytes)).collect()
 }
 
 /// The floor: every event of the document, nothing kept.

@@ -125,10 +125,17 @@ fn mutate(rng: &mut Rng, corpus: &[Vec<u8>]) -> Vec<u8> {
     bytes
 }
 
-fn corpus_dir() -> PathBuf {
-    std::env::var_os("NCIP_CORPUS_DIR")
+/// Seed inputs: the outside corpus when present, else the repository's own fixtures (every dialect).
+fn seed_dirs() -> Vec<PathBuf> {
+    let corpus = std::env::var_os("NCIP_CORPUS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ncip-corpus"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ncip-corpus"));
+    if corpus.is_dir() {
+        return vec![corpus];
+    }
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/ncip");
+    eprintln!("no NCIP corpus at {}: fuzzing from {}", corpus.display(), fixtures.display());
+    vec![fixtures.join("alma"), fixtures.join("dialects")]
 }
 
 fn main() {
@@ -141,8 +148,9 @@ fn main() {
     let seed: u64 = args.get(2).map(|s| s.parse().expect("seed")).unwrap_or(0x5EED_1234_ABCD_0001);
     let out_dir = std::env::var_os("NCIP_FUZZ_OUT").map(PathBuf::from).unwrap_or("/tmp/ncip-fuzz-findings".into());
 
-    let corpus: Vec<Vec<u8>> = std::fs::read_dir(corpus_dir())
-        .expect("corpus directory")
+    let corpus: Vec<Vec<u8>> = seed_dirs()
+        .into_iter()
+        .flat_map(|dir| std::fs::read_dir(dir).expect("seed directory"))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))
         .map(|p| std::fs::read(p).expect("corpus file"))

@@ -74,5 +74,5 @@ proptest! {
 
 fn corpus() -> &'static [(String, Vec<u8>)] {
     static CORPUS: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
-    CORPUS.get_or_init(common::corpus_files)
+    CORPUS.get_or_init(common::corpus_or_fixtures)
 }

@@ -9,6 +9,7 @@
 //! Every answer is HTTP 200 with the matching `...Response` (or a top-level Problem when the message could
 //! not be read), as NCIP requires (DESIGN.md §3). NCIP calls do not count against the REST thresholds.
 
+mod agencies;
 mod services;
 
 use axum::body::Bytes;
@@ -66,7 +67,9 @@ fn answer(app: &App, body: &[u8]) -> (Message, Option<String>) {
 
 /// The partner the message speaks for, or the Problem Alma answers.
 fn check_header(s: &SimState, service: &ServiceKind, h: &InitiationHeader) -> Result<String, Problem> {
-    if h.to_agency_id.as_str() != s.institution_code {
+    // The v2 profile: ToAgencyId is the institution code or its ISIL (alma.md §1.3); Relais' help calls it
+    // "Required by ExLibris Alma in the ToAgencyID field". Compared exactly, like the partner code.
+    if !s.agency_ids.iter().any(|a| a == h.to_agency_id.as_str()) {
         return Err(Problem::unknown_agency("InitiationHeader/ToAgencyId/AgencyId", h.to_agency_id.as_str()));
     }
     let profile = h.application_profile_type.as_ref().map(|p| p.value.clone());

@@ -19,8 +19,10 @@ use ncip_codec::problem::processing_error_scheme;
 use ncip_codec::{Message, Problem};
 use serde_json::Value;
 
+use super::agencies::check_ids;
 use crate::state::State;
 use crate::state::circ::{self, AcceptInput, CircError, RequestInput};
+use crate::state::{lending, patrons};
 
 /// Services Alma's broker profile answers.
 pub(super) fn offered(service: &ServiceKind) -> bool {
@@ -65,6 +67,29 @@ fn problem(service: &ServiceKind, e: CircError) -> Problem {
                 .with_value(i)
         }
         CircError::UnknownRequest(r) => Problem::unknown_request(service, &r),
+        CircError::RequestAlreadyProcessed(r) => {
+            Problem::new(processing_error_scheme(service), "Request Already Processed", "the item has been shipped")
+                .with_element("RequestId/RequestIdentifierValue")
+                .with_value(r)
+        }
+        CircError::DuplicateRequest(r) => Problem::duplicate_request(service, &r),
+        // The text is Alma's (matched by ILLiad renewal add-ons); the ProblemType it comes under is UNCONFIRMED.
+        CircError::NoChangeInDueDate(i) => Problem::new(
+            processing_error_scheme(service),
+            "Item Not Renewable",
+            "Apply to circulation desk - Loan cannot be renewed (no change in due date)",
+        )
+        .with_element("DesiredDateDue")
+        .with_value(i),
+        // UNCONFIRMED wording: a misconfigured partner's answer was not found; Unknown User (the user cannot
+        // be matched) whose detail names the setting is what staff would need to fix it.
+        CircError::PartnerWithoutUserIdType { partner, user } => Problem::new(
+            processing_error_scheme(service),
+            "Unknown User",
+            format!("partner {partner} has no User Identifier Type ({})", patrons::USER_ID_TYPE_SETTING),
+        )
+        .with_element("UserId/UserIdentifierValue")
+        .with_value(user),
     }
 }
 
@@ -97,6 +122,7 @@ fn accept_item(
     m: AcceptItem,
 ) -> Result<Message, Problem> {
     let service = ServiceKind::AcceptItem;
+    check_ids(s, m.user_id.as_ref(), m.item_id.as_ref())?;
     let user_id = user_value(m.user_id.as_ref())?;
     let item_barcode = item_value(m.item_id.as_ref())?;
     let b = bib(m.item_optional_fields.as_ref());
@@ -126,9 +152,11 @@ fn check_out_item(
     m: CheckOutItem,
 ) -> Result<Message, Problem> {
     let service = ServiceKind::CheckOutItem;
+    // The UserId is the borrowing library's generic patron, not ours; only the item must be ours.
+    check_ids(s, None, Some(&m.item_id))?;
     let barcode = item_value(Some(&m.item_id))?;
     let request_id = m.request_id.as_ref().map(|r| r.request_identifier_value.as_str().to_owned());
-    let due = circ::check_out(s, partner, &barcode, request_id.as_deref(), m.desired_date_due)
+    let due = lending::check_out(s, partner, &barcode, request_id.as_deref(), m.desired_date_due)
         .map_err(|e| problem(&service, e))?;
     Ok(Message::CheckOutItemResponse(CheckOutItemResponse {
         header,
@@ -141,6 +169,7 @@ fn check_out_item(
 
 fn check_in_item(s: &mut State, header: Option<ResponseHeader>, m: CheckInItem) -> Result<Message, Problem> {
     let service = ServiceKind::CheckInItem;
+    check_ids(s, None, Some(&m.item_id))?;
     let barcode = item_value(Some(&m.item_id))?;
     circ::check_in(s, &barcode).map_err(|e| problem(&service, e))?;
     Ok(Message::CheckInItemResponse(CheckInItemResponse { header, item_id: Some(m.item_id), ..Default::default() }))
@@ -153,6 +182,14 @@ fn request_item(
     m: RequestItem,
 ) -> Result<Message, Problem> {
     let service = ServiceKind::RequestItem;
+    let barcode = m.item_ids.first().map(|i| i.item_identifier_value.as_str());
+    if let Some(idx) = lending::own_item(s, barcode) {
+        check_ids(s, None, &m.item_ids)?;
+        let rid = m.request_id.as_ref().map(|r| r.request_identifier_value.as_str().to_owned());
+        let alma_id = lending::request_item(s, partner, idx, rid.as_deref()).map_err(|e| problem(&service, e))?;
+        return Ok(request_item_response(header, m, alma_id));
+    }
+    check_ids(s, m.user_id.as_ref(), &m.item_ids)?;
     let user_id = user_value(m.user_id.as_ref())?;
     let b = bib(m.item_optional_fields.as_ref());
     let broker_id = m.request_id.as_ref().map(|r| r.request_identifier_value.as_str().to_owned());
@@ -165,12 +202,16 @@ fn request_item(
         pickup_library: m.pickup_location.as_ref().map(|p| p.value.clone()),
     };
     let alma_id = circ::request_item(s, partner, input).map_err(|e| problem(&service, e))?;
+    Ok(request_item_response(header, m, alma_id))
+}
+
+fn request_item_response(header: Option<ResponseHeader>, m: RequestItem, alma_id: String) -> Message {
     // The broker's RequestId is echoed; without one, Alma's own request id identifies the request.
     let request_id = m.request_id.clone().unwrap_or_else(|| RequestId {
         request_identifier_value: ncip_codec::model::ids::RequestIdentifier::new(alma_id),
         ..Default::default()
     });
-    Ok(Message::RequestItemResponse(RequestItemResponse {
+    Message::RequestItemResponse(RequestItemResponse {
         header,
         request_id: Some(request_id),
         item_id: m.item_ids.first().cloned(),
@@ -178,7 +219,7 @@ fn request_item(
         request_type: Some(m.request_type),
         request_scope_type: Some(m.request_scope_type),
         ..Default::default()
-    }))
+    })
 }
 
 fn cancel_request_item(
@@ -194,7 +235,7 @@ fn cancel_request_item(
         .map(|r| r.request_identifier_value.as_str().to_owned())
         .filter(|r| !r.is_empty())
         .ok_or_else(|| Problem::needed_data_missing("RequestId", "a RequestId is required"))?;
-    circ::cancel_request(s, partner, &request_id).map_err(|e| problem(&service, e))?;
+    lending::cancel_request(s, partner, &request_id).map_err(|e| problem(&service, e))?;
     Ok(Message::CancelRequestItemResponse(CancelRequestItemResponse {
         header,
         request_id: m.request_id,
@@ -206,6 +247,7 @@ fn cancel_request_item(
 
 fn renew_item(s: &mut State, header: Option<ResponseHeader>, m: RenewItem) -> Result<Message, Problem> {
     let service = ServiceKind::RenewItem;
+    check_ids(s, m.user_id.as_ref(), Some(&m.item_id))?;
     let barcode = item_value(Some(&m.item_id))?;
     let due = circ::renew(s, &barcode, m.desired_date_due).map_err(|e| problem(&service, e))?;
     Ok(Message::RenewItemResponse(RenewItemResponse {
@@ -225,6 +267,7 @@ fn lookup_user(
     m: LookupUser,
 ) -> Result<Message, Problem> {
     let service = ServiceKind::LookupUser;
+    check_ids(s, m.user_id.as_ref(), None)?;
     let is_password = |t: &SchemeValue| t.value.eq_ignore_ascii_case("password") || t.value.eq_ignore_ascii_case("pin");
     let password = m.authentication_inputs.iter().find(|a| is_password(&a.input_type)).map(|a| a.data.clone());
     let id = match m.user_id.as_ref() {
@@ -236,7 +279,7 @@ fn lookup_user(
             .map(|a| a.data.trim().to_owned())
             .ok_or_else(|| Problem::needed_data_missing("UserId", "a UserId or AuthenticationInput is required"))?,
     };
-    let idx = circ::ncip_user(s, partner, &id).map_err(|e| problem(&service, e))?;
+    let idx = patrons::ncip_user(s, partner, &id).map_err(|e| problem(&service, e))?;
     let user = &s.users[idx];
     if let Some(pw) = password
         && user.password.as_deref() != Some(pw.as_str())

@@ -46,7 +46,7 @@ pub(crate) async fn user_loans(
             .loans
             .iter()
             .filter(|l| l.borrower == Borrower::User(pid.clone()) && l.active != complete)
-            .map(|l| render::loan(&app.base_url, l))
+            .map(|l| render::loan(&app.base_url, l, params.get("expand").map(String::as_str)))
             .collect();
         Ok(Json(render::list("item_loan", entries)))
     })
@@ -63,10 +63,11 @@ fn find_loan(s: &crate::state::State, user_id: &str, loan_id: &str) -> Result<us
 pub(crate) async fn get_loan(
     State(app): State<App>,
     Path((user_id, loan_id)): Path<(String, String)>,
+    params: Params,
 ) -> Result<Json<Value>, AlmaError> {
     app.store.with(|s| {
         let l = find_loan(s, &user_id, &loan_id)?;
-        Ok(Json(render::loan(&app.base_url, &s.loans[l])))
+        Ok(Json(render::loan(&app.base_url, &s.loans[l], params.get("expand").map(String::as_str))))
     })
 }
 
@@ -85,6 +86,6 @@ pub(crate) async fn renew_loan(
             return Err(AlmaError::loan_not_found(&loan_id));
         }
         circ::renew_loan_at(s, l, None);
-        Ok(Json(render::loan(&app.base_url, &s.loans[l])))
+        Ok(Json(render::loan(&app.base_url, &s.loans[l], None)))
     })
 }

@@ -23,6 +23,9 @@ pub(crate) async fn by_barcode(State(app): State<App>, params: Params) -> Result
             .ok_or_else(|| AlmaError::no_items_for_barcode(barcode))
     })?;
     // Keep the caller's format choice on the redirect so the second call answers the same way.
+    // UNCONFIRMED: whether Alma's 302 carries `view` and `expand` to the item path. The stricter reading is
+    // that it does not, so a client wanting `item_data.due_date` asks for `expand=due_date` on the item path
+    // itself (which works whichever way Alma behaves).
     let location = match params.get("format") {
         Some(f) => format!("{link}?format={f}"),
         None => link,
@@ -33,12 +36,14 @@ pub(crate) async fn by_barcode(State(app): State<App>, params: Params) -> Result
 pub(crate) async fn get_item(
     State(app): State<App>,
     Path((mms_id, holding_id, item_pid)): Path<(String, String, String)>,
+    params: Params,
 ) -> Result<Json<Value>, AlmaError> {
+    let expand = params.get("expand").map(String::as_str);
     app.store.with(|s| {
         s.items
             .iter()
             .find(|i| i.pid == item_pid && i.mms_id == mms_id && i.holding_id == holding_id)
-            .map(|i| Json(render::item(&app.base_url, i)))
+            .map(|i| Json(render::item(&app.base_url, i, expand)))
             .ok_or_else(|| AlmaError::item_not_found(&item_pid))
     })
 }
@@ -66,6 +71,6 @@ pub(crate) async fn scan_in(
             item.in_place = true;
             item.process_type = None;
         }
-        Ok(Json(render::item(&app.base_url, item)))
+        Ok(Json(render::item(&app.base_url, item, None)))
     })
 }

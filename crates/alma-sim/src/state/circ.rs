@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::State;
 use super::model::{Borrower, Code, Hold, Item, Loan, Origin, RsRequest, RsSide};
+use super::patrons::ncip_user;
 
 /// Why a circulation action failed; the NCIP responder turns each into its Problem type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,17 @@ pub(crate) enum CircError {
     ItemDoesNotCirculate(String),
     ItemNotCheckedOut(String),
     UnknownRequest(String),
+    /// CancelRequestItem for a lending request the lender has already shipped.
+    RequestAlreadyProcessed(String),
+    /// RenewItem asking for the due date the loan already has.
+    NoChangeInDueDate(String),
+    /// A lender-side RequestItem for a request the partner already has open.
+    DuplicateRequest(String),
+    /// The partner record sets no User Identifier Type, so no UserId can match (see `patrons`).
+    PartnerWithoutUserIdType {
+        partner: String,
+        user: String,
+    },
 }
 
 /// What the broker sent with AcceptItem.
@@ -47,9 +59,9 @@ pub(crate) struct RequestInput {
     pub pickup_library: Option<String>,
 }
 
-const DEFAULT_LOAN_DAYS: i64 = 28;
+pub(super) const DEFAULT_LOAN_DAYS: i64 = 28;
 
-fn days(n: i64) -> SignedDuration {
+pub(super) fn days(n: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * n)
 }
 
@@ -57,36 +69,20 @@ fn ncip_detail<'a>(s: &'a State, partner: &str, field: &str) -> Option<&'a Value
     s.partner(partner)?.pointer(&format!("/partner_details/profile_details/ncip_details/{field}"))
 }
 
-fn ncip_code(s: &State, partner: &str, field: &str) -> Option<Code> {
+pub(super) fn ncip_code(s: &State, partner: &str, field: &str) -> Option<Code> {
     Code::from_json(ncip_detail(s, partner, field)).filter(|c| !c.value.is_empty())
 }
 
 /// The partner's `general_loan_period` in days, 28 when absent.
-fn loan_days(s: &State, partner: &str) -> i64 {
+pub(super) fn loan_days(s: &State, partner: &str) -> i64 {
     ncip_detail(s, partner, "general_loan_period")
         .and_then(Value::as_str)
         .and_then(|d| d.trim().parse().ok())
         .unwrap_or(DEFAULT_LOAN_DAYS)
 }
 
-fn rs_library(s: &State, partner: &str) -> Code {
+pub(super) fn rs_library(s: &State, partner: &str) -> Code {
     ncip_code(s, partner, "general_library_owner").unwrap_or_else(|| s.library_code("RES_SHARE"))
-}
-
-/// Finds an ACTIVE user the way Alma's NCIP responder does: by the partner's `general_user_id_type`
-/// (which identifier a message's UserId is), falling back to every unique identifier. Inactive users are
-/// "not found" (DESIGN.md §3: "Alma finds ACTIVE users only").
-pub(crate) fn ncip_user(s: &State, partner: &str, user_id: &str) -> Result<usize, CircError> {
-    let id_type = ncip_detail(s, partner, "general_user_id_type")
-        .and_then(|t| t.get("value"))
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty());
-    let found = s
-        .users
-        .iter()
-        .position(|u| u.is_active() && id_type.is_some_and(|t| u.matches(user_id, Some(t))))
-        .or_else(|| s.users.iter().position(|u| u.is_active() && u.matches(user_id, None)));
-    found.ok_or_else(|| CircError::UnknownUser(user_id.to_owned()))
 }
 
 fn pickup(s: &State, partner: &str, asked: Option<&str>) -> Code {
@@ -177,101 +173,6 @@ pub(crate) fn accept_item(s: &mut State, partner: &str, input: AcceptInput) -> R
         rs_request_id: Some(rs_id),
     });
     Ok(())
-}
-
-/// CheckOutItem (lending "ship"): the item is lent to the partner, moved to its check-out location, and
-/// the lending request (matched by external id, or created) becomes SHIPPED_PHYSICALLY. The UserId Relais
-/// sends is a generic patron of the borrowing library and is not looked up (DESIGN.md §3).
-pub(crate) fn check_out(
-    s: &mut State,
-    partner: &str,
-    barcode: &str,
-    request_id: Option<&str>,
-    desired_due: Option<Timestamp>,
-) -> Result<Timestamp, CircError> {
-    let idx = s.item_by_barcode(barcode).ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
-    let item = &s.items[idx];
-    if item.origin != Origin::Inventory || !item.in_place || item.process_type.is_some() {
-        return Err(CircError::ItemDoesNotCirculate(barcode.to_owned()));
-    }
-    let now = Timestamp::now();
-    let due = desired_due.unwrap_or(now + days(loan_days(s, partner)));
-    let library = rs_library(s, partner);
-    let lend_location = ncip_code(s, partner, "check_out_location")
-        .unwrap_or_else(|| Code::new("RS_LEND", "Lending Resource Sharing Requests"));
-    let circ_desk = s.circ_desk_of(&library.value);
-    let loan_id = s.new_id("18");
-    let existing = request_id.and_then(|rid| {
-        s.rs.iter().position(|r| {
-            r.side == RsSide::Lending
-                && r.partner.as_deref() == Some(partner)
-                && r.external_id.as_deref() == Some(rid)
-                && r.status.value == "REQUEST_CREATED_LEND"
-        })
-    });
-    let rs_idx = match existing {
-        Some(i) => i,
-        None => {
-            let id = s.new_id("15");
-            let item = &s.items[idx];
-            s.rs.push(RsRequest {
-                request_id: id,
-                external_id: request_id.map(str::to_owned),
-                side: RsSide::Lending,
-                partner: Some(partner.to_owned()),
-                status: Code::new("REQUEST_CREATED_LEND", "Created lending request"),
-                owner: library.value.clone(),
-                format: Code::new("PHYSICAL", "Physical"),
-                citation_type: Code::new("BOOK", "Book"),
-                requested_media: None,
-                title: item.title.clone(),
-                author: item.author.clone(),
-                isbn: item.isbn.clone(),
-                issn: item.issn.clone(),
-                pickup_location: None,
-                level_of_service: None,
-                note: None,
-                barcode: None,
-                mms_id: Some(item.mms_id.clone()),
-                item_pid: None,
-                user_request_id: None,
-                due_date: None,
-                created: now,
-                modified: now,
-            });
-            s.rs.len() - 1
-        }
-    };
-    let item = &mut s.items[idx];
-    item.in_place = false;
-    item.process_type = Some(Code::new("LOAN", "Loan"));
-    item.temp = Some((library.clone(), lend_location));
-    item.due_date = Some(due);
-    let loan = Loan {
-        loan_id,
-        borrower: Borrower::Partner(partner.to_owned()),
-        item_pid: item.pid.clone(),
-        barcode: item.barcode.clone(),
-        mms_id: item.mms_id.clone(),
-        title: item.title.clone(),
-        author: item.author.clone(),
-        library: item.library.clone(),
-        location: item.location.clone(),
-        circ_desk,
-        loan_date: now,
-        due_date: due,
-        active: true,
-        renewals: 0,
-    };
-    let (pid, bc) = (item.pid.clone(), item.barcode.clone());
-    s.loans.push(loan);
-    let rs = &mut s.rs[rs_idx];
-    rs.status = Code::new("SHIPPED_PHYSICALLY", "Shipped Physically");
-    rs.item_pid = Some(pid);
-    rs.barcode = Some(bc);
-    rs.due_date = Some(due);
-    rs.modified = now;
-    Ok(due)
 }
 
 /// What a successful CheckInItem did.
@@ -375,21 +276,6 @@ pub(crate) fn request_item(s: &mut State, partner: &str, input: RequestInput) ->
     Ok(id)
 }
 
-/// CancelRequestItem: cancels the partner's open request whose external id is the broker's RequestId.
-pub(crate) fn cancel_request(s: &mut State, partner: &str, request_id: &str) -> Result<(), CircError> {
-    let closed = ["CANCELLED", "REQUEST_COMPLETED", "RETURNED_TO_PARTNER"];
-    let idx =
-        s.rs.iter()
-            .rposition(|r| {
-                r.partner.as_deref() == Some(partner)
-                    && r.external_id.as_deref() == Some(request_id)
-                    && !closed.contains(&r.status.value.as_str())
-            })
-            .ok_or_else(|| CircError::UnknownRequest(request_id.to_owned()))?;
-    cancel_rs(s, idx);
-    Ok(())
-}
-
 /// Cancels one resource-sharing request and its hold (shared with `DELETE …/resource-sharing-requests`).
 pub(crate) fn cancel_rs(s: &mut State, idx: usize) {
     let rs = &mut s.rs[idx];
@@ -407,7 +293,15 @@ pub(crate) fn cancel_rs(s: &mut State, idx: usize) {
 pub(crate) fn renew(s: &mut State, barcode: &str, desired: Option<Timestamp>) -> Result<Timestamp, CircError> {
     let idx = s.item_by_barcode(barcode).ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
     let pid = s.items[idx].pid.clone();
-    if let Some(l) = s.loans.iter().position(|l| l.active && l.item_pid == pid) {
+    let active_loan = s.loans.iter().position(|l| l.active && l.item_pid == pid);
+    let current = active_loan.map(|l| s.loans[l].due_date).or(s.items[idx].due_date);
+    // Alma refuses a renewal that would not move the due date; ILLiad renewal add-ons match its text
+    // "Apply to circulation desk - Loan cannot be renewed (no change in due date)" (ncip.md §1.3). So a broker
+    // that resends a renewal Alma already made gets a Problem, not a silent success.
+    if desired.is_some() && desired == current {
+        return Err(CircError::NoChangeInDueDate(barcode.to_owned()));
+    }
+    if let Some(l) = active_loan {
         let due = renew_loan_at(s, l, desired);
         return Ok(due);
     }

@@ -4,7 +4,9 @@
 //! never interleave half-way (no lost updates) and the lock is never held across an await.
 
 pub(crate) mod circ;
+pub(crate) mod lending;
 pub(crate) mod model;
+pub(crate) mod patrons;
 
 use std::sync::{Arc, Mutex};
 
@@ -61,6 +63,9 @@ impl UserRec {
 #[derive(Debug)]
 pub(crate) struct State {
     pub institution_code: String,
+    /// AgencyIds Alma answers to: the institution code and the seed's `agency_ids`.
+    pub agency_ids: Vec<String>,
+    pub check_id_agency_ids: bool,
     pub libraries: Vec<Library>,
     pub users: Vec<UserRec>,
     pub partners: Vec<Value>,
@@ -86,6 +91,8 @@ impl State {
             .collect();
         State {
             institution_code: seed.institution_code.clone(),
+            agency_ids: std::iter::once(seed.institution_code.clone()).chain(seed.agency_ids.iter().cloned()).collect(),
+            check_id_agency_ids: seed.check_id_agency_ids,
             libraries: seed.libraries.clone(),
             users,
             partners: seed.partners.clone(),

@@ -2,7 +2,7 @@
 
 use super::error::ErrorBody;
 use super::model::{self, AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
-use super::transport::{AlmaResponse, Exchange, RetryPolicy, Transport};
+use super::transport::{Answer, Exchange, RetryPolicy, Transport};
 use super::{AlmaError, AlmaRest, CallContext};
 use async_trait::async_trait;
 use reqwest::{Method, Url};
@@ -48,7 +48,7 @@ impl HttpAlmaRest {
     }
 }
 
-fn decode<T: DeserializeOwned>(answer: AlmaResponse) -> Result<T, AlmaError> {
+fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, AlmaError> {
     let status = answer.status.as_u16();
     if answer.status.is_success() {
         serde_json::from_slice(&answer.body).map_err(|e| AlmaError::Unreadable(format!("JSON: {e}")))
@@ -84,8 +84,8 @@ impl AlmaRest for HttpAlmaRest {
     }
 
     async fn item_by_barcode(&self, barcode: &str, ctx: &CallContext) -> Result<AlmaItem, AlmaError> {
-        // `item_data.due_date` is only in the answer with `expand=due_date` (Ex Libris "Retrieve Item"); the
-        // renewal's reconciliation reads it.
+        // `item_data.due_date` is in Alma's answer only with `expand=due_date` (bibs API); the flows read it (a
+        // lost RenewItem answer, LookupItem). Asked for on both hops: whether Alma's 302 carries it is unknown.
         let lookup = Self::get(
             self.url(&["items"], &[("item_barcode", barcode), ("expand", "due_date")]),
             "/items?item_barcode",
@@ -102,7 +102,7 @@ impl AlmaRest for HttpAlmaRest {
             .ok_or_else(|| AlmaError::Unreadable("redirect without Location".into()))?;
         let mut target =
             self.base.join(location).map_err(|_| AlmaError::Unreadable("redirect to an invalid URL".into()))?;
-        if !target.query_pairs().any(|(key, _)| key == "expand") {
+        if !target.query_pairs().any(|(k, _)| k == "expand") {
             target.query_pairs_mut().append_pair("expand", "due_date");
         }
         // Never send the API key to a host other than the configured one.
