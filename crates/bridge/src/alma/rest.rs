@@ -2,7 +2,7 @@
 
 use super::error::ErrorBody;
 use super::model::{self, AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
-use super::transport::{Answer, Exchange, RetryPolicy, Transport};
+use super::transport::{AlmaResponse, Exchange, RetryPolicy, Transport};
 use super::{AlmaError, AlmaRest, CallContext};
 use async_trait::async_trait;
 use reqwest::{Method, Url};
@@ -48,7 +48,7 @@ impl HttpAlmaRest {
     }
 }
 
-fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, AlmaError> {
+fn decode<T: DeserializeOwned>(answer: AlmaResponse) -> Result<T, AlmaError> {
     let status = answer.status.as_u16();
     if answer.status.is_success() {
         serde_json::from_slice(&answer.body).map_err(|e| AlmaError::Unreadable(format!("JSON: {e}")))
