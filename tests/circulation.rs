@@ -110,6 +110,23 @@ async fn lending_request_looked_up_shipped_renewed_and_returned(kind: StoreKind)
     assert_eq!(types, ["CheckOutItem", "RenewItem", "CheckInItem"]);
 }
 
+async fn a_partners_request_is_lending_and_its_cancel_stays_lending(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    // A partner asks for our item: Alma makes a lending request, and the record says lending.
+    let answer = h.ncip(&m::request_item_for_our_item("RL-3101", "39000000001", "PARTNER-PATRON-7")).await;
+    assert_no_problem(&answer, "RequestItemResponse");
+    let status = h.status_json("RL-3101").await;
+    assert_eq!(status["record"]["side"], "lending");
+    assert_eq!(status["record"]["status"], "requested");
+    assert!(status["record"]["patron"].is_null(), "the partner's patron is not ours to keep: {status}");
+
+    let answer = h.ncip(&m::cancel_request_item("RL-3101", "PARTNER-PATRON-7")).await;
+    assert_no_problem(&answer, "CancelRequestItemResponse");
+    let status = h.status_json("RL-3101").await;
+    assert_eq!(status["record"]["side"], "lending");
+    assert_eq!(status["record"]["status"], "cancelled");
+}
+
 async fn alma_problems_reach_relais_with_their_text_and_change_nothing(kind: StoreKind) {
     let h = Harness::start(kind).await;
     // inactive1 is not ACTIVE: Alma's responder does not find inactive users.
@@ -138,5 +155,6 @@ macro_rules! on_both_stores {
 on_both_stores!(
     borrowing_request_requested_received_and_returned,
     lending_request_looked_up_shipped_renewed_and_returned,
+    a_partners_request_is_lending_and_its_cancel_stays_lending,
     alma_problems_reach_relais_with_their_text_and_change_nothing,
 );

@@ -43,8 +43,7 @@ const SCENARIO: &[(&str, Expect)] = &[
     // Alma's profile lists CancelRequestItem for the lender only, so both cancel stories are lender-side: the
     // RequestItem names an item of ours (Alma then makes a lending request) and the UserId is the borrowing
     // library's patron.
-    // issue 16: the bridge still files these RequestItem/CancelRequestItem records as borrowing; it must take
-    // the side from the message and the store (a RequestItem naming our own item is lending).
+    // The bridge files them as lending (tests/circulation.rs checks the record).
     ("request-item.json", Expect::Ncip { response: "RequestItemResponse", contains: "RL-9001" }),
     ("cancel-request-item.json", Expect::Ncip { response: "CancelRequestItemResponse", contains: "RL-9001" }),
     ("ncip-RequestItem.json", Expect::Ncip { response: "RequestItemResponse", contains: "RL-9101" }),

@@ -52,6 +52,17 @@ pub fn request_item(request_id: &str, patron: &str, title: &str) -> String {
     ))
 }
 
+/// A partner's request for an item of ours (lending side): it names our barcode, and the UserId is the
+/// borrowing library's patron.
+pub fn request_item_for_our_item(request_id: &str, barcode: &str, partner_patron: &str) -> String {
+    envelope(&format!(
+        "<RequestItem>{HEADER}<UserId><UserIdentifierValue>{partner_patron}</UserIdentifierValue></UserId>\
+<ItemId><ItemIdentifierValue>{barcode}</ItemIdentifierValue></ItemId>\
+<RequestId><RequestIdentifierValue>{request_id}</RequestIdentifierValue></RequestId>\
+<RequestType>Loan</RequestType><RequestScopeType>Item</RequestScopeType></RequestItem>"
+    ))
+}
+
 pub fn cancel_request_item(request_id: &str, patron: &str) -> String {
     envelope(&format!(
         "<CancelRequestItem>{HEADER}<UserId><UserIdentifierValue>{patron}</UserIdentifierValue></UserId>\

@@ -1,4 +1,6 @@
-//! CancelRequestItem: Relais cancelled a request; Alma cancels its borrowing request.
+//! CancelRequestItem: Relais cancelled a request. Alma's NCIP profile lists it for the lender only ("request
+//! cancelled (lender)"): Alma cancels its lending request before the item ships. The record keeps the side
+//! it has; a request the bridge never saw is filed as lending, the only side Alma acts on.
 
 use super::forward;
 use super::ids::{self, Ids, required};
@@ -52,7 +54,7 @@ impl Cancellation {
             ..CancelRequestItemResponse::default()
         };
         let start = Start::New {
-            side: Side::Borrowing,
+            side: Side::Lending,
             partner: ids::partner(bridge, message.header.as_ref()),
             status: RequestStatus::Cancelled,
         };

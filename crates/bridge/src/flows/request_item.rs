@@ -1,5 +1,8 @@
-//! RequestItem: Relais places a request for a patron; Alma (broker mode) records it as a borrowing request
-//! so the patron sees it in Primo before the item arrives.
+//! RequestItem, on either side (Alma's NCIP profile lists it for both):
+//! - borrowing: Relais places a request for one of our patrons, naming the title (BibliographicId); Alma
+//!   records a borrowing request so the patron sees it in Primo before the item arrives;
+//! - lending: a partner asks for an item of ours, named by its barcode (ItemId); Alma creates a lending
+//!   request. The UserId is then the borrowing library's patron, not ours, so it is not kept.
 
 use super::forward;
 use super::ids::{self, Ids, required};
@@ -54,13 +57,15 @@ impl Placement {
             request_scope_type: Some(message.request_scope_type.clone()),
             ..RequestItemResponse::default()
         };
+        // Only a lending request names an item: a borrowing library cannot know a barcode of the lender's.
+        let side = if ids.item.is_some() { Side::Lending } else { Side::Borrowing };
         let start = Start::New {
-            side: Side::Borrowing,
+            side,
             partner: ids::partner(bridge, message.header.as_ref()),
             status: RequestStatus::Requested,
         };
         let mut change = RecordChange::new(request, start);
-        change.patron = ids.patron;
+        change.patron = ids.patron.filter(|_| side == Side::Borrowing);
         change.barcode = ids.item;
         forward::ensure_header(&mut message.header);
         Ok((Placement { outgoing: Message::RequestItem(message), answer, change }, key))
