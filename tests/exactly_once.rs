@@ -5,6 +5,7 @@ mod support;
 
 use alma_sim::{AfterCommit, FaultKind, FaultScope, FaultSpec};
 use async_trait::async_trait;
+use bridge::alma::AlmaRest;
 use bridge::store::{self, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -277,6 +278,30 @@ async fn a_renewal_by_policy_whose_answer_was_lost_is_not_repeated(kind: StoreKi
     assert_eq!(h.alma_ncip_calls("RenewItem"), 1, "the loan was renewed once, not twice");
 }
 
+async fn a_ship_that_never_reached_alma_is_sent_even_if_the_item_is_in_transit(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    // One loan to a partner, returned: the item is now in transit home, not in place but not on loan.
+    let first =
+        h.ncip(&m::check_out_item("RL-5009", "39000000003", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z")).await;
+    assert!(!first.contains("Problem"), "{first}");
+    assert!(!h.ncip(&m::check_in_item("39000000003")).await.contains("Problem"));
+    let item = h.alma.item_by_barcode("39000000003", &Harness::ctx()).await.unwrap();
+    assert_eq!(item.item_data.process_type.value, "TRANSIT");
+
+    // The next ship fails at Alma (500: nothing done, but the bridge cannot know), and is retried after the lease.
+    h.sim.faults().arm(FaultSpec::next(FaultKind::Http500, 1, FaultScope::Ncip)).unwrap();
+    let ship = m::check_out_item("RL-5010", "39000000003", "GENERIC-ILL-PATRON", "2027-04-30T23:59:59Z");
+    assert!(h.ncip(&ship).await.contains("Temporary Processing Failure"));
+    h.clock.advance(Duration::from_secs(31));
+    let ncip_calls = || h.sim.calls().iter().filter(|c| c.scope == "ncip").count();
+    let before = ncip_calls();
+    let answer = h.ncip(&ship).await;
+    // Reading "not in place" as "shipped" would answer success with Alma never told; the ship is sent instead,
+    // and Relais gets Alma's own answer (here: an item in transit does not circulate).
+    assert_eq!(ncip_calls(), before + 1, "the retry forwarded the ship");
+    assert!(answer.contains("Item Does Not Circulate"), "{answer}");
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -298,4 +323,5 @@ on_both_stores!(
     a_renewal_whose_answer_was_lost_is_not_repeated,
     a_borrowing_return_whose_answer_was_lost_is_answered_as_done,
     a_renewal_by_policy_whose_answer_was_lost_is_not_repeated,
+    a_ship_that_never_reached_alma_is_sent_even_if_the_item_is_in_transit,
 );

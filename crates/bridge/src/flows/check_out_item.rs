@@ -103,9 +103,11 @@ impl Shipment {
     }
 }
 
-/// Alma's base status "0": the item is not in place (out on loan).
+/// Out on loan: not in place (base status "0") *and* in the loan process. An item can be not in place for
+/// other reasons (in transit after a pick slip or a return, in a work order), and a ship that never reached
+/// Alma must not be taken as done because of one of them.
 fn is_out(item: &AlmaItem) -> bool {
-    item.item_data.base_status.value == "0"
+    item.item_data.base_status.value == "0" && item.item_data.process_type.value == "LOAN"
 }
 
 #[async_trait::async_trait]
