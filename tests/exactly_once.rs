@@ -197,6 +197,23 @@ async fn an_item_lent_twice_is_checked_in_twice(kind: StoreKind) {
     }
 }
 
+async fn an_item_lent_twice_without_request_id_or_due_date_is_shipped_twice(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    let ship = ship_without_request_id("39000000003", "2027-02-28T23:59:59Z")
+        .replace("<DesiredDateDue>2027-02-28T23:59:59Z</DesiredDateDue>", "");
+    assert!(!ship.contains("DesiredDateDue"));
+    for loan in 1..=2 {
+        let answer = h.ncip(&ship).await;
+        assert!(answer.contains("CheckOutItemResponse") && !answer.contains("Problem"), "loan {loan}: {answer}");
+        // Relais retrying the ship is answered from the store.
+        h.ncip(&ship).await;
+        assert_eq!(h.alma_ncip_calls("CheckOutItem"), loan, "the second loan is a new action, not a replay");
+        let answer = h.ncip(&m::check_in_item("39000000003")).await;
+        assert!(answer.contains("CheckInItemResponse") && !answer.contains("Problem"), "loan {loan}: {answer}");
+        scan_in_at_home(&h, "39000000003").await;
+    }
+}
+
 /// The lent item arrives home and is scanned in at the circulation desk (Alma's item scan-in operation).
 async fn scan_in_at_home(h: &Harness, barcode: &str) {
     use bridge::alma::AlmaRest;
@@ -324,4 +341,5 @@ on_both_stores!(
     a_borrowing_return_whose_answer_was_lost_is_answered_as_done,
     a_renewal_by_policy_whose_answer_was_lost_is_not_repeated,
     a_ship_that_never_reached_alma_is_sent_even_if_the_item_is_in_transit,
+    an_item_lent_twice_without_request_id_or_due_date_is_shipped_twice,
 );

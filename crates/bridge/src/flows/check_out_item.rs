@@ -11,14 +11,14 @@ use crate::alma::CallContext;
 use crate::alma::model::AlmaItem;
 use crate::flows::Bridge;
 use crate::ncip::{CheckOutItem, CheckOutItemResponse, DueDate, Message, Problem, ResponseHeader, ServiceKind};
-use crate::store::{IdempotencyKey, ItemBarcode, RelaisRequestId, RequestStatus, Side};
+use crate::store::{IdempotencyKey, ItemBarcode, Outcome, RelaisRequestId, RequestStatus, Side};
 use jiff::Timestamp;
 
 const SERVICE: ServiceKind = ServiceKind::CheckOutItem;
 
 pub(crate) async fn handle(bridge: &Bridge, message: CheckOutItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
-    match Shipment::read(bridge, message) {
+    match Shipment::read(bridge, message).await {
         Ok((shipment, key)) => {
             let action = Action {
                 service: SERVICE,
@@ -39,6 +39,20 @@ pub(crate) fn by_barcode(barcode: &ItemBarcode) -> RelaisRequestId {
         .unwrap_or_else(|_| RelaisRequestId::new("item:unknown").expect("constant"))
 }
 
+/// How many loans filed under the item's barcode record have come home (successful check-ins in its history).
+async fn loans_come_home(bridge: &Bridge, request: &RelaisRequestId) -> Result<usize, Problem> {
+    match bridge.store.history(request).await {
+        Ok(history) => Ok(history
+            .iter()
+            .filter(|entry| entry.message_type == "CheckInItem" && entry.outcome == Outcome::Success)
+            .count()),
+        Err(err) => {
+            tracing::error!(error = %err, "store unavailable for a ship without a request id");
+            Err(Problem::temporary_processing_failure("the bridge's store is unavailable"))
+        }
+    }
+}
+
 /// One item shipped to a borrowing library.
 struct Shipment {
     outgoing: Message,
@@ -49,7 +63,7 @@ struct Shipment {
 }
 
 impl Shipment {
-    fn read(bridge: &Bridge, mut message: CheckOutItem) -> Result<(Shipment, IdempotencyKey), Problem> {
+    async fn read(bridge: &Bridge, mut message: CheckOutItem) -> Result<(Shipment, IdempotencyKey), Problem> {
         let ids = Ids::read(
             message.request_id.as_ref().map(|r| r.request_identifier_value.as_str()),
             Some(message.item_id.item_identifier_value.as_str()),
@@ -58,8 +72,14 @@ impl Shipment {
         let barcode =
             required(&ids.item, "CheckOutItem/ItemId/ItemIdentifierValue", "CheckOutItem needs the item barcode")?;
         let request = ids.request.clone().unwrap_or_else(|| by_barcode(&barcode));
-        // The same loan is the same borrower and due date: a later loan of the same item to the same library
-        // differs in its due date, a retry of this one repeats both.
+        // The same loan is the same borrower, due date and, for a ship without a Relais request id, the same
+        // round of the item's barcode record: a later loan of the same item to the same library with no due
+        // date differs only in that the earlier one came home in between, while a retry of this one repeats
+        // all three.
+        let round = match ids.request {
+            Some(_) => String::new(),
+            None => loans_come_home(bridge, &request).await?.to_string(),
+        };
         let key = IdempotencyKey::derive(
             SERVICE.element_name(),
             Some(&request),
@@ -67,6 +87,7 @@ impl Shipment {
             ids::digest_input(&[
                 ids.patron.as_ref().map(|p| p.as_str()),
                 message.desired_date_due.map(|d| d.to_string()).as_deref(),
+                Some(round.as_str()),
             ])
             .as_bytes(),
         );
