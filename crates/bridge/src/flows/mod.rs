@@ -13,6 +13,7 @@ mod lookup_item;
 pub mod lookup_user;
 pub mod once;
 pub mod openurl;
+pub mod parse;
 mod policy;
 mod renew_item;
 mod request_item;
@@ -60,7 +61,7 @@ impl Answer {
 /// Answers one NCIP message as the per-service `function` (the body of every per-service Lambda, and what
 /// the front door calls in process locally).
 pub async fn dispatch_service(bridge: &Bridge, function: Function, body: &[u8]) -> Vec<u8> {
-    let message = match ncip::read(body, &bridge.read_options) {
+    let message = match parse::read(body, &bridge.read_options).await {
         Ok(message) => message,
         Err(err) => {
             tracing::info!(error = %err, "unreadable NCIP message");
