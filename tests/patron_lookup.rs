@@ -174,6 +174,23 @@ async fn a_right_pin_is_answered_and_a_wrong_pin_or_unknown_patron_get_the_same_
     assert!(auth.iter().any(|c| c.path.ends_with("/users/patron1") && c.status == Some(204)));
 }
 
+// Issue 18, finding 6: `..` turned `GET /users/{id}` into Alma's list-users call, and a tab or LF inside an
+// identifier named another path; all were sent with the API key. Now none of them reaches Alma, and each is
+// answered exactly as an unknown patron.
+#[tokio::test]
+async fn a_patron_identifier_alma_would_read_as_another_path_makes_no_alma_call() {
+    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let unknown_with_pin = b.ncip(&Lookup::auth(&[("Barcode Id", "29999999999"), ("PIN", "1234")]).xml()).await;
+    let before = b.sim.calls();
+    for id in ["..", ".", "2100&#9;0000001", "2100000&#10;0001", "patron1&#127;", "a&#133;b", "patron1 x"] {
+        let answer = b.ncip(&Lookup::user(id).xml()).await;
+        assert_eq!(problem_type(&answer), "Unknown User", "{id}: {answer}");
+        let answer = b.ncip(&Lookup::auth(&[("Barcode Id", id), ("PIN", "1234")]).xml()).await;
+        assert_eq!(answer, unknown_with_pin, "{id}: answered as an unknown patron with a PIN");
+    }
+    assert_eq!(b.sim.calls(), before, "no identifier reached Alma");
+}
+
 #[tokio::test]
 async fn an_unknown_patron_without_a_pin_is_unknown_user() {
     let b = LookupBridge::start(Seed::demo(), &[]).await;

@@ -123,12 +123,15 @@ impl Refusal {
 
 async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Result<Found, Refusal> {
     let policy = &bridge.settings.patron;
-    let query = PatronQuery::read(message).map_err(|err| {
-        let kind = match err {
-            request::QueryError::NoIdentifier => RefusalKind::Unreadable,
-            request::QueryError::ConflictingIdentifiers => RefusalKind::AuthenticationFailed,
-        };
-        Refusal::new(kind, err.problem(), None)
+    let query = PatronQuery::read(message).map_err(|err| match err {
+        request::QueryError::NoIdentifier => Refusal::new(RefusalKind::Unreadable, err.problem(), None),
+        request::QueryError::ConflictingIdentifiers => {
+            Refusal::new(RefusalKind::AuthenticationFailed, err.problem(), None)
+        }
+        // Answered exactly as an identifier Alma does not know.
+        request::QueryError::UnusableIdentifier { identifier, secret_offered } => {
+            unknown_patron(message, &identifier, secret_offered)
+        }
     })?;
     let asked = Some(query.identifier.as_str());
     if policy.auth_required && query.credential.is_none() {
@@ -139,12 +142,8 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
     }
     let user = match bridge.rest.user(&query.identifier, &policy.id_type, ctx).await {
         Ok(user) => user,
-        Err(err) if err.is_not_found() && query.credential.is_some() => {
-            return Err(Refusal::authentication_failed(asked));
-        }
         Err(err) if err.is_not_found() => {
-            let problem = Problem::unknown_user(&SERVICE, echoed(message, &query));
-            return Err(Refusal::new(RefusalKind::UnknownUser, problem, asked));
+            return Err(unknown_patron(message, &query.identifier, query.credential.is_some()));
         }
         Err(err) => return Err(Refusal::alma_failed(&err, asked)),
     };
@@ -183,6 +182,16 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
     Ok(Found { response, patron: user.primary_id.clone() })
 }
 
+/// The answer for a patron Alma does not know: User Authentication Failed when a secret was offered (so it
+/// matches a wrong secret), otherwise Unknown User echoing the identifier as written.
+fn unknown_patron(message: &LookupUser, identifier: &str, secret_offered: bool) -> Refusal {
+    if secret_offered {
+        return Refusal::authentication_failed(Some(identifier));
+    }
+    let problem = Problem::unknown_user(&SERVICE, echoed(message, identifier));
+    Refusal::new(RefusalKind::UnknownUser, problem, Some(identifier))
+}
+
 /// The configured refusals: a blocked patron answered as "User Blocked" (`PATRON_BLOCKED_ANSWER=problem`), a
 /// user group outside `PATRON_ILL_GROUPS` as "User Ineligible" (`PATRON_INELIGIBLE_ANSWER=problem`). Otherwise
 /// both are answered as STATUS BLOCKED in the patron record.
@@ -194,7 +203,7 @@ fn policy_refusal(
 ) -> Option<Refusal> {
     let policy = &bridge.settings.patron;
     if policy.blocked_as_problem && standing.blocked() {
-        let problem = Problem::user_blocked(&SERVICE, echoed(message, query));
+        let problem = Problem::user_blocked(&SERVICE, echoed(message, &query.identifier));
         return Some(Refusal::new(RefusalKind::Blocked, problem, None));
     }
     if policy.ineligible_as_problem && !standing.eligible {
@@ -204,8 +213,8 @@ fn policy_refusal(
 }
 
 /// The identifier as the client wrote it, for a Problem's value (NCIP responders echo ids byte for byte).
-fn echoed<'a>(message: &'a LookupUser, query: &'a PatronQuery) -> &'a str {
-    message.user_id.as_ref().map_or(query.identifier.as_str(), |u| u.user_identifier_value.original())
+fn echoed<'a>(message: &'a LookupUser, identifier: &'a str) -> &'a str {
+    message.user_id.as_ref().map_or(identifier, |u| u.user_identifier_value.original())
 }
 
 /// "User Ineligible" in LookupUser's processing-error scheme. NCIP's list for LookupUser has no eligibility
