@@ -7,8 +7,9 @@
 //!
 //! Privacy: nothing here writes to the store, and logs carry only a keyed pseudonym of the patron
 //! ([`crate::logging::pseudonym`]) and the kind of outcome; never a name, e-mail, barcode or secret. An unknown
-//! patron and a wrong secret get the same answer (User Authentication Failed) when a secret was offered, so
-//! the answer does not tell which identifiers exist.
+//! patron and a wrong secret get the same answer (User Authentication Failed) when a secret was offered, after
+//! the same Alma calls (an unknown patron's secret is checked against an id no one has), so neither the answer
+//! nor its timing tells which identifiers exist. Secrets that cannot travel in a header are refused first.
 
 mod answer;
 mod request;
@@ -26,6 +27,10 @@ use crate::ncip::{self, AgencyId, LookupUser, LookupUserResponse, Message, Probl
 use crate::store::Outcome;
 
 const SERVICE: ServiceKind = ServiceKind::LookupUser;
+
+/// The primary id checked when the patron asked about is unknown (see `look_up`): one no Alma institution
+/// uses, so the check fails without touching a real account's record.
+const NO_SUCH_PATRON: &str = "alma-relais-bridge-no-such-patron";
 
 pub(crate) async fn handle(bridge: &Bridge, message: LookupUser, ctx: &CallContext) -> Vec<u8> {
     let header = message.header.as_ref();
@@ -137,12 +142,18 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
     if policy.auth_required && query.credential.is_none() {
         return Err(Refusal::authentication_failed(asked));
     }
-    if query.credential.as_ref().is_some_and(|c| c.expose().is_empty()) {
+    if query.credential.as_ref().is_some_and(|c| !request::usable_secret(c.expose())) {
         return Err(Refusal::authentication_failed(asked));
     }
     let user = match bridge.rest.user(&query.identifier, &policy.id_type, ctx).await {
         Ok(user) => user,
         Err(err) if err.is_not_found() => {
+            if let Some(credential) = &query.credential {
+                // The same work as a known patron with a wrong secret: without this call an unknown patron
+                // was answered after one Alma round trip and a known one after two (issue 18, finding 1).
+                // The answer does not depend on the result.
+                let _ = bridge.rest.authenticate(NO_SUCH_PATRON, credential.expose(), ctx).await;
+            }
             return Err(unknown_patron(message, &query.identifier, query.credential.is_some()));
         }
         Err(err) => return Err(Refusal::alma_failed(&err, asked)),
@@ -150,10 +161,13 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
     let primary = Some(user.primary_id.as_str());
     if let Some(credential) = &query.credential {
         // By primary id: the identifier that found the user may be of a type op=auth is not asked to search.
-        match bridge.rest.authenticate(&user.primary_id, credential.expose(), ctx).await {
-            Ok(()) => {}
-            Err(err) if err.is_auth_failure() => return Err(Refusal::authentication_failed(primary)),
-            Err(err) => return Err(Refusal::alma_failed(&err, primary)),
+        if let Err(err) = bridge.rest.authenticate(&user.primary_id, credential.expose(), ctx).await {
+            // Every failure of the check is answered as an unknown patron would be: a Temporary Processing
+            // Failure here (Alma refusing the header, a timeout) would tell that the patron exists.
+            if !err.is_auth_failure() {
+                tracing::warn!(error = %err, "Alma could not check a patron's secret; answered as a failed authentication");
+            }
+            return Err(Refusal::authentication_failed(primary));
         }
     }
     let standing = Standing::of(&user, policy, bridge.clock.now(), &bridge.settings.ncip.time_zone);

@@ -141,6 +141,16 @@ pub(crate) fn usable_identifier(id: &str) -> bool {
     !id.is_empty() && id != "." && id != ".." && !id.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
+/// Longest PIN or password passed to Alma; anything longer is not a patron's secret.
+const MAX_SECRET_BYTES: usize = 256;
+
+/// Whether a PIN or password can be sent to Alma in the `Exl-User-Pw` header. A control character made the
+/// header invalid, and the request failed only for patrons that exist (their check is the one that sends
+/// it), so such secrets are refused before any call (issue 18, finding 1).
+pub(crate) fn usable_secret(secret: &str) -> bool {
+    !secret.is_empty() && secret.len() <= MAX_SECRET_BYTES && !secret.chars().any(char::is_control)
+}
+
 /// `AuthenticationInputType` values that carry a secret: "PIN", "Password" and their variants
 /// ("Patron PIN", "User Password"). Everything else ("Barcode Id", "User Id", "username") identifies.
 fn is_secret(input_type: &SchemeValue) -> bool {
@@ -212,6 +222,16 @@ mod tests {
         }
         for id in ["...", "a.b", "a/b", "patron1", "21000000001", "ünïcode"] {
             assert!(usable_identifier(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn secrets_that_cannot_travel_in_a_header_are_refused() {
+        for secret in ["", "12\n34", "1234\r", "12\u{7f}", "\t1234", &"9".repeat(257)] {
+            assert!(!usable_secret(secret), "{secret:?}");
+        }
+        for secret in ["1234", "pass word", "pässwörd", &"9".repeat(256)] {
+            assert!(usable_secret(secret), "{secret:?}");
         }
     }
 
