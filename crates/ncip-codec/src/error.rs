@@ -76,6 +76,12 @@ pub struct ReadError {
 }
 
 impl ReadError {
+    /// A body of `size` bytes refused for exceeding `limit` before it was read (the HTTP layer stops reading
+    /// at the limit; this is the answer it sends).
+    pub fn too_large(size: usize, limit: usize) -> Self {
+        Self::new(ReadErrorKind::TooLarge { size, limit })
+    }
+
     pub(crate) fn new(kind: ReadErrorKind) -> Self {
         Self { kind, service: None, is_response: false, header: None }
     }
