@@ -43,6 +43,8 @@ pub struct Bridge {
     pub invoker: Option<Arc<dyn front_door::Invoker>>,
     pub relais_form: Option<crate::openurl::RelaisForm>,
     pub identity: Option<openurl::Identity>,
+    /// The budget for parking anonymous OpenURL citations.
+    pub anonymous_parking: openurl::ParkingMeter,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.
