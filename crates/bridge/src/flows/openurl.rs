@@ -70,7 +70,7 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) ->
     let citation = match openurl::parse(raw_query) {
         Ok(citation) => citation,
         Err(bad) => {
-            tracing::info!(reason = %bad, "bad OpenURL");
+            tracing::info!(reason = %bad.to_string().escape_debug(), "bad OpenURL");
             return Handoff::BadLink(bad);
         }
     };
