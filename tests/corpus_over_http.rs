@@ -35,7 +35,7 @@ async fn every_corpus_message_gets_a_well_formed_ncip_answer() {
         });
         assert!(parsed.is_response() || matches!(parsed, Message::Problem(_)), "{name}: not a response: {parsed:?}");
         // A request gets the response of its own service (or a top-level Problem when unreadable).
-        if let Ok(peek) = ncip::peek(&body)
+        if let Ok(peek) = ncip::peek(&body, &ncip::ReadOptions::default())
             && !peek.is_response
             && peek.version == ncip::NcipVersion::V2
             && !matches!(parsed, Message::Problem(_))

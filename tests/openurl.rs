@@ -49,6 +49,22 @@ async fn a_primo_book_link_redirects_to_the_prefilled_form_and_parks_the_citatio
     assert_eq!(parked["year"], 2016);
 }
 
+// Issue 18, finding 5: every anonymous link parked a citation of about 7 KB, one store write per request
+// without bound. Anonymous citations are now parked within a per-minute budget; the redirect is unchanged.
+#[tokio::test]
+async fn anonymous_links_park_citations_only_within_the_budget() {
+    let h = Harness::start(StoreKind::Embedded).await;
+    let budget = bridge::flows::openurl::ANONYMOUS_PARKS_PER_MINUTE as usize;
+    let mut parked = 0;
+    for i in 0..budget + 10 {
+        let response = get(&h, &format!("genre=book&title=Book+{i}&isbn=9780838913390")).await;
+        assert_eq!(response.status(), 302, "every patron is still redirected");
+        let correlation = response.headers()[CORRELATION_HEADER].to_str().unwrap().to_owned();
+        parked += usize::from(h.store.get_discovery(&correlation, h.clock.now()).await.unwrap().is_some());
+    }
+    assert_eq!(parked, budget, "no more than the budget in one minute");
+}
+
 #[tokio::test]
 async fn control_tags_in_the_link_never_reach_relais() {
     let h = Harness::start(StoreKind::Embedded).await;

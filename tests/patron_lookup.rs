@@ -171,9 +171,65 @@ async fn a_right_pin_is_answered_and_a_wrong_pin_or_unknown_patron_get_the_same_
 
     // The secret went to Alma in the header, never in a URL; the check used the primary id.
     let auth: Vec<_> = b.sim.calls().into_iter().filter(|c| c.method == "POST").collect();
-    assert_eq!(auth.len(), 4, "{auth:?}");
+    // Six checks: the two unknown patrons' secrets are checked too (against an id no one has), so that they
+    // cost Alma what a wrong PIN costs.
+    assert_eq!(auth.len(), 6, "{auth:?}");
     assert!(auth.iter().all(|c| !c.query.as_deref().unwrap_or_default().contains("pass")), "{auth:?}");
     assert!(auth.iter().any(|c| c.path.ends_with("/users/patron1") && c.status == Some(204)));
+}
+
+// Issue 18, finding 1: a PIN holding a control character made the header sent to Alma invalid, and only a
+// known patron's lookup sent it: Temporary Processing Failure for a known patron, User Authentication Failed
+// for an unknown one. Such a PIN is now refused before Alma is asked, for both alike.
+#[tokio::test]
+async fn a_pin_with_a_control_character_is_refused_alike_for_known_and_unknown_patrons() {
+    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let before = b.sim.calls();
+    for pin in ["patron1&#10;pass", "patron1-pass&#13;", "&#127;patron1-pass", "a&#133;b"] {
+        let known = b.ncip(&Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", pin)]).xml()).await;
+        let unknown = b.ncip(&Lookup::auth(&[("Barcode Id", "29999999999"), ("PIN", pin)]).xml()).await;
+        assert_eq!(problem_type(&known), "User Authentication Failed", "{pin}: {known}");
+        assert_eq!(known, unknown, "{pin}");
+    }
+    assert_eq!(b.sim.calls(), before, "no such PIN reached Alma");
+}
+
+// Issue 18, finding 1: an unknown patron cost one Alma call and a known one with a wrong PIN two, which
+// timing showed. The work is now the same; shown by counting Alma's calls, not by a clock.
+#[tokio::test]
+async fn an_unknown_patron_and_a_wrong_pin_cost_alma_the_same_calls() {
+    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let calls_for = |lookup: Lookup| {
+        let b = &b;
+        async move {
+            let before = b.sim.calls().len();
+            let answer = b.ncip(&lookup.xml()).await;
+            let calls: Vec<String> = b.sim.calls()[before..].iter().map(|c| c.method.clone()).collect();
+            (answer, calls)
+        }
+    };
+    let (wrong_pin, known_calls) = calls_for(Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", "x")])).await;
+    let (unknown, unknown_calls) = calls_for(Lookup::auth(&[("Barcode Id", "29999999999"), ("PIN", "x")])).await;
+    assert_eq!(wrong_pin, unknown);
+    assert_eq!(known_calls, ["GET", "POST"]);
+    assert_eq!(unknown_calls, known_calls, "the same Alma calls for an unknown patron");
+}
+
+// Issue 18, finding 6: `..` turned `GET /users/{id}` into Alma's list-users call, and a tab or LF inside an
+// identifier named another path; all were sent with the API key. Now none of them reaches Alma, and each is
+// answered exactly as an unknown patron.
+#[tokio::test]
+async fn a_patron_identifier_alma_would_read_as_another_path_makes_no_alma_call() {
+    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let unknown_with_pin = b.ncip(&Lookup::auth(&[("Barcode Id", "29999999999"), ("PIN", "1234")]).xml()).await;
+    let before = b.sim.calls();
+    for id in ["..", ".", "2100&#9;0000001", "2100000&#10;0001", "patron1&#127;", "a&#133;b", "patron1 x"] {
+        let answer = b.ncip(&Lookup::user(id).xml()).await;
+        assert_eq!(problem_type(&answer), "Unknown User", "{id}: {answer}");
+        let answer = b.ncip(&Lookup::auth(&[("Barcode Id", id), ("PIN", "1234")]).xml()).await;
+        assert_eq!(answer, unknown_with_pin, "{id}: answered as an unknown patron with a PIN");
+    }
+    assert_eq!(b.sim.calls(), before, "no identifier reached Alma");
 }
 
 #[tokio::test]

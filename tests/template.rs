@@ -18,7 +18,16 @@ const ALMA_CALLS_PER_SECOND: u64 = 25;
 const API_GATEWAY_LIMIT_SECONDS: u64 = 29;
 
 /// Settings only the local server reads: they have no meaning on Lambda.
-const LOCAL_ONLY: [&str; 4] = ["BRIDGE_LISTEN", "BRIDGE_DATA_DIR", "ALMA_SIM_SEED", "ALMA_SIM_LISTEN"];
+const LOCAL_ONLY: [&str; 8] = [
+    "BRIDGE_LISTEN",
+    "BRIDGE_DATA_DIR",
+    "ALMA_SIM_SEED",
+    "ALMA_SIM_LISTEN",
+    "LOCAL_HEADER_TIMEOUT_MS",
+    "LOCAL_BODY_IDLE_TIMEOUT_MS",
+    "LOCAL_REQUEST_TIMEOUT_MS",
+    "LOCAL_MAX_CONNECTIONS",
+];
 
 fn repo_file(path: &str) -> String {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);

@@ -8,6 +8,8 @@ use bridge::store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod connections;
+
 /// The functions the local server serves: the public ones. The per-service functions are reached by the
 /// front door in process.
 pub const LOCAL_FUNCTIONS: [Function; 3] =
@@ -88,11 +90,7 @@ pub async fn serve(bridge: Arc<Bridge>, listen: SocketAddr) -> Result<LocalBridg
         tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: listen, source })?;
     let router = bridge::http::router(Arc::clone(&bridge), &LOCAL_FUNCTIONS);
-    let server = tokio::spawn(async move {
-        if let Err(err) = axum::serve(listener, router).await {
-            tracing::error!(error = %err, "local server stopped");
-        }
-    });
+    let server = tokio::spawn(connections::serve(listener, router, bridge.settings.local));
     Ok(LocalBridge { addr, bridge, simulator: None, server })
 }
 

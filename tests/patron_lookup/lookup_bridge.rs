@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
-const NCIP_TOKEN: &str = "lookup-test-token-0123456789";
+pub const NCIP_TOKEN: &str = "lookup-test-token-0123456789";
 
 pub struct LookupBridge {
     pub sim: AlmaSim,

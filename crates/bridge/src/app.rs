@@ -52,6 +52,7 @@ impl Bridge {
             invoker: None,
             relais_form,
             identity,
+            anonymous_parking: flows::openurl::ParkingMeter::default(),
         })
     }
 

@@ -179,7 +179,7 @@ fn main() {
         let input = mutate(&mut rng, &corpus);
         CURRENT.with(|c| c.borrow_mut().clone_from(&input));
         bytes_total += input.len() as u64;
-        let _ = peek(&input);
+        let _ = peek(&input, &ncip_codec::ReadOptions::default());
         match read(&input, &opts) {
             Ok(msg) => {
                 parsed += 1;

@@ -24,6 +24,9 @@ pub enum ReadErrorKind {
     /// More elements than `ReadOptions::max_elements`.
     #[error("more than {limit} elements")]
     TooManyElements { limit: usize },
+    /// An element carrying more attributes than `ReadOptions::max_attributes`.
+    #[error("an element carries more than {limit} attributes")]
+    TooManyAttributes { limit: usize },
     /// Bytes are neither UTF-8 nor a declared ISO-8859-1 / windows-1252.
     #[error("undecodable bytes: {detail}")]
     Encoding { detail: String },
@@ -73,6 +76,12 @@ pub struct ReadError {
 }
 
 impl ReadError {
+    /// A body of `size` bytes refused for exceeding `limit` before it was read (the HTTP layer stops reading
+    /// at the limit; this is the answer it sends).
+    pub fn too_large(size: usize, limit: usize) -> Self {
+        Self::new(ReadErrorKind::TooLarge { size, limit })
+    }
+
     pub(crate) fn new(kind: ReadErrorKind) -> Self {
         Self { kind, service: None, is_response: false, header: None }
     }
@@ -122,9 +131,11 @@ impl ReadError {
     fn describe(&self) -> Problem {
         use ReadErrorKind as K;
         match &self.kind {
-            K::TooLarge { .. } | K::TooDeep { .. } | K::TooManyElements { .. } | K::Encoding { .. } => {
-                Problem::invalid_message_syntax(self.kind.to_string())
-            }
+            K::TooLarge { .. }
+            | K::TooDeep { .. }
+            | K::TooManyElements { .. }
+            | K::TooManyAttributes { .. }
+            | K::Encoding { .. } => Problem::invalid_message_syntax(self.kind.to_string()),
             K::Malformed { .. } | K::NoService => Problem::invalid_message_syntax(self.kind.to_string()),
             K::EntityDeclarations => Problem::invalid_message_syntax(
                 "a DOCTYPE declaring entities is refused (entities are never expanded or fetched)",

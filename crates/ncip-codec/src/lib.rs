@@ -5,8 +5,9 @@
 //! against (NCIP 2.02 XSD element order, `ns1:` prefix, qualified attributes).
 //!
 //! # Public API
-//! - [`peek`]`(bytes) -> Result<`[`Peek`]`, `[`ReadError`]`>`: NCIP generation, [`ServiceKind`] and
-//!   request/response, reading only up to the first service element (for the `POST /ncip` front door).
+//! - [`peek`]`(bytes, &`[`ReadOptions`]`) -> Result<`[`Peek`]`, `[`ReadError`]`>`: NCIP generation, [`ServiceKind`]
+//!   and request/response, reading only up to the first service element (for the `POST /ncip` front door),
+//!   under the same limits as `read` (the size is checked before anything is parsed).
 //! - [`read()`]`(bytes, &`[`ReadOptions`]`) -> Result<`[`Message`]`, `[`ReadError`]`>`: the whole message.
 //! - [`write()`]`(&Message) -> Vec<u8>`: UTF-8 NCIP 2.02 XML, for the bridge's own answers to Relais.
 //! - [`patch()`]`(bytes, &`[`HeaderEdits`]`) -> Result<Vec<u8>, ReadError>`: a received request as UTF-8 with
@@ -44,8 +45,11 @@
 //! - Unknown elements and `Ext` blocks are skipped. Requests must carry the XSD's required elements
 //!   (a missing or blank one is `Needed Data Missing` naming the element's path); responses are lenient.
 //! - NCIP 1.0 messages are recognised and refused with a Problem saying version 1.0 is not supported.
-//! - Limits ([`ReadOptions`]): body size (256 KiB), depth (64), element count (20,000); exceeding one,
-//!   malformed XML, a wrong root or two services is an `Invalid Message Syntax Error` with detail.
+//! - Limits ([`ReadOptions`]): body size (256 KiB, checked first), depth (64), element count (20,000),
+//!   attributes per element (32, counted before any is parsed); exceeding one, malformed XML, a wrong root
+//!   or two services is an `Invalid Message Syntax Error` with detail.
+//! - CDATA is held to the same character rules as other text; a repeated `InitiationHeader` element is
+//!   `Element Rule Violated`.
 //!
 //! # Writing rules
 //! UTF-8; `<ns1:NCIPMessage xmlns:ns1="http://www.niso.org/2008/ncip" ns1:version="...v2_02...">`;

@@ -56,7 +56,7 @@ fn every_ncip2_file_parses_into_the_service_it_names_and_round_trips() {
         // File names carry the service element (`...-AcceptItemResponse-...`, `...-Problem-toplevel-...`).
         let named = name.split(['-', '.']).any(|part| part == element);
         assert!(named, "{name} parsed as {element}");
-        let p = peek(&bytes).unwrap_or_else(|e| panic!("{name}: peek {e}"));
+        let p = peek(&bytes, &ncip_codec::ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: peek {e}"));
         assert_eq!(p.version, NcipVersion::V2, "{name}");
         assert_eq!(p.is_response, msg.is_response(), "{name}");
         assert_eq!(p.service, msg.service(), "{name}");
@@ -77,7 +77,7 @@ fn ncip1_files_are_recognised_and_answered_with_version_not_supported() {
     let Some(files) = common::corpus_files() else { return };
     let mut seen = 0;
     for (name, bytes) in files.into_iter().filter(|(n, b)| is_v1(n, b)) {
-        assert_eq!(peek(&bytes).unwrap().version, NcipVersion::V1, "{name}");
+        assert_eq!(peek(&bytes, &ncip_codec::ReadOptions::default()).unwrap().version, NcipVersion::V1, "{name}");
         let err = read(&bytes, &ReadOptions::default()).expect_err(&name);
         assert!(matches!(err.kind(), ReadErrorKind::Version1 { .. }), "{name}: {err}");
         let problem = err.problem();
@@ -86,7 +86,7 @@ fn ncip1_files_are_recognised_and_answered_with_version_not_supported() {
         let answer = error_response(&err, None);
         assert_eq!(answer.problems(), [problem], "{name}");
         read(&write(&answer), &ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: answer unreadable: {e}"));
-        if !peek(&bytes).unwrap().is_response {
+        if !peek(&bytes, &ncip_codec::ReadOptions::default()).unwrap().is_response {
             assert!(!matches!(answer, Message::Problem(_)), "{name}: a v1 request gets its service's response");
         }
         seen += 1;

@@ -49,7 +49,7 @@ fn ncip1_habits_inside_ncip2_are_read_and_a_real_ncip1_message_gets_the_version_
     assert_eq!((agency.as_str(), agency.scheme.as_deref()), ("01DEMO_INST", Some("http://example.org/agencies.scm")));
 
     let v1 = bytes("ncip1-message-lookup-user.xml");
-    assert_eq!(peek(&v1).unwrap().version, NcipVersion::V1);
+    assert_eq!(peek(&v1, &ReadOptions::default()).unwrap().version, NcipVersion::V1);
     let err = read(&v1, &ReadOptions::default()).unwrap_err();
     assert!(matches!(err.kind(), ReadErrorKind::Version1 { .. }), "{err}");
     assert!(matches!(error_response(&err, None), Message::LookupUserResponse(_)), "answered as its service");

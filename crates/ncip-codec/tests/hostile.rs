@@ -1,7 +1,7 @@
 //! Hostile and broken input: each gets the right Problem (and a writable answer), never a panic,
 //! a hang, an expansion or a fetch. No timing assertions: correctness only.
 
-use ncip_codec::{Message, ReadError, ReadErrorKind, ReadOptions, ServiceKind, error_response, read, write};
+use ncip_codec::{Message, ReadError, ReadErrorKind, ReadOptions, ServiceKind, error_response, peek, read, write};
 
 const NS: &str = "http://www.niso.org/2008/ncip";
 
@@ -191,4 +191,72 @@ fn multi_byte_character_inside_a_date_is_an_invalid_date_not_a_panic() {
         check_in("<MandatedAction><DateEventOccurred>2015-03-1\u{152}7T01:00:00Z</DateEventOccurred></MandatedAction>");
     let err = fail(doc.as_bytes());
     assert_eq!(err.problem().type_name(), "Invalid Date", "{err}");
+}
+
+// Issue 18, finding 4: the front door's peek applied no size limit, so a 10 MiB run of `Ext` elements was
+// scanned in full. The size is now the first check, before a byte is parsed: the error is TooLarge even
+// though the document is well-formed and its service element comes first.
+#[test]
+fn peek_refuses_an_oversized_body_before_parsing_it() {
+    let mut doc = check_in("");
+    doc.insert_str(doc.len() - "</NCIPMessage>".len(), &"<Ext/>".repeat(10 * 1024 * 1024 / 6));
+    let err = peek(doc.as_bytes(), &ReadOptions::default()).expect_err("10 MiB is over the limit");
+    assert!(matches!(err.kind(), ReadErrorKind::TooLarge { limit: 262_144, .. }), "{err}");
+    // A body that is not XML at all gets the same answer: nothing was parsed.
+    let garbage = vec![b'<'; 10 * 1024 * 1024];
+    let err = peek(&garbage, &ReadOptions::default()).unwrap_err();
+    assert!(matches!(err.kind(), ReadErrorKind::TooLarge { .. }), "{err}");
+}
+
+#[test]
+fn peek_counts_elements_like_read() {
+    let opts = ReadOptions { max_elements: 10, ..ReadOptions::default() };
+    let doc = format!(
+        r#"<NCIPMessage xmlns="{NS}">{}<CheckInItem/></NCIPMessage>"#,
+        "<Ext><a/><a/><a/><a/><a/><a/><a/><a/><a/><a/></Ext>"
+    );
+    let err = peek(doc.as_bytes(), &opts).unwrap_err();
+    assert_eq!(err.kind(), &ReadErrorKind::TooManyElements { limit: 10 });
+}
+
+// A root with a million attributes cost 1.8 s and 95 MB; each attribute is now counted before any is parsed.
+#[test]
+fn an_element_with_too_many_attributes_is_refused_however_they_are_written() {
+    let spaced: String = (0..40).map(|i| format!(" a{i}=\"\"")).collect();
+    let packed: String = (0..40).map(|i| format!("a{i}=\"\"")).collect();
+    for attributes in [spaced, format!(" {packed}")] {
+        let doc = format!(r#"<NCIPMessage xmlns="{NS}"{attributes}><CheckInItem/></NCIPMessage>"#);
+        let err = fail(doc.as_bytes());
+        assert_eq!(err.kind(), &ReadErrorKind::TooManyAttributes { limit: 32 }, "{attributes}");
+        let err = peek(doc.as_bytes(), &ReadOptions::default()).unwrap_err();
+        assert_eq!(err.kind(), &ReadErrorKind::TooManyAttributes { limit: 32 });
+    }
+    // Deep inside the service too, where only skip() sees the element.
+    let err = fail(check_in(&format!("<Ext><x{}/></Ext>", " b=''".repeat(33))).as_bytes());
+    assert_eq!(err.kind(), &ReadErrorKind::TooManyAttributes { limit: 32 });
+}
+
+// Issue 18, finding 7: CDATA skipped the control-character check, so an ESC byte reached an Alma path.
+#[test]
+fn control_characters_inside_cdata_are_refused_like_plain_text() {
+    let doc = check_in("<ItemElementType><![CDATA[a\u{1b}[31mb]]></ItemElementType>");
+    let err = fail(doc.as_bytes());
+    assert!(matches!(err.kind(), ReadErrorKind::Malformed { .. }), "{err}");
+    let fine = check_in("<ItemElementType><![CDATA[Tom & Jerry]]></ItemElementType>");
+    assert!(read(fine.as_bytes(), &ReadOptions::default()).is_ok());
+}
+
+// Issue 18, finding 8: with two FromAgencyId elements the allow-list checked one while the other could be
+// acted on. A repeated header element is refused.
+#[test]
+fn a_repeated_initiation_header_element_is_refused() {
+    let doc = format!(
+        r#"<NCIPMessage xmlns="{NS}"><CheckInItem><InitiationHeader><FromAgencyId><AgencyId>Evil</AgencyId></FromAgencyId><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId><ToAgencyId><AgencyId>ALMA</AgencyId></ToAgencyId></InitiationHeader><ItemId><ItemIdentifierValue>B1</ItemIdentifierValue></ItemId></CheckInItem></NCIPMessage>"#
+    );
+    let err = fail(doc.as_bytes());
+    assert_eq!(err.problem().type_name(), "Element Rule Violated", "{err}");
+    assert_eq!(err.service(), Some(ServiceKind::CheckInItem));
+    let doc = doc.replace("<AgencyId>Evil</AgencyId></FromAgencyId><FromAgencyId>", "<AgencyId>Evil</AgencyId>");
+    let err = fail(doc.as_bytes());
+    assert_eq!(err.problem().type_name(), "Element Rule Violated", "{err}");
 }

@@ -57,7 +57,7 @@ proptest! {
                 _ => bytes.truncate(i),
             }
         }
-        let _ = peek(&bytes);
+        let _ = peek(&bytes, &ncip_codec::ReadOptions::default());
         match read(&bytes, &ReadOptions::default()) {
             Ok(msg) => {
                 // Whatever parses must write and read back to the same value.

@@ -136,7 +136,7 @@ fn latin1_bytes_are_decoded_when_declared() {
 fn peek_reads_only_the_service_element() {
     // Everything after the service element start is garbage: peek must not care.
     let doc = b"<NCIPMessage xmlns='http://www.niso.org/2008/ncip'><AcceptItemResponse><<<garbage";
-    let p = peek(doc).unwrap();
+    let p = peek(doc, &ncip_codec::ReadOptions::default()).unwrap();
     assert_eq!((p.service, p.is_response), (ServiceKind::AcceptItem, true));
 }
 
@@ -206,5 +206,8 @@ fn ncip1_detection_follows_version_not_doctype_alone() {
     assert!(matches!(err.kind(), ReadErrorKind::Version1 { .. }));
     assert_eq!(err.service(), Some(ServiceKind::LookupUser));
     let no_version = r#"<!DOCTYPE NCIPMessage PUBLIC "-//NISO//NCIP DTD Version 1//EN" "http://www.niso.org/ncip/v1_0/imp1/dtd/ncip_v1_0.dtd"><NCIPMessage><LookupUser/></NCIPMessage>"#;
-    assert_eq!(peek(no_version.as_bytes()).unwrap().version, ncip_codec::NcipVersion::V1);
+    assert_eq!(
+        peek(no_version.as_bytes(), &ncip_codec::ReadOptions::default()).unwrap().version,
+        ncip_codec::NcipVersion::V1
+    );
 }

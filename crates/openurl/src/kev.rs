@@ -69,9 +69,12 @@ fn decode_key(raw_key: &str) -> Result<Cow<'_, str>, BadOpenUrl> {
     let key = raw_key.trim();
     if key.contains(['%', '+']) {
         let bytes = percent_decode(key, key)?;
-        return Ok(Cow::Owned(String::from_utf8_lossy(&bytes).trim().to_ascii_lowercase()));
+        let decoded = String::from_utf8_lossy(&bytes).trim().to_ascii_lowercase();
+        reject_control_in_key(&decoded)?;
+        return Ok(Cow::Owned(decoded));
     }
     reject_control(key.as_bytes(), key)?;
+    reject_control_in_key(key)?;
     if key.bytes().any(|b| b.is_ascii_uppercase()) {
         Ok(Cow::Owned(key.to_ascii_lowercase()))
     } else {
@@ -140,6 +143,15 @@ pub(crate) fn percent_decode<'a>(raw: &'a str, key: &str) -> Result<Cow<'a, [u8]
     }
     reject_control(&out, key)?;
     Ok(Cow::Owned(out))
+}
+
+/// No OpenURL key holds a control character; one that does (an ANSI escape, issue 18, finding 7) is refused,
+/// and the key is quoted escaped in the error, which is logged and shown.
+fn reject_control_in_key(key: &str) -> Result<(), BadOpenUrl> {
+    if key.chars().any(char::is_control) {
+        return Err(BadOpenUrl::ControlCharacter { key: key.escape_debug().to_string() });
+    }
+    Ok(())
 }
 
 fn reject_control(bytes: &[u8], key: &str) -> Result<(), BadOpenUrl> {
@@ -253,6 +265,18 @@ mod tests {
     fn line_breaks_and_nul_are_refused_raw_or_encoded() {
         for raw in ["title=a%0Db", "title=a%0Ab", "title=a%00b", "title=a\r\nb", "ti%0Atle=x"] {
             assert!(matches!(decode_all(raw), Err(BadOpenUrl::ControlCharacter { .. })), "{raw}");
+        }
+    }
+
+    #[test]
+    fn keys_with_control_characters_are_refused_and_quoted_escaped() {
+        for raw in ["ti%1B%5B31mtle=x", "ti\u{1b}[31mtle=x", "a%7Fb=x", "a%09b=x"] {
+            match decode_all(raw) {
+                Err(BadOpenUrl::ControlCharacter { key }) => {
+                    assert!(!key.chars().any(char::is_control), "{raw}: the error quotes {key:?} raw")
+                }
+                other => panic!("{raw}: {other:?}"),
+            }
         }
     }
 

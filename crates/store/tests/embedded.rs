@@ -74,3 +74,22 @@ async fn opening_drops_what_expired_while_closed() {
     assert_eq!(store.purge_expired().await.unwrap(), 2);
     assert_eq!(store.row_count().await.unwrap(), 2);
 }
+
+// Issue 18, finding 5: every anonymous `GET /openurl` parked a citation, and the embedded store deleted
+// expired ones only when it opened, so the file grew until a restart. Now writing a citation also purges,
+// once a citation's lifetime (30 minutes) has passed since the last purge.
+#[tokio::test]
+async fn expired_citations_are_purged_while_the_store_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(t0());
+    let store = EmbeddedStore::open_with_config(dir.path(), clock.config(StoreConfig::default())).unwrap();
+    let citation = serde_json::json!({"genre": "book", "title": "x".repeat(7000)});
+    for (i, at) in [0, 60, 120].into_iter().enumerate() {
+        store.put_discovery(&format!("early{i}"), &citation, after(at)).await.unwrap();
+    }
+    assert_eq!(store.row_count().await.unwrap(), 3);
+    // Past the first three's lifetime: the next write takes them with it.
+    store.put_discovery("later", &citation, after(31 * 60 + 120)).await.unwrap();
+    assert_eq!(store.row_count().await.unwrap(), 1);
+    assert!(store.get_discovery("later", after(31 * 60 + 120)).await.unwrap().is_some());
+}

@@ -24,6 +24,9 @@ pub enum AlmaError {
     /// This deployment was given no Alma settings (a function that should never need Alma).
     #[error("Alma is not configured for this function")]
     NotConfigured,
+    /// An identifier that cannot be sent as one path segment (empty, `.` or `..`); nothing was sent.
+    #[error("an identifier cannot be sent to Alma as a path segment")]
+    UnusablePathSegment,
     /// Alma answered something the bridge cannot read.
     #[error("Alma's answer could not be read: {0}")]
     Unreadable(String),
@@ -37,7 +40,10 @@ impl AlmaError {
             AlmaError::Timeout { sent } | AlmaError::Unreachable { sent } => *sent,
             AlmaError::Unavailable { status, sent } => *sent && *status != 503,
             AlmaError::Unreadable(_) => true,
-            AlmaError::Api { .. } | AlmaError::RateLimited | AlmaError::NotConfigured => false,
+            AlmaError::Api { .. }
+            | AlmaError::RateLimited
+            | AlmaError::NotConfigured
+            | AlmaError::UnusablePathSegment => false,
         }
     }
 

@@ -21,14 +21,13 @@ impl HttpAlmaRest {
         Ok(Self { transport, base })
     }
 
-    /// `base` + percent-encoded path segments (identifiers may hold `/`, `#` or spaces).
-    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut().expect("http base URL").extend(segments);
+    /// `base` + path segments, each one percent-encoded so that it stays one segment (see [`segment_path`]).
+    fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Result<Url, AlmaError> {
+        let mut url = segment_path(&self.base, segments)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        url
+        Ok(url)
     }
 
     fn get(url: Url, route: &'static str) -> Exchange {
@@ -48,6 +47,34 @@ impl HttpAlmaRest {
     }
 }
 
+/// `base` with `segments` appended, every byte outside RFC 3986's unreserved set percent-encoded.
+///
+/// `url`'s own `path_segments_mut` was not enough (issue 18, finding 6): it drops tabs and newlines (the
+/// WHATWG parser strips them), keeps `%` (so `%2e%2e` became `..` on the way), and resolves `.` and `..`,
+/// which turned `GET /users/..` into Alma's list-users call with the API key. Here `%` is encoded too, so a
+/// segment can only be read back as itself, and an empty or dot segment, which no encoding can carry
+/// unambiguously, is refused before anything is sent.
+pub(crate) fn segment_path(base: &Url, segments: &[&str]) -> Result<Url, AlmaError> {
+    let mut path = base.path().trim_end_matches('/').to_owned();
+    for segment in segments {
+        if segment.is_empty() || *segment == "." || *segment == ".." {
+            return Err(AlmaError::UnusablePathSegment);
+        }
+        path.push('/');
+        for byte in segment.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+                path.push(char::from(byte));
+            } else {
+                path.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    let mut url = base.clone();
+    url.set_path(&path);
+    url.set_query(None);
+    Ok(url)
+}
+
 fn decode<T: DeserializeOwned>(answer: AlmaResponse) -> Result<T, AlmaError> {
     let status = answer.status.as_u16();
     if answer.status.is_success() {
@@ -65,14 +92,14 @@ fn api_error(status: u16, body: &[u8]) -> AlmaError {
 #[async_trait]
 impl AlmaRest for HttpAlmaRest {
     async fn user(&self, id: &str, id_type: &str, ctx: &CallContext) -> Result<AlmaUser, AlmaError> {
-        let url = self.url(&["users", id], &[("user_id_type", id_type), ("view", "full"), ("expand", "none")]);
+        let url = self.url(&["users", id], &[("user_id_type", id_type), ("view", "full"), ("expand", "none")])?;
         self.fetch(Self::get(url, "/users/{id}"), ctx).await
     }
 
     async fn authenticate(&self, id: &str, password: &str, ctx: &CallContext) -> Result<(), AlmaError> {
         let exchange = Exchange {
             method: Method::POST,
-            url: self.url(&["users", id], &[("op", "auth")]),
+            url: self.url(&["users", id], &[("op", "auth")])?,
             route: "/users/{id}?op=auth",
             headers: vec![("Accept", "application/json".into()), ("Exl-User-Pw", password.to_owned())],
             body: None,
@@ -87,7 +114,7 @@ impl AlmaRest for HttpAlmaRest {
         // `item_data.due_date` is in Alma's answer only with `expand=due_date` (bibs API); the flows read it (a
         // lost RenewItem answer, LookupItem). Asked for on both hops: whether Alma's 302 carries it is unknown.
         let lookup = Self::get(
-            self.url(&["items"], &[("item_barcode", barcode), ("expand", "due_date")]),
+            self.url(&["items"], &[("item_barcode", barcode), ("expand", "due_date")])?,
             "/items?item_barcode",
         );
         let answer = self.transport.send(&lookup, ctx).await?;
@@ -113,13 +140,13 @@ impl AlmaRest for HttpAlmaRest {
     }
 
     async fn user_requests(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
-        let url = self.url(&["users", user_id, "requests"], &[("limit", "100")]);
+        let url = self.url(&["users", user_id, "requests"], &[("limit", "100")])?;
         let page: model::UserRequests = self.fetch(Self::get(url, "/users/{id}/requests"), ctx).await?;
         Ok(page.user_request)
     }
 
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
-        let url = self.url(&["users", user_id, "loans"], &[("limit", "100")]);
+        let url = self.url(&["users", user_id, "loans"], &[("limit", "100")])?;
         let page: model::Loans = self.fetch(Self::get(url, "/users/{id}/loans"), ctx).await?;
         Ok(page.item_loan)
     }
@@ -130,7 +157,7 @@ impl AlmaRest for HttpAlmaRest {
         request_id: &str,
         ctx: &CallContext,
     ) -> Result<BorrowingRequest, AlmaError> {
-        let url = self.url(&["users", user_id, "resource-sharing-requests", request_id], &[]);
+        let url = self.url(&["users", user_id, "resource-sharing-requests", request_id], &[])?;
         self.fetch(Self::get(url, "/users/{id}/resource-sharing-requests/{request_id}"), ctx).await
     }
 
@@ -140,13 +167,41 @@ impl AlmaRest for HttpAlmaRest {
         request_id: &str,
         ctx: &CallContext,
     ) -> Result<LendingRequest, AlmaError> {
-        let url = self.url(&["partners", partner, "lending-requests", request_id], &[]);
+        let url = self.url(&["partners", partner, "lending-requests", request_id], &[])?;
         self.fetch(Self::get(url, "/partners/{code}/lending-requests/{request_id}"), ctx).await
     }
 
     async fn partners(&self, ctx: &CallContext) -> Result<Vec<Partner>, AlmaError> {
-        let url = self.url(&["partners"], &[("limit", "100")]);
+        let url = self.url(&["partners"], &[("limit", "100")])?;
         let page: model::Partners = self.fetch(Self::get(url, "/partners"), ctx).await?;
         Ok(page.partner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(segments: &[&str]) -> Result<String, AlmaError> {
+        let base = Url::parse("https://api-eu.hosted.exlibrisgroup.com/almaws/v1").unwrap();
+        segment_path(&base, segments).map(|url| url.path().to_owned())
+    }
+
+    #[test]
+    fn every_identifier_stays_one_segment_of_the_path() {
+        assert_eq!(path(&["users", "patron1"]).unwrap(), "/almaws/v1/users/patron1");
+        assert_eq!(path(&["users", "a/b?c#d"]).unwrap(), "/almaws/v1/users/a%2Fb%3Fc%23d");
+        // Tabs and newlines would be stripped by a URL parser, `%2e%2e` read as `..`: both survive encoded.
+        assert_eq!(path(&["users", "21\t00\n1"]).unwrap(), "/almaws/v1/users/21%0900%0A1");
+        assert_eq!(path(&["users", "%2e%2e"]).unwrap(), "/almaws/v1/users/%252e%252e");
+        assert_eq!(path(&["users", "..."]).unwrap(), "/almaws/v1/users/...");
+        assert_eq!(path(&["users", "ü"]).unwrap(), "/almaws/v1/users/%C3%BC");
+    }
+
+    #[test]
+    fn dot_and_empty_segments_are_refused_before_anything_is_sent() {
+        for segment in ["..", ".", ""] {
+            assert_eq!(path(&["users", segment]), Err(AlmaError::UnusablePathSegment), "{segment:?}");
+        }
     }
 }

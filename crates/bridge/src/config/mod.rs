@@ -164,6 +164,23 @@ pub struct Settings {
     pub deadline: Duration,
     /// Lambda function names per service function, for the front door's invoke (`*_FUNCTION`).
     pub function_names: BTreeMap<crate::function::Function, String>,
+    /// The local server's connection bounds (on Lambda, API Gateway bounds connections).
+    pub local: LocalServerLimits,
+}
+
+/// What one client may hold of the local server before it is authenticated (issue 18, finding 3): a
+/// connection that sends nothing, sends its headers or body a byte at a time, or never closes is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalServerLimits {
+    /// `LOCAL_HEADER_TIMEOUT_MS`: a request's headers must be complete within this of the connection opening
+    /// or of its previous answer, so it is also how long a kept-alive connection may sit idle.
+    pub header_timeout: Duration,
+    /// `LOCAL_BODY_IDLE_TIMEOUT_MS`: the longest pause between two pieces of a request body.
+    pub body_idle_timeout: Duration,
+    /// `LOCAL_REQUEST_TIMEOUT_MS`: reading a request's body and answering it (longer than the deadline).
+    pub request_timeout: Duration,
+    /// `LOCAL_MAX_CONNECTIONS`: connections served at once; more are closed as they arrive.
+    pub max_connections: usize,
 }
 
 impl Settings {

@@ -1,8 +1,8 @@
 //! Turning environment variables into [`Settings`], one variable at a time, each with a precise error.
 
 use super::{
-    AlmaRemote, AlmaTarget, ConfigError, Host, NcipPolicy, OpenUrlSettings, PatronIdentity, PatronPolicy, Secret,
-    Settings, StoreTarget,
+    AlmaRemote, AlmaTarget, ConfigError, Host, LocalServerLimits, NcipPolicy, OpenUrlSettings, PatronIdentity,
+    PatronPolicy, Secret, Settings, StoreTarget,
 };
 use crate::function::Function;
 use std::collections::BTreeMap;
@@ -39,6 +39,7 @@ impl Env {
 
 pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
     let listen = socket_addr(env, "BRIDGE_LISTEN", "127.0.0.1:3000")?;
+    let deadline = Duration::from_millis(u64::from(number(env, "BRIDGE_DEADLINE_MS", 20_000, 1_000..=28_000)?));
     Ok(Settings {
         host,
         listen,
@@ -52,10 +53,26 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
         patron: patron_policy(env)?,
         openurl: openurl_settings(env, host)?,
         retention: Duration::from_secs(86_400 * u64::from(number(env, "HISTORY_RETENTION_DAYS", 400, 1..=3650)?)),
-        deadline: Duration::from_millis(u64::from(number(env, "BRIDGE_DEADLINE_MS", 20_000, 1_000..=28_000)?)),
+        deadline,
         function_names: Function::services()
             .filter_map(|f| Some((f, env.get(f.invoke_variable()?)?.to_owned())))
             .collect(),
+        local: local_limits(env, deadline)?,
+    })
+}
+
+fn local_limits(env: &Env, deadline: Duration) -> Result<LocalServerLimits, ConfigError> {
+    let millis = |var, default, range| number(env, var, default, range).map(|ms| Duration::from_millis(ms.into()));
+    let request_timeout = millis("LOCAL_REQUEST_TIMEOUT_MS", 30_000, 1_000..=300_000)?;
+    // Cutting a request before its deadline would drop answers Alma already acted on.
+    if request_timeout <= deadline {
+        return Err(ConfigError::new("LOCAL_REQUEST_TIMEOUT_MS", "must be longer than BRIDGE_DEADLINE_MS"));
+    }
+    Ok(LocalServerLimits {
+        header_timeout: millis("LOCAL_HEADER_TIMEOUT_MS", 10_000, 100..=120_000)?,
+        body_idle_timeout: millis("LOCAL_BODY_IDLE_TIMEOUT_MS", 5_000, 100..=120_000)?,
+        request_timeout,
+        max_connections: number(env, "LOCAL_MAX_CONNECTIONS", 256, 1..=65_536)? as usize,
     })
 }
 

@@ -33,13 +33,13 @@ pub enum InvokeError {
 
 /// The NCIP answer to an authenticated message.
 pub async fn answer(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
-    let peek = match ncip::peek(body) {
+    let peek = match crate::flows::parse::peek(body, &bridge.read_options).await {
         Ok(peek) => peek,
         Err(err) => return ncip::write(&ncip::error_response(&err, None)),
     };
     if peek.version == NcipVersion::V1 || peek.is_response {
         // The full reader gives NCIP 1.0 and misdirected responses their precise Problem.
-        return match ncip::read(body, &bridge.read_options) {
+        return match crate::flows::parse::read(body, &bridge.read_options).await {
             Err(err) => ncip::write(&ncip::error_response(&err, None)),
             Ok(message) => {
                 let problem = Problem::unsupported_service(&format!("{}Response", message.service().element_name()));
@@ -48,7 +48,7 @@ pub async fn answer(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
         };
     }
     if peek.service == ServiceKind::LookupVersion {
-        return lookup_version(bridge, body);
+        return lookup_version(bridge, body).await;
     }
     let Some(function) = Function::for_service(&peek.service) else {
         let problem = Problem::unsupported_service(peek.service.element_name());
@@ -69,8 +69,8 @@ pub async fn answer(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
     }
 }
 
-fn lookup_version(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
-    match ncip::read(body, &bridge.read_options) {
+async fn lookup_version(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
+    match crate::flows::parse::read(body, &bridge.read_options).await {
         Ok(Message::LookupVersion(request)) => {
             let services = Function::ALL.iter().filter_map(|f| f.service()).map(|s| s.element_name().to_owned());
             let services: Vec<String> = std::iter::once("LookupVersion".to_owned()).chain(services).collect();

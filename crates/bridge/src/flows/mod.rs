@@ -13,6 +13,7 @@ mod lookup_item;
 pub mod lookup_user;
 pub mod once;
 pub mod openurl;
+pub mod parse;
 mod policy;
 mod renew_item;
 mod request_item;
@@ -42,6 +43,8 @@ pub struct Bridge {
     pub invoker: Option<Arc<dyn front_door::Invoker>>,
     pub relais_form: Option<crate::openurl::RelaisForm>,
     pub identity: Option<openurl::Identity>,
+    /// The budget for parking anonymous OpenURL citations.
+    pub anonymous_parking: openurl::ParkingMeter,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.
@@ -60,7 +63,7 @@ impl NcipAnswer {
 /// Answers one NCIP message as the per-service `function` (the body of every per-service Lambda, and what
 /// the front door calls in process locally).
 pub async fn dispatch_service(bridge: &Bridge, function: Function, body: &[u8]) -> Vec<u8> {
-    let message = match ncip::read(body, &bridge.read_options) {
+    let message = match parse::read(body, &bridge.read_options).await {
         Ok(message) => message,
         Err(err) => {
             tracing::info!(error = %err, "unreadable NCIP message");

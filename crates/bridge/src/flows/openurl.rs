@@ -70,7 +70,7 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) ->
     let citation = match openurl::parse(raw_query) {
         Ok(citation) => citation,
         Err(bad) => {
-            tracing::info!(reason = %bad, "bad OpenURL");
+            tracing::info!(reason = %bad.to_string().escape_debug(), "bad OpenURL");
             return Handoff::BadLink(bad);
         }
     };
@@ -79,16 +79,21 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) ->
         Err(refusal) => return refusal,
     };
     let correlation_id = correlation_id();
+    let now = bridge.clock.now();
+    // An identified patron's citation is always parked; an anonymous link's only within the meter's budget,
+    // so anonymous traffic cannot turn into unbounded store writes (issue 18, finding 5).
+    let park = patron.is_some() || bridge.anonymous_parking.admit(now);
     match serde_json::to_value(&citation) {
-        Ok(value) => {
-            if let Err(err) = bridge.store.put_discovery(&correlation_id, &value, bridge.clock.now()).await {
+        Ok(value) if park => {
+            if let Err(err) = bridge.store.put_discovery(&correlation_id, &value, now).await {
                 // The patron's request matters more than the trace: carry on without it.
                 tracing::warn!(error = %err, "could not store the OpenURL citation");
             }
         }
+        Ok(_) => {}
         Err(err) => tracing::warn!(error = %err, "citation not serialisable"),
     }
-    tracing::info!(correlation_id, genre = ?citation.genre, "OpenURL redirected to Relais");
+    tracing::info!(correlation_id, parked = park, genre = ?citation.genre, "OpenURL redirected to Relais");
     Handoff::Redirect { location: form.redirect_url(&citation, patron.as_ref()), correlation_id }
 }
 
@@ -109,6 +114,33 @@ fn patron_tag(bridge: &Bridge, bearer: Option<&str>, raw_query: &str) -> Result<
             tracing::error!(error = %err, "could not encrypt the patron id for Relais");
             Handoff::PatronIdFailed
         }),
+    }
+}
+
+/// How many anonymous citations one instance parks per minute: enough for a library's real ILL traffic
+/// (a busy site sees a few links a minute), far below what a script could send. Each parked citation is one
+/// store write of up to a few kilobytes, kept 30 minutes.
+pub const ANONYMOUS_PARKS_PER_MINUTE: u32 = 30;
+
+/// A fixed-window budget for parking anonymous citations, per process (on AWS, per Lambda instance).
+#[derive(Debug, Default)]
+pub struct ParkingMeter {
+    window: std::sync::Mutex<(i64, u32)>,
+}
+
+impl ParkingMeter {
+    /// Whether one more anonymous citation may be parked in the minute holding `now`.
+    pub fn admit(&self, now: jiff::Timestamp) -> bool {
+        let minute = now.as_second().div_euclid(60);
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        if window.0 != minute {
+            *window = (minute, 0);
+        }
+        if window.1 >= ANONYMOUS_PARKS_PER_MINUTE {
+            return false;
+        }
+        window.1 += 1;
+        true
     }
 }
 

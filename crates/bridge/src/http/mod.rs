@@ -6,6 +6,7 @@
 //! flow with plain values and shape its answer; nothing below this module sees an HTTP type.
 
 pub mod auth;
+pub mod body;
 mod ncip;
 mod openurl;
 pub mod pages;
@@ -21,10 +22,6 @@ use std::sync::Arc;
 
 pub use openurl::CORRELATION_HEADER;
 
-/// API Gateway refuses payloads over 10 MB; the local server takes a little more so that an oversized NCIP
-/// message still reaches the codec and gets its Problem answer, as on AWS it would get API Gateway's 413.
-pub const MAX_BODY: usize = 12 * 1024 * 1024;
-
 /// The routes of `functions`: the public ones each declares, and for a per-service function the path the
 /// front door's invoke carries. The local server passes the three public functions (the front door answers
 /// the services in process); a Lambda function passes itself.
@@ -38,7 +35,9 @@ pub fn router(bridge: Arc<Bridge>, functions: &[Function]) -> Router {
             router = router.route(route.path, handler(function, route.path));
         }
     }
-    router.fallback(not_found).layer(DefaultBodyLimit::max(MAX_BODY)).with_state(bridge)
+    // No route takes a body through axum's extractors: the NCIP handlers read theirs after the token check
+    // under the codec's limit ([`body`]), and the other routes read none. The zero limit keeps it so.
+    router.fallback(not_found).layer(DefaultBodyLimit::max(0)).with_state(bridge)
 }
 
 /// Every route `functions` declare, as API Gateway sees them (the template test compares them).
@@ -55,7 +54,7 @@ fn handler(function: Function, path: &str) -> MethodRouter<Arc<Bridge>> {
         (Function::NcipFrontDoor, _) => post(ncip::front_door),
         (Function::RequestStatus, "/health") => get(health),
         (Function::RequestStatus, _) => get(status::request),
-        (service, _) => post(move |state, body| ncip::service(state, service, body)),
+        (service, _) => post(move |state, headers, body| ncip::service(state, service, headers, body)),
     }
 }
 

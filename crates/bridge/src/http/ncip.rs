@@ -2,21 +2,38 @@
 //! function (what the front door's invoke carries). NCIP answers are HTTP 200 with an NCIP body, Problems
 //! included, as Alma's responder answers.
 
+use super::body::{BodyRefusal, read_capped};
 use super::{auth, respond};
 use crate::flows::{self, Bridge};
 use crate::function::Function;
-use crate::ncip::{self as codec, Message, Problem};
+use crate::ncip::{self as codec, Message, Problem, ReadError};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::HeaderMap;
 use std::sync::Arc;
 
+/// The NCIP body, read only now that the caller is authenticated and only up to the codec's limit (256 KiB by
+/// default; the corpus's largest message is 28 KB). `Err` is the answer to send instead.
+async fn ncip_body(bridge: &Bridge, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let cap = bridge.read_options.max_bytes;
+    match read_capped(headers, body, cap, bridge.settings.local.body_idle_timeout).await {
+        Ok(bytes) => Ok(bytes),
+        Err(BodyRefusal::TooLarge { size }) => {
+            // The same Problem the codec gives an oversized message, without the message being read.
+            Err(respond::xml(codec::write(&codec::error_response(&ReadError::too_large(size, cap), None))))
+        }
+        Err(BodyRefusal::Stalled) => Err(respond::text(408, "The request body stopped arriving")),
+        Err(BodyRefusal::Broken) => Err(respond::text(400, "The request body could not be read")),
+    }
+}
+
 pub(super) async fn front_door(
     State(bridge): State<Arc<Bridge>>,
     token: Option<Path<String>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let path_token = token.as_ref().map(|Path(token)| token.as_str());
     if !auth::authorised(&headers, path_token, &bridge.settings.ncip_secret) {
@@ -25,10 +42,23 @@ pub(super) async fn front_door(
         let problem = Problem::agency_authentication_failed("the NCIP endpoint token is missing or wrong");
         return respond::xml(codec::write(&Message::Problem(vec![problem])));
     }
+    let body = match ncip_body(&bridge, &headers, body).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     respond::xml(flows::front_door::answer(&bridge, &body).await)
 }
 
 /// A per-service function: reached only through the front door's invoke, which IAM authorises.
-pub(super) async fn service(State(bridge): State<Arc<Bridge>>, function: Function, body: Bytes) -> Response {
+pub(super) async fn service(
+    State(bridge): State<Arc<Bridge>>,
+    function: Function,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = match ncip_body(&bridge, &headers, body).await {
+        Ok(body) => body,
+        Err(answer) => return answer,
+    };
     respond::xml(flows::dispatch_service(&bridge, function, &body).await)
 }

@@ -1,6 +1,7 @@
 //! Readers for identifiers, headers, money, authentication input and Problems.
 
 use super::cursor::{Child, Cursor, Fault, Result};
+use crate::error::ReadErrorKind;
 use crate::model::common::{
     Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, FiscalTransactionReferenceId, InitiationHeader,
     MandatedAction, ResponseHeader,
@@ -22,6 +23,9 @@ fn agency_wrapper<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<Agenc
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
             "AgencyId" | "UniqueAgencyId" if found.is_none() => found = Some(agency_id(c, &ch)?),
+            // Two agencies in one wrapper: which one Alma would act on is not ours to guess (requests only;
+            // responses are read leniently and keep the first).
+            name @ ("AgencyId" | "UniqueAgencyId") if c.strict => return Err(repeated(name)),
             _ => c.skip(&ch)?,
         }
     }
@@ -104,7 +108,16 @@ pub(crate) fn request_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Reque
 pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<InitiationHeader> {
     let mut h = InitiationHeader::default();
     let (mut from, mut to) = (None, None);
+    let mut seen: Vec<String> = Vec::new();
     while let Some(ch) = c.next_child(el)? {
+        // A repeated header element is refused rather than resolved: with two `FromAgencyId`s the agency
+        // allow-list would check one while Alma might act on the other (issue 18, finding 8).
+        if HEADER_ELEMENTS.contains(&ch.name()) {
+            if seen.iter().any(|s| s == ch.name()) {
+                return Err(repeated(ch.name()));
+            }
+            seen.push(ch.name().to_owned());
+        }
         match ch.name() {
             "FromSystemId" => h.from_system_id = Some(c.scheme_value(&ch)?),
             "FromSystemAuthentication" => h.from_system_authentication = Some(c.string(&ch)?),
@@ -120,6 +133,25 @@ pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Resul
     h.from_agency_id = required_element(c, from, "FromAgencyId")?;
     h.to_agency_id = required_element(c, to, "ToAgencyId")?;
     Ok(h)
+}
+
+/// The `InitiationHeader` children that may occur once (NCIP 2.02 XSD: none of them repeats).
+const HEADER_ELEMENTS: [&str; 8] = [
+    "FromSystemId",
+    "FromSystemAuthentication",
+    "FromAgencyId",
+    "FromAgencyAuthentication",
+    "OnBehalfOfAgency",
+    "ToSystemId",
+    "ToAgencyId",
+    "ApplicationProfileType",
+];
+
+fn repeated(name: &str) -> Fault {
+    Fault::at(
+        ReadErrorKind::ElementRuleViolated { element: String::new(), value: name.to_owned(), rule: "repeated" },
+        name,
+    )
 }
 
 /// A required child: absent is `Needed Data Missing` in requests, a default value in responses.

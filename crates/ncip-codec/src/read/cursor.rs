@@ -147,6 +147,7 @@ fn entity_fault(detail: &str) -> Fault {
 pub(crate) struct Limits {
     pub(crate) max_depth: usize,
     pub(crate) max_elements: usize,
+    pub(crate) max_attributes: usize,
 }
 
 /// The cursor itself.
@@ -183,9 +184,12 @@ impl<'a> Cursor<'a> {
         })
     }
 
-    /// Accounts for an element start: depth and count limits.
+    /// Accounts for an element start: depth, element-count and attribute-count limits.
     #[inline]
-    pub(crate) fn enter(&mut self, empty: bool) -> Result<()> {
+    pub(crate) fn enter(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<()> {
+        if more_attributes_than(start.attributes_raw().as_bytes(), self.limits.max_attributes) {
+            return Err(Fault::new(ReadErrorKind::TooManyAttributes { limit: self.limits.max_attributes }));
+        }
         self.elements += 1;
         if self.elements > self.limits.max_elements {
             return Err(Fault::new(ReadErrorKind::TooManyElements { limit: self.limits.max_elements }));
@@ -209,11 +213,11 @@ impl<'a> Cursor<'a> {
     pub(crate) fn child_from(&mut self, event: Event<'a>) -> Result<Option<Child<'a>>> {
         match event {
             Event::Start(start) => {
-                self.enter(false)?;
+                self.enter(&start, false)?;
                 Ok(Some(Child { start, empty: false }))
             }
             Event::Empty(start) => {
-                self.enter(true)?;
+                self.enter(&start, true)?;
                 Ok(Some(Child { start, empty: true }))
             }
             _ => Ok(None),
@@ -259,11 +263,11 @@ impl<'a> Cursor<'a> {
         let mut open = 1usize;
         while open > 0 {
             match self.event()? {
-                Event::Start(_) => {
-                    self.enter(false)?;
+                Event::Start(start) => {
+                    self.enter(&start, false)?;
                     open += 1;
                 }
-                Event::Empty(_) => self.enter(true)?,
+                Event::Empty(start) => self.enter(&start, true)?,
                 Event::End(_) => {
                     self.leave();
                     open -= 1;
@@ -312,7 +316,10 @@ impl<'a> Cursor<'a> {
                     text.to_mut().push(resolved);
                 }
                 Event::CData(c) => {
+                    // CDATA is kept text like any other: the same character rules apply, or an ESC byte
+                    // inside `<![CDATA[...]]>` would reach an Alma path.
                     let content = c.xml10_content();
+                    check_characters(&content)?;
                     text.to_mut().push_str(&content);
                 }
                 event @ (Event::Start(_) | Event::Empty(_)) => {
@@ -440,6 +447,37 @@ fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<Option<&'r str>> {
     }
 }
 
+/// Whether the raw attribute text of a start tag holds more than `limit` attributes. Every run of name
+/// bytes outside a quoted value counts as one attribute, so `a=""b=""` (no space, which quick-xml's
+/// unchecked iterator tolerates) is two and a bare `a b c` is three: nothing an attacker writes is counted
+/// as fewer attributes than the parser would see.
+fn more_attributes_than(raw: &[u8], limit: usize) -> bool {
+    let mut count = 0usize;
+    let mut in_name = false;
+    let mut quote = None;
+    for &b in raw {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => {
+                quote = Some(b);
+                in_name = false;
+            }
+            None if b == b'=' || b.is_ascii_whitespace() => in_name = false,
+            None => {
+                if !in_name {
+                    count += 1;
+                    if count > limit {
+                        return true;
+                    }
+                }
+                in_name = true;
+            }
+        }
+    }
+    false
+}
+
 /// Resolves one of the five predefined entities or a character reference; anything else is refused
 /// (no DTD is honoured, so any other name is undeclared: this also stops XXE and billion laughs).
 pub(crate) fn resolve_reference(r: &BytesRef<'_>) -> Result<char> {
@@ -479,7 +517,16 @@ fn check_characters(text: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::plain_attribute;
+    use super::{more_attributes_than, plain_attribute};
+
+    #[test]
+    fn every_attribute_is_counted_however_it_is_written() {
+        assert!(!more_attributes_than(br#" a="1" b='2'"#, 2));
+        assert!(more_attributes_than(br#" a="1" b='2'"#, 1));
+        assert!(more_attributes_than(br#" a=""b="""#, 1));
+        assert!(more_attributes_than(b" a b c", 2));
+        assert!(!more_attributes_than(br#" a="x y z = w""#, 1));
+    }
 
     #[test]
     fn plain_scheme_attribute_is_found_qualified_or_not() {

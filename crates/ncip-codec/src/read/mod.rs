@@ -33,13 +33,23 @@ pub struct ReadOptions {
     pub max_depth: usize,
     /// Most elements accepted (default 20,000).
     pub max_elements: usize,
+    /// Most attributes on one element (default 32; the corpus's busiest root carries 5). Counted before
+    /// any attribute is parsed, so a start tag with a million attributes costs one scan, not a million
+    /// allocations.
+    pub max_attributes: usize,
     /// Zone for date-times without an offset (default UTC; set the library's zone).
     pub time_zone: TimeZone,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        Self { max_bytes: 256 * 1024, max_depth: 64, max_elements: 20_000, time_zone: TimeZone::UTC }
+        Self {
+            max_bytes: 256 * 1024,
+            max_depth: 64,
+            max_elements: 20_000,
+            max_attributes: 32,
+            time_zone: TimeZone::UTC,
+        }
     }
 }
 
@@ -134,13 +144,28 @@ fn with_encoding_rule<T>(bytes: &[u8], parse: impl Fn(&[u8]) -> Result<T, ReadEr
     }
 }
 
-/// Cheaply classifies a message: reads only up to the first service element (no content parsing).
-pub fn peek(bytes: &[u8]) -> Result<Peek, ReadError> {
-    with_encoding_rule(bytes, peek_utf8)
+/// Cheaply classifies a message: reads only up to the first service element (no content parsing), under
+/// the same limits as [`read`]. The size is checked before a byte is parsed: the front door peeks at
+/// whatever an authenticated caller sends, and a 10 MiB run of `Ext` before the service would otherwise
+/// be scanned in full.
+pub fn peek(bytes: &[u8], opts: &ReadOptions) -> Result<Peek, ReadError> {
+    check_size(bytes, opts)?;
+    with_encoding_rule(bytes, |utf8| peek_utf8(utf8, opts))
 }
 
-fn peek_utf8(bytes: &[u8]) -> Result<Peek, ReadError> {
-    let limits = Limits { max_depth: 64, max_elements: usize::MAX };
+fn check_size(bytes: &[u8], opts: &ReadOptions) -> Result<(), ReadError> {
+    if bytes.len() > opts.max_bytes {
+        return Err(ReadError::new(ReadErrorKind::TooLarge { size: bytes.len(), limit: opts.max_bytes }));
+    }
+    Ok(())
+}
+
+fn limits(opts: &ReadOptions) -> Limits {
+    Limits { max_depth: opts.max_depth, max_elements: opts.max_elements, max_attributes: opts.max_attributes }
+}
+
+fn peek_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Peek, ReadError> {
+    let limits = limits(opts);
     let mut c = Cursor::new(bytes, limits, TimeZone::UTC);
     let root = open_root(&mut c)?;
     let service = first_service(&mut c, &root.element)?;
@@ -160,15 +185,12 @@ fn peek_utf8(bytes: &[u8]) -> Result<Peek, ReadError> {
 
 /// Reads a whole message.
 pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
-    if bytes.len() > opts.max_bytes {
-        return Err(ReadError::new(ReadErrorKind::TooLarge { size: bytes.len(), limit: opts.max_bytes }));
-    }
+    check_size(bytes, opts)?;
     with_encoding_rule(bytes, |utf8| read_utf8(utf8, opts))
 }
 
 fn read_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
-    let limits = Limits { max_depth: opts.max_depth, max_elements: opts.max_elements };
-    let mut c = Cursor::new(bytes, limits, opts.time_zone.clone());
+    let mut c = Cursor::new(bytes, limits(opts), opts.time_zone.clone());
     let root = open_root(&mut c)?;
     let first = first_service(&mut c, &root.element)?;
     if first.name() == "Problem" {

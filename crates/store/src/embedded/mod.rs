@@ -32,6 +32,10 @@ pub const EMBEDDED_DATABASE_FILE: &str = "bridge-store.redb";
 pub struct EmbeddedStore {
     db: Arc<Database>,
     config: Arc<StoreConfig>,
+    /// When expired rows were last deleted. Parked citations arrive with every `GET /openurl` and live 30
+    /// minutes; purging only at open let the file grow until a restart (issue 18, finding 5), so a write of
+    /// a citation also purges once a citation's lifetime has passed since the last purge.
+    purged_at: Arc<std::sync::Mutex<Timestamp>>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -120,7 +124,17 @@ impl EmbeddedStore {
         create().map_err(|f| f.named(OP))?;
         let now = config.now();
         writes::purge_expired(&db, now).map_err(|f| f.named("purge expired"))?;
-        Ok(Self { db: Arc::new(db), config: Arc::new(config) })
+        Ok(Self { db: Arc::new(db), config: Arc::new(config), purged_at: Arc::new(std::sync::Mutex::new(now)) })
+    }
+
+    /// Whether a citation's lifetime has passed since the last purge (and if so, the purge is now claimed).
+    fn purge_due(&self, now: Timestamp) -> bool {
+        let mut purged_at = self.purged_at.lock().unwrap_or_else(|p| p.into_inner());
+        let due = crate::config::expiry_after(*purged_at, self.config.discovery_ttl) <= now.as_second();
+        if due {
+            *purged_at = now;
+        }
+        due
     }
 
     /// Deletes everything expired by the store's clock; returns how many items went.
@@ -252,6 +266,7 @@ impl Store for EmbeddedStore {
     async fn put_discovery(&self, id: &str, citation: &serde_json::Value, now: Timestamp) -> Result<(), StoreError> {
         crate::check_discovery_id(id)?;
         let (id, citation) = (id.to_owned(), citation.clone());
+        let purge_due = self.purge_due(now);
         self.run("put discovery", move |db, config| {
             let stored =
                 StoredCitation { citation, expires_at: crate::config::expiry_after(now, config.discovery_ttl) };
@@ -259,6 +274,9 @@ impl Store for EmbeddedStore {
             let txn = db.begin_write()?;
             txn.open_table(DISCOVERY)?.insert(id.as_str(), bytes.as_slice())?;
             txn.commit()?;
+            if purge_due {
+                writes::purge_expired(db, now)?;
+            }
             Ok(())
         })
         .await

@@ -7,8 +7,9 @@
 //!
 //! Privacy: nothing here writes to the store, and logs carry only a keyed pseudonym of the patron
 //! ([`crate::logging::pseudonym`]) and the kind of outcome; never a name, e-mail, barcode or secret. An unknown
-//! patron and a wrong secret get the same answer (User Authentication Failed) when a secret was offered, so
-//! the answer does not tell which identifiers exist.
+//! patron and a wrong secret get the same answer (User Authentication Failed) when a secret was offered, after
+//! the same Alma calls (an unknown patron's secret is checked against an id no one has), so neither the answer
+//! nor its timing tells which identifiers exist. Secrets that cannot travel in a header are refused first.
 
 mod answer;
 mod request;
@@ -26,6 +27,10 @@ use crate::ncip::{self, AgencyId, LookupUser, LookupUserResponse, Message, Probl
 use crate::store::Outcome;
 
 const SERVICE: ServiceKind = ServiceKind::LookupUser;
+
+/// The primary id checked when the patron asked about is unknown (see `look_up`): one no Alma institution
+/// uses, so the check fails without touching a real account's record.
+const NO_SUCH_PATRON: &str = "alma-relais-bridge-no-such-patron";
 
 pub(crate) async fn handle(bridge: &Bridge, message: LookupUser, ctx: &CallContext) -> Vec<u8> {
     let header = message.header.as_ref();
@@ -123,38 +128,46 @@ impl Refusal {
 
 async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Result<Found, Refusal> {
     let policy = &bridge.settings.patron;
-    let query = PatronQuery::read(message).map_err(|err| {
-        let kind = match err {
-            request::QueryError::NoIdentifier => RefusalKind::Unreadable,
-            request::QueryError::ConflictingIdentifiers => RefusalKind::AuthenticationFailed,
-        };
-        Refusal::new(kind, err.problem(), None)
+    let query = PatronQuery::read(message).map_err(|err| match err {
+        request::QueryError::NoIdentifier => Refusal::new(RefusalKind::Unreadable, err.problem(), None),
+        request::QueryError::ConflictingIdentifiers => {
+            Refusal::new(RefusalKind::AuthenticationFailed, err.problem(), None)
+        }
+        // Answered exactly as an identifier Alma does not know.
+        request::QueryError::UnusableIdentifier { identifier, secret_offered } => {
+            unknown_patron(message, &identifier, secret_offered)
+        }
     })?;
     let asked = Some(query.identifier.as_str());
     if policy.auth_required && query.credential.is_none() {
         return Err(Refusal::authentication_failed(asked));
     }
-    if query.credential.as_ref().is_some_and(|c| c.expose().is_empty()) {
+    if query.credential.as_ref().is_some_and(|c| !request::usable_secret(c.expose())) {
         return Err(Refusal::authentication_failed(asked));
     }
     let user = match bridge.rest.user(&query.identifier, &policy.id_type, ctx).await {
         Ok(user) => user,
-        Err(err) if err.is_not_found() && query.credential.is_some() => {
-            return Err(Refusal::authentication_failed(asked));
-        }
         Err(err) if err.is_not_found() => {
-            let problem = Problem::unknown_user(&SERVICE, echoed(message, &query));
-            return Err(Refusal::new(RefusalKind::UnknownUser, problem, asked));
+            if let Some(credential) = &query.credential {
+                // The same work as a known patron with a wrong secret: without this call an unknown patron
+                // was answered after one Alma round trip and a known one after two (issue 18, finding 1).
+                // The answer does not depend on the result.
+                let _ = bridge.rest.authenticate(NO_SUCH_PATRON, credential.expose(), ctx).await;
+            }
+            return Err(unknown_patron(message, &query.identifier, query.credential.is_some()));
         }
         Err(err) => return Err(Refusal::alma_failed(&err, asked)),
     };
     let primary = Some(user.primary_id.as_str());
     if let Some(credential) = &query.credential {
         // By primary id: the identifier that found the user may be of a type op=auth is not asked to search.
-        match bridge.rest.authenticate(&user.primary_id, credential.expose(), ctx).await {
-            Ok(()) => {}
-            Err(err) if err.is_auth_failure() => return Err(Refusal::authentication_failed(primary)),
-            Err(err) => return Err(Refusal::alma_failed(&err, primary)),
+        if let Err(err) = bridge.rest.authenticate(&user.primary_id, credential.expose(), ctx).await {
+            // Every failure of the check is answered as an unknown patron would be: a Temporary Processing
+            // Failure here (Alma refusing the header, a timeout) would tell that the patron exists.
+            if !err.is_auth_failure() {
+                tracing::warn!(error = %err, "Alma could not check a patron's secret; answered as a failed authentication");
+            }
+            return Err(Refusal::authentication_failed(primary));
         }
     }
     let standing = Standing::of(&user, policy, bridge.clock.now(), &bridge.settings.ncip.time_zone);
@@ -183,6 +196,16 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
     Ok(Found { response, patron: user.primary_id.clone() })
 }
 
+/// The answer for a patron Alma does not know: User Authentication Failed when a secret was offered (so it
+/// matches a wrong secret), otherwise Unknown User echoing the identifier as written.
+fn unknown_patron(message: &LookupUser, identifier: &str, secret_offered: bool) -> Refusal {
+    if secret_offered {
+        return Refusal::authentication_failed(Some(identifier));
+    }
+    let problem = Problem::unknown_user(&SERVICE, echoed(message, identifier));
+    Refusal::new(RefusalKind::UnknownUser, problem, Some(identifier))
+}
+
 /// The configured refusals: a blocked patron answered as "User Blocked" (`PATRON_BLOCKED_ANSWER=problem`), a
 /// user group outside `PATRON_ILL_GROUPS` as "User Ineligible" (`PATRON_INELIGIBLE_ANSWER=problem`). Otherwise
 /// both are answered as STATUS BLOCKED in the patron record.
@@ -194,7 +217,7 @@ fn policy_refusal(
 ) -> Option<Refusal> {
     let policy = &bridge.settings.patron;
     if policy.blocked_as_problem && standing.blocked() {
-        let problem = Problem::user_blocked(&SERVICE, echoed(message, query));
+        let problem = Problem::user_blocked(&SERVICE, echoed(message, &query.identifier));
         return Some(Refusal::new(RefusalKind::Blocked, problem, None));
     }
     if policy.ineligible_as_problem && !standing.eligible {
@@ -204,8 +227,8 @@ fn policy_refusal(
 }
 
 /// The identifier as the client wrote it, for a Problem's value (NCIP responders echo ids byte for byte).
-fn echoed<'a>(message: &'a LookupUser, query: &'a PatronQuery) -> &'a str {
-    message.user_id.as_ref().map_or(query.identifier.as_str(), |u| u.user_identifier_value.original())
+fn echoed<'a>(message: &'a LookupUser, identifier: &'a str) -> &'a str {
+    message.user_id.as_ref().map_or(identifier, |u| u.user_identifier_value.original())
 }
 
 /// "User Ineligible" in LookupUser's processing-error scheme. NCIP's list for LookupUser has no eligibility

@@ -79,6 +79,10 @@ pub(crate) enum QueryError {
     /// The UserId and an AuthenticationInput name different patrons: the secret cannot be said to belong to
     /// the patron asked about, so this is answered as a failed authentication.
     ConflictingIdentifiers,
+    /// The identifier could not be a patron's: it holds a control character or whitespace, or is a dot
+    /// segment (`.`, `..`). Sent to Alma it would name another resource (`..` made `GET /users/..` the
+    /// list-users call, issue 18, finding 6), so it is answered like an unknown patron without asking Alma.
+    UnusableIdentifier { identifier: String, secret_offered: bool },
 }
 
 impl QueryError {
@@ -88,7 +92,7 @@ impl QueryError {
                 "UserId",
                 "LookupUser needs a UserId or an AuthenticationInput that identifies the patron",
             ),
-            QueryError::ConflictingIdentifiers => {
+            QueryError::ConflictingIdentifiers | QueryError::UnusableIdentifier { .. } => {
                 Problem::user_authentication_failed(&crate::ncip::ServiceKind::LookupUser)
             }
         }
@@ -119,6 +123,9 @@ impl PatronQuery {
         if identifiers.iter().any(|other| other != &first) {
             return Err(QueryError::ConflictingIdentifiers);
         }
+        if !usable_identifier(&first) {
+            return Err(QueryError::UnusableIdentifier { identifier: first, secret_offered: credential.is_some() });
+        }
         Ok(PatronQuery {
             identifier: first,
             credential,
@@ -126,6 +133,22 @@ impl PatronQuery {
             loans_desired: message.loaned_items_desired,
         })
     }
+}
+
+/// Whether `id` can be sent to Alma as one patron identifier. Alma's identifiers (primary ids, barcodes,
+/// university ids) hold neither whitespace nor control characters; a dot segment is a path, not an id.
+pub(crate) fn usable_identifier(id: &str) -> bool {
+    !id.is_empty() && id != "." && id != ".." && !id.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// Longest PIN or password passed to Alma; anything longer is not a patron's secret.
+const MAX_SECRET_BYTES: usize = 256;
+
+/// Whether a PIN or password can be sent to Alma in the `Exl-User-Pw` header. A control character made the
+/// header invalid, and the request failed only for patrons that exist (their check is the one that sends
+/// it), so such secrets are refused before any call (issue 18, finding 1).
+pub(crate) fn usable_secret(secret: &str) -> bool {
+    !secret.is_empty() && secret.len() <= MAX_SECRET_BYTES && !secret.chars().any(char::is_control)
 }
 
 /// `AuthenticationInputType` values that carry a secret: "PIN", "Password" and their variants
@@ -188,6 +211,28 @@ mod tests {
         assert_eq!(PatronQuery::read(&message).unwrap_err(), QueryError::ConflictingIdentifiers);
         let message = LookupUser { authentication_inputs: vec![input("PIN", "1234")], ..LookupUser::default() };
         assert_eq!(PatronQuery::read(&message).unwrap_err(), QueryError::NoIdentifier);
+    }
+
+    #[test]
+    fn identifiers_that_alma_would_read_as_another_path_are_refused() {
+        for id in ["..", ".", "2100\t0001", "2100\n0001", "21 00", "a\u{7f}b", "a\u{85}b", "a\u{1b}[31m"] {
+            let message = LookupUser { authentication_inputs: vec![input("Barcode Id", id)], ..LookupUser::default() };
+            let err = PatronQuery::read(&message).unwrap_err();
+            assert!(matches!(err, QueryError::UnusableIdentifier { secret_offered: false, .. }), "{id:?}");
+        }
+        for id in ["...", "a.b", "a/b", "patron1", "21000000001", "ünïcode"] {
+            assert!(usable_identifier(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn secrets_that_cannot_travel_in_a_header_are_refused() {
+        for secret in ["", "12\n34", "1234\r", "12\u{7f}", "\t1234", &"9".repeat(257)] {
+            assert!(!usable_secret(secret), "{secret:?}");
+        }
+        for secret in ["1234", "pass word", "pässwörd", &"9".repeat(256)] {
+            assert!(usable_secret(secret), "{secret:?}");
+        }
     }
 
     #[test]
