@@ -68,8 +68,8 @@ impl AlmaRest for InstantRest {
     async fn lending_request(&self, partner: &str, id: &str, ctx: &CallContext) -> Result<LendingRequest, AlmaError> {
         NotConfigured.lending_request(partner, id, ctx).await
     }
-    async fn partners(&self, ctx: &CallContext) -> Result<Vec<Partner>, AlmaError> {
-        NotConfigured.partners(ctx).await
+    async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
+        NotConfigured.partner(code, ctx).await
     }
 }
 

@@ -55,9 +55,12 @@ async fn every_read_the_bridge_makes_returns_alma_data_or_a_typed_not_found() {
     let err = alma.lending_request("RELAIS", "99999", &ctx()).await.unwrap_err();
     assert!(matches!(err, AlmaError::Api { .. }), "{err:?}");
 
-    let partners = alma.partners(&ctx()).await.unwrap();
-    let codes: Vec<&str> = partners.iter().map(|p| p.partner_details.code.as_str()).collect();
-    assert!(codes.contains(&"RELAIS") && codes.contains(&"ISO_PEER"), "{codes:?}");
+    let partner = alma.partner("RELAIS", &ctx()).await.unwrap();
+    assert_eq!(partner.partner_details.code, "RELAIS");
+    let ncip = partner.partner_details.profile_details.and_then(|p| p.ncip_details).expect("NCIP parameters");
+    assert_eq!(ncip.general_user_id_type.expect("a User Identifier Type").value, "BARCODE");
+    let err = alma.partner("NO_SUCH_PARTNER", &ctx()).await.unwrap_err();
+    assert!(matches!(err, AlmaError::Api { status: 400, .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -85,10 +88,10 @@ async fn alma_s_429_is_waited_out_when_the_pacer_is_not_enough() {
     // Another client of the same institution is already using Alma's whole per-second budget.
     let greedy = client(&sim, 1000);
     for _ in 0..25 {
-        greedy.partners(&ctx()).await.unwrap();
+        greedy.partner("RELAIS", &ctx()).await.unwrap();
     }
     let alma = client(&sim, 25);
-    alma.partners(&ctx()).await.expect("backs off and succeeds within the second");
+    alma.partner("RELAIS", &ctx()).await.expect("backs off and succeeds within the second");
     assert!(sim.calls().iter().any(|c| c.status == Some(429)), "Alma did answer 429 at first");
 }
 
@@ -113,7 +116,7 @@ async fn a_slow_alma_is_cut_off_inside_the_callers_deadline() {
     let alma = HttpAlmaRest::new(transport, &sim.base_url()).unwrap();
     sim.faults().arm(FaultSpec::next(FaultKind::Slow { millis: 5_000 }, 100, FaultScope::Rest)).unwrap();
     let started = std::time::Instant::now();
-    let err = alma.partners(&CallContext::new(Duration::from_secs(2))).await.unwrap_err();
+    let err = alma.partner("RELAIS", &CallContext::new(Duration::from_secs(2))).await.unwrap_err();
     assert!(matches!(err, AlmaError::Timeout { sent: true }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5), "cut off before Alma's five-second answer");
 }

@@ -93,3 +93,32 @@ async fn a_message_without_a_header_reaches_alma_with_the_partner_header_and_not
 <ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId><ApplicationProfileType>RELAIS</ApplicationProfileType></InitiationHeader>";
     assert_eq!(recorder.received(), [body(header)]);
 }
+
+/// The demo partner matches patrons by barcode; Relais may name them by whatever LookupUser answered or the
+/// patron typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patron_named_by_another_identifier_reaches_alma_as_the_partners_match_point() {
+    let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
+    for (request, item, named_as) in [("RLS-ID-1", "RLS-ID-ITEM-1", "patron1"), ("RLS-ID-2", "RLS-ID-ITEM-2", "U1001")] {
+        let answer = h.ncip(&support::messages::accept_item(request, item, named_as)).await;
+        assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{named_as}: {answer}");
+        let sent = recorder.received().pop().expect("forwarded");
+        assert!(sent.contains("<UserIdentifierValue>21000000001</UserIdentifierValue>"), "{sent}");
+        assert!(!sent.contains(named_as), "only the identifier changed: {sent}");
+    }
+    // Already the barcode: passed through untouched.
+    let sent = support::messages::accept_item("RLS-ID-3", "RLS-ID-ITEM-3", "21000000001");
+    h.ncip(&sent).await;
+    assert_eq!(recorder.received().pop().expect("forwarded"), sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patron_alma_does_not_know_in_any_form_is_unknown_user_without_a_forward() {
+    let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
+    let answer = h.ncip(&support::messages::accept_item("RLS-ID-4", "RLS-ID-ITEM-4", "NOBODY-42")).await;
+    assert!(answer.contains("Unknown User") && answer.contains("NOBODY-42"), "{answer}");
+    assert!(recorder.received().is_empty(), "nothing reached Alma's NCIP responder");
+    // Nothing happened, so a corrected resend acts.
+    let answer = h.ncip(&support::messages::accept_item("RLS-ID-4", "RLS-ID-ITEM-4", "patron1")).await;
+    assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
+}

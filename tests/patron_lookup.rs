@@ -26,16 +26,17 @@ fn response(answer: &str) -> LookupUserResponse {
     }
 }
 
-/// The patron Relais was answered with: no Problem, and the Alma primary id as a "Primary Key".
+/// The patron Relais was answered with: no Problem, and the identifier the Alma partner matches (the demo
+/// partner's User Identifier Type is Barcode), which Relais keeps and sends back in AcceptItem and RequestItem.
 fn found(answer: &str) -> LookupUserResponse {
     let r = response(answer);
     assert!(r.problems.is_empty(), "unexpected Problem: {answer}");
     let id = r.user_id.as_ref().unwrap_or_else(|| panic!("a UserId: {answer}"));
-    assert_eq!(id.user_identifier_type.as_ref().map(|t| t.value.as_str()), Some("Primary Key"), "{answer}");
+    assert_eq!(id.user_identifier_type.as_ref().map(|t| t.value.as_str()), Some("Barcode"), "{answer}");
     r
 }
 
-fn primary_key(r: &LookupUserResponse) -> &str {
+fn kept_id(r: &LookupUserResponse) -> &str {
     r.user_id.as_ref().unwrap().user_identifier_value.as_str()
 }
 
@@ -69,7 +70,7 @@ async fn active_patron_by_primary_id_answers_each_element_type_alone_and_all_tog
     let b = LookupBridge::start(Seed::demo(), &[]).await;
 
     let r = found(&b.ncip(&Lookup::user("patron1").xml()).await);
-    assert_eq!(primary_key(&r), "patron1");
+    assert_eq!(kept_id(&r), "21000000001");
     assert!(r.user_optional_fields.is_none() && r.loaned_items.is_empty(), "nothing asked, nothing answered: {r:?}");
 
     let r = found(&b.ncip(&Lookup::user("patron1").elements(&["Name Information"]).xml()).await);
@@ -137,16 +138,21 @@ async fn active_patron_by_primary_id_answers_each_element_type_alone_and_all_tog
     let calls = user_calls(&b);
     assert_eq!(calls.len(), 7, "{calls:?}");
     assert!(calls.iter().all(|(m, p, s)| m == "GET" && p.ends_with("/users/patron1") && *s == Some(200)), "{calls:?}");
-    assert!(b.sim.calls().iter().all(|c| c.query.as_deref().unwrap_or_default().contains("user_id_type=all_unique")));
+    let (user_reads, partner_reads): (Vec<_>, Vec<_>) =
+        b.sim.calls().into_iter().filter(|c| c.scope == "rest").partition(|c| c.path.contains("/users/"));
+    assert!(user_reads.iter().all(|c| c.query.as_deref().unwrap_or_default().contains("user_id_type=all_unique")));
+    // The partner's User Identifier Type is read once, on the first answer, and kept.
+    assert_eq!(partner_reads.len(), 1, "{partner_reads:?}");
+    assert!(partner_reads[0].path.ends_with("/partners/RELAIS"), "{partner_reads:?}");
 }
 
 #[tokio::test]
-async fn patron_by_barcode_is_answered_with_the_alma_primary_id() {
+async fn a_patron_found_by_any_identifier_is_answered_with_the_partners_match_point() {
     let b = LookupBridge::start(Seed::demo(), &[]).await;
-    let r = found(&b.ncip(&Lookup::user("21000000001").elements(&["Name Information"]).xml()).await);
-    assert_eq!(primary_key(&r), "patron1");
+    let r = found(&b.ncip(&Lookup::user("U1001").elements(&["Name Information"]).xml()).await);
+    assert_eq!(kept_id(&r), "21000000001", "found by university id, answered with the barcode Alma matches");
     let r = found(&b.ncip(&Lookup::auth(&[("Barcode Id", "21000000002")]).elements(&["User Privilege"]).xml()).await);
-    assert_eq!((primary_key(&r), privilege(&r, "PROFILE").as_str()), ("faculty1", "FACULTY"));
+    assert_eq!((kept_id(&r), privilege(&r, "PROFILE").as_str()), ("21000000002", "FACULTY"));
 }
 
 #[tokio::test]
@@ -155,10 +161,10 @@ async fn a_right_pin_is_answered_and_a_wrong_pin_or_unknown_patron_get_the_same_
     let right = b
         .ncip(&Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", "patron1-pass")]).elements(&["User Id"]).xml())
         .await;
-    assert_eq!(primary_key(&found(&right)), "patron1");
+    assert_eq!(kept_id(&found(&right)), "21000000001");
     // UserId plus PIN, as FOLIO's Relais sample sends it.
     let right = b.ncip(&Lookup::user("21000000001").auth_input("PIN", "patron1-pass").xml()).await;
-    assert_eq!(primary_key(&found(&right)), "patron1");
+    assert_eq!(kept_id(&found(&right)), "21000000001");
 
     let wrong_pin = b.ncip(&Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", "not-the-pin")]).xml()).await;
     let unknown = b.ncip(&Lookup::auth(&[("Barcode Id", "29999999999"), ("PIN", "not-the-pin")]).xml()).await;
@@ -332,7 +338,7 @@ async fn alma_answering_429_and_then_success_is_a_normal_answer() {
     let b = LookupBridge::start(Seed::demo().with_per_second_threshold(1), &[]).await;
     b.direct_alma_get("/users/guest1").await;
     let r = found(&b.ncip(&Lookup::user("patron1").elements(&["User Privilege"]).xml()).await);
-    assert_eq!(primary_key(&r), "patron1");
+    assert_eq!(kept_id(&r), "21000000001");
     let statuses: Vec<Option<u16>> =
         user_calls(&b).into_iter().filter(|(_, p, _)| p.ends_with("/patron1")).map(|c| c.2).collect();
     assert_eq!(statuses.first(), Some(&Some(429)), "{statuses:?}");
@@ -371,7 +377,7 @@ async fn alma_timing_out_is_a_temporary_processing_failure_within_the_deadline()
 
 /// What a corpus message must be answered with.
 enum CorpusAnswer {
-    /// This patron (primary id), with these parts of UserOptionalFields: [name, address, privilege, user id].
+    /// This patron (by the barcode the partner matches), with these parts of UserOptionalFields: [name, address, privilege, user id].
     Patron(&'static str, [bool; 4]),
     /// This Problem type.
     Problem(&'static str),
@@ -390,18 +396,18 @@ async fn the_corpus_lookup_user_dialects_are_answered_correctly() {
     ]);
     let b = LookupBridge::start(seed, &[]).await;
     let expected: &[(&str, CorpusAnswer)] = &[
-        ("mod-ncip-relais-LookupUser.xml", CorpusAnswer::Patron("corpus-relais", [true, true, true, true])),
-        ("mod-ncip-LookupUser-UserId-plus-PIN.xml", CorpusAnswer::Patron("corpus-relais", [false, false, false, true])),
+        ("mod-ncip-relais-LookupUser.xml", CorpusAnswer::Patron("8377630", [true, true, true, true])),
+        ("mod-ncip-LookupUser-UserId-plus-PIN.xml", CorpusAnswer::Patron("8377630", [false, false, false, true])),
         (
             "mod-ncip-relais-LookupUser-AuthInput-username.xml",
-            CorpusAnswer::Patron("corpus-folio-user", [true, true, true, true]),
+            CorpusAnswer::Patron("29000000004", [true, true, true, true]),
         ),
-        ("NCIP2-Toolkit-LookupUser-AuthInput-barcode-password.xml", CorpusAnswer::Patron("corpus-xc", [false; 4])),
+        ("NCIP2-Toolkit-LookupUser-AuthInput-barcode-password.xml", CorpusAnswer::Patron("98765432", [false; 4])),
         (
             "NCIP2-Toolkit-LookupUser-all-UserElementTypes.xml",
-            CorpusAnswer::Patron("corpus-koha", [true, true, true, true]),
+            CorpusAnswer::Patron("29000000003", [true, true, true, true]),
         ),
-        ("circill-toolkit-LookupUser-WMS-Ext.xml", CorpusAnswer::Patron("corpus-wms", [false; 4])),
+        ("circill-toolkit-LookupUser-WMS-Ext.xml", CorpusAnswer::Patron("12093123", [false; 4])),
         // A template placeholder for a barcode, no PIN: nobody has it.
         ("ncip-server-LookupUser-DOCTYPE-AuthInput.xml", CorpusAnswer::Problem("Unknown User")),
         ("NCIPServer-v1-LookupUser-AutoGraphics.xml", CorpusAnswer::Problem("Invalid Message Syntax Error")),
@@ -422,7 +428,7 @@ async fn the_corpus_lookup_user_dialects_are_answered_correctly() {
         match expect {
             CorpusAnswer::Patron(patron, [name, address, privilege, user_id]) => {
                 let r = found(&answer);
-                assert_eq!(primary_key(&r), *patron, "{file}");
+                assert_eq!(kept_id(&r), *patron, "{file}");
                 assert!(
                     r.loaned_items.is_empty() && r.requested_items.is_empty() && r.user_fiscal_accounts.is_empty(),
                     "{file}"

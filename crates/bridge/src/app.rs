@@ -53,6 +53,7 @@ impl Bridge {
             relais_form,
             identity,
             anonymous_parking: flows::openurl::ParkingMeter::default(),
+            match_points: flows::patron_id::MatchPoints::default(),
         })
     }
 

@@ -50,8 +50,8 @@ pub trait AlmaRest: Send + Sync {
         request_id: &str,
         ctx: &CallContext,
     ) -> Result<LendingRequest, AlmaError>;
-    /// `GET /partners`.
-    async fn partners(&self, ctx: &CallContext) -> Result<Vec<Partner>, AlmaError>;
+    /// `GET /partners/{code}`: the NCIP partner, for the User Identifier Type its messages are matched by.
+    async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError>;
 }
 
 /// Alma's NCIP responder (`/view/NCIPServlet`).
@@ -90,7 +90,7 @@ impl AlmaRest for NotConfigured {
     async fn lending_request(&self, _: &str, _: &str, _: &CallContext) -> Result<LendingRequest, AlmaError> {
         Err(AlmaError::NotConfigured)
     }
-    async fn partners(&self, _: &CallContext) -> Result<Vec<Partner>, AlmaError> {
+    async fn partner(&self, _: &str, _: &CallContext) -> Result<Partner, AlmaError> {
         Err(AlmaError::NotConfigured)
     }
 }

@@ -270,6 +270,17 @@ pub struct PartnerDetails {
 pub struct ProfileDetails {
     #[serde(default)]
     pub profile_type: Option<String>,
+    #[serde(default)]
+    pub ncip_details: Option<NcipDetails>,
+}
+
+/// The NCIP partner's parameters. UNCONFIRMED field names (research notes: Alma's rest_partner.xsd lists
+/// `ncip_details` without a captured sample); `general_user_id_type` is the partner's User Identifier Type,
+/// the one identifier Alma matches a message's `UserIdentifierValue` against.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NcipDetails {
+    #[serde(default)]
+    pub general_user_id_type: Option<Code>,
 }
 
 /// A list page: Alma wraps lists as `{"<name>": [...], "total_record_count": N}` and omits the array when empty.
@@ -283,12 +294,6 @@ pub(crate) struct UserRequests {
 pub(crate) struct Loans {
     #[serde(default)]
     pub item_loan: Vec<Loan>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct Partners {
-    #[serde(default)]
-    pub partner: Vec<Partner>,
 }
 
 #[cfg(test)]

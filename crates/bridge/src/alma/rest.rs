@@ -171,10 +171,9 @@ impl AlmaRest for HttpAlmaRest {
         self.fetch(Self::get(url, "/partners/{code}/lending-requests/{request_id}"), ctx).await
     }
 
-    async fn partners(&self, ctx: &CallContext) -> Result<Vec<Partner>, AlmaError> {
-        let url = self.url(&["partners"], &[("limit", "100")])?;
-        let page: model::Partners = self.fetch(Self::get(url, "/partners"), ctx).await?;
-        Ok(page.partner)
+    async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
+        let url = self.url(&["partners", code], &[])?;
+        self.fetch(Self::get(url, "/partners/{code}"), ctx).await
     }
 }
 

@@ -198,6 +198,7 @@ fn ncip_policy(env: &Env) -> Result<NcipPolicy, ConfigError> {
     };
     Ok(NcipPolicy {
         default_partner_code: env.get("ALMA_PARTNER_CODE").map(str::to_owned),
+        user_id_type: env.get("ALMA_USER_ID_TYPE").map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned),
         agency_partners: pairs(env, "NCIP_AGENCY_PARTNERS")?,
         allowed_agencies: list(env, "NCIP_ALLOWED_AGENCIES"),
         time_zone,

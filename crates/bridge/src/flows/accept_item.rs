@@ -38,6 +38,8 @@ struct Receipt {
     change: RecordChange,
     /// The store already holds this request on the hold shelf under this barcode.
     received_before: bool,
+    /// The patron as Relais named them, for Alma to match.
+    patron: Option<String>,
 }
 
 impl Receipt {
@@ -76,8 +78,9 @@ impl Receipt {
         change.patron = ids.patron;
         change.barcode = Some(barcode.clone());
         change.due_date = message.date_for_return.and_then(|d| d.date());
+        let patron = message.user_id.as_ref().map(|u| u.user_identifier_value.as_str().to_owned());
         forward::ensure_header(&mut message.header);
-        Ok(Receipt { outgoing: Message::AcceptItem(message), answer, barcode, change, received_before })
+        Ok(Receipt { outgoing: Message::AcceptItem(message), answer, barcode, change, received_before, patron })
     }
 
     fn done(&self, item: Option<&AlmaItem>) -> Done {
@@ -91,6 +94,10 @@ impl Receipt {
 impl ExactlyOnce for Receipt {
     fn outgoing(&self) -> &Message {
         &self.outgoing
+    }
+
+    fn patron_for_alma(&self) -> Option<&str> {
+        self.patron.as_deref()
     }
 
     /// A resend with changed details after the item was received: Alma holds the item already, so answer as

@@ -132,18 +132,19 @@ async fn unknown_to_store(
     ctx: &CallContext,
 ) -> Vec<u8> {
     let request = super::check_out_item::by_barcode(barcode);
-    let (reply, outcome, problem, tracking) = match forward::to_alma(bridge, outgoing, received, header, ctx).await {
-        Reply::Accepted(_) => (Message::CheckInItemResponse(answer), Outcome::Success, None, None),
-        Reply::Refused(refusal) => {
-            let problem = refusal.message.problems().first().cloned();
-            (refusal.message, Outcome::Problem, problem, refusal.tracking_id)
-        }
-        Reply::Failed(failure) => {
-            let problem = Problem::temporary_processing_failure(failure.detail);
-            let message = crate::ncip::problem_response(SERVICE, header, vec![problem.clone()]);
-            (message, Outcome::TemporaryFailure, Some(problem), failure.tracking_id)
-        }
-    };
+    let (reply, outcome, problem, tracking) =
+        match forward::to_alma(bridge, outgoing, received, None, header, ctx).await {
+            Reply::Accepted(_) => (Message::CheckInItemResponse(answer), Outcome::Success, None, None),
+            Reply::Refused(refusal) => {
+                let problem = refusal.message.problems().first().cloned();
+                (refusal.message, Outcome::Problem, problem, refusal.tracking_id)
+            }
+            Reply::Failed(failure) => {
+                let problem = Problem::temporary_processing_failure(failure.detail);
+                let message = crate::ncip::problem_response(SERVICE, header, vec![problem.clone()]);
+                (message, Outcome::TemporaryFailure, Some(problem), failure.tracking_id)
+            }
+        };
     super::history::log_outcome(&SERVICE, outcome);
     let entry = super::history::entry(bridge, &SERVICE, outcome, problem.as_ref(), ctx, tracking);
     if let Err(err) = bridge.store.append_history(&request, &entry).await {

@@ -25,15 +25,21 @@ pub(crate) struct Failure {
 }
 
 /// What the bridge changes in Relais's message for Alma: ApplicationProfileType = the Alma partner code for
-/// the sending agency, ToAgencyId = the institution code. Relais sends its own agency codes in both places,
+/// the sending agency, ToAgencyId = the institution code, and the patron identifier translated into the
+/// partner's User Identifier Type. Relais sends its own agency codes in both places,
 /// and a wrong partner code is Alma's opaque "Unknown partner". A message that came without a header (several
 /// vendors omit it) also gets the partner code as its FromAgencyId, which the XSD requires.
-fn edits_for_alma<'a>(bridge: &'a Bridge, partner: Option<&'a str>, had_header: bool) -> HeaderEdits<'a> {
+fn edits_for_alma<'a>(
+    bridge: &'a Bridge,
+    partner: Option<&'a str>,
+    had_header: bool,
+    patron: Option<&'a str>,
+) -> HeaderEdits<'a> {
     HeaderEdits {
         to_agency: Some(bridge.institution_code.as_str()).filter(|code| !code.is_empty()),
         from_agency: partner.filter(|_| !had_header),
         application_profile_type: partner,
-        user_identifier: None,
+        user_identifier: patron,
     }
 }
 
@@ -42,18 +48,20 @@ pub(crate) fn ensure_header(header: &mut Option<InitiationHeader>) {
     header.get_or_insert_with(InitiationHeader::default);
 }
 
-/// Sends Relais's message on to Alma: `received` as it arrived, patched only as [`edits_for_alma`] says.
-/// `message` is its reading, for the partner code; `relais_header` is the header as Relais sent it.
+/// Sends Relais's message on to Alma: `received` as it arrived, patched only as [`edits_for_alma`] says, and
+/// with `patron` (the translated patron identifier) as its UserId when given. `message` is its reading, for
+/// the partner code; `relais_header` is the header as Relais sent it.
 pub(crate) async fn to_alma(
     bridge: &Bridge,
     message: &Message,
     received: &[u8],
+    patron: Option<&str>,
     relais_header: Option<&InitiationHeader>,
     ctx: &CallContext,
 ) -> Reply {
     let service = message.service();
     let partner = policy::partner_code(bridge, message.initiation_header());
-    let edits = edits_for_alma(bridge, partner.as_deref(), relais_header.is_some());
+    let edits = edits_for_alma(bridge, partner.as_deref(), relais_header.is_some(), patron);
     let body = match ncip::patch(received, &edits) {
         Ok(body) => body,
         Err(err) => {

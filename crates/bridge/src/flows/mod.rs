@@ -14,6 +14,7 @@ pub mod lookup_user;
 pub mod once;
 pub mod openurl;
 pub mod parse;
+pub mod patron_id;
 mod policy;
 mod renew_item;
 mod request_item;
@@ -45,6 +46,8 @@ pub struct Bridge {
     pub identity: Option<openurl::Identity>,
     /// The budget for parking anonymous OpenURL citations.
     pub anonymous_parking: openurl::ParkingMeter,
+    /// Each NCIP partner's User Identifier Type, once read.
+    pub match_points: patron_id::MatchPoints,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.

@@ -31,6 +31,8 @@ struct Placement {
     outgoing: Message,
     answer: RequestItemResponse,
     change: RecordChange,
+    /// Our patron as Relais named them (borrowing side only), for Alma to match.
+    patron: Option<String>,
 }
 
 impl Placement {
@@ -67,8 +69,13 @@ impl Placement {
         let mut change = RecordChange::new(request, start);
         change.patron = ids.patron.filter(|_| side == Side::Borrowing);
         change.barcode = ids.item;
+        let patron = message
+            .user_id
+            .as_ref()
+            .filter(|_| side == Side::Borrowing)
+            .map(|u| u.user_identifier_value.as_str().to_owned());
         forward::ensure_header(&mut message.header);
-        Ok((Placement { outgoing: Message::RequestItem(message), answer, change }, key))
+        Ok((Placement { outgoing: Message::RequestItem(message), answer, change, patron }, key))
     }
 }
 
@@ -76,6 +83,10 @@ impl Placement {
 impl ExactlyOnce for Placement {
     fn outgoing(&self) -> &Message {
         &self.outgoing
+    }
+
+    fn patron_for_alma(&self) -> Option<&str> {
+        self.patron.as_deref()
     }
 
     /// Alma's "Duplicate Request" after a takeover means the earlier attempt got through.

@@ -1,7 +1,7 @@
 //! The patron record in NCIP terms, holding only the element types the client asked for.
 //!
-//! The shapes are those Relais (and ReShare's NCIP client) read: the patron's Alma primary id as a `UserId` of
-//! type "Primary Key"; a structured personal name; one postal address, one e-mail and one phone as
+//! The shapes are those Relais (and ReShare's NCIP client) read: the patron's identifier of the Alma partner's
+//! User Identifier Type as the `UserId` (so Relais sends back what Alma matches); a structured personal name; one postal address, one e-mail and one phone as
 //! `UserAddressInformation`; `UserPrivilege` PROFILE (the user group) and STATUS (OK or BLOCKED), each with the
 //! expiry as `ValidToDate`; a `BlockOrTrap` per active block.
 
@@ -12,6 +12,7 @@ use super::request::Elements;
 use super::standing::{Standing, alma_date, end_of_day};
 use crate::alma::model::{self as alma, AlmaUser, Code, Loan};
 use crate::config::PatronPolicy;
+use crate::flows::patron_id::MatchPoint;
 use crate::ncip::model::user::{
     Address, BlockOrTrap, ElectronicAddress, LoanedItem, NameInformation, PersonalNameInformation, PhysicalAddress,
     PhysicalAddressForm, StructuredAddress, StructuredPersonalUserName, UserAddressInformation, UserOptionalFields,
@@ -27,15 +28,39 @@ pub(crate) struct PatronRecord<'a> {
     /// The agency the patron belongs to in the answer (the agency Relais addressed, else the institution).
     pub agency: AgencyId,
     pub zone: &'a TimeZone,
+    /// The identifier Relais keeps for the patron: the one Alma's partner matches (see `flows::patron_id`).
+    pub kept_id: KeptId<'a>,
+}
+
+/// The `UserId` Relais keeps: its NCIP identifier type and value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeptId<'a> {
+    pub label: &'a str,
+    pub value: &'a str,
+}
+
+impl<'a> KeptId<'a> {
+    /// The user's identifier of the partner's type; the primary id when no type is known or the user has
+    /// no identifier of it (Alma will then refuse the patron, as it would refuse them by any other id).
+    pub(crate) fn of(user: &'a AlmaUser, point: Option<&'a MatchPoint>) -> KeptId<'a> {
+        let primary = KeptId { label: "Primary Key", value: user.primary_id.as_str() };
+        match point {
+            Some(MatchPoint::PrimaryId) | None => primary,
+            Some(point @ MatchPoint::Identifier(code)) => match point.value_of(user) {
+                Some(value) => KeptId { label: if code == "BARCODE" { "Barcode" } else { code.as_str() }, value },
+                None => primary,
+            },
+        }
+    }
 }
 
 impl PatronRecord<'_> {
-    /// The top-level `UserId`: Alma's primary id, which Relais keeps as the patron's key.
+    /// The top-level `UserId`, which Relais keeps as the patron's id and sends back in later messages.
     pub(crate) fn user_id(&self) -> UserId {
         UserId {
             agency_id: Some(self.agency.clone()),
-            user_identifier_type: Some(SchemeValue::new("Primary Key")),
-            user_identifier_value: UserIdentifier::new(self.user.primary_id.as_str()),
+            user_identifier_type: Some(SchemeValue::new(self.kept_id.label)),
+            user_identifier_value: UserIdentifier::new(self.kept_id.value),
         }
     }
 
@@ -250,8 +275,14 @@ mod tests {
     fn with_record<R>(user: &AlmaUser, policy: &PatronPolicy, f: impl FnOnce(&PatronRecord<'_>) -> R) -> R {
         let now: Timestamp = "2026-03-10T12:00:00Z".parse().unwrap();
         let standing = Standing::of(user, policy, now, &TimeZone::UTC);
-        let record =
-            PatronRecord { user, standing: &standing, policy, agency: AgencyId::new("LIB"), zone: &TimeZone::UTC };
+        let record = PatronRecord {
+            user,
+            standing: &standing,
+            policy,
+            agency: AgencyId::new("LIB"),
+            zone: &TimeZone::UTC,
+            kept_id: KeptId::of(user, None),
+        };
         f(&record)
     }
 

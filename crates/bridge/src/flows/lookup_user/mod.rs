@@ -15,7 +15,7 @@ mod answer;
 mod request;
 mod standing;
 
-use answer::PatronRecord;
+use answer::{KeptId, PatronRecord};
 use request::PatronQuery;
 use standing::Standing;
 
@@ -174,12 +174,20 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
     if let Some(refusal) = policy_refusal(bridge, &standing, &query, message) {
         return Err(Refusal { patron: primary.map(str::to_owned), ..refusal });
     }
+    // Relais keeps the UserId answered here and sends it back in AcceptItem and RequestItem, where Alma
+    // matches only the partner's User Identifier Type.
+    let partner = super::policy::partner_code(bridge, message.header.as_ref());
+    let point = match super::patron_id::match_point(bridge, partner.as_deref(), ctx).await {
+        Ok(point) => point,
+        Err(err) => return Err(Refusal::alma_failed(&err, primary)),
+    };
     let record = PatronRecord {
         user: &user,
         standing: &standing,
         policy,
         agency: answering_agency(bridge, message),
         zone: &bridge.settings.ncip.time_zone,
+        kept_id: KeptId::of(&user, point.as_ref()),
     };
     let mut response = LookupUserResponse {
         user_id: Some(record.user_id()),

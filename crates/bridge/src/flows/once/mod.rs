@@ -23,6 +23,7 @@ mod tests;
 pub use change::{RecordChange, Start, item_ids};
 
 use super::forward::{self, Reply};
+use super::patron_id::{self, Translation};
 use super::{Bridge, NcipAnswer};
 use crate::alma::{AlmaError, CallContext};
 use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
@@ -79,6 +80,12 @@ pub trait ExactlyOnce: Send + Sync {
     /// [`ExactlyOnce::done_problems`] confirms it rather than refuses it (a repeated check-in or cancel).
     fn repeat_expected(&self) -> bool {
         false
+    }
+
+    /// The patron identifier of the message when it names one of our patrons for Alma to match (borrowing
+    /// side): translated into the partner's User Identifier Type before forwarding (`flows::patron_id`).
+    fn patron_for_alma(&self) -> Option<&str> {
+        None
     }
 
     /// Alma Problem types that mean "done before" when a repeat is expected or after a takeover.
@@ -193,7 +200,11 @@ async fn act(
             }
         }
     }
-    match forward::to_alma(bridge, service.outgoing(), action.received, action.header, ctx).await {
+    let patron = match patron_for_alma(bridge, service, action, ctx).await {
+        Ok(patron) => patron,
+        Err(effect) => return effect,
+    };
+    match forward::to_alma(bridge, service.outgoing(), action.received, patron.as_deref(), action.header, ctx).await {
         Reply::Accepted(reply) => Effect::Done(Box::new(service.done(bridge, Some(&reply), ctx).await)),
         Reply::Refused(refusal)
             if (attempt == Attempt::Reconcile || service.repeat_expected())
@@ -203,6 +214,34 @@ async fn act(
         }
         Reply::Refused(refusal) => Effect::Refused(refusal),
         Reply::Failed(failure) => failure.into(),
+    }
+}
+
+/// The patron identifier to put in the forwarded message, if it must change; a patron Alma does not know in
+/// any form is refused here, as Alma would refuse them, without a forward.
+async fn patron_for_alma(
+    bridge: &Bridge,
+    service: &dyn ExactlyOnce,
+    action: &Action<'_>,
+    ctx: &CallContext,
+) -> Result<Option<String>, Effect> {
+    let Some(id) = service.patron_for_alma() else { return Ok(None) };
+    let partner = super::policy::partner_code(bridge, service.outgoing().initiation_header());
+    match patron_id::translate(bridge, partner.as_deref(), id, ctx).await {
+        Ok(Translation::Use(value)) => Ok(Some(value)),
+        Ok(Translation::Keep) => Ok(None),
+        Ok(Translation::Unknown) => {
+            let problem = Problem::unknown_user(&action.service, id);
+            Err(Effect::Refused(NcipAnswer::new(ncip::problem_response(
+                action.service.clone(),
+                action.header,
+                vec![problem],
+            ))))
+        }
+        Err(err) => {
+            let failure = forward::temporary(&err);
+            Err(Effect::Temporary { detail: failure.detail, outcome_unknown: false, tracking_id: failure.tracking_id })
+        }
     }
 }
 

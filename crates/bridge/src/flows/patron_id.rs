@@ -1,0 +1,145 @@
+//! The patron identifier Alma's NCIP responder will recognise.
+//!
+//! Alma matches a message's `UserIdentifierValue` against one identifier of the user only: the partner's
+//! User Identifier Type (Fulfillment > Resource Sharing > Partners > Parameters), with no fallback. Relais
+//! keeps whatever LookupUser answered as the patron's id and sends it back in AcceptItem and RequestItem, and
+//! patrons type whatever they know (a barcode, a university id). So the bridge answers LookupUser with the
+//! value of that type, and translates the UserId of a borrowing-side message into it before forwarding.
+//!
+//! The type comes from `ALMA_USER_ID_TYPE`, else from the partner record, read once per process and partner
+//! (it changes only when staff reconfigure the partner; a restart or a new Lambda instance picks that up).
+
+use super::Bridge;
+use crate::alma::model::AlmaUser;
+use crate::alma::{AlmaError, CallContext};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Alma's code for "Primary Identifier" as a partner's User Identifier Type. UNCONFIRMED (no captured
+/// partner record shows it); the simulator uses the same spelling.
+pub const PRIMARY_ID: &str = "PRIMARY_ID";
+
+/// Which of a user's identifiers Alma matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchPoint {
+    PrimaryId,
+    /// A user identifier type code such as `BARCODE` or `UNIV_ID`.
+    Identifier(String),
+}
+
+impl MatchPoint {
+    /// The match point a type code names; `None` for a blank code.
+    pub fn from_code(code: &str) -> Option<MatchPoint> {
+        match code.trim() {
+            "" => None,
+            PRIMARY_ID => Some(MatchPoint::PrimaryId),
+            other => Some(MatchPoint::Identifier(other.to_owned())),
+        }
+    }
+
+    /// The user's value of this type: the primary id, or the first ACTIVE identifier of the type (an
+    /// identifier with no status is taken as active, as Alma shows most).
+    pub fn value_of<'u>(&self, user: &'u AlmaUser) -> Option<&'u str> {
+        match self {
+            MatchPoint::PrimaryId => Some(user.primary_id.as_str()),
+            MatchPoint::Identifier(code) => user
+                .user_identifier
+                .iter()
+                .filter(|id| id.id_type.value == *code)
+                .find(|id| id.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("ACTIVE")))
+                .map(|id| id.value.as_str()),
+        }
+    }
+}
+
+/// Match points already read, by partner code.
+#[derive(Debug, Default)]
+pub struct MatchPoints(Mutex<HashMap<String, Option<MatchPoint>>>);
+
+/// The match point for messages under `partner`. `Ok(None)`: neither the setting nor the partner record names
+/// one (Alma then refuses every patron for this partner; the bridge passes identifiers on unchanged and says
+/// so in its log, so the misconfiguration shows in Alma's answer).
+pub(crate) async fn match_point(
+    bridge: &Bridge,
+    partner: Option<&str>,
+    ctx: &CallContext,
+) -> Result<Option<MatchPoint>, AlmaError> {
+    if let Some(code) = &bridge.settings.ncip.user_id_type {
+        return Ok(MatchPoint::from_code(code));
+    }
+    let Some(partner) = partner else { return Ok(None) };
+    if let Some(known) = bridge.match_points.0.lock().unwrap_or_else(|p| p.into_inner()).get(partner) {
+        return Ok(known.clone());
+    }
+    let record = bridge.rest.partner(partner, ctx).await?;
+    let point = record
+        .partner_details
+        .profile_details
+        .and_then(|p| p.ncip_details)
+        .and_then(|n| n.general_user_id_type)
+        .and_then(|t| MatchPoint::from_code(&t.value));
+    if point.is_none() {
+        tracing::warn!(partner, "the Alma partner names no User Identifier Type; set ALMA_USER_ID_TYPE or the partner");
+    }
+    bridge.match_points.0.lock().unwrap_or_else(|p| p.into_inner()).insert(partner.to_owned(), point.clone());
+    Ok(point)
+}
+
+/// What to send Alma for a patron identifier Relais sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Translation {
+    /// The patron's identifier of the partner's type.
+    Use(String),
+    /// Send it as received: no type is known, or the patron has no identifier of it (Alma then answers for
+    /// itself, as the direct link would have it).
+    Keep,
+    /// Alma knows no user by this identifier in any form.
+    Unknown,
+}
+
+/// Translates `id` (a barcode, the primary id or any other unique identifier of the patron) into the
+/// identifier Alma's partner matches: one `GET /users/{id}?user_id_type=all_unique`.
+pub(crate) async fn translate(
+    bridge: &Bridge,
+    partner: Option<&str>,
+    id: &str,
+    ctx: &CallContext,
+) -> Result<Translation, AlmaError> {
+    let Some(point) = match_point(bridge, partner, ctx).await? else { return Ok(Translation::Keep) };
+    let user = match bridge.rest.user(id, "all_unique", ctx).await {
+        Ok(user) => user,
+        Err(err) if err.is_not_found() => return Ok(Translation::Unknown),
+        Err(err) => return Err(err),
+    };
+    Ok(match point.value_of(&user) {
+        Some(value) if value == id => Translation::Keep,
+        Some(value) => Translation::Use(value.to_owned()),
+        None => Translation::Keep,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> AlmaUser {
+        serde_json::from_value(serde_json::json!({
+            "primary_id": "p1",
+            "user_identifier": [
+                {"value": "OLD-1", "id_type": {"value": "BARCODE"}, "status": "INACTIVE"},
+                {"value": "B-2", "id_type": {"value": "BARCODE"}, "status": "ACTIVE"},
+                {"value": "U-3", "id_type": {"value": "UNIV_ID"}}
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_type_names_its_own_value_and_an_inactive_barcode_is_passed_over() {
+        assert_eq!(MatchPoint::from_code("BARCODE").unwrap().value_of(&user()), Some("B-2"));
+        assert_eq!(MatchPoint::from_code("PRIMARY_ID").unwrap().value_of(&user()), Some("p1"));
+        assert_eq!(MatchPoint::from_code(" UNIV_ID ").unwrap().value_of(&user()), Some("U-3"));
+        assert_eq!(MatchPoint::from_code("OTHER_ID").unwrap().value_of(&user()), None);
+        assert_eq!(MatchPoint::from_code("  "), None);
+    }
+}
