@@ -99,7 +99,8 @@ async fn a_message_without_a_header_reaches_alma_with_the_partner_header_and_not
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patron_named_by_another_identifier_reaches_alma_as_the_partners_match_point() {
     let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
-    for (request, item, named_as) in [("RLS-ID-1", "RLS-ID-ITEM-1", "patron1"), ("RLS-ID-2", "RLS-ID-ITEM-2", "U1001")] {
+    for (request, item, named_as) in [("RLS-ID-1", "RLS-ID-ITEM-1", "patron1"), ("RLS-ID-2", "RLS-ID-ITEM-2", "U1001")]
+    {
         let answer = h.ncip(&support::messages::accept_item(request, item, named_as)).await;
         assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{named_as}: {answer}");
         let sent = recorder.received().pop().expect("forwarded");
