@@ -3,20 +3,19 @@
 //! the configured timeouts. Behaviour only: each test shows what the client sees, never how long it took
 //! (the guards below only keep a broken build from hanging the suite).
 
-#[path = "patron_lookup/lookup_bridge.rs"]
-#[allow(dead_code)]
-mod lookup_bridge;
+mod support;
 
 use alma_sim::Seed;
-use lookup_bridge::{Lookup, LookupBridge, NCIP_TOKEN};
 use std::time::Duration;
+use support::lookup::Lookup;
+use support::{Harness, NCIP_TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Long enough for any answer on a loaded machine; a test that reaches it has failed.
 const GUARD: Duration = Duration::from_secs(20);
 
-async fn connect(b: &LookupBridge) -> TcpStream {
+async fn connect(b: &Harness) -> TcpStream {
     TcpStream::connect(b.bridge.addr).await.expect("connects")
 }
 
@@ -36,7 +35,7 @@ fn post_head(path: &str, length: usize) -> String {
 
 #[tokio::test]
 async fn a_12_mib_body_with_a_wrong_token_is_answered_before_it_is_sent() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let mut stream = connect(&b).await;
     stream.write_all(post_head("/ncip/wrong-token-0123456789", 12 * 1024 * 1024).as_bytes()).await.unwrap();
     // Not a byte of the body is sent: the answer can only come from the headers.
@@ -47,7 +46,7 @@ async fn a_12_mib_body_with_a_wrong_token_is_answered_before_it_is_sent() {
 
 #[tokio::test]
 async fn a_10_mib_ncip_body_is_refused_without_being_read_or_parsed() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let mut stream = connect(&b).await;
     stream.write_all(post_head(&format!("/ncip/{NCIP_TOKEN}"), 10 * 1024 * 1024).as_bytes()).await.unwrap();
     let answer = read_until_closed(&mut stream).await;
@@ -65,7 +64,7 @@ async fn a_10_mib_ncip_body_is_refused_without_being_read_or_parsed() {
 
 #[tokio::test]
 async fn a_slow_header_client_is_cut_off() {
-    let b = LookupBridge::start(Seed::demo(), &[("LOCAL_HEADER_TIMEOUT_MS", "300")]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[("LOCAL_HEADER_TIMEOUT_MS", "300")]).await;
     let mut stream = connect(&b).await;
     stream.write_all(b"POST /ncip/").await.unwrap();
     // The headers never end; the server closes the connection without an answer.
@@ -77,7 +76,7 @@ async fn a_slow_header_client_is_cut_off() {
 
 #[tokio::test]
 async fn a_slow_body_client_is_cut_off() {
-    let b = LookupBridge::start(Seed::demo(), &[("LOCAL_BODY_IDLE_TIMEOUT_MS", "300")]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[("LOCAL_BODY_IDLE_TIMEOUT_MS", "300")]).await;
     let mut stream = connect(&b).await;
     stream.write_all(post_head(&format!("/ncip/{NCIP_TOKEN}"), 1000).as_bytes()).await.unwrap();
     stream.write_all(b"<NCIPMessage").await.unwrap();
@@ -87,7 +86,7 @@ async fn a_slow_body_client_is_cut_off() {
 
 #[tokio::test]
 async fn connections_beyond_the_limit_are_closed_unanswered() {
-    let b = LookupBridge::start(Seed::demo(), &[("LOCAL_MAX_CONNECTIONS", "2")]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[("LOCAL_MAX_CONNECTIONS", "2")]).await;
     let held = [connect(&b).await, connect(&b).await];
     let mut third = connect(&b).await;
     third.write_all(b"GET /health HTTP/1.1\r\nHost: bridge\r\nConnection: close\r\n\r\n").await.unwrap();
@@ -110,7 +109,7 @@ async fn connections_beyond_the_limit_are_closed_unanswered() {
 
 #[tokio::test]
 async fn a_dot_dot_patron_id_makes_no_alma_call() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let before = b.sim.calls();
     let answer = b.ncip(&Lookup::user("..").xml()).await;
     assert!(answer.contains("Unknown User"), "{answer}");

@@ -2,19 +2,18 @@
 //! simulator's Users API. Each test states the patron, the policy and what Relais must read back; the
 //! simulator's call log shows what was asked of Alma.
 //!
-//! The bridge here is started by [`lookup_bridge::LookupBridge`] rather than the shared harness because these
-//! tests need their own Alma seed (corpus patrons, a low per-second threshold) and the store's files on disk.
+//! The bridge is the shared harness started over a seed of the test's choosing (corpus patrons, a low
+//! per-second threshold), on the embedded store whose files a test can read.
 
-#[path = "support/corpus.rs"]
-mod corpus;
-#[path = "patron_lookup/lookup_bridge.rs"]
-mod lookup_bridge;
+mod support;
 
 use alma_sim::{FaultKind, FaultScope, FaultSpec, Seed};
 use bridge::ncip::model::user::{Address, NameInformation, PhysicalAddressForm};
 use bridge::ncip::{LookupUserResponse, Message, ReadOptions};
-use lookup_bridge::{Lookup, LookupBridge, demo_seed_with, seeded_user};
 use std::time::{Duration, Instant};
+use support::Harness;
+use support::corpus;
+use support::lookup::{self, Lookup, demo_seed_with, seeded_user};
 
 const ALL_ELEMENTS: [&str; 5] =
     ["Name Information", "User Address Information", "User Privilege", "Block Or Trap", "User Id"];
@@ -55,7 +54,7 @@ fn privilege(r: &LookupUserResponse, kind: &str) -> String {
         .unwrap_or_else(|| panic!("{kind} in {r:?}"))
 }
 
-fn user_calls(bridge: &LookupBridge) -> Vec<(String, String, Option<u16>)> {
+fn user_calls(bridge: &Harness) -> Vec<(String, String, Option<u16>)> {
     bridge
         .sim
         .calls()
@@ -67,7 +66,7 @@ fn user_calls(bridge: &LookupBridge) -> Vec<(String, String, Option<u16>)> {
 
 #[tokio::test]
 async fn active_patron_by_primary_id_answers_each_element_type_alone_and_all_together() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
 
     let r = found(&b.ncip(&Lookup::user("patron1").xml()).await);
     assert_eq!(kept_id(&r), "21000000001");
@@ -148,7 +147,7 @@ async fn active_patron_by_primary_id_answers_each_element_type_alone_and_all_tog
 
 #[tokio::test]
 async fn a_patron_found_by_any_identifier_is_answered_with_the_partners_match_point() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let r = found(&b.ncip(&Lookup::user("U1001").elements(&["Name Information"]).xml()).await);
     assert_eq!(kept_id(&r), "21000000001", "found by university id, answered with the barcode Alma matches");
     let r = found(&b.ncip(&Lookup::auth(&[("Barcode Id", "21000000002")]).elements(&["User Privilege"]).xml()).await);
@@ -157,7 +156,7 @@ async fn a_patron_found_by_any_identifier_is_answered_with_the_partners_match_po
 
 #[tokio::test]
 async fn a_right_pin_is_answered_and_a_wrong_pin_or_unknown_patron_get_the_same_refusal() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let right = b
         .ncip(&Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", "patron1-pass")]).elements(&["User Id"]).xml())
         .await;
@@ -189,7 +188,7 @@ async fn a_right_pin_is_answered_and_a_wrong_pin_or_unknown_patron_get_the_same_
 // for an unknown one. Such a PIN is now refused before Alma is asked, for both alike.
 #[tokio::test]
 async fn a_pin_with_a_control_character_is_refused_alike_for_known_and_unknown_patrons() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let before = b.sim.calls();
     for pin in ["patron1&#10;pass", "patron1-pass&#13;", "&#127;patron1-pass", "a&#133;b"] {
         let known = b.ncip(&Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", pin)]).xml()).await;
@@ -204,7 +203,7 @@ async fn a_pin_with_a_control_character_is_refused_alike_for_known_and_unknown_p
 // timing showed. The work is now the same; shown by counting Alma's calls, not by a clock.
 #[tokio::test]
 async fn an_unknown_patron_and_a_wrong_pin_cost_alma_the_same_calls() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let calls_for = |lookup: Lookup| {
         let b = &b;
         async move {
@@ -226,7 +225,7 @@ async fn an_unknown_patron_and_a_wrong_pin_cost_alma_the_same_calls() {
 // answered exactly as an unknown patron.
 #[tokio::test]
 async fn a_patron_identifier_alma_would_read_as_another_path_makes_no_alma_call() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let unknown_with_pin = b.ncip(&Lookup::auth(&[("Barcode Id", "29999999999"), ("PIN", "1234")]).xml()).await;
     let before = b.sim.calls();
     for id in ["..", ".", "2100&#9;0000001", "2100000&#10;0001", "patron1&#127;", "a&#133;b", "patron1 x"] {
@@ -240,7 +239,7 @@ async fn a_patron_identifier_alma_would_read_as_another_path_makes_no_alma_call(
 
 #[tokio::test]
 async fn an_unknown_patron_without_a_pin_is_unknown_user() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     let answer = b.ncip(&Lookup::user("nobody-here").elements(&ALL_ELEMENTS).xml()).await;
     assert_eq!(problem_type(&answer), "Unknown User");
     assert!(answer.contains("lookupuserprocessingerror.scm"), "{answer}");
@@ -248,7 +247,7 @@ async fn an_unknown_patron_without_a_pin_is_unknown_user() {
 
 #[tokio::test]
 async fn expired_inactive_and_blocked_patrons_are_answered_with_status_blocked() {
-    let b = LookupBridge::start(Seed::demo(), &[]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
     for (patron, reason) in
         [("expired1", "expired"), ("inactive1", "inactive in Alma"), ("blocked1", "blocked in Alma")]
     {
@@ -272,7 +271,7 @@ async fn expired_inactive_and_blocked_patrons_are_answered_with_status_blocked()
 
 #[tokio::test]
 async fn blocked_patrons_get_user_blocked_when_configured() {
-    let b = LookupBridge::start(Seed::demo(), &[("PATRON_BLOCKED_ANSWER", "problem")]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[("PATRON_BLOCKED_ANSWER", "problem")]).await;
     for patron in ["expired1", "inactive1", "blocked1"] {
         let answer = b.ncip(&Lookup::user(patron).elements(&ALL_ELEMENTS).xml()).await;
         assert_eq!(problem_type(&answer), "User Blocked", "{patron}");
@@ -284,7 +283,7 @@ async fn blocked_patrons_get_user_blocked_when_configured() {
 #[tokio::test]
 async fn user_groups_are_mapped_for_relais() {
     let b =
-        LookupBridge::start(Seed::demo(), &[("PATRON_GROUP_MAP", "UNDERGRAD=Student, FACULTY=Faculty member")]).await;
+        Harness::start_seeded(Seed::demo(), &[("PATRON_GROUP_MAP", "UNDERGRAD=Student, FACULTY=Faculty member")]).await;
     for (patron, profile) in [("patron1", "Student"), ("faculty1", "Faculty member"), ("guest1", "GUEST")] {
         let r = found(&b.ncip(&Lookup::user(patron).elements(&["User Privilege"]).xml()).await);
         assert_eq!(privilege(&r, "PROFILE"), profile, "{patron}");
@@ -295,20 +294,20 @@ async fn user_groups_are_mapped_for_relais() {
 #[tokio::test]
 async fn a_group_not_allowed_to_use_ill_is_blocked_or_ineligible_as_configured() {
     let groups = ("PATRON_ILL_GROUPS", "UNDERGRAD,FACULTY");
-    let b = LookupBridge::start(Seed::demo(), &[groups]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[groups]).await;
     let r = found(&b.ncip(&Lookup::user("guest1").elements(&["User Privilege"]).xml()).await);
     assert_eq!(privilege(&r, "STATUS"), "BLOCKED");
     let r = found(&b.ncip(&Lookup::user("faculty1").elements(&["User Privilege"]).xml()).await);
     assert_eq!(privilege(&r, "STATUS"), "OK");
 
-    let b = LookupBridge::start(Seed::demo(), &[groups, ("PATRON_INELIGIBLE_ANSWER", "problem")]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[groups, ("PATRON_INELIGIBLE_ANSWER", "problem")]).await;
     assert_eq!(problem_type(&b.ncip(&Lookup::user("guest1").xml()).await), "User Ineligible");
     found(&b.ncip(&Lookup::user("patron1").xml()).await);
 }
 
 #[tokio::test]
 async fn authentication_required_refuses_a_lookup_without_a_pin() {
-    let b = LookupBridge::start(Seed::demo(), &[("PATRON_AUTH_REQUIRED", "true")]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[("PATRON_AUTH_REQUIRED", "true")]).await;
     assert_eq!(problem_type(&b.ncip(&Lookup::user("patron1").xml()).await), "User Authentication Failed");
     assert!(user_calls(&b).is_empty(), "refused before asking Alma");
     found(&b.ncip(&Lookup::user("patron1").auth_input("Password", "patron1-pass").xml()).await);
@@ -317,7 +316,7 @@ async fn authentication_required_refuses_a_lookup_without_a_pin() {
 #[tokio::test]
 async fn loans_are_answered_only_when_configuration_allows() {
     for allow in ["false", "true"] {
-        let b = LookupBridge::start(Seed::demo(), &[("PATRON_ALLOW_LOANS", allow)]).await;
+        let b = Harness::start_seeded(Seed::demo(), &[("PATRON_ALLOW_LOANS", allow)]).await;
         b.desk_loan("patron1", "39000000001").await;
         let r = found(&b.ncip(&Lookup::user("patron1").loans().xml()).await);
         let barcodes: Vec<&str> = r.loaned_items.iter().map(|l| l.item_id.item_identifier_value.as_str()).collect();
@@ -335,7 +334,7 @@ async fn loans_are_answered_only_when_configuration_allows() {
 async fn alma_answering_429_and_then_success_is_a_normal_answer() {
     // One call a second: a call made just before the lookup fills the second, so Alma answers the bridge's
     // first attempt 429 PER_SECOND_THRESHOLD and a later attempt succeeds.
-    let b = LookupBridge::start(Seed::demo().with_per_second_threshold(1), &[]).await;
+    let b = Harness::start_seeded(Seed::demo().with_per_second_threshold(1), &[]).await;
     b.direct_alma_get("/users/guest1").await;
     let r = found(&b.ncip(&Lookup::user("patron1").elements(&["User Privilege"]).xml()).await);
     assert_eq!(kept_id(&r), "21000000001");
@@ -347,7 +346,7 @@ async fn alma_answering_429_and_then_success_is_a_normal_answer() {
 
 #[tokio::test]
 async fn alma_answering_429_throughout_is_a_temporary_processing_failure() {
-    let b = LookupBridge::start(Seed::demo().with_per_second_threshold(0), &[("BRIDGE_DEADLINE_MS", "2000")]).await;
+    let b = Harness::start_seeded(Seed::demo().with_per_second_threshold(0), &[("BRIDGE_DEADLINE_MS", "2000")]).await;
     let started = Instant::now();
     let answer = b.ncip(&Lookup::user("patron1").elements(&ALL_ELEMENTS).xml()).await;
     assert_eq!(problem_type(&answer), "Temporary Processing Failure");
@@ -359,7 +358,7 @@ async fn alma_answering_429_throughout_is_a_temporary_processing_failure() {
 
 #[tokio::test]
 async fn alma_timing_out_is_a_temporary_processing_failure_within_the_deadline() {
-    let b = LookupBridge::start(Seed::demo(), &[("BRIDGE_DEADLINE_MS", "1500")]).await;
+    let b = Harness::start_seeded(Seed::demo(), &[("BRIDGE_DEADLINE_MS", "1500")]).await;
     let slow = FaultSpec {
         kind: FaultKind::Slow { millis: 6_000 },
         for_next: None,
@@ -394,7 +393,7 @@ async fn the_corpus_lookup_user_dialects_are_answered_correctly() {
         seeded_user("corpus-koha", &[("UNIV_ID", "3"), ("BARCODE", "29000000003")], None),
         seeded_user("corpus-wms", &[("BARCODE", "12093123")], None),
     ]);
-    let b = LookupBridge::start(seed, &[]).await;
+    let b = Harness::start_seeded(seed, &[]).await;
     let expected: &[(&str, CorpusAnswer)] = &[
         ("mod-ncip-relais-LookupUser.xml", CorpusAnswer::Patron("8377630", [true, true, true, true])),
         ("mod-ncip-LookupUser-UserId-plus-PIN.xml", CorpusAnswer::Patron("8377630", [false, false, false, true])),
@@ -454,7 +453,7 @@ async fn the_corpus_lookup_user_dialects_are_answered_correctly() {
 
 #[tokio::test]
 async fn logs_and_store_of_full_lookups_hold_no_name_email_barcode_or_pin() {
-    let logs = lookup_bridge::capture_logs();
+    let logs = lookup::capture_logs();
     let private = [
         "Zenobia",
         "Quillfeather",
@@ -474,7 +473,7 @@ async fn logs_and_store_of_full_lookups_hold_no_name_email_barcode_or_pin() {
     zq["user_block"] =
         serde_json::json!([{"block_type": {"value": "GENERAL", "desc": "General"}, "block_status": "ACTIVE"}]);
     let key = "log-hash-key-for-the-privacy-test";
-    let b = LookupBridge::start(demo_seed_with(vec![zq]), &[("LOG_HASH_KEY", key)]).await;
+    let b = Harness::start_seeded(demo_seed_with(vec![zq]), &[("LOG_HASH_KEY", key)]).await;
 
     let full = Lookup::auth(&[("Barcode Id", "27755500011"), ("PIN", "zq-secret-pin")]).elements(&ALL_ELEMENTS);
     let answer = b.ncip(&full.xml()).await;

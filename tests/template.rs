@@ -455,3 +455,17 @@ fn temporary_failures_are_counted_from_the_ncip_answered_log_line() {
         .collect();
     assert_eq!(alarms.len(), 1, "one alarm on Temporary Processing Failures");
 }
+
+/// The alarms count the core library's "ncip answered" lines, so the functions' default log filter must let
+/// the core's `info` through: its log target is the crate's name.
+#[test]
+fn the_default_log_filter_keeps_the_lines_the_alarms_count() {
+    let t = Template::load();
+    let filter = t.0["Parameters"]["LogFilter"]["Default"].as_str().expect("a LogFilter default");
+    assert!(
+        filter.split(',').any(|directive| directive.trim() == "bridge=info"),
+        "LogFilter {filter:?} silences the core library (target `bridge`), whose lines the alarms count"
+    );
+    let probe = "crates/bridge/src/flows/mod.rs";
+    assert!(repo_file(probe).contains("\"ncip answered\""), "{probe} logs the line the alarms count");
+}

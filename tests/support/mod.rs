@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod lookup;
 pub mod messages;
 pub mod recorder;
 
@@ -35,7 +36,8 @@ pub struct Harness {
     pub http: reqwest::Client,
     /// Alma's REST API through the production client, for asserting what "Alma" now holds.
     pub alma: HttpAlmaRest,
-    _data_dir: Option<tempfile::TempDir>,
+    /// The embedded store's folder (`None` on DynamoDB).
+    data_dir: Option<tempfile::TempDir>,
 }
 
 impl Harness {
@@ -51,19 +53,29 @@ impl Harness {
     ) -> Harness {
         let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
         let ncip_url = sim.ncip_url();
-        Harness::assemble(sim, ncip_url, kind, extra_env, wrap).await
+        Harness::assemble(sim, (demo_institution(), ncip_url), kind, extra_env, wrap).await
+    }
+
+    /// A bridge on the embedded store over a simulator seeded with `seed` (corpus patrons, a low per-second
+    /// threshold), with `extra_env` settings (later pairs win over the defaults).
+    pub async fn start_seeded(seed: Seed, extra_env: &[(&str, &str)]) -> Harness {
+        let institution = seed.institution_code().to_owned();
+        let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), seed).await.expect("simulator starts");
+        let ncip_url = sim.ncip_url();
+        Harness::assemble(sim, (institution, ncip_url), StoreKind::Embedded, extra_env, |store| store).await
     }
 
     /// A bridge whose NCIP messages to Alma pass through a recorder, to see exactly what Alma receives.
     pub async fn start_recording(kind: StoreKind) -> (Harness, recorder::NcipRecorder) {
         let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
         let recorder = recorder::NcipRecorder::start(sim.ncip_url()).await;
-        (Harness::assemble(sim, recorder.url.clone(), kind, &[], |store| store).await, recorder)
+        (Harness::assemble(sim, (demo_institution(), recorder.url.clone()), kind, &[], |store| store).await, recorder)
     }
 
+    /// `alma` is the institution code and the NCIP URL the bridge is given.
     async fn assemble(
         sim: AlmaSim,
-        ncip_url: String,
+        (institution_code, ncip_url): (String, String),
         kind: StoreKind,
         extra_env: &[(&str, &str)],
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
@@ -80,32 +92,76 @@ impl Harness {
         let settings = Settings::from_env(&Env::from_pairs(pairs), Host::Local).expect("test settings are valid");
         let (store, data_dir) = open_store(kind, &settings, Arc::clone(&clock)).await;
         let store = wrap(store);
-        let endpoints = AlmaRemote {
-            api_base: sim.base_url(),
-            api_key: Secret::new(sim.api_key()),
-            ncip_url,
-            institution_code: Seed::demo().institution_code().to_owned(),
-        };
+        let endpoints =
+            AlmaRemote { api_base: sim.base_url(), api_key: Secret::new(sim.api_key()), ncip_url, institution_code };
         let mut app = Bridge::connect(settings.clone(), &endpoints, Arc::clone(&store)).expect("app assembles");
         app.clock = clock.clone();
         let bridge = local::serve(Arc::new(app), settings.listen).await.expect("bridge serves");
         let transport = Transport::new(Arc::new(Limiter::per_second(25)), Some(Secret::new(sim.api_key())));
         let alma = HttpAlmaRest::new(transport, &sim.base_url()).expect("valid base");
-        Harness { bridge, sim, clock, store, http: reqwest::Client::new(), alma, _data_dir: data_dir }
+        Harness { bridge, sim, clock, store, http: reqwest::Client::new(), alma, data_dir }
     }
 
-    /// Posts an NCIP message to the front door and returns the answer body.
+    /// Posts an NCIP message to the front door, as Relais does, and returns the answer body.
     pub async fn ncip(&self, xml: &str) -> String {
+        self.ncip_bytes(xml.as_bytes().to_vec()).await
+    }
+
+    pub async fn ncip_bytes(&self, body: Vec<u8>) -> String {
         let response = self
             .http
             .post(self.bridge.url(&format!("/ncip/{NCIP_TOKEN}")))
             .header("content-type", "application/xml")
-            .body(xml.to_owned())
+            .body(body)
             .send()
             .await
             .expect("bridge answers");
         assert_eq!(response.status(), 200, "NCIP answers are HTTP 200");
         response.text().await.expect("body")
+    }
+
+    /// A REST call straight to "Alma" with the bridge's key (it counts against the same per-second window).
+    pub async fn direct_alma_get(&self, path: &str) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.sim.base_url()))
+            .header("Authorization", format!("apikey {}", self.sim.api_key()))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .expect("simulator answers");
+        assert_eq!(response.status(), 200, "the direct call itself is admitted");
+    }
+
+    /// A desk check-out in "Alma", so the patron has a loan.
+    pub async fn desk_loan(&self, user: &str, barcode: &str) {
+        let response = self
+            .http
+            .post(format!("{}/loan", self.sim.admin_url()))
+            .json(&serde_json::json!({"user_id": user, "item_barcode": barcode}))
+            .send()
+            .await
+            .expect("simulator answers");
+        assert_eq!(response.status(), 201, "desk loan made");
+    }
+
+    /// Every file of the embedded store, with its bytes.
+    pub fn store_files(&self) -> Vec<(String, Vec<u8>)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+            for entry in std::fs::read_dir(dir).expect("readable store dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push((path.display().to_string(), std::fs::read(&path).expect("readable store file")));
+                }
+            }
+        }
+        let dir = self.data_dir.as_ref().expect("an embedded store");
+        let mut out = Vec::new();
+        walk(dir.path(), &mut out);
+        assert!(!out.is_empty(), "the embedded store has its file");
+        out
     }
 
     pub fn ctx() -> CallContext {
@@ -132,6 +188,10 @@ impl Harness {
     pub async fn user_requests(&self, user: &str) -> Vec<bridge::alma::model::UserRequest> {
         self.alma.user_requests(user, &Self::ctx()).await.expect("user requests")
     }
+}
+
+fn demo_institution() -> String {
+    Seed::demo().institution_code().to_owned()
 }
 
 async fn open_store(

@@ -1,114 +1,11 @@
-//! A bridge for the patron-lookup tests: the Alma simulator with a seed of the test's choosing, the bridge's
-//! local server with the embedded store in a temporary directory the test can read, LookupUser messages as
-//! Relais and the other dialects send them, and a log capture.
+//! Patron-lookup material: LookupUser messages as Relais and the other dialects send them, seeds with the
+//! corpus' patrons, and a capture of everything the bridge logs (to check that no patron data reaches it).
+#![allow(dead_code)]
 
-use alma_relais_bridge::local::{self, LocalBridge};
-use alma_sim::{AlmaSim, Seed};
-use bridge::Bridge;
-use bridge::config::AlmaRemote;
-use bridge::config::{Env, Host, Secret, Settings};
-use bridge::store::EmbeddedStore;
+use alma_sim::Seed;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
-
-pub const NCIP_TOKEN: &str = "lookup-test-token-0123456789";
-
-pub struct LookupBridge {
-    pub sim: AlmaSim,
-    pub bridge: LocalBridge,
-    http: reqwest::Client,
-    data_dir: tempfile::TempDir,
-}
-
-impl LookupBridge {
-    pub async fn start(seed: Seed, extra_env: &[(&str, &str)]) -> LookupBridge {
-        let institution_code = seed.institution_code().to_owned();
-        let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), seed).await.expect("simulator starts");
-        let mut pairs = vec![
-            ("NCIP_SHARED_SECRET", NCIP_TOKEN),
-            ("ALMA_PARTNER_CODE", "RELAIS"),
-            ("BRIDGE_LISTEN", "127.0.0.1:0"),
-            ("BRIDGE_DEADLINE_MS", "8000"),
-        ];
-        // Later pairs win: a test's own deadline replaces the default.
-        pairs.extend_from_slice(extra_env);
-        let settings = Settings::from_env(&Env::from_pairs(pairs), Host::Local).expect("test settings are valid");
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let config = settings.store_config();
-        let store = EmbeddedStore::open_with_config(data_dir.path(), config).expect("embedded store opens");
-        let endpoints = AlmaRemote {
-            api_base: sim.base_url(),
-            api_key: Secret::new(sim.api_key()),
-            ncip_url: sim.ncip_url(),
-            institution_code,
-        };
-        let app = Bridge::connect(settings.clone(), &endpoints, Arc::new(store)).expect("app assembles");
-        let bridge = local::serve(Arc::new(app), settings.listen).await.expect("bridge serves");
-        LookupBridge { sim, bridge, http: reqwest::Client::new(), data_dir }
-    }
-
-    /// Posts an NCIP message to the front door, as Relais does, and returns the answer.
-    pub async fn ncip(&self, xml: &str) -> String {
-        self.ncip_bytes(xml.as_bytes().to_vec()).await
-    }
-
-    pub async fn ncip_bytes(&self, body: Vec<u8>) -> String {
-        let response = self
-            .http
-            .post(self.bridge.url(&format!("/ncip/{NCIP_TOKEN}")))
-            .header("content-type", "application/xml")
-            .body(body)
-            .send()
-            .await
-            .expect("bridge answers");
-        assert_eq!(response.status(), 200, "NCIP answers are HTTP 200");
-        response.text().await.expect("body")
-    }
-
-    /// A REST call straight to "Alma" with the bridge's key (it counts against the same per-second window).
-    pub async fn direct_alma_get(&self, path: &str) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.sim.base_url()))
-            .header("Authorization", format!("apikey {}", self.sim.api_key()))
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .expect("simulator answers");
-        assert_eq!(response.status(), 200, "the direct call itself is admitted");
-    }
-
-    /// A desk check-out in "Alma", so the patron has a loan.
-    pub async fn desk_loan(&self, user: &str, barcode: &str) {
-        let response = self
-            .http
-            .post(format!("{}/loan", self.sim.admin_url()))
-            .json(&serde_json::json!({"user_id": user, "item_barcode": barcode}))
-            .send()
-            .await
-            .expect("simulator answers");
-        assert_eq!(response.status(), 201, "desk loan made");
-    }
-
-    /// Every file of the embedded store, with its bytes.
-    pub fn store_files(&self) -> Vec<(String, Vec<u8>)> {
-        fn walk(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-            for entry in std::fs::read_dir(dir).expect("readable store dir") {
-                let path = entry.expect("entry").path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else {
-                    out.push((path.display().to_string(), std::fs::read(&path).expect("readable store file")));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(self.data_dir.path(), &mut out);
-        assert!(!out.is_empty(), "the embedded store has its file");
-        out
-    }
-}
 
 /// A LookupUser message, built up the way each client dialect fills it.
 #[derive(Debug, Default, Clone)]
