@@ -123,3 +123,27 @@ async fn a_patron_alma_does_not_know_in_any_form_is_unknown_user_without_a_forwa
     let answer = h.ncip(&support::messages::accept_item("RLS-ID-4", "RLS-ID-ITEM-4", "patron1")).await;
     assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
 }
+
+/// Whatever the partner matches, the identifier LookupUser answered works in AcceptItem, and so does each of
+/// the patron's other identifiers (demo patron1: primary id `patron1`, barcode `21000000001`, university id
+/// `U1001`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_then_accept_item_works_whatever_identifier_type_the_partner_matches() {
+    use support::lookup::{Lookup, demo_seed_matching};
+    for (id_type, kept) in [("BARCODE", "21000000001"), ("PRIMARY_ID", "patron1"), ("UNIV_ID", "U1001")] {
+        let h = Harness::start_seeded(demo_seed_matching(id_type), &[]).await;
+        let answer = h.ncip(&Lookup::user("21000000001").xml()).await;
+        let returned = answer
+            .split("<ns1:UserIdentifierValue>")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or_else(|| panic!("{id_type}: a UserId in {answer}"));
+        assert_eq!(returned, kept, "{id_type}: LookupUser answers the identifier Alma matches");
+        for (n, named_as) in [returned, "patron1", "21000000001", "U1001"].into_iter().enumerate() {
+            let request = format!("RLS-{id_type}-{n}");
+            let answer = h.ncip(&support::messages::accept_item(&request, &format!("{request}-ITEM"), named_as)).await;
+            assert!(!answer.contains("Problem"), "{id_type}, patron named {named_as}: {answer}");
+        }
+        assert_eq!(h.sim.state().items_with_barcode(&format!("RLS-{id_type}-0-ITEM")), 1);
+    }
+}

@@ -77,6 +77,20 @@ fn demo_json() -> Value {
     serde_json::from_slice(&std::fs::read(path).expect("the demo seed")).expect("the demo seed is JSON")
 }
 
+/// The demo seed with the RELAIS partner's User Identifier Type set to `id_type` (`BARCODE`, `PRIMARY_ID`,
+/// `UNIV_ID`): the one identifier Alma's responder matches.
+pub fn demo_seed_matching(id_type: &str) -> Seed {
+    let mut seed = demo_json();
+    let partner = seed["partners"]
+        .as_array_mut()
+        .expect("partners")
+        .iter_mut()
+        .find(|p| p["partner_details"]["code"] == "RELAIS")
+        .expect("the RELAIS partner");
+    partner["partner_details"]["profile_details"]["ncip_details"]["general_user_id_type"]["value"] = id_type.into();
+    Seed::from_json(serde_json::to_vec(&seed).unwrap()).expect("valid seed")
+}
+
 /// The demo seed plus `users`.
 pub fn demo_seed_with(users: Vec<Value>) -> Seed {
     let mut seed = demo_json();
