@@ -208,6 +208,12 @@ async fn an_item_lent_twice_without_request_id_or_due_date_is_shipped_twice(kind
         // Relais retrying the ship is answered from the store.
         h.ncip(&ship).await;
         assert_eq!(h.alma_ncip_calls("CheckOutItem"), loan, "the second loan is a new action, not a replay");
+        // Staff find the loan by its item: it has no Relais request id to look it up by.
+        let found = h.search_by_barcode("39000000003").await;
+        let records = found["records"].as_array().expect("records");
+        assert_eq!(records.len(), 1, "{found}");
+        assert_eq!(records[0]["relais_request_id"], "item:39000000003");
+        assert_eq!(records[0]["status"], "shipped");
         let answer = h.ncip(&m::check_in_item("39000000003")).await;
         assert!(answer.contains("CheckInItemResponse") && !answer.contains("Problem"), "loan {loan}: {answer}");
         scan_in_at_home(&h, "39000000003").await;

@@ -276,7 +276,7 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
         .map(|(route, f)| (route, f.name().to_owned()))
         .collect();
     assert_eq!(routes, declared);
-    assert_eq!(routes.len(), 5, "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /health");
+    assert_eq!(routes.len(), 6, "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health");
 }
 
 /// Every declared route is answered by the router with its declared method (not 404 or 405), and a path that

@@ -185,6 +185,18 @@ impl Harness {
         response.json().await.expect("json")
     }
 
+    /// `GET /requests?barcode=`: the records holding an item barcode.
+    pub async fn search_by_barcode(&self, barcode: &str) -> serde_json::Value {
+        let query: String =
+            url::form_urlencoded::Serializer::new(String::new()).append_pair("barcode", barcode).finish();
+        let url = self.bridge.url(&format!("/requests?{query}"));
+        let unauthorised = self.http.get(&url).send().await.expect("answers");
+        assert_eq!(unauthorised.status(), 401, "the search needs the status token");
+        let response = self.http.get(&url).bearer_auth(STATUS_TOKEN).send().await.expect("answers");
+        assert_eq!(response.status(), 200, "search for {barcode}");
+        response.json().await.expect("json")
+    }
+
     pub async fn user_requests(&self, user: &str) -> Vec<bridge::alma::model::UserRequest> {
         self.alma.user_requests(user, &Self::ctx()).await.expect("user requests")
     }

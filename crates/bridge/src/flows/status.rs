@@ -1,8 +1,9 @@
-//! A request's correlation record and message history, for staff (`GET /requests/{relais_request_id}`; the
-//! token check and the JSON and HTML shapes are [`crate::http`]'s). The record holds ids, never names.
+//! A request's correlation record and message history, for staff (`GET /requests/{relais_request_id}`, and
+//! `GET /requests?barcode=` to find records by item; the token check and the JSON and HTML shapes are
+//! [`crate::http`]'s). The record holds ids, never names.
 
 use crate::flows::Bridge;
-use crate::store::{Correlation, HistoryEntry, RelaisRequestId};
+use crate::store::{Correlation, HistoryEntry, ItemBarcode, RelaisRequestId};
 
 /// What the bridge knows about one Relais request.
 pub struct RequestView {
@@ -32,4 +33,14 @@ pub async fn view(bridge: &Bridge, id: String) -> Result<RequestView, StatusRefu
         return Err(StatusRefusal::Unknown);
     }
     Ok(RequestView { id, record, history })
+}
+
+/// The records that hold an item barcode: how staff find a request they know only by its item, such as a
+/// lending loan Relais sent without a request id (filed under `item:<barcode>`).
+pub async fn search_by_barcode(bridge: &Bridge, barcode: &str) -> Result<Vec<Correlation>, StatusRefusal> {
+    let barcode = ItemBarcode::new(barcode.to_owned()).map_err(|_| StatusRefusal::NotAnId)?;
+    bridge.store.find_by_barcode(&barcode).await.map_err(|err| {
+        tracing::error!(error = %err, "store unavailable for a barcode search");
+        StatusRefusal::StoreUnavailable
+    })
 }

@@ -53,6 +53,7 @@ fn handler(function: Function, path: &str) -> MethodRouter<Arc<Bridge>> {
         (Function::OpenUrlRedirect, _) => get(openurl::hand_off),
         (Function::NcipFrontDoor, _) => post(ncip::front_door),
         (Function::RequestStatus, "/health") => get(health),
+        (Function::RequestStatus, "/requests") => get(status::search),
         (Function::RequestStatus, _) => get(status::request),
         (service, _) => post(move |state, headers, body| ncip::service(state, service, headers, body)),
     }
@@ -63,5 +64,5 @@ async fn health() -> axum::response::Response {
 }
 
 async fn not_found() -> axum::response::Response {
-    respond::text(404, "Not found. Routes: /openurl, /ncip/{token}, /requests/{id}, /health")
+    respond::text(404, "Not found. Routes: /openurl, /ncip/{token}, /requests/{id}, /requests?barcode=, /health")
 }

@@ -1,5 +1,5 @@
 //! `GET /requests/{relais_request_id}`: a request's correlation record and history for staff, as JSON or (for
-//! a browser) a small HTML page. It needs `STATUS_TOKEN`.
+//! a browser) a small HTML page; `GET /requests?barcode=`: the records of an item. Both need `STATUS_TOKEN`.
 
 use super::{auth, pages, respond};
 use crate::flows::Bridge;
@@ -10,17 +10,43 @@ use http::{HeaderMap, Uri};
 use serde_json::json;
 use std::sync::Arc;
 
+/// The value of `key` in the query string, percent-decoded.
+fn query_value(uri: &Uri, key: &str) -> Option<String> {
+    uri.query()
+        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned()))
+}
+
+fn refused(bridge: &Bridge, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
+    let query_token = query_value(uri, "token");
+    (!auth::authorised(headers, query_token.as_deref(), &bridge.settings.status_token))
+        .then(|| respond::text(401, "A valid status token is required (Authorization: Bearer <STATUS_TOKEN>)"))
+}
+
+/// `GET /requests?barcode=<item barcode>`: the records holding that barcode, as JSON.
+pub(super) async fn search(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
+    if let Some(refusal) = refused(&bridge, &uri, &headers) {
+        return refusal;
+    }
+    let Some(barcode) = query_value(&uri, "barcode") else {
+        return respond::text(400, "Search by item: /requests?barcode=<item barcode>");
+    };
+    match flow::search_by_barcode(&bridge, &barcode).await {
+        Ok(records) => respond::json(200, &json!({ "barcode": barcode, "records": records })),
+        Err(StatusRefusal::StoreUnavailable) => {
+            respond::text(503, "The bridge's store is unavailable; try again shortly")
+        }
+        Err(_) => respond::text(400, "That is not an item barcode"),
+    }
+}
+
 pub(super) async fn request(
     State(bridge): State<Arc<Bridge>>,
     Path(id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let query_token = uri.query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
-    });
-    if !auth::authorised(&headers, query_token.as_deref(), &bridge.settings.status_token) {
-        return respond::text(401, "A valid status token is required (Authorization: Bearer <STATUS_TOKEN>)");
+    if let Some(refusal) = refused(&bridge, &uri, &headers) {
+        return refusal;
     }
     match flow::view(&bridge, id).await {
         Ok(view) if wants_html(&headers) => respond::html(200, html_page(&view)),
