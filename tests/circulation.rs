@@ -47,6 +47,11 @@ async fn borrowing_request_requested_received_and_returned(kind: StoreKind) {
     assert_eq!(record["status"], "on_hold_shelf");
     assert_eq!(record["alma"]["item_pid"], item.item_data.pid.as_str());
     assert_eq!(record["alma"]["mms_id"], item.bib_data.mms_id.as_str());
+    // Alma's own ids, for staff going from Relais to Alma: the hold on the shelf and the borrowing request.
+    assert_eq!(record["alma"]["hold_or_loan_id"], hold.request_id.as_str());
+    let borrowing = hold.resource_sharing.as_ref().and_then(|rs| rs.id.as_deref()).expect("the hold's request");
+    assert_eq!(record["alma"]["request_id"], borrowing);
+    assert_ne!(borrowing, "RL-2001", "Alma's id, not Relais's");
     assert_eq!(record["item_barcodes"][0], "ILL-2001");
     let patron = record["patron"].as_str().expect("the record names the patron");
     assert!(patron.starts_with("hmac:") && !patron.contains("21000000001"), "stored as a keyed hash: {patron}");
@@ -70,10 +75,17 @@ async fn borrowing_request_requested_received_and_returned(kind: StoreKind) {
     let accept = &status["history"][1];
     let routes: Vec<&str> =
         accept["alma_calls"].as_array().unwrap().iter().map(|c| c["path_template"].as_str().unwrap()).collect();
-    // The patron is read first: Relais names them by any identifier, Alma matches only the partner's type.
+    // The patron is read first (Relais names them by any identifier, Alma matches only the partner's type);
+    // after Alma acted, its own ids are read back: the item, then the patron's hold on it.
     assert_eq!(
         routes,
-        ["/users/{id}", "/view/NCIPServlet", "/items?item_barcode", "/bibs/{mms}/holdings/{hid}/items/{pid}"]
+        [
+            "/users/{id}",
+            "/view/NCIPServlet",
+            "/items?item_barcode",
+            "/bibs/{mms}/holdings/{hid}/items/{pid}",
+            "/users/{id}/requests"
+        ]
     );
 }
 

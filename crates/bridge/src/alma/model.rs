@@ -203,6 +203,17 @@ pub struct UserRequest {
     pub mms_id: Option<String>,
     #[serde(default)]
     pub pickup_location: Option<String>,
+    /// The borrowing request behind a hold-shelf ILL hold. UNCONFIRMED field: Alma's user request schema
+    /// carries a `resource_sharing` block for requests resource sharing created; no captured answer shows it.
+    #[serde(default)]
+    pub resource_sharing: Option<ResourceSharingLink>,
+}
+
+/// `user_request.resource_sharing`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResourceSharingLink {
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// One entry of `GET /users/{id}/loans` (`item_loan`).

@@ -140,7 +140,8 @@ impl AlmaRest for HttpAlmaRest {
     }
 
     async fn user_requests(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
-        let url = self.url(&["users", user_id, "requests"], &[("limit", "100")])?;
+        // Any unique identifier names the patron: Relais may know them by barcode.
+        let url = self.url(&["users", user_id, "requests"], &[("user_id_type", "all_unique"), ("limit", "100")])?;
         let page: model::UserRequests = self.fetch(Self::get(url, "/users/{id}/requests"), ctx).await?;
         Ok(page.user_request)
     }

@@ -116,11 +116,26 @@ impl ExactlyOnce for Receipt {
     }
 
     async fn done(&self, bridge: &Bridge, reply: Option<&Message>, ctx: &CallContext) -> Done {
-        // One read-back after Alma acted gives its own ids for the record (item pid, holding, MMS id).
-        let item = match reply {
-            Some(_) => bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok(),
+        if reply.is_none() {
+            return self.done(None);
+        }
+        // Alma's NCIP answer echoes Relais's ids only, so its own are read back once Alma acted: the temporary
+        // item (pid, holding, MMS id), then the patron's hold on it and the borrowing request behind the hold,
+        // so staff can go from the Relais request to Alma's. A failed read leaves those ids unknown; the
+        // action itself stands.
+        let item = bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok();
+        let mut done = self.done(item.as_ref());
+        let hold = match &self.patron {
+            Some(patron) => bridge.rest.user_requests(patron, ctx).await.ok().and_then(|requests| {
+                requests.into_iter().find(|r| r.item_barcode.as_deref() == Some(self.barcode.as_str()))
+            }),
             None => None,
         };
-        self.done(item.as_ref())
+        if let Some(hold) = hold {
+            done.change.alma_request_id = hold.resource_sharing.and_then(|rs| rs.id);
+            let ids = done.change.alma_item.get_or_insert_with(Default::default);
+            ids.hold_or_loan_id = Some(hold.request_id);
+        }
+        done
     }
 }

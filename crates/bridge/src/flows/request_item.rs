@@ -98,7 +98,13 @@ impl ExactlyOnce for Placement {
         let mut answer = self.answer.clone();
         let mut change = self.change.clone();
         if let Some(Message::RequestItemResponse(r)) = reply {
-            change.alma_request_id = r.request_id.as_ref().map(|id| id.request_identifier_value.as_str().to_owned());
+            // Alma echoes the broker's RequestId; only an id of its own (sent when Relais sent none) is Alma's.
+            change.alma_request_id = r
+                .request_id
+                .as_ref()
+                .map(|id| id.request_identifier_value.as_str())
+                .filter(|id| *id != change.request.as_str())
+                .map(str::to_owned);
             answer.date_available = r.date_available;
             answer.hold_pickup_date = r.hold_pickup_date;
         }

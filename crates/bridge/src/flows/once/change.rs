@@ -77,6 +77,7 @@ impl RecordChange {
             record.alma.item_pid = item.item_pid.or(record.alma.item_pid.take());
             record.alma.mms_id = item.mms_id.or(record.alma.mms_id.take());
             record.alma.holding_id = item.holding_id.or(record.alma.holding_id.take());
+            record.alma.hold_or_loan_id = item.hold_or_loan_id.or(record.alma.hold_or_loan_id.take());
         }
         record.alma.request_id = self.alma_request_id.or(record.alma.request_id.take());
         record.due_date = self.due_date.or(record.due_date);
