@@ -46,7 +46,7 @@ async fn alma_receives_relais_bytes_with_only_the_configured_header_values_chang
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_latin1_message_reaches_alma_as_utf8_and_says_so() {
+async fn a_latin1_message_with_a_zoned_date_reaches_alma_as_utf8_and_says_so() {
     let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
     let text = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
 <NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\" version=\"http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd\">\
@@ -55,6 +55,7 @@ async fn a_latin1_message_reaches_alma_as_utf8_and_says_so() {
 <RequestId><RequestIdentifierValue>RLS-FWD-2</RequestIdentifierValue></RequestId>\
 <RequestedActionType>Hold For Pickup</RequestedActionType><UserId><UserIdentifierValue>21000000001</UserIdentifierValue></UserId>\
 <ItemId><ItemIdentifierValue>RLS-FWD-ITEM-2</ItemIdentifierValue></ItemId>\
+<DateForReturn>2027-03-15T23:59:00.000+11:00</DateForReturn>\
 <ItemOptionalFields><BibliographicDescription><Title>Gödel, Escher, Bach</Title></BibliographicDescription></ItemOptionalFields>\
 </AcceptItem></NCIPMessage>";
     let (latin1, _, unmappable) = encoding_rs::WINDOWS_1252.encode(text);
