@@ -73,7 +73,6 @@ impl Receipt {
             status: RequestStatus::OnHoldShelf,
         };
         let mut change = RecordChange::new(request, start);
-        change.side = Some(Side::Borrowing);
         change.status = Some(RequestStatus::OnHoldShelf);
         change.patron = ids.patron;
         change.barcode = Some(barcode.clone());

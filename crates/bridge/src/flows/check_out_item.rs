@@ -105,7 +105,6 @@ impl Shipment {
         let mut change = RecordChange::new(request, start);
         // A barcode-keyed record whose loan came home belongs to the item's previous loan.
         change.fresh_after = Some(RequestStatus::CheckedIn);
-        change.side = Some(Side::Lending);
         change.status = Some(RequestStatus::Shipped);
         change.patron = ids.patron;
         change.barcode = Some(barcode.clone());

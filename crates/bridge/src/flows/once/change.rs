@@ -25,8 +25,6 @@ pub struct RecordChange {
     /// A stored record in this status belongs to an earlier, finished round (an item lent again after it came
     /// home): the change starts a fresh record instead.
     pub fresh_after: Option<RequestStatus>,
-    /// The side an existing record takes on.
-    pub side: Option<Side>,
     pub status: Option<RequestStatus>,
     pub patron: Option<PatronId>,
     pub barcode: Option<ItemBarcode>,
@@ -43,7 +41,6 @@ impl RecordChange {
             request,
             start,
             fresh_after: None,
-            side: None,
             status: None,
             patron: None,
             barcode: None,
@@ -53,7 +50,8 @@ impl RecordChange {
         }
     }
 
-    /// The record after this change. What the change does not know, the record keeps.
+    /// The record after this change. What the change does not know, the record keeps, and its side is set
+    /// once, when it starts: a message never turns a borrowing record into a lending one or back.
     pub fn apply(self, current: Option<Correlation>, now: Timestamp) -> Correlation {
         let current = current.filter(|record| self.fresh_after.is_none_or(|closed| record.status != closed));
         let mut record = match (current, self.start) {
@@ -61,9 +59,6 @@ impl RecordChange {
             (None, Start::New { side, partner, status }) => Correlation::new(self.request, side, partner, status, now),
             (None, Start::Matched(record)) => *record,
         };
-        if let Some(side) = self.side {
-            record.side = side;
-        }
         if let Some(status) = self.status {
             record.status = status;
         }
@@ -134,6 +129,21 @@ mod tests {
         assert_eq!(record.alma.request_id.as_deref(), Some("ALMA-7"));
         assert_eq!(record.patron, existing.patron);
         assert_eq!(record.created_at, then);
+    }
+
+    #[test]
+    fn a_record_keeps_its_side_whatever_later_messages_start_with() {
+        let then = Timestamp::from_second(1_700_000_000).unwrap();
+        let borrowed = RecordChange::new(request("RL-3"), new_borrowing(RequestStatus::OnHoldShelf)).apply(None, then);
+        // A ship for the same request (a patron pick-up sent as CheckOutItem) would start a lending record.
+        let lending = Start::New {
+            side: Side::Lending,
+            partner: PartnerCode::new("RELAIS").unwrap(),
+            status: RequestStatus::Shipped,
+        };
+        let mut change = RecordChange::new(request("RL-3"), lending);
+        change.status = Some(RequestStatus::Shipped);
+        assert_eq!(change.apply(Some(borrowed), then).side, Side::Borrowing);
     }
 
     #[test]
