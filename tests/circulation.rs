@@ -52,6 +52,11 @@ async fn borrowing_request_requested_received_and_returned(kind: StoreKind) {
     let borrowing = hold.resource_sharing.as_ref().and_then(|rs| rs.id.as_deref()).expect("the hold's request");
     assert_eq!(record["alma"]["request_id"], borrowing);
     assert_ne!(borrowing, "RL-2001", "Alma's id, not Relais's");
+    // Staff see the same ids on the status page.
+    let page = h.status_html("RL-2001").await;
+    for id in [borrowing, hold.request_id.as_str(), item.item_data.pid.as_str()] {
+        assert!(page.contains(id), "{id} on the status page: {page}");
+    }
     assert_eq!(record["item_barcodes"][0], "ILL-2001");
     let patron = record["patron"].as_str().expect("the record names the patron");
     assert!(patron.starts_with("hmac:") && !patron.contains("21000000001"), "stored as a keyed hash: {patron}");

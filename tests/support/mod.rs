@@ -185,6 +185,20 @@ impl Harness {
         response.json().await.expect("json")
     }
 
+    /// The status page a staff browser gets.
+    pub async fn status_html(&self, relais_request_id: &str) -> String {
+        let response = self
+            .http
+            .get(self.bridge.url(&format!("/requests/{relais_request_id}")))
+            .header("accept", "text/html")
+            .bearer_auth(STATUS_TOKEN)
+            .send()
+            .await
+            .expect("status answers");
+        assert_eq!(response.status(), 200, "status page of {relais_request_id}");
+        response.text().await.expect("html")
+    }
+
     /// `GET /requests?barcode=`: the records holding an item barcode.
     pub async fn search_by_barcode(&self, barcode: &str) -> serde_json::Value {
         let query: String =

@@ -79,6 +79,8 @@ fn html_page(view: &RequestView) -> String {
                 ("Alma request id", r.alma.request_id.clone().unwrap_or_default()),
                 ("Alma item pid", r.alma.item_pid.clone().unwrap_or_default()),
                 ("Alma MMS id", r.alma.mms_id.clone().unwrap_or_default()),
+                ("Alma holding id", r.alma.holding_id.clone().unwrap_or_default()),
+                ("Alma hold or loan id", r.alma.hold_or_loan_id.clone().unwrap_or_default()),
                 ("Due", r.due_date.map(|d| d.to_string()).unwrap_or_default()),
                 ("Updated", r.updated_at.to_string()),
             ];
