@@ -67,3 +67,26 @@ async fn a_wrong_or_missing_token_is_agency_authentication_failed() {
         .unwrap();
     assert!(answer.contains("LookupVersionResponse") && answer.contains("v2_02"), "{answer}");
 }
+
+/// A rotation of the NCIP secret without an outage: while `NCIP_SHARED_SECRET_PREVIOUS` is set, Relais's old
+/// URL and the new secret both work; any other token does not.
+#[tokio::test]
+async fn during_a_rotation_the_previous_and_the_new_secret_are_both_accepted() {
+    let new = "rotated-ncip-secret-0123456789";
+    let rotating = [("NCIP_SHARED_SECRET", new), ("NCIP_SHARED_SECRET_PREVIOUS", support::NCIP_TOKEN)];
+    let h = Harness::start_with(StoreKind::Embedded, &rotating, |store| store).await;
+    let message = support::messages::lookup_version();
+    let post = |token: &str| {
+        let (http, url, body) = (h.http.clone(), h.bridge.url(&format!("/ncip/{token}")), message.clone());
+        async move { http.post(url).body(body).send().await.unwrap().text().await.unwrap() }
+    };
+    for token in [support::NCIP_TOKEN, new] {
+        assert!(post(token).await.contains("LookupVersionResponse"), "{token} is accepted during the rotation");
+    }
+    assert!(post("some-other-token-0123456789").await.contains("Agency Authentication Failed"));
+
+    // After the rotation only the new secret works.
+    let h = Harness::start_with(StoreKind::Embedded, &[("NCIP_SHARED_SECRET", new)], |store| store).await;
+    let old = h.http.post(h.bridge.url(&format!("/ncip/{}", support::NCIP_TOKEN))).body(message).send().await;
+    assert!(old.unwrap().text().await.unwrap().contains("Agency Authentication Failed"));
+}

@@ -154,6 +154,9 @@ pub struct Settings {
     /// `NCIP_SHARED_SECRET`: the token Relais puts in its NCIP URL or bearer header. On Lambda only the front
     /// door is given it; elsewhere it is empty, and an empty secret matches nothing.
     pub ncip_secret: Secret,
+    /// `NCIP_SHARED_SECRET_PREVIOUS`: during a rotation, the secret Relais still uses, accepted beside the new
+    /// one until Relais is switched (docs/operations.md, "Rotating secrets"); empty otherwise.
+    pub ncip_previous_secret: Secret,
     /// `STATUS_TOKEN`: the token staff tools use for `GET /requests/{id}`.
     pub status_token: Secret,
     /// `LOG_HASH_KEY`: key for the keyed hash that stands in for patron ids in logs.

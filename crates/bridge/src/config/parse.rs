@@ -47,6 +47,10 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
         alma_calls_per_second: number(env, "ALMA_MAX_CALLS_PER_SECOND", 25, 1..=1000)?,
         store: store_target(env, host)?,
         ncip_secret: secret(env, host, "NCIP_SHARED_SECRET")?,
+        ncip_previous_secret: match env.get("NCIP_SHARED_SECRET_PREVIOUS") {
+            Some(_) => secret(env, host, "NCIP_SHARED_SECRET_PREVIOUS")?,
+            None => Secret::new(""),
+        },
         status_token: secret(env, host, "STATUS_TOKEN")?,
         log_hash_key: env.get("LOG_HASH_KEY").map(Secret::new).unwrap_or_else(Secret::random),
         ncip: ncip_policy(env)?,

@@ -36,7 +36,12 @@ pub(super) async fn front_door(
     body: Body,
 ) -> Response {
     let path_token = token.as_ref().map(|Path(token)| token.as_str());
-    if !auth::authorised(&headers, path_token, &bridge.settings.ncip_secret) {
+    // During a rotation the previous secret is accepted too (an empty one matches nothing). Both are always
+    // compared, so the time taken does not tell which one a token matched.
+    let settings = &bridge.settings;
+    let current = auth::authorised(&headers, path_token, &settings.ncip_secret);
+    let previous = auth::authorised(&headers, path_token, &settings.ncip_previous_secret);
+    if !(current | previous) {
         // No hint of which part was wrong, and nothing of the message is read.
         tracing::warn!("NCIP request with a missing or wrong token");
         let problem = Problem::agency_authentication_failed("the NCIP endpoint token is missing or wrong");

@@ -8,8 +8,14 @@
 use crate::config::{ConfigError, Env};
 
 /// The variables that may come from SSM.
-pub const SECRET_VARIABLES: [&str; 5] =
-    ["ALMA_API_KEY", "NCIP_SHARED_SECRET", "STATUS_TOKEN", "LOG_HASH_KEY", "RELAIS_PUBLIC_KEY"];
+pub const SECRET_VARIABLES: [&str; 6] = [
+    "ALMA_API_KEY",
+    "NCIP_SHARED_SECRET",
+    "NCIP_SHARED_SECRET_PREVIOUS",
+    "STATUS_TOKEN",
+    "LOG_HASH_KEY",
+    "RELAIS_PUBLIC_KEY",
+];
 
 pub async fn resolve(env: &mut Env, aws: &aws_config::SdkConfig) -> Result<(), ConfigError> {
     let wanted: Vec<(&'static str, String)> = SECRET_VARIABLES
