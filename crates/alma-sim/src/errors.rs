@@ -21,7 +21,7 @@ pub(crate) struct AlmaError {
 
 impl AlmaError {
     fn app(code: &str, message: String) -> Self {
-        // Alma answers logical errors with HTTP 400, never 404 (captures above; DESIGN.md §4).
+        // Alma answers logical errors with HTTP 400, never 404 (captures above; Ex Libris API error documentation).
         AlmaError { status: StatusCode::BAD_REQUEST, code: code.into(), message, tracked: true }
     }
 
@@ -30,12 +30,12 @@ impl AlmaError {
         Self::app("401861", format!("User with identifier {id} was not found."))
     }
 
-    /// Code from DESIGN.md §4; message text not found in any capture (our wording).
+    /// Code from Ex Libris' Users API documentation (swagger); message text not found in any capture (our wording).
     pub fn user_not_found_of_type(id: &str, id_type: &str) -> Self {
         Self::app("401890", format!("User with identifier {id} of type {id_type} was not found."))
     }
 
-    /// Code from DESIGN.md §4; status 400 and the text are unverified (Alma reports logical failures as 400).
+    /// Code from Ex Libris' Users API documentation (swagger); status 400 and the text are unverified (Alma reports logical failures as 400).
     pub fn authentication_failed() -> Self {
         Self::app("401866", "Failed to authenticate user.".into())
     }

@@ -1,6 +1,6 @@
 //! Alma's API governance: a per-second threshold per API key and a daily cap per institution.
 //!
-//! Alma allows 25 calls per second (Ex Libris "REST API Governance Thresholds", DESIGN.md §4) and answers
+//! Alma allows 25 calls per second (Ex Libris "REST API Governance Thresholds") and answers
 //! more with HTTP 429 `PER_SECOND_THRESHOLD`; the daily cap is 1,000 calls per named user, counted down
 //! in `X-Exl-Api-Remaining` on every answer ("requests left until midnight", Ex Libris developer blog
 //! "New header in API response: X-Exl-Api-Remaining").

@@ -80,7 +80,7 @@ pub struct Seed {
 
 /// The key the simulator accepts when the seed names none.
 pub const DEFAULT_API_KEY: &str = "sim-api-key";
-/// Alma's documented per-second threshold (DESIGN.md §4; Ex Libris "REST API Governance Thresholds").
+/// Alma's documented per-second threshold (Ex Libris "REST API Governance Thresholds").
 pub const DEFAULT_PER_SECOND_THRESHOLD: u32 = 25;
 /// 1,000 calls a day per named user; 50 named users is a small institution.
 pub const DEFAULT_DAILY_API_LIMIT: u64 = 50_000;

@@ -7,7 +7,7 @@
 //! LookupUser the profile notes the partner code may come in `FromAgencyAuthentication` instead.
 //!
 //! Every answer is HTTP 200 with the matching `...Response` (or a top-level Problem when the message could
-//! not be read), as NCIP requires (DESIGN.md §3). NCIP calls do not count against the REST thresholds.
+//! not be read), as NCIP requires (NISO Z39.83-1: errors are Problem elements). NCIP calls do not count against the REST thresholds.
 
 mod agencies;
 mod services;

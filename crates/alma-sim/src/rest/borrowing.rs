@@ -41,7 +41,7 @@ pub(crate) async fn create(
         let now = jiff::Timestamp::now();
         let request = RsRequest {
             request_id: s.new_id("15"),
-            // Kept as sent; DESIGN.md §4 warns real Alma may drop it, so the bridge stores Alma's request_id.
+            // Kept as sent; one institution saw real Alma drop it (a sandbox report), so the bridge stores Alma's request_id.
             external_id: str_in(&body, "external_id"),
             side: RsSide::Borrowing { user_id: pid },
             partner: code_in(&body, "partner"),

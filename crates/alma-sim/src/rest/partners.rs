@@ -32,7 +32,7 @@ pub(crate) async fn get_one(State(app): State<App>, Path(code): Path<String>) ->
 }
 
 /// Creates a lending request; `external_id`, `owner`, `format`, `title` and `citation_type` are mandatory
-/// (rest_user_resource_sharing_request.xsd). The external id is kept (DESIGN.md §4).
+/// (rest_user_resource_sharing_request.xsd). The external id is kept (a captured lending request shows it; research notes on Alma's REST API).
 pub(crate) async fn create_lending(
     State(app): State<App>,
     Path(code): Path<String>,

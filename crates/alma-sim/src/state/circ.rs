@@ -1,4 +1,4 @@
-//! Circulation as Alma's broker-mode NCIP responder performs it (DESIGN.md §3; Ex Libris "NCIP Broker-based
+//! Circulation as Alma's broker-mode NCIP responder performs it (Ex Libris "NCIP Broker-based
 //! Resource Sharing" and the NCIP V.2 application profile), written against [`State`] only so the NCIP
 //! responder and the admin/REST paths share one behaviour.
 //!
@@ -96,7 +96,7 @@ fn pickup(s: &State, partner: &str, asked: Option<&str>) -> Code {
 /// RECEIVED_PHYSICALLY and a hold ON_HOLD_SHELF for the patron.
 ///
 /// An AcceptItem for a barcode or RequestId Alma has already seen is NOT rejected: real Alma makes a second
-/// temporary item (the duplicate-item problem of DESIGN.md §1), so the simulator does too, letting tests
+/// temporary item (the duplicate-item problem integrators report), so the simulator does too, letting tests
 /// prove that the bridge prevents it.
 pub(crate) fn accept_item(s: &mut State, partner: &str, input: AcceptInput) -> Result<(), CircError> {
     let user_idx = ncip_user(s, partner, &input.user_id)?;

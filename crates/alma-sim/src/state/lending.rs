@@ -108,7 +108,7 @@ pub(crate) fn cancel_request(s: &mut State, partner: &str, request_id: &str) -> 
 
 /// CheckOutItem (lending "ship"): the item is lent to the partner, moved to its check-out location, and
 /// the lending request (matched by external id, or created) becomes SHIPPED_PHYSICALLY. The UserId Relais
-/// sends is a generic patron of the borrowing library and is not looked up (DESIGN.md §3).
+/// sends is a generic patron of the borrowing library and is not looked up (Alma lends to the partner: OLF wiki on Alma's broker).
 pub(crate) fn check_out(
     s: &mut State,
     partner: &str,
