@@ -196,6 +196,12 @@ fn functions_run_on_arm64_al2023_in_128_mb_and_answer_before_api_gateway_gives_u
         assert_eq!(strings(template.property(function, "Architectures")), ["arm64"], "{id}");
         assert_eq!(template.property(function, "MemorySize").as_u64(), Some(128), "{id}");
         assert!(seconds(function) < API_GATEWAY_LIMIT_SECONDS, "{id}: timeout under API Gateway's");
+        // A function must give up before its route does, or API Gateway answers 503 instead of its page.
+        let events = function["Properties"]["Events"].as_mapping().into_iter().flatten();
+        for (event, spec) in events.filter(|(_, spec)| spec["Type"] == "HttpApi") {
+            let route_ms = spec["Properties"]["TimeoutInMillis"].as_u64().unwrap_or(30_000);
+            assert!(seconds(function) * 1000 < route_ms, "{id}: times out before its route {event:?} does");
+        }
         if is_service(&binary) {
             // The front door outlives a service function, so even a service timeout reaches Relais as NCIP.
             assert!(seconds(function) < seconds(front_door), "{id}: times out before the front door");
@@ -468,4 +474,23 @@ fn the_default_log_filter_keeps_the_lines_the_alarms_count() {
     );
     let probe = "crates/bridge/src/flows/mod.rs";
     assert!(repo_file(probe).contains("\"ncip answered\""), "{probe} logs the line the alarms count");
+}
+
+/// Each log metric filter counts a line the code really logs: a filter on a message nobody writes would keep
+/// its alarm silent forever.
+#[test]
+fn every_log_metric_filter_matches_a_message_the_code_logs() {
+    let t = Template::load();
+    let sources: String = ["crates/bridge/src/flows/mod.rs", "crates/bridge/src/http/ncip.rs"].map(repo_file).concat();
+    let filters: Vec<(&str, &Value)> = t.of_type("AWS::Logs::MetricFilter").collect();
+    assert!(filters.len() >= 2, "the template counts log lines");
+    for (name, filter) in filters {
+        let pattern = filter["Properties"]["FilterPattern"].as_str().expect("a filter pattern");
+        let message = pattern
+            .split("$.message = \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{name}: a $.message condition in {pattern}"));
+        assert!(sources.contains(&format!("\"{message}\"")), "{name} counts {message:?}, which no code logs");
+    }
 }
