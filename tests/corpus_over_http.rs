@@ -90,3 +90,17 @@ async fn during_a_rotation_the_previous_and_the_new_secret_are_both_accepted() {
     let old = h.http.post(h.bridge.url(&format!("/ncip/{}", support::NCIP_TOKEN))).body(message).send().await;
     assert!(old.unwrap().text().await.unwrap().contains("Agency Authentication Failed"));
 }
+
+/// The open default agency policy is fine for a first run but is said out loud on the status page (and at
+/// start-up); naming the agencies silences it.
+#[tokio::test]
+async fn an_open_agency_policy_is_flagged_on_the_status_page_until_agencies_are_named() {
+    for (env, flagged) in [(vec![], true), (vec![("NCIP_ALLOWED_AGENCIES", "Relais")], false)] {
+        let h = Harness::start_with(StoreKind::Embedded, &env, |store| store).await;
+        let answer = h.ncip(&support::messages::accept_item("RL-POLICY-1", "ILL-POLICY-1", "21000000001")).await;
+        assert!(!answer.contains("Problem"), "{answer}");
+        let warnings = h.status_json("RL-POLICY-1").await["warnings"].to_string();
+        assert_eq!(warnings.contains("NCIP_ALLOWED_AGENCIES"), flagged, "{env:?}: {warnings}");
+        assert_eq!(h.status_html("RL-POLICY-1").await.contains("Warning:"), flagged, "{env:?}");
+    }
+}

@@ -141,6 +141,9 @@ pub fn banner(bridge: &LocalBridge) -> String {
         )),
         None => lines.push(format!("  Alma: institution {}", bridge.bridge.institution_code)),
     }
+    for warning in settings.open_policy_warnings() {
+        lines.push(format!("  warning: {warning}"));
+    }
     // Tokens are printed only when they were generated for this run: configured secrets stay secret.
     let env = bridge::config::Env::from_process();
     if env.get("NCIP_SHARED_SECRET").is_none() {

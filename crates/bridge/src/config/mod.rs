@@ -195,6 +195,22 @@ impl Settings {
         parse::settings(env, host)
     }
 
+    /// What the agency policy leaves open, in words for the start-up log and the status page. The open
+    /// default suits a first run; production should name its agencies and partners (docs/deploy.md).
+    pub fn open_policy_warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.ncip.allowed_agencies.is_none() {
+            warnings.push("NCIP_ALLOWED_AGENCIES is not set: messages from every FromAgencyId are served");
+        }
+        if self.ncip.default_partner_code.is_none() && self.ncip.agency_partners.is_empty() {
+            warnings.push(
+                "neither ALMA_PARTNER_CODE nor NCIP_AGENCY_PARTNERS is set: the Alma partner is whatever \
+                 ApplicationProfileType the caller sends",
+            );
+        }
+        warnings
+    }
+
     /// The partner code Alma should see for a message from `from_agency`.
     pub fn partner_code_for(&self, from_agency: Option<&str>) -> Option<&str> {
         from_agency

@@ -49,9 +49,15 @@ pub(super) async fn request(
         return refusal;
     }
     match flow::view(&bridge, id).await {
-        Ok(view) if wants_html(&headers) => respond::html(200, html_page(&view)),
+        Ok(view) if wants_html(&headers) => {
+            respond::html(200, html_page(&view, &bridge.settings.open_policy_warnings()))
+        }
         Ok(RequestView { id, record, history }) => {
-            respond::json(200, &json!({ "relais_request_id": id, "record": record, "history": history }))
+            let warnings = bridge.settings.open_policy_warnings();
+            respond::json(
+                200,
+                &json!({ "relais_request_id": id, "record": record, "history": history, "warnings": warnings }),
+            )
         }
         Err(StatusRefusal::NotAnId) => respond::text(400, "That is not a Relais request id"),
         Err(StatusRefusal::Unknown) => respond::text(404, "No request with that id is known to the bridge"),
@@ -65,10 +71,13 @@ fn wants_html(headers: &HeaderMap) -> bool {
     headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn html_page(view: &RequestView) -> String {
+fn html_page(view: &RequestView, warnings: &[&str]) -> String {
     let (id, record, history) = (view.id.as_str(), view.record.as_ref(), view.history.as_slice());
     let e = pages::escape;
     let mut body = format!("<h1>Relais request {}</h1>", e(id));
+    for warning in warnings {
+        body.push_str(&format!("<p><strong>Warning:</strong> {}</p>", e(warning)));
+    }
     match record {
         Some(r) => {
             let rows = [
