@@ -104,3 +104,14 @@ async fn an_open_agency_policy_is_flagged_on_the_status_page_until_agencies_are_
         assert_eq!(h.status_html("RL-POLICY-1").await.contains("Warning:"), flagged, "{env:?}");
     }
 }
+
+/// A Relais request id that spells a route name is still an id like any other on the status page.
+#[tokio::test]
+async fn requests_named_like_routes_can_be_viewed() {
+    let h = Harness::start(StoreKind::Embedded).await;
+    for (n, id) in ["ncip", "health", "openurl", "requests"].into_iter().enumerate() {
+        let answer = h.ncip(&support::messages::accept_item(id, &format!("ILL-ROUTE-{n}"), "21000000001")).await;
+        assert!(!answer.contains("Problem"), "{id}: {answer}");
+        assert_eq!(h.status_json(id).await["record"]["relais_request_id"], id);
+    }
+}

@@ -220,6 +220,15 @@ async fn an_item_lent_twice_without_request_id_or_due_date_is_shipped_twice(kind
     }
 }
 
+async fn a_relais_request_id_in_the_bridges_item_form_is_refused(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    // `item:<barcode>` is where the bridge files a ship without a request id; Relais may not claim it.
+    let answer =
+        h.ncip(&m::check_out_item("ITEM:39000000003", "39000000003", "GENERIC-ILL-PATRON", "2027-02-28")).await;
+    assert!(answer.contains("Element Rule Violated") && answer.contains("reserves"), "{answer}");
+    assert_eq!(h.alma_ncip_calls("CheckOutItem"), 0, "refused before Alma");
+}
+
 /// The lent item arrives home and is scanned in at the circulation desk (Alma's item scan-in operation).
 async fn scan_in_at_home(h: &Harness, barcode: &str) {
     use bridge::alma::AlmaRest;
@@ -348,4 +357,5 @@ on_both_stores!(
     a_renewal_by_policy_whose_answer_was_lost_is_not_repeated,
     a_ship_that_never_reached_alma_is_sent_even_if_the_item_is_in_transit,
     an_item_lent_twice_without_request_id_or_due_date_is_shipped_twice,
+    a_relais_request_id_in_the_bridges_item_form_is_refused,
 );

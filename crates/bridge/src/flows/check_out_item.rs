@@ -34,9 +34,29 @@ pub(crate) async fn handle(bridge: &Bridge, message: CheckOutItem, received: &[u
 }
 
 /// The record of a lending loan that came without a Relais request id: keyed by the item.
+/// A barcode too long to fit beside the prefix is keyed by its SHA-256 instead, so two long barcodes never
+/// share a record.
 pub(crate) fn by_barcode(barcode: &ItemBarcode) -> RelaisRequestId {
-    RelaisRequestId::new(format!("item:{}", barcode.as_str()))
-        .unwrap_or_else(|_| RelaisRequestId::new("item:unknown").expect("constant"))
+    use sha2::{Digest, Sha256};
+    let prefix = super::ids::ITEM_PREFIX;
+    RelaisRequestId::new(format!("{prefix}{}", barcode.as_str())).unwrap_or_else(|_| {
+        let digest: String = Sha256::digest(barcode.as_str().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        RelaisRequestId::new(format!("{prefix}sha256:{digest}")).expect("a prefix and 64 hex digits fit")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn barcodes_too_long_for_the_key_are_keyed_apart_by_hash() {
+        let long = |tail: char| ItemBarcode::new(format!("{}{tail}", "9".repeat(251))).unwrap();
+        let (a, b) = (by_barcode(&long('a')), by_barcode(&long('b')));
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("item:sha256:"), "{a}");
+        assert_eq!(by_barcode(&ItemBarcode::new("39000000001").unwrap()).as_str(), "item:39000000001");
+    }
 }
 
 /// How many loans filed under the item's barcode record have come home (successful check-ins in its history).

@@ -29,12 +29,30 @@ impl Ids {
                 }),
             }
         }
+        // The bridge files a message without a request id under `item:<barcode>`; a Relais id of that shape
+        // would share (and overwrite) such a record.
+        if let Some(id) = request.map(str::trim).filter(|id| is_item_key(id)) {
+            let id: String = id.chars().take(64).collect();
+            return Err(Problem::element_rule_violated(
+                "RequestId/RequestIdentifierValue",
+                id,
+                format!("a Relais request id may not start with {ITEM_PREFIX:?}, which the bridge reserves"),
+            ));
+        }
         Ok(Ids {
             request: checked(request, "RequestId/RequestIdentifierValue", RelaisRequestId::new)?,
             item: checked(item, "ItemId/ItemIdentifierValue", ItemBarcode::new)?,
             patron: checked(patron, "UserId/UserIdentifierValue", PatronId::new)?,
         })
     }
+}
+
+/// The prefix of the records the bridge keeps by item for messages without a Relais request id.
+pub(crate) const ITEM_PREFIX: &str = "item:";
+
+/// Whether `id` has the shape of a record the bridge keeps by item.
+fn is_item_key(id: &str) -> bool {
+    id.get(..ITEM_PREFIX.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(ITEM_PREFIX))
 }
 
 /// A value a service cannot do without, or the Problem that says so (`path` names the element for Relais staff).
