@@ -45,20 +45,6 @@ pub(crate) fn by_barcode(barcode: &ItemBarcode) -> RelaisRequestId {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn barcodes_too_long_for_the_key_are_keyed_apart_by_hash() {
-        let long = |tail: char| ItemBarcode::new(format!("{}{tail}", "9".repeat(251))).unwrap();
-        let (a, b) = (by_barcode(&long('a')), by_barcode(&long('b')));
-        assert_ne!(a, b);
-        assert!(a.as_str().starts_with("item:sha256:"), "{a}");
-        assert_eq!(by_barcode(&ItemBarcode::new("39000000001").unwrap()).as_str(), "item:39000000001");
-    }
-}
-
 /// How many loans filed under the item's barcode record have come home (successful check-ins in its history).
 async fn loans_come_home(bridge: &Bridge, request: &RelaisRequestId) -> Result<usize, Problem> {
     match bridge.store.history(request).await {
@@ -175,5 +161,19 @@ impl ExactlyOnce for Shipment {
         // One read-back gives Alma's ids of the item for the record.
         let item = bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok();
         self.done(date_due, item.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn barcodes_too_long_for_the_key_are_keyed_apart_by_hash() {
+        let long = |tail: char| ItemBarcode::new(format!("{}{tail}", "9".repeat(251))).unwrap();
+        let (a, b) = (by_barcode(&long('a')), by_barcode(&long('b')));
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("item:sha256:"), "{a}");
+        assert_eq!(by_barcode(&ItemBarcode::new("39000000001").unwrap()).as_str(), "item:39000000001");
     }
 }
