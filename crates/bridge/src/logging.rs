@@ -17,6 +17,16 @@ pub fn pseudonym(key: &Secret, identifier: &str) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The full keyed hash (HMAC-SHA-256 under `LOG_HASH_KEY`, 64 hex digits) of an identifier within a
+/// `domain`, for store keys that must name a patron without holding the identifier (attempt counts).
+pub fn keyed_digest(key: &Secret, domain: &str, identifier: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(key.expose().as_bytes()).expect("HMAC takes any key length");
+    mac.update(domain.as_bytes());
+    mac.update(&[0]);
+    mac.update(identifier.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// JSON lines on Lambda (CloudWatch Logs Insights reads them field by field), with metric records turned on;
 /// compact text locally.
 /// `RUST_LOG` filters as usual; the default keeps the bridge at `info` and its dependencies at `warn`.

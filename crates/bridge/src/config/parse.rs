@@ -2,7 +2,7 @@
 
 use super::{
     AlmaRemote, AlmaTarget, ConfigError, Host, LocalServerLimits, NcipPolicy, OpenUrlSettings, PatronIdentity,
-    PatronPolicy, Secret, Settings, StoreTarget,
+    PatronPolicy, PinLockout, Secret, Settings, StoreTarget,
 };
 use crate::function::Function;
 use std::collections::BTreeMap;
@@ -219,6 +219,11 @@ fn patron_policy(env: &Env) -> Result<PatronPolicy, ConfigError> {
         blocked_as_problem: answer("PATRON_BLOCKED_ANSWER")?,
         auth_required: flag(env, "PATRON_AUTH_REQUIRED")?,
         allow_loans: flag(env, "PATRON_ALLOW_LOANS")?,
+        lockout: PinLockout {
+            patron_failures: number(env, "PATRON_LOCKOUT_FAILURES", 5, 0..=100)?,
+            agency_failures: number(env, "PATRON_LOCKOUT_AGENCY_FAILURES", 50, 0..=100_000)?,
+            period: Duration::from_secs(60 * u64::from(number(env, "PATRON_LOCKOUT_MINUTES", 15, 1..=1440)?)),
+        },
     })
 }
 
