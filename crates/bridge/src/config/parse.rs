@@ -323,6 +323,9 @@ mod tests {
             ("ALMA_MAX_CALLS_PER_SECOND", "0"),
             ("PATRON_AUTH_REQUIRED", "maybe"),
             ("NCIP_SHARED_SECRET", "short"),
+            ("PATRON_LOCKOUT_FAILURES", "101"),
+            ("PATRON_LOCKOUT_MINUTES", "0"),
+            ("PATRON_LOCKOUT_AGENCY_FAILURES", "many"),
         ];
         for (var, value) in cases {
             let err = settings(&Env::from_pairs([(var, value)]), Host::Local).unwrap_err();
@@ -340,5 +343,16 @@ mod tests {
         assert_eq!(s.partner_code_for(Some("Relais")), Some("RELAIS_D2D"));
         assert_eq!(s.partner_code_for(Some("unknown")), Some("RELAIS"));
         assert_eq!(s.partner_code_for(None), Some("RELAIS"));
+    }
+
+    #[test]
+    fn pin_lockout_defaults_to_five_per_patron_fifty_per_agency_for_fifteen_minutes() {
+        let lockout = settings(&Env::default(), Host::Local).unwrap().patron.lockout;
+        assert_eq!(lockout, PinLockout::default());
+        assert_eq!((lockout.patron_failures, lockout.agency_failures), (5, 50));
+        assert_eq!(lockout.period, Duration::from_secs(15 * 60));
+        let env = Env::from_pairs([("PATRON_LOCKOUT_FAILURES", "0"), ("PATRON_LOCKOUT_MINUTES", "60")]);
+        let lockout = settings(&env, Host::Local).unwrap().patron.lockout;
+        assert_eq!((lockout.patron_failures, lockout.period), (0, Duration::from_secs(3600)));
     }
 }
