@@ -282,7 +282,7 @@ async fn an_agency_with_too_many_failed_pins_is_locked_out_for_every_patron() {
     let refused = b.ncip(&right().xml()).await;
     assert_eq!(problem_type(&refused), "User Authentication Failed");
     assert_eq!(b.sim.calls(), before, "refused without asking Alma");
-    found(&b.ncip(&right().from_agency("OtherRelais").xml()).await);
+    found(&b.ncip(&right().sent_by("OtherRelais").xml()).await);
 }
 
 // Issue 18, finding 6: `..` turned `GET /users/{id}` into Alma's list-users call, and a tab or LF inside an

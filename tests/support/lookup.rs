@@ -40,7 +40,7 @@ impl Lookup {
     }
 
     /// Sent by another calling agency (FromAgencyId).
-    pub fn from_agency(mut self, agency: &str) -> Lookup {
+    pub fn sent_by(mut self, agency: &str) -> Lookup {
         self.agency = Some(agency.to_owned());
         self
     }
