@@ -141,6 +141,9 @@ pub fn banner(bridge: &LocalBridge) -> String {
         )),
         None => lines.push(format!("  Alma: institution {}", bridge.bridge.institution_code)),
     }
+    if let Some(warning) = settings.open_agency_policy_warning() {
+        lines.push(format!("  WARNING: {warning}"));
+    }
     // Tokens are printed only when they were generated for this run: configured secrets stay secret.
     let env = bridge::config::Env::from_process();
     if env.get("NCIP_SHARED_SECRET").is_none() {

@@ -27,21 +27,42 @@ pub fn keyed_digest(key: &Secret, domain: &str, identifier: &str) -> String {
     mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Targets that log the raw Lambda event at DEBUG/TRACE: the `/ncip/<secret>` path, the authorization header,
+/// PINs in the body. They log at WARN at most, whatever `RUST_LOG` says (issue 18, finding 9).
+pub const RUNTIME_TARGETS: [&str; 3] = ["lambda_runtime", "lambda_runtime_api_client", "lambda_http"];
+
+fn runtime_quiet_enough(metadata: &tracing::Metadata<'_>) -> bool {
+    let target = metadata.target();
+    let runtime = RUNTIME_TARGETS
+        .iter()
+        .any(|t| target.strip_prefix(t).is_some_and(|rest| rest.is_empty() || rest.starts_with("::")));
+    !runtime || *metadata.level() <= tracing::Level::WARN
+}
+
+/// The filter that holds the Lambda runtime's own targets at WARN, applied beside `RUST_LOG`'s.
+pub fn runtime_quiet() -> tracing_subscriber::filter::FilterFn<fn(&tracing::Metadata<'_>) -> bool> {
+    tracing_subscriber::filter::filter_fn(runtime_quiet_enough as fn(&tracing::Metadata<'_>) -> bool)
+}
+
 /// JSON lines on Lambda (CloudWatch Logs Insights reads them field by field), with metric records turned on;
 /// compact text locally.
-/// `RUST_LOG` filters as usual; the default keeps the bridge at `info` and its dependencies at `warn`.
+/// `RUST_LOG` filters as usual; the default keeps the bridge at `info` and its dependencies at `warn`, and the
+/// Lambda runtime's targets never log below WARN ([`runtime_quiet`]).
 pub fn init(json: bool) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,bridge=info,alma_relais_bridge=info,alma_sim=info")
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     if json {
         crate::metrics::enable();
     }
+    let registry = tracing_subscriber::registry().with(filter).with(runtime_quiet());
+    let layer = tracing_subscriber::fmt::layer().with_target(false);
     let result = if json {
-        builder.json().flatten_event(true).with_current_span(true).without_time().try_init()
+        registry.with(layer.json().flatten_event(true).with_current_span(true).without_time()).try_init()
     } else {
-        builder.compact().try_init()
+        registry.with(layer.compact()).try_init()
     };
     // A second init (tests, or a host that set one up) keeps the first subscriber.
     drop(result);
@@ -59,5 +80,42 @@ mod tests {
         assert_ne!(p, pseudonym(&Secret::new("another-key-entirely"), "21234000123456"));
         assert_eq!(p.len(), 16);
         assert!(!p.contains("1234000"));
+    }
+
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_lambda_runtime_logs_at_warn_at_most_even_when_rust_log_says_trace() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new("trace"))
+            .with(runtime_quiet())
+            .with(tracing_subscriber::fmt::layer().with_writer(move || writer.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "lambda_runtime", "raw event /ncip/the-shared-secret");
+            tracing::debug!(target: "lambda_runtime::layers::trace", "raw event Authorization: Bearer x");
+            tracing::trace!(target: "lambda_http", "request body with a PIN");
+            tracing::warn!(target: "lambda_runtime", "runtime warning kept");
+            tracing::trace!(target: "lambda_runtime_ext", "another crate entirely");
+            tracing::trace!(target: "bridge", "the bridge's own trace kept");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("raw event") && !text.contains("PIN"), "{text}");
+        assert!(text.contains("runtime warning kept") && text.contains("the bridge's own trace kept"), "{text}");
+        assert!(text.contains("another crate entirely"), "{text}");
     }
 }

@@ -223,6 +223,15 @@ impl Settings {
             .map(String::as_str)
     }
 
+    /// The warning to give at start-up while the agency policy is open (issue 18, finding 10): with
+    /// `NCIP_ALLOWED_AGENCIES` unset every FromAgencyId is served, which suits a first run only.
+    pub fn open_agency_policy_warning(&self) -> Option<&'static str> {
+        self.ncip.allowed_agencies.is_none().then_some(
+            "NCIP_ALLOWED_AGENCIES is unset, so NCIP messages from every FromAgencyId are served; for production \
+             set NCIP_ALLOWED_AGENCIES and NCIP_AGENCY_PARTNERS (docs/deploy.md)",
+        )
+    }
+
     /// The store's settings derived from the bridge's.
     pub fn store_config(&self) -> crate::store::StoreConfig {
         let mut config = crate::store::StoreConfig::default();

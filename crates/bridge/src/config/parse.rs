@@ -355,4 +355,12 @@ mod tests {
         let lockout = settings(&env, Host::Local).unwrap().patron.lockout;
         assert_eq!((lockout.patron_failures, lockout.period), (0, Duration::from_secs(3600)));
     }
+
+    #[test]
+    fn an_open_agency_policy_is_warned_about_and_an_allow_list_is_not() {
+        let open = settings(&Env::default(), Host::Local).unwrap();
+        assert!(open.open_agency_policy_warning().is_some_and(|w| w.contains("NCIP_ALLOWED_AGENCIES")));
+        let closed = settings(&Env::from_pairs([("NCIP_ALLOWED_AGENCIES", "Relais")]), Host::Local).unwrap();
+        assert_eq!(closed.open_agency_policy_warning(), None);
+    }
 }

@@ -54,6 +54,11 @@ pub async fn bootstrap(function: Function) -> Result<Bridge, ConfigError> {
     secrets::resolve(&mut env, &aws).await?;
     let settings = Settings::from_env(&env, Host::Lambda)?;
     check_requirements(function, &settings)?;
+    if function == Function::NcipFrontDoor
+        && let Some(warning) = settings.open_agency_policy_warning()
+    {
+        tracing::warn!(warning, "open agency policy");
+    }
     let store: Arc<dyn Store> = match &settings.store {
         StoreTarget::DynamoDb { table } => Arc::new(crate::store::DynamoStore::with_config(
             aws_sdk_dynamodb::Client::new(&aws),
