@@ -141,6 +141,21 @@ impl Store for FailFirstCommit {
     ) -> Result<Option<serde_json::Value>, store::StoreError> {
         self.inner.get_discovery(id, now).await
     }
+    async fn count_attempt(
+        &self,
+        key: &store::AttemptKey,
+        limit: u32,
+        now: jiff::Timestamp,
+        keep: Duration,
+    ) -> Result<store::Attempt, store::StoreError> {
+        self.inner.count_attempt(key, limit, now, keep).await
+    }
+    async fn attempts(&self, key: &store::AttemptKey, now: jiff::Timestamp) -> Result<u32, store::StoreError> {
+        self.inner.attempts(key, now).await
+    }
+    async fn clear_attempts(&self, key: &store::AttemptKey) -> Result<(), store::StoreError> {
+        self.inner.clear_attempts(key).await
+    }
 }
 
 async fn a_crash_between_alma_and_the_store_neither_loses_nor_repeats(kind: StoreKind) {

@@ -220,6 +220,71 @@ async fn an_unknown_patron_and_a_wrong_pin_cost_alma_the_same_calls() {
     assert_eq!(unknown_calls, known_calls, "the same Alma calls for an unknown patron");
 }
 
+// Issue 18, finding 2: 100 wrong PINs in a row were all checked by Alma, and the right one then worked. Now
+// the sixth check within PATRON_LOCKOUT_MINUTES is refused without asking Alma, with the wrong PIN's answer,
+// even when the PIN is right; an unknown patron is locked alike; the lockout ends with its period.
+#[tokio::test]
+async fn a_patron_is_locked_out_after_five_failed_pins_and_answered_as_a_wrong_pin_without_asking_alma() {
+    let b = Harness::start_seeded(Seed::demo(), &[]).await;
+    let patron1 = |pin: &str| Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", pin)]).xml();
+    let unknown = |pin: &str| Lookup::auth(&[("Barcode Id", "29999999999"), ("PIN", pin)]).xml();
+    let wrong_pin = b.ncip(&patron1("guess-0")).await;
+    assert_eq!(problem_type(&wrong_pin), "User Authentication Failed");
+    for n in 1..5 {
+        assert_eq!(b.ncip(&patron1(&format!("guess-{n}"))).await, wrong_pin);
+        assert_eq!(b.ncip(&unknown(&format!("guess-{n}"))).await, wrong_pin);
+    }
+    assert_eq!(b.ncip(&unknown("guess-5")).await, wrong_pin);
+    let before = b.sim.calls();
+    assert_eq!(before.len(), 20, "ten checks, two Alma calls each");
+
+    assert_eq!(b.ncip(&patron1("patron1-pass")).await, wrong_pin, "locked out: even the right PIN is refused");
+    assert_eq!(b.ncip(&patron1("guess-6")).await, wrong_pin);
+    assert_eq!(b.ncip(&unknown("guess-6")).await, wrong_pin, "an unknown patron is locked out alike");
+    // By UserId too: the same identifier, however it is sent.
+    assert_eq!(b.ncip(&Lookup::user("21000000001").auth_input("PIN", "patron1-pass").xml()).await, wrong_pin);
+    assert_eq!(b.sim.calls(), before, "a locked-out check costs Alma nothing");
+    // Without a PIN, nothing is checked and the lookup is answered.
+    found(&b.ncip(&Lookup::user("21000000001").xml()).await);
+
+    b.clock.advance(Duration::from_secs(15 * 60));
+    found(&b.ncip(&patron1("patron1-pass")).await);
+}
+
+#[tokio::test]
+async fn a_right_pin_clears_the_patrons_failed_checks() {
+    let b = Harness::start_seeded(Seed::demo(), &[("PATRON_LOCKOUT_FAILURES", "3")]).await;
+    let patron1 = |pin: &str| Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", pin)]).xml();
+    for _ in 0..2 {
+        b.ncip(&patron1("wrong")).await;
+        b.ncip(&patron1("wrong")).await;
+        found(&b.ncip(&patron1("patron1-pass")).await);
+    }
+    for _ in 0..3 {
+        b.ncip(&patron1("wrong")).await;
+    }
+    assert_eq!(problem_type(&b.ncip(&patron1("patron1-pass")).await), "User Authentication Failed");
+}
+
+// The per-agency count: a caller spreading guesses over many patrons is stopped too, for every patron it
+// asks about, while other agencies are served. Only failures count, and a right PIN does not clear it.
+#[tokio::test]
+async fn an_agency_with_too_many_failed_pins_is_locked_out_for_every_patron() {
+    let b = Harness::start_seeded(Seed::demo(), &[("PATRON_LOCKOUT_AGENCY_FAILURES", "3")]).await;
+    let right = || Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", "patron1-pass")]);
+    found(&b.ncip(&right().xml()).await);
+    for id in ["29999999991", "21000000001"] {
+        b.ncip(&Lookup::auth(&[("Barcode Id", id), ("PIN", "wrong")]).xml()).await;
+        found(&b.ncip(&right().xml()).await);
+    }
+    b.ncip(&Lookup::auth(&[("Barcode Id", "29999999992"), ("PIN", "wrong")]).xml()).await;
+    let before = b.sim.calls();
+    let refused = b.ncip(&right().xml()).await;
+    assert_eq!(problem_type(&refused), "User Authentication Failed");
+    assert_eq!(b.sim.calls(), before, "refused without asking Alma");
+    found(&b.ncip(&right().sent_by("OtherRelais").xml()).await);
+}
+
 // Issue 18, finding 6: `..` turned `GET /users/{id}` into Alma's list-users call, and a tab or LF inside an
 // identifier named another path; all were sent with the API key. Now none of them reaches Alma, and each is
 // answered exactly as an unknown patron.

@@ -415,7 +415,14 @@ fn each_function_may_do_only_its_own_job() {
                 assert!(table.is_empty(), "{id}: no table access");
                 assert_eq!(others, ["kms:Decrypt", "lambda:InvokeFunction", "ssm:GetParameters"].into(), "{id}");
             }
-            "patron-lookup" => assert!(table.is_empty(), "{id}: a patron lookup cannot touch the table"),
+            "patron-lookup" => {
+                let counts: BTreeSet<String> =
+                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+                        .map(String::from)
+                        .into();
+                assert_eq!(table, counts, "{id}: reads, counts and clears failed-PIN counts, nothing else");
+                assert_table_access_only_under(&template, function, schema::ATTEMPT_KEY_PREFIX, id);
+            }
             "request-status" | "lookup-item" => assert!(table.is_subset(&reads), "{id}: read only, got {table:?}"),
             "openurl-redirect" => {
                 assert_eq!(table, ["dynamodb:PutItem".to_owned()].into(), "{id}: parks citations only")
@@ -432,6 +439,17 @@ fn each_function_may_do_only_its_own_job() {
                 assert_ne!(untagged(&resource).as_str(), Some("*"), "{id}: no Resource \"*\"");
             }
         }
+    }
+}
+
+/// Every statement granting table actions is limited to items whose partition key starts with `prefix`.
+fn assert_table_access_only_under(template: &Template, function: &Value, prefix: &str, id: &str) {
+    for statement in template.statements(function) {
+        if !strings(&statement["Action"]).iter().any(|a| a.starts_with("dynamodb:")) {
+            continue;
+        }
+        let leading = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+        assert_eq!(strings(leading), [format!("{prefix}*")], "{id}: table access only under {prefix}");
     }
 }
 

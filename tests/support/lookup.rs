@@ -14,6 +14,8 @@ pub struct Lookup {
     inputs: Vec<(String, String)>,
     elements: Vec<String>,
     loans: bool,
+    /// FromAgencyId; `Relais` unless set.
+    agency: Option<String>,
 }
 
 impl Lookup {
@@ -37,14 +39,21 @@ impl Lookup {
         self
     }
 
+    /// Sent by another calling agency (FromAgencyId).
+    pub fn sent_by(mut self, agency: &str) -> Lookup {
+        self.agency = Some(agency.to_owned());
+        self
+    }
+
     pub fn loans(mut self) -> Lookup {
         self.loans = true;
         self
     }
 
     pub fn xml(&self) -> String {
-        let mut body = String::from(
-            "<InitiationHeader><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId>\
+        let agency = self.agency.as_deref().unwrap_or("Relais");
+        let mut body = format!(
+            "<InitiationHeader><FromAgencyId><AgencyId>{agency}</AgencyId></FromAgencyId>\
              <ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId></InitiationHeader>",
         );
         if let Some(id) = &self.user_id {

@@ -17,36 +17,52 @@ pub fn pseudonym(key: &Secret, identifier: &str) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// What is logged without `RUST_LOG`: the bridge at `info`, its dependencies at `warn`.
-const DEFAULT_FILTER: &str = "warn,bridge=info,alma_relais_bridge=info,alma_sim=info";
+/// The full keyed hash (HMAC-SHA-256 under `LOG_HASH_KEY`, 64 hex digits) of an identifier within a
+/// `domain`, for store keys that must name a patron without holding the identifier (attempt counts).
+pub fn keyed_digest(key: &Secret, domain: &str, identifier: &str) -> String {
+    let mut mac = HmacSha256::new_from_slice(key.expose().as_bytes()).expect("HMAC takes any key length");
+    mac.update(domain.as_bytes());
+    mac.update(&[0]);
+    mac.update(identifier.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
 
-/// The Lambda runtime crates log each raw event at DEBUG/TRACE: the `/ncip/<secret>` path, the authorization
-/// header, PINs in LookupUser bodies. They are held at WARN whatever `RUST_LOG` says.
-const RAW_EVENT_TARGETS: [&str; 3] = ["lambda_runtime", "lambda_runtime_api_client", "lambda_http"];
+/// Targets that log the raw Lambda event at DEBUG/TRACE: the `/ncip/<secret>` path, the authorization header,
+/// PINs in the body. They log at WARN at most, whatever `RUST_LOG` says (issue 18, finding 9).
+pub const RUNTIME_TARGETS: [&str; 3] = ["lambda_runtime", "lambda_runtime_api_client", "lambda_http"];
 
-/// The log filter for `spec` (`RUST_LOG`), or the default, with the raw-event targets pinned to WARN.
-pub fn filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
-    let mut filter = spec
-        .and_then(|spec| tracing_subscriber::EnvFilter::try_new(spec).ok())
-        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(DEFAULT_FILTER));
-    for target in RAW_EVENT_TARGETS {
-        filter = filter.add_directive(format!("{target}=warn").parse().expect("a valid directive"));
-    }
-    filter
+fn runtime_quiet_enough(metadata: &tracing::Metadata<'_>) -> bool {
+    let target = metadata.target();
+    let runtime = RUNTIME_TARGETS
+        .iter()
+        .any(|t| target.strip_prefix(t).is_some_and(|rest| rest.is_empty() || rest.starts_with("::")));
+    !runtime || *metadata.level() <= tracing::Level::WARN
+}
+
+/// The filter that holds the Lambda runtime's own targets at WARN, applied beside `RUST_LOG`'s.
+pub fn runtime_quiet() -> tracing_subscriber::filter::FilterFn<fn(&tracing::Metadata<'_>) -> bool> {
+    tracing_subscriber::filter::filter_fn(runtime_quiet_enough as fn(&tracing::Metadata<'_>) -> bool)
 }
 
 /// JSON lines on Lambda (CloudWatch Logs Insights reads them field by field), with metric records turned on;
 /// compact text locally.
+/// `RUST_LOG` filters as usual; the default keeps the bridge at `info` and its dependencies at `warn`, and the
+/// Lambda runtime's targets never log below WARN ([`runtime_quiet`]).
 pub fn init(json: bool) {
-    let spec = std::env::var("RUST_LOG").ok();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter(spec.as_deref())).with_target(false);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,bridge=info,alma_relais_bridge=info,alma_sim=info")
+    });
     if json {
         crate::metrics::enable();
     }
+    let registry = tracing_subscriber::registry().with(filter).with(runtime_quiet());
+    let layer = tracing_subscriber::fmt::layer().with_target(false);
     let result = if json {
-        builder.json().flatten_event(true).with_current_span(true).without_time().try_init()
+        registry.with(layer.json().flatten_event(true).with_current_span(true).without_time()).try_init()
     } else {
-        builder.compact().try_init()
+        registry.with(layer.compact()).try_init()
     };
     // A second init (tests, or a host that set one up) keeps the first subscriber.
     drop(result);
@@ -55,26 +71,22 @@ pub fn init(json: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
 
-    /// What a subscriber with `filter(spec)` writes for a TRACE event from `lambda_runtime` and from the bridge.
-    fn written(spec: &str) -> String {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&buffer);
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(filter(Some(spec)))
-            .with_writer(move || SinkWriter(Arc::clone(&sink)))
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
-            tracing::trace!(target: "lambda_runtime", "raw event /ncip/the-secret");
-            tracing::trace!(target: "bridge::flows", "bridge detail");
-        });
-        String::from_utf8(buffer.lock().unwrap().clone()).unwrap()
+    #[test]
+    fn pseudonyms_are_stable_per_key_and_hide_the_identifier() {
+        let key = Secret::new("a-key-of-enough-length");
+        let p = pseudonym(&key, "21234000123456");
+        assert_eq!(p, pseudonym(&key, " 21234000123456 "));
+        assert_ne!(p, pseudonym(&Secret::new("another-key-entirely"), "21234000123456"));
+        assert_eq!(p.len(), 16);
+        assert!(!p.contains("1234000"));
     }
 
-    struct SinkWriter(Arc<Mutex<Vec<u8>>>);
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
-    impl std::io::Write for SinkWriter {
+    impl std::io::Write for Captured {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
             self.0.lock().unwrap().extend_from_slice(buf);
             Ok(buf.len())
@@ -85,21 +97,25 @@ mod tests {
     }
 
     #[test]
-    fn the_runtime_never_logs_raw_events_whatever_the_filter_says() {
-        for spec in ["trace", "lambda_runtime=trace,bridge=trace", "warn,lambda_runtime=debug,bridge=trace"] {
-            let out = written(spec);
-            assert!(!out.contains("the-secret"), "{spec}: {out}");
-            assert!(out.contains("bridge detail"), "{spec}: the filter still applies to the bridge: {out}");
-        }
-    }
-
-    #[test]
-    fn pseudonyms_are_stable_per_key_and_hide_the_identifier() {
-        let key = Secret::new("a-key-of-enough-length");
-        let p = pseudonym(&key, "21234000123456");
-        assert_eq!(p, pseudonym(&key, " 21234000123456 "));
-        assert_ne!(p, pseudonym(&Secret::new("another-key-entirely"), "21234000123456"));
-        assert_eq!(p.len(), 16);
-        assert!(!p.contains("1234000"));
+    fn the_lambda_runtime_logs_at_warn_at_most_even_when_rust_log_says_trace() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new("trace"))
+            .with(runtime_quiet())
+            .with(tracing_subscriber::fmt::layer().with_writer(move || writer.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "lambda_runtime", "raw event /ncip/the-shared-secret");
+            tracing::debug!(target: "lambda_runtime::layers::trace", "raw event Authorization: Bearer x");
+            tracing::trace!(target: "lambda_http", "request body with a PIN");
+            tracing::warn!(target: "lambda_runtime", "runtime warning kept");
+            tracing::trace!(target: "lambda_runtime_ext", "another crate entirely");
+            tracing::trace!(target: "bridge", "the bridge's own trace kept");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("raw event") && !text.contains("PIN"), "{text}");
+        assert!(text.contains("runtime warning kept") && text.contains("the bridge's own trace kept"), "{text}");
+        assert!(text.contains("another crate entirely"), "{text}");
     }
 }

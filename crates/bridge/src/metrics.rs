@@ -2,7 +2,8 @@
 //! CloudWatch metrics without any API call (no latency, no IAM permission, nothing lost when CloudWatch is slow).
 //!
 //! Two records per NCIP message: `Messages` by message type and outcome (what the alarms watch), and the Alma
-//! calls it made with their total latency, by message type. Locally nothing is printed: the log line
+//! calls it made with their total latency, by message type. One more for each PIN check refused by a lockout
+//! (`PinLockouts` by `Scope`). Locally nothing is printed: the log line
 //! `ncip answered` says the same for a person reading the terminal.
 
 use crate::alma::AlmaCall;
@@ -36,6 +37,12 @@ pub fn alma_calls(message_type: &str, calls: &[AlmaCall]) {
             &[("AlmaCalls", "Count", calls.len() as f64), ("AlmaLatency", "Milliseconds", millis as f64)],
         )
     });
+}
+
+/// A PIN or password check refused without asking Alma because of a lockout: `PinLockouts` = 1 under `Scope`
+/// (`Patron` or `Agency`).
+pub fn pin_lockout(scope: &str) {
+    emit(|| record(&[("Scope", scope)], &[("PinLockouts", "Count", 1.0)]));
 }
 
 fn emit(line: impl FnOnce() -> Value) {

@@ -10,10 +10,15 @@
 //! | history entry     | `REQ#<relais id>` | `HIST#<instant>#<seq>`       | `body` (JSON), `expires_at`                   |
 //! | idempotency       | `IDEM#<key hex>`  | `IDEM`                       | `state`, `owner`, `lease_until` (ms), `attempts`, `response` (B), `expires_at` |
 //! | discovery         | `DISC#<id>`       | `DISC`                       | `citation` (JSON), `expires_at`               |
+//! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
 //!
 //! A record can list several barcodes, and an item has one GSI key, so each barcode gets its own small pointer
 //! item in the `by-barcode` index; a barcode lookup queries the index and then reads the records themselves
 //! with consistent reads (the version a flow commits against must be current).
+//!
+//! Attempt counts (PIN checks per patron `P` or calling agency `A`) are keyed by a keyed hash of the
+//! identifier, never the identifier; they are the only items the patron-lookup function may touch, which
+//! `template.yaml` grants through the [`ATTEMPT_KEY_PREFIX`] leading-key condition.
 
 use std::time::Duration;
 
@@ -41,6 +46,8 @@ pub const BARCODE_INDEX_SORT_KEY: &str = "gsi1sk";
 pub const BARCODE_INDEX_PROJECTION: &str = "KEYS_ONLY";
 /// The TTL attribute (number, epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Every attempt count's partition key starts with this (the patron-lookup function's IAM condition).
+pub const ATTEMPT_KEY_PREFIX: &str = "ATTEMPT#";
 /// On-demand capacity: the bridge's traffic is a trickle with bursts.
 pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
 

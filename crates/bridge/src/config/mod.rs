@@ -100,6 +100,28 @@ pub struct PatronPolicy {
     pub auth_required: bool,
     /// `PATRON_ALLOW_LOANS`: LoanedItemsDesired may be answered (off by default: privacy).
     pub allow_loans: bool,
+    /// `PATRON_LOCKOUT_*`: how PIN guessing is slowed.
+    pub lockout: PinLockout,
+}
+
+/// PIN and password checks refused without asking Alma once too many did not succeed (issue 18, finding 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinLockout {
+    /// `PATRON_LOCKOUT_FAILURES`: checks of one patron's secret that may fail before further checks are
+    /// refused (default 5; 0 turns the per-patron lockout off).
+    pub patron_failures: u32,
+    /// `PATRON_LOCKOUT_AGENCY_FAILURES`: failed checks from one calling agency (FromAgencyId) before its
+    /// further checks are refused (default 50; 0 turns it off).
+    pub agency_failures: u32,
+    /// `PATRON_LOCKOUT_MINUTES`: a count lives this long after its last failure, and a lockout lasts as long
+    /// (default 15).
+    pub period: std::time::Duration,
+}
+
+impl Default for PinLockout {
+    fn default() -> Self {
+        Self { patron_failures: 5, agency_failures: 50, period: std::time::Duration::from_secs(15 * 60) }
+    }
 }
 
 impl Default for PatronPolicy {
@@ -112,6 +134,7 @@ impl Default for PatronPolicy {
             blocked_as_problem: false,
             auth_required: false,
             allow_loans: false,
+            lockout: PinLockout::default(),
         }
     }
 }

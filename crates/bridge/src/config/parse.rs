@@ -2,7 +2,7 @@
 
 use super::{
     AlmaRemote, AlmaTarget, ConfigError, Host, LocalServerLimits, NcipPolicy, OpenUrlSettings, PatronIdentity,
-    PatronPolicy, Secret, Settings, StoreTarget,
+    PatronPolicy, PinLockout, Secret, Settings, StoreTarget,
 };
 use crate::function::Function;
 use std::collections::BTreeMap;
@@ -223,6 +223,11 @@ fn patron_policy(env: &Env) -> Result<PatronPolicy, ConfigError> {
         blocked_as_problem: answer("PATRON_BLOCKED_ANSWER")?,
         auth_required: flag(env, "PATRON_AUTH_REQUIRED")?,
         allow_loans: flag(env, "PATRON_ALLOW_LOANS")?,
+        lockout: PinLockout {
+            patron_failures: number(env, "PATRON_LOCKOUT_FAILURES", 5, 0..=100)?,
+            agency_failures: number(env, "PATRON_LOCKOUT_AGENCY_FAILURES", 50, 0..=100_000)?,
+            period: Duration::from_secs(60 * u64::from(number(env, "PATRON_LOCKOUT_MINUTES", 15, 1..=1440)?)),
+        },
     })
 }
 
@@ -322,6 +327,9 @@ mod tests {
             ("ALMA_MAX_CALLS_PER_SECOND", "0"),
             ("PATRON_AUTH_REQUIRED", "maybe"),
             ("NCIP_SHARED_SECRET", "short"),
+            ("PATRON_LOCKOUT_FAILURES", "101"),
+            ("PATRON_LOCKOUT_MINUTES", "0"),
+            ("PATRON_LOCKOUT_AGENCY_FAILURES", "many"),
         ];
         for (var, value) in cases {
             let err = settings(&Env::from_pairs([(var, value)]), Host::Local).unwrap_err();
@@ -339,5 +347,27 @@ mod tests {
         assert_eq!(s.partner_code_for(Some("Relais")), Some("RELAIS_D2D"));
         assert_eq!(s.partner_code_for(Some("unknown")), Some("RELAIS"));
         assert_eq!(s.partner_code_for(None), Some("RELAIS"));
+    }
+
+    #[test]
+    fn pin_lockout_defaults_to_five_per_patron_fifty_per_agency_for_fifteen_minutes() {
+        let lockout = settings(&Env::default(), Host::Local).unwrap().patron.lockout;
+        assert_eq!(lockout, PinLockout::default());
+        assert_eq!((lockout.patron_failures, lockout.agency_failures), (5, 50));
+        assert_eq!(lockout.period, Duration::from_secs(15 * 60));
+        let env = Env::from_pairs([("PATRON_LOCKOUT_FAILURES", "0"), ("PATRON_LOCKOUT_MINUTES", "60")]);
+        let lockout = settings(&env, Host::Local).unwrap().patron.lockout;
+        assert_eq!((lockout.patron_failures, lockout.period), (0, Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn an_open_agency_policy_is_warned_about_and_an_allow_list_is_not() {
+        let open = settings(&Env::default(), Host::Local).unwrap();
+        let warnings = open.open_policy_warnings();
+        assert!(warnings.iter().any(|w| w.contains("NCIP_ALLOWED_AGENCIES")), "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("ALMA_PARTNER_CODE")), "{warnings:?}");
+        let named = [("NCIP_ALLOWED_AGENCIES", "Relais"), ("ALMA_PARTNER_CODE", "RELAIS")];
+        let closed = settings(&Env::from_pairs(named), Host::Local).unwrap();
+        assert!(closed.open_policy_warnings().is_empty());
     }
 }

@@ -4,6 +4,7 @@
 //! client); what reaches this module is either a condition failure, which becomes a typed outcome, or an
 //! error mapped to [`StoreError`] by code only.
 
+mod attempts;
 mod claims;
 mod items;
 mod reads;
@@ -16,8 +17,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, ItemBarcode,
-    RelaisRequestId, Store, StoreConfig, StoreError,
+    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
+    ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
@@ -119,5 +120,23 @@ impl Store for DynamoStore {
 
     async fn get_discovery(&self, id: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
         reads::get_discovery(self, id, now).await
+    }
+
+    async fn count_attempt(
+        &self,
+        key: &AttemptKey,
+        limit: u32,
+        now: Timestamp,
+        keep: Duration,
+    ) -> Result<Attempt, StoreError> {
+        attempts::count_attempt(self, key, limit, now, keep).await
+    }
+
+    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<u32, StoreError> {
+        attempts::attempts(self, key, now).await
+    }
+
+    async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError> {
+        attempts::clear_attempts(self, key).await
     }
 }

@@ -15,13 +15,15 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use redb::{Database, ReadableDatabase, ReadableTableMetadata};
 
-use tables::{BARCODES, CLAIMS, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredCitation, StoredEntry};
+use tables::{
+    ATTEMPTS, BARCODES, CLAIMS, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredAttempts, StoredCitation, StoredEntry,
+};
 
 use crate::config::is_live;
 use crate::keys::HISTORY_PREFIX;
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, ItemBarcode,
-    RelaisRequestId, Store, StoreConfig, StoreError,
+    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
+    ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The file name inside the data folder.
@@ -118,6 +120,7 @@ impl EmbeddedStore {
             txn.open_table(CLAIMS)?;
             txn.open_table(RESPONSES)?;
             txn.open_table(DISCOVERY)?;
+            txn.open_table(ATTEMPTS)?;
             txn.commit()?;
             Ok(())
         };
@@ -293,6 +296,56 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+
+    async fn count_attempt(
+        &self,
+        key: &AttemptKey,
+        limit: u32,
+        now: Timestamp,
+        keep: Duration,
+    ) -> Result<Attempt, StoreError> {
+        let key = key.clone();
+        self.run("count attempt", move |db, _| {
+            let txn = db.begin_write()?;
+            let outcome = {
+                let mut table = txn.open_table(ATTEMPTS)?;
+                let stored: Option<StoredAttempts> = tables::read(&table, "attempt count", key.as_str())?;
+                let count = stored.filter(|s| is_live(Some(s.expires_at), now)).map_or(0, |s| s.count);
+                if count >= limit {
+                    Attempt::Refused
+                } else {
+                    let next = StoredAttempts { count: count + 1, expires_at: crate::config::expiry_after(now, keep) };
+                    table.insert(key.as_str(), tables::encode("attempt count", &next)?.as_slice())?;
+                    Attempt::Counted(next.count)
+                }
+            };
+            txn.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<u32, StoreError> {
+        let key = key.clone();
+        self.run("attempts", move |db, _| {
+            let txn = db.begin_read()?;
+            let table = txn.open_table(ATTEMPTS)?;
+            let stored: Option<StoredAttempts> = tables::read(&table, "attempt count", key.as_str())?;
+            Ok(stored.filter(|s| is_live(Some(s.expires_at), now)).map_or(0, |s| s.count))
+        })
+        .await
+    }
+
+    async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError> {
+        let key = key.clone();
+        self.run("clear attempts", move |db, _| {
+            let txn = db.begin_write()?;
+            txn.open_table(ATTEMPTS)?.remove(key.as_str())?;
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 /// Counts rows across tables; used by tests of the purge through [`EmbeddedStore::row_count`].
@@ -304,6 +357,7 @@ fn count_rows(db: &Database) -> Result<u64, Failure> {
     rows += txn.open_table(CLAIMS)?.len()?;
     rows += txn.open_table(RESPONSES)?.len()?;
     rows += txn.open_table(DISCOVERY)?.len()?;
+    rows += txn.open_table(ATTEMPTS)?.len()?;
     Ok(rows)
 }
 

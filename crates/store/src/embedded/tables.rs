@@ -22,6 +22,8 @@ pub(super) const CLAIMS: TableDefinition<&str, &[u8]> = TableDefinition::new("cl
 pub(super) const RESPONSES: TableDefinition<&str, &[u8]> = TableDefinition::new("responses");
 /// Discovery id -> [`StoredCitation`].
 pub(super) const DISCOVERY: TableDefinition<&str, &[u8]> = TableDefinition::new("discovery");
+/// Attempt key (`P#<hex>` / `A#<hex>`) -> [`StoredAttempts`].
+pub(super) const ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("attempts");
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct StoredRecord {
@@ -55,6 +57,12 @@ pub(super) struct StoredClaim {
 #[derive(Serialize, Deserialize)]
 pub(super) struct StoredCitation {
     pub citation: serde_json::Value,
+    pub expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredAttempts {
+    pub count: u32,
     pub expires_at: i64,
 }
 

@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 
 use super::Failure;
 use super::tables::{
-    self, BARCODES, CLAIMS, ClaimState, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredCitation, StoredClaim,
-    StoredEntry, StoredRecord,
+    self, ATTEMPTS, BARCODES, CLAIMS, ClaimState, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredAttempts,
+    StoredCitation, StoredClaim, StoredEntry, StoredRecord,
 };
 use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
 use crate::config::{expiry_after, is_live};
@@ -173,6 +173,9 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
 
         let mut discovery = txn.open_table(DISCOVERY)?;
         removed += take_expired::<StoredCitation>(&mut discovery, "citation", now, |s| Some(s.expires_at))?.len();
+
+        let mut attempts = txn.open_table(ATTEMPTS)?;
+        removed += take_expired::<StoredAttempts>(&mut attempts, "attempt count", now, |s| Some(s.expires_at))?.len();
 
         let mut history = txn.open_table(HISTORY)?;
         let mut expired = Vec::new();

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)] // each test binary uses the helpers it needs
 
+mod attempts;
 mod claims;
 mod records;
 
@@ -18,6 +19,7 @@ use bridge_store::{
 };
 use jiff::{SignedDuration, Timestamp};
 
+pub use attempts::*;
 pub use claims::*;
 pub use records::*;
 
@@ -142,6 +144,10 @@ macro_rules! contract_suite {
             done_key_is_handled_afresh_after_idempotency_retention,
             fifty_concurrent_claims_have_exactly_one_winner,
             fifty_concurrent_commits_on_one_version_have_exactly_one_winner,
+            attempts_are_counted_up_to_the_limit_then_refused,
+            attempt_count_lives_keep_after_the_last_counted_attempt,
+            clearing_attempts_starts_the_count_again,
+            fifty_concurrent_attempts_count_no_more_than_the_limit,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {$(

@@ -5,13 +5,17 @@
 //! or the `PATRON_ID_TYPE` configured); a PIN or password is checked with `POST /users/{primary id}?op=auth`;
 //! loans are read only when the client asks and `PATRON_ALLOW_LOANS` allows it.
 //!
-//! Privacy: nothing here writes to the store, and logs carry only a keyed pseudonym of the patron
+//! Privacy: nothing here writes to the store but attempt counts under keyed hashes ([`lockout`]), and logs carry only a keyed pseudonym of the patron
 //! ([`crate::logging::pseudonym`]) and the kind of outcome; never a name, e-mail, barcode or secret. An unknown
 //! patron and a wrong secret get the same answer (User Authentication Failed) when a secret was offered, after
 //! the same Alma calls (an unknown patron's secret is checked against an id no one has), so neither the answer
 //! nor its timing tells which identifiers exist. Secrets that cannot travel in a header are refused first.
+//!
+//! PIN guessing is slowed by a lockout per patron and per calling agency ([`lockout`]); a locked-out lookup
+//! is answered exactly as a wrong secret, without asking Alma.
 
 mod answer;
+mod lockout;
 mod request;
 mod standing;
 
@@ -83,6 +87,8 @@ enum RefusalKind {
     Blocked,
     Ineligible,
     Temporary,
+    /// Too many failed secret checks: answered exactly as a failed check, without asking Alma.
+    LockedOut,
 }
 
 impl RefusalKind {
@@ -94,6 +100,7 @@ impl RefusalKind {
             RefusalKind::Blocked => "blocked",
             RefusalKind::Ineligible => "ineligible",
             RefusalKind::Temporary => "Alma unavailable",
+            RefusalKind::LockedOut => "locked out",
         }
     }
 }
@@ -142,7 +149,23 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
     if policy.auth_required && query.credential.is_none() {
         return Err(Refusal::authentication_failed(asked));
     }
+    // Before anything is asked of Alma: a locked-out patron or agency is answered as a wrong secret is.
+    let admitted = match &query.credential {
+        Some(_) => match lockout::admit(bridge, message, &query.identifier).await {
+            Ok(admitted) => Some(admitted),
+            Err(_) => {
+                return Err(Refusal { kind: RefusalKind::LockedOut, ..Refusal::authentication_failed(asked) });
+            }
+        },
+        None => None,
+    };
+    let failed_check = async |admitted: Option<lockout::Admitted>| {
+        if let Some(admitted) = admitted {
+            admitted.failed(bridge).await;
+        }
+    };
     if query.credential.as_ref().is_some_and(|c| !request::usable_secret(c.expose())) {
+        failed_check(admitted).await;
         return Err(Refusal::authentication_failed(asked));
     }
     let user = match bridge.rest.user(&query.identifier, &policy.id_type, ctx).await {
@@ -153,9 +176,11 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
                 // was answered after one Alma round trip and a known one after two (issue 18, finding 1).
                 // The answer does not depend on the result.
                 let _ = bridge.rest.authenticate(NO_SUCH_PATRON, credential.expose(), ctx).await;
+                failed_check(admitted).await;
             }
             return Err(unknown_patron(message, &query.identifier, query.credential.is_some()));
         }
+        // Not a check: the patron's attempt stays counted, the agency's failures do not grow.
         Err(err) => return Err(Refusal::alma_failed(&err, asked)),
     };
     let primary = Some(user.primary_id.as_str());
@@ -167,7 +192,11 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
             if !err.is_auth_failure() {
                 tracing::warn!(error = %err, "Alma could not check a patron's secret; answered as a failed authentication");
             }
+            failed_check(admitted).await;
             return Err(Refusal::authentication_failed(primary));
+        }
+        if let Some(admitted) = admitted {
+            admitted.succeeded(bridge).await;
         }
     }
     let standing = Standing::of(&user, policy, bridge.clock.now(), &bridge.settings.ncip.time_zone);

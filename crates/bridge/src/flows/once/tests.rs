@@ -235,6 +235,21 @@ impl Store for DownStore {
     async fn get_discovery(&self, _: &str, _: jiff::Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
         Err(down())
     }
+    async fn count_attempt(
+        &self,
+        _: &crate::store::AttemptKey,
+        _: u32,
+        _: jiff::Timestamp,
+        _: Duration,
+    ) -> Result<crate::store::Attempt, StoreError> {
+        Err(down())
+    }
+    async fn attempts(&self, _: &crate::store::AttemptKey, _: jiff::Timestamp) -> Result<u32, StoreError> {
+        Err(down())
+    }
+    async fn clear_attempts(&self, _: &crate::store::AttemptKey) -> Result<(), StoreError> {
+        Err(down())
+    }
 }
 
 struct Scene {
