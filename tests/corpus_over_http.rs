@@ -115,3 +115,21 @@ async fn requests_named_like_routes_can_be_viewed() {
         assert_eq!(h.status_json(id).await["record"]["relais_request_id"], id);
     }
 }
+
+/// The status token is taken from the Authorization header only: as `?token=` it would stay in browser
+/// histories and proxy logs. A browser without it gets a sign-in page that sends it as a header.
+#[tokio::test]
+async fn the_status_token_is_a_header_only_and_a_browser_gets_a_sign_in_page() {
+    let h = Harness::start(StoreKind::Embedded).await;
+    let answer = h.ncip(&support::messages::accept_item("RL-TOKEN-1", "ILL-TOKEN-1", "21000000001")).await;
+    assert!(!answer.contains("Problem"), "{answer}");
+    let in_url = h.bridge.url(&format!("/requests/RL-TOKEN-1?token={}", support::STATUS_TOKEN));
+    assert_eq!(h.http.get(&in_url).send().await.unwrap().status(), 401, "a token in the URL is not accepted");
+    let page = h.http.get(h.bridge.url("/requests/RL-TOKEN-1")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), 401);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<form") && page.contains("sessionStorage") && page.contains("Bearer"), "{page}");
+    assert!(!page.contains("ILL-TOKEN-1"), "nothing of the record before sign-in: {page}");
+    // What the page's script then does: the same URL with the header.
+    assert!(h.status_html("RL-TOKEN-1").await.contains("ILL-TOKEN-1"));
+}

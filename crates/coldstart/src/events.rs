@@ -48,7 +48,7 @@ impl Event {
 }
 
 impl Tokens {
-    /// The NCIP token from a `/ncip/{token}` path and the status token from a bearer header or `token=` query.
+    /// The NCIP token from a `/ncip/{token}` path and the status token from a bearer header.
     pub fn of(event: &Value) -> Tokens {
         let path = event.get("rawPath").and_then(Value::as_str).unwrap_or_default();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -59,15 +59,11 @@ impl Tokens {
             .and_then(|(_, value)| value.as_str())
             .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
             .map(|token| token.trim().to_owned());
-        let query_token = event
-            .get("rawQueryString")
-            .and_then(Value::as_str)
-            .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("token=")).map(str::to_owned));
         // Relais puts the NCIP token in its URL or in a bearer header; staff tools send theirs either way too.
         let (ncip, status) = match segments.as_slice() {
             [.., "ncip", token] => (Some((*token).to_owned()), None),
             [.., "ncip"] => (bearer, None),
-            [.., "requests", _] => (None, bearer.or(query_token)),
+            [.., "requests", _] => (None, bearer),
             _ => (None, None),
         };
         Tokens { ncip, status }
@@ -168,8 +164,6 @@ mod tests {
         assert_eq!(Tokens::of(&built_in("ncip").unwrap()).ncip.as_deref(), Some(NCIP_TOKEN));
         assert_eq!(Tokens::of(&built_in("request-status").unwrap()).status.as_deref(), Some(STATUS_TOKEN));
         assert_eq!(Tokens::of(&built_in("accept-item").unwrap()), Tokens::default());
-        let by_query = http_api_event("GET", "/requests/R1", "token=abc", &[], "");
-        assert_eq!(Tokens::of(&by_query).status.as_deref(), Some("abc"));
         let by_header = http_api_event("POST", "/ncip", "", &[("Authorization", "Bearer xyz")], "");
         assert_eq!(Tokens::of(&by_header).ncip.as_deref(), Some("xyz"));
     }

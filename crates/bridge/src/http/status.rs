@@ -1,5 +1,6 @@
 //! `GET /requests/{relais_request_id}`: a request's correlation record and history for staff, as JSON or (for
-//! a browser) a small HTML page; `GET /requests?barcode=`: the records of an item. Both need `STATUS_TOKEN`.
+//! a browser) a small HTML page; `GET /requests?barcode=`: the records of an item. Both need `STATUS_TOKEN` as a
+//! bearer header.
 
 use super::{auth, pages, respond};
 use crate::flows::Bridge;
@@ -16,15 +17,47 @@ fn query_value(uri: &Uri, key: &str) -> Option<String> {
         .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned()))
 }
 
-fn refused(bridge: &Bridge, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
-    let query_token = query_value(uri, "token");
-    (!auth::authorised(headers, query_token.as_deref(), &bridge.settings.status_token))
-        .then(|| respond::text(401, "A valid status token is required (Authorization: Bearer <STATUS_TOKEN>)"))
+/// The answer for a caller without the status token, or `None` to go on. The token is taken from the
+/// `Authorization` header only: in a URL it would stay in browser histories and proxy logs. A browser is
+/// answered with a sign-in page that keeps the token for the tab (session storage) and sends it as a header.
+fn refused(bridge: &Bridge, headers: &HeaderMap) -> Option<Response> {
+    if auth::authorised(headers, None, &bridge.settings.status_token) {
+        return None;
+    }
+    Some(if wants_html(headers) {
+        respond::html(401, pages::page("Staff sign-in", SIGN_IN))
+    } else {
+        respond::text(401, "A valid status token is required (Authorization: Bearer <STATUS_TOKEN>)")
+    })
 }
+
+/// The sign-in page's body: the token goes into this tab's session storage, never into a URL or a cookie,
+/// and the page asks for itself again with it as a bearer header.
+const SIGN_IN: &str = r#"<h1>Staff sign-in</h1>
+<form id="sign-in"><label>Status token <input type="password" id="token" autocomplete="off" required></label>
+<button>Show</button></form><p id="note"></p>
+<script>
+const KEY = "alma-relais-bridge-status-token";
+async function show(token) {
+  const answer = await fetch(location.href, { headers: { Authorization: "Bearer " + token, Accept: "text/html" } });
+  if (!answer.ok) {
+    sessionStorage.removeItem(KEY);
+    document.getElementById("note").textContent = "That token was not accepted.";
+    return;
+  }
+  sessionStorage.setItem(KEY, token);
+  document.open(); document.write(await answer.text()); document.close();
+}
+const saved = sessionStorage.getItem(KEY);
+if (saved) show(saved);
+document.getElementById("sign-in").addEventListener("submit", (e) => {
+  e.preventDefault(); show(document.getElementById("token").value);
+});
+</script>"#;
 
 /// `GET /requests?barcode=<item barcode>`: the records holding that barcode, as JSON.
 pub(super) async fn search(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Some(refusal) = refused(&bridge, &uri, &headers) {
+    if let Some(refusal) = refused(&bridge, &headers) {
         return refusal;
     }
     let Some(barcode) = query_value(&uri, "barcode") else {
@@ -39,13 +72,8 @@ pub(super) async fn search(State(bridge): State<Arc<Bridge>>, uri: Uri, headers:
     }
 }
 
-pub(super) async fn request(
-    State(bridge): State<Arc<Bridge>>,
-    Path(id): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(refusal) = refused(&bridge, &uri, &headers) {
+pub(super) async fn request(State(bridge): State<Arc<Bridge>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = refused(&bridge, &headers) {
         return refusal;
     }
     match flow::view(&bridge, id).await {
