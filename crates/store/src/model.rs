@@ -169,9 +169,32 @@ pub struct HistoryEntry {
     pub alma_calls: Vec<AlmaCall>,
     /// Alma's `trackingId` from an error answer, the handle Ex Libris support asks for.
     pub alma_tracking_id: Option<String>,
+    /// For a replay: how many more times the same message was replayed right after this entry, folded into
+    /// it so that a sender retrying in a loop cannot grow the history without bound.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub repeats: u32,
+    /// When the last of those repeats came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_repeat_at: Option<Timestamp>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl HistoryEntry {
+    /// Whether `next`, appended after this entry, is folded into it: both replays of the same message type.
+    pub fn absorbs(&self, next: &HistoryEntry) -> bool {
+        self.outcome == Outcome::Replayed && next.outcome == Outcome::Replayed && self.message_type == next.message_type
+    }
+
+    /// This entry with `next` folded in (see [`HistoryEntry::absorbs`]).
+    pub fn absorb(mut self, next: &HistoryEntry) -> HistoryEntry {
+        self.repeats += 1;
+        self.last_repeat_at = Some(next.at);
+        self
+    }
+
     /// An entry with no Problem, Alma calls or tracking id.
     pub fn new(message_type: impl Into<String>, at: Timestamp, outcome: Outcome) -> Self {
         Self {
@@ -181,6 +204,8 @@ impl HistoryEntry {
             problem: None,
             alma_calls: Vec::new(),
             alma_tracking_id: None,
+            repeats: 0,
+            last_repeat_at: None,
         }
     }
 }

@@ -143,10 +143,13 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
             .collect::<Vec<_>>()
             .join("<br>");
         body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             e(&entry.at.to_string()),
             e(&entry.message_type),
-            entry.outcome,
+            match (entry.repeats, entry.last_repeat_at) {
+                (0, _) | (_, None) => format!("{:?}", entry.outcome),
+                (n, Some(last)) => e(&format!("{:?} {} more times, the last at {last}", entry.outcome, n)),
+            },
             e(&problem),
             calls.split("<br>").map(e).collect::<Vec<_>>().join("<br>"),
             e(entry.alma_tracking_id.as_deref().unwrap_or(""))

@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, Transact
 use jiff::Timestamp;
 
 use super::items::{self, Item, n, s};
-use super::reads::{get_item, last_history_position};
+use super::reads::{self, get_item, last_history_position};
 use super::{DynamoStore, back_off, map_sdk_error};
 use crate::claim::{ClaimDecision, decide_claim, lease_end, next_version};
 use crate::config::expiry_after;
@@ -149,12 +149,50 @@ pub(super) async fn release(store: &DynamoStore, key: &IdempotencyKey, owner: &C
     }
 }
 
+/// Folds a replay into the latest entry when that is a replay of the same message; false when it is not (or
+/// another writer changed that entry meanwhile), and the replay is appended instead.
+async fn fold_replay(
+    store: &DynamoStore,
+    id: &RelaisRequestId,
+    entry: &HistoryEntry,
+    expires_at: i64,
+) -> Result<bool, StoreError> {
+    let Some((item, latest)) = reads::last_history_entry(store, id).await? else { return Ok(false) };
+    if !latest.absorbs(entry) {
+        return Ok(false);
+    }
+    let corrupt = |reason: &str| StoreError::Corrupt { what: "history entry", reason: reason.to_owned() };
+    let position = items::sort_key(&item).ok_or_else(|| corrupt("no sort key"))?;
+    let old_body = item.get(items::BODY).cloned().ok_or_else(|| corrupt("no body"))?;
+    let folded = items::history_item(id, position, &latest.absorb(entry), expires_at)?;
+    let put = store
+        .client
+        .put_item()
+        .table_name(&store.table)
+        .set_item(Some(folded))
+        .condition_expression("#body = :old")
+        .expression_attribute_names("#body", items::BODY)
+        .expression_attribute_values(":old", old_body)
+        .send()
+        .await;
+    match put {
+        Ok(_) => Ok(true),
+        Err(error) => match error.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(false),
+            _ => Err(map_sdk_error("PutItem", error)),
+        },
+    }
+}
+
 pub(super) async fn append_history(
     store: &DynamoStore,
     id: &RelaisRequestId,
     entry: &HistoryEntry,
 ) -> Result<(), StoreError> {
     let expires_at = expiry_after(entry.at, store.config.retention);
+    if entry.outcome == crate::Outcome::Replayed && fold_replay(store, id, entry, expires_at).await? {
+        return Ok(());
+    }
     let mut seq = 0;
     for _ in 0..ROUNDS {
         let item = items::history_item(id, &history_key(entry.at, seq), entry, expires_at)?;

@@ -11,7 +11,7 @@ use super::tables::{
 };
 use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
 use crate::config::{expiry_after, is_live};
-use crate::keys::{history_instant_prefix, history_key, next_history_seq};
+use crate::keys::{HISTORY_PREFIX, history_instant_prefix, history_key, next_history_seq};
 use crate::{
     ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, RelaisRequestId,
     StoreConfig,
@@ -136,6 +136,27 @@ pub(super) fn append_history(
     entry: &HistoryEntry,
 ) -> Result<(), Failure> {
     let mut history = txn.open_table(HISTORY)?;
+    if entry.outcome == crate::model::Outcome::Replayed {
+        // A replay right after a replay of the same message is folded into the earlier entry.
+        let all_end = format!("{}$", HISTORY_PREFIX.trim_end_matches('#'));
+        let latest = history
+            .range((id.as_str(), HISTORY_PREFIX)..(id.as_str(), all_end.as_str()))?
+            .next_back()
+            .transpose()?
+            .map(|(key, value)| (key.value().1.to_owned(), value.value().to_vec()));
+        if let Some((position, bytes)) = latest {
+            let stored: StoredEntry = tables::decode("history entry", &bytes)?;
+            if is_live(Some(stored.expires_at), config.now()) && stored.entry.absorbs(entry) {
+                let folded = StoredEntry {
+                    entry: stored.entry.absorb(entry),
+                    expires_at: stored.expires_at.max(expiry_after(entry.at, config.retention)),
+                };
+                history
+                    .insert((id.as_str(), position.as_str()), tables::encode("history entry", &folded)?.as_slice())?;
+                return Ok(());
+            }
+        }
+    }
     let prefix = history_instant_prefix(entry.at);
     // Positions at one instant share the prefix, which ends in '#'; '$' sorts right after it.
     let end = format!("{}$", prefix.trim_end_matches('#'));

@@ -131,6 +131,7 @@ macro_rules! contract_suite {
             expired_record_may_be_created_afresh,
             history_reads_oldest_first_with_ties_in_append_order,
             history_of_one_request_never_shows_another,
+            repeated_replays_fold_into_one_entry_with_a_count,
             barcode_lookup_lists_every_request_newest_first,
             barcode_dropped_from_a_record_no_longer_finds_it,
             closed_request_expires_exactly_after_retention_and_open_one_never_does,

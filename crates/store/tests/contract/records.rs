@@ -202,6 +202,36 @@ pub async fn history_of_one_request_never_shows_another(open: impl AsyncFn(Store
     assert_eq!(ten, ["ten"]);
 }
 
+pub async fn repeated_replays_fold_into_one_entry_with_a_count(open: impl AsyncFn(StoreConfig) -> Harness) {
+    let (h, _) = fresh(open).await;
+    let id = rid("R-FOLD");
+    let replay = |message: &str, seconds: i64| HistoryEntry::new(message, after(seconds), Outcome::Replayed);
+    h.store.append_history(&id, &entry("CheckInItem", after(0))).await.unwrap();
+    // A sender looping on the same message: one entry however often it comes.
+    for n in 1..=5 {
+        h.store.append_history(&id, &replay("CheckInItem", n)).await.unwrap();
+    }
+    // Another message's replay, or anything that is not a replay, starts a new entry.
+    h.store.append_history(&id, &replay("RenewItem", 10)).await.unwrap();
+    h.store.append_history(&id, &entry("RenewItem", after(11))).await.unwrap();
+    h.store.append_history(&id, &replay("RenewItem", 12)).await.unwrap();
+    let read = h.store.history(&id).await.unwrap();
+    let shape: Vec<(&str, Outcome, u32)> =
+        read.iter().map(|e| (e.message_type.as_str(), e.outcome, e.repeats)).collect();
+    assert_eq!(
+        shape,
+        [
+            ("CheckInItem", Outcome::Success, 0),
+            ("CheckInItem", Outcome::Replayed, 4),
+            ("RenewItem", Outcome::Replayed, 0),
+            ("RenewItem", Outcome::Success, 0),
+            ("RenewItem", Outcome::Replayed, 0),
+        ]
+    );
+    assert_eq!(read[1].at, after(1), "the folded entry keeps its first time");
+    assert_eq!(read[1].last_repeat_at, Some(after(5)), "and says when the last repeat came");
+}
+
 pub async fn barcode_lookup_lists_every_request_newest_first(open: impl AsyncFn(StoreConfig) -> Harness) {
     let (h, _) = fresh(open).await;
     let borrowing = record("R6", Side::Borrowing, RequestStatus::OnHoldShelf, &["B6"], t0());
