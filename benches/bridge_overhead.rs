@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
-use bridge::alma::model::{AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
+use bridge::alma::model::{AlmaItem, AlmaUser, Loan, Partner, UserRequest};
 use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
 use bridge::clock::SystemClock;
 use bridge::config::{Env, Host, Settings};
@@ -61,12 +61,6 @@ impl AlmaRest for InstantRest {
     }
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
         NotConfigured.user_loans(user_id, ctx).await
-    }
-    async fn borrowing_request(&self, user: &str, id: &str, ctx: &CallContext) -> Result<BorrowingRequest, AlmaError> {
-        NotConfigured.borrowing_request(user, id, ctx).await
-    }
-    async fn lending_request(&self, partner: &str, id: &str, ctx: &CallContext) -> Result<LendingRequest, AlmaError> {
-        NotConfigured.lending_request(partner, id, ctx).await
     }
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
         NotConfigured.partner(code, ctx).await

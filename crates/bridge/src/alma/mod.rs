@@ -21,7 +21,7 @@ pub use rest::HttpAlmaRest;
 pub use transport::Transport;
 
 use async_trait::async_trait;
-use model::{AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
+use model::{AlmaItem, AlmaUser, Loan, Partner, UserRequest};
 
 /// Alma's REST API, as much of it as the bridge needs.
 #[async_trait]
@@ -36,20 +36,6 @@ pub trait AlmaRest: Send + Sync {
     async fn user_requests(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError>;
     /// `GET /users/{id}/loans`.
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError>;
-    /// `GET /users/{id}/resource-sharing-requests/{request_id}`.
-    async fn borrowing_request(
-        &self,
-        user_id: &str,
-        request_id: &str,
-        ctx: &CallContext,
-    ) -> Result<BorrowingRequest, AlmaError>;
-    /// `GET /partners/{code}/lending-requests/{request_id}`.
-    async fn lending_request(
-        &self,
-        partner: &str,
-        request_id: &str,
-        ctx: &CallContext,
-    ) -> Result<LendingRequest, AlmaError>;
     /// `GET /partners/{code}`: the NCIP partner, for the User Identifier Type its messages are matched by.
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError>;
 }
@@ -82,12 +68,6 @@ impl AlmaRest for NotConfigured {
         Err(AlmaError::NotConfigured)
     }
     async fn user_loans(&self, _: &str, _: &CallContext) -> Result<Vec<Loan>, AlmaError> {
-        Err(AlmaError::NotConfigured)
-    }
-    async fn borrowing_request(&self, _: &str, _: &str, _: &CallContext) -> Result<BorrowingRequest, AlmaError> {
-        Err(AlmaError::NotConfigured)
-    }
-    async fn lending_request(&self, _: &str, _: &str, _: &CallContext) -> Result<LendingRequest, AlmaError> {
         Err(AlmaError::NotConfigured)
     }
     async fn partner(&self, _: &str, _: &CallContext) -> Result<Partner, AlmaError> {

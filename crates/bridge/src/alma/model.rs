@@ -232,35 +232,7 @@ pub struct Loan {
     pub title: Option<String>,
 }
 
-/// `GET /users/{id}/resource-sharing-requests/{request_id}`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct BorrowingRequest {
-    pub request_id: String,
-    #[serde(default)]
-    pub external_id: Option<String>,
-    #[serde(default)]
-    pub status: Code,
-    #[serde(default)]
-    pub partner: Code,
-    #[serde(default)]
-    pub title: Option<String>,
-}
-
-/// `GET /partners/{code}/lending-requests/{request_id}`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct LendingRequest {
-    pub request_id: String,
-    #[serde(default)]
-    pub external_id: Option<String>,
-    #[serde(default)]
-    pub status: Code,
-    #[serde(default)]
-    pub partner: Code,
-    #[serde(default)]
-    pub title: Option<String>,
-}
-
-/// One partner of `GET /partners`.
+/// An NCIP partner (`GET /partners/{code}`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Partner {
     pub partner_details: PartnerDetails,

@@ -1,7 +1,7 @@
 //! The Alma REST client over reqwest.
 
 use super::error::ErrorBody;
-use super::model::{self, AlmaItem, AlmaUser, BorrowingRequest, LendingRequest, Loan, Partner, UserRequest};
+use super::model::{self, AlmaItem, AlmaUser, Loan, Partner, UserRequest};
 use super::transport::{AlmaResponse, Exchange, RetryPolicy, Transport};
 use super::{AlmaError, AlmaRest, CallContext};
 use async_trait::async_trait;
@@ -150,26 +150,6 @@ impl AlmaRest for HttpAlmaRest {
         let url = self.url(&["users", user_id, "loans"], &[("limit", "100")])?;
         let page: model::Loans = self.fetch(Self::get(url, "/users/{id}/loans"), ctx).await?;
         Ok(page.item_loan)
-    }
-
-    async fn borrowing_request(
-        &self,
-        user_id: &str,
-        request_id: &str,
-        ctx: &CallContext,
-    ) -> Result<BorrowingRequest, AlmaError> {
-        let url = self.url(&["users", user_id, "resource-sharing-requests", request_id], &[])?;
-        self.fetch(Self::get(url, "/users/{id}/resource-sharing-requests/{request_id}"), ctx).await
-    }
-
-    async fn lending_request(
-        &self,
-        partner: &str,
-        request_id: &str,
-        ctx: &CallContext,
-    ) -> Result<LendingRequest, AlmaError> {
-        let url = self.url(&["partners", partner, "lending-requests", request_id], &[])?;
-        self.fetch(Self::get(url, "/partners/{code}/lending-requests/{request_id}"), ctx).await
     }
 
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
