@@ -25,6 +25,7 @@ use bridge::openurl::{self, PatronTag, RelaisForm};
 use http_body_util::BodyExt;
 
 #[path = "../../benches/support/instant_alma.rs"]
+#[allow(dead_code)]
 mod instant_alma;
 
 #[path = "../../tests/support/messages.rs"]
@@ -199,14 +200,23 @@ impl BridgeCase {
     }
 }
 
-/// Sends `n` messages of `case` through the front door; the last answer's status and body.
-fn run_bridge(case: BridgeCase, n: usize) -> (u16, String) {
+/// What `n` messages of one case got.
+struct BridgeRun {
+    /// The last answer's status and body.
+    last: (u16, String),
+    /// Store operations per message: reads, claims, commits, other writes.
+    store_calls: [f64; 4],
+}
+
+/// Sends `n` messages of `case` through the front door.
+fn run_bridge(case: BridgeCase, n: usize) -> BridgeRun {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let router = instant_alma::front_door();
+    let (router, calls) = instant_alma::front_door_counting_store_calls();
     let replayed = messages::accept_item("RL-replayed", "ILL-replayed", "21000000001");
     runtime.block_on(async {
         // The same warm-up in every run, so that it cancels out of the difference.
         let mut last = send(&router, replayed.clone()).await;
+        let before = calls.snapshot();
         for i in 0..n {
             let body = match case {
                 BridgeCase::FirstDelivery => {
@@ -217,7 +227,9 @@ fn run_bridge(case: BridgeCase, n: usize) -> (u16, String) {
             };
             last = send(&router, body).await;
         }
-        last
+        let after = calls.snapshot();
+        let per_message = std::array::from_fn(|i| (after[i] - before[i]) as f64 / n.max(1) as f64);
+        BridgeRun { last, store_calls: per_message }
     })
 }
 
@@ -237,8 +249,13 @@ fn main() {
         ["bridge", case, n] => {
             let case = BridgeCase::parse(case).unwrap_or_else(|| panic!("{USAGE}"));
             let n: usize = n.parse().unwrap_or_else(|_| panic!("{USAGE}"));
-            let (status, _) = run_bridge(case, n);
-            println!("{status}");
+            let run = run_bridge(case, n);
+            let [reads, claims, commits, other] = run.store_calls;
+            println!(
+                "{}\nstore reads={reads:.2} claims={claims:.2} commits={commits:.2} other_writes={other:.2}",
+                run.last.0
+            );
+            println!("{}", run.last.1);
         }
         _ => {
             eprintln!("{USAGE}");
@@ -275,7 +292,7 @@ mod tests {
             (BridgeCase::Replay, "AcceptItemResponse"),
             (BridgeCase::LookupVersion, "LookupVersionResponse"),
         ] {
-            let (status, body) = run_bridge(case, 2);
+            let (status, body) = run_bridge(case, 2).last;
             assert_eq!(status, 200, "{case:?}");
             assert!(body.contains(service) && !body.contains("Problem"), "{case:?}: {body}");
         }
