@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[path = "support/instant_alma.rs"]
+#[allow(dead_code)]
 mod instant_alma;
 
 #[path = "../tests/support/messages.rs"]

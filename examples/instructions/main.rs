@@ -125,6 +125,19 @@ fn regions() -> Vec<Region> {
         }));
         let o = opts.clone();
         if forwarded(&bytes, &opts) {
+            // Where a forwarded message's cost goes: the front door's peek, the read, the patch.
+            let (b, o2) = (bytes.clone(), opts.clone());
+            regions.push(Region::new(format!("ncip.part.peek.{name}"), move || {
+                usize::from(ncip::peek(black_box(&b), &o2).is_ok())
+            }));
+            let (b, o2) = (bytes.clone(), opts.clone());
+            regions.push(Region::new(format!("ncip.part.read.{name}"), move || {
+                usize::from(ncip::read(black_box(&b), &o2).is_ok())
+            }));
+            let b = bytes.clone();
+            regions.push(Region::new(format!("ncip.part.patch.{name}"), move || {
+                ncip::patch(black_box(&b), &EDITS).map_or(0, |p| p.len())
+            }));
             regions.push(Region::new(format!("ncip.read_patch.{name}"), move || read_and_patch(black_box(&bytes), &o)));
         } else {
             regions.push(Region::new(format!("ncip.read.{name}"), move || {
