@@ -3,35 +3,25 @@
 //!
 //! Run: `cargo bench -p ncip-codec --bench codec -- --warm-up-time 1 --measurement-time 2`.
 //! Benchmarks are named `floor/<file>` and `codec/<file>`, plus `floor/ALL` and `codec/ALL` over the
-//! whole corpus, and `parts/read-ALL` / `parts/write-ALL` splitting the codec time.
+//! whole corpus, `parts/read-ALL` / `parts/write-ALL` splitting the codec time, and `forward/read-patch-ALL` (beside `forward/floor-ALL`):
+//! what the bridge does to a message it forwards to Alma (read it, patch its header; issue 20's target, counted
+//! in instructions by `scripts/bench-instructions`).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ncip_codec::{ReadOptions, read, write};
-use quick_xml::Reader;
-use quick_xml::events::Event;
+use floor::token_pass;
+use ncip_codec::{HeaderEdits, ReadOptions, ServiceKind, patch, read, write};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod floor;
 
 /// The outside corpus when present; otherwise (after the one-line notice `common` prints) the repository's own
 /// fixtures, which hold every dialect the corpus exercises, so the bench runs on a fresh clone too.
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let files = common::corpus_or_fixtures();
     files.into_iter().map(|(name, bytes)| (name.trim_end_matches(".xml").to_owned(), bytes)).collect()
-}
-
-/// The floor: every event of the document, nothing kept.
-fn token_pass(bytes: &[u8]) -> usize {
-    let mut reader = Reader::from_reader(bytes);
-    let mut events = 0;
-    loop {
-        match reader.read_event() {
-            Ok(Event::Eof) | Err(_) => return events,
-            Ok(_) => events += 1,
-        }
-    }
 }
 
 fn parse_and_write(bytes: &[u8], opts: &ReadOptions) -> Vec<u8> {
@@ -74,6 +64,40 @@ fn bench(c: &mut Criterion) {
     });
     parts.bench_function("write-ALL", |b| b.iter(|| parsed.iter().map(|m| write(black_box(m)).len()).sum::<usize>()));
     parts.finish();
+
+    // The forward path since transparent forwarding: read, then patch the received bytes.
+    let edits = HeaderEdits {
+        to_agency: Some("01DEMO_INST"),
+        from_agency: None,
+        application_profile_type: Some("RELAIS"),
+        user_identifier: Some("21000000001"),
+    };
+    // Only what the bridge forwards: requests (a response is read, never patched; LookupVersion is answered
+    // by the bridge), beside the floor over the same files.
+    let forwarded: Vec<&Vec<u8>> = readable
+        .iter()
+        .map(|(_, bytes)| bytes)
+        .filter(|bytes| read(bytes, &opts).is_ok_and(|m| !m.is_response() && m.service() != ServiceKind::LookupVersion))
+        .filter(|bytes| patch(bytes, &edits).is_ok())
+        .collect();
+    let mut forward = c.benchmark_group("forward");
+    forward.throughput(Throughput::Bytes(forwarded.iter().map(|b| b.len() as u64).sum()));
+    forward.bench_function("floor-ALL", |b| {
+        b.iter(|| forwarded.iter().map(|bytes| token_pass(black_box(bytes))).sum::<usize>())
+    });
+    forward.bench_function("read-patch-ALL", |b| {
+        b.iter(|| {
+            forwarded
+                .iter()
+                .map(|bytes| {
+                    let message = read(black_box(bytes), &opts).unwrap();
+                    black_box(&message);
+                    patch(bytes, &edits).unwrap().len()
+                })
+                .sum::<usize>()
+        })
+    });
+    forward.finish();
 }
 
 criterion_group!(benches, bench);
