@@ -374,6 +374,7 @@ fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
 fn every_setting_the_code_reads_on_lambda_has_a_value_in_the_template() {
     let mut read = variable_literals(&repo_file("crates/bridge/src/config/parse.rs"));
     read.extend(variable_literals(&repo_file("crates/bridge/src/function.rs")));
+    read.extend(variable_literals(&repo_file("crates/bridge/src/metrics.rs")));
     let secrets = variable_literals(&repo_file("crates/bridge/src/lambda/secrets.rs"));
     assert!(read.contains("ALMA_API_BASE") && secrets.contains("ALMA_API_KEY"), "the scan finds variable names");
     let template = Template::load();
@@ -511,4 +512,22 @@ fn every_log_metric_filter_matches_a_message_the_code_logs() {
             .unwrap_or_else(|| panic!("{name}: a $.message condition in {pattern}"));
         assert!(sources.contains(&format!("\"{message}\"")), "{name} counts {message:?}, which no code logs");
     }
+}
+
+/// The embedded metrics go to the namespace the template's alarms and log metric filters use, per stack.
+#[test]
+fn embedded_metrics_share_the_stacks_alarm_namespace() {
+    let t = Template::load();
+    let globals = &t.0["Globals"]["Function"]["Environment"]["Variables"]["METRICS_NAMESPACE"];
+    let namespace = intrinsic(globals, "Sub").expect("METRICS_NAMESPACE is a !Sub of the stack name");
+    assert_eq!(namespace, "AlmaRelaisBridge/${AWS::StackName}");
+    let mut checked = 0;
+    for (name, alarm) in t.of_type("AWS::CloudWatch::Alarm") {
+        if let Some(alarm_namespace) = intrinsic(&alarm["Properties"]["Namespace"], "Sub") {
+            assert_eq!(alarm_namespace, namespace, "{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "the bridge's own alarms were found");
+    assert!(repo_file("crates/bridge/src/metrics.rs").contains("\"METRICS_NAMESPACE\""));
 }

@@ -8,16 +8,28 @@
 
 use crate::alma::AlmaCall;
 use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The CloudWatch namespace of every metric (template.yaml's alarms name it too).
+/// The CloudWatch namespace without `METRICS_NAMESPACE`. The template sets `AlmaRelaisBridge/<stack>`, the
+/// namespace its log metric filters and alarms use, so two stacks in one account keep their metrics apart.
 pub const NAMESPACE: &str = "AlmaRelaisBridge";
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
+static CONFIGURED_NAMESPACE: OnceLock<String> = OnceLock::new();
 
-/// Turns metric records on (Lambda only).
+/// Turns metric records on (Lambda only), under `METRICS_NAMESPACE` when it is set.
 pub fn enable() {
+    if let Ok(namespace) = std::env::var("METRICS_NAMESPACE")
+        && !namespace.trim().is_empty()
+    {
+        let _ = CONFIGURED_NAMESPACE.set(namespace.trim().to_owned());
+    }
     ENABLED.store(true, Ordering::Relaxed);
+}
+
+fn namespace() -> &'static str {
+    CONFIGURED_NAMESPACE.get().map_or(NAMESPACE, String::as_str)
 }
 
 /// One answered NCIP message: `Messages` = 1 under `MessageType` and `Outcome`.
@@ -64,7 +76,7 @@ fn record(dimensions: &[(&str, &str)], metrics: &[(&str, &str, f64)]) -> Value {
         json!({
             "Timestamp": timestamp,
             "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
+                "Namespace": namespace(),
                 "Dimensions": [dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>()],
                 "Metrics": metrics.iter().map(|(name, unit, _)| json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
             }],
