@@ -531,3 +531,24 @@ fn embedded_metrics_share_the_stacks_alarm_namespace() {
     assert!(checked >= 2, "the bridge's own alarms were found");
     assert!(repo_file("crates/bridge/src/metrics.rs").contains("\"METRICS_NAMESPACE\""));
 }
+
+/// The near-timeout alarm watches every service function, with a threshold under their timeout.
+#[test]
+fn the_near_timeout_alarm_watches_every_service_function() {
+    let t = Template::load();
+    let alarm = t.resource("ServiceFunctionNearTimeoutAlarm");
+    let watched: BTreeSet<&str> = alarm["Properties"]["Metrics"]
+        .as_sequence()
+        .expect("metrics")
+        .iter()
+        .filter_map(|m| intrinsic(&m["MetricStat"]["Metric"]["Dimensions"][0]["Value"], "Ref"))
+        .collect();
+    let services: BTreeSet<&str> =
+        t.functions().into_iter().filter(|(binary, _)| is_service(binary)).map(|(_, (id, _))| id).collect();
+    assert_eq!(watched, services);
+    let threshold = alarm["Properties"]["Threshold"].as_u64().expect("a threshold");
+    for id in services {
+        let timeout = t.property(t.resource(id), "Timeout").as_u64().expect("a timeout");
+        assert!(threshold < timeout * 1000, "{id}: the alarm fires before the timeout");
+    }
+}
