@@ -2,7 +2,7 @@
 //!
 //! Alma's v2 profile says each AgencyId of the InitiationHeader is "the Alma institution code or the
 //! institution/library ISIL" (alma.md §1.3). The identifiers' own AgencyIds are not described. Working
-//! clients put the institution code there (VCU ILLiad AcceptItem: `<UserId><AgencyId>01XXX_INST</AgencyId>`),
+//! clients put the institution code there (VCU ILLiad AcceptItem: `<UserId><AgencyId>` holding e.g. `01UNIV_INST`),
 //! or leave it out (VCU's ItemId, every Relais CheckInItem sample without one).
 //!
 //! UNCONFIRMED: whether Alma refuses an identifier issued by another agency. The stricter plausible reading is

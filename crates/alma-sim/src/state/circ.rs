@@ -349,22 +349,7 @@ pub(crate) fn desk_loan(s: &mut State, user_id: &str, barcode: &str) -> Result<S
     item.in_place = false;
     item.process_type = Some(Code::new("LOAN", "Loan"));
     item.due_date = Some(due);
-    let loan = Loan {
-        loan_id: loan_id.clone(),
-        borrower: Borrower::User(user_id),
-        item_pid: pid.clone(),
-        barcode: item.barcode.clone(),
-        mms_id: item.mms_id.clone(),
-        title: item.title.clone(),
-        author: item.author.clone(),
-        library: item.library.clone(),
-        location: item.location.clone(),
-        circ_desk,
-        loan_date: now,
-        due_date: due,
-        active: true,
-        renewals: 0,
-    };
+    let loan = Loan::of(item, loan_id.clone(), Borrower::User(user_id), circ_desk, now, due);
     if let Origin::Borrowed { request_id } = item.origin.clone() {
         for hold in s.holds.iter_mut().filter(|h| h.item_pid.as_deref() == Some(pid.as_str())) {
             hold.status = "HISTORY".into();

@@ -147,22 +147,7 @@ pub(crate) fn check_out(
     item.process_type = Some(Code::new("LOAN", "Loan"));
     item.temp = Some((library.clone(), lend_location));
     item.due_date = Some(due);
-    let loan = Loan {
-        loan_id,
-        borrower: Borrower::Partner(partner.to_owned()),
-        item_pid: item.pid.clone(),
-        barcode: item.barcode.clone(),
-        mms_id: item.mms_id.clone(),
-        title: item.title.clone(),
-        author: item.author.clone(),
-        library: item.library.clone(),
-        location: item.location.clone(),
-        circ_desk,
-        loan_date: now,
-        due_date: due,
-        active: true,
-        renewals: 0,
-    };
+    let loan = Loan::of(item, loan_id, Borrower::Partner(partner.to_owned()), circ_desk, now, due);
     let (pid, bc) = (item.pid.clone(), item.barcode.clone());
     s.loans.push(loan);
     let rs = &mut s.rs[rs_idx];

@@ -150,3 +150,32 @@ pub(crate) struct Loan {
     pub active: bool,
     pub renewals: u32,
 }
+
+impl Loan {
+    /// A new active loan of `item` to `borrower`, made at `now` and due at `due`.
+    pub(crate) fn of(
+        item: &Item,
+        loan_id: String,
+        borrower: Borrower,
+        circ_desk: Code,
+        now: Timestamp,
+        due: Timestamp,
+    ) -> Loan {
+        Loan {
+            loan_id,
+            borrower,
+            item_pid: item.pid.clone(),
+            barcode: item.barcode.clone(),
+            mms_id: item.mms_id.clone(),
+            title: item.title.clone(),
+            author: item.author.clone(),
+            library: item.library.clone(),
+            location: item.location.clone(),
+            circ_desk,
+            loan_date: now,
+            due_date: due,
+            active: true,
+            renewals: 0,
+        }
+    }
+}

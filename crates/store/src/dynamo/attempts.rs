@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::ReturnValue;
 use jiff::Timestamp;
 
+use super::claims::{PutUnlessLive, put_unless_live};
 use super::items::{self, Item, n, s};
 use super::reads::get_item;
 use super::{DynamoStore, map_sdk_error};
@@ -60,28 +60,9 @@ pub(super) async fn count_attempt(
             (COUNT.to_owned(), n(1)),
             (TTL_ATTRIBUTE.to_owned(), n(expires_at)),
         ]);
-        let put = store
-            .client
-            .put_item()
-            .table_name(&store.table)
-            .set_item(Some(first))
-            .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-            .expression_attribute_values(":now", n(now.as_second()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let found = match put {
-            Ok(_) => return Ok(Attempt::Counted(1)),
-            Err(error) => match error.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned(),
-                _ => return Err(map_sdk_error("PutItem", error)),
-            },
-        };
-        let found = match found {
-            Some(item) => Some(item),
-            None => get_item(store, attempt_key(key)).await?,
+        let found = match put_unless_live(store, first, attempt_key(key), now).await? {
+            PutUnlessLive::Written => return Ok(Attempt::Counted(1)),
+            PutUnlessLive::Blocked(found) => found,
         };
         let Some(found) = found else { continue };
         let count = live_count(&found, now)?;

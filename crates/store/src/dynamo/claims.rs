@@ -45,6 +45,47 @@ fn built<T>(operation: &'static str, result: Result<T, BuildError>) -> Result<T,
     result.map_err(|_| StoreError::Refused { operation, code: "RequestConstruction".to_owned() })
 }
 
+/// What [`put_unless_live`] did.
+pub(super) enum PutUnlessLive {
+    Written,
+    /// A live item holds the key: the item, or `None` when it went away before it could be read.
+    Blocked(Option<Item>),
+}
+
+/// Writes `item` unless a live item holds its key (`key`): one conditional put that also succeeds over an
+/// expired item, since DynamoDB's TTL deletes late. On failure DynamoDB (and moto) hand the blocking item
+/// back; should a server not, it is read instead.
+pub(super) async fn put_unless_live(
+    store: &DynamoStore,
+    item: Item,
+    key: Item,
+    now: Timestamp,
+) -> Result<PutUnlessLive, StoreError> {
+    let put = store
+        .client
+        .put_item()
+        .table_name(&store.table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
+        .expression_attribute_names("#pk", PARTITION_KEY)
+        .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+        .expression_attribute_values(":now", n(now.as_second()))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+    let returned = match put {
+        Ok(_) => return Ok(PutUnlessLive::Written),
+        Err(error) => match error.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned(),
+            _ => return Err(map_sdk_error("PutItem", error)),
+        },
+    };
+    Ok(PutUnlessLive::Blocked(match returned {
+        Some(found) => Some(found),
+        None => get_item(store, key).await?,
+    }))
+}
+
 pub(super) async fn claim(
     store: &DynamoStore,
     key: &IdempotencyKey,
@@ -57,29 +98,10 @@ pub(super) async fn claim(
     for _ in 0..ROUNDS {
         // The common case (a first delivery) is one conditional put; everything else is decided from the
         // item DynamoDB hands back when the condition fails.
-        let fresh = store
-            .client
-            .put_item()
-            .table_name(&store.table)
-            .set_item(Some(items::in_flight_item(key, owner, lease_until, 1, expires_at)))
-            .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-            .expression_attribute_values(":now", n(now.as_second()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let found = match fresh {
-            Ok(_) => return Ok(ClaimOutcome::Claimed),
-            Err(error) => match error.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => failed.item().cloned(),
-                _ => return Err(map_sdk_error("PutItem", error)),
-            },
-        };
-        // DynamoDB (and moto) hand the blocking item back; should a server not, it is read instead.
-        let found = match found {
-            Some(item) => Some(item),
-            None => get_item(store, items::claim_key(key)).await?,
+        let fresh = items::in_flight_item(key, owner, lease_until, 1, expires_at);
+        let found = match put_unless_live(store, fresh, items::claim_key(key), now).await? {
+            PutUnlessLive::Written => return Ok(ClaimOutcome::Claimed),
+            PutUnlessLive::Blocked(found) => found,
         };
         let existing = match &found {
             Some(item) => items::live_claim(item, now)?,

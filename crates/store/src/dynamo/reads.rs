@@ -143,6 +143,24 @@ pub(super) async fn last_history_position(
     id: &RelaisRequestId,
     prefix: &str,
 ) -> Result<Option<String>, StoreError> {
+    Ok(latest_history_item(store, id, prefix).await?.as_ref().and_then(items::sort_key).map(str::to_owned))
+}
+
+/// The request's latest live history entry and its item, for folding a repeated replay into it.
+pub(super) async fn last_history_entry(
+    store: &DynamoStore,
+    id: &RelaisRequestId,
+) -> Result<Option<(Item, HistoryEntry)>, StoreError> {
+    let Some(item) = latest_history_item(store, id, HISTORY_PREFIX).await? else { return Ok(None) };
+    Ok(items::live_history_entry(&item, store.config.now())?.map(|entry| (item, entry)))
+}
+
+/// The request's history item with the greatest sort key under `prefix` (one consistent query).
+async fn latest_history_item(
+    store: &DynamoStore,
+    id: &RelaisRequestId,
+    prefix: &str,
+) -> Result<Option<Item>, StoreError> {
     let output = store
         .client
         .query()
@@ -158,31 +176,7 @@ pub(super) async fn last_history_position(
         .send()
         .await
         .map_err(|e| map_sdk_error("Query", e))?;
-    Ok(output.items().first().and_then(items::sort_key).map(str::to_owned))
-}
-
-/// The request's latest live history entry and its item, for folding a repeated replay into it.
-pub(super) async fn last_history_entry(
-    store: &DynamoStore,
-    id: &RelaisRequestId,
-) -> Result<Option<(Item, HistoryEntry)>, StoreError> {
-    let output = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .key_condition_expression("#pk = :pk AND begins_with(#sk, :hist)")
-        .expression_attribute_names("#pk", PARTITION_KEY)
-        .expression_attribute_names("#sk", SORT_KEY)
-        .expression_attribute_values(":pk", s(items::request_pk(id)))
-        .expression_attribute_values(":hist", s(HISTORY_PREFIX))
-        .scan_index_forward(false)
-        .limit(1)
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(|e| map_sdk_error("Query", e))?;
-    let Some(item) = output.items().first() else { return Ok(None) };
-    Ok(items::live_history_entry(item, store.config.now())?.map(|entry| (item.clone(), entry)))
+    Ok(output.items().first().cloned())
 }
 
 pub(super) async fn put_discovery(
