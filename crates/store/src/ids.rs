@@ -22,6 +22,8 @@ pub enum InvalidId {
     TooLong { kind: &'static str, len: usize },
     #[error("{kind} contains a control character")]
     ControlCharacter { kind: &'static str },
+    #[error("an idempotency key is 64 lowercase hex digits")]
+    NotAKey,
 }
 
 pub(crate) fn check_id(kind: &'static str, value: &str) -> Result<(), InvalidId> {
@@ -112,8 +114,22 @@ checked_id!(
 );
 
 /// The de-duplication key of one NCIP message: SHA-256 over the parts that identify it, as lowercase hex.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct IdempotencyKey(String);
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = InvalidId;
+    fn try_from(value: String) -> Result<Self, InvalidId> {
+        Self::from_hex(&value).ok_or(InvalidId::NotAKey)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> String {
+        key.0
+    }
+}
 
 impl IdempotencyKey {
     /// Derives the key from what makes a message "the same message again".

@@ -28,7 +28,7 @@ use crate::{
 
 /// Attempts at a write whose precondition keeps changing under it (a claim released or taken over between
 /// the read and the write, a history position taken, a transaction conflict) before reporting contention.
-const ROUNDS: u32 = 8;
+pub(super) const ROUNDS: u32 = 8;
 
 /// DynamoDB allows 100 items per transaction; the commit uses three besides the barcode pointers.
 const MAX_BARCODES: usize = 97;
@@ -38,10 +38,10 @@ const CLAIM_ITEM: usize = 0;
 const RECORD_ITEM: usize = 1;
 const HISTORY_ITEM: usize = 2;
 
-const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+pub(super) const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 const TRANSACTION_CONFLICT: &str = "TransactionConflict";
 
-fn built<T>(operation: &'static str, result: Result<T, BuildError>) -> Result<T, StoreError> {
+pub(super) fn built<T>(operation: &'static str, result: Result<T, BuildError>) -> Result<T, StoreError> {
     result.map_err(|_| StoreError::Refused { operation, code: "RequestConstruction".to_owned() })
 }
 
@@ -240,7 +240,7 @@ pub(super) async fn append_history(
     Err(StoreError::Contention { operation: "append history" })
 }
 
-async fn next_seq(store: &DynamoStore, id: &RelaisRequestId, at: Timestamp) -> Result<u32, StoreError> {
+pub(super) async fn next_seq(store: &DynamoStore, id: &RelaisRequestId, at: Timestamp) -> Result<u32, StoreError> {
     let prefix = history_instant_prefix(at);
     let last = last_history_position(store, id, &prefix).await?;
     Ok(next_history_seq(last.as_deref()))
@@ -256,15 +256,9 @@ pub(super) async fn commit(store: &DynamoStore, commit: Commit<'_>) -> Result<Co
     for round in 0..ROUNDS {
         let items = commit_items(store, &commit, new_version, seq, &barcodes)?;
         let sent = store.client.transact_write_items().set_transact_items(Some(items)).send().await;
-        let error = match sent {
+        let reasons = match sent {
             Ok(_) => return Ok(CommitOutcome::Committed { new_version }),
-            Err(error) => error,
-        };
-        let reasons: Vec<Option<String>> = match error.as_service_error() {
-            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-                cancelled.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect()
-            }
-            _ => return Err(map_sdk_error("TransactWriteItems", error)),
+            Err(error) => transaction_reasons(error)?,
         };
         let failed =
             |position: usize| reasons.get(position).is_some_and(|code| code.as_deref() == Some(CONDITION_FAILED));
@@ -279,22 +273,70 @@ pub(super) async fn commit(store: &DynamoStore, commit: Commit<'_>) -> Result<Co
             seq = next_seq(store, &commit.record.relais_request_id, commit.history.at).await?;
             continue;
         }
-        if reasons.iter().any(|code| code.as_deref() == Some(TRANSACTION_CONFLICT)) {
-            // Another transaction touched one of these items at the same moment; real DynamoDB reports it
-            // this way rather than serialising the two.
-            tracing::debug!(round, "commit transaction conflicted with another; retrying");
-            back_off(round).await;
-            continue;
-        }
-        let code = reasons
-            .iter()
-            .flatten()
-            .find(|code| code.as_str() != "None")
-            .cloned()
-            .unwrap_or_else(|| "TransactionCanceled".to_owned());
-        return Err(StoreError::Refused { operation: "TransactWriteItems", code });
+        retry_or_refuse(&reasons, round).await?;
     }
     Err(StoreError::Contention { operation: "commit" })
+}
+
+/// The per-item cancellation codes of a cancelled transaction (in the transaction's item order); any other
+/// failure is an error.
+pub(super) fn transaction_reasons(
+    error: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Result<Vec<Option<String>>, StoreError> {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            Ok(cancelled.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect())
+        }
+        _ => Err(map_sdk_error("TransactWriteItems", error)),
+    }
+}
+
+/// After a cancelled transaction whose own conditions held: waits and returns `Ok` when another transaction
+/// merely collided with it (real DynamoDB reports that rather than serialising the two), else the refusal.
+pub(super) async fn retry_or_refuse(reasons: &[Option<String>], round: u32) -> Result<(), StoreError> {
+    if reasons.iter().any(|code| code.as_deref() == Some(TRANSACTION_CONFLICT)) {
+        tracing::debug!(round, "transaction conflicted with another; retrying");
+        back_off(round).await;
+        return Ok(());
+    }
+    let code = reasons
+        .iter()
+        .flatten()
+        .find(|code| code.as_str() != "None")
+        .cloned()
+        .unwrap_or_else(|| "TransactionCanceled".to_owned());
+    Err(StoreError::Refused { operation: "TransactWriteItems", code })
+}
+
+/// Marks the claim done with `response`, if `owner` still holds it in flight: the first item of the commit
+/// and enqueue transactions.
+pub(super) fn claim_done_update(
+    store: &DynamoStore,
+    key: &IdempotencyKey,
+    owner: &ClaimToken,
+    response: &[u8],
+    now: Timestamp,
+) -> Result<Update, StoreError> {
+    built(
+        "TransactWriteItems",
+        Update::builder()
+            .table_name(&store.table)
+            .set_key(Some(items::claim_key(key)))
+            .condition_expression("#state = :in_flight AND #owner = :owner AND #exp > :now")
+            .update_expression("SET #state = :done, #response = :response, #exp = :exp REMOVE #lease")
+            .expression_attribute_names("#state", items::STATE)
+            .expression_attribute_names("#owner", items::OWNER)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_names("#response", items::RESPONSE)
+            .expression_attribute_names("#lease", items::LEASE_UNTIL)
+            .expression_attribute_values(":in_flight", s(items::IN_FLIGHT))
+            .expression_attribute_values(":owner", s(owner.as_str()))
+            .expression_attribute_values(":now", n(now.as_second()))
+            .expression_attribute_values(":done", s(items::DONE))
+            .expression_attribute_values(":response", items::blob(response))
+            .expression_attribute_values(":exp", n(expiry_after(now, store.config.idempotency_retention)))
+            .build(),
+    )
 }
 
 /// The commit transaction: claim, record, history entry (at the positions named above), then one pointer per
@@ -309,26 +351,7 @@ fn commit_items(
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     const OP: &str = "TransactWriteItems";
     let now_s = n(commit.now.as_second());
-    let claim = built(
-        OP,
-        Update::builder()
-            .table_name(&store.table)
-            .set_key(Some(items::claim_key(commit.key)))
-            .condition_expression("#state = :in_flight AND #owner = :owner AND #exp > :now")
-            .update_expression("SET #state = :done, #response = :response, #exp = :exp REMOVE #lease")
-            .expression_attribute_names("#state", items::STATE)
-            .expression_attribute_names("#owner", items::OWNER)
-            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-            .expression_attribute_names("#response", items::RESPONSE)
-            .expression_attribute_names("#lease", items::LEASE_UNTIL)
-            .expression_attribute_values(":in_flight", s(items::IN_FLIGHT))
-            .expression_attribute_values(":owner", s(commit.owner.as_str()))
-            .expression_attribute_values(":now", now_s.clone())
-            .expression_attribute_values(":done", s(items::DONE))
-            .expression_attribute_values(":response", items::blob(commit.response))
-            .expression_attribute_values(":exp", n(expiry_after(commit.now, store.config.idempotency_retention)))
-            .build(),
-    )?;
+    let claim = claim_done_update(store, commit.key, commit.owner, commit.response, commit.now)?;
 
     let record_expiry = store.config.record_expiry(commit.record.status.is_closed(), commit.now);
     let record = Put::builder()

@@ -17,6 +17,7 @@ use crate::config::is_live;
 use crate::ids::{ClaimToken, IdempotencyKey, ItemBarcode, RelaisRequestId};
 use crate::keys::instant_key;
 use crate::model::{Correlation, HistoryEntry};
+use crate::outbox::QueuedMessage;
 use crate::schema::{BARCODE_INDEX_PARTITION_KEY, BARCODE_INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 
 pub(super) type Item = HashMap<String, AttributeValue>;
@@ -40,6 +41,10 @@ const RECORD_SK: &str = "REQ";
 const BARCODE_PREFIX: &str = "BARCODE#";
 const IDEMPOTENCY_SK: &str = "IDEM";
 const DISCOVERY_SK: &str = "DISC";
+/// Sort-key prefix of a queued message in its request's partition.
+pub(super) const OUTBOX_PREFIX: &str = "OUT#";
+/// The partition listing the open queue.
+pub(super) const QUEUE_PK: &str = "QUEUE";
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -222,4 +227,44 @@ pub(super) fn live_citation(item: &Item, now: Timestamp) -> Result<Option<serde_
     }
     let json = text(item, CITATION).ok_or_else(|| missing("citation", CITATION))?;
     serde_json::from_str(json).map(Some).map_err(|e| StoreError::corrupt("citation", &e))
+}
+
+fn queued_body(message: &QueuedMessage) -> Result<AttributeValue, StoreError> {
+    serde_json::to_string(message).map(s).map_err(|e| StoreError::corrupt("queued message", &e))
+}
+
+/// A queued message in its request's partition.
+pub(super) fn queued_item(message: &QueuedMessage, expires_at: Option<i64>) -> Result<Item, StoreError> {
+    let mut item = key(request_pk(&message.request), &format!("{OUTBOX_PREFIX}{}", message.id));
+    item.extend([
+        (KIND.to_owned(), s("outbox")),
+        (STATE.to_owned(), s(message.state.label())),
+        (BODY.to_owned(), queued_body(message)?),
+    ]);
+    Ok(with_expiry(item, expires_at))
+}
+
+pub(super) fn queue_index_key(id: &str) -> Item {
+    key(QUEUE_PK.to_owned(), id)
+}
+
+/// The open queue's copy of a message.
+pub(super) fn queue_index_item(message: &QueuedMessage) -> Result<Item, StoreError> {
+    let mut item = queue_index_key(&message.id);
+    item.extend([(KIND.to_owned(), s("queue")), (BODY.to_owned(), queued_body(message)?)]);
+    Ok(item)
+}
+
+/// The message an outbox or queue item holds.
+pub(super) fn queued_in(item: &Item) -> Result<QueuedMessage, StoreError> {
+    let body = text(item, BODY).ok_or_else(|| missing("queued message", BODY))?;
+    serde_json::from_str(body).map_err(|e| StoreError::corrupt("queued message", &e))
+}
+
+/// The message in an outbox item, if it is still live at `now`.
+pub(super) fn live_queued(item: &Item, now: Timestamp) -> Result<Option<QueuedMessage>, StoreError> {
+    if !is_live(expires_at(item), now) {
+        return Ok(None);
+    }
+    queued_in(item).map(Some)
 }

@@ -7,6 +7,7 @@
 mod attempts;
 mod claims;
 mod items;
+mod outbox;
 mod reads;
 
 use std::time::Duration;
@@ -17,8 +18,9 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
 use crate::{
-    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
-    ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
+    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue, EnqueueOutcome,
+    HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig,
+    StoreError,
 };
 
 /// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
@@ -138,5 +140,30 @@ impl Store for DynamoStore {
 
     async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError> {
         attempts::clear_attempts(self, key).await
+    }
+
+    async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
+        outbox::enqueue(self, enqueue).await
+    }
+
+    async fn queued_for(&self, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
+        outbox::queued_for(self, id).await
+    }
+
+    async fn open_queue(&self, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        outbox::open_queue(self, limit).await
+    }
+
+    async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
+        outbox::open_message(self, id).await
+    }
+
+    async fn update_queued(
+        &self,
+        message: &QueuedMessage,
+        expected: QueueState,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        outbox::update_queued(self, message, expected, now).await
     }
 }

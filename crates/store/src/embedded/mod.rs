@@ -13,17 +13,19 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use tables::{
-    ATTEMPTS, BARCODES, CLAIMS, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredAttempts, StoredCitation, StoredEntry,
+    ATTEMPTS, BARCODES, CLAIMS, DISCOVERY, HISTORY, OPEN_QUEUE, OUTBOX, REQUESTS, RESPONSES, StoredAttempts,
+    StoredCitation, StoredEntry, StoredQueued,
 };
 
 use crate::config::is_live;
 use crate::keys::HISTORY_PREFIX;
 use crate::{
-    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey,
-    ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
+    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue, EnqueueOutcome,
+    HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig,
+    StoreError,
 };
 
 /// The file name inside the data folder.
@@ -121,6 +123,8 @@ impl EmbeddedStore {
             txn.open_table(RESPONSES)?;
             txn.open_table(DISCOVERY)?;
             txn.open_table(ATTEMPTS)?;
+            txn.open_table(OUTBOX)?;
+            txn.open_table(OPEN_QUEUE)?;
             txn.commit()?;
             Ok(())
         };
@@ -346,6 +350,97 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+
+    async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
+        let owned = writes::OwnedEnqueue::from(enqueue);
+        self.run("enqueue", move |db, config| {
+            let txn = db.begin_write()?;
+            let outcome = writes::enqueue(&txn, config, &owned)?;
+            if outcome == EnqueueOutcome::Queued {
+                txn.commit()?;
+            } else {
+                txn.abort()?;
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn queued_for(&self, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
+        let id = id.clone();
+        self.run("queued for", move |db, config| {
+            let now = config.now();
+            let txn = db.begin_read()?;
+            let outbox = txn.open_table(OUTBOX)?;
+            let mut messages = Vec::new();
+            // Message ids are never empty, so ("", ...) bounds the request's rows from below.
+            for row in outbox.range((id.as_str(), "")..)? {
+                let (key, value) = row?;
+                if key.value().0 != id.as_str() {
+                    break;
+                }
+                let stored: StoredQueued = tables::decode("queued message", value.value())?;
+                if is_live(stored.expires_at, now) {
+                    messages.push(stored.message);
+                }
+            }
+            Ok(messages)
+        })
+        .await
+    }
+
+    async fn open_queue(&self, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.run("open queue", move |db, _| {
+            let txn = db.begin_read()?;
+            let index = txn.open_table(OPEN_QUEUE)?;
+            let outbox = txn.open_table(OUTBOX)?;
+            let mut messages = Vec::new();
+            for row in index.iter()?.take(limit) {
+                let (id, request) = row?;
+                if let Some(stored) = writes::read_queued(&outbox, request.value(), id.value())? {
+                    messages.push(stored.message);
+                }
+            }
+            Ok(messages)
+        })
+        .await
+    }
+
+    async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
+        let id = id.to_owned();
+        self.run("open message", move |db, _| {
+            let txn = db.begin_read()?;
+            let index = txn.open_table(OPEN_QUEUE)?;
+            let Some(request) = index.get(id.as_str())?.map(|r| r.value().to_owned()) else { return Ok(None) };
+            let outbox = txn.open_table(OUTBOX)?;
+            Ok(writes::read_queued(&outbox, &request, &id)?.map(|stored| stored.message))
+        })
+        .await
+    }
+
+    async fn update_queued(
+        &self,
+        message: &QueuedMessage,
+        expected: QueueState,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let message = message.clone();
+        self.run("update queued", move |db, config| {
+            let txn = db.begin_write()?;
+            let current = {
+                let outbox = txn.open_table(OUTBOX)?;
+                writes::read_queued(&outbox, message.request.as_str(), &message.id)?
+            };
+            if current.is_none_or(|stored| stored.message.state != expected || !is_live(stored.expires_at, now)) {
+                txn.abort()?;
+                return Ok(false);
+            }
+            writes::put_queued(&txn, config, &message, now)?;
+            txn.commit()?;
+            Ok(true)
+        })
+        .await
+    }
 }
 
 /// Counts rows across tables; used by tests of the purge through [`EmbeddedStore::row_count`].
@@ -358,6 +453,8 @@ fn count_rows(db: &Database) -> Result<u64, Failure> {
     rows += txn.open_table(RESPONSES)?.len()?;
     rows += txn.open_table(DISCOVERY)?.len()?;
     rows += txn.open_table(ATTEMPTS)?.len()?;
+    rows += txn.open_table(OUTBOX)?.len()?;
+    rows += txn.open_table(OPEN_QUEUE)?.len()?;
     Ok(rows)
 }
 

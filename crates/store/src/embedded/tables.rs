@@ -9,6 +9,7 @@ use crate::StoreError;
 use crate::claim::{ExistingClaim, StoredResponse};
 use crate::config::is_live;
 use crate::model::{Correlation, HistoryEntry};
+use crate::outbox::QueuedMessage;
 
 /// Relais request id -> [`StoredRecord`].
 pub(super) const REQUESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("requests");
@@ -22,6 +23,10 @@ pub(super) const CLAIMS: TableDefinition<&str, &[u8]> = TableDefinition::new("cl
 pub(super) const RESPONSES: TableDefinition<&str, &[u8]> = TableDefinition::new("responses");
 /// Discovery id -> [`StoredCitation`].
 pub(super) const DISCOVERY: TableDefinition<&str, &[u8]> = TableDefinition::new("discovery");
+/// (Relais request id, queued message id) -> [`StoredQueued`].
+pub(super) const OUTBOX: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("outbox");
+/// Open (waiting or parked) queued message id -> its Relais request id: the queue across requests.
+pub(super) const OPEN_QUEUE: TableDefinition<&str, &str> = TableDefinition::new("open_queue");
 /// Attempt key (`P#<hex>` / `A#<hex>`) -> [`StoredAttempts`].
 pub(super) const ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("attempts");
 
@@ -58,6 +63,13 @@ pub(super) struct StoredClaim {
 pub(super) struct StoredCitation {
     pub citation: serde_json::Value,
     pub expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredQueued {
+    pub message: QueuedMessage,
+    /// Open messages never expire.
+    pub expires_at: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -6,15 +6,15 @@ use serde::de::DeserializeOwned;
 
 use super::Failure;
 use super::tables::{
-    self, ATTEMPTS, BARCODES, CLAIMS, ClaimState, DISCOVERY, HISTORY, REQUESTS, RESPONSES, StoredAttempts,
-    StoredCitation, StoredClaim, StoredEntry, StoredRecord,
+    self, ATTEMPTS, BARCODES, CLAIMS, ClaimState, DISCOVERY, HISTORY, OPEN_QUEUE, OUTBOX, REQUESTS, RESPONSES,
+    StoredAttempts, StoredCitation, StoredClaim, StoredEntry, StoredQueued, StoredRecord,
 };
 use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
 use crate::config::{expiry_after, is_live};
 use crate::keys::{HISTORY_PREFIX, history_instant_prefix, history_key, next_history_seq};
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, RelaisRequestId,
-    StoreConfig,
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, EnqueueOutcome, HistoryEntry, IdempotencyKey,
+    QueuedMessage, RelaisRequestId, StoreConfig,
 };
 use jiff::Timestamp;
 
@@ -198,6 +198,21 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
         let mut attempts = txn.open_table(ATTEMPTS)?;
         removed += take_expired::<StoredAttempts>(&mut attempts, "attempt count", now, |s| Some(s.expires_at))?.len();
 
+        let mut outbox = txn.open_table(OUTBOX)?;
+        let mut expired = Vec::new();
+        for row in outbox.iter()? {
+            let (key, value) = row?;
+            let stored: StoredQueued = tables::decode("queued message", value.value())?;
+            if !is_live(stored.expires_at, now) {
+                let (id, position) = key.value();
+                expired.push((id.to_owned(), position.to_owned()));
+            }
+        }
+        for (id, position) in &expired {
+            outbox.remove((id.as_str(), position.as_str()))?;
+        }
+        removed += expired.len();
+
         let mut history = txn.open_table(HISTORY)?;
         let mut expired = Vec::new();
         for row in history.iter()? {
@@ -236,4 +251,86 @@ fn take_expired<T: DeserializeOwned>(
         table.remove(key.as_str())?;
     }
     Ok(expired)
+}
+
+/// An [`Enqueue`](crate::Enqueue) that can move to the blocking pool.
+pub(super) struct OwnedEnqueue {
+    key: IdempotencyKey,
+    owner: ClaimToken,
+    response: Vec<u8>,
+    message: QueuedMessage,
+    history: HistoryEntry,
+    now: Timestamp,
+}
+
+impl From<crate::Enqueue<'_>> for OwnedEnqueue {
+    fn from(e: crate::Enqueue<'_>) -> Self {
+        Self {
+            key: e.key.clone(),
+            owner: e.owner.clone(),
+            response: e.response.to_vec(),
+            message: e.message.clone(),
+            history: e.history.clone(),
+            now: e.now,
+        }
+    }
+}
+
+pub(super) fn enqueue(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    e: &OwnedEnqueue,
+) -> Result<EnqueueOutcome, Failure> {
+    let mut claims = txn.open_table(CLAIMS)?;
+    let mut responses = txn.open_table(RESPONSES)?;
+    let attempts = match tables::live_claim(&claims, &responses, e.key.as_str(), e.now)? {
+        Some((stored, ExistingClaim::InFlight { owner, .. })) if owner == e.owner.as_str() => stored.attempts,
+        _ => return Ok(EnqueueOutcome::ClaimLost),
+    };
+    put_queued(txn, config, &e.message, e.now)?;
+    append_history(txn, config, &e.message.request, &e.history)?;
+    let done = StoredClaim {
+        state: ClaimState::Done,
+        owner: e.owner.as_str().to_owned(),
+        lease_until_ms: 0,
+        attempts,
+        expires_at: expiry_after(e.now, config.idempotency_retention),
+    };
+    claims.insert(e.key.as_str(), tables::encode("claim", &done)?.as_slice())?;
+    responses.insert(e.key.as_str(), e.response.as_slice())?;
+    Ok(EnqueueOutcome::Queued)
+}
+
+/// Writes a queued message and keeps the open-queue index in step with its state.
+pub(super) fn put_queued(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    message: &QueuedMessage,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    let open = message.state.is_open();
+    let stored =
+        StoredQueued { message: message.clone(), expires_at: (!open).then(|| expiry_after(now, config.retention)) };
+    let request = message.request.as_str();
+    txn.open_table(OUTBOX)?
+        .insert((request, message.id.as_str()), tables::encode("queued message", &stored)?.as_slice())?;
+    let mut index = txn.open_table(OPEN_QUEUE)?;
+    if open {
+        index.insert(message.id.as_str(), request)?;
+    } else {
+        index.remove(message.id.as_str())?;
+    }
+    Ok(())
+}
+
+/// The stored message `id` of `request`, whatever its state.
+pub(super) fn read_queued(
+    outbox: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    request: &str,
+    id: &str,
+) -> Result<Option<StoredQueued>, Failure> {
+    match outbox.get((request, id))? {
+        Some(guard) => Ok(Some(tables::decode("queued message", guard.value())?)),
+        None => Ok(None),
+    }
 }

@@ -8,6 +8,7 @@
 
 mod attempts;
 mod claims;
+mod outbox;
 mod records;
 
 use std::any::Any;
@@ -21,6 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 
 pub use attempts::*;
 pub use claims::*;
+pub use outbox::*;
 pub use records::*;
 
 /// A store under test and whatever must live as long as it (a temporary folder, for the embedded one).
@@ -149,6 +151,11 @@ macro_rules! contract_suite {
             attempt_count_lives_keep_after_the_last_counted_attempt,
             clearing_attempts_starts_the_count_again,
             fifty_concurrent_attempts_count_no_more_than_the_limit,
+            a_queued_message_is_done_for_its_sender_and_waits_in_its_request,
+            queueing_after_the_claim_was_taken_over_is_claim_lost_and_writes_nothing,
+            messages_of_a_request_read_back_in_queueing_order_and_the_queue_oldest_first,
+            a_state_change_holds_only_from_the_state_it_expects,
+            open_messages_never_expire_and_finished_ones_age_out_like_history,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {$(

@@ -1,0 +1,168 @@
+//! The outbox on DynamoDB: each queued message lives in its request's partition (`OUT#<id>`, so a request's
+//! messages read back in queueing order with one query), and while it is open a copy sits in the `QUEUE`
+//! partition, which lists the whole queue oldest first without a scan. Both are written in one transaction.
+//! The queue partition only ever holds what is waiting or parked: a handful of items even through an outage.
+
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use jiff::Timestamp;
+
+use super::claims::{self, CONDITION_FAILED, ROUNDS, built, claim_done_update, transaction_reasons};
+use super::items::{self, Item, s};
+use super::{DynamoStore, map_sdk_error};
+use crate::config::expiry_after;
+use crate::keys::history_key;
+use crate::schema::{PARTITION_KEY, SORT_KEY};
+use crate::{Enqueue, EnqueueOutcome, QueueState, QueuedMessage, RelaisRequestId, StoreError};
+
+const OP: &str = "TransactWriteItems";
+
+/// Positions in the enqueue transaction.
+const CLAIM_ITEM: usize = 0;
+const HISTORY_ITEM: usize = 3;
+
+pub(super) async fn enqueue(store: &DynamoStore, e: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
+    let mut seq = 0;
+    for round in 0..ROUNDS {
+        let history_expiry = expiry_after(e.history.at, store.config.retention);
+        let history =
+            items::history_item(&e.message.request, &history_key(e.history.at, seq), e.history, history_expiry)?;
+        let transaction = vec![
+            TransactWriteItem::builder().update(claim_done_update(store, e.key, e.owner, e.response, e.now)?).build(),
+            TransactWriteItem::builder().put(new_message_put(store, e.message)?).build(),
+            queue_index_write(store, e.message)?,
+            TransactWriteItem::builder()
+                .put(built(
+                    OP,
+                    Put::builder()
+                        .table_name(&store.table)
+                        .set_item(Some(history))
+                        .condition_expression("attribute_not_exists(#pk)")
+                        .expression_attribute_names("#pk", PARTITION_KEY)
+                        .build(),
+                )?)
+                .build(),
+        ];
+        let sent = store.client.transact_write_items().set_transact_items(Some(transaction)).send().await;
+        let reasons = match sent {
+            Ok(_) => return Ok(EnqueueOutcome::Queued),
+            Err(error) => transaction_reasons(error)?,
+        };
+        let failed = |position: usize| reasons.get(position).is_some_and(|c| c.as_deref() == Some(CONDITION_FAILED));
+        if failed(CLAIM_ITEM) {
+            return Ok(EnqueueOutcome::ClaimLost);
+        }
+        if failed(HISTORY_ITEM) {
+            seq = claims::next_seq(store, &e.message.request, e.history.at).await?;
+            continue;
+        }
+        claims::retry_or_refuse(&reasons, round).await?;
+    }
+    Err(StoreError::Contention { operation: "enqueue" })
+}
+
+pub(super) async fn update_queued(
+    store: &DynamoStore,
+    message: &QueuedMessage,
+    expected: QueueState,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    for round in 0..ROUNDS {
+        let expires_at = (!message.state.is_open()).then(|| expiry_after(now, store.config.retention));
+        let put = Put::builder()
+            .table_name(&store.table)
+            .set_item(Some(items::queued_item(message, expires_at)?))
+            .condition_expression("#state = :expected")
+            .expression_attribute_names("#state", items::STATE)
+            .expression_attribute_values(":expected", s(expected.label()));
+        let transaction =
+            vec![TransactWriteItem::builder().put(built(OP, put.build())?).build(), queue_index_write(store, message)?];
+        let sent = store.client.transact_write_items().set_transact_items(Some(transaction)).send().await;
+        let reasons = match sent {
+            Ok(_) => return Ok(true),
+            Err(error) => transaction_reasons(error)?,
+        };
+        if reasons.first().is_some_and(|c| c.as_deref() == Some(CONDITION_FAILED)) {
+            return Ok(false);
+        }
+        claims::retry_or_refuse(&reasons, round).await?;
+    }
+    Err(StoreError::Contention { operation: "update queued" })
+}
+
+pub(super) async fn queued_for(store: &DynamoStore, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
+    let now = store.config.now();
+    let items = query(store, items::request_pk(id), Some(items::OUTBOX_PREFIX), usize::MAX).await?;
+    let mut messages = Vec::with_capacity(items.len());
+    for item in &items {
+        if let Some(message) = items::live_queued(item, now)? {
+            messages.push(message);
+        }
+    }
+    Ok(messages)
+}
+
+pub(super) async fn open_queue(store: &DynamoStore, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+    let items = query(store, items::QUEUE_PK.to_owned(), None, limit).await?;
+    items.iter().map(items::queued_in).collect()
+}
+
+pub(super) async fn open_message(store: &DynamoStore, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
+    match super::reads::get_item(store, items::queue_index_key(id)).await? {
+        Some(item) => items::queued_in(&item).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A newly queued message's own item (open, so without expiry), conditional on being new.
+fn new_message_put(store: &DynamoStore, message: &QueuedMessage) -> Result<Put, StoreError> {
+    let put = Put::builder()
+        .table_name(&store.table)
+        .set_item(Some(items::queued_item(message, None)?))
+        .condition_expression("attribute_not_exists(#pk)")
+        .expression_attribute_names("#pk", PARTITION_KEY);
+    built(OP, put.build())
+}
+
+/// The queue-partition copy: written while the message is open, deleted once it is not.
+fn queue_index_write(store: &DynamoStore, message: &QueuedMessage) -> Result<TransactWriteItem, StoreError> {
+    Ok(if message.state.is_open() {
+        let put = Put::builder().table_name(&store.table).set_item(Some(items::queue_index_item(message)?));
+        TransactWriteItem::builder().put(built(OP, put.build())?).build()
+    } else {
+        let delete = Delete::builder().table_name(&store.table).set_key(Some(items::queue_index_key(&message.id)));
+        TransactWriteItem::builder().delete(built(OP, delete.build())?).build()
+    })
+}
+
+/// Every item of partition `pk` (whose sort key starts with `prefix`), in sort-key order, consistently read.
+async fn query(store: &DynamoStore, pk: String, prefix: Option<&str>, limit: usize) -> Result<Vec<Item>, StoreError> {
+    let mut found = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let mut query = store
+            .client
+            .query()
+            .table_name(&store.table)
+            .consistent_read(true)
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_values(":pk", s(pk.clone()))
+            .set_exclusive_start_key(start.take());
+        query = match prefix {
+            Some(prefix) => query
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_values(":prefix", s(prefix)),
+            None => query.key_condition_expression("#pk = :pk"),
+        };
+        let output = query.send().await.map_err(|e| map_sdk_error("Query", e))?;
+        found.extend(output.items().iter().cloned());
+        if found.len() >= limit {
+            found.truncate(limit);
+            return Ok(found);
+        }
+        match output.last_evaluated_key() {
+            Some(key) if !key.is_empty() => start = Some(key.clone()),
+            _ => return Ok(found),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Contract scenarios for the outbox: queueing with the claim, order per request, the open queue across
+//! requests, state changes guarded by the state they expect, and what ages out.
+
+use std::time::Duration;
+
+use bridge_store::{ClaimOutcome, Enqueue, EnqueueOutcome, QueueState, QueuedMessage, StoreConfig};
+
+use super::*;
+
+const LEASE: Duration = Duration::from_secs(30);
+
+/// Claims `message`'s key and queues it for request `request` at `at`.
+pub async fn queue(store: &dyn Store, message: &str, request: &str, at: Timestamp) -> QueuedMessage {
+    let key = message_key(message);
+    let owner = token(&format!("{message}-attempt"));
+    assert_eq!(store.claim(&key, &owner, at, LEASE).await.unwrap(), ClaimOutcome::Claimed, "claiming {message}");
+    let queued = QueuedMessage::new(rid(request), "AcceptItem", key.clone(), message.as_bytes().to_vec(), at);
+    let history = entry("AcceptItem", at);
+    let outcome = store
+        .enqueue(Enqueue {
+            key: &key,
+            owner: &owner,
+            response: format!("<{message}Response/>").as_bytes(),
+            message: &queued,
+            history: &history,
+            now: at,
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcome, EnqueueOutcome::Queued, "queueing {message}");
+    queued
+}
+
+pub async fn a_queued_message_is_done_for_its_sender_and_waits_in_its_request(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, _) = fresh(open).await;
+    let queued = queue(&*h.store, "accept Q1", "Q1", t0()).await;
+    // Relais resending the message gets the answer it got, not a second queueing.
+    match h.store.claim(&message_key("accept Q1"), &token("resend"), after(1), LEASE).await.unwrap() {
+        ClaimOutcome::Done(stored) => assert_eq!(stored.body, b"<accept Q1Response/>"),
+        other => panic!("expected the stored answer, got {other:?}"),
+    }
+    assert_eq!(h.store.queued_for(&rid("Q1")).await.unwrap(), [queued.clone()]);
+    assert_eq!(h.store.open_message(&queued.id).await.unwrap(), Some(queued.clone()));
+    assert_eq!(h.store.history(&rid("Q1")).await.unwrap().len(), 1);
+    // Another request's queue is its own.
+    assert!(h.store.queued_for(&rid("Q2")).await.unwrap().is_empty());
+}
+
+pub async fn queueing_after_the_claim_was_taken_over_is_claim_lost_and_writes_nothing(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, _) = fresh(open).await;
+    let key = message_key("accept Q3");
+    h.store.claim(&key, &token("slow"), t0(), LEASE).await.unwrap();
+    h.store.claim(&key, &token("fast"), after(31), LEASE).await.unwrap();
+    let queued = QueuedMessage::new(rid("Q3"), "AcceptItem", key.clone(), b"x".to_vec(), after(40));
+    let history = entry("AcceptItem", after(40));
+    let outcome = h
+        .store
+        .enqueue(Enqueue {
+            key: &key,
+            owner: &token("slow"),
+            response: b"late",
+            message: &queued,
+            history: &history,
+            now: after(40),
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcome, EnqueueOutcome::ClaimLost);
+    assert!(h.store.queued_for(&rid("Q3")).await.unwrap().is_empty());
+    assert!(h.store.open_queue(10).await.unwrap().is_empty());
+    assert!(h.store.history(&rid("Q3")).await.unwrap().is_empty());
+}
+
+pub async fn messages_of_a_request_read_back_in_queueing_order_and_the_queue_oldest_first(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, _) = fresh(open).await;
+    let accept = queue(&*h.store, "accept Q4", "Q4", after(1)).await;
+    let other = queue(&*h.store, "accept Q5", "Q5", after(2)).await;
+    let check_in = queue(&*h.store, "check in Q4", "Q4", after(3)).await;
+    let ids = |messages: Vec<QueuedMessage>| messages.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(ids(h.store.queued_for(&rid("Q4")).await.unwrap()), [accept.id.clone(), check_in.id.clone()]);
+    assert_eq!(ids(h.store.open_queue(10).await.unwrap()), [accept.id.clone(), other.id.clone(), check_in.id]);
+    assert_eq!(ids(h.store.open_queue(2).await.unwrap()), [accept.id, other.id]);
+}
+
+pub async fn a_state_change_holds_only_from_the_state_it_expects(open: impl AsyncFn(StoreConfig) -> Harness) {
+    let (h, _) = fresh(open).await;
+    let queued = queue(&*h.store, "accept Q6", "Q6", t0()).await;
+    let parked = QueuedMessage {
+        state: QueueState::Parked,
+        attempts: 1,
+        last_answer: Some("User Blocked".into()),
+        updated_at: after(5),
+        ..queued.clone()
+    };
+    assert!(h.store.update_queued(&parked, QueueState::Waiting, after(5)).await.unwrap());
+    // A second deliverer (or a staff action) that read it waiting is refused now.
+    let delivered = QueuedMessage { state: QueueState::Delivered, ..queued.clone() };
+    assert!(!h.store.update_queued(&delivered, QueueState::Waiting, after(6)).await.unwrap());
+    assert_eq!(h.store.open_message(&queued.id).await.unwrap(), Some(parked.clone()));
+    assert_eq!(h.store.open_queue(10).await.unwrap(), [parked.clone()]);
+    // Staff re-drive it; it is delivered and leaves the open queue, but its request still shows it.
+    let waiting = QueuedMessage { state: QueueState::Waiting, note: Some("unblocked".into()), ..parked.clone() };
+    assert!(h.store.update_queued(&waiting, QueueState::Parked, after(7)).await.unwrap());
+    let delivered = QueuedMessage { state: QueueState::Delivered, ..waiting };
+    assert!(h.store.update_queued(&delivered, QueueState::Waiting, after(8)).await.unwrap());
+    assert!(h.store.open_queue(10).await.unwrap().is_empty());
+    assert_eq!(h.store.open_message(&queued.id).await.unwrap(), None);
+    assert_eq!(h.store.queued_for(&rid("Q6")).await.unwrap(), [delivered]);
+}
+
+pub async fn open_messages_never_expire_and_finished_ones_age_out_like_history(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, clock) = fresh(open).await;
+    let waiting = queue(&*h.store, "accept Q7", "Q7", t0()).await;
+    let done = queue(&*h.store, "accept Q8", "Q8", t0()).await;
+    let discarded = QueuedMessage { state: QueueState::Discarded, note: Some("sent by hand".into()), ..done.clone() };
+    assert!(h.store.update_queued(&discarded, QueueState::Waiting, after(10)).await.unwrap());
+    clock.set(after(10 + 400 * DAY - 1));
+    assert_eq!(h.store.queued_for(&rid("Q8")).await.unwrap(), [discarded]);
+    clock.set(after(10 + 400 * DAY));
+    assert!(h.store.queued_for(&rid("Q8")).await.unwrap().is_empty());
+    assert_eq!(h.store.queued_for(&rid("Q7")).await.unwrap(), [waiting.clone()]);
+    assert_eq!(h.store.open_queue(10).await.unwrap(), [waiting]);
+}
