@@ -1,5 +1,9 @@
 //! A Relais action reaches Alma once, whatever happens: repeats, concurrent copies, Alma failing after it
 //! acted, the bridge failing before it recorded Alma's answer. Run on both stores.
+//!
+//! These run with the outbox off (`OUTBOX=off`): Relais' own resends are what drives each action to Alma
+//! here, the path a library that turns the outbox off relies on. tests/outbox.rs runs the same failures with
+//! the outbox on, where the bridge's deliverer drives them.
 
 mod support;
 
@@ -12,12 +16,16 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use support::{Harness, StoreKind, messages as m};
 
+async fn start(kind: StoreKind) -> Harness {
+    Harness::start_with(kind, &[("OUTBOX", "off")], |store| store).await
+}
+
 fn outcomes(status: &serde_json::Value) -> Vec<String> {
     status["history"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap().to_owned()).collect()
 }
 
 async fn a_message_replayed_three_times_acts_once(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     let message = m::accept_item("RL-5001", "ILL-5001", "21000000001");
     let first = h.ncip(&message).await;
     assert!(first.contains("AcceptItemResponse") && !first.contains("Problem"), "{first}");
@@ -33,7 +41,7 @@ async fn a_message_replayed_three_times_acts_once(kind: StoreKind) {
 }
 
 async fn twenty_concurrent_copies_act_once(kind: StoreKind) {
-    let h = Arc::new(Harness::start(kind).await);
+    let h = Arc::new(start(kind).await);
     let message = m::check_out_item("RL-5002", "39000000003", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z");
     let copies = (0..20).map(|_| {
         let h = Arc::clone(&h);
@@ -56,7 +64,7 @@ async fn futures_join(tasks: impl Iterator<Item = tokio::task::JoinHandle<String
 }
 
 async fn alma_acting_then_dropping_the_connection_is_reconciled_on_retry(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     h.sim
         .faults()
         .arm(FaultSpec::next(FaultKind::FailAfterCommit { then: AfterCommit::Drop }, 1, FaultScope::Ncip))
@@ -158,12 +166,33 @@ impl Store for FailFirstCommit {
     async fn clear_attempts(&self, key: &store::AttemptKey) -> Result<(), store::StoreError> {
         self.inner.clear_attempts(key).await
     }
+    async fn enqueue(&self, enqueue: store::Enqueue<'_>) -> Result<store::EnqueueOutcome, store::StoreError> {
+        self.inner.enqueue(enqueue).await
+    }
+    async fn queued_for(&self, id: &store::RelaisRequestId) -> Result<Vec<store::QueuedMessage>, store::StoreError> {
+        self.inner.queued_for(id).await
+    }
+    async fn open_queue(&self, limit: usize) -> Result<Vec<store::QueuedMessage>, store::StoreError> {
+        self.inner.open_queue(limit).await
+    }
+    async fn open_message(&self, id: &str) -> Result<Option<store::QueuedMessage>, store::StoreError> {
+        self.inner.open_message(id).await
+    }
+    async fn update_queued(
+        &self,
+        message: &store::QueuedMessage,
+        expected: store::QueueState,
+        now: jiff::Timestamp,
+    ) -> Result<bool, store::StoreError> {
+        self.inner.update_queued(message, expected, now).await
+    }
 }
 
 async fn a_crash_between_alma_and_the_store_neither_loses_nor_repeats(kind: StoreKind) {
-    let h =
-        Harness::start_with(kind, &[], |inner| Arc::new(FailFirstCommit { inner, failures_left: AtomicU32::new(1) }))
-            .await;
+    let h = Harness::start_with(kind, &[("OUTBOX", "off")], |inner| {
+        Arc::new(FailFirstCommit { inner, failures_left: AtomicU32::new(1) })
+    })
+    .await;
     let message = m::check_out_item("RL-5004", "39000000004", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z");
     let answer = h.ncip(&message).await;
     assert!(answer.contains("Temporary Processing Failure"), "{answer}");
@@ -178,7 +207,7 @@ async fn a_crash_between_alma_and_the_store_neither_loses_nor_repeats(kind: Stor
 }
 
 async fn alma_maintenance_is_a_temporary_failure_and_the_retry_acts(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     h.sim.faults().arm(FaultSpec::next(FaultKind::Maintenance503, 10, FaultScope::Ncip)).unwrap();
     let message = m::accept_item("RL-5005", "ILL-5005", "21000000001");
     let answer = h.ncip(&message).await;
@@ -198,7 +227,7 @@ fn ship_without_request_id(barcode: &str, due: &str) -> String {
 }
 
 async fn an_item_lent_twice_is_checked_in_twice(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     for (loan, due) in [(1, "2027-02-28T23:59:59Z"), (2, "2027-05-31T23:59:59Z")] {
         let shipped = ship_without_request_id("39000000003", due);
         assert!(!shipped.contains("RL-unused"));
@@ -215,7 +244,7 @@ async fn an_item_lent_twice_is_checked_in_twice(kind: StoreKind) {
 }
 
 async fn an_item_lent_twice_without_request_id_or_due_date_is_shipped_twice(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     let ship = ship_without_request_id("39000000003", "2027-02-28T23:59:59Z")
         .replace("<DesiredDateDue>2027-02-28T23:59:59Z</DesiredDateDue>", "");
     assert!(!ship.contains("DesiredDateDue"));
@@ -238,7 +267,7 @@ async fn an_item_lent_twice_without_request_id_or_due_date_is_shipped_twice(kind
 }
 
 async fn a_relais_request_id_in_the_bridges_item_form_is_refused(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     // `item:<barcode>` is where the bridge files a ship without a request id; Relais may not claim it.
     let answer =
         h.ncip(&m::check_out_item("ITEM:39000000003", "39000000003", "GENERIC-ILL-PATRON", "2027-02-28")).await;
@@ -269,7 +298,7 @@ async fn scan_in_at_home(h: &Harness, barcode: &str) {
 }
 
 async fn a_renewal_whose_answer_was_lost_is_not_repeated(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     let answer =
         h.ncip(&m::check_out_item("RL-5006", "39000000004", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z")).await;
     assert!(answer.contains("CheckOutItemResponse") && !answer.contains("Problem"), "{answer}");
@@ -289,7 +318,7 @@ async fn a_renewal_whose_answer_was_lost_is_not_repeated(kind: StoreKind) {
 }
 
 async fn a_borrowing_return_whose_answer_was_lost_is_answered_as_done(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     let answer = h.ncip(&m::accept_item("RL-5007", "ILL-5007", "21000000001")).await;
     assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
     h.sim
@@ -308,7 +337,7 @@ async fn a_borrowing_return_whose_answer_was_lost_is_answered_as_done(kind: Stor
 }
 
 async fn a_renewal_by_policy_whose_answer_was_lost_is_not_repeated(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     let answer =
         h.ncip(&m::check_out_item("RL-5008", "39000000004", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z")).await;
     assert!(answer.contains("CheckOutItemResponse") && !answer.contains("Problem"), "{answer}");
@@ -328,7 +357,7 @@ async fn a_renewal_by_policy_whose_answer_was_lost_is_not_repeated(kind: StoreKi
 }
 
 async fn a_ship_that_never_reached_alma_is_sent_even_if_the_item_is_in_transit(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let h = start(kind).await;
     // One loan to a partner, returned: the item is now in transit home, not in place but not on loan.
     let first =
         h.ncip(&m::check_out_item("RL-5009", "39000000003", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z")).await;

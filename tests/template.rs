@@ -18,7 +18,7 @@ const ALMA_CALLS_PER_SECOND: u64 = 25;
 const API_GATEWAY_LIMIT_SECONDS: u64 = 29;
 
 /// Settings only the local server reads: they have no meaning on Lambda.
-const LOCAL_ONLY: [&str; 8] = [
+const LOCAL_ONLY: [&str; 9] = [
     "BRIDGE_LISTEN",
     "BRIDGE_DATA_DIR",
     "ALMA_SIM_SEED",
@@ -27,6 +27,7 @@ const LOCAL_ONLY: [&str; 8] = [
     "LOCAL_BODY_IDLE_TIMEOUT_MS",
     "LOCAL_REQUEST_TIMEOUT_MS",
     "LOCAL_MAX_CONNECTIONS",
+    "LOCAL_OUTBOX_POLL_MS",
 ];
 
 fn repo_file(path: &str) -> String {
@@ -159,7 +160,8 @@ fn variable_literals(source: &str) -> BTreeSet<String> {
     code.split('"')
         .skip(1)
         .step_by(2)
-        .filter(|s| s.len() > 3 && s.contains('_'))
+        // Variable names hold an underscore, except the one-word switch OUTBOX.
+        .filter(|s| s.len() > 3 && (s.contains('_') || *s == "OUTBOX"))
         .filter(|s| s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
         .map(str::to_owned)
         .collect()
@@ -282,7 +284,11 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
         .map(|(route, f)| (route, f.name().to_owned()))
         .collect();
     assert_eq!(routes, declared);
-    assert_eq!(routes.len(), 6, "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health");
+    assert_eq!(
+        routes.len(),
+        9,
+        "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health, /queue, its redrive and discard"
+    );
 }
 
 /// Every declared route is answered by the router with its declared method (not 404 or 405), and a path that
@@ -424,7 +430,16 @@ fn each_function_may_do_only_its_own_job() {
                 assert_eq!(table, counts, "{id}: reads, counts and clears failed-PIN counts, nothing else");
                 assert_table_access_only_under(&template, function, schema::ATTEMPT_KEY_PREFIX, id);
             }
-            "request-status" | "lookup-item" => assert!(table.is_subset(&reads), "{id}: read only, got {table:?}"),
+            "lookup-item" => assert!(table.is_subset(&reads), "{id}: read only, got {table:?}"),
+            "request-status" => {
+                // Reads, and staff decisions on queued messages: written only under the request's and the
+                // queue's partitions.
+                let writes: BTreeSet<String> = ["dynamodb:PutItem", "dynamodb:DeleteItem"].map(String::from).into();
+                let all: BTreeSet<String> = reads.union(&writes).cloned().collect();
+                assert_eq!(table, all, "{id}: reads, and writes for the outbox's staff actions");
+                let request_items = format!("{}*", schema::REQUEST_KEY_PREFIX);
+                assert_writes_only_under(&template, function, &[&request_items, schema::QUEUE_PARTITION], id);
+            }
             "openurl-redirect" => {
                 assert_eq!(table, ["dynamodb:PutItem".to_owned()].into(), "{id}: parks citations only")
             }
@@ -440,6 +455,20 @@ fn each_function_may_do_only_its_own_job() {
                 assert_ne!(untagged(&resource).as_str(), Some("*"), "{id}: no Resource \"*\"");
             }
         }
+    }
+}
+
+/// Every statement granting table writes is limited to items whose partition keys match `leading_keys`.
+fn assert_writes_only_under(template: &Template, function: &Value, leading_keys: &[&str], id: &str) {
+    for statement in template.statements(function) {
+        if !strings(&statement["Action"])
+            .iter()
+            .any(|a| a.starts_with("dynamodb:") && !a.ends_with("GetItem") && !a.ends_with("Query"))
+        {
+            continue;
+        }
+        let leading = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+        assert_eq!(strings(leading), leading_keys, "{id}: table writes only under {leading_keys:?}");
     }
 }
 

@@ -12,8 +12,9 @@ use bridge::clock::SystemClock;
 use bridge::config::{Env, Host, Settings};
 use bridge::ncip::{self, Message, ReadOptions};
 use bridge::store::{
-    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, EmbeddedStore, HistoryEntry,
-    IdempotencyKey, ItemBarcode, RelaisRequestId, Store, StoreConfig, StoreError,
+    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, EmbeddedStore, Enqueue,
+    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
+    StoreConfig, StoreError,
 };
 use bridge::{Bridge, Function};
 use http::Request;
@@ -162,6 +163,31 @@ impl Store for CountingStore {
     async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError> {
         self.count(|c| &c.other_writes);
         self.inner.clear_attempts(key).await
+    }
+    async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
+        self.count(|c| &c.commits);
+        self.inner.enqueue(enqueue).await
+    }
+    async fn queued_for(&self, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.count(|c| &c.reads);
+        self.inner.queued_for(id).await
+    }
+    async fn open_queue(&self, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.count(|c| &c.reads);
+        self.inner.open_queue(limit).await
+    }
+    async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
+        self.count(|c| &c.reads);
+        self.inner.open_message(id).await
+    }
+    async fn update_queued(
+        &self,
+        message: &QueuedMessage,
+        expected: QueueState,
+        now: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.count(|c| &c.other_writes);
+        self.inner.update_queued(message, expected, now).await
     }
 }
 

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 mod connections;
+mod deliverer;
 
 /// The functions the local server serves: the public ones. The per-service functions are reached by the
 /// front door in process.
@@ -35,6 +36,8 @@ pub struct LocalBridge {
     /// The in-process simulator, when no real Alma was configured.
     pub simulator: Option<alma_sim::AlmaSim>,
     server: tokio::task::JoinHandle<()>,
+    /// The outbox worker, when the outbox is on.
+    deliverer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl LocalBridge {
@@ -42,9 +45,12 @@ impl LocalBridge {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// Stops serving (tests); the process keeps running.
+    /// Stops serving and delivering (tests); the process keeps running.
     pub fn stop(&self) {
         self.server.abort();
+        if let Some(deliverer) = &self.deliverer {
+            deliverer.abort();
+        }
     }
 
     /// Serves until the task ends (Ctrl-C ends the process).
@@ -91,7 +97,8 @@ pub async fn serve(bridge: Arc<Bridge>, listen: SocketAddr) -> Result<LocalBridg
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: listen, source })?;
     let router = bridge::http::router(Arc::clone(&bridge), &LOCAL_FUNCTIONS);
     let server = tokio::spawn(connections::serve(listener, router, bridge.settings.local));
-    Ok(LocalBridge { addr, bridge, simulator: None, server })
+    let deliverer = deliverer::spawn(Arc::clone(&bridge));
+    Ok(LocalBridge { addr, bridge, simulator: None, server, deliverer })
 }
 
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {
@@ -129,8 +136,17 @@ pub fn banner(bridge: &LocalBridge) -> String {
             "  GET  {}/<relais request id>  request status (Authorization: Bearer <STATUS_TOKEN>)",
             bridge.url("/requests")
         ),
+        format!("  GET  {}                  waiting and parked messages (same token)", bridge.url("/queue")),
         format!("  GET  {}", bridge.url("/health")),
         format!("  store: {}", Bridge::describe_store(settings)),
+        format!(
+            "  outbox: {}",
+            if settings.outbox.enabled {
+                "on (messages Alma cannot take wait here and are delivered when it is back)"
+            } else {
+                "off (Relais is told to resend when Alma cannot take a message)"
+            }
+        ),
     ];
     match &bridge.simulator {
         Some(sim) => lines.push(format!(

@@ -120,8 +120,14 @@ impl Function {
     pub fn public_routes(self) -> &'static [Route] {
         const OPENURL: [Route; 1] = [route(Method::Get, "/openurl")];
         const NCIP: [Route; 2] = [route(Method::Post, "/ncip/{token}"), route(Method::Post, "/ncip")];
-        const STATUS: [Route; 3] =
-            [route(Method::Get, "/requests/{id}"), route(Method::Get, "/requests"), route(Method::Get, "/health")];
+        const STATUS: [Route; 6] = [
+            route(Method::Get, "/requests/{id}"),
+            route(Method::Get, "/requests"),
+            route(Method::Get, "/health"),
+            route(Method::Get, "/queue"),
+            route(Method::Post, "/queue/{id}/redrive"),
+            route(Method::Post, "/queue/{id}/discard"),
+        ];
         match self {
             Function::OpenUrlRedirect => &OPENURL,
             Function::NcipFrontDoor => &NCIP,

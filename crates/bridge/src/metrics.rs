@@ -57,6 +57,16 @@ pub fn pin_lockout(scope: &str) {
     emit(|| record(&[("Scope", scope)], &[("PinLockouts", "Count", 1.0)]));
 }
 
+/// A queued message changed state: `OutboxMessages` = 1 under `Event` (`queued`, `delivered`, `parked`).
+pub fn outbox_event(event: &str) {
+    emit(|| record(&[("Event", event)], &[("OutboxMessages", "Count", 1.0)]));
+}
+
+/// How long the oldest waiting message has waited, each time the deliverer looks: `OutboxOldestAge`.
+pub fn outbox_oldest_age(seconds: f64) {
+    emit(|| record(&[], &[("OutboxOldestAge", "Seconds", seconds)]));
+}
+
 fn emit(line: impl FnOnce() -> Value) {
     if ENABLED.load(Ordering::Relaxed) {
         // stdout, not the tracing subscriber: EMF needs `_aws` as a JSON object at the top level of the line.

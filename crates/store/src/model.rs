@@ -125,6 +125,16 @@ pub enum Outcome {
     TemporaryFailure,
     /// A repeat delivery answered from the stored response, without calling Alma.
     Replayed,
+    /// Answered with success while Alma could not take the message: it waits in the outbox.
+    Queued,
+    /// A queued message that Alma has now taken.
+    Delivered,
+    /// A queued message Alma refused on delivery, or that stayed undelivered too long: it waits for staff.
+    Parked,
+    /// Staff sent a parked message to Alma again.
+    Redriven,
+    /// Staff gave a queued message up.
+    Discarded,
 }
 
 impl Outcome {
@@ -136,6 +146,11 @@ impl Outcome {
             Outcome::Problem => "problem",
             Outcome::TemporaryFailure => "TemporaryFailure",
             Outcome::Replayed => "replayed",
+            Outcome::Queued => "queued",
+            Outcome::Delivered => "delivered",
+            Outcome::Parked => "parked",
+            Outcome::Redriven => "redriven",
+            Outcome::Discarded => "discarded",
         }
     }
 }
@@ -176,6 +191,9 @@ pub struct HistoryEntry {
     /// When the last of those repeats came.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_repeat_at: Option<Timestamp>,
+    /// What staff wrote when they re-drove or discarded a queued message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -206,6 +224,7 @@ impl HistoryEntry {
             alma_tracking_id: None,
             repeats: 0,
             last_repeat_at: None,
+            note: None,
         }
     }
 }

@@ -12,7 +12,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClaimToken, IdempotencyKey, RelaisRequestId};
+use crate::ids::{ClaimToken, IdempotencyKey, ItemBarcode, RelaisRequestId};
 use crate::keys::instant_key;
 use crate::model::HistoryEntry;
 
@@ -57,6 +57,10 @@ pub struct QueuedMessage {
     pub message_type: String,
     /// The message's own idempotency key (done, with the answer Relais got).
     pub key: IdempotencyKey,
+    /// The item the message names, so that a CheckInItem (which carries only the barcode) finds the request
+    /// whose receive or ship is still waiting, and queues behind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<ItemBarcode>,
     /// The message as Relais sent it: what delivery forwards, patched like any forward.
     #[serde(with = "base64_bytes")]
     pub body: Vec<u8>,
@@ -91,6 +95,7 @@ impl QueuedMessage {
             request,
             message_type: message_type.into(),
             key,
+            barcode: None,
             body,
             queued_at: now,
             state: QueueState::Waiting,

@@ -10,6 +10,8 @@
 //! | history entry     | `REQ#<relais id>` | `HIST#<instant>#<seq>`       | `body` (JSON), `expires_at`                   |
 //! | idempotency       | `IDEM#<key hex>`  | `IDEM`                       | `state`, `owner`, `lease_until` (ms), `attempts`, `response` (B), `expires_at` |
 //! | discovery         | `DISC#<id>`       | `DISC`                       | `citation` (JSON), `expires_at`               |
+//! | queued message    | `REQ#<relais id>` | `OUT#<message id>`           | `state`, `body` (JSON), `expires_at` once delivered or discarded |
+//! | open queue entry  | `QUEUE`           | `<message id>`               | `body` (JSON): a copy, while waiting or parked |
 //! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
 //!
 //! A record can list several barcodes, and an item has one GSI key, so each barcode gets its own small pointer
@@ -46,6 +48,11 @@ pub const BARCODE_INDEX_SORT_KEY: &str = "gsi1sk";
 pub const BARCODE_INDEX_PROJECTION: &str = "KEYS_ONLY";
 /// The TTL attribute (number, epoch seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Every request's items (record, barcode pointers, history, queued messages) share a partition key starting
+/// with this.
+pub const REQUEST_KEY_PREFIX: &str = "REQ#";
+/// The partition listing the open outbox (waiting and parked messages).
+pub const QUEUE_PARTITION: &str = "QUEUE";
 /// Every attempt count's partition key starts with this (the patron-lookup function's IAM condition).
 pub const ATTEMPT_KEY_PREFIX: &str = "ATTEMPT#";
 /// On-demand capacity: the bridge's traffic is a trickle with bursts.

@@ -98,8 +98,15 @@ fn pickup(s: &State, partner: &str, asked: Option<&str>) -> Code {
 /// An AcceptItem for a barcode or RequestId Alma has already seen is NOT rejected: real Alma makes a second
 /// temporary item (the duplicate-item problem integrators report), so the simulator does too, letting tests
 /// prove that the bridge prevents it.
+///
+/// A blocked patron is refused with "User Blocked", as for RequestItem: OCLC's Relais NCIP pages list it among
+/// the Problems Alma answers AcceptItem with. Which block types Alma counts here is not documented; the
+/// simulator takes the stricter reading, any active block.
 pub(crate) fn accept_item(s: &mut State, partner: &str, input: AcceptInput) -> Result<(), CircError> {
     let user_idx = ncip_user(s, partner, &input.user_id)?;
+    if s.users[user_idx].is_blocked() {
+        return Err(CircError::UserBlocked(input.user_id));
+    }
     let user_id = s.users[user_idx].primary_id().to_owned();
     let now = Timestamp::now();
     let (mms_id, holding_id, pid) = (s.new_id("99"), s.new_id("22"), s.new_id("23"));

@@ -186,6 +186,26 @@ impl StateView {
         self.store.with(|s| s.items.iter().filter(|i| i.barcode == barcode).count())
     }
 
+    /// Staff in Alma put an active general block on the user whose primary id or identifier is `id` (or
+    /// lift every block when `blocked` is false). False when no user has that id.
+    pub fn set_user_blocked(&self, id: &str, blocked: bool) -> bool {
+        self.store.with(|s| {
+            let Some(user) = s.users.iter_mut().find(|u| u.matches(id, None)) else { return false };
+            let blocks = if blocked {
+                serde_json::json!([{
+                    "block_type": {"value": "GENERAL", "desc": "General"},
+                    "block_description": {"value": "03", "desc": "Library card lost"},
+                    "block_status": "ACTIVE",
+                    "created_by": "simulator",
+                }])
+            } else {
+                serde_json::json!([])
+            };
+            user.json["user_block"] = blocks;
+            true
+        })
+    }
+
     /// Total items, borrowing requests, lending requests, active holds and active loans.
     pub fn counts(&self) -> Counts {
         self.store.with(|s| Counts {

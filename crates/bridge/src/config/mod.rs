@@ -195,6 +195,17 @@ pub struct Settings {
     pub function_names: BTreeMap<crate::function::Function, String>,
     /// The local server's connection bounds (on Lambda, API Gateway bounds connections).
     pub local: LocalServerLimits,
+    pub outbox: OutboxSettings,
+}
+
+/// Holding circulation messages while Alma cannot take them (docs/operations.md, "The outbox").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxSettings {
+    /// `OUTBOX` (`on` by default): when off, a message Alma cannot take is answered "Temporary Processing
+    /// Failure" and Relais staff must send it again.
+    pub enabled: bool,
+    /// `OUTBOX_MAX_AGE_HOURS` (72 by default): how long delivery keeps trying before it parks a message.
+    pub max_age: Duration,
 }
 
 /// What one client may hold of the local server before it is authenticated (issue 18, finding 3): a
@@ -210,6 +221,8 @@ pub struct LocalServerLimits {
     pub request_timeout: Duration,
     /// `LOCAL_MAX_CONNECTIONS`: connections served at once; more are closed as they arrive.
     pub max_connections: usize,
+    /// `LOCAL_OUTBOX_POLL_MS` (1000): how often the outbox worker looks for messages due; 0 runs no worker.
+    pub outbox_poll: Duration,
 }
 
 impl Settings {

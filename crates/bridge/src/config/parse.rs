@@ -1,8 +1,8 @@
 //! Turning environment variables into [`Settings`], one variable at a time, each with a precise error.
 
 use super::{
-    AlmaRemote, AlmaTarget, ConfigError, Host, LocalServerLimits, NcipPolicy, OpenUrlSettings, PatronIdentity,
-    PatronPolicy, PinLockout, Secret, Settings, StoreTarget,
+    AlmaRemote, AlmaTarget, ConfigError, Host, LocalServerLimits, NcipPolicy, OpenUrlSettings, OutboxSettings,
+    PatronIdentity, PatronPolicy, PinLockout, Secret, Settings, StoreTarget,
 };
 use crate::function::Function;
 use std::collections::BTreeMap;
@@ -62,6 +62,13 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
             .filter_map(|f| Some((f, env.get(f.invoke_variable()?)?.to_owned())))
             .collect(),
         local: local_limits(env, deadline)?,
+        outbox: OutboxSettings {
+            enabled: match env.get("OUTBOX") {
+                None => true,
+                Some(_) => flag(env, "OUTBOX")?,
+            },
+            max_age: Duration::from_secs(3_600 * u64::from(number(env, "OUTBOX_MAX_AGE_HOURS", 72, 1..=24 * 30)?)),
+        },
     })
 }
 
@@ -77,6 +84,7 @@ fn local_limits(env: &Env, deadline: Duration) -> Result<LocalServerLimits, Conf
         body_idle_timeout: millis("LOCAL_BODY_IDLE_TIMEOUT_MS", 5_000, 100..=120_000)?,
         request_timeout,
         max_connections: number(env, "LOCAL_MAX_CONNECTIONS", 256, 1..=65_536)? as usize,
+        outbox_poll: millis("LOCAL_OUTBOX_POLL_MS", 1_000, 0..=60_000)?,
     })
 }
 

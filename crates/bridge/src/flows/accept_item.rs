@@ -6,7 +6,7 @@
 
 use super::forward;
 use super::ids::{self, Ids, required};
-use super::once::{self, Action, Done, ExactlyOnce, Probe, RecordChange, Start};
+use super::once::{self, Action, Done, ExactlyOnce, Inbound, Probe, RecordChange, Start};
 use crate::alma::CallContext;
 use crate::alma::model::AlmaItem;
 use crate::flows::Bridge;
@@ -15,7 +15,7 @@ use crate::store::{IdempotencyKey, ItemBarcode, RequestStatus, Side};
 
 const SERVICE: ServiceKind = ServiceKind::AcceptItem;
 
-pub(crate) async fn handle(bridge: &Bridge, message: AcceptItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, message: AcceptItem, inbound: Inbound<'_>, ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     match Receipt::read(bridge, message).await {
         Ok(receipt) => {
@@ -23,7 +23,7 @@ pub(crate) async fn handle(bridge: &Bridge, message: AcceptItem, received: &[u8]
             // the same receipt, and must not make a second item while the first attempt's outcome is open.
             let request = receipt.change.request.clone();
             let key = IdempotencyKey::derive(SERVICE.element_name(), Some(&request), Some(&receipt.barcode), b"");
-            let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
+            let action = Action { service: SERVICE, key, request, header: header.as_ref(), inbound };
             once::carry_out(bridge, action, &receipt, ctx).await
         }
         Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),
@@ -97,6 +97,15 @@ impl ExactlyOnce for Receipt {
 
     fn patron_for_alma(&self) -> Option<&str> {
         self.patron.as_deref()
+    }
+
+    /// The request and item ids echoed back, as Alma answers.
+    fn queued_answer(&self) -> Option<Message> {
+        Some(self.done(None).response)
+    }
+
+    fn item_barcode(&self) -> Option<&ItemBarcode> {
+        Some(&self.barcode)
     }
 
     /// A resend with changed details after the item was received: Alma holds the item already, so answer as

@@ -4,7 +4,7 @@
 
 use super::forward;
 use super::ids::{self, Ids, required};
-use super::once::{self, Action, Done, ExactlyOnce, RecordChange, Start};
+use super::once::{self, Action, Done, ExactlyOnce, Inbound, RecordChange, Start};
 use crate::alma::CallContext;
 use crate::flows::Bridge;
 use crate::ncip::{CancelRequestItem, CancelRequestItemResponse, Message, Problem, ResponseHeader, ServiceKind};
@@ -12,12 +12,17 @@ use crate::store::{IdempotencyKey, RequestStatus, Side};
 
 const SERVICE: ServiceKind = ServiceKind::CancelRequestItem;
 
-pub(crate) async fn handle(bridge: &Bridge, message: CancelRequestItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(
+    bridge: &Bridge,
+    message: CancelRequestItem,
+    inbound: Inbound<'_>,
+    ctx: &CallContext,
+) -> Vec<u8> {
     let header = message.header.clone();
     match Cancellation::read(bridge, message).await {
         Ok((cancellation, key)) => {
             let request = cancellation.change.request.clone();
-            let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
+            let action = Action { service: SERVICE, key, request, header: header.as_ref(), inbound };
             once::carry_out(bridge, action, &cancellation, ctx).await
         }
         Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),
@@ -73,6 +78,10 @@ impl ExactlyOnce for Cancellation {
 
     fn repeat_expected(&self) -> bool {
         self.cancelled_before
+    }
+
+    fn queued_answer(&self) -> Option<Message> {
+        Some(Message::CancelRequestItemResponse(self.answer.clone()))
     }
 
     /// Alma no longer knows a request it cancelled before.

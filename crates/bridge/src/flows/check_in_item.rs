@@ -5,7 +5,7 @@
 
 use super::forward::{self, Reply};
 use super::ids::{self, Ids, required};
-use super::once::{self, Action, Done, ExactlyOnce, Probe, RecordChange, Start};
+use super::once::{self, Action, Done, ExactlyOnce, Inbound, Probe, RecordChange, Start};
 use crate::alma::CallContext;
 use crate::flows::Bridge;
 use crate::ncip::{CheckInItem, CheckInItemResponse, Message, Problem, ResponseHeader, ServiceKind};
@@ -13,7 +13,12 @@ use crate::store::{Correlation, IdempotencyKey, ItemBarcode, Outcome, RequestSta
 
 const SERVICE: ServiceKind = ServiceKind::CheckInItem;
 
-pub(crate) async fn handle(bridge: &Bridge, mut message: CheckInItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(
+    bridge: &Bridge,
+    mut message: CheckInItem,
+    inbound: Inbound<'_>,
+    ctx: &CallContext,
+) -> Vec<u8> {
     let header = message.header.clone();
     let barcode = match Ids::read(None, Some(message.item_id.item_identifier_value.as_str()), None).and_then(|ids| {
         required(&ids.item, "CheckInItem/ItemId/ItemIdentifierValue", "CheckInItem needs the item barcode")
@@ -36,19 +41,33 @@ pub(crate) async fn handle(bridge: &Bridge, mut message: CheckInItem, received: 
     };
     forward::ensure_header(&mut message.header);
     let outgoing = Message::CheckInItem(message);
-    let Some(record) = known else {
-        return unknown_to_store(bridge, &barcode, (&outgoing, received), answer, header.as_ref(), ctx).await;
+    let (record, loan) = match known {
+        // One check-in per loan: the request id, not the message's time, makes it "the same". A barcode-keyed
+        // lending record is reused by the item's next loan, which starts it afresh, so its creation time and
+        // due date tell one loan's check-in from the next one's while a retry of this check-in repeats them.
+        Some(record) => {
+            let loan = ids::digest_input(&[
+                Some(record.created_at.to_string().as_str()),
+                record.due_date.map(|d| d.to_string()).as_deref(),
+            ]);
+            (record, loan)
+        }
+        // The item's receive or ship is still in the outbox: the check-in belongs to that request and waits
+        // behind it (the store has no record until Alma takes the first message).
+        None => match super::outbox::waiting_for_item(bridge, &barcode).await {
+            Some(head) => {
+                let loan = format!("behind {}", head.id);
+                (super::outbox::expected_record(bridge, &head, &barcode, header.as_ref()), loan)
+            }
+            None => {
+                let message = (&outgoing, inbound.received);
+                return unknown_to_store(bridge, &barcode, message, answer, header.as_ref(), ctx).await;
+            }
+        },
     };
-    // One check-in per loan: the request id, not the message's time, makes it "the same". A barcode-keyed
-    // lending record is reused by the item's next loan, which starts it afresh, so its creation time and due
-    // date tell one loan's check-in from the next one's while a retry of this check-in repeats them.
-    let loan = ids::digest_input(&[
-        Some(record.created_at.to_string().as_str()),
-        record.due_date.map(|d| d.to_string()).as_deref(),
-    ]);
     let request = record.relais_request_id.clone();
     let key = IdempotencyKey::derive(SERVICE.element_name(), Some(&request), Some(&barcode), loan.as_bytes());
-    let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
+    let action = Action { service: SERVICE, key, request, header: header.as_ref(), inbound };
     let return_ = Return::new(outgoing, answer, barcode, record);
     once::carry_out(bridge, action, &return_, ctx).await
 }
@@ -86,6 +105,14 @@ impl ExactlyOnce for Return {
 
     fn repeat_expected(&self) -> bool {
         self.closed_before
+    }
+
+    fn queued_answer(&self) -> Option<Message> {
+        Some(self.done_now().response)
+    }
+
+    fn item_barcode(&self) -> Option<&ItemBarcode> {
+        Some(&self.barcode)
     }
 
     /// Checked in before (the record says so, or an earlier attempt of this message reached Alma): answered as

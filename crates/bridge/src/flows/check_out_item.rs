@@ -6,7 +6,7 @@
 
 use super::forward;
 use super::ids::{self, Ids, required};
-use super::once::{self, Action, Done, ExactlyOnce, Probe, RecordChange, Start};
+use super::once::{self, Action, Done, ExactlyOnce, Inbound, Probe, RecordChange, Start};
 use crate::alma::CallContext;
 use crate::alma::model::AlmaItem;
 use crate::flows::Bridge;
@@ -16,7 +16,7 @@ use jiff::Timestamp;
 
 const SERVICE: ServiceKind = ServiceKind::CheckOutItem;
 
-pub(crate) async fn handle(bridge: &Bridge, message: CheckOutItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, message: CheckOutItem, inbound: Inbound<'_>, ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     match Shipment::read(bridge, message).await {
         Ok((shipment, key)) => {
@@ -25,7 +25,7 @@ pub(crate) async fn handle(bridge: &Bridge, message: CheckOutItem, received: &[u
                 key,
                 request: shipment.change.request.clone(),
                 header: header.as_ref(),
-                received,
+                inbound,
             };
             once::carry_out(bridge, action, &shipment, ctx).await
         }
@@ -140,6 +140,15 @@ fn is_out(item: &AlmaItem) -> bool {
 impl ExactlyOnce for Shipment {
     fn outgoing(&self) -> &Message {
         &self.outgoing
+    }
+
+    /// The ids echoed and the due date Relais asked for, which Alma honours.
+    fn queued_answer(&self) -> Option<Message> {
+        Some(self.done(None, None).response)
+    }
+
+    fn item_barcode(&self) -> Option<&ItemBarcode> {
+        Some(&self.barcode)
     }
 
     /// An earlier attempt that reached Alma left the item out on loan to the partner.

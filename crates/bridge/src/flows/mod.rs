@@ -13,6 +13,7 @@ mod lookup_item;
 pub mod lookup_user;
 pub mod once;
 pub mod openurl;
+pub mod outbox;
 pub mod parse;
 pub mod patron_id;
 mod policy;
@@ -97,14 +98,15 @@ async fn answer_message(
         return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
     }
     let ctx = CallContext::new(bridge.settings.deadline);
+    let inbound = once::Inbound::from_relais(received);
     let answer = match message {
         Message::LookupUser(m) => lookup_user::handle(bridge, m, &ctx).await,
-        Message::AcceptItem(m) => accept_item::handle(bridge, m, received, &ctx).await,
-        Message::CheckOutItem(m) => check_out_item::handle(bridge, m, received, &ctx).await,
-        Message::CheckInItem(m) => check_in_item::handle(bridge, m, received, &ctx).await,
-        Message::RequestItem(m) => request_item::handle(bridge, m, received, &ctx).await,
-        Message::CancelRequestItem(m) => cancel_request_item::handle(bridge, m, received, &ctx).await,
-        Message::RenewItem(m) => renew_item::handle(bridge, m, received, &ctx).await,
+        Message::AcceptItem(m) => accept_item::handle(bridge, m, inbound, &ctx).await,
+        Message::CheckOutItem(m) => check_out_item::handle(bridge, m, inbound, &ctx).await,
+        Message::CheckInItem(m) => check_in_item::handle(bridge, m, inbound, &ctx).await,
+        Message::RequestItem(m) => request_item::handle(bridge, m, inbound, &ctx).await,
+        Message::CancelRequestItem(m) => cancel_request_item::handle(bridge, m, inbound, &ctx).await,
+        Message::RenewItem(m) => renew_item::handle(bridge, m, inbound, &ctx).await,
         Message::LookupItem(m) => lookup_item::handle(bridge, m, &ctx).await,
         other => {
             let problem = Problem::unsupported_service(other.service().element_name());

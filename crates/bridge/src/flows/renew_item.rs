@@ -2,7 +2,7 @@
 
 use super::forward;
 use super::ids::{self, Ids, required};
-use super::once::{self, Action, Done, ExactlyOnce, Probe, RecordChange, Start};
+use super::once::{self, Action, Done, ExactlyOnce, Inbound, Probe, RecordChange, Start};
 use crate::alma::CallContext;
 use crate::alma::model::AlmaItem;
 use crate::flows::Bridge;
@@ -12,7 +12,12 @@ use jiff::Timestamp;
 
 const SERVICE: ServiceKind = ServiceKind::RenewItem;
 
-pub(crate) async fn handle(bridge: &Bridge, mut message: RenewItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(
+    bridge: &Bridge,
+    mut message: RenewItem,
+    inbound: Inbound<'_>,
+    ctx: &CallContext,
+) -> Vec<u8> {
     let header = message.header.clone();
     // The UserId is checked like every identifier, though Alma's loan, not the patron, is what is renewed.
     let user = message.user_id.as_ref().map(|u| u.user_identifier_value.as_str());
@@ -31,8 +36,15 @@ pub(crate) async fn handle(bridge: &Bridge, mut message: RenewItem, received: &[
             return ids::refuse_now(&SERVICE, header.as_ref(), problem);
         }
     };
-    let request =
-        known.as_ref().map_or_else(|| super::check_out_item::by_barcode(&barcode), |r| r.relais_request_id.clone());
+    let request = match &known {
+        Some(record) => record.relais_request_id.clone(),
+        // The loan's receive or ship may still wait in the outbox: the renewal belongs to that request, and
+        // must not reach Alma before it.
+        None => match super::outbox::waiting_for_item(bridge, &barcode).await {
+            Some(head) => head.request,
+            None => super::check_out_item::by_barcode(&barcode),
+        },
+    };
     // A renewal may legitimately happen again weeks later: what makes two messages "the same renewal" is the
     // due date asked for, or else the day it was asked on.
     let when = message
@@ -64,7 +76,7 @@ pub(crate) async fn handle(bridge: &Bridge, mut message: RenewItem, received: &[
     let due_before = known.as_ref().and_then(|r| r.due_date);
     forward::ensure_header(&mut message.header);
     let renewal = Renewal { outgoing: Message::RenewItem(message), answer, barcode, desired, due_before, change };
-    let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
+    let action = Action { service: SERVICE, key, request, header: header.as_ref(), inbound };
     once::carry_out(bridge, action, &renewal, ctx).await
 }
 

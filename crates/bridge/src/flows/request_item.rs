@@ -6,7 +6,7 @@
 
 use super::forward;
 use super::ids::{self, Ids, required};
-use super::once::{self, Action, Done, ExactlyOnce, RecordChange, Start};
+use super::once::{self, Action, Done, ExactlyOnce, Inbound, RecordChange, Start};
 use crate::alma::CallContext;
 use crate::flows::Bridge;
 use crate::ncip::{Message, Problem, RequestItem, RequestItemResponse, ResponseHeader, ServiceKind};
@@ -14,12 +14,12 @@ use crate::store::{IdempotencyKey, RequestStatus, Side};
 
 const SERVICE: ServiceKind = ServiceKind::RequestItem;
 
-pub(crate) async fn handle(bridge: &Bridge, message: RequestItem, received: &[u8], ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(bridge: &Bridge, message: RequestItem, inbound: Inbound<'_>, ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
     match Placement::read(bridge, message) {
         Ok((placement, key)) => {
             let request = placement.change.request.clone();
-            let action = Action { service: SERVICE, key, request, header: header.as_ref(), received };
+            let action = Action { service: SERVICE, key, request, header: header.as_ref(), inbound };
             once::carry_out(bridge, action, &placement, ctx).await
         }
         Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),

@@ -3,13 +3,15 @@
 //! [`crate::http`]'s). The record holds ids, never names.
 
 use crate::flows::Bridge;
-use crate::store::{Correlation, HistoryEntry, ItemBarcode, RelaisRequestId};
+use crate::store::{Correlation, HistoryEntry, ItemBarcode, QueuedMessage, RelaisRequestId};
 
 /// What the bridge knows about one Relais request.
 pub struct RequestView {
     pub id: String,
     pub record: Option<Correlation>,
     pub history: Vec<HistoryEntry>,
+    /// The request's messages that went through the outbox: queued, delivered, parked or discarded.
+    pub queue: Vec<QueuedMessage>,
 }
 
 /// Why no view could be given.
@@ -22,17 +24,19 @@ pub enum StatusRefusal {
 /// Reads the record and history of the request `id` (as it arrived in the path, percent-decoded).
 pub async fn view(bridge: &Bridge, id: String) -> Result<RequestView, StatusRefusal> {
     let relais_id = RelaisRequestId::new(id.clone()).map_err(|_| StatusRefusal::NotAnId)?;
-    let (record, history) = match (bridge.store.get_request(&relais_id).await, bridge.store.history(&relais_id).await) {
-        (Ok(record), Ok(history)) => (record, history),
-        (Err(err), _) | (_, Err(err)) => {
-            tracing::error!(error = %err, "store unavailable for a status read");
-            return Err(StatusRefusal::StoreUnavailable);
-        }
-    };
-    if record.is_none() && history.is_empty() {
+    let store = &bridge.store;
+    let (record, history, queue) =
+        match tokio::join!(store.get_request(&relais_id), store.history(&relais_id), store.queued_for(&relais_id)) {
+            (Ok(record), Ok(history), Ok(queue)) => (record, history, queue),
+            (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => {
+                tracing::error!(error = %err, "store unavailable for a status read");
+                return Err(StatusRefusal::StoreUnavailable);
+            }
+        };
+    if record.is_none() && history.is_empty() && queue.is_empty() {
         return Err(StatusRefusal::Unknown);
     }
-    Ok(RequestView { id, record, history })
+    Ok(RequestView { id, record, history, queue })
 }
 
 /// The records that hold an item barcode: how staff find a request they know only by its item, such as a

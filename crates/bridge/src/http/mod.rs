@@ -10,6 +10,7 @@ pub mod body;
 mod ncip;
 mod openurl;
 pub mod pages;
+mod queue;
 pub mod respond;
 mod status;
 
@@ -54,6 +55,9 @@ fn handler(function: Function, path: &str) -> MethodRouter<Arc<Bridge>> {
         (Function::NcipFrontDoor, _) => post(ncip::front_door),
         (Function::RequestStatus, "/health") => get(health),
         (Function::RequestStatus, "/requests") => get(status::search),
+        (Function::RequestStatus, "/queue") => get(queue::list),
+        (Function::RequestStatus, "/queue/{id}/redrive") => post(queue::redrive),
+        (Function::RequestStatus, "/queue/{id}/discard") => post(queue::discard),
         (Function::RequestStatus, _) => get(status::request),
         (service, _) => post(move |state, headers, body| ncip::service(state, service, headers, body)),
     }
@@ -64,5 +68,8 @@ async fn health() -> axum::response::Response {
 }
 
 async fn not_found() -> axum::response::Response {
-    respond::text(404, "Not found. Routes: /openurl, /ncip/{token}, /requests/{id}, /requests?barcode=, /health")
+    respond::text(
+        404,
+        "Not found. Routes: /openurl, /ncip/{token}, /requests/{id}, /requests?barcode=, /queue, /health",
+    )
 }

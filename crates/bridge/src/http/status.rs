@@ -20,7 +20,7 @@ fn query_value(uri: &Uri, key: &str) -> Option<String> {
 /// The answer for a caller without the status token, or `None` to go on. The token is taken from the
 /// `Authorization` header only: in a URL it would stay in browser histories and proxy logs. A browser is
 /// answered with a sign-in page that keeps the token for the tab (session storage) and sends it as a header.
-fn refused(bridge: &Bridge, headers: &HeaderMap) -> Option<Response> {
+pub(super) fn refused(bridge: &Bridge, headers: &HeaderMap) -> Option<Response> {
     if auth::authorised(headers, None, &bridge.settings.status_token) {
         return None;
     }
@@ -80,11 +80,21 @@ pub(super) async fn request(State(bridge): State<Arc<Bridge>>, Path(id): Path<St
         Ok(view) if wants_html(&headers) => {
             respond::html(200, html_page(&view, &bridge.settings.open_policy_warnings()))
         }
-        Ok(RequestView { id, record, history }) => {
+        Ok(RequestView { id, record, history, queue }) => {
             let warnings = bridge.settings.open_policy_warnings();
+            // The outbox's view of the request's messages, without their bodies (they name the patron).
+            let queue: Vec<_> = queue
+                .iter()
+                .map(|m| {
+                    json!({ "id": m.id, "message_type": m.message_type, "state": m.state.label(),
+                            "queued_at": m.queued_at, "attempts": m.attempts, "last_answer": m.last_answer,
+                            "note": m.note })
+                })
+                .collect();
             respond::json(
                 200,
-                &json!({ "relais_request_id": id, "record": record, "history": history, "warnings": warnings }),
+                &json!({ "relais_request_id": id, "record": record, "history": history, "queue": queue,
+                         "warnings": warnings }),
             )
         }
         Err(StatusRefusal::NotAnId) => respond::text(400, "That is not a Relais request id"),
@@ -95,7 +105,7 @@ pub(super) async fn request(State(bridge): State<Arc<Bridge>>, Path(id): Path<St
     }
 }
 
-fn wants_html(headers: &HeaderMap) -> bool {
+pub(super) fn wants_html(headers: &HeaderMap) -> bool {
     headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
 }
 
@@ -128,6 +138,21 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
             body.push_str("</table>");
         }
         None => body.push_str("<p>No correlation record (only history).</p>"),
+    }
+    if !view.queue.is_empty() {
+        body.push_str("<h2>Outbox</h2><table><tr><th>Queued</th><th>Message</th><th>State</th><th>Attempts</th><th>Alma's last answer</th><th>Note</th></tr>");
+        for m in &view.queue {
+            body.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                e(&m.queued_at.to_string()),
+                e(&m.message_type),
+                e(m.state.label()),
+                m.attempts,
+                e(m.last_answer.as_deref().unwrap_or("")),
+                e(m.note.as_deref().unwrap_or("")),
+            ));
+        }
+        body.push_str("</table>");
     }
     body.push_str("<h2>History</h2><table><tr><th>Time</th><th>Message</th><th>Outcome</th><th>Problem</th><th>Alma calls</th><th>Alma tracking id</th></tr>");
     for entry in history {

@@ -36,7 +36,7 @@ pub(super) const CITATION: &str = "citation";
 pub(super) const IN_FLIGHT: &str = "in_flight";
 pub(super) const DONE: &str = "done";
 
-const REQUEST_PREFIX: &str = "REQ#";
+const REQUEST_PREFIX: &str = crate::schema::REQUEST_KEY_PREFIX;
 const RECORD_SK: &str = "REQ";
 const BARCODE_PREFIX: &str = "BARCODE#";
 const IDEMPOTENCY_SK: &str = "IDEM";
@@ -44,7 +44,7 @@ const DISCOVERY_SK: &str = "DISC";
 /// Sort-key prefix of a queued message in its request's partition.
 pub(super) const OUTBOX_PREFIX: &str = "OUT#";
 /// The partition listing the open queue.
-pub(super) const QUEUE_PK: &str = "QUEUE";
+pub(super) const QUEUE_PK: &str = crate::schema::QUEUE_PARTITION;
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())

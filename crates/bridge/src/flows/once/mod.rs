@@ -11,16 +11,24 @@
 //! - Alma's answer never came (timeout after sending, 5xx): the claim is kept until its lease runs out, and the
 //!   retry after that reconciles; answered "Temporary Processing Failure" so Relais retries.
 //!
+//! When Alma cannot take a circulation message at all (unreachable, maintenance, its answer lost), the
+//! message joins the outbox ([`outbox`]) and Relais is answered as Alma would have answered; messages of a
+//! request with one already waiting queue behind it, and the outbox delivers them later through this same
+//! driver ([`Origin::Outbox`]), under a delivery key of their own.
+//!
 //! This module is the one driver of those cases. Each NCIP service states only what differs ([`ExactlyOnce`]):
 //! the message it forwards, how to read Alma's state after a takeover ([`ExactlyOnce::probe`]), which Alma
 //! Problems mean "an earlier attempt did it", and what it answers and changes once Alma holds the action
 //! ([`Done`], with a [`RecordChange`] value).
 
 mod change;
+mod outbox;
 #[cfg(test)]
 mod tests;
 
 pub use change::{RecordChange, Start, item_ids};
+pub use outbox::retry_delay;
+pub(crate) use outbox::retry_later;
 
 use super::forward::{self, Reply};
 use super::patron_id::{self, Translation};
@@ -28,7 +36,8 @@ use super::{Bridge, NcipAnswer};
 use crate::alma::{AlmaError, CallContext};
 use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
 use crate::store::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, Outcome, RelaisRequestId,
+    ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, Outcome, QueuedMessage,
+    RelaisRequestId,
 };
 use std::time::Duration;
 
@@ -88,6 +97,19 @@ pub trait ExactlyOnce: Send + Sync {
         None
     }
 
+    /// The answer Relais gets when Alma cannot take the message now and it waits in the outbox. Only a message
+    /// whose answer needs nothing from Alma can wait (its ids are echoed, its due date is the one Relais
+    /// sent); `None`, the default, keeps answering "Temporary Processing Failure".
+    fn queued_answer(&self) -> Option<Message> {
+        None
+    }
+
+    /// The item the message names: a queued message carries it, so that a later CheckInItem of the item finds
+    /// the request it must wait behind.
+    fn item_barcode(&self) -> Option<&ItemBarcode> {
+        None
+    }
+
     /// Alma Problem types that mean "done before" when a repeat is expected or after a takeover.
     fn done_problems(&self) -> &'static [&'static str] {
         &[]
@@ -105,14 +127,38 @@ pub trait ExactlyOnce: Send + Sync {
 }
 
 /// One message to carry out exactly once.
+#[derive(Clone)]
 pub struct Action<'a> {
     pub service: ServiceKind,
     pub key: IdempotencyKey,
     /// Whose history the message joins.
     pub request: RelaisRequestId,
     pub header: Option<&'a InitiationHeader>,
+    pub inbound: Inbound<'a>,
+}
+
+/// A message as it reached a flow: its bytes, and from where.
+#[derive(Clone, Copy)]
+pub struct Inbound<'a> {
     /// The message's bytes as Relais sent them: what Alma receives, with only the header patched.
     pub received: &'a [u8],
+    pub origin: Origin<'a>,
+}
+
+impl<'a> Inbound<'a> {
+    /// A message Relais is sending now.
+    pub fn from_relais(received: &'a [u8]) -> Self {
+        Self { received, origin: Origin::Relais }
+    }
+}
+
+/// Who is waiting for the answer.
+#[derive(Clone, Copy)]
+pub enum Origin<'a> {
+    /// Relais, now.
+    Relais,
+    /// Nobody: the outbox is delivering a message Relais was answered for earlier.
+    Outbox(&'a QueuedMessage),
 }
 
 /// What the attempt did.
@@ -137,6 +183,9 @@ impl From<forward::Failure> for Effect {
 pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn ExactlyOnce, ctx: &CallContext) -> Vec<u8> {
     // From here on every log line of the message names the Relais request (the span was opened without it).
     tracing::Span::current().record("relais_request_id", action.request.as_str());
+    if let Origin::Outbox(queued) = action.inbound.origin {
+        return outbox::deliver(bridge, action.clone(), service, queued, ctx).await;
+    }
     let owner = claim_token();
     let attempt = match claim(bridge, &action, &owner, ctx).await {
         Claimed::Act(attempt) => attempt,
@@ -149,8 +198,43 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
             return ncip::write(&problem_answer(&action, problem));
         }
     };
+    let queued_answer = service.queued_answer().filter(|_| bridge.settings.outbox.enabled);
+    if bridge.settings.outbox.enabled {
+        // Messages of a request reach Alma in the order Relais sent them: behind one still waiting, a message
+        // waits too, even though Alma may be back.
+        match outbox::waiting_ahead(bridge, &action.request).await {
+            Ok(false) => {}
+            Ok(true) => {
+                return match queued_answer {
+                    Some(answer) => {
+                        let why = "waiting behind an earlier message for the same request";
+                        outbox::enqueue(bridge, &action, service, &owner, answer, (why, false, None), ctx).await
+                    }
+                    None => {
+                        let _ = bridge.store.release(&action.key, &owner).await;
+                        let problem = Problem::temporary_processing_failure(
+                            "an earlier message for this request is still waiting for Alma; send this one again later",
+                        );
+                        record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
+                        ncip::write(&problem_answer(&action, problem))
+                    }
+                };
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "store unavailable while reading the outbox");
+                let _ = bridge.store.release(&action.key, &owner).await;
+                let problem = Problem::temporary_processing_failure("the bridge's store is unavailable");
+                return ncip::write(&problem_answer(&action, problem));
+            }
+        }
+    }
     match act(bridge, service, attempt, &action, ctx).await {
-        Effect::Done(done) => commit(bridge, &action, &owner, ctx, *done).await,
+        Effect::Done(done) => commit(bridge, &action, &owner, ctx, *done, Outcome::Success).await.body,
+        Effect::Temporary { detail, outcome_unknown, tracking_id } if queued_answer.is_some() => {
+            let answer = queued_answer.expect("checked by the guard");
+            let why = (detail.as_str(), outcome_unknown, tracking_id);
+            outbox::enqueue(bridge, &action, service, &owner, answer, why, ctx).await
+        }
         Effect::Refused(answer) => {
             if let Err(err) = bridge.store.release(&action.key, &owner).await {
                 // The claim then simply expires; a retry will reconcile instead of acting blindly.
@@ -204,7 +288,8 @@ async fn act(
         Ok(patron) => patron,
         Err(effect) => return effect,
     };
-    match forward::to_alma(bridge, service.outgoing(), action.received, patron.as_deref(), action.header, ctx).await {
+    let received = action.inbound.received;
+    match forward::to_alma(bridge, service.outgoing(), received, patron.as_deref(), action.header, ctx).await {
         Reply::Accepted(reply) => Effect::Done(Box::new(service.done(bridge, Some(&reply), ctx).await)),
         Reply::Refused(refusal)
             if (attempt == Attempt::Reconcile || service.repeat_expected())
@@ -284,14 +369,30 @@ async fn claim(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &C
     }
 }
 
+/// What [`commit`] answers, and whether the record now holds the action (or a delivery that took over the
+/// claim will make it hold it).
+struct Committed {
+    body: Vec<u8>,
+    stored: bool,
+}
+
 /// Stores the record, the answer and the history together; re-reads and re-applies on a version conflict
-/// (another message for the same request committed in between).
-async fn commit(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &CallContext, done: Done) -> Vec<u8> {
+/// (another message for the same request committed in between). `outcome` is the history's word for it:
+/// success, or delivered for a message from the outbox.
+async fn commit(
+    bridge: &Bridge,
+    action: &Action<'_>,
+    owner: &ClaimToken,
+    ctx: &CallContext,
+    done: Done,
+    outcome: Outcome,
+) -> Committed {
     let body = ncip::write(&done.response);
+    let failed = |body| Committed { body, stored: false };
     for _ in 0..3 {
         let current = match bridge.store.get_request(&action.request).await {
             Ok(current) => current,
-            Err(err) => return store_failed_after_alma(bridge, action, ctx, &err).await,
+            Err(err) => return failed(store_failed_after_alma(bridge, action, ctx, &err).await),
         };
         let expected_version = current.as_ref().map(|c| c.version);
         let now = bridge.clock.now();
@@ -299,8 +400,8 @@ async fn commit(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &
         record.updated_at = now;
         // The one path to the store: a patron id a flow put on the record is hashed here, whichever flow it was.
         record.patron = record.patron.take().and_then(|p| super::ids::stored_patron(bridge, p));
-        let history = history_entry(bridge, action, Outcome::Success, None, ctx, None);
-        let outcome = bridge
+        let history = history_entry(bridge, action, outcome, None, ctx, None);
+        let stored = bridge
             .store
             .commit(Commit {
                 key: &action.key,
@@ -312,27 +413,27 @@ async fn commit(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &
                 now: bridge.clock.now(),
             })
             .await;
-        match outcome {
+        match stored {
             Ok(CommitOutcome::Committed { .. }) => {
-                super::history::log_outcome(&action.service, Outcome::Success);
-                return body;
+                super::history::log_outcome(&action.service, outcome);
+                return Committed { body, stored: true };
             }
             Ok(CommitOutcome::VersionConflict) => continue,
             Ok(CommitOutcome::ClaimLost) => {
                 // A later delivery took over and will reconcile against Alma; this answer is still true.
                 tracing::warn!("claim lost before commit; the delivery that took over completes the record");
-                super::history::log_outcome(&action.service, Outcome::Success);
-                return body;
+                super::history::log_outcome(&action.service, outcome);
+                return Committed { body, stored: true };
             }
-            Err(err) => return store_failed_after_alma(bridge, action, ctx, &err).await,
+            Err(err) => return failed(store_failed_after_alma(bridge, action, ctx, &err).await),
         }
     }
     tracing::error!("correlation record kept changing underneath; leaving the claim to expire and reconcile");
     super::history::log_outcome(&action.service, Outcome::TemporaryFailure);
-    ncip::write(&problem_answer(
+    failed(ncip::write(&problem_answer(
         action,
         Problem::temporary_processing_failure("the request record is busy; send the message again"),
-    ))
+    )))
 }
 
 /// Alma acted but the record could not be written. The claim stays in flight so that Relais' retry, after the

@@ -250,6 +250,26 @@ impl Store for DownStore {
     async fn clear_attempts(&self, _: &crate::store::AttemptKey) -> Result<(), StoreError> {
         Err(down())
     }
+    async fn enqueue(&self, _: crate::store::Enqueue<'_>) -> Result<crate::store::EnqueueOutcome, StoreError> {
+        Err(down())
+    }
+    async fn queued_for(&self, _: &RelaisRequestId) -> Result<Vec<crate::store::QueuedMessage>, StoreError> {
+        Err(down())
+    }
+    async fn open_queue(&self, _: usize) -> Result<Vec<crate::store::QueuedMessage>, StoreError> {
+        Err(down())
+    }
+    async fn open_message(&self, _: &str) -> Result<Option<crate::store::QueuedMessage>, StoreError> {
+        Err(down())
+    }
+    async fn update_queued(
+        &self,
+        _: &crate::store::QueuedMessage,
+        _: crate::store::QueueState,
+        _: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        Err(down())
+    }
 }
 
 struct Scene {
@@ -306,7 +326,7 @@ impl Scene {
             key: self.key.clone(),
             request: self.request.clone(),
             header: None,
-            received: &self.service.received,
+            inbound: Inbound::from_relais(&self.service.received),
         };
         let ctx = CallContext::new(Duration::from_secs(8));
         String::from_utf8(carry_out(&self.bridge, action, &self.service, &ctx).await).expect("UTF-8 NCIP")
@@ -430,7 +450,7 @@ async fn a_done_before_problem_confirms_a_repeat_the_record_expected() {
         key: scene.key.clone(),
         request: scene.request.clone(),
         header: None,
-        received: &scene.service.received,
+        inbound: Inbound::from_relais(&scene.service.received),
     };
     let ctx = CallContext::new(Duration::from_secs(8));
     let repeat = Repeat(ScriptedService {

@@ -1,0 +1,238 @@
+//! The outbox seen from outside the driver: delivering what waits (the local server's worker calls
+//! [`deliver_due`]), and what staff see and do (`GET /queue`, re-drive, discard).
+//!
+//! Order: a request's messages are delivered oldest first, and only the oldest open one of a request is ever
+//! tried; a parked message holds back the request's later messages until staff re-drive or discard it.
+
+use std::collections::HashSet;
+
+use super::once::{self, Inbound, Origin};
+use super::{Bridge, parse};
+use crate::alma::CallContext;
+use crate::ncip::{self, InitiationHeader, Message, Problem};
+use crate::store::{Correlation, HistoryEntry, ItemBarcode, Outcome, QueueState, QueuedMessage, RequestStatus, Side};
+use tracing::Instrument;
+
+/// The most open messages one look at the queue reads.
+pub const QUEUE_PAGE: usize = 500;
+
+/// What one round of delivery did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    /// Messages tried.
+    pub tried: usize,
+    /// Messages still open after the round (waiting or parked, including ones not yet due).
+    pub open: usize,
+}
+
+/// Tries every request's oldest open message that is due. Stops at the first one Alma still cannot take:
+/// the others would most likely fail the same way, and are tried in the next round.
+pub async fn deliver_due(bridge: &Bridge) -> Round {
+    let open = match bridge.store.open_queue(QUEUE_PAGE).await {
+        Ok(open) => open,
+        Err(err) => {
+            tracing::error!(error = %err, "store unavailable while reading the outbox");
+            return Round::default();
+        }
+    };
+    let now = bridge.clock.now();
+    if let Some(oldest) = open.iter().filter(|m| m.state == QueueState::Waiting).map(|m| m.queued_at).min() {
+        crate::metrics::outbox_oldest_age(now.duration_since(oldest).as_secs_f64());
+    }
+    let mut round = Round { tried: 0, open: open.len() };
+    let mut heads = HashSet::new();
+    for message in &open {
+        // `open` is oldest first, so the first message seen of a request is its head.
+        if !heads.insert(message.request.clone())
+            || message.state != QueueState::Waiting
+            || message.next_attempt_at > now
+        {
+            continue;
+        }
+        round.tried += 1;
+        match deliver_one(bridge, message).await {
+            Some(QueueState::Delivered) => round.open -= 1,
+            Some(QueueState::Waiting) => break,
+            _ => {}
+        }
+    }
+    round
+}
+
+/// One delivery attempt of `message`; the state it is in afterwards (`None` when it could not be read back).
+pub async fn deliver_one(bridge: &Bridge, message: &QueuedMessage) -> Option<QueueState> {
+    let span = tracing::info_span!(
+        "outbox",
+        message_type = %message.message_type,
+        queued_message = %message.id,
+        relais_request_id = tracing::field::Empty
+    );
+    let answer = redeliver(bridge, message).instrument(span).await;
+    let after = bridge.store.queued_for(&message.request).await.ok()?.into_iter().find(|m| m.id == message.id)?;
+    if after.updated_at != message.updated_at || after.state != message.state {
+        return Some(after.state);
+    }
+    // The flow answered without reaching the driver (the message no longer reads as one the driver takes, or
+    // the store failed first): settle from the answer itself.
+    let problem = ncip::read(&answer, &bridge.read_options).ok().and_then(|m| m.problems().first().cloned());
+    match problem {
+        None => settle_untouched(bridge, message, QueueState::Delivered, None).await,
+        Some(p) if p.type_name() == "Temporary Processing Failure" => {
+            once::retry_later(bridge, message, p.detail.unwrap_or_default(), false).await;
+        }
+        Some(p) => settle_untouched(bridge, message, QueueState::Parked, Some(p.type_name().to_owned())).await,
+    }
+    bridge.store.queued_for(&message.request).await.ok()?.into_iter().find(|m| m.id == message.id).map(|m| m.state)
+}
+
+async fn settle_untouched(bridge: &Bridge, message: &QueuedMessage, state: QueueState, said: Option<String>) {
+    let now = bridge.clock.now();
+    let settled = QueuedMessage {
+        state,
+        attempts: message.attempts + 1,
+        last_answer: said.or_else(|| message.last_answer.clone()),
+        updated_at: now,
+        ..message.clone()
+    };
+    if let Err(err) = bridge.store.update_queued(&settled, QueueState::Waiting, now).await {
+        tracing::error!(error = %err, "could not update a queued message");
+    }
+}
+
+/// Reads the queued message again and hands it to its flow as a delivery.
+async fn redeliver(bridge: &Bridge, queued: &QueuedMessage) -> Vec<u8> {
+    let message = match parse::read(&queued.body, &bridge.read_options).await {
+        Ok(message) => message,
+        Err(err) => return ncip::write(&ncip::error_response(&err, None)),
+    };
+    let inbound = Inbound { received: &queued.body, origin: Origin::Outbox(queued) };
+    let ctx = CallContext::new(bridge.settings.deadline);
+    let service = message.service();
+    let answer = match message {
+        Message::AcceptItem(m) => super::accept_item::handle(bridge, m, inbound, &ctx).await,
+        Message::CheckOutItem(m) => super::check_out_item::handle(bridge, m, inbound, &ctx).await,
+        Message::CheckInItem(m) => super::check_in_item::handle(bridge, m, inbound, &ctx).await,
+        Message::CancelRequestItem(m) => super::cancel_request_item::handle(bridge, m, inbound, &ctx).await,
+        other => {
+            let problem = Problem::unsupported_service(other.service().element_name());
+            ncip::write(&ncip::problem_response(other.service(), other.initiation_header(), vec![problem]))
+        }
+    };
+    crate::metrics::alma_calls(service.element_name(), &ctx.calls());
+    answer
+}
+
+/// The oldest open receive or ship of `barcode`, which a check-in of the item must wait behind.
+pub(crate) async fn waiting_for_item(bridge: &Bridge, barcode: &ItemBarcode) -> Option<QueuedMessage> {
+    if !bridge.settings.outbox.enabled {
+        return None;
+    }
+    let open = bridge.store.open_queue(QUEUE_PAGE).await.ok()?;
+    open.into_iter().find(|m| {
+        m.barcode.as_ref() == Some(barcode) && matches!(m.message_type.as_str(), "AcceptItem" | "CheckOutItem")
+    })
+}
+
+/// The record `head` will make once Alma takes it: what a check-in queued behind it starts from.
+pub(crate) fn expected_record(
+    bridge: &Bridge,
+    head: &QueuedMessage,
+    barcode: &ItemBarcode,
+    header: Option<&InitiationHeader>,
+) -> Correlation {
+    let (side, status) = match head.message_type.as_str() {
+        "CheckOutItem" => (Side::Lending, RequestStatus::Shipped),
+        _ => (Side::Borrowing, RequestStatus::OnHoldShelf),
+    };
+    let partner = super::ids::partner(bridge, header);
+    let mut record = Correlation::new(head.request.clone(), side, partner, status, head.queued_at);
+    record.item_barcodes.push(barcode.clone());
+    record
+}
+
+/// Why a staff action on a queued message was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum QueueRefusal {
+    /// No open message has that id.
+    Unknown,
+    /// The message is not in a state the action applies to.
+    NotApplicable(&'static str),
+    /// A discard needs a note saying why.
+    NoteRequired,
+    StoreUnavailable,
+}
+
+/// The open messages, oldest first.
+pub async fn open_messages(bridge: &Bridge) -> Result<Vec<QueuedMessage>, QueueRefusal> {
+    bridge.store.open_queue(QUEUE_PAGE).await.map_err(|err| {
+        tracing::error!(error = %err, "store unavailable for the queue view");
+        QueueRefusal::StoreUnavailable
+    })
+}
+
+/// Staff fixed the cause in Alma: the parked message (or a waiting one, now) is tried again at once.
+pub async fn redrive(bridge: &Bridge, id: &str, note: Option<String>) -> Result<QueuedMessage, QueueRefusal> {
+    let message = open_message(bridge, id).await?;
+    let now = bridge.clock.now();
+    let redriven = QueuedMessage {
+        state: QueueState::Waiting,
+        next_attempt_at: now,
+        note: note.clone().or_else(|| message.note.clone()),
+        updated_at: now,
+        ..message.clone()
+    };
+    change(bridge, &message, &redriven, Outcome::Redriven, note).await?;
+    Ok(redriven)
+}
+
+/// Staff give the message up (they did it in Alma by hand, or it should never happen): it leaves the queue
+/// and the request's later messages go ahead.
+pub async fn discard(bridge: &Bridge, id: &str, note: Option<String>) -> Result<QueuedMessage, QueueRefusal> {
+    let note = note.filter(|n| !n.trim().is_empty()).ok_or(QueueRefusal::NoteRequired)?;
+    let message = open_message(bridge, id).await?;
+    let now = bridge.clock.now();
+    let discarded =
+        QueuedMessage { state: QueueState::Discarded, note: Some(note.clone()), updated_at: now, ..message.clone() };
+    change(bridge, &message, &discarded, Outcome::Discarded, Some(note)).await?;
+    Ok(discarded)
+}
+
+async fn open_message(bridge: &Bridge, id: &str) -> Result<QueuedMessage, QueueRefusal> {
+    if !crate::store::is_queue_id(id) {
+        return Err(QueueRefusal::Unknown);
+    }
+    match bridge.store.open_message(id).await {
+        Ok(Some(message)) => Ok(message),
+        Ok(None) => Err(QueueRefusal::Unknown),
+        Err(err) => {
+            tracing::error!(error = %err, "store unavailable for a queue action");
+            Err(QueueRefusal::StoreUnavailable)
+        }
+    }
+}
+
+/// Writes a staff decision (only over the state it was taken on) and records it in the request's history.
+async fn change(
+    bridge: &Bridge,
+    from: &QueuedMessage,
+    to: &QueuedMessage,
+    outcome: Outcome,
+    note: Option<String>,
+) -> Result<(), QueueRefusal> {
+    let now = bridge.clock.now();
+    match bridge.store.update_queued(to, from.state, now).await {
+        Ok(true) => {}
+        Ok(false) => return Err(QueueRefusal::NotApplicable("the message changed meanwhile; look again")),
+        Err(err) => {
+            tracing::error!(error = %err, "store unavailable for a queue action");
+            return Err(QueueRefusal::StoreUnavailable);
+        }
+    }
+    let mut entry = HistoryEntry::new(from.message_type.clone(), now, outcome);
+    entry.note = note;
+    if let Err(err) = bridge.store.append_history(&from.request, &entry).await {
+        tracing::warn!(error = %err, "could not append history");
+    }
+    tracing::info!(queued_message = %from.id, action = outcome.label(), "outbox staff action");
+    Ok(())
+}

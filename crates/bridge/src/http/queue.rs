@@ -1,0 +1,139 @@
+//! The outbox for staff (`STATUS_TOKEN`, bearer header, like the status page): `GET /queue` lists waiting
+//! and parked messages oldest first (JSON, or HTML with `Accept: text/html`); `POST /queue/{message}/redrive`
+//! sends a parked message to Alma again and `POST /queue/{message}/discard` gives it up. Both take an
+//! optional JSON body `{"note": "..."}` (a discard must have one), recorded in the request's history.
+
+use super::body::read_capped;
+use super::status::{refused, wants_html};
+use super::{pages, respond};
+use crate::flows::Bridge;
+use crate::flows::outbox::{self, QueueRefusal};
+use crate::store::QueuedMessage;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use http::HeaderMap;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A note is a sentence or two; the cap keeps an authenticated caller from parking megabytes in the history.
+const NOTE_BODY_CAP: usize = 4 * 1024;
+
+/// One message as staff see it: never the message body (it names the patron).
+fn summary(message: &QueuedMessage, now: jiff::Timestamp) -> serde_json::Value {
+    json!({
+        "id": message.id,
+        "relais_request_id": message.request,
+        "message_type": message.message_type,
+        "state": message.state.label(),
+        "queued_at": message.queued_at,
+        "age_seconds": now.duration_since(message.queued_at).as_secs(),
+        "attempts": message.attempts,
+        "next_attempt_at": message.next_attempt_at,
+        "last_answer": message.last_answer,
+        "note": message.note,
+    })
+}
+
+pub(super) async fn list(State(bridge): State<Arc<Bridge>>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = refused(&bridge, &headers) {
+        return refusal;
+    }
+    let messages = match outbox::open_messages(&bridge).await {
+        Ok(messages) => messages,
+        Err(refusal) => return refused_action(&refusal),
+    };
+    let now = bridge.clock.now();
+    if wants_html(&headers) {
+        return respond::html(200, html_list(&messages, now));
+    }
+    let listed: Vec<_> = messages.iter().map(|m| summary(m, now)).collect();
+    respond::json(200, &json!({ "outbox": bridge.settings.outbox.enabled, "messages": listed }))
+}
+
+pub(super) async fn redrive(
+    State(bridge): State<Arc<Bridge>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    act(&bridge, &id, &headers, body, Action::Redrive).await
+}
+
+pub(super) async fn discard(
+    State(bridge): State<Arc<Bridge>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    act(&bridge, &id, &headers, body, Action::Discard).await
+}
+
+enum Action {
+    Redrive,
+    Discard,
+}
+
+async fn act(bridge: &Bridge, id: &str, headers: &HeaderMap, body: Body, action: Action) -> Response {
+    if let Some(refusal) = refused(bridge, headers) {
+        return refusal;
+    }
+    let Ok(body) = read_capped(headers, body, NOTE_BODY_CAP, Duration::from_secs(5)).await else {
+        return respond::text(413, "Send at most a short JSON body: {\"note\": \"...\"}");
+    };
+    let note = if body.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(value) => value.get("note").and_then(|n| n.as_str()).map(str::to_owned),
+            Err(_) => return respond::text(400, "The body must be JSON: {\"note\": \"...\"}"),
+        }
+    };
+    let done = match action {
+        Action::Redrive => outbox::redrive(bridge, id, note).await,
+        Action::Discard => outbox::discard(bridge, id, note).await,
+    };
+    match done {
+        Ok(message) => respond::json(200, &summary(&message, bridge.clock.now())),
+        Err(refusal) => refused_action(&refusal),
+    }
+}
+
+fn refused_action(refusal: &QueueRefusal) -> Response {
+    match refusal {
+        QueueRefusal::Unknown => respond::text(404, "No waiting or parked message has that id"),
+        QueueRefusal::NotApplicable(why) => respond::text(409, why),
+        QueueRefusal::NoteRequired => respond::text(400, "A discard needs a note saying why: {\"note\": \"...\"}"),
+        QueueRefusal::StoreUnavailable => respond::text(503, "The bridge's store is unavailable; try again shortly"),
+    }
+}
+
+fn html_list(messages: &[QueuedMessage], now: jiff::Timestamp) -> String {
+    let e = pages::escape;
+    let mut body = String::from("<h1>Outbox</h1>");
+    if messages.is_empty() {
+        body.push_str("<p>No message is waiting for Alma.</p>");
+    } else {
+        body.push_str(
+            "<table><tr><th>Queued</th><th>Age</th><th>State</th><th>Message</th><th>Relais request</th>\
+             <th>Attempts</th><th>Alma's last answer</th><th>Id</th></tr>",
+        );
+        for m in messages {
+            let age = now.duration_since(m.queued_at).as_secs();
+            body.push_str(&format!(
+                "<tr><td>{}</td><td>{} min</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                e(&m.queued_at.to_string()),
+                age / 60,
+                e(m.state.label()),
+                e(&m.message_type),
+                e(m.request.as_str()),
+                m.attempts,
+                e(m.last_answer.as_deref().unwrap_or("")),
+                e(&m.id),
+            ));
+        }
+        body.push_str("</table><p>Re-drive a parked message once its cause is fixed in Alma: <code>POST /queue/{id}/redrive</code>; give one up with <code>POST /queue/{id}/discard</code> and a note (docs/operations.md).</p>");
+    }
+    pages::page("Outbox", &body)
+}
