@@ -28,6 +28,9 @@ enum Expect {
     Ncip { response: &'static str, contains: &'static str },
     /// A plain HTTP answer with this status and this text in a header or the body.
     Http { status: u16, contains: &'static str },
+    /// The deliverer's SQS doorbell for a request whose AcceptItem of `barcode` waited out an Alma outage: no
+    /// batch item failure, and Alma then holds the item.
+    Delivered { barcode: &'static str },
 }
 
 /// The events, in the order their story needs (a request is cancelled after it was made; an item is checked
@@ -57,6 +60,7 @@ const SCENARIO: &[(&str, Expect)] = &[
     ("ncip-CheckOutItem.json", Expect::Ncip { response: "CheckOutItemResponse", contains: "DateDue" }),
     ("ncip-RenewItem.json", Expect::Ncip { response: "RenewItemResponse", contains: "DateDue" }),
     ("request-status.json", Expect::Http { status: 200, contains: "\"relais_request_id\":\"RL-9002\"" }),
+    ("deliver.json", Expect::Delivered { barcode: "ILL-9003" }),
 ];
 
 fn events_dir() -> PathBuf {
@@ -127,6 +131,14 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
 
     for (file, expect) in SCENARIO {
         let json = read(&events_dir().join(file));
+        if let Expect::Delivered { barcode } = *expect {
+            queue_during_maintenance(&sim, &bridge, barcode).await;
+            let event: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+            let answer = bridge::lambda::deliver::handle(&bridge, event).await;
+            assert_eq!(answer, serde_json::json!({ "batchItemFailures": [] }), "{file}");
+            assert_eq!(sim.state().items_with_barcode(barcode), 1, "{file}: delivered to Alma");
+            continue;
+        }
         let request =
             lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: not an HTTP API event: {e}"));
         let router = bridge::http::router(Arc::clone(&bridge), &[function_for(file)]);
@@ -137,6 +149,7 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
         let body = String::from_utf8_lossy(&body).into_owned();
         match *expect {
             Expect::Ncip { response, contains } => assert_ncip(file, status, &body, response, contains),
+            Expect::Delivered { .. } => unreachable!("answered above"),
             Expect::Http { status: wanted, contains } => {
                 assert_eq!(status, wanted, "{file}: {body}");
                 assert!(
@@ -146,6 +159,29 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
             }
         }
     }
+}
+
+/// The AcceptItem of `barcode` for the request deliver.json names, sent while Alma is in maintenance: the
+/// accept-item function answers Relais at once and queues it.
+async fn queue_during_maintenance(sim: &AlmaSim, bridge: &Arc<Bridge>, barcode: &str) {
+    use alma_sim::{FaultKind, FaultScope, FaultSpec};
+    let maintenance = FaultSpec {
+        kind: FaultKind::Maintenance503,
+        for_next: None,
+        share: None,
+        scope: FaultScope::Ncip,
+        path_prefix: None,
+    };
+    sim.faults().arm(maintenance).unwrap();
+    let accept =
+        read(&events_dir().join("accept-item.json")).replace("RL-9002", "RL-9003").replace("ILL-9002", barcode);
+    let request = lambda_http::request::from_str(&accept).expect("an HTTP API event");
+    let response = bridge::http::router(Arc::clone(bridge), &[Function::AcceptItem]).oneshot(request).await.unwrap();
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("AcceptItemResponse>") && !body.contains("Problem"), "queued and answered: {body}");
+    assert_eq!(sim.state().items_with_barcode(barcode), 0, "Alma was in maintenance");
+    sim.faults().clear();
 }
 
 #[test]

@@ -378,3 +378,94 @@ async fn messages_waiting_when_the_server_stops_are_delivered_once_after_it_star
     assert_eq!(sim.state().items_with_barcode("ILL-OB-7"), 0, "received, then returned to the lender");
     second.kill();
 }
+
+/// moto's SQS (the same server as DynamoDB): a FIFO queue made like template.yaml's OutboxQueue.
+async fn moto_fifo_queue() -> (aws_sdk_sqs::Client, String) {
+    let endpoint = std::env::var("BRIDGE_TEST_DYNAMODB_ENDPOINT")
+        .expect("BRIDGE_TEST_DYNAMODB_ENDPOINT is set by ./scripts/test (it starts moto_server)");
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "tests"))
+        .load()
+        .await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let name = format!("bridge-test-{:016x}-outbox.fifo", rand::random::<u64>());
+    let created = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .expect("moto makes the FIFO queue");
+    (sqs, created.queue_url().expect("a queue URL").to_owned())
+}
+
+/// What the queue holds, as Lambda's event source mapping would hand it to the deliver function.
+async fn sqs_event(sqs: &aws_sdk_sqs::Client, url: &str) -> (serde_json::Value, Vec<String>) {
+    use aws_sdk_sqs::types::MessageSystemAttributeName as Attribute;
+    let received = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(Attribute::All)
+        .send()
+        .await
+        .expect("moto answers");
+    let mut groups = Vec::new();
+    let records: Vec<serde_json::Value> = received
+        .messages()
+        .iter()
+        .map(|message| {
+            let attributes = message.attributes().cloned().unwrap_or_default();
+            let group = attributes.get(&Attribute::MessageGroupId).cloned().unwrap_or_default();
+            groups.push(group.clone());
+            serde_json::json!({
+                "messageId": message.message_id(),
+                "receiptHandle": message.receipt_handle(),
+                "body": message.body(),
+                "attributes": {
+                    "MessageGroupId": group,
+                    "MessageDeduplicationId": attributes.get(&Attribute::MessageDeduplicationId),
+                    "ApproximateReceiveCount": "1"
+                },
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:outbox.fifo",
+                "awsRegion": "eu-west-1"
+            })
+        })
+        .collect();
+    (serde_json::json!({ "Records": records }), groups)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_aws_a_queued_message_rings_the_fifo_queue_and_the_deliver_function_delivers_it_once() {
+    let (sqs, url) = moto_fifo_queue().await;
+    let doorbell = bridge::lambda::deliver::SqsDoorbell::new(sqs.clone(), url.clone());
+    let env = [("LOCAL_OUTBOX_POLL_MS", "0")];
+    let h = Harness::start_adjusted(StoreKind::DynamoDb, &env, |bridge| {
+        bridge.doorbell = Some(std::sync::Arc::new(doorbell))
+    })
+    .await;
+    maintenance(&h);
+    assert_success(&h.ncip(&m::accept_item("RL-OB-8", "ILL-OB-8", "21000000001")).await, "AcceptItemResponse");
+    assert_success(&h.ncip(&m::check_in_item("ILL-OB-8")).await, "CheckInItemResponse");
+    let (event, groups) = sqs_event(&sqs, &url).await;
+    assert_eq!(groups, ["RL-OB-8", "RL-OB-8"], "one doorbell per queued message, grouped by the Relais request");
+    let bodies: Vec<&str> = event["Records"].as_array().unwrap().iter().map(|r| r["body"].as_str().unwrap()).collect();
+    assert!(bodies.iter().all(|b| !b.contains("21000000001")), "a doorbell names no patron: {bodies:?}");
+    h.sim.faults().clear();
+
+    let answer = bridge::lambda::deliver::handle(&h.bridge.bridge, event.clone()).await;
+    assert_eq!(answer, serde_json::json!({ "batchItemFailures": [] }));
+    assert_eq!(taken_by_alma(&h), ["AcceptItem", "CheckInItem"], "each once, in order");
+    assert_eq!(queue_of(&h, "RL-OB-8").await, pairs(&[("AcceptItem", "delivered"), ("CheckInItem", "delivered")]));
+    // SQS may hand the same records over again (at-least-once): nothing is sent twice.
+    let again = bridge::lambda::deliver::handle(&h.bridge.bridge, event).await;
+    assert_eq!(again, serde_json::json!({ "batchItemFailures": [] }));
+    assert_eq!(taken_by_alma(&h).len(), 2);
+    // The schedule's tick finds nothing left.
+    let tick = serde_json::json!({ "source": "aws.events", "detail-type": "Scheduled Event", "detail": {} });
+    assert_eq!(bridge::lambda::deliver::handle(&h.bridge.bridge, tick).await["open"], 0);
+}

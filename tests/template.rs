@@ -197,7 +197,15 @@ fn functions_run_on_arm64_al2023_in_128_mb_and_answer_before_api_gateway_gives_u
         assert_eq!(template.property(function, "Handler"), "bootstrap", "{id}");
         assert_eq!(strings(template.property(function, "Architectures")), ["arm64"], "{id}");
         assert_eq!(template.property(function, "MemorySize").as_u64(), Some(128), "{id}");
-        assert!(seconds(function) < API_GATEWAY_LIMIT_SECONDS, "{id}: timeout under API Gateway's");
+        if binary == "deliver" {
+            // Behind a queue, not API Gateway: SQS must not hand a doorbell to a second deliverer while the
+            // first still runs (Lambda asks for a visibility timeout of six times the function's).
+            let queue = template.resource("OutboxQueue");
+            let visibility = queue["Properties"]["VisibilityTimeout"].as_u64().expect("VisibilityTimeout");
+            assert!(visibility >= 6 * seconds(function), "{id}: the outbox queue's visibility timeout");
+        } else {
+            assert!(seconds(function) < API_GATEWAY_LIMIT_SECONDS, "{id}: timeout under API Gateway's");
+        }
         // A function must give up before its route does, or API Gateway answers 503 instead of its page.
         let events = function["Properties"]["Events"].as_mapping().into_iter().flatten();
         for (event, spec) in events.filter(|(_, spec)| spec["Type"] == "HttpApi") {
@@ -269,6 +277,16 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
     let mut routes = BTreeMap::new();
     for (binary, (id, function)) in template.functions() {
         let Some(events) = function["Properties"]["Events"].as_mapping() else { continue };
+        if binary == "deliver" {
+            // The deliverer has no route: the outbox queue (with partial batch failures) and a schedule.
+            let kinds: BTreeSet<&str> = events.values().filter_map(|e| e["Type"].as_str()).collect();
+            assert_eq!(kinds, ["SQS", "Schedule"].into(), "{id}");
+            for event in events.values().filter(|e| e["Type"] == "SQS") {
+                assert_eq!(intrinsic(&event["Properties"]["Queue"], "GetAtt"), Some("OutboxQueue.Arn"), "{id}");
+                assert_eq!(strings(&event["Properties"]["FunctionResponseTypes"]), ["ReportBatchItemFailures"]);
+            }
+            continue;
+        }
         for event in events.values() {
             assert_eq!(event["Type"], "HttpApi", "{id}: only HTTP API routes");
             assert_eq!(intrinsic(&event["Properties"]["ApiId"], "Ref"), Some("HttpApi"), "{id}: one API");
@@ -446,7 +464,18 @@ fn each_function_may_do_only_its_own_job() {
             _ => assert!(table.contains("dynamodb:UpdateItem"), "{id}: claims and commits"),
         }
         if binary != "ncip" {
-            assert_eq!(others, secrets, "{id}: besides the table, only its SSM secrets");
+            // The functions that queue or re-drive outbox messages also ring the deliverer's queue, and only it.
+            let rings = ["accept-item", "check-out-item", "check-in-item", "cancel-request-item", "request-status"];
+            let mut expected = secrets.clone();
+            if rings.contains(&binary.as_str()) {
+                expected.insert("sqs:SendMessage");
+                for statement in template.statements(function) {
+                    if strings(&statement["Action"]).iter().any(|a| a.starts_with("sqs:")) {
+                        assert_eq!(intrinsic(&statement["Resource"], "GetAtt"), Some("OutboxQueue.Arn"), "{id}");
+                    }
+                }
+            }
+            assert_eq!(others, expected, "{id}: besides the table, only its SSM secrets (and the outbox's doorbell)");
         }
         for statement in template.statements(function) {
             for resource in
@@ -579,5 +608,25 @@ fn the_near_timeout_alarm_watches_every_service_function() {
     for id in services {
         let timeout = t.property(t.resource(id), "Timeout").as_u64().expect("a timeout");
         assert!(threshold < timeout * 1000, "{id}: the alarm fires before the timeout");
+    }
+}
+
+#[test]
+fn the_outbox_alarms_watch_the_metrics_the_code_emits() {
+    let metrics = repo_file("crates/bridge/src/metrics.rs");
+    let settle = repo_file("crates/bridge/src/flows/once/outbox.rs");
+    assert!(metrics.contains(r#"("OutboxMessages", "Count", 1.0)"#) && metrics.contains(r#"&[("Event", event)]"#));
+    assert!(metrics.contains(r#"("OutboxOldestAge", "Seconds", seconds)"#));
+    assert!(settle.contains(r#"QueueState::Parked => "parked""#), "the parked event's name");
+    let template = Template::load();
+    let parked = template.resource("OutboxParkedAlarm");
+    assert_eq!(parked["Properties"]["MetricName"], "OutboxMessages");
+    assert_eq!(parked["Properties"]["Dimensions"][0]["Name"], "Event");
+    assert_eq!(parked["Properties"]["Dimensions"][0]["Value"], "parked");
+    let oldest = template.resource("OutboxOldestAgeAlarm");
+    assert_eq!(oldest["Properties"]["MetricName"], "OutboxOldestAge");
+    assert!(oldest["Properties"]["Dimensions"].is_null(), "the age is emitted without dimensions");
+    for alarm in [parked, oldest] {
+        assert_eq!(untagged(&alarm["Properties"]["Namespace"]).as_str(), Some("AlmaRelaisBridge/${AWS::StackName}"));
     }
 }

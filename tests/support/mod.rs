@@ -65,6 +65,17 @@ impl Harness {
         Harness::assemble(sim, (institution, ncip_url), StoreKind::Embedded, extra_env, |store| store).await
     }
 
+    /// A bridge on `kind` with `extra_env`, changed by `adjust` before it serves (an outbox doorbell).
+    pub async fn start_adjusted(
+        kind: StoreKind,
+        extra_env: &[(&str, &str)],
+        adjust: impl FnOnce(&mut Bridge),
+    ) -> Harness {
+        let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
+        let ncip_url = sim.ncip_url();
+        Harness::assemble_adjusted(sim, (demo_institution(), ncip_url), kind, extra_env, |store| store, adjust).await
+    }
+
     /// A bridge whose NCIP messages to Alma pass through a recorder, to see exactly what Alma receives.
     pub async fn start_recording(kind: StoreKind) -> (Harness, recorder::NcipRecorder) {
         let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
@@ -75,10 +86,21 @@ impl Harness {
     /// `alma` is the institution code and the NCIP URL the bridge is given.
     async fn assemble(
         sim: AlmaSim,
+        alma: (String, String),
+        kind: StoreKind,
+        extra_env: &[(&str, &str)],
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Harness {
+        Harness::assemble_adjusted(sim, alma, kind, extra_env, wrap, |_| {}).await
+    }
+
+    async fn assemble_adjusted(
+        sim: AlmaSim,
         (institution_code, ncip_url): (String, String),
         kind: StoreKind,
         extra_env: &[(&str, &str)],
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        adjust: impl FnOnce(&mut Bridge),
     ) -> Harness {
         let clock = Arc::new(ManualClock::default());
         let mut pairs = vec![
@@ -96,6 +118,7 @@ impl Harness {
             AlmaRemote { api_base: sim.base_url(), api_key: Secret::new(sim.api_key()), ncip_url, institution_code };
         let mut app = Bridge::connect(settings.clone(), &endpoints, Arc::clone(&store)).expect("app assembles");
         app.clock = clock.clone();
+        adjust(&mut app);
         let bridge = local::serve(Arc::new(app), settings.listen).await.expect("bridge serves");
         let transport = Transport::new(Arc::new(Limiter::per_second(25)), Some(Secret::new(sim.api_key())));
         let alma = HttpAlmaRest::new(transport, &sim.base_url()).expect("valid base");

@@ -50,6 +50,7 @@ impl Bridge {
             store,
             clock,
             invoker: None,
+            doorbell: None,
             relais_form,
             identity,
             anonymous_parking: flows::openurl::ParkingMeter::default(),

@@ -21,6 +21,8 @@ pub enum Function {
     RenewItem,
     LookupItem,
     RequestStatus,
+    /// The outbox's deliverer: no route and no NCIP service; woken by the outbox queue and a schedule.
+    Deliver,
 }
 
 /// An HTTP method a route answers.
@@ -55,7 +57,7 @@ pub const SERVICE_INVOKE_PATH: &str = "/ncip";
 
 impl Function {
     /// Every function, in the order a Relais request meets them (the cold-start table keeps this order).
-    pub const ALL: [Function; 11] = [
+    pub const ALL: [Function; 12] = [
         Function::OpenUrlRedirect,
         Function::NcipFrontDoor,
         Function::PatronLookup,
@@ -67,6 +69,7 @@ impl Function {
         Function::RenewItem,
         Function::LookupItem,
         Function::RequestStatus,
+        Function::Deliver,
     ];
 
     /// The crate, binary and `events/<name>.json` name.
@@ -83,6 +86,7 @@ impl Function {
             Function::RenewItem => "renew-item",
             Function::LookupItem => "lookup-item",
             Function::RequestStatus => "request-status",
+            Function::Deliver => "deliver",
         }
     }
 
@@ -102,8 +106,16 @@ impl Function {
             Function::CancelRequestItem => S::CancelRequestItem,
             Function::RenewItem => S::RenewItem,
             Function::LookupItem => S::LookupItem,
-            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus => return None,
+            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus | Function::Deliver => {
+                return None;
+            }
         })
+    }
+
+    /// Whether the function answers HTTP (API Gateway's or the front door's invoke); the deliverer answers
+    /// queue and schedule events.
+    pub fn is_http(self) -> bool {
+        self != Function::Deliver
     }
 
     /// The function that answers an NCIP service, if the bridge offers it.
@@ -148,7 +160,9 @@ impl Function {
             Function::CancelRequestItem => "CANCEL_REQUEST_ITEM_FUNCTION",
             Function::RenewItem => "RENEW_ITEM_FUNCTION",
             Function::LookupItem => "LOOKUP_ITEM_FUNCTION",
-            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus => return None,
+            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus | Function::Deliver => {
+                return None;
+            }
         })
     }
 }
@@ -162,7 +176,9 @@ mod tests {
         for function in Function::ALL {
             assert_eq!(Function::from_name(function.name()), Some(function));
             assert_eq!(function.service().is_some(), function.invoke_variable().is_some(), "{function:?}");
-            assert_eq!(function.service().is_none(), !function.public_routes().is_empty(), "{function:?}");
+            // A function is reached one way: public routes, the front door (a service), or events (the deliverer).
+            let ways = [!function.public_routes().is_empty(), function.service().is_some(), !function.is_http()];
+            assert_eq!(ways.iter().filter(|w| **w).count(), 1, "{function:?}");
             if let Some(service) = function.service() {
                 assert_eq!(Function::for_service(&service), Some(function));
                 let expected = format!("{}_FUNCTION", function.name().to_uppercase().replace('-', "_"));

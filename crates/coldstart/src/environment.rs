@@ -65,8 +65,8 @@ pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(St
     set("DYNAMODB_TABLE", &endpoints.table);
     set("LOG_HASH_KEY", "coldstart-log-hash-key-0123456789");
     let deployed = Function::from_name(function);
-    // The per-service functions each call Alma, so each is given Alma's settings.
-    if deployed.and_then(Function::service).is_some() {
+    // The per-service functions and the deliverer each call Alma, so each is given Alma's settings.
+    if deployed.and_then(Function::service).is_some() || deployed == Some(Function::Deliver) {
         set("ALMA_API_BASE", &endpoints.alma_api_base);
         set("ALMA_API_KEY", &endpoints.alma_api_key);
         set("ALMA_NCIP_URL", &endpoints.alma_ncip_url);

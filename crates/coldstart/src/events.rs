@@ -83,6 +83,28 @@ fn ncip_event(service_xml: &str) -> Value {
     http_api_event("POST", "/ncip", "", &[("content-type", "application/xml")], &body)
 }
 
+/// An SQS event with one outbox doorbell, as the event source mapping hands it to the `deliver` function.
+fn sqs_event(request: &str) -> Value {
+    serde_json::json!({
+        "Records": [{
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+            "body": bridge::lambda::deliver::doorbell_body(&bridge::store::RelaisRequestId::new(request).expect("an id")),
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "MessageGroupId": request,
+                "MessageDeduplicationId": "coldstart-doorbell",
+                "SentTimestamp": "1767225600000"
+            },
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:alma-relais-bridge-outbox.fifo",
+            "awsRegion": "eu-west-1"
+        }]
+    })
+}
+
 /// Relais' initiation header for the demo institution and its NCIP partner.
 const HEADER: &str = "<InitiationHeader><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId>\
 <ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId><ApplicationProfileType>RELAIS</ApplicationProfileType></InitiationHeader>";
@@ -151,6 +173,8 @@ fn built_in(function: &str) -> Result<Value, String> {
             &[("authorization", &format!("Bearer {STATUS_TOKEN}"))],
             "",
         ),
+        // A doorbell from the outbox's FIFO queue for the request the AcceptItem above created.
+        "deliver" => sqs_event(REQUEST_ID),
         other => return Err(format!("no built-in event for {other}: add events/{other}.json")),
     })
 }
@@ -170,9 +194,13 @@ mod tests {
 
     #[test]
     fn every_function_has_an_event() {
-        for function in crate::ORDER.map(bridge::Function::name) {
-            let event = built_in(function).unwrap();
-            assert_eq!(event["version"], "2.0", "{function}");
+        for function in crate::ORDER {
+            let event = built_in(function.name()).unwrap();
+            if function.is_http() {
+                assert_eq!(event["version"], "2.0", "{function:?}");
+            } else {
+                assert_eq!(event["Records"][0]["eventSource"], "aws:sqs", "{function:?}");
+            }
         }
     }
 }

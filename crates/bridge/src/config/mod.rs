@@ -199,13 +199,15 @@ pub struct Settings {
 }
 
 /// Holding circulation messages while Alma cannot take them (docs/operations.md, "The outbox").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxSettings {
     /// `OUTBOX` (`on` by default): when off, a message Alma cannot take is answered "Temporary Processing
     /// Failure" and Relais staff must send it again.
     pub enabled: bool,
     /// `OUTBOX_MAX_AGE_HOURS` (72 by default): how long delivery keeps trying before it parks a message.
     pub max_age: Duration,
+    /// `OUTBOX_QUEUE_URL` (Lambda): the SQS FIFO queue whose messages wake the `deliver` function.
+    pub queue_url: Option<String>,
 }
 
 /// What one client may hold of the local server before it is authenticated (issue 18, finding 3): a

@@ -68,6 +68,7 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
                 Some(_) => flag(env, "OUTBOX")?,
             },
             max_age: Duration::from_secs(3_600 * u64::from(number(env, "OUTBOX_MAX_AGE_HOURS", 72, 1..=24 * 30)?)),
+            queue_url: env.get("OUTBOX_QUEUE_URL").map(str::to_owned),
         },
     })
 }

@@ -43,6 +43,9 @@ pub struct Bridge {
     /// How the front door reaches the per-service functions: `None` answers them in this process (the local
     /// server); on AWS the front door invokes their Lambda functions.
     pub invoker: Option<Arc<dyn front_door::Invoker>>,
+    /// How a queued message wakes the deliverer: `None` locally (the worker looks every second); on AWS a
+    /// message on the outbox queue.
+    pub doorbell: Option<Arc<dyn outbox::Doorbell>>,
     pub relais_form: Option<crate::openurl::RelaisForm>,
     pub identity: Option<openurl::Identity>,
     /// The budget for parking anonymous OpenURL citations.

@@ -3,6 +3,11 @@
 //!
 //! Order: a request's messages are delivered oldest first, and only the oldest open one of a request is ever
 //! tried; a parked message holds back the request's later messages until staff re-drive or discard it.
+//!
+//! Who delivers: locally the server's worker calls [`deliver_due`] every second. On AWS the `deliver` function
+//! does, woken two ways: a [`Doorbell`] rung when a message is queued or re-driven (a message on the outbox's
+//! FIFO queue, grouped by request: [`deliver_request`]), and a schedule every minute for retries
+//! ([`deliver_due`]).
 
 use std::collections::HashSet;
 
@@ -10,8 +15,45 @@ use super::once::{self, Inbound, Origin};
 use super::{Bridge, parse};
 use crate::alma::CallContext;
 use crate::ncip::{self, InitiationHeader, Message, Problem};
-use crate::store::{Correlation, HistoryEntry, ItemBarcode, Outcome, QueueState, QueuedMessage, RequestStatus, Side};
+use crate::store::{
+    Correlation, HistoryEntry, ItemBarcode, Outcome, QueueState, QueuedMessage, RelaisRequestId, RequestStatus, Side,
+    StoreError,
+};
 use tracing::Instrument;
+
+/// Wakes the deliverer for a request as soon as one of its messages is queued or re-driven. Ringing is only a
+/// shortcut: the scheduled look at the queue finds the message anyway, so a failed ring loses nothing.
+#[async_trait::async_trait]
+pub trait Doorbell: Send + Sync {
+    /// `message` joined the queue (or was re-driven, the `redrive`-th time): deliver its request now.
+    async fn ring(&self, message: &QueuedMessage, redrive: u32) -> Result<(), String>;
+}
+
+/// Rings the bridge's doorbell, if it has one.
+pub(crate) async fn ring(bridge: &Bridge, message: &QueuedMessage, redrive: u32) {
+    if let Some(doorbell) = &bridge.doorbell
+        && let Err(err) = doorbell.ring(message, redrive).await
+    {
+        tracing::warn!(error = %err, queued_message = %message.id, "could not wake the deliverer; the schedule will");
+    }
+}
+
+/// Delivers the request's messages, oldest first, while Alma takes them: what a doorbell asks for. A head
+/// that waits for its next retry is tried at once all the same (a new message or a re-drive is news).
+pub async fn deliver_request(bridge: &Bridge, request: &RelaisRequestId) -> Result<Round, StoreError> {
+    let mut round = Round::default();
+    loop {
+        let open: Vec<QueuedMessage> =
+            bridge.store.queued_for(request).await?.into_iter().filter(|m| m.state.is_open()).collect();
+        round.open = open.len();
+        let Some(head) = open.first().filter(|m| m.state == QueueState::Waiting) else { return Ok(round) };
+        round.tried += 1;
+        if deliver_one(bridge, head).await != Some(QueueState::Delivered) {
+            round.open = bridge.store.queued_for(request).await?.iter().filter(|m| m.state.is_open()).count();
+            return Ok(round);
+        }
+    }
+}
 
 /// The most open messages one look at the queue reads.
 pub const QUEUE_PAGE: usize = 500;
@@ -25,9 +67,14 @@ pub struct Round {
     pub open: usize,
 }
 
+/// How long one round may go on starting deliveries: well inside the deliver function's 120 s timeout with a
+/// message's own deadline on top; what is left waits for the next round.
+const ROUND_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Tries every request's oldest open message that is due. Stops at the first one Alma still cannot take:
 /// the others would most likely fail the same way, and are tried in the next round.
 pub async fn deliver_due(bridge: &Bridge) -> Round {
+    let started = tokio::time::Instant::now();
     let open = match bridge.store.open_queue(QUEUE_PAGE).await {
         Ok(open) => open,
         Err(err) => {
@@ -48,6 +95,9 @@ pub async fn deliver_due(bridge: &Bridge) -> Round {
             || message.next_attempt_at > now
         {
             continue;
+        }
+        if started.elapsed() > ROUND_BUDGET {
+            break;
         }
         round.tried += 1;
         match deliver_one(bridge, message).await {
@@ -182,6 +232,7 @@ pub async fn redrive(bridge: &Bridge, id: &str, note: Option<String>) -> Result<
         ..message.clone()
     };
     change(bridge, &message, &redriven, Outcome::Redriven, note).await?;
+    ring(bridge, &redriven, redriven.attempts.max(1)).await;
     Ok(redriven)
 }
 

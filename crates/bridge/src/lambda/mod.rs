@@ -6,6 +6,7 @@
 //! first use, so a cold start costs no more than the work every request needs anyway. The one network call at
 //! start-up is the SSM read of secrets, and only when a `*_PARAMETER` variable asks for it.
 
+pub mod deliver;
 pub mod invoke;
 mod secrets;
 
@@ -37,6 +38,19 @@ pub fn run(function: Function) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if !function.is_http() {
+            let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+                let bridge = Arc::clone(&bridge);
+                async move { Ok::<_, lambda_runtime::Error>(deliver::handle(&bridge, event.payload).await) }
+            });
+            return match lambda_runtime::run(handler).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    tracing::error!(error = %err, "Lambda runtime loop ended");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         match lambda_http::run(crate::http::router(bridge, &[function])).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -84,13 +98,17 @@ pub async fn bootstrap(function: Function) -> Result<Bridge, ConfigError> {
             settings.function_names.clone(),
         )));
     }
+    if let Some(queue_url) = &settings.outbox.queue_url {
+        bridge.doorbell = Some(Arc::new(deliver::SqsDoorbell::new(aws_sdk_sqs::Client::new(&aws), queue_url.clone())));
+    }
     Ok(bridge)
 }
 
 /// Each function is given only the settings it uses (least privilege); this names what one lacks.
 pub fn check_requirements(function: Function, settings: &Settings) -> Result<(), ConfigError> {
-    let needs_alma =
-        function.service().is_some() || (function == Function::NcipFrontDoor && settings.function_names.is_empty());
+    let needs_alma = function.service().is_some()
+        || function == Function::Deliver
+        || (function == Function::NcipFrontDoor && settings.function_names.is_empty());
     if needs_alma && matches!(settings.alma, AlmaTarget::Unconfigured) {
         return Err(ConfigError::new("ALMA_API_BASE", format!("is required by the {} function", function.name())));
     }

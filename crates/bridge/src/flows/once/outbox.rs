@@ -69,6 +69,7 @@ pub(super) async fn enqueue(
             tracing::warn!(queued_message = %message.id, reason = why, "Alma cannot take the message now: queued");
             crate::flows::history::log_outcome(&action.service, Outcome::Queued);
             crate::metrics::outbox_event("queued");
+            crate::flows::outbox::ring(bridge, &message, 0).await;
             body
         }
         Ok(EnqueueOutcome::ClaimLost) => {

@@ -1,0 +1,94 @@
+//! The `deliver` function: the outbox's deliverer on AWS, and the doorbell that wakes it.
+//!
+//! Two triggers, one handler:
+//! - the outbox's SQS FIFO queue: each record names a Relais request (`MessageGroupId` = the request, so one
+//!   request's doorbells are handled one at a time, in order) and the function delivers that request's
+//!   messages oldest first ([`deliver_request`]). A record whose request could not be read from the store is
+//!   reported as a partial batch failure, with every later record (FIFO: the rest of the batch waits behind
+//!   it), so SQS hands it back; past the queue's receive count it lands in the dead-letter queue, which has
+//!   an alarm, and the schedule still delivers the message.
+//! - an EventBridge schedule (every minute): [`deliver_due`] over the whole open queue, for retries after Alma
+//!   came back and for anything whose doorbell was lost.
+//!
+//! A message Alma still cannot take is not a failure here: it waits in the store with its next attempt's
+//! time, and the schedule retries it. SQS's own retries are for the bridge's failures only, which keeps the
+//! queue's receive count away from Alma's outages (a 72-hour outage would exhaust any receive count).
+
+use crate::flows::Bridge;
+use crate::flows::outbox::{Doorbell, deliver_due, deliver_request};
+use crate::store::{QueuedMessage, RelaisRequestId};
+use serde_json::{Value, json};
+
+/// Rings by sending one message to the outbox's FIFO queue.
+pub struct SqsDoorbell {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl SqsDoorbell {
+    pub fn new(client: aws_sdk_sqs::Client, queue_url: String) -> Self {
+        Self { client, queue_url }
+    }
+}
+
+/// The doorbell's body: which request to deliver. Never the message (it names the patron).
+pub fn doorbell_body(request: &RelaisRequestId) -> String {
+    json!({ "relais_request_id": request }).to_string()
+}
+
+#[async_trait::async_trait]
+impl Doorbell for SqsDoorbell {
+    async fn ring(&self, message: &QueuedMessage, redrive: u32) -> Result<(), String> {
+        // SQS drops a second message with the same deduplication id within five minutes: the message's own
+        // idempotency key for its queueing, and a numbered variant for each re-drive.
+        let dedup = match redrive {
+            0 => message.key.to_string(),
+            n => format!("{}-redrive-{n}", message.key),
+        };
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_group_id(message.request.as_str())
+            .message_deduplication_id(dedup)
+            .message_body(doorbell_body(&message.request))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+    }
+}
+
+/// Answers one event: an SQS batch (the partial-batch-failure response) or the schedule's tick.
+pub async fn handle(bridge: &Bridge, event: Value) -> Value {
+    let Some(records) = event.get("Records").and_then(Value::as_array) else {
+        let round = deliver_due(bridge).await;
+        tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
+        return json!({ "tried": round.tried, "open": round.open });
+    };
+    let mut failures = Vec::new();
+    for record in records {
+        let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default().to_owned();
+        // After one failure the rest of the batch is handed back too: SQS FIFO keeps a group's order only if
+        // nothing after a failed record is taken as done.
+        if !failures.is_empty() {
+            failures.push(json!({ "itemIdentifier": id }));
+            continue;
+        }
+        let request = record
+            .get("body")
+            .and_then(Value::as_str)
+            .and_then(|body| serde_json::from_str::<Value>(body).ok())
+            .and_then(|body| body.get("relais_request_id").and_then(Value::as_str).map(str::to_owned))
+            .and_then(|id| RelaisRequestId::new(id).ok());
+        let Some(request) = request else {
+            // Not one of ours: handing it back would only send it round again until the dead-letter queue.
+            tracing::warn!(sqs_message = %id, "outbox queue record without a Relais request id: dropped");
+            continue;
+        };
+        if let Err(err) = deliver_request(bridge, &request).await {
+            tracing::error!(error = %err, "store unavailable while delivering; SQS will hand the record back");
+            failures.push(json!({ "itemIdentifier": id }));
+        }
+    }
+    json!({ "batchItemFailures": failures })
+}
