@@ -132,7 +132,8 @@ const DONE_BEFORE: &str = "Item Not Checked Out";
 
 /// Alma's NCIP responder doing what the row says, counting the messages it is sent.
 struct ScriptedNcip {
-    alma: Alma,
+    /// What Alma does now (a test may bring it back after an outage).
+    alma: std::sync::Mutex<Alma>,
     sent: AtomicUsize,
 }
 
@@ -141,7 +142,8 @@ impl AlmaNcip for ScriptedNcip {
     async fn send(&self, _body: Vec<u8>, _ctx: &CallContext) -> Result<Message, AlmaError> {
         self.sent.fetch_add(1, Ordering::SeqCst);
         let problem = |problem: Problem| Ok(ncip::problem_response(ServiceKind::CheckInItem, None, vec![problem]));
-        match self.alma {
+        let alma = *self.alma.lock().unwrap();
+        match alma {
             Accepts => Ok(Message::CheckInItemResponse(CheckInItemResponse::default())),
             Refuses => problem(Problem::unknown_item(&ServiceKind::CheckInItem, "ILL-1")),
             RefusesAsDoneBefore => problem(Problem::new(
@@ -287,7 +289,7 @@ impl Scene {
         let settings = Settings::from_env(&Env::from_pairs([("ALMA_PARTNER_CODE", "RELAIS")]), Host::Local)
             .expect("test settings");
         let store = Arc::new(EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store"));
-        let ncip = Arc::new(ScriptedNcip { alma: row.alma, sent: AtomicUsize::new(0) });
+        let ncip = Arc::new(ScriptedNcip { alma: std::sync::Mutex::new(row.alma), sent: AtomicUsize::new(0) });
         let clock = Arc::new(ManualClock::default());
         let served: Arc<dyn Store> = if row.before == StoreDown { Arc::new(DownStore) } else { store.clone() };
         let bridge = Bridge::assemble(
@@ -462,4 +464,116 @@ async fn a_done_before_problem_confirms_a_repeat_the_record_expected() {
     let body = String::from_utf8(carry_out(&scene.bridge, action, &repeat, &ctx).await).unwrap();
     assert_eq!(answered(&body), Success, "{body}");
     assert_eq!(scene.afterwards().await, Replay);
+}
+
+/// The scripted service as a message that may wait in the outbox (its answer needs nothing from Alma).
+struct Waitable<'a>(&'a ScriptedService);
+
+#[async_trait]
+impl ExactlyOnce for Waitable<'_> {
+    fn outgoing(&self) -> &Message {
+        self.0.outgoing()
+    }
+    fn queued_answer(&self) -> Option<Message> {
+        Some(self.0.done_now().response)
+    }
+    fn done_problems(&self) -> &'static [&'static str] {
+        &[DONE_BEFORE]
+    }
+    async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
+        self.0.probe(bridge, ctx).await
+    }
+    async fn done(&self, bridge: &Bridge, reply: Option<&Message>, ctx: &CallContext) -> Done {
+        self.0.done(bridge, reply, ctx).await
+    }
+}
+
+impl Scene {
+    fn action<'a>(&'a self, key: &IdempotencyKey, origin: Origin<'a>) -> Action<'a> {
+        Action {
+            service: ServiceKind::CheckInItem,
+            key: key.clone(),
+            request: self.request.clone(),
+            header: None,
+            inbound: Inbound { received: &self.service.received, origin },
+        }
+    }
+
+    async fn send(&self, key: &IdempotencyKey, service: &dyn ExactlyOnce) -> String {
+        let ctx = CallContext::new(Duration::from_secs(8));
+        let body = carry_out(&self.bridge, self.action(key, Origin::Relais), service, &ctx).await;
+        String::from_utf8(body).expect("UTF-8 NCIP")
+    }
+
+    async fn queued(&self) -> Vec<crate::store::QueuedMessage> {
+        self.store.queued_for(&self.request).await.unwrap()
+    }
+}
+
+/// A waitable message against each of Alma's effects: what Relais is answered, whether it waits, and whether
+/// the first attempt's fate is left for delivery to read back from Alma.
+#[tokio::test(start_paused = true)]
+async fn a_message_that_may_wait_is_queued_exactly_when_alma_cannot_take_it() {
+    #[rustfmt::skip]
+    let rows = [
+        // Alma: answered, Alma asked, record written, queued, queued to read Alma first
+        (Accepts,            Success, true, true,  false, false),
+        (Refuses,            Refused, true, false, false, false),
+        (FailsBeforeSending, Success, true, false, true,  false),
+        (LosesTheAnswer,     Success, true, false, true,  true),
+    ];
+    for (alma, expected, asked, written, queued, reconcile) in rows {
+        let scene = Scene::new(&row(Nothing, ProbeShows::NotDone, alma, expected, asked, written, Replay));
+        let body = scene.send(&scene.key, &Waitable(&scene.service)).await;
+        let context = format!("Alma {alma:?}: {body}");
+        assert_eq!(answered(&body), expected, "{context}");
+        assert_eq!(scene.ncip.sent.load(Ordering::SeqCst) > 0, asked, "{context}");
+        assert_eq!(scene.store.get_request(&scene.request).await.unwrap().is_some(), written, "{context}");
+        let waiting = scene.queued().await;
+        assert_eq!(!waiting.is_empty(), queued, "{context}");
+        if let Some(message) = waiting.first() {
+            assert_eq!(message.reconcile, reconcile, "{context}");
+            assert_eq!(message.body, scene.service.received, "{context}: Relais's bytes are kept as sent");
+            // Relais's resend gets the answer it got; the message is held once.
+            assert_eq!(scene.send(&scene.key, &Waitable(&scene.service)).await, body, "{context}");
+            assert_eq!(scene.queued().await.len(), 1, "{context}");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn behind_a_waiting_message_the_next_one_waits_and_one_that_cannot_wait_is_sent_back() {
+    let scene = Scene::new(&row(Nothing, ProbeShows::NotDone, FailsBeforeSending, Success, true, false, Replay));
+    scene.send(&scene.key, &Waitable(&scene.service)).await;
+    *scene.ncip.alma.lock().unwrap() = Accepts;
+    let sent_before = scene.ncip.sent.load(Ordering::SeqCst);
+
+    let next = IdempotencyKey::derive("CheckInItem", Some(&scene.request), None, b"the next message");
+    let body = scene.send(&next, &Waitable(&scene.service)).await;
+    assert_eq!(answered(&body), Success, "{body}");
+    let cannot_wait = IdempotencyKey::derive("RenewItem", Some(&scene.request), None, b"needs Alma's answer");
+    let body = scene.send(&cannot_wait, &scene.service).await;
+    assert_eq!(answered(&body), TryAgain, "{body}");
+    assert_eq!(scene.ncip.sent.load(Ordering::SeqCst), sent_before, "neither went to Alma ahead of the first");
+    assert_eq!(scene.queued().await.len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn delivery_acts_once_when_alma_is_back_and_a_repeat_delivery_changes_nothing() {
+    let scene = Scene::new(&row(Nothing, ProbeShows::NotDone, FailsBeforeSending, Success, true, false, Replay));
+    scene.send(&scene.key, &Waitable(&scene.service)).await;
+    *scene.ncip.alma.lock().unwrap() = Accepts;
+    let queued = scene.queued().await.remove(0);
+    let ctx = CallContext::new(Duration::from_secs(8));
+    carry_out(&scene.bridge, scene.action(&scene.key, Origin::Outbox(&queued)), &Waitable(&scene.service), &ctx).await;
+    assert_eq!(scene.ncip.sent.load(Ordering::SeqCst), 2, "the failed attempt, then the delivery");
+    let record = scene.store.get_request(&scene.request).await.unwrap().expect("the record, once Alma took it");
+    assert_eq!(record.status, RequestStatus::Returned);
+    let delivered = scene.queued().await.remove(0);
+    assert_eq!(delivered.state, crate::store::QueueState::Delivered);
+    // The same queued message handed over again (a second deliverer read it before the first finished).
+    carry_out(&scene.bridge, scene.action(&scene.key, Origin::Outbox(&queued)), &Waitable(&scene.service), &ctx).await;
+    assert_eq!(scene.ncip.sent.load(Ordering::SeqCst), 2, "not sent again");
+    let outcomes: Vec<Outcome> = scene.store.history(&scene.request).await.unwrap().iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [Outcome::Queued, Outcome::Delivered]);
 }
