@@ -187,7 +187,12 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
         return outbox::deliver(bridge, action.clone(), service, queued, ctx).await;
     }
     let owner = claim_token();
-    let attempt = match claim(bridge, &action, &owner, ctx).await {
+    // The outbox's order check reads the request's queue; it runs beside the claim, so it costs no extra wait.
+    let ahead = async {
+        if bridge.settings.outbox.enabled { Some(outbox::waiting_ahead(bridge, &action.request).await) } else { None }
+    };
+    let (claimed, ahead) = tokio::join!(claim(bridge, &action, &owner, ctx), ahead);
+    let attempt = match claimed {
         Claimed::Act(attempt) => attempt,
         Claimed::Replay(body) => {
             record_history(bridge, &action, Outcome::Replayed, None, ctx, None).await;
@@ -199,10 +204,10 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
         }
     };
     let queued_answer = service.queued_answer().filter(|_| bridge.settings.outbox.enabled);
-    if bridge.settings.outbox.enabled {
+    if let Some(ahead) = ahead {
         // Messages of a request reach Alma in the order Relais sent them: behind one still waiting, a message
         // waits too, even though Alma may be back.
-        match outbox::waiting_ahead(bridge, &action.request).await {
+        match ahead {
             Ok(false) => {}
             Ok(true) => {
                 return match queued_answer {
