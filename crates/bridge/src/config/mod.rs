@@ -196,6 +196,9 @@ pub struct Settings {
     /// The local server's connection bounds (on Lambda, API Gateway bounds connections).
     pub local: LocalServerLimits,
     pub outbox: OutboxSettings,
+    /// `SECRETS_REFRESH_SECONDS` (Lambda, 300 by default): how often a running function reads its SSM secrets
+    /// again, so that a rotation reaches it without a deploy.
+    pub secrets_refresh: Duration,
 }
 
 /// Holding circulation messages while Alma cannot take them (docs/operations.md, "The outbox").

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The environment as a map, so tests (and the SSM secret loader) can supply or add variables.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Env(BTreeMap<String, String>);
 
 impl Env {
@@ -70,6 +70,7 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
             max_age: Duration::from_secs(3_600 * u64::from(number(env, "OUTBOX_MAX_AGE_HOURS", 72, 1..=24 * 30)?)),
             queue_url: env.get("OUTBOX_QUEUE_URL").map(str::to_owned),
         },
+        secrets_refresh: Duration::from_secs(number(env, "SECRETS_REFRESH_SECONDS", 300, 1..=86_400)?.into()),
     })
 }
 

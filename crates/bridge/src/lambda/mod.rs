@@ -1,6 +1,7 @@
-//! Running one function on AWS Lambda: read settings (secrets from SSM), open DynamoDB, build the Alma
-//! clients, and serve `lambda_http` events through the function's part of [`crate::http::router`] until the
-//! runtime stops the process (the runtime's `http-axum` pattern).
+//! Running one function on AWS Lambda: read settings (secrets from SSM, read again every
+//! `SECRETS_REFRESH_SECONDS`: [`refresh`]), open DynamoDB, build the Alma clients, and serve `lambda_http`
+//! events through the function's part of [`crate::http::router`] until the runtime stops the process (the
+//! runtime's `http-axum` pattern); the deliver function serves its SQS and schedule events instead.
 //!
 //! Start-up does configuration parsing and client construction only; the first TLS handshake happens on
 //! first use, so a cold start costs no more than the work every request needs anyway. The one network call at
@@ -8,6 +9,7 @@
 
 pub mod deliver;
 pub mod invoke;
+pub mod refresh;
 mod secrets;
 
 use crate::alma::NotConfigured;
@@ -30,28 +32,32 @@ pub fn run(function: Function) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let bridge = match bootstrap(function).await {
-            Ok(bridge) => Arc::new(bridge),
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let refreshing = match refresh::Refreshing::start(function, Env::from_process(), aws).await {
+            Ok(refreshing) => Arc::new(refreshing),
             Err(err) => {
                 // One clear line naming the setting; the Lambda runtime reports the exit as an init error.
                 tracing::error!(function = function.name(), error = %err, "start-up failed");
                 return ExitCode::FAILURE;
             }
         };
-        if !function.is_http() {
-            let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-                let bridge = Arc::clone(&bridge);
-                async move { Ok::<_, lambda_runtime::Error>(deliver::handle(&bridge, event.payload).await) }
+        let served = if function.is_http() {
+            let handler = tower::service_fn(move |request: lambda_http::Request| {
+                let refreshing = Arc::clone(&refreshing);
+                async move { tower::ServiceExt::oneshot(refreshing.router().await, request).await }
             });
-            return match lambda_runtime::run(handler).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    tracing::error!(error = %err, "Lambda runtime loop ended");
-                    ExitCode::FAILURE
+            lambda_http::run(handler).await
+        } else {
+            let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+                let refreshing = Arc::clone(&refreshing);
+                async move {
+                    let bridge = refreshing.bridge().await;
+                    Ok::<_, lambda_runtime::Error>(deliver::handle(&bridge, event.payload).await)
                 }
-            };
-        }
-        match lambda_http::run(crate::http::router(bridge, &[function])).await {
+            });
+            lambda_runtime::run(handler).await
+        };
+        match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 tracing::error!(error = %err, "Lambda runtime loop ended");
@@ -61,12 +67,9 @@ pub fn run(function: Function) -> ExitCode {
     })
 }
 
-/// Builds the bridge a Lambda function needs from the process environment.
-pub async fn bootstrap(function: Function) -> Result<Bridge, ConfigError> {
-    let mut env = Env::from_process();
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    secrets::resolve(&mut env, &aws).await?;
-    let settings = Settings::from_env(&env, Host::Lambda)?;
+/// Builds the bridge a Lambda function needs from its environment, secrets already resolved.
+pub fn build(function: Function, env: &Env, aws: &aws_config::SdkConfig) -> Result<Bridge, ConfigError> {
+    let settings = Settings::from_env(env, Host::Lambda)?;
     check_requirements(function, &settings)?;
     if function == Function::NcipFrontDoor {
         for warning in settings.open_policy_warnings() {
@@ -75,7 +78,7 @@ pub async fn bootstrap(function: Function) -> Result<Bridge, ConfigError> {
     }
     let store: Arc<dyn Store> = match &settings.store {
         StoreTarget::DynamoDb { table } => Arc::new(crate::store::DynamoStore::with_config(
-            aws_sdk_dynamodb::Client::new(&aws),
+            aws_sdk_dynamodb::Client::new(aws),
             table.clone(),
             settings.store_config(),
         )),
@@ -94,12 +97,12 @@ pub async fn bootstrap(function: Function) -> Result<Bridge, ConfigError> {
     };
     if function == Function::NcipFrontDoor && !settings.function_names.is_empty() {
         bridge.invoker = Some(Arc::new(invoke::LambdaInvoker::new(
-            aws_sdk_lambda::Client::new(&aws),
+            aws_sdk_lambda::Client::new(aws),
             settings.function_names.clone(),
         )));
     }
     if let Some(queue_url) = &settings.outbox.queue_url {
-        bridge.doorbell = Some(Arc::new(deliver::SqsDoorbell::new(aws_sdk_sqs::Client::new(&aws), queue_url.clone())));
+        bridge.doorbell = Some(Arc::new(deliver::SqsDoorbell::new(aws_sdk_sqs::Client::new(aws), queue_url.clone())));
     }
     Ok(bridge)
 }

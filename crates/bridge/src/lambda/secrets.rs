@@ -1,4 +1,5 @@
-//! Secrets from SSM Parameter Store, read once per cold start.
+//! Secrets from SSM Parameter Store, read at a cold start and again every `SECRETS_REFRESH_SECONDS`
+//! ([`super::refresh`]), so that a rotated secret reaches running instances without a deploy.
 //!
 //! For each secret variable `X`, a variable `X_PARAMETER` may name a SecureString parameter instead of holding
 //! the value (CloudFormation cannot create SecureStrings, so they are made out of band: docs/deploy.md). All of
@@ -17,6 +18,12 @@ pub const SECRET_VARIABLES: [&str; 6] = [
     "RELAIS_PUBLIC_KEY",
 ];
 
+/// Whether any secret comes from SSM (and so may change while the function runs).
+pub fn any_from_ssm(env: &Env) -> bool {
+    SECRET_VARIABLES.iter().any(|var| env.get(var).is_none() && env.get(&format!("{var}_PARAMETER")).is_some())
+}
+
+/// Sets each secret variable that a `*_PARAMETER` names to the parameter's current value.
 pub async fn resolve(env: &mut Env, aws: &aws_config::SdkConfig) -> Result<(), ConfigError> {
     let wanted: Vec<(&'static str, String)> = SECRET_VARIABLES
         .iter()
