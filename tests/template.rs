@@ -630,3 +630,50 @@ fn the_outbox_alarms_watch_the_metrics_the_code_emits() {
         assert_eq!(untagged(&alarm["Properties"]["Namespace"]).as_str(), Some("AlmaRelaisBridge/${AWS::StackName}"));
     }
 }
+
+#[test]
+fn the_dashboard_shows_only_metrics_that_something_emits() {
+    let template = Template::load();
+    let body = untagged(&template.resource("Dashboard")["Properties"]["DashboardBody"]).as_str().expect("a !Sub body");
+    let body = body.replace("${AWS::Region}", "eu-west-1").replace("${AWS::StackName}", "stack");
+    let dashboard: serde_json::Value = serde_json::from_str(&body).expect("the dashboard body is JSON");
+    let text = dashboard.to_string();
+    let metrics = repo_file("crates/bridge/src/metrics.rs");
+    let filters: BTreeSet<String> = template
+        .of_type("AWS::Logs::MetricFilter")
+        .flat_map(|(_, f)| f["Properties"]["MetricTransformations"].as_sequence().cloned().unwrap_or_default())
+        .filter_map(|t| t["MetricName"].as_str().map(str::to_owned))
+        .collect();
+    let shown = ["Messages", "AlmaCalls", "AlmaLatency", "OutboxMessages", "OutboxOldestAge"];
+    for metric in shown {
+        assert!(text.contains(metric), "the dashboard shows {metric}");
+        assert!(metrics.contains(&format!("(\"{metric}\", ")), "{metric} is emitted by crates/bridge/src/metrics.rs");
+    }
+    for metric in ["TemporaryProcessingFailures", "RefusedNcipTokens"] {
+        assert!(text.contains(metric), "the dashboard shows {metric}");
+        assert!(filters.contains(metric), "{metric} comes from a metric filter");
+    }
+    assert!(text.contains("AlmaRelaisBridge/stack"), "the stack's own namespace");
+}
+
+#[test]
+fn every_url_output_follows_the_custom_domain_when_there_is_one() {
+    let template = Template::load();
+    let outputs = template.0["Outputs"].as_mapping().expect("Outputs");
+    for name in ["PrimoOpenUrlBase", "RelaisNcipServerUrl", "RequestStatusUrl", "HealthUrl"] {
+        let value = &outputs[name]["Value"];
+        let Value::Tagged(tagged) = value else { panic!("{name}: an !If on HasDomain") };
+        assert_eq!(tagged.tag, "If", "{name}");
+        let branches = tagged.value.as_sequence().expect("[condition, then, else]");
+        assert_eq!(branches[0], "HasDomain", "{name}");
+        let with = untagged(&branches[1]).as_str().unwrap();
+        let without = untagged(&branches[2]).as_str().unwrap();
+        assert!(with.starts_with("https://${DomainName}/"), "{name}: {with}");
+        assert!(without.starts_with("https://${HttpApi}.execute-api."), "{name}: {without}");
+        assert_eq!(with.rsplit('/').next(), without.rsplit('/').next(), "{name}: the same path either way");
+    }
+    assert_eq!(outputs["ApiDomainTarget"]["Condition"], "HasDomain");
+    assert_eq!(template.resource("ApiDomainMapping")["Condition"], "HasDomain");
+    // An empty AlarmEmail is said out loud in the outputs of every deploy.
+    assert_eq!(outputs["AlarmsReachNoOne"]["Condition"], "NoAlarmEmail");
+}
