@@ -61,3 +61,53 @@ async fn a_status_token_rotated_in_ssm_is_used_after_the_refresh_interval_withou
     assert!(accepts(&function, new).await, "the rotated token is taken");
     assert!(!accepts(&function, old).await, "and the old one no longer");
 }
+
+/// The IdP's JWKS of the openurl crate's tests, grown past Lambda's 4 KB of environment with a key per year, as
+/// an IdP that keeps its retired keys publishes it.
+fn large_jwks() -> String {
+    let jwks: serde_json::Value =
+        serde_json::from_str(include_str!("../crates/openurl/tests/keys/idp_jwks.json")).expect("JWKS");
+    let key = jwks["keys"][0].clone();
+    let keys: Vec<serde_json::Value> = (2015..2027)
+        .map(|year| {
+            let mut older = key.clone();
+            older["kid"] = serde_json::json!(format!("idp-rsa-{year}"));
+            older
+        })
+        .collect();
+    serde_json::json!({ "keys": keys }).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwks_too_large_for_lambdas_environment_is_read_from_ssm() {
+    let aws = moto().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let jwks = large_jwks();
+    assert!(jwks.len() > 4096, "bigger than Lambda allows all of a function's variables: {} bytes", jwks.len());
+    let parameter = format!("/bridge-test-{:016x}/jwt-verification-key", rand::random::<u64>());
+    put(&ssm, &parameter, &jwks).await;
+    let env = |parameter: &str| {
+        Env::from_pairs([
+            ("RELAIS_FORM_URL", "https://relais.example.org/user/login.html"),
+            ("RELAIS_LIBRARY_SYMBOL", "DEMO"),
+            ("PATRON_IDENTITY", "jwt"),
+            ("JWT_ISSUER", "https://idp.example.edu/realms/library"),
+            ("JWT_AUDIENCE", "alma-relais-bridge"),
+            ("JWT_VERIFICATION_KEY", ""),
+            ("JWT_VERIFICATION_KEY_PARAMETER", parameter),
+            ("DYNAMODB_TABLE", "bridge-jwks-test"),
+            ("LOG_HASH_KEY", "jwks-test-log-hash-key"),
+        ])
+    };
+    let function = Refreshing::start(Function::OpenUrlRedirect, env(&parameter), aws.clone())
+        .await
+        .expect("the function starts with the JWKS from SSM");
+    // The key is in use: a link with a token that is not the IdP's is refused with the readable page.
+    let request = http::Request::get("/openurl?genre=book&title=Ulysses&token=not.a.jwt").body(Body::empty()).unwrap();
+    let answer = function.router().await.oneshot(request).await.unwrap();
+    assert_eq!(answer.status(), 401);
+    // A parameter that is not there is named at start-up.
+    let missing = format!("{parameter}-missing");
+    let error = Refreshing::start(Function::OpenUrlRedirect, env(&missing), aws).await.err().expect("refused");
+    assert!(error.to_string().contains("JWT_VERIFICATION_KEY"), "{error}");
+}

@@ -8,14 +8,16 @@
 
 use crate::config::{ConfigError, Env};
 
-/// The variables that may come from SSM.
-pub const SECRET_VARIABLES: [&str; 6] = [
+/// The variables that may come from SSM. `JWT_VERIFICATION_KEY` is public, but a JWKS of several keys outgrows
+/// Lambda's 4 KB of environment, so it may come from SSM too.
+pub const SECRET_VARIABLES: [&str; 7] = [
     "ALMA_API_KEY",
     "NCIP_SHARED_SECRET",
     "NCIP_SHARED_SECRET_PREVIOUS",
     "STATUS_TOKEN",
     "LOG_HASH_KEY",
     "RELAIS_PUBLIC_KEY",
+    "JWT_VERIFICATION_KEY",
 ];
 
 /// Whether any secret comes from SSM (and so may change while the function runs).
