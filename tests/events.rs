@@ -1,7 +1,7 @@
 //! Every file in `events/` is a real API Gateway HTTP API (v2) event: loaded with `lambda_http`'s own reader
 //! and answered by that function's router (`bridge::http::router`) as the function the file is named after, with Lambda settings, against the
-//! Alma simulator's demo seed. This is the `sam local invoke -e` path without Docker; `scripts/lambda-runtime-check`
-//! sends the same files through the real Lambda runtime protocol.
+//! Alma simulator's demo seed. This is the `sam local invoke -e` path without Docker; `scripts/sam-local-check`
+//! sends the same files through `sam local invoke`, and reads [`SCENARIO`] below for what each must answer.
 //!
 //! The events tell one story per entry point, so the order matters: `<crate>.json` are what the front door
 //! hands a service function (Relais request ids RL-90xx); `ncip-<MessageType>.json` are what Relais sends to
@@ -21,24 +21,32 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-/// What an event must be answered with.
+/// What an event must be answered with. `scripts/sam-local-check` reads [`SCENARIO`] too, so its entries stay
+/// literals: `("file.json", Expect::Kind { field: value, ... })`, values a string, a number, `None` or `Some("...")`.
 #[derive(Debug, Clone, Copy)]
 enum Expect {
-    /// HTTP 200 with this NCIP response element and no Problem, and this text somewhere in it.
+    /// HTTP 200, `application/xml`, with this NCIP response element and no Problem, and this text somewhere in it.
     Ncip { response: &'static str, contains: &'static str },
-    /// A plain HTTP answer with this status and this text in a header or the body.
-    Http { status: u16, contains: &'static str },
+    /// A plain HTTP answer with this status and Content-Type (`None`: no body, so none), and this text in a
+    /// header or the body.
+    Http { status: u16, content_type: Option<&'static str>, contains: &'static str },
     /// The deliverer's SQS doorbell for a request whose AcceptItem of `barcode` waited out an Alma outage: no
     /// batch item failure, and Alma then holds the item.
     Delivered { barcode: &'static str },
 }
+
+/// The Content-Type of every NCIP answer.
+const NCIP_CONTENT_TYPE: &str = "application/xml; charset=utf-8";
 
 /// The events, in the order their story needs (a request is cancelled after it was made; an item is checked
 /// in after it was received; a loan is renewed after the item was shipped; status is read last).
 const SCENARIO: &[(&str, Expect)] = &[
     ("ncip.json", Expect::Ncip { response: "LookupVersionResponse", contains: "v2_02" }),
     ("ncip-LookupVersion.json", Expect::Ncip { response: "LookupVersionResponse", contains: "AcceptItem" }),
-    ("openurl-redirect.json", Expect::Http { status: 302, contains: "https://relais.example.org/user/login.html?" }),
+    (
+        "openurl-redirect.json",
+        Expect::Http { status: 302, content_type: None, contains: "https://relais.example.org/user/login.html?" },
+    ),
     ("patron-lookup.json", Expect::Ncip { response: "LookupUserResponse", contains: "Reader" }),
     ("ncip-LookupUser.json", Expect::Ncip { response: "LookupUserResponse", contains: "Professor" }),
     ("lookup-item.json", Expect::Ncip { response: "LookupItemResponse", contains: "The Art of Interlibrary Loan" }),
@@ -59,7 +67,14 @@ const SCENARIO: &[(&str, Expect)] = &[
     ("renew-item.json", Expect::Ncip { response: "RenewItemResponse", contains: "DateDue" }),
     ("ncip-CheckOutItem.json", Expect::Ncip { response: "CheckOutItemResponse", contains: "DateDue" }),
     ("ncip-RenewItem.json", Expect::Ncip { response: "RenewItemResponse", contains: "DateDue" }),
-    ("request-status.json", Expect::Http { status: 200, contains: "\"relais_request_id\":\"RL-9002\"" }),
+    (
+        "request-status.json",
+        Expect::Http {
+            status: 200,
+            content_type: Some("application/json"),
+            contains: "\"relais_request_id\":\"RL-9002\"",
+        },
+    ),
     ("deliver.json", Expect::Delivered { barcode: "ILL-9003" }),
 ];
 
@@ -112,8 +127,9 @@ fn lambda_bridge(settings: Settings, data_dir: &Path) -> Arc<Bridge> {
     Arc::new(Bridge::connect(settings, &endpoints, Arc::new(store)).expect("bridge assembles"))
 }
 
-fn assert_ncip(file: &str, status: u16, body: &str, response: &str, contains: &str) {
+fn assert_ncip(file: &str, status: u16, content_type: Option<&str>, body: &str, response: &str, contains: &str) {
     assert_eq!(status, 200, "{file}: NCIP answers are HTTP 200: {body}");
+    assert_eq!(content_type, Some(NCIP_CONTENT_TYPE), "{file}");
     assert!(body.contains(&format!("{response}>")), "{file}: expected {response}: {body}");
     assert!(!body.contains("Problem"), "{file}: unexpected Problem: {body}");
     assert!(body.contains(contains), "{file}: expected {contains:?} in {body}");
@@ -144,14 +160,18 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
         let router = bridge::http::router(Arc::clone(&bridge), &[function_for(file)]);
         let response = router.oneshot(request).await.expect("the router answers");
         let status = response.status().as_u16();
-        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (location, content_type) = (header("location").unwrap_or_default(), header("content-type"));
         let body = response.into_body().collect().await.expect("body").to_bytes();
         let body = String::from_utf8_lossy(&body).into_owned();
         match *expect {
-            Expect::Ncip { response, contains } => assert_ncip(file, status, &body, response, contains),
+            Expect::Ncip { response, contains } => {
+                assert_ncip(file, status, content_type.as_deref(), &body, response, contains)
+            }
             Expect::Delivered { .. } => unreachable!("answered above"),
-            Expect::Http { status: wanted, contains } => {
+            Expect::Http { status: wanted, content_type: wanted_type, contains } => {
                 assert_eq!(status, wanted, "{file}: {body}");
+                assert_eq!(content_type.as_deref(), wanted_type, "{file}: Content-Type");
                 assert!(
                     location.contains(contains) || body.contains(contains),
                     "{file}: expected {contains:?}: {location} {body}"

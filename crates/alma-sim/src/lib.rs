@@ -44,6 +44,8 @@ pub use state::{Counts, StateView};
 /// A running simulator.
 pub struct AlmaSim {
     addr: SocketAddr,
+    /// `scheme://host:port` clients reach the simulator at: its own address, or the proxy in front of it.
+    origin: String,
     app: http::App,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
@@ -52,16 +54,24 @@ pub struct AlmaSim {
 impl AlmaSim {
     /// Binds `listen` (port 0 picks a free port) and serves in a tokio task until [`AlmaSim::shutdown`].
     pub async fn start(listen: SocketAddr, seed: Seed) -> std::io::Result<AlmaSim> {
+        Self::start_behind(listen, seed, None).await
+    }
+
+    /// [`AlmaSim::start`] for a simulator that clients reach through a proxy at `public_origin`
+    /// (`https://host:port`, e.g. a TLS terminator): its links and redirects name that origin, as Alma's name
+    /// its own API host, so a client that stays on its configured host follows them.
+    pub async fn start_behind(listen: SocketAddr, seed: Seed, public_origin: Option<&str>) -> std::io::Result<AlmaSim> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let mut addr = listener.local_addr()?;
         if addr.ip().is_unspecified() {
             // Links in answers must be reachable: a wildcard bind is reached through loopback.
             addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
-        let app = http::App::new(seed, format!("http://{addr}/almaws/v1"));
+        let origin = public_origin.map_or_else(|| format!("http://{addr}"), |o| o.trim_end_matches('/').to_owned());
+        let app = http::App::new(seed, format!("{origin}/almaws/v1"));
         let (shutdown, rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, http::router(app.clone()), rx));
-        Ok(AlmaSim { addr, app, shutdown, task })
+        Ok(AlmaSim { addr, origin, app, shutdown, task })
     }
 
     /// The REST base URL, e.g. `http://127.0.0.1:PORT/almaws/v1`.
@@ -71,12 +81,12 @@ impl AlmaSim {
 
     /// The NCIP responder, `http://127.0.0.1:PORT/view/NCIPServlet`.
     pub fn ncip_url(&self) -> String {
-        format!("http://{}/view/NCIPServlet", self.addr)
+        format!("{}/view/NCIPServlet", self.origin)
     }
 
     /// The root of the admin paths, `http://127.0.0.1:PORT/admin`.
     pub fn admin_url(&self) -> String {
-        format!("http://{}/admin", self.addr)
+        format!("{}/admin", self.origin)
     }
 
     pub fn addr(&self) -> SocketAddr {

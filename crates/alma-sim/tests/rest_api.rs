@@ -3,6 +3,7 @@
 
 mod common;
 
+use alma_sim::{AlmaSim, Seed};
 use common::{client, client_no_redirect, error_code, error_message, get_json};
 use serde_json::json;
 
@@ -106,6 +107,20 @@ async fn item_by_barcode_redirects_to_the_item_path_with_almas_item_json() {
     assert_eq!(status, 400);
     assert_eq!(error_code(&body), "401689");
     assert_eq!(error_message(&body), "No items found for barcode nope.");
+}
+
+#[tokio::test]
+async fn behind_a_proxy_links_and_redirects_name_the_public_origin() {
+    let public = "https://alma.example.test:8443";
+    let sim = AlmaSim::start_behind("127.0.0.1:0".parse().unwrap(), Seed::demo(), Some(public)).await.unwrap();
+    assert_eq!(sim.base_url(), format!("{public}/almaws/v1"));
+    assert_eq!(sim.ncip_url(), format!("{public}/view/NCIPServlet"));
+    // Reached directly here (no proxy in the test); the answer still names the public origin.
+    let direct = format!("http://{}/almaws/v1", sim.addr());
+    let raw = client_no_redirect(&sim).get(format!("{direct}/items?item_barcode=39000000001")).send().await.unwrap();
+    assert_eq!(raw.status().as_u16(), 302);
+    let location = raw.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with(&format!("{public}/almaws/v1/bibs/991000000010105/holdings/")), "{location}");
 }
 
 #[tokio::test]
