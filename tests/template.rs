@@ -690,3 +690,15 @@ fn every_url_output_follows_the_custom_domain_when_there_is_one() {
     // An empty AlarmEmail is said out loud in the outputs of every deploy.
     assert_eq!(outputs["AlarmsReachNoOne"]["Condition"], "NoAlarmEmail");
 }
+
+#[test]
+fn the_functions_that_warn_about_an_open_agency_policy_are_given_the_policy() {
+    let template = Template::load();
+    for binary in ["ncip", "request-status"] {
+        let (id, function) = template.function(binary);
+        let env = template.environment(function);
+        for variable in ["ALMA_PARTNER_CODE", "NCIP_AGENCY_PARTNERS", "NCIP_ALLOWED_AGENCIES"] {
+            assert!(env.contains_key(variable), "{id}: {variable}, or its open-policy warning fires whatever is set");
+        }
+    }
+}
