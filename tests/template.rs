@@ -143,6 +143,11 @@ fn if_true_ref(value: &Value) -> Option<&str> {
     }
 }
 
+/// The function whose `live` alias `!Sub ${X.Arn}:live` names.
+fn live_alias_of(value: &Value) -> Option<&str> {
+    intrinsic(value, "Sub")?.strip_prefix("${")?.strip_suffix(".Arn}:live")
+}
+
 fn is_service(crate_name: &str) -> bool {
     Function::from_name(crate_name).and_then(Function::service).is_some()
 }
@@ -361,16 +366,16 @@ fn service_functions_are_reached_only_through_the_front_door() {
         .into_iter()
         .filter(|s| strings(&s["Action"]).contains(&"lambda:InvokeFunction".to_owned()))
         .flat_map(|s| s["Resource"].as_sequence().cloned().unwrap_or_default())
-        .map(|r| intrinsic(&r, "GetAtt").expect("!GetAtt X.Arn").trim_end_matches(".Arn").to_owned())
+        .map(|r| live_alias_of(&r).expect("!Sub ${X.Arn}:live").to_owned())
         .collect();
     let mut services = BTreeSet::new();
     for (binary, (id, function)) in template.functions().into_iter().filter(|(b, _)| is_service(b)) {
         services.insert(id.to_owned());
         assert!(function["Properties"]["Events"].is_null(), "{id} has no public route");
         assert_eq!(
-            front_env.get(&function_variable(&binary)).and_then(|v| intrinsic(v, "Ref")),
+            front_env.get(&function_variable(&binary)).and_then(live_alias_of),
             Some(id),
-            "{front_door_id} names {id} in {}",
+            "{front_door_id} names {id}'s live alias in {}",
             function_variable(&binary)
         );
         assert!(
@@ -396,6 +401,11 @@ fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
             .and_then(|v| intrinsic(v, "Ref").map(str::to_owned));
         assert_eq!(rate.as_deref(), Some("AlmaCallsPerSecondPerInstance"), "{id} ({binary}) is paced");
     }
+    // The outbox's deliverer calls Alma too, under a literal reservation.
+    let (_, deliver) = template.function("deliver");
+    let reserved = &deliver["Properties"]["ReservedConcurrentExecutions"];
+    let Value::Tagged(reserved) = reserved else { panic!("the deliverer's concurrency is reserved") };
+    instances += reserved.value[1].as_u64().expect("a number of instances");
     assert!(
         instances * per_instance <= ALMA_CALLS_PER_SECOND,
         "{instances} instances x {per_instance} calls/s exceeds Alma's {ALMA_CALLS_PER_SECOND}/s"
@@ -701,4 +711,18 @@ fn the_functions_that_warn_about_an_open_agency_policy_are_given_the_policy() {
             assert!(env.contains_key(variable), "{id}: {variable}, or its open-policy warning fires whatever is set");
         }
     }
+}
+
+#[test]
+fn every_function_is_deployed_behind_its_live_alias_and_rolled_back_on_error_alarms() {
+    let template = Template::load();
+    let globals = &template.0["Globals"]["Function"];
+    assert_eq!(globals["AutoPublishAlias"], "live", "a version per deploy, the alias moved to it");
+    let preference = &globals["DeploymentPreference"];
+    assert_eq!(preference["Type"], "AllAtOnce");
+    let alarms: BTreeSet<&str> =
+        preference["Alarms"].as_sequence().expect("Alarms").iter().filter_map(|a| intrinsic(a, "Ref")).collect();
+    assert_eq!(alarms, ["PublicFunctionErrorsAlarm", "ServiceFunctionErrorsAlarm"].into());
+    let rollback = repo_file("scripts/rollback");
+    assert!(rollback.contains("--name live"), "scripts/rollback moves the alias the template publishes");
 }
