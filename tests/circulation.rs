@@ -1,6 +1,7 @@
 //! The Relais actions of a borrowing request and of a lending request, in order, each asserting what Alma
 //! then holds (through Alma's REST API), the correlation record and the history. Run on both stores.
 
+#[macro_use]
 mod support;
 
 use bridge::alma::AlmaRest;
@@ -160,17 +161,6 @@ async fn alma_problems_reach_relais_with_their_text_and_change_nothing(kind: Sto
     // A refusal leaves nothing behind: the corrected message is received normally.
     let answer = h.ncip(&m::accept_item("RL-4001", "ILL-4001", "21000000001")).await;
     assert_no_problem(&answer, "AcceptItemResponse");
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test] async fn $name() { super::$name(super::StoreKind::Embedded).await })*
-        }
-        mod dynamodb {
-            $(#[tokio::test] async fn $name() { super::$name(super::StoreKind::DynamoDb).await })*
-        }
-    };
 }
 
 on_both_stores!(

@@ -185,13 +185,7 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
 /// accept-item function answers Relais at once and queues it.
 async fn queue_during_maintenance(sim: &AlmaSim, bridge: &Arc<Bridge>, barcode: &str) {
     use alma_sim::{FaultKind, FaultScope, FaultSpec};
-    let maintenance = FaultSpec {
-        kind: FaultKind::Maintenance503,
-        for_next: None,
-        share: None,
-        scope: FaultScope::Ncip,
-        path_prefix: None,
-    };
+    let maintenance = FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip);
     sim.faults().arm(maintenance).unwrap();
     let accept =
         read(&events_dir().join("accept-item.json")).replace("RL-9002", "RL-9003").replace("ILL-9002", barcode);

@@ -5,6 +5,7 @@
 //! here, the path a library that turns the outbox off relies on. tests/outbox.rs runs the same failures with
 //! the outbox on, where the bridge's deliverer drives them.
 
+#[macro_use]
 mod support;
 
 use alma_sim::{AfterCommit, FaultKind, FaultScope, FaultSpec};
@@ -378,17 +379,6 @@ async fn a_ship_that_never_reached_alma_is_sent_even_if_the_item_is_in_transit(k
     // and Relais gets Alma's own answer (here: an item in transit does not circulate).
     assert_eq!(ncip_calls(), before + 1, "the retry forwarded the ship");
     assert!(answer.contains("Item Does Not Circulate"), "{answer}");
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::StoreKind::Embedded).await })*
-        }
-        mod dynamodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::StoreKind::DynamoDb).await })*
-        }
-    };
 }
 
 on_both_stores!(

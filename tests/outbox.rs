@@ -2,6 +2,7 @@
 //! outbox, delivered in order when Alma is back, kept across a restart, parked when Alma refuses them, and
 //! re-driven or discarded by staff. Over real HTTP to the simulator, on the embedded store and DynamoDB.
 
+#[macro_use]
 mod support;
 
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
@@ -14,17 +15,8 @@ const LENDING_ITEM: &str = "39000000002";
 const DUE: &str = "2027-02-28T23:59:59Z";
 
 /// Alma in its maintenance window: every NCIP call is answered with the maintenance page.
-fn maintenance(h: &Harness) {
-    h.sim
-        .faults()
-        .arm(FaultSpec {
-            kind: FaultKind::Maintenance503,
-            for_next: None,
-            share: None,
-            scope: FaultScope::Ncip,
-            path_prefix: None,
-        })
-        .unwrap();
+fn maintenance(sim: &alma_sim::AlmaSim) {
+    sim.faults().arm(FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip)).unwrap();
 }
 
 fn assert_success(answer: &str, response: &str) {
@@ -78,7 +70,7 @@ async fn the_four_relais_actions_wait_out_maintenance_and_reach_alma_in_order(ki
     // The local server's own worker delivers, looking every 100 ms.
     let h = Harness::start_with(kind, &[("LOCAL_OUTBOX_POLL_MS", "100")], |store| store).await;
     let before = h.sim.state().counts();
-    maintenance(&h);
+    maintenance(&h.sim);
 
     let started = Instant::now();
     let borrowing = [
@@ -162,7 +154,7 @@ async fn the_four_relais_actions_wait_out_maintenance_and_reach_alma_in_order(ki
 async fn a_check_in_sent_after_alma_came_back_waits_behind_its_queued_receipt(kind: StoreKind) {
     // No worker: the test says when delivery happens.
     let h = Harness::start_with(kind, &[("LOCAL_OUTBOX_POLL_MS", "0")], |store| store).await;
-    maintenance(&h);
+    maintenance(&h.sim);
     assert_success(&h.ncip(&m::accept_item("RL-OB-2", "ILL-OB-2", "21000000001")).await, "AcceptItemResponse");
     h.sim.faults().clear();
     // Alma is back, but the receipt is still queued: the return must not overtake it.
@@ -184,7 +176,7 @@ async fn a_check_in_sent_after_alma_came_back_waits_behind_its_queued_receipt(ki
 
 async fn a_receipt_for_a_patron_blocked_meanwhile_is_parked_then_redriven_once_unblocked(kind: StoreKind) {
     let h = Harness::start_with(kind, &[("LOCAL_OUTBOX_POLL_MS", "0")], |store| store).await;
-    maintenance(&h);
+    maintenance(&h.sim);
     assert_success(&h.ncip(&m::accept_item("RL-OB-3", "ILL-OB-3", "21000000001")).await, "AcceptItemResponse");
     assert!(h.sim.state().set_user_blocked("21000000001", true));
     h.sim.faults().clear();
@@ -224,7 +216,7 @@ async fn a_receipt_for_a_patron_blocked_meanwhile_is_parked_then_redriven_once_u
 
 async fn a_discarded_message_leaves_the_queue_with_its_note_and_lets_the_next_go(kind: StoreKind) {
     let h = Harness::start_with(kind, &[("LOCAL_OUTBOX_POLL_MS", "0")], |store| store).await;
-    maintenance(&h);
+    maintenance(&h.sim);
     assert_success(
         &h.ncip(&m::check_out_item("RL-OB-4", LENDING_ITEM, "GENERIC-ILL-PATRON", DUE)).await,
         "CheckOutItemResponse",
@@ -261,22 +253,11 @@ async fn an_answer_lost_after_alma_acted_is_reconciled_on_delivery_not_repeated(
 
 async fn with_the_outbox_off_relais_is_told_to_resend(kind: StoreKind) {
     let h = Harness::start_with(kind, &[("OUTBOX", "off")], |store| store).await;
-    maintenance(&h);
+    maintenance(&h.sim);
     let answer = h.ncip(&m::accept_item("RL-OB-6", "ILL-OB-6", "21000000001")).await;
     assert!(answer.contains("Temporary Processing Failure"), "{answer}");
     assert!(queue_of(&h, "RL-OB-6").await.is_empty());
     assert!(get_queue(&h).await["outbox"] == false);
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::StoreKind::Embedded).await })*
-        }
-        mod dynamodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::StoreKind::DynamoDb).await })*
-        }
-    };
 }
 
 on_both_stores!(
@@ -340,15 +321,7 @@ impl LocalProcess {
 async fn messages_waiting_when_the_server_stops_are_delivered_once_after_it_starts_again() {
     let sim = alma_sim::AlmaSim::start("127.0.0.1:0".parse().unwrap(), alma_sim::Seed::demo()).await.unwrap();
     let before = sim.state().counts();
-    sim.faults()
-        .arm(FaultSpec {
-            kind: FaultKind::Maintenance503,
-            for_next: None,
-            share: None,
-            scope: FaultScope::Ncip,
-            path_prefix: None,
-        })
-        .unwrap();
+    maintenance(&sim);
     let data = tempfile::tempdir().unwrap();
 
     let first = LocalProcess::start(&sim, data.path());
@@ -383,15 +356,7 @@ async fn messages_waiting_when_the_server_stops_are_delivered_once_after_it_star
 
 /// moto's SQS (the same server as DynamoDB): a FIFO queue made like template.yaml's OutboxQueue.
 async fn moto_fifo_queue() -> (aws_sdk_sqs::Client, String) {
-    let endpoint = std::env::var("BRIDGE_TEST_DYNAMODB_ENDPOINT")
-        .expect("BRIDGE_TEST_DYNAMODB_ENDPOINT is set by ./scripts/test (it starts moto_server)");
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "tests"))
-        .load()
-        .await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let sqs = aws_sdk_sqs::Client::new(&support::moto_aws().await);
     let name = format!("bridge-test-{:016x}-outbox.fifo", rand::random::<u64>());
     let created = sqs
         .create_queue()
@@ -450,7 +415,7 @@ async fn on_aws_a_queued_message_rings_the_fifo_queue_and_the_deliver_function_d
         bridge.doorbell = Some(std::sync::Arc::new(doorbell))
     })
     .await;
-    maintenance(&h);
+    maintenance(&h.sim);
     assert_success(&h.ncip(&m::accept_item("RL-OB-8", "ILL-OB-8", "21000000001")).await, "AcceptItemResponse");
     assert_success(&h.ncip(&m::check_in_item("ILL-OB-8")).await, "CheckInItemResponse");
     let (event, groups) = sqs_event(&sqs, &url).await;

@@ -2,23 +2,14 @@
 //! parameters again every `SECRETS_REFRESH_SECONDS`, and answers with the new value from then on. Against
 //! moto's SSM (the server `./scripts/test` starts), through the function's own router.
 
+mod support;
+
 use axum::body::Body;
 use bridge::Function;
 use bridge::config::Env;
 use bridge::lambda::refresh::Refreshing;
 use std::time::Duration;
 use tower::ServiceExt;
-
-async fn moto() -> aws_config::SdkConfig {
-    let endpoint = std::env::var("BRIDGE_TEST_DYNAMODB_ENDPOINT")
-        .expect("BRIDGE_TEST_DYNAMODB_ENDPOINT is set by ./scripts/test (it starts moto_server)");
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_ssm::config::Credentials::new("test", "test", None, None, "tests"))
-        .load()
-        .await
-}
 
 async fn put(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
     ssm.put_parameter()
@@ -41,7 +32,7 @@ async fn accepts(function: &Refreshing, token: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_token_rotated_in_ssm_is_used_after_the_refresh_interval_without_a_deploy() {
-    let aws = moto().await;
+    let aws = support::moto_aws().await;
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let parameter = format!("/bridge-test-{:016x}/status-token", rand::random::<u64>());
     let (old, new) = ("the-old-status-token-0123456789", "the-new-status-token-0123456789");
@@ -80,7 +71,7 @@ fn large_jwks() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jwks_too_large_for_lambdas_environment_is_read_from_ssm() {
-    let aws = moto().await;
+    let aws = support::moto_aws().await;
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let jwks = large_jwks();
     assert!(jwks.len() > 4096, "bigger than Lambda allows all of a function's variables: {} bytes", jwks.len());

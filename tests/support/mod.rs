@@ -19,6 +19,35 @@ use bridge::store::{self, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Runs each scenario `async fn name(kind: StoreKind)` of a test file as two tests, `embedded::name` and
+/// `dynamodb::name` (the file declares `#[macro_use] mod support;` and imports `StoreKind`).
+#[allow(unused_macros)]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::StoreKind::Embedded).await })*
+        }
+        mod dynamodb {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::StoreKind::DynamoDb).await })*
+        }
+    };
+}
+
+/// The AWS SDK configuration for moto's server, the one `./scripts/test` starts (DynamoDB, SSM and SQS).
+pub async fn moto_aws() -> aws_config::SdkConfig {
+    let endpoint = std::env::var("BRIDGE_TEST_DYNAMODB_ENDPOINT").expect(
+        "BRIDGE_TEST_DYNAMODB_ENDPOINT is set by ./scripts/test (it starts moto_server); run the suite through it",
+    );
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("eu-west-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"))
+        .load()
+        .await
+}
+
 pub const NCIP_TOKEN: &str = "local-test-token-0123456789";
 pub const STATUS_TOKEN: &str = "local-status-token-0123456789";
 
@@ -257,15 +286,7 @@ async fn open_store(
             (Arc::new(store), Some(dir))
         }
         StoreKind::DynamoDb => {
-            let endpoint = std::env::var("BRIDGE_TEST_DYNAMODB_ENDPOINT")
-                .expect("BRIDGE_TEST_DYNAMODB_ENDPOINT is set by ./scripts/test (it starts moto_server); run the suite through it");
-            let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(endpoint)
-                .region(aws_config::Region::new("eu-west-1"))
-                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"))
-                .load()
-                .await;
-            let client = aws_sdk_dynamodb::Client::new(&aws);
+            let client = aws_sdk_dynamodb::Client::new(&moto_aws().await);
             let table = format!("bridge-test-{:016x}", rand::random::<u64>());
             store::create_table(&client, &table).await.expect("table created");
             (Arc::new(store::DynamoStore::with_config(client, table, config)), None)

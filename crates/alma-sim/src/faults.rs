@@ -92,6 +92,11 @@ impl FaultSpec {
     pub fn next(kind: FaultKind, n: u32, scope: FaultScope) -> FaultSpec {
         FaultSpec { kind, for_next: Some(n), share: None, scope, path_prefix: None }
     }
+
+    /// A fault on every call in `scope` until the faults are cleared (an outage, a maintenance window).
+    pub fn always(kind: FaultKind, scope: FaultScope) -> FaultSpec {
+        FaultSpec { kind, for_next: None, share: None, scope, path_prefix: None }
+    }
 }
 
 /// A fault as armed, with how many firings it has left.

@@ -14,6 +14,7 @@
 //! refuses what it cannot place rather than guessing.
 
 use crate::error::{ReadError, ReadErrorKind};
+use crate::model::common::INITIATION_HEADER_ELEMENTS;
 use crate::read::decode;
 use quick_xml::Reader;
 use quick_xml::escape::escape;
@@ -31,20 +32,6 @@ pub struct HeaderEdits<'a> {
     /// The service's `UserId/UserIdentifierValue`.
     pub user_identifier: Option<&'a str>,
 }
-
-/// Header children in the XSD's sequence (NCIP 2.02 `InitiationHeader`), for placing a missing one.
-const HEADER_ORDER: [&str; 10] = [
-    "FromSystemId",
-    "FromSystemAuthentication",
-    "FromAgencyId",
-    "FromAgencyAuthentication",
-    "OnBehalfOfAgency",
-    "ToSystemId",
-    "ToAgencyId",
-    "ToAgencyAuthentication",
-    "ApplicationProfileType",
-    "Ext",
-];
 
 /// One change to the text: replace `start..end` with `text`.
 #[derive(Debug)]
@@ -147,7 +134,8 @@ fn header_splices(found: &Found, edits: &HeaderEdits<'_>, splices: &mut Vec<Spli
 
 /// After the last header child that precedes `name` in the XSD sequence, else right after the header's start.
 fn insertion_point(found: &Found, name: &str) -> usize {
-    let rank = |n: &str| HEADER_ORDER.iter().position(|o| *o == n).unwrap_or(HEADER_ORDER.len());
+    let rank =
+        |n: &str| INITIATION_HEADER_ELEMENTS.iter().position(|o| *o == n).unwrap_or(INITIATION_HEADER_ELEMENTS.len());
     found
         .header_children
         .iter()

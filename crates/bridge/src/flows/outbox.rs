@@ -126,27 +126,13 @@ pub async fn deliver_one(bridge: &Bridge, message: &QueuedMessage) -> Option<Que
     // the store failed first): settle from the answer itself.
     let problem = ncip::read(&answer, &bridge.read_options).ok().and_then(|m| m.problems().first().cloned());
     match problem {
-        None => settle_untouched(bridge, message, QueueState::Delivered, None).await,
+        None => once::settle(bridge, message, QueueState::Delivered, None).await,
         Some(p) if p.type_name() == "Temporary Processing Failure" => {
             once::retry_later(bridge, message, p.detail.unwrap_or_default(), false).await;
         }
-        Some(p) => settle_untouched(bridge, message, QueueState::Parked, Some(p.type_name().to_owned())).await,
+        Some(p) => once::settle(bridge, message, QueueState::Parked, Some(p.type_name().to_owned())).await,
     }
     bridge.store.queued_for(&message.request).await.ok()?.into_iter().find(|m| m.id == message.id).map(|m| m.state)
-}
-
-async fn settle_untouched(bridge: &Bridge, message: &QueuedMessage, state: QueueState, said: Option<String>) {
-    let now = bridge.clock.now();
-    let settled = QueuedMessage {
-        state,
-        attempts: message.attempts + 1,
-        last_answer: said.or_else(|| message.last_answer.clone()),
-        updated_at: now,
-        ..message.clone()
-    };
-    if let Err(err) = bridge.store.update_queued(&settled, QueueState::Waiting, now).await {
-        tracing::error!(error = %err, "could not update a queued message");
-    }
 }
 
 /// Reads the queued message again and hands it to its flow as a delivery.

@@ -10,7 +10,7 @@
 pub mod deliver;
 pub mod invoke;
 pub mod refresh;
-mod secrets;
+pub mod secrets;
 
 use crate::alma::NotConfigured;
 use crate::clock::SystemClock;

@@ -20,6 +20,8 @@ pub struct Refreshing {
     /// The environment as the function was started with (secret variables not yet resolved).
     started_with: Env,
     aws: aws_config::SdkConfig,
+    /// Whether any `*_PARAMETER` names an SSM parameter: without one there is nothing to read again.
+    reads_ssm: bool,
     current: Mutex<Current>,
 }
 
@@ -40,47 +42,48 @@ impl Refreshing {
         let bridge = Arc::new(super::build(function, &resolved, &aws)?);
         let router = crate::http::router(Arc::clone(&bridge), &[function]);
         let current = Current { bridge, router, resolved, checked_at: Instant::now() };
-        Ok(Self { function, started_with: env, aws, current: Mutex::new(current) })
+        let reads_ssm = secrets::any_from_ssm(&env);
+        Ok(Self { function, started_with: env, aws, reads_ssm, current: Mutex::new(current) })
     }
 
     /// The router to answer the next HTTP request with (see [`Refreshing::bridge`]).
     pub async fn router(&self) -> axum::Router {
-        self.bridge().await;
+        self.refresh_if_due().await;
         self.lock().router.clone()
     }
 
     /// The bridge to answer the next request with, after reading SSM again if the interval has passed.
     pub async fn bridge(&self) -> Arc<Bridge> {
-        let (bridge, due) = {
+        self.refresh_if_due().await;
+        Arc::clone(&self.lock().bridge)
+    }
+
+    /// Reads the SSM parameters again once the interval has passed, and rebuilds the bridge if a value changed.
+    async fn refresh_if_due(&self) {
+        if !self.reads_ssm {
+            return;
+        }
+        {
             let current = self.lock();
-            let interval = current.bridge.settings.secrets_refresh;
-            (Arc::clone(&current.bridge), current.checked_at.elapsed() >= interval)
-        };
-        if !due || !secrets::any_from_ssm(&self.started_with) {
-            return bridge;
+            if current.checked_at.elapsed() < current.bridge.settings.secrets_refresh {
+                return;
+            }
         }
         let mut resolved = self.started_with.clone();
         let read = secrets::resolve(&mut resolved, &self.aws).await;
         let mut current = self.lock();
         current.checked_at = Instant::now();
         match read {
-            Err(err) => {
-                tracing::warn!(error = %err, "could not read the secrets again; keeping the current ones");
-                bridge
-            }
-            Ok(()) if resolved == current.resolved => bridge,
+            Err(err) => tracing::warn!(error = %err, "could not read the secrets again; keeping the current ones"),
+            Ok(()) if resolved == current.resolved => {}
             Ok(()) => match super::build(self.function, &resolved, &self.aws) {
                 Ok(rebuilt) => {
                     tracing::info!(function = self.function.name(), "a secret changed in SSM: using the new value");
                     current.bridge = Arc::new(rebuilt);
                     current.router = crate::http::router(Arc::clone(&current.bridge), &[self.function]);
                     current.resolved = resolved;
-                    Arc::clone(&current.bridge)
                 }
-                Err(err) => {
-                    tracing::error!(error = %err, "the new secrets are not usable; keeping the current ones");
-                    bridge
-                }
+                Err(err) => tracing::error!(error = %err, "the new secrets are not usable; keeping the current ones"),
             },
         }
     }

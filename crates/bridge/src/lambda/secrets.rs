@@ -8,31 +8,37 @@
 
 use crate::config::{ConfigError, Env};
 
-/// The variables that may come from SSM. `JWT_VERIFICATION_KEY` is public, but a JWKS of several keys outgrows
-/// Lambda's 4 KB of environment, so it may come from SSM too.
-pub const SECRET_VARIABLES: [&str; 7] = [
+/// The secrets: they come from SSM only, never as a plain variable of the template.
+pub const SECRET_VARIABLES: [&str; 6] = [
     "ALMA_API_KEY",
     "NCIP_SHARED_SECRET",
     "NCIP_SHARED_SECRET_PREVIOUS",
     "STATUS_TOKEN",
     "LOG_HASH_KEY",
     "RELAIS_PUBLIC_KEY",
-    "JWT_VERIFICATION_KEY",
 ];
+
+/// Public values that may outgrow Lambda's 4 KB of environment (a JWKS of several keys), so they may come
+/// from SSM as well as plainly.
+pub const LARGE_VARIABLES: [&str; 1] = ["JWT_VERIFICATION_KEY"];
+
+/// Every variable a `*_PARAMETER` may fill from SSM.
+fn from_ssm() -> impl Iterator<Item = &'static str> {
+    SECRET_VARIABLES.into_iter().chain(LARGE_VARIABLES)
+}
 
 /// Whether any secret comes from SSM (and so may change while the function runs).
 pub fn any_from_ssm(env: &Env) -> bool {
-    SECRET_VARIABLES.iter().any(|var| env.get(var).is_none() && env.get(&format!("{var}_PARAMETER")).is_some())
+    from_ssm().any(|var| env.get(var).is_none() && env.get(&format!("{var}_PARAMETER")).is_some())
 }
 
-/// Sets each secret variable that a `*_PARAMETER` names to the parameter's current value.
+/// Sets each variable that a `*_PARAMETER` names to the parameter's current value.
 pub async fn resolve(env: &mut Env, aws: &aws_config::SdkConfig) -> Result<(), ConfigError> {
-    let wanted: Vec<(&'static str, String)> = SECRET_VARIABLES
-        .iter()
+    let wanted: Vec<(&'static str, String)> = from_ssm()
         .filter(|var| env.get(var).is_none())
         .filter_map(|var| {
             let parameter_var = format!("{var}_PARAMETER");
-            env.get(&parameter_var).map(|name| (*var, name.to_owned()))
+            env.get(&parameter_var).map(|name| (var, name.to_owned()))
         })
         .collect();
     if wanted.is_empty() {

@@ -3,8 +3,8 @@
 use super::cursor::{Child, Cursor, Fault, Result};
 use crate::error::ReadErrorKind;
 use crate::model::common::{
-    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, FiscalTransactionReferenceId, InitiationHeader,
-    MandatedAction, ResponseHeader,
+    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, FiscalTransactionReferenceId,
+    INITIATION_HEADER_ELEMENTS, InitiationHeader, MandatedAction, ResponseHeader,
 };
 use crate::model::ids::{
     AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue, UserId, UserIdentifier,
@@ -112,7 +112,7 @@ pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Resul
     while let Some(ch) = c.next_child(el)? {
         // A repeated header element is refused rather than resolved: with two `FromAgencyId`s the agency
         // allow-list would check one while Alma might act on the other (issue 18, finding 8).
-        if HEADER_ELEMENTS.contains(&ch.name()) {
+        if ch.name() != "Ext" && INITIATION_HEADER_ELEMENTS.contains(&ch.name()) {
             if seen.iter().any(|s| s == ch.name()) {
                 return Err(repeated(ch.name()));
             }
@@ -134,18 +134,6 @@ pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Resul
     h.to_agency_id = required_element(c, to, "ToAgencyId")?;
     Ok(h)
 }
-
-/// The `InitiationHeader` children that may occur once (NCIP 2.02 XSD: none of them repeats).
-const HEADER_ELEMENTS: [&str; 8] = [
-    "FromSystemId",
-    "FromSystemAuthentication",
-    "FromAgencyId",
-    "FromAgencyAuthentication",
-    "OnBehalfOfAgency",
-    "ToSystemId",
-    "ToAgencyId",
-    "ApplicationProfileType",
-];
 
 fn repeated(name: &str) -> Fault {
     Fault::at(

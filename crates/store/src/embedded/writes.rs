@@ -86,9 +86,8 @@ pub(super) fn release(txn: &WriteTransaction, key: &IdempotencyKey, owner: &Clai
 pub(super) fn commit(txn: &WriteTransaction, config: &StoreConfig, c: &OwnedCommit) -> Result<CommitOutcome, Failure> {
     let mut claims = txn.open_table(CLAIMS)?;
     let mut responses = txn.open_table(RESPONSES)?;
-    let attempts = match tables::live_claim(&claims, &responses, c.key.as_str(), c.now)? {
-        Some((stored, ExistingClaim::InFlight { owner, .. })) if owner == c.owner.as_str() => stored.attempts,
-        _ => return Ok(CommitOutcome::ClaimLost),
+    let Some(attempts) = held_attempts(&claims, &responses, &c.key, &c.owner, c.now)? else {
+        return Ok(CommitOutcome::ClaimLost);
     };
 
     let id = c.record.relais_request_id.as_str();
@@ -116,17 +115,47 @@ pub(super) fn commit(txn: &WriteTransaction, config: &StoreConfig, c: &OwnedComm
     }
 
     append_history(txn, config, &c.record.relais_request_id, &c.history)?;
+    mark_done(config, (&mut claims, &mut responses), (&c.key, &c.owner, attempts), &c.response, c.now)?;
+    Ok(CommitOutcome::Committed { new_version })
+}
 
+/// The attempts counted on the claim `owner` holds in flight on `key`; `None` when it no longer holds it.
+fn held_attempts(
+    claims: &impl ReadableTable<&'static str, &'static [u8]>,
+    responses: &impl ReadableTable<&'static str, &'static [u8]>,
+    key: &IdempotencyKey,
+    owner: &ClaimToken,
+    now: Timestamp,
+) -> Result<Option<u32>, Failure> {
+    Ok(match tables::live_claim(claims, responses, key.as_str(), now)? {
+        Some((stored, ExistingClaim::InFlight { owner: holder, .. })) if holder == owner.as_str() => {
+            Some(stored.attempts)
+        }
+        _ => None,
+    })
+}
+
+/// A `&str`-keyed table of raw values, open for writing (claims, responses).
+type KeyedTable<'txn> = Table<'txn, &'static str, &'static [u8]>;
+
+/// Marks the claim done with the answer later deliveries replay (the last step of a commit or an enqueue).
+fn mark_done(
+    config: &StoreConfig,
+    (claims, responses): (&mut KeyedTable<'_>, &mut KeyedTable<'_>),
+    (key, owner, attempts): (&IdempotencyKey, &ClaimToken, u32),
+    response: &[u8],
+    now: Timestamp,
+) -> Result<(), Failure> {
     let done = StoredClaim {
         state: ClaimState::Done,
-        owner: c.owner.as_str().to_owned(),
+        owner: owner.as_str().to_owned(),
         lease_until_ms: 0,
         attempts,
-        expires_at: expiry_after(c.now, config.idempotency_retention),
+        expires_at: expiry_after(now, config.idempotency_retention),
     };
-    claims.insert(c.key.as_str(), tables::encode("claim", &done)?.as_slice())?;
-    responses.insert(c.key.as_str(), c.response.as_slice())?;
-    Ok(CommitOutcome::Committed { new_version })
+    claims.insert(key.as_str(), tables::encode("claim", &done)?.as_slice())?;
+    responses.insert(key.as_str(), response)?;
+    Ok(())
 }
 
 pub(super) fn append_history(
@@ -199,37 +228,35 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
         removed += take_expired::<StoredAttempts>(&mut attempts, "attempt count", now, |s| Some(s.expires_at))?.len();
 
         let mut outbox = txn.open_table(OUTBOX)?;
-        let mut expired = Vec::new();
-        for row in outbox.iter()? {
-            let (key, value) = row?;
-            let stored: StoredQueued = tables::decode("queued message", value.value())?;
-            if !is_live(stored.expires_at, now) {
-                let (id, position) = key.value();
-                expired.push((id.to_owned(), position.to_owned()));
-            }
-        }
-        for (id, position) in &expired {
-            outbox.remove((id.as_str(), position.as_str()))?;
-        }
-        removed += expired.len();
+        removed += take_expired_pairs::<StoredQueued>(&mut outbox, "queued message", now, |s| s.expires_at)?;
 
         let mut history = txn.open_table(HISTORY)?;
-        let mut expired = Vec::new();
-        for row in history.iter()? {
-            let (key, value) = row?;
-            let stored: StoredEntry = tables::decode("history entry", value.value())?;
-            if !is_live(Some(stored.expires_at), now) {
-                let (id, position) = key.value();
-                expired.push((id.to_owned(), position.to_owned()));
-            }
-        }
-        for (id, position) in &expired {
-            history.remove((id.as_str(), position.as_str()))?;
-        }
-        removed += expired.len();
+        removed += take_expired_pairs::<StoredEntry>(&mut history, "history entry", now, |s| Some(s.expires_at))?;
     }
     txn.commit()?;
     Ok(removed)
+}
+
+/// Removes the expired rows of a table keyed by (Relais request id, position); returns how many went.
+fn take_expired_pairs<T: DeserializeOwned>(
+    table: &mut Table<(&'static str, &'static str), &'static [u8]>,
+    what: &'static str,
+    now: Timestamp,
+    expires_at: impl Fn(&T) -> Option<i64>,
+) -> Result<usize, Failure> {
+    let mut expired = Vec::new();
+    for row in table.iter()? {
+        let (key, value) = row?;
+        let stored: T = tables::decode(what, value.value())?;
+        if !is_live(expires_at(&stored), now) {
+            let (id, position) = key.value();
+            expired.push((id.to_owned(), position.to_owned()));
+        }
+    }
+    for (id, position) in &expired {
+        table.remove((id.as_str(), position.as_str()))?;
+    }
+    Ok(expired.len())
 }
 
 /// Removes the expired rows of a `&str`-keyed table and hands them back.
@@ -283,21 +310,12 @@ pub(super) fn enqueue(
 ) -> Result<EnqueueOutcome, Failure> {
     let mut claims = txn.open_table(CLAIMS)?;
     let mut responses = txn.open_table(RESPONSES)?;
-    let attempts = match tables::live_claim(&claims, &responses, e.key.as_str(), e.now)? {
-        Some((stored, ExistingClaim::InFlight { owner, .. })) if owner == e.owner.as_str() => stored.attempts,
-        _ => return Ok(EnqueueOutcome::ClaimLost),
+    let Some(attempts) = held_attempts(&claims, &responses, &e.key, &e.owner, e.now)? else {
+        return Ok(EnqueueOutcome::ClaimLost);
     };
     put_queued(txn, config, &e.message, e.now)?;
     append_history(txn, config, &e.message.request, &e.history)?;
-    let done = StoredClaim {
-        state: ClaimState::Done,
-        owner: e.owner.as_str().to_owned(),
-        lease_until_ms: 0,
-        attempts,
-        expires_at: expiry_after(e.now, config.idempotency_retention),
-    };
-    claims.insert(e.key.as_str(), tables::encode("claim", &done)?.as_slice())?;
-    responses.insert(e.key.as_str(), e.response.as_slice())?;
+    mark_done(config, (&mut claims, &mut responses), (&e.key, &e.owner, attempts), &e.response, e.now)?;
     Ok(EnqueueOutcome::Queued)
 }
 

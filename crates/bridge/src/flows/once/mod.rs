@@ -28,7 +28,7 @@ mod tests;
 
 pub use change::{RecordChange, Start, item_ids};
 pub use outbox::retry_delay;
-pub(crate) use outbox::retry_later;
+pub(crate) use outbox::{retry_later, settle};
 
 use super::forward::{self, Reply};
 use super::patron_id::{self, Translation};

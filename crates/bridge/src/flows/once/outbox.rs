@@ -160,8 +160,8 @@ fn describe(problem: &Problem) -> String {
     }
 }
 
-/// Moves a waiting message to `state` (with Alma's answer, when it has one to show).
-async fn settle(bridge: &Bridge, queued: &QueuedMessage, state: QueueState, last_answer: Option<String>) {
+/// Moves a waiting message to `state` after an attempt (with Alma's answer, when it has one to show).
+pub(crate) async fn settle(bridge: &Bridge, queued: &QueuedMessage, state: QueueState, last_answer: Option<String>) {
     let now = bridge.clock.now();
     let settled = QueuedMessage {
         state,
