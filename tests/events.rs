@@ -12,7 +12,7 @@ mod support;
 use alma_sim::{AlmaSim, Seed};
 use bridge::config::AlmaRemote;
 use bridge::config::{AlmaTarget, Env, Host, Settings};
-use bridge::lambda::{check_requirements, invoke::http_api_event};
+use bridge::lambda::{check_requirements, entry, invoke::http_api_event};
 use bridge::store::EmbeddedStore;
 use bridge::{Bridge, Function};
 use http_body_util::BodyExt;
@@ -95,10 +95,11 @@ fn function_for(file: &str) -> Function {
     Function::from_name(stem).unwrap_or_else(|| panic!("{file}: no function crate named {stem}"))
 }
 
-/// The settings the template gives the functions, with the simulator as Alma.
+/// The settings the template gives the functions, with the simulator as Alma. The front door is given the
+/// functions' names as the template gives them; the test's bridge answers them in process.
 fn lambda_settings(sim: &AlmaSim) -> Settings {
     let (base, ncip) = (sim.base_url(), sim.ncip_url());
-    let env = Env::from_pairs([
+    let mut env = Env::from_pairs([
         ("ALMA_API_BASE", base.as_str()),
         ("ALMA_API_KEY", sim.api_key()),
         ("ALMA_NCIP_URL", ncip.as_str()),
@@ -112,6 +113,9 @@ fn lambda_settings(sim: &AlmaSim) -> Settings {
         ("RELAIS_LIBRARY_SYMBOL", "DEMO"),
         ("BRIDGE_DEADLINE_MS", "8000"),
     ]);
+    for service in Function::services() {
+        env.set(service.invoke_variable().expect("a service function"), service.name());
+    }
     Settings::from_env(&env, Host::Lambda).expect("the Lambda settings are valid")
 }
 
@@ -157,7 +161,8 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
         }
         let request =
             lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: not an HTTP API event: {e}"));
-        let router = bridge::http::router(Arc::clone(&bridge), &[function_for(file)]);
+        // The function's own entry, as its binary runs it.
+        let router = entry::of(function_for(file)).router(Arc::clone(&bridge)).expect("an HTTP function");
         let response = router.oneshot(request).await.expect("the router answers");
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -190,7 +195,8 @@ async fn queue_during_maintenance(sim: &AlmaSim, bridge: &Arc<Bridge>, barcode: 
     let accept =
         read(&events_dir().join("accept-item.json")).replace("RL-9002", "RL-9003").replace("ILL-9002", barcode);
     let request = lambda_http::request::from_str(&accept).expect("an HTTP API event");
-    let response = bridge::http::router(Arc::clone(bridge), &[Function::AcceptItem]).oneshot(request).await.unwrap();
+    let router = entry::ACCEPT_ITEM.router(Arc::clone(bridge)).expect("an HTTP function");
+    let response = router.oneshot(request).await.unwrap();
     let body = response.into_body().collect().await.expect("body").to_bytes();
     let body = String::from_utf8_lossy(&body);
     assert!(body.contains("AcceptItemResponse>") && !body.contains("Problem"), "queued and answered: {body}");

@@ -5,8 +5,8 @@
 mod support;
 
 use axum::body::Body;
-use bridge::Function;
 use bridge::config::Env;
+use bridge::lambda::entry;
 use bridge::lambda::refresh::Refreshing;
 use std::time::Duration;
 use tower::ServiceExt;
@@ -42,7 +42,10 @@ async fn a_status_token_rotated_in_ssm_is_used_after_the_refresh_interval_withou
         ("DYNAMODB_TABLE", "bridge-secret-rotation-test"),
         ("SECRETS_REFRESH_SECONDS", "1"),
     ]);
-    let function = Refreshing::start(Function::RequestStatus, env, aws).await.expect("the function starts");
+    let http = bridge::alma::https_client();
+    let function = Refreshing::start(entry::REQUEST_STATUS, env, support::lambda_aws(&http), http)
+        .await
+        .expect("the function starts");
     assert!(accepts(&function, old).await && !accepts(&function, new).await);
 
     put(&ssm, &parameter, new).await;
@@ -90,15 +93,20 @@ async fn a_jwks_too_large_for_lambdas_environment_is_read_from_ssm() {
             ("LOG_HASH_KEY", "jwks-test-log-hash-key"),
         ])
     };
-    let function = Refreshing::start(Function::OpenUrlRedirect, env(&parameter), aws.clone())
-        .await
-        .expect("the function starts with the JWKS from SSM");
+    let http = bridge::alma::https_client();
+    let function =
+        Refreshing::start(entry::OPENURL_REDIRECT, env(&parameter), support::lambda_aws(&http), http.clone())
+            .await
+            .expect("the function starts with the JWKS from SSM");
     // The key is in use: a link with a token that is not the IdP's is refused with the readable page.
     let request = http::Request::get("/openurl?genre=book&title=Ulysses&token=not.a.jwt").body(Body::empty()).unwrap();
     let answer = function.router().await.oneshot(request).await.unwrap();
     assert_eq!(answer.status(), 401);
     // A parameter that is not there is named at start-up.
     let missing = format!("{parameter}-missing");
-    let error = Refreshing::start(Function::OpenUrlRedirect, env(&missing), aws).await.err().expect("refused");
+    let error = Refreshing::start(entry::OPENURL_REDIRECT, env(&missing), support::lambda_aws(&http), http)
+        .await
+        .err()
+        .expect("refused");
     assert!(error.to_string().contains("JWT_VERIFICATION_KEY"), "{error}");
 }

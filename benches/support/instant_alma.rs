@@ -227,7 +227,7 @@ pub fn front_door_counting_store_calls() -> (Router, Arc<StoreCalls>) {
     let calls = Arc::new(StoreCalls::default());
     let inner = EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store");
     let store = CountingStore { inner, calls: Arc::clone(&calls) };
-    let bridge = Bridge::assemble(
+    let mut bridge = Bridge::assemble(
         settings,
         "01DEMO_INST".into(),
         Arc::new(InstantRest { item, user, partner }),
@@ -236,6 +236,8 @@ pub fn front_door_counting_store_calls() -> (Router, Arc<StoreCalls>) {
         Arc::new(SystemClock),
     )
     .expect("bridge assembles");
+    // The front door answers each service in process, as the local server does.
+    bridge.invoker = Some(Arc::new(bridge::flows::front_door::InProcess));
     (bridge::http::router(Arc::new(bridge), &[Function::NcipFrontDoor]), calls)
 }
 

@@ -48,6 +48,20 @@ pub async fn moto_aws() -> aws_config::SdkConfig {
         .await
 }
 
+/// The configuration a Lambda function builds for itself (`bridge::lambda::aws`: the environment's region,
+/// credentials and endpoint, requests through the bridge's own HTTPS client), pointed at moto.
+pub fn lambda_aws(http: &reqwest::Client) -> aws_config::SdkConfig {
+    let endpoint = std::env::var("BRIDGE_TEST_DYNAMODB_ENDPOINT").expect("set by ./scripts/test");
+    let env = bridge::config::Env::from_pairs([
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_SESSION_TOKEN", "test-session"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+    ]);
+    bridge::lambda::aws::sdk_config(&env, http.clone()).expect("a complete Lambda environment")
+}
+
 pub const NCIP_TOKEN: &str = "local-test-token-0123456789";
 pub const STATUS_TOKEN: &str = "local-status-token-0123456789";
 

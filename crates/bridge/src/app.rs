@@ -11,10 +11,23 @@ use crate::store::Store;
 use std::sync::Arc;
 
 impl Bridge {
-    /// Builds the production adapters (HTTP clients for Alma) around a store the host opened.
+    /// Builds the production adapters (HTTP clients for Alma) around a store the host opened, for a process
+    /// that answers every NCIP service itself (the local server, tests of the whole path).
     pub fn connect(settings: Settings, alma: &AlmaRemote, store: Arc<dyn Store>) -> Result<Bridge, ConfigError> {
+        let mut bridge = Self::connect_over(settings, alma, store, crate::alma::https_client())?;
+        bridge.invoker = Some(Arc::new(flows::front_door::InProcess));
+        Ok(bridge)
+    }
+
+    /// Builds the Alma clients over `http` (a Lambda function shares one client with its AWS SDK clients).
+    pub fn connect_over(
+        settings: Settings,
+        alma: &AlmaRemote,
+        store: Arc<dyn Store>,
+        http: reqwest::Client,
+    ) -> Result<Bridge, ConfigError> {
         let limiter = Arc::new(Limiter::per_second(settings.alma_calls_per_second));
-        let transport = Transport::new(limiter, Some(alma.api_key.clone()));
+        let transport = Transport::over(http, limiter, Some(alma.api_key.clone()));
         let read_options = read_options(&settings);
         let rest = HttpAlmaRest::new(transport.clone(), &alma.api_base)
             .map_err(|e| ConfigError::new("ALMA_API_BASE", format!("not a URL ({e})")))?;

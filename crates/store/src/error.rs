@@ -25,8 +25,10 @@ pub enum StoreError {
     #[error("the embedded store failed during {operation}: {source}")]
     Embedded {
         operation: &'static str,
+        /// Boxed rather than `redb::Error`: the error's drop glue reaches redb's transaction code, so naming
+        /// the type here linked the whole embedded database into every Lambda function (~340 KB).
         #[source]
-        source: redb::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A stored item did not decode: a bug, or data written by an incompatible version.
     #[error("a stored {what} could not be decoded: {reason}")]

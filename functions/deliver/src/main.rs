@@ -5,5 +5,5 @@
 //! Lambda function run the same code.
 
 fn main() -> std::process::ExitCode {
-    bridge::lambda::run(bridge::Function::Deliver)
+    bridge::lambda::run(bridge::lambda::entry::DELIVER)
 }

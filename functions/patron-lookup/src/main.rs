@@ -4,5 +4,5 @@
 //! Lambda function run the same code.
 
 fn main() -> std::process::ExitCode {
-    bridge::lambda::run(bridge::Function::PatronLookup)
+    bridge::lambda::run(bridge::lambda::entry::PATRON_LOOKUP)
 }

@@ -4,5 +4,5 @@
 //! Lambda function run the same code.
 
 fn main() -> std::process::ExitCode {
-    bridge::lambda::run(bridge::Function::RequestItem)
+    bridge::lambda::run(bridge::lambda::entry::REQUEST_ITEM)
 }

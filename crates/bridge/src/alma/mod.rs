@@ -18,7 +18,7 @@ pub use error::AlmaError;
 pub use limiter::Limiter;
 pub use ncip_client::HttpAlmaNcip;
 pub use rest::HttpAlmaRest;
-pub use transport::Transport;
+pub use transport::{Transport, https_client};
 
 use async_trait::async_trait;
 use model::{AlmaItem, AlmaUser, Loan, Partner, UserRequest};

@@ -51,19 +51,30 @@ pub struct Transport {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The process' HTTPS client. Building it parses the CA roots, so a process builds one and shares it (on
+/// Lambda also with the AWS SDK's clients: `crate::lambda::aws`).
+pub fn https_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        // Alma's item lookup answers with a redirect that must be paced and checked like any call; no AWS
+        // service the bridge calls redirects.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!("alma-relais-bridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the TLS backend is compiled in")
+}
 /// The least time an Alma call is worth starting with.
 const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(250);
 
 impl Transport {
     /// `api_key` is sent as `Authorization: apikey ..` (REST); the NCIP responder takes none.
     pub fn new(limiter: Arc<Limiter>, api_key: Option<Secret>) -> Self {
-        let client = reqwest::Client::builder()
-            // Alma's item lookup answers with a redirect that must be paced and checked like any call.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("alma-relais-bridge/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the TLS backend is compiled in");
+        Self::over(https_client(), limiter, api_key)
+    }
+
+    /// Over a client the host already holds (a Lambda function shares one with its AWS SDK clients).
+    pub fn over(client: reqwest::Client, limiter: Arc<Limiter>, api_key: Option<Secret>) -> Self {
         Self { client, limiter, api_key, max_attempts: 4, attempt_timeout: Duration::from_secs(10) }
     }
 

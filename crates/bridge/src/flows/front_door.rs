@@ -1,8 +1,9 @@
 //! The NCIP front door (`POST /ncip/{token}`, `POST /ncip` with a bearer token): once [`crate::http`] has
 //! authenticated Relais, it reads only the message type, answers LookupVersion itself and hands everything
-//! else to the function for that type, in process (local) or through an [`Invoker`] (AWS).
+//! else to the function for that type through the bridge's [`Invoker`]: [`InProcess`] locally, a Lambda
+//! invoke on AWS (so the front door's binary holds none of the flows).
 
-use crate::flows::Bridge;
+use crate::flows::{Bridge, ServiceFlow};
 use crate::function::Function;
 use crate::ncip::{self, LookupVersionResponse, Message, NcipVersion, Problem, ServiceKind};
 use crate::store::Outcome;
@@ -14,12 +15,24 @@ pub const VERSIONS_SUPPORTED: [&str; 3] = [
     "http://www.niso.org/schemas/ncip/v2_0/imp1/xsd/ncip_v2_0.xsd",
 ];
 
-/// How the front door reaches a per-service function that runs elsewhere (on AWS: a synchronous Lambda
-/// invoke, implemented in [`crate::lambda`]). Given the message's bytes as Relais sent them, it returns the
-/// function's NCIP answer.
+/// How the front door reaches the per-service function of a message (on AWS: a synchronous Lambda invoke,
+/// implemented in [`crate::lambda`]; locally [`InProcess`]). Given the message's bytes as Relais sent them, it
+/// returns the function's NCIP answer.
 #[async_trait::async_trait]
 pub trait Invoker: Send + Sync {
-    async fn invoke(&self, function: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError>;
+    async fn invoke(&self, bridge: &Bridge, function: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError>;
+}
+
+/// Every service answered in this process, by its flow (the local server, and tests of the whole path).
+pub struct InProcess;
+
+#[async_trait::async_trait]
+impl Invoker for InProcess {
+    async fn invoke(&self, bridge: &Bridge, function: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError> {
+        let flow = ServiceFlow::ALL.into_iter().find(|flow| flow.function == function);
+        let flow = flow.ok_or(InvokeError::NoFunction(function))?;
+        Ok(crate::flows::dispatch_service(bridge, flow, ncip_message).await)
+    }
 }
 
 /// Why the front door could not get an answer from a service function.
@@ -54,18 +67,19 @@ pub async fn answer(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
         let problem = Problem::unsupported_service(peek.service.element_name());
         return ncip::write(&ncip::problem_response(peek.service, None, vec![problem]));
     };
-    match &bridge.invoker {
-        None => crate::flows::dispatch_service(bridge, function, body).await,
-        Some(invoker) => match invoker.invoke(function, body).await {
-            Ok(answer) => answer,
-            Err(err) => {
-                tracing::error!(error = %err, "invoking the service function failed");
-                let problem =
-                    Problem::temporary_processing_failure("the bridge could not process the message; send it again");
-                crate::flows::log_answer(&peek.service, Outcome::TemporaryFailure);
-                ncip::write(&ncip::problem_response(peek.service, None, vec![problem]))
-            }
-        },
+    let invoked = match &bridge.invoker {
+        Some(invoker) => invoker.invoke(bridge, function, body).await,
+        None => Err(InvokeError::NoFunction(function)),
+    };
+    match invoked {
+        Ok(answer) => answer,
+        Err(err) => {
+            tracing::error!(error = %err, "invoking the service function failed");
+            let problem =
+                Problem::temporary_processing_failure("the bridge could not process the message; send it again");
+            crate::flows::log_answer(&peek.service, Outcome::TemporaryFailure);
+            ncip::write(&ncip::problem_response(peek.service, None, vec![problem]))
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod patron_id;
 mod policy;
 mod renew_item;
 mod request_item;
+pub mod service;
 pub mod status;
 
 use tracing::Instrument;
@@ -26,10 +27,11 @@ use tracing::Instrument;
 use crate::alma::{AlmaNcip, AlmaRest, CallContext};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::function::Function;
 use crate::ncip::{self, Message, Problem, ReadOptions};
 use crate::store::{Outcome, Store};
 use std::sync::Arc;
+
+pub use service::ServiceFlow;
 
 /// Everything a flow may use: the settings and the adapters, assembled once per process ([`crate::app`]).
 pub struct Bridge {
@@ -40,8 +42,8 @@ pub struct Bridge {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub read_options: ReadOptions,
-    /// How the front door reaches the per-service functions: `None` answers them in this process (the local
-    /// server); on AWS the front door invokes their Lambda functions.
+    /// How the front door reaches the per-service functions: [`front_door::InProcess`] locally, a Lambda
+    /// invoke on AWS; `None` where no front door runs (a per-service function).
     pub invoker: Option<Arc<dyn front_door::Invoker>>,
     /// How a queued message wakes the deliverer: `None` locally (the worker looks every second); on AWS a
     /// message on the outbox queue.
@@ -67,9 +69,9 @@ impl NcipAnswer {
     }
 }
 
-/// Answers one NCIP message as the per-service `function` (the body of every per-service Lambda, and what
-/// the front door calls in process locally).
-pub async fn dispatch_service(bridge: &Bridge, function: Function, body: &[u8]) -> Vec<u8> {
+/// Answers one NCIP message with `flow` (the body of every per-service Lambda, and what the front door calls
+/// in process locally).
+pub async fn dispatch_service(bridge: &Bridge, flow: ServiceFlow, body: &[u8]) -> Vec<u8> {
     let message = match parse::read(body, &bridge.read_options).await {
         Ok(message) => message,
         Err(err) => {
@@ -81,17 +83,17 @@ pub async fn dispatch_service(bridge: &Bridge, function: Function, body: &[u8]) 
     // Every log line of the message carries its type, and its Relais request id once a flow knows it. The
     // span is attached to the future (not entered), so it follows the work across awaits.
     let span = tracing::info_span!("ncip", message_type = %service, relais_request_id = tracing::field::Empty);
-    answer_message(bridge, function, service, message, body).instrument(span).await
+    answer_message(bridge, flow, service, message, body).instrument(span).await
 }
 
 async fn answer_message(
     bridge: &Bridge,
-    function: Function,
+    flow: ServiceFlow,
     service: ncip::ServiceKind,
     message: Message,
     received: &[u8],
 ) -> Vec<u8> {
-    if function.service().as_ref() != Some(&service) {
+    if flow.service() != service {
         // Only the front door sends here, by type; a mismatch means a misrouted or forged invoke.
         let problem = Problem::unsupported_service(service.element_name());
         return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
@@ -102,20 +104,7 @@ async fn answer_message(
     }
     let ctx = CallContext::new(bridge.settings.deadline);
     let inbound = once::Inbound::from_relais(received);
-    let answer = match message {
-        Message::LookupUser(m) => lookup_user::handle(bridge, m, &ctx).await,
-        Message::AcceptItem(m) => accept_item::handle(bridge, m, inbound, &ctx).await,
-        Message::CheckOutItem(m) => check_out_item::handle(bridge, m, inbound, &ctx).await,
-        Message::CheckInItem(m) => check_in_item::handle(bridge, m, inbound, &ctx).await,
-        Message::RequestItem(m) => request_item::handle(bridge, m, inbound, &ctx).await,
-        Message::CancelRequestItem(m) => cancel_request_item::handle(bridge, m, inbound, &ctx).await,
-        Message::RenewItem(m) => renew_item::handle(bridge, m, inbound, &ctx).await,
-        Message::LookupItem(m) => lookup_item::handle(bridge, m, &ctx).await,
-        other => {
-            let problem = Problem::unsupported_service(other.service().element_name());
-            ncip::write(&ncip::problem_response(other.service(), other.initiation_header(), vec![problem]))
-        }
-    };
+    let answer = flow.answer(bridge, message, inbound, &ctx).await;
     crate::metrics::alma_calls(service.element_name(), &ctx.calls());
     answer
 }

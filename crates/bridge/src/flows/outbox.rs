@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use super::once::{self, Inbound, Origin};
 use super::{Bridge, parse};
 use crate::alma::CallContext;
-use crate::ncip::{self, InitiationHeader, Message, Problem};
+use crate::ncip::{self, InitiationHeader, Problem};
 use crate::store::{
     Correlation, HistoryEntry, ItemBarcode, Outcome, QueueState, QueuedMessage, RelaisRequestId, RequestStatus, Side,
     StoreError,
@@ -144,14 +144,11 @@ async fn redeliver(bridge: &Bridge, queued: &QueuedMessage) -> Vec<u8> {
     let inbound = Inbound { received: &queued.body, origin: Origin::Outbox(queued) };
     let ctx = CallContext::new(bridge.settings.deadline);
     let service = message.service();
-    let answer = match message {
-        Message::AcceptItem(m) => super::accept_item::handle(bridge, m, inbound, &ctx).await,
-        Message::CheckOutItem(m) => super::check_out_item::handle(bridge, m, inbound, &ctx).await,
-        Message::CheckInItem(m) => super::check_in_item::handle(bridge, m, inbound, &ctx).await,
-        Message::CancelRequestItem(m) => super::cancel_request_item::handle(bridge, m, inbound, &ctx).await,
-        other => {
-            let problem = Problem::unsupported_service(other.service().element_name());
-            ncip::write(&ncip::problem_response(other.service(), other.initiation_header(), vec![problem]))
+    let answer = match super::ServiceFlow::among(&super::ServiceFlow::QUEUEABLE, &service) {
+        Some(flow) => flow.answer(bridge, message, inbound, &ctx).await,
+        None => {
+            let problem = Problem::unsupported_service(service.element_name());
+            ncip::write(&ncip::problem_response(service.clone(), message.initiation_header(), vec![problem]))
         }
     };
     crate::metrics::alma_calls(service.element_name(), &ctx.calls());

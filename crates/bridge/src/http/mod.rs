@@ -1,6 +1,6 @@
 //! The HTTP glue: one [`axum::Router`] declares every route, built from [`Function::public_routes`]. The
-//! local server serves it with `axum::serve`; each Lambda function serves its own part of it with
-//! `lambda_http::run`, so both hosts answer through the same handlers.
+//! local server serves it with `axum::serve`; each Lambda function serves its own part of it (its entry's
+//! routes) with `lambda_http::run`, so both hosts answer through the same handlers.
 //!
 //! Handlers read what HTTP carries (path parameters, headers, the raw query, the body), check tokens, call a
 //! flow with plain values and shape its answer; nothing below this module sees an HTTP type.
@@ -14,7 +14,7 @@ mod queue;
 pub mod respond;
 mod status;
 
-use crate::flows::Bridge;
+use crate::flows::{Bridge, ServiceFlow};
 use crate::function::{Function, Route, SERVICE_INVOKE_PATH};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -23,22 +23,69 @@ use std::sync::Arc;
 
 pub use openurl::CORRELATION_HEADER;
 
-/// The routes of `functions`: the public ones each declares, and for a per-service function the path the
-/// front door's invoke carries. The local server passes the three public functions (the front door answers
-/// the services in process); a Lambda function passes itself.
+/// The routes of `functions`, over `bridge`: the public ones each declares, and for a per-service function the
+/// path the front door's invoke carries. The local server passes the three public functions (the front door
+/// answers the services in process); tests pass any. A Lambda function does not come here: its entry names
+/// its own routes ([`crate::lambda::entry`]), so that its binary holds no other function's handlers.
 pub fn router(bridge: Arc<Bridge>, functions: &[Function]) -> Router {
-    let mut router = Router::new();
+    let mut routes = Router::new();
     for &function in functions {
-        if function.service().is_some() {
-            router = router.route(SERVICE_INVOKE_PATH, handler(function, SERVICE_INVOKE_PATH));
-        }
-        for route in function.public_routes() {
-            router = router.route(route.path, handler(function, route.path));
-        }
+        routes = routes.merge(match function {
+            Function::OpenUrlRedirect => openurl_routes(),
+            Function::NcipFrontDoor => front_door_routes(),
+            Function::RequestStatus => status_routes(),
+            Function::Deliver => Router::new(),
+            service => match ServiceFlow::ALL.into_iter().find(|flow| flow.function == service) {
+                Some(flow) => service_routes(flow),
+                None => Router::new(),
+            },
+        });
     }
+    serve(bridge, routes)
+}
+
+/// Routes not yet given their bridge: what one function answers.
+pub type Routes = Router<Arc<Bridge>>;
+
+/// Completes a function's routes: the 404 page, no body read by axum, and the bridge they run against.
+pub fn serve(bridge: Arc<Bridge>, routes: Routes) -> Router {
     // No route takes a body through axum's extractors: the NCIP handlers read theirs after the token check
     // under the codec's limit ([`body`]), and the other routes read none. The zero limit keeps it so.
-    router.fallback(not_found).layer(DefaultBodyLimit::max(0)).with_state(bridge)
+    routes.fallback(not_found).layer(DefaultBodyLimit::max(0)).with_state(bridge)
+}
+
+/// `GET /openurl`.
+pub fn openurl_routes() -> Routes {
+    declared(Function::OpenUrlRedirect, |_| get(openurl::hand_off))
+}
+
+/// `POST /ncip/{token}` and `POST /ncip`: the front door Relais calls.
+pub fn front_door_routes() -> Routes {
+    declared(Function::NcipFrontDoor, |_| post(ncip::front_door))
+}
+
+/// The status pages, the outbox's queue and the health check.
+pub fn status_routes() -> Routes {
+    declared(Function::RequestStatus, |path| match path {
+        "/health" => get(health),
+        "/requests" => get(status::search),
+        "/queue" => get(queue::list),
+        "/queue/{id}/redrive" => post(queue::redrive),
+        "/queue/{id}/discard" => post(queue::discard),
+        _ => get(status::request),
+    })
+}
+
+/// `POST /ncip` on a per-service function: what the front door's invoke carries, answered by `flow`.
+pub fn service_routes(flow: ServiceFlow) -> Routes {
+    Router::new()
+        .route(SERVICE_INVOKE_PATH, post(move |state, headers, body| ncip::service(state, flow, headers, body)))
+}
+
+/// The routes `function` declares ([`Function::public_routes`], the list the template test compares), each
+/// with its handler; the method is the declared one (a test checks).
+fn declared(function: Function, handler: fn(&str) -> MethodRouter<Arc<Bridge>>) -> Routes {
+    function.public_routes().iter().fold(Router::new(), |routes, route| routes.route(route.path, handler(route.path)))
 }
 
 /// Every route `functions` declare, as API Gateway sees them (the template test compares them).
@@ -46,21 +93,6 @@ pub fn routes(functions: &[Function]) -> Vec<Route> {
     let mut routes: Vec<Route> = functions.iter().flat_map(|f| f.public_routes().iter().copied()).collect();
     routes.sort();
     routes
-}
-
-/// The handler of one route; its method is the one [`Function::public_routes`] declares (a test checks).
-fn handler(function: Function, path: &str) -> MethodRouter<Arc<Bridge>> {
-    match (function, path) {
-        (Function::OpenUrlRedirect, _) => get(openurl::hand_off),
-        (Function::NcipFrontDoor, _) => post(ncip::front_door),
-        (Function::RequestStatus, "/health") => get(health),
-        (Function::RequestStatus, "/requests") => get(status::search),
-        (Function::RequestStatus, "/queue") => get(queue::list),
-        (Function::RequestStatus, "/queue/{id}/redrive") => post(queue::redrive),
-        (Function::RequestStatus, "/queue/{id}/discard") => post(queue::discard),
-        (Function::RequestStatus, _) => get(status::request),
-        (service, _) => post(move |state, headers, body| ncip::service(state, service, headers, body)),
-    }
 }
 
 async fn health() -> axum::response::Response {

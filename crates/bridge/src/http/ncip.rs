@@ -4,8 +4,7 @@
 
 use super::body::{BodyRefusal, read_capped};
 use super::{auth, respond};
-use crate::flows::{self, Bridge};
-use crate::function::Function;
+use crate::flows::{self, Bridge, ServiceFlow};
 use crate::ncip::{self as codec, Message, Problem, ReadError};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -57,7 +56,7 @@ pub(super) async fn front_door(
 /// A per-service function: reached only through the front door's invoke, which IAM authorises.
 pub(super) async fn service(
     State(bridge): State<Arc<Bridge>>,
-    function: Function,
+    flow: ServiceFlow,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -65,5 +64,5 @@ pub(super) async fn service(
         Ok(body) => body,
         Err(answer) => return answer,
     };
-    respond::xml(flows::dispatch_service(&bridge, function, &body).await)
+    respond::xml(flows::dispatch_service(&bridge, flow, &body).await)
 }

@@ -4,6 +4,7 @@
 //! same API Gateway HTTP API (v2) event a direct call would carry: one handler serves both, and `events/` files
 //! exercise exactly what the front door sends.
 
+use crate::flows::Bridge;
 use crate::flows::front_door::{InvokeError, Invoker};
 use crate::function::{Function, SERVICE_INVOKE_PATH};
 use base64::Engine as _;
@@ -24,7 +25,7 @@ impl LambdaInvoker {
 #[async_trait::async_trait]
 impl Invoker for LambdaInvoker {
     /// Sends the NCIP message to the service's function and returns its NCIP answer.
-    async fn invoke(&self, target: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError> {
+    async fn invoke(&self, _: &Bridge, target: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError> {
         let function = self.functions.get(&target).ok_or(InvokeError::NoFunction(target))?;
         let failed = |reason: String| InvokeError::Failed { function: function.clone(), reason };
         let headers = [("content-type", "application/xml")];

@@ -1,13 +1,16 @@
 //! Running one function on AWS Lambda: read settings (secrets from SSM, read again every
 //! `SECRETS_REFRESH_SECONDS`: [`refresh`]), open DynamoDB, build the Alma clients, and serve `lambda_http`
-//! events through the function's part of [`crate::http::router`] until the runtime stops the process (the
-//! runtime's `http-axum` pattern); the deliver function serves its SQS and schedule events instead.
+//! events through the function's own routes until the runtime stops the process (the runtime's `http-axum`
+//! pattern); the deliver function serves its SQS and schedule events instead. What a function runs is fixed
+//! by the [`Entry`] its `main` names, so each binary links only its own flow and AWS clients.
 //!
 //! Start-up does configuration parsing and client construction only; the first TLS handshake happens on
 //! first use, so a cold start costs no more than the work every request needs anyway. The one network call at
 //! start-up is the SSM read of secrets, and only when a `*_PARAMETER` variable asks for it.
 
+pub mod aws;
 pub mod deliver;
+pub mod entry;
 pub mod invoke;
 pub mod refresh;
 pub mod secrets;
@@ -18,11 +21,12 @@ use crate::config::{AlmaTarget, ConfigError, Env, Host, Settings, StoreTarget};
 use crate::flows::Bridge;
 use crate::function::Function;
 use crate::store::Store;
+pub use entry::{Entry, Serve};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// The `main` of every function crate.
-pub fn run(function: Function) -> ExitCode {
+/// The `main` of every function crate: `bridge::lambda::run(bridge::lambda::entry::ACCEPT_ITEM)`.
+pub fn run(entry: Entry) -> ExitCode {
     crate::logging::init(true);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -32,8 +36,15 @@ pub fn run(function: Function) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let refreshing = match refresh::Refreshing::start(function, Env::from_process(), aws).await {
+        let function = entry.function;
+        let env = Env::from_process();
+        // One HTTPS client (one parse of the CA roots, one connection pool) for Alma and every AWS client.
+        let http = crate::alma::https_client();
+        let started = match aws::sdk_config(&env, http.clone()) {
+            Ok(aws) => refresh::Refreshing::start(entry, env, aws, http).await,
+            Err(err) => Err(err),
+        };
+        let refreshing = match started {
             Ok(refreshing) => Arc::new(refreshing),
             Err(err) => {
                 // One clear line naming the setting; the Lambda runtime reports the exit as an init error.
@@ -41,21 +52,25 @@ pub fn run(function: Function) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let served = if function.is_http() {
-            let handler = tower::service_fn(move |request: lambda_http::Request| {
-                let refreshing = Arc::clone(&refreshing);
-                async move { tower::ServiceExt::oneshot(refreshing.router().await, request).await }
-            });
-            lambda_http::run(handler).await
-        } else {
-            let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-                let refreshing = Arc::clone(&refreshing);
-                async move {
-                    let bridge = refreshing.bridge().await;
-                    Ok::<_, lambda_runtime::Error>(deliver::handle(&bridge, event.payload).await)
-                }
-            });
-            lambda_runtime::run(handler).await
+        let served = match entry.serve {
+            Serve::Http(_) => {
+                let handler = tower::service_fn(move |request: lambda_http::Request| {
+                    let refreshing = Arc::clone(&refreshing);
+                    async move { tower::ServiceExt::oneshot(refreshing.router().await, request).await }
+                });
+                lambda_http::run(handler).await
+            }
+            Serve::Events(handle) => {
+                let handler =
+                    lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+                        let refreshing = Arc::clone(&refreshing);
+                        async move {
+                            let bridge = refreshing.bridge().await;
+                            Ok::<_, lambda_runtime::Error>(handle(bridge, event.payload).await)
+                        }
+                    });
+                lambda_runtime::run(handler).await
+            }
         };
         match served {
             Ok(()) => ExitCode::SUCCESS,
@@ -67,8 +82,15 @@ pub fn run(function: Function) -> ExitCode {
     })
 }
 
-/// Builds the bridge a Lambda function needs from its environment, secrets already resolved.
-pub fn build(function: Function, env: &Env, aws: &aws_config::SdkConfig) -> Result<Bridge, ConfigError> {
+/// Builds the bridge a Lambda function needs from its environment, secrets already resolved: DynamoDB, the
+/// Alma clients over `http`, and the AWS clients its entry names.
+pub fn build(
+    entry: Entry,
+    env: &Env,
+    aws: &aws_types::SdkConfig,
+    http: &reqwest::Client,
+) -> Result<Bridge, ConfigError> {
+    let function = entry.function;
     let settings = Settings::from_env(env, Host::Lambda)?;
     check_requirements(function, &settings)?;
     if function == Function::NcipFrontDoor {
@@ -85,7 +107,7 @@ pub fn build(function: Function, env: &Env, aws: &aws_config::SdkConfig) -> Resu
         StoreTarget::Embedded { .. } => unreachable!("Host::Lambda always selects DynamoDB"),
     };
     let mut bridge = match &settings.alma {
-        AlmaTarget::Remote(remote) => Bridge::connect(settings.clone(), remote, store)?,
+        AlmaTarget::Remote(remote) => Bridge::connect_over(settings.clone(), remote, store, http.clone())?,
         _ => Bridge::assemble(
             settings.clone(),
             String::new(),
@@ -95,25 +117,27 @@ pub fn build(function: Function, env: &Env, aws: &aws_config::SdkConfig) -> Resu
             Arc::new(SystemClock),
         )?,
     };
-    if function == Function::NcipFrontDoor && !settings.function_names.is_empty() {
-        bridge.invoker = Some(Arc::new(invoke::LambdaInvoker::new(
-            aws_sdk_lambda::Client::new(aws),
-            settings.function_names.clone(),
-        )));
+    if let Some(invoker) = entry.invoker {
+        bridge.invoker = Some(invoker(aws, settings.function_names.clone()));
     }
-    if let Some(queue_url) = &settings.outbox.queue_url {
-        bridge.doorbell = Some(Arc::new(deliver::SqsDoorbell::new(aws_sdk_sqs::Client::new(aws), queue_url.clone())));
+    if let (Some(doorbell), Some(queue_url)) = (entry.doorbell, &settings.outbox.queue_url) {
+        bridge.doorbell = Some(doorbell(aws, queue_url.clone()));
     }
     Ok(bridge)
 }
 
 /// Each function is given only the settings it uses (least privilege); this names what one lacks.
 pub fn check_requirements(function: Function, settings: &Settings) -> Result<(), ConfigError> {
-    let needs_alma = function.service().is_some()
-        || function == Function::Deliver
-        || (function == Function::NcipFrontDoor && settings.function_names.is_empty());
+    let needs_alma = function.service().is_some() || function == Function::Deliver;
     if needs_alma && matches!(settings.alma, AlmaTarget::Unconfigured) {
         return Err(ConfigError::new("ALMA_API_BASE", format!("is required by the {} function", function.name())));
+    }
+    if function == Function::NcipFrontDoor {
+        // The front door reaches each service only through its function (its binary holds no flow).
+        let missing = Function::services().find(|service| !settings.function_names.contains_key(service));
+        if let Some(variable) = missing.and_then(Function::invoke_variable) {
+            return Err(ConfigError::new(variable, "is required by the ncip function (the function it invokes)"));
+        }
     }
     match function {
         Function::NcipFrontDoor if settings.ncip_secret.expose().is_empty() => Err(ConfigError::new(

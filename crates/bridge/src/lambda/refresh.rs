@@ -7,19 +7,21 @@
 //! A failed read keeps the current secrets and tries again after the next interval: an SSM hiccup must not
 //! stop a function that was working.
 
+use super::Entry;
 use super::secrets;
 use crate::config::{ConfigError, Env};
 use crate::flows::Bridge;
-use crate::function::Function;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The bridge of a function, with the secrets it was built from.
 pub struct Refreshing {
-    function: Function,
+    entry: Entry,
     /// The environment as the function was started with (secret variables not yet resolved).
     started_with: Env,
-    aws: aws_config::SdkConfig,
+    aws: aws_types::SdkConfig,
+    /// The process' HTTPS client, kept across rebuilds (its connections and parsed roots stay).
+    http: reqwest::Client,
     /// Whether any `*_PARAMETER` names an SSM parameter: without one there is nothing to read again.
     reads_ssm: bool,
     current: Mutex<Current>,
@@ -27,8 +29,8 @@ pub struct Refreshing {
 
 struct Current {
     bridge: Arc<Bridge>,
-    /// The function's routes over `bridge` (an HTTP function's whole request path).
-    router: axum::Router,
+    /// The function's routes over `bridge` (an HTTP function's whole request path; none for the deliverer).
+    router: Option<axum::Router>,
     /// The resolved environment the bridge was built from, to tell whether a read changed anything.
     resolved: Env,
     checked_at: Instant,
@@ -36,20 +38,26 @@ struct Current {
 
 impl Refreshing {
     /// Reads the secrets and builds the bridge: a function's cold start.
-    pub async fn start(function: Function, env: Env, aws: aws_config::SdkConfig) -> Result<Self, ConfigError> {
+    pub async fn start(
+        entry: Entry,
+        env: Env,
+        aws: aws_types::SdkConfig,
+        http: reqwest::Client,
+    ) -> Result<Self, ConfigError> {
         let mut resolved = env.clone();
         secrets::resolve(&mut resolved, &aws).await?;
-        let bridge = Arc::new(super::build(function, &resolved, &aws)?);
-        let router = crate::http::router(Arc::clone(&bridge), &[function]);
+        let bridge = Arc::new(super::build(entry, &resolved, &aws, &http)?);
+        let router = entry.router(Arc::clone(&bridge));
         let current = Current { bridge, router, resolved, checked_at: Instant::now() };
         let reads_ssm = secrets::any_from_ssm(&env);
-        Ok(Self { function, started_with: env, aws, reads_ssm, current: Mutex::new(current) })
+        Ok(Self { entry, started_with: env, aws, http, reads_ssm, current: Mutex::new(current) })
     }
 
-    /// The router to answer the next HTTP request with (see [`Refreshing::bridge`]).
+    /// The router to answer the next HTTP request with (see [`Refreshing::bridge`]); for the deliverer, which
+    /// takes no HTTP, a router that answers 404 to anything.
     pub async fn router(&self) -> axum::Router {
         self.refresh_if_due().await;
-        self.lock().router.clone()
+        self.lock().router.clone().unwrap_or_default()
     }
 
     /// The bridge to answer the next request with, after reading SSM again if the interval has passed.
@@ -76,11 +84,12 @@ impl Refreshing {
         match read {
             Err(err) => tracing::warn!(error = %err, "could not read the secrets again; keeping the current ones"),
             Ok(()) if resolved == current.resolved => {}
-            Ok(()) => match super::build(self.function, &resolved, &self.aws) {
+            Ok(()) => match super::build(self.entry, &resolved, &self.aws, &self.http) {
                 Ok(rebuilt) => {
-                    tracing::info!(function = self.function.name(), "a secret changed in SSM: using the new value");
+                    let function = self.entry.function.name();
+                    tracing::info!(function, "a secret changed in SSM: using the new value");
                     current.bridge = Arc::new(rebuilt);
-                    current.router = crate::http::router(Arc::clone(&current.bridge), &[self.function]);
+                    current.router = self.entry.router(Arc::clone(&current.bridge));
                     current.resolved = resolved;
                 }
                 Err(err) => tracing::error!(error = %err, "the new secrets are not usable; keeping the current ones"),

@@ -33,7 +33,7 @@ pub fn any_from_ssm(env: &Env) -> bool {
 }
 
 /// Sets each variable that a `*_PARAMETER` names to the parameter's current value.
-pub async fn resolve(env: &mut Env, aws: &aws_config::SdkConfig) -> Result<(), ConfigError> {
+pub async fn resolve(env: &mut Env, aws: &aws_types::SdkConfig) -> Result<(), ConfigError> {
     let wanted: Vec<(&'static str, String)> = from_ssm()
         .filter(|var| env.get(var).is_none())
         .filter_map(|var| {

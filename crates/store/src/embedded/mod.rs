@@ -81,7 +81,7 @@ redb_failure!(
 impl Failure {
     fn named(self, operation: &'static str) -> StoreError {
         match self {
-            Self::Db(source) => StoreError::Embedded { operation, source },
+            Self::Db(source) => StoreError::Embedded { operation, source: Box::new(source) },
             Self::Store(error) => error,
         }
     }
@@ -97,7 +97,7 @@ impl EmbeddedStore {
     pub fn open_with_config(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Self, StoreError> {
         const OP: &str = "open";
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Embedded { operation: OP, source: redb::Error::Io(e) })?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Embedded { operation: OP, source: Box::new(e) })?;
         let db = Database::create(dir.join(EMBEDDED_DATABASE_FILE)).map_err(|e| Failure::from(e).named(OP))?;
         Self::from_database(db, config)
     }

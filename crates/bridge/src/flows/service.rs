@@ -1,0 +1,143 @@
+//! Each NCIP service's flow as a value. A per-service Lambda function names its one [`ServiceFlow`] at compile
+//! time (`crate::lambda::entry`), so its binary holds that flow and no other; a match over every message type
+//! would have linked all eight into every function (docs/benchmarks.md). The local server and the front
+//! door's in-process answering take [`ServiceFlow::ALL`], the outbox's deliverer [`ServiceFlow::QUEUEABLE`].
+
+use super::once::Inbound;
+use super::{
+    Bridge, accept_item, cancel_request_item, check_in_item, check_out_item, lookup_item, lookup_user, renew_item,
+    request_item,
+};
+use crate::alma::CallContext;
+use crate::function::Function;
+use crate::ncip::{self, Message, Problem, ServiceKind};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A flow's answer under way (boxed: the flows' futures differ in type, and one allocation per message is
+/// nothing beside its Alma calls).
+pub type Answering<'a> = Pin<Box<dyn Future<Output = Vec<u8>> + Send + 'a>>;
+
+type Answer = for<'a> fn(&'a Bridge, Message, Inbound<'a>, &'a CallContext) -> Answering<'a>;
+
+/// One NCIP service's flow: the function that answers it and how.
+#[derive(Clone, Copy)]
+pub struct ServiceFlow {
+    pub function: Function,
+    answer: Answer,
+}
+
+impl std::fmt::Debug for ServiceFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ServiceFlow").field(&self.function).finish()
+    }
+}
+
+impl ServiceFlow {
+    pub const LOOKUP_USER: ServiceFlow = ServiceFlow { function: Function::PatronLookup, answer: lookup_user };
+    pub const ACCEPT_ITEM: ServiceFlow = ServiceFlow { function: Function::AcceptItem, answer: accept_item };
+    pub const CHECK_OUT_ITEM: ServiceFlow = ServiceFlow { function: Function::CheckOutItem, answer: check_out_item };
+    pub const CHECK_IN_ITEM: ServiceFlow = ServiceFlow { function: Function::CheckInItem, answer: check_in_item };
+    pub const REQUEST_ITEM: ServiceFlow = ServiceFlow { function: Function::RequestItem, answer: request_item };
+    pub const CANCEL_REQUEST_ITEM: ServiceFlow =
+        ServiceFlow { function: Function::CancelRequestItem, answer: cancel_request_item };
+    pub const RENEW_ITEM: ServiceFlow = ServiceFlow { function: Function::RenewItem, answer: renew_item };
+    pub const LOOKUP_ITEM: ServiceFlow = ServiceFlow { function: Function::LookupItem, answer: lookup_item };
+
+    /// Every flow: a process that answers every service itself (the local server).
+    pub const ALL: [ServiceFlow; 8] = [
+        Self::LOOKUP_USER,
+        Self::ACCEPT_ITEM,
+        Self::CHECK_OUT_ITEM,
+        Self::CHECK_IN_ITEM,
+        Self::REQUEST_ITEM,
+        Self::CANCEL_REQUEST_ITEM,
+        Self::RENEW_ITEM,
+        Self::LOOKUP_ITEM,
+    ];
+
+    /// The flows whose messages the outbox holds while Alma cannot take them (see `once::outbox`).
+    pub const QUEUEABLE: [ServiceFlow; 4] =
+        [Self::ACCEPT_ITEM, Self::CHECK_OUT_ITEM, Self::CHECK_IN_ITEM, Self::CANCEL_REQUEST_ITEM];
+
+    /// The service this flow answers.
+    pub fn service(self) -> ServiceKind {
+        self.function.service().expect("a service flow's function answers a service")
+    }
+
+    /// The flow among `flows` that answers `service`.
+    pub fn among(flows: &[ServiceFlow], service: &ServiceKind) -> Option<ServiceFlow> {
+        flows.iter().copied().find(|flow| flow.service() == *service)
+    }
+
+    /// Answers `message`, which the caller has checked is of this flow's service.
+    pub fn answer<'a>(
+        self,
+        bridge: &'a Bridge,
+        message: Message,
+        inbound: Inbound<'a>,
+        ctx: &'a CallContext,
+    ) -> Answering<'a> {
+        (self.answer)(bridge, message, inbound, ctx)
+    }
+}
+
+/// The answer to a message handed to the wrong flow (a caller's bug: every caller checks the type first).
+fn unsupported(message: Message) -> Vec<u8> {
+    let problem = Problem::unsupported_service(message.service().element_name());
+    ncip::write(&ncip::problem_response(message.service(), message.initiation_header(), vec![problem]))
+}
+
+/// One `Answer` per service: unwrap the message's own type and run its flow (with `inbound` for the flows
+/// that forward Relais's bytes to Alma).
+macro_rules! answer {
+    ($name:ident: $variant:ident => $module:ident) => {
+        fn $name<'a>(bridge: &'a Bridge, message: Message, _: Inbound<'a>, ctx: &'a CallContext) -> Answering<'a> {
+            Box::pin(async move {
+                match message {
+                    Message::$variant(message) => $module::handle(bridge, message, ctx).await,
+                    other => unsupported(other),
+                }
+            })
+        }
+    };
+    ($name:ident: $variant:ident => $module:ident, inbound) => {
+        fn $name<'a>(
+            bridge: &'a Bridge,
+            message: Message,
+            inbound: Inbound<'a>,
+            ctx: &'a CallContext,
+        ) -> Answering<'a> {
+            Box::pin(async move {
+                match message {
+                    Message::$variant(message) => $module::handle(bridge, message, inbound, ctx).await,
+                    other => unsupported(other),
+                }
+            })
+        }
+    };
+}
+
+answer!(lookup_user: LookupUser => lookup_user);
+answer!(accept_item: AcceptItem => accept_item, inbound);
+answer!(check_out_item: CheckOutItem => check_out_item, inbound);
+answer!(check_in_item: CheckInItem => check_in_item, inbound);
+answer!(request_item: RequestItem => request_item, inbound);
+answer!(cancel_request_item: CancelRequestItem => cancel_request_item, inbound);
+answer!(renew_item: RenewItem => renew_item, inbound);
+answer!(lookup_item: LookupItem => lookup_item);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_function_has_exactly_one_flow() {
+        let services: Vec<Function> = Function::services().collect();
+        let flows: Vec<Function> = ServiceFlow::ALL.iter().map(|flow| flow.function).collect();
+        assert_eq!(flows, services);
+        for flow in ServiceFlow::QUEUEABLE {
+            assert!(ServiceFlow::ALL.iter().any(|f| f.function == flow.function));
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! What each function's binary runs, fixed at compile time.
+//!
+//! A function's `main` names its entry here, and the entry names only that function's code: its routes (and
+//! through them its one NCIP flow), and the AWS clients it holds beyond DynamoDB and SSM. Because nothing
+//! chooses among the flows at run time, the linker drops every other flow and client from the binary: the
+//! front door alone holds the Lambda client, only the functions that queue or re-drive outbox messages hold
+//! the SQS client, and no per-service function holds another's flow (docs/benchmarks.md has the sizes).
+//! Every function reads its secrets from SSM (`*_PARAMETER`), so every one holds the SSM client.
+
+use super::{deliver, invoke};
+use crate::flows::front_door::Invoker;
+use crate::flows::outbox::Doorbell;
+use crate::flows::{Bridge, ServiceFlow};
+use crate::function::Function;
+use crate::http;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// An event handler's answer under way.
+pub type Handling = Pin<Box<dyn Future<Output = serde_json::Value> + Send>>;
+
+/// Builds the front door's way to the per-service functions from their names.
+pub type MakeInvoker = fn(&aws_types::SdkConfig, BTreeMap<Function, String>) -> Arc<dyn Invoker>;
+
+/// Builds the outbox's doorbell for a queue URL.
+pub type MakeDoorbell = fn(&aws_types::SdkConfig, String) -> Arc<dyn Doorbell>;
+
+/// How a function is reached.
+#[derive(Clone, Copy)]
+pub enum Serve {
+    /// API Gateway's HTTP events (or the front door's invoke, which carries the same event): these routes.
+    Http(fn() -> http::Routes),
+    /// Other events (the outbox's queue and schedule): this handler.
+    Events(fn(Arc<Bridge>, serde_json::Value) -> Handling),
+}
+
+/// One function's binary: what it serves and the clients it builds.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    pub function: Function,
+    pub serve: Serve,
+    /// The front door's way to the per-service functions (the Lambda client).
+    pub invoker: Option<MakeInvoker>,
+    /// The outbox's doorbell (the SQS client), for a function that queues or re-drives a message.
+    pub doorbell: Option<MakeDoorbell>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("function", &self.function)
+            .field("invoker", &self.invoker.is_some())
+            .field("doorbell", &self.doorbell.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Entry {
+    /// The function's routes over `bridge`; `None` for a function that serves other events.
+    pub fn router(&self, bridge: Arc<Bridge>) -> Option<axum::Router> {
+        match self.serve {
+            Serve::Http(routes) => Some(http::serve(bridge, routes())),
+            Serve::Events(_) => None,
+        }
+    }
+}
+
+fn lambda_invoker(aws: &aws_types::SdkConfig, functions: BTreeMap<Function, String>) -> Arc<dyn Invoker> {
+    Arc::new(invoke::LambdaInvoker::new(aws_sdk_lambda::Client::new(aws), functions))
+}
+
+fn sqs_doorbell(aws: &aws_types::SdkConfig, queue_url: String) -> Arc<dyn Doorbell> {
+    Arc::new(deliver::SqsDoorbell::new(aws_sdk_sqs::Client::new(aws), queue_url))
+}
+
+fn deliver_events(bridge: Arc<Bridge>, event: serde_json::Value) -> Handling {
+    Box::pin(async move { deliver::handle(&bridge, event).await })
+}
+
+/// A per-service function: `POST /ncip` answered by `flow`; `queues` when its messages may wait in the outbox.
+const fn service(flow: ServiceFlow, routes: fn() -> http::Routes, queues: bool) -> Entry {
+    Entry {
+        function: flow.function,
+        serve: Serve::Http(routes),
+        invoker: None,
+        doorbell: if queues { Some(sqs_doorbell) } else { None },
+    }
+}
+
+/// The per-service routes of one flow, as a plain `fn` (a constant per service, so that the entry names it).
+macro_rules! service_routes {
+    ($name:ident = $flow:ident) => {
+        fn $name() -> http::Routes {
+            http::service_routes(ServiceFlow::$flow)
+        }
+    };
+}
+service_routes!(patron_lookup_routes = LOOKUP_USER);
+service_routes!(accept_item_routes = ACCEPT_ITEM);
+service_routes!(check_out_item_routes = CHECK_OUT_ITEM);
+service_routes!(check_in_item_routes = CHECK_IN_ITEM);
+service_routes!(request_item_routes = REQUEST_ITEM);
+service_routes!(cancel_request_item_routes = CANCEL_REQUEST_ITEM);
+service_routes!(renew_item_routes = RENEW_ITEM);
+service_routes!(lookup_item_routes = LOOKUP_ITEM);
+
+pub const OPENURL_REDIRECT: Entry = Entry {
+    function: Function::OpenUrlRedirect,
+    serve: Serve::Http(http::openurl_routes),
+    invoker: None,
+    doorbell: None,
+};
+pub const NCIP: Entry = Entry {
+    function: Function::NcipFrontDoor,
+    serve: Serve::Http(http::front_door_routes),
+    invoker: Some(lambda_invoker),
+    doorbell: None,
+};
+pub const REQUEST_STATUS: Entry = Entry {
+    function: Function::RequestStatus,
+    serve: Serve::Http(http::status_routes),
+    invoker: None,
+    // Staff re-drive a parked message from the status pages.
+    doorbell: Some(sqs_doorbell),
+};
+pub const DELIVER: Entry =
+    Entry { function: Function::Deliver, serve: Serve::Events(deliver_events), invoker: None, doorbell: None };
+pub const PATRON_LOOKUP: Entry = service(ServiceFlow::LOOKUP_USER, patron_lookup_routes, false);
+pub const ACCEPT_ITEM: Entry = service(ServiceFlow::ACCEPT_ITEM, accept_item_routes, true);
+pub const CHECK_OUT_ITEM: Entry = service(ServiceFlow::CHECK_OUT_ITEM, check_out_item_routes, true);
+pub const CHECK_IN_ITEM: Entry = service(ServiceFlow::CHECK_IN_ITEM, check_in_item_routes, true);
+pub const REQUEST_ITEM: Entry = service(ServiceFlow::REQUEST_ITEM, request_item_routes, false);
+pub const CANCEL_REQUEST_ITEM: Entry = service(ServiceFlow::CANCEL_REQUEST_ITEM, cancel_request_item_routes, true);
+pub const RENEW_ITEM: Entry = service(ServiceFlow::RENEW_ITEM, renew_item_routes, false);
+pub const LOOKUP_ITEM: Entry = service(ServiceFlow::LOOKUP_ITEM, lookup_item_routes, false);
+
+/// Every entry, in [`Function::ALL`]'s order: for the tests that compare them with the template and the
+/// function crates (a binary names one entry, never this list).
+pub const ALL: [Entry; 12] = [
+    OPENURL_REDIRECT,
+    NCIP,
+    PATRON_LOOKUP,
+    ACCEPT_ITEM,
+    CHECK_OUT_ITEM,
+    CHECK_IN_ITEM,
+    REQUEST_ITEM,
+    CANCEL_REQUEST_ITEM,
+    RENEW_ITEM,
+    LOOKUP_ITEM,
+    REQUEST_STATUS,
+    DELIVER,
+];
+
+/// The entry of `function`.
+pub fn of(function: Function) -> Entry {
+    ALL.into_iter().find(|entry| entry.function == function).expect("every function has an entry")
+}
+
+/// The name of the constant a function's `main` names (`ACCEPT_ITEM`), for the test that reads the crates.
+pub fn constant_name(function: Function) -> String {
+    match function {
+        Function::NcipFrontDoor => "NCIP".to_owned(),
+        other => other.name().to_uppercase().replace('-', "_"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_entries_follow_the_function_list() {
+        let functions: Vec<Function> = ALL.iter().map(|entry| entry.function).collect();
+        assert_eq!(functions, Function::ALL);
+        for entry in ALL {
+            assert_eq!(entry.invoker.is_some(), entry.function == Function::NcipFrontDoor, "{entry:?}");
+            assert_eq!(matches!(entry.serve, Serve::Events(_)), !entry.function.is_http(), "{entry:?}");
+        }
+    }
+}
