@@ -46,14 +46,13 @@ pub fn runtime_quiet() -> tracing_subscriber::filter::FilterFn<fn(&tracing::Meta
 
 /// JSON lines on Lambda (CloudWatch Logs Insights reads them field by field), with metric records turned on;
 /// compact text locally.
-/// `RUST_LOG` filters as usual; the default keeps the bridge at `info` and its dependencies at `warn`, and the
-/// Lambda runtime's targets never log below WARN ([`runtime_quiet`]).
+/// `RUST_LOG` filters by target and level (`warn,bridge=info`; span and field directives are not read); the
+/// default keeps the bridge at `info` and its dependencies at `warn`, and the Lambda runtime's targets never
+/// log below WARN ([`runtime_quiet`]).
 pub fn init(json: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,bridge=info,alma_relais_bridge=info,alma_sim=info")
-    });
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     if json {
         crate::metrics::enable();
     }
@@ -68,9 +67,33 @@ pub fn init(json: bool) {
     drop(result);
 }
 
+/// The filter `RUST_LOG` asks for, or the default when it is unset or unreadable. A target filter rather than
+/// `EnvFilter`: the latter's span and field directives bring a regex engine (~150 KB of every function binary)
+/// that no deployment uses.
+fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::filter::Targets {
+    const DEFAULT: &str = "warn,bridge=info,alma_relais_bridge=info,alma_sim=info";
+    rust_log
+        .filter(|value| !value.trim().is_empty())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| DEFAULT.parse().expect("the default filter is well formed"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_log_sets_levels_per_target_and_a_bad_value_keeps_the_default() {
+        use tracing::Level;
+        let filter = log_filter(Some("warn,bridge=debug"));
+        assert!(filter.would_enable("bridge::flows", &Level::DEBUG));
+        assert!(!filter.would_enable("aws_smithy_runtime", &Level::INFO));
+        for default in [log_filter(None), log_filter(Some("bridge=[nonsense")), log_filter(Some(" "))] {
+            assert!(default.would_enable("bridge", &Level::INFO), "{default:?}");
+            assert!(!default.would_enable("bridge", &Level::DEBUG), "{default:?}");
+            assert!(!default.would_enable("hyper", &Level::INFO), "{default:?}");
+        }
+    }
 
     #[test]
     fn pseudonyms_are_stable_per_key_and_hide_the_identifier() {
@@ -102,7 +125,7 @@ mod tests {
         let captured = Captured::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::registry()
-            .with(tracing_subscriber::EnvFilter::new("trace"))
+            .with(log_filter(Some("trace")))
             .with(runtime_quiet())
             .with(tracing_subscriber::fmt::layer().with_writer(move || writer.clone()));
         tracing::subscriber::with_default(subscriber, || {
