@@ -723,3 +723,20 @@ fn every_function_is_deployed_behind_its_live_alias_and_rolled_back_on_error_ala
     let rollback = repo_file("scripts/rollback");
     assert!(rollback.contains("--name live"), "scripts/rollback moves the alias the template publishes");
 }
+
+#[test]
+fn each_binary_links_the_aws_clients_its_role_may_use_and_names_its_own_entry() {
+    let template = Template::load();
+    for (binary, (id, function)) in template.functions() {
+        let actions = template.actions(function);
+        let named = Function::from_name(&binary).expect("a function crate");
+        let entry = bridge::lambda::entry::of(named);
+        // A client in a binary whose role may not call it would be dead weight; a missing one, a broken path.
+        assert_eq!(entry.invoker.is_some(), actions.contains("lambda:InvokeFunction"), "{id}: the Lambda client");
+        assert_eq!(entry.doorbell.is_some(), actions.contains("sqs:SendMessage"), "{id}: the SQS client");
+        let main = repo_file(&format!("functions/{binary}/src/main.rs"));
+        let call =
+            format!("bridge::lambda::run(bridge::lambda::entry::{})", bridge::lambda::entry::constant_name(named));
+        assert!(main.contains(&call), "functions/{binary}/src/main.rs runs its own entry: {call}");
+    }
+}
