@@ -114,6 +114,25 @@ async fn a_patron_named_by_another_identifier_reaches_alma_as_the_partners_match
     assert_eq!(recorder.received().pop().expect("forwarded"), sent);
 }
 
+/// A translation is kept a few minutes: the patron's next message (a resend, a second item) is forwarded
+/// with the same identifier and reads the user only once; an unknown patron is asked about every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patrons_translation_is_read_once_for_messages_minutes_apart() {
+    let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
+    let user_reads = |id: &str| h.sim.calls().iter().filter(|c| c.path.ends_with(&format!("/users/{id}"))).count();
+    for (request, item) in [("RLS-TTL-1", "RLS-TTL-ITEM-1"), ("RLS-TTL-2", "RLS-TTL-ITEM-2")] {
+        let answer = h.ncip(&support::messages::accept_item(request, item, "U1001")).await;
+        assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
+        let sent = recorder.received().pop().expect("forwarded");
+        assert!(sent.contains("<UserIdentifierValue>21000000001</UserIdentifierValue>"), "{sent}");
+    }
+    assert_eq!(user_reads("U1001"), 1, "the second message used the kept translation");
+    for request in ["RLS-TTL-3", "RLS-TTL-4"] {
+        h.ncip(&support::messages::accept_item(request, "RLS-TTL-ITEM-3", "NOBODY-43")).await;
+    }
+    assert_eq!(user_reads("NOBODY-43"), 2, "an unknown patron is not remembered");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patron_alma_does_not_know_in_any_form_is_unknown_user_without_a_forward() {
     let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;

@@ -68,6 +68,7 @@ impl Bridge {
             identity,
             anonymous_parking: flows::openurl::ParkingMeter::default(),
             match_points: flows::patron_id::MatchPoints::default(),
+            translations: flows::patron_id::Translations::default(),
         })
     }
 

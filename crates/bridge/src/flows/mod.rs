@@ -54,6 +54,8 @@ pub struct Bridge {
     pub anonymous_parking: openurl::ParkingMeter,
     /// Each NCIP partner's User Identifier Type, once read.
     pub match_points: patron_id::MatchPoints,
+    /// Patron identifiers recently translated into the partner's type.
+    pub translations: patron_id::Translations,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.

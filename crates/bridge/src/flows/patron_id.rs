@@ -8,12 +8,22 @@
 //!
 //! The type comes from `ALMA_USER_ID_TYPE`, else from the partner record, read once per process and partner
 //! (it changes only when staff reconfigure the partner; a restart or a new Lambda instance picks that up).
+//! A translation is kept for [`TRANSLATION_TTL`] in the process's memory (never stored), so that Relais's
+//! resend of a message, or the outbox delivering one it queued, costs no second user read.
 
 use super::Bridge;
 use crate::alma::model::AlmaUser;
 use crate::alma::{AlmaError, CallContext};
+use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+/// How long a translation is trusted: long enough for Relais's resends and the outbox's first retries, short
+/// enough that a barcode staff just reissued is read afresh within minutes.
+pub const TRANSLATION_TTL: SignedDuration = SignedDuration::from_mins(5);
+
+/// At most this many translations are kept (a busy hour of borrowing messages); past it the oldest go.
+const TRANSLATIONS_KEPT: usize = 1024;
 
 /// Alma's code for "Primary Identifier" as a partner's User Identifier Type. UNCONFIRMED (no captured
 /// partner record shows it); the simulator uses the same spelling.
@@ -34,6 +44,14 @@ impl MatchPoint {
             "" => None,
             PRIMARY_ID => Some(MatchPoint::PrimaryId),
             other => Some(MatchPoint::Identifier(other.to_owned())),
+        }
+    }
+
+    /// The type's code, as Alma's partner record names it.
+    fn code(&self) -> &str {
+        match self {
+            MatchPoint::PrimaryId => PRIMARY_ID,
+            MatchPoint::Identifier(code) => code,
         }
     }
 
@@ -85,6 +103,30 @@ pub(crate) async fn match_point(
     Ok(point)
 }
 
+/// Translations made recently, by match point and the identifier Relais sent, with when they were made.
+#[derive(Debug, Default)]
+pub struct Translations(Mutex<HashMap<(String, String), (Translation, Timestamp)>>);
+
+impl Translations {
+    fn recent(&self, key: &(String, String), now: Timestamp) -> Option<Translation> {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.get(key).filter(|(_, at)| now.duration_since(*at) < TRANSLATION_TTL).map(|(t, _)| t.clone())
+    }
+
+    fn keep(&self, key: (String, String), translation: Translation, now: Timestamp) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= TRANSLATIONS_KEPT {
+            kept.retain(|_, (_, at)| now.duration_since(*at) < TRANSLATION_TTL);
+        }
+        if kept.len() >= TRANSLATIONS_KEPT
+            && let Some(oldest) = kept.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| k.clone())
+        {
+            kept.remove(&oldest);
+        }
+        kept.insert(key, (translation, now));
+    }
+}
+
 /// What to send Alma for a patron identifier Relais sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Translation {
@@ -98,7 +140,9 @@ pub(crate) enum Translation {
 }
 
 /// Translates `id` (a barcode, the primary id or any other unique identifier of the patron) into the
-/// identifier Alma's partner matches: one `GET /users/{id}?user_id_type=all_unique`.
+/// identifier Alma's partner matches: one `GET /users/{id}?user_id_type=all_unique`, unless the same
+/// translation was made within [`TRANSLATION_TTL`]. "Unknown" is never kept: a patron Alma has just loaded
+/// from the student system is found on the next message.
 pub(crate) async fn translate(
     bridge: &Bridge,
     partner: Option<&str>,
@@ -106,16 +150,22 @@ pub(crate) async fn translate(
     ctx: &CallContext,
 ) -> Result<Translation, AlmaError> {
     let Some(point) = match_point(bridge, partner, ctx).await? else { return Ok(Translation::Keep) };
+    let key = (point.code().to_owned(), id.to_owned());
+    if let Some(recent) = bridge.translations.recent(&key, bridge.clock.now()) {
+        return Ok(recent);
+    }
     let user = match bridge.rest.user(id, "all_unique", ctx).await {
         Ok(user) => user,
         Err(err) if err.is_not_found() => return Ok(Translation::Unknown),
         Err(err) => return Err(err),
     };
-    Ok(match point.value_of(&user) {
+    let translation = match point.value_of(&user) {
         Some(value) if value == id => Translation::Keep,
         Some(value) => Translation::Use(value.to_owned()),
         None => Translation::Keep,
-    })
+    };
+    bridge.translations.keep(key, translation.clone(), bridge.clock.now());
+    Ok(translation)
 }
 
 #[cfg(test)]
@@ -132,6 +182,23 @@ mod tests {
             ]
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_translation_is_kept_for_its_time_and_the_oldest_goes_first_when_full() {
+        let translations = Translations::default();
+        let start = Timestamp::from_second(1_800_000_000).unwrap();
+        let key = |id: &str| ("BARCODE".to_owned(), id.to_owned());
+        translations.keep(key("u1"), Translation::Use("B-1".into()), start);
+        let later = |secs: i64| start + SignedDuration::from_secs(secs);
+        assert_eq!(translations.recent(&key("u1"), later(299)), Some(Translation::Use("B-1".into())));
+        assert_eq!(translations.recent(&key("u1"), later(300)), None, "read afresh after the TTL");
+        for n in 0..TRANSLATIONS_KEPT {
+            translations.keep(key(&format!("other-{n}")), Translation::Keep, later(1 + n as i64 % 60));
+        }
+        assert!(translations.0.lock().unwrap().len() <= TRANSLATIONS_KEPT);
+        assert_eq!(translations.recent(&key("u1"), later(10)), None, "the oldest made room");
+        assert_eq!(translations.recent(&key("other-5"), later(10)), Some(Translation::Keep));
     }
 
     #[test]
