@@ -15,11 +15,13 @@ impl Bridge {
     /// that answers every NCIP service itself (the local server, tests of the whole path).
     pub fn connect(settings: Settings, alma: &AlmaRemote, store: Arc<dyn Store>) -> Result<Bridge, ConfigError> {
         let mut bridge = Self::connect_over(settings, alma, store, crate::alma::https_client())?;
+        bridge.identity = flows::openurl::Identity::from_settings(&bridge.settings)?;
         bridge.invoker = Some(Arc::new(flows::front_door::InProcess));
         Ok(bridge)
     }
 
-    /// Builds the Alma clients over `http` (a Lambda function shares one client with its AWS SDK clients).
+    /// Builds the Alma clients over `http` (a Lambda function shares one client with its AWS SDK clients),
+    /// without the patron identity of the OpenURL hand-off (see [`Bridge::assemble_core`]).
     pub fn connect_over(
         settings: Settings,
         alma: &AlmaRemote,
@@ -33,7 +35,7 @@ impl Bridge {
             .map_err(|e| ConfigError::new("ALMA_API_BASE", format!("not a URL ({e})")))?;
         let ncip = HttpAlmaNcip::new(transport.without_key(), &alma.ncip_url, read_options)
             .map_err(|e| ConfigError::new("ALMA_NCIP_URL", format!("not a URL ({e})")))?;
-        Bridge::assemble(
+        Bridge::assemble_core(
             settings,
             alma.institution_code.clone(),
             Arc::new(rest),
@@ -52,8 +54,24 @@ impl Bridge {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> Result<Bridge, ConfigError> {
+        let mut bridge = Self::assemble_core(settings, institution_code, rest, ncip, store, clock)?;
+        bridge.identity = flows::openurl::Identity::from_settings(&bridge.settings)?;
+        Ok(bridge)
+    }
+
+    /// [`Bridge::assemble`] without the patron identity (IdP keys, Relais's public key): only the OpenURL
+    /// hand-off uses it, and reading its keys reaches the RSA and JWT code, which a Lambda function that does
+    /// not hand off should not link (its entry adds the identity: `crate::lambda::entry`).
+    pub fn assemble_core(
+        settings: Settings,
+        institution_code: String,
+        rest: Arc<dyn AlmaRest>,
+        ncip: Arc<dyn AlmaNcip>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Bridge, ConfigError> {
         let relais_form = flows::openurl::relais_form(&settings)?;
-        let identity = flows::openurl::Identity::from_settings(&settings)?;
+        let identity = None;
         Ok(Bridge {
             read_options: read_options(&settings),
             settings,

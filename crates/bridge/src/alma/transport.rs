@@ -54,7 +54,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The process' HTTPS client. Building it parses the CA roots, so a process builds one and shares it (on
 /// Lambda also with the AWS SDK's clients: `crate::lambda::aws`).
+///
+/// TLS runs on ring's primitives, installed as the process' provider unless the host installed one first:
+/// aws-lc-rs (reqwest's own default) carries every algorithm it knows into each binary, ~0.3 MB more of
+/// every Lambda function (docs/benchmarks.md). Alma and the AWS endpoints offer what ring implements (TLS 1.2
+/// and 1.3 with ECDHE over X25519 or P-256, AES-GCM or ChaCha20-Poly1305, RSA and ECDSA certificates); the
+/// post-quantum key exchange aws-lc-rs would add first is not offered.
 pub fn https_client() -> reqwest::Client {
+    // `Err` means a provider is already installed (a second client in the process, or the host's own).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         // Alma's item lookup answers with a redirect that must be paced and checked like any call; no AWS
         // service the bridge calls redirects.

@@ -4,11 +4,14 @@
 //! through them its one NCIP flow), and the AWS clients it holds beyond DynamoDB and SSM. Because nothing
 //! chooses among the flows at run time, the linker drops every other flow and client from the binary: the
 //! front door alone holds the Lambda client, only the functions that queue or re-drive outbox messages hold
-//! the SQS client, and no per-service function holds another's flow (docs/benchmarks.md has the sizes).
+//! the SQS client, only the OpenURL hand-off holds the RSA and JWT code of the patron identity, and no
+//! per-service function holds another's flow (docs/benchmarks.md has the sizes).
 //! Every function reads its secrets from SSM (`*_PARAMETER`), so every one holds the SSM client.
 
 use super::{deliver, invoke};
+use crate::config::{ConfigError, Settings};
 use crate::flows::front_door::Invoker;
+use crate::flows::openurl::Identity;
 use crate::flows::outbox::Doorbell;
 use crate::flows::{Bridge, ServiceFlow};
 use crate::function::Function;
@@ -26,6 +29,9 @@ pub type MakeInvoker = fn(&aws_types::SdkConfig, BTreeMap<Function, String>) -> 
 
 /// Builds the outbox's doorbell for a queue URL.
 pub type MakeDoorbell = fn(&aws_types::SdkConfig, String) -> Arc<dyn Doorbell>;
+
+/// Reads the OpenURL hand-off's patron identity (IdP keys, Relais's public key) from the settings.
+pub type ReadIdentity = fn(&Settings) -> Result<Option<Identity>, ConfigError>;
 
 /// How a function is reached.
 #[derive(Clone, Copy)]
@@ -45,6 +51,8 @@ pub struct Entry {
     pub invoker: Option<MakeInvoker>,
     /// The outbox's doorbell (the SQS client), for a function that queues or re-drives a message.
     pub doorbell: Option<MakeDoorbell>,
+    /// The patron identity (the RSA and JWT code): the OpenURL hand-off only.
+    pub patron_identity: Option<ReadIdentity>,
 }
 
 impl std::fmt::Debug for Entry {
@@ -86,6 +94,7 @@ const fn service(flow: ServiceFlow, routes: fn() -> http::Routes, queues: bool) 
         serve: Serve::Http(routes),
         invoker: None,
         doorbell: if queues { Some(sqs_doorbell) } else { None },
+        patron_identity: None,
     }
 }
 
@@ -111,12 +120,14 @@ pub const OPENURL_REDIRECT: Entry = Entry {
     serve: Serve::Http(http::openurl_routes),
     invoker: None,
     doorbell: None,
+    patron_identity: Some(Identity::from_settings),
 };
 pub const NCIP: Entry = Entry {
     function: Function::NcipFrontDoor,
     serve: Serve::Http(http::front_door_routes),
     invoker: Some(lambda_invoker),
     doorbell: None,
+    patron_identity: None,
 };
 pub const REQUEST_STATUS: Entry = Entry {
     function: Function::RequestStatus,
@@ -124,9 +135,15 @@ pub const REQUEST_STATUS: Entry = Entry {
     invoker: None,
     // Staff re-drive a parked message from the status pages.
     doorbell: Some(sqs_doorbell),
+    patron_identity: None,
 };
-pub const DELIVER: Entry =
-    Entry { function: Function::Deliver, serve: Serve::Events(deliver_events), invoker: None, doorbell: None };
+pub const DELIVER: Entry = Entry {
+    function: Function::Deliver,
+    serve: Serve::Events(deliver_events),
+    invoker: None,
+    doorbell: None,
+    patron_identity: None,
+};
 pub const PATRON_LOOKUP: Entry = service(ServiceFlow::LOOKUP_USER, patron_lookup_routes, false);
 pub const ACCEPT_ITEM: Entry = service(ServiceFlow::ACCEPT_ITEM, accept_item_routes, true);
 pub const CHECK_OUT_ITEM: Entry = service(ServiceFlow::CHECK_OUT_ITEM, check_out_item_routes, true);
@@ -177,6 +194,8 @@ mod tests {
         for entry in ALL {
             assert_eq!(entry.invoker.is_some(), entry.function == Function::NcipFrontDoor, "{entry:?}");
             assert_eq!(matches!(entry.serve, Serve::Events(_)), !entry.function.is_http(), "{entry:?}");
+            let hands_off = entry.function == Function::OpenUrlRedirect;
+            assert_eq!(entry.patron_identity.is_some(), hands_off, "{entry:?}");
         }
     }
 }

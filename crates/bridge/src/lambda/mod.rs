@@ -108,7 +108,7 @@ pub fn build(
     };
     let mut bridge = match &settings.alma {
         AlmaTarget::Remote(remote) => Bridge::connect_over(settings.clone(), remote, store, http.clone())?,
-        _ => Bridge::assemble(
+        _ => Bridge::assemble_core(
             settings.clone(),
             String::new(),
             Arc::new(NotConfigured),
@@ -117,6 +117,9 @@ pub fn build(
             Arc::new(SystemClock),
         )?,
     };
+    if let Some(identity) = entry.patron_identity {
+        bridge.identity = identity(&settings)?;
+    }
     if let Some(invoker) = entry.invoker {
         bridge.invoker = Some(invoker(aws, settings.function_names.clone()));
     }
