@@ -20,9 +20,6 @@ pub struct Endpoints {
     pub table: String,
 }
 
-/// Where Linux distributions keep their CA bundle (Debian/Ubuntu, then Amazon Linux/Fedora).
-const CA_BUNDLES: [&str; 2] = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"];
-
 /// What the Lambda service sets for every function (the reserved variables of a custom runtime).
 pub fn lambda(function_name: &str) -> Vec<(String, String)> {
     let pairs = [
@@ -46,15 +43,9 @@ pub fn lambda(function_name: &str) -> Vec<(String, String)> {
         ("LANG", "en_US.UTF-8".to_owned()),
         ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin".to_owned()),
     ];
-    let mut env: Vec<(String, String)> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    // Amazon Linux 2023 keeps its CA roots in one bundle (/etc/pki/tls/certs/ca-bundle.crt). Debian also keeps a
-    // directory of ~150 single-certificate files plus hash links, and rustls-native-certs reads both when
-    // nothing is set, which would charge the functions several milliseconds Lambda never costs them. Pointing
-    // it at the bundle alone reproduces the Lambda layout.
-    if let Some(bundle) = CA_BUNDLES.iter().find(|path| std::path::Path::new(path).is_file()) {
-        env.push(("SSL_CERT_FILE".to_owned(), (*bundle).to_owned()));
-    }
-    env
+    // No SSL_CERT_FILE, as on Lambda: the functions trust their compiled-in roots and read no bundle
+    // (crates/bridge/src/alma/tls.rs).
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 /// Lambda's variables plus the bridge settings `function` is deployed with.

@@ -11,6 +11,7 @@ mod limiter;
 pub mod model;
 mod ncip_client;
 mod rest;
+mod tls;
 mod transport;
 
 pub use call::{AlmaCall, CallContext};
@@ -18,7 +19,8 @@ pub use error::AlmaError;
 pub use limiter::Limiter;
 pub use ncip_client::HttpAlmaNcip;
 pub use rest::HttpAlmaRest;
-pub use transport::{Transport, https_client};
+pub use tls::https_client;
+pub use transport::Transport;
 
 use async_trait::async_trait;
 use model::{AlmaItem, AlmaUser, Loan, Partner, UserRequest};

@@ -50,35 +50,13 @@ pub struct Transport {
     attempt_timeout: Duration,
 }
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// The process' HTTPS client. Building it parses the CA roots, so a process builds one and shares it (on
-/// Lambda also with the AWS SDK's clients: `crate::lambda::aws`).
-///
-/// TLS runs on ring's primitives, installed as the process' provider unless the host installed one first:
-/// aws-lc-rs (reqwest's own default) carries every algorithm it knows into each binary, ~0.3 MB more of
-/// every Lambda function (docs/benchmarks.md). Alma and the AWS endpoints offer what ring implements (TLS 1.2
-/// and 1.3 with ECDHE over X25519 or P-256, AES-GCM or ChaCha20-Poly1305, RSA and ECDSA certificates); the
-/// post-quantum key exchange aws-lc-rs would add first is not offered.
-pub fn https_client() -> reqwest::Client {
-    // `Err` means a provider is already installed (a second client in the process, or the host's own).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        // Alma's item lookup answers with a redirect that must be paced and checked like any call; no AWS
-        // service the bridge calls redirects.
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .user_agent(concat!("alma-relais-bridge/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the TLS backend is compiled in")
-}
 /// The least time an Alma call is worth starting with.
 const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(250);
 
 impl Transport {
     /// `api_key` is sent as `Authorization: apikey ..` (REST); the NCIP responder takes none.
     pub fn new(limiter: Arc<Limiter>, api_key: Option<Secret>) -> Self {
-        Self::over(https_client(), limiter, api_key)
+        Self::over(super::https_client(), limiter, api_key)
     }
 
     /// Over a client the host already holds (a Lambda function shares one with its AWS SDK clients).
