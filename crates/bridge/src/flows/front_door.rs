@@ -29,8 +29,7 @@ pub struct InProcess;
 #[async_trait::async_trait]
 impl Invoker for InProcess {
     async fn invoke(&self, bridge: &Bridge, function: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError> {
-        let flow = ServiceFlow::ALL.into_iter().find(|flow| flow.function == function);
-        let flow = flow.ok_or(InvokeError::NoFunction(function))?;
+        let flow = ServiceFlow::of(function).ok_or(InvokeError::NoFunction(function))?;
         Ok(crate::flows::dispatch_service(bridge, flow, ncip_message).await)
     }
 }

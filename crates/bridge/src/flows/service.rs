@@ -65,6 +65,11 @@ impl ServiceFlow {
         self.function.service().expect("a service flow's function answers a service")
     }
 
+    /// The flow of a per-service function; `None` for the others.
+    pub fn of(function: Function) -> Option<ServiceFlow> {
+        Self::ALL.into_iter().find(|flow| flow.function == function)
+    }
+
     /// The flow among `flows` that answers `service`.
     pub fn among(flows: &[ServiceFlow], service: &ServiceKind) -> Option<ServiceFlow> {
         flows.iter().copied().find(|flow| flow.service() == *service)

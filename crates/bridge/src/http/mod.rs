@@ -35,10 +35,7 @@ pub fn router(bridge: Arc<Bridge>, functions: &[Function]) -> Router {
             Function::NcipFrontDoor => front_door_routes(),
             Function::RequestStatus => status_routes(),
             Function::Deliver => Router::new(),
-            service => match ServiceFlow::ALL.into_iter().find(|flow| flow.function == service) {
-                Some(flow) => service_routes(flow),
-                None => Router::new(),
-            },
+            service => ServiceFlow::of(service).map_or_else(Router::new, service_routes),
         });
     }
     serve(bridge, routes)

@@ -171,9 +171,9 @@ mod tests {
 
     #[test]
     fn missing_credentials_name_the_variable() {
-        let err = sdk_config(&env(&[("AWS_REGION", "eu-west-1")]), reqwest::Client::new()).unwrap_err();
+        let err = sdk_config(&env(&[("AWS_REGION", "eu-west-1")]), crate::alma::https_client()).unwrap_err();
         assert!(err.to_string().contains("AWS_ACCESS_KEY_ID"), "{err}");
-        let err = sdk_config(&env(&[]), reqwest::Client::new()).unwrap_err();
+        let err = sdk_config(&env(&[]), crate::alma::https_client()).unwrap_err();
         assert!(err.to_string().contains("AWS_REGION"), "{err}");
     }
 }
