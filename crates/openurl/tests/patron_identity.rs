@@ -1,12 +1,15 @@
 //! Patron identity: tokens from the institution's IdP (RS256 and ES256, PEM and JWKS keys) and the
 //! patron id encrypted for Relais' `base64PI`. Keys are test-only, generated with openssl (see keys/).
+//! Tokens are signed, and the patron id decrypted, with aws-lc-rs: a second implementation, so the bridge's
+//! own (ring and rsa) is checked against it rather than against itself.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use openurl::identity::{
     IdentityConfigError, JwtVerifier, RelaisPiEncryptor, TokenError, VerifiedPatron, relais_timestamp,
 };
@@ -37,16 +40,40 @@ fn claims(patron: &str) -> Value {
     json!({ "iss": ISSUER, "aud": AUDIENCE, "sub": patron, "iat": NOW - 30, "exp": NOW + 300 })
 }
 
+/// A compact JWS (RFC 7515 §7.1): `base64url(header).base64url(claims).base64url(signature)`.
+fn jws(alg: &str, kid: Option<&str>, claims: &Value, sign: impl Fn(&[u8]) -> Vec<u8>) -> String {
+    let mut header = json!({ "alg": alg, "typ": "JWT" });
+    if let Some(kid) = kid {
+        header["kid"] = json!(kid);
+    }
+    let signing_input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let signature = sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(body).unwrap()
+}
+
 fn rs256(claims: &Value, private_pem: &str, kid: Option<&str>) -> String {
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = kid.map(str::to_owned);
-    encode(&header, claims, &EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap()).unwrap()
+    let key = RsaKeyPair::from_pkcs8(&pem_der(private_pem)).unwrap();
+    jws("RS256", kid, claims, |input| {
+        let mut signature = vec![0; key.public_modulus_len()];
+        key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input, &mut signature).unwrap();
+        signature
+    })
 }
 
 fn es256(claims: &Value, kid: Option<&str>) -> String {
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = kid.map(str::to_owned);
-    encode(&header, claims, &EncodingKey::from_ec_pem(IDP_EC_PRIVATE.as_bytes()).unwrap()).unwrap()
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pem_der(IDP_EC_PRIVATE)).unwrap();
+    jws("ES256", kid, claims, |input| key.sign(&SystemRandom::new(), input).unwrap().as_ref().to_vec())
+}
+
+fn hs256(claims: &Value, secret: &[u8]) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    jws("HS256", None, claims, |input| aws_lc_rs::hmac::sign(&key, input).as_ref().to_vec())
 }
 
 fn pem_verifier() -> JwtVerifier {
@@ -132,13 +159,12 @@ fn a_bad_signature_or_a_tampered_payload_is_refused() {
 
 #[test]
 fn unsigned_symmetric_and_garbage_tokens_are_refused() {
-    let hs256 =
-        encode(&Header::new(Algorithm::HS256), &claims("2900123"), &EncodingKey::from_secret(b"k").unwrap()).unwrap();
-    assert_eq!(pem_verifier().verify(&hs256, now()), Err(TokenError::UnsupportedAlgorithm));
+    let symmetric = hs256(&claims("2900123"), b"k");
+    assert_eq!(pem_verifier().verify(&symmetric, now()), Err(TokenError::UnsupportedAlgorithm));
     let none_alg = format!(
         "{}.{}.",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims("2900123").to_string())
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims("2900123").to_string())
     );
     assert!(pem_verifier().verify(&none_alg, now()).is_err());
     assert_eq!(pem_verifier().verify("not.a.jwt", now()), Err(TokenError::Malformed));
@@ -182,9 +208,7 @@ fn an_invalid_token_renders_the_401_page() {
 }
 
 fn relais_private_key() -> Pkcs1PrivateDecryptingKey {
-    let body: String = RELAIS_PRIVATE.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = STANDARD.decode(body).unwrap();
-    Pkcs1PrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(&der).unwrap()).unwrap()
+    Pkcs1PrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(&pem_der(RELAIS_PRIVATE)).unwrap()).unwrap()
 }
 
 fn decrypt(tag: &PatronTag) -> String {

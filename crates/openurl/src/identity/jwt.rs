@@ -9,7 +9,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 
-use super::{IdentityConfigError, TokenError, VerifiedPatron};
+use super::{IdentityConfigError, TokenError, VerifiedPatron, ring_provider};
 
 /// Tokens longer than this are refused before any parsing; IdP tokens are a few KiB at most.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -83,6 +83,7 @@ impl JwtVerifier {
     }
 
     fn with_keys(issuer: &str, audience: &str, keys: Vec<VerifyingKey>) -> Result<Self, IdentityConfigError> {
+        ring_provider::install();
         if issuer.trim().is_empty() || audience.trim().is_empty() {
             return Err(IdentityConfigError::MissingIssuerOrAudience);
         }

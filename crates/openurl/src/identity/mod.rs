@@ -8,6 +8,7 @@
 mod jwt;
 mod pem;
 mod relais_pi;
+mod ring_provider;
 
 use thiserror::Error;
 

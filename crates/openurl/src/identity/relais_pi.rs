@@ -5,22 +5,32 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::rsa::{Pkcs1PublicEncryptingKey, PublicEncryptingKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use rsa::PublicKey;
+use rsa::pkcs1::der::Decode;
+use rsa::pkcs1::{DecodeRsaPublicKey, RsaPublicKeyRef};
+use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
+use rsa::traits::PublicKeyParts;
 
-use super::pem::{first_block, spki_from_pkcs1};
+use super::pem::first_block;
 use super::{EncryptError, IdentityConfigError, VerifiedPatron};
 use crate::relais::PatronTag;
 
+/// The shortest Relais key accepted, in bits: Relais issues 2048-bit keys.
+const MIN_KEY_BITS: u32 = 2048;
+
+/// PKCS#1 v1.5 encryption padding takes 11 bytes of each block (RFC 8017 §7.2.1).
+const PKCS1_PADDING_BYTES: usize = 11;
+
 /// Encrypts patron ids with the configured Relais public key.
 pub struct RelaisPiEncryptor {
-    key: Pkcs1PublicEncryptingKey,
+    key: PublicKey,
 }
 
 impl std::fmt::Debug for RelaisPiEncryptor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RelaisPiEncryptor").field("key_bits", &self.key.key_size_bits()).finish()
+        f.debug_struct("RelaisPiEncryptor").field("key_bits", &self.key.n_bits_precision()).finish()
     }
 }
 
@@ -28,22 +38,20 @@ impl RelaisPiEncryptor {
     /// Loads a PEM public key: `PUBLIC KEY` (X.509 SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1).
     pub fn from_pem(pem: &str) -> Result<Self, IdentityConfigError> {
         let block = first_block(pem).map_err(IdentityConfigError::BadPem)?;
-        let spki = match block.label.as_str() {
-            "PUBLIC KEY" => block.der,
-            "RSA PUBLIC KEY" => spki_from_pkcs1(&block.der),
+        let pkcs1 = match block.label.as_str() {
+            "PUBLIC KEY" => rsa_key_in_spki(&block.der)?,
+            "RSA PUBLIC KEY" => block.der.as_slice(),
             other => {
                 return Err(IdentityConfigError::BadPem(format!("expected a public key, found \"{other}\"")));
             }
         };
-        let public = PublicEncryptingKey::from_der(&spki).map_err(|e| match e.description_() {
-            "TooSmall" => IdentityConfigError::KeyTooSmall,
-            _ => IdentityConfigError::BadPem(format!("not an RSA public key ({e})")),
-        })?;
-        if public.key_size_bits() < 2048 {
+        // The length is checked on the DER first: the library refuses keys under 1024 bits with an error
+        // that no longer says why, and those are as unusable for Relais as 1536-bit ones.
+        let parts = RsaPublicKeyRef::from_der(pkcs1).map_err(|e| not_rsa(&e))?;
+        if modulus_bits(parts.modulus.as_bytes()) < MIN_KEY_BITS {
             return Err(IdentityConfigError::KeyTooSmall);
         }
-        let key = Pkcs1PublicEncryptingKey::new(public)
-            .map_err(|_| IdentityConfigError::BadPem("unusable RSA key".into()))?;
+        let key = PublicKey::from_pkcs1_der(pkcs1).map_err(|e| not_rsa(&e))?;
         Ok(Self { key })
     }
 
@@ -51,13 +59,33 @@ impl RelaisPiEncryptor {
     /// `base64PI=true`. Each call gives a different ciphertext (PKCS#1 v1.5 padding is random).
     pub fn encrypt(&self, patron: &VerifiedPatron, now: SystemTime) -> Result<PatronTag, EncryptError> {
         let plaintext = format!("{}|{}", patron.as_str(), relais_timestamp(now));
-        if plaintext.len() > self.key.max_plaintext_size() {
+        if plaintext.len() > self.key.size() - PKCS1_PADDING_BYTES {
             return Err(EncryptError::TooLong);
         }
-        let mut ciphertext = vec![0; self.key.ciphertext_size()];
-        let written = self.key.encrypt(plaintext.as_bytes(), &mut ciphertext).map_err(|_| EncryptError::Crypto)?;
-        Ok(PatronTag::Encrypted(STANDARD.encode(written)))
+        let ciphertext = self.key.pkcs1v15_encrypt(plaintext.as_bytes()).map_err(|_| EncryptError::Crypto)?;
+        Ok(PatronTag::Encrypted(STANDARD.encode(ciphertext)))
     }
+}
+
+/// The PKCS#1 `RSAPublicKey` inside an X.509 SubjectPublicKeyInfo (RFC 5280 §4.1.2.7) whose algorithm is
+/// rsaEncryption (RFC 8017 Appendix A.1).
+fn rsa_key_in_spki(der: &[u8]) -> Result<&[u8], IdentityConfigError> {
+    let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| not_rsa(&e))?;
+    if spki.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+        return Err(IdentityConfigError::BadPem(format!("not an RSA public key (algorithm {})", spki.algorithm.oid)));
+    }
+    spki.subject_public_key.as_bytes().ok_or_else(|| IdentityConfigError::BadPem("not an RSA public key".into()))
+}
+
+fn not_rsa(reason: &dyn std::fmt::Display) -> IdentityConfigError {
+    IdentityConfigError::BadPem(format!("not an RSA public key ({reason})"))
+}
+
+/// The bit length of a big-endian unsigned integer.
+fn modulus_bits(be: &[u8]) -> u32 {
+    let significant = be.iter().skip_while(|b| **b == 0).count();
+    let Some(first) = be.iter().find(|b| **b != 0) else { return 0 };
+    significant as u32 * 8 - first.leading_zeros()
 }
 
 /// `yyyyMMdd HHmmss` in UTC (note the space), the time format Relais checks. Times before 1970 are
@@ -92,6 +120,13 @@ mod tests {
 
     fn at(secs: u64) -> String {
         relais_timestamp(UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn modulus_length_counts_significant_bits() {
+        assert_eq!(modulus_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
+        assert_eq!(modulus_bits(&[0x00]), 0);
     }
 
     #[test]
