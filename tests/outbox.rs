@@ -409,7 +409,9 @@ async fn sqs_event(sqs: &aws_sdk_sqs::Client, url: &str) -> (serde_json::Value, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_aws_a_queued_message_rings_the_fifo_queue_and_the_deliver_function_delivers_it_once() {
     let (sqs, url) = moto_fifo_queue().await;
-    let doorbell = bridge::lambda::deliver::SqsDoorbell::new(sqs.clone(), url.clone());
+    // As a Lambda function builds it: SDK configuration from the environment, the client made on first ring.
+    let aws = support::lambda_aws(&bridge::alma::https_client());
+    let doorbell = bridge::lambda::deliver::SqsDoorbell::built_on_first_ring(aws, url.clone());
     let env = [("LOCAL_OUTBOX_POLL_MS", "0")];
     let h = Harness::start_adjusted(StoreKind::DynamoDb, &env, |bridge| {
         bridge.doorbell = Some(std::sync::Arc::new(doorbell))

@@ -67,6 +67,11 @@ pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(St
         // deliberate wait that would hide the work being measured; docs/benchmarks.md reports it separately.
         set("ALMA_MAX_CALLS_PER_SECOND", "1000");
     }
+    // The functions that queue for the outbox are deployed with its queue (their SQS client is built on the
+    // first ring, so start-up makes no SQS call and needs no SQS endpoint).
+    if deployed.is_some_and(|f| bridge::lambda::entry::of(f).doorbell.is_some()) {
+        set("OUTBOX_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/000000000000/bridge-outbox.fifo");
+    }
     match function {
         "ncip" => {
             set("NCIP_SHARED_SECRET", tokens.ncip.as_deref().unwrap_or(NCIP_TOKEN));
@@ -107,6 +112,16 @@ mod tests {
             let env = bridge(function, &endpoints(), &Tokens::default());
             assert!(env.iter().all(|(k, _)| !k.ends_with("_PARAMETER")), "{function}");
         }
+    }
+
+    #[test]
+    fn the_queueing_functions_are_given_the_outbox_queue_as_deployed() {
+        let has_queue =
+            |f: &str| bridge(f, &endpoints(), &Tokens::default()).iter().any(|(k, _)| k == "OUTBOX_QUEUE_URL");
+        assert!(has_queue("accept-item"));
+        assert!(has_queue("request-status"));
+        assert!(!has_queue("renew-item"));
+        assert!(!has_queue("deliver"));
     }
 
     #[test]

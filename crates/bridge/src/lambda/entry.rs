@@ -16,6 +16,7 @@ use crate::flows::outbox::Doorbell;
 use crate::flows::{Bridge, ServiceFlow};
 use crate::function::Function;
 use crate::http;
+use crate::store::{DynamoStore, Store, StoreConfig};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,6 +27,9 @@ pub type Handling = Pin<Box<dyn Future<Output = serde_json::Value> + Send>>;
 
 /// Builds the front door's way to the per-service functions from their names.
 pub type MakeInvoker = fn(&aws_types::SdkConfig, BTreeMap<Function, String>) -> Arc<dyn Invoker>;
+
+/// Opens the function's DynamoDB table.
+pub type OpenStore = fn(&aws_types::SdkConfig, String, StoreConfig) -> Arc<dyn Store>;
 
 /// Builds the outbox's doorbell for a queue URL.
 pub type MakeDoorbell = fn(&aws_types::SdkConfig, String) -> Arc<dyn Doorbell>;
@@ -47,6 +51,8 @@ pub enum Serve {
 pub struct Entry {
     pub function: Function,
     pub serve: Serve,
+    /// The table (the DynamoDB client): every function but the front door, whose role has no table access.
+    pub store: Option<OpenStore>,
     /// The front door's way to the per-service functions (the Lambda client).
     pub invoker: Option<MakeInvoker>,
     /// The outbox's doorbell (the SQS client), for a function that queues or re-drives a message.
@@ -59,6 +65,7 @@ impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Entry")
             .field("function", &self.function)
+            .field("store", &self.store.is_some())
             .field("invoker", &self.invoker.is_some())
             .field("doorbell", &self.doorbell.is_some())
             .finish_non_exhaustive()
@@ -75,12 +82,16 @@ impl Entry {
     }
 }
 
+fn dynamodb_store(aws: &aws_types::SdkConfig, table: String, config: StoreConfig) -> Arc<dyn Store> {
+    Arc::new(DynamoStore::with_config(aws_sdk_dynamodb::Client::new(aws), table, config))
+}
+
 fn lambda_invoker(aws: &aws_types::SdkConfig, functions: BTreeMap<Function, String>) -> Arc<dyn Invoker> {
     Arc::new(invoke::LambdaInvoker::new(aws_sdk_lambda::Client::new(aws), functions))
 }
 
 fn sqs_doorbell(aws: &aws_types::SdkConfig, queue_url: String) -> Arc<dyn Doorbell> {
-    Arc::new(deliver::SqsDoorbell::new(aws_sdk_sqs::Client::new(aws), queue_url))
+    Arc::new(deliver::SqsDoorbell::built_on_first_ring(aws.clone(), queue_url))
 }
 
 fn deliver_events(bridge: Arc<Bridge>, event: serde_json::Value) -> Handling {
@@ -92,6 +103,7 @@ const fn service(flow: ServiceFlow, routes: fn() -> http::Routes, queues: bool) 
     Entry {
         function: flow.function,
         serve: Serve::Http(routes),
+        store: Some(dynamodb_store),
         invoker: None,
         doorbell: if queues { Some(sqs_doorbell) } else { None },
         patron_identity: None,
@@ -118,6 +130,8 @@ service_routes!(lookup_item_routes = LOOKUP_ITEM);
 pub const OPENURL_REDIRECT: Entry = Entry {
     function: Function::OpenUrlRedirect,
     serve: Serve::Http(http::openurl_routes),
+    // Parks the patron's citation for staff.
+    store: Some(dynamodb_store),
     invoker: None,
     doorbell: None,
     patron_identity: Some(Identity::from_settings),
@@ -125,6 +139,7 @@ pub const OPENURL_REDIRECT: Entry = Entry {
 pub const NCIP: Entry = Entry {
     function: Function::NcipFrontDoor,
     serve: Serve::Http(http::front_door_routes),
+    store: None,
     invoker: Some(lambda_invoker),
     doorbell: None,
     patron_identity: None,
@@ -132,6 +147,7 @@ pub const NCIP: Entry = Entry {
 pub const REQUEST_STATUS: Entry = Entry {
     function: Function::RequestStatus,
     serve: Serve::Http(http::status_routes),
+    store: Some(dynamodb_store),
     invoker: None,
     // Staff re-drive a parked message from the status pages.
     doorbell: Some(sqs_doorbell),
@@ -140,6 +156,7 @@ pub const REQUEST_STATUS: Entry = Entry {
 pub const DELIVER: Entry = Entry {
     function: Function::Deliver,
     serve: Serve::Events(deliver_events),
+    store: Some(dynamodb_store),
     invoker: None,
     doorbell: None,
     patron_identity: None,

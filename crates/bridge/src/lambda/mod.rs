@@ -12,6 +12,7 @@ pub mod aws;
 pub mod deliver;
 pub mod entry;
 pub mod invoke;
+pub mod no_store;
 pub mod refresh;
 pub mod secrets;
 
@@ -98,13 +99,10 @@ pub fn build(
             tracing::warn!(warning, "open agency policy");
         }
     }
-    let store: Arc<dyn Store> = match &settings.store {
-        StoreTarget::DynamoDb { table } => Arc::new(crate::store::DynamoStore::with_config(
-            aws_sdk_dynamodb::Client::new(aws),
-            table.clone(),
-            settings.store_config(),
-        )),
-        StoreTarget::Embedded { .. } => unreachable!("Host::Lambda always selects DynamoDB"),
+    let store: Arc<dyn Store> = match (entry.store, &settings.store) {
+        (Some(open), StoreTarget::DynamoDb { table }) => open(aws, table.clone(), settings.store_config()),
+        (None, _) => Arc::new(no_store::NoStore),
+        (Some(_), StoreTarget::Embedded { .. }) => unreachable!("Host::Lambda always selects DynamoDB"),
     };
     let mut bridge = match &settings.alma {
         AlmaTarget::Remote(remote) => Bridge::connect_over(settings.clone(), remote, store, http.clone())?,
