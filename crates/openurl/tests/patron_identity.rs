@@ -22,6 +22,7 @@ const IDP_RSA_PRIVATE: &str = include_str!("keys/idp_rsa_private.pem");
 const IDP_RSA_PUBLIC: &str = include_str!("keys/idp_rsa_public.pem");
 const IDP_EC_PRIVATE: &str = include_str!("keys/idp_ec_private.pem");
 const IDP_EC_PUBLIC: &str = include_str!("keys/idp_ec_public.pem");
+const IDP_EC_PUBLIC_COMPRESSED: &str = include_str!("keys/idp_ec_public_compressed.pem");
 const IDP_JWKS: &str = include_str!("keys/idp_jwks.json");
 const IMPOSTOR_RSA_PRIVATE: &str = include_str!("keys/impostor_rsa_private.pem");
 const RELAIS_PRIVATE: &str = include_str!("keys/relais_private.pem");
@@ -195,6 +196,28 @@ fn verifier_configuration_is_checked() {
     assert!(matches!(JwtVerifier::from_jwks(ISSUER, AUDIENCE, "{"), Err(IdentityConfigError::BadJwks(_))));
     assert_eq!(
         JwtVerifier::from_jwks(ISSUER, AUDIENCE, r#"{"keys":[]}"#).unwrap_err(),
+        IdentityConfigError::NoUsableKey
+    );
+}
+
+#[test]
+fn an_idp_key_in_a_form_that_cannot_check_tokens_stops_start_up_rather_than_every_patron() {
+    // A PKCS#1 `RSA PUBLIC KEY` is read as well as an X.509 `PUBLIC KEY`.
+    let pkcs1 = JwtVerifier::from_pem(ISSUER, AUDIENCE, RELAIS_PUBLIC_PKCS1).unwrap();
+    assert_eq!(pkcs1.verify(&rs256(&claims("2900126"), RELAIS_PRIVATE, None), now()).unwrap().as_str(), "2900126");
+    // A 1024-bit RSA key and a compressed P-256 point are refused when loaded.
+    assert!(matches!(JwtVerifier::from_pem(ISSUER, AUDIENCE, WEAK_RSA_PUBLIC), Err(IdentityConfigError::BadPem(_))));
+    assert!(matches!(
+        JwtVerifier::from_pem(ISSUER, AUDIENCE, IDP_EC_PUBLIC_COMPRESSED),
+        Err(IdentityConfigError::BadPem(_))
+    ));
+    // In a key set such keys are passed over, like encryption keys; a set of nothing else has no usable key.
+    let short_y = json!({ "keys": [{
+        "kty": "EC", "crv": "P-256", "use": "sig", "kid": "short",
+        "x": URL_SAFE_NO_PAD.encode([7u8; 32]), "y": URL_SAFE_NO_PAD.encode([7u8; 31]),
+    }] });
+    assert_eq!(
+        JwtVerifier::from_jwks(ISSUER, AUDIENCE, &short_y.to_string()).unwrap_err(),
         IdentityConfigError::NoUsableKey
     );
 }

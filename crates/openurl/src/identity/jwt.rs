@@ -45,8 +45,9 @@ impl std::fmt::Debug for JwtVerifier {
 }
 
 impl JwtVerifier {
-    /// Keys from a JWKS document (RFC 7517 §5), as an IdP publishes at its `jwks_uri`. RSA keys and
-    /// P-256 EC keys meant for signatures are used; others (encryption keys, HMAC) are skipped.
+    /// Keys from a JWKS document (RFC 7517 §5), as an IdP publishes at its `jwks_uri`. RSA keys of 2048 to
+    /// 8192 bits and P-256 EC keys meant for signatures are used; others (encryption keys, HMAC, weak RSA
+    /// keys) are skipped.
     pub fn from_jwks(issuer: &str, audience: &str, jwks_json: &str) -> Result<Self, IdentityConfigError> {
         let set: JwkSet = serde_json::from_str(jwks_json).map_err(|e| IdentityConfigError::BadJwks(e.to_string()))?;
         let mut keys = Vec::new();
@@ -64,6 +65,11 @@ impl JwtVerifier {
                 _ => continue,
             };
             let key = DecodingKey::from_jwk(jwk).map_err(|e| IdentityConfigError::BadJwks(e.to_string()))?;
+            // A key ring cannot use (an RSA key under 2048 bits, a compressed point) is skipped like the
+            // encryption keys: an IdP's set may carry old keys beside the current one.
+            if ring_provider::unusable(algorithm, &key).is_some() {
+                continue;
+            }
             keys.push(VerifyingKey { kid: jwk.common.key_id.clone(), algorithm, key });
         }
         Self::with_keys(issuer, audience, keys)
@@ -79,6 +85,9 @@ impl JwtVerifier {
                 Err(e) => return Err(IdentityConfigError::BadPem(e.to_string())),
             },
         };
+        if let Some(problem) = ring_provider::unusable(algorithm, &key) {
+            return Err(IdentityConfigError::BadPem(problem));
+        }
         Self::with_keys(issuer, audience, vec![VerifyingKey { kid: None, algorithm, key }])
     }
 

@@ -23,9 +23,23 @@ pub(crate) fn first_block(text: &str) -> Result<PemBlock, String> {
     Ok(PemBlock { label, der })
 }
 
+/// The bit length of a big-endian unsigned integer (an RSA modulus as DER or JWK carries it).
+pub(crate) fn modulus_bits(be: &[u8]) -> u32 {
+    let significant = be.iter().skip_while(|b| **b == 0).count();
+    let Some(first) = be.iter().find(|b| **b != 0) else { return 0 };
+    significant as u32 * 8 - first.leading_zeros()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modulus_length_counts_significant_bits() {
+        assert_eq!(modulus_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
+        assert_eq!(modulus_bits(&[0x00]), 0);
+    }
 
     #[test]
     fn pem_block_label_and_body() {

@@ -13,7 +13,7 @@ use rsa::pkcs1::{DecodeRsaPublicKey, RsaPublicKeyRef};
 use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
 use rsa::traits::PublicKeyParts;
 
-use super::pem::first_block;
+use super::pem::{first_block, modulus_bits};
 use super::{EncryptError, IdentityConfigError, VerifiedPatron};
 use crate::relais::PatronTag;
 
@@ -30,7 +30,7 @@ pub struct RelaisPiEncryptor {
 
 impl std::fmt::Debug for RelaisPiEncryptor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RelaisPiEncryptor").field("key_bits", &self.key.n_bits_precision()).finish()
+        f.debug_struct("RelaisPiEncryptor").field("key_bits", &(self.key.size() * 8)).finish()
     }
 }
 
@@ -81,13 +81,6 @@ fn not_rsa(reason: &dyn std::fmt::Display) -> IdentityConfigError {
     IdentityConfigError::BadPem(format!("not an RSA public key ({reason})"))
 }
 
-/// The bit length of a big-endian unsigned integer.
-fn modulus_bits(be: &[u8]) -> u32 {
-    let significant = be.iter().skip_while(|b| **b == 0).count();
-    let Some(first) = be.iter().find(|b| **b != 0) else { return 0 };
-    significant as u32 * 8 - first.leading_zeros()
-}
-
 /// `yyyyMMdd HHmmss` in UTC (note the space), the time format Relais checks. Times before 1970 are
 /// written as 1970-01-01.
 pub fn relais_timestamp(now: SystemTime) -> String {
@@ -120,13 +113,6 @@ mod tests {
 
     fn at(secs: u64) -> String {
         relais_timestamp(UNIX_EPOCH + Duration::from_secs(secs))
-    }
-
-    #[test]
-    fn modulus_length_counts_significant_bits() {
-        assert_eq!(modulus_bits(&[0x00, 0x80, 0x00]), 16);
-        assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
-        assert_eq!(modulus_bits(&[0x00]), 0);
     }
 
     #[test]

@@ -13,6 +13,10 @@ use jsonwebtoken::errors::{Error, ErrorKind, Result};
 use jsonwebtoken::jwk::ThumbprintHash;
 use jsonwebtoken::signature::{Error as SignatureError, Verifier};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
+use rsa::pkcs1::RsaPublicKeyRef;
+use rsa::pkcs1::der::Decode;
+
+use super::pem::modulus_bits;
 use ring::signature::{ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents, UnparsedPublicKey};
 
 /// The provider [`install`] makes the process default.
@@ -31,8 +35,34 @@ static RING_VERIFY_ONLY: CryptoProvider = CryptoProvider {
 /// Makes the ring provider jsonwebtoken's process default. Built without a provider feature, the library
 /// has none until one is installed; a second call (another verifier, a test) finds it in place.
 pub(crate) fn install() {
-    // `Err` means a provider is already installed: this one, as nothing else in the process installs one.
-    let _ = RING_VERIFY_ONLY.install_default();
+    if RING_VERIFY_ONLY.install_default().is_err() {
+        // Only this module installs a provider today. Were another one first (a dependency turning on a
+        // provider feature of jsonwebtoken's), tokens would still be checked, by that library: say so.
+        let ours = CryptoProvider::try_get_default().is_some_and(|p| std::ptr::eq(p, &RING_VERIFY_ONLY));
+        if !ours {
+            eprintln!("openurl: another jsonwebtoken crypto provider was installed first; tokens are checked by it");
+        }
+    }
+}
+
+/// Why ring could not check signatures with `key` for `algorithm`, found when the key is loaded so that a
+/// key in a form ring does not read stops start-up instead of refusing every patron's token: RSA keys of
+/// 2048 to 8192 bits (ring's range), P-256 keys as an uncompressed point.
+pub(crate) fn unusable(algorithm: Algorithm, key: &DecodingKey) -> Option<String> {
+    match (algorithm, key.kind()) {
+        (Algorithm::RS256, DecodingKeyKind::SecretOrDer(der)) => match RsaPublicKeyRef::from_der(der) {
+            Ok(parts) => rsa_size_problem(modulus_bits(parts.modulus.as_bytes())),
+            Err(e) => Some(format!("not an RSA public key ({e})")),
+        },
+        (Algorithm::RS256, DecodingKeyKind::RsaModulusExponent { n, .. }) => rsa_size_problem(modulus_bits(n)),
+        (Algorithm::ES256, DecodingKeyKind::SecretOrDer(point)) if point.len() == 65 && point[0] == 0x04 => None,
+        (Algorithm::ES256, _) => Some("not an uncompressed P-256 point".to_owned()),
+        (other, _) => Some(format!("{other:?} is not accepted")),
+    }
+}
+
+fn rsa_size_problem(bits: u32) -> Option<String> {
+    (!(2048..=8192).contains(&bits)).then(|| format!("an RSA key of {bits} bits (2048 to 8192 are accepted)"))
 }
 
 fn unsupported() -> Error {
