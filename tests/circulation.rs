@@ -114,6 +114,16 @@ async fn lending_request_looked_up_shipped_renewed_and_returned(kind: StoreKind)
     assert_eq!(status["record"]["side"], "lending");
     assert_eq!(status["record"]["status"], "shipped");
     assert_eq!(status["record"]["alma"]["item_pid"], item.item_data.pid.as_str());
+    // Alma's own id of the lending request the ship marked shipped (read from its lending task list, as Alma's
+    // NCIP answer does not carry it), for staff going from Relais to Alma.
+    let alma = h.sim.state().snapshot();
+    let lending = alma["lending_requests"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["external_id"] == "RL-3001"))
+        .unwrap_or_else(|| panic!("Alma's lending request for RL-3001: {alma}"));
+    assert_eq!(lending["status"]["value"], "SHIPPED_PHYSICALLY");
+    assert_eq!(status["record"]["alma"]["request_id"], lending["request_id"]);
+    assert_ne!(lending["request_id"], "RL-3001", "Alma's id, not Relais's");
 
     let answer = h.ncip(&m::renew_item("39000000002", "GENERIC-ILL-PATRON", "2027-03-31T23:59:59Z")).await;
     assert_no_problem(&answer, "RenewItemResponse");

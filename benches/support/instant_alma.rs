@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
-use bridge::alma::model::{AlmaItem, AlmaUser, Loan, Partner, UserRequest};
+use bridge::alma::model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
 use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
 use bridge::clock::SystemClock;
 use bridge::config::{Env, Host, Settings};
@@ -65,6 +65,15 @@ impl AlmaRest for InstantRest {
     }
     async fn partner(&self, _code: &str, _ctx: &CallContext) -> Result<Partner, AlmaError> {
         Ok(self.partner.clone())
+    }
+    async fn lending_requests(
+        &self,
+        library: &str,
+        partner: &str,
+        status: &str,
+        ctx: &CallContext,
+    ) -> Result<LendingRequests, AlmaError> {
+        NotConfigured.lending_requests(library, partner, status, ctx).await
     }
 }
 

@@ -193,6 +193,36 @@ async fn lending_request_keeps_external_id_and_partners_list() {
 }
 
 #[tokio::test]
+async fn the_lending_task_list_needs_its_library_filters_and_lists_at_most_100() {
+    // 105 lending requests made as fast as the test can: the per-second threshold is not what is tested here.
+    let sim = common::start_with(alma_sim::Seed::demo().with_per_second_threshold(10_000)).await;
+    let c = client(&sim);
+    let create = format!("{}/partners/RELAIS/lending-requests", sim.base_url());
+    for n in 0..105 {
+        let body = json!({"external_id": format!("RLS-T-{n}"), "owner": "RES_SHARE", "format": {"value": "PHYSICAL"},
+                          "citation_type": {"value": "BOOK"}, "title": "Listed Book"});
+        assert_eq!(c.post(&create).json(&body).send().await.unwrap().status().as_u16(), 200);
+    }
+    let list = format!("{}/task-lists/rs/lending-requests", sim.base_url());
+    // The documentation calls `library` mandatory.
+    let (status, body) = get_json(&c, &format!("{list}?partner=RELAIS")).await;
+    assert_eq!((status, error_code(&body).as_str()), (400, "401664"));
+    // No paging: the oldest 100 of the 105 matches, and the count of all of them.
+    let (status, page) =
+        get_json(&c, &format!("{list}?library=RES_SHARE&partner=RELAIS&status=REQUEST_CREATED_LEND")).await;
+    assert_eq!(status, 200);
+    let entries = page["user_resource_sharing_request"].as_array().unwrap();
+    assert_eq!((entries.len(), page["total_record_count"].as_u64()), (100, Some(105)));
+    assert_eq!(entries[0]["external_id"], "RLS-T-0");
+    assert!(entries.iter().all(|e| e["external_id"] != "RLS-T-104"), "the newest is past the cap");
+    // Filters that match nothing list nothing.
+    let (_, none) = get_json(&c, &format!("{list}?library=RES_SHARE&status=SHIPPED_PHYSICALLY")).await;
+    assert_eq!(none["total_record_count"], 0);
+    let (_, other) = get_json(&c, &format!("{list}?library=MAIN")).await;
+    assert_eq!(other["total_record_count"], 0);
+}
+
+#[tokio::test]
 async fn loans_list_and_renew_move_the_due_date() {
     let sim = common::start().await;
     let c = client(&sim);

@@ -85,7 +85,7 @@ impl Bridge {
             relais_form,
             identity,
             anonymous_parking: flows::openurl::ParkingMeter::default(),
-            match_points: flows::patron_id::MatchPoints::default(),
+            partner_profiles: flows::patron_id::PartnerProfiles::default(),
             translations: flows::patron_id::Translations::default(),
         })
     }

@@ -62,6 +62,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/partners/{code}", get(rest::partners::get_one))
         .route("/partners/{code}/lending-requests", post(rest::partners::create_lending))
         .route("/partners/{code}/lending-requests/{request_id}", get(rest::partners::get_lending))
+        .route("/task-lists/rs/lending-requests", get(rest::task_lists::lending_requests))
         .fallback(|uri: axum::http::Uri| async move { AlmaError::unknown_path(uri.path()) })
         .layer(from_fn_with_state(app.clone(), gate::rest_gate));
     let ncip = Router::new()

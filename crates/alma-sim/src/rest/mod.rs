@@ -5,6 +5,7 @@ pub(crate) mod borrowing;
 pub(crate) mod circulation;
 pub(crate) mod items;
 pub(crate) mod partners;
+pub(crate) mod task_lists;
 pub(crate) mod users;
 
 use std::collections::HashMap;

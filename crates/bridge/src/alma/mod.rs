@@ -23,7 +23,7 @@ pub use tls::https_client;
 pub use transport::Transport;
 
 use async_trait::async_trait;
-use model::{AlmaItem, AlmaUser, Loan, Partner, UserRequest};
+use model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
 
 /// Alma's REST API, as much of it as the bridge needs.
 #[async_trait]
@@ -40,6 +40,14 @@ pub trait AlmaRest: Send + Sync {
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError>;
     /// `GET /partners/{code}`: the NCIP partner, for the User Identifier Type its messages are matched by.
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError>;
+    /// The lending requests of `library` for `partner` in `status` (the lending task list).
+    async fn lending_requests(
+        &self,
+        library: &str,
+        partner: &str,
+        status: &str,
+        ctx: &CallContext,
+    ) -> Result<LendingRequests, AlmaError>;
 }
 
 /// Alma's NCIP responder (`/view/NCIPServlet`).
@@ -73,6 +81,9 @@ impl AlmaRest for NotConfigured {
         Err(AlmaError::NotConfigured)
     }
     async fn partner(&self, _: &str, _: &CallContext) -> Result<Partner, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn lending_requests(&self, _: &str, _: &str, _: &str, _: &CallContext) -> Result<LendingRequests, AlmaError> {
         Err(AlmaError::NotConfigured)
     }
 }

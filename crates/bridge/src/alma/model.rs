@@ -264,6 +264,30 @@ pub struct ProfileDetails {
 pub struct NcipDetails {
     #[serde(default)]
     pub general_user_id_type: Option<Code>,
+    /// The resource-sharing library that owns the partner's requests ("Mandatory" in rest_partner.xsd): the
+    /// library whose lending task list holds a shipped request.
+    #[serde(default)]
+    pub general_library_owner: Option<Code>,
+}
+
+/// One entry of a lending task list (`GET /task-lists/rs/lending-requests`; rest_lending_resource_sharing_request
+/// .xsd): the fields the bridge matches on.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LendingRequest {
+    pub request_id: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub barcode: Option<String>,
+}
+
+/// The lending task list: Alma lists at most 100 requests, without paging, and counts every match.
+#[derive(Debug, Default, Deserialize)]
+pub struct LendingRequests {
+    #[serde(default)]
+    pub user_resource_sharing_request: Vec<LendingRequest>,
+    #[serde(default)]
+    pub total_record_count: usize,
 }
 
 /// A list page: Alma wraps lists as `{"<name>": [...], "total_record_count": N}` and omits the array when empty.

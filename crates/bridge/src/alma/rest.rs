@@ -1,7 +1,7 @@
 //! The Alma REST client over reqwest.
 
 use super::error::ErrorBody;
-use super::model::{self, AlmaItem, AlmaUser, Loan, Partner, UserRequest};
+use super::model::{self, AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
 use super::transport::{AlmaResponse, Exchange, RetryPolicy, Transport};
 use super::{AlmaError, AlmaRest, CallContext};
 use async_trait::async_trait;
@@ -155,6 +155,18 @@ impl AlmaRest for HttpAlmaRest {
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
         let url = self.url(&["partners", code], &[])?;
         self.fetch(Self::get(url, "/partners/{code}"), ctx).await
+    }
+
+    async fn lending_requests(
+        &self,
+        library: &str,
+        partner: &str,
+        status: &str,
+        ctx: &CallContext,
+    ) -> Result<LendingRequests, AlmaError> {
+        let query = [("library", library), ("partner", partner), ("status", status)];
+        let url = self.url(&["task-lists", "rs", "lending-requests"], &query)?;
+        self.fetch(Self::get(url, "/task-lists/rs/lending-requests"), ctx).await
     }
 }
 

@@ -4,14 +4,14 @@
 //! item to the partner. The UserId is the borrowing library's generic patron in Relais and need not exist in
 //! Alma. Alma honours the due date Relais sends.
 
-use super::forward;
 use super::ids::{self, Ids, required};
 use super::once::{self, Action, Done, ExactlyOnce, Inbound, Probe, RecordChange, Start};
+use super::{forward, patron_id};
 use crate::alma::CallContext;
 use crate::alma::model::AlmaItem;
 use crate::flows::Bridge;
 use crate::ncip::{CheckOutItem, CheckOutItemResponse, DueDate, Message, Problem, ResponseHeader, ServiceKind};
-use crate::store::{IdempotencyKey, ItemBarcode, Outcome, RelaisRequestId, RequestStatus, Side};
+use crate::store::{IdempotencyKey, ItemBarcode, Outcome, PartnerCode, RelaisRequestId, RequestStatus, Side};
 use jiff::Timestamp;
 
 const SERVICE: ServiceKind = ServiceKind::CheckOutItem;
@@ -64,6 +64,9 @@ struct Shipment {
     outgoing: Message,
     answer: CheckOutItemResponse,
     barcode: ItemBarcode,
+    /// The Relais request id the message carried (the record may be keyed by the barcode instead).
+    relais_id: Option<RelaisRequestId>,
+    partner: PartnerCode,
     desired: Option<Timestamp>,
     change: RecordChange,
 }
@@ -103,11 +106,8 @@ impl Shipment {
             user_id: message.user_id.clone(),
             ..CheckOutItemResponse::default()
         };
-        let start = Start::New {
-            side: Side::Lending,
-            partner: ids::partner(bridge, message.header.as_ref()),
-            status: RequestStatus::Shipped,
-        };
+        let partner = ids::partner(bridge, message.header.as_ref());
+        let start = Start::New { side: Side::Lending, partner: partner.clone(), status: RequestStatus::Shipped };
         let mut change = RecordChange::new(request, start);
         // A barcode-keyed record whose loan came home belongs to the item's previous loan.
         change.fresh_after = Some(RequestStatus::CheckedIn);
@@ -116,7 +116,9 @@ impl Shipment {
         change.barcode = Some(barcode.clone());
         let desired = message.desired_date_due;
         forward::ensure_header(&mut message.header);
-        Ok((Shipment { outgoing: Message::CheckOutItem(message), answer, barcode, desired, change }, key))
+        let relais_id = ids.request;
+        let outgoing = Message::CheckOutItem(message);
+        Ok((Shipment { outgoing, answer, barcode, relais_id, partner, desired, change }, key))
     }
 
     fn done(&self, date_due: Option<DueDate>, item: Option<&AlmaItem>) -> Done {
@@ -127,7 +129,53 @@ impl Shipment {
         change.alma_item = item.map(once::item_ids);
         Done { response: Message::CheckOutItemResponse(answer), change }
     }
+
+    /// Alma's id of the lending request this ship marked shipped. Alma's CheckOutItem answer does not carry
+    /// it, and no call finds a lending request by its external id (issue 16's research: the partners API
+    /// reads one only by Alma's id), so the lending task list of the partner's resource-sharing library is
+    /// read for requests in `SHIPPED_PHYSICALLY` (UNCONFIRMED as the lending status a ship leaves; the
+    /// simulator uses it) and the request is matched by the Relais id it was created with or, for a ship
+    /// without one, by the item's barcode. Alma lists at most 100 requests, without paging: past that the id
+    /// stays unknown and says so in the log. The ship itself never depends on this.
+    async fn lending_request_id(&self, bridge: &Bridge, ctx: &CallContext) -> Option<String> {
+        let partner = self.partner.as_str();
+        let profile = match patron_id::partner_profile(bridge, partner, ctx).await {
+            Ok(profile) => profile,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the partner for the lending request id");
+                return None;
+            }
+        };
+        let Some(library) = profile.and_then(|p| p.general_library_owner).map(|c| c.value).filter(|v| !v.is_empty())
+        else {
+            tracing::warn!(partner, "the Alma partner names no resource-sharing library; lending request id unknown");
+            return None;
+        };
+        let list = match bridge.rest.lending_requests(&library, partner, SHIPPED, ctx).await {
+            Ok(list) => list,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the lending task list");
+                return None;
+            }
+        };
+        let shipped = list.user_resource_sharing_request.iter().find(|r| match &self.relais_id {
+            Some(id) => r.external_id.as_deref() == Some(id.as_str()),
+            None => r.barcode.as_deref() == Some(self.barcode.as_str()),
+        });
+        if shipped.is_none() {
+            let listed = list.user_resource_sharing_request.len();
+            tracing::warn!(
+                listed,
+                total = list.total_record_count,
+                "the shipped lending request is not in the task list"
+            );
+        }
+        shipped.map(|r| r.request_id.clone())
+    }
 }
+
+/// The lending task list's status of a shipped request.
+const SHIPPED: &str = "SHIPPED_PHYSICALLY";
 
 /// Out on loan: not in place (base status "0") *and* in the loan process. An item can be not in place for
 /// other reasons (in transit after a pick slip or a return, in a work order), and a ship that never reached
@@ -154,7 +202,11 @@ impl ExactlyOnce for Shipment {
     /// An earlier attempt that reached Alma left the item out on loan to the partner.
     async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
         match bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await {
-            Ok(item) if is_out(&item) => Probe::Done(Box::new(self.done(None, Some(&item)))),
+            Ok(item) if is_out(&item) => {
+                let mut done = self.done(None, Some(&item));
+                done.change.alma_request_id = self.lending_request_id(bridge, ctx).await;
+                Probe::Done(Box::new(done))
+            }
             Ok(_) => Probe::NotDone,
             Err(err) if err.is_not_found() => Probe::NotDone,
             Err(err) => Probe::Unknown(err),
@@ -167,9 +219,11 @@ impl ExactlyOnce for Shipment {
             Message::CheckOutItemResponse(r) => r.date_due,
             _ => None,
         };
-        // One read-back gives Alma's ids of the item for the record.
+        // Read-backs give Alma's ids for the record: the item's, and the lending request's.
         let item = bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok();
-        self.done(date_due, item.as_ref())
+        let mut done = self.done(date_due, item.as_ref());
+        done.change.alma_request_id = self.lending_request_id(bridge, ctx).await;
+        done
     }
 }
 

@@ -52,8 +52,8 @@ pub struct Bridge {
     pub identity: Option<openurl::Identity>,
     /// The budget for parking anonymous OpenURL citations.
     pub anonymous_parking: openurl::ParkingMeter,
-    /// Each NCIP partner's User Identifier Type, once read.
-    pub match_points: patron_id::MatchPoints,
+    /// Each NCIP partner's settings in Alma (User Identifier Type, resource-sharing library), once read.
+    pub partner_profiles: patron_id::PartnerProfiles,
     /// Patron identifiers recently translated into the partner's type.
     pub translations: patron_id::Translations,
 }

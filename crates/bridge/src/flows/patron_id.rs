@@ -12,7 +12,7 @@
 //! resend of a message, or the outbox delivering one it queued, costs no second user read.
 
 use super::Bridge;
-use crate::alma::model::AlmaUser;
+use crate::alma::model::{AlmaUser, NcipDetails};
 use crate::alma::{AlmaError, CallContext};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
@@ -70,9 +70,29 @@ impl MatchPoint {
     }
 }
 
-/// Match points already read, by partner code.
+/// Partners' NCIP settings already read, by partner code (`None`: the record holds none).
 #[derive(Debug, Default)]
-pub struct MatchPoints(Mutex<HashMap<String, Option<MatchPoint>>>);
+pub struct PartnerProfiles(Mutex<HashMap<String, Option<NcipDetails>>>);
+
+/// The partner's NCIP settings from its Alma record (`GET /partners/{code}`), read once per process: the User
+/// Identifier Type messages are matched by, and the resource-sharing library that owns its requests.
+pub(crate) async fn partner_profile(
+    bridge: &Bridge,
+    partner: &str,
+    ctx: &CallContext,
+) -> Result<Option<NcipDetails>, AlmaError> {
+    if let Some(known) = bridge.partner_profiles.0.lock().unwrap_or_else(|p| p.into_inner()).get(partner) {
+        return Ok(known.clone());
+    }
+    let record = bridge.rest.partner(partner, ctx).await?;
+    let details = record.partner_details.profile_details.and_then(|p| p.ncip_details);
+    let names_a_type = details.as_ref().and_then(|d| d.general_user_id_type.as_ref()).is_some();
+    if !names_a_type && bridge.settings.ncip.user_id_type.is_none() {
+        tracing::warn!(partner, "the Alma partner names no User Identifier Type; set ALMA_USER_ID_TYPE or the partner");
+    }
+    bridge.partner_profiles.0.lock().unwrap_or_else(|p| p.into_inner()).insert(partner.to_owned(), details.clone());
+    Ok(details)
+}
 
 /// The match point for messages under `partner`. `Ok(None)`: neither the setting nor the partner record names
 /// one (Alma then refuses every patron for this partner; the bridge passes identifiers on unchanged and says
@@ -86,21 +106,8 @@ pub(crate) async fn match_point(
         return Ok(MatchPoint::from_code(code));
     }
     let Some(partner) = partner else { return Ok(None) };
-    if let Some(known) = bridge.match_points.0.lock().unwrap_or_else(|p| p.into_inner()).get(partner) {
-        return Ok(known.clone());
-    }
-    let record = bridge.rest.partner(partner, ctx).await?;
-    let point = record
-        .partner_details
-        .profile_details
-        .and_then(|p| p.ncip_details)
-        .and_then(|n| n.general_user_id_type)
-        .and_then(|t| MatchPoint::from_code(&t.value));
-    if point.is_none() {
-        tracing::warn!(partner, "the Alma partner names no User Identifier Type; set ALMA_USER_ID_TYPE or the partner");
-    }
-    bridge.match_points.0.lock().unwrap_or_else(|p| p.into_inner()).insert(partner.to_owned(), point.clone());
-    Ok(point)
+    let profile = partner_profile(bridge, partner, ctx).await?;
+    Ok(profile.and_then(|n| n.general_user_id_type).and_then(|t| MatchPoint::from_code(&t.value)))
 }
 
 /// Translations made recently, by match point and the identifier Relais sent, with when they were made.
