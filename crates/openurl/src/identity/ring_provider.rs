@@ -40,7 +40,7 @@ pub(crate) fn install() {
         // provider feature of jsonwebtoken's), tokens would still be checked, by that library: say so.
         let ours = CryptoProvider::try_get_default().is_some_and(|p| std::ptr::eq(p, &RING_VERIFY_ONLY));
         if !ours {
-            eprintln!("openurl: another jsonwebtoken crypto provider was installed first; tokens are checked by it");
+            tracing::warn!("another jsonwebtoken crypto provider was installed first; tokens are checked by it");
         }
     }
 }
