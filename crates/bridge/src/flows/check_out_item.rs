@@ -219,10 +219,12 @@ impl ExactlyOnce for Shipment {
             Message::CheckOutItemResponse(r) => r.date_due,
             _ => None,
         };
-        // Read-backs give Alma's ids for the record: the item's, and the lending request's.
-        let item = bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok();
-        let mut done = self.done(date_due, item.as_ref());
-        done.change.alma_request_id = self.lending_request_id(bridge, ctx).await;
+        // Read-backs give Alma's ids for the record: the item's, and the lending request's. Neither needs the
+        // other, so they go together (one Alma round trip of waiting per ship, not two).
+        let (item, lending_request) =
+            tokio::join!(bridge.rest.item_by_barcode(self.barcode.as_str(), ctx), self.lending_request_id(bridge, ctx));
+        let mut done = self.done(date_due, item.ok().as_ref());
+        done.change.alma_request_id = lending_request;
         done
     }
 }

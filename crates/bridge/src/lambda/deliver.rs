@@ -20,36 +20,23 @@ use crate::store::{QueuedMessage, RelaisRequestId};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
-/// Rings by sending one message to the outbox's FIFO queue.
+/// Rings by sending one message to the outbox's FIFO queue. Its SQS client is built when it first rings:
+/// building an SDK client costs about half a million instructions (its endpoint rules), a third of a
+/// function's cold start, while a message waits in the outbox only when Alma failed, which most instances
+/// never see.
 pub struct SqsDoorbell {
-    client: SqsClient,
+    aws: aws_types::SdkConfig,
+    client: OnceLock<aws_sdk_sqs::Client>,
     queue_url: String,
 }
 
-enum SqsClient {
-    Ready(aws_sdk_sqs::Client),
-    /// Built from this configuration when first needed.
-    OnFirstRing(Box<aws_types::SdkConfig>, OnceLock<aws_sdk_sqs::Client>),
-}
-
 impl SqsDoorbell {
-    /// A doorbell over a ready client.
-    pub fn new(client: aws_sdk_sqs::Client, queue_url: String) -> Self {
-        Self { client: SqsClient::Ready(client), queue_url }
-    }
-
-    /// A doorbell whose SQS client is built when it first rings. Building an SDK client costs about half a
-    /// million instructions at start-up (its endpoint rules), a third of a function's cold start, while a
-    /// message waits in the outbox only when Alma failed, which most instances never see.
     pub fn built_on_first_ring(aws: aws_types::SdkConfig, queue_url: String) -> Self {
-        Self { client: SqsClient::OnFirstRing(Box::new(aws), OnceLock::new()), queue_url }
+        Self { aws, client: OnceLock::new(), queue_url }
     }
 
     fn client(&self) -> &aws_sdk_sqs::Client {
-        match &self.client {
-            SqsClient::Ready(client) => client,
-            SqsClient::OnFirstRing(aws, client) => client.get_or_init(|| aws_sdk_sqs::Client::new(aws)),
-        }
+        self.client.get_or_init(|| aws_sdk_sqs::Client::new(&self.aws))
     }
 }
 

@@ -23,6 +23,14 @@ pub(crate) fn first_block(text: &str) -> Result<PemBlock, String> {
     Ok(PemBlock { label, der })
 }
 
+/// The length in bits of the modulus of a PKCS#1 `RSAPublicKey` (RFC 8017 Appendix A.1.1).
+pub(crate) fn rsa_key_bits(pkcs1: &[u8]) -> Result<u32, String> {
+    use rsa::pkcs1::RsaPublicKeyRef;
+    use rsa::pkcs1::der::Decode;
+    let key = RsaPublicKeyRef::from_der(pkcs1).map_err(|e| format!("not an RSA public key ({e})"))?;
+    Ok(modulus_bits(key.modulus.as_bytes()))
+}
+
 /// The bit length of a big-endian unsigned integer (an RSA modulus as DER or JWK carries it).
 pub(crate) fn modulus_bits(be: &[u8]) -> u32 {
     let significant = be.iter().skip_while(|b| **b == 0).count();

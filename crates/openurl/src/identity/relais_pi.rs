@@ -8,12 +8,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rsa::PublicKey;
+use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs1::der::Decode;
-use rsa::pkcs1::{DecodeRsaPublicKey, RsaPublicKeyRef};
 use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
 use rsa::traits::PublicKeyParts;
 
-use super::pem::{first_block, modulus_bits};
+use super::pem::{first_block, rsa_key_bits};
 use super::{EncryptError, IdentityConfigError, VerifiedPatron};
 use crate::relais::PatronTag;
 
@@ -47,8 +47,7 @@ impl RelaisPiEncryptor {
         };
         // The length is checked on the DER first: the library refuses keys under 1024 bits with an error
         // that no longer says why, and those are as unusable for Relais as 1536-bit ones.
-        let parts = RsaPublicKeyRef::from_der(pkcs1).map_err(|e| not_rsa(&e))?;
-        if modulus_bits(parts.modulus.as_bytes()) < MIN_KEY_BITS {
+        if rsa_key_bits(pkcs1).map_err(IdentityConfigError::BadPem)? < MIN_KEY_BITS {
             return Err(IdentityConfigError::KeyTooSmall);
         }
         let key = PublicKey::from_pkcs1_der(pkcs1).map_err(|e| not_rsa(&e))?;

@@ -8,15 +8,12 @@
 //! to sign, is answered with an error (never a panic), and [`super::JwtVerifier`] refuses such tokens
 //! before they reach the library anyway.
 
+use super::pem::{modulus_bits, rsa_key_bits};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{Error, ErrorKind, Result};
 use jsonwebtoken::jwk::ThumbprintHash;
 use jsonwebtoken::signature::{Error as SignatureError, Verifier};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
-use rsa::pkcs1::RsaPublicKeyRef;
-use rsa::pkcs1::der::Decode;
-
-use super::pem::modulus_bits;
 use ring::signature::{ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents, UnparsedPublicKey};
 
 /// The provider [`install`] makes the process default.
@@ -50,9 +47,9 @@ pub(crate) fn install() {
 /// 2048 to 8192 bits (ring's range), P-256 keys as an uncompressed point.
 pub(crate) fn unusable(algorithm: Algorithm, key: &DecodingKey) -> Option<String> {
     match (algorithm, key.kind()) {
-        (Algorithm::RS256, DecodingKeyKind::SecretOrDer(der)) => match RsaPublicKeyRef::from_der(der) {
-            Ok(parts) => rsa_size_problem(modulus_bits(parts.modulus.as_bytes())),
-            Err(e) => Some(format!("not an RSA public key ({e})")),
+        (Algorithm::RS256, DecodingKeyKind::SecretOrDer(der)) => match rsa_key_bits(der) {
+            Ok(bits) => rsa_size_problem(bits),
+            Err(problem) => Some(problem),
         },
         (Algorithm::RS256, DecodingKeyKind::RsaModulusExponent { n, .. }) => rsa_size_problem(modulus_bits(n)),
         (Algorithm::ES256, DecodingKeyKind::SecretOrDer(point)) if point.len() == 65 && point[0] == 0x04 => None,
