@@ -25,14 +25,15 @@ pub(super) async fn hand_off(State(bridge): State<Arc<Bridge>>, uri: Uri, header
             }
             response
         }
-        Handoff::NotConfigured => respond::html(
-            501,
-            pages::page(
-                "Not configured",
-                "<h1>ILL requests are not set up yet</h1><p>The library has not configured its Relais request form \
-                 (RELAIS_FORM_URL and RELAIS_LIBRARY_SYMBOL).</p>",
-            ),
-        ),
+        Handoff::NotConfigured => {
+            let page = pages::page("Not configured")
+                .with(pages::el("h1").text("ILL requests are not set up yet"))
+                .with(pages::el("p").text(
+                    "The library has not configured its Relais request form (RELAIS_FORM_URL and \
+                     RELAIS_LIBRARY_SYMBOL).",
+                ));
+            respond::html(501, page.render())
+        }
         Handoff::BadLink(bad) => respond::html(400, openurl::error_page(&bad)),
         Handoff::Unauthorised(err) => respond::html(401, openurl::unauthorized_page(&err)),
         Handoff::PatronIdFailed => respond::text(500, "The patron id could not be prepared for Relais"),

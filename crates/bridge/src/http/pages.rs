@@ -1,15 +1,14 @@
-//! Small HTML pages for people: errors on the OpenURL path and the staff status page. Every value that came
-//! from a request or a record is escaped.
+//! The pages people read: the staff status and queue pages and the OpenURL path's own pages, built with the
+//! workspace's HTML builder ([`bridge_html`]), so every value from a request, a record or Alma is escaped and
+//! isolated for bidirectional text by construction.
 
-pub use crate::openurl::escape_html as escape;
+pub use bridge_html::{Element, Node, Page, el, table};
 
-/// A complete page with a title and pre-escaped body HTML.
-pub fn page(title: &str, body_html: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
-         table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}</style>\
-         </head><body>{body_html}</body></html>\n",
-        title = escape(title)
-    )
+/// The staff pages' style: light, readable without colour.
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
+                     table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}";
+
+/// A page titled `title` in the bridge's style.
+pub fn page(title: impl AsRef<str>) -> Page {
+    Page::new(title).style(STYLE)
 }

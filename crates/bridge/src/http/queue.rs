@@ -110,30 +110,34 @@ fn refused_action(refusal: &QueueRefusal) -> Response {
 }
 
 fn html_list(messages: &[QueuedMessage], now: jiff::Timestamp) -> String {
-    let e = pages::escape;
-    let mut body = String::from("<h1>Outbox</h1>");
+    use pages::{Node, el, table};
+    let mut page = pages::page("Outbox").with(el("h1").text("Outbox"));
     if messages.is_empty() {
-        body.push_str("<p>No message is waiting for Alma.</p>");
-    } else {
-        body.push_str(
-            "<table><tr><th>Queued</th><th>Age</th><th>State</th><th>Message</th><th>Relais request</th>\
-             <th>Attempts</th><th>Alma's last answer</th><th>Id</th></tr>",
-        );
-        for m in messages {
-            let age = now.duration_since(m.queued_at).as_secs();
-            body.push_str(&format!(
-                "<tr><td>{}</td><td>{} min</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                e(&m.queued_at.to_string()),
-                age / 60,
-                e(m.state.label()),
-                e(&m.message_type),
-                e(m.request.as_str()),
-                m.attempts,
-                e(m.last_answer.as_deref().unwrap_or("")),
-                e(&m.id),
-            ));
-        }
-        body.push_str("</table><p>Re-drive a parked message once its cause is fixed in Alma: <code>POST /queue/{id}/redrive</code>; give one up with <code>POST /queue/{id}/discard</code> and a note (docs/operations.md).</p>");
+        page.push(el("p").text("No message is waiting for Alma."));
+        return page.render();
     }
-    pages::page("Outbox", &body)
+    let rows = messages.iter().map(|m| {
+        let age_minutes = now.duration_since(m.queued_at).as_secs() / 60;
+        vec![
+            Node::value(m.queued_at.to_string()),
+            Node::value(format!("{age_minutes} min")),
+            Node::value(m.state.label()),
+            Node::value(&m.message_type),
+            Node::value(m.request.as_str()),
+            Node::value(m.attempts.to_string()),
+            Node::value(m.last_answer.as_deref().unwrap_or("")),
+            Node::value(&m.id),
+        ]
+    });
+    let headings = ["Queued", "Age", "State", "Message", "Relais request", "Attempts", "Alma's last answer", "Id"];
+    page.push(table(&headings, rows));
+    page.push(
+        el("p")
+            .text("Re-drive a parked message once its cause is fixed in Alma: ")
+            .child(el("code").text("POST /queue/{id}/redrive"))
+            .text("; give one up with ")
+            .child(el("code").text("POST /queue/{id}/discard"))
+            .text(" and a note (docs/operations.md)."),
+    );
+    page.render()
 }

@@ -25,7 +25,7 @@ pub(super) fn refused(bridge: &Bridge, headers: &HeaderMap) -> Option<Response> 
         return None;
     }
     Some(if wants_html(headers) {
-        respond::html(401, pages::page("Staff sign-in", SIGN_IN))
+        respond::html(401, pages::page("Staff sign-in").with(pages::Node::trusted(SIGN_IN)).render())
     } else {
         respond::text(401, "A valid status token is required (Authorization: Bearer <STATUS_TOKEN>)")
     })
@@ -110,11 +110,12 @@ pub(super) fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 fn html_page(view: &RequestView, warnings: &[&str]) -> String {
+    use pages::{Node, el, table};
     let (id, record, history) = (view.id.as_str(), view.record.as_ref(), view.history.as_slice());
-    let e = pages::escape;
-    let mut body = format!("<h1>Relais request {}</h1>", e(id));
+    let mut page = pages::page(format!("Relais request {id}"));
+    page.push(el("h1").text("Relais request ").value(id));
     for warning in warnings {
-        body.push_str(&format!("<p><strong>Warning:</strong> {}</p>", e(warning)));
+        page.push(el("p").child(el("strong").text("Warning:")).text(" ").value(warning));
     }
     match record {
         Some(r) => {
@@ -131,55 +132,53 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
                 ("Due", r.due_date.map(|d| d.to_string()).unwrap_or_default()),
                 ("Updated", r.updated_at.to_string()),
             ];
-            body.push_str("<table>");
-            for (label, value) in rows {
-                body.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", e(label), e(&value)));
-            }
-            body.push_str("</table>");
+            let rows = rows.into_iter().map(|(label, value)| {
+                el("tr").child(el("th").attr("scope", "row").text(label)).child(el("td").value(value))
+            });
+            page.push(el("table").child(el("tbody").children(rows)));
         }
-        None => body.push_str("<p>No correlation record (only history).</p>"),
+        None => page.push(el("p").text("No correlation record (only history).")),
     }
     if !view.queue.is_empty() {
-        body.push_str("<h2>Outbox</h2><table><tr><th>Queued</th><th>Message</th><th>State</th><th>Attempts</th><th>Alma's last answer</th><th>Note</th></tr>");
-        for m in &view.queue {
-            body.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                e(&m.queued_at.to_string()),
-                e(&m.message_type),
-                e(m.state.label()),
-                m.attempts,
-                e(m.last_answer.as_deref().unwrap_or("")),
-                e(m.note.as_deref().unwrap_or("")),
-            ));
-        }
-        body.push_str("</table>");
+        page.push(el("h2").text("Outbox"));
+        let rows = view.queue.iter().map(|m| {
+            vec![
+                Node::value(m.queued_at.to_string()),
+                Node::value(&m.message_type),
+                Node::value(m.state.label()),
+                Node::value(m.attempts.to_string()),
+                Node::value(m.last_answer.as_deref().unwrap_or("")),
+                Node::value(m.note.as_deref().unwrap_or("")),
+            ]
+        });
+        page.push(table(&["Queued", "Message", "State", "Attempts", "Alma's last answer", "Note"], rows));
     }
-    body.push_str("<h2>History</h2><table><tr><th>Time</th><th>Message</th><th>Outcome</th><th>Problem</th><th>Alma calls</th><th>Alma tracking id</th></tr>");
-    for entry in history {
+    page.push(el("h2").text("History"));
+    let rows = history.iter().map(|entry| {
         let problem = entry
             .problem
             .as_ref()
             .map(|p| format!("{}: {}", p.problem_type, p.detail.clone().unwrap_or_default()))
             .unwrap_or_default();
-        let calls = entry
-            .alma_calls
-            .iter()
-            .map(|c| format!("{} {} → {} ({} ms)", c.method, c.path_template, c.status, c.elapsed_ms))
-            .collect::<Vec<_>>()
-            .join("<br>");
-        body.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            e(&entry.at.to_string()),
-            e(&entry.message_type),
-            match (entry.repeats, entry.last_repeat_at) {
-                (0, _) | (_, None) => format!("{:?}", entry.outcome),
-                (n, Some(last)) => e(&format!("{:?} {} more times, the last at {last}", entry.outcome, n)),
-            },
-            e(&problem),
-            calls.split("<br>").map(e).collect::<Vec<_>>().join("<br>"),
-            e(entry.alma_tracking_id.as_deref().unwrap_or(""))
-        ));
-    }
-    body.push_str("</table>");
-    pages::page(&format!("Relais request {id}"), &body)
+        let outcome = match (entry.repeats, entry.last_repeat_at) {
+            (0, _) | (_, None) => format!("{:?}", entry.outcome),
+            (n, Some(last)) => format!("{:?} {} more times, the last at {last}", entry.outcome, n),
+        };
+        // One line per Alma call.
+        let calls = entry.alma_calls.iter().enumerate().flat_map(|(i, c)| {
+            let call = format!("{} {} → {} ({} ms)", c.method, c.path_template, c.status, c.elapsed_ms);
+            let line_break = (i > 0).then(|| Node::from(el("br")));
+            line_break.into_iter().chain([Node::value(call)])
+        });
+        vec![
+            Node::value(entry.at.to_string()),
+            Node::value(&entry.message_type),
+            Node::value(outcome),
+            Node::value(problem),
+            el("span").children(calls).into(),
+            Node::value(entry.alma_tracking_id.as_deref().unwrap_or("")),
+        ]
+    });
+    page.push(table(&["Time", "Message", "Outcome", "Problem", "Alma calls", "Alma tracking id"], rows));
+    page.render()
 }
