@@ -5,6 +5,7 @@
 //! Event files carry their own tokens (in the NCIP path, in a bearer header); [`Tokens::of`] reads them back
 //! so the function can be given the matching secrets.
 
+use bridge::lambda::events::DoorbellBody;
 use serde_json::Value;
 use std::path::Path;
 
@@ -72,7 +73,8 @@ impl Tokens {
 
 /// An API Gateway HTTP API (payload format 2.0) event: the builder the front door's invoke uses.
 pub fn http_api_event(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &str) -> Value {
-    bridge::lambda::invoke::http_api_event(method, path, query, headers, body.as_bytes())
+    let event = bridge::lambda::invoke::http_api_event(method, path, query, headers, body.as_bytes());
+    serde_json::to_value(event).expect("an HTTP API event serialises")
 }
 
 fn ncip_event(service_xml: &str) -> Value {
@@ -89,7 +91,7 @@ fn sqs_event(request: &str) -> Value {
         "Records": [{
             "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
             "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
-            "body": bridge::lambda::deliver::doorbell_body(&bridge::store::RelaisRequestId::new(request).expect("an id")),
+            "body": DoorbellBody::new(&bridge::store::RelaisRequestId::new(request).expect("an id")).to_json(),
             "attributes": {
                 "ApproximateReceiveCount": "1",
                 "MessageGroupId": request,

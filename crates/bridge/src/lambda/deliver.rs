@@ -14,15 +14,15 @@
 //! time, and the schedule retries it. SQS's own retries are for the bridge's failures only, which keeps the
 //! queue's receive count away from Alma's outages (a 72-hour outage would exhaust any receive count).
 
+use super::events::{BatchItemFailure, DeliverAnswer, DeliverEvent, DoorbellBody, RoundSummary, SqsBatchResponse};
 use crate::flows::Bridge;
 use crate::flows::outbox::{Doorbell, deliver_due, deliver_request};
-use crate::store::{QueuedMessage, RelaisRequestId};
-use serde_json::{Value, json};
+use crate::store::QueuedMessage;
 use std::sync::OnceLock;
 
 /// Rings by sending one message to the outbox's FIFO queue. Its SQS client is built when it first rings:
-/// building an SDK client costs about half a million instructions (its endpoint rules), a third of a
-/// function's cold start, while a message waits in the outbox only when Alma failed, which most instances
+/// building an SDK client is a large share of a function's cold start (its endpoint rules; docs/benchmarks.md),
+/// while a message waits in the outbox only when Alma failed, which most instances
 /// never see.
 pub struct SqsDoorbell {
     aws: aws_types::SdkConfig,
@@ -31,6 +31,7 @@ pub struct SqsDoorbell {
 }
 
 impl SqsDoorbell {
+    /// A doorbell for `queue_url` whose SQS client waits until the first message is queued.
     pub fn built_on_first_ring(aws: aws_types::SdkConfig, queue_url: String) -> Self {
         Self { aws, client: OnceLock::new(), queue_url }
     }
@@ -38,11 +39,6 @@ impl SqsDoorbell {
     fn client(&self) -> &aws_sdk_sqs::Client {
         self.client.get_or_init(|| aws_sdk_sqs::Client::new(&self.aws))
     }
-}
-
-/// The doorbell's body: which request to deliver. Never the message (it names the patron).
-pub fn doorbell_body(request: &RelaisRequestId) -> String {
-    json!({ "relais_request_id": request }).to_string()
 }
 
 #[async_trait::async_trait]
@@ -59,7 +55,7 @@ impl Doorbell for SqsDoorbell {
             .queue_url(&self.queue_url)
             .message_group_id(message.request.as_str())
             .message_deduplication_id(dedup)
-            .message_body(doorbell_body(&message.request))
+            .message_body(DoorbellBody::new(&message.request).to_json())
             .send()
             .await
             .map(|_| ())
@@ -68,36 +64,33 @@ impl Doorbell for SqsDoorbell {
 }
 
 /// Answers one event: an SQS batch (the partial-batch-failure response) or the schedule's tick.
-pub async fn handle(bridge: &Bridge, event: Value) -> Value {
-    let Some(records) = event.get("Records").and_then(Value::as_array) else {
-        let round = deliver_due(bridge).await;
-        tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
-        return json!({ "tried": round.tried, "open": round.open });
+pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
+    let batch = match event {
+        DeliverEvent::Schedule(_) => {
+            let round = deliver_due(bridge).await;
+            tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
+            return DeliverAnswer::Round(RoundSummary { tried: round.tried, open: round.open });
+        }
+        DeliverEvent::Queue(batch) => batch,
     };
-    let mut failures = Vec::new();
-    for record in records {
-        let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let mut answer = SqsBatchResponse::default();
+    for record in batch.records {
+        let failed = BatchItemFailure { item_identifier: record.message_id };
         // After one failure the rest of the batch is handed back too: SQS FIFO keeps a group's order only if
         // nothing after a failed record is taken as done.
-        if !failures.is_empty() {
-            failures.push(json!({ "itemIdentifier": id }));
+        if !answer.batch_item_failures.is_empty() {
+            answer.batch_item_failures.push(failed);
             continue;
         }
-        let request = record
-            .get("body")
-            .and_then(Value::as_str)
-            .and_then(|body| serde_json::from_str::<Value>(body).ok())
-            .and_then(|body| body.get("relais_request_id").and_then(Value::as_str).map(str::to_owned))
-            .and_then(|id| RelaisRequestId::new(id).ok());
-        let Some(request) = request else {
+        let Some(request) = DoorbellBody::request_of(&record.body) else {
             // Not one of ours: handing it back would only send it round again until the dead-letter queue.
-            tracing::warn!(sqs_message = %id, "outbox queue record without a Relais request id: dropped");
+            tracing::warn!(sqs_message = %failed.item_identifier, "outbox queue record without a Relais request id: dropped");
             continue;
         };
         if let Err(err) = deliver_request(bridge, &request).await {
             tracing::error!(error = %err, "store unavailable while delivering; SQS will hand the record back");
-            failures.push(json!({ "itemIdentifier": id }));
+            answer.batch_item_failures.push(failed);
         }
     }
-    json!({ "batchItemFailures": failures })
+    DeliverAnswer::Batch(answer)
 }
