@@ -12,6 +12,7 @@
 
 use alma_sim::{AlmaSim, FaultKind, FaultScope, FaultSpec, Seed};
 use bridge::Bridge;
+use bridge::app::{AlmaClients, Parts};
 use bridge::config::{AlmaRemote, Env, Host, Secret, Settings};
 use bridge::store::EmbeddedStore;
 use std::sync::Arc;
@@ -121,7 +122,9 @@ async fn main() {
         ncip_url: sim.ncip_url(),
         institution_code: "01DEMO_INST".into(),
     };
-    let bridge = Bridge::connect(settings, &alma, Arc::new(store)).expect("the bridge assembles");
+    let alma = AlmaClients::over(&settings, &alma, bridge::alma::https_client()).expect("Alma's URLs");
+    let parts = Parts::in_process(settings, alma, Arc::new(store)).expect("the parts");
+    let bridge = Bridge::new(parts).expect("the bridge assembles");
     let local = alma_relais_bridge::local::serve(Arc::new(bridge), "127.0.0.1:0".parse().unwrap())
         .await
         .expect("the bridge serves");

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::body::Body;
 use bridge::alma::model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
 use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
-use bridge::clock::SystemClock;
+use bridge::app::{AlmaClients, Parts};
 use bridge::config::{Env, Host, Settings};
 use bridge::ncip::{self, Message, ReadOptions};
 use bridge::store::{
@@ -78,7 +78,7 @@ impl AlmaRest for InstantRest {
 }
 
 /// The store's operations counted, each a round trip to the store (a redb transaction on the embedded store, a
-/// request on DynamoDB): issue 20 asks for at most two on a first delivery.
+/// request on DynamoDB): the target is at most two on a first delivery (docs/benchmarks.md).
 #[derive(Debug, Default)]
 pub struct StoreCalls {
     pub reads: AtomicU64,
@@ -236,17 +236,14 @@ pub fn front_door_counting_store_calls() -> (Router, Arc<StoreCalls>) {
     let calls = Arc::new(StoreCalls::default());
     let inner = EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store");
     let store = CountingStore { inner, calls: Arc::clone(&calls) };
-    let mut bridge = Bridge::assemble(
-        settings,
-        "01DEMO_INST".into(),
-        Arc::new(InstantRest { item, user, partner }),
-        Arc::new(InstantNcip { accept_item }),
-        Arc::new(store),
-        Arc::new(SystemClock),
-    )
-    .expect("bridge assembles");
+    let alma = AlmaClients {
+        institution_code: "01DEMO_INST".into(),
+        rest: Arc::new(InstantRest { item, user, partner }),
+        ncip: Arc::new(InstantNcip { accept_item }),
+    };
     // The front door answers each service in process, as the local server does.
-    bridge.invoker = Some(Arc::new(bridge::flows::front_door::InProcess));
+    let parts = Parts::in_process(settings, alma, Arc::new(store)).expect("the parts");
+    let bridge = Bridge::new(parts).expect("bridge assembles");
     (bridge::http::router(Arc::new(bridge), &[Function::NcipFrontDoor]), calls)
 }
 

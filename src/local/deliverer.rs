@@ -9,8 +9,8 @@ use tokio::task::JoinHandle;
 /// Starts the worker, unless the outbox is off or its polling is (`LOCAL_OUTBOX_POLL_MS=0`: tests that drive
 /// delivery themselves).
 pub fn spawn(bridge: Arc<Bridge>) -> Option<JoinHandle<()>> {
-    let poll = bridge.settings.local.outbox_poll;
-    if !bridge.settings.outbox.enabled || poll.is_zero() {
+    let poll = bridge.settings().local.outbox_poll;
+    if !bridge.settings().outbox.enabled || poll.is_zero() {
         return None;
     }
     Some(tokio::spawn(async move {

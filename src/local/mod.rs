@@ -2,6 +2,7 @@
 //! of the three public functions (the front door answers the service functions in process).
 
 use bridge::Bridge;
+use bridge::app::{AlmaClients, Parts};
 use bridge::config::{AlmaRemote, AlmaTarget, ConfigError, Settings, StoreTarget};
 use bridge::function::Function;
 use bridge::store::Store;
@@ -84,7 +85,8 @@ pub async fn start(settings: Settings) -> Result<LocalBridge, StartError> {
     };
     let store = open_store(&settings).await?;
     let listen = settings.listen;
-    let bridge = Arc::new(Bridge::connect(settings, &endpoints, store)?);
+    let alma = AlmaClients::over(&settings, &endpoints, bridge::alma::https_client())?;
+    let bridge = Arc::new(Bridge::new(Parts::in_process(settings, alma, store)?)?);
     let mut local = serve(bridge, listen).await?;
     local.simulator = simulator;
     Ok(local)
@@ -96,7 +98,7 @@ pub async fn serve(bridge: Arc<Bridge>, listen: SocketAddr) -> Result<LocalBridg
         tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: listen, source })?;
     let router = bridge::http::router(Arc::clone(&bridge), &LOCAL_FUNCTIONS);
-    let server = tokio::spawn(connections::serve(listener, router, bridge.settings.local));
+    let server = tokio::spawn(connections::serve(listener, router, bridge.settings().local));
     let deliverer = deliverer::spawn(Arc::clone(&bridge));
     Ok(LocalBridge { addr, bridge, simulator: None, server, deliverer })
 }
@@ -124,7 +126,7 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartErro
 
 /// What the local server prints at start-up: where everything is, and the tokens to use.
 pub fn banner(bridge: &LocalBridge) -> String {
-    let settings = &bridge.bridge.settings;
+    let settings = bridge.bridge.settings();
     let mut lines = vec![
         format!("alma-relais-bridge listening on http://{}", bridge.addr),
         format!("  GET  {}?rft.title=...         OpenURL -> Relais request form", bridge.url("/openurl")),
@@ -153,9 +155,9 @@ pub fn banner(bridge: &LocalBridge) -> String {
             "  Alma: built-in simulator at {} (NCIP {}, institution {})",
             sim.base_url(),
             sim.ncip_url(),
-            bridge.bridge.institution_code
+            bridge.bridge.institution_code()
         )),
-        None => lines.push(format!("  Alma: institution {}", bridge.bridge.institution_code)),
+        None => lines.push(format!("  Alma: institution {}", bridge.bridge.institution_code())),
     }
     for warning in settings.open_policy_warnings() {
         lines.push(format!("  warning: {warning}"));

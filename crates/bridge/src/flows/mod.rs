@@ -15,6 +15,7 @@ pub mod once;
 pub mod openurl;
 pub mod outbox;
 pub mod parse;
+pub mod parts;
 pub mod patron_id;
 mod policy;
 mod renew_item;
@@ -33,29 +34,31 @@ use std::sync::Arc;
 
 pub use service::ServiceFlow;
 
-/// Everything a flow may use: the settings and the adapters, assembled once per process ([`crate::app`]).
+/// Everything a flow may use: the settings and the adapters, assembled once per process from its
+/// [`parts::Parts`] by [`Bridge::new`]. Its fields are the crate's own: a host reads the settings through
+/// [`Bridge::settings`] and never changes a bridge once it is built.
 pub struct Bridge {
-    pub settings: Settings,
-    pub institution_code: String,
-    pub rest: Arc<dyn AlmaRest>,
-    pub ncip: Arc<dyn AlmaNcip>,
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub read_options: ReadOptions,
+    pub(crate) settings: Settings,
+    pub(crate) institution_code: String,
+    pub(crate) rest: Arc<dyn AlmaRest>,
+    pub(crate) ncip: Arc<dyn AlmaNcip>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) read_options: ReadOptions,
     /// How the front door reaches the per-service functions: [`front_door::InProcess`] locally, a Lambda
     /// invoke on AWS; `None` where no front door runs (a per-service function).
-    pub invoker: Option<Arc<dyn front_door::Invoker>>,
+    pub(crate) invoker: Option<Arc<dyn front_door::Invoker>>,
     /// How a queued message wakes the deliverer: `None` locally (the worker looks every second); on AWS a
     /// message on the outbox queue.
-    pub doorbell: Option<Arc<dyn outbox::Doorbell>>,
-    pub relais_form: Option<crate::openurl::RelaisForm>,
-    pub identity: Option<openurl::Identity>,
+    pub(crate) doorbell: Option<Arc<dyn outbox::Doorbell>>,
+    pub(crate) relais_form: Option<crate::openurl::RelaisForm>,
+    pub(crate) identity: Option<openurl::Identity>,
     /// The budget for parking anonymous OpenURL citations.
-    pub anonymous_parking: openurl::ParkingMeter,
+    pub(crate) anonymous_parking: openurl::ParkingMeter,
     /// Each NCIP partner's settings in Alma (User Identifier Type, resource-sharing library), once read.
-    pub partner_profiles: patron_id::PartnerProfiles,
+    pub(crate) partner_profiles: patron_id::PartnerProfiles,
     /// Patron identifiers recently translated into the partner's type.
-    pub translations: patron_id::Translations,
+    pub(crate) translations: patron_id::Translations,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.

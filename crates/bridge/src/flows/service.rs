@@ -1,7 +1,8 @@
 //! Each NCIP service's flow as a value. A per-service Lambda function names its one [`ServiceFlow`] at compile
 //! time (`crate::lambda::entry`), so its binary holds that flow and no other; a match over every message type
 //! would have linked all eight into every function (docs/benchmarks.md). The local server and the front
-//! door's in-process answering take [`ServiceFlow::ALL`], the outbox's deliverer [`ServiceFlow::QUEUEABLE`].
+//! door's in-process answering take [`ServiceFlow::ALL`], the outbox's deliverer [`ServiceFlow::QUEUEABLE`]
+//! (the flows whose `queueable` is set, picked out at compile time so that its binary holds only those).
 
 use super::once::Inbound;
 use super::{
@@ -20,29 +21,44 @@ pub type Answering<'a> = Pin<Box<dyn Future<Output = Vec<u8>> + Send + 'a>>;
 
 type Answer = for<'a> fn(&'a Bridge, Message, Inbound<'a>, &'a CallContext) -> Answering<'a>;
 
-/// One NCIP service's flow: the function that answers it and how.
+/// One NCIP service's flow: the function that answers it, how, and whether its messages may wait in the outbox.
 #[derive(Clone, Copy)]
 pub struct ServiceFlow {
+    /// The per-service function that answers this service on AWS.
     pub function: Function,
+    /// Whether the outbox holds this service's messages while Alma cannot take them: only those whose answer
+    /// to Relais needs nothing from Alma (see `once::queueing`).
+    pub queueable: bool,
     answer: Answer,
 }
 
 impl std::fmt::Debug for ServiceFlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("ServiceFlow").field(&self.function).finish()
+        f.debug_tuple("ServiceFlow").field(&self.function).field(&self.queueable).finish()
     }
 }
 
 impl ServiceFlow {
-    pub const LOOKUP_USER: ServiceFlow = ServiceFlow { function: Function::PatronLookup, answer: lookup_user };
-    pub const ACCEPT_ITEM: ServiceFlow = ServiceFlow { function: Function::AcceptItem, answer: accept_item };
-    pub const CHECK_OUT_ITEM: ServiceFlow = ServiceFlow { function: Function::CheckOutItem, answer: check_out_item };
-    pub const CHECK_IN_ITEM: ServiceFlow = ServiceFlow { function: Function::CheckInItem, answer: check_in_item };
-    pub const REQUEST_ITEM: ServiceFlow = ServiceFlow { function: Function::RequestItem, answer: request_item };
-    pub const CANCEL_REQUEST_ITEM: ServiceFlow =
-        ServiceFlow { function: Function::CancelRequestItem, answer: cancel_request_item };
-    pub const RENEW_ITEM: ServiceFlow = ServiceFlow { function: Function::RenewItem, answer: renew_item };
-    pub const LOOKUP_ITEM: ServiceFlow = ServiceFlow { function: Function::LookupItem, answer: lookup_item };
+    /// Patron lookup (answered from Alma's Users API).
+    pub const LOOKUP_USER: ServiceFlow = Self::flow(Function::PatronLookup, false, lookup_user);
+    /// The borrowing library received an item.
+    pub const ACCEPT_ITEM: ServiceFlow = Self::flow(Function::AcceptItem, true, accept_item);
+    /// The lending library shipped an item.
+    pub const CHECK_OUT_ITEM: ServiceFlow = Self::flow(Function::CheckOutItem, true, check_out_item);
+    /// An item went back (borrowing) or came home (lending).
+    pub const CHECK_IN_ITEM: ServiceFlow = Self::flow(Function::CheckInItem, true, check_in_item);
+    /// A request placed on either side.
+    pub const REQUEST_ITEM: ServiceFlow = Self::flow(Function::RequestItem, false, request_item);
+    /// A request withdrawn.
+    pub const CANCEL_REQUEST_ITEM: ServiceFlow = Self::flow(Function::CancelRequestItem, true, cancel_request_item);
+    /// A loan renewed (its answer carries Alma's new due date, so it never waits in the outbox).
+    pub const RENEW_ITEM: ServiceFlow = Self::flow(Function::RenewItem, false, renew_item);
+    /// An item's standing, read from Alma's REST API.
+    pub const LOOKUP_ITEM: ServiceFlow = Self::flow(Function::LookupItem, false, lookup_item);
+
+    const fn flow(function: Function, queueable: bool, answer: Answer) -> ServiceFlow {
+        ServiceFlow { function, queueable, answer }
+    }
 
     /// Every flow: a process that answers every service itself (the local server).
     pub const ALL: [ServiceFlow; 8] = [
@@ -56,9 +72,24 @@ impl ServiceFlow {
         Self::LOOKUP_ITEM,
     ];
 
-    /// The flows whose messages the outbox holds while Alma cannot take them (see `once::outbox`).
-    pub const QUEUEABLE: [ServiceFlow; 4] =
-        [Self::ACCEPT_ITEM, Self::CHECK_OUT_ITEM, Self::CHECK_IN_ITEM, Self::CANCEL_REQUEST_ITEM];
+    /// The flows whose messages the outbox holds: [`ServiceFlow::ALL`]'s queueable ones, picked out at compile
+    /// time (the deliverer's binary then holds these flows' code and no other's). The length is checked there.
+    pub const QUEUEABLE: [ServiceFlow; 4] = Self::queueable();
+
+    const fn queueable<const N: usize>() -> [ServiceFlow; N] {
+        let mut picked = [Self::ACCEPT_ITEM; N];
+        let (mut from, mut to) = (0, 0);
+        while from < Self::ALL.len() {
+            if Self::ALL[from].queueable {
+                assert!(to < N, "more queueable flows than QUEUEABLE's length");
+                picked[to] = Self::ALL[from];
+                to += 1;
+            }
+            from += 1;
+        }
+        assert!(to == N, "fewer queueable flows than QUEUEABLE's length");
+        picked
+    }
 
     /// The service this flow answers.
     pub fn service(self) -> ServiceKind {
@@ -141,8 +172,9 @@ mod tests {
         let services: Vec<Function> = Function::services().collect();
         let flows: Vec<Function> = ServiceFlow::ALL.iter().map(|flow| flow.function).collect();
         assert_eq!(flows, services);
-        for flow in ServiceFlow::QUEUEABLE {
-            assert!(ServiceFlow::ALL.iter().any(|f| f.function == flow.function));
-        }
+        let queueable: Vec<Function> = ServiceFlow::QUEUEABLE.iter().map(|flow| flow.function).collect();
+        let expected =
+            [Function::AcceptItem, Function::CheckOutItem, Function::CheckInItem, Function::CancelRequestItem];
+        assert_eq!(queueable, expected, "receive, ship, return and cancel wait out Alma's outages");
     }
 }

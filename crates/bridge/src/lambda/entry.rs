@@ -8,6 +8,7 @@
 //! per-service function holds another's flow (docs/benchmarks.md has the sizes).
 //! Every function reads its secrets from SSM (`*_PARAMETER`), so every one holds the SSM client.
 
+use super::events::{DeliverAnswer, DeliverEvent};
 use super::{deliver, invoke};
 use crate::config::{ConfigError, Settings};
 use crate::flows::front_door::Invoker;
@@ -23,7 +24,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 /// An event handler's answer under way.
-pub type Handling = Pin<Box<dyn Future<Output = serde_json::Value> + Send>>;
+pub type Handling = Pin<Box<dyn Future<Output = DeliverAnswer> + Send>>;
 
 /// Builds the front door's way to the per-service functions from their names.
 pub type MakeInvoker = fn(&aws_types::SdkConfig, BTreeMap<Function, String>) -> Arc<dyn Invoker>;
@@ -40,10 +41,12 @@ pub type ReadIdentity = fn(&Settings) -> Result<Option<Identity>, ConfigError>;
 /// How a function is reached.
 #[derive(Clone, Copy)]
 pub enum Serve {
-    /// API Gateway's HTTP events (or the front door's invoke, which carries the same event): these routes.
+    /// API Gateway's HTTP events: these public routes.
     Http(fn() -> http::Routes),
-    /// Other events (the outbox's queue and schedule): this handler.
-    Events(fn(Arc<Bridge>, serde_json::Value) -> Handling),
+    /// The front door's invoke (the same HTTP event, `POST /ncip`): answered by this one flow.
+    Service(ServiceFlow),
+    /// The outbox's queue and schedule: this handler.
+    Events(fn(Arc<Bridge>, DeliverEvent) -> Handling),
 }
 
 /// One function's binary: what it serves and the clients it builds.
@@ -77,6 +80,7 @@ impl Entry {
     pub fn router(&self, bridge: Arc<Bridge>) -> Option<axum::Router> {
         match self.serve {
             Serve::Http(routes) => Some(http::serve(bridge, routes())),
+            Serve::Service(flow) => Some(http::serve(bridge, http::service_routes(flow))),
             Serve::Events(_) => None,
         }
     }
@@ -94,39 +98,26 @@ fn sqs_doorbell(aws: &aws_types::SdkConfig, queue_url: String) -> Arc<dyn Doorbe
     Arc::new(deliver::SqsDoorbell::built_on_first_ring(aws.clone(), queue_url))
 }
 
-fn deliver_events(bridge: Arc<Bridge>, event: serde_json::Value) -> Handling {
+fn deliver_events(bridge: Arc<Bridge>, event: DeliverEvent) -> Handling {
     Box::pin(async move { deliver::handle(&bridge, event).await })
 }
 
-/// A per-service function: `POST /ncip` answered by `flow`; `queues` when its messages may wait in the outbox.
-const fn service(flow: ServiceFlow, routes: fn() -> http::Routes, queues: bool) -> Entry {
-    Entry {
-        function: flow.function,
-        serve: Serve::Http(routes),
-        store: Some(dynamodb_store),
-        invoker: None,
-        doorbell: if queues { Some(sqs_doorbell) } else { None },
-        patron_identity: None,
+impl Entry {
+    /// A per-service function: `POST /ncip` answered by `flow`, with the outbox's doorbell when its messages
+    /// may wait there.
+    pub const fn service(flow: ServiceFlow) -> Entry {
+        Entry {
+            function: flow.function,
+            serve: Serve::Service(flow),
+            store: Some(dynamodb_store),
+            invoker: None,
+            doorbell: if flow.queueable { Some(sqs_doorbell) } else { None },
+            patron_identity: None,
+        }
     }
 }
 
-/// The per-service routes of one flow, as a plain `fn` (a constant per service, so that the entry names it).
-macro_rules! service_routes {
-    ($name:ident = $flow:ident) => {
-        fn $name() -> http::Routes {
-            http::service_routes(ServiceFlow::$flow)
-        }
-    };
-}
-service_routes!(patron_lookup_routes = LOOKUP_USER);
-service_routes!(accept_item_routes = ACCEPT_ITEM);
-service_routes!(check_out_item_routes = CHECK_OUT_ITEM);
-service_routes!(check_in_item_routes = CHECK_IN_ITEM);
-service_routes!(request_item_routes = REQUEST_ITEM);
-service_routes!(cancel_request_item_routes = CANCEL_REQUEST_ITEM);
-service_routes!(renew_item_routes = RENEW_ITEM);
-service_routes!(lookup_item_routes = LOOKUP_ITEM);
-
+/// `GET /openurl`: the hand-off to the Relais request form.
 pub const OPENURL_REDIRECT: Entry = Entry {
     function: Function::OpenUrlRedirect,
     serve: Serve::Http(http::openurl_routes),
@@ -136,6 +127,7 @@ pub const OPENURL_REDIRECT: Entry = Entry {
     doorbell: None,
     patron_identity: Some(Identity::from_settings),
 };
+/// `POST /ncip`: the front door Relais calls, which invokes the per-service functions.
 pub const NCIP: Entry = Entry {
     function: Function::NcipFrontDoor,
     serve: Serve::Http(http::front_door_routes),
@@ -144,6 +136,7 @@ pub const NCIP: Entry = Entry {
     doorbell: None,
     patron_identity: None,
 };
+/// The staff pages, the outbox's queue and the health check.
 pub const REQUEST_STATUS: Entry = Entry {
     function: Function::RequestStatus,
     serve: Serve::Http(http::status_routes),
@@ -153,6 +146,7 @@ pub const REQUEST_STATUS: Entry = Entry {
     doorbell: Some(sqs_doorbell),
     patron_identity: None,
 };
+/// The outbox's deliverer.
 pub const DELIVER: Entry = Entry {
     function: Function::Deliver,
     serve: Serve::Events(deliver_events),
@@ -161,14 +155,22 @@ pub const DELIVER: Entry = Entry {
     doorbell: None,
     patron_identity: None,
 };
-pub const PATRON_LOOKUP: Entry = service(ServiceFlow::LOOKUP_USER, patron_lookup_routes, false);
-pub const ACCEPT_ITEM: Entry = service(ServiceFlow::ACCEPT_ITEM, accept_item_routes, true);
-pub const CHECK_OUT_ITEM: Entry = service(ServiceFlow::CHECK_OUT_ITEM, check_out_item_routes, true);
-pub const CHECK_IN_ITEM: Entry = service(ServiceFlow::CHECK_IN_ITEM, check_in_item_routes, true);
-pub const REQUEST_ITEM: Entry = service(ServiceFlow::REQUEST_ITEM, request_item_routes, false);
-pub const CANCEL_REQUEST_ITEM: Entry = service(ServiceFlow::CANCEL_REQUEST_ITEM, cancel_request_item_routes, true);
-pub const RENEW_ITEM: Entry = service(ServiceFlow::RENEW_ITEM, renew_item_routes, false);
-pub const LOOKUP_ITEM: Entry = service(ServiceFlow::LOOKUP_ITEM, lookup_item_routes, false);
+/// NCIP LookupUser.
+pub const PATRON_LOOKUP: Entry = Entry::service(ServiceFlow::LOOKUP_USER);
+/// NCIP AcceptItem.
+pub const ACCEPT_ITEM: Entry = Entry::service(ServiceFlow::ACCEPT_ITEM);
+/// NCIP CheckOutItem.
+pub const CHECK_OUT_ITEM: Entry = Entry::service(ServiceFlow::CHECK_OUT_ITEM);
+/// NCIP CheckInItem.
+pub const CHECK_IN_ITEM: Entry = Entry::service(ServiceFlow::CHECK_IN_ITEM);
+/// NCIP RequestItem.
+pub const REQUEST_ITEM: Entry = Entry::service(ServiceFlow::REQUEST_ITEM);
+/// NCIP CancelRequestItem.
+pub const CANCEL_REQUEST_ITEM: Entry = Entry::service(ServiceFlow::CANCEL_REQUEST_ITEM);
+/// NCIP RenewItem.
+pub const RENEW_ITEM: Entry = Entry::service(ServiceFlow::RENEW_ITEM);
+/// NCIP LookupItem.
+pub const LOOKUP_ITEM: Entry = Entry::service(ServiceFlow::LOOKUP_ITEM);
 
 /// Every entry, in [`Function::ALL`]'s order: for the tests that compare them with the template and the
 /// function crates (a binary names one entry, never this list).
@@ -211,6 +213,8 @@ mod tests {
         for entry in ALL {
             assert_eq!(entry.invoker.is_some(), entry.function == Function::NcipFrontDoor, "{entry:?}");
             assert_eq!(matches!(entry.serve, Serve::Events(_)), !entry.function.is_http(), "{entry:?}");
+            let answers_a_service = matches!(entry.serve, Serve::Service(flow) if flow.function == entry.function);
+            assert_eq!(answers_a_service, entry.function.service().is_some(), "{entry:?}");
             let hands_off = entry.function == Function::OpenUrlRedirect;
             assert_eq!(entry.patron_identity.is_some(), hands_off, "{entry:?}");
         }

@@ -11,13 +11,13 @@
 pub mod aws;
 pub mod deliver;
 pub mod entry;
+pub mod events;
 pub mod invoke;
 pub mod no_store;
 pub mod refresh;
 pub mod secrets;
 
-use crate::alma::NotConfigured;
-use crate::clock::SystemClock;
+use crate::app::{AlmaClients, Parts};
 use crate::config::{AlmaTarget, ConfigError, Env, Host, Settings, StoreTarget};
 use crate::flows::Bridge;
 use crate::function::Function;
@@ -54,7 +54,7 @@ pub fn run(entry: Entry) -> ExitCode {
             }
         };
         let served = match entry.serve {
-            Serve::Http(_) => {
+            Serve::Http(_) | Serve::Service(_) => {
                 let handler = tower::service_fn(move |request: lambda_http::Request| {
                     let refreshing = Arc::clone(&refreshing);
                     async move { tower::ServiceExt::oneshot(refreshing.router().await, request).await }
@@ -63,7 +63,7 @@ pub fn run(entry: Entry) -> ExitCode {
             }
             Serve::Events(handle) => {
                 let handler =
-                    lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+                    lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<events::DeliverEvent>| {
                         let refreshing = Arc::clone(&refreshing);
                         async move {
                             let bridge = refreshing.bridge().await;
@@ -104,27 +104,21 @@ pub fn build(
         (None, _) => Arc::new(no_store::NoStore),
         (Some(_), StoreTarget::Embedded { .. }) => unreachable!("Host::Lambda always selects DynamoDB"),
     };
-    let mut bridge = match &settings.alma {
-        AlmaTarget::Remote(remote) => Bridge::connect_over(settings.clone(), remote, store, http.clone())?,
-        _ => Bridge::assemble_core(
-            settings.clone(),
-            String::new(),
-            Arc::new(NotConfigured),
-            Arc::new(NotConfigured),
-            store,
-            Arc::new(SystemClock),
-        )?,
+    let alma = match &settings.alma {
+        AlmaTarget::Remote(remote) => AlmaClients::over(&settings, remote, http.clone())?,
+        _ => AlmaClients::unconfigured(),
     };
+    let mut parts = Parts::bare(settings.clone(), alma, store);
     if let Some(identity) = entry.patron_identity {
-        bridge.identity = identity(&settings)?;
+        parts.identity = identity(&settings)?;
     }
     if let Some(invoker) = entry.invoker {
-        bridge.invoker = Some(invoker(aws, settings.function_names.clone()));
+        parts.invoker = Some(invoker(aws, settings.function_names.clone()));
     }
     if let (Some(doorbell), Some(queue_url)) = (entry.doorbell, &settings.outbox.queue_url) {
-        bridge.doorbell = Some(doorbell(aws, queue_url.clone()));
+        parts.doorbell = Some(doorbell(aws, queue_url.clone()));
     }
-    Ok(bridge)
+    Bridge::new(parts)
 }
 
 /// Each function is given only the settings it uses (least privilege); this names what one lacks.

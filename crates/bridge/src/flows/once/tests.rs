@@ -6,6 +6,7 @@ use super::*;
 use crate::alma::{AlmaNcip, NotConfigured};
 use crate::clock::{Clock, ManualClock};
 use crate::config::{Env, Host, Settings};
+use crate::flows::parts::{AlmaClients, Parts};
 use crate::ncip::{CheckInItem, CheckInItemResponse, ItemId, ItemIdentifier};
 use crate::store::{
     ClaimToken, Correlation, EmbeddedStore, ItemBarcode, PartnerCode, RequestStatus, Side, Store, StoreConfig,
@@ -292,15 +293,11 @@ impl Scene {
         let ncip = Arc::new(ScriptedNcip { alma: std::sync::Mutex::new(row.alma), sent: AtomicUsize::new(0) });
         let clock = Arc::new(ManualClock::default());
         let served: Arc<dyn Store> = if row.before == StoreDown { Arc::new(DownStore) } else { store.clone() };
-        let bridge = Bridge::assemble(
-            settings,
-            "01DEMO_INST".into(),
-            Arc::new(NotConfigured),
-            ncip.clone(),
-            served,
-            clock.clone(),
-        )
-        .expect("bridge assembles");
+        let alma =
+            AlmaClients { institution_code: "01DEMO_INST".into(), rest: Arc::new(NotConfigured), ncip: ncip.clone() };
+        let mut parts = Parts::bare(settings, alma, served);
+        parts.clock = clock.clone();
+        let bridge = Bridge::new(parts).expect("bridge assembles");
         let request = RelaisRequestId::new("RL-1").unwrap();
         let barcode = ItemBarcode::new("ILL-1").unwrap();
         let key = IdempotencyKey::derive("CheckInItem", Some(&request), Some(&barcode), b"");
