@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[allow(dead_code)]
 mod instant_alma;
 
-#[path = "../tests/support/messages.rs"]
+#[path = "../tests/e2e/support/messages.rs"]
 #[allow(dead_code)]
 mod messages;
 

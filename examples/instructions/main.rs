@@ -1,7 +1,7 @@
 //! The benchmarks' workloads, small enough to run once under callgrind: `scripts/bench-instructions` runs this
 //! program and turns callgrind's instruction counts into the figures of docs/benchmarks.md. Instruction counts
 //! repeat exactly for the same binary and input, whatever else the machine is doing, where wall time on a
-//! shared two-core machine drifts too far to judge a 2x target (issue 20).
+//! shared two-core machine drifts too far to judge a 2x target.
 //!
 //! Two ways of counting, because the bridge's work crosses threads and the codec's does not:
 //! - `instructions regions` prints one label per line and runs each labelled piece of work once inside
@@ -28,7 +28,7 @@ use http_body_util::BodyExt;
 #[allow(dead_code)]
 mod instant_alma;
 
-#[path = "../../tests/support/messages.rs"]
+#[path = "../../tests/e2e/support/messages.rs"]
 #[allow(dead_code)]
 mod messages;
 

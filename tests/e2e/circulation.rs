@@ -1,11 +1,8 @@
 //! The Relais actions of a borrowing request and of a lending request, in order, each asserting what Alma
 //! then holds (through Alma's REST API), the correlation record and the history. Run on both stores.
 
-#[macro_use]
-mod support;
-
+use crate::support::{Harness, StoreKind, messages as m};
 use bridge::alma::AlmaRest;
-use support::{Harness, StoreKind, messages as m};
 
 fn assert_no_problem(answer: &str, expected_response: &str) {
     assert!(answer.contains(expected_response), "expected {expected_response}: {answer}");

@@ -2,10 +2,10 @@
 //! answer: a response to the service it names, or a top-level Problem. A file added to the corpus is covered
 //! without code changes.
 
-mod support;
+use crate::support;
 
+use crate::support::{Harness, StoreKind};
 use bridge::ncip::{self, Message, ReadOptions};
-use support::{Harness, StoreKind};
 
 #[tokio::test]
 async fn every_corpus_message_gets_a_well_formed_ncip_answer() {

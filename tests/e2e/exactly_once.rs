@@ -5,9 +5,7 @@
 //! here, the path a library that turns the outbox off relies on. tests/outbox.rs runs the same failures with
 //! the outbox on, where the bridge's deliverer drives them.
 
-#[macro_use]
-mod support;
-
+use crate::support::{Harness, StoreKind, messages as m};
 use alma_sim::{AfterCommit, FaultKind, FaultScope, FaultSpec};
 use async_trait::async_trait;
 use bridge::alma::AlmaRest;
@@ -15,7 +13,6 @@ use bridge::store::{self, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use support::{Harness, StoreKind, messages as m};
 
 async fn start(kind: StoreKind) -> Harness {
     Harness::start_with(kind, &[("OUTBOX", "off")], |store| store).await

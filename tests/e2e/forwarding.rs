@@ -3,9 +3,9 @@
 //! element, its order, extensions and date texts through. Checked byte for byte through a recording proxy
 //! in front of the simulator's NCIP responder.
 
-mod support;
+use crate::support;
 
-use support::{Harness, StoreKind};
+use crate::support::{Harness, StoreKind};
 
 /// An AcceptItem the way a Relais site may send it: its own agency codes in the header, a zone-less date
 /// (read in the library's time zone), an extension and shipping details the bridge does not model.
@@ -149,7 +149,7 @@ async fn a_patron_alma_does_not_know_in_any_form_is_unknown_user_without_a_forwa
 /// `U1001`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_then_accept_item_works_whatever_identifier_type_the_partner_matches() {
-    use support::lookup::{Lookup, demo_seed_matching};
+    use crate::support::lookup::{Lookup, demo_seed_matching};
     for (id_type, kept) in [("BARCODE", "21000000001"), ("PRIMARY_ID", "patron1"), ("UNIV_ID", "U1001")] {
         let h = Harness::start_seeded(demo_seed_matching(id_type), &[]).await;
         let answer = h.ncip(&Lookup::user("21000000001").xml()).await;

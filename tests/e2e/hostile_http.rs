@@ -1,14 +1,12 @@
-//! The local server's front door under hostile clients, over real sockets (issue 18, findings 3, 4 and 6):
+//! The local server's front door under hostile clients, over real sockets:
 //! nothing is read before the token is checked, bodies are capped, and slow or idle clients are cut off by
 //! the configured timeouts. Behaviour only: each test shows what the client sees, never how long it took
 //! (the guards below only keep a broken build from hanging the suite).
 
-mod support;
-
+use crate::support::lookup::Lookup;
+use crate::support::{Harness, NCIP_TOKEN};
 use alma_sim::Seed;
 use std::time::Duration;
-use support::lookup::Lookup;
-use support::{Harness, NCIP_TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

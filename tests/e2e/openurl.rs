@@ -1,8 +1,7 @@
 //! `GET /openurl` over real HTTP: what a patron's browser gets for Primo's ILL links, what the store keeps,
 //! and, in headless Chromium, that the browser really lands on the Relais form.
 
-mod support;
-
+use crate::support::{Harness, StoreKind};
 use bridge::clock::Clock;
 use bridge::http::CORRELATION_HEADER;
 use std::io::{BufRead, BufReader, Write};
@@ -10,7 +9,6 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{Harness, StoreKind};
 
 const FORM: &str = "https://relais.example.org/user/login.html?group=patron&LS=DEMO&dest=discovery";
 
@@ -49,7 +47,7 @@ async fn a_primo_book_link_redirects_to_the_prefilled_form_and_parks_the_citatio
     assert_eq!(parked["year"], 2016);
 }
 
-// Issue 18, finding 5: every anonymous link parked a citation of about 7 KB, one store write per request
+// Every anonymous link used to park a citation of about 7 KB, one store write per request
 // without bound. Anonymous citations are now parked within a per-minute budget; the redirect is unchanged.
 #[tokio::test]
 async fn anonymous_links_park_citations_only_within_the_budget() {

@@ -2,14 +2,14 @@
 //! outbox, delivered in order when Alma is back, kept across a restart, parked when Alma refuses them, and
 //! re-driven or discarded by staff. Over real HTTP to the simulator, on the embedded store and DynamoDB.
 
-#[macro_use]
-mod support;
+use crate::support;
 
+use crate::support::{Harness, STATUS_TOKEN, StoreKind, messages as m};
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
 use bridge::alma::AlmaRest;
 use bridge::flows::outbox::deliver_due;
+use bridge::lambda::events::{DeliverAnswer, DeliverEvent, RoundSummary, SqsBatchResponse};
 use std::time::{Duration, Instant};
-use support::{Harness, STATUS_TOKEN, StoreKind, messages as m};
 
 const LENDING_ITEM: &str = "39000000002";
 const DUE: &str = "2027-02-28T23:59:59Z";
@@ -413,8 +413,8 @@ async fn on_aws_a_queued_message_rings_the_fifo_queue_and_the_deliver_function_d
     let aws = support::lambda_aws(&bridge::alma::https_client());
     let doorbell = bridge::lambda::deliver::SqsDoorbell::built_on_first_ring(aws, url.clone());
     let env = [("LOCAL_OUTBOX_POLL_MS", "0")];
-    let h = Harness::start_adjusted(StoreKind::DynamoDb, &env, |bridge| {
-        bridge.doorbell = Some(std::sync::Arc::new(doorbell))
+    let h = Harness::start_adjusted(StoreKind::DynamoDb, &env, |parts| {
+        parts.doorbell = Some(std::sync::Arc::new(doorbell))
     })
     .await;
     maintenance(&h.sim);
@@ -426,15 +426,18 @@ async fn on_aws_a_queued_message_rings_the_fifo_queue_and_the_deliver_function_d
     assert!(bodies.iter().all(|b| !b.contains("21000000001")), "a doorbell names no patron: {bodies:?}");
     h.sim.faults().clear();
 
+    let event: DeliverEvent = serde_json::from_value(event).expect("the queue's records read as a deliver event");
     let answer = bridge::lambda::deliver::handle(&h.bridge.bridge, event.clone()).await;
-    assert_eq!(answer, serde_json::json!({ "batchItemFailures": [] }));
+    assert_eq!(answer, DeliverAnswer::Batch(SqsBatchResponse::default()), "nothing handed back");
     assert_eq!(taken_by_alma(&h), ["AcceptItem", "CheckInItem"], "each once, in order");
     assert_eq!(queue_of(&h, "RL-OB-8").await, pairs(&[("AcceptItem", "delivered"), ("CheckInItem", "delivered")]));
     // SQS may hand the same records over again (at-least-once): nothing is sent twice.
     let again = bridge::lambda::deliver::handle(&h.bridge.bridge, event).await;
-    assert_eq!(again, serde_json::json!({ "batchItemFailures": [] }));
+    assert_eq!(again, DeliverAnswer::Batch(SqsBatchResponse::default()));
     assert_eq!(taken_by_alma(&h).len(), 2);
     // The schedule's tick finds nothing left.
     let tick = serde_json::json!({ "source": "aws.events", "detail-type": "Scheduled Event", "detail": {} });
-    assert_eq!(bridge::lambda::deliver::handle(&h.bridge.bridge, tick).await["open"], 0);
+    let tick: DeliverEvent = serde_json::from_value(tick).expect("a schedule tick");
+    let round = bridge::lambda::deliver::handle(&h.bridge.bridge, tick).await;
+    assert_eq!(round, DeliverAnswer::Round(RoundSummary { tried: 0, open: 0 }));
 }

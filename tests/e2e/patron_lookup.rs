@@ -5,15 +5,13 @@
 //! The bridge is the shared harness started over a seed of the test's choosing (corpus patrons, a low
 //! per-second threshold), on the embedded store whose files a test can read.
 
-mod support;
-
+use crate::support::Harness;
+use crate::support::corpus;
+use crate::support::lookup::{self, Lookup, demo_seed_with, seeded_user};
 use alma_sim::{FaultKind, FaultScope, FaultSpec, Seed};
 use bridge::ncip::model::user::{Address, NameInformation, PhysicalAddressForm};
 use bridge::ncip::{LookupUserResponse, Message, ReadOptions};
 use std::time::{Duration, Instant};
-use support::Harness;
-use support::corpus;
-use support::lookup::{self, Lookup, demo_seed_with, seeded_user};
 
 const ALL_ELEMENTS: [&str; 5] =
     ["Name Information", "User Address Information", "User Privilege", "Block Or Trap", "User Id"];
@@ -183,7 +181,7 @@ async fn a_right_pin_is_answered_and_a_wrong_pin_or_unknown_patron_get_the_same_
     assert!(auth.iter().any(|c| c.path.ends_with("/users/patron1") && c.status == Some(204)));
 }
 
-// Issue 18, finding 1: a PIN holding a control character made the header sent to Alma invalid, and only a
+// A PIN holding a control character made the header sent to Alma invalid, and only a
 // known patron's lookup sent it: Temporary Processing Failure for a known patron, User Authentication Failed
 // for an unknown one. Such a PIN is now refused before Alma is asked, for both alike.
 #[tokio::test]
@@ -199,7 +197,7 @@ async fn a_pin_with_a_control_character_is_refused_alike_for_known_and_unknown_p
     assert_eq!(b.sim.calls(), before, "no such PIN reached Alma");
 }
 
-// Issue 18, finding 1: an unknown patron cost one Alma call and a known one with a wrong PIN two, which
+// An unknown patron cost one Alma call and a known one with a wrong PIN two, which
 // timing showed. The work is now the same; shown by counting Alma's calls, not by a clock.
 #[tokio::test]
 async fn an_unknown_patron_and_a_wrong_pin_cost_alma_the_same_calls() {
@@ -220,7 +218,7 @@ async fn an_unknown_patron_and_a_wrong_pin_cost_alma_the_same_calls() {
     assert_eq!(unknown_calls, known_calls, "the same Alma calls for an unknown patron");
 }
 
-// Issue 18, finding 2: 100 wrong PINs in a row were all checked by Alma, and the right one then worked. Now
+// Guessing: 100 wrong PINs in a row were all checked by Alma, and the right one then worked. Now
 // the sixth check within PATRON_LOCKOUT_MINUTES is refused without asking Alma, with the wrong PIN's answer,
 // even when the PIN is right; an unknown patron is locked alike; the lockout ends with its period.
 #[tokio::test]
@@ -285,7 +283,7 @@ async fn an_agency_with_too_many_failed_pins_is_locked_out_for_every_patron() {
     found(&b.ncip(&right().sent_by("OtherRelais").xml()).await);
 }
 
-// Issue 18, finding 6: `..` turned `GET /users/{id}` into Alma's list-users call, and a tab or LF inside an
+// Path tricks: `..` turned `GET /users/{id}` into Alma's list-users call, and a tab or LF inside an
 // identifier named another path; all were sent with the API key. Now none of them reaches Alma, and each is
 // answered exactly as an unknown patron.
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! parameters again every `SECRETS_REFRESH_SECONDS`, and answers with the new value from then on. Against
 //! moto's SSM (the server `./scripts/test` starts), through the function's own router.
 
-mod support;
+use crate::support;
 
 use axum::body::Body;
 use bridge::config::Env;
@@ -60,7 +60,7 @@ async fn a_status_token_rotated_in_ssm_is_used_after_the_refresh_interval_withou
 /// an IdP that keeps its retired keys publishes it.
 fn large_jwks() -> String {
     let jwks: serde_json::Value =
-        serde_json::from_str(include_str!("../crates/openurl/tests/keys/idp_jwks.json")).expect("JWKS");
+        serde_json::from_str(include_str!("../../crates/openurl/tests/keys/idp_jwks.json")).expect("JWKS");
     let key = jwks["keys"][0].clone();
     let keys: Vec<serde_json::Value> = (2015..2027)
         .map(|year| {

@@ -10,11 +10,9 @@
 //! The suite runs a few pairs; the documented soak (docs/benchmarks.md) runs more:
 //! `SOAK_PAIRS=200 cargo test --release --test soak -- --nocapture`.
 
-mod support;
-
+use crate::support::{Harness, StoreKind, messages as m};
 use alma_sim::{AfterCommit, FaultKind, FaultScope, FaultSpec};
 use std::time::Duration;
-use support::{Harness, StoreKind, messages as m};
 
 const TEMPORARY: &str = "Temporary Processing Failure";
 

@@ -324,19 +324,12 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
 /// is not declared is not.
 #[tokio::test]
 async fn the_router_serves_every_declared_route_and_nothing_else() {
-    use bridge::alma::NotConfigured;
+    use bridge::app::{AlmaClients, Parts};
     use tower::ServiceExt;
     let settings = Settings::from_env(&Env::from_pairs([]), Host::Local).expect("default settings");
     let store = bridge::store::EmbeddedStore::in_memory(settings.store_config()).expect("store");
-    let bridge = bridge::Bridge::assemble(
-        settings,
-        String::new(),
-        Arc::new(NotConfigured),
-        Arc::new(NotConfigured),
-        Arc::new(store),
-        Arc::new(bridge::clock::SystemClock),
-    )
-    .expect("bridge assembles");
+    let parts = Parts::in_process(settings, AlmaClients::unconfigured(), Arc::new(store)).expect("parts");
+    let bridge = bridge::Bridge::new(parts).expect("bridge assembles");
     let bridge = Arc::new(bridge);
     let public: Vec<Function> = Function::ALL.into_iter().filter(|f| f.service().is_none()).collect();
     let router = bridge::http::router(bridge, &public);
@@ -634,7 +627,7 @@ fn the_near_timeout_alarm_watches_every_service_function() {
 #[test]
 fn the_outbox_alarms_watch_the_metrics_the_code_emits() {
     let metrics = repo_file("crates/bridge/src/metrics.rs");
-    let settle = repo_file("crates/bridge/src/flows/once/outbox.rs");
+    let settle = repo_file("crates/bridge/src/flows/once/queueing.rs");
     assert!(metrics.contains(r#"("OutboxMessages", "Count", 1.0)"#) && metrics.contains(r#"&[("Event", event)]"#));
     assert!(metrics.contains(r#"("OutboxOldestAge", "Seconds", seconds)"#));
     assert!(settle.contains(r#"QueueState::Parked => "parked""#), "the parked event's name");

@@ -3,7 +3,6 @@
 //! without it, so when it is absent a test skips with one line saying so and never fails a fresh clone.
 //! `NCIP_CORPUS_REQUIRED=1` turns the skip into a failure. (The codec crate's tests keep the same rule in
 //! `crates/ncip-codec/tests/common/mod.rs`; the two test crates cannot share a module.)
-#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,6 +1,5 @@
 //! Patron-lookup material: LookupUser messages as Relais and the other dialects send them, seeds with the
 //! corpus' patrons, and a capture of everything the bridge logs (to check that no patron data reaches it).
-#![allow(dead_code)]
 
 use alma_sim::Seed;
 use serde_json::Value;

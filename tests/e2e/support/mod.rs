@@ -1,7 +1,6 @@
 //! A whole bridge for end-to-end tests: the Alma simulator and the bridge's local server on loopback ports,
 //! with either the embedded store or DynamoDB (moto's server, started by `scripts/test`), and a clock the
 //! test can move. Every call goes over real HTTP through the clients production uses.
-#![allow(dead_code)]
 
 pub mod corpus;
 pub mod lookup;
@@ -12,6 +11,7 @@ use alma_relais_bridge::local::{self, LocalBridge};
 use alma_sim::{AlmaSim, Seed};
 use bridge::Bridge;
 use bridge::alma::{AlmaRest, CallContext, HttpAlmaRest, Limiter, Transport};
+use bridge::app::{AlmaClients, Parts};
 use bridge::clock::ManualClock;
 use bridge::config::AlmaRemote;
 use bridge::config::{Env, Host, Secret, Settings};
@@ -21,7 +21,6 @@ use std::time::Duration;
 
 /// Runs each scenario `async fn name(kind: StoreKind)` of a test file as two tests, `embedded::name` and
 /// `dynamodb::name` (the file declares `#[macro_use] mod support;` and imports `StoreKind`).
-#[allow(unused_macros)]
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -112,7 +111,7 @@ impl Harness {
     pub async fn start_adjusted(
         kind: StoreKind,
         extra_env: &[(&str, &str)],
-        adjust: impl FnOnce(&mut Bridge),
+        adjust: impl FnOnce(&mut Parts),
     ) -> Harness {
         let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
         let ncip_url = sim.ncip_url();
@@ -143,7 +142,7 @@ impl Harness {
         kind: StoreKind,
         extra_env: &[(&str, &str)],
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
-        adjust: impl FnOnce(&mut Bridge),
+        adjust: impl FnOnce(&mut Parts),
     ) -> Harness {
         let clock = Arc::new(ManualClock::default());
         let mut pairs = vec![
@@ -159,9 +158,11 @@ impl Harness {
         let store = wrap(store);
         let endpoints =
             AlmaRemote { api_base: sim.base_url(), api_key: Secret::new(sim.api_key()), ncip_url, institution_code };
-        let mut app = Bridge::connect(settings.clone(), &endpoints, Arc::clone(&store)).expect("app assembles");
-        app.clock = clock.clone();
-        adjust(&mut app);
+        let alma = AlmaClients::over(&settings, &endpoints, bridge::alma::https_client()).expect("Alma's URLs");
+        let mut parts = Parts::in_process(settings.clone(), alma, Arc::clone(&store)).expect("app assembles");
+        parts.clock = clock.clone();
+        adjust(&mut parts);
+        let app = Bridge::new(parts).expect("app assembles");
         let bridge = local::serve(Arc::new(app), settings.listen).await.expect("bridge serves");
         let transport = Transport::new(Arc::new(Limiter::per_second(25)), Some(Secret::new(sim.api_key())));
         let alma = HttpAlmaRest::new(transport, &sim.base_url()).expect("valid base");
