@@ -1,6 +1,6 @@
 //! A measurement, not a test: how much memory the local bridge's front door takes while eight clients each
 //! announce a 12 MiB body with a wrong token, and how long it takes to refuse a 10 MiB NCIP body with the
-//! right one. Both should be small because nothing is read before the token and size checks (issue 18).
+//! right one. Both should be small because nothing is read before the token and size checks.
 //!
 //! Build the bridge first, then run this against it (release figures are the ones docs/benchmarks.md keeps):
 //!

@@ -2,7 +2,7 @@
 //! client may take over its headers (or sit idle between requests), and how long one request may last.
 //!
 //! `axum::serve` applies none of these, so 300 connections sending a body a byte at a time all stayed open
-//! (issue 18, finding 3). hyper's header-read timer runs from the moment the connection waits for a request
+//! until they finished. hyper's header-read timer runs from the moment the connection waits for a request
 //! head, so it also closes kept-alive connections that stay idle. The body's pause limit is applied where
 //! the body is read ([`bridge::http::body`]), after the token check.
 

@@ -1,9 +1,8 @@
 //! Reading a request body under a size cap and a pause limit, only after the caller is authenticated.
 //!
-//! The router used to take the whole body (up to 12 MiB) before any handler ran, so eight large bodies with
-//! a wrong token held 111 MB, and a client sending a byte at a time held its connection forever (issue 18,
-//! finding 3). Handlers that take a body now check the token first and then read it here: a declared length
-//! over the cap is refused without reading a byte, a body that grows past the cap is refused as soon as it
+//! A router that takes the whole body before any handler runs lets unauthenticated clients hold memory and
+//! connections (docs/benchmarks.md, "The front door under hostile bodies"). Handlers that take a body check
+//! the token first and then read it here: a declared length over the cap is refused without reading a byte, a body that grows past the cap is refused as soon as it
 //! does, and a pause longer than the limit ends the read. On Lambda the body is already in memory, so only
 //! the cap applies.
 

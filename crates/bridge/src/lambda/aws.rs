@@ -5,7 +5,7 @@
 //! the role's credentials and the region in the environment), yet they cost a cold start its provider chain
 //! and linked an STS, an SSO and an IMDS client into every function. And why not the SDK's own HTTPS client:
 //! it parsed the CA bundle a second time at start-up (the Alma client had already parsed it) and brought a
-//! second HTTP stack with HTTP/2, ~0.5 MB of each binary. One `reqwest::Client` now serves Alma, DynamoDB,
+//! second HTTP stack with HTTP/2 into each binary. One `reqwest::Client` now serves Alma, DynamoDB,
 //! SSM, SQS and Lambda, with one connection pool and one set of roots (docs/benchmarks.md).
 //!
 //! The local server keeps `aws_config` (a library running the process by hand may use a profile).

@@ -1,7 +1,7 @@
 //! The store of a function deployed without one: the NCIP front door, which only checks a message and
 //! hands it to its service's function. Its IAM role has no access to the table, so a DynamoDB client there
-//! would be dead weight: half a million instructions of every cold start (the SDK's endpoint rules) and
-//! 0.4 MB of binary. Every call is refused as DynamoDB itself would refuse it without permission; nothing in
+//! would be dead weight in every cold start (the SDK's endpoint rules) and in the binary (docs/benchmarks.md).
+//! Every call is refused as DynamoDB itself would refuse it without permission; nothing in
 //! the front door's routes makes one.
 
 use async_trait::async_trait;

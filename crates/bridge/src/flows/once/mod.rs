@@ -12,7 +12,7 @@
 //!   retry after that reconciles; answered "Temporary Processing Failure" so Relais retries.
 //!
 //! When Alma cannot take a circulation message at all (unreachable, maintenance, its answer lost), the
-//! message joins the outbox ([`outbox`]) and Relais is answered as Alma would have answered; messages of a
+//! message joins the outbox ([`queueing`]) and Relais is answered as Alma would have answered; messages of a
 //! request with one already waiting queue behind it, and the outbox delivers them later through this same
 //! driver ([`Origin::Outbox`]), under a delivery key of their own.
 //!
@@ -22,13 +22,13 @@
 //! ([`Done`], with a [`RecordChange`] value).
 
 mod change;
-mod outbox;
+mod queueing;
 #[cfg(test)]
 mod tests;
 
 pub use change::{RecordChange, Start, item_ids};
-pub use outbox::retry_delay;
-pub(crate) use outbox::{retry_later, settle};
+pub use queueing::retry_delay;
+pub(crate) use queueing::{retry_later, settle};
 
 use super::forward::{self, Reply};
 use super::patron_id::{self, Translation};
@@ -184,12 +184,12 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
     // From here on every log line of the message names the Relais request (the span was opened without it).
     tracing::Span::current().record("relais_request_id", action.request.as_str());
     if let Origin::Outbox(queued) = action.inbound.origin {
-        return outbox::deliver(bridge, action.clone(), service, queued, ctx).await;
+        return queueing::deliver(bridge, action.clone(), service, queued, ctx).await;
     }
     let owner = claim_token();
     // The outbox's order check reads the request's queue; it runs beside the claim, so it costs no extra wait.
     let ahead = async {
-        if bridge.settings.outbox.enabled { Some(outbox::waiting_ahead(bridge, &action.request).await) } else { None }
+        if bridge.settings.outbox.enabled { Some(queueing::waiting_ahead(bridge, &action.request).await) } else { None }
     };
     let (claimed, ahead) = tokio::join!(claim(bridge, &action, &owner, ctx), ahead);
     let attempt = match claimed {
@@ -213,7 +213,7 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
                 return match queued_answer {
                     Some(answer) => {
                         let why = "waiting behind an earlier message for the same request";
-                        outbox::enqueue(bridge, &action, service, &owner, answer, (why, false, None), ctx).await
+                        queueing::enqueue(bridge, &action, service, &owner, answer, (why, false, None), ctx).await
                     }
                     None => {
                         let _ = bridge.store.release(&action.key, &owner).await;
@@ -238,7 +238,7 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
         Effect::Temporary { detail, outcome_unknown, tracking_id } if queued_answer.is_some() => {
             let answer = queued_answer.expect("checked by the guard");
             let why = (detail.as_str(), outcome_unknown, tracking_id);
-            outbox::enqueue(bridge, &action, service, &owner, answer, why, ctx).await
+            queueing::enqueue(bridge, &action, service, &owner, answer, why, ctx).await
         }
         Effect::Refused(answer) => {
             if let Err(err) = bridge.store.release(&action.key, &owner).await {
