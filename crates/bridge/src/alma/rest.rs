@@ -16,6 +16,7 @@ pub struct HttpAlmaRest {
 }
 
 impl HttpAlmaRest {
+    /// A client of the API at `api_base`; a trailing `/` is ignored so that every path is joined the same way.
     pub fn new(transport: Transport, api_base: &str) -> Result<Self, url::ParseError> {
         let base = Url::parse(api_base.trim_end_matches('/'))?;
         Ok(Self { transport, base })
