@@ -28,7 +28,7 @@ pub fn keyed_digest(key: &Secret, domain: &str, identifier: &str) -> String {
 }
 
 /// Targets that log the raw Lambda event at DEBUG/TRACE: the `/ncip/<secret>` path, the authorization header,
-/// PINs in the body. They log at WARN at most, whatever `RUST_LOG` says (issue 18, finding 9).
+/// PINs in the body. They log at WARN at most, whatever `RUST_LOG` says.
 pub const RUNTIME_TARGETS: [&str; 3] = ["lambda_runtime", "lambda_runtime_api_client", "lambda_http"];
 
 fn runtime_quiet_enough(metadata: &tracing::Metadata<'_>) -> bool {

@@ -122,7 +122,8 @@ pub struct PatronPolicy {
     pub lockout: PinLockout,
 }
 
-/// PIN and password checks refused without asking Alma once too many did not succeed (issue 18, finding 2).
+/// PIN and password checks refused without asking Alma once too many did not succeed, so that a caller cannot
+/// find a patron's PIN by trying every one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PinLockout {
     /// `PATRON_LOCKOUT_FAILURES`: checks of one patron's secret that may fail before further checks are
@@ -244,8 +245,9 @@ pub struct OutboxSettings {
     pub queue_url: Option<String>,
 }
 
-/// What one client may hold of the local server before it is authenticated (issue 18, finding 3): a
-/// connection that sends nothing, sends its headers or body a byte at a time, or never closes is cut.
+/// What one client may hold of the local server before it is authenticated: a connection that sends nothing,
+/// sends its headers or body a byte at a time, or never closes is cut, so that a few such clients cannot hold
+/// every connection the server has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalServerLimits {
     /// `LOCAL_HEADER_TIMEOUT_MS`: a request's headers must be complete within this of the connection opening

@@ -88,7 +88,7 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) ->
     let correlation_id = correlation_id();
     let now = bridge.clock.now();
     // An identified patron's citation is always parked; an anonymous link's only within the meter's budget,
-    // so anonymous traffic cannot turn into unbounded store writes (issue 18, finding 5).
+    // so anonymous traffic cannot turn into unbounded store writes.
     let park = patron.is_some() || bridge.anonymous_parking.admit(now);
     match serde_json::to_value(&citation) {
         Ok(value) if park => {
