@@ -3,7 +3,9 @@
 use jiff::Timestamp;
 use std::sync::Mutex;
 
+/// Where every flow reads the time (leases, due dates, a patron's standing), so that tests can choose it.
 pub trait Clock: Send + Sync {
+    /// The current instant.
     fn now(&self) -> Timestamp;
 }
 
@@ -30,6 +32,7 @@ impl Default for ManualClock {
 }
 
 impl ManualClock {
+    /// Moves this clock `by` ahead of wall-clock time (on top of earlier moves), e.g. past a claim's lease.
     pub fn advance(&self, by: std::time::Duration) {
         let mut offset = self.offset.lock().expect("clock lock");
         *offset += jiff::SignedDuration::try_from(by).expect("duration fits");

@@ -28,7 +28,7 @@ pub fn keyed_digest(key: &Secret, domain: &str, identifier: &str) -> String {
 }
 
 /// Targets that log the raw Lambda event at DEBUG/TRACE: the `/ncip/<secret>` path, the authorization header,
-/// PINs in the body. They log at WARN at most, whatever `RUST_LOG` says (issue 18, finding 9).
+/// PINs in the body. They log at WARN at most, whatever `RUST_LOG` says.
 pub const RUNTIME_TARGETS: [&str; 3] = ["lambda_runtime", "lambda_runtime_api_client", "lambda_http"];
 
 fn runtime_quiet_enough(metadata: &tracing::Metadata<'_>) -> bool {
@@ -68,8 +68,8 @@ pub fn init(json: bool) {
 }
 
 /// The filter `RUST_LOG` asks for, or the default when it is unset or unreadable. A target filter rather than
-/// `EnvFilter`: the latter's span and field directives bring a regex engine (~150 KB of every function binary)
-/// that no deployment uses.
+/// `EnvFilter`: the latter's span and field directives bring a regex engine into every function binary that no
+/// deployment uses (docs/benchmarks.md).
 fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::filter::Targets {
     const DEFAULT: &str = "warn,bridge=info,alma_relais_bridge=info,alma_sim=info";
     rust_log

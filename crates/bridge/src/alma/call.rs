@@ -8,10 +8,13 @@ use tokio::time::Instant;
 /// (`/users/{id}`), never the concrete path, because concrete paths carry patron identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlmaCall {
+    /// The HTTP method (`GET`, `POST` ...).
     pub method: &'static str,
+    /// The route template, free of patron identifiers.
     pub route: &'static str,
     /// HTTP status, or `None` when no answer arrived (timeout, dropped connection).
     pub status: Option<u16>,
+    /// How long this attempt took, until its answer arrived or it failed.
     pub millis: u64,
     /// Alma's `trackingId` when it sent an error body, for support cases with Ex Libris.
     pub tracking_id: Option<String>,
@@ -25,22 +28,27 @@ pub struct CallContext {
 }
 
 impl CallContext {
+    /// A context whose deadline is `budget` from now: the time the message's sender is still willing to wait.
     pub fn new(budget: Duration) -> Self {
         Self { deadline: Instant::now() + budget, calls: Mutex::new(Vec::new()) }
     }
 
+    /// When every Alma call for this message must have finished, retries and limiter waits included.
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
 
+    /// The time left before the deadline (zero once it has passed): no attempt or pause may run past it.
     pub fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
+    /// Adds one finished exchange to the message's call log.
     pub fn record(&self, call: AlmaCall) {
         self.calls.lock().expect("call log lock").push(call);
     }
 
+    /// The calls made so far, in order, for the message's history and the call metrics.
     pub fn calls(&self) -> Vec<AlmaCall> {
         self.calls.lock().expect("call log lock").clone()
     }

@@ -8,19 +8,39 @@ use serde::Deserialize;
 pub enum AlmaError {
     /// Alma answered with its error body (`errorsExist`), e.g. 401861 "user not found".
     #[error("Alma error {code} (HTTP {status}): {message}")]
-    Api { status: u16, code: String, message: String, tracking_id: Option<String> },
+    Api {
+        /// The HTTP status (4xx or 5xx).
+        status: u16,
+        /// Alma's error code, which the flows match on (e.g. `401861`).
+        code: String,
+        /// Alma's `errorMessage`, as Alma worded it.
+        message: String,
+        /// Alma's `trackingId`, for support cases with Ex Libris.
+        tracking_id: Option<String>,
+    },
     /// Alma's per-second threshold (HTTP 429 `PER_SECOND_THRESHOLD`) persisted past the retry budget.
     #[error("Alma's per-second threshold was exceeded beyond the retry budget")]
     RateLimited,
     /// Alma answered 5xx (maintenance windows answer 503) past the retry budget.
     #[error("Alma is unavailable (HTTP {status})")]
-    Unavailable { status: u16, sent: bool },
+    Unavailable {
+        /// The last 5xx status.
+        status: u16,
+        /// The request reached Alma, so it may have acted before failing.
+        sent: bool,
+    },
     /// No answer within the deadline. `sent` means Alma may have acted.
     #[error("Alma did not answer in time")]
-    Timeout { sent: bool },
+    Timeout {
+        /// The request was sent before time ran out.
+        sent: bool,
+    },
     /// The connection failed. `sent` means the request may have reached Alma.
     #[error("could not reach Alma")]
-    Unreachable { sent: bool },
+    Unreachable {
+        /// The connection failed after the request was sent.
+        sent: bool,
+    },
     /// This deployment was given no Alma settings (a function that should never need Alma).
     #[error("Alma is not configured for this function")]
     NotConfigured,
@@ -57,6 +77,7 @@ impl AlmaError {
         matches!(self, AlmaError::Api { code, .. } if code == "401866" || code == "401861" || code == "401890")
     }
 
+    /// Alma's `trackingId` of an error body, recorded with the call so that a support case can cite it.
     pub fn tracking_id(&self) -> Option<&str> {
         match self {
             AlmaError::Api { tracking_id, .. } => tracking_id.as_deref(),

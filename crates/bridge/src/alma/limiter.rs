@@ -15,6 +15,8 @@ use tokio::time::Instant;
 /// Alma closer together (scheduling, connection set-up), and Alma counts arrivals.
 const WINDOW: Duration = Duration::from_millis(1_200);
 
+/// The pacer every Alma client of a process shares: Alma counts the REST and NCIP calls of one institution
+/// together.
 #[derive(Debug)]
 pub struct Limiter {
     rate: usize,
@@ -27,6 +29,7 @@ pub struct Limiter {
 pub struct NoSlotBeforeDeadline;
 
 impl Limiter {
+    /// A pacer granting at most `rate` calls in any window (a rate of zero counts as one).
     pub fn per_second(rate: u32) -> Self {
         let rate = rate.max(1) as usize;
         Self { rate, granted: Mutex::new(VecDeque::with_capacity(rate)) }

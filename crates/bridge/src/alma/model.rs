@@ -11,6 +11,7 @@ pub struct Code {
     /// Alma sends `"value": null` for an unset code (an item with no process type); read it as empty.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub value: String,
+    /// The code's human-readable label in the institution's language, preferred over the code where shown.
     #[serde(default)]
     pub desc: Option<String>,
 }
@@ -26,58 +27,83 @@ fn null_as_empty_list<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A patron as `GET /users/{id}?view=full` returns it: what a LookupUser answer and the patron's standing are
+/// made of.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AlmaUser {
+    /// Alma's own identifier of the user, the one its other user APIs take.
     pub primary_id: String,
+    /// The given name.
     #[serde(default)]
     pub first_name: Option<String>,
+    /// The middle name.
     #[serde(default)]
     pub middle_name: Option<String>,
+    /// The surname.
     #[serde(default)]
     pub last_name: Option<String>,
+    /// The name as Alma displays it, for when the parts are missing.
     #[serde(default)]
     pub full_name: Option<String>,
+    /// `ACTIVE` or `INACTIVE`: an inactive patron's standing is blocked.
     #[serde(default)]
     pub status: Code,
+    /// The patron's group (e.g. undergraduate, staff): the configured ILL groups decide by it who may use ILL.
     #[serde(default)]
     pub user_group: Code,
     /// `"2030-01-16Z"`: a date with Alma's habitual trailing `Z`.
     #[serde(default)]
     pub expiry_date: Option<String>,
+    /// Postal addresses, e-mail addresses and phone numbers.
     #[serde(default)]
     pub contact_info: ContactInfo,
+    /// The user's further identifiers (barcode, university id ...), which a partner may match patrons by.
     #[serde(default)]
     pub user_identifier: Vec<UserIdentifier>,
+    /// Blocks on the account; an active one makes the patron's standing blocked.
     #[serde(default)]
     pub user_block: Vec<UserBlock>,
 }
 
+/// A user's `contact_info`: each list may name one entry `preferred`, the one a LookupUser answer gives.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ContactInfo {
+    /// Postal addresses.
     #[serde(default)]
     pub address: Vec<Address>,
+    /// E-mail addresses.
     #[serde(default)]
     pub email: Vec<Email>,
+    /// Phone numbers.
     #[serde(default)]
     pub phone: Vec<Phone>,
 }
 
+/// One postal address of a user.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Address {
+    /// The first street line.
     #[serde(default)]
     pub line1: Option<String>,
+    /// The second street line.
     #[serde(default)]
     pub line2: Option<String>,
+    /// The third street line.
     #[serde(default)]
     pub line3: Option<String>,
+    /// The town or city.
     #[serde(default)]
     pub city: Option<String>,
+    /// The state, province or region.
     #[serde(default)]
     pub state_province: Option<String>,
+    /// The postcode.
     #[serde(default)]
     pub postal_code: Option<String>,
+    /// The country, as a code of Alma's country table.
     #[serde(default)]
     pub country: Option<Code>,
+    /// Whether this is the address the user prefers to be reached at.
     #[serde(default)]
     pub preferred: bool,
     /// `home`, `work`, `school`, `alternative`... (Alma's UserAddressTypes code table).
@@ -85,9 +111,12 @@ pub struct Address {
     pub address_type: Vec<Code>,
 }
 
+/// One e-mail address of a user.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Email {
+    /// The address itself.
     pub email_address: String,
+    /// Whether this is the address the user prefers to be reached at.
     #[serde(default)]
     pub preferred: bool,
     /// `personal`, `work`, `school`, `alternative` (Alma's EmailTypes code table).
@@ -95,9 +124,12 @@ pub struct Email {
     pub email_type: Vec<Code>,
 }
 
+/// One phone number of a user.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Phone {
+    /// The number as Alma holds it (not normalised).
     pub phone_number: String,
+    /// Whether this is the number the user prefers to be reached at.
     #[serde(default)]
     pub preferred: bool,
     /// `home`, `mobile`, `office`, `officeFax` (Alma's UserPhoneTypes code table).
@@ -105,33 +137,43 @@ pub struct Phone {
     pub phone_type: Vec<Code>,
 }
 
+/// One of a user's further identifiers (`user_identifier`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserIdentifier {
+    /// The identifier itself, e.g. the barcode's digits.
     pub value: String,
+    /// Which kind of identifier this is (`BARCODE`, `UNIV_ID` ... from Alma's UserIdentifierTypes table).
     #[serde(default)]
     pub id_type: Code,
+    /// `ACTIVE` or `INACTIVE`; absent means active, and only an active identifier names the patron.
     #[serde(default)]
     pub status: Option<String>,
 }
 
+/// A block on a user's account (`user_block`): it stops borrowing while active and unexpired.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserBlock {
+    /// The kind of block (Alma's BlockTypes table), the label shown when the description has none.
     #[serde(default)]
     pub block_type: Code,
+    /// What the block is for (e.g. overdue items, fines), the label a LookupUser answer shows first.
     #[serde(default)]
     pub block_description: Code,
     /// `ACTIVE` or `INACTIVE`.
     #[serde(default)]
     pub block_status: String,
+    /// The day the block lapses (Alma's date with a trailing `Z`); a block past it no longer counts.
     #[serde(default)]
     pub expiry_date: Option<String>,
 }
 
 impl AlmaUser {
+    /// Whether Alma holds the account as active (status `ACTIVE`); an inactive one is never in good standing.
     pub fn is_active(&self) -> bool {
         self.status.value.eq_ignore_ascii_case("ACTIVE")
     }
 
+    /// The blocks Alma marks as in force (`ACTIVE`), whatever their expiry date says.
     pub fn active_blocks(&self) -> impl Iterator<Item = &UserBlock> {
         self.user_block.iter().filter(|b| b.block_status.eq_ignore_ascii_case("ACTIVE"))
     }
@@ -145,43 +187,59 @@ impl AlmaUser {
 /// Alma's item record as `GET /bibs/{mms}/holdings/{hid}/items/{pid}` returns it.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AlmaItem {
+    /// The title the item is a copy of.
     #[serde(default)]
     pub bib_data: BibData,
+    /// The holding the item belongs to.
     #[serde(default)]
     pub holding_data: HoldingData,
+    /// The physical copy itself.
     pub item_data: ItemData,
 }
 
+/// An item's `bib_data`: the bibliographic record, what a LookupItem answer describes the item by.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct BibData {
+    /// The bibliographic record's id, kept on a request's record for the status pages.
     #[serde(default)]
     pub mms_id: String,
+    /// The title.
     #[serde(default)]
     pub title: Option<String>,
+    /// The author.
     #[serde(default)]
     pub author: Option<String>,
 }
 
+/// An item's `holding_data`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct HoldingData {
+    /// The holding's id, kept on a request's record for the status pages.
     #[serde(default)]
     pub holding_id: String,
 }
 
+/// An item's `item_data`: the copy's identity, whereabouts and circulation state.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ItemData {
+    /// Alma's id of the physical item.
     pub pid: String,
+    /// The item's barcode, the identifier NCIP messages carry.
     #[serde(default)]
     pub barcode: String,
     /// `1` = item in place, `0` = not in place (Alma's base status code table).
     #[serde(default)]
     pub base_status: Code,
+    /// Why the item is not in place (`LOAN`, `TRANSIT`, `HOLDSHELF` ...); empty when it is.
     #[serde(default)]
     pub process_type: Code,
+    /// The owning library's code.
     #[serde(default)]
     pub library: Code,
+    /// The shelving location's code within the library.
     #[serde(default)]
     pub location: Code,
+    /// When a loaned item is due back; Alma sends it only when asked to (`expand=due_date`).
     #[serde(default)]
     pub due_date: Option<String>,
 }
@@ -189,18 +247,24 @@ pub struct ItemData {
 /// One entry of `GET /users/{id}/requests` (`user_request`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserRequest {
+    /// Alma's id of the request (for an ILL hold, the hold's own id, kept with the request's Alma ids).
     pub request_id: String,
+    /// `HOLD`, `DIGITIZATION`, `BOOKING` ...
     #[serde(default)]
     pub request_type: String,
+    /// Where the request stands, e.g. `IN_PROCESS` or `ON_HOLD_SHELF`.
     #[serde(default)]
     pub request_status: String,
+    /// The requested title.
     #[serde(default)]
     pub title: Option<String>,
     /// Alma names the requested item's barcode plain `barcode` in a `user_request`.
     #[serde(default, rename = "barcode")]
     pub item_barcode: Option<String>,
+    /// The requested title's bibliographic record.
     #[serde(default)]
     pub mms_id: Option<String>,
+    /// The library the patron collects the item at.
     #[serde(default)]
     pub pickup_location: Option<String>,
     /// The borrowing request behind a hold-shelf ILL hold. UNCONFIRMED field: Alma's user request schema
@@ -212,6 +276,7 @@ pub struct UserRequest {
 /// `user_request.resource_sharing`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ResourceSharingLink {
+    /// The borrowing request's id.
     #[serde(default)]
     pub id: Option<String>,
 }
@@ -219,15 +284,21 @@ pub struct ResourceSharingLink {
 /// One entry of `GET /users/{id}/loans` (`item_loan`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Loan {
+    /// Alma's id of the loan.
     pub loan_id: String,
+    /// The loaned item's barcode, the identifier a LookupUser answer lists the loan by.
     #[serde(default)]
     pub item_barcode: String,
+    /// When the item is due back (an RFC 3339 timestamp).
     #[serde(default)]
     pub due_date: Option<String>,
+    /// `ACTIVE` for a current loan; absent is read as active.
     #[serde(default)]
     pub loan_status: Option<String>,
+    /// When the loan was last renewed.
     #[serde(default)]
     pub last_renew_date: Option<String>,
+    /// The loaned title.
     #[serde(default)]
     pub title: Option<String>,
 }
@@ -235,24 +306,33 @@ pub struct Loan {
 /// An NCIP partner (`GET /partners/{code}`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Partner {
+    /// The partner's identity and profile.
     pub partner_details: PartnerDetails,
 }
 
+/// A partner's `partner_details`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PartnerDetails {
+    /// The partner's code, the agency NCIP messages name.
     pub code: String,
+    /// The partner's display name.
     #[serde(default)]
     pub name: Option<String>,
+    /// `ACTIVE` or `INACTIVE`.
     #[serde(default)]
     pub status: Option<String>,
+    /// How Alma talks to the partner; only an NCIP profile carries the settings the bridge needs.
     #[serde(default)]
     pub profile_details: Option<ProfileDetails>,
 }
 
+/// A partner's `profile_details`: which protocol the partner speaks, with that protocol's settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ProfileDetails {
+    /// `NCIP`, `ISO`, `EMAIL` ...
     #[serde(default)]
     pub profile_type: Option<String>,
+    /// The NCIP settings, present for an NCIP partner.
     #[serde(default)]
     pub ncip_details: Option<NcipDetails>,
 }
@@ -262,6 +342,7 @@ pub struct ProfileDetails {
 /// the one identifier Alma matches a message's `UserIdentifierValue` against.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct NcipDetails {
+    /// The partner's User Identifier Type (see above); without it Alma matches by primary id.
     #[serde(default)]
     pub general_user_id_type: Option<Code>,
     /// The resource-sharing library that owns the partner's requests ("Mandatory" in rest_partner.xsd): the
@@ -274,9 +355,12 @@ pub struct NcipDetails {
 /// .xsd): the fields the bridge matches on.
 #[derive(Debug, Clone, Deserialize)]
 pub struct LendingRequest {
+    /// Alma's id of the lending request.
     pub request_id: String,
+    /// The borrower's (Relais') request id, the first thing a shipped item is matched by.
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The barcode of the item supplied for it, the match when no external id is known.
     #[serde(default)]
     pub barcode: Option<String>,
 }
@@ -284,8 +368,10 @@ pub struct LendingRequest {
 /// The lending task list: Alma lists at most 100 requests, without paging, and counts every match.
 #[derive(Debug, Default, Deserialize)]
 pub struct LendingRequests {
+    /// The requests on this one page (at most 100).
     #[serde(default)]
     pub user_resource_sharing_request: Vec<LendingRequest>,
+    /// How many requests matched in all, which may exceed what the page holds.
     #[serde(default)]
     pub total_record_count: usize,
 }

@@ -6,6 +6,7 @@ use crate::ncip::{self, Message, ReadOptions};
 use async_trait::async_trait;
 use reqwest::{Method, Url};
 
+/// Alma's NCIP responder at one URL: each message is posted as XML, and the answer parsed for the flows.
 #[derive(Debug, Clone)]
 pub struct HttpAlmaNcip {
     transport: Transport,

@@ -16,6 +16,7 @@ pub struct HttpAlmaRest {
 }
 
 impl HttpAlmaRest {
+    /// A client of the API at `api_base`; a trailing `/` is ignored so that every path is joined the same way.
     pub fn new(transport: Transport, api_base: &str) -> Result<Self, url::ParseError> {
         let base = Url::parse(api_base.trim_end_matches('/'))?;
         Ok(Self { transport, base })
@@ -49,11 +50,10 @@ impl HttpAlmaRest {
 
 /// `base` with `segments` appended, every byte outside RFC 3986's unreserved set percent-encoded.
 ///
-/// `url`'s own `path_segments_mut` was not enough (issue 18, finding 6): it drops tabs and newlines (the
-/// WHATWG parser strips them), keeps `%` (so `%2e%2e` became `..` on the way), and resolves `.` and `..`,
-/// which turned `GET /users/..` into Alma's list-users call with the API key. Here `%` is encoded too, so a
-/// segment can only be read back as itself, and an empty or dot segment, which no encoding can carry
-/// unambiguously, is refused before anything is sent.
+/// `url`'s own `path_segments_mut` was not enough: it drops tabs and newlines (the WHATWG parser strips them), keeps
+/// `%` (so `%2e%2e` became `..` on the way), and resolves `.` and `..`, which turned `GET /users/..` into Alma's
+/// list-users call with the API key. Here `%` is encoded too, so a segment can only be read back as itself, and an
+/// empty or dot segment, which no encoding can carry unambiguously, is refused before anything is sent.
 pub(crate) fn segment_path(base: &Url, segments: &[&str]) -> Result<Url, AlmaError> {
     let mut path = base.path().trim_end_matches('/').to_owned();
     for segment in segments {

@@ -2,15 +2,15 @@
 //! too (`crate::lambda::aws`), share it, its connection pool and its trust roots.
 //!
 //! TLS runs on ring's primitives, installed as the process' provider unless the host installed one first:
-//! aws-lc-rs (reqwest's own default) carries every algorithm it knows into each binary, ~0.3 MB more of every
-//! Lambda function (docs/benchmarks.md). Alma and the AWS endpoints offer what ring implements (TLS 1.2 and
+//! aws-lc-rs (reqwest's own default) carries every algorithm it knows into each binary, making every Lambda
+//! function larger (docs/benchmarks.md). Alma and the AWS endpoints offer what ring implements (TLS 1.2 and
 //! 1.3 with ECDHE over X25519 or P-256, AES-GCM or ChaCha20-Poly1305, RSA and ECDSA certificates); the
 //! post-quantum key exchange aws-lc-rs would add first is not offered.
 //!
-//! The trust roots are Mozilla's, compiled in as ready trust anchors (`webpki-roots`), unless `SSL_CERT_FILE`
-//! or `SSL_CERT_DIR` names the system's: reading and parsing a PEM bundle of ~140 certificates was 8 of the
-//! 11 million instructions of a Lambda function's start-up (callgrind, docs/benchmarks.md). A site whose
-//! traffic passes a TLS-inspecting proxy sets `SSL_CERT_FILE` to a bundle holding the proxy's CA.
+//! The trust roots are Mozilla's, compiled in as ready trust anchors (`webpki-roots`), unless `SSL_CERT_FILE` or
+//! `SSL_CERT_DIR` names the system's: reading and parsing a PEM bundle was most of a Lambda function's start-up
+//! (docs/benchmarks.md). A site whose traffic passes a TLS-inspecting proxy sets `SSL_CERT_FILE` to a bundle holding
+//! the proxy's CA.
 
 use std::sync::Arc;
 use std::time::Duration;

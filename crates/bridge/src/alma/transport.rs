@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 /// Whether an exchange may be sent again after a failure whose outcome is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryPolicy {
+pub(crate) enum RetryPolicy {
     /// Reads (and `op=auth`): retry on 429, 5xx, connection failures and timeouts.
     Idempotent,
     /// Writes (NCIP messages): retry only when Alma certainly did not act: the connection was never made,
@@ -22,7 +22,7 @@ pub enum RetryPolicy {
 
 /// A request to Alma, described before it is sent so it can be sent again.
 #[derive(Debug, Clone)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     pub method: Method,
     pub url: Url,
     /// The route template recorded in history (`/users/{id}`): concrete paths carry patron ids.
@@ -34,7 +34,7 @@ pub struct Exchange {
 
 /// Alma's answer: status, headers and the whole body.
 #[derive(Debug)]
-pub struct AlmaResponse {
+pub(crate) struct AlmaResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -75,7 +75,9 @@ impl Transport {
         self
     }
 
-    pub async fn send(&self, exchange: &Exchange, ctx: &CallContext) -> Result<AlmaResponse, AlmaError> {
+    /// Sends `exchange` within the caller's deadline, waiting for the limiter and retrying as its policy allows.
+    /// The error is the last attempt's, or an unsent timeout when the deadline left no room for an attempt.
+    pub(crate) async fn send(&self, exchange: &Exchange, ctx: &CallContext) -> Result<AlmaResponse, AlmaError> {
         let mut last_error = AlmaError::Timeout { sent: false };
         for attempt in 0..self.max_attempts {
             if attempt > 0 {

@@ -19,7 +19,9 @@ use std::time::Duration;
 /// missing secret means "make a random one and print it"; on Lambda both are start-up errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Host {
+    /// The single-process server (`cargo run`), with the simulator and the embedded store at hand.
     Local,
+    /// A Lambda function, configured only by its template.
     Lambda,
 }
 
@@ -27,7 +29,9 @@ pub enum Host {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {problem}")]
 pub struct ConfigError {
+    /// The environment variable at fault.
     pub variable: &'static str,
+    /// What is wrong with it and what would be right.
     pub problem: String,
 }
 
@@ -40,31 +44,45 @@ impl ConfigError {
 /// How to reach Alma: a real institution, or the built-in simulator (local host only).
 #[derive(Debug, Clone)]
 pub enum AlmaTarget {
+    /// An institution's Alma (`ALMA_API_BASE` and its companions).
     Remote(AlmaRemote),
     /// Start `alma-sim` in process; `seed` is `ALMA_SIM_SEED`, `listen` is `ALMA_SIM_LISTEN`.
     Simulator {
+        /// The file the simulator's patrons, items and partners are loaded from; unset loads its demo data.
         seed: Option<PathBuf>,
+        /// Where the simulator listens (port 0 picks a free one).
         listen: SocketAddr,
     },
     /// A Lambda function that never calls Alma (the OpenURL redirect, the status page) is not given its key.
     Unconfigured,
 }
 
+/// An institution's Alma: its REST API, its NCIP responder and the key for both.
 #[derive(Debug, Clone)]
 pub struct AlmaRemote {
     /// e.g. `https://api-eu.hosted.exlibrisgroup.com/almaws/v1` (or a region name, expanded by the parser).
     pub api_base: String,
+    /// `ALMA_API_KEY`: the REST API key, sent in a header and never logged.
     pub api_key: Secret,
     /// Alma's NCIP responder, `https://<institution host>/view/NCIPServlet`.
     pub ncip_url: String,
+    /// `ALMA_INSTITUTION_CODE` (e.g. `01UNI_INST`): the institution NCIP messages are addressed to.
     pub institution_code: String,
 }
 
 /// Where correlation records live.
 #[derive(Debug, Clone)]
 pub enum StoreTarget {
-    Embedded { data_dir: PathBuf },
-    DynamoDb { table: String },
+    /// A file store on local disk (the local server when no table is named).
+    Embedded {
+        /// `BRIDGE_DATA_DIR` (`./data` by default).
+        data_dir: PathBuf,
+    },
+    /// A DynamoDB table (always on Lambda).
+    DynamoDb {
+        /// `DYNAMODB_TABLE`.
+        table: String,
+    },
 }
 
 /// How the NCIP front door maps Relais agencies to Alma partner codes and which agencies it admits.
@@ -104,7 +122,8 @@ pub struct PatronPolicy {
     pub lockout: PinLockout,
 }
 
-/// PIN and password checks refused without asking Alma once too many did not succeed (issue 18, finding 2).
+/// PIN and password checks refused without asking Alma once too many did not succeed, so that a caller cannot
+/// find a patron's PIN by trying every one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PinLockout {
     /// `PATRON_LOCKOUT_FAILURES`: checks of one patron's secret that may fail before further checks are
@@ -146,22 +165,26 @@ pub struct OpenUrlSettings {
     pub form_url: Option<String>,
     /// `RELAIS_LIBRARY_SYMBOL`: the `LS` tag.
     pub library_symbol: Option<String>,
+    /// How the patron handed to Relais is identified, if at all.
     pub patron_identity: PatronIdentity,
 }
 
+/// Whether the OpenURL hand-off names the patron to Relais (`PATRON_IDENTITY`).
 #[derive(Debug, Clone)]
 pub enum PatronIdentity {
     /// Relais logs the patron in itself (the default and the safest).
     None,
     /// A signed JWT from the institution's IdP names the patron (`PATRON_IDENTITY=jwt`).
     Jwt {
+        /// `JWT_ISSUER`: the IdP whose tokens are accepted (the `iss` claim).
         issuer: String,
+        /// `JWT_AUDIENCE`: the `aud` claim a token must carry, so tokens meant for other services are refused.
         audience: String,
         /// A JWKS document or a PEM public key.
         verification_key: String,
         /// `RELAIS_PUBLIC_KEY` (PEM): send the id as Relais' encrypted `base64PI` instead of plain `PI`.
         relais_public_key: Option<String>,
-        /// `JWT_COOKIE` / query parameter name carrying the token.
+        /// `JWT_PARAMETER` (`token` by default): the query parameter carrying the token.
         token_parameter: String,
     },
 }
@@ -169,10 +192,15 @@ pub enum PatronIdentity {
 /// Every setting, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Where the bridge runs, which decided the defaults below.
     pub host: Host,
+    /// `BRIDGE_LISTEN` (`127.0.0.1:3000`): the local server's address.
     pub listen: SocketAddr,
+    /// Which Alma the bridge talks to.
     pub alma: AlmaTarget,
+    /// `ALMA_MAX_CALLS_PER_SECOND` (25): the pace kept under Alma's per-second threshold.
     pub alma_calls_per_second: u32,
+    /// Where correlation records, history and the outbox live.
     pub store: StoreTarget,
     /// `NCIP_SHARED_SECRET`: the token Relais puts in its NCIP URL or bearer header. On Lambda only the front
     /// door is given it; elsewhere it is empty, and an empty secret matches nothing.
@@ -184,8 +212,11 @@ pub struct Settings {
     pub status_token: Secret,
     /// `LOG_HASH_KEY`: key for the keyed hash that stands in for patron ids in logs.
     pub log_hash_key: Secret,
+    /// Which agencies are served and which Alma partner each stands for.
     pub ncip: NcipPolicy,
+    /// What patron lookups reveal and whom they admit.
     pub patron: PatronPolicy,
+    /// The OpenURL hand-off to Relais.
     pub openurl: OpenUrlSettings,
     /// `HISTORY_RETENTION_DAYS`: how long closed requests and their history are kept.
     pub retention: Duration,
@@ -195,6 +226,7 @@ pub struct Settings {
     pub function_names: BTreeMap<crate::function::Function, String>,
     /// The local server's connection bounds (on Lambda, API Gateway bounds connections).
     pub local: LocalServerLimits,
+    /// Holding circulation messages while Alma cannot take them.
     pub outbox: OutboxSettings,
     /// `SECRETS_REFRESH_SECONDS` (Lambda, 300 by default): how often a running function reads its SSM secrets
     /// again, so that a rotation reaches it without a deploy.
@@ -213,8 +245,9 @@ pub struct OutboxSettings {
     pub queue_url: Option<String>,
 }
 
-/// What one client may hold of the local server before it is authenticated (issue 18, finding 3): a
-/// connection that sends nothing, sends its headers or body a byte at a time, or never closes is cut.
+/// What one client may hold of the local server before it is authenticated: a connection that sends nothing,
+/// sends its headers or body a byte at a time, or never closes is cut, so that a few such clients cannot hold
+/// every connection the server has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalServerLimits {
     /// `LOCAL_HEADER_TIMEOUT_MS`: a request's headers must be complete within this of the connection opening

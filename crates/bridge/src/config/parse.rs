@@ -15,14 +15,17 @@ use std::time::Duration;
 pub struct Env(BTreeMap<String, String>);
 
 impl Env {
+    /// The process's own environment, as the hosts read it at start-up.
     pub fn from_process() -> Self {
         Self(std::env::vars().collect())
     }
 
+    /// An environment holding just `pairs`, for tests and harnesses that must not depend on the shell's.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
     }
 
+    /// Sets one variable, replacing any value it had (a secret loaded from SSM overrides the template's).
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.0.insert(key.into(), value.into());
     }
@@ -32,6 +35,7 @@ impl Env {
         self.0.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
+    /// Every variable's name, set or blank, for settings known only by a prefix (`AWS_ENDPOINT_URL*`).
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
@@ -243,7 +247,7 @@ fn patron_policy(env: &Env) -> Result<PatronPolicy, ConfigError> {
 
 /// Where the local server sends OpenURL patrons when no Relais is configured: a reserved example domain, so a
 /// demo redirect shows its shape without reaching anyone's Relais.
-pub const LOCAL_DEMO_RELAIS_FORM: &str = "https://relais.example.org/user/login.html";
+const LOCAL_DEMO_RELAIS_FORM: &str = "https://relais.example.org/user/login.html";
 
 fn openurl_settings(env: &Env, host: Host) -> Result<OpenUrlSettings, ConfigError> {
     let mut form_url = env.get("RELAIS_FORM_URL").map(|raw| checked_url("RELAIS_FORM_URL", raw)).transpose()?;

@@ -2,10 +2,13 @@
 
 use subtle::ConstantTimeEq;
 
+/// A shared secret, token or API key (the NCIP shared secret, the status token, Alma's API key ...); an empty
+/// one stands for "not given to this function" and matches nothing.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a value read from the environment or SSM.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }

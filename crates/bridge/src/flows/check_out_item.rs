@@ -130,13 +130,13 @@ impl Shipment {
         Done { response: Message::CheckOutItemResponse(answer), change }
     }
 
-    /// Alma's id of the lending request this ship marked shipped. Alma's CheckOutItem answer does not carry
-    /// it, and no call finds a lending request by its external id (issue 16's research: the partners API
-    /// reads one only by Alma's id), so the lending task list of the partner's resource-sharing library is
-    /// read for requests in `SHIPPED_PHYSICALLY` (UNCONFIRMED as the lending status a ship leaves; the
-    /// simulator uses it) and the request is matched by the Relais id it was created with or, for a ship
-    /// without one, by the item's barcode. Alma lists at most 100 requests, without paging: past that the id
-    /// stays unknown and says so in the log. The ship itself never depends on this.
+    /// Alma's id of the lending request this ship marked shipped. Alma's CheckOutItem answer does not carry it, and no
+    /// call finds a lending request by its external id (the partners API reads one only by Alma's own id), so the
+    /// lending task list of the partner's resource-sharing library is read for requests in `SHIPPED_PHYSICALLY`
+    /// (UNCONFIRMED as the lending status a ship leaves; the simulator uses it) and the request is matched by the
+    /// Relais id it was created with or, for a ship without one, by the item's barcode. Alma lists at most 100
+    /// requests, without paging: past that the id stays unknown and says so in the log. The ship itself never depends
+    /// on this.
     async fn lending_request_id(&self, bridge: &Bridge, ctx: &CallContext) -> Option<String> {
         let partner = self.partner.as_str();
         let profile = match patron_id::partner_profile(bridge, partner, ctx).await {

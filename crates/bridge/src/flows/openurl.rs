@@ -28,6 +28,8 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The verifier (and Relais encryptor) for `PATRON_IDENTITY=jwt`, or `None` when Relais logs patrons in
+    /// itself; a key that cannot be read stops start-up with the variable named.
     pub fn from_settings(settings: &Settings) -> Result<Option<Identity>, ConfigError> {
         let PatronIdentity::Jwt { issuer, audience, verification_key, relais_public_key, token_parameter } =
             &settings.openurl.patron_identity
@@ -52,7 +54,12 @@ impl Identity {
 /// What the hand-off answers; [`crate::http`] turns it into a response.
 pub enum Handoff {
     /// The Relais form, filled in; `correlation_id` names the parked citation.
-    Redirect { location: String, correlation_id: String },
+    Redirect {
+        /// The Relais form's URL with the citation (and, if configured, the patron) in its query.
+        location: String,
+        /// The id the citation was parked under, logged so staff can find it.
+        correlation_id: String,
+    },
     /// `RELAIS_FORM_URL` is not set: no target exists.
     NotConfigured,
     /// The link could not be read as an OpenURL.
@@ -81,7 +88,7 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) ->
     let correlation_id = correlation_id();
     let now = bridge.clock.now();
     // An identified patron's citation is always parked; an anonymous link's only within the meter's budget,
-    // so anonymous traffic cannot turn into unbounded store writes (issue 18, finding 5).
+    // so anonymous traffic cannot turn into unbounded store writes.
     let park = patron.is_some() || bridge.anonymous_parking.admit(now);
     match serde_json::to_value(&citation) {
         Ok(value) if park => {

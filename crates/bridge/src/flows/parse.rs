@@ -1,10 +1,9 @@
 //! Reading NCIP bodies without stalling the async workers.
 //!
-//! Reading is pure CPU. A body at the 256 KiB limit costs milliseconds, and a handful of them at once on a
-//! two-worker runtime would hold up every other request, `/health` included (issue 18, finding 4). Bodies
-//! above [`INLINE_LIMIT`] are therefore read on tokio's blocking pool; the small messages Relais really
-//! sends (the corpus's largest is 28 KB, most are under 2 KB) stay inline, where a thread hop would cost
-//! more than the read.
+//! Reading is pure CPU. A body at the 256 KiB limit costs milliseconds, and a handful of them at once on a two-worker
+//! runtime would hold up every other request, `/health` included. Bodies above [`INLINE_LIMIT`] are therefore read on
+//! tokio's blocking pool; the small messages Relais really sends (the corpus's largest is 28 KB, most are under 2 KB)
+//! stay inline, where a thread hop would cost more than the read.
 
 use crate::ncip::{self, Message, Peek, ReadError, ReadOptions};
 

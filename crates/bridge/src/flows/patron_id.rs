@@ -32,6 +32,7 @@ pub const PRIMARY_ID: &str = "PRIMARY_ID";
 /// Which of a user's identifiers Alma matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MatchPoint {
+    /// The user's primary id (Alma's `primary_id`).
     PrimaryId,
     /// A user identifier type code such as `BARCODE` or `UNIV_ID`.
     Identifier(String),

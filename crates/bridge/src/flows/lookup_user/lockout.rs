@@ -1,6 +1,6 @@
-//! Slowing PIN guessing (issue 18, finding 2): each patron, and each calling agency, may fail only so many
-//! secret checks within `PATRON_LOCKOUT_MINUTES`; after that, checks are refused without asking Alma until the
-//! count has aged out. The counts live in the store, so every Lambda instance sees the same ones.
+//! Slowing PIN guessing, which LookupUser would otherwise allow as fast as Alma answers: each patron, and each calling
+//! agency, may fail only so many secret checks within `PATRON_LOCKOUT_MINUTES`; after that, checks are refused without
+//! asking Alma until the count has aged out. The counts live in the store, so every Lambda instance sees the same ones.
 //!
 //! - A patron's count is taken *before* the check (an attempt under way counts), so that concurrent guesses
 //!   cannot all slip in under the limit, and a successful check clears it.

@@ -173,7 +173,8 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
         Err(err) if err.is_not_found() => {
             if let Some(credential) = &query.credential {
                 // The same work as a known patron with a wrong secret: without this call an unknown patron
-                // was answered after one Alma round trip and a known one after two (issue 18, finding 1).
+                // was answered after one Alma round trip and a known one after two, so the answer's timing told
+                // whether the patron exists.
                 // The answer does not depend on the result.
                 let _ = bridge.rest.authenticate(NO_SUCH_PATRON, credential.expose(), ctx).await;
                 failed_check(admitted).await;

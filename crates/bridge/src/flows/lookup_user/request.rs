@@ -81,7 +81,7 @@ pub(crate) enum QueryError {
     ConflictingIdentifiers,
     /// The identifier could not be a patron's: it holds a control character or whitespace, or is a dot
     /// segment (`.`, `..`). Sent to Alma it would name another resource (`..` made `GET /users/..` the
-    /// list-users call, issue 18, finding 6), so it is answered like an unknown patron without asking Alma.
+    /// list-users call, with the API key), so it is answered like an unknown patron without asking Alma.
     UnusableIdentifier { identifier: String, secret_offered: bool },
 }
 
@@ -146,7 +146,7 @@ const MAX_SECRET_BYTES: usize = 256;
 
 /// Whether a PIN or password can be sent to Alma in the `Exl-User-Pw` header. A control character made the
 /// header invalid, and the request failed only for patrons that exist (their check is the one that sends
-/// it), so such secrets are refused before any call (issue 18, finding 1).
+/// it), which told a caller that the patron exists: such secrets are refused before any call.
 pub(crate) fn usable_secret(secret: &str) -> bool {
     !secret.is_empty() && secret.len() <= MAX_SECRET_BYTES && !secret.chars().any(char::is_control)
 }

@@ -11,7 +11,14 @@ use jiff::Timestamp;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Start {
     /// A new record on this side, under this partner, in this status.
-    New { side: Side, partner: PartnerCode, status: RequestStatus },
+    New {
+        /// Borrowing or lending, fixed for the record's life.
+        side: Side,
+        /// The Alma partner the request is with.
+        partner: PartnerCode,
+        /// The status the new record starts in.
+        status: RequestStatus,
+    },
     /// The record the message was matched to (a check-in finds its record by barcode first); used as is if it
     /// expired between the match and the commit, because Alma has acted all the same.
     Matched(Box<Correlation>),
@@ -20,17 +27,25 @@ pub enum Start {
 /// One service's change to one request's record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordChange {
+    /// The Relais request whose record changes.
     pub request: RelaisRequestId,
+    /// The record to use when there is no current one.
     pub start: Start,
     /// A stored record in this status belongs to an earlier, finished round (an item lent again after it came
     /// home): the change starts a fresh record instead.
     pub fresh_after: Option<RequestStatus>,
+    /// The request's new status, when the action moves it.
     pub status: Option<RequestStatus>,
+    /// The patron the request is for, as the message named them (hashed on its way to the store).
     pub patron: Option<PatronId>,
+    /// An item barcode the record learns, kept beside those it already has.
     pub barcode: Option<ItemBarcode>,
     /// Alma's ids read back from its item (pid, holding, MMS id).
     pub alma_item: Option<AlmaIds>,
+    /// Alma's request behind the Relais one: the borrowing request of an ILL hold, the lending request a
+    /// shipped item belongs to, or the request Alma made for a RequestItem.
     pub alma_request_id: Option<String>,
+    /// When the item is due back, when the action set or moved the date.
     pub due_date: Option<Timestamp>,
 }
 

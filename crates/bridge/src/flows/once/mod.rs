@@ -51,14 +51,18 @@ const DUPLICATE_WAIT: Duration = Duration::from_secs(5);
 /// Whether this attempt may act straight away or must first look for an earlier attempt's effect in Alma.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
+    /// The claim was free: no earlier delivery can have acted.
     Fresh,
+    /// A stale claim was taken over: the delivery that held it may have acted, so Alma is read first.
     Reconcile,
 }
 
 /// The answer for Relais and the record change, once Alma holds the action.
 #[derive(Debug, Clone)]
 pub struct Done {
+    /// The NCIP answer Relais gets (and a repeated delivery is given again).
     pub response: Message,
+    /// What the action changes in the request's record.
     pub change: RecordChange,
 }
 
@@ -129,11 +133,15 @@ pub trait ExactlyOnce: Send + Sync {
 /// One message to carry out exactly once.
 #[derive(Clone)]
 pub struct Action<'a> {
+    /// The NCIP service the message calls, named in its history and in any answer the bridge writes itself.
     pub service: ServiceKind,
+    /// The key every delivery of this same message shares: what makes a repeat recognisable.
     pub key: IdempotencyKey,
     /// Whose history the message joins.
     pub request: RelaisRequestId,
+    /// The message's initiation header, echoed in an answer the bridge writes itself (a Problem).
     pub header: Option<&'a InitiationHeader>,
+    /// The message's bytes and who waits for the answer.
     pub inbound: Inbound<'a>,
 }
 
@@ -142,6 +150,7 @@ pub struct Action<'a> {
 pub struct Inbound<'a> {
     /// The message's bytes as Relais sent them: what Alma receives, with only the header patched.
     pub received: &'a [u8],
+    /// Whether Relais waits for the answer now or the outbox is delivering the message later.
     pub origin: Origin<'a>,
 }
 
@@ -170,7 +179,14 @@ pub enum Effect {
     /// Alma refused: nothing changed anywhere.
     Refused(NcipAnswer),
     /// Alma could not be asked, or its answer was lost.
-    Temporary { detail: String, outcome_unknown: bool, tracking_id: Option<String> },
+    Temporary {
+        /// What went wrong, for the Temporary Processing Failure's text and the history.
+        detail: String,
+        /// Alma may have acted: the claim is kept, so that a retry after the lease reads Alma before acting.
+        outcome_unknown: bool,
+        /// Alma's `trackingId`, for the history.
+        tracking_id: Option<String>,
+    },
 }
 
 impl From<forward::Failure> for Effect {
@@ -423,7 +439,8 @@ async fn commit(
                 super::history::log_outcome(&action.service, outcome);
                 return Committed { body, stored: true };
             }
-            Ok(CommitOutcome::VersionConflict) => continue,
+            // Another message for the same request committed in between: read the record again.
+            Ok(CommitOutcome::VersionConflict) => {}
             Ok(CommitOutcome::ClaimLost) => {
                 // A later delivery took over and will reconcile against Alma; this answer is still true.
                 tracing::warn!("claim lost before commit; the delivery that took over completes the record");
