@@ -10,16 +10,27 @@ use crate::ncip::ServiceKind;
 /// One deployable function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Function {
+    /// `GET /openurl`: Primo's link becomes a redirect to the Relais request form.
     OpenUrlRedirect,
+    /// `POST /ncip`: the one URL Relais sends NCIP to; checks the token and hands the message on.
     NcipFrontDoor,
+    /// NCIP LookupUser, answered from Alma's Users API.
     PatronLookup,
+    /// NCIP AcceptItem: the borrowing library received an item.
     AcceptItem,
+    /// NCIP CheckOutItem: the lending library shipped an item.
     CheckOutItem,
+    /// NCIP CheckInItem: an item went back to its lender, or came home.
     CheckInItem,
+    /// NCIP RequestItem.
     RequestItem,
+    /// NCIP CancelRequestItem.
     CancelRequestItem,
+    /// NCIP RenewItem.
     RenewItem,
+    /// NCIP LookupItem, answered from Alma's items API.
     LookupItem,
+    /// The staff pages: a request's record and history, the outbox's queue, the health check.
     RequestStatus,
     /// The outbox's deliverer: no route and no NCIP service; woken by the outbox queue and a schedule.
     Deliver,
@@ -28,11 +39,14 @@ pub enum Function {
 /// An HTTP method a route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Method {
+    /// `GET`.
     Get,
+    /// `POST`.
     Post,
 }
 
 impl Method {
+    /// The method as HTTP and the template write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -44,7 +58,9 @@ impl Method {
 /// A route as API Gateway declares it: method and path template (`{name}` for a path parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Route {
+    /// The method the route answers.
     pub method: Method,
+    /// The path template, e.g. `/requests/{id}`.
     pub path: &'static str,
 }
 
@@ -90,6 +106,7 @@ impl Function {
         }
     }
 
+    /// The function of a crate or binary name.
     pub fn from_name(name: &str) -> Option<Function> {
         Function::ALL.into_iter().find(|f| f.name() == name)
     }

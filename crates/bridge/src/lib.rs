@@ -18,6 +18,7 @@
 //!
 //! The two codecs and the store are workspace crates of their own (re-exported here) so that the simulator,
 //! fuzzers and benchmarks can use them without the AWS stack.
+
 #![warn(missing_docs, unreachable_pub)]
 
 pub use bridge_store as store;

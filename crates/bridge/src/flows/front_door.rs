@@ -20,6 +20,7 @@ pub const VERSIONS_SUPPORTED: [&str; 3] = [
 /// returns the function's NCIP answer.
 #[async_trait::async_trait]
 pub trait Invoker: Send + Sync {
+    /// Sends the message to `function` and returns its NCIP answer.
     async fn invoke(&self, bridge: &Bridge, function: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError>;
 }
 
@@ -37,10 +38,17 @@ impl Invoker for InProcess {
 /// Why the front door could not get an answer from a service function.
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
+    /// No function name was configured for the service (a missing `*_FUNCTION` variable).
     #[error("no function is configured for {0:?}")]
     NoFunction(Function),
+    /// The invoke itself failed, or the function's answer could not be read.
     #[error("invoking {function} failed: {reason}")]
-    Failed { function: String, reason: String },
+    Failed {
+        /// The function's name or ARN.
+        function: String,
+        /// What went wrong, for the log.
+        reason: String,
+    },
 }
 
 /// The NCIP answer to an authenticated message.

@@ -64,11 +64,14 @@ pub struct Bridge {
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.
 #[derive(Debug, Clone)]
 pub struct NcipAnswer {
+    /// The answer as Relais will read it.
     pub message: Message,
+    /// Alma's `trackingId` of the refusal behind a Problem, for the history (Ex Libris support asks for it).
     pub tracking_id: Option<String>,
 }
 
 impl NcipAnswer {
+    /// An answer with no Alma refusal behind it.
     pub fn new(message: Message) -> Self {
         Self { message, tracking_id: None }
     }

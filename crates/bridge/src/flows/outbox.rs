@@ -192,6 +192,7 @@ pub enum QueueRefusal {
     NotApplicable(&'static str),
     /// A discard needs a note saying why.
     NoteRequired,
+    /// The store could not be read or written.
     StoreUnavailable,
 }
 

@@ -7,8 +7,11 @@ use crate::store::{Correlation, HistoryEntry, ItemBarcode, QueuedMessage, Relais
 
 /// What the bridge knows about one Relais request.
 pub struct RequestView {
+    /// The Relais request id, as asked for.
     pub id: String,
+    /// The correlation record: Alma's ids, the side, the status; `None` when only history exists.
     pub record: Option<Correlation>,
+    /// Every message handled for the request, oldest first.
     pub history: Vec<HistoryEntry>,
     /// The request's messages that went through the outbox: queued, delivered, parked or discarded.
     pub queue: Vec<QueuedMessage>,
@@ -16,8 +19,11 @@ pub struct RequestView {
 
 /// Why no view could be given.
 pub enum StatusRefusal {
+    /// The path does not hold a Relais request id.
     NotAnId,
+    /// The bridge has no record or history of the request.
     Unknown,
+    /// The store could not be read.
     StoreUnavailable,
 }
 

@@ -16,7 +16,10 @@ use std::time::Duration;
 #[derive(Debug, PartialEq, Eq)]
 pub enum BodyRefusal {
     /// Declared or found to exceed the cap; `size` is what was declared or seen so far.
-    TooLarge { size: usize },
+    TooLarge {
+        /// Bytes declared or read before the refusal.
+        size: usize,
+    },
     /// No byte arrived for the pause limit.
     Stalled,
     /// The connection broke while the body was read.

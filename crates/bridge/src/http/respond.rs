@@ -3,18 +3,22 @@
 use axum::body::Body;
 use axum::response::Response;
 
+/// An NCIP answer: always HTTP 200, a Problem travels inside the message.
 pub fn xml(body: Vec<u8>) -> Response {
     build(200, "application/xml; charset=utf-8", Body::from(body))
 }
 
+/// A JSON answer (the status and queue views for scripts).
 pub fn json(status: u16, value: &serde_json::Value) -> Response {
     build(status, "application/json", Body::from(value.to_string()))
 }
 
+/// A page for a person, built with [`super::pages`].
 pub fn html(status: u16, page: String) -> Response {
     build(status, "text/html; charset=utf-8", Body::from(page))
 }
 
+/// A short plain-text answer (refusals a caller reads in a terminal or a log).
 pub fn text(status: u16, message: &str) -> Response {
     build(status, "text/plain; charset=utf-8", Body::from(message.to_owned()))
 }

@@ -52,7 +52,9 @@ pub enum Serve {
 /// One function's binary: what it serves and the clients it builds.
 #[derive(Clone, Copy)]
 pub struct Entry {
+    /// The function this binary is.
     pub function: Function,
+    /// How it is reached: public routes, the front door's invoke, or the outbox's events.
     pub serve: Serve,
     /// The table (the DynamoDB client): every function but the front door, whose role has no table access.
     pub store: Option<OpenStore>,
