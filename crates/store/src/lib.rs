@@ -24,6 +24,8 @@ mod keys;
 mod model;
 mod outbox;
 pub mod schema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use std::time::Duration;
 
