@@ -22,7 +22,7 @@ mod error;
 mod ids;
 mod keys;
 mod model;
-mod outbox;
+mod queue;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -42,7 +42,7 @@ pub use ids::{
     ClaimToken, IdempotencyKey, InvalidId, ItemBarcode, MAX_ID_BYTES, PartnerCode, PatronId, RelaisRequestId,
 };
 pub use model::{AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, RequestStatus, Side};
-pub use outbox::{Enqueue, EnqueueOutcome, QueueState, QueuedMessage, is_queue_id};
+pub use queue::{Enqueue, EnqueueOutcome, QueueState, QueuedMessage, is_queue_id};
 pub use schema::create_table;
 
 /// Storage for correlation records, history, idempotency claims and discovery citations.

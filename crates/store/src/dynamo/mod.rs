@@ -7,7 +7,7 @@
 mod attempts;
 mod claims;
 mod items;
-mod outbox;
+mod queue;
 mod reads;
 
 use std::time::Duration;
@@ -143,19 +143,19 @@ impl Store for DynamoStore {
     }
 
     async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
-        outbox::enqueue(self, enqueue).await
+        queue::enqueue(self, enqueue).await
     }
 
     async fn queued_for(&self, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
-        outbox::queued_for(self, id).await
+        queue::queued_for(self, id).await
     }
 
     async fn open_queue(&self, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
-        outbox::open_queue(self, limit).await
+        queue::open_queue(self, limit).await
     }
 
     async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
-        outbox::open_message(self, id).await
+        queue::open_message(self, id).await
     }
 
     async fn update_queued(
@@ -164,6 +164,6 @@ impl Store for DynamoStore {
         expected: QueueState,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        outbox::update_queued(self, message, expected, now).await
+        queue::update_queued(self, message, expected, now).await
     }
 }

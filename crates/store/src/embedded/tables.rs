@@ -9,7 +9,7 @@ use crate::StoreError;
 use crate::claim::{ExistingClaim, StoredResponse};
 use crate::config::is_live;
 use crate::model::{Correlation, HistoryEntry};
-use crate::outbox::QueuedMessage;
+use crate::queue::QueuedMessage;
 
 /// Relais request id -> [`StoredRecord`].
 pub(super) const REQUESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("requests");
