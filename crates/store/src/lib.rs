@@ -13,6 +13,8 @@
 //! Not here: deciding what a message means (the flows in the core library) and the clock (the core's `Clock`;
 //! every write takes `now` from the caller, and reads that take no `now` use [`StoreConfig::with_clock`]).
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod attempts;
 mod claim;
 mod config;

@@ -32,14 +32,17 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// The store with the default retention and TTLs, reading the system clock.
     pub fn new(client: Client, table: String) -> Self {
         Self::with_config(client, table, StoreConfig::default())
     }
 
+    /// The store with the deployment's retention and TTLs (or a test's clock).
     pub fn with_config(client: Client, table: String, config: StoreConfig) -> Self {
         Self { client, table, config }
     }
 
+    /// The name of the table this store reads and writes, as the deployment gave it.
     pub fn table(&self) -> &str {
         &self.table
     }
