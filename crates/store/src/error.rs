@@ -45,7 +45,7 @@ pub enum StoreError {
         /// The store call, e.g. "commit".
         operation: &'static str,
         /// Boxed rather than `redb::Error`: the error's drop glue reaches redb's transaction code, so naming
-        /// the type here linked the whole embedded database into every Lambda function (~340 KB).
+        /// the type here linked the whole embedded database into every Lambda function.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
