@@ -12,8 +12,11 @@ pub struct CallRecord {
     pub seq: u64,
     /// `rest` or `ncip`.
     pub scope: &'static str,
+    /// The HTTP method, e.g. `GET`.
     pub method: String,
+    /// The path as received, ids filled in, e.g. `/almaws/v1/users/123`.
     pub path: String,
+    /// The query string as received, without its `?`, when there was one.
     pub query: Option<String>,
     /// The HTTP status answered; `None` when the connection was dropped without an answer.
     pub status: Option<u16>,
@@ -29,17 +32,17 @@ pub(crate) struct CallLog {
 }
 
 impl CallLog {
-    pub fn push(&self, mut record: CallRecord) {
+    pub(crate) fn push(&self, mut record: CallRecord) {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
         record.seq = calls.len() as u64 + 1;
         calls.push(record);
     }
 
-    pub fn all(&self) -> Vec<CallRecord> {
+    pub(crate) fn all(&self) -> Vec<CallRecord> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }

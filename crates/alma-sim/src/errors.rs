@@ -26,59 +26,59 @@ impl AlmaError {
     }
 
     /// Verified: "User with identifier 1234 was not found." (fixture in a Ruby Alma client's test suite).
-    pub fn user_not_found(id: &str) -> Self {
+    pub(crate) fn user_not_found(id: &str) -> Self {
         Self::app("401861", format!("User with identifier {id} was not found."))
     }
 
     /// Code from Ex Libris' Users API documentation (swagger); message text not found in any capture (our wording).
-    pub fn user_not_found_of_type(id: &str, id_type: &str) -> Self {
+    pub(crate) fn user_not_found_of_type(id: &str, id_type: &str) -> Self {
         Self::app("401890", format!("User with identifier {id} of type {id_type} was not found."))
     }
 
     /// Code from Ex Libris' Users API documentation (swagger); status 400 and the text are unverified (Alma reports logical failures as 400).
-    pub fn authentication_failed() -> Self {
+    pub(crate) fn authentication_failed() -> Self {
         Self::app("401866", "Failed to authenticate user.".into())
     }
 
     /// Verified: scriptotek/php-alma-client `spec/data/item_barcode_error_response.json`.
-    pub fn no_items_for_barcode(barcode: &str) -> Self {
+    pub(crate) fn no_items_for_barcode(barcode: &str) -> Self {
         Self::app("401689", format!("No items found for barcode {barcode}."))
     }
 
     /// Unverified code and text: Alma's answer for an item path whose ids do not match.
-    pub fn item_not_found(pid: &str) -> Self {
+    pub(crate) fn item_not_found(pid: &str) -> Self {
         Self::app("401690", format!("No Item found for item id {pid}."))
     }
 
     /// Verified shape: `{"errorCode":"401664","errorMessage":"Mandatory field is missing: library"}`.
-    pub fn mandatory_missing(field: &str) -> Self {
+    pub(crate) fn mandatory_missing(field: &str) -> Self {
         Self::app("401664", format!("Mandatory field is missing: {field}"))
     }
 
     /// Verified in the OpenAPI error table of the resource-sharing endpoints: 401666 'X parameter is not valid.'
-    pub fn parameter_not_valid(param: &str) -> Self {
+    pub(crate) fn parameter_not_valid(param: &str) -> Self {
         Self::app("401666", format!("{param} parameter is not valid."))
     }
 
     /// Verified in the OpenAPI error table of the resource-sharing endpoints: 402119 'General error.'
     /// Used for unknown request ids, where no specific code was found.
-    pub fn general() -> Self {
+    pub(crate) fn general() -> Self {
         Self::app("402119", "General error.".into())
     }
 
     /// Unverified code: a loan id that is not the user's.
-    pub fn loan_not_found(loan_id: &str) -> Self {
+    pub(crate) fn loan_not_found(loan_id: &str) -> Self {
         Self::app("401822", format!("Loan with id {loan_id} was not found."))
     }
 
     /// Unverified code: an unknown partner code.
-    pub fn partner_not_found(code: &str) -> Self {
+    pub(crate) fn partner_not_found(code: &str) -> Self {
         Self::app("402880", format!("Partner with code {code} was not found."))
     }
 
     /// Verified text and code (UNAUTHORIZED, HTTP 400) from several clients' recorded Alma answers for a
     /// missing key or a key without the API's permission.
-    pub fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         AlmaError {
             status: StatusCode::BAD_REQUEST,
             code: "UNAUTHORIZED".into(),
@@ -89,7 +89,7 @@ impl AlmaError {
 
     /// Verified: scriptotek/php-alma-client `spec/data/per_second_threshold_error_response.json`
     /// (the trailing space is Alma's own).
-    pub fn per_second_threshold() -> Self {
+    pub(crate) fn per_second_threshold() -> Self {
         AlmaError {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "PER_SECOND_THRESHOLD".into(),
@@ -100,7 +100,7 @@ impl AlmaError {
 
     /// Unverified text: the daily cap (1,000 calls x named users, Ex Libris knowledge article
     /// "API call limitation Sandbox") says "an error is returned"; code modelled on PER_SECOND_THRESHOLD.
-    pub fn daily_threshold() -> Self {
+    pub(crate) fn daily_threshold() -> Self {
         AlmaError {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "DAILY_THRESHOLD".into(),
@@ -112,7 +112,7 @@ impl AlmaError {
     }
 
     /// Alma's 500 body as recalled from production logs (unverified): errorCode INTERNAL_SERVER_ERROR.
-    pub fn internal() -> Self {
+    pub(crate) fn internal() -> Self {
         AlmaError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "INTERNAL_SERVER_ERROR".into(),
@@ -124,7 +124,7 @@ impl AlmaError {
     }
 
     /// Not Alma: the simulator serves JSON only, so a client that forgot `Accept: application/json` hears it.
-    pub fn json_only() -> Self {
+    pub(crate) fn json_only() -> Self {
         AlmaError {
             status: StatusCode::NOT_ACCEPTABLE,
             code: "SIM_JSON_ONLY".into(),
@@ -134,7 +134,7 @@ impl AlmaError {
     }
 
     /// Unverified: an unknown path under /almaws/v1.
-    pub fn unknown_path(path: &str) -> Self {
+    pub(crate) fn unknown_path(path: &str) -> Self {
         AlmaError {
             status: StatusCode::NOT_FOUND,
             code: "NOT_FOUND".into(),
@@ -143,7 +143,7 @@ impl AlmaError {
         }
     }
 
-    pub fn body(&self) -> serde_json::Value {
+    pub(crate) fn body(&self) -> serde_json::Value {
         let mut error = json!({ "errorCode": self.code, "errorMessage": self.message });
         if self.tracked {
             error["trackingId"] = json!(tracking_id());

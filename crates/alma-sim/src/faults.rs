@@ -21,9 +21,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultScope {
+    /// Every call, REST and NCIP alike (an Alma-wide outage).
     #[default]
     All,
+    /// Only calls to the REST API under `/almaws/v1`.
     Rest,
+    /// Only messages to the NCIP responder.
     Ncip,
 }
 
@@ -50,11 +53,15 @@ pub enum FaultKind {
     #[serde(rename = "maintenance_503")]
     Maintenance503,
     /// Answer normally after waiting `millis`.
-    Slow { millis: u64 },
+    Slow {
+        /// How long to wait before answering, in milliseconds.
+        millis: u64,
+    },
     /// Close the connection before doing anything; nothing changes.
     DropConnection,
     /// Do the call (the state changes), then fail as `then` says.
     FailAfterCommit {
+        /// How the call fails once it took effect.
         #[serde(default)]
         then: AfterCommit,
     },
@@ -75,14 +82,19 @@ impl FaultKind {
 /// One fault to arm (the JSON body of `POST /admin/faults`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultSpec {
+    /// What happens to a call the fault hits.
     #[serde(flatten)]
     pub kind: FaultKind,
+    /// Fire on the next this many matching calls, then disarm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub for_next: Option<u32>,
+    /// Fire on each matching call with this probability (0.0 to 1.0), until cleared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<f64>,
+    /// Which calls match: REST, NCIP or both.
     #[serde(default)]
     pub scope: FaultScope,
+    /// Only calls whose path starts with this match, e.g. `/almaws/v1/users`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_prefix: Option<String>,
 }
@@ -102,9 +114,12 @@ impl FaultSpec {
 /// A fault as armed, with how many firings it has left.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArmedFault {
+    /// The id [`FaultSwitch::arm`] returned, counting from 1.
     pub id: u64,
+    /// The fault as armed; a `for_next` count goes down as it fires.
     #[serde(flatten)]
     pub spec: FaultSpec,
+    /// How many calls it has hit so far.
     pub fired: u64,
 }
 

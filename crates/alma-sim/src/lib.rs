@@ -19,6 +19,8 @@
 //! Where a behaviour or text could not be checked against Alma's documentation or a captured answer, the
 //! code says so next to it.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod calls;
 mod errors;
 mod faults;
@@ -89,6 +91,8 @@ impl AlmaSim {
         format!("{}/admin", self.origin)
     }
 
+    /// The address the simulator listens on, for a client that must bypass the proxy of
+    /// [`AlmaSim::start_behind`] (a wildcard bind reads as loopback).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

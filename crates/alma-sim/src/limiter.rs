@@ -41,7 +41,7 @@ fn today() -> Date {
 }
 
 impl Limiter {
-    pub fn new(per_second: u32, daily_limit: u64) -> Limiter {
+    pub(crate) fn new(per_second: u32, daily_limit: u64) -> Limiter {
         Limiter {
             per_second,
             daily_limit,
@@ -51,7 +51,7 @@ impl Limiter {
 
     /// Counts one call by `key`. Calls refused for the per-second threshold do not use up the window or
     /// the daily cap, so a client that backs off recovers within a second.
-    pub fn admit(&self, key: &str) -> Admission {
+    pub(crate) fn admit(&self, key: &str) -> Admission {
         self.admit_at(key, Instant::now())
     }
 
@@ -79,12 +79,12 @@ impl Limiter {
     }
 
     /// What `X-Exl-Api-Remaining` says without counting a call (answers refused before counting).
-    pub fn remaining(&self) -> u64 {
+    pub(crate) fn remaining(&self) -> u64 {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         self.daily_limit.saturating_sub(inner.used_today)
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.windows.clear();
         inner.used_today = 0;

@@ -20,10 +20,18 @@ use serde_json::Value;
 /// Why a seed could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
+    /// The seed file could not be read.
     #[error("cannot read seed file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The file, as given (`ALMA_SIM_SEED`).
+        path: String,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+    /// The file is not JSON, or not the seed's shape.
     #[error("seed is not valid JSON of the expected shape: {0}")]
     Json(#[from] serde_json::Error),
+    /// The entries contradict each other or lack an id Alma always has (e.g. a user without `primary_id`).
     #[error("seed is inconsistent: {0}")]
     Invalid(String),
 }

@@ -12,11 +12,15 @@ use bridge::Function;
 pub struct Endpoints {
     /// e.g. `http://127.0.0.1:PORT/almaws/v1`
     pub alma_api_base: String,
+    /// The simulator's NCIP responder (`ALMA_NCIP_URL`).
     pub alma_ncip_url: String,
+    /// The key the simulator's REST API accepts (`ALMA_API_KEY`).
     pub alma_api_key: String,
+    /// The institution the seed describes (`ALMA_INSTITUTION_CODE`).
     pub institution_code: String,
     /// The DynamoDB-compatible server, `http://127.0.0.1:PORT`.
     pub dynamodb: String,
+    /// The table made for this run, laid out as the store defines (`DYNAMODB_TABLE`).
     pub table: String,
 }
 

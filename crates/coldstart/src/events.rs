@@ -11,6 +11,7 @@ use std::path::Path;
 
 /// The NCIP secret and status token the fallback events use (16+ characters, as the bridge requires).
 pub const NCIP_TOKEN: &str = "coldstart-ncip-token-0123456789";
+/// The staff status token the fallback status-page event sends as its bearer.
 pub const STATUS_TOKEN: &str = "coldstart-status-token-0123456789";
 
 /// The Relais request id the fallback AcceptItem creates and the status page reads.
@@ -18,6 +19,7 @@ const REQUEST_ID: &str = "RLS-COLD-0001";
 
 /// One function's event and where it came from.
 pub struct Event {
+    /// The event as the function receives it.
     pub json: Value,
     /// `events/<name>.json`, or `None` when built here.
     pub file: Option<String>,
@@ -26,7 +28,9 @@ pub struct Event {
 /// The secrets an event expects the function to hold.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Tokens {
+    /// The NCIP secret Relais would send, from the path or a bearer header.
     pub ncip: Option<String>,
+    /// The staff status token, from the bearer header of a status-page request.
     pub status: Option<String>,
 }
 
@@ -43,6 +47,7 @@ impl Event {
         }
     }
 
+    /// The event as the Runtime API hands it over.
     pub fn bytes(&self) -> bytes::Bytes {
         bytes::Bytes::from(self.json.to_string())
     }

@@ -9,6 +9,8 @@
 //!
 //! Run it with `cargo run --release -p coldstart -- --rounds 5`.
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod environment;
 pub mod events;
 mod loopback;

@@ -32,9 +32,12 @@ pub struct Run {
     pub peak_rss_kib: u64,
 }
 
+/// What a function answered, enough to tell that the measured run did real work rather than fail fast.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FunctionAnswer {
+    /// The answer's `statusCode`, when it had one.
     pub status: Option<u64>,
+    /// Whether the body is an NCIP Problem.
     pub ncip_problem: bool,
 }
 
@@ -53,11 +56,15 @@ impl std::fmt::Display for FunctionAnswer {
 
 /// What to run and how.
 pub struct Launch<'a> {
+    /// The function's name, as Lambda would set it (and for error messages).
     pub name: &'a str,
+    /// The built function binary.
     pub binary: &'a Path,
     /// Everything but `AWS_LAMBDA_RUNTIME_API`, which the harness adds.
     pub env: Vec<(String, String)>,
+    /// The event of every invocation, the cold one and the warm ones.
     pub event: Bytes,
+    /// How many invocations follow the cold one in the same process.
     pub warm_invocations: usize,
     /// The function's stdout and stderr are appended here.
     pub log: &'a Path,

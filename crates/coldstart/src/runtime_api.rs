@@ -26,15 +26,42 @@ const INVOCATION_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub enum Report {
     /// A `GET .../invocation/next` arrived (the first one ends the function's init).
-    Polled { at: Instant },
+    Polled {
+        /// When the poll arrived.
+        at: Instant,
+    },
     /// An event was handed to the function as the answer to its poll.
-    Handed { request_id: String, at: Instant },
+    Handed {
+        /// The invocation's `Lambda-Runtime-Aws-Request-Id`.
+        request_id: String,
+        /// When the event was handed over.
+        at: Instant,
+    },
     /// `POST .../invocation/{id}/response`, once its body was read.
-    Answered { request_id: String, at: Instant, body: Bytes },
+    Answered {
+        /// The invocation answered.
+        request_id: String,
+        /// When the whole answer had arrived.
+        at: Instant,
+        /// The answer, e.g. an API Gateway response.
+        body: Bytes,
+    },
     /// `POST .../invocation/{id}/error`.
-    Failed { request_id: String, at: Instant, body: Bytes },
+    Failed {
+        /// The invocation that failed.
+        request_id: String,
+        /// When the error arrived.
+        at: Instant,
+        /// The runtime's error document.
+        body: Bytes,
+    },
     /// `POST .../init/error`.
-    InitFailed { at: Instant, body: Bytes },
+    InitFailed {
+        /// When the error arrived.
+        at: Instant,
+        /// The runtime's error document.
+        body: Bytes,
+    },
 }
 
 struct Invocation {

@@ -6,19 +6,31 @@ use std::time::Duration;
 /// One function's runs, summarised.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// The function (or the floor's description).
     pub name: String,
+    /// Where its event came from: `events/<name>.json` or "built in".
     pub event: String,
+    /// How many processes were measured.
     pub rounds: usize,
+    /// Median over rounds of exec to the first poll: the function's own start-up.
     pub init: Duration,
+    /// Median over rounds of exec to the first answer: what a request meeting a cold start waits.
     pub cold: Duration,
+    /// Median over rounds of the first invocation's time spent waiting on Alma and DynamoDB.
     pub cold_upstream: Duration,
+    /// Median over rounds of the calls the first invocation made to Alma and DynamoDB.
     pub cold_upstream_calls: u64,
     /// Median over rounds of (cold - upstream): the start-up and first-request work of the function itself.
     pub cold_own: Duration,
+    /// Median warm invocation, event handed to answer posted, over every round's invocations.
     pub warm_p50: Duration,
+    /// 99th percentile of the same.
     pub warm_p99: Duration,
+    /// Median warm invocation less its time upstream: the function's own work per request.
     pub warm_own_p50: Duration,
+    /// The highest `VmHWM` any round reached, in KiB (Lambda bills by memory size).
     pub peak_rss_kib: u64,
+    /// The last round's first answer, shown so that a function failing fast cannot pass as fast.
     pub answer: FunctionAnswer,
 }
 

@@ -37,7 +37,9 @@ pub struct Upstream {
 /// Time and calls spent upstream so far; subtract two to get one invocation's share.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Spent {
+    /// Time spent relaying each call upstream and reading its answer, summed.
     pub time: Duration,
+    /// Calls passed through.
     pub calls: u64,
 }
 

@@ -13,7 +13,9 @@ use std::fmt;
 /// What an attempt count is about: one patron, or one calling agency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AttemptScope {
+    /// One patron's PIN, whoever tries it: guessing one patron's PIN from many agencies is still slowed.
     Patron,
+    /// One calling agency, whichever patrons it tries: an agency trying many patrons is slowed too.
     Agency,
 }
 

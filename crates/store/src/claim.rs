@@ -15,6 +15,7 @@ use crate::model::{Correlation, HistoryEntry};
 /// The response stored when a message was done, replayed verbatim to repeat deliveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
+    /// The NCIP response as sent to Relais the first time, byte for byte.
     pub body: Vec<u8>,
 }
 
@@ -25,10 +26,16 @@ pub enum ClaimOutcome {
     Claimed,
     /// An earlier attempt held the key but its lease ran out: the caller now holds it. The earlier attempts
     /// may have reached Alma, so the caller should check Alma before acting again.
-    TookOverStale { previous_attempts: u32 },
+    TookOverStale {
+        /// How many attempts held the key before this one.
+        previous_attempts: u32,
+    },
     /// Another attempt holds the key and its lease runs until `lease_until`. Re-claiming with the same token
     /// also lands here: a claim is not re-entrant.
-    InFlight { lease_until: Timestamp },
+    InFlight {
+        /// When the holder's lease runs out and the key may be taken over.
+        lease_until: Timestamp,
+    },
     /// The message was handled; answer with this.
     Done(StoredResponse),
 }
@@ -36,20 +43,28 @@ pub enum ClaimOutcome {
 /// Everything that changes together when a message was handled (see [`crate::Store::commit`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Commit<'a> {
+    /// The message's idempotency key, claimed by `owner`.
     pub key: &'a IdempotencyKey,
+    /// The delivery attempt that holds the claim.
     pub owner: &'a ClaimToken,
+    /// The answer Relais gets, replayed to its resends.
     pub response: &'a [u8],
+    /// The request's record as it stands after the message.
     pub record: &'a Correlation,
     /// `None`: the record must not exist yet. `Some(v)`: the stored record must be at version `v`.
     pub expected_version: Option<u64>,
+    /// The entry the message adds to the request's history.
     pub history: &'a HistoryEntry,
+    /// When the commit happens: the lease is checked at it, and the record's and key's retention count from it.
     pub now: Timestamp,
 }
 
 /// How a commit ended. Nothing was written unless it is `Committed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {
+    /// Everything was written.
     Committed {
+        /// The version the record now has; the next commit expects it.
         new_version: u64,
     },
     /// The record changed (or appeared) since the caller read it: re-read and decide again.

@@ -10,38 +10,68 @@
 pub enum StoreError {
     /// DynamoDB kept throttling after the SDK's standard retries.
     #[error("DynamoDB throttled {operation} beyond the SDK's retries ({code})")]
-    Throttled { operation: &'static str, code: String },
+    Throttled {
+        /// The DynamoDB call, e.g. "TransactWriteItems".
+        operation: &'static str,
+        /// DynamoDB's error code, e.g. "ProvisionedThroughputExceededException".
+        code: String,
+    },
     /// DynamoDB could not be reached or did not answer (timeout, connection, 5xx).
     #[error("DynamoDB did not answer {operation}: {cause}")]
-    Unavailable { operation: &'static str, cause: &'static str },
+    Unavailable {
+        /// The DynamoDB call.
+        operation: &'static str,
+        /// What went wrong, in a few words (e.g. "timed out").
+        cause: &'static str,
+    },
     /// DynamoDB refused the call: usually configuration (table missing, no permission, schema mismatch).
     #[error("DynamoDB refused {operation} with {code}")]
-    Refused { operation: &'static str, code: String },
+    Refused {
+        /// The DynamoDB call.
+        operation: &'static str,
+        /// DynamoDB's error code, e.g. "ResourceNotFoundException".
+        code: String,
+    },
     /// Concurrent writers kept colliding on the same items (DynamoDB `TransactionConflict`, or a claim that
     /// changed under every attempt); retrying the message later is safe.
     #[error("{operation} kept colliding with concurrent writers")]
-    Contention { operation: &'static str },
+    Contention {
+        /// The store call that gave up.
+        operation: &'static str,
+    },
     /// The embedded database file failed.
     #[error("the embedded store failed during {operation}: {source}")]
     Embedded {
+        /// The store call, e.g. "commit".
         operation: &'static str,
         /// Boxed rather than `redb::Error`: the error's drop glue reaches redb's transaction code, so naming
-        /// the type here linked the whole embedded database into every Lambda function (~340 KB).
+        /// the type here linked the whole embedded database into every Lambda function.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A stored item did not decode: a bug, or data written by an incompatible version.
     #[error("a stored {what} could not be decoded: {reason}")]
-    Corrupt { what: &'static str, reason: String },
+    Corrupt {
+        /// What was stored, e.g. "history entry".
+        what: &'static str,
+        /// Where decoding failed, without the stored value (it may hold personal data).
+        reason: String,
+    },
     /// The record cannot be written in one transaction (DynamoDB allows 100 items).
     #[error("a correlation record with {barcodes} barcodes is more than one transaction can hold")]
-    TooManyBarcodes { barcodes: usize },
+    TooManyBarcodes {
+        /// How many barcodes the record lists.
+        barcodes: usize,
+    },
     /// A discovery id that is empty, too long or holds control characters.
     #[error("invalid discovery id: {0}")]
     InvalidDiscoveryId(#[source] crate::ids::InvalidId),
     /// The blocking task running an embedded-store call panicked or was cancelled.
     #[error("the embedded store task for {operation} did not finish")]
-    TaskFailed { operation: &'static str },
+    TaskFailed {
+        /// The store call.
+        operation: &'static str,
+    },
 }
 
 impl StoreError {

@@ -16,12 +16,27 @@ pub const MAX_ID_BYTES: usize = 256;
 /// because ids such as patron barcodes are personal data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidId {
+    /// Empty: Relais and Alma never send an empty id, and a key needs something to key on.
     #[error("{kind} is empty")]
-    Empty { kind: &'static str },
+    Empty {
+        /// Which identifier, e.g. "item barcode".
+        kind: &'static str,
+    },
+    /// Longer than [`MAX_ID_BYTES`].
     #[error("{kind} is {len} bytes long, more than the {MAX_ID_BYTES} allowed")]
-    TooLong { kind: &'static str, len: usize },
+    TooLong {
+        /// Which identifier.
+        kind: &'static str,
+        /// Its length in bytes (the length alone reveals nothing about a patron).
+        len: usize,
+    },
+    /// Holds a control character, which no Relais or Alma id has.
     #[error("{kind} contains a control character")]
-    ControlCharacter { kind: &'static str },
+    ControlCharacter {
+        /// Which identifier.
+        kind: &'static str,
+    },
+    /// A stored idempotency key that is not what [`IdempotencyKey::derive`] makes.
     #[error("an idempotency key is 64 lowercase hex digits")]
     NotAKey,
 }
@@ -54,6 +69,7 @@ macro_rules! checked_id {
                 Ok(Self(value))
             }
 
+            /// The identifier as Relais or Alma wrote it.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -170,6 +186,7 @@ impl IdempotencyKey {
         well_formed.then(|| Self(hex.to_owned()))
     }
 
+    /// The 64 hex digits, as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }

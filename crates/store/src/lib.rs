@@ -13,6 +13,8 @@
 //! Not here: deciding what a message means (the flows in the core library) and the clock (the core's `Clock`;
 //! every write takes `now` from the caller, and reads that take no `now` use [`StoreConfig::with_clock`]).
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod attempts;
 mod claim;
 mod config;
@@ -22,8 +24,10 @@ mod error;
 mod ids;
 mod keys;
 mod model;
-mod outbox;
+mod queue;
 pub mod schema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use std::time::Duration;
 
@@ -40,7 +44,7 @@ pub use ids::{
     ClaimToken, IdempotencyKey, InvalidId, ItemBarcode, MAX_ID_BYTES, PartnerCode, PatronId, RelaisRequestId,
 };
 pub use model::{AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, RequestStatus, Side};
-pub use outbox::{Enqueue, EnqueueOutcome, QueueState, QueuedMessage, is_queue_id};
+pub use queue::{Enqueue, EnqueueOutcome, QueueState, QueuedMessage, is_queue_id};
 pub use schema::create_table;
 
 /// Storage for correlation records, history, idempotency claims and discovery citations.

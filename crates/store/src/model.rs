@@ -52,8 +52,11 @@ impl RequestStatus {
 pub struct AlmaIds {
     /// The borrowing or lending request id, whichever [`Side`] says this is.
     pub request_id: Option<String>,
+    /// The physical item (for a borrowing, the temporary item Alma made on receipt).
     pub item_pid: Option<String>,
+    /// The bibliographic record the item belongs to; Alma's item paths start with it.
     pub mms_id: Option<String>,
+    /// The holding under that record; the middle part of Alma's item paths.
     pub holding_id: Option<String>,
     /// The hold request (borrowing, on the hold shelf) or loan (lending, shipped) id.
     pub hold_or_loan_id: Option<String>,
@@ -62,17 +65,26 @@ pub struct AlmaIds {
 /// One Relais request tied to its Alma records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Correlation {
+    /// The key of the record: every message Relais sends about the request carries it.
     pub relais_request_id: RelaisRequestId,
+    /// Which side of the loan this library is on, fixed by the first message.
     pub side: Side,
     /// The Alma NCIP partner code (application profile) the messages came under.
     pub partner: PartnerCode,
+    /// The patron, once known, as the bridge hands it over: a keyed hash of the Alma id, so that one patron's
+    /// requests can be told together without the store holding who it is.
     pub patron: Option<PatronId>,
     /// Barcodes that identify the item; CheckInItem carries only one of these.
     pub item_barcodes: Vec<ItemBarcode>,
+    /// What Alma calls the same request, item and loan.
     pub alma: AlmaIds,
+    /// Where the request stands; a closed status starts the record's retention clock.
     pub status: RequestStatus,
+    /// The loan's due date as last set in Alma (shipping or renewal).
     pub due_date: Option<Timestamp>,
+    /// When the first message about the request arrived; barcode lookups list the newest first.
     pub created_at: Timestamp,
+    /// When a message last changed the record.
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version as stored; set by the store on every commit, ignored on input
     /// (the commit's `expected_version` is what is checked).
@@ -103,6 +115,7 @@ impl Correlation {
         }
     }
 
+    /// Whether the item with this barcode belongs to the request (a CheckInItem names one barcode only).
     pub fn has_barcode(&self, barcode: &ItemBarcode) -> bool {
         self.item_barcodes.contains(barcode)
     }
@@ -118,6 +131,7 @@ pub(crate) fn newest_first(records: &mut [Correlation]) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// Done in Alma and answered with success.
     Success,
     /// Answered with an NCIP Problem that a retry will not change.
     Problem,
@@ -160,6 +174,7 @@ impl Outcome {
 pub struct ProblemSummary {
     /// The NCIP `ProblemType` value, e.g. "Unknown Item".
     pub problem_type: String,
+    /// The free text that went with it, for staff reading the history.
     pub detail: Option<String>,
 }
 
@@ -167,9 +182,13 @@ pub struct ProblemSummary {
 /// (`/users/{user_id}/loans`), never the filled-in path, so that no patron id lands in the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlmaCall {
+    /// The HTTP method, e.g. "POST".
     pub method: String,
+    /// The path with its ids left as `{placeholders}`.
     pub path_template: String,
+    /// Alma's HTTP status (0 when no answer came).
     pub status: u16,
+    /// How long Alma took, for staff chasing a slow message.
     pub elapsed_ms: u64,
 }
 
@@ -178,9 +197,13 @@ pub struct AlmaCall {
 pub struct HistoryEntry {
     /// The NCIP service, e.g. "AcceptItem".
     pub message_type: String,
+    /// When the message was handled; history reads oldest first by this.
     pub at: Timestamp,
+    /// How the bridge answered.
     pub outcome: Outcome,
+    /// The Problem answered, when the outcome is one.
     pub problem: Option<ProblemSummary>,
+    /// The Alma calls made for the message, in order.
     pub alma_calls: Vec<AlmaCall>,
     /// Alma's `trackingId` from an error answer, the handle Ex Libris support asks for.
     pub alma_tracking_id: Option<String>,

@@ -75,9 +75,9 @@ async fn opening_drops_what_expired_while_closed() {
     assert_eq!(store.row_count().await.unwrap(), 2);
 }
 
-// Issue 18, finding 5: every anonymous `GET /openurl` parked a citation, and the embedded store deleted
-// expired ones only when it opened, so the file grew until a restart. Now writing a citation also purges,
-// once a citation's lifetime (30 minutes) has passed since the last purge.
+// Every anonymous `GET /openurl` parks a citation: were expired ones deleted only when the store opens, a
+// flood of links would grow the file until a restart. Writing a citation also purges, once a citation's
+// lifetime (30 minutes) has passed since the last purge.
 #[tokio::test]
 async fn expired_citations_are_purged_while_the_store_runs() {
     let dir = tempfile::tempdir().unwrap();

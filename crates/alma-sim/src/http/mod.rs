@@ -30,7 +30,7 @@ pub(crate) struct App {
 }
 
 impl App {
-    pub fn new(seed: Seed, base_url: String) -> App {
+    pub(crate) fn new(seed: Seed, base_url: String) -> App {
         App {
             limiter: Arc::new(Limiter::new(seed.per_second_threshold, seed.daily_api_limit)),
             api_key: Arc::from(seed.api_key.as_str()),

@@ -2,7 +2,8 @@
 //! lists them for the lending task list (filters `library`, `partner`, `status`; the bridge's way to Alma's id
 //! of the lending request a CheckOutItem shipped, since Alma's NCIP answer does not carry it).
 //!
-//! Strict where the evidence is thin (issue 16's research, the Tasks API documentation and its OpenAPI copy):
+//! Strict where the evidence is thin (no captured answer; only the Tasks API documentation, its OpenAPI copy
+//! and developer-forum answers):
 //! - `library` is "Mandatory" in the documentation (though optional in the schema): refused without it;
 //! - the call has no `limit`/`offset`, and a developer-forum answer says at most 100 requests come back: the
 //!   simulator returns the 100 oldest matches, so a newly shipped request can be missing from the list, and

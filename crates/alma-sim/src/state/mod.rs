@@ -24,23 +24,23 @@ pub(crate) struct UserRec {
 }
 
 impl UserRec {
-    pub fn primary_id(&self) -> &str {
+    pub(crate) fn primary_id(&self) -> &str {
         self.json["primary_id"].as_str().unwrap_or_default()
     }
 
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.json["status"]["value"] == "ACTIVE"
     }
 
     /// Active blocks (`user_block[].block_status == ACTIVE`).
-    pub fn is_blocked(&self) -> bool {
+    pub(crate) fn is_blocked(&self) -> bool {
         self.json["user_block"].as_array().is_some_and(|blocks| blocks.iter().any(|b| b["block_status"] == "ACTIVE"))
     }
 
     /// Matches Alma's `user_id_type`: absent or `all_unique` tries the primary id and every identifier
     /// (Alma's Users API docs: "If this is not provided, all unique identifier types are used"); any other
     /// value must equal an identifier's `id_type.value`.
-    pub fn matches(&self, id: &str, id_type: Option<&str>) -> bool {
+    pub(crate) fn matches(&self, id: &str, id_type: Option<&str>) -> bool {
         let idents = self.json["user_identifier"].as_array().map(Vec::as_slice).unwrap_or_default();
         match id_type {
             None | Some("all_unique") => self.primary_id() == id || idents.iter().any(|i| i["value"] == id),
@@ -48,7 +48,7 @@ impl UserRec {
         }
     }
 
-    pub fn full_name(&self) -> String {
+    pub(crate) fn full_name(&self) -> String {
         self.json["full_name"].as_str().map(str::to_owned).unwrap_or_else(|| {
             format!(
                 "{} {}",
@@ -105,30 +105,30 @@ impl State {
     }
 
     /// A new Alma-looking id: a kind prefix, a sequence and the institution suffix Alma ids end with.
-    pub fn new_id(&mut self, prefix: &str) -> String {
+    pub(crate) fn new_id(&mut self, prefix: &str) -> String {
         let n = self.next_id;
         self.next_id += 1;
         format!("{prefix}10{n:08}0105")
     }
 
-    pub fn find_user(&self, id: &str, id_type: Option<&str>) -> Result<&UserRec, AlmaError> {
+    pub(crate) fn find_user(&self, id: &str, id_type: Option<&str>) -> Result<&UserRec, AlmaError> {
         self.users.iter().find(|u| u.matches(id, id_type)).ok_or_else(|| match id_type {
             None | Some("all_unique") => AlmaError::user_not_found(id),
             Some(t) => AlmaError::user_not_found_of_type(id, t),
         })
     }
 
-    pub fn partner(&self, code: &str) -> Option<&Value> {
+    pub(crate) fn partner(&self, code: &str) -> Option<&Value> {
         self.partners.iter().find(|p| p["partner_details"]["code"] == code)
     }
 
     /// The library's name as `desc`; the code itself when the seed does not name it.
-    pub fn library_code(&self, code: &str) -> Code {
+    pub(crate) fn library_code(&self, code: &str) -> Code {
         let name = self.libraries.iter().find(|l| l.code == code).map(|l| l.name.clone());
         Code::new(code, name.unwrap_or_else(|| code.to_owned()))
     }
 
-    pub fn circ_desk_of(&self, library: &str) -> Code {
+    pub(crate) fn circ_desk_of(&self, library: &str) -> Code {
         self.libraries
             .iter()
             .find(|l| l.code == library)
@@ -138,7 +138,7 @@ impl State {
 
     /// The newest item with this barcode: a duplicate temporary item (see `circ::accept_item`) shadows
     /// the older one, as a barcode lookup in Alma returns one item only.
-    pub fn item_by_barcode(&self, barcode: &str) -> Option<usize> {
+    pub(crate) fn item_by_barcode(&self, barcode: &str) -> Option<usize> {
         self.items.iter().rposition(|i| i.barcode == barcode)
     }
 }
@@ -151,18 +151,18 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    pub fn new(seed: Seed) -> Store {
+    pub(crate) fn new(seed: Seed) -> Store {
         let state = State::from_seed(&seed);
         Store { seed, inner: Mutex::new(state) }
     }
 
-    pub fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         // A panic inside a handler must not wedge every later test call: take the state as it was.
         let mut guard = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         let fresh = State::from_seed(&self.seed);
         self.with(|s| *s = fresh);
     }
@@ -221,10 +221,15 @@ impl StateView {
 /// Record counts, for tests that check nothing was lost or duplicated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
+    /// Items, seeded and created (a borrowing's temporary item counts).
     pub items: usize,
+    /// Borrowing requests (ours from a partner).
     pub borrowing_requests: usize,
+    /// Lending requests (a partner's from us).
     pub lending_requests: usize,
+    /// Hold requests Alma has not moved to history (not yet fulfilled or cancelled).
     pub active_holds: usize,
+    /// Loans not yet returned.
     pub active_loans: usize,
 }
 

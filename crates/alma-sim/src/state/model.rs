@@ -14,12 +14,12 @@ pub(crate) struct Code {
 }
 
 impl Code {
-    pub fn new(value: impl Into<String>, desc: impl Into<String>) -> Code {
+    pub(crate) fn new(value: impl Into<String>, desc: impl Into<String>) -> Code {
         Code { value: value.into(), desc: desc.into() }
     }
 
     /// Reads `{value, desc}` from Alma JSON; null parts become empty strings.
-    pub fn from_json(v: Option<&Value>) -> Option<Code> {
+    pub(crate) fn from_json(v: Option<&Value>) -> Option<Code> {
         let v = v?;
         let value = v.get("value").and_then(Value::as_str)?;
         let desc = v.get("desc").and_then(Value::as_str).unwrap_or_default();
@@ -120,7 +120,7 @@ pub(crate) struct Hold {
 }
 
 impl Hold {
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.status != "HISTORY"
     }
 }

@@ -99,8 +99,8 @@ pub(super) async fn count_attempt(
                 return Ok(Attempt::Counted(count));
             }
             Err(error) => match error.as_service_error() {
-                // Reached the limit or expired since the read: look again.
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => continue,
+                // Reached the limit or expired since the read: the next round looks again.
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {}
                 _ => return Err(map_sdk_error("UpdateItem", error)),
             },
         }

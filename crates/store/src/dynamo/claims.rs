@@ -108,8 +108,8 @@ pub(super) async fn claim(
             None => None,
         };
         match decide_claim(existing, now) {
-            // Released or expired since the put looked: try the put again.
-            ClaimDecision::Fresh => continue,
+            // Released or expired since the put looked: the next round tries the put again.
+            ClaimDecision::Fresh => {}
             ClaimDecision::Report(outcome) => return Ok(outcome),
             ClaimDecision::TakeOver { previous_attempts, holder, lease_until: stale_lease } => {
                 let taken = store
@@ -138,7 +138,8 @@ pub(super) async fn claim(
                 match taken {
                     Ok(_) => return Ok(ClaimOutcome::TookOverStale { previous_attempts }),
                     Err(error) => match error.as_service_error() {
-                        Some(UpdateItemError::ConditionalCheckFailedException(_)) => continue,
+                        // The claim changed since it was read: the next round looks again.
+                        Some(UpdateItemError::ConditionalCheckFailedException(_)) => {}
                         _ => return Err(map_sdk_error("UpdateItem", error)),
                     },
                 }

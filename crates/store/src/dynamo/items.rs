@@ -17,7 +17,7 @@ use crate::config::is_live;
 use crate::ids::{ClaimToken, IdempotencyKey, ItemBarcode, RelaisRequestId};
 use crate::keys::instant_key;
 use crate::model::{Correlation, HistoryEntry};
-use crate::outbox::QueuedMessage;
+use crate::queue::QueuedMessage;
 use crate::schema::{BARCODE_INDEX_PARTITION_KEY, BARCODE_INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
 
 pub(super) type Item = HashMap<String, AttributeValue>;

@@ -7,7 +7,7 @@
 mod attempts;
 mod claims;
 mod items;
-mod outbox;
+mod queue;
 mod reads;
 
 use std::time::Duration;
@@ -32,14 +32,17 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// The store with the default retention and TTLs, reading the system clock.
     pub fn new(client: Client, table: String) -> Self {
         Self::with_config(client, table, StoreConfig::default())
     }
 
+    /// The store with the deployment's retention and TTLs (or a test's clock).
     pub fn with_config(client: Client, table: String, config: StoreConfig) -> Self {
         Self { client, table, config }
     }
 
+    /// The name of the table this store reads and writes, as the deployment gave it.
     pub fn table(&self) -> &str {
         &self.table
     }
@@ -143,19 +146,19 @@ impl Store for DynamoStore {
     }
 
     async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
-        outbox::enqueue(self, enqueue).await
+        queue::enqueue(self, enqueue).await
     }
 
     async fn queued_for(&self, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
-        outbox::queued_for(self, id).await
+        queue::queued_for(self, id).await
     }
 
     async fn open_queue(&self, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
-        outbox::open_queue(self, limit).await
+        queue::open_queue(self, limit).await
     }
 
     async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
-        outbox::open_message(self, id).await
+        queue::open_message(self, id).await
     }
 
     async fn update_queued(
@@ -164,6 +167,6 @@ impl Store for DynamoStore {
         expected: QueueState,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        outbox::update_queued(self, message, expected, now).await
+        queue::update_queued(self, message, expected, now).await
     }
 }

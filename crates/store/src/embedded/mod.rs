@@ -36,9 +36,9 @@ pub const EMBEDDED_DATABASE_FILE: &str = "bridge-store.redb";
 pub struct EmbeddedStore {
     db: Arc<Database>,
     config: Arc<StoreConfig>,
-    /// When expired rows were last deleted. Parked citations arrive with every `GET /openurl` and live 30
-    /// minutes; purging only at open let the file grow until a restart (issue 18, finding 5), so a write of
-    /// a citation also purges once a citation's lifetime has passed since the last purge.
+    /// When expired rows were last deleted. Parked citations arrive with every anonymous `GET /openurl` and
+    /// live 30 minutes; purging only at open let a flood of links grow the file until a restart, so a write
+    /// of a citation also purges once a citation's lifetime has passed since the last purge.
     purged_at: Arc<std::sync::Mutex<Timestamp>>,
 }
 

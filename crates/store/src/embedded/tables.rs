@@ -9,26 +9,26 @@ use crate::StoreError;
 use crate::claim::{ExistingClaim, StoredResponse};
 use crate::config::is_live;
 use crate::model::{Correlation, HistoryEntry};
-use crate::outbox::QueuedMessage;
+use crate::queue::QueuedMessage;
 
 /// Relais request id -> [`StoredRecord`].
-pub(super) const REQUESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("requests");
+pub(super) const REQUESTS: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("requests");
 /// Barcode -> Relais request ids listing it.
-pub(super) const BARCODES: MultimapTableDefinition<&str, &str> = MultimapTableDefinition::new("barcodes");
+pub(super) const BARCODES: MultimapTableDefinition<'static, &str, &str> = MultimapTableDefinition::new("barcodes");
 /// (Relais request id, history position from `keys`) -> [`StoredEntry`].
-pub(super) const HISTORY: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("history");
+pub(super) const HISTORY: TableDefinition<'static, (&str, &str), &[u8]> = TableDefinition::new("history");
 /// Idempotency key -> [`StoredClaim`].
-pub(super) const CLAIMS: TableDefinition<&str, &[u8]> = TableDefinition::new("claims");
+pub(super) const CLAIMS: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("claims");
 /// Idempotency key -> the stored response, raw (JSON would quadruple it).
-pub(super) const RESPONSES: TableDefinition<&str, &[u8]> = TableDefinition::new("responses");
+pub(super) const RESPONSES: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("responses");
 /// Discovery id -> [`StoredCitation`].
-pub(super) const DISCOVERY: TableDefinition<&str, &[u8]> = TableDefinition::new("discovery");
+pub(super) const DISCOVERY: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("discovery");
 /// (Relais request id, queued message id) -> [`StoredQueued`].
-pub(super) const OUTBOX: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("outbox");
+pub(super) const OUTBOX: TableDefinition<'static, (&str, &str), &[u8]> = TableDefinition::new("outbox");
 /// Open (waiting or parked) queued message id -> its Relais request id: the queue across requests.
-pub(super) const OPEN_QUEUE: TableDefinition<&str, &str> = TableDefinition::new("open_queue");
+pub(super) const OPEN_QUEUE: TableDefinition<'static, &str, &str> = TableDefinition::new("open_queue");
 /// Attempt key (`P#<hex>` / `A#<hex>`) -> [`StoredAttempts`].
-pub(super) const ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("attempts");
+pub(super) const ATTEMPTS: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("attempts");
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct StoredRecord {

@@ -239,7 +239,7 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
 
 /// Removes the expired rows of a table keyed by (Relais request id, position); returns how many went.
 fn take_expired_pairs<T: DeserializeOwned>(
-    table: &mut Table<(&'static str, &'static str), &'static [u8]>,
+    table: &mut Table<'_, (&'static str, &'static str), &'static [u8]>,
     what: &'static str,
     now: Timestamp,
     expires_at: impl Fn(&T) -> Option<i64>,
@@ -261,7 +261,7 @@ fn take_expired_pairs<T: DeserializeOwned>(
 
 /// Removes the expired rows of a `&str`-keyed table and hands them back.
 fn take_expired<T: DeserializeOwned>(
-    table: &mut Table<&'static str, &'static [u8]>,
+    table: &mut Table<'_, &'static str, &'static [u8]>,
     what: &'static str,
     now: Timestamp,
     expires_at: impl Fn(&T) -> Option<i64>,

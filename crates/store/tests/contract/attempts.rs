@@ -1,4 +1,5 @@
-//! Contract scenarios for attempt counts: the store side of slowing PIN guessing (issue 18, finding 2).
+//! Contract scenarios for attempt counts: the store side of slowing PIN guessing. Every instance of the bridge
+//! counts in the same store, so a guesser cannot get past the limit by spreading checks across instances.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,7 +8,7 @@
 
 mod attempts;
 mod claims;
-mod outbox;
+mod queue;
 mod records;
 
 use std::any::Any;
@@ -22,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 
 pub use attempts::*;
 pub use claims::*;
-pub use outbox::*;
+pub use queue::*;
 pub use records::*;
 
 /// A store under test and whatever must live as long as it (a temporary folder, for the embedded one).

@@ -93,10 +93,7 @@ fn start_moto() -> String {
         }
         let exited = child.lock().unwrap().try_wait().unwrap();
         if exited.is_some() || Instant::now() > deadline {
-            let mut said = String::new();
-            if let Ok(mut file) = std::fs::File::open(&log) {
-                let _ = file.read_to_string(&mut said);
-            }
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
             let _ = std::fs::remove_file(&log);
             missing_moto(&format!(
                 "moto ({} {}) {}: {}",

@@ -36,6 +36,7 @@ impl QueueState {
         matches!(self, Self::Waiting | Self::Parked)
     }
 
+    /// The state as the staff queue page and the status report show it.
     pub fn label(self) -> &'static str {
         match self {
             Self::Waiting => "waiting",
@@ -52,6 +53,7 @@ pub struct QueuedMessage {
     /// Unique, and sorting as text in queueing order: the queueing instant ([`instant_key`]) and the start of
     /// the message's key.
     pub id: String,
+    /// The Relais request the message is about: its messages are delivered one after another.
     pub request: RelaisRequestId,
     /// The NCIP service, e.g. "AcceptItem".
     pub message_type: String,
@@ -64,7 +66,9 @@ pub struct QueuedMessage {
     /// The message as Relais sent it: what delivery forwards, patched like any forward.
     #[serde(with = "base64_bytes")]
     pub body: Vec<u8>,
+    /// When Relais sent it and got its answer.
     pub queued_at: Timestamp,
+    /// Where it stands.
     pub state: QueueState,
     /// Delivery attempts made so far.
     pub attempts: u32,
@@ -76,6 +80,7 @@ pub struct QueuedMessage {
     pub last_answer: Option<String>,
     /// What staff wrote when discarding (or re-driving) it.
     pub note: Option<String>,
+    /// When the deliverer or staff last changed it.
     pub updated_at: Timestamp,
 }
 
@@ -117,18 +122,24 @@ pub fn is_queue_id(id: &str) -> bool {
 /// Everything that changes together when a message is queued (see [`crate::Store::enqueue`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Enqueue<'a> {
+    /// The message's idempotency key, claimed by `owner`.
     pub key: &'a IdempotencyKey,
+    /// The delivery attempt that holds the claim.
     pub owner: &'a ClaimToken,
     /// The answer Relais gets, replayed to its resends.
     pub response: &'a [u8],
+    /// The message as it joins the outbox.
     pub message: &'a QueuedMessage,
+    /// The entry that tells the request's history the message was queued.
     pub history: &'a HistoryEntry,
+    /// When it is queued: the lease is checked at it, and the key's retention counts from it.
     pub now: Timestamp,
 }
 
 /// How queueing ended. Nothing was written unless it is `Queued`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EnqueueOutcome {
+    /// The message is in the outbox and its key is done.
     Queued,
     /// The caller no longer holds the message's claim: whoever took it over is responsible for the message.
     ClaimLost,
@@ -140,11 +151,11 @@ mod base64_bytes {
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&STANDARD.encode(bytes))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(deserializer)?;
         STANDARD.decode(text).map_err(serde::de::Error::custom)
     }

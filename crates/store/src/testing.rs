@@ -1,0 +1,381 @@
+//! Fault injection for the bridge's own tests and benchmarks: a [`Store`] that fails the calls a test
+//! chooses, to show what the bridge answers Relais when DynamoDB throttles or the embedded file fails at one
+//! exact step of a message (after the claim, before the commit, ...).
+//!
+//! Behind the `testing` feature, which only dev-dependencies enable: no deployed function carries it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::{
+    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue, EnqueueOutcome,
+    HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
+};
+
+/// What an operation does to the store, so that a test or benchmark can count reads and writes by the
+/// cost they have on DynamoDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperationKind {
+    /// Changes nothing.
+    Read,
+    /// Takes (or takes over) a message's idempotency key.
+    Claim,
+    /// Finishes a message in one transaction: [`Store::commit`] and [`Store::enqueue`].
+    Commit,
+    /// Any other write: history outside a commit, releases, citations, attempt counts, queue updates.
+    OtherWrite,
+}
+
+/// Declares [`Operation`] from one list, so that its variants, [`Operation::ALL`], the names and the kinds
+/// cannot disagree with each other.
+macro_rules! operations {
+    ($($variant:ident => $name:literal, $kind:ident;)*) => {
+        /// Names one method of the [`Store`] trait (one variant per trait method, in the trait's order).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $(
+                #[doc = concat!("[`Store::", $name, "`]")]
+                $variant,
+            )*
+        }
+
+        impl Operation {
+            /// Every operation, in the order the trait declares its methods.
+            pub const ALL: [Operation; [$(Operation::$variant),*].len()] = [$(Operation::$variant),*];
+
+            /// The trait method's name, e.g. "get_request": what a failed test or a count reports.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$variant => $name,)*
+                }
+            }
+
+            /// What the operation does to the store.
+            pub fn kind(self) -> OperationKind {
+                match self {
+                    $(Operation::$variant => OperationKind::$kind,)*
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    GetRequest => "get_request", Read;
+    FindByBarcode => "find_by_barcode", Read;
+    History => "history", Read;
+    AppendHistory => "append_history", OtherWrite;
+    Claim => "claim", Claim;
+    Commit => "commit", Commit;
+    Release => "release", OtherWrite;
+    PutDiscovery => "put_discovery", OtherWrite;
+    GetDiscovery => "get_discovery", Read;
+    CountAttempt => "count_attempt", OtherWrite;
+    Attempts => "attempts", Read;
+    ClearAttempts => "clear_attempts", OtherWrite;
+    Enqueue => "enqueue", Commit;
+    QueuedFor => "queued_for", Read;
+    OpenQueue => "open_queue", Read;
+    OpenMessage => "open_message", Read;
+    UpdateQueued => "update_queued", OtherWrite;
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+type Hook = dyn Fn(Operation) -> Option<StoreError> + Send + Sync;
+
+/// Wraps any store: before each call it asks the hook, and `Some(error)` fails the call with that error
+/// without reaching the inner store (so nothing is written), while `None` passes the call through.
+///
+/// The hook sees every call, so it can also count them (by [`Operation::kind`]) or fail only the n-th one.
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    hook: Box<Hook>,
+}
+
+impl FaultyStore {
+    /// `inner` keeps its state across injected failures: a test reads it back to see what was written.
+    pub fn new(
+        inner: Arc<dyn Store>,
+        hook: impl Fn(Operation) -> Option<StoreError> + Send + Sync + 'static,
+    ) -> FaultyStore {
+        FaultyStore { inner, hook: Box::new(hook) }
+    }
+
+    fn check(&self, operation: Operation) -> Result<(), StoreError> {
+        match (self.hook)(operation) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for FaultyStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaultyStore").finish_non_exhaustive()
+    }
+}
+
+// Every method of the trait must be written out here (the trait has no default methods), so a new method
+// cannot pass the hook by: it fails to compile until it has an operation of its own.
+#[async_trait]
+impl Store for FaultyStore {
+    async fn get_request(&self, id: &RelaisRequestId) -> Result<Option<Correlation>, StoreError> {
+        self.check(Operation::GetRequest)?;
+        self.inner.get_request(id).await
+    }
+
+    async fn find_by_barcode(&self, barcode: &ItemBarcode) -> Result<Vec<Correlation>, StoreError> {
+        self.check(Operation::FindByBarcode)?;
+        self.inner.find_by_barcode(barcode).await
+    }
+
+    async fn history(&self, id: &RelaisRequestId) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.check(Operation::History)?;
+        self.inner.history(id).await
+    }
+
+    async fn append_history(&self, id: &RelaisRequestId, entry: &HistoryEntry) -> Result<(), StoreError> {
+        self.check(Operation::AppendHistory)?;
+        self.inner.append_history(id, entry).await
+    }
+
+    async fn claim(
+        &self,
+        key: &IdempotencyKey,
+        owner: &ClaimToken,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, StoreError> {
+        self.check(Operation::Claim)?;
+        self.inner.claim(key, owner, now, lease).await
+    }
+
+    async fn commit(&self, commit: Commit<'_>) -> Result<CommitOutcome, StoreError> {
+        self.check(Operation::Commit)?;
+        self.inner.commit(commit).await
+    }
+
+    async fn release(&self, key: &IdempotencyKey, owner: &ClaimToken) -> Result<(), StoreError> {
+        self.check(Operation::Release)?;
+        self.inner.release(key, owner).await
+    }
+
+    async fn put_discovery(&self, id: &str, citation: &serde_json::Value, now: Timestamp) -> Result<(), StoreError> {
+        self.check(Operation::PutDiscovery)?;
+        self.inner.put_discovery(id, citation, now).await
+    }
+
+    async fn get_discovery(&self, id: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
+        self.check(Operation::GetDiscovery)?;
+        self.inner.get_discovery(id, now).await
+    }
+
+    async fn count_attempt(
+        &self,
+        key: &AttemptKey,
+        limit: u32,
+        now: Timestamp,
+        keep: Duration,
+    ) -> Result<Attempt, StoreError> {
+        self.check(Operation::CountAttempt)?;
+        self.inner.count_attempt(key, limit, now, keep).await
+    }
+
+    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<u32, StoreError> {
+        self.check(Operation::Attempts)?;
+        self.inner.attempts(key, now).await
+    }
+
+    async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError> {
+        self.check(Operation::ClearAttempts)?;
+        self.inner.clear_attempts(key).await
+    }
+
+    async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
+        self.check(Operation::Enqueue)?;
+        self.inner.enqueue(enqueue).await
+    }
+
+    async fn queued_for(&self, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.check(Operation::QueuedFor)?;
+        self.inner.queued_for(id).await
+    }
+
+    async fn open_queue(&self, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.check(Operation::OpenQueue)?;
+        self.inner.open_queue(limit).await
+    }
+
+    async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
+        self.check(Operation::OpenMessage)?;
+        self.inner.open_message(id).await
+    }
+
+    async fn update_queued(
+        &self,
+        message: &QueuedMessage,
+        expected: QueueState,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.check(Operation::UpdateQueued)?;
+        self.inner.update_queued(message, expected, now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::{AttemptScope, EmbeddedStore, Outcome, PartnerCode, RequestStatus, Side, StoreConfig};
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(1_900_000_000 + second).unwrap()
+    }
+
+    fn unavailable(operation: Operation) -> StoreError {
+        StoreError::Unavailable { operation: operation.name(), cause: "injected" }
+    }
+
+    fn in_memory() -> Arc<dyn Store> {
+        Arc::new(EmbeddedStore::in_memory(StoreConfig::default().with_clock(|| at(0))).unwrap())
+    }
+
+    /// Calls every method of the trait once, in the trait's order, with arguments an empty store accepts;
+    /// returns which of them failed and with what operation name in the error.
+    async fn call_every_method(store: &dyn Store) -> Vec<(&'static str, bool)> {
+        let request = RelaisRequestId::new("R-faulty").unwrap();
+        let barcode = ItemBarcode::new("B-faulty").unwrap();
+        let key = IdempotencyKey::derive("AcceptItem", Some(&request), None, b"<accept/>");
+        let owner = ClaimToken::new("attempt-1").unwrap();
+        let history = HistoryEntry::new("AcceptItem", at(1), Outcome::Success);
+        let mut record = Correlation::new(
+            request.clone(),
+            Side::Borrowing,
+            PartnerCode::new("RELAIS").unwrap(),
+            RequestStatus::OnHoldShelf,
+            at(1),
+        );
+        record.item_barcodes = vec![barcode.clone()];
+        let attempt = AttemptKey::new(AttemptScope::Patron, &"0f".repeat(32)).unwrap();
+        let queued_key = IdempotencyKey::derive("CheckInItem", Some(&request), None, b"<check-in/>");
+        let message = QueuedMessage::new(request.clone(), "CheckInItem", queued_key.clone(), b"<x/>".to_vec(), at(2));
+        let lease = Duration::from_secs(30);
+        let keep = Duration::from_secs(900);
+        let citation = serde_json::json!({"genre": "book"});
+        let commit = Commit {
+            key: &key,
+            owner: &owner,
+            response: b"<ok/>",
+            record: &record,
+            expected_version: None,
+            history: &history,
+            now: at(1),
+        };
+        let enqueue = Enqueue {
+            key: &queued_key,
+            owner: &owner,
+            response: b"<ok/>",
+            message: &message,
+            history: &history,
+            now: at(2),
+        };
+        let failed = |result: Result<(), StoreError>| match result {
+            Ok(()) => false,
+            Err(StoreError::Unavailable { cause: "injected", .. }) => true,
+            Err(other) => panic!("the inner store failed: {other}"),
+        };
+        vec![
+            ("get_request", failed(store.get_request(&request).await.map(drop))),
+            ("find_by_barcode", failed(store.find_by_barcode(&barcode).await.map(drop))),
+            ("history", failed(store.history(&request).await.map(drop))),
+            ("append_history", failed(store.append_history(&request, &history).await)),
+            ("claim", failed(store.claim(&key, &owner, at(1), lease).await.map(drop))),
+            ("commit", failed(store.commit(commit).await.map(drop))),
+            ("release", failed(store.release(&key, &owner).await)),
+            ("put_discovery", failed(store.put_discovery("citation-1", &citation, at(1)).await)),
+            ("get_discovery", failed(store.get_discovery("citation-1", at(1)).await.map(drop))),
+            ("count_attempt", failed(store.count_attempt(&attempt, 5, at(1), keep).await.map(drop))),
+            ("attempts", failed(store.attempts(&attempt, at(1)).await.map(drop))),
+            ("clear_attempts", failed(store.clear_attempts(&attempt).await)),
+            ("enqueue", failed(store.enqueue(enqueue).await.map(drop))),
+            ("queued_for", failed(store.queued_for(&request).await.map(drop))),
+            ("open_queue", failed(store.open_queue(10).await.map(drop))),
+            ("open_message", failed(store.open_message(&message.id).await.map(drop))),
+            ("update_queued", failed(store.update_queued(&message, QueueState::Waiting, at(3)).await.map(drop))),
+        ]
+    }
+
+    #[tokio::test]
+    async fn every_method_consults_the_hook_once_under_its_own_operation_in_trait_order() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        let store = FaultyStore::new(in_memory(), move |operation| {
+            record.lock().unwrap().push(operation);
+            None
+        });
+        let called: Vec<_> = call_every_method(&store).await.into_iter().map(|(name, _)| name).collect();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen, Operation::ALL, "a method consults the wrong operation, or none");
+        assert_eq!(seen.iter().map(|o| o.name()).collect::<Vec<_>>(), called);
+        assert_eq!(Operation::ALL.iter().collect::<HashSet<_>>().len(), Operation::ALL.len());
+    }
+
+    #[tokio::test]
+    async fn a_hooked_operation_alone_fails_and_the_others_reach_the_inner_store() {
+        for hooked in Operation::ALL {
+            let store =
+                FaultyStore::new(in_memory(), move |operation| (operation == hooked).then(|| unavailable(operation)));
+            let failed: Vec<_> = call_every_method(&store)
+                .await
+                .into_iter()
+                .filter(|(_, failed)| *failed)
+                .map(|(name, _)| name)
+                .collect();
+            assert_eq!(failed, [hooked.name()]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_call_writes_nothing_and_the_calls_around_it_do() {
+        let inner = in_memory();
+        let request = RelaisRequestId::new("R-faulty").unwrap();
+        // The queued message's key, claimed beforehand so that the enqueue (not consulted here) is accepted.
+        let queued_key = IdempotencyKey::derive("CheckInItem", Some(&request), None, b"<check-in/>");
+        let owner = ClaimToken::new("attempt-1").unwrap();
+        inner.claim(&queued_key, &owner, at(0), Duration::from_secs(30)).await.unwrap();
+        let store = FaultyStore::new(Arc::clone(&inner), |operation| {
+            (operation == Operation::Commit).then(|| unavailable(operation))
+        });
+        call_every_method(&store).await;
+        assert_eq!(inner.get_request(&request).await.unwrap(), None, "the failed commit reached the store");
+        // Outside the commit, the history entry went through, and so did the queued message.
+        assert_eq!(inner.history(&request).await.unwrap().len(), 2);
+        assert_eq!(inner.queued_for(&request).await.unwrap().len(), 1);
+        // The claim went through, and the release freed it: the key is claimable again.
+        let key = IdempotencyKey::derive("AcceptItem", Some(&request), None, b"<accept/>");
+        let again = inner.claim(&key, &ClaimToken::new("attempt-2").unwrap(), at(1), Duration::from_secs(30)).await;
+        assert_eq!(again.unwrap(), ClaimOutcome::Claimed);
+    }
+
+    #[test]
+    fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
+        assert_eq!(Operation::ALL.len(), 17);
+        assert_eq!(Operation::ALL[0].name(), "get_request");
+        assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
+        let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();
+        assert_eq!(commits, [Operation::Commit, Operation::Enqueue]);
+        let claims: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Claim).collect();
+        assert_eq!(claims, [Operation::Claim]);
+    }
+}
