@@ -11,16 +11,12 @@ use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
 use bridge::app::{AlmaClients, Parts};
 use bridge::config::{Env, Host, Settings};
 use bridge::ncip::{self, Message, ReadOptions};
-use bridge::store::{
-    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, EmbeddedStore, Enqueue,
-    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
-    StoreConfig, StoreError,
-};
+use bridge::store::testing::{FaultyStore, Operation, OperationKind};
+use bridge::store::{EmbeddedStore, StoreConfig};
 use bridge::{Bridge, Function};
 use http::Request;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 use tower::ServiceExt;
 
 pub const TOKEN: &str = "bench-token-0123456789abcdef";
@@ -94,109 +90,16 @@ impl StoreCalls {
     }
 }
 
-/// The embedded store, counting its operations.
-struct CountingStore {
-    inner: EmbeddedStore,
-    calls: Arc<StoreCalls>,
-}
-
-impl CountingStore {
-    fn count(&self, counter: fn(&StoreCalls) -> &AtomicU64) {
-        counter(&self.calls).fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-#[async_trait]
-impl Store for CountingStore {
-    async fn get_request(&self, id: &RelaisRequestId) -> Result<Option<Correlation>, StoreError> {
-        self.count(|c| &c.reads);
-        self.inner.get_request(id).await
-    }
-    async fn find_by_barcode(&self, barcode: &ItemBarcode) -> Result<Vec<Correlation>, StoreError> {
-        self.count(|c| &c.reads);
-        self.inner.find_by_barcode(barcode).await
-    }
-    async fn history(&self, id: &RelaisRequestId) -> Result<Vec<HistoryEntry>, StoreError> {
-        self.count(|c| &c.reads);
-        self.inner.history(id).await
-    }
-    async fn append_history(&self, id: &RelaisRequestId, entry: &HistoryEntry) -> Result<(), StoreError> {
-        self.count(|c| &c.other_writes);
-        self.inner.append_history(id, entry).await
-    }
-    async fn claim(
-        &self,
-        key: &IdempotencyKey,
-        owner: &ClaimToken,
-        now: jiff::Timestamp,
-        lease: Duration,
-    ) -> Result<ClaimOutcome, StoreError> {
-        self.count(|c| &c.claims);
-        self.inner.claim(key, owner, now, lease).await
-    }
-    async fn commit(&self, commit: Commit<'_>) -> Result<CommitOutcome, StoreError> {
-        self.count(|c| &c.commits);
-        self.inner.commit(commit).await
-    }
-    async fn release(&self, key: &IdempotencyKey, owner: &ClaimToken) -> Result<(), StoreError> {
-        self.count(|c| &c.other_writes);
-        self.inner.release(key, owner).await
-    }
-    async fn put_discovery(
-        &self,
-        id: &str,
-        citation: &serde_json::Value,
-        now: jiff::Timestamp,
-    ) -> Result<(), StoreError> {
-        self.count(|c| &c.other_writes);
-        self.inner.put_discovery(id, citation, now).await
-    }
-    async fn get_discovery(&self, id: &str, now: jiff::Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
-        self.count(|c| &c.reads);
-        self.inner.get_discovery(id, now).await
-    }
-    async fn count_attempt(
-        &self,
-        key: &AttemptKey,
-        limit: u32,
-        now: jiff::Timestamp,
-        keep: Duration,
-    ) -> Result<Attempt, StoreError> {
-        self.count(|c| &c.other_writes);
-        self.inner.count_attempt(key, limit, now, keep).await
-    }
-    async fn attempts(&self, key: &AttemptKey, now: jiff::Timestamp) -> Result<u32, StoreError> {
-        self.count(|c| &c.reads);
-        self.inner.attempts(key, now).await
-    }
-    async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError> {
-        self.count(|c| &c.other_writes);
-        self.inner.clear_attempts(key).await
-    }
-    async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
-        self.count(|c| &c.commits);
-        self.inner.enqueue(enqueue).await
-    }
-    async fn queued_for(&self, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
-        self.count(|c| &c.reads);
-        self.inner.queued_for(id).await
-    }
-    async fn open_queue(&self, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
-        self.count(|c| &c.reads);
-        self.inner.open_queue(limit).await
-    }
-    async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
-        self.count(|c| &c.reads);
-        self.inner.open_message(id).await
-    }
-    async fn update_queued(
-        &self,
-        message: &QueuedMessage,
-        expected: QueueState,
-        now: jiff::Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.count(|c| &c.other_writes);
-        self.inner.update_queued(message, expected, now).await
+impl StoreCalls {
+    /// Counts `operation` by the cost it has on the store.
+    fn count(&self, operation: Operation) {
+        let counter = match operation.kind() {
+            OperationKind::Read => &self.reads,
+            OperationKind::Claim => &self.claims,
+            OperationKind::Commit => &self.commits,
+            OperationKind::OtherWrite => &self.other_writes,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -235,7 +138,11 @@ pub fn front_door_counting_store_calls() -> (Router, Arc<StoreCalls>) {
     .expect("partner JSON");
     let calls = Arc::new(StoreCalls::default());
     let inner = EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store");
-    let store = CountingStore { inner, calls: Arc::clone(&calls) };
+    let counted = Arc::clone(&calls);
+    let store = FaultyStore::new(Arc::new(inner), move |operation| {
+        counted.count(operation);
+        None
+    });
     let alma = AlmaClients {
         institution_code: "01DEMO_INST".into(),
         rest: Arc::new(InstantRest { item, user, partner }),

@@ -7,8 +7,8 @@
 
 use crate::support::{Harness, StoreKind, messages as m};
 use alma_sim::{AfterCommit, FaultKind, FaultScope, FaultSpec};
-use async_trait::async_trait;
 use bridge::alma::AlmaRest;
+use bridge::store::testing::{FaultyStore, Operation};
 use bridge::store::{self, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -87,110 +87,20 @@ async fn alma_acting_then_dropping_the_connection_is_reconciled_on_retry(kind: S
 }
 
 /// A store whose first `commit` fails, as when the bridge dies between Alma's answer and its own write.
-struct FailFirstCommit {
-    inner: Arc<dyn Store>,
-    failures_left: AtomicU32,
-}
-
-#[async_trait]
-impl Store for FailFirstCommit {
-    async fn get_request(&self, id: &store::RelaisRequestId) -> Result<Option<store::Correlation>, store::StoreError> {
-        self.inner.get_request(id).await
-    }
-    async fn find_by_barcode(
-        &self,
-        barcode: &store::ItemBarcode,
-    ) -> Result<Vec<store::Correlation>, store::StoreError> {
-        self.inner.find_by_barcode(barcode).await
-    }
-    async fn history(&self, id: &store::RelaisRequestId) -> Result<Vec<store::HistoryEntry>, store::StoreError> {
-        self.inner.history(id).await
-    }
-    async fn append_history(
-        &self,
-        id: &store::RelaisRequestId,
-        entry: &store::HistoryEntry,
-    ) -> Result<(), store::StoreError> {
-        self.inner.append_history(id, entry).await
-    }
-    async fn claim(
-        &self,
-        key: &store::IdempotencyKey,
-        owner: &store::ClaimToken,
-        now: jiff::Timestamp,
-        lease: Duration,
-    ) -> Result<store::ClaimOutcome, store::StoreError> {
-        self.inner.claim(key, owner, now, lease).await
-    }
-    async fn commit(&self, commit: store::Commit<'_>) -> Result<store::CommitOutcome, store::StoreError> {
-        if self.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
-            return Err(store::StoreError::Unavailable {
-                operation: "commit",
-                cause: "injected crash before the record was written",
-            });
-        }
-        self.inner.commit(commit).await
-    }
-    async fn release(&self, key: &store::IdempotencyKey, owner: &store::ClaimToken) -> Result<(), store::StoreError> {
-        self.inner.release(key, owner).await
-    }
-    async fn put_discovery(
-        &self,
-        id: &str,
-        citation: &serde_json::Value,
-        now: jiff::Timestamp,
-    ) -> Result<(), store::StoreError> {
-        self.inner.put_discovery(id, citation, now).await
-    }
-    async fn get_discovery(
-        &self,
-        id: &str,
-        now: jiff::Timestamp,
-    ) -> Result<Option<serde_json::Value>, store::StoreError> {
-        self.inner.get_discovery(id, now).await
-    }
-    async fn count_attempt(
-        &self,
-        key: &store::AttemptKey,
-        limit: u32,
-        now: jiff::Timestamp,
-        keep: Duration,
-    ) -> Result<store::Attempt, store::StoreError> {
-        self.inner.count_attempt(key, limit, now, keep).await
-    }
-    async fn attempts(&self, key: &store::AttemptKey, now: jiff::Timestamp) -> Result<u32, store::StoreError> {
-        self.inner.attempts(key, now).await
-    }
-    async fn clear_attempts(&self, key: &store::AttemptKey) -> Result<(), store::StoreError> {
-        self.inner.clear_attempts(key).await
-    }
-    async fn enqueue(&self, enqueue: store::Enqueue<'_>) -> Result<store::EnqueueOutcome, store::StoreError> {
-        self.inner.enqueue(enqueue).await
-    }
-    async fn queued_for(&self, id: &store::RelaisRequestId) -> Result<Vec<store::QueuedMessage>, store::StoreError> {
-        self.inner.queued_for(id).await
-    }
-    async fn open_queue(&self, limit: usize) -> Result<Vec<store::QueuedMessage>, store::StoreError> {
-        self.inner.open_queue(limit).await
-    }
-    async fn open_message(&self, id: &str) -> Result<Option<store::QueuedMessage>, store::StoreError> {
-        self.inner.open_message(id).await
-    }
-    async fn update_queued(
-        &self,
-        message: &store::QueuedMessage,
-        expected: store::QueueState,
-        now: jiff::Timestamp,
-    ) -> Result<bool, store::StoreError> {
-        self.inner.update_queued(message, expected, now).await
-    }
+fn failing_first_commit(inner: Arc<dyn Store>) -> Arc<dyn Store> {
+    let failures_left = AtomicU32::new(1);
+    Arc::new(FaultyStore::new(inner, move |operation| {
+        let fails = operation == Operation::Commit
+            && failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        fails.then_some(store::StoreError::Unavailable {
+            operation: "commit",
+            cause: "injected crash before the record was written",
+        })
+    }))
 }
 
 async fn a_crash_between_alma_and_the_store_neither_loses_nor_repeats(kind: StoreKind) {
-    let h = Harness::start_with(kind, &[("OUTBOX", "off")], |inner| {
-        Arc::new(FailFirstCommit { inner, failures_left: AtomicU32::new(1) })
-    })
-    .await;
+    let h = Harness::start_with(kind, &[("OUTBOX", "off")], failing_first_commit).await;
     let message = m::check_out_item("RL-5004", "39000000004", "GENERIC-ILL-PATRON", "2027-02-28T23:59:59Z");
     let answer = h.ncip(&message).await;
     assert!(answer.contains("Temporary Processing Failure"), "{answer}");

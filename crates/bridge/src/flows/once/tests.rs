@@ -9,10 +9,10 @@ use crate::config::{Env, Host, Settings};
 use crate::flows::parts::{AlmaClients, Parts};
 use crate::ncip::{CheckInItem, CheckInItemResponse, ItemId, ItemIdentifier};
 use crate::store::{
-    ClaimToken, Correlation, EmbeddedStore, ItemBarcode, PartnerCode, RequestStatus, Side, Store, StoreConfig,
-    StoreError,
+    ClaimToken, EmbeddedStore, ItemBarcode, PartnerCode, RequestStatus, Side, Store, StoreConfig, StoreError,
 };
 use async_trait::async_trait;
+use bridge_store::testing::FaultyStore;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -196,83 +196,11 @@ impl ScriptedService {
     }
 }
 
-/// A store that is down: every call fails.
-struct DownStore;
-
-fn down() -> StoreError {
-    StoreError::Unavailable { operation: "claim", cause: "the test's store is down" }
-}
-
-#[async_trait]
-impl Store for DownStore {
-    async fn get_request(&self, _: &RelaisRequestId) -> Result<Option<Correlation>, StoreError> {
-        Err(down())
-    }
-    async fn find_by_barcode(&self, _: &ItemBarcode) -> Result<Vec<Correlation>, StoreError> {
-        Err(down())
-    }
-    async fn history(&self, _: &RelaisRequestId) -> Result<Vec<HistoryEntry>, StoreError> {
-        Err(down())
-    }
-    async fn append_history(&self, _: &RelaisRequestId, _: &HistoryEntry) -> Result<(), StoreError> {
-        Err(down())
-    }
-    async fn claim(
-        &self,
-        _: &IdempotencyKey,
-        _: &ClaimToken,
-        _: jiff::Timestamp,
-        _: Duration,
-    ) -> Result<ClaimOutcome, StoreError> {
-        Err(down())
-    }
-    async fn commit(&self, _: Commit<'_>) -> Result<CommitOutcome, StoreError> {
-        Err(down())
-    }
-    async fn release(&self, _: &IdempotencyKey, _: &ClaimToken) -> Result<(), StoreError> {
-        Err(down())
-    }
-    async fn put_discovery(&self, _: &str, _: &serde_json::Value, _: jiff::Timestamp) -> Result<(), StoreError> {
-        Err(down())
-    }
-    async fn get_discovery(&self, _: &str, _: jiff::Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
-        Err(down())
-    }
-    async fn count_attempt(
-        &self,
-        _: &crate::store::AttemptKey,
-        _: u32,
-        _: jiff::Timestamp,
-        _: Duration,
-    ) -> Result<crate::store::Attempt, StoreError> {
-        Err(down())
-    }
-    async fn attempts(&self, _: &crate::store::AttemptKey, _: jiff::Timestamp) -> Result<u32, StoreError> {
-        Err(down())
-    }
-    async fn clear_attempts(&self, _: &crate::store::AttemptKey) -> Result<(), StoreError> {
-        Err(down())
-    }
-    async fn enqueue(&self, _: crate::store::Enqueue<'_>) -> Result<crate::store::EnqueueOutcome, StoreError> {
-        Err(down())
-    }
-    async fn queued_for(&self, _: &RelaisRequestId) -> Result<Vec<crate::store::QueuedMessage>, StoreError> {
-        Err(down())
-    }
-    async fn open_queue(&self, _: usize) -> Result<Vec<crate::store::QueuedMessage>, StoreError> {
-        Err(down())
-    }
-    async fn open_message(&self, _: &str) -> Result<Option<crate::store::QueuedMessage>, StoreError> {
-        Err(down())
-    }
-    async fn update_queued(
-        &self,
-        _: &crate::store::QueuedMessage,
-        _: crate::store::QueueState,
-        _: jiff::Timestamp,
-    ) -> Result<bool, StoreError> {
-        Err(down())
-    }
+/// A store that is down: every call fails, as when DynamoDB is unreachable.
+fn down_store(inner: Arc<dyn Store>) -> Arc<dyn Store> {
+    Arc::new(FaultyStore::new(inner, |_| {
+        Some(StoreError::Unavailable { operation: "claim", cause: "the test's store is down" })
+    }))
 }
 
 struct Scene {
@@ -292,7 +220,7 @@ impl Scene {
         let store = Arc::new(EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store"));
         let ncip = Arc::new(ScriptedNcip { alma: std::sync::Mutex::new(row.alma), sent: AtomicUsize::new(0) });
         let clock = Arc::new(ManualClock::default());
-        let served: Arc<dyn Store> = if row.before == StoreDown { Arc::new(DownStore) } else { store.clone() };
+        let served: Arc<dyn Store> = if row.before == StoreDown { down_store(store.clone()) } else { store.clone() };
         let alma =
             AlmaClients { institution_code: "01DEMO_INST".into(), rest: Arc::new(NotConfigured), ncip: ncip.clone() };
         let mut parts = Parts::bare(settings, alma, served);
