@@ -20,6 +20,7 @@ mod openurl;
 mod outbox;
 mod patron_lookup;
 mod readme_map;
+mod refusals;
 mod secret_rotation;
 mod soak;
 mod template;

@@ -62,6 +62,12 @@ pub fn outbox_event(event: &str) {
     emit(|| record(&[("Event", event)], &[("OutboxMessages", "Count", 1.0)]));
 }
 
+/// Alma refused the bridge for a reason in its own settings (the NCIP URL, the API key, the partner):
+/// `ConfigurationFaults` = 1. The template's alarm fires on the first one.
+pub fn configuration_fault() {
+    emit(|| record(&[], &[("ConfigurationFaults", "Count", 1.0)]));
+}
+
 /// How long the oldest waiting message has waited, each time the deliverer looks: `OutboxOldestAge`.
 pub fn outbox_oldest_age(seconds: f64) {
     emit(|| record(&[], &[("OutboxOldestAge", "Seconds", seconds)]));

@@ -118,6 +118,16 @@ impl Harness {
         Harness::assemble_adjusted(sim, (demo_institution(), ncip_url), kind, extra_env, |store| store, adjust).await
     }
 
+    /// A bridge given `ncip_path` on the simulator's host as its `ALMA_NCIP_URL` (a wrong path, as a site
+    /// might mistype it), with `extra_env` settings.
+    pub async fn start_with_ncip_path(kind: StoreKind, ncip_path: &str, extra_env: &[(&str, &str)]) -> Harness {
+        let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
+        let base = sim.ncip_url();
+        let host = base.split("/view/").next().expect("the simulator's NCIP URL").to_owned();
+        let url = format!("{host}{ncip_path}");
+        Harness::assemble(sim, (demo_institution(), url), kind, extra_env, |store| store).await
+    }
+
     /// A bridge whose NCIP messages to Alma pass through a recorder, to see exactly what Alma receives.
     pub async fn start_recording(kind: StoreKind) -> (Harness, recorder::NcipRecorder) {
         let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");

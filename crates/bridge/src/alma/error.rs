@@ -21,6 +21,10 @@ pub enum AlmaError {
     /// Alma's per-second threshold (HTTP 429 `PER_SECOND_THRESHOLD`) persisted past the retry budget.
     #[error("Alma's per-second threshold was exceeded beyond the retry budget")]
     RateLimited,
+    /// Alma's daily API threshold is used up (HTTP 429 `DAILY_THRESHOLD`): no REST call succeeds until Alma
+    /// resets the count at midnight.
+    #[error("Alma's daily API threshold is used up")]
+    DailyThreshold,
     /// Alma answered 5xx (maintenance windows answer 503) past the retry budget.
     #[error("Alma is unavailable (HTTP {status})")]
     Unavailable {
@@ -62,8 +66,43 @@ impl AlmaError {
             AlmaError::Unreadable(_) => true,
             AlmaError::Api { .. }
             | AlmaError::RateLimited
+            | AlmaError::DailyThreshold
             | AlmaError::NotConfigured
             | AlmaError::UnusablePathSegment => false,
+        }
+    }
+
+    /// Alma cannot take anything now but will: no connection, no answer in time, a gateway or maintenance
+    /// status (500, 502, 503, 504), or its thresholds. Only such a failure is worth waiting out in the
+    /// outbox; every other failure is a refusal that waiting would not cure (a wrong URL or key, an unknown
+    /// partner, an unreadable answer), and Relais hears it at once.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            AlmaError::Timeout { .. }
+            | AlmaError::Unreachable { .. }
+            | AlmaError::RateLimited
+            | AlmaError::DailyThreshold => true,
+            AlmaError::Unavailable { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            AlmaError::Api { .. }
+            | AlmaError::NotConfigured
+            | AlmaError::UnusablePathSegment
+            | AlmaError::Unreadable(_) => false,
+        }
+    }
+
+    /// A refusal that comes from the bridge's own settings rather than from the message: the NCIP URL
+    /// answering anything but NCIP, the API key refused for an area, no Alma configured. Each is counted and
+    /// alarmed on its own, since every message fails the same way until someone fixes the setting.
+    pub fn is_configuration_fault(&self) -> bool {
+        match self {
+            AlmaError::Api { status, code, .. } => {
+                matches!(*status, 401 | 403)
+                    || API_KEY_REFUSALS.contains(&code.as_str())
+                    || code == NCIP_HTTP
+                    || code == PARTNER_NOT_FOUND
+            }
+            AlmaError::NotConfigured => true,
+            _ => false,
         }
     }
 
@@ -87,7 +126,20 @@ impl AlmaError {
 }
 
 /// Alma error codes meaning "no such record" (Alma REST API error code lists for users, items, requests).
-const NOT_FOUND_CODES: [&str; 6] = ["401861", "401890", "401689", "401683", "402276", "401652"];
+/// `401652` is not among them: Alma documents it as a general error, and reading it as "not found" would let
+/// a recovery probe act again on a guess.
+const NOT_FOUND_CODES: [&str; 5] = ["401861", "401890", "401689", "401683", "402276"];
+
+/// Alma's codes for an API key it will not take for the call: `UNAUTHORIZED` ("API-key not defined or not
+/// configured to allow this API") and the API-restricted codes of the error lists (`60340`, `60258`).
+const API_KEY_REFUSALS: [&str; 3] = ["UNAUTHORIZED", "60340", "60258"];
+
+/// Alma's code for a partner code it does not know (`GET /partners/{code}`): the bridge's partner setting,
+/// since the code is the one it sends as ApplicationProfileType.
+pub(crate) const PARTNER_NOT_FOUND: &str = "402880";
+
+/// The code the NCIP client gives a non-2xx answer of Alma's NCIP responder (a wrong path, a login page).
+pub(crate) const NCIP_HTTP: &str = "NCIP_HTTP";
 
 /// Alma's error envelope: `{"errorsExist":true,"errorList":{"error":[{"errorCode":..}]},"result":null}`.
 #[derive(Debug, Deserialize)]
@@ -144,5 +196,39 @@ mod tests {
         assert!(!AlmaError::RateLimited.outcome_unknown());
         assert!(!AlmaError::Unavailable { status: 503, sent: true }.outcome_unknown());
         assert!(AlmaError::Unavailable { status: 500, sent: true }.outcome_unknown());
+    }
+
+    #[test]
+    fn only_what_alma_will_get_over_is_an_outage() {
+        let api = |status, code: &str| AlmaError::Api {
+            status,
+            code: code.into(),
+            message: String::new(),
+            tracking_id: None,
+        };
+        for outage in [
+            AlmaError::Timeout { sent: true },
+            AlmaError::Unreachable { sent: false },
+            AlmaError::RateLimited,
+            AlmaError::DailyThreshold,
+            AlmaError::Unavailable { status: 503, sent: true },
+            AlmaError::Unavailable { status: 500, sent: true },
+        ] {
+            assert!(outage.is_outage(), "{outage:?}");
+        }
+        for refusal in [
+            api(404, NCIP_HTTP),
+            api(400, "UNAUTHORIZED"),
+            api(400, "401652"),
+            AlmaError::Unavailable { status: 501, sent: true },
+            AlmaError::UnusablePathSegment,
+            AlmaError::Unreadable("HTML".into()),
+        ] {
+            assert!(!refusal.is_outage(), "{refusal:?}");
+        }
+        assert!(api(404, NCIP_HTTP).is_configuration_fault());
+        assert!(api(400, "UNAUTHORIZED").is_configuration_fault());
+        assert!(!api(400, "401652").is_configuration_fault());
+        assert!(!api(400, "401652").is_not_found(), "a general error is not 'not found'");
     }
 }

@@ -16,6 +16,7 @@ mod transport;
 
 pub use call::{AlmaCall, CallContext};
 pub use error::AlmaError;
+pub(crate) use error::{NCIP_HTTP, PARTNER_NOT_FOUND};
 pub use limiter::Limiter;
 pub use ncip_client::HttpAlmaNcip;
 pub use rest::HttpAlmaRest;

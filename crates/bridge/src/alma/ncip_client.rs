@@ -1,7 +1,7 @@
 //! The client for Alma's NCIP responder (`https://<institution host>/view/NCIPServlet`).
 
 use super::transport::{Exchange, RetryPolicy, Transport};
-use super::{AlmaError, AlmaNcip, CallContext};
+use super::{AlmaError, AlmaNcip, CallContext, error::NCIP_HTTP};
 use crate::ncip::{self, Message, ReadOptions};
 use async_trait::async_trait;
 use reqwest::{Method, Url};
@@ -38,7 +38,7 @@ impl AlmaNcip for HttpAlmaNcip {
             // A non-2xx from the responder means it did not process the message (its Problems come with 200).
             return Err(AlmaError::Api {
                 status: answer.status.as_u16(),
-                code: "NCIP_HTTP".into(),
+                code: NCIP_HTTP.into(),
                 message: format!("Alma's NCIP responder answered HTTP {}", answer.status.as_u16()),
                 tracking_id: None,
             });

@@ -99,6 +99,8 @@ impl Transport {
                 Ok(answer) => return Ok(answer),
                 Err(err) => {
                     let retry = match exchange.retry {
+                        // The daily threshold lasts until Alma's reset: another try only spends the deadline.
+                        _ if err == AlmaError::DailyThreshold => false,
                         RetryPolicy::Idempotent => true,
                         RetryPolicy::OnlyIfNotProcessed => !err.outcome_unknown(),
                     };
@@ -161,10 +163,19 @@ impl Transport {
 fn classify(answer: AlmaResponse) -> Result<AlmaResponse, AlmaError> {
     let status = answer.status.as_u16();
     match status {
+        // Alma names the threshold in the body: the daily one lasts until Alma's reset, so retrying it within
+        // the message's deadline is pointless.
+        429 if daily_threshold(&answer.body) => Err(AlmaError::DailyThreshold),
         429 => Err(AlmaError::RateLimited),
         500..=599 => Err(AlmaError::Unavailable { status, sent: true }),
         _ => Ok(answer),
     }
+}
+
+/// Whether a 429's body is Alma's `DAILY_THRESHOLD` error (JSON or XML; the per-second one is
+/// `PER_SECOND_THRESHOLD`).
+fn daily_threshold(body: &[u8]) -> bool {
+    body.windows(b"DAILY_THRESHOLD".len()).any(|w| w == b"DAILY_THRESHOLD")
 }
 
 /// reqwest's error text names the URL, which may hold a patron id: keep only the category.

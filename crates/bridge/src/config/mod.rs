@@ -241,6 +241,10 @@ pub struct OutboxSettings {
     pub enabled: bool,
     /// `OUTBOX_MAX_AGE_HOURS` (72 by default): how long delivery keeps trying before it parks a message.
     pub max_age: Duration,
+    /// `OUTBOX_PARK_AFTER_ATTEMPTS` (5 by default): a message that keeps failing for its own reasons (not an
+    /// Alma outage: an unreadable answer, a REST refusal while translating its patron) is parked on this
+    /// attempt, so that it costs neither Alma's quota nor other messages' turns.
+    pub park_after_attempts: u32,
     /// `OUTBOX_QUEUE_URL` (Lambda): the SQS FIFO queue whose messages wake the `deliver` function.
     pub queue_url: Option<String>,
 }

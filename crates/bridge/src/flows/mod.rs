@@ -32,6 +32,7 @@ use crate::ncip::{self, Message, Problem, ReadOptions};
 use crate::store::{Outcome, Store};
 use std::sync::Arc;
 
+pub use forward::{Failure, FailureKind, REFUSAL_PROBLEM_TYPE};
 pub use service::ServiceFlow;
 
 /// Everything a flow may use: the settings and the adapters, assembled once per process from its

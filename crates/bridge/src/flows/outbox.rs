@@ -48,7 +48,7 @@ pub async fn deliver_request(bridge: &Bridge, request: &RelaisRequestId) -> Resu
         round.open = open.len();
         let Some(head) = open.first().filter(|m| m.state == QueueState::Waiting) else { return Ok(round) };
         round.tried += 1;
-        if deliver_one(bridge, head).await != Some(QueueState::Delivered) {
+        if deliver_one(bridge, head).await.state != Some(QueueState::Delivered) {
             round.open = bridge.store.queued_for(request).await?.iter().filter(|m| m.state.is_open()).count();
             return Ok(round);
         }
@@ -71,8 +71,9 @@ pub struct Round {
 /// message's own deadline on top; what is left waits for the next round.
 const ROUND_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Tries every request's oldest open message that is due. Stops at the first one Alma still cannot take:
-/// the others would most likely fail the same way, and are tried in the next round.
+/// Tries every request's oldest open message that is due, once, the longest-due first. A message that fails
+/// for its own reasons (a poison message) costs only its own turn; the round stops early only when Alma itself
+/// is down, since every other message would fail the same way and is tried in the next round.
 pub async fn deliver_due(bridge: &Bridge) -> Round {
     let started = tokio::time::Instant::now();
     let open = match bridge.store.open_queue(QUEUE_PAGE).await {
@@ -87,44 +88,62 @@ pub async fn deliver_due(bridge: &Bridge) -> Round {
         crate::metrics::outbox_oldest_age(now.duration_since(oldest).as_secs_f64());
     }
     let mut round = Round { tried: 0, open: open.len() };
-    let mut heads = HashSet::new();
-    for message in &open {
-        // `open` is oldest first, so the first message seen of a request is its head.
-        if !heads.insert(message.request.clone())
-            || message.state != QueueState::Waiting
-            || message.next_attempt_at > now
-        {
-            continue;
-        }
+    let mut seen = HashSet::new();
+    // `open` is oldest first, so the first message seen of a request is its head; a parked head holds its
+    // request back.
+    let mut due: Vec<&QueuedMessage> = open
+        .iter()
+        .filter(|m| seen.insert(m.request.clone()))
+        .filter(|m| m.state == QueueState::Waiting && m.next_attempt_at <= now)
+        .collect();
+    due.sort_by_key(|m| m.next_attempt_at);
+    for message in due {
         if started.elapsed() > ROUND_BUDGET {
             break;
         }
         round.tried += 1;
-        match deliver_one(bridge, message).await {
-            Some(QueueState::Delivered) => round.open -= 1,
-            Some(QueueState::Waiting) => break,
-            _ => {}
+        let delivery = deliver_one(bridge, message).await;
+        if delivery.state == Some(QueueState::Delivered) {
+            round.open -= 1;
+        }
+        if delivery.alma_down {
+            break;
         }
     }
     round
 }
 
-/// One delivery attempt of `message`; the state it is in afterwards (`None` when it could not be read back).
-pub async fn deliver_one(bridge: &Bridge, message: &QueuedMessage) -> Option<QueueState> {
+/// What one delivery attempt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// The state the message is in afterwards (`None` when it could not be read back).
+    pub state: Option<QueueState>,
+    /// The attempt ended on an Alma-wide outage (no answer, a gateway or maintenance status, the threshold):
+    /// the messages after it would fail the same way.
+    pub alma_down: bool,
+}
+
+/// One delivery attempt of `message`.
+pub async fn deliver_one(bridge: &Bridge, message: &QueuedMessage) -> Delivery {
     let span = tracing::info_span!(
         "outbox",
         message_type = %message.message_type,
         queued_message = %message.id,
         relais_request_id = tracing::field::Empty
     );
-    let answer = redeliver(bridge, message).instrument(span).await;
+    let (answer, alma_down) = redeliver(bridge, message).instrument(span).await;
+    Delivery { state: state_after(bridge, message, &answer).await, alma_down }
+}
+
+/// The message's state after an attempt that answered `answer`.
+async fn state_after(bridge: &Bridge, message: &QueuedMessage, answer: &[u8]) -> Option<QueueState> {
     let after = bridge.store.queued_for(&message.request).await.ok()?.into_iter().find(|m| m.id == message.id)?;
     if after.updated_at != message.updated_at || after.state != message.state {
         return Some(after.state);
     }
     // The flow answered without reaching the driver (the message no longer reads as one the driver takes, or
     // the store failed first): settle from the answer itself.
-    let problem = ncip::read(&answer, &bridge.read_options).ok().and_then(|m| m.problems().first().cloned());
+    let problem = ncip::read(answer, &bridge.read_options).ok().and_then(|m| m.problems().first().cloned());
     match problem {
         None => once::settle(bridge, message, QueueState::Delivered, None).await,
         Some(p) if p.type_name() == "Temporary Processing Failure" => {
@@ -135,11 +154,12 @@ pub async fn deliver_one(bridge: &Bridge, message: &QueuedMessage) -> Option<Que
     bridge.store.queued_for(&message.request).await.ok()?.into_iter().find(|m| m.id == message.id).map(|m| m.state)
 }
 
-/// Reads the queued message again and hands it to its flow as a delivery.
-async fn redeliver(bridge: &Bridge, queued: &QueuedMessage) -> Vec<u8> {
+/// Reads the queued message again and hands it to its flow as a delivery; the answer, and whether the last
+/// Alma call of the attempt met an outage.
+async fn redeliver(bridge: &Bridge, queued: &QueuedMessage) -> (Vec<u8>, bool) {
     let message = match parse::read(&queued.body, &bridge.read_options).await {
         Ok(message) => message,
-        Err(err) => return ncip::write(&ncip::error_response(&err, None)),
+        Err(err) => return (ncip::write(&ncip::error_response(&err, None)), false),
     };
     let inbound = Inbound { received: &queued.body, origin: Origin::Outbox(queued) };
     let ctx = CallContext::new(bridge.settings.deadline);
@@ -151,8 +171,13 @@ async fn redeliver(bridge: &Bridge, queued: &QueuedMessage) -> Vec<u8> {
             ncip::write(&ncip::problem_response(service.clone(), message.initiation_header(), vec![problem]))
         }
     };
-    crate::metrics::alma_calls(service.element_name(), &ctx.calls());
-    answer
+    let calls = ctx.calls();
+    crate::metrics::alma_calls(service.element_name(), &calls);
+    let alma_down = calls.last().is_some_and(|call| match call.status {
+        None => true,
+        Some(status) => matches!(status, 429 | 500 | 502 | 503 | 504),
+    });
+    (answer, alma_down)
 }
 
 /// The oldest open receive or ship of `barcode`, which a check-in of the item must wait behind.

@@ -30,7 +30,7 @@ pub use change::{RecordChange, Start, item_ids};
 pub use queueing::retry_delay;
 pub(crate) use queueing::{retry_later, settle};
 
-use super::forward::{self, Reply};
+use super::forward::{self, FailureKind, Reply};
 use super::patron_id::{self, Translation};
 use super::{Bridge, NcipAnswer};
 use crate::alma::{AlmaError, CallContext};
@@ -56,6 +56,10 @@ pub enum Attempt {
     /// A stale claim was taken over: the delivery that held it may have acted, so Alma is read first.
     Reconcile,
 }
+
+/// How many times Alma's state may fail to read, in a way that is not an outage, before the bridge stops
+/// retrying on its own and puts the message before staff: acting without knowing would risk doing it twice.
+pub const PROBES_BEFORE_STAFF: u32 = 3;
 
 /// The answer for Relais and the record change, once Alma holds the action.
 #[derive(Debug, Clone)]
@@ -178,7 +182,11 @@ pub enum Effect {
     Done(Box<Done>),
     /// Alma refused: nothing changed anywhere.
     Refused(NcipAnswer),
-    /// Alma could not be asked, or its answer was lost.
+    /// Alma will not act on it (a refusal that is not one of Alma's Problems: a wrong URL or key, an unknown
+    /// partner, an answer that is not NCIP): Relais hears a Problem now. Its claim is kept when Alma may have
+    /// acted all the same.
+    Rejected(forward::Failure),
+    /// Alma could not be asked, or its answer was lost, in an outage it will get over.
     Temporary {
         /// What went wrong, for the Temporary Processing Failure's text and the history.
         detail: String,
@@ -191,7 +199,12 @@ pub enum Effect {
 
 impl From<forward::Failure> for Effect {
     fn from(f: forward::Failure) -> Effect {
-        Effect::Temporary { detail: f.detail, outcome_unknown: f.outcome_unknown, tracking_id: f.tracking_id }
+        match f.kind {
+            FailureKind::Outage => {
+                Effect::Temporary { detail: f.detail, outcome_unknown: f.outcome_unknown, tracking_id: f.tracking_id }
+            }
+            FailureKind::Refusal { .. } => Effect::Rejected(f),
+        }
     }
 }
 
@@ -208,8 +221,8 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
         if bridge.settings.outbox.enabled { Some(queueing::waiting_ahead(bridge, &action.request).await) } else { None }
     };
     let (claimed, ahead) = tokio::join!(claim(bridge, &action, &owner, ctx), ahead);
-    let attempt = match claimed {
-        Claimed::Act(attempt) => attempt,
+    let (attempt, earlier) = match claimed {
+        Claimed::Act(attempt, earlier) => (attempt, earlier),
         Claimed::Replay(body) => {
             record_history(bridge, &action, Outcome::Replayed, None, ctx, None).await;
             return body;
@@ -249,8 +262,17 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
             }
         }
     }
-    match act(bridge, service, attempt, &action, ctx).await {
+    match act(bridge, service, (attempt, earlier), &action, ctx).await {
         Effect::Done(done) => commit(bridge, &action, &owner, ctx, *done, Outcome::Success).await.body,
+        Effect::Rejected(failure) => {
+            failure.count_if_configuration_fault();
+            if !failure.outcome_unknown {
+                let _ = bridge.store.release(&action.key, &owner).await;
+            }
+            let problem = failure.refusal_problem();
+            record_history(bridge, &action, Outcome::Problem, Some(&problem), ctx, failure.tracking_id).await;
+            ncip::write(&problem_answer(&action, problem))
+        }
         Effect::Temporary { detail, outcome_unknown, tracking_id } if queued_answer.is_some() => {
             let answer = queued_answer.expect("checked by the guard");
             let why = (detail.as_str(), outcome_unknown, tracking_id);
@@ -279,10 +301,11 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
 
 /// One attempt at the action, under a claim: answer from the store's knowledge, from Alma's state after a
 /// takeover, or by forwarding the message.
+/// `earlier` counts the attempts before this one that left Alma's state unknown.
 async fn act(
     bridge: &Bridge,
     service: &dyn ExactlyOnce,
-    attempt: Attempt,
+    (attempt, earlier): (Attempt, u32),
     action: &Action<'_>,
     ctx: &CallContext,
 ) -> Effect {
@@ -294,14 +317,27 @@ async fn act(
             Probe::Done(done) => return Effect::Done(done),
             Probe::NotDone => {}
             // Only Alma saying "not there" proves the earlier attempt did not act; anything else leaves the
-            // question open, so the claim is kept for the next retry to ask again.
+            // question open, so the claim is kept for the next retry to ask again. An outage is waited out;
+            // an error the bridge does not recognise is asked again a few times, then put before staff.
             Probe::Unknown(err) => {
-                let failure = forward::temporary(&err);
-                return Effect::Temporary {
-                    detail: failure.detail,
+                let failure = forward::Failure::of(&err, "REST");
+                if failure.kind == FailureKind::Outage || earlier < PROBES_BEFORE_STAFF {
+                    return Effect::Temporary {
+                        detail: failure.detail,
+                        outcome_unknown: true,
+                        tracking_id: failure.tracking_id,
+                    };
+                }
+                let item = service.item_barcode().map_or("the item", |b| b.as_str());
+                return Effect::Rejected(forward::Failure {
+                    detail: format!(
+                        "Alma could not show whether an earlier attempt already acted ({}); check {item} in Alma \
+                         before sending the message again",
+                        failure.detail
+                    ),
                     outcome_unknown: true,
-                    tracking_id: failure.tracking_id,
-                };
+                    ..failure
+                });
             }
         }
     }
@@ -344,15 +380,30 @@ async fn patron_for_alma(
                 vec![problem],
             ))))
         }
+        // A refused lookup is a Problem now; an outage waits (queued) or asks Relais to retry.
         Err(err) => {
-            let failure = forward::temporary(&err);
-            Err(Effect::Temporary { detail: failure.detail, outcome_unknown: false, tracking_id: failure.tracking_id })
+            let mut failure = forward::Failure::of(&err, area_of_translation(&err));
+            if let (AlmaError::Api { code, .. }, Some(partner)) = (&err, partner.as_deref())
+                && code == crate::alma::PARTNER_NOT_FOUND
+            {
+                failure.detail = format!("Unknown partner {partner}: {}", failure.detail);
+            }
+            Err(failure.into())
         }
     }
 }
 
+/// The API-key area a failed translation called: the partner record when no user was read yet.
+fn area_of_translation(err: &AlmaError) -> &'static str {
+    match err {
+        AlmaError::Api { code, .. } if code == crate::alma::PARTNER_NOT_FOUND => "Resource Sharing Partners",
+        _ => "Users",
+    }
+}
+
 enum Claimed {
-    Act(Attempt),
+    /// Act, with the number of earlier attempts that left Alma's state unknown.
+    Act(Attempt, u32),
     Replay(Vec<u8>),
     Busy(Problem),
 }
@@ -365,10 +416,10 @@ async fn claim(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &C
     loop {
         let outcome = bridge.store.claim(&action.key, owner, bridge.clock.now(), CLAIM_LEASE).await;
         match outcome {
-            Ok(ClaimOutcome::Claimed) => return Claimed::Act(Attempt::Fresh),
+            Ok(ClaimOutcome::Claimed) => return Claimed::Act(Attempt::Fresh, 0),
             Ok(ClaimOutcome::TookOverStale { previous_attempts }) => {
                 tracing::info!(previous_attempts, "taking over a stale claim: reading Alma before acting");
-                return Claimed::Act(Attempt::Reconcile);
+                return Claimed::Act(Attempt::Reconcile, previous_attempts);
             }
             Ok(ClaimOutcome::Done(stored)) => return Claimed::Replay(stored.body),
             Ok(ClaimOutcome::InFlight { .. }) => {

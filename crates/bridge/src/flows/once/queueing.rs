@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use super::{
-    Action, Attempt, Claimed, Effect, ExactlyOnce, act, claim, claim_token, commit, history_entry, problem_answer,
-    record_history,
+    Action, Attempt, Claimed, Effect, ExactlyOnce, PROBES_BEFORE_STAFF, act, claim, claim_token, commit, history_entry,
+    problem_answer, record_history,
 };
 use crate::alma::CallContext;
 use crate::flows::Bridge;
@@ -106,10 +106,11 @@ pub(super) async fn deliver(
 ) -> Vec<u8> {
     action.key = delivery_key(queued);
     let owner = claim_token();
-    let attempt = match claim(bridge, &action, &owner, ctx).await {
-        // The first attempt's answer was lost after sending: Alma may hold the action already.
-        Claimed::Act(Attempt::Fresh) if queued.reconcile => Attempt::Reconcile,
-        Claimed::Act(attempt) => attempt,
+    let (attempt, earlier) = match claim(bridge, &action, &owner, ctx).await {
+        // The first attempt's answer was lost after sending: Alma may hold the action already. Each earlier
+        // attempt of a message marked so left Alma's state unknown.
+        Claimed::Act(Attempt::Fresh, _) if queued.reconcile => (Attempt::Reconcile, queued.attempts),
+        Claimed::Act(attempt, earlier) => (attempt, earlier),
         // An earlier delivery stored Alma's answer but stopped before marking the message.
         Claimed::Replay(body) => {
             settle(bridge, queued, QueueState::Delivered, None).await;
@@ -118,7 +119,7 @@ pub(super) async fn deliver(
         // Another deliverer holds it (or the store is down): its outcome, or the next attempt, decides.
         Claimed::Busy(problem) => return ncip::write(&problem_answer(&action, problem)),
     };
-    match act(bridge, service, attempt, &action, ctx).await {
+    match act(bridge, service, (attempt, earlier), &action, ctx).await {
         Effect::Done(done) => {
             let committed = commit(bridge, &action, &owner, ctx, *done, Outcome::Delivered).await;
             if committed.stored {
@@ -147,6 +148,27 @@ pub(super) async fn deliver(
             let problem = Problem::temporary_processing_failure(detail.clone());
             record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, tracking_id).await;
             retry_later(bridge, queued, detail, outcome_unknown).await;
+            ncip::write(&problem_answer(&action, problem))
+        }
+        // Not an outage: the message fails for its own reasons (or the bridge's settings). It keeps its turn
+        // only so many times, then waits for staff, so that it costs neither Alma's quota nor other messages'
+        // turns; one whose earlier attempt may have acted goes to staff once Alma's state stays unreadable.
+        Effect::Rejected(failure) => {
+            failure.count_if_configuration_fault();
+            if !failure.outcome_unknown {
+                let _ = bridge.store.release(&action.key, &owner).await;
+            }
+            let problem = failure.refusal_problem();
+            let tracking = failure.tracking_id.clone();
+            let attempts = queued.attempts + 1;
+            let staff_decide = attempt == Attempt::Reconcile && earlier >= PROBES_BEFORE_STAFF;
+            if staff_decide || attempts >= bridge.settings.outbox.park_after_attempts {
+                record_history(bridge, &action, Outcome::Parked, Some(&problem), ctx, tracking).await;
+                settle(bridge, queued, QueueState::Parked, Some(failure.detail)).await;
+            } else {
+                record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, tracking).await;
+                retry_later(bridge, queued, failure.detail, failure.outcome_unknown).await;
+            }
             ncip::write(&problem_answer(&action, problem))
         }
     }

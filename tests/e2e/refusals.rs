@@ -1,0 +1,69 @@
+//! Relais hears "success" only when Alma acted or will: a refusal that waiting cannot cure (a wrong NCIP
+//! URL, an unknown partner, an identifier Alma's API cannot take) is answered with a Problem at once and
+//! nothing is queued, while an outage still queues. Over real HTTP to the simulator.
+
+use crate::support::lookup::capture_logs;
+use crate::support::{Harness, StoreKind, messages as m};
+use alma_sim::{FaultKind, FaultScope, FaultSpec};
+use bridge::flows::REFUSAL_PROBLEM_TYPE;
+
+const DUE: &str = "2027-02-28T23:59:59Z";
+
+fn problem_type(answer: &str) -> String {
+    // Any prefix: the bridge writes `ns1:`.
+    let start = answer.find("ProblemType").and_then(|i| answer[i..].find('>').map(|j| i + j + 1));
+    let start = start.unwrap_or_else(|| panic!("a Problem: {answer}"));
+    answer[start..].split('<').next().unwrap_or_default().to_owned()
+}
+
+/// Nothing of `request` waits in the outbox.
+async fn nothing_queued(h: &Harness, request: &str) {
+    let open = h.store.open_queue(100).await.expect("the queue reads");
+    assert!(open.iter().all(|m| m.request.as_str() != request), "{request} was queued: {open:?}");
+}
+
+#[tokio::test]
+async fn a_wrong_ncip_path_is_a_problem_at_once_and_nothing_waits() {
+    let logs = capture_logs();
+    let h = Harness::start_with_ncip_path(StoreKind::Embedded, "/view/NCIPServletX", &[]).await;
+    let receive = h.ncip(&m::accept_item("RL-REF-1", "ILL-REF-1", "21000000001")).await;
+    assert_eq!(problem_type(&receive), REFUSAL_PROBLEM_TYPE, "{receive}");
+    assert!(receive.contains("ALMA_NCIP_URL") && receive.contains("404"), "staff are told what to fix: {receive}");
+    nothing_queued(&h, "RL-REF-1").await;
+    let ship = h.ncip(&m::check_out_item("RL-REF-2", "39000000002", "GENERIC-ILL-PATRON", DUE)).await;
+    assert_eq!(problem_type(&ship), REFUSAL_PROBLEM_TYPE, "{ship}");
+    nothing_queued(&h, "RL-REF-2").await;
+    assert!(logs.text().contains("a configuration fault"), "the configuration-fault line the alarm counts");
+}
+
+#[tokio::test]
+async fn an_unknown_partner_is_named_in_the_problem() {
+    let h = Harness::start_with(StoreKind::Embedded, &[("ALMA_PARTNER_CODE", "RELAIS_X")], |store| store).await;
+    let receive = h.ncip(&m::accept_item("RL-REF-3", "ILL-REF-3", "21000000001")).await;
+    assert_eq!(problem_type(&receive), REFUSAL_PROBLEM_TYPE, "{receive}");
+    assert!(receive.contains("Unknown partner RELAIS_X"), "{receive}");
+    nothing_queued(&h, "RL-REF-3").await;
+    assert_eq!(h.alma_ncip_calls("AcceptItem"), 0, "nothing reached Alma's NCIP responder");
+}
+
+#[tokio::test]
+async fn a_patron_id_alma_cannot_take_in_a_path_is_refused_not_queued() {
+    let h = Harness::start(StoreKind::Embedded).await;
+    let receive = h.ncip(&m::accept_item("RL-REF-4", "ILL-REF-4", "..")).await;
+    assert_eq!(problem_type(&receive), REFUSAL_PROBLEM_TYPE, "{receive}");
+    nothing_queued(&h, "RL-REF-4").await;
+}
+
+#[tokio::test]
+async fn once_alma_has_answered_maintenance_still_queues_and_delivers_after() {
+    let h = Harness::start(StoreKind::Embedded).await;
+    // Alma answers once: the bridge now knows this NCIP URL reaches Alma.
+    let first = h.ncip(&m::accept_item("RL-REF-5", "ILL-REF-5", "21000000001")).await;
+    assert!(first.contains("AcceptItemResponse") && !first.contains("Problem"), "{first}");
+    h.sim.faults().arm(FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip)).unwrap();
+    let queued = h.ncip(&m::accept_item("RL-REF-6", "ILL-REF-6", "21000000001")).await;
+    assert!(queued.contains("AcceptItemResponse") && !queued.contains("Problem"), "queued: {queued}");
+    h.sim.faults().clear();
+    bridge::flows::outbox::deliver_due(&h.bridge.bridge).await;
+    assert_eq!(h.sim.state().items_with_barcode("ILL-REF-6"), 1, "delivered once Alma was back");
+}
