@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use floor::token_pass;
 use ncip_codec::{HeaderEdits, ReadOptions, ServiceKind, patch, read, write};
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/codec/common.rs"]
 mod common;
 mod floor;
 
