@@ -3,6 +3,8 @@
 //! (docs/benchmarks.md). Each module below is one former test file; the shared helpers are `common`
 //! (also the bench's) and `strategies` (the property tests' value generators).
 //!
+//! proptest files its failure seeds under `tests/proptest-regressions/` (it finds them from this `main.rs`).
+//!
 //! Run one group with `cargo test -p ncip-codec --test codec <module>::`, e.g. `hostile::`.
 
 mod common;
