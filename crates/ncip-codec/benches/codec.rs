@@ -4,8 +4,8 @@
 //! Run: `cargo bench -p ncip-codec --bench codec -- --warm-up-time 1 --measurement-time 2`.
 //! Benchmarks are named `floor/<file>` and `codec/<file>`, plus `floor/ALL` and `codec/ALL` over the
 //! whole corpus, `parts/read-ALL` / `parts/write-ALL` splitting the codec time, and `forward/read-patch-ALL` (beside `forward/floor-ALL`):
-//! what the bridge does to a message it forwards to Alma (read it, patch its header; issue 20's target, counted
-//! in instructions by `scripts/bench-instructions`).
+//! what the bridge does to a message it forwards to Alma (read it, patch its header: the forward path the 2x
+//! target also covers, counted in instructions by `scripts/bench-instructions`).
 
 use std::hint::black_box;
 
@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use floor::token_pass;
 use ncip_codec::{HeaderEdits, ReadOptions, ServiceKind, patch, read, write};
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/codec/common.rs"]
 mod common;
 mod floor;
 

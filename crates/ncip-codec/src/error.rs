@@ -17,52 +17,105 @@ use crate::problem::Problem;
 pub enum ReadErrorKind {
     /// The body exceeds `ReadOptions::max_bytes`.
     #[error("message is {size} bytes; the limit is {limit}")]
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// The body's length in bytes.
+        size: usize,
+        /// The configured limit it exceeds.
+        limit: usize,
+    },
     /// Nesting exceeds `ReadOptions::max_depth`.
     #[error("elements nest deeper than {limit}")]
-    TooDeep { limit: usize },
+    TooDeep {
+        /// The configured depth limit.
+        limit: usize,
+    },
     /// More elements than `ReadOptions::max_elements`.
     #[error("more than {limit} elements")]
-    TooManyElements { limit: usize },
+    TooManyElements {
+        /// The configured element-count limit.
+        limit: usize,
+    },
     /// An element carrying more attributes than `ReadOptions::max_attributes`.
     #[error("an element carries more than {limit} attributes")]
-    TooManyAttributes { limit: usize },
+    TooManyAttributes {
+        /// The configured per-element attribute limit.
+        limit: usize,
+    },
     /// Bytes are neither UTF-8 nor a declared ISO-8859-1 / windows-1252.
     #[error("undecodable bytes: {detail}")]
-    Encoding { detail: String },
+    Encoding {
+        /// Which bytes failed to decode, for the Problem's detail.
+        detail: String,
+    },
     /// Not well-formed XML.
     #[error("malformed XML near byte {position}: {detail}")]
-    Malformed { position: u64, detail: String },
+    Malformed {
+        /// Byte offset in the body where the parser stopped, so the sender can find the fault.
+        position: u64,
+        /// The parser's description of the fault.
+        detail: String,
+    },
     /// A DOCTYPE internal subset declares entities (billion laughs, XXE): refused, never expanded.
     #[error("DOCTYPE with entity declarations refused")]
     EntityDeclarations,
     /// A reference to an entity other than the five predefined ones, or a bad character reference.
     #[error("{detail}")]
-    UndeclaredEntity { detail: String },
+    UndeclaredEntity {
+        /// The offending reference and why it is refused.
+        detail: String,
+    },
     /// The root is neither `NCIPMessage` nor `NCIPVersionMessage`.
     #[error("root element is {found}, expected NCIPMessage or NCIPVersionMessage")]
-    WrongRoot { found: String },
+    WrongRoot {
+        /// The root element's name as received.
+        found: String,
+    },
     /// `NCIPMessage` without a service element.
     #[error("NCIPMessage holds no service element")]
     NoService,
     /// Two service elements in one message.
     #[error("two service elements in one message: {first} and {second}")]
-    MultipleServices { first: String, second: String },
+    MultipleServices {
+        /// The first service element's name.
+        first: String,
+        /// The second service element's name, named as the Problem's element.
+        second: String,
+    },
     /// An NCIP 1.0 message.
     #[error("NCIP 1.0 message (version {version:?})")]
-    Version1 { version: Option<String> },
+    Version1 {
+        /// The `version` attribute as received, if any, echoed in the Version Not Supported Problem.
+        version: Option<String>,
+    },
     /// A service the codec does not model (e.g. `DeleteItem`).
     #[error("unsupported service")]
     UnsupportedService,
     /// A required element is missing or blank. `element` is relative to the service element.
     #[error("needed data missing: {element}")]
-    NeededDataMissing { element: String, value: Option<String> },
+    NeededDataMissing {
+        /// Path of the missing element, relative to the service element.
+        element: String,
+        /// The blank text received, when the element was present but empty; `None` when it was absent.
+        value: Option<String>,
+    },
     /// A date that is not an xs:dateTime.
     #[error("invalid date in {element}: {value:?}")]
-    InvalidDate { element: String, value: String },
+    InvalidDate {
+        /// Path of the element holding the date.
+        element: String,
+        /// The text received.
+        value: String,
+    },
     /// A value breaking its element's rule (e.g. a non-integer `MonetaryValue`).
     #[error("{element}: {value:?} is {rule}")]
-    ElementRuleViolated { element: String, value: String, rule: &'static str },
+    ElementRuleViolated {
+        /// Path of the offending element.
+        element: String,
+        /// The text received.
+        value: String,
+        /// What the value is, in words completing "value is ..." (e.g. "not an integer").
+        rule: &'static str,
+    },
 }
 
 /// A message that could not be read: the cause plus what is known about the service it belonged to.

@@ -57,6 +57,8 @@
 //! XSD sequence order; answers from [`problem_response`] / [`error_response`] hold only problems (the
 //! XSD choice). Every field the reader keeps is written back, so `read(write(m)) == m`.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod chars;
 pub mod error;
 pub mod model;

@@ -10,7 +10,7 @@
 //! - the encoding: Alma receives UTF-8, so a message in ISO-8859-1 / windows-1252 is transcoded and its
 //!   declaration (or a declaration that lied about UTF-8 bytes) says UTF-8.
 //!
-//! Only a message that [`crate::read`] accepted is patched, so the input is well-formed here; the walk still
+//! Only a message that [`crate::read()`] accepted is patched, so the input is well-formed here; the walk still
 //! refuses what it cannot place rather than guessing.
 
 use crate::error::{ReadError, ReadErrorKind};

@@ -145,8 +145,8 @@ pub(crate) fn percent_decode<'a>(raw: &'a str, key: &str) -> Result<Cow<'a, [u8]
     Ok(Cow::Owned(out))
 }
 
-/// No OpenURL key holds a control character; one that does (an ANSI escape, issue 18, finding 7) is refused,
-/// and the key is quoted escaped in the error, which is logged and shown.
+/// No OpenURL key holds a control character; one that does (e.g. an ANSI escape aimed at whoever reads the
+/// log) is refused, and the key is quoted escaped in the error, which is logged and shown.
 fn reject_control_in_key(key: &str) -> Result<(), BadOpenUrl> {
     if key.chars().any(char::is_control) {
         return Err(BadOpenUrl::ControlCharacter { key: key.escape_debug().to_string() });

@@ -26,6 +26,8 @@
 //! What this crate is not: it reads no configuration files or environment, keeps no state, fetches no
 //! JWKS and looks at no clock; the caller passes settings, keys and the current time.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod authors;
 mod citation;
 mod error;

@@ -111,6 +111,7 @@ impl RelaisForm {
         &self.form_url
     }
 
+    /// The library's Relais symbol, sent as `LS` so the patron signs in to the right library.
     pub fn library_symbol(&self) -> &str {
         &self.library_symbol
     }

@@ -477,25 +477,42 @@ pub struct OtherResponse {
 
 /// Every NCIP message the codec reads and writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub enum Message {
+    /// Relais asks who a patron is (by id or by credentials).
     LookupUser(LookupUser),
+    /// The patron found, or the problem finding them.
     LookupUserResponse(LookupUserResponse),
+    /// The borrowing library received the lender's item for its patron.
     AcceptItem(AcceptItem),
+    /// The answer to an `AcceptItem`.
     AcceptItemResponse(AcceptItemResponse),
+    /// The lending library shipped its item to the partner.
     CheckOutItem(CheckOutItem),
+    /// The answer to a `CheckOutItem`, with the due date.
     CheckOutItemResponse(CheckOutItemResponse),
+    /// An item's return: to the lender (borrowing side) or back home (lending side).
     CheckInItem(CheckInItem),
+    /// The answer to a `CheckInItem`.
     CheckInItemResponse(CheckInItemResponse),
+    /// A patron's borrowing request for a title, or a partner's request for one of our items.
     RequestItem(RequestItem),
+    /// The answer to a `RequestItem`, naming the request created.
     RequestItemResponse(RequestItemResponse),
+    /// A lending request withdrawn before shipping.
     CancelRequestItem(CancelRequestItem),
+    /// The answer to a `CancelRequestItem`.
     CancelRequestItemResponse(CancelRequestItemResponse),
+    /// A loan extended, on either side.
     RenewItem(RenewItem),
+    /// The answer to a `RenewItem`, with the new due date.
     RenewItemResponse(RenewItemResponse),
+    /// A question about one item (its bibliographic and circulation details).
     LookupItem(LookupItem),
+    /// The item's details, or the problem finding it.
     LookupItemResponse(LookupItemResponse),
+    /// A partner asks which NCIP versions the bridge speaks.
     LookupVersion(LookupVersion),
+    /// The versions supported, in the root the question came in.
     LookupVersionResponse(LookupVersionResponse),
     /// A response to a service the bridge does not offer (`DeleteItemResponse` carrying Unsupported Service).
     OtherResponse(OtherResponse),

@@ -111,7 +111,7 @@ pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Resul
     let mut seen: Vec<String> = Vec::new();
     while let Some(ch) = c.next_child(el)? {
         // A repeated header element is refused rather than resolved: with two `FromAgencyId`s the agency
-        // allow-list would check one while Alma might act on the other (issue 18, finding 8).
+        // allow-list would check one while Alma might act on the other, letting an unlisted agency through.
         if ch.name() != "Ext" && INITIATION_HEADER_ELEMENTS.contains(&ch.name()) {
             if seen.iter().any(|s| s == ch.name()) {
                 return Err(repeated(ch.name()));

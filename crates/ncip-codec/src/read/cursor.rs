@@ -122,7 +122,8 @@ impl<'a> Child<'a> {
             return Ok(None);
         }
         match plain_attribute(raw, "Scheme") {
-            Some(found) => Ok(found.map(str::to_owned)),
+            Some(PlainAttribute::Absent) => Ok(None),
+            Some(PlainAttribute::Plain(value)) => Ok(Some(value.to_owned())),
             None => self.attribute("Scheme"),
         }
     }
@@ -408,11 +409,19 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Scans `raw` attributes for the one whose local name is `local`. `Some(None)`: plainly absent;
-/// `Some(Some(v))`: found with a plain value (no reference, `<` or control character, so no
-/// normalisation applies); `None`: an unusual shape, use the full parser. Byte and memchr based: scheme
-/// URIs are long and this runs for every scheme/value element.
-fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<Option<&'r str>> {
+/// What the fast attribute scan found when the start tag had a shape it understands.
+#[derive(Debug, PartialEq, Eq)]
+enum PlainAttribute<'r> {
+    /// No attribute has that local name.
+    Absent,
+    /// Found with a plain value (no reference, `<` or control character, so no normalisation applies).
+    Plain(&'r str),
+}
+
+/// Scans `raw` attributes for the one whose local name is `local`; `None` for an unusual shape, which the
+/// full parser must read. Byte and memchr based: scheme URIs are long and this runs for every scheme/value
+/// element.
+fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<PlainAttribute<'r>> {
     let bytes = raw.as_bytes();
     let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
     let mut i = 0;
@@ -421,7 +430,7 @@ fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<Option<&'r str>> {
             i += 1;
         }
         if i == bytes.len() {
-            return Some(None);
+            return Some(PlainAttribute::Absent);
         }
         let eq = i + raw[i..].find('=')?;
         let name = raw[i..eq].trim_end_matches([' ', '\t', '\n', '\r']);
@@ -438,7 +447,7 @@ fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<Option<&'r str>> {
         let name_local = name.rfind(':').map_or(name, |k| &name[k + 1..]);
         if name_local == local && !name.starts_with("xmlns") {
             let value = &raw[start..end];
-            return crate::chars::attribute_value_is_plain(value).then_some(Some(value));
+            return crate::chars::attribute_value_is_plain(value).then_some(PlainAttribute::Plain(value));
         }
         i = end + 1;
         if i < bytes.len() && !is_space(bytes[i]) {
@@ -517,7 +526,7 @@ fn check_characters(text: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{more_attributes_than, plain_attribute};
+    use super::{PlainAttribute, more_attributes_than, plain_attribute};
 
     #[test]
     fn every_attribute_is_counted_however_it_is_written() {
@@ -530,9 +539,9 @@ mod tests {
 
     #[test]
     fn plain_scheme_attribute_is_found_qualified_or_not() {
-        assert_eq!(plain_attribute(r#" ns1:Scheme="urn:x""#, "Scheme"), Some(Some("urn:x")));
-        assert_eq!(plain_attribute(r#" a='1' Scheme='s' "#, "Scheme"), Some(Some("s")));
-        assert_eq!(plain_attribute(r#" xsi:type="t""#, "Scheme"), Some(None));
+        assert_eq!(plain_attribute(r#" ns1:Scheme="urn:x""#, "Scheme"), Some(PlainAttribute::Plain("urn:x")));
+        assert_eq!(plain_attribute(r#" a='1' Scheme='s' "#, "Scheme"), Some(PlainAttribute::Plain("s")));
+        assert_eq!(plain_attribute(r#" xsi:type="t""#, "Scheme"), Some(PlainAttribute::Absent));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use jiff::tz::{Offset, TimeZone};
 use jiff::{Timestamp, Zoned};
 
 /// Parses an NCIP date-time; `None` when it is not one of the accepted shapes.
-pub fn parse_ncip_date(text: &str, zone: &TimeZone) -> Option<Timestamp> {
+pub(crate) fn parse_ncip_date(text: &str, zone: &TimeZone) -> Option<Timestamp> {
     let text = text.trim();
     if text.len() < 10 || text.len() > 64 {
         return None;

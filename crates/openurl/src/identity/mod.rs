@@ -34,6 +34,7 @@ impl VerifiedPatron {
         if ok { Ok(Self(id.to_owned())) } else { Err(TokenError::BadPatronId) }
     }
 
+    /// The id as Relais receives it, in clear or before encryption.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -48,26 +49,37 @@ impl VerifiedPatron {
 /// messages never echo the token.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TokenError {
+    /// No token came with the request: the patron has not signed in.
     #[error("the sign-in token is missing")]
     Missing,
+    /// Not a JWT, over the size bound, or with claims of the wrong type.
     #[error("the sign-in token is not a well-formed JSON Web Token")]
     Malformed,
+    /// Signed other than RS256 or ES256: `none` and HMAC tokens must never pass.
     #[error("the sign-in token is signed with an algorithm this service does not accept")]
     UnsupportedAlgorithm,
+    /// No configured key of the token's algorithm (and `kid`, when it names one of ours).
     #[error("the sign-in token was signed with a key this service does not know")]
     UnknownKey,
+    /// No candidate key verifies the signature: forged or altered.
     #[error("the sign-in token's signature is not valid")]
     BadSignature,
+    /// Past its `exp`, beyond the leeway, or without an `exp` (it would never expire).
     #[error("the sign-in token has expired")]
     Expired,
+    /// Before its `nbf`, beyond the leeway.
     #[error("the sign-in token is not valid yet")]
     NotYetValid,
+    /// `iss` is not the configured identity provider.
     #[error("the sign-in token was issued by an unexpected identity provider")]
     WrongIssuer,
+    /// `aud` does not name the bridge: a token meant for another service is not reused here.
     #[error("the sign-in token was issued for a different service")]
     WrongAudience,
+    /// The configured patron claim is absent, or neither a string nor a number.
     #[error("the sign-in token does not name the patron")]
     MissingPatronId,
+    /// The patron id fails [`VerifiedPatron::new`]: empty, too long, or holding a control character or `|`.
     #[error("the patron id in the sign-in token cannot be used")]
     BadPatronId,
 }
@@ -82,14 +94,19 @@ impl TokenError {
 /// A key or setting for patron identity that cannot be used. Raised once, when configuration is read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum IdentityConfigError {
+    /// Without both, any token from any IdP for any service would be accepted.
     #[error("the token issuer and audience must both be set")]
     MissingIssuerOrAudience,
+    /// The IdP's key set is not a readable JWKS document (the parser's reason).
     #[error("the JWKS document cannot be read: {0}")]
     BadJwks(String),
+    /// Every key was skipped (encryption-only, HMAC, weak RSA), so no token could ever verify.
     #[error("the key set holds no RS256 or ES256 signing key")]
     NoUsableKey,
+    /// A configured PEM key is not a public key of a supported kind (the reason).
     #[error("the PEM key cannot be read: {0}")]
     BadPem(String),
+    /// The Relais key is under the 2048 bits Relais issues: a wrong or outdated key.
     #[error("the Relais public key is shorter than the 2048 bits Relais uses")]
     KeyTooSmall,
 }
@@ -97,8 +114,10 @@ pub enum IdentityConfigError {
 /// Why a patron id could not be encrypted for Relais.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EncryptError {
+    /// The id and timestamp do not fit in one RSA block of the configured key.
     #[error("the patron id is too long to encrypt with the configured Relais key")]
     TooLong,
+    /// The RSA library refused (e.g. no randomness for the padding).
     #[error("RSA encryption failed")]
     Crypto,
 }

@@ -2,7 +2,7 @@
 //! checks. ring is already in every function as the TLS provider, and it verifies exactly these two
 //! (PKCS#1 v1.5 with SHA-256 for 2048–8192-bit keys; ECDSA P-256 with SHA-256 in the JWS fixed-length
 //! form, RFC 7518 §3.3–3.4), so the OpenURL function carries one crypto library instead of a second
-//! (aws-lc-rs was 0.9 MB of it, docs/benchmarks.md).
+//! (the size saved is in docs/benchmarks.md).
 //!
 //! Nothing here signs: the bridge only checks the IdP's tokens. Every other algorithm, and every request
 //! to sign, is answered with an error (never a panic), and [`super::JwtVerifier`] refuses such tokens

@@ -1,11 +1,9 @@
-//! Helpers shared by the integration tests (and the bench): locating the outside NCIP corpus.
+//! Helpers shared by the integration tests and the bench: locating the outside NCIP corpus.
 //!
 //! The corpus (`../shared/ncip-corpus` beside the checkout, or `$NCIP_CORPUS_DIR`) is an extra check that only
-//! some machines have; the repository's own fixtures (`tests/fixtures/ncip/`, read by `tests/dialects.rs`)
+//! some machines have; the repository's own fixtures (`tests/fixtures/ncip/`, read by `dialects.rs` beside this file)
 //! cover every dialect without it. So a missing corpus skips, with one line saying so, and never fails a fresh
 //! clone. `NCIP_CORPUS_REQUIRED=1` turns the skip into a failure for machines that must have it.
-
-#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,7 +1,5 @@
 //! proptest strategies for every value the codec can write (see `properties.rs` for the rules).
 
-#![allow(dead_code)]
-
 pub mod messages;
 pub mod parts;
 pub mod responses;

@@ -3,13 +3,13 @@
 //! NEGATIVE files get the precise Problem; `DeleteItem` gets Unsupported Service. A file added to the
 //! corpus is picked up without code changes (it must then parse, or be listed as an expected failure).
 
-mod common;
-
 use ncip_codec::model::user::{Address, NameInformation, PhysicalAddressForm};
 use ncip_codec::{
     LookupVersionResponse, Message, NcipVersion, ReadErrorKind, ReadOptions, ServiceKind, VersionEnvelope,
     error_response, peek, read, write,
 };
+
+use crate::common;
 
 /// Files that must NOT parse, with the Problem each must produce: (file, ProblemType, ProblemElement, ProblemValue).
 const EXPECTED_PROBLEMS: &[(&str, &str, Option<&str>, Option<&str>)] = &[

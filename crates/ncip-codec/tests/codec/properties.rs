@@ -5,13 +5,12 @@
 //! LookupItem names an item or a request, StructuredAddress uses one of its two line forms, requests
 //! carry their required (non-blank) identifiers.
 
-mod common;
-mod strategies;
-
 use ncip_codec::{ReadOptions, error_response, peek, read, write};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use strategies::message;
+
+use crate::common;
+use crate::strategies::message;
 
 #[test]
 fn any_writable_message_reads_back_to_the_same_value() {

@@ -1,5 +1,5 @@
 //! Patron identity: tokens from the institution's IdP (RS256 and ES256, PEM and JWKS keys) and the
-//! patron id encrypted for Relais' `base64PI`. Keys are test-only, generated with openssl (see keys/).
+//! patron id encrypted for Relais' `base64PI`. Keys are test-only, generated with openssl (see ../keys/).
 //! Tokens are signed, and the patron id decrypted, with aws-lc-rs: a second implementation, so the bridge's
 //! own (ring and rsa) is checked against it rather than against itself.
 
@@ -18,17 +18,17 @@ use serde_json::{Value, json};
 
 const ISSUER: &str = "https://idp.example.edu/realms/library";
 const AUDIENCE: &str = "alma-relais-bridge";
-const IDP_RSA_PRIVATE: &str = include_str!("keys/idp_rsa_private.pem");
-const IDP_RSA_PUBLIC: &str = include_str!("keys/idp_rsa_public.pem");
-const IDP_EC_PRIVATE: &str = include_str!("keys/idp_ec_private.pem");
-const IDP_EC_PUBLIC: &str = include_str!("keys/idp_ec_public.pem");
-const IDP_EC_PUBLIC_COMPRESSED: &str = include_str!("keys/idp_ec_public_compressed.pem");
-const IDP_JWKS: &str = include_str!("keys/idp_jwks.json");
-const IMPOSTOR_RSA_PRIVATE: &str = include_str!("keys/impostor_rsa_private.pem");
-const RELAIS_PRIVATE: &str = include_str!("keys/relais_private.pem");
-const RELAIS_PUBLIC: &str = include_str!("keys/relais_public.pem");
-const RELAIS_PUBLIC_PKCS1: &str = include_str!("keys/relais_public_pkcs1.pem");
-const WEAK_RSA_PUBLIC: &str = include_str!("keys/weak_rsa_public.pem");
+const IDP_RSA_PRIVATE: &str = include_str!("../keys/idp_rsa_private.pem");
+const IDP_RSA_PUBLIC: &str = include_str!("../keys/idp_rsa_public.pem");
+const IDP_EC_PRIVATE: &str = include_str!("../keys/idp_ec_private.pem");
+const IDP_EC_PUBLIC: &str = include_str!("../keys/idp_ec_public.pem");
+const IDP_EC_PUBLIC_COMPRESSED: &str = include_str!("../keys/idp_ec_public_compressed.pem");
+const IDP_JWKS: &str = include_str!("../keys/idp_jwks.json");
+const IMPOSTOR_RSA_PRIVATE: &str = include_str!("../keys/impostor_rsa_private.pem");
+const RELAIS_PRIVATE: &str = include_str!("../keys/relais_private.pem");
+const RELAIS_PUBLIC: &str = include_str!("../keys/relais_public.pem");
+const RELAIS_PUBLIC_PKCS1: &str = include_str!("../keys/relais_public_pkcs1.pem");
+const WEAK_RSA_PUBLIC: &str = include_str!("../keys/weak_rsa_public.pem");
 
 /// 2024-05-01 12:00:00 UTC, the "now" of every check.
 const NOW: u64 = 1_714_564_800;

@@ -1,4 +1,4 @@
-//! Reading and writing rules from the issue, one scenario each.
+//! The reading and writing rules of the crate documentation (`src/lib.rs`), one scenario each.
 
 use jiff::tz::TimeZone;
 use ncip_codec::{
