@@ -9,6 +9,7 @@ use alma_sim::{FaultKind, FaultScope, FaultSpec};
 use bridge::alma::AlmaRest;
 use bridge::flows::outbox::deliver_due;
 use bridge::lambda::events::{DeliverAnswer, DeliverEvent, RoundSummary, SqsBatchResponse};
+use bridge::store::Store as _;
 use std::time::{Duration, Instant};
 
 const LENDING_ITEM: &str = "39000000002";
@@ -323,6 +324,12 @@ async fn messages_waiting_when_the_server_stops_are_delivered_once_after_it_star
     let before = sim.state().counts();
     maintenance(&sim);
     let data = tempfile::tempdir().unwrap();
+    {
+        // This Alma has answered the bridge before (go-live is behind it), so its outage is waited out.
+        let store = bridge::store::EmbeddedStore::open_with_config(data.path(), Default::default()).unwrap();
+        let marker = bridge::flows::reached::marker_for(&sim.ncip_url());
+        store.record_marker(&marker, jiff::Timestamp::now()).await.unwrap();
+    }
 
     let first = LocalProcess::start(&sim, data.path());
     assert_success(&first.ncip(&m::accept_item("RL-OB-7", "ILL-OB-7", "21000000001")).await, "AcceptItemResponse");

@@ -67,3 +67,23 @@ async fn once_alma_has_answered_maintenance_still_queues_and_delivers_after() {
     bridge::flows::outbox::deliver_due(&h.bridge.bridge).await;
     assert_eq!(h.sim.state().items_with_barcode("ILL-REF-6"), 1, "delivered once Alma was back");
 }
+
+#[tokio::test]
+async fn before_alma_first_answers_an_outage_is_a_temporary_failure_and_nothing_is_queued() {
+    let h = Harness::start_before_go_live(StoreKind::Embedded, &[]).await;
+    h.sim.faults().arm(FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip)).unwrap();
+    let receive = h.ncip(&m::accept_item("RL-LIVE-1", "ILL-LIVE-1", "21000000001")).await;
+    assert_eq!(problem_type(&receive), "Temporary Processing Failure", "{receive}");
+    assert!(receive.contains("nothing was queued"), "{receive}");
+    nothing_queued(&h, "RL-LIVE-1").await;
+
+    // One message gets through: from then on this Alma's outages are waited out.
+    h.sim.faults().clear();
+    let first = h.ncip(&m::accept_item("RL-LIVE-2", "ILL-LIVE-2", "21000000001")).await;
+    assert!(!first.contains("Problem"), "{first}");
+    h.sim.faults().arm(FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip)).unwrap();
+    let queued = h.ncip(&m::accept_item("RL-LIVE-3", "ILL-LIVE-3", "21000000001")).await;
+    assert!(queued.contains("AcceptItemResponse") && !queued.contains("Problem"), "queued: {queued}");
+    let open = h.store.open_queue(100).await.expect("the queue reads");
+    assert!(open.iter().any(|m| m.request.as_str() == "RL-LIVE-3"), "{open:?}");
+}

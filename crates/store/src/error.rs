@@ -66,6 +66,9 @@ pub enum StoreError {
     /// A discovery id that is empty, too long or holds control characters.
     #[error("invalid discovery id: {0}")]
     InvalidDiscoveryId(#[source] crate::ids::InvalidId),
+    /// A marker name that is empty, too long or holds control characters.
+    #[error("invalid marker: {0}")]
+    InvalidMarker(#[source] crate::ids::InvalidId),
     /// The blocking task running an embedded-store call panicked or was cancelled.
     #[error("the embedded store task for {operation} did not finish")]
     TaskFailed {

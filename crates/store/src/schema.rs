@@ -12,6 +12,7 @@
 //! | discovery         | `DISC#<id>`       | `DISC`                       | `citation` (JSON), `expires_at`               |
 //! | queued message    | `REQ#<relais id>` | `OUT#<message id>`           | `state`, `body` (JSON), `expires_at` once delivered or discarded |
 //! | open queue entry  | `QUEUE`           | `<message id>`               | `body` (JSON): a copy, while waiting or parked |
+//! | marker            | `MARK#<name>`     | `MARK`                       | `recorded_at`: a durable fact (no expiry), written once |
 //! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
 //!
 //! A record can list several barcodes, and an item has one GSI key, so each barcode gets its own small pointer

@@ -82,6 +82,8 @@ operations! {
     OpenQueue => "open_queue", Read;
     OpenMessage => "open_message", Read;
     UpdateQueued => "update_queued", OtherWrite;
+    HasMarker => "has_marker", Read;
+    RecordMarker => "record_marker", OtherWrite;
 }
 
 impl fmt::Display for Operation {
@@ -229,6 +231,16 @@ impl Store for FaultyStore {
         self.check(Operation::UpdateQueued)?;
         self.inner.update_queued(message, expected, now).await
     }
+
+    async fn has_marker(&self, marker: &str) -> Result<bool, StoreError> {
+        self.check(Operation::HasMarker)?;
+        self.inner.has_marker(marker).await
+    }
+
+    async fn record_marker(&self, marker: &str, now: Timestamp) -> Result<(), StoreError> {
+        self.check(Operation::RecordMarker)?;
+        self.inner.record_marker(marker, now).await
+    }
 }
 
 #[cfg(test)]
@@ -313,6 +325,8 @@ mod tests {
             ("open_queue", failed(store.open_queue(10).await.map(drop))),
             ("open_message", failed(store.open_message(&message.id).await.map(drop))),
             ("update_queued", failed(store.update_queued(&message, QueueState::Waiting, at(3)).await.map(drop))),
+            ("has_marker", failed(store.has_marker("alma-reached").await.map(drop))),
+            ("record_marker", failed(store.record_marker("alma-reached", at(3)).await)),
         ]
     }
 
@@ -370,7 +384,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 17);
+        assert_eq!(Operation::ALL.len(), 19);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();

@@ -2,7 +2,7 @@
 //! that only some machines have. The repository's own fixtures (`tests/fixtures/ncip/`) cover every dialect
 //! without it, so when it is absent a test skips with one line saying so and never fails a fresh clone.
 //! `NCIP_CORPUS_REQUIRED=1` turns the skip into a failure. (The codec crate's tests keep the same rule in
-//! `crates/ncip-codec/tests/common/mod.rs`; the two test crates cannot share a module.)
+//! `crates/ncip-codec/tests/codec/common.rs`; the two test crates cannot share a module.)
 
 use std::io::Write;
 use std::path::PathBuf;

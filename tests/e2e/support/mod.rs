@@ -12,7 +12,7 @@ use alma_sim::{AlmaSim, Seed};
 use bridge::Bridge;
 use bridge::alma::{AlmaRest, CallContext, HttpAlmaRest, Limiter, Transport};
 use bridge::app::{AlmaClients, Parts};
-use bridge::clock::ManualClock;
+use bridge::clock::{Clock, ManualClock};
 use bridge::config::AlmaRemote;
 use bridge::config::{Env, Host, Secret, Settings};
 use bridge::store::{self, Store};
@@ -115,7 +115,8 @@ impl Harness {
     ) -> Harness {
         let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
         let ncip_url = sim.ncip_url();
-        Harness::assemble_adjusted(sim, (demo_institution(), ncip_url), kind, extra_env, |store| store, adjust).await
+        Harness::assemble_adjusted(sim, (demo_institution(), ncip_url), kind, extra_env, |store| store, adjust, true)
+            .await
     }
 
     /// A bridge given `ncip_path` on the simulator's host as its `ALMA_NCIP_URL` (a wrong path, as a site
@@ -143,7 +144,15 @@ impl Harness {
         extra_env: &[(&str, &str)],
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> Harness {
-        Harness::assemble_adjusted(sim, alma, kind, extra_env, wrap, |_| {}).await
+        Harness::assemble_adjusted(sim, alma, kind, extra_env, wrap, |_| {}, true).await
+    }
+
+    /// A bridge that has never had an answer from Alma's NCIP responder, as at go-live: its outages are not
+    /// queued until one message gets through.
+    pub async fn start_before_go_live(kind: StoreKind, extra_env: &[(&str, &str)]) -> Harness {
+        let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
+        let alma = (demo_institution(), sim.ncip_url());
+        Harness::assemble_adjusted(sim, alma, kind, extra_env, |store| store, |_| {}, false).await
     }
 
     async fn assemble_adjusted(
@@ -153,6 +162,7 @@ impl Harness {
         extra_env: &[(&str, &str)],
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
         adjust: impl FnOnce(&mut Parts),
+        alma_answered_before: bool,
     ) -> Harness {
         let clock = Arc::new(ManualClock::default());
         let mut pairs = vec![
@@ -165,6 +175,12 @@ impl Harness {
         pairs.extend_from_slice(extra_env);
         let settings = Settings::from_env(&Env::from_pairs(pairs), Host::Local).expect("test settings are valid");
         let (store, data_dir) = open_store(kind, &settings, Arc::clone(&clock)).await;
+        if alma_answered_before {
+            // As if the bridge had already had an answer from this Alma (go-live is behind it): its outages
+            // queue. `start_before_go_live` leaves this out.
+            let marker = bridge::flows::reached::marker_for(&ncip_url);
+            store.record_marker(&marker, clock.now()).await.expect("the store records the marker");
+        }
         let store = wrap(store);
         let endpoints =
             AlmaRemote { api_base: sim.base_url(), api_key: Secret::new(sim.api_key()), ncip_url, institution_code };

@@ -56,6 +56,12 @@ pub trait AlmaRest: Send + Sync {
 pub trait AlmaNcip: Send + Sync {
     /// Sends one NCIP request (UTF-8 XML bytes) and returns Alma's parsed answer (which may carry Problems).
     async fn send(&self, body: Vec<u8>, ctx: &CallContext) -> Result<crate::ncip::Message, AlmaError>;
+
+    /// The responder's URL, which names the outbox's go-live marker (`flows::reached`); `None` for a
+    /// responder that is not reached over HTTP (a test's scripted Alma), which never counts as reached.
+    fn endpoint(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// The Alma of a function that was deliberately given no Alma settings: every call fails as "not configured".

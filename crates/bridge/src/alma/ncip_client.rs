@@ -45,4 +45,8 @@ impl AlmaNcip for HttpAlmaNcip {
         }
         ncip::read(&answer.body, &self.read_options).map_err(|e| AlmaError::Unreadable(format!("NCIP: {e}")))
     }
+
+    fn endpoint(&self) -> Option<&str> {
+        Some(self.url.as_str())
+    }
 }

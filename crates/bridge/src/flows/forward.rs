@@ -170,7 +170,10 @@ pub(crate) async fn to_alma(
         }
     };
     match bridge.ncip.send(body, ctx).await {
-        Ok(reply) => classify(service, reply, relais_header),
+        Ok(reply) => {
+            super::reached::note_answer(bridge).await;
+            classify(service, reply, relais_header)
+        }
         Err(err) => Reply::Failed(Failure::of(&err, "NCIP")),
     }
 }

@@ -18,6 +18,7 @@ pub mod parse;
 pub mod parts;
 pub mod patron_id;
 mod policy;
+pub mod reached;
 mod renew_item;
 mod request_item;
 pub mod service;
@@ -60,6 +61,8 @@ pub struct Bridge {
     pub(crate) partner_profiles: patron_id::PartnerProfiles,
     /// Patron identifiers recently translated into the partner's type.
     pub(crate) translations: patron_id::Translations,
+    /// Whether Alma's NCIP responder has answered this deployment (the outbox's go-live gate).
+    pub(crate) alma_reached: reached::Reached,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.

@@ -98,6 +98,7 @@ impl Bridge {
             anonymous_parking: super::openurl::ParkingMeter::default(),
             partner_profiles: super::patron_id::PartnerProfiles::default(),
             translations: super::patron_id::Translations::default(),
+            alma_reached: super::reached::Reached::default(),
         })
     }
 

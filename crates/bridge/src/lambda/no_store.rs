@@ -83,4 +83,10 @@ impl Store for NoStore {
     async fn update_queued(&self, _: &QueuedMessage, _: QueueState, _: Timestamp) -> Result<bool, StoreError> {
         refused("update_queued")
     }
+    async fn has_marker(&self, _: &str) -> Result<bool, StoreError> {
+        refused("has_marker")
+    }
+    async fn record_marker(&self, _: &str, _: Timestamp) -> Result<(), StoreError> {
+        refused("record_marker")
+    }
 }

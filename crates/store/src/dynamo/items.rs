@@ -210,6 +210,18 @@ pub(super) fn live_claim(item: &Item, now: Timestamp) -> Result<Option<ExistingC
     }
 }
 
+/// The key of a durable marker: `MARK#<name>` / `MARK`.
+pub(super) fn marker_key(marker: &str) -> Item {
+    key(format!("MARK#{marker}"), "MARK")
+}
+
+/// A marker recorded at `now`; no expiry.
+pub(super) fn marker_item(marker: &str, now: Timestamp) -> Item {
+    let mut item = marker_key(marker);
+    item.extend([(KIND.to_owned(), s("marker")), ("recorded_at".to_owned(), s(now.to_string()))]);
+    item
+}
+
 pub(super) fn discovery_key(id: &str) -> Item {
     key(format!("DISC#{id}"), DISCOVERY_SK)
 }

@@ -145,6 +145,14 @@ impl Store for DynamoStore {
         attempts::clear_attempts(self, key).await
     }
 
+    async fn has_marker(&self, marker: &str) -> Result<bool, StoreError> {
+        reads::has_marker(self, marker).await
+    }
+
+    async fn record_marker(&self, marker: &str, now: Timestamp) -> Result<(), StoreError> {
+        reads::record_marker(self, marker, now).await
+    }
+
     async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
         queue::enqueue(self, enqueue).await
     }

@@ -219,6 +219,30 @@ pub(super) async fn get_discovery(
     }
 }
 
+pub(super) async fn has_marker(store: &DynamoStore, marker: &str) -> Result<bool, StoreError> {
+    crate::check_marker(marker)?;
+    Ok(get_item(store, items::marker_key(marker)).await?.is_some())
+}
+
+/// Written once: a second writer's conditional put fails, which is the same fact recorded.
+pub(super) async fn record_marker(store: &DynamoStore, marker: &str, now: Timestamp) -> Result<(), StoreError> {
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    crate::check_marker(marker)?;
+    let put = store
+        .client
+        .put_item()
+        .table_name(&store.table)
+        .set_item(Some(items::marker_item(marker, now)))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await;
+    match put {
+        Ok(_) => Ok(()),
+        Err(err) if matches!(err.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => Ok(()),
+        Err(err) => Err(map_sdk_error("PutItem", err)),
+    }
+}
+
 /// A consistent read of one item by key, for the claim protocol.
 pub(super) async fn get_item(store: &DynamoStore, key: Item) -> Result<Option<Item>, StoreError> {
     let output = store

@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use tables::{
-    ATTEMPTS, BARCODES, CLAIMS, DISCOVERY, HISTORY, OPEN_QUEUE, OUTBOX, REQUESTS, RESPONSES, StoredAttempts,
+    ATTEMPTS, BARCODES, CLAIMS, DISCOVERY, HISTORY, MARKERS, OPEN_QUEUE, OUTBOX, REQUESTS, RESPONSES, StoredAttempts,
     StoredCitation, StoredEntry, StoredQueued,
 };
 
@@ -123,6 +123,7 @@ impl EmbeddedStore {
             txn.open_table(RESPONSES)?;
             txn.open_table(DISCOVERY)?;
             txn.open_table(ATTEMPTS)?;
+            txn.open_table(MARKERS)?;
             txn.open_table(OUTBOX)?;
             txn.open_table(OPEN_QUEUE)?;
             txn.commit()?;
@@ -340,6 +341,33 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn has_marker(&self, marker: &str) -> Result<bool, StoreError> {
+        crate::check_marker(marker)?;
+        let marker = marker.to_owned();
+        self.run("has marker", move |db, _| {
+            let txn = db.begin_read()?;
+            Ok(txn.open_table(MARKERS)?.get(marker.as_str())?.is_some())
+        })
+        .await
+    }
+
+    async fn record_marker(&self, marker: &str, now: Timestamp) -> Result<(), StoreError> {
+        crate::check_marker(marker)?;
+        let marker = marker.to_owned();
+        self.run("record marker", move |db, _| {
+            let txn = db.begin_write()?;
+            {
+                let mut table = txn.open_table(MARKERS)?;
+                if table.get(marker.as_str())?.is_none() {
+                    table.insert(marker.as_str(), now.to_string().as_str())?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError> {
         let key = key.clone();
         self.run("clear attempts", move |db, _| {
@@ -453,6 +481,7 @@ fn count_rows(db: &Database) -> Result<u64, Failure> {
     rows += txn.open_table(RESPONSES)?.len()?;
     rows += txn.open_table(DISCOVERY)?.len()?;
     rows += txn.open_table(ATTEMPTS)?.len()?;
+    rows += txn.open_table(MARKERS)?.len()?;
     rows += txn.open_table(OUTBOX)?.len()?;
     rows += txn.open_table(OPEN_QUEUE)?.len()?;
     Ok(rows)

@@ -27,6 +27,8 @@ pub(super) const DISCOVERY: TableDefinition<'static, &str, &[u8]> = TableDefinit
 pub(super) const OUTBOX: TableDefinition<'static, (&str, &str), &[u8]> = TableDefinition::new("outbox");
 /// Open (waiting or parked) queued message id -> its Relais request id: the queue across requests.
 pub(super) const OPEN_QUEUE: TableDefinition<'static, &str, &str> = TableDefinition::new("open_queue");
+/// Marker name -> the instant it was recorded (RFC 3339): durable facts, never expiring.
+pub(super) const MARKERS: TableDefinition<'static, &str, &str> = TableDefinition::new("markers");
 /// Attempt key (`P#<hex>` / `A#<hex>`) -> [`StoredAttempts`].
 pub(super) const ATTEMPTS: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("attempts");
 

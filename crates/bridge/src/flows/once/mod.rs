@@ -273,7 +273,11 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
             record_history(bridge, &action, Outcome::Problem, Some(&problem), ctx, failure.tracking_id).await;
             ncip::write(&problem_answer(&action, problem))
         }
-        Effect::Temporary { detail, outcome_unknown, tracking_id } if queued_answer.is_some() => {
+        // Only for an Alma that has answered this bridge before: until then the outage may be a wrong URL,
+        // and the answer is Temporary Processing Failure, never a success Alma will not see.
+        Effect::Temporary { detail, outcome_unknown, tracking_id }
+            if queued_answer.is_some() && super::reached::has_answered(bridge).await =>
+        {
             let answer = queued_answer.expect("checked by the guard");
             let why = (detail.as_str(), outcome_unknown, tracking_id);
             queueing::enqueue(bridge, &action, service, &owner, answer, why, ctx).await
@@ -292,6 +296,11 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
             if !outcome_unknown {
                 let _ = bridge.store.release(&action.key, &owner).await;
             }
+            let detail = if queued_answer.is_some() {
+                format!("{detail} (Alma has not answered the bridge at ALMA_NCIP_URL yet, so nothing was queued)")
+            } else {
+                detail
+            };
             let problem = Problem::temporary_processing_failure(detail);
             record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, tracking_id).await;
             ncip::write(&problem_answer(&action, problem))
