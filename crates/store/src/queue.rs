@@ -50,8 +50,8 @@ impl QueueState {
 /// One Relais message held for Alma.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedMessage {
-    /// Unique, and sorting as text in queueing order: the queueing instant ([`instant_key`]) and the start of
-    /// the message's key.
+    /// Unique, and sorting as text in queueing order: the queueing instant in the form the store's keys give
+    /// instants, then the start of the message's key.
     pub id: String,
     /// The Relais request the message is about: its messages are delivered one after another.
     pub request: RelaisRequestId,

@@ -3,10 +3,10 @@
 //! the lender's RequestItem / CancelRequestItem act on lending requests. Each rule's source is in
 //! `crates/alma-sim/README.md` (faithfulness table).
 
-mod common;
-
+use crate::common::{
+    self, accept_item, admin_state, check_out_item, client, get_json, ncip_message, ncip_message_to, post_ncip,
+};
 use alma_sim::Seed;
-use common::{accept_item, admin_state, check_out_item, client, get_json, ncip_message, ncip_message_to, post_ncip};
 use serde_json::Value;
 
 /// The demo seed with the RELAIS partner's User Identifier Type set to `id_type` (None: unset).
@@ -124,7 +124,7 @@ async fn agency_ids_inside_user_and_item_ids_must_be_the_institutions() {
 
 #[tokio::test]
 async fn a_site_setting_lets_foreign_identifier_agencies_through_and_an_isil_is_an_agency_of_ours() {
-    let seed: Value = serde_json::from_str(include_str!("../seed/demo.json")).unwrap();
+    let seed: Value = serde_json::from_str(include_str!("../../seed/demo.json")).unwrap();
     let mut seed = seed;
     seed["agency_ids"] = serde_json::json!(["AU-DEMO"]);
     let seed = Seed::from_json(serde_json::to_vec(&seed).unwrap()).unwrap();

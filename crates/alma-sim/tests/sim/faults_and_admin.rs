@@ -1,9 +1,7 @@
 //! Faults armed over `/admin/faults` (and in process), the call log, and reset.
 
-mod common;
-
+use crate::common::{self, accept_item, client, error_code, post_ncip};
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
-use common::{accept_item, client, error_code, post_ncip};
 use serde_json::json;
 
 async fn arm(sim: &alma_sim::AlmaSim, spec: serde_json::Value) -> u16 {

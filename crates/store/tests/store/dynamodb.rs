@@ -1,18 +1,14 @@
 //! The contract suite on the DynamoDB store against moto's server on loopback, plus the table layout itself.
 
-#[macro_use]
-mod contract;
-#[path = "support/moto.rs"]
-mod moto;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::contract::{DAY, Harness, TestClock, after, deliver, record, t0};
+use crate::moto;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType, ProjectionType, TimeToLiveStatus};
 use bridge_store::{DynamoStore, RequestStatus, Side, StoreConfig, create_table, schema};
-use contract::{DAY, Harness, TestClock, after, deliver, record, t0};
 
 fn client() -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
@@ -35,7 +31,7 @@ async fn new_table(client: &Client) -> String {
 async fn open(config: StoreConfig) -> Harness {
     let client = client();
     let table = new_table(&client).await;
-    Harness { store: Arc::new(DynamoStore::with_config(client, table, config)), keep_alive: Box::new(()) }
+    Harness { store: Arc::new(DynamoStore::with_config(client, table, config)), _keep_alive: Box::new(()) }
 }
 
 contract_suite!(open);

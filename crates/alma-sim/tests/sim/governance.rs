@@ -1,10 +1,8 @@
 //! Alma's API governance over HTTP: the per-second threshold (429 PER_SECOND_THRESHOLD), the daily cap
 //! and the X-Exl-Api-Remaining countdown.
 
-mod common;
-
+use crate::common::{self, client, error_code, error_message};
 use alma_sim::Seed;
-use common::{client, error_code, error_message};
 
 fn remaining(r: &reqwest::Response) -> u64 {
     r.headers()["x-exl-api-remaining"].to_str().unwrap().parse().unwrap()

@@ -1,10 +1,8 @@
 //! Alma's REST shapes over real loopback HTTP: users, op=auth, items, borrowing and lending requests,
 //! loans, partners and error bodies.
 
-mod common;
-
+use crate::common::{self, client, client_no_redirect, error_code, error_message, get_json};
 use alma_sim::{AlmaSim, Seed};
-use common::{client, client_no_redirect, error_code, error_message, get_json};
 use serde_json::json;
 
 #[tokio::test]

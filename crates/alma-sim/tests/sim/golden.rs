@@ -3,12 +3,10 @@
 //! alma.md §1.3). Each is accepted with the state change Alma makes; each near-miss is refused with Alma's
 //! Problem and changes nothing.
 
-mod common;
-
 use std::path::PathBuf;
 
+use crate::common::{self, admin_state, client, get_json};
 use alma_sim::{AlmaSim, Counts};
-use common::{admin_state, client, get_json};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Vec<u8> {

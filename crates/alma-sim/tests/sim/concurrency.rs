@@ -1,11 +1,9 @@
 //! The state stays consistent when NCIP and REST calls arrive at once: no lost updates, no duplicate ids.
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::{self, accept_item, client, post_ncip};
 use alma_sim::Seed;
-use common::{accept_item, client, post_ncip};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_accept_items_with_rest_reads_lose_nothing() {

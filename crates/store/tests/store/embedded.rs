@@ -1,17 +1,14 @@
 //! The contract suite on the embedded (redb) store, plus what only a file-backed store has: restarts.
 
-#[macro_use]
-mod contract;
-
 use std::sync::Arc;
 
+use crate::contract::{Harness, TestClock, after, barcode, deliver, message_key, record, rid, t0, token};
 use bridge_store::{ClaimOutcome, EmbeddedStore, RequestStatus, Side, Store, StoreConfig, StoredResponse};
-use contract::{Harness, TestClock, after, barcode, deliver, message_key, record, rid, t0, token};
 
 async fn open(config: StoreConfig) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open_with_config(dir.path().join("data"), config).unwrap();
-    Harness { store: Arc::new(store), keep_alive: Box::new(dir) }
+    Harness { store: Arc::new(store), _keep_alive: Box::new(dir) }
 }
 
 contract_suite!(open);

@@ -1,7 +1,7 @@
 //! A DynamoDB-compatible server for the tests: `$BRIDGE_TEST_DYNAMODB_ENDPOINT` if set, else moto started once
 //! per test process on a free loopback port.
 //!
-//! moto is started through `serial_moto.py` (next to this file) rather than `moto_server` itself: moto_server
+//! moto is started through `tests/support/serial_moto.py` rather than `moto_server` itself: moto_server
 //! serves on many threads and moto applies conditional writes without a lock, so two racing conditional
 //! writes can both succeed there, which DynamoDB never allows (see the script). The script runs on the Python
 //! that `moto_server` on PATH runs on, so "moto_server is on PATH" stays the one requirement.

@@ -1,9 +1,9 @@
 //! The NCIP responder in broker mode: each service changes the state as Alma does, and the header rules
 //! (institution, partner) hold.
 
-mod common;
-
-use common::{accept_item, admin_state, check_in_item, check_out_item, client, get_json, ncip_message, post_ncip};
+use crate::common::{
+    self, accept_item, admin_state, check_in_item, check_out_item, client, get_json, ncip_message, post_ncip,
+};
 use serde_json::Value;
 
 fn find<'a>(list: &'a Value, key: &str, value: &str) -> Vec<&'a Value> {

@@ -1,6 +1,5 @@
 //! Shared helpers: a simulator on a free loopback port and reqwest clients that talk to it as the
 //! bridge would (Authorization: apikey, Accept: application/json).
-#![allow(dead_code)]
 
 use alma_sim::{AlmaSim, Seed};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};

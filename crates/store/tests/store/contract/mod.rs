@@ -1,10 +1,9 @@
 //! The contract every `Store` implementation keeps, as scenarios run against each of them.
 //!
-//! A test binary declares `#[macro_use] mod contract;`, writes `async fn open(config: StoreConfig) -> Harness`
-//! for its store (fresh and empty each time) and calls `contract_suite!(open);`. Times are always given
-//! explicitly: writes take `now`, and reads follow the harness clock passed in through the config.
-
-#![allow(dead_code)] // each test binary uses the helpers it needs
+//! The test binary declares `#[macro_use] mod contract;`; each store's module writes
+//! `async fn open(config: StoreConfig) -> Harness` for its store (fresh and empty each time) and calls
+//! `contract_suite!(open);`. Times are always given explicitly: writes take `now`, and reads follow the
+//! harness clock passed in through the config.
 
 mod attempts;
 mod claims;
@@ -28,7 +27,7 @@ pub use records::*;
 /// A store under test and whatever must live as long as it (a temporary folder, for the embedded one).
 pub struct Harness {
     pub store: Arc<dyn Store>,
-    pub keep_alive: Box<dyn Any + Send + Sync>,
+    pub _keep_alive: Box<dyn Any + Send + Sync>,
 }
 
 /// The clock the store's reads follow; tests move it to cross expiry boundaries.
@@ -161,7 +160,7 @@ macro_rules! contract_suite {
     (@tests $open:path; $($name:ident),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $name() {
-            contract::$name($open).await;
+            $crate::contract::$name($open).await;
         }
     )*};
 }

@@ -1,0 +1,13 @@
+//! The simulator's integration tests, one binary: each module is one area of Alma's behaviour, and `common`
+//! starts simulators and talks to them as the bridge would. One binary links the simulator and the HTTP
+//! client once instead of once per area, and runs every area's tests in parallel.
+
+mod common;
+
+mod concurrency;
+mod faults_and_admin;
+mod golden;
+mod governance;
+mod ncip_flows;
+mod rest_api;
+mod strictness;
