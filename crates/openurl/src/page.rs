@@ -1,14 +1,16 @@
 //! The small HTML pages a patron sees instead of the Relais form: 400 when the link cannot be used,
-//! 401 when the sign-in token is not accepted. Everything echoed from the request is HTML-escaped.
+//! 401 when the sign-in token is not accepted. Built with `bridge_html`: everything echoed from the request is
+//! escaped and isolated for bidirectional text by construction.
 
 use crate::error::BadOpenUrl;
 use crate::identity::TokenError;
+use bridge_html::{Page, el};
 
 /// The 400 page for a link that cannot be turned into a request.
 pub fn error_page(err: &BadOpenUrl) -> String {
     render(
         "This interlibrary loan link cannot be used",
-        &format!("The request could not be started because {err}."),
+        format!("The request could not be started because {err}."),
         "Go back to the search results and try the request link again. If it keeps failing, \
          ask the library's interlibrary loan staff and mention this message.",
     )
@@ -18,37 +20,24 @@ pub fn error_page(err: &BadOpenUrl) -> String {
 pub fn unauthorized_page(err: &TokenError) -> String {
     render(
         "Please sign in again",
-        &format!("Your sign-in could not be confirmed: {err}."),
+        format!("Your sign-in could not be confirmed: {err}."),
         "Sign in to the library search again and then repeat the request.",
     )
 }
 
-fn render(heading: &str, problem: &str, advice: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
-         <meta name=\"robots\" content=\"noindex\"><title>{h}</title></head>\n\
-         <body>\n<h1>{h}</h1>\n<p>{p}</p>\n<p>{a}</p>\n</body>\n</html>\n",
-        h = escape_html(heading),
-        p = escape_html(problem),
-        a = escape_html(advice),
-    )
+fn render(heading: &'static str, problem: String, advice: &'static str) -> String {
+    Page::new(heading)
+        .head(el("meta").attr("name", "robots").attr("content", "noindex"))
+        .with(el("h1").text(heading))
+        .with(el("p").value(problem))
+        .with(el("p").text(advice))
+        .render()
 }
 
-/// Escapes the five characters that matter in HTML text and attribute values (OWASP XSS rule #1). The one
-/// escaper of the workspace: the bridge's staff pages use it too.
+/// Escapes the five characters that matter in HTML text and attribute values (OWASP XSS rule #1), for a
+/// caller that writes no page of its own; pages are built with `bridge_html`, which escapes by construction.
 pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    bridge_html::escape(text)
 }
 
 #[cfg(test)]
