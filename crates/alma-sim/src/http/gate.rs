@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Notify;
 
-use super::App;
+use super::{App, REST_ROOT};
 use crate::calls::CallRecord;
 use crate::errors::AlmaError;
 use crate::faults::{AfterCommit, FaultKind, FaultScope};
@@ -39,7 +39,12 @@ enum Outcome {
 
 async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
+    // The REST router is nested under the root, which axum strips from the URI its layers see; faults and
+    // the call log speak of the path the client sent.
+    let path = match scope {
+        FaultScope::Rest => format!("{REST_ROOT}{}", req.uri().path()),
+        _ => req.uri().path().to_owned(),
+    };
     let query = req.uri().query().map(str::to_owned);
     let kill = req.extensions().get::<ConnKill>().cloned();
     let fault = app.faults.take(scope, &path);

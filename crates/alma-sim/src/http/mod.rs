@@ -17,6 +17,9 @@ use crate::seed::Seed;
 use crate::state::Store;
 use crate::{ncip, rest};
 
+/// Where Alma's REST API lives on its host.
+pub(crate) const REST_ROOT: &str = "/almaws/v1";
+
 /// Everything a handler may touch.
 #[derive(Clone)]
 pub(crate) struct App {
@@ -68,5 +71,5 @@ pub(crate) fn router(app: App) -> Router {
     let ncip = Router::new()
         .route("/view/NCIPServlet", post(ncip::respond))
         .layer(from_fn_with_state(app.clone(), gate::ncip_gate));
-    Router::new().nest("/almaws/v1", rest).merge(ncip).merge(admin::router()).with_state(app)
+    Router::new().nest(REST_ROOT, rest).merge(ncip).merge(admin::router()).with_state(app)
 }

@@ -133,3 +133,16 @@ async fn call_log_counts_calls_per_action_and_reset_restores_the_seed() {
     assert_eq!(sim.state().items_with_barcode("B-5"), 0);
     assert_eq!(sim.state().counts().borrowing_requests, 0);
 }
+
+#[tokio::test]
+async fn a_rest_path_prefix_names_the_path_the_client_sent() {
+    let sim = common::start().await;
+    assert_eq!(arm(&sim, json!({"kind": "http_500", "path_prefix": "/almaws/v1/users"})).await, 201);
+    let c = client(&sim);
+    let user = c.get(format!("{}/users/patron1", sim.base_url())).send().await.unwrap();
+    assert_eq!(user.status().as_u16(), 500);
+    let partners = c.get(format!("{}/partners", sim.base_url())).send().await.unwrap();
+    assert_eq!(partners.status().as_u16(), 200);
+    let paths: Vec<String> = sim.calls().into_iter().map(|c| c.path).collect();
+    assert_eq!(paths, ["/almaws/v1/users/patron1", "/almaws/v1/partners"]);
+}
