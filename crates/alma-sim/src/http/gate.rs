@@ -100,11 +100,12 @@ async fn inner(app: &App, scope: FaultScope, req: Request, next: Next) -> Respon
         return next.run(req).await;
     }
     let query = req.uri().query().unwrap_or_default().to_owned();
-    let key = api_key(&req, &query);
-    if key.as_deref() != Some(&*app.api_key) {
+    // An unknown key and a key without this call's area (or without write for a write) get the same
+    // answer; neither counts against the thresholds.
+    let Some(key) = api_key(&req, &query).filter(|k| app.keys.allows(k, req.method(), req.uri().path(), &query)) else {
         return with_remaining(AlmaError::unauthorized().into_response(), app.limiter.remaining());
-    }
-    let remaining = match app.limiter.admit(key.as_deref().unwrap_or_default()) {
+    };
+    let remaining = match app.limiter.admit(&key) {
         Admission::Admitted { remaining } => remaining,
         Admission::PerSecond { remaining } => {
             return with_remaining(AlmaError::per_second_threshold().into_response(), remaining);

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use crate::calls::CallLog;
 use crate::errors::AlmaError;
 use crate::faults::FaultSwitch;
+use crate::keys::KeyRing;
 use crate::limiter::Limiter;
 use crate::seed::Seed;
 use crate::state::Store;
@@ -27,7 +28,10 @@ pub(crate) struct App {
     pub faults: FaultSwitch,
     pub limiter: Arc<Limiter>,
     pub calls: Arc<CallLog>,
+    /// The seed's `api_key`, for [`crate::AlmaSim::api_key`].
     pub api_key: Arc<str>,
+    /// Every accepted key and the areas it opens.
+    pub keys: Arc<KeyRing>,
     /// `http://host:port/almaws/v1`, for the `link` fields Alma puts in its answers.
     pub base_url: Arc<str>,
 }
@@ -37,6 +41,7 @@ impl App {
         App {
             limiter: Arc::new(Limiter::new(seed.per_second_threshold, seed.daily_api_limit)),
             api_key: Arc::from(seed.api_key.as_str()),
+            keys: Arc::new(KeyRing::new(&seed.api_key, &seed.api_keys)),
             store: Arc::new(Store::new(seed)),
             faults: FaultSwitch::default(),
             calls: Arc::new(CallLog::default()),

@@ -25,6 +25,11 @@ pub fn client(sim: &AlmaSim) -> reqwest::Client {
     reqwest::Client::builder().default_headers(headers(sim.api_key())).build().unwrap()
 }
 
+/// A client like the bridge's that sends `key` instead of the simulator's all-areas key.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    reqwest::Client::builder().default_headers(headers(key)).build().unwrap()
+}
+
 /// The same, but it shows redirects instead of following them.
 pub fn client_no_redirect(sim: &AlmaSim) -> reqwest::Client {
     reqwest::Client::builder()

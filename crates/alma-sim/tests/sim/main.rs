@@ -4,6 +4,7 @@
 
 mod common;
 
+mod api_keys;
 mod concurrency;
 mod faults_and_admin;
 mod golden;
