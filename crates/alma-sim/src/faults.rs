@@ -7,10 +7,12 @@
 //! {"kind": "slow", "millis": 1500, "share": 0.5, "path_prefix": "/almaws/v1/users"}
 //! {"kind": "drop_connection", "for_next": 1, "scope": "ncip"}
 //! {"kind": "fail_after_commit", "then": "drop", "for_next": 1, "scope": "ncip"}
+//! {"kind": "general_error", "for_next": 1, "path_prefix": "/almaws/v1/items"}
 //! ```
 //! `for_next: N` fires on the next N matching calls; `share: p` fires on each matching call with
 //! probability p; with neither the fault fires on every matching call until `DELETE /admin/faults`.
-//! When several faults match a call, the one armed first wins.
+//! When several faults match a call, the one armed first wins. A kind that belongs to one side
+//! (`general_error`: REST) passes over the other side's calls even when its scope is `all`.
 
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +30,16 @@ pub enum FaultScope {
     Rest,
     /// Only messages to the NCIP responder.
     Ncip,
+}
+
+impl FaultScope {
+    fn name(&self) -> &'static str {
+        match self {
+            FaultScope::All => "all",
+            FaultScope::Rest => "rest",
+            FaultScope::Ncip => "ncip",
+        }
+    }
 }
 
 /// What `fail_after_commit` does once the change is applied.
@@ -65,6 +77,10 @@ pub enum FaultKind {
         #[serde(default)]
         then: AfterCommit,
     },
+    /// REST only: after the key and threshold checks, HTTP 400 with Alma's errorCode `401652` ("General
+    /// Error") instead of the answer; nothing changes. Aimed with `path_prefix`, it fails item reads
+    /// (`/almaws/v1/items`, `/almaws/v1/bibs`) or user reads (`/almaws/v1/users`).
+    GeneralError,
 }
 
 impl FaultKind {
@@ -75,6 +91,15 @@ impl FaultKind {
             FaultKind::Slow { .. } => "slow",
             FaultKind::DropConnection => "drop_connection",
             FaultKind::FailAfterCommit { .. } => "fail_after_commit",
+            FaultKind::GeneralError => "general_error",
+        }
+    }
+
+    /// The only side a kind can hit (`All`: both); Alma's REST error bodies mean nothing to NCIP.
+    pub(crate) fn side(&self) -> FaultScope {
+        match self {
+            FaultKind::GeneralError => FaultScope::Rest,
+            _ => FaultScope::All,
         }
     }
 }
@@ -150,6 +175,10 @@ impl FaultSwitch {
         if spec.for_next == Some(0) {
             return Err("for_next must be at least 1".into());
         }
+        let side = spec.kind.side();
+        if side != FaultScope::All && spec.scope != FaultScope::All && spec.scope != side {
+            return Err(format!("{} hits {} calls only", spec.kind.name(), side.name()));
+        }
         let mut inner = self.lock();
         inner.next_id += 1;
         let id = inner.next_id;
@@ -174,6 +203,7 @@ impl FaultSwitch {
         let pos = inner.armed.iter().position(|f| {
             let spec = &f.spec;
             (spec.scope == FaultScope::All || spec.scope == scope)
+                && (spec.kind.side() == FaultScope::All || spec.kind.side() == scope)
                 && spec.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
                 && spec.share.is_none_or(|p| rng.random_bool(p))
         })?;
@@ -207,6 +237,16 @@ mod tests {
         assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), Some(FaultKind::Http500));
         assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), Some(FaultKind::Http500));
         assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), None);
+    }
+
+    #[test]
+    fn a_rest_only_kind_passes_over_ncip_calls_and_cannot_be_aimed_at_them() {
+        let f = FaultSwitch::default();
+        f.arm(FaultSpec::next(FaultKind::GeneralError, 1, FaultScope::All)).unwrap();
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), None);
+        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/items"), Some(FaultKind::GeneralError));
+        let err = f.arm(FaultSpec::always(FaultKind::GeneralError, FaultScope::Ncip)).unwrap_err();
+        assert_eq!(err, "general_error hits rest calls only");
     }
 
     #[test]

@@ -50,16 +50,19 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
     let fault = app.faults.take(scope, &path);
     let mut service = None;
     let outcome = match fault {
-        None => Outcome::Answer(inner(&app, scope, req, next).await),
+        None => Outcome::Answer(inner(&app, scope, req, next, None).await),
         Some(FaultKind::Slow { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
-            Outcome::Answer(inner(&app, scope, req, next).await)
+            Outcome::Answer(inner(&app, scope, req, next, None).await)
+        }
+        Some(FaultKind::GeneralError) => {
+            Outcome::Answer(inner(&app, scope, req, next, Some(AlmaError::general_error())).await)
         }
         Some(FaultKind::Http500) => Outcome::Answer(server_error(scope)),
         Some(FaultKind::Maintenance503) => Outcome::Answer(maintenance()),
         Some(FaultKind::DropConnection) => Outcome::Drop,
         Some(FaultKind::FailAfterCommit { then }) => {
-            let done = inner(&app, scope, req, next).await;
+            let done = inner(&app, scope, req, next, None).await;
             service = done.extensions().get::<NcipService>().map(|s| s.0.clone());
             match then {
                 AfterCommit::Drop => Outcome::Drop,
@@ -95,7 +98,9 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
     }
 }
 
-async fn inner(app: &App, scope: FaultScope, req: Request, next: Next) -> Response {
+/// The checks Alma makes before a call, then the handler, or `instead` when a fault replaces the
+/// handler's answer with an application error (the call still counts against the thresholds).
+async fn inner(app: &App, scope: FaultScope, req: Request, next: Next, instead: Option<AlmaError>) -> Response {
     if scope == FaultScope::Ncip {
         return next.run(req).await;
     }
@@ -115,7 +120,10 @@ async fn inner(app: &App, scope: FaultScope, req: Request, next: Next) -> Respon
     if !wants_json(&req, &query) {
         return with_remaining(AlmaError::json_only().into_response(), remaining);
     }
-    with_remaining(next.run(req).await, remaining)
+    match instead {
+        Some(error) => with_remaining(error.into_response(), remaining),
+        None => with_remaining(next.run(req).await, remaining),
+    }
 }
 
 /// `Authorization: apikey <key>`, or Alma's alternative `?apikey=<key>`.

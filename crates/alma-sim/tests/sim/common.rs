@@ -129,3 +129,15 @@ pub async fn post_ncip(sim: &AlmaSim, xml: &str) -> (u16, String) {
 pub async fn admin_state(sim: &AlmaSim) -> Value {
     reqwest::Client::new().get(format!("{}/state", sim.admin_url())).send().await.unwrap().json().await.unwrap()
 }
+
+/// Arms a fault over `POST /admin/faults`; returns the HTTP status (201 armed, 400 refused).
+pub async fn arm(sim: &AlmaSim, spec: Value) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/faults", sim.admin_url()))
+        .json(&spec)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}

@@ -1,19 +1,8 @@
 //! Faults armed over `/admin/faults` (and in process), the call log, and reset.
 
-use crate::common::{self, accept_item, client, error_code, post_ncip};
+use crate::common::{self, accept_item, arm, client, error_code, post_ncip};
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
 use serde_json::json;
-
-async fn arm(sim: &alma_sim::AlmaSim, spec: serde_json::Value) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{}/faults", sim.admin_url()))
-        .json(&spec)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 #[tokio::test]
 async fn http_500_fires_for_next_n_calls_then_stops() {

@@ -11,4 +11,5 @@ mod golden;
 mod governance;
 mod ncip_flows;
 mod rest_api;
+mod rest_faults;
 mod strictness;
