@@ -8,11 +8,12 @@
 //! {"kind": "drop_connection", "for_next": 1, "scope": "ncip"}
 //! {"kind": "fail_after_commit", "then": "drop", "for_next": 1, "scope": "ncip"}
 //! {"kind": "general_error", "for_next": 1, "path_prefix": "/almaws/v1/items"}
+//! {"kind": "login_page", "scope": "ncip"}
 //! ```
 //! `for_next: N` fires on the next N matching calls; `share: p` fires on each matching call with
 //! probability p; with neither the fault fires on every matching call until `DELETE /admin/faults`.
 //! When several faults match a call, the one armed first wins. A kind that belongs to one side
-//! (`general_error`: REST) passes over the other side's calls even when its scope is `all`.
+//! (`general_error`: REST; `login_page`, `html_404`: NCIP) passes over the other side's calls even when its scope is `all`.
 
 use std::sync::{Arc, Mutex};
 
@@ -81,6 +82,12 @@ pub enum FaultKind {
     /// Error") instead of the answer; nothing changes. Aimed with `path_prefix`, it fails item reads
     /// (`/almaws/v1/items`, `/almaws/v1/bibs`) or user reads (`/almaws/v1/users`).
     GeneralError,
+    /// NCIP only: HTTP 200 with an HTML sign-in page instead of NCIP, what a bridge whose NCIP URL names
+    /// Alma's staff UI or an SSO page gets; nothing changes.
+    LoginPage,
+    /// NCIP only: HTTP 404 with an HTML page, what a mistyped servlet path gets; nothing changes.
+    #[serde(rename = "html_404")]
+    Html404,
 }
 
 impl FaultKind {
@@ -92,6 +99,8 @@ impl FaultKind {
             FaultKind::DropConnection => "drop_connection",
             FaultKind::FailAfterCommit { .. } => "fail_after_commit",
             FaultKind::GeneralError => "general_error",
+            FaultKind::LoginPage => "login_page",
+            FaultKind::Html404 => "html_404",
         }
     }
 
@@ -99,6 +108,7 @@ impl FaultKind {
     pub(crate) fn side(&self) -> FaultScope {
         match self {
             FaultKind::GeneralError => FaultScope::Rest,
+            FaultKind::LoginPage | FaultKind::Html404 => FaultScope::Ncip,
             _ => FaultScope::All,
         }
     }

@@ -60,6 +60,8 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
         }
         Some(FaultKind::Http500) => Outcome::Answer(server_error(scope)),
         Some(FaultKind::Maintenance503) => Outcome::Answer(maintenance()),
+        Some(FaultKind::LoginPage) => Outcome::Answer(login_page()),
+        Some(FaultKind::Html404) => Outcome::Answer(html_not_found()),
         Some(FaultKind::DropConnection) => Outcome::Drop,
         Some(FaultKind::FailAfterCommit { then }) => {
             let done = inner(&app, scope, req, next, None).await;
@@ -171,6 +173,33 @@ fn maintenance() -> Response {
         [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
         "<html><head><title>Alma maintenance</title></head><body><h1>Alma is temporarily unavailable \
          due to scheduled maintenance.</h1><p>Please try again later.</p></body></html>",
+    )
+        .into_response()
+}
+
+/// Not Alma's own page (none was captured): the shape a bridge meets when its NCIP URL names Alma's staff
+/// UI or an institution's SSO, an HTML sign-in form answered with HTTP 200.
+fn login_page() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html;charset=UTF-8")],
+        "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>\
+         <h1>Sign in to Alma</h1><form method=\"post\" action=\"/view/login\">\
+         <label>Username <input name=\"username\"></label>\
+         <label>Password <input name=\"password\" type=\"password\"></label>\
+         <button type=\"submit\">Sign in</button></form></body></html>",
+    )
+        .into_response()
+}
+
+/// Unverified page: the Alma host answers a path it does not serve with 404 and an HTML error page, as its
+/// servlet container does.
+pub(crate) fn html_not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+        "<html><head><title>404 Not Found</title></head><body><h1>HTTP Status 404 - Not Found</h1>\
+         <p>The requested resource is not available.</p></body></html>",
     )
         .into_response()
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 use crate::calls::CallLog;
 use crate::errors::AlmaError;
@@ -73,8 +73,11 @@ pub(crate) fn router(app: App) -> Router {
         .route("/task-lists/rs/lending-requests", get(rest::task_lists::lending_requests))
         .fallback(|uri: axum::http::Uri| async move { AlmaError::unknown_path(uri.path()) })
         .layer(from_fn_with_state(app.clone(), gate::rest_gate));
+    // Any other path under /view/ (a mistyped servlet, the NCIP 1 servlet we do not serve) is a 404 with
+    // an HTML page; it goes through the NCIP gate so it is logged as the bridge's NCIP call.
     let ncip = Router::new()
         .route("/view/NCIPServlet", post(ncip::respond))
+        .route("/view/{*elsewhere}", any(|| async { gate::html_not_found() }))
         .layer(from_fn_with_state(app.clone(), gate::ncip_gate));
     Router::new().nest(REST_ROOT, rest).merge(ncip).merge(admin::router()).with_state(app)
 }

@@ -9,6 +9,7 @@ mod concurrency;
 mod faults_and_admin;
 mod golden;
 mod governance;
+mod ncip_faults;
 mod ncip_flows;
 mod rest_api;
 mod rest_faults;
