@@ -9,11 +9,12 @@
 //! {"kind": "fail_after_commit", "then": "drop", "for_next": 1, "scope": "ncip"}
 //! {"kind": "general_error", "for_next": 1, "path_prefix": "/almaws/v1/items"}
 //! {"kind": "login_page", "scope": "ncip"}
+//! {"kind": "patron_busy", "for_next": 1}
 //! ```
 //! `for_next: N` fires on the next N matching calls; `share: p` fires on each matching call with
 //! probability p; with neither the fault fires on every matching call until `DELETE /admin/faults`.
 //! When several faults match a call, the one armed first wins. A kind that belongs to one side
-//! (`general_error`: REST; `login_page`, `html_404`: NCIP) passes over the other side's calls even when its scope is `all`.
+//! (`general_error`: REST; `login_page`, `html_404`, `patron_busy`: NCIP) passes over the other side's calls even when its scope is `all`.
 
 use std::sync::{Arc, Mutex};
 
@@ -88,6 +89,9 @@ pub enum FaultKind {
     /// NCIP only: HTTP 404 with an HTML page, what a mistyped servlet path gets; nothing changes.
     #[serde(rename = "html_404")]
     Html404,
+    /// NCIP only: once the header passes, Alma's answer is a Problem "Patron Record is Busy" in the
+    /// service's processing-error scheme, and the message is not acted on.
+    PatronBusy,
 }
 
 impl FaultKind {
@@ -101,6 +105,7 @@ impl FaultKind {
             FaultKind::GeneralError => "general_error",
             FaultKind::LoginPage => "login_page",
             FaultKind::Html404 => "html_404",
+            FaultKind::PatronBusy => "patron_busy",
         }
     }
 
@@ -108,7 +113,7 @@ impl FaultKind {
     pub(crate) fn side(&self) -> FaultScope {
         match self {
             FaultKind::GeneralError => FaultScope::Rest,
-            FaultKind::LoginPage | FaultKind::Html404 => FaultScope::Ncip,
+            FaultKind::LoginPage | FaultKind::Html404 | FaultKind::PatronBusy => FaultScope::Ncip,
             _ => FaultScope::All,
         }
     }

@@ -20,6 +20,10 @@ use crate::limiter::Admission;
 #[derive(Clone)]
 pub(crate) struct ConnKill(pub Arc<Notify>);
 
+/// Set by the gate on an NCIP request for the `patron_busy` fault: the responder refuses the message.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PatronBusy;
+
 /// Set by the NCIP responder on its answer so the call log can name the service.
 #[derive(Clone, Debug)]
 pub(crate) struct NcipService(pub String);
@@ -53,6 +57,11 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
         None => Outcome::Answer(inner(&app, scope, req, next, None).await),
         Some(FaultKind::Slow { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
+            Outcome::Answer(inner(&app, scope, req, next, None).await)
+        }
+        Some(FaultKind::PatronBusy) => {
+            let mut req = req;
+            req.extensions_mut().insert(PatronBusy);
             Outcome::Answer(inner(&app, scope, req, next, None).await)
         }
         Some(FaultKind::GeneralError) => {

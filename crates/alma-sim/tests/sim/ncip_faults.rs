@@ -65,3 +65,38 @@ async fn ncip_only_kinds_pass_over_rest_and_cannot_be_aimed_at_it() {
     let r = common::client(&sim).get(format!("{}/users/patron1", sim.base_url())).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn patron_busy_answers_the_problem_and_does_not_act() {
+    let sim = common::start().await;
+    assert_eq!(arm(&sim, json!({"kind": "patron_busy", "for_next": 1})).await, 201);
+    let xml = accept_item("RELAIS", "R-P4", "21000000001", "B-P4");
+    let (status, body) = post_ncip(&sim, &xml).await;
+    assert_eq!(status, 200);
+    let answer = ncip_codec::read(body.as_bytes(), &ncip_codec::ReadOptions::default()).expect("NCIP");
+    let ncip_codec::Message::AcceptItemResponse(r) = answer else { panic!("an AcceptItemResponse: {body}") };
+    let problem = &r.problems[0];
+    assert_eq!(problem.problem_type.value, "Patron Record is Busy");
+    assert_eq!(
+        problem.problem_type.scheme.as_deref(),
+        Some("http://www.niso.org/ncip/v1_0/schemes/processingerrortype/acceptitemprocessingerror.scm")
+    );
+    assert_eq!(problem.value.as_deref(), Some("21000000001"));
+    assert_eq!(sim.state().items_with_barcode("B-P4"), 0, "Alma did nothing");
+    assert_eq!(sim.state().counts().borrowing_requests, 0);
+    let call = &sim.calls()[0];
+    assert_eq!((call.fault.as_deref(), call.ncip_service.as_deref()), (Some("patron_busy"), Some("AcceptItem")));
+    // The same message again, the fault used up, is acted on.
+    let (_, body) = post_ncip(&sim, &xml).await;
+    assert!(!body.contains("Problem"), "{body}");
+    assert_eq!(sim.state().items_with_barcode("B-P4"), 1);
+}
+
+#[tokio::test]
+async fn patron_busy_leaves_an_unknown_partner_answered_as_such() {
+    let sim = common::start().await;
+    assert_eq!(arm(&sim, json!({"kind": "patron_busy", "scope": "ncip"})).await, 201);
+    let (_, body) = post_ncip(&sim, &accept_item("NOBODY", "R-P5", "21000000001", "B-P5")).await;
+    assert!(body.contains("Unknown partner") && !body.contains("Patron Record is Busy"), "{body}");
+    assert_eq!(arm(&sim, json!({"kind": "patron_busy", "scope": "rest"})).await, 400);
+}
