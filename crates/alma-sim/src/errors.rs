@@ -106,6 +106,7 @@ impl AlmaError {
 
     /// Unverified text: the daily cap (1,000 calls x named users, Ex Libris knowledge article
     /// "API call limitation Sandbox") says "an error is returned"; code modelled on PER_SECOND_THRESHOLD.
+    /// The used-up cap and the `daily_threshold` fault both answer this.
     pub(crate) fn daily_threshold() -> Self {
         AlmaError {
             status: StatusCode::TOO_MANY_REQUESTS,

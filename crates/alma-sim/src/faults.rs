@@ -8,13 +8,14 @@
 //! {"kind": "drop_connection", "for_next": 1, "scope": "ncip"}
 //! {"kind": "fail_after_commit", "then": "drop", "for_next": 1, "scope": "ncip"}
 //! {"kind": "general_error", "for_next": 1, "path_prefix": "/almaws/v1/items"}
+//! {"kind": "daily_threshold", "scope": "rest"}
 //! {"kind": "login_page", "scope": "ncip"}
 //! {"kind": "patron_busy", "for_next": 1}
 //! ```
 //! `for_next: N` fires on the next N matching calls; `share: p` fires on each matching call with
 //! probability p; with neither the fault fires on every matching call until `DELETE /admin/faults`.
 //! When several faults match a call, the one armed first wins. A kind that belongs to one side
-//! (`general_error`: REST; `login_page`, `html_404`, `patron_busy`: NCIP) passes over the other side's calls even when its scope is `all`.
+//! (`general_error`, `daily_threshold`: REST; `login_page`, `html_404`, `patron_busy`: NCIP) passes over the other side's calls even when its scope is `all`.
 
 use std::sync::{Arc, Mutex};
 
@@ -83,6 +84,9 @@ pub enum FaultKind {
     /// Error") instead of the answer; nothing changes. Aimed with `path_prefix`, it fails item reads
     /// (`/almaws/v1/items`, `/almaws/v1/bibs`) or user reads (`/almaws/v1/users`).
     GeneralError,
+    /// REST only: after the key check, HTTP 429 `DAILY_THRESHOLD`, exactly what the daily cap
+    /// (`daily_api_limit`) answers once used up, with `X-Exl-Api-Remaining: 0`; nothing changes.
+    DailyThreshold,
     /// NCIP only: HTTP 200 with an HTML sign-in page instead of NCIP, what a bridge whose NCIP URL names
     /// Alma's staff UI or an SSO page gets; nothing changes.
     LoginPage,
@@ -103,6 +107,7 @@ impl FaultKind {
             FaultKind::DropConnection => "drop_connection",
             FaultKind::FailAfterCommit { .. } => "fail_after_commit",
             FaultKind::GeneralError => "general_error",
+            FaultKind::DailyThreshold => "daily_threshold",
             FaultKind::LoginPage => "login_page",
             FaultKind::Html404 => "html_404",
             FaultKind::PatronBusy => "patron_busy",
@@ -112,7 +117,7 @@ impl FaultKind {
     /// The only side a kind can hit (`All`: both); Alma's REST error bodies mean nothing to NCIP.
     pub(crate) fn side(&self) -> FaultScope {
         match self {
-            FaultKind::GeneralError => FaultScope::Rest,
+            FaultKind::GeneralError | FaultKind::DailyThreshold => FaultScope::Rest,
             FaultKind::LoginPage | FaultKind::Html404 | FaultKind::PatronBusy => FaultScope::Ncip,
             _ => FaultScope::All,
         }

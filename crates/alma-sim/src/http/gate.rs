@@ -54,18 +54,21 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
     let fault = app.faults.take(scope, &path);
     let mut service = None;
     let outcome = match fault {
-        None => Outcome::Answer(inner(&app, scope, req, next, None).await),
+        None => Outcome::Answer(inner(&app, scope, req, next, Instead::Nothing).await),
         Some(FaultKind::Slow { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
-            Outcome::Answer(inner(&app, scope, req, next, None).await)
+            Outcome::Answer(inner(&app, scope, req, next, Instead::Nothing).await)
         }
         Some(FaultKind::PatronBusy) => {
             let mut req = req;
             req.extensions_mut().insert(PatronBusy);
-            Outcome::Answer(inner(&app, scope, req, next, None).await)
+            Outcome::Answer(inner(&app, scope, req, next, Instead::Nothing).await)
         }
         Some(FaultKind::GeneralError) => {
-            Outcome::Answer(inner(&app, scope, req, next, Some(AlmaError::general_error())).await)
+            Outcome::Answer(inner(&app, scope, req, next, Instead::AppError(AlmaError::general_error())).await)
+        }
+        Some(FaultKind::DailyThreshold) => {
+            Outcome::Answer(inner(&app, scope, req, next, Instead::DailyThreshold).await)
         }
         Some(FaultKind::Http500) => Outcome::Answer(server_error(scope)),
         Some(FaultKind::Maintenance503) => Outcome::Answer(maintenance()),
@@ -73,7 +76,7 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
         Some(FaultKind::Html404) => Outcome::Answer(html_not_found()),
         Some(FaultKind::DropConnection) => Outcome::Drop,
         Some(FaultKind::FailAfterCommit { then }) => {
-            let done = inner(&app, scope, req, next, None).await;
+            let done = inner(&app, scope, req, next, Instead::Nothing).await;
             service = done.extensions().get::<NcipService>().map(|s| s.0.clone());
             match then {
                 AfterCommit::Drop => Outcome::Drop,
@@ -109,9 +112,18 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
     }
 }
 
-/// The checks Alma makes before a call, then the handler, or `instead` when a fault replaces the
-/// handler's answer with an application error (the call still counts against the thresholds).
-async fn inner(app: &App, scope: FaultScope, req: Request, next: Next, instead: Option<AlmaError>) -> Response {
+/// What a fault puts in place of the handler's answer.
+enum Instead {
+    /// Nothing: the handler answers.
+    Nothing,
+    /// The daily cap's refusal, right after the key check, as if the cap were used up.
+    DailyThreshold,
+    /// An application error once the call passed every check (it counts against the thresholds).
+    AppError(AlmaError),
+}
+
+/// The checks Alma makes before a call, then the handler's answer or what `instead` puts in its place.
+async fn inner(app: &App, scope: FaultScope, req: Request, next: Next, instead: Instead) -> Response {
     if scope == FaultScope::Ncip {
         return next.run(req).await;
     }
@@ -121,6 +133,9 @@ async fn inner(app: &App, scope: FaultScope, req: Request, next: Next, instead: 
     let Some(key) = api_key(&req, &query).filter(|k| app.keys.allows(k, req.method(), req.uri().path(), &query)) else {
         return with_remaining(AlmaError::unauthorized().into_response(), app.limiter.remaining());
     };
+    if let Instead::DailyThreshold = instead {
+        return with_remaining(AlmaError::daily_threshold().into_response(), 0);
+    }
     let remaining = match app.limiter.admit(&key) {
         Admission::Admitted { remaining } => remaining,
         Admission::PerSecond { remaining } => {
@@ -132,8 +147,8 @@ async fn inner(app: &App, scope: FaultScope, req: Request, next: Next, instead: 
         return with_remaining(AlmaError::json_only().into_response(), remaining);
     }
     match instead {
-        Some(error) => with_remaining(error.into_response(), remaining),
-        None => with_remaining(next.run(req).await, remaining),
+        Instead::AppError(error) => with_remaining(error.into_response(), remaining),
+        Instead::Nothing | Instead::DailyThreshold => with_remaining(next.run(req).await, remaining),
     }
 }
 
