@@ -11,6 +11,7 @@
 //! {"kind": "daily_threshold", "scope": "rest"}
 //! {"kind": "login_page", "scope": "ncip"}
 //! {"kind": "patron_busy", "for_next": 1}
+//! {"kind": "patron_busy", "matching": "ILL-7"}
 //! ```
 //! `for_next: N` fires on the next N matching calls; `share: p` fires on each matching call with
 //! probability p; with neither the fault fires on every matching call until `DELETE /admin/faults`.
@@ -142,17 +143,39 @@ pub struct FaultSpec {
     /// Only calls whose path starts with this match, e.g. `/almaws/v1/users`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_prefix: Option<String>,
+    /// Only calls that contain this text match: in the message body for NCIP (e.g. an ItemId's value), in
+    /// the path and query string as sent for REST (e.g. a user id or `item_barcode=…`). Case-sensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matching: Option<String>,
 }
 
 impl FaultSpec {
     /// A fault on the next `n` calls in `scope`.
     pub fn next(kind: FaultKind, n: u32, scope: FaultScope) -> FaultSpec {
-        FaultSpec { kind, for_next: Some(n), share: None, scope, path_prefix: None }
+        FaultSpec { kind, for_next: Some(n), share: None, scope, path_prefix: None, matching: None }
     }
 
     /// A fault on every call in `scope` until the faults are cleared (an outage, a maintenance window).
     pub fn always(kind: FaultKind, scope: FaultScope) -> FaultSpec {
-        FaultSpec { kind, for_next: None, share: None, scope, path_prefix: None }
+        FaultSpec { kind, for_next: None, share: None, scope, path_prefix: None, matching: None }
+    }
+
+    /// A fault on each call in `scope` with probability `share` (0.0 to 1.0), until cleared: a flaky Alma.
+    pub fn sometimes(kind: FaultKind, share: f64, scope: FaultScope) -> FaultSpec {
+        FaultSpec { kind, for_next: None, share: Some(share), scope, path_prefix: None, matching: None }
+    }
+
+    /// Narrows the fault to calls whose path starts with `prefix`, e.g. `/almaws/v1/items`.
+    pub fn with_path_prefix(mut self, prefix: impl Into<String>) -> FaultSpec {
+        self.path_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Narrows the fault to calls that contain `text` (see [`FaultSpec::matching`]), so one message, e.g.
+    /// the one naming ItemId `ILL-7`, fails while the others pass.
+    pub fn matching(mut self, text: impl Into<String>) -> FaultSpec {
+        self.matching = Some(text.into());
+        self
     }
 }
 
@@ -195,6 +218,9 @@ impl FaultSwitch {
         if spec.for_next == Some(0) {
             return Err("for_next must be at least 1".into());
         }
+        if spec.matching.as_deref() == Some("") {
+            return Err("matching must not be empty".into());
+        }
         let side = spec.kind.side();
         if side != FaultScope::All && spec.scope != FaultScope::All && spec.scope != side {
             return Err(format!("{} hits {} calls only", spec.kind.name(), side.name()));
@@ -216,8 +242,9 @@ impl FaultSwitch {
         self.lock().armed.clone()
     }
 
-    /// The fault to apply to this call, if any; a `for_next` fault is used up by firing.
-    pub(crate) fn take(&self, scope: FaultScope, path: &str) -> Option<FaultKind> {
+    /// The fault to apply to this call, if any; a `for_next` fault is used up by firing. `subject` is
+    /// what `matching` looks in: the NCIP body, or the REST path and query.
+    pub(crate) fn take(&self, scope: FaultScope, path: &str, subject: &[u8]) -> Option<FaultKind> {
         let mut inner = self.lock();
         let mut rng = rand::rng();
         let pos = inner.armed.iter().position(|f| {
@@ -225,6 +252,7 @@ impl FaultSwitch {
             (spec.scope == FaultScope::All || spec.scope == scope)
                 && (spec.kind.side() == FaultScope::All || spec.kind.side() == scope)
                 && spec.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
+                && spec.matching.as_deref().is_none_or(|m| contains(subject, m.as_bytes()))
                 && spec.share.is_none_or(|p| rng.random_bool(p))
         })?;
         let fault = &mut inner.armed[pos];
@@ -245,6 +273,10 @@ impl FaultSwitch {
     }
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,20 +285,33 @@ mod tests {
     fn for_next_fires_exactly_n_times_in_scope() {
         let f = FaultSwitch::default();
         f.arm(FaultSpec::next(FaultKind::Http500, 2, FaultScope::Ncip)).unwrap();
-        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/users/x"), None);
-        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), Some(FaultKind::Http500));
-        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), Some(FaultKind::Http500));
-        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), None);
+        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/users/x", b""), None);
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet", b""), Some(FaultKind::Http500));
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet", b""), Some(FaultKind::Http500));
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet", b""), None);
     }
 
     #[test]
     fn a_rest_only_kind_passes_over_ncip_calls_and_cannot_be_aimed_at_them() {
         let f = FaultSwitch::default();
         f.arm(FaultSpec::next(FaultKind::GeneralError, 1, FaultScope::All)).unwrap();
-        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet"), None);
-        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/items"), Some(FaultKind::GeneralError));
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet", b""), None);
+        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/items", b""), Some(FaultKind::GeneralError));
         let err = f.arm(FaultSpec::always(FaultKind::GeneralError, FaultScope::Ncip)).unwrap_err();
         assert_eq!(err, "general_error hits rest calls only");
+    }
+
+    #[test]
+    fn matching_picks_calls_by_content_and_counts_only_those() {
+        let f = FaultSwitch::default();
+        f.arm(FaultSpec::next(FaultKind::PatronBusy, 1, FaultScope::Ncip).matching("ILL-7")).unwrap();
+        assert_eq!(f.take(FaultScope::Ncip, "/view/NCIPServlet", b"<ItemIdentifierValue>ILL-8<"), None);
+        let hit = f.take(FaultScope::Ncip, "/view/NCIPServlet", b"<ItemIdentifierValue>ILL-7<");
+        assert_eq!(hit, Some(FaultKind::PatronBusy));
+        assert!(f.list().is_empty(), "used up by the one matching call");
+        let spec: FaultSpec = serde_json::from_str(r#"{"kind":"general_error","matching":"item_barcode=39"}"#).unwrap();
+        assert_eq!(spec, FaultSpec::always(FaultKind::GeneralError, FaultScope::All).matching("item_barcode=39"));
+        assert!(f.arm(FaultSpec::always(FaultKind::Http500, FaultScope::All).matching("")).is_err());
     }
 
     #[test]
@@ -276,8 +321,8 @@ mod tests {
         assert_eq!(spec.kind, FaultKind::Slow { millis: 5 });
         let f = FaultSwitch::default();
         f.arm(spec).unwrap();
-        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/users/a"), None);
-        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/items"), Some(FaultKind::Slow { millis: 5 }));
+        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/users/a", b""), None);
+        assert_eq!(f.take(FaultScope::Rest, "/almaws/v1/items", b""), Some(FaultKind::Slow { millis: 5 }));
         let commit: FaultSpec = serde_json::from_str(r#"{"kind":"fail_after_commit","then":"http_500"}"#).unwrap();
         assert_eq!(commit.kind, FaultKind::FailAfterCommit { then: AfterCommit::Http500 });
         let both = FaultSpec { for_next: Some(1), share: Some(0.5), ..commit };
@@ -285,6 +330,6 @@ mod tests {
         let never: FaultSpec = serde_json::from_str(r#"{"kind":"http_500","share":0.0}"#).unwrap();
         f.clear();
         f.arm(never).unwrap();
-        assert_eq!(f.take(FaultScope::Rest, "/x"), None);
+        assert_eq!(f.take(FaultScope::Rest, "/x", b""), None);
     }
 }

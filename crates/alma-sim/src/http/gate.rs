@@ -36,6 +36,9 @@ pub(crate) async fn ncip_gate(State(app): State<App>, req: Request, next: Next) 
     guarded(app, FaultScope::Ncip, req, next).await
 }
 
+/// The largest NCIP message the gate reads; the responder's own limit (axum's 2 MB) is lower.
+const NCIP_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 enum Outcome {
     Answer(Response),
     Drop,
@@ -51,7 +54,25 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
     };
     let query = req.uri().query().map(str::to_owned);
     let kill = req.extensions().get::<ConnKill>().cloned();
-    let fault = app.faults.take(scope, &path);
+    // What a fault's `matching` looks in: the message for NCIP (read here, handed on unchanged), the path
+    // and query as sent for REST.
+    let (req, subject) = match scope {
+        FaultScope::Ncip => {
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, NCIP_BODY_LIMIT).await else {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            };
+            (Request::from_parts(parts, axum::body::Body::from(bytes.clone())), bytes)
+        }
+        _ => {
+            let subject = match &query {
+                Some(q) => format!("{path}?{q}"),
+                None => path.clone(),
+            };
+            (req, axum::body::Bytes::from(subject))
+        }
+    };
+    let fault = app.faults.take(scope, &path, &subject);
     let mut service = None;
     let outcome = match fault {
         None => Outcome::Answer(inner(&app, scope, req, next, Instead::Nothing).await),

@@ -135,3 +135,38 @@ async fn a_rest_path_prefix_names_the_path_the_client_sent() {
     let paths: Vec<String> = sim.calls().into_iter().map(|c| c.path).collect();
     assert_eq!(paths, ["/almaws/v1/users/patron1", "/almaws/v1/partners"]);
 }
+
+#[tokio::test]
+async fn matching_fails_one_ncip_message_by_its_item_and_lets_the_others_through() {
+    let sim = common::start().await;
+    assert_eq!(arm(&sim, json!({"kind": "patron_busy", "matching": "ILL-7"})).await, 201);
+    let listed: serde_json::Value =
+        reqwest::Client::new().get(format!("{}/faults", sim.admin_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["faults"][0]["matching"], "ILL-7");
+    for _ in 0..2 {
+        let (_, body) = post_ncip(&sim, &accept_item("RELAIS", "R-M7", "21000000001", "ILL-7")).await;
+        assert!(body.contains("Patron Record is Busy"), "{body}");
+    }
+    let (_, body) = post_ncip(&sim, &accept_item("RELAIS", "R-M8", "21000000001", "ILL-8")).await;
+    assert!(!body.contains("Problem"), "{body}");
+    assert_eq!((sim.state().items_with_barcode("ILL-7"), sim.state().items_with_barcode("ILL-8")), (0, 1));
+}
+
+#[tokio::test]
+async fn matching_picks_rest_calls_by_path_and_query() {
+    let sim = common::start().await;
+    let by_user = FaultSpec::always(FaultKind::GeneralError, FaultScope::Rest).matching("/users/patron1");
+    sim.faults().arm(by_user).unwrap();
+    let by_barcode = FaultSpec::next(FaultKind::Http500, 1, FaultScope::Rest)
+        .with_path_prefix("/almaws/v1/items")
+        .matching("item_barcode=39000000002");
+    sim.faults().arm(by_barcode).unwrap();
+    let c = client(&sim);
+    let base = sim.base_url();
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(c.get(format!("{base}/users/patron1")).send().await.unwrap()), 400);
+    assert_eq!(status(c.get(format!("{base}/users/faculty1")).send().await.unwrap()), 200);
+    assert_eq!(status(c.get(format!("{base}/items?item_barcode=39000000001")).send().await.unwrap()), 200);
+    assert_eq!(status(c.get(format!("{base}/items?item_barcode=39000000002")).send().await.unwrap()), 500);
+    assert_eq!(status(c.get(format!("{base}/items?item_barcode=39000000002")).send().await.unwrap()), 200);
+}
