@@ -3,8 +3,8 @@
 //! One process serves, from one shared state:
 //! - Alma's REST API under `/almaws/v1` (users and `op=auth`, items by barcode, borrowing requests, user
 //!   requests, loans and renewals, partners and lending requests), with Alma's JSON shapes, error bodies,
-//!   `Authorization: apikey` check, 25 calls/s threshold (HTTP 429 `PER_SECOND_THRESHOLD`) and
-//!   `X-Exl-Api-Remaining` daily countdown;
+//!   `Authorization: apikey` check (each key granted areas, read or read/write), 25 calls/s threshold
+//!   (HTTP 429 `PER_SECOND_THRESHOLD`) and `X-Exl-Api-Remaining` daily countdown;
 //! - Alma's NCIP responder at `/view/NCIPServlet` in broker mode (AcceptItem, CheckOutItem, CheckInItem,
 //!   RequestItem, CancelRequestItem, RenewItem, LookupUser), written and read with `ncip_codec`;
 //! - admin paths for tests: `/admin/faults`, `/admin/state`, `/admin/calls`, `/admin/reset`, `/admin/loan`.
