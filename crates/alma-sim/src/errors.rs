@@ -66,6 +66,12 @@ impl AlmaError {
         Self::app("402119", "General error.".into())
     }
 
+    /// Code from the users swagger's error table for resource-sharing requests, where it is the general
+    /// error (alma.md §2.2, §3.2); the text is unverified.
+    pub(crate) fn general_error() -> Self {
+        Self::app("401652", "General Error - An error has occurred while processing the request.".into())
+    }
+
     /// Unverified code: a loan id that is not the user's.
     pub(crate) fn loan_not_found(loan_id: &str) -> Self {
         Self::app("401822", format!("Loan with id {loan_id} was not found."))
@@ -100,6 +106,7 @@ impl AlmaError {
 
     /// Unverified text: the daily cap (1,000 calls x named users, Ex Libris knowledge article
     /// "API call limitation Sandbox") says "an error is returned"; code modelled on PER_SECOND_THRESHOLD.
+    /// The used-up cap and the `daily_threshold` fault both answer this.
     pub(crate) fn daily_threshold() -> Self {
         AlmaError {
             status: StatusCode::TOO_MANY_REQUESTS,

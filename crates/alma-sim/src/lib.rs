@@ -3,8 +3,8 @@
 //! One process serves, from one shared state:
 //! - Alma's REST API under `/almaws/v1` (users and `op=auth`, items by barcode, borrowing requests, user
 //!   requests, loans and renewals, partners and lending requests), with Alma's JSON shapes, error bodies,
-//!   `Authorization: apikey` check, 25 calls/s threshold (HTTP 429 `PER_SECOND_THRESHOLD`) and
-//!   `X-Exl-Api-Remaining` daily countdown;
+//!   `Authorization: apikey` check (each key granted areas, read or read/write), 25 calls/s threshold
+//!   (HTTP 429 `PER_SECOND_THRESHOLD`) and `X-Exl-Api-Remaining` daily countdown;
 //! - Alma's NCIP responder at `/view/NCIPServlet` in broker mode (AcceptItem, CheckOutItem, CheckInItem,
 //!   RequestItem, CancelRequestItem, RenewItem, LookupUser), written and read with `ncip_codec`;
 //! - admin paths for tests: `/admin/faults`, `/admin/state`, `/admin/calls`, `/admin/reset`, `/admin/loan`.
@@ -25,6 +25,7 @@ mod calls;
 mod errors;
 mod faults;
 mod http;
+mod keys;
 mod limiter;
 mod ncip;
 mod render;
@@ -40,6 +41,7 @@ use tokio::task::JoinHandle;
 
 pub use calls::CallRecord;
 pub use faults::{AfterCommit, ArmedFault, FaultKind, FaultScope, FaultSpec, FaultSwitch};
+pub use keys::{ApiAccess, ApiArea};
 pub use seed::{DEFAULT_API_KEY, DEFAULT_DAILY_API_LIMIT, DEFAULT_PER_SECOND_THRESHOLD, Seed, SeedError};
 pub use state::{Counts, StateView};
 
@@ -97,7 +99,8 @@ impl AlmaSim {
         self.addr
     }
 
-    /// The key the REST API accepts (the seed's `api_key`, else `sim-api-key`).
+    /// The key the REST API accepts in every area (the seed's `api_key`, else `sim-api-key`), unless the
+    /// seed narrowed it with [`Seed::with_api_key_for_areas`].
     pub fn api_key(&self) -> &str {
         &self.app.api_key
     }

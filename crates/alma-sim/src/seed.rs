@@ -4,6 +4,7 @@
 //! ```json
 //! { "institution_code": "01DEMO_INST", "api_key": "optional", "per_second_threshold": 25,
 //!   "daily_api_limit": 50000,
+//!   "api_keys": [{"key": "users-only", "areas": [{"area": "users", "access": "read_write"}]}],
 //!   "agency_ids": ["AU-NU"], "check_id_agency_ids": true,
 //!   "libraries": [{"code": "MAIN", "name": "Main Library", "circ_desk": {"code": "DEFAULT_CIRC_DESK", "name": "…"}}],
 //!   "partners": [ /* as GET /partners/{code} returns it */ ],
@@ -16,6 +17,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::keys::{ApiAccess, ApiArea, AreaGrant, LimitedKey};
 
 /// Why a seed could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +57,8 @@ pub(crate) struct Desk {
 struct SeedFile {
     institution_code: String,
     api_key: Option<String>,
+    #[serde(default)]
+    api_keys: Vec<LimitedKey>,
     per_second_threshold: Option<u32>,
     daily_api_limit: Option<u64>,
     #[serde(default)]
@@ -74,6 +79,8 @@ struct SeedFile {
 pub struct Seed {
     pub(crate) institution_code: String,
     pub(crate) api_key: String,
+    /// Keys limited to some areas of the API; one naming `api_key` narrows that key.
+    pub(crate) api_keys: Vec<LimitedKey>,
     pub(crate) per_second_threshold: u32,
     pub(crate) daily_api_limit: u64,
     /// AgencyIds Alma answers to besides the institution code (an institution or library ISIL).
@@ -107,6 +114,7 @@ impl Seed {
         let seed = Seed {
             institution_code: file.institution_code,
             api_key: file.api_key.unwrap_or_else(|| DEFAULT_API_KEY.to_owned()),
+            api_keys: file.api_keys,
             per_second_threshold: file.per_second_threshold.unwrap_or(DEFAULT_PER_SECOND_THRESHOLD),
             daily_api_limit: file.daily_api_limit.unwrap_or(DEFAULT_DAILY_API_LIMIT),
             agency_ids: file.agency_ids,
@@ -132,14 +140,31 @@ impl Seed {
         &self.institution_code
     }
 
-    /// The API key the simulator will accept.
+    /// The API key the simulator will accept in every area (unless [`Seed::with_api_key_for_areas`]
+    /// narrowed it).
     pub fn api_key(&self) -> &str {
         &self.api_key
     }
 
-    /// Replaces the accepted API key.
+    /// Replaces the key accepted in every area.
     pub fn with_api_key(mut self, key: impl Into<String>) -> Seed {
         self.api_key = key.into();
+        self
+    }
+
+    /// Adds a key that opens only these areas, as an institution's key management grants them, replacing
+    /// an earlier grant for the same key. Naming the seed's own [`Seed::api_key`] narrows that key, so a
+    /// bridge set up with [`crate::AlmaSim::api_key`] meets the limit, e.g. a key without
+    /// [`ApiArea::Bibs`] sees every item lookup refused with `UNAUTHORIZED`.
+    pub fn with_api_key_for_areas(
+        mut self,
+        key: impl Into<String>,
+        areas: impl IntoIterator<Item = (ApiArea, ApiAccess)>,
+    ) -> Seed {
+        let key = key.into();
+        let areas = areas.into_iter().map(|(area, access)| AreaGrant { area, access }).collect();
+        self.api_keys.retain(|k| k.key != key);
+        self.api_keys.push(LimitedKey { key, areas });
         self
     }
 
@@ -176,6 +201,15 @@ impl Seed {
         let invalid = |m: String| Err(SeedError::Invalid(m));
         if self.institution_code.trim().is_empty() {
             return invalid("institution_code is empty".into());
+        }
+        let mut keys = std::collections::HashSet::new();
+        for (n, k) in self.api_keys.iter().enumerate() {
+            if k.key.trim().is_empty() {
+                return invalid(format!("api_keys[{n}] has an empty key"));
+            }
+            if !keys.insert(k.key.as_str()) {
+                return invalid(format!("api_keys[{n}]: key {} appears twice", k.key));
+            }
         }
         let mut ids = std::collections::HashSet::new();
         for (n, u) in self.users.iter().enumerate() {
@@ -223,5 +257,27 @@ mod tests {
         assert!(matches!(err, SeedError::Invalid(m) if m.contains("primary_id")));
         let err = Seed::from_json(br#"{"institution_code":"X","items":[{"item_data":{}}]}"#).unwrap_err();
         assert!(matches!(err, SeedError::Invalid(_)));
+    }
+
+    #[test]
+    fn limited_keys_parse_by_area_name_and_bad_ones_are_rejected() {
+        let seed = Seed::from_json(
+            br#"{"institution_code":"X","api_keys":[{"key":"k","areas":[
+                {"area":"users","access":"read"},{"area":"Resource Sharing Partners","access":"read_write"}]}]}"#,
+        )
+        .unwrap();
+        let grants = &seed.api_keys[0].areas;
+        assert_eq!(grants[0], AreaGrant { area: ApiArea::Users, access: ApiAccess::Read });
+        assert_eq!(grants[1].area, ApiArea::ResourceSharingPartners);
+        let unknown_area =
+            br#"{"institution_code":"X","api_keys":[{"key":"k","areas":[{"area":"everything","access":"read"}]}]}"#;
+        assert!(matches!(Seed::from_json(unknown_area), Err(SeedError::Json(_))));
+        let twice = br#"{"institution_code":"X","api_keys":[{"key":"k","areas":[]},{"key":"k","areas":[]}]}"#;
+        assert!(matches!(Seed::from_json(twice), Err(SeedError::Invalid(m)) if m.contains("twice")));
+        let seed = Seed::demo()
+            .with_api_key_for_areas("k", [(ApiArea::Bibs, ApiAccess::Read)])
+            .with_api_key_for_areas("k", [(ApiArea::Users, ApiAccess::Read)]);
+        assert_eq!(seed.api_keys.len(), 1);
+        assert_eq!(seed.api_keys[0].areas[0].area, ApiArea::Users);
     }
 }

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::Notify;
 
-use super::App;
+use super::{App, REST_ROOT};
 use crate::calls::CallRecord;
 use crate::errors::AlmaError;
 use crate::faults::{AfterCommit, FaultKind, FaultScope};
@@ -19,6 +19,10 @@ use crate::limiter::Admission;
 /// Lets a handler close its own connection without answering (inserted by `server.rs` per connection).
 #[derive(Clone)]
 pub(crate) struct ConnKill(pub Arc<Notify>);
+
+/// Set by the gate on an NCIP request for the `patron_busy` fault: the responder refuses the message.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PatronBusy;
 
 /// Set by the NCIP responder on its answer so the call log can name the service.
 #[derive(Clone, Debug)]
@@ -32,6 +36,9 @@ pub(crate) async fn ncip_gate(State(app): State<App>, req: Request, next: Next) 
     guarded(app, FaultScope::Ncip, req, next).await
 }
 
+/// The largest NCIP message the gate reads; the responder's own limit (axum's 2 MB) is lower.
+const NCIP_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 enum Outcome {
     Answer(Response),
     Drop,
@@ -39,22 +46,58 @@ enum Outcome {
 
 async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
+    // The REST router is nested under the root, which axum strips from the URI its layers see; faults and
+    // the call log speak of the path the client sent.
+    let path = match scope {
+        FaultScope::Rest => format!("{REST_ROOT}{}", req.uri().path()),
+        _ => req.uri().path().to_owned(),
+    };
     let query = req.uri().query().map(str::to_owned);
     let kill = req.extensions().get::<ConnKill>().cloned();
-    let fault = app.faults.take(scope, &path);
+    // What a fault's `matching` looks in: the message for NCIP (read here, handed on unchanged), the path
+    // and query as sent for REST.
+    let (req, subject) = match scope {
+        FaultScope::Ncip => {
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, NCIP_BODY_LIMIT).await else {
+                return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+            };
+            (Request::from_parts(parts, axum::body::Body::from(bytes.clone())), bytes)
+        }
+        _ => {
+            let subject = match &query {
+                Some(q) => format!("{path}?{q}"),
+                None => path.clone(),
+            };
+            (req, axum::body::Bytes::from(subject))
+        }
+    };
+    let fault = app.faults.take(scope, &path, &subject);
     let mut service = None;
     let outcome = match fault {
-        None => Outcome::Answer(inner(&app, scope, req, next).await),
+        None => Outcome::Answer(inner(&app, scope, req, next, Instead::Nothing).await),
         Some(FaultKind::Slow { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await;
-            Outcome::Answer(inner(&app, scope, req, next).await)
+            Outcome::Answer(inner(&app, scope, req, next, Instead::Nothing).await)
+        }
+        Some(FaultKind::PatronBusy) => {
+            let mut req = req;
+            req.extensions_mut().insert(PatronBusy);
+            Outcome::Answer(inner(&app, scope, req, next, Instead::Nothing).await)
+        }
+        Some(FaultKind::GeneralError) => {
+            Outcome::Answer(inner(&app, scope, req, next, Instead::AppError(AlmaError::general_error())).await)
+        }
+        Some(FaultKind::DailyThreshold) => {
+            Outcome::Answer(inner(&app, scope, req, next, Instead::DailyThreshold).await)
         }
         Some(FaultKind::Http500) => Outcome::Answer(server_error(scope)),
         Some(FaultKind::Maintenance503) => Outcome::Answer(maintenance()),
+        Some(FaultKind::LoginPage) => Outcome::Answer(login_page()),
+        Some(FaultKind::Html404) => Outcome::Answer(html_not_found()),
         Some(FaultKind::DropConnection) => Outcome::Drop,
         Some(FaultKind::FailAfterCommit { then }) => {
-            let done = inner(&app, scope, req, next).await;
+            let done = inner(&app, scope, req, next, Instead::Nothing).await;
             service = done.extensions().get::<NcipService>().map(|s| s.0.clone());
             match then {
                 AfterCommit::Drop => Outcome::Drop,
@@ -90,16 +133,31 @@ async fn guarded(app: App, scope: FaultScope, req: Request, next: Next) -> Respo
     }
 }
 
-async fn inner(app: &App, scope: FaultScope, req: Request, next: Next) -> Response {
+/// What a fault puts in place of the handler's answer.
+enum Instead {
+    /// Nothing: the handler answers.
+    Nothing,
+    /// The daily cap's refusal, right after the key check, as if the cap were used up.
+    DailyThreshold,
+    /// An application error once the call passed every check (it counts against the thresholds).
+    AppError(AlmaError),
+}
+
+/// The checks Alma makes before a call, then the handler's answer or what `instead` puts in its place.
+async fn inner(app: &App, scope: FaultScope, req: Request, next: Next, instead: Instead) -> Response {
     if scope == FaultScope::Ncip {
         return next.run(req).await;
     }
     let query = req.uri().query().unwrap_or_default().to_owned();
-    let key = api_key(&req, &query);
-    if key.as_deref() != Some(&*app.api_key) {
+    // An unknown key and a key without this call's area (or without write for a write) get the same
+    // answer; neither counts against the thresholds.
+    let Some(key) = api_key(&req, &query).filter(|k| app.keys.allows(k, req.method(), req.uri().path(), &query)) else {
         return with_remaining(AlmaError::unauthorized().into_response(), app.limiter.remaining());
+    };
+    if let Instead::DailyThreshold = instead {
+        return with_remaining(AlmaError::daily_threshold().into_response(), 0);
     }
-    let remaining = match app.limiter.admit(key.as_deref().unwrap_or_default()) {
+    let remaining = match app.limiter.admit(&key) {
         Admission::Admitted { remaining } => remaining,
         Admission::PerSecond { remaining } => {
             return with_remaining(AlmaError::per_second_threshold().into_response(), remaining);
@@ -109,7 +167,10 @@ async fn inner(app: &App, scope: FaultScope, req: Request, next: Next) -> Respon
     if !wants_json(&req, &query) {
         return with_remaining(AlmaError::json_only().into_response(), remaining);
     }
-    with_remaining(next.run(req).await, remaining)
+    match instead {
+        Instead::AppError(error) => with_remaining(error.into_response(), remaining),
+        Instead::Nothing | Instead::DailyThreshold => with_remaining(next.run(req).await, remaining),
+    }
 }
 
 /// `Authorization: apikey <key>`, or Alma's alternative `?apikey=<key>`.
@@ -157,6 +218,33 @@ fn maintenance() -> Response {
         [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
         "<html><head><title>Alma maintenance</title></head><body><h1>Alma is temporarily unavailable \
          due to scheduled maintenance.</h1><p>Please try again later.</p></body></html>",
+    )
+        .into_response()
+}
+
+/// Not Alma's own page (none was captured): the shape a bridge meets when its NCIP URL names Alma's staff
+/// UI or an institution's SSO, an HTML sign-in form answered with HTTP 200.
+fn login_page() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html;charset=UTF-8")],
+        "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>\
+         <h1>Sign in to Alma</h1><form method=\"post\" action=\"/view/login\">\
+         <label>Username <input name=\"username\"></label>\
+         <label>Password <input name=\"password\" type=\"password\"></label>\
+         <button type=\"submit\">Sign in</button></form></body></html>",
+    )
+        .into_response()
+}
+
+/// Unverified page: the Alma host answers a path it does not serve with 404 and an HTML error page, as its
+/// servlet container does.
+pub(crate) fn html_not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+        "<html><head><title>404 Not Found</title></head><body><h1>HTTP Status 404 - Not Found</h1>\
+         <p>The requested resource is not available.</p></body></html>",
     )
         .into_response()
 }

@@ -7,15 +7,19 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 use crate::calls::CallLog;
 use crate::errors::AlmaError;
 use crate::faults::FaultSwitch;
+use crate::keys::KeyRing;
 use crate::limiter::Limiter;
 use crate::seed::Seed;
 use crate::state::Store;
 use crate::{ncip, rest};
+
+/// Where Alma's REST API lives on its host.
+pub(crate) const REST_ROOT: &str = "/almaws/v1";
 
 /// Everything a handler may touch.
 #[derive(Clone)]
@@ -24,7 +28,10 @@ pub(crate) struct App {
     pub faults: FaultSwitch,
     pub limiter: Arc<Limiter>,
     pub calls: Arc<CallLog>,
+    /// The seed's `api_key`, for [`crate::AlmaSim::api_key`].
     pub api_key: Arc<str>,
+    /// Every accepted key and the areas it opens.
+    pub keys: Arc<KeyRing>,
     /// `http://host:port/almaws/v1`, for the `link` fields Alma puts in its answers.
     pub base_url: Arc<str>,
 }
@@ -34,6 +41,7 @@ impl App {
         App {
             limiter: Arc::new(Limiter::new(seed.per_second_threshold, seed.daily_api_limit)),
             api_key: Arc::from(seed.api_key.as_str()),
+            keys: Arc::new(KeyRing::new(&seed.api_key, &seed.api_keys)),
             store: Arc::new(Store::new(seed)),
             faults: FaultSwitch::default(),
             calls: Arc::new(CallLog::default()),
@@ -65,8 +73,11 @@ pub(crate) fn router(app: App) -> Router {
         .route("/task-lists/rs/lending-requests", get(rest::task_lists::lending_requests))
         .fallback(|uri: axum::http::Uri| async move { AlmaError::unknown_path(uri.path()) })
         .layer(from_fn_with_state(app.clone(), gate::rest_gate));
+    // Any other path under /view/ (a mistyped servlet, the NCIP 1 servlet we do not serve) is a 404 with
+    // an HTML page; it goes through the NCIP gate so it is logged as the bridge's NCIP call.
     let ncip = Router::new()
         .route("/view/NCIPServlet", post(ncip::respond))
+        .route("/view/{*elsewhere}", any(|| async { gate::html_not_found() }))
         .layer(from_fn_with_state(app.clone(), gate::ncip_gate));
-    Router::new().nest("/almaws/v1", rest).merge(ncip).merge(admin::router()).with_state(app)
+    Router::new().nest(REST_ROOT, rest).merge(ncip).merge(admin::router()).with_state(app)
 }

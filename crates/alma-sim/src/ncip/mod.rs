@@ -12,20 +12,21 @@
 mod agencies;
 mod services;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ncip_codec::model::common::{InitiationHeader, ServiceKind};
-use ncip_codec::problem::GENERAL_PROCESSING_ERROR_SCHEME;
+use ncip_codec::problem::{GENERAL_PROCESSING_ERROR_SCHEME, processing_error_scheme};
 use ncip_codec::{Message, Problem, ReadOptions};
 
 use crate::http::App;
-use crate::http::gate::NcipService;
+use crate::http::gate::{NcipService, PatronBusy};
 use crate::state::State as SimState;
 
-pub(crate) async fn respond(State(app): State<App>, body: Bytes) -> Response {
-    let (answer, service) = answer(&app, &body);
+pub(crate) async fn respond(State(app): State<App>, busy: Option<Extension<PatronBusy>>, body: Bytes) -> Response {
+    let (answer, service) = answer(&app, &body, busy.is_some());
     let xml = encode(&answer);
     let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml;charset=UTF-8")], xml).into_response();
     if let Some(service) = service {
@@ -38,8 +39,9 @@ fn encode(message: &Message) -> Vec<u8> {
     ncip_codec::write(message)
 }
 
-/// The answer to one message, and the service it named (for the call log).
-fn answer(app: &App, body: &[u8]) -> (Message, Option<String>) {
+/// The answer to one message, and the service it named (for the call log). `busy`: the `patron_busy`
+/// fault refuses a message whose header passed.
+fn answer(app: &App, body: &[u8], busy: bool) -> (Message, Option<String>) {
     let message = match ncip_codec::read(body, &ReadOptions::default()) {
         Ok(m) => m,
         Err(e) => {
@@ -59,6 +61,7 @@ fn answer(app: &App, body: &[u8]) -> (Message, Option<String>) {
         return (ncip_codec::problem_response(service, None, vec![problem]), name);
     };
     let answer = app.store.with(|s| match check_header(s, &service, &header) {
+        Ok(_) if busy => ncip_codec::problem_response(service.clone(), Some(&header), vec![patron_busy(&message)]),
         Ok(partner) => services::dispatch(s, &partner, &header, message),
         Err(problem) => ncip_codec::problem_response(service.clone(), Some(&header), vec![problem]),
     });
@@ -92,4 +95,30 @@ pub(crate) fn unknown_partner(code: &str) -> Problem {
     Problem::new(GENERAL_PROCESSING_ERROR_SCHEME, "Unknown partner", format!("Unknown partner: {code}"))
         .with_element("InitiationHeader/ApplicationProfileType")
         .with_value(code)
+}
+
+/// "Patron Record is Busy": OCLC's Relais NCIP pages list it among the Problems Alma answers AcceptItem
+/// with (alma.md §1.6); the patron's record is locked by another process, so nothing is done. Its scheme
+/// and element are UNCONFIRMED: the service's processing-error scheme, as Alma's other per-service
+/// Problems, and the message's UserId when it has one.
+fn patron_busy(message: &Message) -> Problem {
+    let service = message.service();
+    let user = match message {
+        Message::AcceptItem(m) => m.user_id.as_ref(),
+        Message::CheckOutItem(m) => m.user_id.as_ref(),
+        Message::RequestItem(m) => m.user_id.as_ref(),
+        Message::CancelRequestItem(m) => m.user_id.as_ref(),
+        Message::RenewItem(m) => m.user_id.as_ref(),
+        Message::LookupUser(m) => m.user_id.as_ref(),
+        _ => None,
+    };
+    let problem = Problem::new(
+        processing_error_scheme(&service),
+        "Patron Record is Busy",
+        "the patron's record is in use by another process; try again later",
+    );
+    match user {
+        Some(u) => problem.with_element("UserId/UserIdentifierValue").with_value(u.user_identifier_value.as_str()),
+        None => problem,
+    }
 }

@@ -25,6 +25,11 @@ pub fn client(sim: &AlmaSim) -> reqwest::Client {
     reqwest::Client::builder().default_headers(headers(sim.api_key())).build().unwrap()
 }
 
+/// A client like the bridge's that sends `key` instead of the simulator's all-areas key.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    reqwest::Client::builder().default_headers(headers(key)).build().unwrap()
+}
+
 /// The same, but it shows redirects instead of following them.
 pub fn client_no_redirect(sim: &AlmaSim) -> reqwest::Client {
     reqwest::Client::builder()
@@ -123,4 +128,16 @@ pub async fn post_ncip(sim: &AlmaSim, xml: &str) -> (u16, String) {
 
 pub async fn admin_state(sim: &AlmaSim) -> Value {
     reqwest::Client::new().get(format!("{}/state", sim.admin_url())).send().await.unwrap().json().await.unwrap()
+}
+
+/// Arms a fault over `POST /admin/faults`; returns the HTTP status (201 armed, 400 refused).
+pub async fn arm(sim: &AlmaSim, spec: Value) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/faults", sim.admin_url()))
+        .json(&spec)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }

@@ -1,19 +1,8 @@
 //! Faults armed over `/admin/faults` (and in process), the call log, and reset.
 
-use crate::common::{self, accept_item, client, error_code, post_ncip};
+use crate::common::{self, accept_item, arm, client, error_code, post_ncip};
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
 use serde_json::json;
-
-async fn arm(sim: &alma_sim::AlmaSim, spec: serde_json::Value) -> u16 {
-    reqwest::Client::new()
-        .post(format!("{}/faults", sim.admin_url()))
-        .json(&spec)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 #[tokio::test]
 async fn http_500_fires_for_next_n_calls_then_stops() {
@@ -132,4 +121,52 @@ async fn call_log_counts_calls_per_action_and_reset_restores_the_seed() {
     assert!(sim.calls().is_empty());
     assert_eq!(sim.state().items_with_barcode("B-5"), 0);
     assert_eq!(sim.state().counts().borrowing_requests, 0);
+}
+
+#[tokio::test]
+async fn a_rest_path_prefix_names_the_path_the_client_sent() {
+    let sim = common::start().await;
+    assert_eq!(arm(&sim, json!({"kind": "http_500", "path_prefix": "/almaws/v1/users"})).await, 201);
+    let c = client(&sim);
+    let user = c.get(format!("{}/users/patron1", sim.base_url())).send().await.unwrap();
+    assert_eq!(user.status().as_u16(), 500);
+    let partners = c.get(format!("{}/partners", sim.base_url())).send().await.unwrap();
+    assert_eq!(partners.status().as_u16(), 200);
+    let paths: Vec<String> = sim.calls().into_iter().map(|c| c.path).collect();
+    assert_eq!(paths, ["/almaws/v1/users/patron1", "/almaws/v1/partners"]);
+}
+
+#[tokio::test]
+async fn matching_fails_one_ncip_message_by_its_item_and_lets_the_others_through() {
+    let sim = common::start().await;
+    assert_eq!(arm(&sim, json!({"kind": "patron_busy", "matching": "ILL-7"})).await, 201);
+    let listed: serde_json::Value =
+        reqwest::Client::new().get(format!("{}/faults", sim.admin_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["faults"][0]["matching"], "ILL-7");
+    for _ in 0..2 {
+        let (_, body) = post_ncip(&sim, &accept_item("RELAIS", "R-M7", "21000000001", "ILL-7")).await;
+        assert!(body.contains("Patron Record is Busy"), "{body}");
+    }
+    let (_, body) = post_ncip(&sim, &accept_item("RELAIS", "R-M8", "21000000001", "ILL-8")).await;
+    assert!(!body.contains("Problem"), "{body}");
+    assert_eq!((sim.state().items_with_barcode("ILL-7"), sim.state().items_with_barcode("ILL-8")), (0, 1));
+}
+
+#[tokio::test]
+async fn matching_picks_rest_calls_by_path_and_query() {
+    let sim = common::start().await;
+    let by_user = FaultSpec::always(FaultKind::GeneralError, FaultScope::Rest).matching("/users/patron1");
+    sim.faults().arm(by_user).unwrap();
+    let by_barcode = FaultSpec::next(FaultKind::Http500, 1, FaultScope::Rest)
+        .with_path_prefix("/almaws/v1/items")
+        .matching("item_barcode=39000000002");
+    sim.faults().arm(by_barcode).unwrap();
+    let c = client(&sim);
+    let base = sim.base_url();
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(c.get(format!("{base}/users/patron1")).send().await.unwrap()), 400);
+    assert_eq!(status(c.get(format!("{base}/users/faculty1")).send().await.unwrap()), 200);
+    assert_eq!(status(c.get(format!("{base}/items?item_barcode=39000000001")).send().await.unwrap()), 200);
+    assert_eq!(status(c.get(format!("{base}/items?item_barcode=39000000002")).send().await.unwrap()), 500);
+    assert_eq!(status(c.get(format!("{base}/items?item_barcode=39000000002")).send().await.unwrap()), 200);
 }

@@ -4,10 +4,13 @@
 
 mod common;
 
+mod api_keys;
 mod concurrency;
 mod faults_and_admin;
 mod golden;
 mod governance;
+mod ncip_faults;
 mod ncip_flows;
 mod rest_api;
+mod rest_faults;
 mod strictness;
