@@ -96,13 +96,7 @@ async fn main() {
     let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo().with_per_second_threshold(10_000))
         .await
         .expect("the simulator starts");
-    let slow = FaultSpec {
-        kind: FaultKind::Slow { millis: delay as u64 },
-        for_next: None,
-        share: Some(1.0),
-        scope: FaultScope::All,
-        path_prefix: None,
-    };
+    let slow = FaultSpec::sometimes(FaultKind::Slow { millis: delay as u64 }, 1.0, FaultScope::All);
     sim.faults().arm(slow).expect("a delay on every call");
 
     let data = tempfile::tempdir().expect("a temporary folder");

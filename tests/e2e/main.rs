@@ -10,6 +10,7 @@
 mod support;
 
 mod alma_client;
+mod bounds;
 mod circulation;
 mod corpus_over_http;
 mod events;

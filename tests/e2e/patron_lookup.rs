@@ -422,13 +422,7 @@ async fn alma_answering_429_throughout_is_a_temporary_processing_failure() {
 #[tokio::test]
 async fn alma_timing_out_is_a_temporary_processing_failure_within_the_deadline() {
     let b = Harness::start_seeded(Seed::demo(), &[("BRIDGE_DEADLINE_MS", "1500")]).await;
-    let slow = FaultSpec {
-        kind: FaultKind::Slow { millis: 6_000 },
-        for_next: None,
-        share: None,
-        scope: FaultScope::Rest,
-        path_prefix: None,
-    };
+    let slow = FaultSpec::always(FaultKind::Slow { millis: 6_000 }, FaultScope::Rest);
     b.sim.faults().arm(slow).unwrap();
     let started = Instant::now();
     let answer = b.ncip(&Lookup::auth(&[("Barcode Id", "21000000001"), ("PIN", "patron1-pass")]).xml()).await;
@@ -548,13 +542,7 @@ async fn logs_and_store_of_full_lookups_hold_no_name_email_barcode_or_pin() {
     b.ncip(&Lookup::user("27755500011").elements(&ALL_ELEMENTS).xml()).await;
     b.ncip(&Lookup::user("zq-primary-7-unknown").xml()).await;
     // Alma failing: the failure paths log too.
-    let failing = FaultSpec {
-        kind: FaultKind::Http500,
-        for_next: Some(10),
-        share: None,
-        scope: FaultScope::Rest,
-        path_prefix: None,
-    };
+    let failing = FaultSpec::next(FaultKind::Http500, 10, FaultScope::Rest);
     b.sim.faults().arm(failing).unwrap();
     let answer = b.ncip(&Lookup::user("27755500011").xml()).await;
     assert_eq!(problem_type(&answer), "Temporary Processing Failure");

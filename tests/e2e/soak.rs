@@ -17,7 +17,7 @@ use std::time::Duration;
 const TEMPORARY: &str = "Temporary Processing Failure";
 
 fn share(kind: FaultKind, share: f64, scope: FaultScope) -> FaultSpec {
-    FaultSpec { kind, for_next: None, share: Some(share), scope, path_prefix: None }
+    FaultSpec::sometimes(kind, share, scope)
 }
 
 /// What the senders did, for the documented run's figures.

@@ -44,7 +44,7 @@ pub use ids::{
     ClaimToken, IdempotencyKey, InvalidId, ItemBarcode, MAX_ID_BYTES, PartnerCode, PatronId, RelaisRequestId,
 };
 pub use model::{AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, RequestStatus, Side};
-pub use queue::{Enqueue, EnqueueOutcome, QueueState, QueuedMessage, is_queue_id};
+pub use queue::{Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, is_queue_id};
 pub use schema::create_table;
 
 /// Storage for correlation records, history, idempotency claims and discovery citations.
@@ -118,6 +118,13 @@ pub trait Store: Send + Sync {
 
     /// The open (waiting or parked) messages of all requests, oldest first, at most `limit`.
     async fn open_queue(&self, limit: usize) -> Result<Vec<QueuedMessage>, StoreError>;
+
+    /// The open messages after the one with id `after` (ids sort in queueing order), oldest first, at most
+    /// `limit`: the next page after [`Store::open_queue`], so that no open message is ever out of reach.
+    async fn open_queue_after(&self, after: &str, limit: usize) -> Result<Vec<QueuedMessage>, StoreError>;
+
+    /// How many messages are open (waiting or parked) across all requests.
+    async fn open_count(&self) -> Result<u64, StoreError>;
 
     /// The open message with this id, if there is one.
     async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError>;

@@ -134,6 +134,33 @@ pub struct Enqueue<'a> {
     pub history: &'a HistoryEntry,
     /// When it is queued: the lease is checked at it, and the key's retention counts from it.
     pub now: Timestamp,
+    /// The most open messages the outbox may hold, per request and in all.
+    pub limits: QueueLimits,
+}
+
+/// The outbox's bounds: an open message costs store space and a turn of every delivery round, so neither
+/// one request's messages nor the whole queue may grow without end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    /// At most this many open (waiting or parked) messages for one Relais request.
+    pub per_request: u32,
+    /// At most this many open messages in all.
+    pub total: u32,
+}
+
+impl Default for QueueLimits {
+    fn default() -> Self {
+        Self { per_request: 10, total: 5_000 }
+    }
+}
+
+/// Which bound a refused message met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueLimit {
+    /// Its request already has [`QueueLimits::per_request`] open messages.
+    PerRequest,
+    /// The outbox already holds [`QueueLimits::total`] open messages.
+    Total,
 }
 
 /// How queueing ended. Nothing was written unless it is `Queued`.
@@ -143,6 +170,8 @@ pub enum EnqueueOutcome {
     Queued,
     /// The caller no longer holds the message's claim: whoever took it over is responsible for the message.
     ClaimLost,
+    /// The outbox is at one of its bounds: nothing was written, the claim is still the caller's.
+    Full(QueueLimit),
 }
 
 /// Serialises the body as base64 text: JSON would spend four bytes on each of its bytes.

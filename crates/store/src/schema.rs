@@ -12,6 +12,8 @@
 //! | discovery         | `DISC#<id>`       | `DISC`                       | `citation` (JSON), `expires_at`               |
 //! | queued message    | `REQ#<relais id>` | `OUT#<message id>`           | `state`, `body` (JSON), `expires_at` once delivered or discarded |
 //! | open queue entry  | `QUEUE`           | `<message id>`               | `body` (JSON): a copy, while waiting or parked |
+//! | queue count       | `QUEUE#COUNT`     | `COUNT`                      | `open`: open messages in all, kept in the enqueue and settle transactions |
+//! | request queue count | `REQ#<relais id>` | `QCOUNT`                   | `open`: the request's open messages, likewise |
 //! | marker            | `MARK#<name>`     | `MARK`                       | `recorded_at`: a durable fact (no expiry), written once |
 //! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
 //!

@@ -80,6 +80,8 @@ operations! {
     Enqueue => "enqueue", Commit;
     QueuedFor => "queued_for", Read;
     OpenQueue => "open_queue", Read;
+    OpenQueueAfter => "open_queue_after", Read;
+    OpenCount => "open_count", Read;
     OpenMessage => "open_message", Read;
     UpdateQueued => "update_queued", OtherWrite;
     HasMarker => "has_marker", Read;
@@ -217,6 +219,16 @@ impl Store for FaultyStore {
         self.inner.open_queue(limit).await
     }
 
+    async fn open_queue_after(&self, after: &str, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.check(Operation::OpenQueueAfter)?;
+        self.inner.open_queue_after(after, limit).await
+    }
+
+    async fn open_count(&self) -> Result<u64, StoreError> {
+        self.check(Operation::OpenCount)?;
+        self.inner.open_count().await
+    }
+
     async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
         self.check(Operation::OpenMessage)?;
         self.inner.open_message(id).await
@@ -301,6 +313,7 @@ mod tests {
             message: &message,
             history: &history,
             now: at(2),
+            limits: Default::default(),
         };
         let failed = |result: Result<(), StoreError>| match result {
             Ok(()) => false,
@@ -323,6 +336,8 @@ mod tests {
             ("enqueue", failed(store.enqueue(enqueue).await.map(drop))),
             ("queued_for", failed(store.queued_for(&request).await.map(drop))),
             ("open_queue", failed(store.open_queue(10).await.map(drop))),
+            ("open_queue_after", failed(store.open_queue_after(&message.id, 10).await.map(drop))),
+            ("open_count", failed(store.open_count().await.map(drop))),
             ("open_message", failed(store.open_message(&message.id).await.map(drop))),
             ("update_queued", failed(store.update_queued(&message, QueueState::Waiting, at(3)).await.map(drop))),
             ("has_marker", failed(store.has_marker("alma-reached").await.map(drop))),
@@ -384,7 +399,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 19);
+        assert_eq!(Operation::ALL.len(), 21);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();

@@ -245,6 +245,9 @@ pub struct OutboxSettings {
     /// Alma outage: an unreadable answer, a REST refusal while translating its patron) is parked on this
     /// attempt, so that it costs neither Alma's quota nor other messages' turns.
     pub park_after_attempts: u32,
+    /// `OUTBOX_MAX_OPEN_PER_REQUEST` (10) and `OUTBOX_MAX_OPEN` (5,000): the most open messages the outbox
+    /// holds for one request and in all; past either, Relais hears Temporary Processing Failure.
+    pub limits: crate::store::QueueLimits,
     /// `OUTBOX_QUEUE_URL` (Lambda): the SQS FIFO queue whose messages wake the `deliver` function.
     pub queue_url: Option<String>,
 }

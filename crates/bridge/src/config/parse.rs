@@ -73,6 +73,10 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
             },
             max_age: Duration::from_secs(3_600 * u64::from(number(env, "OUTBOX_MAX_AGE_HOURS", 72, 1..=24 * 30)?)),
             park_after_attempts: number(env, "OUTBOX_PARK_AFTER_ATTEMPTS", 5, 1..=100)?,
+            limits: crate::store::QueueLimits {
+                per_request: number(env, "OUTBOX_MAX_OPEN_PER_REQUEST", 10, 1..=1_000)?,
+                total: number(env, "OUTBOX_MAX_OPEN", 5_000, 1..=100_000)?,
+            },
             queue_url: env.get("OUTBOX_QUEUE_URL").map(str::to_owned),
         },
         secrets_refresh: Duration::from_secs(number(env, "SECRETS_REFRESH_SECONDS", 300, 1..=86_400)?.into()),

@@ -191,8 +191,10 @@ impl ExactlyOnce for Shipment {
     }
 
     /// The ids echoed and the due date Relais asked for, which Alma honours.
+    /// Without a DesiredDateDue the answer would need Alma's due date, which only Alma can give: such a ship
+    /// is answered Temporary Processing Failure rather than queued with an invented date.
     fn queued_answer(&self) -> Option<Message> {
-        Some(self.done(None, None).response)
+        self.desired.is_some().then(|| self.done(None, None).response)
     }
 
     fn item_barcode(&self) -> Option<&ItemBarcode> {

@@ -76,33 +76,47 @@ const ROUND_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 /// is down, since every other message would fail the same way and is tried in the next round.
 pub async fn deliver_due(bridge: &Bridge) -> Round {
     let started = tokio::time::Instant::now();
-    let open = match bridge.store.open_queue(QUEUE_PAGE).await {
-        Ok(open) => open,
-        Err(err) => {
-            tracing::error!(error = %err, "store unavailable while reading the outbox");
-            return Round::default();
-        }
-    };
     let now = bridge.clock.now();
-    if let Some(oldest) = open.iter().filter(|m| m.state == QueueState::Waiting).map(|m| m.queued_at).min() {
+    // A first pass over every page keeps only what ordering needs; each due head is read again when its turn
+    // comes, so a full outbox never sits in memory at once.
+    let mut seen = HashSet::new();
+    let mut due: Vec<(jiff::Timestamp, String)> = Vec::new();
+    let mut oldest_waiting: Option<jiff::Timestamp> = None;
+    let mut round = Round::default();
+    let walked = walk_open_queue(bridge, |page| {
+        round.open += page.len();
+        for m in page {
+            if m.state == QueueState::Waiting {
+                oldest_waiting = Some(oldest_waiting.map_or(m.queued_at, |o| o.min(m.queued_at)));
+            }
+            // Pages come oldest first, so the first message seen of a request is its head; a parked head holds
+            // its request back.
+            if seen.insert(m.request.clone()) && m.state == QueueState::Waiting && m.next_attempt_at <= now {
+                due.push((m.next_attempt_at, m.id.clone()));
+            }
+        }
+        true
+    })
+    .await;
+    if let Err(err) = walked {
+        tracing::error!(error = %err, "store unavailable while reading the outbox");
+        return Round::default();
+    }
+    if let Some(oldest) = oldest_waiting {
         crate::metrics::outbox_oldest_age(now.duration_since(oldest).as_secs_f64());
     }
-    let mut round = Round { tried: 0, open: open.len() };
-    let mut seen = HashSet::new();
-    // `open` is oldest first, so the first message seen of a request is its head; a parked head holds its
-    // request back.
-    let mut due: Vec<&QueuedMessage> = open
-        .iter()
-        .filter(|m| seen.insert(m.request.clone()))
-        .filter(|m| m.state == QueueState::Waiting && m.next_attempt_at <= now)
-        .collect();
-    due.sort_by_key(|m| m.next_attempt_at);
-    for message in due {
+    due.sort();
+    for (_, id) in due {
         if started.elapsed() > ROUND_BUDGET {
             break;
         }
+        // Read again: staff or another deliverer may have acted on it since the walk.
+        let Ok(Some(message)) = bridge.store.open_message(&id).await else { continue };
+        if message.state != QueueState::Waiting {
+            continue;
+        }
         round.tried += 1;
-        let delivery = deliver_one(bridge, message).await;
+        let delivery = deliver_one(bridge, &message).await;
         if delivery.state == Some(QueueState::Delivered) {
             round.open -= 1;
         }
@@ -111,6 +125,22 @@ pub async fn deliver_due(bridge: &Bridge) -> Round {
         }
     }
     round
+}
+
+/// Hands every open message to `visit`, oldest first, a page at a time, until `visit` says stop (`false`) or
+/// the queue ends: the outbox's bound keeps the walk finite, and no open message is ever beyond reach.
+pub(crate) async fn walk_open_queue(
+    bridge: &Bridge,
+    mut visit: impl FnMut(&[QueuedMessage]) -> bool,
+) -> Result<(), StoreError> {
+    let mut page = bridge.store.open_queue(QUEUE_PAGE).await?;
+    loop {
+        if !visit(&page) || page.len() < QUEUE_PAGE {
+            return Ok(());
+        }
+        let Some(last) = page.last() else { return Ok(()) };
+        page = bridge.store.open_queue_after(&last.id, QUEUE_PAGE).await?;
+    }
 }
 
 /// What one delivery attempt did.
@@ -185,10 +215,19 @@ pub(crate) async fn waiting_for_item(bridge: &Bridge, barcode: &ItemBarcode) -> 
     if !bridge.settings.outbox.enabled {
         return None;
     }
-    let open = bridge.store.open_queue(QUEUE_PAGE).await.ok()?;
-    open.into_iter().find(|m| {
-        m.barcode.as_ref() == Some(barcode) && matches!(m.message_type.as_str(), "AcceptItem" | "CheckOutItem")
+    let mut found = None;
+    let walked = walk_open_queue(bridge, |page| {
+        found = page
+            .iter()
+            .find(|m| {
+                m.barcode.as_ref() == Some(barcode) && matches!(m.message_type.as_str(), "AcceptItem" | "CheckOutItem")
+            })
+            .cloned();
+        found.is_none()
     })
+    .await;
+    walked.ok()?;
+    found
 }
 
 /// The record `head` will make once Alma takes it: what a check-in queued behind it starts from.

@@ -83,6 +83,12 @@ impl Store for NoStore {
     async fn update_queued(&self, _: &QueuedMessage, _: QueueState, _: Timestamp) -> Result<bool, StoreError> {
         refused("update_queued")
     }
+    async fn open_queue_after(&self, _: &str, _: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        refused("open_queue_after")
+    }
+    async fn open_count(&self) -> Result<u64, StoreError> {
+        refused("open_count")
+    }
     async fn has_marker(&self, _: &str) -> Result<bool, StoreError> {
         refused("has_marker")
     }

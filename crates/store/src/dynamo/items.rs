@@ -256,6 +256,19 @@ pub(super) fn queued_item(message: &QueuedMessage, expires_at: Option<i64>) -> R
     Ok(with_expiry(item, expires_at))
 }
 
+/// The outbox's count of open messages in all: `QUEUE#COUNT` / `COUNT`, attribute `open`.
+pub(super) fn queue_count_key() -> Item {
+    key(format!("{QUEUE_PK}#COUNT"), "COUNT")
+}
+
+/// One request's count of open messages: `REQ#<id>` / `QCOUNT`, attribute `open`.
+pub(super) fn request_queue_count_key(id: &RelaisRequestId) -> Item {
+    key(request_pk(id), "QCOUNT")
+}
+
+/// The attribute a queue count is kept in.
+pub(super) const OPEN_COUNT: &str = "open";
+
 pub(super) fn queue_index_key(id: &str) -> Item {
     key(QUEUE_PK.to_owned(), id)
 }

@@ -165,6 +165,14 @@ impl Store for DynamoStore {
         queue::open_queue(self, limit).await
     }
 
+    async fn open_queue_after(&self, after: &str, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        queue::open_queue_after(self, after, limit).await
+    }
+
+    async fn open_count(&self) -> Result<u64, StoreError> {
+        queue::open_count(self).await
+    }
+
     async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
         queue::open_message(self, id).await
     }

@@ -3,7 +3,7 @@
 //! partition, which lists the whole queue oldest first without a scan. Both are written in one transaction.
 //! The queue partition only ever holds what is waiting or parked: a handful of items even through an outage.
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use jiff::Timestamp;
 
 use super::claims::{self, CONDITION_FAILED, ROUNDS, built, claim_done_update, transaction_reasons};
@@ -12,13 +12,15 @@ use super::{DynamoStore, map_sdk_error};
 use crate::config::expiry_after;
 use crate::keys::history_key;
 use crate::schema::{PARTITION_KEY, SORT_KEY};
-use crate::{Enqueue, EnqueueOutcome, QueueState, QueuedMessage, RelaisRequestId, StoreError};
+use crate::{Enqueue, EnqueueOutcome, QueueLimit, QueueState, QueuedMessage, RelaisRequestId, StoreError};
 
 const OP: &str = "TransactWriteItems";
 
 /// Positions in the enqueue transaction.
 const CLAIM_ITEM: usize = 0;
 const HISTORY_ITEM: usize = 3;
+const TOTAL_COUNT_ITEM: usize = 4;
+const REQUEST_COUNT_ITEM: usize = 5;
 
 pub(super) async fn enqueue(store: &DynamoStore, e: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
     let mut seq = 0;
@@ -41,6 +43,8 @@ pub(super) async fn enqueue(store: &DynamoStore, e: Enqueue<'_>) -> Result<Enque
                         .build(),
                 )?)
                 .build(),
+            count_up(store, items::queue_count_key(), e.limits.total)?,
+            count_up(store, items::request_queue_count_key(&e.message.request), e.limits.per_request)?,
         ];
         let sent = store.client.transact_write_items().set_transact_items(Some(transaction)).send().await;
         let reasons = match sent {
@@ -50,6 +54,12 @@ pub(super) async fn enqueue(store: &DynamoStore, e: Enqueue<'_>) -> Result<Enque
         let failed = |position: usize| reasons.get(position).is_some_and(|c| c.as_deref() == Some(CONDITION_FAILED));
         if failed(CLAIM_ITEM) {
             return Ok(EnqueueOutcome::ClaimLost);
+        }
+        if failed(REQUEST_COUNT_ITEM) {
+            return Ok(EnqueueOutcome::Full(QueueLimit::PerRequest));
+        }
+        if failed(TOTAL_COUNT_ITEM) {
+            return Ok(EnqueueOutcome::Full(QueueLimit::Total));
         }
         if failed(HISTORY_ITEM) {
             seq = claims::next_seq(store, &e.message.request, e.history.at).await?;
@@ -74,8 +84,13 @@ pub(super) async fn update_queued(
             .condition_expression("#state = :expected")
             .expression_attribute_names("#state", items::STATE)
             .expression_attribute_values(":expected", s(expected.label()));
-        let transaction =
+        let mut transaction =
             vec![TransactWriteItem::builder().put(built(OP, put.build())?).build(), queue_index_write(store, message)?];
+        // Leaving the open states frees a place in both counts, in the same transaction as the state change.
+        if expected.is_open() && !message.state.is_open() {
+            transaction.push(count_down(store, items::queue_count_key())?);
+            transaction.push(count_down(store, items::request_queue_count_key(&message.request))?);
+        }
         let sent = store.client.transact_write_items().set_transact_items(Some(transaction)).send().await;
         let reasons = match sent {
             Ok(_) => return Ok(true),
@@ -104,6 +119,48 @@ pub(super) async fn queued_for(store: &DynamoStore, id: &RelaisRequestId) -> Res
 pub(super) async fn open_queue(store: &DynamoStore, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
     let items = query(store, items::QUEUE_PK.to_owned(), None, limit).await?;
     items.iter().map(items::queued_in).collect()
+}
+
+pub(super) async fn open_queue_after(
+    store: &DynamoStore,
+    after: &str,
+    limit: usize,
+) -> Result<Vec<QueuedMessage>, StoreError> {
+    let start = items::queue_index_key(after);
+    let items = query_from(store, items::QUEUE_PK.to_owned(), None, limit, Some(start)).await?;
+    items.iter().map(items::queued_in).collect()
+}
+
+pub(super) async fn open_count(store: &DynamoStore) -> Result<u64, StoreError> {
+    let item = super::reads::get_item(store, items::queue_count_key()).await?;
+    let count = item.as_ref().and_then(|i| i.get(items::OPEN_COUNT)).and_then(|v| v.as_n().ok());
+    Ok(count.and_then(|n| n.parse::<i64>().ok()).map_or(0, |n| n.max(0).unsigned_abs()))
+}
+
+/// One more open message under `key`'s count, unless it already holds `max` (the condition that refuses a
+/// message past the outbox's bound). A count written before counts existed starts from zero.
+fn count_up(store: &DynamoStore, key: Item, max: u32) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(&store.table)
+        .set_key(Some(key))
+        .update_expression("SET #open = if_not_exists(#open, :zero) + :one")
+        .condition_expression("attribute_not_exists(#open) OR #open < :max")
+        .expression_attribute_names("#open", items::OPEN_COUNT)
+        .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .expression_attribute_values(":max", AttributeValue::N(max.to_string()));
+    Ok(TransactWriteItem::builder().update(built(OP, update.build())?).build())
+}
+
+/// One open message fewer under `key`'s count.
+fn count_down(store: &DynamoStore, key: Item) -> Result<TransactWriteItem, StoreError> {
+    let update = Update::builder()
+        .table_name(&store.table)
+        .set_key(Some(key))
+        .update_expression("SET #open = if_not_exists(#open, :one) - :one")
+        .expression_attribute_names("#open", items::OPEN_COUNT)
+        .expression_attribute_values(":one", AttributeValue::N("1".into()));
+    Ok(TransactWriteItem::builder().update(built(OP, update.build())?).build())
 }
 
 pub(super) async fn open_message(store: &DynamoStore, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
@@ -136,8 +193,18 @@ fn queue_index_write(store: &DynamoStore, message: &QueuedMessage) -> Result<Tra
 
 /// Every item of partition `pk` (whose sort key starts with `prefix`), in sort-key order, consistently read.
 async fn query(store: &DynamoStore, pk: String, prefix: Option<&str>, limit: usize) -> Result<Vec<Item>, StoreError> {
+    query_from(store, pk, prefix, limit, None).await
+}
+
+/// A query from after `start` (an item's key), at most `limit` items.
+async fn query_from(
+    store: &DynamoStore,
+    pk: String,
+    prefix: Option<&str>,
+    limit: usize,
+    mut start: Option<Item>,
+) -> Result<Vec<Item>, StoreError> {
     let mut found = Vec::new();
-    let mut start: Option<Item> = None;
     loop {
         let mut query = store
             .client

@@ -434,6 +434,33 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn open_queue_after(&self, after: &str, limit: usize) -> Result<Vec<QueuedMessage>, StoreError> {
+        let after = after.to_owned();
+        self.run("open queue after", move |db, _| {
+            let txn = db.begin_read()?;
+            let index = txn.open_table(OPEN_QUEUE)?;
+            let outbox = txn.open_table(OUTBOX)?;
+            let mut messages = Vec::new();
+            let from = (std::ops::Bound::Excluded(after.as_str()), std::ops::Bound::Unbounded);
+            for row in index.range::<&str>(from)?.take(limit) {
+                let (id, request) = row?;
+                if let Some(stored) = writes::read_queued(&outbox, request.value(), id.value())? {
+                    messages.push(stored.message);
+                }
+            }
+            Ok(messages)
+        })
+        .await
+    }
+
+    async fn open_count(&self) -> Result<u64, StoreError> {
+        self.run("open count", move |db, _| {
+            let txn = db.begin_read()?;
+            Ok(txn.open_table(OPEN_QUEUE)?.len()?)
+        })
+        .await
+    }
+
     async fn open_message(&self, id: &str) -> Result<Option<QueuedMessage>, StoreError> {
         let id = id.to_owned();
         self.run("open message", move |db, _| {

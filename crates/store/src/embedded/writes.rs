@@ -1,7 +1,7 @@
 //! Embedded-store writes, each run inside one redb write transaction that the caller commits or aborts.
 //! The checks mirror the DynamoDB conditions one for one (see `dynamo::claims`).
 
-use redb::{ReadableTable, Table, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 use serde::de::DeserializeOwned;
 
 use super::Failure;
@@ -14,7 +14,7 @@ use crate::config::{expiry_after, is_live};
 use crate::keys::{HISTORY_PREFIX, history_instant_prefix, history_key, next_history_seq};
 use crate::{
     ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, EnqueueOutcome, HistoryEntry, IdempotencyKey,
-    QueuedMessage, RelaisRequestId, StoreConfig,
+    QueueLimit, QueueLimits, QueuedMessage, RelaisRequestId, StoreConfig,
 };
 use jiff::Timestamp;
 
@@ -288,6 +288,7 @@ pub(super) struct OwnedEnqueue {
     message: QueuedMessage,
     history: HistoryEntry,
     now: Timestamp,
+    limits: QueueLimits,
 }
 
 impl From<crate::Enqueue<'_>> for OwnedEnqueue {
@@ -299,6 +300,7 @@ impl From<crate::Enqueue<'_>> for OwnedEnqueue {
             message: e.message.clone(),
             history: e.history.clone(),
             now: e.now,
+            limits: e.limits,
         }
     }
 }
@@ -313,10 +315,38 @@ pub(super) fn enqueue(
     let Some(attempts) = held_attempts(&claims, &responses, &e.key, &e.owner, e.now)? else {
         return Ok(EnqueueOutcome::ClaimLost);
     };
+    if let Some(limit) = queue_limit_met(txn, &e.message.request, e.limits)? {
+        return Ok(EnqueueOutcome::Full(limit));
+    }
     put_queued(txn, config, &e.message, e.now)?;
     append_history(txn, config, &e.message.request, &e.history)?;
     mark_done(config, (&mut claims, &mut responses), (&e.key, &e.owner, attempts), &e.response, e.now)?;
     Ok(EnqueueOutcome::Queued)
+}
+
+/// The bound a new message of `request` would break, if any.
+fn queue_limit_met(
+    txn: &WriteTransaction,
+    request: &RelaisRequestId,
+    limits: QueueLimits,
+) -> Result<Option<QueueLimit>, Failure> {
+    let index = txn.open_table(OPEN_QUEUE)?;
+    if index.len()? >= u64::from(limits.total) {
+        return Ok(Some(QueueLimit::Total));
+    }
+    let outbox = txn.open_table(OUTBOX)?;
+    let mut open = 0u32;
+    for row in outbox.range((request.as_str(), "")..)? {
+        let (key, value) = row?;
+        if key.value().0 != request.as_str() {
+            break;
+        }
+        let stored: StoredQueued = tables::decode("queued message", value.value())?;
+        if stored.message.state.is_open() {
+            open += 1;
+        }
+    }
+    Ok((open >= limits.per_request).then_some(QueueLimit::PerRequest))
 }
 
 /// Writes a queued message and keeps the open-queue index in step with its state.

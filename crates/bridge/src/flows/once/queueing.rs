@@ -16,8 +16,8 @@ use crate::alma::CallContext;
 use crate::flows::Bridge;
 use crate::ncip::{self, Message, Problem};
 use crate::store::{
-    ClaimToken, Enqueue, EnqueueOutcome, IdempotencyKey, Outcome, QueueState, QueuedMessage, RelaisRequestId,
-    StoreError,
+    ClaimToken, Enqueue, EnqueueOutcome, IdempotencyKey, Outcome, QueueLimit, QueueState, QueuedMessage,
+    RelaisRequestId, StoreError,
 };
 
 /// The longest pause between two delivery attempts of one message: short enough that a message is in Alma
@@ -62,7 +62,15 @@ pub(super) async fn enqueue(
     let history = history_entry(bridge, action, Outcome::Queued, None, ctx, tracking_id);
     let enqueued = bridge
         .store
-        .enqueue(Enqueue { key: &action.key, owner, response: &body, message: &message, history: &history, now })
+        .enqueue(Enqueue {
+            key: &action.key,
+            owner,
+            response: &body,
+            message: &message,
+            history: &history,
+            now,
+            limits: bridge.settings.outbox.limits,
+        })
         .await;
     match enqueued {
         Ok(EnqueueOutcome::Queued) => {
@@ -71,6 +79,33 @@ pub(super) async fn enqueue(
             crate::metrics::outbox_event("queued");
             crate::flows::outbox::ring(bridge, &message, 0).await;
             body
+        }
+        Ok(EnqueueOutcome::Full(limit)) => {
+            // Nothing was written: the claim is released so that Relais's resend, once there is room, acts.
+            let _ = bridge.store.release(&action.key, owner).await;
+            let (metric, detail) = match limit {
+                QueueLimit::PerRequest => (
+                    "per_request",
+                    format!(
+                        "{why}; the outbox already holds {} messages for this request, so this one was not queued: \
+                         send it again once Alma is back",
+                        bridge.settings.outbox.limits.per_request
+                    ),
+                ),
+                QueueLimit::Total => (
+                    "total",
+                    format!(
+                        "{why}; the outbox is full ({} messages wait for Alma), so this one was not queued: send \
+                         it again once Alma is back",
+                        bridge.settings.outbox.limits.total
+                    ),
+                ),
+            };
+            tracing::error!(limit = metric, "the outbox is at its bound: a message was refused");
+            crate::metrics::outbox_event("full");
+            let problem = Problem::temporary_processing_failure(detail);
+            record_history(bridge, action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
+            ncip::write(&problem_answer(action, problem))
         }
         Ok(EnqueueOutcome::ClaimLost) => {
             // Whoever took the claim over is answering for the message; Relais' resend gets their answer.
@@ -190,6 +225,9 @@ pub(crate) async fn settle(bridge: &Bridge, queued: &QueuedMessage, state: Queue
         attempts: queued.attempts + 1,
         last_answer: last_answer.or_else(|| queued.last_answer.clone()),
         updated_at: now,
+        // Once Alma holds it, the body (which names the patron) has done its work: only its digest (the key)
+        // and the history stay.
+        body: if state == QueueState::Delivered { Vec::new() } else { queued.body.clone() },
         ..queued.clone()
     };
     save(bridge, &settled).await;

@@ -153,6 +153,9 @@ macro_rules! contract_suite {
             a_queued_message_is_done_for_its_sender_and_waits_in_its_request,
             queueing_after_the_claim_was_taken_over_is_claim_lost_and_writes_nothing,
             messages_of_a_request_read_back_in_queueing_order_and_the_queue_oldest_first,
+            the_outbox_refuses_a_message_past_its_bounds_and_counts_a_settled_one_out,
+            the_open_queue_pages_on_from_any_message_in_queueing_order,
+            a_marker_is_recorded_once_and_stays,
             a_state_change_holds_only_from_the_state_it_expects,
             open_messages_never_expire_and_finished_ones_age_out_like_history,
         );

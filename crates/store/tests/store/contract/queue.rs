@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use bridge_store::{ClaimOutcome, Enqueue, EnqueueOutcome, QueueState, QueuedMessage, StoreConfig};
+use bridge_store::{
+    ClaimOutcome, Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, StoreConfig,
+};
 
 use super::*;
 
@@ -24,6 +26,7 @@ pub async fn queue(store: &dyn Store, message: &str, request: &str, at: Timestam
             message: &queued,
             history: &history,
             now: at,
+            limits: QueueLimits::default(),
         })
         .await
         .unwrap();
@@ -66,6 +69,7 @@ pub async fn queueing_after_the_claim_was_taken_over_is_claim_lost_and_writes_no
             message: &queued,
             history: &history,
             now: after(40),
+            limits: QueueLimits::default(),
         })
         .await
         .unwrap();
@@ -128,4 +132,70 @@ pub async fn open_messages_never_expire_and_finished_ones_age_out_like_history(
     assert!(h.store.queued_for(&rid("Q8")).await.unwrap().is_empty());
     assert_eq!(h.store.queued_for(&rid("Q7")).await.unwrap(), std::slice::from_ref(&waiting));
     assert_eq!(h.store.open_queue(10).await.unwrap(), [waiting]);
+}
+
+/// Claims `message`'s key and tries to queue it under `limits`: the outcome.
+async fn try_queue(store: &dyn Store, message: &str, request: &str, limits: QueueLimits) -> EnqueueOutcome {
+    let key = message_key(message);
+    let owner = token(&format!("{message}-attempt"));
+    store.claim(&key, &owner, t0(), LEASE).await.unwrap();
+    let queued = QueuedMessage::new(rid(request), "AcceptItem", key.clone(), message.as_bytes().to_vec(), t0());
+    let history = entry("AcceptItem", t0());
+    let enqueue = Enqueue {
+        key: &key,
+        owner: &owner,
+        response: b"<ok/>",
+        message: &queued,
+        history: &history,
+        now: t0(),
+        limits,
+    };
+    store.enqueue(enqueue).await.unwrap()
+}
+
+pub async fn the_outbox_refuses_a_message_past_its_bounds_and_counts_a_settled_one_out(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, _) = fresh(open).await;
+    let limits = QueueLimits { per_request: 2, total: 3 };
+    assert_eq!(try_queue(&*h.store, "b1", "QB1", limits).await, EnqueueOutcome::Queued);
+    assert_eq!(try_queue(&*h.store, "b2", "QB1", limits).await, EnqueueOutcome::Queued);
+    assert_eq!(try_queue(&*h.store, "b3", "QB1", limits).await, EnqueueOutcome::Full(QueueLimit::PerRequest));
+    assert_eq!(h.store.queued_for(&rid("QB1")).await.unwrap().len(), 2, "nothing written for the third");
+    assert_eq!(try_queue(&*h.store, "b4", "QB2", limits).await, EnqueueOutcome::Queued);
+    assert_eq!(try_queue(&*h.store, "b5", "QB3", limits).await, EnqueueOutcome::Full(QueueLimit::Total));
+    assert_eq!(h.store.open_count().await.unwrap(), 3);
+    // A delivered message leaves both counts.
+    let first = h.store.queued_for(&rid("QB1")).await.unwrap().remove(0);
+    let delivered = QueuedMessage { state: QueueState::Delivered, ..first };
+    assert!(h.store.update_queued(&delivered, QueueState::Waiting, after(1)).await.unwrap());
+    assert_eq!(h.store.open_count().await.unwrap(), 2);
+    assert_eq!(try_queue(&*h.store, "b6", "QB1", limits).await, EnqueueOutcome::Queued);
+}
+
+pub async fn the_open_queue_pages_on_from_any_message_in_queueing_order(open: impl AsyncFn(StoreConfig) -> Harness) {
+    let (h, _) = fresh(open).await;
+    let ids = |messages: Vec<QueuedMessage>| messages.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    let mut queued = Vec::new();
+    for n in 0..5 {
+        queued.push(queue(&*h.store, &format!("page {n}"), &format!("QP{n}"), after(n)).await.id);
+    }
+    let first = h.store.open_queue(2).await.unwrap();
+    assert_eq!(ids(first.clone()), queued[..2]);
+    let second = h.store.open_queue_after(&first[1].id, 2).await.unwrap();
+    assert_eq!(ids(second.clone()), queued[2..4]);
+    let last = h.store.open_queue_after(&second[1].id, 2).await.unwrap();
+    assert_eq!(ids(last.clone()), queued[4..]);
+    assert!(h.store.open_queue_after(&last[0].id, 2).await.unwrap().is_empty());
+}
+
+pub async fn a_marker_is_recorded_once_and_stays(open: impl AsyncFn(StoreConfig) -> Harness) {
+    let (h, clock) = fresh(open).await;
+    assert!(!h.store.has_marker("alma-ncip-answered#1").await.unwrap());
+    h.store.record_marker("alma-ncip-answered#1", t0()).await.unwrap();
+    h.store.record_marker("alma-ncip-answered#1", after(1)).await.unwrap();
+    assert!(h.store.has_marker("alma-ncip-answered#1").await.unwrap());
+    assert!(!h.store.has_marker("alma-ncip-answered#2").await.unwrap());
+    clock.set(after(1000 * DAY));
+    assert!(h.store.has_marker("alma-ncip-answered#1").await.unwrap(), "a marker never expires");
 }
