@@ -644,6 +644,54 @@ fn the_outbox_alarms_watch_the_metrics_the_code_emits() {
     }
 }
 
+/// Every `!Sub` string inside a value (through `!If` branches and lists).
+fn subs(value: &Value) -> Vec<String> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Sub" => tagged.value.as_str().map(str::to_owned).into_iter().collect(),
+        Value::Tagged(tagged) => subs(&tagged.value),
+        Value::Sequence(items) => items.iter().flat_map(subs).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The SSM parameters a function's environment names (`*_PARAMETER`) are exactly the ones its role may read
+/// and decrypt: a parameter named but not readable stops the function at start-up (a new secret such as the
+/// staff token must reach the role too), and one readable but never named is a permission nothing uses.
+#[test]
+fn each_function_may_read_exactly_the_ssm_parameters_its_environment_names() {
+    let template = Template::load();
+    let name_of = |path: &str| path.rsplit("${SecretsPath}/").next().map(str::to_owned);
+    for (_, (id, function)) in template.functions() {
+        let named: BTreeSet<String> = template
+            .environment(function)
+            .iter()
+            .filter(|(variable, _)| variable.ends_with("_PARAMETER"))
+            .flat_map(|(_, value)| subs(value))
+            .filter_map(|path| name_of(&path))
+            .collect();
+        let mut readable = BTreeSet::new();
+        let mut decryptable = BTreeSet::new();
+        for statement in template.statements(function) {
+            let actions = strings(&statement["Action"]);
+            if actions.contains(&"ssm:GetParameters".to_owned()) {
+                readable.extend(subs(&statement["Resource"]).iter().filter_map(|arn| name_of(arn)));
+            }
+            if actions.contains(&"kms:Decrypt".to_owned()) {
+                let context = &statement["Condition"]["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"];
+                decryptable.extend(subs(context).iter().filter_map(|arn| name_of(arn)));
+            }
+        }
+        assert_eq!(readable, named, "{id}: ssm:GetParameters on exactly the parameters it names");
+        assert_eq!(decryptable, named, "{id}: kms:Decrypt for exactly the parameters it names");
+    }
+    let (_, status) = template.function("request-status");
+    let env = template.environment(status);
+    for variable in ["STATUS_TOKEN_PARAMETER", "STAFF_ACTION_TOKEN_PARAMETER", "STAFF_ACTION_TOKEN_PREVIOUS_PARAMETER"]
+    {
+        assert!(env.contains_key(variable), "request-status: {variable}");
+    }
+}
+
 #[test]
 fn the_dashboard_shows_only_metrics_that_something_emits() {
     let template = Template::load();
