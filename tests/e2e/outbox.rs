@@ -225,7 +225,10 @@ async fn a_discarded_message_leaves_the_queue_with_its_note_and_lets_the_next_go
     let id = get_queue(&h).await["messages"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(post_queue(&h, &id, "discard", None).await.status(), 400, "a discard needs a note");
     let note = serde_json::json!({"note": "shipped by hand in Alma"});
-    assert_eq!(post_queue(&h, &id, "discard", Some(note)).await.status(), 200);
+    let waiting = post_queue(&h, &id, "discard", Some(note)).await.status();
+    assert_eq!(waiting, 409, "a message still waiting for Alma is discarded only with force");
+    let forced = serde_json::json!({"note": "shipped by hand in Alma", "force": true});
+    assert_eq!(post_queue(&h, &id, "discard", Some(forced)).await.status(), 200);
     assert_eq!(post_queue(&h, &id, "redrive", None).await.status(), 404, "no longer open");
     h.sim.faults().clear();
     assert_eq!(deliver_due(&h.bridge.bridge).await.tried, 0);

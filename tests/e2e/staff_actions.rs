@@ -1,7 +1,7 @@
 //! Staff actions on the outbox take their own credential: the status token (handed to dashboards and
 //! scripts that only read) is refused on re-drive and discard, the staff token is accepted and may read too,
-//! and each action's history names the acting token by a fingerprint and never by the token. Over real HTTP,
-//! on both stores.
+//! each action's history names the acting token by a fingerprint and never by the token, and a message still
+//! waiting for Alma is given up only on purpose (`"force": true`). Over real HTTP, on both stores.
 
 use crate::support::{Harness, STAFF_TOKEN, STATUS_TOKEN, StoreKind, messages as m};
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
@@ -28,6 +28,16 @@ async fn parked_receipt(h: &Harness, request: &str, item: &str) -> String {
     deliver_due(&h.bridge.bridge).await;
     let message = open_message(h, request).await;
     assert_eq!(message["state"], "parked", "{message}");
+    message["id"].as_str().unwrap().to_owned()
+}
+
+/// A receipt queued during maintenance, still waiting (Alma has not refused it). Returns its queue id.
+async fn waiting_receipt(h: &Harness, request: &str, item: &str) -> String {
+    h.sim.faults().arm(FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip)).unwrap();
+    let answer = h.ncip(&m::accept_item(request, item, PATRON)).await;
+    assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
+    let message = open_message(h, request).await;
+    assert_eq!(message["state"], "waiting", "{message}");
     message["id"].as_str().unwrap().to_owned()
 }
 
@@ -119,9 +129,36 @@ async fn a_discards_history_names_the_token_by_its_fingerprint_never_by_the_toke
     }
 }
 
+async fn a_waiting_message_is_discarded_only_with_force(kind: StoreKind) {
+    let h = Harness::start_with(kind, &[("LOCAL_OUTBOX_POLL_MS", "0")], |store| store).await;
+    let id = waiting_receipt(&h, "RL-SA-4", "ILL-SA-4").await;
+
+    let (status, text) = act(&h, &id, "discard", Some(STAFF_TOKEN), json!({"note": "received by hand"})).await;
+    assert_eq!(status, 409, "a waiting message may still reach Alma: {text}");
+    assert!(text.contains("waiting") && text.contains("\"force\": true"), "says why and what to send: {text}");
+    let (status, _) =
+        act(&h, &id, "discard", Some(STAFF_TOKEN), json!({"note": "received by hand", "force": false})).await;
+    assert_eq!(status, 409, "force must be true");
+    assert_eq!(open_message(&h, "RL-SA-4").await["state"], "waiting", "still waiting after the refusals");
+    assert!(history_with(&h, "RL-SA-4", "discarded").await.is_empty());
+
+    let forced = json!({"note": "received by hand", "force": true});
+    let (status, text) = act(&h, &id, "discard", Some(STAFF_TOKEN), forced).await;
+    assert_eq!(status, 200, "{text}");
+    let discarded = history_with(&h, "RL-SA-4", "discarded").await;
+    assert_eq!(discarded.len(), 1);
+    assert_eq!(discarded[0]["acted_by"], STAFF_FINGERPRINT);
+    // Alma comes back: the discarded message never reaches it.
+    h.sim.faults().clear();
+    assert_eq!(deliver_due(&h.bridge.bridge).await.tried, 0);
+    assert_eq!(h.alma_ncip_calls("AcceptItem"), 0);
+    assert_eq!(h.sim.state().items_with_barcode("ILL-SA-4"), 0);
+}
+
 on_both_stores!(
     the_status_token_is_refused_on_redrive_and_discard_and_the_staff_token_is_accepted,
     a_discards_history_names_the_token_by_its_fingerprint_never_by_the_token,
+    a_waiting_message_is_discarded_only_with_force,
 );
 
 /// During a rotation both staff tokens act, and the history tells them apart.

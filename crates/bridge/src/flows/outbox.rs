@@ -217,6 +217,8 @@ pub enum QueueRefusal {
     NotApplicable(&'static str),
     /// A discard needs a note saying why.
     NoteRequired,
+    /// The message is still waiting for Alma (not parked): discarding it needs staff to say so explicitly.
+    ForceRequired,
     /// The store could not be read or written.
     StoreUnavailable,
 }
@@ -236,6 +238,9 @@ pub struct StaffAction {
     pub acted_by: String,
     /// What staff wrote (why they re-drove or discarded); a discard must have one.
     pub note: Option<String>,
+    /// For a discard: staff confirm giving up a message that is still waiting for Alma rather than parked (it
+    /// may yet be delivered, so giving it up is a decision to make on purpose). A re-drive ignores it.
+    pub force: bool,
 }
 
 /// Staff fixed the cause in Alma: the parked message (or a waiting one, now) is tried again at once.
@@ -255,10 +260,14 @@ pub async fn redrive(bridge: &Bridge, id: &str, action: StaffAction) -> Result<Q
 }
 
 /// Staff give the message up (they did it in Alma by hand, or it should never happen): it leaves the queue
-/// and the request's later messages go ahead.
+/// and the request's later messages go ahead. A message still waiting for Alma is given up only with
+/// `force`: the deliverer would otherwise take it to Alma as soon as Alma is back.
 pub async fn discard(bridge: &Bridge, id: &str, action: StaffAction) -> Result<QueuedMessage, QueueRefusal> {
     let note = action.note.clone().filter(|n| !n.trim().is_empty()).ok_or(QueueRefusal::NoteRequired)?;
     let message = open_message(bridge, id).await?;
+    if message.state == QueueState::Waiting && !action.force {
+        return Err(QueueRefusal::ForceRequired);
+    }
     let now = bridge.clock.now();
     let discarded =
         QueuedMessage { state: QueueState::Discarded, note: Some(note), updated_at: now, ..message.clone() };

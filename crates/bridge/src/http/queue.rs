@@ -2,8 +2,8 @@
 //! `Accept: text/html`), with the status token or the staff token like the status page. The staff actions
 //! need the staff token (`STAFF_ACTION_TOKEN`; the status token is read-only): `POST /queue/{message}/redrive`
 //! sends a parked message to Alma again and `POST /queue/{message}/discard` gives it up. Both take an optional
-//! JSON body `{"note": "..."}` (a discard must have one), recorded in the request's history with the acting
-//! token's fingerprint.
+//! JSON body `{"note": "..."}` (a discard must have one; discarding a message still waiting for Alma also
+//! needs `"force": true`), recorded in the request's history with the acting token's fingerprint.
 
 use super::auth::{self, StaffCredential};
 use super::body::read_capped;
@@ -99,7 +99,10 @@ async fn act(bridge: &Bridge, id: &str, headers: &HeaderMap, body: Body, action:
     let mut staff = StaffAction { acted_by: token.fingerprint(), ..StaffAction::default() };
     if !body.is_empty() {
         match serde_json::from_slice::<serde_json::Value>(&body) {
-            Ok(value) => staff.note = value.get("note").and_then(|n| n.as_str()).map(str::to_owned),
+            Ok(value) => {
+                staff.note = value.get("note").and_then(|n| n.as_str()).map(str::to_owned);
+                staff.force = value.get("force").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            }
             Err(_) => return respond::text(400, "The body must be JSON: {\"note\": \"...\"}"),
         }
     }
@@ -118,6 +121,11 @@ fn refused_action(refusal: &QueueRefusal) -> Response {
         QueueRefusal::Unknown => respond::text(404, "No waiting or parked message has that id"),
         QueueRefusal::NotApplicable(why) => respond::text(409, why),
         QueueRefusal::NoteRequired => respond::text(400, "A discard needs a note saying why: {\"note\": \"...\"}"),
+        QueueRefusal::ForceRequired => respond::text(
+            409,
+            "The message is still waiting for Alma, not parked: the deliverer will send it once Alma takes it. \
+             Discard it only if it was done by hand in Alma, with {\"note\": \"...\", \"force\": true}",
+        ),
         QueueRefusal::StoreUnavailable => respond::text(503, "The bridge's store is unavailable; try again shortly"),
     }
 }
