@@ -231,6 +231,15 @@ pub async fn open_messages(bridge: &Bridge) -> Result<Vec<QueuedMessage>, QueueR
     })
 }
 
+/// The number of waiting and parked messages, for the deliverer's gauges (`OutboxWaiting`, `OutboxParked`).
+/// One read of the open queue, at most [`QUEUE_PAGE`] messages.
+pub async fn open_counts(bridge: &Bridge) -> Result<(usize, usize), StoreError> {
+    let open = bridge.store.open_queue(QUEUE_PAGE).await?;
+    let parked = open.iter().filter(|m| m.state == QueueState::Parked).count();
+    let waiting = open.iter().filter(|m| m.state == QueueState::Waiting).count();
+    Ok((waiting, parked))
+}
+
 /// A staff decision on a queued message, as the request's history keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StaffAction {
