@@ -170,5 +170,11 @@ pub fn banner(bridge: &LocalBridge) -> String {
     if env.get("STATUS_TOKEN").is_none() {
         lines.push(format!("  STATUS_TOKEN (generated for this run): {}", settings.status_token.expose()));
     }
+    if env.get("STAFF_ACTION_TOKEN").is_none() {
+        lines.push(format!(
+            "  STAFF_ACTION_TOKEN (generated for this run; re-drive and discard): {}",
+            settings.staff_token.expose()
+        ));
+    }
     lines.join("\n")
 }

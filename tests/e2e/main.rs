@@ -24,4 +24,5 @@ mod readme_map;
 mod refusals;
 mod secret_rotation;
 mod soak;
+mod staff_actions;
 mod template;

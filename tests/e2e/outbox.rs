@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use crate::support::{Harness, STATUS_TOKEN, StoreKind, messages as m};
+use crate::support::{Harness, STAFF_TOKEN, STATUS_TOKEN, StoreKind, messages as m};
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
 use bridge::alma::AlmaRest;
 use bridge::flows::outbox::deliver_due;
@@ -60,7 +60,7 @@ async fn get_queue(h: &Harness) -> serde_json::Value {
 }
 
 async fn post_queue(h: &Harness, id: &str, action: &str, body: Option<serde_json::Value>) -> reqwest::Response {
-    let mut request = h.http.post(h.bridge.url(&format!("/queue/{id}/{action}"))).bearer_auth(STATUS_TOKEN);
+    let mut request = h.http.post(h.bridge.url(&format!("/queue/{id}/{action}"))).bearer_auth(STAFF_TOKEN);
     if let Some(body) = body {
         request = request.json(&body);
     }
@@ -200,7 +200,7 @@ async fn a_receipt_for_a_patron_blocked_meanwhile_is_parked_then_redriven_once_u
     let id = parked["id"].as_str().unwrap().to_owned();
     assert_eq!(post_queue(&h, "not-an-id", "redrive", None).await.status(), 404);
     let refused = h.http.post(h.bridge.url(&format!("/queue/{id}/redrive"))).send().await.unwrap();
-    assert_eq!(refused.status(), 401, "re-driving needs the status token");
+    assert_eq!(refused.status(), 401, "re-driving needs the staff token");
     assert!(h.sim.state().set_user_blocked("21000000001", false));
     let note = serde_json::json!({"note": "block lifted by the circulation desk"});
     let redriven = post_queue(&h, &id, "redrive", Some(note)).await;
@@ -225,7 +225,10 @@ async fn a_discarded_message_leaves_the_queue_with_its_note_and_lets_the_next_go
     let id = get_queue(&h).await["messages"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(post_queue(&h, &id, "discard", None).await.status(), 400, "a discard needs a note");
     let note = serde_json::json!({"note": "shipped by hand in Alma"});
-    assert_eq!(post_queue(&h, &id, "discard", Some(note)).await.status(), 200);
+    let waiting = post_queue(&h, &id, "discard", Some(note)).await.status();
+    assert_eq!(waiting, 409, "a message still waiting for Alma is discarded only with force");
+    let forced = serde_json::json!({"note": "shipped by hand in Alma", "force": true});
+    assert_eq!(post_queue(&h, &id, "discard", Some(forced)).await.status(), 200);
     assert_eq!(post_queue(&h, &id, "redrive", None).await.status(), 404, "no longer open");
     h.sim.faults().clear();
     assert_eq!(deliver_due(&h.bridge.bridge).await.tried, 0);

@@ -627,21 +627,159 @@ fn the_near_timeout_alarm_watches_every_service_function() {
 #[test]
 fn the_outbox_alarms_watch_the_metrics_the_code_emits() {
     let metrics = repo_file("crates/bridge/src/metrics.rs");
-    let settle = repo_file("crates/bridge/src/flows/once/queueing.rs");
-    assert!(metrics.contains(r#"("OutboxMessages", "Count", 1.0)"#) && metrics.contains(r#"&[("Event", event)]"#));
+    assert!(metrics.contains(r#"("OutboxParked", "Count", parked as f64)"#), "the parked count is emitted");
     assert!(metrics.contains(r#"("OutboxOldestAge", "Seconds", seconds)"#));
-    assert!(settle.contains(r#"QueueState::Parked => "parked""#), "the parked event's name");
     let template = Template::load();
     let parked = template.resource("OutboxParkedAlarm");
-    assert_eq!(parked["Properties"]["MetricName"], "OutboxMessages");
-    assert_eq!(parked["Properties"]["Dimensions"][0]["Name"], "Event");
-    assert_eq!(parked["Properties"]["Dimensions"][0]["Value"], "parked");
+    // The count of parked messages (a gauge, zero included), not the event of parking: the alarm stays raised
+    // while any message is parked instead of clearing itself one period after the parking.
+    assert_eq!(parked["Properties"]["MetricName"], "OutboxParked");
+    assert!(parked["Properties"]["Dimensions"].is_null(), "the count is emitted without dimensions");
+    assert_eq!(parked["Properties"]["Statistic"], "Maximum");
+    assert_eq!(parked["Properties"]["Threshold"].as_u64(), Some(1), "one parked message is enough");
+    assert_eq!(parked["Properties"]["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+    // A silent deliverer sends no count: that is the heartbeat alarm's to report, and must not clear this one.
+    assert_eq!(parked["Properties"]["TreatMissingData"], "ignore");
     let oldest = template.resource("OutboxOldestAgeAlarm");
     assert_eq!(oldest["Properties"]["MetricName"], "OutboxOldestAge");
     assert!(oldest["Properties"]["Dimensions"].is_null(), "the age is emitted without dimensions");
     for alarm in [parked, oldest] {
         assert_eq!(untagged(&alarm["Properties"]["Namespace"]).as_str(), Some("AlmaRelaisBridge/${AWS::StackName}"));
     }
+}
+
+/// The deliverer's scheduled runs, per minute, from the deliver function's Schedule event.
+fn deliverer_runs_per_minute(template: &Template) -> u64 {
+    let (id, deliver) = template.function("deliver");
+    let events = deliver["Properties"]["Events"].as_mapping().expect("events");
+    let schedule = events.values().find(|e| e["Type"] == "Schedule").unwrap_or_else(|| panic!("{id}: a schedule"));
+    assert_eq!(schedule["Properties"]["Schedule"], "rate(1 minute)", "{id}: the alarms below count on it");
+    1
+}
+
+/// A deliverer that stopped (its start-up fails, its schedule is off, it cannot read the table) sends no
+/// heartbeat, and the alarm reads the missing data as breaching: it cannot go quiet.
+#[test]
+fn a_deliverer_that_stops_raises_the_heartbeat_alarm() {
+    let metrics = repo_file("crates/bridge/src/metrics.rs");
+    assert!(metrics.contains(r#"("DelivererHeartbeat", "Count", 1.0)"#), "the heartbeat is emitted");
+    let deliver = repo_file("crates/bridge/src/lambda/deliver.rs");
+    let schedule_branch = deliver.split("DeliverEvent::Schedule(_) =>").nth(1).expect("the schedule branch");
+    let schedule_branch = schedule_branch.split("DeliverEvent::Queue").next().unwrap();
+    assert!(schedule_branch.contains("heartbeat(bridge)"), "every scheduled run sends the heartbeat");
+    assert!(deliver.contains("crate::metrics::deliverer_heartbeat("), "through metrics.rs");
+
+    let template = Template::load();
+    let alarm = &template.resource("DelivererHeartbeatAlarm")["Properties"];
+    assert_eq!(untagged(&alarm["Namespace"]).as_str(), Some("AlmaRelaisBridge/${AWS::StackName}"));
+    assert_eq!(alarm["MetricName"], "DelivererHeartbeat");
+    assert!(alarm["Dimensions"].is_null(), "the heartbeat is emitted without dimensions");
+    assert_eq!(alarm["Statistic"], "Sum");
+    assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
+    assert_eq!(alarm["TreatMissingData"], "breaching", "missing data is a dead deliverer");
+    let period = alarm["Period"].as_u64().expect("Period");
+    let periods = alarm["EvaluationPeriods"].as_u64().expect("EvaluationPeriods");
+    let threshold = alarm["Threshold"].as_u64().expect("Threshold");
+    // A live deliverer sends at least the threshold in every period, with a margin for a late or skipped run.
+    let expected = period / 60 * deliverer_runs_per_minute(&template);
+    assert!(threshold * 2 <= expected, "{expected} heartbeats in a period against a threshold of {threshold}");
+    assert!(period * periods <= 15 * 60, "a stopped deliverer is noticed within minutes, not hours");
+}
+
+/// The deliverer's Lambda errors (crash, timeout, start-up failure) raise an alarm once most of its scheduled
+/// runs fail, whatever the traffic.
+#[test]
+fn the_deliverers_errors_raise_an_alarm() {
+    let template = Template::load();
+    let (deliver_id, _) = template.function("deliver");
+    let alarm = &template.resource("DeliverFunctionErrorsAlarm")["Properties"];
+    assert_eq!(alarm["Namespace"], "AWS/Lambda");
+    assert_eq!(alarm["MetricName"], "Errors");
+    assert_eq!(alarm["Dimensions"][0]["Name"], "FunctionName");
+    assert_eq!(intrinsic(&alarm["Dimensions"][0]["Value"], "Ref"), Some(deliver_id), "the deliver function's");
+    assert_eq!(alarm["Statistic"], "Sum");
+    assert_eq!(alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+    assert_eq!(alarm["TreatMissingData"], "notBreaching", "no run, no error: the heartbeat alarm covers that");
+    let period = alarm["Period"].as_u64().expect("Period");
+    let threshold = alarm["Threshold"].as_u64().expect("Threshold");
+    let runs = period / 60 * deliverer_runs_per_minute(&template);
+    assert!(threshold <= runs, "a deliverer failing every scheduled run ({runs} in a period) reaches {threshold}");
+    for action in ["AlarmActions", "OKActions"] {
+        assert_eq!(intrinsic(&alarm[action][0], "Ref"), Some("AlarmTopic"), "{action} reach the alarm topic");
+    }
+}
+
+/// Every `!Sub` string inside a value (through `!If` branches and lists).
+fn subs(value: &Value) -> Vec<String> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Sub" => tagged.value.as_str().map(str::to_owned).into_iter().collect(),
+        Value::Tagged(tagged) => subs(&tagged.value),
+        Value::Sequence(items) => items.iter().flat_map(subs).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The SSM parameters a function's environment names (`*_PARAMETER`) are exactly the ones its role may read
+/// and decrypt: a parameter named but not readable stops the function at start-up (a new secret such as the
+/// staff token must reach the role too), and one readable but never named is a permission nothing uses.
+#[test]
+fn each_function_may_read_exactly_the_ssm_parameters_its_environment_names() {
+    let template = Template::load();
+    let name_of = |path: &str| path.rsplit("${SecretsPath}/").next().map(str::to_owned);
+    for (_, (id, function)) in template.functions() {
+        let named: BTreeSet<String> = template
+            .environment(function)
+            .iter()
+            .filter(|(variable, _)| variable.ends_with("_PARAMETER"))
+            .flat_map(|(_, value)| subs(value))
+            .filter_map(|path| name_of(&path))
+            .collect();
+        let mut readable = BTreeSet::new();
+        let mut decryptable = BTreeSet::new();
+        for statement in template.statements(function) {
+            let actions = strings(&statement["Action"]);
+            if actions.contains(&"ssm:GetParameters".to_owned()) {
+                readable.extend(subs(&statement["Resource"]).iter().filter_map(|arn| name_of(arn)));
+            }
+            if actions.contains(&"kms:Decrypt".to_owned()) {
+                let context = &statement["Condition"]["StringEquals"]["kms:EncryptionContext:PARAMETER_ARN"];
+                decryptable.extend(subs(context).iter().filter_map(|arn| name_of(arn)));
+            }
+        }
+        assert_eq!(readable, named, "{id}: ssm:GetParameters on exactly the parameters it names");
+        assert_eq!(decryptable, named, "{id}: kms:Decrypt for exactly the parameters it names");
+    }
+    let (_, status) = template.function("request-status");
+    let env = template.environment(status);
+    for variable in ["STATUS_TOKEN_PARAMETER", "STAFF_ACTION_TOKEN_PARAMETER", "STAFF_ACTION_TOKEN_PREVIOUS_PARAMETER"]
+    {
+        assert!(env.contains_key(variable), "request-status: {variable}");
+    }
+}
+
+/// Every alarm on the stack's own namespace watches a metric that something emits: crates/bridge/src/metrics.rs
+/// or one of the template's log metric filters. An alarm on a metric nobody sends would stay quiet forever.
+#[test]
+fn every_alarm_on_the_stacks_namespace_watches_an_emitted_metric() {
+    let template = Template::load();
+    let metrics = repo_file("crates/bridge/src/metrics.rs");
+    let filters: BTreeSet<String> = template
+        .of_type("AWS::Logs::MetricFilter")
+        .flat_map(|(_, f)| f["Properties"]["MetricTransformations"].as_sequence().cloned().unwrap_or_default())
+        .filter_map(|t| t["MetricName"].as_str().map(str::to_owned))
+        .collect();
+    let mut checked = 0;
+    for (name, alarm) in template.of_type("AWS::CloudWatch::Alarm") {
+        let properties = &alarm["Properties"];
+        if untagged(&properties["Namespace"]).as_str() != Some("AlmaRelaisBridge/${AWS::StackName}") {
+            continue;
+        }
+        let metric = properties["MetricName"].as_str().unwrap_or_else(|| panic!("{name}: a MetricName"));
+        let emitted = metrics.contains(&format!("(\"{metric}\", ")) || filters.contains(metric);
+        assert!(emitted, "{name} watches {metric}, which neither metrics.rs nor a metric filter sends");
+        checked += 1;
+    }
+    assert!(checked >= 6, "the bridge's own alarms were found ({checked})");
 }
 
 #[test]
@@ -657,7 +795,16 @@ fn the_dashboard_shows_only_metrics_that_something_emits() {
         .flat_map(|(_, f)| f["Properties"]["MetricTransformations"].as_sequence().cloned().unwrap_or_default())
         .filter_map(|t| t["MetricName"].as_str().map(str::to_owned))
         .collect();
-    let shown = ["Messages", "AlmaCalls", "AlmaLatency", "OutboxMessages", "OutboxOldestAge"];
+    let shown = [
+        "Messages",
+        "AlmaCalls",
+        "AlmaLatency",
+        "OutboxMessages",
+        "OutboxOldestAge",
+        "OutboxWaiting",
+        "OutboxParked",
+        "DelivererHeartbeat",
+    ];
     for metric in shown {
         assert!(text.contains(metric), "the dashboard shows {metric}");
         assert!(metrics.contains(&format!("(\"{metric}\", ")), "{metric} is emitted by crates/bridge/src/metrics.rs");

@@ -3,8 +3,10 @@
 //!
 //! Two records per NCIP message: `Messages` by message type and outcome (what the alarms watch), and the Alma
 //! calls it made with their total latency, by message type. One more for each PIN check refused by a lockout
-//! (`PinLockouts` by `Scope`). Locally nothing is printed: the log line
-//! `ncip answered` says the same for a person reading the terminal.
+//! (`PinLockouts` by `Scope`). The outbox's deliverer adds, on each scheduled run, a heartbeat with the counts
+//! of waiting and parked messages, so that its alarms see a value every minute (zero included) and read a
+//! missing value as a deliverer that stopped. Locally nothing is printed: the log line `ncip answered` says the
+//! same for a person reading the terminal.
 
 use crate::alma::AlmaCall;
 use serde_json::{Map, Value, json};
@@ -73,6 +75,24 @@ pub fn outbox_oldest_age(seconds: f64) {
     emit(|| record(&[], &[("OutboxOldestAge", "Seconds", seconds)]));
 }
 
+/// A scheduled run of the deliverer that read the outbox: `DelivererHeartbeat` = 1, with `OutboxWaiting` and
+/// `OutboxParked`, the messages open after the run (zero included: a gauge, not an event, so an alarm on it
+/// stays raised while a message stays parked).
+pub fn deliverer_heartbeat(waiting: usize, parked: usize) {
+    emit(|| heartbeat_record(waiting, parked));
+}
+
+fn heartbeat_record(waiting: usize, parked: usize) -> Value {
+    record(
+        &[],
+        &[
+            ("DelivererHeartbeat", "Count", 1.0),
+            ("OutboxWaiting", "Count", waiting as f64),
+            ("OutboxParked", "Count", parked as f64),
+        ],
+    )
+}
+
 fn emit(line: impl FnOnce() -> Value) {
     if ENABLED.load(Ordering::Relaxed) {
         // stdout, not the tracing subscriber: EMF needs `_aws` as a JSON object at the top level of the line.
@@ -123,5 +143,18 @@ mod tests {
         assert_eq!(line["MessageType"], "AcceptItem");
         assert_eq!(line["Outcome"], "TemporaryFailure");
         assert_eq!(line["Messages"], 1.0);
+    }
+
+    #[test]
+    fn the_heartbeat_carries_the_outbox_counts_zero_included_without_dimensions() {
+        let line = heartbeat_record(0, 0);
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Dimensions"], json!([[]]), "one series per stack, as the alarms watch it");
+        let names: Vec<&str> =
+            directive["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["DelivererHeartbeat", "OutboxWaiting", "OutboxParked"]);
+        assert_eq!((line["DelivererHeartbeat"].as_f64(), line["OutboxParked"].as_f64()), (Some(1.0), Some(0.0)));
+        let busy = heartbeat_record(7, 2);
+        assert_eq!((busy["OutboxWaiting"].as_f64(), busy["OutboxParked"].as_f64()), (Some(7.0), Some(2.0)));
     }
 }

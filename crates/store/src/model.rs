@@ -217,6 +217,10 @@ pub struct HistoryEntry {
     /// What staff wrote when they re-drove or discarded a queued message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// For a staff action: which token took it, as a fingerprint (`sha256:` and 8 hex digits of the token's
+    /// SHA-256), never the token itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acted_by: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -248,6 +252,7 @@ impl HistoryEntry {
             repeats: 0,
             last_repeat_at: None,
             note: None,
+            acted_by: None,
         }
     }
 }

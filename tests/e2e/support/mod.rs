@@ -63,6 +63,8 @@ pub fn lambda_aws(http: &reqwest::Client) -> aws_config::SdkConfig {
 
 pub const NCIP_TOKEN: &str = "local-test-token-0123456789";
 pub const STATUS_TOKEN: &str = "local-status-token-0123456789";
+/// The token that may re-drive and discard queued messages (the status token is read-only).
+pub const STAFF_TOKEN: &str = "local-staff-action-token-0123456789";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
@@ -168,6 +170,7 @@ impl Harness {
         let mut pairs = vec![
             ("NCIP_SHARED_SECRET", NCIP_TOKEN),
             ("STATUS_TOKEN", STATUS_TOKEN),
+            ("STAFF_ACTION_TOKEN", STAFF_TOKEN),
             ("ALMA_PARTNER_CODE", "RELAIS"),
             ("BRIDGE_LISTEN", "127.0.0.1:0"),
             ("BRIDGE_DEADLINE_MS", "8000"),

@@ -208,8 +208,16 @@ pub struct Settings {
     /// `NCIP_SHARED_SECRET_PREVIOUS`: during a rotation, the secret Relais still uses, accepted beside the new
     /// one until Relais is switched (docs/operations.md, "Rotating secrets"); empty otherwise.
     pub ncip_previous_secret: Secret,
-    /// `STATUS_TOKEN`: the token staff tools use for `GET /requests/{id}`.
+    /// `STATUS_TOKEN`: the read-only token staff tools use for `GET /requests/{id}` and `GET /queue`; it
+    /// cannot re-drive or discard a queued message.
     pub status_token: Secret,
+    /// `STAFF_ACTION_TOKEN`: the token that may re-drive or discard a queued message (and read what the status
+    /// token reads). Kept apart from the status token so that a dashboard or script holding the read-only
+    /// token cannot change what reaches Alma. On Lambda only the status function is given it.
+    pub staff_token: Secret,
+    /// `STAFF_ACTION_TOKEN_PREVIOUS`: during a rotation, the staff token still in staff scripts, accepted beside
+    /// the new one until they are switched; empty otherwise.
+    pub staff_previous_token: Secret,
     /// `LOG_HASH_KEY`: key for the keyed hash that stands in for patron ids in logs.
     pub log_hash_key: Secret,
     /// Which agencies are served and which Alma partner each stands for.

@@ -44,6 +44,18 @@ impl Env {
 pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
     let listen = socket_addr(env, "BRIDGE_LISTEN", "127.0.0.1:3000")?;
     let deadline = Duration::from_millis(u64::from(number(env, "BRIDGE_DEADLINE_MS", 20_000, 1_000..=28_000)?));
+    let status_token = secret(env, host, "STATUS_TOKEN")?;
+    let staff_token = secret(env, host, "STAFF_ACTION_TOKEN")?;
+    let staff_previous_token = match env.get("STAFF_ACTION_TOKEN_PREVIOUS") {
+        Some(_) => secret(env, host, "STAFF_ACTION_TOKEN_PREVIOUS")?,
+        None => Secret::new(""),
+    };
+    // The same value in both would let every holder of the read-only token re-drive and discard.
+    for (var, staff) in [("STAFF_ACTION_TOKEN", &staff_token), ("STAFF_ACTION_TOKEN_PREVIOUS", &staff_previous_token)] {
+        if !staff.expose().is_empty() && staff == &status_token {
+            return Err(ConfigError::new(var, "must differ from STATUS_TOKEN (the status token is read-only)"));
+        }
+    }
     Ok(Settings {
         host,
         listen,
@@ -55,7 +67,9 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
             Some(_) => secret(env, host, "NCIP_SHARED_SECRET_PREVIOUS")?,
             None => Secret::new(""),
         },
-        status_token: secret(env, host, "STATUS_TOKEN")?,
+        status_token,
+        staff_token,
+        staff_previous_token,
         log_hash_key: env.get("LOG_HASH_KEY").map(Secret::new).unwrap_or_else(Secret::random),
         ncip: ncip_policy(env)?,
         patron: patron_policy(env)?,
@@ -346,6 +360,8 @@ mod tests {
             ("ALMA_MAX_CALLS_PER_SECOND", "0"),
             ("PATRON_AUTH_REQUIRED", "maybe"),
             ("NCIP_SHARED_SECRET", "short"),
+            ("STAFF_ACTION_TOKEN", "short"),
+            ("STAFF_ACTION_TOKEN_PREVIOUS", "short"),
             ("PATRON_LOCKOUT_FAILURES", "101"),
             ("PATRON_LOCKOUT_MINUTES", "0"),
             ("PATRON_LOCKOUT_AGENCY_FAILURES", "many"),
@@ -354,6 +370,29 @@ mod tests {
             let err = settings(&Env::from_pairs([(var, value)]), Host::Local).unwrap_err();
             assert_eq!(err.variable, var, "{err}");
         }
+    }
+
+    #[test]
+    fn the_staff_token_is_made_locally_and_may_not_be_the_status_token() {
+        let local = settings(&Env::default(), Host::Local).unwrap();
+        assert!(!local.staff_token.expose().is_empty(), "generated for a local run");
+        assert_ne!(local.staff_token, local.status_token);
+        assert!(local.staff_previous_token.expose().is_empty());
+        let lambda = settings(&Env::from_pairs([("DYNAMODB_TABLE", "bridge")]), Host::Lambda).unwrap();
+        assert!(lambda.staff_token.expose().is_empty(), "not given to this function: matches nothing");
+        let same = [("STATUS_TOKEN", "status-token-0123456789"), ("STAFF_ACTION_TOKEN", "status-token-0123456789")];
+        assert_eq!(settings(&Env::from_pairs(same), Host::Local).unwrap_err().variable, "STAFF_ACTION_TOKEN");
+        let previous = [
+            ("STATUS_TOKEN", "status-token-0123456789"),
+            ("STAFF_ACTION_TOKEN", "staff-token-0123456789"),
+            ("STAFF_ACTION_TOKEN_PREVIOUS", "status-token-0123456789"),
+        ];
+        let err = settings(&Env::from_pairs(previous), Host::Local).unwrap_err();
+        assert_eq!(err.variable, "STAFF_ACTION_TOKEN_PREVIOUS");
+        let rotating =
+            [("STAFF_ACTION_TOKEN", "staff-token-0123456789"), ("STAFF_ACTION_TOKEN_PREVIOUS", "old-staff-0123456789")];
+        let rotating = settings(&Env::from_pairs(rotating), Host::Local).unwrap();
+        assert!(rotating.staff_previous_token.matches("old-staff-0123456789"));
     }
 
     #[test]

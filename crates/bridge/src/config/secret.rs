@@ -30,6 +30,17 @@ impl Secret {
     pub fn matches(&self, candidate: &str) -> bool {
         bool::from(self.0.as_bytes().ct_eq(candidate.as_bytes())) && !self.0.is_empty()
     }
+
+    /// A short name for the value that does not reveal it: `sha256:` and the first 8 hex digits of its SHA-256.
+    /// The outbox's history records it for each staff action, so that it says which token acted (the new or
+    /// the previous one during a rotation) without anyone who reads the history learning a token. Staff
+    /// compute the same from their own token: `printf %s "$TOKEN" | sha256sum | cut -c1-8`.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        let hex: String = digest.iter().take(4).map(|byte| format!("{byte:02x}")).collect();
+        format!("sha256:{hex}")
+    }
 }
 
 impl std::fmt::Debug for Secret {
@@ -55,6 +66,16 @@ mod tests {
         assert!(!secret.matches("abc124"));
         assert!(!secret.matches("abc12"));
         assert!(!Secret::new("").matches(""));
+    }
+
+    #[test]
+    fn a_fingerprint_names_the_value_without_revealing_it() {
+        let token = Secret::new("staff-token-0123456789");
+        let fingerprint = token.fingerprint();
+        // `printf %s staff-token-0123456789 | sha256sum | cut -c1-8`
+        assert_eq!(fingerprint, "sha256:db3b10af");
+        assert!(!fingerprint.contains(token.expose()));
+        assert_ne!(Secret::new("staff-token-0123456780").fingerprint(), fingerprint);
     }
 
     #[test]

@@ -256,6 +256,8 @@ pub enum QueueRefusal {
     NotApplicable(&'static str),
     /// A discard needs a note saying why.
     NoteRequired,
+    /// The message is still waiting for Alma (not parked): discarding it needs staff to say so explicitly.
+    ForceRequired,
     /// The store could not be read or written.
     StoreUnavailable,
 }
@@ -268,31 +270,56 @@ pub async fn open_messages(bridge: &Bridge) -> Result<Vec<QueuedMessage>, QueueR
     })
 }
 
+/// The number of waiting and parked messages, for the deliverer's gauges (`OutboxWaiting`, `OutboxParked`).
+/// One read of the open queue, at most [`QUEUE_PAGE`] messages.
+pub async fn open_counts(bridge: &Bridge) -> Result<(usize, usize), StoreError> {
+    let open = bridge.store.open_queue(QUEUE_PAGE).await?;
+    let parked = open.iter().filter(|m| m.state == QueueState::Parked).count();
+    let waiting = open.iter().filter(|m| m.state == QueueState::Waiting).count();
+    Ok((waiting, parked))
+}
+
+/// A staff decision on a queued message, as the request's history keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaffAction {
+    /// The acting token's fingerprint (`Secret::fingerprint`), never the token: which credential acted.
+    pub acted_by: String,
+    /// What staff wrote (why they re-drove or discarded); a discard must have one.
+    pub note: Option<String>,
+    /// For a discard: staff confirm giving up a message that is still waiting for Alma rather than parked (it
+    /// may yet be delivered, so giving it up is a decision to make on purpose). A re-drive ignores it.
+    pub force: bool,
+}
+
 /// Staff fixed the cause in Alma: the parked message (or a waiting one, now) is tried again at once.
-pub async fn redrive(bridge: &Bridge, id: &str, note: Option<String>) -> Result<QueuedMessage, QueueRefusal> {
+pub async fn redrive(bridge: &Bridge, id: &str, action: StaffAction) -> Result<QueuedMessage, QueueRefusal> {
     let message = open_message(bridge, id).await?;
     let now = bridge.clock.now();
     let redriven = QueuedMessage {
         state: QueueState::Waiting,
         next_attempt_at: now,
-        note: note.clone().or_else(|| message.note.clone()),
+        note: action.note.clone().or_else(|| message.note.clone()),
         updated_at: now,
         ..message.clone()
     };
-    change(bridge, &message, &redriven, Outcome::Redriven, note).await?;
+    change(bridge, &message, &redriven, Outcome::Redriven, action).await?;
     ring(bridge, &redriven, redriven.attempts.max(1)).await;
     Ok(redriven)
 }
 
 /// Staff give the message up (they did it in Alma by hand, or it should never happen): it leaves the queue
-/// and the request's later messages go ahead.
-pub async fn discard(bridge: &Bridge, id: &str, note: Option<String>) -> Result<QueuedMessage, QueueRefusal> {
-    let note = note.filter(|n| !n.trim().is_empty()).ok_or(QueueRefusal::NoteRequired)?;
+/// and the request's later messages go ahead. A message still waiting for Alma is given up only with
+/// `force`: the deliverer would otherwise take it to Alma as soon as Alma is back.
+pub async fn discard(bridge: &Bridge, id: &str, action: StaffAction) -> Result<QueuedMessage, QueueRefusal> {
+    let note = action.note.clone().filter(|n| !n.trim().is_empty()).ok_or(QueueRefusal::NoteRequired)?;
     let message = open_message(bridge, id).await?;
+    if message.state == QueueState::Waiting && !action.force {
+        return Err(QueueRefusal::ForceRequired);
+    }
     let now = bridge.clock.now();
     let discarded =
-        QueuedMessage { state: QueueState::Discarded, note: Some(note.clone()), updated_at: now, ..message.clone() };
-    change(bridge, &message, &discarded, Outcome::Discarded, Some(note)).await?;
+        QueuedMessage { state: QueueState::Discarded, note: Some(note), updated_at: now, ..message.clone() };
+    change(bridge, &message, &discarded, Outcome::Discarded, action).await?;
     Ok(discarded)
 }
 
@@ -310,13 +337,14 @@ async fn open_message(bridge: &Bridge, id: &str) -> Result<QueuedMessage, QueueR
     }
 }
 
-/// Writes a staff decision (only over the state it was taken on) and records it in the request's history.
+/// Writes a staff decision (only over the state it was taken on) and records it in the request's history,
+/// with the note and the fingerprint of the token that took it.
 async fn change(
     bridge: &Bridge,
     from: &QueuedMessage,
     to: &QueuedMessage,
     outcome: Outcome,
-    note: Option<String>,
+    action: StaffAction,
 ) -> Result<(), QueueRefusal> {
     let now = bridge.clock.now();
     match bridge.store.update_queued(to, from.state, now).await {
@@ -328,10 +356,16 @@ async fn change(
         }
     }
     let mut entry = HistoryEntry::new(from.message_type.clone(), now, outcome);
-    entry.note = note;
+    entry.note = action.note;
+    entry.acted_by = Some(action.acted_by.clone());
     if let Err(err) = bridge.store.append_history(&from.request, &entry).await {
         tracing::warn!(error = %err, "could not append history");
     }
-    tracing::info!(queued_message = %from.id, action = outcome.label(), "outbox staff action");
+    tracing::info!(
+        queued_message = %from.id,
+        action = outcome.label(),
+        acted_by = %action.acted_by,
+        "outbox staff action"
+    );
     Ok(())
 }

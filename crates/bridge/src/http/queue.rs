@@ -1,13 +1,16 @@
-//! The outbox for staff (`STATUS_TOKEN`, bearer header, like the status page): `GET /queue` lists waiting
-//! and parked messages oldest first (JSON, or HTML with `Accept: text/html`); `POST /queue/{message}/redrive`
-//! sends a parked message to Alma again and `POST /queue/{message}/discard` gives it up. Both take an
-//! optional JSON body `{"note": "..."}` (a discard must have one), recorded in the request's history.
+//! The outbox for staff: `GET /queue` lists waiting and parked messages oldest first (JSON, or HTML with
+//! `Accept: text/html`), with the status token or the staff token like the status page. The staff actions
+//! need the staff token (`STAFF_ACTION_TOKEN`; the status token is read-only): `POST /queue/{message}/redrive`
+//! sends a parked message to Alma again and `POST /queue/{message}/discard` gives it up. Both take an optional
+//! JSON body `{"note": "..."}` (a discard must have one; discarding a message still waiting for Alma also
+//! needs `"force": true`), recorded in the request's history with the acting token's fingerprint.
 
+use super::auth::{self, StaffCredential};
 use super::body::read_capped;
 use super::status::{refused, wants_html};
 use super::{pages, respond};
 use crate::flows::Bridge;
-use crate::flows::outbox::{self, QueueRefusal};
+use crate::flows::outbox::{self, QueueRefusal, StaffAction};
 use crate::store::QueuedMessage;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -76,23 +79,36 @@ enum Action {
 }
 
 async fn act(bridge: &Bridge, id: &str, headers: &HeaderMap, body: Body, action: Action) -> Response {
-    if let Some(refusal) = refused(bridge, headers) {
-        return refusal;
-    }
+    // The token is checked before a byte of the body is read.
+    let token = match auth::staff_credential(headers, &bridge.settings) {
+        Some(StaffCredential::Staff(token)) => token,
+        Some(StaffCredential::Status) => {
+            return respond::text(
+                403,
+                "The status token is read-only: re-drive and discard need the staff token \
+                 (Authorization: Bearer <STAFF_ACTION_TOKEN>)",
+            );
+        }
+        None => {
+            return respond::text(401, "A valid staff token is required (Authorization: Bearer <STAFF_ACTION_TOKEN>)");
+        }
+    };
     let Ok(body) = read_capped(headers, body, NOTE_BODY_CAP, Duration::from_secs(5)).await else {
         return respond::text(413, "Send at most a short JSON body: {\"note\": \"...\"}");
     };
-    let note = if body.is_empty() {
-        None
-    } else {
+    let mut staff = StaffAction { acted_by: token.fingerprint(), ..StaffAction::default() };
+    if !body.is_empty() {
         match serde_json::from_slice::<serde_json::Value>(&body) {
-            Ok(value) => value.get("note").and_then(|n| n.as_str()).map(str::to_owned),
+            Ok(value) => {
+                staff.note = value.get("note").and_then(|n| n.as_str()).map(str::to_owned);
+                staff.force = value.get("force").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            }
             Err(_) => return respond::text(400, "The body must be JSON: {\"note\": \"...\"}"),
         }
-    };
+    }
     let done = match action {
-        Action::Redrive => outbox::redrive(bridge, id, note).await,
-        Action::Discard => outbox::discard(bridge, id, note).await,
+        Action::Redrive => outbox::redrive(bridge, id, staff).await,
+        Action::Discard => outbox::discard(bridge, id, staff).await,
     };
     match done {
         Ok(message) => respond::json(200, &summary(&message, bridge.clock.now())),
@@ -105,6 +121,11 @@ fn refused_action(refusal: &QueueRefusal) -> Response {
         QueueRefusal::Unknown => respond::text(404, "No waiting or parked message has that id"),
         QueueRefusal::NotApplicable(why) => respond::text(409, why),
         QueueRefusal::NoteRequired => respond::text(400, "A discard needs a note saying why: {\"note\": \"...\"}"),
+        QueueRefusal::ForceRequired => respond::text(
+            409,
+            "The message is still waiting for Alma, not parked: the deliverer will send it once Alma takes it. \
+             Discard it only if it was done by hand in Alma, with {\"note\": \"...\", \"force\": true}",
+        ),
         QueueRefusal::StoreUnavailable => respond::text(503, "The bridge's store is unavailable; try again shortly"),
     }
 }
@@ -133,7 +154,7 @@ fn html_list(messages: &[QueuedMessage], now: jiff::Timestamp) -> String {
     page.push(table(&headings, rows));
     page.push(
         el("p")
-            .text("Re-drive a parked message once its cause is fixed in Alma: ")
+            .text("With the staff token, re-drive a parked message once its cause is fixed in Alma: ")
             .child(el("code").text("POST /queue/{id}/redrive"))
             .text("; give one up with ")
             .child(el("code").text("POST /queue/{id}/discard"))

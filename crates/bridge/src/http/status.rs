@@ -1,6 +1,6 @@
 //! `GET /requests/{relais_request_id}`: a request's correlation record and history for staff, as JSON or (for
-//! a browser) a small HTML page; `GET /requests?barcode=`: the records of an item. Both need `STATUS_TOKEN` as a
-//! bearer header.
+//! a browser) a small HTML page; `GET /requests?barcode=`: the records of an item. Both need a staff token as a
+//! bearer header: the read-only `STATUS_TOKEN`, or `STAFF_ACTION_TOKEN` (whoever may act may also read).
 
 use super::{auth, pages, respond};
 use crate::flows::Bridge;
@@ -17,11 +17,12 @@ fn query_value(uri: &Uri, key: &str) -> Option<String> {
         .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned()))
 }
 
-/// The answer for a caller without the status token, or `None` to go on. The token is taken from the
-/// `Authorization` header only: in a URL it would stay in browser histories and proxy logs. A browser is
-/// answered with a sign-in page that keeps the token for the tab (session storage) and sends it as a header.
+/// The answer for a caller without the status token (or the staff token), or `None` to go on. The token is
+/// taken from the `Authorization` header only: in a URL it would stay in browser histories and proxy logs. A
+/// browser is answered with a sign-in page that keeps the token for the tab (session storage) and sends it as a
+/// header.
 pub(super) fn refused(bridge: &Bridge, headers: &HeaderMap) -> Option<Response> {
-    if auth::authorised(headers, None, &bridge.settings.status_token) {
+    if auth::staff_credential(headers, &bridge.settings).is_some() {
         return None;
     }
     Some(if wants_html(headers) {

@@ -8,7 +8,9 @@
 //!   it), so SQS hands it back; past the queue's receive count it lands in the dead-letter queue, which has
 //!   an alarm, and the schedule still delivers the message.
 //! - an EventBridge schedule (every minute): [`deliver_due`] over the whole open queue, for retries after Alma
-//!   came back and for anything whose doorbell was lost.
+//!   came back and for anything whose doorbell was lost. Each run then counts what is still open and emits a
+//!   heartbeat with the counts of waiting and parked messages; the template's alarms read a missing heartbeat
+//!   as a deliverer that stopped (or cannot read the table), and a parked count above zero as staff's work.
 //!
 //! A message Alma still cannot take is not a failure here: it waits in the store with its next attempt's
 //! time, and the schedule retries it. SQS's own retries are for the bridge's failures only, which keeps the
@@ -16,7 +18,7 @@
 
 use super::events::{BatchItemFailure, DeliverAnswer, DeliverEvent, DoorbellBody, RoundSummary, SqsBatchResponse};
 use crate::flows::Bridge;
-use crate::flows::outbox::{Doorbell, deliver_due, deliver_request};
+use crate::flows::outbox::{Doorbell, deliver_due, deliver_request, open_counts};
 use crate::store::QueuedMessage;
 use std::sync::OnceLock;
 
@@ -69,6 +71,7 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
         DeliverEvent::Schedule(_) => {
             let round = deliver_due(bridge).await;
             tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
+            heartbeat(bridge).await;
             return DeliverAnswer::Round(RoundSummary { tried: round.tried, open: round.open });
         }
         DeliverEvent::Queue(batch) => batch,
@@ -93,4 +96,13 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
         }
     }
     DeliverAnswer::Batch(answer)
+}
+
+/// The scheduled run's heartbeat, with the outbox's counts after the round. A run that cannot read the table
+/// sends none: for the alarms, a deliverer that cannot see the queue is as good as stopped.
+async fn heartbeat(bridge: &Bridge) {
+    match open_counts(bridge).await {
+        Ok((waiting, parked)) => crate::metrics::deliverer_heartbeat(waiting, parked),
+        Err(err) => tracing::error!(error = %err, "store unavailable while counting the outbox; no heartbeat"),
+    }
 }

@@ -9,11 +9,13 @@
 use crate::config::{ConfigError, Env};
 
 /// The secrets: they come from SSM only, never as a plain variable of the template.
-pub const SECRET_VARIABLES: [&str; 6] = [
+pub const SECRET_VARIABLES: [&str; 8] = [
     "ALMA_API_KEY",
     "NCIP_SHARED_SECRET",
     "NCIP_SHARED_SECRET_PREVIOUS",
     "STATUS_TOKEN",
+    "STAFF_ACTION_TOKEN",
+    "STAFF_ACTION_TOKEN_PREVIOUS",
     "LOG_HASH_KEY",
     "RELAIS_PUBLIC_KEY",
 ];
