@@ -110,6 +110,7 @@ fn lambda_settings(sim: &AlmaSim) -> Settings {
         ("DYNAMODB_TABLE", "not-used-the-test-opens-an-embedded-store"),
         ("NCIP_SHARED_SECRET", support::NCIP_TOKEN),
         ("STATUS_TOKEN", support::STATUS_TOKEN),
+        ("STAFF_ACTION_TOKEN", support::STAFF_TOKEN),
         ("LOG_HASH_KEY", "events-test-log-hash-key"),
         ("RELAIS_FORM_URL", "https://relais.example.org/user/login.html"),
         ("RELAIS_LIBRARY_SYMBOL", "DEMO"),

@@ -39,6 +39,7 @@ async fn a_status_token_rotated_in_ssm_is_used_after_the_refresh_interval_withou
     put(&ssm, &parameter, old).await;
     let env = Env::from_pairs([
         ("STATUS_TOKEN_PARAMETER", parameter.as_str()),
+        ("STAFF_ACTION_TOKEN", "the-staff-action-token-0123456789"),
         ("DYNAMODB_TABLE", "bridge-secret-rotation-test"),
         ("SECRETS_REFRESH_SECONDS", "1"),
     ]);

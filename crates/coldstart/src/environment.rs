@@ -4,7 +4,7 @@
 //! Secrets are given as plain variables, never as `*_PARAMETER` names, so start-up makes no SSM call; the
 //! DynamoDB endpoint and Alma are loopback addresses.
 
-use crate::events::{NCIP_TOKEN, STATUS_TOKEN, Tokens};
+use crate::events::{NCIP_TOKEN, STAFF_TOKEN, STATUS_TOKEN, Tokens};
 use bridge::Function;
 
 /// Where the functions' dependencies are for this run.
@@ -85,7 +85,10 @@ pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(St
                 set(variable, &format!("arn:aws:lambda:eu-west-1:000000000000:function:{}", target.name()));
             }
         }
-        "request-status" => set("STATUS_TOKEN", tokens.status.as_deref().unwrap_or(STATUS_TOKEN)),
+        "request-status" => {
+            set("STATUS_TOKEN", tokens.status.as_deref().unwrap_or(STATUS_TOKEN));
+            set("STAFF_ACTION_TOKEN", STAFF_TOKEN);
+        }
         "openurl-redirect" => {
             set("RELAIS_FORM_URL", "https://relais.example.org/user/login.html");
             set("RELAIS_LIBRARY_SYMBOL", "DEMO");

@@ -13,6 +13,8 @@ use std::path::Path;
 pub const NCIP_TOKEN: &str = "coldstart-ncip-token-0123456789";
 /// The staff status token the fallback status-page event sends as its bearer.
 pub const STATUS_TOKEN: &str = "coldstart-status-token-0123456789";
+/// The staff action token the request-status function is started with (it refuses to start without one).
+pub const STAFF_TOKEN: &str = "coldstart-staff-action-token-0123456789";
 
 /// The Relais request id the fallback AcceptItem creates and the status page reads.
 const REQUEST_ID: &str = "RLS-COLD-0001";

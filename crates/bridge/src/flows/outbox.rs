@@ -270,12 +270,16 @@ pub async fn open_messages(bridge: &Bridge) -> Result<Vec<QueuedMessage>, QueueR
     })
 }
 
-/// The number of waiting and parked messages, for the deliverer's gauges (`OutboxWaiting`, `OutboxParked`).
-/// One read of the open queue, at most [`QUEUE_PAGE`] messages.
+/// The number of waiting and parked messages, for the deliverer's gauges (`OutboxWaiting`, `OutboxParked`):
+/// the whole open queue, a page at a time.
 pub async fn open_counts(bridge: &Bridge) -> Result<(usize, usize), StoreError> {
-    let open = bridge.store.open_queue(QUEUE_PAGE).await?;
-    let parked = open.iter().filter(|m| m.state == QueueState::Parked).count();
-    let waiting = open.iter().filter(|m| m.state == QueueState::Waiting).count();
+    let (mut waiting, mut parked) = (0, 0);
+    walk_open_queue(bridge, |page| {
+        parked += page.iter().filter(|m| m.state == QueueState::Parked).count();
+        waiting += page.iter().filter(|m| m.state == QueueState::Waiting).count();
+        true
+    })
+    .await?;
     Ok((waiting, parked))
 }
 
@@ -317,8 +321,14 @@ pub async fn discard(bridge: &Bridge, id: &str, action: StaffAction) -> Result<Q
         return Err(QueueRefusal::ForceRequired);
     }
     let now = bridge.clock.now();
-    let discarded =
-        QueuedMessage { state: QueueState::Discarded, note: Some(note), updated_at: now, ..message.clone() };
+    // Given up: the body (which names the patron) goes, its digest (the key) and the history stay.
+    let discarded = QueuedMessage {
+        state: QueueState::Discarded,
+        note: Some(note),
+        updated_at: now,
+        body: Vec::new(),
+        ..message.clone()
+    };
     change(bridge, &message, &discarded, Outcome::Discarded, action).await?;
     Ok(discarded)
 }

@@ -143,6 +143,11 @@ pub fn check_requirements(function: Function, settings: &Settings) -> Result<(),
             "STATUS_TOKEN",
             "is required by the request-status function (or STATUS_TOKEN_PARAMETER)",
         )),
+        // Without it every staff action would be refused, silently.
+        Function::RequestStatus if settings.staff_token.expose().is_empty() => Err(ConfigError::new(
+            "STAFF_ACTION_TOKEN",
+            "is required by the request-status function (or STAFF_ACTION_TOKEN_PARAMETER)",
+        )),
         Function::OpenUrlRedirect if settings.openurl.form_url.is_none() => {
             Err(ConfigError::new("RELAIS_FORM_URL", "is required by the openurl-redirect function"))
         }
