@@ -22,6 +22,7 @@ mod outbox;
 mod patron_lookup;
 mod readme_map;
 mod refusals;
+mod resends;
 mod secret_rotation;
 mod soak;
 mod staff_actions;

@@ -149,6 +149,9 @@ pub enum Outcome {
     Redriven,
     /// Staff gave a queued message up.
     Discarded,
+    /// A Relais resend with the same key said something else than the queued message (a corrected patron id):
+    /// it took the queued message's place.
+    Replaced,
 }
 
 impl Outcome {
@@ -165,6 +168,7 @@ impl Outcome {
             Outcome::Parked => "parked",
             Outcome::Redriven => "redriven",
             Outcome::Discarded => "discarded",
+            Outcome::Replaced => "replaced",
         }
     }
 }

@@ -224,7 +224,10 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
     let (attempt, earlier) = match claimed {
         Claimed::Act(attempt, earlier) => (attempt, earlier),
         Claimed::Replay(body) => {
-            record_history(bridge, &action, Outcome::Replayed, None, ctx, None).await;
+            let queueable = bridge.settings.outbox.enabled && service.queued_answer().is_some();
+            if !queueable || queueing::resend_of_queued(bridge, &action, ctx).await == queueing::Resend::Same {
+                record_history(bridge, &action, Outcome::Replayed, None, ctx, None).await;
+            }
             return body;
         }
         Claimed::Busy(problem) => {

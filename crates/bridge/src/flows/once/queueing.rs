@@ -124,6 +124,87 @@ pub(super) async fn enqueue(
     }
 }
 
+/// What became of a Relais resend whose key is done while its message is still open in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resend {
+    /// The same message (the header aside): answered from the store, as any repeat.
+    Same,
+    /// It said something else and took the queued message's place: that is what Alma will receive.
+    Replaced,
+    /// It said something else, but the queued message may already have reached Alma or is being delivered
+    /// now: answered from the store, the history noting the difference.
+    Differed,
+}
+
+/// A resend of a message that waits (or is parked) in the outbox under the same key. Relais staff correct a
+/// refused receive by sending it again with the fixed patron barcode; the corrected copy replaces the queued
+/// body, and is delivered in its place, unless an attempt of the queued one may have reached Alma (its outcome
+/// unknown) or a delivery holds it now. Messages that differ only in the header are the same message.
+pub(super) async fn resend_of_queued(bridge: &Bridge, action: &Action<'_>, ctx: &CallContext) -> Resend {
+    let Ok(messages) = bridge.store.queued_for(&action.request).await else { return Resend::Same };
+    let Some(queued) = messages.into_iter().find(|m| m.state.is_open() && m.key == action.key) else {
+        return Resend::Same;
+    };
+    if same_message(bridge, &queued.body, action.inbound.received) {
+        return Resend::Same;
+    }
+    let note = |said: &str| {
+        let mut entry = history_entry(bridge, action, Outcome::Replayed, None, ctx, None);
+        entry.note = Some(said.to_owned());
+        entry
+    };
+    // Holding the delivery key proves no delivery is under way, and keeps one from starting meanwhile.
+    let owner = claim_token();
+    let delivery = delivery_key(&queued);
+    let free = !queued.reconcile
+        && matches!(
+            bridge.store.claim(&delivery, &owner, bridge.clock.now(), super::CLAIM_LEASE).await,
+            Ok(crate::store::ClaimOutcome::Claimed)
+        );
+    if !free {
+        let entry = note("a resend differed from the queued message, which may already have reached Alma: kept");
+        let _ = bridge.store.append_history(&action.request, &entry).await;
+        return Resend::Differed;
+    }
+    let now = bridge.clock.now();
+    let replaced = QueuedMessage {
+        body: action.inbound.received.to_vec(),
+        state: QueueState::Waiting,
+        next_attempt_at: now,
+        note: Some("replaced by a corrected resend from Relais".to_owned()),
+        updated_at: now,
+        ..queued.clone()
+    };
+    let saved = bridge.store.update_queued(&replaced, queued.state, now).await;
+    let _ = bridge.store.release(&delivery, &owner).await;
+    if !matches!(saved, Ok(true)) {
+        return Resend::Differed;
+    }
+    let mut entry = history_entry(bridge, action, Outcome::Replaced, None, ctx, None);
+    entry.note = Some(format!("replaced the queued message ({}, was {})", queued.id, queued.state.label()));
+    let _ = bridge.store.append_history(&action.request, &entry).await;
+    crate::flows::history::log_outcome(&action.service, Outcome::Replaced);
+    crate::flows::outbox::ring(bridge, &replaced, replaced.attempts.max(1)).await;
+    Resend::Replaced
+}
+
+/// Whether two copies of a message say the same thing, the initiation header aside (Relais may change
+/// timestamps or agency details between sends).
+fn same_message(bridge: &Bridge, queued: &[u8], resent: &[u8]) -> bool {
+    let read = |bytes: &[u8]| {
+        let mut message = ncip::read(bytes, &bridge.read_options).ok()?;
+        if let Some(header) = message.initiation_header_mut() {
+            *header = crate::ncip::InitiationHeader::default();
+        }
+        Some(message)
+    };
+    match (read(queued), read(resent)) {
+        (Some(a), Some(b)) => a == b,
+        // A copy that does not read cannot be a correction the bridge could deliver.
+        _ => true,
+    }
+}
+
 /// The key a delivery of `queued` claims: one per queued message.
 fn delivery_key(queued: &QueuedMessage) -> IdempotencyKey {
     IdempotencyKey::derive("outbox-delivery", Some(&queued.request), None, queued.key.as_str().as_bytes())
