@@ -86,3 +86,33 @@ async fn six_hundred_open_messages_are_all_delivered_and_a_check_in_waits_behind
     assert_eq!(order, [("AcceptItem", QueueState::Delivered), ("CheckInItem", QueueState::Delivered)]);
     assert!(last.iter().all(|m| m.body.is_empty()), "a delivered message keeps its digest, not its body");
 }
+
+#[tokio::test]
+async fn poison_messages_cost_only_their_own_turns_and_are_parked_on_their_fifth_attempt() {
+    let h = Harness::start_with(StoreKind::Embedded, &[("LOCAL_OUTBOX_POLL_MS", "0")], |store| store).await;
+    h.sim.faults().arm(FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip)).unwrap();
+    for n in 0..25 {
+        let answer = h.ncip(&m::accept_item(&format!("RL-POISON-{n}"), &format!("ILL-POISON-{n}"), "21000000001")).await;
+        assert!(!answer.contains("Problem"), "queued: {answer}");
+    }
+    let good = h.ncip(&m::accept_item("RL-GOOD", "ILL-GOOD", "21000000001")).await;
+    assert!(!good.contains("Problem"), "queued: {good}");
+    // Alma is back, but answers each poison message with a login page instead of NCIP: their own failing.
+    h.sim.faults().clear();
+    h.sim.faults().arm(FaultSpec::always(FaultKind::LoginPage, FaultScope::Ncip).matching("ILL-POISON")).unwrap();
+
+    let first = deliver_due(&h.bridge.bridge).await;
+    assert_eq!(first.tried, 26, "every head was tried once: the poison did not stop the round");
+    assert_eq!(h.sim.state().items_with_barcode("ILL-GOOD"), 1, "the good receive went in the first round");
+
+    for _ in 0..6 {
+        // Past each poison message's retry time and its kept claim's lease.
+        h.clock.advance(Duration::from_secs(31));
+        deliver_due(&h.bridge.bridge).await;
+    }
+    for n in 0..25 {
+        let queued = h.store.queued_for(&RelaisRequestId::new(format!("RL-POISON-{n}")).unwrap()).await.unwrap();
+        assert_eq!(queued[0].state, QueueState::Parked, "poison {n}: {queued:?}");
+        assert_eq!(queued[0].attempts, 5, "parked on its fifth attempt: {queued:?}");
+    }
+}

@@ -28,6 +28,8 @@ pub struct Failure {
     pub tracking_id: Option<String>,
     /// Whether waiting would help.
     pub kind: FailureKind,
+    /// The bridge stops retrying on its own: whether Alma acted could not be read, so staff decide.
+    pub for_staff: bool,
 }
 
 /// The two kinds of failure (and the third, an answer that is neither).
@@ -64,6 +66,7 @@ impl Failure {
             outcome_unknown: err.outcome_unknown(),
             tracking_id: err.tracking_id().map(str::to_owned),
             kind,
+            for_staff: false,
         }
     }
 
@@ -166,6 +169,7 @@ pub(crate) async fn to_alma(
                 outcome_unknown: false,
                 tracking_id: None,
                 kind: FailureKind::Refusal { configuration: false },
+                for_staff: false,
             });
         }
     };
@@ -192,6 +196,7 @@ fn classify(service: ServiceKind, reply: Message, relais_header: Option<&Initiat
             outcome_unknown: false,
             tracking_id: None,
             kind: FailureKind::Outage,
+            for_staff: false,
         });
     }
     // Alma's Problems go back to Relais with their text, under the bridge's answer header.

@@ -348,6 +348,7 @@ async fn act(
                         failure.detail
                     ),
                     outcome_unknown: true,
+                    for_staff: true,
                     ..failure
                 });
             }

@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use super::{
-    Action, Attempt, Claimed, Effect, ExactlyOnce, PROBES_BEFORE_STAFF, act, claim, claim_token, commit, history_entry,
-    problem_answer, record_history,
+    Action, Attempt, Claimed, Effect, ExactlyOnce, act, claim, claim_token, commit, history_entry, problem_answer,
+    record_history,
 };
 use crate::alma::CallContext;
 use crate::flows::Bridge;
@@ -277,8 +277,7 @@ pub(super) async fn deliver(
             let problem = failure.refusal_problem();
             let tracking = failure.tracking_id.clone();
             let attempts = queued.attempts + 1;
-            let staff_decide = attempt == Attempt::Reconcile && earlier >= PROBES_BEFORE_STAFF;
-            if staff_decide || attempts >= bridge.settings.outbox.park_after_attempts {
+            if failure.for_staff || attempts >= bridge.settings.outbox.park_after_attempts {
                 record_history(bridge, &action, Outcome::Parked, Some(&problem), ctx, tracking).await;
                 settle(bridge, queued, QueueState::Parked, Some(failure.detail)).await;
             } else {
