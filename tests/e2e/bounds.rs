@@ -92,7 +92,8 @@ async fn poison_messages_cost_only_their_own_turns_and_are_parked_on_their_fifth
     let h = Harness::start_with(StoreKind::Embedded, &[("LOCAL_OUTBOX_POLL_MS", "0")], |store| store).await;
     h.sim.faults().arm(FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip)).unwrap();
     for n in 0..25 {
-        let answer = h.ncip(&m::accept_item(&format!("RL-POISON-{n}"), &format!("ILL-POISON-{n}"), "21000000001")).await;
+        let answer =
+            h.ncip(&m::accept_item(&format!("RL-POISON-{n}"), &format!("ILL-POISON-{n}"), "21000000001")).await;
         assert!(!answer.contains("Problem"), "queued: {answer}");
     }
     let good = h.ncip(&m::accept_item("RL-GOOD", "ILL-GOOD", "21000000001")).await;

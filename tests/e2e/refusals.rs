@@ -87,3 +87,74 @@ async fn before_alma_first_answers_an_outage_is_a_temporary_failure_and_nothing_
     let open = h.store.open_queue(100).await.expect("the queue reads");
     assert!(open.iter().any(|m| m.request.as_str() == "RL-LIVE-3"), "{open:?}");
 }
+
+#[tokio::test]
+async fn an_api_key_without_the_users_area_is_named_in_the_problem() {
+    use alma_sim::{ApiAccess, ApiArea, DEFAULT_API_KEY, Seed};
+    let logs = capture_logs();
+    let areas = [
+        (ApiArea::Bibs, ApiAccess::ReadWrite),
+        (ApiArea::ResourceSharingPartners, ApiAccess::Read),
+        (ApiArea::TaskLists, ApiAccess::Read),
+    ];
+    let h = Harness::start_seeded(Seed::demo().with_api_key_for_areas(DEFAULT_API_KEY, areas), &[]).await;
+    for (request, message) in [
+        ("RL-KEY-1", m::accept_item("RL-KEY-1", "ILL-KEY-1", "21000000001")),
+        ("RL-KEY-2", m::accept_item("RL-KEY-2", "ILL-KEY-2", "21000000002")),
+    ] {
+        let answer = h.ncip(&message).await;
+        assert_eq!(problem_type(&answer), REFUSAL_PROBLEM_TYPE, "{answer}");
+        assert!(answer.contains("API key for Users"), "staff are told which area: {answer}");
+        nothing_queued(&h, request).await;
+    }
+    assert_eq!(h.alma_ncip_calls("AcceptItem"), 0);
+    assert!(logs.text().contains("a configuration fault"));
+}
+
+#[tokio::test]
+async fn a_login_page_instead_of_ncip_is_a_problem_and_the_next_attempt_reads_alma_first() {
+    let h = Harness::start_with(StoreKind::Embedded, &[("OUTBOX", "off")], |store| store).await;
+    h.sim.faults().arm(FaultSpec::next(FaultKind::LoginPage, 1, FaultScope::Ncip)).unwrap();
+    let message = m::accept_item("RL-HTML-1", "ILL-HTML-1", "21000000001");
+    let answer = h.ncip(&message).await;
+    assert_eq!(problem_type(&answer), REFUSAL_PROBLEM_TYPE, "{answer}");
+    assert!(answer.contains("could not be read"), "{answer}");
+
+    // Alma may have acted on it: once the claim's lease is over, the resend reads the item before it forwards.
+    h.clock.advance(std::time::Duration::from_secs(31));
+    let before = h.sim.calls().len();
+    let again = h.ncip(&message).await;
+    assert!(again.contains("AcceptItemResponse") && !again.contains("Problem"), "{again}");
+    let during: Vec<_> = h.sim.calls().into_iter().skip(before).collect();
+    let read = during.iter().position(|c| c.path.contains("/items"));
+    let forward = during.iter().position(|c| c.ncip_service.as_deref() == Some("AcceptItem"));
+    assert!(matches!((read, forward), (Some(r), Some(f)) if r < f), "read before forward: {during:?}");
+    assert_eq!(h.sim.state().items_with_barcode("ILL-HTML-1"), 1, "received once");
+}
+
+#[tokio::test]
+async fn a_general_error_while_probing_never_acts_again_on_a_guess() {
+    use alma_sim::AfterCommit;
+    let h = Harness::start_with(StoreKind::Embedded, &[("OUTBOX", "off")], |store| store).await;
+    // Alma acts on the receive but its answer is lost.
+    let lost = FaultKind::FailAfterCommit { then: AfterCommit::Drop };
+    h.sim.faults().arm(FaultSpec::next(lost, 1, FaultScope::Ncip)).unwrap();
+    let message = m::accept_item("RL-GEN-1", "ILL-GEN-1", "21000000001");
+    assert_eq!(problem_type(&h.ncip(&message).await), "Temporary Processing Failure");
+    assert_eq!(h.sim.state().items_with_barcode("ILL-GEN-1"), 1);
+
+    // Every read of Alma's items now answers its general error 401652: not "not found".
+    let general = FaultSpec::always(FaultKind::GeneralError, FaultScope::Rest).with_path_prefix("/almaws/v1/items");
+    h.sim.faults().arm(general).unwrap();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        h.clock.advance(std::time::Duration::from_secs(31));
+        answers.push(h.ncip(&message).await);
+    }
+    assert_eq!(h.sim.state().items_with_barcode("ILL-GEN-1"), 1, "no second temporary item");
+    assert_eq!(h.alma_ncip_calls("AcceptItem"), 1, "never forwarded again");
+    assert_eq!(problem_type(&answers[0]), "Temporary Processing Failure", "{}", answers[0]);
+    let last = answers.last().unwrap();
+    assert_eq!(problem_type(last), REFUSAL_PROBLEM_TYPE, "staff decide: {last}");
+    assert!(last.contains("ILL-GEN-1") && last.contains("check"), "names the item to check: {last}");
+}

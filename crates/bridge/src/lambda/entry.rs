@@ -9,6 +9,7 @@
 //! Every function reads its secrets from SSM (`*_PARAMETER`), so every one holds the SSM client.
 
 use super::events::{DeliverAnswer, DeliverEvent};
+use super::refresh::Refreshing;
 use super::{deliver, invoke};
 use crate::config::{ConfigError, Settings};
 use crate::flows::front_door::Invoker;
@@ -34,6 +35,9 @@ pub type OpenStore = fn(&aws_types::SdkConfig, String, StoreConfig) -> Arc<dyn S
 
 /// Builds the outbox's doorbell for a queue URL.
 pub type MakeDoorbell = fn(&aws_types::SdkConfig, String) -> Arc<dyn Doorbell>;
+
+/// A function's runtime loop: the Lambda runtime's, serving its events until the runtime stops the process.
+pub type RunLoop = fn(Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(), lambda_runtime::Error>>>>;
 
 /// Reads the OpenURL hand-off's patron identity (IdP keys, Relais's public key) from the settings.
 pub type ReadIdentity = fn(&Settings) -> Result<Option<Identity>, ConfigError>;
@@ -64,6 +68,9 @@ pub struct Entry {
     pub doorbell: Option<MakeDoorbell>,
     /// The patron identity (the RSA and JWT code): the OpenURL hand-off only.
     pub patron_identity: Option<ReadIdentity>,
+    /// The runtime loop: `lambda_http`'s for HTTP functions, `lambda_runtime`'s over typed events for the
+    /// deliverer. Named here rather than chosen in [`super::run`], so that a binary links only its own.
+    pub runs: RunLoop,
 }
 
 impl std::fmt::Debug for Entry {
@@ -104,6 +111,31 @@ fn deliver_events(bridge: Arc<Bridge>, event: DeliverEvent) -> Handling {
     Box::pin(async move { deliver::handle(&bridge, event).await })
 }
 
+/// API Gateway's HTTP events (and the front door's invokes), answered by the function's routes.
+fn http_loop(refreshing: Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(), lambda_runtime::Error>>>> {
+    Box::pin(async move {
+        let handler = tower::service_fn(move |request: lambda_http::Request| {
+            let refreshing = Arc::clone(&refreshing);
+            async move { tower::ServiceExt::oneshot(refreshing.router().await, request).await }
+        });
+        lambda_http::run(handler).await
+    })
+}
+
+/// The outbox's queue and schedule events, answered by the deliverer.
+fn events_loop(refreshing: Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(), lambda_runtime::Error>>>> {
+    Box::pin(async move {
+        let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<DeliverEvent>| {
+            let refreshing = Arc::clone(&refreshing);
+            async move {
+                let bridge = refreshing.bridge().await;
+                Ok::<_, lambda_runtime::Error>(deliver::handle(&bridge, event.payload).await)
+            }
+        });
+        lambda_runtime::run(handler).await
+    })
+}
+
 impl Entry {
     /// A per-service function: `POST /ncip` answered by `flow`, with the outbox's doorbell when its messages
     /// may wait there.
@@ -115,6 +147,7 @@ impl Entry {
             invoker: None,
             doorbell: if flow.queueable { Some(sqs_doorbell) } else { None },
             patron_identity: None,
+            runs: http_loop,
         }
     }
 }
@@ -128,6 +161,7 @@ pub const OPENURL_REDIRECT: Entry = Entry {
     invoker: None,
     doorbell: None,
     patron_identity: Some(Identity::from_settings),
+    runs: http_loop,
 };
 /// `POST /ncip`: the front door Relais calls, which invokes the per-service functions.
 pub const NCIP: Entry = Entry {
@@ -137,6 +171,7 @@ pub const NCIP: Entry = Entry {
     invoker: Some(lambda_invoker),
     doorbell: None,
     patron_identity: None,
+    runs: http_loop,
 };
 /// The staff pages, the outbox's queue and the health check.
 pub const REQUEST_STATUS: Entry = Entry {
@@ -147,6 +182,7 @@ pub const REQUEST_STATUS: Entry = Entry {
     // Staff re-drive a parked message from the status pages.
     doorbell: Some(sqs_doorbell),
     patron_identity: None,
+    runs: http_loop,
 };
 /// The outbox's deliverer.
 pub const DELIVER: Entry = Entry {
@@ -156,6 +192,7 @@ pub const DELIVER: Entry = Entry {
     invoker: None,
     doorbell: None,
     patron_identity: None,
+    runs: events_loop,
 };
 /// NCIP LookupUser.
 pub const PATRON_LOOKUP: Entry = Entry::service(ServiceFlow::LOOKUP_USER);

@@ -53,26 +53,9 @@ pub fn run(entry: Entry) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        let served = match entry.serve {
-            Serve::Http(_) | Serve::Service(_) => {
-                let handler = tower::service_fn(move |request: lambda_http::Request| {
-                    let refreshing = Arc::clone(&refreshing);
-                    async move { tower::ServiceExt::oneshot(refreshing.router().await, request).await }
-                });
-                lambda_http::run(handler).await
-            }
-            Serve::Events(handle) => {
-                let handler =
-                    lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<events::DeliverEvent>| {
-                        let refreshing = Arc::clone(&refreshing);
-                        async move {
-                            let bridge = refreshing.bridge().await;
-                            Ok::<_, lambda_runtime::Error>(handle(bridge, event.payload).await)
-                        }
-                    });
-                lambda_runtime::run(handler).await
-            }
-        };
+        // Through the entry's own loop: an HTTP function's binary then holds no event loop, the deliverer's no
+        // HTTP loop.
+        let served = (entry.runs)(refreshing).await;
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
