@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use bridge::alma::model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
-use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, CallContext, NotConfigured};
+use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, ApiArea, CallContext, NotConfigured};
 use bridge::app::{AlmaClients, Parts};
 use bridge::config::{Env, Host, Settings};
 use bridge::ncip::{self, Message, ReadOptions};
@@ -70,6 +70,9 @@ impl AlmaRest for InstantRest {
         ctx: &CallContext,
     ) -> Result<LendingRequests, AlmaError> {
         NotConfigured.lending_requests(library, partner, status, ctx).await
+    }
+    async fn test_api_key(&self, area: ApiArea, ctx: &CallContext) -> Result<String, AlmaError> {
+        NotConfigured.test_api_key(area, ctx).await
     }
 }
 

@@ -20,6 +20,7 @@ mod hostile_http;
 mod openurl;
 mod outbox;
 mod patron_lookup;
+mod preflight;
 mod readme_map;
 mod refusals;
 mod resends;

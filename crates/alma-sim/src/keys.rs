@@ -152,6 +152,10 @@ mod tests {
             ("/bibs/1/holdings/2/items/3", ApiArea::Bibs),
             ("/partners/RELAIS/lending-requests", ApiArea::ResourceSharingPartners),
             ("/task-lists/rs/lending-requests", ApiArea::TaskLists),
+            ("/users/operation/test", ApiArea::Users),
+            ("/bibs/test", ApiArea::Bibs),
+            ("/partners/operation/test", ApiArea::ResourceSharingPartners),
+            ("/task-lists/test", ApiArea::TaskLists),
         ] {
             assert_eq!(area_of(path), Some(area), "{path}");
         }

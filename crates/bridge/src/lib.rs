@@ -35,6 +35,7 @@ pub mod http;
 pub mod lambda;
 pub mod logging;
 pub mod metrics;
+pub mod preflight;
 
 pub use flows::Bridge;
 pub use function::Function;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// Each top-level module and its layer; a module may use modules of a layer less than or equal to its own.
 /// Within the bottom layer the modules are independent adapters and codecs; `bottom_layer_is_acyclic` keeps
 /// them from using each other in a circle.
-const LAYERS: [(&str, u8); 14] = [
+const LAYERS: [(&str, u8); 15] = [
     ("function", 0),
     ("config", 0),
     ("clock", 0),
@@ -20,6 +20,7 @@ const LAYERS: [(&str, u8); 14] = [
     ("openurl", 0),
     ("flows", 1),
     ("app", 2),
+    ("preflight", 2),
     ("http", 3),
     ("lambda", 4),
     ("lib", 5),

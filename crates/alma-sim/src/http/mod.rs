@@ -71,6 +71,11 @@ pub(crate) fn router(app: App) -> Router {
         .route("/partners/{code}/lending-requests", post(rest::partners::create_lending))
         .route("/partners/{code}/lending-requests/{request_id}", get(rest::partners::get_lending))
         .route("/task-lists/rs/lending-requests", get(rest::task_lists::lending_requests))
+        // Each area's API-key test call (static paths win over `/users/{user_id}` and `/partners/{code}`).
+        .route("/users/operation/test", get(rest::key_test::get).post(rest::key_test::post))
+        .route("/bibs/test", get(rest::key_test::get).post(rest::key_test::post))
+        .route("/partners/operation/test", get(rest::key_test::get).post(rest::key_test::post))
+        .route("/task-lists/test", get(rest::key_test::get).post(rest::key_test::post))
         .fallback(|uri: axum::http::Uri| async move { AlmaError::unknown_path(uri.path()) })
         .layer(from_fn_with_state(app.clone(), gate::rest_gate));
     // Any other path under /view/ (a mistyped servlet, the NCIP 1 servlet we do not serve) is a 404 with

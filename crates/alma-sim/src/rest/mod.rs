@@ -4,6 +4,7 @@
 pub(crate) mod borrowing;
 pub(crate) mod circulation;
 pub(crate) mod items;
+pub(crate) mod key_test;
 pub(crate) mod partners;
 pub(crate) mod task_lists;
 pub(crate) mod users;

@@ -106,3 +106,44 @@ async fn the_ncip_responder_takes_no_api_key() {
     assert!(!body.contains("Problem"), "{body}");
     assert_eq!(sim.state().items_with_barcode("B-K1"), 1);
 }
+
+/// The four areas the bridge uses, by the path of their test call.
+const TEST_CALLS: [&str; 4] = ["/users/operation/test", "/bibs/test", "/partners/operation/test", "/task-lists/test"];
+
+#[tokio::test]
+async fn each_areas_test_call_answers_ok_with_the_institution_for_a_key_that_has_it() {
+    let sim = common::start().await;
+    let c = client(&sim);
+    for path in TEST_CALLS {
+        for (method, word) in [(reqwest::Method::GET, "GET"), (reqwest::Method::POST, "POST")] {
+            let r = c.request(method, format!("{}{path}", sim.base_url())).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200, "{word} {path}");
+            let body = r.text().await.unwrap();
+            assert!(body.contains(&format!("<test>{word} - OK - institutionCode: 01DEMO_INST</test>")), "{body}");
+        }
+    }
+    // The test paths are not read as a user or a partner named "test" or "operation".
+    let calls = sim.calls();
+    assert!(calls.iter().all(|call| call.status == Some(200)), "{calls:?}");
+}
+
+#[tokio::test]
+async fn a_test_call_is_refused_for_a_key_without_the_area_and_post_needs_write() {
+    let seed = Seed::demo().with_api_key_for_areas(
+        "no-task-lists",
+        [
+            (ApiArea::Users, ApiAccess::Read),
+            (ApiArea::Bibs, ApiAccess::Read),
+            (ApiArea::ResourceSharingPartners, ApiAccess::ReadWrite),
+        ],
+    );
+    let sim = common::start_with(seed).await;
+    let c = client_with_key("no-task-lists");
+    let base = sim.base_url();
+    assert_refused(c.get(format!("{base}/task-lists/test")).send().await.unwrap()).await;
+    assert_refused(c.post(format!("{base}/task-lists/test")).send().await.unwrap()).await;
+    assert_eq!(c.get(format!("{base}/users/operation/test")).send().await.unwrap().status().as_u16(), 200);
+    assert_refused(c.post(format!("{base}/users/operation/test")).send().await.unwrap()).await;
+    assert_eq!(c.post(format!("{base}/partners/operation/test")).send().await.unwrap().status().as_u16(), 200);
+    assert_refused(client_with_key("stranger").get(format!("{base}/bibs/test")).send().await.unwrap()).await;
+}

@@ -26,6 +26,48 @@ pub use transport::Transport;
 use async_trait::async_trait;
 use model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
 
+/// An area of Alma's REST API as an API key's permissions name it (Developer Network, API key management):
+/// the four the bridge's calls fall in. Each has Alma's own test call, which answers only a key granted the
+/// area, so a site can prove its key before Relais depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiArea {
+    /// Patrons, their requests and loans, and `op=auth`.
+    Users,
+    /// Items by barcode (Bibliographic Records and Inventory).
+    Bibs,
+    /// The NCIP partner record.
+    ResourceSharingPartners,
+    /// The lending task list read after a ship.
+    TaskLists,
+}
+
+impl ApiArea {
+    /// Every area the bridge calls, in the order docs/configure-alma.md lists them.
+    pub const USED: [ApiArea; 4] =
+        [ApiArea::Users, ApiArea::Bibs, ApiArea::ResourceSharingPartners, ApiArea::TaskLists];
+
+    /// The area's name as Alma's key management shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ApiArea::Users => "Users",
+            ApiArea::Bibs => "Bibs",
+            ApiArea::ResourceSharingPartners => "Resource Sharing Partners",
+            ApiArea::TaskLists => "Task Lists",
+        }
+    }
+
+    /// The path of the area's test call under the API base (Ex Libris' OpenAPI files name `operation/test`
+    /// under users and partners, so that it is not read as a user or partner called `test`).
+    pub fn test_route(self) -> &'static str {
+        match self {
+            ApiArea::Users => "/users/operation/test",
+            ApiArea::Bibs => "/bibs/test",
+            ApiArea::ResourceSharingPartners => "/partners/operation/test",
+            ApiArea::TaskLists => "/task-lists/test",
+        }
+    }
+}
+
 /// Alma's REST API, as much of it as the bridge needs.
 #[async_trait]
 pub trait AlmaRest: Send + Sync {
@@ -49,6 +91,9 @@ pub trait AlmaRest: Send + Sync {
         status: &str,
         ctx: &CallContext,
     ) -> Result<LendingRequests, AlmaError>;
+    /// `GET` the area's test call ([`ApiArea::test_route`]): `Ok` with Alma's words (`GET - OK -
+    /// institutionCode: …`) when the key may read the area, Alma's refusal (`UNAUTHORIZED`) when it may not.
+    async fn test_api_key(&self, area: ApiArea, ctx: &CallContext) -> Result<String, AlmaError>;
 }
 
 /// Alma's NCIP responder (`/view/NCIPServlet`).
@@ -91,6 +136,9 @@ impl AlmaRest for NotConfigured {
         Err(AlmaError::NotConfigured)
     }
     async fn lending_requests(&self, _: &str, _: &str, _: &str, _: &CallContext) -> Result<LendingRequests, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn test_api_key(&self, _: ApiArea, _: &CallContext) -> Result<String, AlmaError> {
         Err(AlmaError::NotConfigured)
     }
 }

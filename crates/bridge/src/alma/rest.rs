@@ -3,7 +3,7 @@
 use super::error::ErrorBody;
 use super::model::{self, AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
 use super::transport::{AlmaResponse, Exchange, RetryPolicy, Transport};
-use super::{AlmaError, AlmaRest, CallContext};
+use super::{AlmaError, AlmaRest, ApiArea, CallContext};
 use async_trait::async_trait;
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
@@ -168,6 +168,53 @@ impl AlmaRest for HttpAlmaRest {
         let url = self.url(&["task-lists", "rs", "lending-requests"], &query)?;
         self.fetch(Self::get(url, "/task-lists/rs/lending-requests"), ctx).await
     }
+
+    async fn test_api_key(&self, area: ApiArea, ctx: &CallContext) -> Result<String, AlmaError> {
+        let route = area.test_route();
+        let segments: Vec<&str> = route.trim_start_matches('/').split('/').collect();
+        let answer = self.transport.send(&Self::get(self.url(&segments, &[])?, route), ctx).await?;
+        if answer.status.is_success() {
+            Ok(test_answer_text(&answer.body))
+        } else {
+            Err(api_error(answer.status.as_u16(), &answer.body))
+        }
+    }
+}
+
+/// Alma's words in a test call's answer, for a person to read: documented as a short XML without a schema
+/// (`<test>GET - OK - institutionCode: …</test>`) and "subject to changes", so any shape is read (the text of
+/// an XML element, a JSON string, the strings of a JSON object) and only the status decides.
+fn test_answer_text(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let words = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => json_strings(&value).join(" "),
+        Err(_) => {
+            // XML: the character data outside the tags, the declaration included among the tags.
+            let mut out = String::new();
+            let mut in_tag = false;
+            for c in text.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => out.push(c),
+                    _ => {}
+                }
+            }
+            out
+        }
+    };
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    // A page of something else is not worth printing whole.
+    if words.chars().count() > 120 { format!("{}…", words.chars().take(120).collect::<String>()) } else { words }
+}
+
+fn json_strings(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().flat_map(json_strings).collect(),
+        serde_json::Value::Object(fields) => fields.values().flat_map(json_strings).collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +235,18 @@ mod tests {
         assert_eq!(path(&["users", "%2e%2e"]).unwrap(), "/almaws/v1/users/%252e%252e");
         assert_eq!(path(&["users", "..."]).unwrap(), "/almaws/v1/users/...");
         assert_eq!(path(&["users", "ü"]).unwrap(), "/almaws/v1/users/%C3%BC");
+    }
+
+    #[test]
+    fn a_test_calls_answer_is_read_in_whatever_shape_alma_sends() {
+        let xml = b"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<test>GET - OK - institutionCode: 01ABC_INST</test>";
+        assert_eq!(test_answer_text(xml), "GET - OK - institutionCode: 01ABC_INST");
+        assert_eq!(
+            test_answer_text(br#"{"test":"GET - OK - institutionCode: 01ABC_INST"}"#),
+            "GET - OK - institutionCode: 01ABC_INST"
+        );
+        assert_eq!(test_answer_text(b"  GET - OK  "), "GET - OK");
+        assert!(test_answer_text("x".repeat(500).as_bytes()).ends_with('…'));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //!   reported as a partial batch failure, with every later record (FIFO: the rest of the batch waits behind
 //!   it), so SQS hands it back; past the queue's receive count it lands in the dead-letter queue, which has
 //!   an alarm, and the schedule still delivers the message.
+//! - a person's preflight event (`scripts/preflight`): the go-live preflight ([`crate::preflight`]) against the
+//!   Alma this function is configured for, with its key, answered with the report.
 //! - an EventBridge schedule (every minute): [`deliver_due`] over the whole open queue, for retries after Alma
 //!   came back and for anything whose doorbell was lost. Each run then counts what is still open and emits a
 //!   heartbeat with the counts of waiting and parked messages; the template's alarms read a missing heartbeat
@@ -16,7 +18,9 @@
 //! time, and the schedule retries it. SQS's own retries are for the bridge's failures only, which keeps the
 //! queue's receive count away from Alma's outages (a 72-hour outage would exhaust any receive count).
 
-use super::events::{BatchItemFailure, DeliverAnswer, DeliverEvent, DoorbellBody, RoundSummary, SqsBatchResponse};
+use super::events::{
+    BatchItemFailure, DeliverAnswer, DeliverEvent, DoorbellBody, PreflightAnswer, RoundSummary, SqsBatchResponse,
+};
 use crate::flows::Bridge;
 use crate::flows::outbox::{Doorbell, deliver_due, deliver_request, open_counts};
 use crate::store::QueuedMessage;
@@ -65,9 +69,15 @@ impl Doorbell for SqsDoorbell {
     }
 }
 
-/// Answers one event: an SQS batch (the partial-batch-failure response) or the schedule's tick.
+/// Answers one event: an SQS batch (the partial-batch-failure response), the schedule's tick, or a preflight.
 pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
     let batch = match event {
+        DeliverEvent::Preflight(event) => {
+            let report = crate::preflight::run(bridge, &event.preflight).await;
+            let failed = report.checks.iter().filter(|c| !c.passed).count();
+            tracing::info!(passed = report.passed, failed, "go-live preflight");
+            return DeliverAnswer::Preflight(PreflightAnswer { preflight: report });
+        }
         DeliverEvent::Schedule(_) => {
             let round = deliver_due(bridge).await;
             tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");

@@ -2,12 +2,15 @@
 //!
 //! Two things wake the deliverer: the outbox's SQS FIFO queue (an [`SqsEvent`] of doorbells, answered with an
 //! [`SqsBatchResponse`] naming the records SQS should hand back) and an EventBridge schedule
-//! ([`ScheduleEvent`], answered with a [`RoundSummary`]). Both are read as one [`DeliverEvent`].
+//! ([`ScheduleEvent`], answered with a [`RoundSummary`]). A person may invoke it too, with a [`PreflightEvent`]
+//! (`scripts/preflight`): the go-live preflight runs with the function's own Alma clients and key, and the
+//! answer is its [`Report`]. All three are read as one [`DeliverEvent`].
 //!
 //! These are small local types rather than `aws_lambda_events`' `sqs` and `eventbridge` modules: those bring
 //! `chrono` and `serde_with` into the deliver function for the two fields it reads (measured lighter this way;
 //! docs/benchmarks.md). The field names are AWS's own, as documented for Lambda's SQS and EventBridge events.
 
+use crate::preflight::{Options, Report};
 use crate::store::RelaisRequestId;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +22,16 @@ pub enum DeliverEvent {
     Queue(SqsEvent),
     /// The schedule's tick: deliver whatever is due.
     Schedule(ScheduleEvent),
+    /// A person's request for the go-live preflight, `{"preflight": {"patron": "..."}}`.
+    Preflight(PreflightEvent),
+}
+
+/// The preflight's invocation: `{"preflight": {}}`, or with a patron to look up in Alma,
+/// `{"preflight": {"patron": "21000000001"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PreflightEvent {
+    /// What the person running it chose.
+    pub preflight: Options,
 }
 
 /// A batch of SQS records, as Lambda's event source mapping hands it over.
@@ -91,6 +104,15 @@ pub enum DeliverAnswer {
     Batch(SqsBatchResponse),
     /// To a schedule tick.
     Round(RoundSummary),
+    /// To a preflight event: `{"preflight": {"passed": .., "checks": [..]}}`.
+    Preflight(PreflightAnswer),
+}
+
+/// The preflight's report, under the key that names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreflightAnswer {
+    /// Every check's verdict.
+    pub preflight: Report,
 }
 
 /// The doorbell's body: which request to deliver, never the message itself (it names the patron). The sender
@@ -142,9 +164,37 @@ mod tests {
     }
 
     #[test]
-    fn an_event_of_neither_kind_is_refused_rather_than_taken_as_a_tick() {
+    fn an_event_of_no_kind_is_refused_rather_than_taken_as_a_tick() {
         assert!(serde_json::from_str::<DeliverEvent>("{}").is_err());
         assert!(serde_json::from_str::<DeliverEvent>(r#"{"detail":{}}"#).is_err());
+        assert!(serde_json::from_str::<DeliverEvent>(r#"{"preflight":"yes"}"#).is_err());
+    }
+
+    #[test]
+    fn a_preflight_event_reads_as_one_and_the_others_keep_their_kinds() {
+        let asked = r#"{"preflight":{"patron":"21000000001"}}"#;
+        assert_eq!(
+            serde_json::from_str::<DeliverEvent>(asked).expect("a preflight"),
+            DeliverEvent::Preflight(PreflightEvent { preflight: Options { patron: Some("21000000001".into()) } })
+        );
+        let bare = serde_json::from_str::<DeliverEvent>(r#"{"preflight":{}}"#).expect("a preflight");
+        assert_eq!(bare, DeliverEvent::Preflight(PreflightEvent::default()));
+        // A batch or a tick that happened to carry a `preflight` field is still a batch or a tick.
+        let batch = r#"{"Records":[{"messageId":"m-1","body":"{}"}],"preflight":{}}"#;
+        assert!(matches!(serde_json::from_str::<DeliverEvent>(batch), Ok(DeliverEvent::Queue(_))));
+        let tick = r#"{"detail-type":"Scheduled Event","source":"aws.events","preflight":{}}"#;
+        assert_eq!(serde_json::from_str::<DeliverEvent>(tick).unwrap(), DeliverEvent::Schedule(ScheduleEvent::tick()));
+    }
+
+    #[test]
+    fn the_preflight_answer_is_the_report_under_its_name() {
+        let json =
+            r#"{"preflight":{"passed":false,"checks":[{"check":"ncip-url","passed":false,"found":"x","fix":"y"}]}}"#;
+        let DeliverAnswer::Preflight(answer) = serde_json::from_str(json).expect("an answer") else {
+            panic!("a preflight answer read as another kind");
+        };
+        assert_eq!(answer.preflight.checks[0].fix.as_deref(), Some("y"));
+        assert_eq!(serde_json::to_string(&DeliverAnswer::Preflight(answer)).unwrap(), json);
     }
 
     #[test]
