@@ -874,6 +874,8 @@ fn each_binary_links_the_aws_clients_its_role_may_use_and_names_its_own_entry() 
         // A client in a binary whose role may not call it would be dead weight; a missing one, a broken path.
         assert_eq!(entry.invoker.is_some(), actions.contains("lambda:InvokeFunction"), "{id}: the Lambda client");
         assert_eq!(entry.doorbell.is_some(), actions.contains("sqs:SendMessage"), "{id}: the SQS client");
+        let env = template.environment(function);
+        assert_eq!(entry.alma.is_some(), env.contains_key("ALMA_API_BASE"), "{id}: the Alma clients");
         let table_access = actions.iter().any(|action| action.starts_with("dynamodb:"));
         assert_eq!(entry.store.is_some(), table_access, "{id}: the DynamoDB client");
         let main = repo_file(&format!("functions/{binary}/src/main.rs"));

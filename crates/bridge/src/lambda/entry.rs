@@ -11,6 +11,7 @@
 use super::events::{DeliverAnswer, DeliverEvent};
 use super::refresh::Refreshing;
 use super::{deliver, invoke};
+use crate::app::AlmaClients;
 use crate::config::{ConfigError, Settings};
 use crate::flows::front_door::Invoker;
 use crate::flows::openurl::Identity;
@@ -39,6 +40,9 @@ pub type MakeDoorbell = fn(&aws_types::SdkConfig, String) -> Arc<dyn Doorbell>;
 /// A function's runtime loop: the Lambda runtime's, serving its events until the runtime stops the process.
 pub type RunLoop = fn(Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(), lambda_runtime::Error>>>>;
 
+/// Builds the Alma clients (REST and NCIP over the function's one HTTPS client).
+pub type MakeAlma = fn(&Settings, &crate::config::AlmaRemote, reqwest::Client) -> Result<AlmaClients, ConfigError>;
+
 /// Reads the OpenURL hand-off's patron identity (IdP keys, Relais's public key) from the settings.
 pub type ReadIdentity = fn(&Settings) -> Result<Option<Identity>, ConfigError>;
 
@@ -62,6 +66,9 @@ pub struct Entry {
     pub serve: Serve,
     /// The table (the DynamoDB client): every function but the front door, whose role has no table access.
     pub store: Option<OpenStore>,
+    /// The Alma clients: the functions that call Alma (the NCIP services and the deliverer), which alone are
+    /// given Alma's settings; the others link no Alma client at all.
+    pub alma: Option<MakeAlma>,
     /// The front door's way to the per-service functions (the Lambda client).
     pub invoker: Option<MakeInvoker>,
     /// The outbox's doorbell (the SQS client), for a function that queues or re-drives a message.
@@ -78,6 +85,7 @@ impl std::fmt::Debug for Entry {
         f.debug_struct("Entry")
             .field("function", &self.function)
             .field("store", &self.store.is_some())
+            .field("alma", &self.alma.is_some())
             .field("invoker", &self.invoker.is_some())
             .field("doorbell", &self.doorbell.is_some())
             .finish_non_exhaustive()
@@ -144,6 +152,7 @@ impl Entry {
             function: flow.function,
             serve: Serve::Service(flow),
             store: Some(dynamodb_store),
+            alma: Some(AlmaClients::over),
             invoker: None,
             doorbell: if flow.queueable { Some(sqs_doorbell) } else { None },
             patron_identity: None,
@@ -158,6 +167,7 @@ pub const OPENURL_REDIRECT: Entry = Entry {
     serve: Serve::Http(http::openurl_routes),
     // Parks the patron's citation for staff.
     store: Some(dynamodb_store),
+    alma: None,
     invoker: None,
     doorbell: None,
     patron_identity: Some(Identity::from_settings),
@@ -168,6 +178,7 @@ pub const NCIP: Entry = Entry {
     function: Function::NcipFrontDoor,
     serve: Serve::Http(http::front_door_routes),
     store: None,
+    alma: None,
     invoker: Some(lambda_invoker),
     doorbell: None,
     patron_identity: None,
@@ -178,6 +189,7 @@ pub const REQUEST_STATUS: Entry = Entry {
     function: Function::RequestStatus,
     serve: Serve::Http(http::status_routes),
     store: Some(dynamodb_store),
+    alma: None,
     invoker: None,
     // Staff re-drive a parked message from the status pages.
     doorbell: Some(sqs_doorbell),
@@ -189,6 +201,7 @@ pub const DELIVER: Entry = Entry {
     function: Function::Deliver,
     serve: Serve::Events(deliver_events),
     store: Some(dynamodb_store),
+    alma: Some(AlmaClients::over),
     invoker: None,
     doorbell: None,
     patron_identity: None,

@@ -87,8 +87,8 @@ pub fn build(
         (None, _) => Arc::new(no_store::NoStore),
         (Some(_), StoreTarget::Embedded { .. }) => unreachable!("Host::Lambda always selects DynamoDB"),
     };
-    let alma = match &settings.alma {
-        AlmaTarget::Remote(remote) => AlmaClients::over(&settings, remote, http.clone())?,
+    let alma = match (entry.alma, &settings.alma) {
+        (Some(clients), AlmaTarget::Remote(remote)) => clients(&settings, remote, http.clone())?,
         _ => AlmaClients::unconfigured(),
     };
     let mut parts = Parts::bare(settings.clone(), alma, store);
