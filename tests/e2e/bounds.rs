@@ -2,7 +2,7 @@
 //! all (past either, Relais hears Temporary Processing Failure), every open message reachable however many
 //! wait (the queue is read a page at a time, to the end), and a check-in never overtakes its receive.
 
-use crate::support::{Harness, StoreKind, messages as m};
+use crate::support::{Harness, STATUS_TOKEN, StoreKind, messages as m};
 use alma_sim::{FaultKind, FaultScope, FaultSpec, Seed};
 use bridge::flows::outbox::deliver_due;
 use bridge::store::{
@@ -67,6 +67,27 @@ async fn six_hundred_open_messages_are_all_delivered_and_a_check_in_waits_behind
         seed_queued(&*h.store, &format!("RL-BIG-{n}"), &format!("ILL-BIG-{n}"), at).await;
     }
     assert_eq!(h.store.open_count().await.unwrap(), 600);
+
+    // Staff page through all of them: the total on every page, the next page's cursor until the last.
+    let mut listed = std::collections::BTreeSet::new();
+    let mut after: Option<String> = None;
+    loop {
+        let url = match &after {
+            Some(id) => h.bridge.url(&format!("/queue?after={id}")),
+            None => h.bridge.url("/queue"),
+        };
+        let page: serde_json::Value =
+            h.http.get(url).bearer_auth(STATUS_TOKEN).send().await.unwrap().json().await.unwrap();
+        assert_eq!(page["total"], 600, "{page}");
+        for message in page["messages"].as_array().unwrap() {
+            assert!(listed.insert(message["id"].as_str().unwrap().to_owned()), "listed twice: {message}");
+        }
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(listed.len(), 600, "every open message is listed");
 
     // The last receive is far past the first page: a check-in of its item must still find it and wait.
     let check_in = h.ncip(&m::check_in_item("ILL-BIG-599")).await;

@@ -262,12 +262,39 @@ pub enum QueueRefusal {
     StoreUnavailable,
 }
 
-/// The open messages, oldest first.
-pub async fn open_messages(bridge: &Bridge) -> Result<Vec<QueuedMessage>, QueueRefusal> {
-    bridge.store.open_queue(QUEUE_PAGE).await.map_err(|err| {
+/// How many open messages one page of the staff's queue view shows.
+pub const STAFF_PAGE: usize = 100;
+
+/// One page of the open queue for staff: the messages after `after` (a message id), the total of open
+/// messages, and the id to ask for the next page from (none on the last page).
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    /// The page's messages, oldest first.
+    pub messages: Vec<QueuedMessage>,
+    /// Every open message, on any page.
+    pub total: u64,
+    /// Where the next page starts, if there is one.
+    pub next: Option<String>,
+}
+
+/// The page of the open queue after the message `after` (the first page without one).
+pub async fn open_page(bridge: &Bridge, after: Option<&str>) -> Result<QueuePage, QueueRefusal> {
+    let unavailable = |err: StoreError| {
         tracing::error!(error = %err, "store unavailable for the queue view");
         QueueRefusal::StoreUnavailable
-    })
+    };
+    // One more than the page, to know whether a next page exists.
+    let mut messages = match after {
+        Some(after) if crate::store::is_queue_id(after) => bridge.store.open_queue_after(after, STAFF_PAGE + 1).await,
+        Some(_) => return Err(QueueRefusal::Unknown),
+        None => bridge.store.open_queue(STAFF_PAGE + 1).await,
+    }
+    .map_err(unavailable)?;
+    let more = messages.len() > STAFF_PAGE;
+    messages.truncate(STAFF_PAGE);
+    let next = more.then(|| messages.last().map(|m| m.id.clone())).flatten();
+    let total = bridge.store.open_count().await.map_err(unavailable)?;
+    Ok(QueuePage { messages, total, next })
 }
 
 /// The number of waiting and parked messages, for the deliverer's gauges (`OutboxWaiting`, `OutboxParked`):

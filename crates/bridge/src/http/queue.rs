@@ -15,7 +15,7 @@ use crate::store::QueuedMessage;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::HeaderMap;
+use http::{HeaderMap, Uri};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,20 +39,30 @@ fn summary(message: &QueuedMessage, now: jiff::Timestamp) -> serde_json::Value {
     })
 }
 
-pub(super) async fn list(State(bridge): State<Arc<Bridge>>, headers: HeaderMap) -> Response {
+/// `GET /queue[?after=<message id>]`: one page of the open queue, oldest first, with the total and the
+/// cursor of the next page, so that every open message can be reached however many wait.
+pub(super) async fn list(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
     if let Some(refusal) = refused(&bridge, &headers) {
         return refusal;
     }
-    let messages = match outbox::open_messages(&bridge).await {
-        Ok(messages) => messages,
+    let after = uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "after").map(|(_, v)| v.into_owned())
+    });
+    let page = match outbox::open_page(&bridge, after.as_deref()).await {
+        Ok(page) => page,
+        Err(QueueRefusal::Unknown) => return respond::text(400, "`after` must be a queued message's id"),
         Err(refusal) => return refused_action(&refusal),
     };
     let now = bridge.clock.now();
     if wants_html(&headers) {
-        return respond::html(200, html_list(&messages, now));
+        return respond::html(200, html_list(&page, now));
     }
-    let listed: Vec<_> = messages.iter().map(|m| summary(m, now)).collect();
-    respond::json(200, &json!({ "outbox": bridge.settings.outbox.enabled, "messages": listed }))
+    let listed: Vec<_> = page.messages.iter().map(|m| summary(m, now)).collect();
+    respond::json(
+        200,
+        &json!({ "outbox": bridge.settings.outbox.enabled, "total": page.total, "next": page.next,
+                 "messages": listed }),
+    )
 }
 
 pub(super) async fn redrive(
@@ -130,9 +140,13 @@ fn refused_action(refusal: &QueueRefusal) -> Response {
     }
 }
 
-fn html_list(messages: &[QueuedMessage], now: jiff::Timestamp) -> String {
+fn html_list(queue: &outbox::QueuePage, now: jiff::Timestamp) -> String {
     use pages::{Node, el, table};
+    let messages = &queue.messages;
     let mut page = pages::page("Outbox").with(el("h1").text("Outbox"));
+    if queue.total > 0 {
+        page.push(el("p").value(format!("{} open messages in all; this page shows {}.", queue.total, messages.len())));
+    }
     if messages.is_empty() {
         page.push(el("p").text("No message is waiting for Alma."));
         return page.render();
@@ -160,5 +174,8 @@ fn html_list(messages: &[QueuedMessage], now: jiff::Timestamp) -> String {
             .child(el("code").text("POST /queue/{id}/discard"))
             .text(" and a note (docs/operations.md)."),
     );
+    if let Some(next) = &queue.next {
+        page.push(el("p").child(el("a").attr("href", format!("/queue?after={next}")).text("Next page")));
+    }
     page.render()
 }
