@@ -158,3 +158,32 @@ async fn a_general_error_while_probing_never_acts_again_on_a_guess() {
     assert_eq!(problem_type(last), REFUSAL_PROBLEM_TYPE, "staff decide: {last}");
     assert!(last.contains("ILL-GEN-1") && last.contains("check"), "names the item to check: {last}");
 }
+
+#[tokio::test]
+async fn the_daily_threshold_stops_rest_calls_until_midnight_utc_while_ncip_goes_on() {
+    let h = Harness::start(StoreKind::Embedded).await;
+    let rest_calls = |h: &Harness| h.sim.calls().iter().filter(|c| c.scope == "rest").count();
+    h.sim.faults().arm(FaultSpec::next(FaultKind::DailyThreshold, 1, FaultScope::Rest)).unwrap();
+    // The patron's translation meets the used-up quota: an outage, so the receive waits.
+    let first = h.ncip(&m::accept_item("RL-DAY-1", "ILL-DAY-1", "21000000002")).await;
+    assert!(first.contains("AcceptItemResponse") && !first.contains("Problem"), "queued: {first}");
+    let after_first = rest_calls(&h);
+
+    // The next receive needs a translation too: no REST call is made for it, it waits as well.
+    let second = h.ncip(&m::accept_item("RL-DAY-2", "ILL-DAY-2", "21000000003")).await;
+    assert!(second.contains("AcceptItemResponse") && !second.contains("Problem"), "queued: {second}");
+    assert_eq!(rest_calls(&h), after_first, "no REST call until Alma's reset");
+    // NCIP forwards go on.
+    let ncip_before = h.sim.calls().iter().filter(|c| c.scope == "ncip").count();
+    h.ncip(&m::check_in_item("ILL-DAY-UNKNOWN")).await;
+    assert_eq!(h.sim.calls().iter().filter(|c| c.scope == "ncip").count(), ncip_before + 1);
+
+    // Past midnight UTC the waiting receives go through.
+    h.clock.advance(std::time::Duration::from_secs(25 * 3600));
+    for _ in 0..3 {
+        bridge::flows::outbox::deliver_due(&h.bridge.bridge).await;
+    }
+    assert!(rest_calls(&h) > after_first, "REST calls resumed");
+    assert_eq!(h.sim.state().items_with_barcode("ILL-DAY-1"), 1);
+    assert_eq!(h.sim.state().items_with_barcode("ILL-DAY-2"), 1);
+}

@@ -70,6 +70,12 @@ pub fn configuration_fault() {
     emit(|| record(&[], &[("ConfigurationFaults", "Count", 1.0)]));
 }
 
+/// Alma answered a REST call with its daily threshold: `AlmaDailyThreshold` = 1 (once per stop). The template's
+/// alarm fires on it: REST calls (patron translations, read-backs) wait for Alma's reset.
+pub fn alma_daily_threshold() {
+    emit(|| record(&[], &[("AlmaDailyThreshold", "Count", 1.0)]));
+}
+
 /// How long the oldest waiting message has waited, each time the deliverer looks: `OutboxOldestAge`.
 pub fn outbox_oldest_age(seconds: f64) {
     emit(|| record(&[], &[("OutboxOldestAge", "Seconds", seconds)]));

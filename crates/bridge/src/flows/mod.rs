@@ -5,6 +5,7 @@ mod accept_item;
 mod cancel_request_item;
 mod check_in_item;
 mod check_out_item;
+pub mod daily_threshold;
 mod forward;
 pub mod front_door;
 mod history;

@@ -87,7 +87,8 @@ impl Bridge {
             read_options: read_options(&settings),
             settings,
             institution_code: alma.institution_code,
-            rest: alma.rest,
+            // Alma's daily threshold stops REST calls for the day, process-wide, on the bridge's own clock.
+            rest: Arc::new(super::daily_threshold::DailyThresholdGate::new(alma.rest, Arc::clone(&clock))),
             ncip: alma.ncip,
             store,
             clock,
