@@ -216,16 +216,20 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
         return queueing::deliver(bridge, action.clone(), service, queued, ctx).await;
     }
     let owner = claim_token();
-    // The outbox's order check reads the request's queue; it runs beside the claim, so it costs no extra wait.
+    // The outbox's order check (and a resend's comparison) reads the request's queue; it runs beside the
+    // claim, so it costs no extra wait.
     let ahead = async {
-        if bridge.settings.outbox.enabled { Some(queueing::waiting_ahead(bridge, &action.request).await) } else { None }
+        if bridge.settings.outbox.enabled { Some(queueing::open_for(bridge, &action.request).await) } else { None }
     };
     let (claimed, ahead) = tokio::join!(claim(bridge, &action, &owner, ctx), ahead);
     let (attempt, earlier) = match claimed {
         Claimed::Act(attempt, earlier) => (attempt, earlier),
         Claimed::Replay(body) => {
-            let queueable = bridge.settings.outbox.enabled && service.queued_answer().is_some();
-            if !queueable || queueing::resend_of_queued(bridge, &action, ctx).await == queueing::Resend::Same {
+            let open = match ahead {
+                Some(Ok(open)) if service.queued_answer().is_some() => open,
+                _ => Vec::new(),
+            };
+            if queueing::resend_of_queued(bridge, &action, open, ctx).await == queueing::Resend::Same {
                 record_history(bridge, &action, Outcome::Replayed, None, ctx, None).await;
             }
             return body;
@@ -240,8 +244,8 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
         // Messages of a request reach Alma in the order Relais sent them: behind one still waiting, a message
         // waits too, even though Alma may be back.
         match ahead {
-            Ok(false) => {}
-            Ok(true) => {
+            Ok(open) if open.is_empty() => {}
+            Ok(_) => {
                 return match queued_answer {
                     Some(answer) => {
                         let why = "waiting behind an earlier message for the same request";

@@ -30,9 +30,10 @@ pub fn retry_delay(attempts: u32) -> Duration {
     Duration::from_secs(1u64 << attempts.clamp(1, 5)).min(LONGEST_RETRY)
 }
 
-/// Whether the request has a message waiting (or parked) that a new one must queue behind.
-pub(super) async fn waiting_ahead(bridge: &Bridge, request: &RelaisRequestId) -> Result<bool, StoreError> {
-    Ok(bridge.store.queued_for(request).await?.iter().any(|m| m.state.is_open()))
+/// The request's messages waiting (or parked) in the outbox: a new one must queue behind them, and a resend
+/// of one of them is compared with it.
+pub(super) async fn open_for(bridge: &Bridge, request: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
+    Ok(bridge.store.queued_for(request).await?.into_iter().filter(|m| m.state.is_open()).collect())
 }
 
 /// Queues the message under the claim `owner` holds and answers Relais with `answer`. `why` is what kept it
@@ -140,9 +141,14 @@ pub(super) enum Resend {
 /// refused receive by sending it again with the fixed patron barcode; the corrected copy replaces the queued
 /// body, and is delivered in its place, unless an attempt of the queued one may have reached Alma (its outcome
 /// unknown) or a delivery holds it now. Messages that differ only in the header are the same message.
-pub(super) async fn resend_of_queued(bridge: &Bridge, action: &Action<'_>, ctx: &CallContext) -> Resend {
-    let Ok(messages) = bridge.store.queued_for(&action.request).await else { return Resend::Same };
-    let Some(queued) = messages.into_iter().find(|m| m.state.is_open() && m.key == action.key) else {
+/// `open` is the request's open messages, read beside the claim.
+pub(super) async fn resend_of_queued(
+    bridge: &Bridge,
+    action: &Action<'_>,
+    open: Vec<QueuedMessage>,
+    ctx: &CallContext,
+) -> Resend {
+    let Some(queued) = open.into_iter().find(|m| m.key == action.key) else {
         return Resend::Same;
     };
     if same_message(bridge, &queued.body, action.inbound.received) {
