@@ -127,11 +127,15 @@ async fn poison_messages_cost_only_their_own_turns_and_are_parked_on_their_fifth
     assert_eq!(first.tried, 26, "every head was tried once: the poison did not stop the round");
     assert_eq!(h.sim.state().items_with_barcode("ILL-GOOD"), 1, "the good receive went in the first round");
 
+    let mut last = first;
     for _ in 0..6 {
         // Past each poison message's retry time and its kept claim's lease.
         h.clock.advance(Duration::from_secs(31));
-        deliver_due(&h.bridge.bridge).await;
+        last = deliver_due(&h.bridge.bridge).await;
     }
+    // The round's own counts feed the deliverer's gauges: 25 parked, none waiting.
+    assert!(last.counted);
+    assert_eq!((last.open, last.parked), (25, 25), "{last:?}");
     for n in 0..25 {
         let queued = h.store.queued_for(&RelaisRequestId::new(format!("RL-POISON-{n}")).unwrap()).await.unwrap();
         assert_eq!(queued[0].state, QueueState::Parked, "poison {n}: {queued:?}");

@@ -666,7 +666,7 @@ fn a_deliverer_that_stops_raises_the_heartbeat_alarm() {
     let deliver = repo_file("crates/bridge/src/lambda/deliver.rs");
     let schedule_branch = deliver.split("DeliverEvent::Schedule(_) =>").nth(1).expect("the schedule branch");
     let schedule_branch = schedule_branch.split("DeliverEvent::Queue").next().unwrap();
-    assert!(schedule_branch.contains("heartbeat(bridge)"), "every scheduled run sends the heartbeat");
+    assert!(schedule_branch.contains("heartbeat(&round)"), "every scheduled run sends the heartbeat");
     assert!(deliver.contains("crate::metrics::deliverer_heartbeat("), "through metrics.rs");
 
     let template = Template::load();

@@ -65,6 +65,11 @@ pub struct Round {
     pub tried: usize,
     /// Messages still open after the round (waiting or parked, including ones not yet due).
     pub open: usize,
+    /// Of those, the parked ones (the rest wait): the deliverer's gauges, counted on the round's own walk of
+    /// the queue rather than on a second one.
+    pub parked: usize,
+    /// Whether the queue could be read at all: without it the counts say nothing.
+    pub counted: bool,
 }
 
 /// How long one round may go on starting deliveries: well inside the deliver function's 120 s timeout with a
@@ -85,6 +90,7 @@ pub async fn deliver_due(bridge: &Bridge) -> Round {
     let mut round = Round::default();
     let walked = walk_open_queue(bridge, |page| {
         round.open += page.len();
+        round.parked += page.iter().filter(|m| m.state == QueueState::Parked).count();
         for m in page {
             if m.state == QueueState::Waiting {
                 oldest_waiting = Some(oldest_waiting.map_or(m.queued_at, |o| o.min(m.queued_at)));
@@ -102,6 +108,7 @@ pub async fn deliver_due(bridge: &Bridge) -> Round {
         tracing::error!(error = %err, "store unavailable while reading the outbox");
         return Round::default();
     }
+    round.counted = true;
     if let Some(oldest) = oldest_waiting {
         crate::metrics::outbox_oldest_age(now.duration_since(oldest).as_secs_f64());
     }
@@ -117,8 +124,10 @@ pub async fn deliver_due(bridge: &Bridge) -> Round {
         }
         round.tried += 1;
         let delivery = deliver_one(bridge, &message).await;
-        if delivery.state == Some(QueueState::Delivered) {
-            round.open -= 1;
+        match delivery.state {
+            Some(QueueState::Delivered) => round.open -= 1,
+            Some(QueueState::Parked) => round.parked += 1,
+            _ => {}
         }
         if delivery.alma_down {
             break;
@@ -295,19 +304,6 @@ pub async fn open_page(bridge: &Bridge, after: Option<&str>) -> Result<QueuePage
     let next = more.then(|| messages.last().map(|m| m.id.clone())).flatten();
     let total = bridge.store.open_count().await.map_err(unavailable)?;
     Ok(QueuePage { messages, total, next })
-}
-
-/// The number of waiting and parked messages, for the deliverer's gauges (`OutboxWaiting`, `OutboxParked`):
-/// the whole open queue, a page at a time.
-pub async fn open_counts(bridge: &Bridge) -> Result<(usize, usize), StoreError> {
-    let (mut waiting, mut parked) = (0, 0);
-    walk_open_queue(bridge, |page| {
-        parked += page.iter().filter(|m| m.state == QueueState::Parked).count();
-        waiting += page.iter().filter(|m| m.state == QueueState::Waiting).count();
-        true
-    })
-    .await?;
-    Ok((waiting, parked))
 }
 
 /// A staff decision on a queued message, as the request's history keeps it.

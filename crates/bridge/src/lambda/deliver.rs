@@ -22,7 +22,7 @@ use super::events::{
     BatchItemFailure, DeliverAnswer, DeliverEvent, DoorbellBody, PreflightAnswer, RoundSummary, SqsBatchResponse,
 };
 use crate::flows::Bridge;
-use crate::flows::outbox::{Doorbell, deliver_due, deliver_request, open_counts};
+use crate::flows::outbox::{Doorbell, Round, deliver_due, deliver_request};
 use crate::store::QueuedMessage;
 use std::sync::OnceLock;
 
@@ -81,7 +81,7 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
         DeliverEvent::Schedule(_) => {
             let round = deliver_due(bridge).await;
             tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
-            heartbeat(bridge).await;
+            heartbeat(&round);
             return DeliverAnswer::Round(RoundSummary { tried: round.tried, open: round.open });
         }
         DeliverEvent::Queue(batch) => batch,
@@ -110,9 +110,10 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
 
 /// The scheduled run's heartbeat, with the outbox's counts after the round. A run that cannot read the table
 /// sends none: for the alarms, a deliverer that cannot see the queue is as good as stopped.
-async fn heartbeat(bridge: &Bridge) {
-    match open_counts(bridge).await {
-        Ok((waiting, parked)) => crate::metrics::deliverer_heartbeat(waiting, parked),
-        Err(err) => tracing::error!(error = %err, "store unavailable while counting the outbox; no heartbeat"),
+fn heartbeat(round: &Round) {
+    if round.counted {
+        crate::metrics::deliverer_heartbeat(round.open - round.parked, round.parked);
+    } else {
+        tracing::error!("store unavailable while counting the outbox; no heartbeat");
     }
 }
