@@ -33,10 +33,11 @@ fn marker(bridge: &Bridge) -> Option<String> {
     bridge.ncip.endpoint().map(marker_for)
 }
 
-/// Records that Alma's NCIP responder answered (called on every NCIP answer; a store trip only the first
-/// time in a process).
+/// Records that Alma's NCIP responder answered (called on every NCIP answer; a store read the first time in a
+/// process, and a write only the first time ever).
 pub(crate) async fn note_answer(bridge: &Bridge) {
-    if bridge.alma_reached.0.load(Ordering::Relaxed) {
+    // Usually some earlier instance recorded it: a read (which caches it) is cheaper than a refused write.
+    if has_answered(bridge).await {
         return;
     }
     let Some(marker) = marker(bridge) else { return };
