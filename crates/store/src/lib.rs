@@ -16,6 +16,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod attempts;
+mod bulk;
 mod claim;
 mod config;
 mod dynamo;
@@ -35,6 +36,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 pub use attempts::{Attempt, AttemptKey, AttemptScope};
+pub use bulk::{BulkAction, BulkKind, BulkState, QueueFilter, is_bulk_id};
 pub use claim::{ClaimOutcome, Commit, CommitOutcome, StoredResponse};
 pub use config::StoreConfig;
 pub use dynamo::DynamoStore;
@@ -137,6 +139,22 @@ pub trait Store: Send + Sync {
         expected: QueueState,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
+
+    /// The open messages that name the item `barcode`, oldest first: what a check-in of the item must wait
+    /// behind. Read through a barcode-keyed entry written and removed in the same writes as the message's
+    /// state, so a message queued a moment ago is found.
+    async fn open_for_barcode(&self, barcode: &ItemBarcode) -> Result<Vec<QueuedMessage>, StoreError>;
+
+    /// Records a bulk action staff confirmed (written once: an id already recorded is an error).
+    async fn record_bulk(&self, action: &BulkAction) -> Result<(), StoreError>;
+
+    /// The bulk actions still kept (pending ones, and finished ones until they age out like history),
+    /// newest first, at most `limit`.
+    async fn bulk_actions(&self, limit: usize) -> Result<Vec<BulkAction>, StoreError>;
+
+    /// Replaces the stored action by `action` if the stored one was last written at `expected` (false, and
+    /// nothing written, otherwise): two deliverers never both carry it out from the same point.
+    async fn update_bulk(&self, action: &BulkAction, expected: Timestamp) -> Result<bool, StoreError>;
 
     /// Whether the durable fact `marker` was ever recorded ([`Store::record_marker`]).
     async fn has_marker(&self, marker: &str) -> Result<bool, StoreError>;

@@ -12,7 +12,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ClaimToken, IdempotencyKey, ItemBarcode, RelaisRequestId};
+use crate::ids::{ClaimToken, IdempotencyKey, ItemBarcode, PartnerCode, RelaisRequestId};
 use crate::keys::instant_key;
 use crate::model::HistoryEntry;
 
@@ -63,6 +63,9 @@ pub struct QueuedMessage {
     /// whose receive or ship is still waiting, and queues behind it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub barcode: Option<ItemBarcode>,
+    /// The Alma partner code of the agency that sent it: what staff filter a bulk action by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<PartnerCode>,
     /// The message as Relais sent it: what delivery forwards, patched like any forward.
     #[serde(with = "base64_bytes")]
     pub body: Vec<u8>,
@@ -101,6 +104,7 @@ impl QueuedMessage {
             message_type: message_type.into(),
             key,
             barcode: None,
+            partner: None,
             body,
             queued_at: now,
             state: QueueState::Waiting,

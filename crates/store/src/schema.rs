@@ -14,6 +14,8 @@
 //! | open queue entry  | `QUEUE`           | `<message id>`               | `body` (JSON): a copy, while waiting or parked |
 //! | queue count       | `QUEUE#COUNT`     | `COUNT`                      | `open`: open messages in all, kept in the enqueue and settle transactions |
 //! | request queue count | `REQ#<relais id>` | `QCOUNT`                   | `open`: the request's open messages, likewise |
+//! | open barcode entry | `QBARCODE#<barcode>` | `<message id>`           | `request`: while a message naming the item is open, kept in the same transactions as its state |
+//! | bulk action       | `BULK`            | `<action id>`                | `body` (JSON), `updated_at` (the condition of the next progress write), `expires_at` once done |
 //! | marker            | `MARK#<name>`     | `MARK`                       | `recorded_at`: a durable fact (no expiry), written once |
 //! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
 //!
@@ -56,6 +58,10 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 pub const REQUEST_KEY_PREFIX: &str = "REQ#";
 /// The partition listing the open outbox (waiting and parked messages).
 pub const QUEUE_PARTITION: &str = "QUEUE";
+/// Every open-barcode entry's partition key starts with this (`QBARCODE#<barcode>`).
+pub const OPEN_BARCODE_KEY_PREFIX: &str = "QBARCODE#";
+/// The partition listing the bulk actions staff confirmed.
+pub const BULK_PARTITION: &str = "BULK";
 /// Every attempt count's partition key starts with this (the patron-lookup function's IAM condition).
 pub const ATTEMPT_KEY_PREFIX: &str = "ATTEMPT#";
 /// On-demand capacity: the bridge's traffic is a trickle with bursts.

@@ -12,8 +12,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::{
-    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue, EnqueueOutcome,
-    HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
+    Attempt, AttemptKey, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue,
+    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
+    StoreError,
 };
 
 /// What an operation does to the store, so that a test or benchmark can count reads and writes by the
@@ -84,6 +85,10 @@ operations! {
     OpenCount => "open_count", Read;
     OpenMessage => "open_message", Read;
     UpdateQueued => "update_queued", OtherWrite;
+    OpenForBarcode => "open_for_barcode", Read;
+    RecordBulk => "record_bulk", OtherWrite;
+    BulkActions => "bulk_actions", Read;
+    UpdateBulk => "update_bulk", OtherWrite;
     HasMarker => "has_marker", Read;
     RecordMarker => "record_marker", OtherWrite;
 }
@@ -244,6 +249,26 @@ impl Store for FaultyStore {
         self.inner.update_queued(message, expected, now).await
     }
 
+    async fn open_for_barcode(&self, barcode: &ItemBarcode) -> Result<Vec<QueuedMessage>, StoreError> {
+        self.check(Operation::OpenForBarcode)?;
+        self.inner.open_for_barcode(barcode).await
+    }
+
+    async fn record_bulk(&self, action: &BulkAction) -> Result<(), StoreError> {
+        self.check(Operation::RecordBulk)?;
+        self.inner.record_bulk(action).await
+    }
+
+    async fn bulk_actions(&self, limit: usize) -> Result<Vec<BulkAction>, StoreError> {
+        self.check(Operation::BulkActions)?;
+        self.inner.bulk_actions(limit).await
+    }
+
+    async fn update_bulk(&self, action: &BulkAction, expected: Timestamp) -> Result<bool, StoreError> {
+        self.check(Operation::UpdateBulk)?;
+        self.inner.update_bulk(action, expected).await
+    }
+
     async fn has_marker(&self, marker: &str) -> Result<bool, StoreError> {
         self.check(Operation::HasMarker)?;
         self.inner.has_marker(marker).await
@@ -294,6 +319,7 @@ mod tests {
         let attempt = AttemptKey::new(AttemptScope::Patron, &"0f".repeat(32)).unwrap();
         let queued_key = IdempotencyKey::derive("CheckInItem", Some(&request), None, b"<check-in/>");
         let message = QueuedMessage::new(request.clone(), "CheckInItem", queued_key.clone(), b"<x/>".to_vec(), at(2));
+        let bulk = BulkAction::new(crate::BulkKind::Redrive, Default::default(), 0, at(3), "faulty");
         let lease = Duration::from_secs(30);
         let keep = Duration::from_secs(900);
         let citation = serde_json::json!({"genre": "book"});
@@ -340,6 +366,10 @@ mod tests {
             ("open_count", failed(store.open_count().await.map(drop))),
             ("open_message", failed(store.open_message(&message.id).await.map(drop))),
             ("update_queued", failed(store.update_queued(&message, QueueState::Waiting, at(3)).await.map(drop))),
+            ("open_for_barcode", failed(store.open_for_barcode(&barcode).await.map(drop))),
+            ("record_bulk", failed(store.record_bulk(&bulk).await)),
+            ("bulk_actions", failed(store.bulk_actions(10).await.map(drop))),
+            ("update_bulk", failed(store.update_bulk(&bulk, at(3)).await.map(drop))),
             ("has_marker", failed(store.has_marker("alma-reached").await.map(drop))),
             ("record_marker", failed(store.record_marker("alma-reached", at(3)).await)),
         ]
@@ -399,7 +429,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 21);
+        assert_eq!(Operation::ALL.len(), 25);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();

@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 
 use crate::StoreError;
+use crate::bulk::BulkAction;
 use crate::claim::{ExistingClaim, StoredResponse};
 use crate::config::is_live;
 use crate::ids::{ClaimToken, IdempotencyKey, ItemBarcode, RelaisRequestId};
@@ -292,4 +293,53 @@ pub(super) fn live_queued(item: &Item, now: Timestamp) -> Result<Option<QueuedMe
         return Ok(None);
     }
     queued_in(item).map(Some)
+}
+
+/// The barcode entry of an open message that names an item: `QBARCODE#<barcode>` / `<message id>`, so that
+/// a check-in finds the receive or ship it must wait behind with one consistent query (the barcode index is a
+/// GSI, which cannot be read consistently, and a check-in can follow its receive within a second).
+pub(super) fn open_barcode_key(barcode: &ItemBarcode, id: &str) -> Item {
+    key(open_barcode_partition(barcode), id)
+}
+
+pub(super) fn open_barcode_partition(barcode: &ItemBarcode) -> String {
+    format!("{}{barcode}", crate::schema::OPEN_BARCODE_KEY_PREFIX)
+}
+
+/// The attribute naming the Relais request of an open message's barcode entry.
+pub(super) const REQUEST: &str = "request";
+
+pub(super) fn open_barcode_item(barcode: &ItemBarcode, message: &QueuedMessage) -> Item {
+    let mut item = open_barcode_key(barcode, &message.id);
+    item.extend([(KIND.to_owned(), s("queue_barcode")), (REQUEST.to_owned(), s(message.request.as_str()))]);
+    item
+}
+
+/// The partition holding the bulk actions staff confirmed.
+pub(super) const BULK_PK: &str = crate::schema::BULK_PARTITION;
+/// The attribute a bulk action's last write instant is kept in, for the condition of the next write.
+pub(super) const UPDATED_AT: &str = "updated_at";
+
+pub(super) fn bulk_key(id: &str) -> Item {
+    key(BULK_PK.to_owned(), id)
+}
+
+pub(super) fn bulk_item(action: &BulkAction, expires_at: Option<i64>) -> Result<Item, StoreError> {
+    let body = serde_json::to_string(action).map_err(|e| StoreError::corrupt("bulk action", &e))?;
+    let mut item = bulk_key(&action.id);
+    item.extend([
+        (KIND.to_owned(), s("bulk")),
+        (BODY.to_owned(), s(body)),
+        (UPDATED_AT.to_owned(), s(action.updated_at.to_string())),
+    ]);
+    Ok(with_expiry(item, expires_at))
+}
+
+/// The bulk action in `item`, if it is still live at `now`.
+pub(super) fn live_bulk(item: &Item, now: Timestamp) -> Result<Option<BulkAction>, StoreError> {
+    if !is_live(expires_at(item), now) {
+        return Ok(None);
+    }
+    let body = text(item, BODY).ok_or_else(|| missing("bulk action", BODY))?;
+    serde_json::from_str(body).map(Some).map_err(|e| StoreError::corrupt("bulk action", &e))
 }

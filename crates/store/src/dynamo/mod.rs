@@ -5,6 +5,7 @@
 //! error mapped to [`StoreError`] by code only.
 
 mod attempts;
+mod bulk;
 mod claims;
 mod items;
 mod queue;
@@ -18,9 +19,9 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
 use crate::{
-    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue, EnqueueOutcome,
-    HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig,
-    StoreError,
+    Attempt, AttemptKey, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue,
+    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
+    StoreConfig, StoreError,
 };
 
 /// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
@@ -184,5 +185,21 @@ impl Store for DynamoStore {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         queue::update_queued(self, message, expected, now).await
+    }
+
+    async fn open_for_barcode(&self, barcode: &ItemBarcode) -> Result<Vec<QueuedMessage>, StoreError> {
+        queue::open_for_barcode(self, barcode).await
+    }
+
+    async fn record_bulk(&self, action: &BulkAction) -> Result<(), StoreError> {
+        bulk::record_bulk(self, action).await
+    }
+
+    async fn bulk_actions(&self, limit: usize) -> Result<Vec<BulkAction>, StoreError> {
+        bulk::bulk_actions(self, limit).await
+    }
+
+    async fn update_bulk(&self, action: &BulkAction, expected: Timestamp) -> Result<bool, StoreError> {
+        bulk::update_bulk(self, action, expected).await
     }
 }

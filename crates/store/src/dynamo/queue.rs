@@ -12,7 +12,7 @@ use super::{DynamoStore, map_sdk_error};
 use crate::config::expiry_after;
 use crate::keys::history_key;
 use crate::schema::{PARTITION_KEY, SORT_KEY};
-use crate::{Enqueue, EnqueueOutcome, QueueLimit, QueueState, QueuedMessage, RelaisRequestId, StoreError};
+use crate::{Enqueue, EnqueueOutcome, ItemBarcode, QueueLimit, QueueState, QueuedMessage, RelaisRequestId, StoreError};
 
 const OP: &str = "TransactWriteItems";
 
@@ -46,6 +46,8 @@ pub(super) async fn enqueue(store: &DynamoStore, e: Enqueue<'_>) -> Result<Enque
             count_up(store, items::queue_count_key(), e.limits.total)?,
             count_up(store, items::request_queue_count_key(&e.message.request), e.limits.per_request)?,
         ];
+        let mut transaction = transaction;
+        transaction.extend(open_barcode_write(store, e.message)?);
         let sent = store.client.transact_write_items().set_transact_items(Some(transaction)).send().await;
         let reasons = match sent {
             Ok(_) => return Ok(EnqueueOutcome::Queued),
@@ -86,6 +88,7 @@ pub(super) async fn update_queued(
             .expression_attribute_values(":expected", s(expected.label()));
         let mut transaction =
             vec![TransactWriteItem::builder().put(built(OP, put.build())?).build(), queue_index_write(store, message)?];
+        transaction.extend(open_barcode_write(store, message)?);
         // Leaving the open states frees a place in both counts, in the same transaction as the state change.
         if expected.is_open() && !message.state.is_open() {
             transaction.push(count_down(store, items::queue_count_key())?);
@@ -189,6 +192,35 @@ fn queue_index_write(store: &DynamoStore, message: &QueuedMessage) -> Result<Tra
         let delete = Delete::builder().table_name(&store.table).set_key(Some(items::queue_index_key(&message.id)));
         TransactWriteItem::builder().delete(built(OP, delete.build())?).build()
     })
+}
+
+/// The barcode entry of a message that names an item: written while the message is open, deleted once it
+/// is not, in the same transaction as its state.
+fn open_barcode_write(store: &DynamoStore, message: &QueuedMessage) -> Result<Option<TransactWriteItem>, StoreError> {
+    let Some(barcode) = &message.barcode else { return Ok(None) };
+    Ok(Some(if message.state.is_open() {
+        let put = Put::builder().table_name(&store.table).set_item(Some(items::open_barcode_item(barcode, message)));
+        TransactWriteItem::builder().put(built(OP, put.build())?).build()
+    } else {
+        let delete =
+            Delete::builder().table_name(&store.table).set_key(Some(items::open_barcode_key(barcode, &message.id)));
+        TransactWriteItem::builder().delete(built(OP, delete.build())?).build()
+    }))
+}
+
+pub(super) async fn open_for_barcode(
+    store: &DynamoStore,
+    barcode: &ItemBarcode,
+) -> Result<Vec<QueuedMessage>, StoreError> {
+    let entries = query(store, items::open_barcode_partition(barcode), None, usize::MAX).await?;
+    let mut messages = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        let Some(id) = items::sort_key(entry) else { continue };
+        if let Some(message) = open_message(store, id).await? {
+            messages.push(message);
+        }
+    }
+    Ok(messages)
 }
 
 /// Every item of partition `pk` (whose sort key starts with `prefix`), in sort-key order, consistently read.

@@ -16,16 +16,16 @@ use jiff::Timestamp;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use tables::{
-    ATTEMPTS, BARCODES, CLAIMS, DISCOVERY, HISTORY, MARKERS, OPEN_QUEUE, OUTBOX, REQUESTS, RESPONSES, StoredAttempts,
-    StoredCitation, StoredEntry, StoredQueued,
+    ATTEMPTS, BARCODES, BULK, CLAIMS, DISCOVERY, HISTORY, MARKERS, OPEN_BARCODES, OPEN_QUEUE, OUTBOX, REQUESTS,
+    RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredEntry, StoredQueued,
 };
 
 use crate::config::is_live;
 use crate::keys::HISTORY_PREFIX;
 use crate::{
-    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue, EnqueueOutcome,
-    HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig,
-    StoreError,
+    Attempt, AttemptKey, BulkAction, BulkState, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue,
+    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
+    StoreConfig, StoreError,
 };
 
 /// The file name inside the data folder.
@@ -126,6 +126,9 @@ impl EmbeddedStore {
             txn.open_table(MARKERS)?;
             txn.open_table(OUTBOX)?;
             txn.open_table(OPEN_QUEUE)?;
+            txn.open_multimap_table(OPEN_BARCODES)?;
+            txn.open_table(BULK)?;
+            writes::index_open_barcodes(&txn)?;
             txn.commit()?;
             Ok(())
         };
@@ -496,6 +499,91 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+
+    async fn open_for_barcode(&self, barcode: &ItemBarcode) -> Result<Vec<QueuedMessage>, StoreError> {
+        let barcode = barcode.clone();
+        self.run("open for barcode", move |db, _| {
+            let txn = db.begin_read()?;
+            let barcodes = txn.open_multimap_table(OPEN_BARCODES)?;
+            let index = txn.open_table(OPEN_QUEUE)?;
+            let outbox = txn.open_table(OUTBOX)?;
+            let mut messages = Vec::new();
+            // Values of a multimap come back sorted, and message ids sort in queueing order.
+            for id in barcodes.get(barcode.as_str())? {
+                let id = id?;
+                let Some(request) = index.get(id.value())?.map(|r| r.value().to_owned()) else { continue };
+                if let Some(stored) = writes::read_queued(&outbox, &request, id.value())? {
+                    messages.push(stored.message);
+                }
+            }
+            Ok(messages)
+        })
+        .await
+    }
+
+    async fn record_bulk(&self, action: &BulkAction) -> Result<(), StoreError> {
+        let action = action.clone();
+        self.run("record bulk", move |db, _| {
+            let txn = db.begin_write()?;
+            let recorded = {
+                let mut bulk = txn.open_table(BULK)?;
+                let fresh = bulk.get(action.id.as_str())?.is_none();
+                if fresh {
+                    let stored = StoredBulk { action: action.clone(), expires_at: None };
+                    bulk.insert(action.id.as_str(), tables::encode("bulk action", &stored)?.as_slice())?;
+                }
+                fresh
+            };
+            if !recorded {
+                txn.abort()?;
+                let reason = "an action with that id is already recorded".into();
+                return Err(StoreError::Corrupt { what: "bulk action", reason }.into());
+            }
+            txn.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn bulk_actions(&self, limit: usize) -> Result<Vec<BulkAction>, StoreError> {
+        self.run("bulk actions", move |db, config| {
+            let now = config.now();
+            let txn = db.begin_read()?;
+            let bulk = txn.open_table(BULK)?;
+            let mut actions = Vec::new();
+            for row in bulk.iter()?.rev() {
+                let (_, value) = row?;
+                let stored: StoredBulk = tables::decode("bulk action", value.value())?;
+                if is_live(stored.expires_at, now) {
+                    actions.push(stored.action);
+                }
+                if actions.len() >= limit {
+                    break;
+                }
+            }
+            Ok(actions)
+        })
+        .await
+    }
+
+    async fn update_bulk(&self, action: &BulkAction, expected: Timestamp) -> Result<bool, StoreError> {
+        let action = action.clone();
+        self.run("update bulk", move |db, config| {
+            let txn = db.begin_write()?;
+            let current: Option<StoredBulk> = tables::read(&txn.open_table(BULK)?, "bulk action", &action.id)?;
+            if current.is_none_or(|stored| stored.action.updated_at != expected) {
+                txn.abort()?;
+                return Ok(false);
+            }
+            let done = action.state == BulkState::Done;
+            let expires_at = done.then(|| crate::config::expiry_after(action.updated_at, config.retention));
+            let stored = StoredBulk { action: action.clone(), expires_at };
+            txn.open_table(BULK)?.insert(action.id.as_str(), tables::encode("bulk action", &stored)?.as_slice())?;
+            txn.commit()?;
+            Ok(true)
+        })
+        .await
+    }
 }
 
 /// Counts rows across tables; used by tests of the purge through [`EmbeddedStore::row_count`].
@@ -511,6 +599,8 @@ fn count_rows(db: &Database) -> Result<u64, Failure> {
     rows += txn.open_table(MARKERS)?.len()?;
     rows += txn.open_table(OUTBOX)?.len()?;
     rows += txn.open_table(OPEN_QUEUE)?.len()?;
+    rows += txn.open_multimap_table(OPEN_BARCODES)?.len()?;
+    rows += txn.open_table(BULK)?.len()?;
     Ok(rows)
 }
 

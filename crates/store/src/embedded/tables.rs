@@ -6,6 +6,7 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::StoreError;
+use crate::bulk::BulkAction;
 use crate::claim::{ExistingClaim, StoredResponse};
 use crate::config::is_live;
 use crate::model::{Correlation, HistoryEntry};
@@ -27,6 +28,12 @@ pub(super) const DISCOVERY: TableDefinition<'static, &str, &[u8]> = TableDefinit
 pub(super) const OUTBOX: TableDefinition<'static, (&str, &str), &[u8]> = TableDefinition::new("outbox");
 /// Open (waiting or parked) queued message id -> its Relais request id: the queue across requests.
 pub(super) const OPEN_QUEUE: TableDefinition<'static, &str, &str> = TableDefinition::new("open_queue");
+/// Item barcode -> the open queued message ids naming it: what a check-in looks up to queue behind a waiting
+/// receive or ship. Kept in the same write transactions as [`OPEN_QUEUE`].
+pub(super) const OPEN_BARCODES: MultimapTableDefinition<'static, &str, &str> =
+    MultimapTableDefinition::new("open_barcodes");
+/// Bulk action id -> [`StoredBulk`].
+pub(super) const BULK: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("bulk_actions");
 /// Marker name -> the instant it was recorded (RFC 3339): durable facts, never expiring.
 pub(super) const MARKERS: TableDefinition<'static, &str, &str> = TableDefinition::new("markers");
 /// Attempt key (`P#<hex>` / `A#<hex>`) -> [`StoredAttempts`].
@@ -71,6 +78,13 @@ pub(super) struct StoredCitation {
 pub(super) struct StoredQueued {
     pub message: QueuedMessage,
     /// Open messages never expire.
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredBulk {
+    pub action: BulkAction,
+    /// A pending action never expires; a finished one ages out like history.
     pub expires_at: Option<i64>,
 }
 

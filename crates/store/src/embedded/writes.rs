@@ -6,8 +6,9 @@ use serde::de::DeserializeOwned;
 
 use super::Failure;
 use super::tables::{
-    self, ATTEMPTS, BARCODES, CLAIMS, ClaimState, DISCOVERY, HISTORY, OPEN_QUEUE, OUTBOX, REQUESTS, RESPONSES,
-    StoredAttempts, StoredCitation, StoredClaim, StoredEntry, StoredQueued, StoredRecord,
+    self, ATTEMPTS, BARCODES, BULK, CLAIMS, ClaimState, DISCOVERY, HISTORY, OPEN_BARCODES, OPEN_QUEUE, OUTBOX,
+    REQUESTS, RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredClaim, StoredEntry, StoredQueued,
+    StoredRecord,
 };
 use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
 use crate::config::{expiry_after, is_live};
@@ -230,6 +231,9 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
         let mut outbox = txn.open_table(OUTBOX)?;
         removed += take_expired_pairs::<StoredQueued>(&mut outbox, "queued message", now, |s| s.expires_at)?;
 
+        let mut bulk = txn.open_table(BULK)?;
+        removed += take_expired::<StoredBulk>(&mut bulk, "bulk action", now, |s| s.expires_at)?.len();
+
         let mut history = txn.open_table(HISTORY)?;
         removed += take_expired_pairs::<StoredEntry>(&mut history, "history entry", now, |s| Some(s.expires_at))?;
     }
@@ -363,10 +367,18 @@ pub(super) fn put_queued(
     txn.open_table(OUTBOX)?
         .insert((request, message.id.as_str()), tables::encode("queued message", &stored)?.as_slice())?;
     let mut index = txn.open_table(OPEN_QUEUE)?;
+    let mut barcodes = txn.open_multimap_table(OPEN_BARCODES)?;
     if open {
         index.insert(message.id.as_str(), request)?;
     } else {
         index.remove(message.id.as_str())?;
+    }
+    if let Some(barcode) = &message.barcode {
+        if open {
+            barcodes.insert(barcode.as_str(), message.id.as_str())?;
+        } else {
+            barcodes.remove(barcode.as_str(), message.id.as_str())?;
+        }
     }
     Ok(())
 }
@@ -381,4 +393,21 @@ pub(super) fn read_queued(
         Some(guard) => Ok(Some(tables::decode("queued message", guard.value())?)),
         None => Ok(None),
     }
+}
+
+/// Fills the barcode entries of open messages queued before the store kept them (a file written by an older
+/// bridge): a check-in must find every waiting receive of its item, whenever it was queued.
+pub(super) fn index_open_barcodes(txn: &WriteTransaction) -> Result<(), Failure> {
+    let index = txn.open_table(OPEN_QUEUE)?;
+    let outbox = txn.open_table(OUTBOX)?;
+    let mut barcodes = txn.open_multimap_table(OPEN_BARCODES)?;
+    for row in index.iter()? {
+        let (id, request) = row?;
+        if let Some(stored) = read_queued(&outbox, request.value(), id.value())?
+            && let Some(barcode) = &stored.message.barcode
+        {
+            barcodes.insert(barcode.as_str(), id.value())?;
+        }
+    }
+    Ok(())
 }

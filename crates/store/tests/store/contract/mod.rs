@@ -158,6 +158,8 @@ macro_rules! contract_suite {
             a_marker_is_recorded_once_and_stays,
             a_state_change_holds_only_from_the_state_it_expects,
             open_messages_never_expire_and_finished_ones_age_out_like_history,
+            an_open_message_is_found_by_its_item_until_it_is_settled,
+            a_bulk_action_is_recorded_once_and_its_progress_written_over_the_last_write_only,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {$(

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use bridge_store::{
-    ClaimOutcome, Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, StoreConfig,
+    BulkAction, BulkKind, BulkState, ClaimOutcome, Enqueue, EnqueueOutcome, QueueFilter, QueueLimit, QueueLimits,
+    QueueState, QueuedMessage, StoreConfig,
 };
 
 use super::*;
@@ -13,10 +14,22 @@ const LEASE: Duration = Duration::from_secs(30);
 
 /// Claims `message`'s key and queues it for request `request` at `at`.
 pub async fn queue(store: &dyn Store, message: &str, request: &str, at: Timestamp) -> QueuedMessage {
+    queue_naming(store, message, request, None, at).await
+}
+
+/// [`queue`] for a message that names the item `item` (a receive or ship a check-in waits behind).
+pub async fn queue_naming(
+    store: &dyn Store,
+    message: &str,
+    request: &str,
+    item: Option<&str>,
+    at: Timestamp,
+) -> QueuedMessage {
     let key = message_key(message);
     let owner = token(&format!("{message}-attempt"));
     assert_eq!(store.claim(&key, &owner, at, LEASE).await.unwrap(), ClaimOutcome::Claimed, "claiming {message}");
-    let queued = QueuedMessage::new(rid(request), "AcceptItem", key.clone(), message.as_bytes().to_vec(), at);
+    let mut queued = QueuedMessage::new(rid(request), "AcceptItem", key.clone(), message.as_bytes().to_vec(), at);
+    queued.barcode = item.map(barcode);
     let history = entry("AcceptItem", at);
     let outcome = store
         .enqueue(Enqueue {
@@ -198,4 +211,49 @@ pub async fn a_marker_is_recorded_once_and_stays(open: impl AsyncFn(StoreConfig)
     assert!(!h.store.has_marker("alma-ncip-answered#2").await.unwrap());
     clock.set(after(1000 * DAY));
     assert!(h.store.has_marker("alma-ncip-answered#1").await.unwrap(), "a marker never expires");
+}
+
+pub async fn an_open_message_is_found_by_its_item_until_it_is_settled(open: impl AsyncFn(StoreConfig) -> Harness) {
+    let (h, _) = fresh(open).await;
+    let first = queue_naming(&*h.store, "accept Q20", "Q20", Some("B-20"), t0()).await;
+    let second = queue_naming(&*h.store, "accept Q21", "Q21", Some("B-20"), after(1)).await;
+    queue_naming(&*h.store, "accept Q22", "Q22", Some("B-22"), after(2)).await;
+    queue(&*h.store, "accept Q23", "Q23", after(3)).await;
+    let found = h.store.open_for_barcode(&barcode("B-20")).await.unwrap();
+    assert_eq!(found, [first.clone(), second.clone()], "oldest first, only the item's own");
+    // Parked is still open: a check-in still waits behind it.
+    let parked = QueuedMessage { state: QueueState::Parked, updated_at: after(5), ..first.clone() };
+    assert!(h.store.update_queued(&parked, QueueState::Waiting, after(5)).await.unwrap());
+    assert_eq!(h.store.open_for_barcode(&barcode("B-20")).await.unwrap(), [parked.clone(), second.clone()]);
+    // Delivered or discarded, it is no longer in the way.
+    let delivered = QueuedMessage { state: QueueState::Delivered, ..parked };
+    assert!(h.store.update_queued(&delivered, QueueState::Parked, after(6)).await.unwrap());
+    assert_eq!(h.store.open_for_barcode(&barcode("B-20")).await.unwrap(), [second]);
+    assert!(h.store.open_for_barcode(&barcode("B-unknown")).await.unwrap().is_empty());
+}
+
+pub async fn a_bulk_action_is_recorded_once_and_its_progress_written_over_the_last_write_only(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, clock) = fresh(open).await;
+    let filter = QueueFilter { message_type: Some("AcceptItem".into()), ..QueueFilter::default() };
+    let older = BulkAction::new(BulkKind::Discard, QueueFilter::default(), 2, t0(), "first");
+    let action = BulkAction::new(BulkKind::Redrive, filter, 3, after(1), "second");
+    h.store.record_bulk(&older).await.unwrap();
+    h.store.record_bulk(&action).await.unwrap();
+    assert!(h.store.record_bulk(&action).await.is_err(), "an id is recorded once");
+    assert_eq!(h.store.bulk_actions(10).await.unwrap(), [action.clone(), older.clone()], "newest first");
+    assert_eq!(h.store.bulk_actions(1).await.unwrap(), std::slice::from_ref(&action));
+
+    let progress = BulkAction { done: 2, cursor: Some("m-2".into()), updated_at: after(2), ..action.clone() };
+    assert!(h.store.update_bulk(&progress, action.updated_at).await.unwrap());
+    // A second deliverer that read the action before that write is refused.
+    let stale = BulkAction { done: 1, updated_at: after(3), ..action.clone() };
+    assert!(!h.store.update_bulk(&stale, action.updated_at).await.unwrap());
+    let finished = BulkAction { state: BulkState::Done, done: 3, updated_at: after(4), ..progress.clone() };
+    assert!(h.store.update_bulk(&finished, progress.updated_at).await.unwrap());
+    assert_eq!(h.store.bulk_actions(10).await.unwrap(), [finished, older.clone()]);
+    // A finished action ages out like history; a pending one stays until it is carried out.
+    clock.set(after(4 + 400 * DAY));
+    assert_eq!(h.store.bulk_actions(10).await.unwrap(), [older]);
 }
