@@ -11,6 +11,7 @@ mod support;
 
 mod alma_client;
 mod bounds;
+mod bulk_actions;
 mod circulation;
 mod corpus_over_http;
 mod events;

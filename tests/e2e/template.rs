@@ -315,8 +315,9 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
     assert_eq!(routes, declared);
     assert_eq!(
         routes.len(),
-        9,
-        "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health, /queue, its redrive and discard"
+        11,
+        "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health, /queue, its redrive and discard, \
+         and the bulk count and action"
     );
 }
 
@@ -465,11 +466,18 @@ fn each_function_may_do_only_its_own_job() {
             "request-status" => {
                 // Reads, and staff decisions on queued messages: written only under the request's and the
                 // queue's partitions.
-                let writes: BTreeSet<String> = ["dynamodb:PutItem", "dynamodb:DeleteItem"].map(String::from).into();
+                // A state change is one transaction: the message, the queue's copy, the item's open-barcode
+                // entry and both open counts (UpdateItem); a bulk action is one item of its own.
+                let writes: BTreeSet<String> =
+                    ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"].map(String::from).into();
                 let all: BTreeSet<String> = reads.union(&writes).cloned().collect();
                 assert_eq!(table, all, "{id}: reads, and writes for the outbox's staff actions");
                 let request_items = format!("{}*", schema::REQUEST_KEY_PREFIX);
-                assert_writes_only_under(&template, function, &[&request_items, schema::QUEUE_PARTITION], id);
+                let queue_count = format!("{}#COUNT", schema::QUEUE_PARTITION);
+                let open_barcodes = format!("{}*", schema::OPEN_BARCODE_KEY_PREFIX);
+                let under =
+                    [&request_items, schema::QUEUE_PARTITION, &queue_count, &open_barcodes, schema::BULK_PARTITION];
+                assert_writes_only_under(&template, function, &under, id);
             }
             "openurl-redirect" => {
                 assert_eq!(table, ["dynamodb:PutItem".to_owned()].into(), "{id}: parks citations only")

@@ -149,13 +149,15 @@ impl Function {
     pub fn public_routes(self) -> &'static [Route] {
         const OPENURL: [Route; 1] = [route(Method::Get, "/openurl")];
         const NCIP: [Route; 2] = [route(Method::Post, "/ncip/{token}"), route(Method::Post, "/ncip")];
-        const STATUS: [Route; 6] = [
+        const STATUS: [Route; 8] = [
             route(Method::Get, "/requests/{id}"),
             route(Method::Get, "/requests"),
             route(Method::Get, "/health"),
             route(Method::Get, "/queue"),
             route(Method::Post, "/queue/{id}/redrive"),
             route(Method::Post, "/queue/{id}/discard"),
+            route(Method::Get, "/queue/bulk"),
+            route(Method::Post, "/queue/bulk"),
         ];
         match self {
             Function::OpenUrlRedirect => &OPENURL,

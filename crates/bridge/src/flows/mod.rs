@@ -2,6 +2,7 @@
 //! traits (Alma, store, clock) and the typed NCIP messages; never against HTTP, reqwest or DynamoDB types.
 
 mod accept_item;
+pub mod bulk;
 mod cancel_request_item;
 mod check_in_item;
 mod check_out_item;

@@ -76,11 +76,14 @@ pub struct Round {
 /// message's own deadline on top; what is left waits for the next round.
 const ROUND_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Tries every request's oldest open message that is due, once, the longest-due first. A message that fails
+/// Carries out staff's pending bulk actions, then tries every request's oldest open message that is due,
+/// once, the longest-due first. A message that fails
 /// for its own reasons (a poison message) costs only its own turn; the round stops early only when Alma itself
 /// is down, since every other message would fail the same way and is tried in the next round.
 pub async fn deliver_due(bridge: &Bridge) -> Round {
     let started = tokio::time::Instant::now();
+    // Staff's bulk actions first: what they re-drove is then due in this very round.
+    super::bulk::carry_out_pending(bridge).await;
     let now = bridge.clock.now();
     // A first pass over every page keeps only what ordering needs; each due head is read again when its turn
     // comes, so a full outbox never sits in memory at once.
@@ -219,24 +222,20 @@ async fn redeliver(bridge: &Bridge, queued: &QueuedMessage) -> (Vec<u8>, bool) {
     (answer, alma_down)
 }
 
-/// The oldest open receive or ship of `barcode`, which a check-in of the item must wait behind.
+/// The oldest open receive or ship of `barcode`, which a check-in of the item must wait behind: one
+/// lookup of the item's open messages, however long the queue.
 pub(crate) async fn waiting_for_item(bridge: &Bridge, barcode: &ItemBarcode) -> Option<QueuedMessage> {
     if !bridge.settings.outbox.enabled {
         return None;
     }
-    let mut found = None;
-    let walked = walk_open_queue(bridge, |page| {
-        found = page
-            .iter()
-            .find(|m| {
-                m.barcode.as_ref() == Some(barcode) && matches!(m.message_type.as_str(), "AcceptItem" | "CheckOutItem")
-            })
-            .cloned();
-        found.is_none()
-    })
-    .await;
-    walked.ok()?;
-    found
+    let open = match bridge.store.open_for_barcode(barcode).await {
+        Ok(open) => open,
+        Err(err) => {
+            tracing::warn!(error = %err, "store unavailable while looking for a waiting receive");
+            return None;
+        }
+    };
+    open.into_iter().find(|m| matches!(m.message_type.as_str(), "AcceptItem" | "CheckOutItem"))
 }
 
 /// The record `head` will make once Alma takes it: what a check-in queued behind it starts from.
@@ -321,6 +320,18 @@ pub struct StaffAction {
 /// Staff fixed the cause in Alma: the parked message (or a waiting one, now) is tried again at once.
 pub async fn redrive(bridge: &Bridge, id: &str, action: StaffAction) -> Result<QueuedMessage, QueueRefusal> {
     let message = open_message(bridge, id).await?;
+    let redriven = redrive_in_round(bridge, &message, action).await?;
+    ring(bridge, &redriven, redriven.attempts.max(1)).await;
+    Ok(redriven)
+}
+
+/// Re-drives `message` as read, without waking the deliverer: for a bulk action, which the deliverer itself
+/// carries out just before it delivers what is due.
+pub(crate) async fn redrive_in_round(
+    bridge: &Bridge,
+    message: &QueuedMessage,
+    action: StaffAction,
+) -> Result<QueuedMessage, QueueRefusal> {
     let now = bridge.clock.now();
     let redriven = QueuedMessage {
         state: QueueState::Waiting,
@@ -329,8 +340,7 @@ pub async fn redrive(bridge: &Bridge, id: &str, action: StaffAction) -> Result<Q
         updated_at: now,
         ..message.clone()
     };
-    change(bridge, &message, &redriven, Outcome::Redriven, action).await?;
-    ring(bridge, &redriven, redriven.attempts.max(1)).await;
+    change(bridge, message, &redriven, Outcome::Redriven, action).await?;
     Ok(redriven)
 }
 
@@ -338,8 +348,20 @@ pub async fn redrive(bridge: &Bridge, id: &str, action: StaffAction) -> Result<Q
 /// and the request's later messages go ahead. A message still waiting for Alma is given up only with
 /// `force`: the deliverer would otherwise take it to Alma as soon as Alma is back.
 pub async fn discard(bridge: &Bridge, id: &str, action: StaffAction) -> Result<QueuedMessage, QueueRefusal> {
-    let note = action.note.clone().filter(|n| !n.trim().is_empty()).ok_or(QueueRefusal::NoteRequired)?;
+    if action.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(QueueRefusal::NoteRequired);
+    }
     let message = open_message(bridge, id).await?;
+    discard_message(bridge, &message, action).await
+}
+
+/// Discards `message` as read (see [`discard`]).
+pub(crate) async fn discard_message(
+    bridge: &Bridge,
+    message: &QueuedMessage,
+    action: StaffAction,
+) -> Result<QueuedMessage, QueueRefusal> {
+    let note = action.note.clone().filter(|n| !n.trim().is_empty()).ok_or(QueueRefusal::NoteRequired)?;
     if message.state == QueueState::Waiting && !action.force {
         return Err(QueueRefusal::ForceRequired);
     }
@@ -352,7 +374,7 @@ pub async fn discard(bridge: &Bridge, id: &str, action: StaffAction) -> Result<Q
         body: Vec::new(),
         ..message.clone()
     };
-    change(bridge, &message, &discarded, Outcome::Discarded, action).await?;
+    change(bridge, message, &discarded, Outcome::Discarded, action).await?;
     Ok(discarded)
 }
 

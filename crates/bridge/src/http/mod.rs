@@ -69,6 +69,7 @@ pub fn status_routes() -> Routes {
         "/queue" => get(queue::list),
         "/queue/{id}/redrive" => post(queue::redrive),
         "/queue/{id}/discard" => post(queue::discard),
+        "/queue/bulk" => get(queue::bulk_preview).post(queue::bulk_confirm),
         _ => get(status::request),
     })
 }
@@ -80,9 +81,13 @@ pub fn service_routes(flow: ServiceFlow) -> Routes {
 }
 
 /// The routes `function` declares ([`Function::public_routes`], the list the template test compares), each
-/// with its handler; the method is the declared one (a test checks).
+/// with its handler; the method is the declared one (a test checks). A path declared for two methods has one
+/// handler serving both, added once.
 fn declared(function: Function, handler: fn(&str) -> MethodRouter<Arc<Bridge>>) -> Routes {
-    function.public_routes().iter().fold(Router::new(), |routes, route| routes.route(route.path, handler(route.path)))
+    let mut paths: Vec<&str> = function.public_routes().iter().map(|route| route.path).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths.into_iter().fold(Router::new(), |routes, path| routes.route(path, handler(path)))
 }
 
 /// Every route `functions` declare, as API Gateway sees them (the template test compares them).

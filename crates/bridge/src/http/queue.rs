@@ -4,14 +4,20 @@
 //! sends a parked message to Alma again and `POST /queue/{message}/discard` gives it up. Both take an optional
 //! JSON body `{"note": "..."}` (a discard must have one; discarding a message still waiting for Alma also
 //! needs `"force": true`), recorded in the request's history with the acting token's fingerprint.
+//!
+//! Many messages at once: `GET /queue/bulk?message_type=&partner=&last_answer=&older_than_minutes=&state=`
+//! counts the open messages a filter picks (either token), and `POST /queue/bulk` with the staff token and
+//! `{"action": "redrive"|"discard", "filter": {...}, "expect": <that count>, "note": "...", "force": bool}`
+//! records the action, which the deliverer carries out; `GET /queue` shows its progress.
 
 use super::auth::{self, StaffCredential};
 use super::body::read_capped;
 use super::status::{refused, wants_html};
 use super::{pages, respond};
 use crate::flows::Bridge;
+use crate::flows::bulk::{self, BulkRefusal};
 use crate::flows::outbox::{self, QueueRefusal, StaffAction};
-use crate::store::QueuedMessage;
+use crate::store::{BulkAction, BulkKind, QueueFilter, QueueState, QueuedMessage};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -53,15 +59,20 @@ pub(super) async fn list(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: H
         Err(QueueRefusal::Unknown) => return respond::text(400, "`after` must be a queued message's id"),
         Err(refusal) => return refused_action(&refusal),
     };
+    let actions = match bulk::listed(&bridge).await {
+        Ok(actions) => actions,
+        Err(refusal) => return refused_action(&refusal),
+    };
     let now = bridge.clock.now();
     if wants_html(&headers) {
-        return respond::html(200, html_list(&page, now));
+        return respond::html(200, html_list(&page, &actions, now));
     }
     let listed: Vec<_> = page.messages.iter().map(|m| summary(m, now)).collect();
+    let actions: Vec<_> = actions.iter().map(bulk_summary).collect();
     respond::json(
         200,
         &json!({ "outbox": bridge.settings.outbox.enabled, "total": page.total, "next": page.next,
-                 "messages": listed }),
+                 "messages": listed, "bulk_actions": actions }),
     )
 }
 
@@ -88,25 +99,29 @@ enum Action {
     Discard,
 }
 
+/// The fingerprint of the staff token the request carries, or the status and text refusing it.
+fn staff_token(bridge: &Bridge, headers: &HeaderMap) -> Result<String, (u16, &'static str)> {
+    match auth::staff_credential(headers, &bridge.settings) {
+        Some(StaffCredential::Staff(token)) => Ok(token.fingerprint()),
+        Some(StaffCredential::Status) => Err((
+            403,
+            "The status token is read-only: re-drive and discard need the staff token \
+             (Authorization: Bearer <STAFF_ACTION_TOKEN>)",
+        )),
+        None => Err((401, "A valid staff token is required (Authorization: Bearer <STAFF_ACTION_TOKEN>)")),
+    }
+}
+
 async fn act(bridge: &Bridge, id: &str, headers: &HeaderMap, body: Body, action: Action) -> Response {
     // The token is checked before a byte of the body is read.
-    let token = match auth::staff_credential(headers, &bridge.settings) {
-        Some(StaffCredential::Staff(token)) => token,
-        Some(StaffCredential::Status) => {
-            return respond::text(
-                403,
-                "The status token is read-only: re-drive and discard need the staff token \
-                 (Authorization: Bearer <STAFF_ACTION_TOKEN>)",
-            );
-        }
-        None => {
-            return respond::text(401, "A valid staff token is required (Authorization: Bearer <STAFF_ACTION_TOKEN>)");
-        }
+    let acted_by = match staff_token(bridge, headers) {
+        Ok(acted_by) => acted_by,
+        Err((status, why)) => return respond::text(status, why),
     };
     let Ok(body) = read_capped(headers, body, NOTE_BODY_CAP, Duration::from_secs(5)).await else {
         return respond::text(413, "Send at most a short JSON body: {\"note\": \"...\"}");
     };
-    let mut staff = StaffAction { acted_by: token.fingerprint(), ..StaffAction::default() };
+    let mut staff = StaffAction { acted_by, ..StaffAction::default() };
     if !body.is_empty() {
         match serde_json::from_slice::<serde_json::Value>(&body) {
             Ok(value) => {
@@ -126,6 +141,150 @@ async fn act(bridge: &Bridge, id: &str, headers: &HeaderMap, body: Body, action:
     }
 }
 
+/// `GET /queue/bulk?...`: how many open messages the filter picks now, to be confirmed with that count.
+pub(super) async fn bulk_preview(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
+    if let Some(refusal) = refused(&bridge, &headers) {
+        return refusal;
+    }
+    let filter = match filter_from_query(uri.query().unwrap_or_default()) {
+        Ok(filter) => filter,
+        Err(why) => return respond::text(400, &why),
+    };
+    match bulk::preview(&bridge, &filter).await {
+        Ok(matching) => respond::json(
+            200,
+            &json!({
+                "matching": matching,
+                "filter": filter,
+                "confirm": "POST /queue/bulk with the staff token and {\"action\": \"redrive\" or \"discard\", \
+                            \"filter\": <this filter>, \"expect\": <matching>, \"note\": \"...\"}",
+            }),
+        ),
+        Err(refusal) => refused_action(&refusal),
+    }
+}
+
+/// What `POST /queue/bulk` carries.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkRequest {
+    action: BulkKind,
+    #[serde(default)]
+    filter: QueueFilter,
+    expect: u32,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    force: bool,
+}
+
+/// `POST /queue/bulk`: records a bulk action for the deliverer, if the filter still picks the count staff
+/// were shown.
+pub(super) async fn bulk_confirm(State(bridge): State<Arc<Bridge>>, headers: HeaderMap, body: Body) -> Response {
+    let acted_by = match staff_token(&bridge, &headers) {
+        Ok(acted_by) => acted_by,
+        Err((status, why)) => return respond::text(status, why),
+    };
+    let Ok(body) = read_capped(&headers, body, NOTE_BODY_CAP, Duration::from_secs(5)).await else {
+        return respond::text(413, "Send at most a short JSON body");
+    };
+    let request: BulkRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(err) => {
+            return respond::text(
+                400,
+                &format!(
+                    "The body must be JSON: {{\"action\": \"redrive\" or \"discard\", \"filter\": {{...}}, \
+                     \"expect\": <the count GET /queue/bulk gave>, \"note\": \"...\", \"force\": false}} ({})",
+                    err
+                ),
+            );
+        }
+    };
+    if let Err(why) = check_filter(&request.filter) {
+        return respond::text(400, &why);
+    }
+    let staff = StaffAction { acted_by, note: request.note, force: request.force };
+    match bulk::confirm(&bridge, request.action, request.filter, request.expect, staff).await {
+        Ok(action) => respond::json(202, &bulk_summary(&action)),
+        Err(BulkRefusal::CountChanged { now }) => respond::text(
+            409,
+            &format!(
+                "The filter picks {now} messages now, not {}: look again (GET /queue/bulk) and confirm that count",
+                request.expect
+            ),
+        ),
+        Err(BulkRefusal::NothingMatches) => respond::text(409, "No open message matches the filter"),
+        Err(BulkRefusal::ForceRequired) => respond::text(
+            409,
+            "A bulk discard gives up parked messages only: add \"state\": \"parked\" to the filter, or, to give up \
+             messages still waiting for Alma too (done by hand in Alma), \"force\": true",
+        ),
+        Err(BulkRefusal::Queue(refusal)) => refused_action(&refusal),
+    }
+}
+
+/// The filter in `GET /queue/bulk`'s query: the same names as the JSON filter; an unknown name is refused,
+/// since dropping it would widen the filter.
+fn filter_from_query(query: &str) -> Result<QueueFilter, String> {
+    let mut filter = QueueFilter::default();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let value = value.trim().to_owned();
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_ref() {
+            "message_type" => filter.message_type = Some(value),
+            "partner" => filter.partner = Some(value),
+            "last_answer" => filter.last_answer = Some(value),
+            "older_than_minutes" => {
+                let minutes = value.parse().map_err(|_| "`older_than_minutes` must be a whole number".to_owned())?;
+                filter.older_than_minutes = Some(minutes);
+            }
+            "state" => {
+                filter.state = Some(match value.as_str() {
+                    "waiting" => QueueState::Waiting,
+                    "parked" => QueueState::Parked,
+                    _ => return Err("`state` is `waiting` or `parked`".to_owned()),
+                });
+            }
+            other => {
+                return Err(format!(
+                    "Unknown filter `{other}`: use message_type, partner, last_answer, older_than_minutes, state"
+                ));
+            }
+        }
+    }
+    check_filter(&filter)?;
+    Ok(filter)
+}
+
+/// Only open messages are in the queue: a filter on another state would match nothing, and is refused so
+/// that staff see why.
+fn check_filter(filter: &QueueFilter) -> Result<(), String> {
+    match filter.state {
+        Some(state) if !state.is_open() => Err("`state` is `waiting` or `parked`".to_owned()),
+        _ => Ok(()),
+    }
+}
+
+/// A bulk action as staff see it, with its progress.
+fn bulk_summary(action: &BulkAction) -> serde_json::Value {
+    json!({
+        "id": action.id,
+        "action": action.kind.label(),
+        "filter": action.filter,
+        "confirmed_at": action.confirmed_at,
+        "acted_by": action.acted_by,
+        "note": action.note,
+        "state": action.state.label(),
+        "matched": action.matched,
+        "done": action.done,
+        "skipped": action.skipped,
+        "updated_at": action.updated_at,
+    })
+}
+
 fn refused_action(refusal: &QueueRefusal) -> Response {
     match refusal {
         QueueRefusal::Unknown => respond::text(404, "No waiting or parked message has that id"),
@@ -140,10 +299,26 @@ fn refused_action(refusal: &QueueRefusal) -> Response {
     }
 }
 
-fn html_list(queue: &outbox::QueuePage, now: jiff::Timestamp) -> String {
+fn html_list(queue: &outbox::QueuePage, actions: &[BulkAction], now: jiff::Timestamp) -> String {
     use pages::{Node, el, table};
     let messages = &queue.messages;
     let mut page = pages::page("Outbox").with(el("h1").text("Outbox"));
+    if !actions.is_empty() {
+        page.push(el("h2").text("Bulk actions"));
+        let rows = actions.iter().map(|a| {
+            vec![
+                Node::value(a.confirmed_at.to_string()),
+                Node::value(a.kind.label()),
+                Node::value(serde_json::to_string(&a.filter).unwrap_or_default()),
+                Node::value(a.state.label()),
+                Node::value(format!("{} of {}", a.done, a.matched)),
+                Node::value(a.skipped.to_string()),
+                Node::value(a.note.as_deref().unwrap_or("")),
+            ]
+        });
+        let headings = ["Confirmed", "Action", "Filter", "State", "Done", "Left alone", "Note"];
+        page.push(table(&headings, rows));
+    }
     if queue.total > 0 {
         page.push(el("p").value(format!("{} open messages in all; this page shows {}.", queue.total, messages.len())));
     }

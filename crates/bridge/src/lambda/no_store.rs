@@ -9,8 +9,9 @@ use jiff::Timestamp;
 use std::time::Duration;
 
 use crate::store::{
-    Attempt, AttemptKey, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue, EnqueueOutcome,
-    HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
+    Attempt, AttemptKey, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue,
+    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
+    StoreError,
 };
 
 /// See the module documentation.
@@ -88,6 +89,18 @@ impl Store for NoStore {
     }
     async fn open_count(&self) -> Result<u64, StoreError> {
         refused("open_count")
+    }
+    async fn open_for_barcode(&self, _: &ItemBarcode) -> Result<Vec<QueuedMessage>, StoreError> {
+        refused("open_for_barcode")
+    }
+    async fn record_bulk(&self, _: &BulkAction) -> Result<(), StoreError> {
+        refused("record_bulk")
+    }
+    async fn bulk_actions(&self, _: usize) -> Result<Vec<BulkAction>, StoreError> {
+        refused("bulk_actions")
+    }
+    async fn update_bulk(&self, _: &BulkAction, _: Timestamp) -> Result<bool, StoreError> {
+        refused("update_bulk")
     }
     async fn has_marker(&self, _: &str) -> Result<bool, StoreError> {
         refused("has_marker")

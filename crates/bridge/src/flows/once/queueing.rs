@@ -57,6 +57,8 @@ pub(super) async fn enqueue(
         now,
     );
     message.barcode = service.item_barcode().cloned();
+    // Kept so that staff can pick a partner's messages for a bulk action without the body being read.
+    message.partner = Some(crate::flows::ids::partner(bridge, action.header));
     message.reconcile = outcome_unknown;
     message.last_answer = Some(why.to_owned());
     let body = ncip::write(&answer);
