@@ -187,3 +187,56 @@ async fn the_daily_threshold_stops_rest_calls_until_midnight_utc_while_ncip_goes
     assert_eq!(h.sim.state().items_with_barcode("ILL-DAY-1"), 1);
     assert_eq!(h.sim.state().items_with_barcode("ILL-DAY-2"), 1);
 }
+
+/// Set on the child process [`on_aws_a_configuration_fault_is_counted_on_its_metric`] starts.
+const METRICS_CHILD: &str = "BRIDGE_TEST_METRICS_CHILD";
+
+/// On AWS the configuration-fault alarm watches the `ConfigurationFaults` metric, which the function prints
+/// on stdout in CloudWatch's Embedded Metric Format. The test binary runs the refusals again in a process of
+/// its own, with metrics on as a Lambda function turns them on and the store on DynamoDB (moto), and reads
+/// what that process printed, as CloudWatch would.
+#[tokio::test]
+async fn on_aws_a_configuration_fault_is_counted_on_its_metric() {
+    let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["--exact", "refusals::metrics_of_refusals_on_dynamodb", "--ignored", "--nocapture"])
+        .env(METRICS_CHILD, "1")
+        .env("METRICS_NAMESPACE", "AlmaRelaisBridge/test-stack")
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the refusals ran: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .filter(|record: &serde_json::Value| record.get("_aws").is_some())
+        .collect();
+    let faults: Vec<&serde_json::Value> = records.iter().filter(|r| r.get("ConfigurationFaults").is_some()).collect();
+    assert_eq!(faults.len(), 2, "one per refused message: {records:?}");
+    for record in faults {
+        assert_eq!(record["ConfigurationFaults"], 1.0);
+        let declared = &record["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Namespace"], "AlmaRelaisBridge/test-stack", "the stack's namespace, as the alarm reads");
+        assert_eq!(declared["Metrics"][0]["Name"], "ConfigurationFaults");
+        assert_eq!(declared["Metrics"][0]["Unit"], "Count");
+    }
+    assert!(
+        records.iter().any(|r| r["MessageType"] == "AcceptItem" && r.get("Messages").is_some()),
+        "the answered message is counted too: {records:?}"
+    );
+}
+
+/// The refusals [`on_aws_a_configuration_fault_is_counted_on_its_metric`] reads the metrics of; run only in
+/// the process it starts.
+#[tokio::test]
+#[ignore = "run by on_aws_a_configuration_fault_is_counted_on_its_metric in a process of its own"]
+async fn metrics_of_refusals_on_dynamodb() {
+    assert_eq!(std::env::var(METRICS_CHILD).as_deref(), Ok("1"), "started by the test that reads its output");
+    bridge::metrics::enable();
+    let h = Harness::start_with_ncip_path(StoreKind::DynamoDb, "/view/NCIPServletX", &[]).await;
+    let receive = h.ncip(&m::accept_item("RL-REF-M1", "ILL-REF-M1", "21000000001")).await;
+    assert_eq!(problem_type(&receive), REFUSAL_PROBLEM_TYPE, "{receive}");
+    let ship = h.ncip(&m::check_out_item("RL-REF-M2", "39000000002", "GENERIC-ILL-PATRON", DUE)).await;
+    assert_eq!(problem_type(&ship), REFUSAL_PROBLEM_TYPE, "{ship}");
+    nothing_queued(&h, "RL-REF-M1").await;
+}
