@@ -111,3 +111,72 @@ async fn a_jwks_too_large_for_lambdas_environment_is_read_from_ssm() {
         .expect("refused");
     assert!(error.to_string().contains("JWT_VERIFICATION_KEY"), "{error}");
 }
+
+/// Whether the front door takes `token` in Relais's URL: it answers a LookupVersion itself once the token
+/// passes, and with the Problem "Agency Authentication Failed" when it does not.
+async fn front_door_takes(function: &Refreshing, token: &str) -> bool {
+    let request = http::Request::post(format!("/ncip/{token}"))
+        .header("content-type", "application/xml")
+        .body(Body::from(support::messages::lookup_version()))
+        .unwrap();
+    let answer = function.router().await.oneshot(request).await.unwrap();
+    let body = http_body_util::BodyExt::collect(answer.into_body()).await.unwrap().to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("NCIPMessage"), "an NCIP answer either way: {body}");
+    let refused = body.contains("Agency Authentication Failed");
+    assert!(refused || body.contains("LookupVersionResponse"), "{body}");
+    !refused
+}
+
+/// The runbook of docs/operations.md ("Rotating secrets") for the NCIP secret, step by step against moto's
+/// SSM with the refresh interval crossed on a manual clock: Relais's messages, sent with whichever secret
+/// Relais holds at each step (and its retries with the old one), are never refused, and no deploy is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ncip_secret_is_rotated_by_the_runbook_without_refusing_relais_or_a_deploy() {
+    use bridge::clock::ManualClock;
+    let aws = support::moto_aws().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let path = format!("/bridge-test-{:016x}", rand::random::<u64>());
+    let (current, previous) = (format!("{path}/ncip-shared-secret"), format!("{path}/ncip-shared-secret-previous"));
+    let (old, new) = ("the-old-ncip-secret-0123456789", "the-new-ncip-secret-0123456789");
+    put(&ssm, &current, old).await;
+    let mut env = Env::from_pairs([
+        ("NCIP_SHARED_SECRET_PARAMETER", current.as_str()),
+        ("NCIP_SHARED_SECRET_PREVIOUS_PARAMETER", previous.as_str()),
+        ("SECRETS_REFRESH_SECONDS", "300"),
+        // Globals give every function the table's name; the front door's role has no access to it.
+        ("DYNAMODB_TABLE", "bridge-rotation-test"),
+    ]);
+    for service in bridge::Function::services() {
+        env.set(service.invoke_variable().expect("a service"), service.name());
+    }
+    let http = bridge::alma::https_client();
+    let clock = std::sync::Arc::new(ManualClock::default());
+    let function = Refreshing::start_with_clock(entry::NCIP, env, support::lambda_aws(&http), http, clock.clone())
+        .await
+        .expect("the front door starts without a previous secret: it exists only during a rotation");
+    let wait_one_refresh = || clock.advance(Duration::from_secs(301));
+    assert!(front_door_takes(&function, old).await && !front_door_takes(&function, new).await);
+
+    // 1-2: the current value is copied to the previous one.
+    put(&ssm, &previous, old).await;
+    assert!(front_door_takes(&function, old).await);
+    wait_one_refresh();
+    assert!(front_door_takes(&function, old).await);
+    // 3-4: the new value is put; Relais still sends the old one throughout.
+    put(&ssm, &current, new).await;
+    assert!(front_door_takes(&function, old).await, "within the interval");
+    wait_one_refresh();
+    assert!(front_door_takes(&function, old).await, "the old value, now as the previous one");
+    assert!(front_door_takes(&function, new).await, "and the new one");
+    // 5-6: Relais switches; its retries of older messages still carry the old value.
+    assert!(front_door_takes(&function, new).await);
+    wait_one_refresh();
+    assert!(front_door_takes(&function, new).await && front_door_takes(&function, old).await);
+    // 7: the previous value is deleted: no error, and the old value is refused after the next read.
+    ssm.delete_parameter().name(&previous).send().await.expect("moto deletes it");
+    assert!(front_door_takes(&function, old).await, "within the interval");
+    wait_one_refresh();
+    assert!(front_door_takes(&function, new).await, "the function goes on without the previous value");
+    assert!(!front_door_takes(&function, old).await, "the old value is refused");
+}

@@ -763,6 +763,20 @@ fn each_function_may_read_exactly_the_ssm_parameters_its_environment_names() {
     {
         assert!(env.contains_key(variable), "request-status: {variable}");
     }
+    // A rotation needs no deploy: each previous value's parameter is always named (and read when it exists),
+    // never behind a condition that only a deploy could turn on.
+    for (binary, variable) in [
+        ("ncip", "NCIP_SHARED_SECRET_PREVIOUS_PARAMETER"),
+        ("request-status", "STATUS_TOKEN_PREVIOUS_PARAMETER"),
+        ("request-status", "STAFF_ACTION_TOKEN_PREVIOUS_PARAMETER"),
+    ] {
+        let (id, function) = template.function(binary);
+        let value = &template.environment(function)[variable];
+        let always = matches!(value, Value::Tagged(tagged) if tagged.tag == "Sub");
+        assert!(always, "{id}: {variable} is always set, not behind a condition: {value:?}");
+        assert!(subs(value).iter().all(|path| path.starts_with("/${SecretsPath}/")), "{id}: {variable} = {value:?}");
+    }
+    assert!(!repo_file("template.yaml").contains("Rotation:"), "no parameter turns a rotation on or off");
 }
 
 /// Every alarm on the stack's own namespace watches a metric that something emits: crates/bridge/src/metrics.rs

@@ -211,6 +211,9 @@ pub struct Settings {
     /// `STATUS_TOKEN`: the read-only token staff tools use for `GET /requests/{id}` and `GET /queue`; it
     /// cannot re-drive or discard a queued message.
     pub status_token: Secret,
+    /// `STATUS_TOKEN_PREVIOUS`: during a rotation, the status token dashboards and scripts still use, accepted
+    /// beside the new one until they are switched; empty otherwise.
+    pub status_previous_token: Secret,
     /// `STAFF_ACTION_TOKEN`: the token that may re-drive or discard a queued message (and read what the status
     /// token reads). Kept apart from the status token so that a dashboard or script holding the read-only
     /// token cannot change what reaches Alma. On Lambda only the status function is given it.

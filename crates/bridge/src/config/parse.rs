@@ -45,6 +45,10 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
     let listen = socket_addr(env, "BRIDGE_LISTEN", "127.0.0.1:3000")?;
     let deadline = Duration::from_millis(u64::from(number(env, "BRIDGE_DEADLINE_MS", 20_000, 1_000..=28_000)?));
     let status_token = secret(env, host, "STATUS_TOKEN")?;
+    let status_previous_token = match env.get("STATUS_TOKEN_PREVIOUS") {
+        Some(_) => secret(env, host, "STATUS_TOKEN_PREVIOUS")?,
+        None => Secret::new(""),
+    };
     let staff_token = secret(env, host, "STAFF_ACTION_TOKEN")?;
     let staff_previous_token = match env.get("STAFF_ACTION_TOKEN_PREVIOUS") {
         Some(_) => secret(env, host, "STAFF_ACTION_TOKEN_PREVIOUS")?,
@@ -52,8 +56,10 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
     };
     // The same value in both would let every holder of the read-only token re-drive and discard.
     for (var, staff) in [("STAFF_ACTION_TOKEN", &staff_token), ("STAFF_ACTION_TOKEN_PREVIOUS", &staff_previous_token)] {
-        if !staff.expose().is_empty() && staff == &status_token {
-            return Err(ConfigError::new(var, "must differ from STATUS_TOKEN (the status token is read-only)"));
+        for status in [&status_token, &status_previous_token] {
+            if !staff.expose().is_empty() && staff == status {
+                return Err(ConfigError::new(var, "must differ from STATUS_TOKEN (the status token is read-only)"));
+            }
         }
     }
     Ok(Settings {
@@ -68,6 +74,7 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
             None => Secret::new(""),
         },
         status_token,
+        status_previous_token,
         staff_token,
         staff_previous_token,
         log_hash_key: env.get("LOG_HASH_KEY").map(Secret::new).unwrap_or_else(Secret::random),

@@ -73,6 +73,7 @@ pub fn build(
     env: &Env,
     aws: &aws_types::SdkConfig,
     http: &reqwest::Client,
+    clock: Arc<dyn crate::clock::Clock>,
 ) -> Result<Bridge, ConfigError> {
     let function = entry.function;
     let settings = Settings::from_env(env, Host::Lambda)?;
@@ -92,6 +93,7 @@ pub fn build(
         _ => AlmaClients::unconfigured(),
     };
     let mut parts = Parts::bare(settings.clone(), alma, store);
+    parts.clock = clock;
     if let Some(identity) = entry.patron_identity {
         parts.identity = identity(&settings)?;
     }

@@ -9,10 +9,10 @@
 
 use super::Entry;
 use super::secrets;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{ConfigError, Env};
 use crate::flows::Bridge;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 /// The bridge of a function, with the secrets it was built from.
 pub struct Refreshing {
@@ -24,6 +24,8 @@ pub struct Refreshing {
     http: reqwest::Client,
     /// Whether any `*_PARAMETER` names an SSM parameter: without one there is nothing to read again.
     reads_ssm: bool,
+    /// When the interval has passed (the system's clock; a manual one in tests), and the bridge's clock.
+    clock: Arc<dyn Clock>,
     current: Mutex<Current>,
 }
 
@@ -33,7 +35,7 @@ struct Current {
     router: Option<axum::Router>,
     /// The resolved environment the bridge was built from, to tell whether a read changed anything.
     resolved: Env,
-    checked_at: Instant,
+    checked_at: jiff::Timestamp,
 }
 
 impl Refreshing {
@@ -44,13 +46,24 @@ impl Refreshing {
         aws: aws_types::SdkConfig,
         http: reqwest::Client,
     ) -> Result<Self, ConfigError> {
+        Self::start_with_clock(entry, env, aws, http, Arc::new(SystemClock)).await
+    }
+
+    /// [`Refreshing::start`] on `clock`: a test moves it past the interval instead of waiting.
+    pub async fn start_with_clock(
+        entry: Entry,
+        env: Env,
+        aws: aws_types::SdkConfig,
+        http: reqwest::Client,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ConfigError> {
         let mut resolved = env.clone();
         secrets::resolve(&mut resolved, &aws).await?;
-        let bridge = Arc::new(super::build(entry, &resolved, &aws, &http)?);
+        let bridge = Arc::new(super::build(entry, &resolved, &aws, &http, Arc::clone(&clock))?);
         let router = entry.router(Arc::clone(&bridge));
-        let current = Current { bridge, router, resolved, checked_at: Instant::now() };
+        let current = Current { bridge, router, resolved, checked_at: clock.now() };
         let reads_ssm = secrets::any_from_ssm(&env);
-        Ok(Self { entry, started_with: env, aws, http, reads_ssm, current: Mutex::new(current) })
+        Ok(Self { entry, started_with: env, aws, http, reads_ssm, clock, current: Mutex::new(current) })
     }
 
     /// The router to answer the next HTTP request with (see [`Refreshing::bridge`]); for the deliverer, which
@@ -73,21 +86,25 @@ impl Refreshing {
         }
         {
             let current = self.lock();
-            if current.checked_at.elapsed() < current.bridge.settings.secrets_refresh {
+            let elapsed = self.clock.now().duration_since(current.checked_at);
+            if elapsed < jiff::SignedDuration::try_from(current.bridge.settings.secrets_refresh).unwrap_or_default() {
                 return;
             }
         }
         let mut resolved = self.started_with.clone();
         let read = secrets::resolve(&mut resolved, &self.aws).await;
         let mut current = self.lock();
-        current.checked_at = Instant::now();
+        current.checked_at = self.clock.now();
         match read {
             Err(err) => tracing::warn!(error = %err, "could not read the secrets again; keeping the current ones"),
             Ok(()) if resolved == current.resolved => {}
-            Ok(()) => match super::build(self.entry, &resolved, &self.aws, &self.http) {
+            Ok(()) => match super::build(self.entry, &resolved, &self.aws, &self.http, Arc::clone(&self.clock)) {
                 Ok(rebuilt) => {
                     let function = self.entry.function.name();
-                    tracing::info!(function, "a secret changed in SSM: using the new value");
+                    tracing::info!(
+                        function,
+                        "a secret changed in SSM (or a rotation's previous value came or went): using the new values"
+                    );
                     current.bridge = Arc::new(rebuilt);
                     current.router = self.entry.router(Arc::clone(&current.bridge));
                     current.resolved = resolved;

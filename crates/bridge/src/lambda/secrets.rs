@@ -9,16 +9,22 @@
 use crate::config::{ConfigError, Env};
 
 /// The secrets: they come from SSM only, never as a plain variable of the template.
-pub const SECRET_VARIABLES: [&str; 8] = [
+pub const SECRET_VARIABLES: [&str; 9] = [
     "ALMA_API_KEY",
     "NCIP_SHARED_SECRET",
     "NCIP_SHARED_SECRET_PREVIOUS",
     "STATUS_TOKEN",
+    "STATUS_TOKEN_PREVIOUS",
     "STAFF_ACTION_TOKEN",
     "STAFF_ACTION_TOKEN_PREVIOUS",
     "LOG_HASH_KEY",
     "RELAIS_PUBLIC_KEY",
 ];
+
+/// The previous values of a rotation: their parameters exist only while a rotation is under way, so a
+/// missing one is no error (the variable stays unset) and a deleted one is dropped at the next read.
+pub const ROTATION_VARIABLES: [&str; 3] =
+    ["NCIP_SHARED_SECRET_PREVIOUS", "STATUS_TOKEN_PREVIOUS", "STAFF_ACTION_TOKEN_PREVIOUS"];
 
 /// Public values that may outgrow Lambda's 4 KB of environment (a JWKS of several keys), so they may come
 /// from SSM as well as plainly.
@@ -62,9 +68,12 @@ pub async fn resolve(env: &mut Env, aws: &aws_types::SdkConfig) -> Result<(), Co
                 p.name() == Some(name.as_str())
                     || p.name().map(|n| n.trim_start_matches('/')) == Some(name.trim_start_matches('/'))
             })
-            .and_then(|p| p.value())
-            .ok_or_else(|| ConfigError::new(var, format!("SSM parameter {name} was not found or is empty")))?;
-        env.set(*var, value);
+            .and_then(|p| p.value());
+        match value {
+            Some(value) => env.set(*var, value),
+            None if ROTATION_VARIABLES.contains(var) => {}
+            None => return Err(ConfigError::new(var, format!("SSM parameter {name} was not found or is empty"))),
+        }
     }
     Ok(())
 }
