@@ -180,3 +180,67 @@ async fn the_ncip_secret_is_rotated_by_the_runbook_without_refusing_relais_or_a_
     assert!(front_door_takes(&function, new).await, "the function goes on without the previous value");
     assert!(!front_door_takes(&function, old).await, "the old value is refused");
 }
+
+async fn put_string(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
+    ssm.put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("moto keeps the parameter");
+}
+
+/// What a deploy writes into the settings parameter reaches a running function within one refresh, with no
+/// new version: here the outbox switch and the agency list, and a `SecretsPath` that moved the secrets away
+/// from where the function's environment names them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_a_deploy_writes_reach_a_running_function_within_one_refresh() {
+    use bridge::clock::ManualClock;
+    let aws = support::moto_aws().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let stack = format!("bridge-test-{:016x}", rand::random::<u64>());
+    let (first, moved) = (format!("{stack}/first"), format!("{stack}/moved"));
+    let settings = format!("/{stack}/settings");
+    let (old, new) = ("the-first-ncip-secret-0123456789", "the-moved-ncip-secret-0123456789");
+    put(&ssm, &format!("/{first}/ncip-shared-secret"), old).await;
+    let text = |path: &str, outbox: &str, allowed: &str| {
+        format!(
+            "[common]\nSECRETS_PATH={path}\nOUTBOX={outbox}\nSECRETS_REFRESH_SECONDS=300\n\
+             [agencies]\nNCIP_ALLOWED_AGENCIES={allowed}\n[alma]\nALMA_API_BASE=https://api.example\n"
+        )
+    };
+    put_string(&ssm, &settings, &text(&first, "on", "RELAIS")).await;
+    let ncip_secret = format!("/{first}/ncip-shared-secret");
+    let mut env = Env::from_pairs([
+        ("SETTINGS_PARAMETER", settings.as_str()),
+        ("SETTINGS_SECTIONS", "common agencies"),
+        ("NCIP_SHARED_SECRET_PARAMETER", ncip_secret.as_str()),
+        ("DYNAMODB_TABLE", "bridge-settings-test"),
+    ]);
+    for service in bridge::Function::services() {
+        env.set(service.invoke_variable().expect("a service"), service.name());
+    }
+    let http = bridge::alma::https_client();
+    let clock = std::sync::Arc::new(ManualClock::default());
+    let function = Refreshing::start_with_clock(entry::NCIP, env, support::lambda_aws(&http), http, clock.clone())
+        .await
+        .expect("the front door starts from its settings");
+    let settings_now = |bridge: std::sync::Arc<bridge::Bridge>| {
+        let s = bridge.settings();
+        let allowed = s.ncip.allowed_agencies.as_ref().map_or(0, Vec::len);
+        (s.outbox.enabled, allowed, !matches!(s.alma, bridge::config::AlmaTarget::Unconfigured))
+    };
+    assert_eq!(settings_now(function.bridge().await), (true, 1, false), "the [alma] section is not the front door's");
+    assert!(front_door_takes(&function, old).await);
+
+    // A deploy changes two values and moves the secrets to another SecretsPath.
+    put(&ssm, &format!("/{moved}/ncip-shared-secret"), new).await;
+    put_string(&ssm, &settings, &text(&moved, "off", "RELAIS,LEH")).await;
+    assert_eq!(settings_now(function.bridge().await), (true, 1, false), "within the interval");
+    clock.advance(Duration::from_secs(301));
+    assert_eq!(settings_now(function.bridge().await), (false, 2, false), "the deployed values, no new version");
+    assert!(front_door_takes(&function, new).await, "the secret read where the deploy put it");
+    assert!(!front_door_takes(&function, old).await);
+}

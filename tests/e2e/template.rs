@@ -79,8 +79,27 @@ impl Template {
         if own.is_null() { &self.0["Globals"]["Function"][name] } else { own }
     }
 
-    /// Environment variables a function gets: the globals plus its own.
+    /// The variables a function runs with: the globals plus its own environment, and the sections of the
+    /// settings parameter its `SETTINGS_SECTIONS` names (each such value as the `!Sub` text of its line).
     fn environment(&self, function: &Value) -> BTreeMap<String, Value> {
+        let mut variables = self.own_environment(function);
+        let sections = variables.get("SETTINGS_SECTIONS").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let settings = self.settings();
+        for section in sections.split_whitespace() {
+            let lines = settings.get(section).unwrap_or_else(|| panic!("no [{section}] in the settings"));
+            for (variable, text) in lines {
+                let sub = serde_yaml::value::TaggedValue {
+                    tag: serde_yaml::value::Tag::new("Sub"),
+                    value: Value::String(text.clone()),
+                };
+                variables.insert(variable.clone(), Value::Tagged(Box::new(sub)));
+            }
+        }
+        variables
+    }
+
+    /// The environment a function's configuration holds (the globals plus its own), without the settings.
+    fn own_environment(&self, function: &Value) -> BTreeMap<String, Value> {
         let mut variables = BTreeMap::new();
         for source in [&self.0["Globals"]["Function"], &function["Properties"]] {
             if let Some(map) = source["Environment"]["Variables"].as_mapping() {
@@ -90,6 +109,25 @@ impl Template {
             }
         }
         variables
+    }
+
+    /// The settings parameter's sections: each variable with the `!Sub` text of its value (`${Parameter}`
+    /// where a parameter's value goes), read from every `!Sub` of its value in order.
+    fn settings(&self) -> BTreeMap<String, BTreeMap<String, String>> {
+        let text: String = subs(&self.resource("FunctionSettings")["Properties"]["Value"]).concat();
+        let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut current = String::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = name.to_owned();
+                sections.entry(current.clone()).or_default();
+                continue;
+            }
+            let (variable, value) = line.split_once('=').unwrap_or_else(|| panic!("KEY=value: {line}"));
+            assert!(!current.is_empty(), "{line} comes before any section");
+            sections.entry(current.clone()).or_default().insert(variable.to_owned(), value.to_owned());
+        }
+        sections
     }
 
     fn parameter_default(&self, name: &str) -> u64 {
@@ -164,7 +202,11 @@ fn function_variable(crate_name: &str) -> String {
 /// `env.get("X")` (a one-word name such as `OUTBOX`).
 fn variable_literals(source: &str) -> BTreeSet<String> {
     let code = source.split("#[cfg(test)]").next().unwrap_or_default();
-    let upper = |s: &&str| s.len() > 3 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let upper = |s: &&str| {
+        s.len() > 3
+            && s.starts_with(|c: char| c.is_ascii_uppercase())
+            && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    };
     let with_underscore = code.split('"').skip(1).step_by(2).filter(upper).filter(|s| s.contains('_'));
     let read_by_get = code.split("env.get(\"").skip(1).filter_map(|rest| rest.split('"').next()).filter(upper);
     with_underscore.chain(read_by_get).map(str::to_owned).collect()
@@ -387,10 +429,7 @@ fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
     for (binary, (id, function)) in template.functions().into_iter().filter(|(b, _)| is_service(b)) {
         let parameter = if_true_ref(&function["Properties"]["ReservedConcurrentExecutions"]).expect("a parameter");
         instances += template.parameter_default(parameter);
-        let rate = template
-            .environment(function)
-            .get("ALMA_MAX_CALLS_PER_SECOND")
-            .and_then(|v| intrinsic(v, "Ref").map(str::to_owned));
+        let rate = template.environment(function).get("ALMA_MAX_CALLS_PER_SECOND").and_then(parameter_of);
         assert_eq!(rate.as_deref(), Some("AlmaCallsPerSecondPerInstance"), "{id} ({binary}) is paced");
     }
     // The outbox's deliverer calls Alma too, under a literal reservation.
@@ -409,6 +448,8 @@ fn every_setting_the_code_reads_on_lambda_has_a_value_in_the_template() {
     let mut read = variable_literals(&repo_file("crates/bridge/src/config/parse.rs"));
     read.extend(variable_literals(&repo_file("crates/bridge/src/function.rs")));
     read.extend(variable_literals(&repo_file("crates/bridge/src/metrics.rs")));
+    read.extend(variable_literals(&repo_file("crates/bridge/src/lambda/settings.rs")));
+    read.extend(variable_literals(&repo_file("crates/bridge/src/lambda/secrets.rs")));
     let secrets: BTreeSet<String> = SECRET_VARIABLES.map(String::from).into();
     let large: BTreeSet<String> = LARGE_VARIABLES.map(String::from).into();
     assert!(read.contains("ALMA_API_BASE") && read.contains("OUTBOX"), "the scan finds variable names");
@@ -717,6 +758,14 @@ fn the_deliverers_errors_raise_an_alarm() {
     }
 }
 
+/// The template parameter a value is (`!Ref X`, or a settings line's `${X}`).
+fn parameter_of(value: &Value) -> Option<String> {
+    intrinsic(value, "Ref").map(str::to_owned).or_else(|| {
+        let text = subs(value).concat();
+        text.strip_prefix("${").and_then(|rest| rest.strip_suffix('}')).map(str::to_owned)
+    })
+}
+
 /// Every `!Sub` string inside a value (through `!If` branches and lists).
 fn subs(value: &Value) -> Vec<String> {
     match value {
@@ -733,13 +782,18 @@ fn subs(value: &Value) -> Vec<String> {
 #[test]
 fn each_function_may_read_exactly_the_ssm_parameters_its_environment_names() {
     let template = Template::load();
-    let name_of = |path: &str| path.rsplit("${SecretsPath}/").next().map(str::to_owned);
+    // An environment's name (`/${SecretsPath}/x`) and a policy's ARN (`arn:…:parameter/${SecretsPath}/x`) alike.
+    let name_of = |path: &str| path.rsplit(":parameter").next().map(str::to_owned);
+    let globals = &template.0["Globals"]["Function"]["Environment"]["Variables"];
+    let settings_parameter = subs(&globals["SETTINGS_PARAMETER"]).concat();
     for (_, (id, function)) in template.functions() {
         let named: BTreeSet<String> = template
             .environment(function)
             .iter()
             .filter(|(variable, _)| variable.ends_with("_PARAMETER"))
             .flat_map(|(_, value)| subs(value))
+            // The name of the link's token parameter (JWT_PARAMETER) is no SSM name.
+            .filter(|path| path.starts_with('/'))
             .filter_map(|path| name_of(&path))
             .collect();
         let mut readable = BTreeSet::new();
@@ -754,8 +808,11 @@ fn each_function_may_read_exactly_the_ssm_parameters_its_environment_names() {
                 decryptable.extend(subs(context).iter().filter_map(|arn| name_of(arn)));
             }
         }
+        assert!(named.contains(&settings_parameter), "{id} reads the settings");
         assert_eq!(readable, named, "{id}: ssm:GetParameters on exactly the parameters it names");
-        assert_eq!(decryptable, named, "{id}: kms:Decrypt for exactly the parameters it names");
+        // The settings are a String parameter: nothing to decrypt.
+        let secure: BTreeSet<String> = named.iter().filter(|n| **n != settings_parameter).cloned().collect();
+        assert_eq!(decryptable, secure, "{id}: kms:Decrypt for exactly the SecureStrings it names");
     }
     let (_, status) = template.function("request-status");
     let env = template.environment(status);
@@ -904,5 +961,95 @@ fn each_binary_links_the_aws_clients_its_role_may_use_and_names_its_own_entry() 
         let call =
             format!("bridge::lambda::run(bridge::lambda::entry::{})", bridge::lambda::entry::constant_name(named));
         assert!(main.contains(&call), "functions/{binary}/src/main.rs runs its own entry: {call}");
+    }
+}
+
+/// The template translated by SAM's own translator (`.venv`, which `./scripts/test` installs) for
+/// `parameters`, as CloudFormation's transform does at deploy time; `None` when the translator is not there.
+fn sam_translated(parameters: &serde_json::Value) -> Option<serde_json::Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".venv/bin/python");
+    if !python.is_file() {
+        return None;
+    }
+    let output = std::process::Command::new(python)
+        .arg(root.join("tests/e2e/support/sam_translate.py"))
+        .arg(root.join("template.yaml"))
+        .arg(parameters.to_string())
+        .output()
+        .expect("python runs");
+    assert!(output.status.success(), "SAM's translator: {}", String::from_utf8_lossy(&output.stderr));
+    Some(serde_json::from_slice(&output.stdout).expect("the translated template is JSON"))
+}
+
+/// A deploy that changes only a parameter's value still changes what the `live` alias runs: SAM publishes a
+/// new version only when the code or the *unresolved* environment changes, so every value a parameter gives a
+/// function must either change the published version or be read at run time from where the deploy writes it
+/// (the settings parameter, which CloudFormation rewrites with the value).
+#[test]
+fn a_deploy_that_changes_only_a_parameter_changes_what_live_runs() {
+    let base = serde_json::json!({
+        "AlmaApiBase": "https://api-eu.hosted.exlibrisgroup.com",
+        "AlmaNcipUrl": "https://univ.alma.exlibrisgroup.com/view/NCIPServlet",
+        "AlmaInstitutionCode": "01UNIV_INST",
+        "RelaisFormUrl": "https://relais.example.org/user/login.html",
+    });
+    let Some(before) = sam_translated(&base) else {
+        eprintln!("SKIPPING the SAM translator check: no .venv (./scripts/test installs SAM CLI there)");
+        return;
+    };
+    let template = Template::load();
+    let changes = [
+        ("LogFilter", "trace"),
+        ("Outbox", "off"),
+        ("AlmaCallsPerSecondPerInstance", "1"),
+        ("NcipAllowedAgencies", "RELAIS,LEH"),
+        ("NcipAgencyPartners", "LEH=RELAIS"),
+        ("HistoryRetentionDays", "30"),
+        ("SecretsRefreshSeconds", "60"),
+        ("PatronLockoutFailures", "3"),
+        ("RelaisLibrarySymbol", "NEW"),
+    ];
+    let versions = |translated: &serde_json::Value| -> BTreeMap<String, String> {
+        let resources = translated["Resources"].as_object().expect("Resources");
+        resources
+            .iter()
+            .filter(|(_, r)| r["Type"] == "AWS::Lambda::Version")
+            .map(|(id, r)| {
+                (r["Properties"]["FunctionName"]["Ref"].as_str().expect("a function").to_owned(), id.clone())
+            })
+            .collect()
+    };
+    let settings_name = |translated: &serde_json::Value| translated["Resources"]["FunctionSettings"].to_string();
+    for (parameter, value) in changes {
+        let mut changed = base.clone();
+        changed[parameter] = serde_json::json!(value);
+        let after = sam_translated(&changed).expect("translated once already");
+        let reference = format!("${{{parameter}}}");
+        let mut reached = 0;
+        for (binary, (id, function)) in template.functions() {
+            let runs_with = template.environment(function);
+            let reaches = runs_with
+                .values()
+                .any(|v| parameter_of(v).as_deref() == Some(parameter) || subs(v).concat().contains(&reference));
+            if !reaches {
+                continue;
+            }
+            reached += 1;
+            if versions(&before)[id] != versions(&after)[id] {
+                continue; // a new version, which `live` is then pointed at
+            }
+            // Otherwise the value must be read at run time: not in the environment the version holds, but in
+            // the settings parameter the function names, which the deploy rewrites.
+            let translated_env = after["Resources"][id]["Properties"]["Environment"].to_string();
+            assert!(
+                !translated_env.contains(&format!("\"Ref\":\"{parameter}\"")) && !translated_env.contains(&reference),
+                "{id} ({binary}): {parameter} is in its environment, which `live` keeps after a parameter-only deploy"
+            );
+            assert!(settings_name(&after).contains(&reference), "{id}: the settings parameter carries {parameter}");
+            let sections = template.own_environment(function)["SETTINGS_SECTIONS"].as_str().unwrap_or("").to_owned();
+            assert!(!sections.is_empty(), "{id} applies sections of the settings");
+        }
+        assert!(reached > 0, "{parameter} reaches some function");
     }
 }

@@ -16,6 +16,7 @@ pub mod invoke;
 pub mod no_store;
 pub mod refresh;
 pub mod secrets;
+pub mod settings;
 
 use crate::app::{AlmaClients, Parts};
 use crate::config::{AlmaTarget, ConfigError, Env, Host, Settings, StoreTarget};
