@@ -65,7 +65,7 @@ pub(super) fn days(n: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * n)
 }
 
-fn ncip_detail<'a>(s: &'a State, partner: &str, field: &str) -> Option<&'a Value> {
+pub(super) fn ncip_detail<'a>(s: &'a State, partner: &str, field: &str) -> Option<&'a Value> {
     s.partner(partner)?.pointer(&format!("/partner_details/profile_details/ncip_details/{field}"))
 }
 
