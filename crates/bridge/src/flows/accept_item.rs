@@ -74,6 +74,8 @@ impl Receipt {
         };
         let mut change = RecordChange::new(request, start);
         change.status = Some(RequestStatus::OnHoldShelf);
+        // A receipt is borrowing whatever an earlier RequestItem took the request for.
+        change.side_rule = once::SideRule::Settle;
         change.patron = ids.patron;
         change.barcode = Some(barcode.clone());
         change.due_date = message.date_for_return.and_then(|d| d.date());

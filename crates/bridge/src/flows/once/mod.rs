@@ -26,7 +26,7 @@ mod queueing;
 #[cfg(test)]
 mod tests;
 
-pub use change::{RecordChange, Start, item_ids};
+pub use change::{RecordChange, SideRule, Start, item_ids};
 pub use queueing::retry_delay;
 pub(crate) use queueing::{retry_later, settle};
 
@@ -489,7 +489,8 @@ async fn commit(
         record.updated_at = now;
         // The one path to the store: a patron id a flow put on the record is hashed here, whichever flow it was.
         record.patron = record.patron.take().and_then(|p| super::ids::stored_patron(bridge, p));
-        let history = history_entry(bridge, action, outcome, None, ctx, None);
+        let mut history = history_entry(bridge, action, outcome, None, ctx, None);
+        history.note = done.change.history_note.clone();
         let stored = bridge
             .store
             .commit(Commit {
