@@ -1,13 +1,26 @@
 //! RequestItem, on either side (Alma's NCIP profile lists it for both):
-//! - borrowing: Relais places a request for one of our patrons, naming the title (BibliographicId); Alma
-//!   records a borrowing request so the patron sees it in Primo before the item arrives;
-//! - lending: a partner asks for an item of ours, named by its barcode (ItemId); Alma creates a lending
+//! - borrowing: Relais places a request for one of our patrons, naming the title (BibliographicId, and
+//!   sometimes its own request number as ItemId); Alma records a borrowing request so the patron sees it in
+//!   Primo before the item arrives;
+//! - lending: a partner asks for something of ours, named by our barcode (ItemId) or only by the title (an
+//!   OCLC number, which Alma resolves through the partner's Request Item bib type); Alma creates a lending
 //!   request. The UserId is then the borrowing library's patron, not ours, so it is not kept.
+//!
+//! The message names no side, and neither an ItemId nor a BibliographicId tells one: so the side is read
+//! from what Alma knows, in this order (the table in docs/configure-relais.md):
+//! 1. the ItemId is one of this institution's items (a REST item read by barcode): lending;
+//! 2. the partner's `request_item_support_borrowing` is false: lending;
+//! 3. the UserId is an active patron of ours: borrowing;
+//! 4. otherwise lending, forwarded as sent, so that Alma answers for itself.
+//!
+//! The side so found is provisional: the first AcceptItem (borrowing) or CheckOutItem (lending) of the
+//! request corrects it once ([`once::SideRule`]).
 
-use super::forward;
+use super::forward::{self, FailureKind};
 use super::ids::{self, Ids, required};
-use super::once::{self, Action, Done, ExactlyOnce, Inbound, RecordChange, Start};
-use crate::alma::CallContext;
+use super::once::{self, Action, Done, ExactlyOnce, Inbound, RecordChange, SideRule, Start};
+use super::{patron_id, policy};
+use crate::alma::{AlmaError, CallContext};
 use crate::flows::Bridge;
 use crate::ncip::{Message, Problem, RequestItem, RequestItemResponse, ResponseHeader, ServiceKind};
 use crate::store::{IdempotencyKey, RequestStatus, Side};
@@ -16,13 +29,86 @@ const SERVICE: ServiceKind = ServiceKind::RequestItem;
 
 pub(crate) async fn handle(bridge: &Bridge, message: RequestItem, inbound: Inbound<'_>, ctx: &CallContext) -> Vec<u8> {
     let header = message.header.clone();
-    match Placement::read(bridge, message) {
+    let placed = async {
+        let ids = Placement::ids(&message)?;
+        let fact = side_of(bridge, &message, &ids, ctx).await?;
+        // Which rule decided, never who or what the message named.
+        tracing::info!(side = ?fact.side(), rule = ?fact, "RequestItem side read from Alma");
+        Placement::read(bridge, message, ids, fact)
+    };
+    match placed.await {
         Ok((placement, key)) => {
             let request = placement.change.request.clone();
             let action = Action { service: SERVICE, key, request, header: header.as_ref(), inbound };
             once::carry_out(bridge, action, &placement, ctx).await
         }
         Err(problem) => ids::refuse_now(&SERVICE, header.as_ref(), problem),
+    }
+}
+
+/// What decided a RequestItem's side (see the module's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SideFact {
+    /// The ItemId is one of this institution's items: a partner asks for it.
+    OurItem,
+    /// The partner's record says its RequestItems never create a borrowing request.
+    PartnerLendsOnly,
+    /// The UserId names an active patron of ours.
+    OurPatron,
+    /// Nothing in the message is ours: a lender's request by title, or a patron Alma does not know, which
+    /// Alma is left to judge.
+    NothingOfOurs,
+}
+
+impl SideFact {
+    fn side(self) -> Side {
+        match self {
+            SideFact::OurPatron => Side::Borrowing,
+            SideFact::OurItem | SideFact::PartnerLendsOnly | SideFact::NothingOfOurs => Side::Lending,
+        }
+    }
+}
+
+/// Reads the side of the request from Alma (the module's table). A refused read is a Problem for Relais; an
+/// outage is Temporary Processing Failure, since nothing was sent to Alma and a resend decides afresh.
+async fn side_of(bridge: &Bridge, message: &RequestItem, ids: &Ids, ctx: &CallContext) -> Result<SideFact, Problem> {
+    if let Some(item) = &ids.item {
+        match bridge.rest.item_by_barcode(item.as_str(), ctx).await {
+            Ok(_) => return Ok(SideFact::OurItem),
+            // Relais's own request number, a lender's symbol, or a barcode of another library.
+            Err(err) if err.is_not_found() => {}
+            Err(err) => return Err(problem_of(&err, "Bibs")),
+        }
+    }
+    if let Some(partner) = policy::partner_code(bridge, message.header.as_ref()) {
+        let profile = patron_id::partner_profile(bridge, &partner, ctx)
+            .await
+            .map_err(|err| problem_of(&err, "Resource Sharing Partners"))?;
+        if profile.and_then(|p| p.request_item_support_borrowing) == Some(false) {
+            return Ok(SideFact::PartnerLendsOnly);
+        }
+    }
+    if let Some(patron) = &ids.patron {
+        // Any unique identifier: Relais names the patron by whatever LookupUser gave it, or the patron typed.
+        match bridge.rest.user(patron.as_str(), "all_unique", ctx).await {
+            Ok(user) if user.status.value.eq_ignore_ascii_case("ACTIVE") => return Ok(SideFact::OurPatron),
+            Ok(_) => {}
+            Err(err) if err.is_not_found() => {}
+            Err(err) => return Err(problem_of(&err, "Users")),
+        }
+    }
+    Ok(SideFact::NothingOfOurs)
+}
+
+/// The Problem for a failed read of Alma's state: Temporary Processing Failure for an outage (Relais
+/// retries), the bridge's refusal otherwise.
+fn problem_of(err: &AlmaError, area: &str) -> Problem {
+    let failure = forward::Failure::of(err, area);
+    if failure.kind == FailureKind::Outage {
+        Problem::temporary_processing_failure(failure.detail)
+    } else {
+        failure.count_if_configuration_fault();
+        failure.refusal_problem()
     }
 }
 
@@ -36,12 +122,20 @@ struct Placement {
 }
 
 impl Placement {
-    fn read(bridge: &Bridge, mut message: RequestItem) -> Result<(Placement, IdempotencyKey), Problem> {
-        let ids = Ids::read(
+    fn ids(message: &RequestItem) -> Result<Ids, Problem> {
+        Ids::read(
             message.request_id.as_ref().map(|r| r.request_identifier_value.as_str()),
             message.item_ids.first().map(|i| i.item_identifier_value.as_str()),
             message.user_id.as_ref().map(|u| u.user_identifier_value.as_str()),
-        )?;
+        )
+    }
+
+    fn read(
+        bridge: &Bridge,
+        mut message: RequestItem,
+        ids: Ids,
+        fact: SideFact,
+    ) -> Result<(Placement, IdempotencyKey), Problem> {
         let request = required(&ids.request, "RequestItem/RequestId", "RequestItem needs the Relais request id")?;
         let key = IdempotencyKey::derive(
             SERVICE.element_name(),
@@ -59,16 +153,18 @@ impl Placement {
             request_scope_type: Some(message.request_scope_type.clone()),
             ..RequestItemResponse::default()
         };
-        // Only a lending request names an item: a borrowing library cannot know a barcode of the lender's.
-        let side = if ids.item.is_some() { Side::Lending } else { Side::Borrowing };
+        let side = fact.side();
         let start = Start::New {
             side,
             partner: ids::partner(bridge, message.header.as_ref()),
             status: RequestStatus::Requested,
         };
         let mut change = RecordChange::new(request, start);
+        change.side_rule = SideRule::Provisional;
         change.patron = ids.patron.filter(|_| side == Side::Borrowing);
-        change.barcode = ids.item;
+        // Only a barcode Alma knows is the item's: Relais's request number or a lender's symbol in the ItemId
+        // would later match a CheckInItem to the wrong record.
+        change.barcode = ids.item.filter(|_| fact == SideFact::OurItem);
         let patron = message
             .user_id
             .as_ref()
