@@ -247,7 +247,40 @@ async fn a_borrowing_cancel_never_reaches_alma_and_shows_for_staff(kind: StoreKi
     assert_eq!(borrowing[0]["status"]["value"], "REQUEST_CREATED_BOR");
 }
 
+/// The text of the first `RequestIdentifierValue` in an answer.
+fn request_id_in(answer: &str) -> String {
+    let start =
+        answer.find("RequestIdentifierValue>").expect("a RequestId in the answer") + "RequestIdentifierValue>".len();
+    answer[start..answer[start..].find('<').map(|end| start + end).unwrap()].to_owned()
+}
+
+async fn a_request_item_without_a_request_id_is_forwarded_once_under_two_resends(kind: StoreKind) {
+    let h = Harness::start(kind).await;
+    // NCIP allows it (VuFind and OCLC WMS send them): only Alma's answer names the request.
+    let message = envelope(&format!(
+        "<RequestItem>{HEADER}<UserId><UserIdentifierValue>21000000001</UserIdentifierValue></UserId>\
+<BibliographicId><BibliographicRecordId><BibliographicRecordIdentifier>99999999</BibliographicRecordIdentifier>\
+<BibliographicRecordIdentifierCode>OCLC</BibliographicRecordIdentifierCode></BibliographicRecordId></BibliographicId>\
+<RequestType>Loan</RequestType><RequestScopeType>Bibliographic Item</RequestScopeType></RequestItem>"
+    ));
+    let first = h.ncip(&message).await;
+    assert_no_problem(&first, "RequestItemResponse");
+    let alma_id = request_id_in(&first);
+    for _ in 0..2 {
+        assert_eq!(h.ncip(&message).await, first, "a resend is answered as the first was");
+    }
+    assert_eq!(h.alma_ncip_calls("RequestItem"), 1, "forwarded once");
+    let state = h.sim.state().snapshot();
+    assert_eq!(state["borrowing_requests"].as_array().map_or(0, Vec::len), 1, "{state}");
+    assert_eq!(state["borrowing_requests"][0]["request_id"], alma_id.as_str());
+    // The record is filed under the id Alma gave the request, which later messages carry.
+    let status = h.status_json(&alma_id).await;
+    assert_eq!(status["record"]["side"], "borrowing");
+    assert_eq!(status["record"]["alma"]["request_id"], alma_id.as_str());
+}
+
 on_both_stores!(
+    a_request_item_without_a_request_id_is_forwarded_once_under_two_resends,
     a_lenders_request_by_oclc_number_creates_a_lending_request,
     a_borrowing_request_naming_relais_s_request_number_as_item_is_borrowing,
     a_patron_alma_does_not_know_is_forwarded_for_alma_to_answer,

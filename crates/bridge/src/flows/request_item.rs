@@ -17,13 +17,14 @@
 //! request corrects it once ([`once::SideRule`]).
 
 use super::forward::{self, FailureKind};
-use super::ids::{self, Ids, required};
+use super::ids::{self, Ids};
 use super::once::{self, Action, Done, ExactlyOnce, Inbound, RecordChange, SideRule, Start};
 use super::{patron_id, policy};
 use crate::alma::{AlmaError, CallContext};
 use crate::flows::Bridge;
+use crate::ncip::model::item::BibliographicId;
 use crate::ncip::{Message, Problem, RequestItem, RequestItemResponse, ResponseHeader, ServiceKind};
-use crate::store::{IdempotencyKey, RequestStatus, Side};
+use crate::store::{IdempotencyKey, RelaisRequestId, RequestStatus, Side};
 
 const SERVICE: ServiceKind = ServiceKind::RequestItem;
 
@@ -119,6 +120,8 @@ struct Placement {
     change: RecordChange,
     /// Our patron as Relais named them (borrowing side only), for Alma to match.
     patron: Option<String>,
+    /// The message came without a RequestId: the record is filed under Alma's, once Alma answers with one.
+    unnamed: bool,
 }
 
 impl Placement {
@@ -136,14 +139,22 @@ impl Placement {
         ids: Ids,
         fact: SideFact,
     ) -> Result<(Placement, IdempotencyKey), Problem> {
-        let request = required(&ids.request, "RequestItem/RequestId", "RequestItem needs the Relais request id")?;
-        let key = IdempotencyKey::derive(
-            SERVICE.element_name(),
-            Some(&request),
-            ids.item.as_ref(),
-            ids::digest_input(&[ids.patron.as_ref().map(|p| p.as_str()), Some(message.request_type.value.as_str())])
-                .as_bytes(),
-        );
+        let (request, key) = match &ids.request {
+            Some(request) => {
+                let key = IdempotencyKey::derive(
+                    SERVICE.element_name(),
+                    Some(request),
+                    ids.item.as_ref(),
+                    ids::digest_input(&[
+                        ids.patron.as_ref().map(|p| p.as_str()),
+                        Some(message.request_type.value.as_str()),
+                    ])
+                    .as_bytes(),
+                );
+                (request.clone(), key)
+            }
+            None => unnamed(bridge, &message, &ids)?,
+        };
         let answer = RequestItemResponse {
             header: message.header.as_ref().map(ResponseHeader::answering),
             request_id: message.request_id.clone(),
@@ -170,9 +181,40 @@ impl Placement {
             .as_ref()
             .filter(|_| side == Side::Borrowing)
             .map(|u| u.user_identifier_value.as_str().to_owned());
+        let unnamed = ids.request.is_none();
         forward::ensure_header(&mut message.header);
-        Ok((Placement { outgoing: Message::RequestItem(message), answer, change, patron }, key))
+        Ok((Placement { outgoing: Message::RequestItem(message), answer, change, patron, unnamed }, key))
     }
+}
+
+/// The record and idempotency key of a RequestItem that came without a RequestId (NCIP allows it; VuFind and
+/// OCLC WMS clients send them). The key is a digest of the service element as read (the header left out, as
+/// it is rewritten on the way), so a resend of the same message is the same action. The record is filed under
+/// the item, or the title's number and the patron's keyed hash, until Alma's answer names the request
+/// ([`Placement::done`]); the `item:` prefix is the bridge's, never a Relais id.
+fn unnamed(bridge: &Bridge, message: &RequestItem, ids: &Ids) -> Result<(RelaisRequestId, IdempotencyKey), Problem> {
+    let element = crate::ncip::write(&Message::RequestItem(RequestItem { header: None, ..message.clone() }));
+    let key = IdempotencyKey::derive(SERVICE.element_name(), None, ids.item.as_ref(), &element);
+    let title = message
+        .bibliographic_ids
+        .iter()
+        .map(|id| match id {
+            BibliographicId::Record(r) => r.identifier.trim(),
+            BibliographicId::Item(i) => i.identifier.trim(),
+        })
+        .find(|t| !t.is_empty());
+    let patron = ids.patron.clone().and_then(|p| ids::stored_patron(bridge, p));
+    let name = match (&ids.item, title) {
+        (Some(item), _) => format!("{}{}", ids::ITEM_PREFIX, item.as_str()),
+        (None, Some(title)) => {
+            format!("{}bib:{title}:{}", ids::ITEM_PREFIX, patron.as_ref().map_or("no-patron", |p| p.as_str()))
+        }
+        // Nothing names the request: the message's own digest does.
+        (None, None) => format!("{}request:{}", ids::ITEM_PREFIX, &key.as_str()[..16]),
+    };
+    let request = RelaisRequestId::new(name)
+        .map_err(|e| Problem::element_rule_violated("RequestItem/BibliographicId", String::new(), e.to_string()))?;
+    Ok((request, key))
 }
 
 #[async_trait::async_trait]
@@ -195,12 +237,19 @@ impl ExactlyOnce for Placement {
         let mut change = self.change.clone();
         if let Some(Message::RequestItemResponse(r)) = reply {
             // Alma echoes the broker's RequestId; only an id of its own (sent when Relais sent none) is Alma's.
-            change.alma_request_id = r
+            let own = r
                 .request_id
                 .as_ref()
                 .map(|id| id.request_identifier_value.as_str())
-                .filter(|id| *id != change.request.as_str())
-                .map(str::to_owned);
+                .filter(|id| self.unnamed || *id != change.request.as_str());
+            change.alma_request_id = own.map(str::to_owned);
+            if self.unnamed
+                && let Some(alma) = own.and_then(|id| RelaisRequestId::new(id.to_owned()).ok())
+            {
+                // Every later message names the request by the id Alma gave it, so the record is kept under it.
+                change.request = alma;
+                answer.request_id = r.request_id.clone();
+            }
             answer.date_available = r.date_available;
             answer.hold_pickup_date = r.hold_pickup_date;
         }

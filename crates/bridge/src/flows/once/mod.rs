@@ -479,7 +479,8 @@ async fn commit(
     let body = ncip::write(&done.response);
     let failed = |body| Committed { body, stored: false };
     for _ in 0..3 {
-        let current = match bridge.store.get_request(&action.request).await {
+        // The change's request, which a RequestItem without a RequestId renames to Alma's id once Alma answers.
+        let current = match bridge.store.get_request(&done.change.request).await {
             Ok(current) => current,
             Err(err) => return failed(store_failed_after_alma(bridge, action, ctx, &err).await),
         };
