@@ -172,6 +172,10 @@ impl Placement {
         };
         let mut change = RecordChange::new(request, start);
         change.side_rule = SideRule::Provisional;
+        if ids.request.is_none() {
+            // Filed by item, as a ship without a request id is: a record whose loan came home is an earlier round.
+            change.fresh_after = Some(RequestStatus::CheckedIn);
+        }
         change.patron = ids.patron.filter(|_| side == Side::Borrowing);
         // Only a barcode Alma knows is the item's: Relais's request number or a lender's symbol in the ItemId
         // would later match a CheckInItem to the wrong record.
