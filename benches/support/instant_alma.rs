@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use bridge::alma::model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
-use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, ApiArea, CallContext, NotConfigured};
+use bridge::alma::{AlmaError, AlmaNcip, AlmaRest, ApiArea, CallContext, ItemPath, NotConfigured};
 use bridge::app::{AlmaClients, Parts};
 use bridge::config::{Env, Host, Settings};
 use bridge::ncip::{self, Message, ReadOptions};
@@ -58,6 +58,9 @@ impl AlmaRest for InstantRest {
     }
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
         NotConfigured.user_loans(user_id, ctx).await
+    }
+    async fn item_requests(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
+        NotConfigured.item_requests(item, ctx).await
     }
     async fn partner(&self, _code: &str, _ctx: &CallContext) -> Result<Partner, AlmaError> {
         Ok(self.partner.clone())

@@ -80,14 +80,19 @@ async fn borrowing_request_requested_received_and_returned(kind: StoreKind) {
         accept["alma_calls"].as_array().unwrap().iter().map(|c| c["path_template"].as_str().unwrap()).collect();
     // The patron was translated into the partner's type by the RequestItem minutes before (Relais names them
     // by any identifier, Alma matches only one type), so the receipt goes straight to Alma's responder; after
-    // Alma acted, its own ids are read back: the item, then the patron's hold on it.
+    // Alma acted, its own ids are read back: the item, then the hold on it, through the item (never the patron).
     let request = &status["history"][0];
     let first: Vec<&str> =
         request["alma_calls"].as_array().unwrap().iter().map(|c| c["path_template"].as_str().unwrap()).collect();
     assert!(first.contains(&"/users/{id}"), "the RequestItem read the patron: {first:?}");
     assert_eq!(
         routes,
-        ["/view/NCIPServlet", "/items?item_barcode", "/bibs/{mms}/holdings/{hid}/items/{pid}", "/users/{id}/requests"]
+        [
+            "/view/NCIPServlet",
+            "/items?item_barcode",
+            "/bibs/{mms}/holdings/{hid}/items/{pid}",
+            "/bibs/{mms}/holdings/{hid}/items/{pid}/requests"
+        ]
     );
 }
 

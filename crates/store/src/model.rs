@@ -69,6 +69,11 @@ pub struct Correlation {
     pub relais_request_id: RelaisRequestId,
     /// Which side of the loan this library is on, fixed by the first message.
     pub side: Side,
+    /// The side was inferred by a RequestItem or CancelRequestItem (which name no side), so the first
+    /// AcceptItem (borrowing) or CheckOutItem (lending) may still correct it, once; `false` for every other
+    /// record, and for records written before the flag existed, whose side never changes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub side_provisional: bool,
     /// The Alma NCIP partner code (application profile) the messages came under.
     pub partner: PartnerCode,
     /// The patron, once known, as the bridge hands it over: a keyed hash of the Alma id, so that one patron's
@@ -103,6 +108,7 @@ impl Correlation {
         Self {
             relais_request_id,
             side,
+            side_provisional: false,
             partner,
             patron: None,
             item_barcodes: Vec::new(),
@@ -225,6 +231,10 @@ pub struct HistoryEntry {
     /// SHA-256), never the token itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acted_by: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -66,6 +66,8 @@ pub(crate) fn router(app: App) -> Router {
             "/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}",
             get(rest::items::get_item).post(rest::items::scan_in),
         )
+        .route("/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}/requests", get(rest::items::item_requests))
+        .route("/bibs/{mms_id}/holdings/{holding_id}/items/{item_pid}/loans", get(rest::items::item_loans))
         .route("/partners", get(rest::partners::list))
         .route("/partners/{code}", get(rest::partners::get_one))
         .route("/partners/{code}/lending-requests", post(rest::partners::create_lending))

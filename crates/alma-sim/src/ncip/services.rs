@@ -5,7 +5,10 @@
 
 use ncip_codec::model::common::{DueDate, InitiationHeader, ResponseHeader, ServiceKind};
 use ncip_codec::model::ids::{ItemId, RequestId, SchemeValue, UserId, UserIdentifier};
-use ncip_codec::model::item::{BibliographicDescription, ItemOptionalFields};
+use ncip_codec::model::item::{
+    BibliographicDescription, BibliographicId, BibliographicItemId, BibliographicRecordId, ItemOptionalFields,
+    RecordIdSource,
+};
 use ncip_codec::model::messages::{
     AcceptItem, AcceptItemResponse, CancelRequestItem, CancelRequestItemResponse, CheckInItem, CheckInItemResponse,
     CheckOutItem, CheckOutItemResponse, LookupUser, LookupUserResponse, RenewItem, RenewItemResponse, RequestItem,
@@ -189,6 +192,25 @@ fn request_item(
         let alma_id = lending::request_item(s, partner, idx, rid.as_deref()).map_err(|e| problem(&service, e))?;
         return Ok(request_item_response(header, m, alma_id));
     }
+    // Not one of our barcodes: a borrowing request for an ACTIVE patron of ours, where the partner allows
+    // borrowing RequestItems; otherwise a lender's request by title, resolved through the partner's Request
+    // Item bib type. UNCONFIRMED: the order in which Alma weighs the patron against the title; the patron
+    // first keeps the borrowing path as strict as before.
+    let borrowing_allowed = lending::supports_borrowing(s, partner);
+    let our_patron =
+        m.user_id.as_ref().is_some_and(|u| patrons::ncip_user(s, partner, u.user_identifier_value.as_str()).is_ok());
+    if !(borrowing_allowed && our_patron) {
+        if let Some(idx) = lending::item_by_bib(s, partner, &bib_numbers(&m)) {
+            check_ids(s, None, &m.item_ids)?;
+            let rid = m.request_id.as_ref().map(|r| r.request_identifier_value.as_str().to_owned());
+            let alma_id = lending::request_item(s, partner, idx, rid.as_deref()).map_err(|e| problem(&service, e))?;
+            return Ok(request_item_response(header, m, alma_id));
+        }
+        if !borrowing_allowed {
+            let named = bib_numbers(&m).into_iter().next().map(|(_, v)| v).unwrap_or_default();
+            return Err(problem(&service, CircError::UnknownItem(named)));
+        }
+    }
     check_ids(s, m.user_id.as_ref(), &m.item_ids)?;
     let user_id = user_value(m.user_id.as_ref())?;
     let b = bib(m.item_optional_fields.as_ref());
@@ -203,6 +225,33 @@ fn request_item(
     };
     let alma_id = circ::request_item(s, partner, input).map_err(|e| problem(&service, e))?;
     Ok(request_item_response(header, m, alma_id))
+}
+
+/// The bibliographic numbers a RequestItem names its title by, with the code each came with: the
+/// `BibliographicId`s, then those in the item's description.
+fn bib_numbers(m: &RequestItem) -> Vec<(Option<String>, String)> {
+    let record = |r: &BibliographicRecordId| {
+        let code = match &r.source {
+            Some(RecordIdSource::Code(c)) => Some(c.value.clone()),
+            _ => None,
+        };
+        (code, r.identifier.trim().to_owned())
+    };
+    let item = |i: &BibliographicItemId| (i.code.as_ref().map(|c| c.value.clone()), i.identifier.trim().to_owned());
+    let mut numbers: Vec<(Option<String>, String)> = m
+        .bibliographic_ids
+        .iter()
+        .map(|id| match id {
+            BibliographicId::Item(i) => item(i),
+            BibliographicId::Record(r) => record(r),
+        })
+        .collect();
+    if let Some(b) = bib(m.item_optional_fields.as_ref()) {
+        numbers.extend(b.bibliographic_item_id.iter().map(item));
+        numbers.extend(b.bibliographic_record_ids.iter().map(record));
+    }
+    numbers.retain(|(_, value)| !value.is_empty());
+    numbers
 }
 
 fn request_item_response(header: Option<ResponseHeader>, m: RequestItem, alma_id: String) -> Message {

@@ -1,5 +1,7 @@
-//! `GET /items?item_barcode=` (a 302 to the item's path, as Alma answers), the item path itself, and the
-//! scan-in operation on it (`POST ...?op=scan&library=..&circ_desk=..`, "Scan-in operation on an item").
+//! `GET /items?item_barcode=` (a 302 to the item's path, as Alma answers), the item path itself, the
+//! scan-in operation on it (`POST ...?op=scan&library=..&circ_desk=..`, "Scan-in operation on an item"), and
+//! the item's own requests and loans (`GET .../items/{item_pid}/requests`, `.../loans`), which name the
+//! patron only inside each entry, so a caller that knows the item never needs the patron's id.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -73,4 +75,54 @@ pub(crate) async fn scan_in(
         }
         Ok(Json(render::item(&app.base_url, item, None)))
     })
+}
+
+/// The item's requests (holds, the hold-shelf request of a borrowed item), in the shape of the user's list.
+/// `status=history` lists finished ones, as on the user's path.
+pub(crate) async fn item_requests(
+    State(app): State<App>,
+    Path((mms_id, holding_id, item_pid)): Path<(String, String, String)>,
+    params: Params,
+) -> Result<Json<Value>, AlmaError> {
+    let history = params.get("status").is_some_and(|s| s.eq_ignore_ascii_case("history"));
+    app.store.with(|s| {
+        let item = find(s, &mms_id, &holding_id, &item_pid)?;
+        let entries = s
+            .holds
+            .iter()
+            .filter(|h| h.item_pid.as_deref() == Some(item.pid.as_str()) && h.is_active() != history)
+            .map(|h| render::hold(s, h))
+            .collect();
+        Ok(Json(render::list("user_request", entries)))
+    })
+}
+
+/// The item's active loan (to a patron or to a partner), in the shape of the user's loan list.
+pub(crate) async fn item_loans(
+    State(app): State<App>,
+    Path((mms_id, holding_id, item_pid)): Path<(String, String, String)>,
+    params: Params,
+) -> Result<Json<Value>, AlmaError> {
+    app.store.with(|s| {
+        let item = find(s, &mms_id, &holding_id, &item_pid)?;
+        let entries = s
+            .loans
+            .iter()
+            .filter(|l| l.active && l.item_pid == item.pid)
+            .map(|l| render::loan(&app.base_url, l, params.get("expand").map(String::as_str)))
+            .collect();
+        Ok(Json(render::list("item_loan", entries)))
+    })
+}
+
+fn find<'s>(
+    s: &'s crate::state::State,
+    mms_id: &str,
+    holding_id: &str,
+    item_pid: &str,
+) -> Result<&'s crate::state::model::Item, AlmaError> {
+    s.items
+        .iter()
+        .find(|i| i.pid == item_pid && i.mms_id == mms_id && i.holding_id == holding_id)
+        .ok_or_else(|| AlmaError::item_not_found(item_pid))
 }

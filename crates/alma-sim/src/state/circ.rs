@@ -65,7 +65,7 @@ pub(super) fn days(n: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * n)
 }
 
-fn ncip_detail<'a>(s: &'a State, partner: &str, field: &str) -> Option<&'a Value> {
+pub(super) fn ncip_detail<'a>(s: &'a State, partner: &str, field: &str) -> Option<&'a Value> {
     s.partner(partner)?.pointer(&format!("/partner_details/profile_details/ncip_details/{field}"))
 }
 
@@ -109,8 +109,26 @@ pub(crate) fn accept_item(s: &mut State, partner: &str, input: AcceptInput) -> R
     }
     let user_id = s.users[user_idx].primary_id().to_owned();
     let now = Timestamp::now();
+    // A borrowing request the broker created with RequestItem for this patron and RequestId is the one
+    // received, rather than a second request beside it. UNCONFIRMED: no source says which Alma does; this
+    // is the reading under which the RequestItem's request does not stay open in Primo for ever, and the
+    // one a bridge reading Alma's ids back must get right (the hold points at the earlier request).
+    let requested = (!input.request_id.is_empty())
+        .then(|| {
+            s.rs.iter().position(|r| {
+                r.side == (RsSide::Borrowing { user_id: user_id.clone() })
+                    && r.partner.as_deref() == Some(partner)
+                    && r.external_id.as_deref() == Some(input.request_id.as_str())
+                    && r.status.value == "REQUEST_CREATED_BOR"
+            })
+        })
+        .flatten();
     let (mms_id, holding_id, pid) = (s.new_id("99"), s.new_id("22"), s.new_id("23"));
-    let (rs_id, hold_id) = (s.new_id("15"), s.new_id("14"));
+    let hold_id = s.new_id("14");
+    let rs_id = match requested {
+        Some(i) => s.rs[i].request_id.clone(),
+        None => s.new_id("15"),
+    };
     let library = rs_library(s, partner);
     let location = ncip_code(s, partner, "accept_item_location")
         .unwrap_or_else(|| Code::new("RS_BOR", "Borrowing Resource Sharing Requests"));
@@ -139,31 +157,43 @@ pub(crate) fn accept_item(s: &mut State, partner: &str, input: AcceptInput) -> R
         origin: Origin::Borrowed { request_id: rs_id.clone() },
         seed_json: None,
     });
-    s.rs.push(RsRequest {
-        request_id: rs_id.clone(),
-        external_id: Some(input.request_id.clone()).filter(|r| !r.is_empty()),
-        side: RsSide::Borrowing { user_id: user_id.clone() },
-        partner: Some(partner.to_owned()),
-        status: Code::new("RECEIVED_PHYSICALLY", "Physically received by library"),
-        owner: library.value.clone(),
-        format: Code::new("PHYSICAL", "Physical"),
-        citation_type: Code::new("BOOK", "Book"),
-        requested_media: None,
-        title: title.clone(),
-        author: input.author.clone(),
-        isbn: input.isbn,
-        issn: None,
-        pickup_location: Some(pickup_library.clone()),
-        level_of_service: None,
-        note: None,
-        barcode: Some(input.item_barcode.clone()),
-        mms_id: Some(mms_id.clone()),
-        item_pid: Some(pid.clone()),
-        user_request_id: Some(hold_id.clone()),
-        due_date: input.date_for_return,
-        created: now,
-        modified: now,
-    });
+    if let Some(i) = requested {
+        let rs = &mut s.rs[i];
+        rs.status = Code::new("RECEIVED_PHYSICALLY", "Physically received by library");
+        rs.barcode = Some(input.item_barcode.clone());
+        rs.mms_id = Some(mms_id.clone());
+        rs.item_pid = Some(pid.clone());
+        rs.user_request_id = Some(hold_id.clone());
+        rs.due_date = input.date_for_return;
+        rs.pickup_location = Some(pickup_library.clone());
+        rs.modified = now;
+    } else {
+        s.rs.push(RsRequest {
+            request_id: rs_id.clone(),
+            external_id: Some(input.request_id.clone()).filter(|r| !r.is_empty()),
+            side: RsSide::Borrowing { user_id: user_id.clone() },
+            partner: Some(partner.to_owned()),
+            status: Code::new("RECEIVED_PHYSICALLY", "Physically received by library"),
+            owner: library.value.clone(),
+            format: Code::new("PHYSICAL", "Physical"),
+            citation_type: Code::new("BOOK", "Book"),
+            requested_media: None,
+            title: title.clone(),
+            author: input.author.clone(),
+            isbn: input.isbn,
+            issn: None,
+            pickup_location: Some(pickup_library.clone()),
+            level_of_service: None,
+            note: None,
+            barcode: Some(input.item_barcode.clone()),
+            mms_id: Some(mms_id.clone()),
+            item_pid: Some(pid.clone()),
+            user_request_id: Some(hold_id.clone()),
+            due_date: input.date_for_return,
+            created: now,
+            modified: now,
+        });
+    }
     s.holds.push(Hold {
         request_id: hold_id,
         user_id,

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use super::State;
-use super::circ::{CircError, days, loan_days, ncip_code, rs_library};
+use super::circ::{CircError, days, loan_days, ncip_code, ncip_detail, rs_library};
 use super::model::{Borrower, Code, Loan, Origin, RsRequest, RsSide};
 
 /// Statuses after which a lending request can no longer be cancelled or shipped again.
@@ -53,6 +53,98 @@ fn new_lending_request(s: &mut State, partner: &str, idx: usize, request_id: Opt
 pub(crate) fn own_item(s: &State, barcode: Option<&str>) -> Option<usize> {
     let idx = s.item_by_barcode(barcode?)?;
     (s.items[idx].origin == Origin::Inventory).then_some(idx)
+}
+
+/// Whether the partner's RequestItem may create a borrowing request (`request_item_support_borrowing` in the
+/// partner's NCIP parameters, rest_partner.xsd); a partner without the field is taken as allowing it, as the
+/// seeded partners do.
+pub(crate) fn supports_borrowing(s: &State, partner: &str) -> bool {
+    match ncip_detail(s, partner, "request_item_support_borrowing") {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(serde_json::Value::String(t)) => !t.trim().eq_ignore_ascii_case("false"),
+        _ => true,
+    }
+}
+
+/// A kind of bibliographic number a lender's RequestItem may name its title by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BibNumber {
+    /// An OCLC control number, matched against the bib's `network_number` entries `(OCoLC)…`.
+    Oclc,
+    /// An ISBN, matched against the bib's ISBN.
+    Isbn,
+    /// An ISSN, matched against the bib's ISSN.
+    Issn,
+}
+
+impl BibNumber {
+    /// The kind a message's identifier code (`OCLC`, `ISBN` …) names.
+    pub(crate) fn from_code(code: &str) -> Option<BibNumber> {
+        let code = code.trim().to_ascii_uppercase();
+        if code.contains("OCLC") || code.contains("OCOLC") {
+            Some(BibNumber::Oclc)
+        } else if code.contains("ISBN") {
+            Some(BibNumber::Isbn)
+        } else if code.contains("ISSN") {
+            Some(BibNumber::Issn)
+        } else {
+            None
+        }
+    }
+}
+
+/// The kind of number the partner's `request_item_bib_type` says a lender's RequestItem carries; `None` when
+/// the partner takes it from the message (`TAKEN_FROM_MESSAGE`, or no value). UNCONFIRMED: the field's
+/// values (only `TAKEN_FROM_MESSAGE` is seen, in the seeded records); `OCLC`, `ISBN` and `ISSN` are read as
+/// the numbers of those names.
+fn partner_bib_type(s: &State, partner: &str) -> Option<BibNumber> {
+    ncip_detail(s, partner, "request_item_bib_type")
+        .and_then(|v| v.as_str().or_else(|| v.get("value").and_then(serde_json::Value::as_str)))
+        .and_then(BibNumber::from_code)
+}
+
+/// An OCLC number without its prefixes (`(OCoLC)`, `ocm`, `ocn`, `on`) and leading zeros, so that the forms
+/// WorldCat and catalogues write compare equal.
+fn oclc_digits(number: &str) -> &str {
+    let n = number.trim();
+    let n = n.strip_prefix("(OCoLC)").unwrap_or(n);
+    let n = ["ocm", "ocn", "on"].iter().find_map(|p| n.strip_prefix(p)).unwrap_or(n);
+    n.trim_start_matches('0')
+}
+
+/// The inventory item a lender's RequestItem names by title: the first of our items on a bib whose number
+/// matches one the message gives, read as the partner's `request_item_bib_type` says (or as each number's own
+/// code says, when the partner takes the type from the message). An item on the shelf is preferred.
+pub(crate) fn item_by_bib(s: &State, partner: &str, numbers: &[(Option<String>, String)]) -> Option<usize> {
+    let fixed = partner_bib_type(s, partner);
+    let wanted: Vec<(BibNumber, &str)> = numbers
+        .iter()
+        .filter_map(|(code, value)| {
+            let kind = fixed.or_else(|| code.as_deref().and_then(BibNumber::from_code))?;
+            Some((kind, value.as_str()))
+        })
+        .collect();
+    let matches = |idx: usize| {
+        let item = &s.items[idx];
+        wanted.iter().any(|(kind, value)| match kind {
+            BibNumber::Isbn => item.isbn.as_deref().is_some_and(|i| i.replace('-', "") == value.replace('-', "")),
+            BibNumber::Issn => item.issn.as_deref().is_some_and(|i| i == *value),
+            BibNumber::Oclc => item
+                .seed_json
+                .as_ref()
+                .and_then(|j| j.pointer("/bib_data/network_number"))
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|all| {
+                    all.iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .filter(|n| n.starts_with("(OCoLC)"))
+                        .any(|n| !oclc_digits(value).is_empty() && oclc_digits(n) == oclc_digits(value))
+                }),
+        })
+    };
+    let ours: Vec<usize> =
+        (0..s.items.len()).filter(|&i| s.items[i].origin == Origin::Inventory && matches(i)).collect();
+    ours.iter().copied().find(|&i| s.items[i].in_place && s.items[i].process_type.is_none()).or(ours.first().copied())
 }
 
 /// RequestItem on the lender's side: a lending request for the partner (the mindtouch "Broker Based Resource

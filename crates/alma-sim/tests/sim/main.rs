@@ -11,6 +11,7 @@ mod golden;
 mod governance;
 mod ncip_faults;
 mod ncip_flows;
+mod request_sides;
 mod rest_api;
 mod rest_faults;
 mod strictness;

@@ -81,6 +81,9 @@ pub trait AlmaRest: Send + Sync {
     async fn user_requests(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError>;
     /// `GET /users/{id}/loans`.
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError>;
+    /// `GET /bibs/{mms}/holdings/{holding}/items/{pid}/requests`: the item's requests, found through the item
+    /// alone, so the bridge never needs (or keeps) the patron's id to read them.
+    async fn item_requests(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError>;
     /// `GET /partners/{code}`: the NCIP partner, for the User Identifier Type its messages are matched by.
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError>;
     /// The lending requests of `library` for `partner` in `status` (the lending task list).
@@ -94,6 +97,17 @@ pub trait AlmaRest: Send + Sync {
     /// `GET` the area's test call ([`ApiArea::test_route`]): `Ok` with Alma's words (`GET - OK -
     /// institutionCode: …`) when the key may read the area, Alma's refusal (`UNAUTHORIZED`) when it may not.
     async fn test_api_key(&self, area: ApiArea, ctx: &CallContext) -> Result<String, AlmaError>;
+}
+
+/// The three ids that name an item in Alma's item paths (`/bibs/{mms}/holdings/{holding}/items/{pid}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemPath<'a> {
+    /// The bibliographic record's MMS id.
+    pub mms_id: &'a str,
+    /// The holding under it.
+    pub holding_id: &'a str,
+    /// The item's pid.
+    pub item_pid: &'a str,
 }
 
 /// Alma's NCIP responder (`/view/NCIPServlet`).
@@ -130,6 +144,9 @@ impl AlmaRest for NotConfigured {
         Err(AlmaError::NotConfigured)
     }
     async fn user_loans(&self, _: &str, _: &CallContext) -> Result<Vec<Loan>, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn item_requests(&self, _: &ItemPath<'_>, _: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
         Err(AlmaError::NotConfigured)
     }
     async fn partner(&self, _: &str, _: &CallContext) -> Result<Partner, AlmaError> {

@@ -349,6 +349,27 @@ pub struct NcipDetails {
     /// library whose lending task list holds a shipped request.
     #[serde(default)]
     pub general_library_owner: Option<Code>,
+    /// Whether the partner's RequestItem may create a borrowing request (Alma's partner page, Request Item
+    /// section; `request_item_support_borrowing` in rest_partner.xsd). When `false`, every RequestItem from the
+    /// partner is a lender's. Read as a JSON boolean or its text (the field's JSON type is UNCONFIRMED).
+    #[serde(default, deserialize_with = "flexible_bool")]
+    pub request_item_support_borrowing: Option<bool>,
+}
+
+/// A boolean Alma may write as `true` or `"true"` (its JSON mirrors XML, where both read the same).
+fn flexible_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flexible {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Option::<Flexible>::deserialize(deserializer)? {
+        Some(Flexible::Bool(b)) => Some(b),
+        Some(Flexible::Text(t)) if t.trim().eq_ignore_ascii_case("true") => Some(true),
+        Some(Flexible::Text(t)) if t.trim().eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    })
 }
 
 /// One entry of a lending task list (`GET /task-lists/rs/lending-requests`; rest_lending_resource_sharing_request

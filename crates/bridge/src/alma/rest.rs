@@ -3,7 +3,7 @@
 use super::error::ErrorBody;
 use super::model::{self, AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
 use super::transport::{AlmaResponse, Exchange, RetryPolicy, Transport};
-use super::{AlmaError, AlmaRest, ApiArea, CallContext};
+use super::{AlmaError, AlmaRest, ApiArea, CallContext, ItemPath};
 use async_trait::async_trait;
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
@@ -150,6 +150,14 @@ impl AlmaRest for HttpAlmaRest {
         let url = self.url(&["users", user_id, "loans"], &[("limit", "100")])?;
         let page: model::Loans = self.fetch(Self::get(url, "/users/{id}/loans"), ctx).await?;
         Ok(page.item_loan)
+    }
+
+    async fn item_requests(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
+        let segments = ["bibs", item.mms_id, "holdings", item.holding_id, "items", item.item_pid, "requests"];
+        let url = self.url(&segments, &[("limit", "100")])?;
+        let page: model::UserRequests =
+            self.fetch(Self::get(url, "/bibs/{mms}/holdings/{hid}/items/{pid}/requests"), ctx).await?;
+        Ok(page.user_request)
     }
 
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {

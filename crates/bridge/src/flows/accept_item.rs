@@ -7,8 +7,8 @@
 use super::forward;
 use super::ids::{self, Ids, required};
 use super::once::{self, Action, Done, ExactlyOnce, Inbound, Probe, RecordChange, Start};
-use crate::alma::CallContext;
 use crate::alma::model::AlmaItem;
+use crate::alma::{CallContext, ItemPath};
 use crate::flows::Bridge;
 use crate::ncip::{AcceptItem, AcceptItemResponse, Message, Problem, ResponseHeader, ServiceKind};
 use crate::store::{IdempotencyKey, ItemBarcode, RequestStatus, Side};
@@ -74,6 +74,8 @@ impl Receipt {
         };
         let mut change = RecordChange::new(request, start);
         change.status = Some(RequestStatus::OnHoldShelf);
+        // A receipt is borrowing whatever an earlier RequestItem took the request for.
+        change.side_rule = once::SideRule::Settle;
         change.patron = ids.patron;
         change.barcode = Some(barcode.clone());
         change.due_date = message.date_for_return.and_then(|d| d.date());
@@ -128,15 +130,21 @@ impl ExactlyOnce for Receipt {
             return self.done(None);
         }
         // Alma's NCIP answer echoes Relais's ids only, so its own are read back once Alma acted: the temporary
-        // item (pid, holding, MMS id), then the patron's hold on it and the borrowing request behind the hold,
-        // so staff can go from the Relais request to Alma's. A failed read leaves those ids unknown; the
+        // item (pid, holding, MMS id), then the hold on it and the borrowing request behind the hold, so staff
+        // can go from the Relais request to Alma's. The hold is read through the item, never through the
+        // patron: the record keeps no patron id Alma would know. A failed read leaves those ids unknown; the
         // action itself stands.
         let item = bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok();
         let mut done = self.done(item.as_ref());
-        let hold = match &self.patron {
-            Some(patron) => bridge.rest.user_requests(patron, ctx).await.ok().and_then(|requests| {
-                requests.into_iter().find(|r| r.item_barcode.as_deref() == Some(self.barcode.as_str()))
-            }),
+        let hold = match &item {
+            Some(item) => {
+                let path = ItemPath {
+                    mms_id: &item.bib_data.mms_id,
+                    holding_id: &item.holding_data.holding_id,
+                    item_pid: &item.item_data.pid,
+                };
+                bridge.rest.item_requests(&path, ctx).await.ok().and_then(|requests| requests.into_iter().next())
+            }
             None => None,
         };
         if let Some(hold) = hold {

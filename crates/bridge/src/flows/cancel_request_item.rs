@@ -1,6 +1,12 @@
 //! CancelRequestItem: Relais cancelled a request. Alma's NCIP profile lists it for the lender only ("request
 //! cancelled (lender)"): Alma cancels its lending request before the item ships. The record keeps the side
 //! it has; a request the bridge never saw is filed as lending, the only side Alma acts on.
+//!
+//! A cancel of a request the record holds as borrowing is not sent to Alma at all: Alma's responder would
+//! refuse it (it finds no lending request under the id), or, in an outage, the outbox would keep retrying a
+//! message Alma can never take. The bridge answers Relais success, marks the record cancelled and notes in
+//! the history, and on the status page, that staff cancel the borrowing request in Alma themselves if the
+//! patron still sees it.
 
 use super::forward;
 use super::ids::{self, Ids, required};
@@ -34,8 +40,15 @@ struct Cancellation {
     outgoing: Message,
     answer: CancelRequestItemResponse,
     cancelled_before: bool,
+    /// The record holds the request as borrowing: the cancel is the bridge's to record, not Alma's to act on.
+    borrowing: bool,
     change: RecordChange,
 }
+
+/// The history's word to staff for a borrowing cancel the bridge kept from Alma.
+pub(crate) const BORROWING_CANCEL_NOTE: &str = "Relais cancelled a borrowing request. The bridge did not send \
+    the cancel to Alma, whose NCIP profile takes CancelRequestItem from the lender only: if the patron's \
+    borrowing request is still open in Alma, cancel it there.";
 
 impl Cancellation {
     async fn read(bridge: &Bridge, mut message: CancelRequestItem) -> Result<(Cancellation, IdempotencyKey), Problem> {
@@ -46,10 +59,11 @@ impl Cancellation {
         )?;
         let request =
             required(&ids.request, "CancelRequestItem/RequestId", "CancelRequestItem needs the Relais request id")?;
-        let cancelled_before = matches!(
-            bridge.store.get_request(&request).await,
-            Ok(Some(ref r)) if r.status == RequestStatus::Cancelled
-        );
+        // A store that cannot be read leaves the cancel lending (as for a request never seen): the claim that
+        // follows needs the store too, and answers Relais to retry.
+        let record = bridge.store.get_request(&request).await.ok().flatten();
+        let cancelled_before = record.as_ref().is_some_and(|r| r.status == RequestStatus::Cancelled);
+        let borrowing = record.as_ref().is_some_and(|r| r.side == Side::Borrowing);
         let key = IdempotencyKey::derive(SERVICE.element_name(), Some(&request), ids.item.as_ref(), b"");
         let answer = CancelRequestItemResponse {
             header: message.header.as_ref().map(ResponseHeader::answering),
@@ -65,8 +79,12 @@ impl Cancellation {
         };
         let mut change = RecordChange::new(request, start);
         change.status = Some(RequestStatus::Cancelled);
+        if borrowing {
+            change.history_note = Some(BORROWING_CANCEL_NOTE.to_owned());
+        }
         forward::ensure_header(&mut message.header);
-        Ok((Cancellation { outgoing: Message::CancelRequestItem(message), answer, cancelled_before, change }, key))
+        let outgoing = Message::CancelRequestItem(message);
+        Ok((Cancellation { outgoing, answer, cancelled_before, borrowing, change }, key))
     }
 }
 
@@ -80,8 +98,14 @@ impl ExactlyOnce for Cancellation {
         self.cancelled_before
     }
 
+    /// A borrowing cancel is done once recorded: nothing is sent to Alma.
+    fn recorded_done(&self) -> bool {
+        self.borrowing
+    }
+
+    /// A borrowing cancel never waits in the outbox (nor counts toward its caps): Alma is not asked.
     fn queued_answer(&self) -> Option<Message> {
-        Some(Message::CancelRequestItemResponse(self.answer.clone()))
+        (!self.borrowing).then(|| Message::CancelRequestItemResponse(self.answer.clone()))
     }
 
     /// Alma no longer knows a request it cancelled before.

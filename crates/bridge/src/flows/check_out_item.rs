@@ -112,6 +112,8 @@ impl Shipment {
         // A barcode-keyed record whose loan came home belongs to the item's previous loan.
         change.fresh_after = Some(RequestStatus::CheckedIn);
         change.status = Some(RequestStatus::Shipped);
+        // A ship is lending whatever an earlier RequestItem took the request for.
+        change.side_rule = once::SideRule::Settle;
         change.patron = ids.patron;
         change.barcode = Some(barcode.clone());
         let desired = message.desired_date_due;

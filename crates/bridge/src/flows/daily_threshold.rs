@@ -11,7 +11,7 @@
 //! up. A call after that tries again.
 
 use crate::alma::model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
-use crate::alma::{AlmaError, AlmaRest, ApiArea, CallContext};
+use crate::alma::{AlmaError, AlmaRest, ApiArea, CallContext, ItemPath};
 use crate::clock::Clock;
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -79,6 +79,10 @@ impl AlmaRest for DailyThresholdGate {
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
         self.open()?;
         self.noted(self.inner.user_loans(user_id, ctx).await)
+    }
+    async fn item_requests(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
+        self.open()?;
+        self.noted(self.inner.item_requests(item, ctx).await)
     }
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
         self.open()?;

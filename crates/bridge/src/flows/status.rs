@@ -3,7 +3,7 @@
 //! [`crate::http`]'s). The record holds ids, never names.
 
 use crate::flows::Bridge;
-use crate::store::{Correlation, HistoryEntry, ItemBarcode, QueuedMessage, RelaisRequestId};
+use crate::store::{Correlation, HistoryEntry, ItemBarcode, QueuedMessage, RelaisRequestId, RequestStatus, Side};
 
 /// What the bridge knows about one Relais request.
 pub struct RequestView {
@@ -53,4 +53,11 @@ pub async fn search_by_barcode(bridge: &Bridge, barcode: &str) -> Result<Vec<Cor
         tracing::error!(error = %err, "store unavailable for a barcode search");
         StatusRefusal::StoreUnavailable
     })
+}
+
+/// What staff must do in Alma for a request the bridge could not carry there itself: a borrowing request
+/// Relais cancelled, since Alma's NCIP profile takes CancelRequestItem from the lender only.
+pub fn staff_attention(record: &Correlation) -> Option<&'static str> {
+    (record.side == Side::Borrowing && record.status == RequestStatus::Cancelled)
+        .then_some(super::cancel_request_item::BORROWING_CANCEL_NOTE)
 }

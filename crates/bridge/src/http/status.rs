@@ -92,10 +92,11 @@ pub(super) async fn request(State(bridge): State<Arc<Bridge>>, Path(id): Path<St
                             "note": m.note })
                 })
                 .collect();
+            let attention = record.as_ref().and_then(flow::staff_attention);
             respond::json(
                 200,
                 &json!({ "relais_request_id": id, "record": record, "history": history, "queue": queue,
-                         "warnings": warnings }),
+                         "warnings": warnings, "attention": attention }),
             )
         }
         Err(StatusRefusal::NotAnId) => respond::text(400, "That is not a Relais request id"),
@@ -137,6 +138,9 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
                 el("tr").child(el("th").attr("scope", "row").text(label)).child(el("td").value(value))
             });
             page.push(el("table").child(el("tbody").children(rows)));
+            if let Some(attention) = flow::staff_attention(r) {
+                page.push(el("p").child(el("strong").text("For staff:")).text(" ").value(attention));
+            }
         }
         None => page.push(el("p").text("No correlation record (only history).")),
     }

@@ -47,6 +47,25 @@ pub struct RecordChange {
     pub alma_request_id: Option<String>,
     /// When the item is due back, when the action set or moved the date.
     pub due_date: Option<Timestamp>,
+    /// How the change treats the record's side (see [`SideRule`]).
+    pub side_rule: SideRule,
+    /// What staff should read about this message in the request's history, beyond its outcome (a cancel the
+    /// bridge answered without Alma).
+    pub history_note: Option<String>,
+}
+
+/// Whether a change may set the record's side after the record started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SideRule {
+    /// The side is the record's, whatever the message would start with.
+    #[default]
+    Keep,
+    /// A record this change starts has a side inferred from a message that names none (RequestItem,
+    /// CancelRequestItem): the first [`SideRule::Settle`] may still correct it.
+    Provisional,
+    /// The message says which side it is on (AcceptItem is borrowing, CheckOutItem lending): a provisional
+    /// side takes the side of [`Start::New`], and from then on never changes.
+    Settle,
 }
 
 impl RecordChange {
@@ -62,16 +81,32 @@ impl RecordChange {
             alma_item: None,
             alma_request_id: None,
             due_date: None,
+            side_rule: SideRule::Keep,
+            history_note: None,
         }
     }
 
     /// The record after this change. What the change does not know, the record keeps, and its side is set
-    /// once, when it starts: a message never turns a borrowing record into a lending one or back.
+    /// once, when it starts: a message never turns a borrowing record into a lending one or back. The one
+    /// exception is a side RequestItem or CancelRequestItem had to infer, which the first message that names
+    /// its side (AcceptItem, CheckOutItem) corrects, once ([`SideRule`]).
     pub fn apply(self, current: Option<Correlation>, now: Timestamp) -> Correlation {
         let current = current.filter(|record| self.fresh_after.is_none_or(|closed| record.status != closed));
         let mut record = match (current, self.start) {
-            (Some(record), _) => record,
-            (None, Start::New { side, partner, status }) => Correlation::new(self.request, side, partner, status, now),
+            (Some(mut record), start) => {
+                if self.side_rule == SideRule::Settle && record.side_provisional {
+                    if let Start::New { side, .. } = start {
+                        record.side = side;
+                    }
+                    record.side_provisional = false;
+                }
+                record
+            }
+            (None, Start::New { side, partner, status }) => {
+                let mut record = Correlation::new(self.request, side, partner, status, now);
+                record.side_provisional = self.side_rule == SideRule::Provisional;
+                record
+            }
             (None, Start::Matched(record)) => *record,
         };
         if let Some(status) = self.status {
@@ -159,6 +194,46 @@ mod tests {
         let mut change = RecordChange::new(request("RL-3"), lending);
         change.status = Some(RequestStatus::Shipped);
         assert_eq!(change.apply(Some(borrowed), then).side, Side::Borrowing);
+    }
+
+    fn new_lending(status: RequestStatus) -> Start {
+        Start::New { side: Side::Lending, partner: PartnerCode::new("RELAIS").unwrap(), status }
+    }
+
+    #[test]
+    fn an_inferred_side_is_corrected_once_by_the_first_message_that_names_its_side() {
+        let then = Timestamp::from_second(1_700_000_000).unwrap();
+        // A RequestItem took the request for lending (nothing in it said otherwise) ...
+        let mut requested = RecordChange::new(request("RL-5"), new_lending(RequestStatus::Requested));
+        requested.side_rule = SideRule::Provisional;
+        let record = requested.apply(None, then);
+        assert!(record.side_provisional);
+        // ... an AcceptItem says it was borrowing: the side follows, and is settled from then on.
+        let mut accept = RecordChange::new(request("RL-5"), new_borrowing(RequestStatus::OnHoldShelf));
+        accept.side_rule = SideRule::Settle;
+        let record = accept.apply(Some(record), then);
+        assert_eq!((record.side, record.side_provisional), (Side::Borrowing, false));
+        // A CheckOutItem after that cannot turn it back.
+        let mut ship = RecordChange::new(request("RL-5"), new_lending(RequestStatus::Shipped));
+        ship.side_rule = SideRule::Settle;
+        assert_eq!(ship.apply(Some(record), then).side, Side::Borrowing);
+    }
+
+    #[test]
+    fn a_side_a_message_named_is_never_corrected() {
+        let then = Timestamp::from_second(1_700_000_000).unwrap();
+        let accepted = RecordChange::new(request("RL-6"), new_borrowing(RequestStatus::OnHoldShelf)).apply(None, then);
+        assert!(!accepted.side_provisional);
+        let mut ship = RecordChange::new(request("RL-6"), new_lending(RequestStatus::Shipped));
+        ship.side_rule = SideRule::Settle;
+        assert_eq!(ship.apply(Some(accepted), then).side, Side::Borrowing);
+        // Nor does a message that does not name its side correct a provisional one.
+        let mut requested = RecordChange::new(request("RL-7"), new_lending(RequestStatus::Requested));
+        requested.side_rule = SideRule::Provisional;
+        let record = requested.apply(None, then);
+        let cancel = RecordChange::new(request("RL-7"), new_borrowing(RequestStatus::Cancelled));
+        let record = cancel.apply(Some(record), then);
+        assert_eq!((record.side, record.side_provisional), (Side::Lending, true));
     }
 
     #[test]

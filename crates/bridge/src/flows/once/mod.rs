@@ -26,7 +26,7 @@ mod queueing;
 #[cfg(test)]
 mod tests;
 
-pub use change::{RecordChange, Start, item_ids};
+pub use change::{RecordChange, SideRule, Start, item_ids};
 pub use queueing::retry_delay;
 pub(crate) use queueing::{retry_later, settle};
 
@@ -479,7 +479,8 @@ async fn commit(
     let body = ncip::write(&done.response);
     let failed = |body| Committed { body, stored: false };
     for _ in 0..3 {
-        let current = match bridge.store.get_request(&action.request).await {
+        // The change's request, which a RequestItem without a RequestId renames to Alma's id once Alma answers.
+        let current = match bridge.store.get_request(&done.change.request).await {
             Ok(current) => current,
             Err(err) => return failed(store_failed_after_alma(bridge, action, ctx, &err).await),
         };
@@ -489,7 +490,8 @@ async fn commit(
         record.updated_at = now;
         // The one path to the store: a patron id a flow put on the record is hashed here, whichever flow it was.
         record.patron = record.patron.take().and_then(|p| super::ids::stored_patron(bridge, p));
-        let history = history_entry(bridge, action, outcome, None, ctx, None);
+        let mut history = history_entry(bridge, action, outcome, None, ctx, None);
+        history.note = done.change.history_note.clone();
         let stored = bridge
             .store
             .commit(Commit {
