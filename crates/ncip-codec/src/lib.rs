@@ -11,7 +11,8 @@
 //! - [`read()`]`(bytes, &`[`ReadOptions`]`) -> Result<`[`Message`]`, `[`ReadError`]`>`: the whole message.
 //! - [`write()`]`(&Message) -> Vec<u8>`: UTF-8 NCIP 2.02 XML, for the bridge's own answers to Relais.
 //! - [`patch()`]`(bytes, &`[`HeaderEdits`]`) -> Result<Vec<u8>, ReadError>`: a received request as UTF-8 with
-//!   only its header values (and the service's patron identifier) changed, for forwarding to Alma.
+//!   only its header values (and the service's patron identifier, its type and the identifiers' AgencyIds)
+//!   changed, for forwarding to Alma.
 //! - [`ReadError::problem`] / [`ReadError::service`] / [`ReadError::initiation_header`], and
 //!   [`error_response`]`(&ReadError, Option<&InitiationHeader>) -> Message`: what to answer for a
 //!   message that could not be read (service-level `...Response` with the Problem when the service is
@@ -81,7 +82,7 @@ pub use model::messages::{
     LookupVersionResponse, Message, OtherResponse, RenewItem, RenewItemResponse, RequestItem, RequestItemResponse,
     VersionEnvelope,
 };
-pub use patch::{HeaderEdits, patch};
+pub use patch::{HeaderEdits, TypeEdit, patch};
 pub use problem::Problem;
 pub use read::{NCIP_NAMESPACE, Peek, ReadOptions, peek, read};
 pub use write::write;
