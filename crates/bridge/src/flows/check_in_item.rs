@@ -107,6 +107,11 @@ impl ExactlyOnce for Return {
         self.closed_before
     }
 
+    /// A borrowing return's UserId (VCU's integration sends one) is our patron; a lending one is the partner's.
+    fn names_our_patron(&self) -> bool {
+        self.borrowing
+    }
+
     fn queued_answer(&self) -> Option<Message> {
         Some(self.done_now().response)
     }
@@ -160,7 +165,7 @@ async fn unknown_to_store(
 ) -> Vec<u8> {
     let request = super::check_out_item::by_barcode(barcode);
     let (reply, outcome, problem, tracking) =
-        match forward::to_alma(bridge, outgoing, received, None, header, ctx).await {
+        match forward::to_alma(bridge, outgoing, received, forward::PatronForAlma::default(), header, ctx).await {
             Reply::Accepted(_) => (Message::CheckInItemResponse(answer), Outcome::Success, None, None),
             Reply::Refused(refusal) => {
                 let problem = refusal.message.problems().first().cloned();

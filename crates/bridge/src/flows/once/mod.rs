@@ -31,7 +31,7 @@ pub use queueing::retry_delay;
 pub(crate) use queueing::{retry_later, settle};
 
 use super::forward::{self, FailureKind, Reply};
-use super::patron_id::{self, Translation};
+use super::patron_id::{self, MatchPoint, Translation};
 use super::{Bridge, NcipAnswer};
 use crate::alma::{AlmaError, CallContext};
 use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
@@ -103,6 +103,12 @@ pub trait ExactlyOnce: Send + Sync {
     /// side): translated into the partner's User Identifier Type before forwarding (`flows::patron_id`).
     fn patron_for_alma(&self) -> Option<&str> {
         None
+    }
+
+    /// The message's UserId, if any, names one of this institution's patrons (the borrowing side), so its
+    /// AgencyId is the institution's. By default: when the patron is translated for Alma.
+    fn names_our_patron(&self) -> bool {
+        self.patron_for_alma().is_some()
     }
 
     /// The answer Relais gets when Alma cannot take the message now and it waits in the outbox. Only a message
@@ -363,7 +369,10 @@ async fn act(
         Err(effect) => return effect,
     };
     let received = action.inbound.received;
-    match forward::to_alma(bridge, service.outgoing(), received, patron.as_deref(), action.header, ctx).await {
+    let (translated, point) =
+        patron.as_ref().map_or((None, None), |(value, point)| (Some(value.as_str()), point.as_ref()));
+    let patron = forward::PatronForAlma { translated, point, ours: service.names_our_patron() };
+    match forward::to_alma(bridge, service.outgoing(), received, patron, action.header, ctx).await {
         Reply::Accepted(reply) => Effect::Done(Box::new(service.done(bridge, Some(&reply), ctx).await)),
         Reply::Refused(refusal)
             if (attempt == Attempt::Reconcile || service.repeat_expected())
@@ -376,18 +385,22 @@ async fn act(
     }
 }
 
-/// The patron identifier to put in the forwarded message, if it must change; a patron Alma does not know in
-/// any form is refused here, as Alma would refuse them, without a forward.
+/// The patron identifier to put in the forwarded message, if it must change, with the match point it is of;
+/// a patron Alma does not know in any form is refused here, as Alma would refuse them, without a forward.
 async fn patron_for_alma(
     bridge: &Bridge,
     service: &dyn ExactlyOnce,
     action: &Action<'_>,
     ctx: &CallContext,
-) -> Result<Option<String>, Effect> {
+) -> Result<Option<(String, Option<MatchPoint>)>, Effect> {
     let Some(id) = service.patron_for_alma() else { return Ok(None) };
     let partner = super::policy::partner_code(bridge, service.outgoing().initiation_header());
     match patron_id::translate(bridge, partner.as_deref(), id, ctx).await {
-        Ok(Translation::Use(value)) => Ok(Some(value)),
+        Ok(Translation::Use(value)) => {
+            // Read by the translation just made, so no second partner read: the type follows the value.
+            let point = patron_id::match_point(bridge, partner.as_deref(), ctx).await.ok().flatten();
+            Ok(Some((value, point)))
+        }
         Ok(Translation::Keep) => Ok(None),
         Ok(Translation::Unknown) => {
             let problem = Problem::unknown_user(&action.service, id);
