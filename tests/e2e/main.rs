@@ -23,6 +23,7 @@ mod patron_lookup;
 mod preflight;
 mod readme_map;
 mod refusals;
+mod relais_shapes;
 mod resends;
 mod secret_rotation;
 mod soak;
