@@ -132,3 +132,40 @@ async fn with_the_rewrite_off_the_strict_simulator_refuses_relais_agencies() {
     let refused = lending(&h, "PUL-20270101004", "39000000002", "2027-06-30T23:59:00Z").await;
     assert_eq!(refused.err(), Some(("CheckOutItem".into(), "Unknown Agency".into())));
 }
+
+/// The DateDue text of an answer.
+fn date_due(answer: &str) -> &str {
+    let after = answer.split("<ns1:DateDue>").nth(1).unwrap_or_else(|| panic!("a DateDue in {answer}"));
+    after.split('<').next().expect("its text")
+}
+
+/// Relais reads back the due date it sent. Written back in UTC form, a zone-less date no longer reads as the
+/// text Relais sent (a Sydney midnight would read as the day before); so the answer spells Alma's due date as
+/// Relais did when it is the same instant, whether the ship reached Alma at once or waits in the outbox for
+/// Alma to come back. The simulator reads zone-less dates in UTC, so the library's zone is UTC here; the codec's
+/// own tests cover another zone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zone_less_due_date_comes_back_as_relais_wrote_it_live_and_from_the_queue() {
+    use alma_sim::{FaultKind, FaultScope, FaultSpec};
+    let env = [("LIBRARY_TIME_ZONE", "UTC"), ("LOCAL_OUTBOX_POLL_MS", "0")];
+    let h = Harness::start_with(StoreKind::Embedded, &env, |store| store).await;
+    let due = "2027-03-15T00:00:00";
+    let ship = |request: &str, item: &str| {
+        fixture("check-out-item.xml", &[("REQUEST", request), ("ITEM", item), ("BORROWER", "PUL"), ("DUE", due)])
+    };
+    let live = h.ncip(&ship("PUL-20270101005", "39000000002")).await;
+    assert_eq!(problem_type(&live), None, "{live}");
+    assert_eq!(date_due(&live), due, "Alma's due date is Relais's instant, so it is spelled as Relais did");
+    assert_eq!(h.ncip(&ship("PUL-20270101005", "39000000002")).await, live, "a resend is answered the same");
+    let renewal = crate::support::messages::renew_item("39000000002", "PUL-ILL", "2027-04-15T00:00:00");
+    let renewed = h.ncip(&renewal).await;
+    assert_eq!(problem_type(&renewed), None, "{renewed}");
+    assert_eq!(date_due(&renewed), "2027-04-15T00:00:00", "a live renewal too");
+
+    // Alma in its maintenance window: the ship waits in the outbox and is answered at once.
+    h.sim.faults().arm(FaultSpec::always(FaultKind::Maintenance503, FaultScope::Ncip)).unwrap();
+    let queued = h.ncip(&ship("PUL-20270101006", "39000000001")).await;
+    assert_eq!(problem_type(&queued), None, "{queued}");
+    assert_eq!(h.alma_ncip_calls("CheckOutItem"), 1, "only the live ship reached Alma");
+    assert_eq!(date_due(&queued), due, "the queued answer carries Relais's text");
+}

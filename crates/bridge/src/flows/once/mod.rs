@@ -478,6 +478,18 @@ struct Committed {
     stored: bool,
 }
 
+/// The answer's bytes, with a due date that is the very instant Relais asked for (its DesiredDateDue read in
+/// LIBRARY_TIME_ZONE) written in Relais's own text: Relais compares the DateDue it reads back with the one it
+/// sent, and a zone-less midnight written back in UTC reads as the day before. Another date (Alma chose its
+/// own) is Alma's instant, in UTC. The idempotency keys still hash the parsed instant, so keys stored before
+/// answers were written this way still match.
+pub(super) fn answer_as_sent(bridge: &Bridge, action: &Action<'_>, answer: &Message) -> Vec<u8> {
+    let zone = &bridge.settings.ncip.time_zone;
+    let sent = ncip::service_date_texts(action.inbound.received, &["DesiredDateDue"], zone);
+    let texts: Vec<(jiff::Timestamp, &str)> = sent.iter().map(|(at, text)| (*at, text.as_str())).collect();
+    ncip::write_with_date_texts(answer, &texts)
+}
+
 /// Stores the record, the answer and the history together; re-reads and re-applies on a version conflict
 /// (another message for the same request committed in between). `outcome` is the history's word for it:
 /// success, or delivered for a message from the outbox.
@@ -489,7 +501,7 @@ async fn commit(
     done: Done,
     outcome: Outcome,
 ) -> Committed {
-    let body = ncip::write(&done.response);
+    let body = answer_as_sent(bridge, action, &done.response);
     let failed = |body| Committed { body, stored: false };
     for _ in 0..3 {
         let current = match bridge.store.get_request(&action.request).await {
