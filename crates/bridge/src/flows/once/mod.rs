@@ -480,12 +480,14 @@ struct Committed {
 
 /// The answer's bytes, with a due date that is the very instant Relais asked for (its DesiredDateDue read in
 /// LIBRARY_TIME_ZONE) written in Relais's own text: Relais compares the DateDue it reads back with the one it
-/// sent, and a zone-less midnight written back in UTC reads as the day before. Another date (Alma chose its
-/// own) is Alma's instant, in UTC. The idempotency keys still hash the parsed instant, so keys stored before
-/// answers were written this way still match.
-pub(super) fn answer_as_sent(bridge: &Bridge, action: &Action<'_>, answer: &Message) -> Vec<u8> {
+/// sent, and a zone-less midnight written back in UTC reads as the day before. Another due date Alma answered
+/// goes in Alma's own text; one read through REST is written in UTC form. The idempotency keys still hash the
+/// parsed instant, so keys stored before answers were written this way still match.
+pub(super) fn answer_as_sent(bridge: &Bridge, action: &Action<'_>, answer: &Message, ctx: &CallContext) -> Vec<u8> {
     let zone = &bridge.settings.ncip.time_zone;
-    let sent = ncip::service_date_texts(action.inbound.received, &["DesiredDateDue"], zone);
+    // Relais's first: the writer takes the first text given for an instant.
+    let mut sent = ncip::service_date_texts(action.inbound.received, &["DesiredDateDue"], zone);
+    sent.extend(ctx.alma_date_texts());
     let texts: Vec<(jiff::Timestamp, &str)> = sent.iter().map(|(at, text)| (*at, text.as_str())).collect();
     ncip::write_with_date_texts(answer, &texts)
 }
@@ -501,7 +503,7 @@ async fn commit(
     done: Done,
     outcome: Outcome,
 ) -> Committed {
-    let body = answer_as_sent(bridge, action, &done.response);
+    let body = answer_as_sent(bridge, action, &done.response, ctx);
     let failed = |body| Committed { body, stored: false };
     for _ in 0..3 {
         let current = match bridge.store.get_request(&action.request).await {

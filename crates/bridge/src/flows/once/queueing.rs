@@ -59,7 +59,7 @@ pub(super) async fn enqueue(
     message.barcode = service.item_barcode().cloned();
     message.reconcile = outcome_unknown;
     message.last_answer = Some(why.to_owned());
-    let body = super::answer_as_sent(bridge, action, &answer);
+    let body = super::answer_as_sent(bridge, action, &answer, ctx);
     let history = history_entry(bridge, action, Outcome::Queued, None, ctx, tracking_id);
     let enqueued = bridge
         .store
