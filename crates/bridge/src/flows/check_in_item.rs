@@ -107,11 +107,6 @@ impl ExactlyOnce for Return {
         self.closed_before
     }
 
-    /// A borrowing return's UserId (VCU's integration sends one) is our patron; a lending one is the partner's.
-    fn names_our_patron(&self) -> bool {
-        self.borrowing
-    }
-
     fn queued_answer(&self) -> Option<Message> {
         Some(self.done_now().response)
     }
