@@ -144,9 +144,10 @@ pub(crate) struct PatronForAlma<'a> {
 /// and a wrong partner code is Alma's opaque "Unknown partner". A message that came without a header (several
 /// vendors omit it) also gets the partner code as its FromAgencyId, which the XSD requires.
 ///
-/// Inside the identifiers, Relais writes its own agency code (the Relais samples of mod-ncip, Lehigh: `<ItemId><AgencyId>LEH`,
-/// research notes ncip.md §1.5), where working Alma clients write the institution code (VCU's AcceptItem) and
-/// the CSUSM relay rewrites its site code to the institution before posting (alma.md §1.3). So, unless
+/// Inside the identifiers, Relais writes its own agency code (the Relais samples of mod-ncip, Lehigh:
+/// `<ItemId><AgencyId>LEH`, research notes ncip.md §1.5), where working Alma clients write the institution code
+/// (VCU's AcceptItem) and the CSUSM relay rewrites its site code to the institution before posting (alma.md
+/// §1.3). So, unless
 /// switched off (`NCIP_REWRITE_ID_AGENCIES`), every `ItemId/AgencyId` and, on the borrowing side, the
 /// `UserId/AgencyId` become the institution code. `RequestId/AgencyId` names whose request number it is (Relais
 /// sends `Relais`), and nothing shows Alma checking it, so it goes as sent.
