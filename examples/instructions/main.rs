@@ -63,6 +63,9 @@ const EDITS: HeaderEdits<'static> = HeaderEdits {
     from_agency: None,
     application_profile_type: Some("RELAIS"),
     user_identifier: Some("21000000001"),
+    user_identifier_type: None,
+    item_agency: Some("01DEMO_INST"),
+    user_agency: Some("01DEMO_INST"),
 };
 
 /// The forward path's codec work: read the message, patch its header.

@@ -1,6 +1,7 @@
 //! What Alma receives is what Relais sent: the bridge changes only the header values it is configured to set
-//! (ToAgencyId = the institution, ApplicationProfileType = the partner code), and otherwise passes every
-//! element, its order, extensions and date texts through. Checked byte for byte through a recording proxy
+//! (ToAgencyId = the institution, ApplicationProfileType = the partner code), the patron identifier (and its
+//! type) translated for Alma, and Relais's agency code inside the item's and our patron's identifiers, and
+//! otherwise passes every element, its order, extensions and date texts through. Checked byte for byte through a recording proxy
 //! in front of the simulator's NCIP responder.
 
 use crate::support;
@@ -166,4 +167,65 @@ async fn lookup_then_accept_item_works_whatever_identifier_type_the_partner_matc
         }
         assert_eq!(h.sim.state().items_with_barcode(&format!("RLS-{id_type}-0-ITEM")), 1);
     }
+}
+
+/// Relais writes its own agency code inside the identifiers; Alma's items and patrons are the institution's.
+/// The item's AgencyId and, on the borrowing side, the patron's become the institution code in place; the
+/// request number's stays Relais's, and so does the partner's patron on the lending side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agency_codes_inside_identifiers_reach_alma_as_the_institution_code() {
+    let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
+    let accept = |user_agency: &str, item_agency: &str| {
+        accept_item_as_relais_sends_it("01DEMO_INST", "RELAIS")
+            .replace(
+                "<ns1:UserId><ns1:UserIdentifierValue>",
+                &format!("<ns1:UserId><ns1:AgencyId>{user_agency}</ns1:AgencyId><ns1:UserIdentifierValue>"),
+            )
+            .replace(
+                "<ns1:ItemId><ns1:ItemIdentifierValue>",
+                &format!("<ns1:ItemId><ns1:AgencyId>{item_agency}</ns1:AgencyId><ns1:ItemIdentifierValue>"),
+            )
+            .replace("<ns1:RequestId>", "<ns1:RequestId><ns1:AgencyId>Relais</ns1:AgencyId>")
+    };
+    let answer = h.ncip(&accept("LEH", "PUL")).await;
+    assert!(!answer.contains("Problem"), "{answer}");
+    assert_eq!(recorder.received(), [accept("01DEMO_INST", "01DEMO_INST")], "only the two AgencyIds changed");
+
+    let ship = support::messages::check_out_item("RLS-FWD-4", "39000000002", "PUL-ILL", "2027-02-28T23:59:59Z")
+        .replace("<UserId>", "<UserId><AgencyId>PUL</AgencyId>")
+        .replace("<ItemId>", "<ItemId><AgencyId>LEH</AgencyId>");
+    let answer = h.ncip(&ship).await;
+    assert!(!answer.contains("Problem"), "{answer}");
+    let sent = recorder.received().pop().expect("forwarded");
+    assert_eq!(sent, ship.replace("<AgencyId>LEH</AgencyId>", "<AgencyId>01DEMO_INST</AgencyId>"));
+}
+
+/// The demo partner matches barcodes. A patron's other identifier, sent under a type naming it, reaches Alma
+/// as the barcode typed `Barcode`: a UserId typed Barcode always carries a barcode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_translated_identifiers_type_follows_its_value() {
+    let (h, recorder) = Harness::start_recording(StoreKind::Embedded).await;
+    for (n, (sent_type, named_as)) in [("Barcode", "U1001"), ("User Id", "patron1")].into_iter().enumerate() {
+        let request = format!("RLS-TYPE-{n}");
+        let sent = support::messages::accept_item(&request, &format!("{request}-ITEM"), named_as).replace(
+            "<UserId><UserIdentifierValue>",
+            &format!("<UserId><UserIdentifierType>{sent_type}</UserIdentifierType><UserIdentifierValue>"),
+        );
+        let answer = h.ncip(&sent).await;
+        assert!(!answer.contains("Problem"), "{sent_type} {named_as}: {answer}");
+        let forwarded = recorder.received().pop().expect("forwarded");
+        let expected = "<UserId><UserIdentifierType>Barcode</UserIdentifierType>\
+<UserIdentifierValue>21000000001</UserIdentifierValue></UserId>";
+        assert!(forwarded.contains(expected), "{sent_type} {named_as}: {forwarded}");
+    }
+    // Relais's own label for the id it keys the patron by stays, whatever the value becomes.
+    let sent = support::messages::accept_item("RLS-TYPE-2", "RLS-TYPE-2-ITEM", "patron1").replace(
+        "<UserId><UserIdentifierValue>",
+        "<UserId><UserIdentifierType>Primary Key</UserIdentifierType><UserIdentifierValue>",
+    );
+    h.ncip(&sent).await;
+    let forwarded = recorder.received().pop().expect("forwarded");
+    assert!(
+        forwarded.contains("<UserIdentifierType>Primary Key</UserIdentifierType><UserIdentifierValue>21000000001<")
+    );
 }

@@ -24,6 +24,7 @@ mod patron_lookup;
 mod preflight;
 mod readme_map;
 mod refusals;
+mod relais_shapes;
 mod request_sides;
 mod resends;
 mod secret_rotation;

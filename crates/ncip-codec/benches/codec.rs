@@ -71,6 +71,9 @@ fn bench(c: &mut Criterion) {
         from_agency: None,
         application_profile_type: Some("RELAIS"),
         user_identifier: Some("21000000001"),
+        user_identifier_type: None,
+        item_agency: Some("01DEMO_INST"),
+        user_agency: Some("01DEMO_INST"),
     };
     // Only what the bridge forwards: requests (a response is read, never patched; LookupVersion is answered
     // by the bridge), beside the floor over the same files.

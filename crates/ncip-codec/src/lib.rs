@@ -9,9 +9,12 @@
 //!   and request/response, reading only up to the first service element (for the `POST /ncip` front door),
 //!   under the same limits as `read` (the size is checked before anything is parsed).
 //! - [`read()`]`(bytes, &`[`ReadOptions`]`) -> Result<`[`Message`]`, `[`ReadError`]`>`: the whole message.
-//! - [`write()`]`(&Message) -> Vec<u8>`: UTF-8 NCIP 2.02 XML, for the bridge's own answers to Relais.
+//! - [`write()`]`(&Message) -> Vec<u8>`: UTF-8 NCIP 2.02 XML, for the bridge's own answers to Relais;
+//!   [`write_with_date_texts`] spells given instants as their sender did, with [`service_date_texts`] reading
+//!   those texts from the received message.
 //! - [`patch()`]`(bytes, &`[`HeaderEdits`]`) -> Result<Vec<u8>, ReadError>`: a received request as UTF-8 with
-//!   only its header values (and the service's patron identifier) changed, for forwarding to Alma.
+//!   only its header values (and the service's patron identifier, its type and the identifiers' AgencyIds)
+//!   changed, for forwarding to Alma.
 //! - [`ReadError::problem`] / [`ReadError::service`] / [`ReadError::initiation_header`], and
 //!   [`error_response`]`(&ReadError, Option<&InitiationHeader>) -> Message`: what to answer for a
 //!   message that could not be read (service-level `...Response` with the Problem when the service is
@@ -81,7 +84,8 @@ pub use model::messages::{
     LookupVersionResponse, Message, OtherResponse, RenewItem, RenewItemResponse, RequestItem, RequestItemResponse,
     VersionEnvelope,
 };
-pub use patch::{HeaderEdits, patch};
+pub use patch::{HeaderEdits, TypeEdit, patch};
 pub use problem::Problem;
+pub use read::date::service_date_texts;
 pub use read::{NCIP_NAMESPACE, Peek, ReadOptions, peek, read};
-pub use write::write;
+pub use write::{write, write_with_date_texts};

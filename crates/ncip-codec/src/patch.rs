@@ -6,7 +6,10 @@
 //! - `InitiationHeader/ToAgencyId/AgencyId`, `InitiationHeader/FromAgencyId/AgencyId` and
 //!   `InitiationHeader/ApplicationProfileType` values, inserting the element (or the whole header) where it is
 //!   missing, in the XSD's sequence position and with the service element's namespace prefix;
-//! - the service's own `UserId/UserIdentifierValue` (the patron identifier, translated for Alma);
+//! - the service's own `UserId/UserIdentifierValue` (the patron identifier, translated for Alma) and, when
+//!   asked, its `UserIdentifierType` (so that the type names the value Alma receives);
+//! - the values of the service's own `ItemId/AgencyId` and `UserId/AgencyId` where present (Relais writes its
+//!   own agency code there, where Alma expects its own);
 //! - the encoding: Alma receives UTF-8, so a message in ISO-8859-1 / windows-1252 is transcoded and its
 //!   declaration (or a declaration that lied about UTF-8 bytes) says UTF-8.
 //!
@@ -31,6 +34,22 @@ pub struct HeaderEdits<'a> {
     pub application_profile_type: Option<&'a str>,
     /// The service's `UserId/UserIdentifierValue`.
     pub user_identifier: Option<&'a str>,
+    /// The service's `UserId/UserIdentifierType`, when one was sent: replaced or removed. A message that sent
+    /// no type gets none (NCIP makes it optional).
+    pub user_identifier_type: Option<TypeEdit<'a>>,
+    /// Every service-level `ItemId/AgencyId` that was sent (none is added).
+    pub item_agency: Option<&'a str>,
+    /// The service's `UserId/AgencyId`, when one was sent (none is added).
+    pub user_agency: Option<&'a str>,
+}
+
+/// What becomes of a `UserIdentifierType` that was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeEdit<'a> {
+    /// Its text becomes this (its `Scheme` attribute, if any, stays).
+    Set(&'a str),
+    /// The element goes: the value no longer is of the type it named, and there is no name for its type.
+    Remove,
 }
 
 /// One change to the text: replace `start..end` with `text`.
@@ -65,6 +84,11 @@ struct Found {
     from_agency: Option<Content>,
     application_profile_type: Option<Content>,
     user_identifier: Option<Content>,
+    /// The service's `UserId/UserIdentifierType`: its content, and the whole element (start tag to end tag).
+    user_identifier_type: Option<(Content, (usize, usize))>,
+    user_agency: Option<Content>,
+    /// Each service-level `ItemId/AgencyId` (RequestItem may carry several ItemIds).
+    item_agencies: Vec<Content>,
 }
 
 /// The received message as UTF-8 with `edits` applied.
@@ -82,6 +106,19 @@ pub fn patch(received: &[u8], edits: &HeaderEdits<'_>) -> Result<Vec<u8>, ReadEr
     header_splices(&found, edits, &mut splices)?;
     if let (Some(value), Some(content)) = (edits.user_identifier, &found.user_identifier) {
         splices.push(fill(content, value));
+    }
+    if let (Some(value), Some(content)) = (edits.user_agency, &found.user_agency) {
+        splices.push(fill(content, value));
+    }
+    if let Some(value) = edits.item_agency {
+        splices.extend(found.item_agencies.iter().map(|content| fill(content, value)));
+    }
+    match (edits.user_identifier_type, &found.user_identifier_type) {
+        (Some(TypeEdit::Set(value)), Some((content, _))) => splices.push(fill(content, value)),
+        (Some(TypeEdit::Remove), Some((_, (start, end)))) => {
+            splices.push(Splice { start: *start, end: *end, text: String::new() })
+        }
+        _ => {}
     }
     splices.sort_by_key(|s| (s.start, s.end));
     let mut out = String::with_capacity(text.len() + 256);
@@ -196,8 +233,8 @@ fn locate(text: &str) -> Result<Found, ReadError> {
     let mut found = Found::default();
     // The open elements' local names, root first.
     let mut path: Vec<String> = Vec::new();
-    // Where the innermost open element's start tag ended.
-    let mut open_ends: Vec<usize> = Vec::new();
+    // Where the innermost open element's start tag began and ended.
+    let mut open_ends: Vec<(usize, usize)> = Vec::new();
     loop {
         let start = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|e| unplaceable(&e.to_string()))?;
@@ -215,7 +252,7 @@ fn locate(text: &str) -> Result<Found, ReadError> {
                     found.header_open_end = Some(end);
                 }
                 path.push(name);
-                open_ends.push(end);
+                open_ends.push((start, end));
             }
             Event::Empty(tag) => {
                 let qname: String = tag.name().as_ref().to_owned();
@@ -229,15 +266,15 @@ fn locate(text: &str) -> Result<Found, ReadError> {
                     continue;
                 }
                 let content = Content::EmptyTag { start, end, qname };
-                note_leaf(&mut found, &path, &name, content);
+                note_leaf(&mut found, &path, &name, content, (start, end));
                 if path.len() == 3 && path[2] == "InitiationHeader" {
                     found.header_children.push((name, end));
                 }
             }
             Event::End(_) => {
                 let name = path.pop().unwrap_or_default();
-                let open_end = open_ends.pop().unwrap_or(start);
-                note_leaf(&mut found, &path, &name, Content::Between(open_end, start));
+                let (open_start, open_end) = open_ends.pop().unwrap_or((start, start));
+                note_leaf(&mut found, &path, &name, Content::Between(open_end, start), (open_start, end));
                 if path.len() == 3 && path[2] == "InitiationHeader" {
                     found.header_children.push((name, end));
                 }
@@ -249,14 +286,24 @@ fn locate(text: &str) -> Result<Found, ReadError> {
     Ok(found)
 }
 
-/// Records `name`'s content when it is one of the editable leaves (path = its parents, root first).
-fn note_leaf(found: &mut Found, path: &[String], name: &str, content: Content) {
+/// Records `name`'s content when it is one of the editable leaves (path = its parents, root first; `whole` =
+/// the element from its start tag to its end tag).
+fn note_leaf(found: &mut Found, path: &[String], name: &str, content: Content, whole: (usize, usize)) {
     let parents: Vec<&str> = path.iter().skip(2).map(String::as_str).collect();
     let slot = match (parents.as_slice(), name) {
         (["InitiationHeader", "ToAgencyId"], "AgencyId") => &mut found.to_agency,
         (["InitiationHeader", "FromAgencyId"], "AgencyId") => &mut found.from_agency,
         (["InitiationHeader"], "ApplicationProfileType") => &mut found.application_profile_type,
         (["UserId"], "UserIdentifierValue") => &mut found.user_identifier,
+        (["UserId"], "AgencyId") => &mut found.user_agency,
+        (["UserId"], "UserIdentifierType") => {
+            found.user_identifier_type.get_or_insert((content, whole));
+            return;
+        }
+        (["ItemId"], "AgencyId") => {
+            found.item_agencies.push(content);
+            return;
+        }
         _ => return,
     };
     slot.get_or_insert(content);
@@ -276,6 +323,9 @@ mod tests {
         from_agency: None,
         application_profile_type: Some("RELAIS"),
         user_identifier: None,
+        user_identifier_type: None,
+        item_agency: None,
+        user_agency: None,
     };
 
     #[test]
@@ -367,5 +417,59 @@ mod tests {
 </ItemOptionalFields><UserId><UserIdentifierValue>P1</UserIdentifierValue></UserId></AcceptItem></NCIPMessage>";
         let out = patched(xml, HeaderEdits { user_identifier: Some("P2"), ..HeaderEdits::default() });
         assert!(out.contains(">keep<") && out.contains(">P2<") && !out.contains(">P1<"), "{out}");
+    }
+
+    /// Relais's D2D shape: its own agency code inside each identifier, a Scheme on one, and whitespace kept.
+    const RELAIS_IDS: &str = "<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\"><RequestItem>\
+<InitiationHeader><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId>\
+<ToAgencyId><AgencyId>Main Library</AgencyId></ToAgencyId></InitiationHeader>\
+<UserId>\n\t<AgencyId>Relais </AgencyId>\n\t<UserIdentifierType>Barcode</UserIdentifierType>\n\t<UserIdentifierValue>U-1</UserIdentifierValue></UserId>\
+<ItemId><AgencyId Scheme=\"x\">LEH</AgencyId><ItemIdentifierValue>B1</ItemIdentifierValue></ItemId>\
+<ItemId><AgencyId/><ItemIdentifierValue>B2</ItemIdentifierValue></ItemId>\
+<RequestId><AgencyId>Relais</AgencyId><RequestIdentifierValue>R1</RequestIdentifierValue></RequestId>\
+<RequestType>Loan</RequestType><RequestScopeType>Item</RequestScopeType>\
+<ItemOptionalFields><ItemId><AgencyId>NESTED</AgencyId></ItemId></ItemOptionalFields></RequestItem></NCIPMessage>";
+
+    #[test]
+    fn agency_ids_inside_the_services_identifiers_become_the_institutions_and_the_request_ids_stay() {
+        let edits = HeaderEdits { item_agency: Some("01DEMO_INST"), user_agency: Some("01DEMO_INST"), ..ALMA };
+        let out = patched(RELAIS_IDS, edits);
+        assert!(out.contains("<UserId>\n\t<AgencyId>01DEMO_INST</AgencyId>\n\t<UserIdentifierType>"), "{out}");
+        assert!(out.contains("<ItemId><AgencyId Scheme=\"x\">01DEMO_INST</AgencyId><ItemIdentifierValue>B1<"), "{out}");
+        assert!(out.contains("<ItemId><AgencyId>01DEMO_INST</AgencyId><ItemIdentifierValue>B2<"), "{out}");
+        // The request number is Relais's own; a nested ItemId is not the item the service acts on.
+        assert!(out.contains("<RequestId><AgencyId>Relais</AgencyId>"), "{out}");
+        assert!(out.contains("<ItemOptionalFields><ItemId><AgencyId>NESTED<"), "{out}");
+        read(out.as_bytes(), &ReadOptions::default()).expect("the patched message reads");
+    }
+
+    #[test]
+    fn the_user_agency_is_left_when_not_asked_and_none_is_added_where_none_was_sent() {
+        let out = patched(RELAIS_IDS, HeaderEdits { item_agency: Some("01DEMO_INST"), ..ALMA });
+        assert!(out.contains("<AgencyId>Relais </AgencyId>"), "{out}");
+        let bare = "<NCIPMessage><CheckInItem><InitiationHeader><ToAgencyId><AgencyId>X</AgencyId></ToAgencyId>\
+</InitiationHeader><UserId><UserIdentifierValue>P</UserIdentifierValue></UserId>\
+<ItemId><ItemIdentifierValue>B</ItemIdentifierValue></ItemId></CheckInItem></NCIPMessage>";
+        let edits = HeaderEdits { item_agency: Some("I"), user_agency: Some("I"), ..HeaderEdits::default() };
+        assert_eq!(patched(bare, edits), bare);
+    }
+
+    #[test]
+    fn the_identifier_type_is_replaced_or_removed_with_the_value() {
+        let set = HeaderEdits {
+            user_identifier: Some("21000000001"),
+            user_identifier_type: Some(TypeEdit::Set("Barcode")),
+            ..HeaderEdits::default()
+        };
+        let typed = RELAIS_IDS.replace(">Barcode<", ">User Id<");
+        let out = patched(&typed, set);
+        assert!(out.contains("<UserIdentifierType>Barcode</UserIdentifierType>\n\t<UserIdentifierValue>21000000001<"));
+        let removed = HeaderEdits { user_identifier_type: Some(TypeEdit::Remove), ..set };
+        let out = patched(RELAIS_IDS, removed);
+        assert!(out.contains("<AgencyId>Relais </AgencyId>\n\t\n\t<UserIdentifierValue>21000000001<"), "{out}");
+        read(out.as_bytes(), &ReadOptions::default()).expect("the patched message reads");
+        // A message that named no type gets none.
+        let untyped = RELAIS_IDS.replace("<UserIdentifierType>Barcode</UserIdentifierType>", "");
+        assert!(!patched(&untyped, set).contains("UserIdentifierType"));
     }
 }

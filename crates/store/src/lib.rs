@@ -45,7 +45,9 @@ pub use error::StoreError;
 pub use ids::{
     ClaimToken, IdempotencyKey, InvalidId, ItemBarcode, MAX_ID_BYTES, PartnerCode, PatronId, RelaisRequestId,
 };
-pub use model::{AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, RequestStatus, Side};
+pub use model::{
+    AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, ReplacedAgencyId, RequestStatus, Side,
+};
 pub use queue::{Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, is_queue_id};
 pub use schema::create_table;
 

@@ -202,6 +202,16 @@ pub struct AlmaCall {
     pub elapsed_ms: u64,
 }
 
+/// An AgencyId Relais sent inside an identifier that the bridge replaced with Alma's institution code before
+/// forwarding: kept so that staff comparing Relais's log with Alma's can see what Relais itself wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplacedAgencyId {
+    /// Where it was, e.g. `ItemId/AgencyId` or `UserId/AgencyId`.
+    pub element: String,
+    /// The agency code Relais sent there.
+    pub sent: String,
+}
+
 /// One message handled for a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
@@ -231,6 +241,10 @@ pub struct HistoryEntry {
     /// SHA-256), never the token itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acted_by: Option<String>,
+    /// The AgencyIds inside identifiers that reached Alma as its institution code instead; empty when the
+    /// message went as sent (and in entries written before the bridge rewrote them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced_agency_ids: Vec<ReplacedAgencyId>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -267,6 +281,7 @@ impl HistoryEntry {
             last_repeat_at: None,
             note: None,
             acted_by: None,
+            replaced_agency_ids: Vec::new(),
         }
     }
 }
@@ -274,6 +289,20 @@ impl HistoryEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_written_before_agency_ids_were_kept_still_reads() {
+        let old = serde_json::json!({
+            "message_type": "AcceptItem", "at": "2026-01-02T03:04:05Z", "outcome": "success",
+            "problem": null, "alma_calls": [], "alma_tracking_id": null
+        });
+        let entry: HistoryEntry = serde_json::from_value(old).expect("an older entry reads");
+        assert!(entry.replaced_agency_ids.is_empty());
+        let mut entry = entry;
+        entry.replaced_agency_ids.push(ReplacedAgencyId { element: "ItemId/AgencyId".into(), sent: "LEH".into() });
+        let again: HistoryEntry = serde_json::from_value(serde_json::to_value(&entry).unwrap()).unwrap();
+        assert_eq!(again, entry);
+    }
 
     #[test]
     fn only_returned_checked_in_and_cancelled_are_closed() {

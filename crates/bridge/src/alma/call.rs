@@ -25,12 +25,21 @@ pub struct AlmaCall {
 pub struct CallContext {
     deadline: Instant,
     calls: Mutex<Vec<AlmaCall>>,
+    /// The AgencyIds the forwarded message carried as the institution code instead of Relais's.
+    replaced_agency_ids: Mutex<Vec<crate::store::ReplacedAgencyId>>,
+    /// The dates of Alma's NCIP answer (its instant and text), to pass on as Alma wrote them.
+    alma_date_texts: Mutex<Vec<(jiff::Timestamp, String)>>,
 }
 
 impl CallContext {
     /// A context whose deadline is `budget` from now: the time the message's sender is still willing to wait.
     pub fn new(budget: Duration) -> Self {
-        Self { deadline: Instant::now() + budget, calls: Mutex::new(Vec::new()) }
+        Self {
+            deadline: Instant::now() + budget,
+            calls: Mutex::new(Vec::new()),
+            replaced_agency_ids: Mutex::default(),
+            alma_date_texts: Mutex::default(),
+        }
     }
 
     /// When every Alma call for this message must have finished, retries and limiter waits included.
@@ -51,5 +60,25 @@ impl CallContext {
     /// The calls made so far, in order, for the message's history and the call metrics.
     pub fn calls(&self) -> Vec<AlmaCall> {
         self.calls.lock().expect("call log lock").clone()
+    }
+
+    /// Notes what the message forwarded to Alma replaced (the last forward's, should it be sent twice).
+    pub fn note_replaced_agency_ids(&self, replaced: Vec<crate::store::ReplacedAgencyId>) {
+        *self.replaced_agency_ids.lock().expect("call log lock") = replaced;
+    }
+
+    /// Notes the dates Alma's NCIP answer wrote (the last answer's).
+    pub fn note_alma_date_texts(&self, texts: Vec<(jiff::Timestamp, String)>) {
+        *self.alma_date_texts.lock().expect("call log lock") = texts;
+    }
+
+    /// The dates of Alma's last NCIP answer for this message: each instant with Alma's text for it.
+    pub fn alma_date_texts(&self) -> Vec<(jiff::Timestamp, String)> {
+        self.alma_date_texts.lock().expect("call log lock").clone()
+    }
+
+    /// The AgencyIds Relais sent that Alma received as the institution code, for the message's history.
+    pub fn replaced_agency_ids(&self) -> Vec<crate::store::ReplacedAgencyId> {
+        self.replaced_agency_ids.lock().expect("call log lock").clone()
     }
 }

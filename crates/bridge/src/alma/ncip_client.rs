@@ -43,7 +43,11 @@ impl AlmaNcip for HttpAlmaNcip {
                 tracking_id: None,
             });
         }
-        ncip::read(&answer.body, &self.read_options).map_err(|e| AlmaError::Unreadable(format!("NCIP: {e}")))
+        let message =
+            ncip::read(&answer.body, &self.read_options).map_err(|e| AlmaError::Unreadable(format!("NCIP: {e}")))?;
+        // Alma's DateDue as Alma wrote it, for an answer that passes Alma's due date on to Relais.
+        ctx.note_alma_date_texts(ncip::service_date_texts(&answer.body, &["DateDue"], &self.read_options.time_zone));
+        Ok(message)
     }
 
     fn endpoint(&self) -> Option<&str> {

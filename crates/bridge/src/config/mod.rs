@@ -99,6 +99,10 @@ pub struct NcipPolicy {
     pub allowed_agencies: Option<Vec<String>>,
     /// `LIBRARY_TIME_ZONE`: zone-less NCIP dates are read in this zone.
     pub time_zone: jiff::tz::TimeZone,
+    /// `NCIP_REWRITE_ID_AGENCIES` (on unless set off): Relais's own agency code inside `ItemId` (and, on the
+    /// borrowing side, `UserId`) reaches Alma as the institution code, which is the only agency Alma's items
+    /// and patrons belong to.
+    pub rewrite_id_agencies: bool,
 }
 
 /// What patron lookups may reveal and whom they admit (`PATRON_*`).

@@ -246,6 +246,10 @@ fn ncip_policy(env: &Env) -> Result<NcipPolicy, ConfigError> {
         agency_partners: pairs(env, "NCIP_AGENCY_PARTNERS")?,
         allowed_agencies: list(env, "NCIP_ALLOWED_AGENCIES"),
         time_zone,
+        rewrite_id_agencies: match env.get("NCIP_REWRITE_ID_AGENCIES") {
+            None => true,
+            Some(_) => flag(env, "NCIP_REWRITE_ID_AGENCIES")?,
+        },
     })
 }
 
@@ -412,6 +416,18 @@ mod tests {
         assert_eq!(s.partner_code_for(Some("Relais")), Some("RELAIS_D2D"));
         assert_eq!(s.partner_code_for(Some("unknown")), Some("RELAIS"));
         assert_eq!(s.partner_code_for(None), Some("RELAIS"));
+    }
+
+    #[test]
+    fn identifier_agencies_are_rewritten_unless_switched_off() {
+        let rewrite = |pairs: &[(&str, &str)]| settings(&Env::from_pairs(pairs.iter().copied()), Host::Local);
+        assert!(rewrite(&[]).unwrap().ncip.rewrite_id_agencies);
+        assert!(
+            rewrite(&[("NCIP_REWRITE_ID_AGENCIES", "")]).unwrap().ncip.rewrite_id_agencies,
+            "a blank template value"
+        );
+        assert!(!rewrite(&[("NCIP_REWRITE_ID_AGENCIES", "off")]).unwrap().ncip.rewrite_id_agencies);
+        assert_eq!(rewrite(&[("NCIP_REWRITE_ID_AGENCIES", "maybe")]).unwrap_err().variable, "NCIP_REWRITE_ID_AGENCIES");
     }
 
     #[test]

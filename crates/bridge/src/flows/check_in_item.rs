@@ -160,7 +160,7 @@ async fn unknown_to_store(
 ) -> Vec<u8> {
     let request = super::check_out_item::by_barcode(barcode);
     let (reply, outcome, problem, tracking) =
-        match forward::to_alma(bridge, outgoing, received, None, header, ctx).await {
+        match forward::to_alma(bridge, outgoing, received, forward::PatronForAlma::default(), header, ctx).await {
             Reply::Accepted(_) => (Message::CheckInItemResponse(answer), Outcome::Success, None, None),
             Reply::Refused(refusal) => {
                 let problem = refusal.message.problems().first().cloned();

@@ -59,6 +59,24 @@ async fn loans_come_home(bridge: &Bridge, request: &RelaisRequestId) -> Result<u
     }
 }
 
+/// What makes two CheckOutItems the same ship. The due date counts as the instant, in its UTC form, never as
+/// the text Relais wrote (answers echo that text): keys stored by earlier versions must keep matching, and
+/// `2027-03-15T00:00:00` in Sydney and `2027-03-14T13:00:00Z` are one due date.
+fn shipment_key(
+    request: &RelaisRequestId,
+    barcode: &ItemBarcode,
+    patron: Option<&str>,
+    desired: Option<Timestamp>,
+    round: &str,
+) -> IdempotencyKey {
+    IdempotencyKey::derive(
+        SERVICE.element_name(),
+        Some(request),
+        Some(barcode),
+        ids::digest_input(&[patron, desired.map(|d| d.to_string()).as_deref(), Some(round)]).as_bytes(),
+    )
+}
+
 /// One item shipped to a borrowing library.
 struct Shipment {
     outgoing: Message,
@@ -89,17 +107,8 @@ impl Shipment {
             Some(_) => String::new(),
             None => loans_come_home(bridge, &request).await?.to_string(),
         };
-        let key = IdempotencyKey::derive(
-            SERVICE.element_name(),
-            Some(&request),
-            Some(&barcode),
-            ids::digest_input(&[
-                ids.patron.as_ref().map(|p| p.as_str()),
-                message.desired_date_due.map(|d| d.to_string()).as_deref(),
-                Some(round.as_str()),
-            ])
-            .as_bytes(),
-        );
+        let key =
+            shipment_key(&request, &barcode, ids.patron.as_ref().map(|p| p.as_str()), message.desired_date_due, &round);
         let answer = CheckOutItemResponse {
             header: message.header.as_ref().map(ResponseHeader::answering),
             item_id: Some(message.item_id.clone()),
@@ -236,6 +245,19 @@ impl ExactlyOnce for Shipment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ships_key_hashes_the_due_instant_as_keys_always_have() {
+        let request = RelaisRequestId::new("RL-3001").unwrap();
+        let barcode = ItemBarcode::new("39000000002").unwrap();
+        let sydney = jiff::tz::TimeZone::get("Australia/Sydney").unwrap();
+        let zone_less = jiff::civil::date(2027, 3, 15).at(0, 0, 0, 0).to_zoned(sydney).unwrap().timestamp();
+        let utc: Timestamp = "2027-03-14T13:00:00Z".parse().unwrap();
+        let key = |due| shipment_key(&request, &barcode, Some("hmac:abc"), Some(due), "").as_str().to_owned();
+        assert_eq!(key(zone_less), key(utc), "one due date, however it was written");
+        // The value keys stored before answers echoed Relais's date text: it must never change.
+        assert_eq!(key(utc), "e9f901335d99581c662d42fdc7727b0584be7693cade314a67a984f82dda212d");
+    }
 
     #[test]
     fn barcodes_too_long_for_the_key_are_keyed_apart_by_hash() {

@@ -1,11 +1,15 @@
 //! Sending a Relais message on to Alma's NCIP responder as Relais sent it (only the header patched), and sorting
 //! Alma's reply into "done", "refused" and "try again".
 
+use super::patron_id::MatchPoint;
 use super::{NcipAnswer, policy};
 use crate::alma::{AlmaError, CallContext};
 use crate::flows::Bridge;
 use crate::ncip::problem::GENERAL_PROCESSING_ERROR_SCHEME;
-use crate::ncip::{self, HeaderEdits, InitiationHeader, Message, Problem, ServiceKind};
+use crate::ncip::{
+    self, AgencyId, HeaderEdits, InitiationHeader, ItemId, Message, Problem, ServiceKind, TypeEdit, UserId,
+};
+use crate::store::ReplacedAgencyId;
 
 /// Alma's reply to a forwarded message.
 pub(crate) enum Reply {
@@ -121,23 +125,96 @@ fn describe(err: &AlmaError, area: &str) -> String {
     }
 }
 
+/// What the forwarded message says about its patron, beyond the header: what the flow found out before
+/// forwarding.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PatronForAlma<'a> {
+    /// The identifier translated into the partner's match point (`None`: the UserId goes as sent).
+    pub translated: Option<&'a str>,
+    /// The match point the translation is of, so that the `UserIdentifierType` can follow the value.
+    pub point: Option<&'a MatchPoint>,
+    /// The UserId names one of this institution's patrons (a borrowing-side message); on the lending side it
+    /// is the partner's patron, and its AgencyId rightly names the partner.
+    pub ours: bool,
+}
+
 /// What the bridge changes in Relais's message for Alma: ApplicationProfileType = the Alma partner code for
 /// the sending agency, ToAgencyId = the institution code, and the patron identifier translated into the
 /// partner's User Identifier Type. Relais sends its own agency codes in both places,
 /// and a wrong partner code is Alma's opaque "Unknown partner". A message that came without a header (several
 /// vendors omit it) also gets the partner code as its FromAgencyId, which the XSD requires.
+///
+/// Inside the identifiers, Relais writes its own agency code (the Relais samples of mod-ncip, Lehigh:
+/// `<ItemId><AgencyId>LEH`, research notes ncip.md §1.5), where working Alma clients write the institution code
+/// (VCU's AcceptItem) and the CSUSM relay rewrites its site code to the institution before posting (alma.md
+/// §1.3). So, unless
+/// switched off (`NCIP_REWRITE_ID_AGENCIES`), every `ItemId/AgencyId` and, on the borrowing side, the
+/// `UserId/AgencyId` become the institution code. `RequestId/AgencyId` names whose request number it is (Relais
+/// sends `Relais`), and nothing shows Alma checking it, so it goes as sent.
 fn edits_for_alma<'a>(
     bridge: &'a Bridge,
     partner: Option<&'a str>,
     had_header: bool,
-    patron: Option<&'a str>,
+    patron: PatronForAlma<'a>,
+    sent_type: Option<&str>,
 ) -> HeaderEdits<'a> {
+    let institution = Some(bridge.institution_code.as_str()).filter(|code| !code.is_empty());
+    let id_agency = institution.filter(|_| bridge.settings.ncip.rewrite_id_agencies);
     HeaderEdits {
-        to_agency: Some(bridge.institution_code.as_str()).filter(|code| !code.is_empty()),
+        to_agency: institution,
         from_agency: partner.filter(|_| !had_header),
         application_profile_type: partner,
-        user_identifier: patron,
+        user_identifier: patron.translated,
+        user_identifier_type: patron.translated.and_then(|_| type_after_translation(sent_type, patron.point)),
+        item_agency: id_agency,
+        user_agency: id_agency.filter(|_| patron.ours),
     }
+}
+
+/// The `UserIdentifierType` a translated identifier is sent with. A type naming a barcode or a user id
+/// described the value Relais sent, not the one Alma now receives, so it names the match point instead
+/// (`Barcode` as LookupUser answers it, another Alma identifier type by its code) or goes where Alma has no
+/// name for the type (the primary id is not one of Alma's identifier types). "Primary Key" is Relais's label
+/// for whatever id it keys the patron by, so it stays; so does any type the bridge cannot read.
+fn type_after_translation<'p>(sent: Option<&str>, point: Option<&'p MatchPoint>) -> Option<TypeEdit<'p>> {
+    let sent: String = sent?.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    let names_a_kind = sent.contains("barcode") || sent.ends_with("id") || sent.ends_with("idnumber");
+    if sent == "primarykey" || !names_a_kind {
+        return None;
+    }
+    Some(match point? {
+        MatchPoint::PrimaryId => TypeEdit::Remove,
+        MatchPoint::Identifier(code) if code.eq_ignore_ascii_case("BARCODE") => TypeEdit::Set("Barcode"),
+        MatchPoint::Identifier(code) => TypeEdit::Set(code.as_str()),
+    })
+}
+
+/// The service-level UserId and ItemIds of a request, for the AgencyIds the patch replaces.
+fn identifiers(message: &Message) -> (Option<&UserId>, Vec<&ItemId>) {
+    match message {
+        Message::LookupUser(m) => (m.user_id.as_ref(), Vec::new()),
+        Message::AcceptItem(m) => (m.user_id.as_ref(), m.item_id.iter().collect()),
+        Message::CheckOutItem(m) => (m.user_id.as_ref(), vec![&m.item_id]),
+        Message::CheckInItem(m) => (None, vec![&m.item_id]),
+        Message::RequestItem(m) => (m.user_id.as_ref(), m.item_ids.iter().collect()),
+        Message::CancelRequestItem(m) => (m.user_id.as_ref(), m.item_id.iter().collect()),
+        Message::RenewItem(m) => (m.user_id.as_ref(), vec![&m.item_id]),
+        Message::LookupItem(m) => (None, m.item_id.iter().collect()),
+        _ => (None, Vec::new()),
+    }
+}
+
+/// The AgencyIds `edits` replace with another code, for the history (the bytes Alma got are not kept).
+fn replaced_agency_ids(message: &Message, edits: &HeaderEdits<'_>) -> Vec<ReplacedAgencyId> {
+    let (user, items) = identifiers(message);
+    let replaced = |element: &str, sent: Option<&AgencyId>, by: Option<&str>| {
+        let sent = sent?.as_str();
+        (by? != sent).then(|| ReplacedAgencyId { element: element.to_owned(), sent: sent.to_owned() })
+    };
+    let mut out: Vec<ReplacedAgencyId> =
+        replaced("UserId/AgencyId", user.and_then(|u| u.agency_id.as_ref()), edits.user_agency).into_iter().collect();
+    out.extend(items.into_iter().filter_map(|i| replaced("ItemId/AgencyId", i.agency_id.as_ref(), edits.item_agency)));
+    out
 }
 
 /// A header for messages that arrived without one, so the model the flows keep has one to answer from.
@@ -146,19 +223,22 @@ pub(crate) fn ensure_header(header: &mut Option<InitiationHeader>) {
 }
 
 /// Sends Relais's message on to Alma: `received` as it arrived, patched only as [`edits_for_alma`] says, and
-/// with `patron` (the translated patron identifier) as its UserId when given. `message` is its reading, for
-/// the partner code; `relais_header` is the header as Relais sent it.
+/// with the patron as `patron` says. `message` is its reading, for the partner code and the identifiers;
+/// `relais_header` is the header as Relais sent it. The AgencyIds replaced are noted on `ctx` for the history.
 pub(crate) async fn to_alma(
     bridge: &Bridge,
     message: &Message,
     received: &[u8],
-    patron: Option<&str>,
+    patron: PatronForAlma<'_>,
     relais_header: Option<&InitiationHeader>,
     ctx: &CallContext,
 ) -> Reply {
     let service = message.service();
     let partner = policy::partner_code(bridge, message.initiation_header());
-    let edits = edits_for_alma(bridge, partner.as_deref(), relais_header.is_some(), patron);
+    let (user, _) = identifiers(message);
+    let sent_type = user.and_then(|u| u.user_identifier_type.as_ref()).map(|t| t.value.as_str());
+    let edits = edits_for_alma(bridge, partner.as_deref(), relais_header.is_some(), patron, sent_type);
+    ctx.note_replaced_agency_ids(replaced_agency_ids(message, &edits));
     let body = match ncip::patch(received, &edits) {
         Ok(body) => body,
         Err(err) => {
@@ -210,4 +290,30 @@ pub(crate) const PATRON_RECORD_BUSY: &str = "Patron Record is Busy";
 /// An Alma failure, in words for Relais staff, for the flows that answer it themselves.
 pub(crate) fn temporary(err: &AlmaError) -> Failure {
     Failure::of(err, "REST")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_translated_identifiers_type_names_what_alma_now_receives() {
+        let barcode = MatchPoint::Identifier("BARCODE".into());
+        let univ = MatchPoint::Identifier("UNIV_ID".into());
+        let primary = MatchPoint::PrimaryId;
+        // Relais sent a user id typed as a barcode, or a barcode typed as a user id: the type follows the value.
+        assert_eq!(type_after_translation(Some("User Id"), Some(&barcode)), Some(TypeEdit::Set("Barcode")));
+        assert_eq!(type_after_translation(Some("Barcode Id"), Some(&univ)), Some(TypeEdit::Set("UNIV_ID")));
+        assert_eq!(
+            type_after_translation(Some("Institution Id Number"), Some(&barcode)),
+            Some(TypeEdit::Set("Barcode"))
+        );
+        // Alma has no identifier type for the primary id.
+        assert_eq!(type_after_translation(Some("Barcode"), Some(&primary)), Some(TypeEdit::Remove));
+        // Relais's own label for its key, a type the bridge cannot read, or no type at all: as sent.
+        assert_eq!(type_after_translation(Some("Primary Key"), Some(&barcode)), None);
+        assert_eq!(type_after_translation(Some("PIN"), Some(&barcode)), None);
+        assert_eq!(type_after_translation(None, Some(&barcode)), None);
+        assert_eq!(type_after_translation(Some("Barcode"), None), None, "no match point known");
+    }
 }

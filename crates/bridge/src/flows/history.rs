@@ -28,6 +28,7 @@ pub(crate) fn entry(
         })
         .collect();
     entry.alma_tracking_id = tracking_id;
+    entry.replaced_agency_ids = ctx.replaced_agency_ids();
     entry
 }
 

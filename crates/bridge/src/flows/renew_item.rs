@@ -64,18 +64,17 @@ pub(crate) async fn handle(
         user_id: message.user_id.clone(),
         ..RenewItemResponse::default()
     };
-    let start = Start::New {
-        side: known.as_ref().map_or(Side::Borrowing, |r| r.side),
-        partner: ids::partner(bridge, header.as_ref()),
-        status: RequestStatus::Renewed,
-    };
+    let side = known.as_ref().map_or(Side::Borrowing, |r| r.side);
+    let start = Start::New { side, partner: ids::partner(bridge, header.as_ref()), status: RequestStatus::Renewed };
     let mut change = RecordChange::new(request.clone(), start);
     change.status = Some(RequestStatus::Renewed);
     change.barcode = Some(barcode.clone());
     let desired = message.desired_date_due;
     let due_before = known.as_ref().and_then(|r| r.due_date);
     forward::ensure_header(&mut message.header);
-    let renewal = Renewal { outgoing: Message::RenewItem(message), answer, barcode, desired, due_before, change };
+    let borrowing = side == Side::Borrowing;
+    let renewal =
+        Renewal { outgoing: Message::RenewItem(message), answer, barcode, desired, due_before, change, borrowing };
     let action = Action { service: SERVICE, key, request, header: header.as_ref(), inbound };
     once::carry_out(bridge, action, &renewal, ctx).await
 }
@@ -89,6 +88,8 @@ struct Renewal {
     /// The due date the store knew before this renewal (from the loan's ship or receipt, or a renewal).
     due_before: Option<Timestamp>,
     change: RecordChange,
+    /// The loan is our patron's (a borrowing-side renewal), not the partner's.
+    borrowing: bool,
 }
 
 impl Renewal {
@@ -108,6 +109,10 @@ fn item_due(item: &AlmaItem) -> Option<Timestamp> {
 impl ExactlyOnce for Renewal {
     fn outgoing(&self) -> &Message {
         &self.outgoing
+    }
+
+    fn names_our_patron(&self) -> bool {
+        self.borrowing
     }
 
     /// An earlier attempt's answer was lost. Alma's item already due on or after the date asked for means the

@@ -35,6 +35,52 @@ pub(crate) fn parse_ncip_date(text: &str, zone: &TimeZone) -> Option<Timestamp> 
     end_of_day.to_zoned(tz).ok().as_ref().map(Zoned::timestamp)
 }
 
+/// Each service-level element named in `names` (`DesiredDateDue`, a child of the service element) that holds a
+/// date: its instant, read in `zone` as [`crate::read()`] reads it, and its text as sent (trimmed). For
+/// answering with a date spelled as its sender spelled it. A message that is not well-formed gives none.
+pub fn service_date_texts(received: &[u8], names: &[&str], zone: &TimeZone) -> Vec<(Timestamp, String)> {
+    let received = super::decode::strip_bom(received);
+    let text = match std::str::from_utf8(received) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => match super::decode::latin1_fallback(received) {
+            Ok(text) => std::borrow::Cow::Owned(text),
+            Err(_) => return Vec::new(),
+        },
+    };
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let mut depth = 0usize;
+    let mut inside: Option<String> = None;
+    let mut found = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(tag)) => {
+                depth += 1;
+                let qname = tag.name();
+                let local = qname.local_name();
+                let local: &str = local.into_inner();
+                inside = (depth == 3 && names.contains(&local)).then(String::new);
+            }
+            Ok(quick_xml::events::Event::Text(t)) => {
+                if let Some(buffer) = inside.as_mut() {
+                    buffer.push_str(&t.xml10_content());
+                }
+            }
+            Ok(quick_xml::events::Event::End(_)) => {
+                if let Some(value) = inside.take() {
+                    let value = value.trim();
+                    if let Some(ts) = parse_ncip_date(value, zone) {
+                        found.push((ts, value.to_owned()));
+                    }
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    found
+}
+
 /// `+hh:mm` / `-hh:mm`.
 fn parse_offset(text: &str) -> Option<Offset> {
     let bytes = text.as_bytes();
@@ -67,6 +113,17 @@ mod tests {
         assert_eq!(utc("2018-02-01T00:00:00Z").unwrap().to_string(), "2018-02-01T00:00:00Z");
         assert_eq!(utc("2010-11-20T00:00:00.329Z").unwrap().to_string(), "2010-11-20T00:00:00.329Z");
         assert_eq!(utc("2018-02-01T01:00:00+01:00").unwrap().to_string(), "2018-02-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_service_level_date_keeps_its_text_beside_its_instant() {
+        let sydney = TimeZone::get("Australia/Sydney").unwrap();
+        let xml = b"<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\"><CheckOutItem>\n\t<DesiredDateDue>\t2027-03-15T00:00:00 </DesiredDateDue>\
+<ItemOptionalFields><DesiredDateDue>2020-01-01</DesiredDateDue></ItemOptionalFields></CheckOutItem></NCIPMessage>";
+        let found = service_date_texts(xml, &["DesiredDateDue"], &sydney);
+        let midnight = parse_ncip_date("2027-03-14T13:00:00Z", &TimeZone::UTC).unwrap();
+        assert_eq!(found, [(midnight, "2027-03-15T00:00:00".to_owned())], "the nested one is not the service's");
+        assert!(service_date_texts(b"<NCIPMessage><CheckOutItem>", &["DesiredDateDue"], &sydney).is_empty());
     }
 
     #[test]

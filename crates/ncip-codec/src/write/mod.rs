@@ -23,6 +23,13 @@ const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// Serialises `msg`.
 pub fn write(msg: &Message) -> Vec<u8> {
+    write_with_date_texts(msg, &[])
+}
+
+/// Serialises `msg`, writing each date that is one of `date_texts`' instants in that text instead of in UTC
+/// form: an answer then carries a date as its requester wrote it (Relais compares the DateDue it reads back
+/// with the one it sent, and a zone-less due date written back in UTC reads as another day).
+pub fn write_with_date_texts(msg: &Message, date_texts: &[(jiff::Timestamp, &str)]) -> Vec<u8> {
     let version_root = matches!(
         msg,
         Message::LookupVersion(m) if m.envelope == VersionEnvelope::NcipVersionMessage
@@ -31,7 +38,7 @@ pub fn write(msg: &Message) -> Vec<u8> {
         Message::LookupVersionResponse(m) if m.envelope == VersionEnvelope::NcipVersionMessage
     );
     if version_root {
-        let mut w = XmlWriter::new("", 512);
+        let mut w = XmlWriter::new("", 512).with_date_texts(date_texts);
         w.raw(DECLARATION);
         w.raw("<NCIPVersionMessage version=\"");
         w.raw(NCIP_VERSION_MESSAGE_SCHEMA);
@@ -40,7 +47,7 @@ pub fn write(msg: &Message) -> Vec<u8> {
         w.raw("</NCIPVersionMessage>");
         return w.into_bytes();
     }
-    let mut w = XmlWriter::new("ns1:", 2048);
+    let mut w = XmlWriter::new("ns1:", 2048).with_date_texts(date_texts);
     w.raw(DECLARATION);
     w.raw("<ns1:NCIPMessage xmlns:ns1=\"http://www.niso.org/2008/ncip\" ns1:version=\"");
     w.raw(NCIP_VERSION_2_02);

@@ -337,6 +337,21 @@ mod tests {
     }
 
     #[test]
+    fn a_due_date_at_an_instant_given_a_text_is_written_in_that_text() {
+        let due: jiff::Timestamp = "2027-03-14T13:00:00Z".parse().unwrap();
+        let answer = |at: jiff::Timestamp| {
+            Message::RenewItemResponse(crate::RenewItemResponse { date_due: Some(at), ..Default::default() })
+        };
+        let texts = [(due, "2027-03-15T00:00:00")];
+        let xml = String::from_utf8(crate::write_with_date_texts(&answer(due), &texts)).unwrap();
+        assert!(xml.contains("<ns1:DateDue>2027-03-15T00:00:00</ns1:DateDue>"), "{xml}");
+        // Another instant is written as always, in UTC.
+        let later = due + jiff::SignedDuration::from_hours(24);
+        let xml = String::from_utf8(crate::write_with_date_texts(&answer(later), &texts)).unwrap();
+        assert!(xml.contains("<ns1:DateDue>2027-03-15T13:00:00Z</ns1:DateDue>"), "{xml}");
+    }
+
+    #[test]
     fn check_in_item_elements_follow_the_xsd_sequence() {
         let msg = Message::CheckInItem(CheckInItem {
             header: Some(crate::InitiationHeader {

@@ -18,6 +18,8 @@ pub(crate) struct XmlWriter {
     /// `<` + prefix and `</` + prefix, so a tag costs three appends rather than four.
     open: &'static str,
     close: &'static str,
+    /// Instants to write in the text their sender used (see [`crate::write_with_date_texts`]).
+    date_texts: Vec<(Timestamp, String)>,
 }
 
 impl XmlWriter {
@@ -27,7 +29,13 @@ impl XmlWriter {
             "ns1:" => ("<ns1:", "</ns1:"),
             other => unreachable!("unsupported prefix {other}"),
         };
-        Self { out: String::with_capacity(capacity), prefix, open, close }
+        Self { out: String::with_capacity(capacity), prefix, open, close, date_texts: Vec::new() }
+    }
+
+    /// Writes each of these instants as its text instead of in UTC form.
+    pub(crate) fn with_date_texts(mut self, date_texts: &[(Timestamp, &str)]) -> Self {
+        self.date_texts = date_texts.iter().map(|(ts, text)| (*ts, (*text).to_owned())).collect();
+        self
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {
@@ -109,8 +117,15 @@ impl XmlWriter {
         }
     }
 
-    /// An xs:dateTime in RFC 3339 UTC form (`2018-02-01T12:34:56Z`, fractional seconds kept).
+    /// An xs:dateTime in RFC 3339 UTC form (`2018-02-01T12:34:56Z`, fractional seconds kept), or in the text
+    /// given for this very instant.
     pub(crate) fn date(&mut self, name: &str, ts: Timestamp) {
+        if let Some(i) = self.date_texts.iter().position(|(at, _)| *at == ts) {
+            let text = std::mem::take(&mut self.date_texts[i].1);
+            self.text(name, &text);
+            self.date_texts[i].1 = text;
+            return;
+        }
         self.start(name);
         // Writing into a String cannot fail.
         let _ = write!(self.out, "{ts}");

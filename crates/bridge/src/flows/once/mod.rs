@@ -31,7 +31,7 @@ pub use queueing::retry_delay;
 pub(crate) use queueing::{retry_later, settle};
 
 use super::forward::{self, FailureKind, Reply};
-use super::patron_id::{self, Translation};
+use super::patron_id::{self, MatchPoint, Translation};
 use super::{Bridge, NcipAnswer};
 use crate::alma::{AlmaError, CallContext};
 use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
@@ -103,6 +103,12 @@ pub trait ExactlyOnce: Send + Sync {
     /// side): translated into the partner's User Identifier Type before forwarding (`flows::patron_id`).
     fn patron_for_alma(&self) -> Option<&str> {
         None
+    }
+
+    /// The message's UserId, if any, names one of this institution's patrons (the borrowing side), so its
+    /// AgencyId is the institution's. By default: when the patron is translated for Alma.
+    fn names_our_patron(&self) -> bool {
+        self.patron_for_alma().is_some()
     }
 
     /// The answer Relais gets when Alma cannot take the message now and it waits in the outbox. Only a message
@@ -363,7 +369,10 @@ async fn act(
         Err(effect) => return effect,
     };
     let received = action.inbound.received;
-    match forward::to_alma(bridge, service.outgoing(), received, patron.as_deref(), action.header, ctx).await {
+    let (translated, point) =
+        patron.as_ref().map_or((None, None), |(value, point)| (Some(value.as_str()), point.as_ref()));
+    let patron = forward::PatronForAlma { translated, point, ours: service.names_our_patron() };
+    match forward::to_alma(bridge, service.outgoing(), received, patron, action.header, ctx).await {
         Reply::Accepted(reply) => Effect::Done(Box::new(service.done(bridge, Some(&reply), ctx).await)),
         Reply::Refused(refusal)
             if (attempt == Attempt::Reconcile || service.repeat_expected())
@@ -376,18 +385,22 @@ async fn act(
     }
 }
 
-/// The patron identifier to put in the forwarded message, if it must change; a patron Alma does not know in
-/// any form is refused here, as Alma would refuse them, without a forward.
+/// The patron identifier to put in the forwarded message, if it must change, with the match point it is of;
+/// a patron Alma does not know in any form is refused here, as Alma would refuse them, without a forward.
 async fn patron_for_alma(
     bridge: &Bridge,
     service: &dyn ExactlyOnce,
     action: &Action<'_>,
     ctx: &CallContext,
-) -> Result<Option<String>, Effect> {
+) -> Result<Option<(String, Option<MatchPoint>)>, Effect> {
     let Some(id) = service.patron_for_alma() else { return Ok(None) };
     let partner = super::policy::partner_code(bridge, service.outgoing().initiation_header());
     match patron_id::translate(bridge, partner.as_deref(), id, ctx).await {
-        Ok(Translation::Use(value)) => Ok(Some(value)),
+        Ok(Translation::Use(value)) => {
+            // Read by the translation just made, so no second partner read: the type follows the value.
+            let point = patron_id::match_point(bridge, partner.as_deref(), ctx).await.ok().flatten();
+            Ok(Some((value, point)))
+        }
         Ok(Translation::Keep) => Ok(None),
         Ok(Translation::Unknown) => {
             let problem = Problem::unknown_user(&action.service, id);
@@ -465,6 +478,20 @@ struct Committed {
     stored: bool,
 }
 
+/// The answer's bytes, with a due date that is the very instant Relais asked for (its DesiredDateDue read in
+/// LIBRARY_TIME_ZONE) written in Relais's own text: Relais compares the DateDue it reads back with the one it
+/// sent, and a zone-less midnight written back in UTC reads as the day before. Another due date Alma answered
+/// goes in Alma's own text; one read through REST is written in UTC form. The idempotency keys still hash the
+/// parsed instant, so keys stored before answers were written this way still match.
+pub(super) fn answer_as_sent(bridge: &Bridge, action: &Action<'_>, answer: &Message, ctx: &CallContext) -> Vec<u8> {
+    let zone = &bridge.settings.ncip.time_zone;
+    // Relais's first: the writer takes the first text given for an instant.
+    let mut sent = ncip::service_date_texts(action.inbound.received, &["DesiredDateDue"], zone);
+    sent.extend(ctx.alma_date_texts());
+    let texts: Vec<(jiff::Timestamp, &str)> = sent.iter().map(|(at, text)| (*at, text.as_str())).collect();
+    ncip::write_with_date_texts(answer, &texts)
+}
+
 /// Stores the record, the answer and the history together; re-reads and re-applies on a version conflict
 /// (another message for the same request committed in between). `outcome` is the history's word for it:
 /// success, or delivered for a message from the outbox.
@@ -476,7 +503,7 @@ async fn commit(
     done: Done,
     outcome: Outcome,
 ) -> Committed {
-    let body = ncip::write(&done.response);
+    let body = answer_as_sent(bridge, action, &done.response, ctx);
     let failed = |body| Committed { body, stored: false };
     for _ in 0..3 {
         // The change's request, which a RequestItem without a RequestId renames to Alma's id once Alma answers.

@@ -61,7 +61,7 @@ pub(super) async fn enqueue(
     message.partner = Some(crate::flows::ids::partner(bridge, action.header));
     message.reconcile = outcome_unknown;
     message.last_answer = Some(why.to_owned());
-    let body = ncip::write(&answer);
+    let body = super::answer_as_sent(bridge, action, &answer, ctx);
     let history = history_entry(bridge, action, Outcome::Queued, None, ctx, tracking_id);
     let enqueued = bridge
         .store

@@ -503,3 +503,47 @@ async fn delivery_acts_once_when_alma_is_back_and_a_repeat_delivery_changes_noth
     let outcomes: Vec<Outcome> = scene.store.history(&scene.request).await.unwrap().iter().map(|e| e.outcome).collect();
     assert_eq!(outcomes, [Outcome::Queued, Outcome::Delivered]);
 }
+
+/// A due date is answered in Relais's text when it is Relais's instant (read in the library's zone), in Alma's
+/// text when Alma chose another, and in UTC form when no text came with it.
+#[test]
+fn a_due_date_is_answered_in_relais_text_else_in_almas() {
+    let env = Env::from_pairs([("ALMA_PARTNER_CODE", "RELAIS"), ("LIBRARY_TIME_ZONE", "Australia/Sydney")]);
+    let settings = Settings::from_env(&env, Host::Local).expect("test settings");
+    let store = Arc::new(EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store"));
+    let alma = AlmaClients {
+        institution_code: "01DEMO_INST".into(),
+        rest: Arc::new(NotConfigured),
+        ncip: Arc::new(NotConfigured),
+    };
+    let bridge = Bridge::new(Parts::bare(settings, alma, store)).expect("bridge assembles");
+    let received = b"<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\"><RenewItem>\
+<ItemId><ItemIdentifierValue>B1</ItemIdentifierValue></ItemId><DesiredDateDue>2027-03-15T00:00:00</DesiredDateDue>\
+</RenewItem></NCIPMessage>";
+    let request = RelaisRequestId::new("RL-1").unwrap();
+    let action = Action {
+        service: ServiceKind::RenewItem,
+        key: IdempotencyKey::derive("RenewItem", Some(&request), None, b""),
+        request,
+        header: None,
+        inbound: Inbound::from_relais(received),
+    };
+    let answer = |due: &str| {
+        Message::RenewItemResponse(crate::ncip::RenewItemResponse {
+            date_due: Some(due.parse().unwrap()),
+            ..Default::default()
+        })
+    };
+    let written = |message: &Message, ctx: &CallContext| {
+        String::from_utf8(answer_as_sent(&bridge, &action, message, ctx)).expect("UTF-8 NCIP")
+    };
+    let ctx = CallContext::new(Duration::from_secs(8));
+    // Sydney midnight of the 15th is 13:00 UTC on the 14th.
+    let relais = written(&answer("2027-03-14T13:00:00Z"), &ctx);
+    assert!(relais.contains("<ns1:DateDue>2027-03-15T00:00:00</ns1:DateDue>"), "{relais}");
+    let alma_chose: jiff::Timestamp = "2027-04-01T12:59:00Z".parse().unwrap();
+    assert!(written(&answer("2027-04-01T12:59:00Z"), &ctx).contains("<ns1:DateDue>2027-04-01T12:59:00Z<"));
+    ctx.note_alma_date_texts(vec![(alma_chose, "2027-04-01T23:59:00.000+11:00".into())]);
+    let alma = written(&answer("2027-04-01T12:59:00Z"), &ctx);
+    assert!(alma.contains("<ns1:DateDue>2027-04-01T23:59:00.000+11:00</ns1:DateDue>"), "{alma}");
+}
