@@ -24,12 +24,13 @@ fn response(answer: &str) -> LookupUserResponse {
 }
 
 /// The patron Relais was answered with: no Problem, and the identifier the Alma partner matches (the demo
-/// partner's User Identifier Type is Barcode), which Relais keeps and sends back in AcceptItem and RequestItem.
+/// partner's User Identifier Type is Barcode) typed "Primary Key", the id Relais keys its patron record by and
+/// sends back in AcceptItem and RequestItem.
 fn found(answer: &str) -> LookupUserResponse {
     let r = response(answer);
     assert!(r.problems.is_empty(), "unexpected Problem: {answer}");
     let id = r.user_id.as_ref().unwrap_or_else(|| panic!("a UserId: {answer}"));
-    assert_eq!(id.user_identifier_type.as_ref().map(|t| t.value.as_str()), Some("Barcode"), "{answer}");
+    assert_eq!(id.user_identifier_type.as_ref().map(|t| t.value.as_str()), Some("Primary Key"), "{answer}");
     r
 }
 
