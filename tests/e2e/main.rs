@@ -21,6 +21,7 @@ mod openurl;
 mod outbox;
 mod patron_lookup;
 mod preflight;
+mod primary_key;
 mod readme_map;
 mod refusals;
 mod resends;
