@@ -552,6 +552,11 @@ async fn logs_and_store_of_full_lookups_hold_no_name_email_barcode_or_pin() {
     let pseudonym = bridge::logging::pseudonym(&bridge::config::Secret::new(key), "zq-primary-7");
     assert!(text.contains(&pseudonym), "the lookups are logged under the patron's pseudonym: {text}");
     assert!(text.contains("patron lookup") && text.contains("LookupUser"), "{text}");
+    // The partner's type as Alma spells it, and the bridge's reading of it, once the record is first read.
+    assert!(
+        text.contains("User Identifier Type") && text.contains("BARCODE") && text.contains("partner RELAIS"),
+        "{text}"
+    );
     for value in private {
         assert!(!text.contains(value), "the logs hold {value:?}: {text}");
     }
