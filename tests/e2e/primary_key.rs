@@ -115,6 +115,15 @@ async fn lookup_accept_and_the_openurl_pi_name_the_patron_by_the_partners_one_id
         assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{name}: received: {answer}");
         assert_eq!(h.sim.state().items_with_barcode(&barcode), 1, "{name}: Alma holds the borrowed item");
 
+        // An AcceptItem naming the patron by another id (a barcode, or the university id for the Barcode
+        // partner) is translated into the partner's type first: for `user_name` that is the primary id, which a
+        // bridge reading the code as an identifier type would not find, and Alma would refuse the barcode.
+        let other = if kept == "21000000001" { "U1001" } else { "21000000001" };
+        let barcode = format!("RLS-PK-OTHER-{n}");
+        let answer = h.ncip(&messages::accept_item(&format!("PK-OTHER-{n}"), &barcode, other)).await;
+        assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{name}: translated: {answer}");
+        assert_eq!(h.sim.state().items_with_barcode(&barcode), 1, "{name}: Alma holds the second item");
+
         // The IdP names the patron by their primary id; the form's PI must carry Relais's id for them.
         let response = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

@@ -53,7 +53,7 @@ pub enum AlmaTarget {
         /// Where the simulator listens (port 0 picks a free one).
         listen: SocketAddr,
     },
-    /// A Lambda function that never calls Alma (the OpenURL redirect, the status page) is not given its key.
+    /// A Lambda function that never calls Alma (the front door, the status page) is not given its key.
     Unconfigured,
 }
 
