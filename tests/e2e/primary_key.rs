@@ -1,19 +1,25 @@
 //! One patron, one id in Relais: whatever identifier Alma's partner matches (a barcode, the primary id under
 //! the partner schema's `user_name`, a university id), LookupUser answers it as the "Primary Key", Relais's
 //! AcceptItem with that id is received by the strict simulator, and the OpenURL hand-off's encrypted `PI` names
-//! the patron by the same id, though the sign-in names them by another.
+//! the patron by the same id, though the sign-in names them by another: through the local server's bridge, and
+//! through the hand-off's Lambda entry with its narrow Alma client.
 
 use crate::support::Harness;
 use crate::support::lookup::Lookup;
 use crate::support::messages;
-use alma_sim::{FaultKind, FaultScope, FaultSpec, Seed};
+use alma_sim::{AlmaSim, FaultKind, FaultScope, FaultSpec, Seed};
 use aws_lc_rs::rsa::{Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use axum::body::Body;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use bridge::config::Env;
+use bridge::lambda::entry;
 use bridge::ncip::{Message, ReadOptions};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use tower::ServiceExt;
 
 const ISSUER: &str = "https://idp.example.edu/realms/library";
 const AUDIENCE: &str = "alma-relais-bridge";
@@ -176,4 +182,45 @@ async fn a_patron_alma_cannot_name_gets_a_readable_page_and_no_form() {
     assert_eq!(outage.headers()["retry-after"], "60");
     assert!(outage.headers().get("location").is_none(), "no form under an unconfirmed id");
     assert!(outage.text().await.unwrap().contains("could not be checked just now"));
+}
+
+/// The hand-off as its Lambda binary runs it (`entry::OPENURL_REDIRECT`, whose Alma client reads users and
+/// partners only, at the template's pace of one call a second): a patron signed in by university id reaches
+/// Relais under the Barcode partner's id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambda_hand_off_reads_the_patron_through_its_own_narrow_client() {
+    let sim = AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");
+    let (base, key, ncip_url) = (sim.base_url(), sim.api_key().to_owned(), sim.ncip_url());
+    let env = Env::from_pairs([
+        ("ALMA_API_BASE", base.as_str()),
+        ("ALMA_API_KEY", key.as_str()),
+        ("ALMA_NCIP_URL", ncip_url.as_str()),
+        ("ALMA_INSTITUTION_CODE", "01DEMO_INST"),
+        ("ALMA_PARTNER_CODE", "RELAIS"),
+        ("ALMA_MAX_CALLS_PER_SECOND", "1"),
+        ("RELAIS_FORM_URL", "https://relais.example.org/user/login.html"),
+        ("RELAIS_LIBRARY_SYMBOL", "DEMO"),
+        ("PATRON_IDENTITY", "jwt"),
+        ("JWT_ISSUER", ISSUER),
+        ("JWT_AUDIENCE", AUDIENCE),
+        ("JWT_VERIFICATION_KEY", IDP_RSA_PUBLIC),
+        ("RELAIS_PUBLIC_KEY", RELAIS_PUBLIC),
+        // Moto's table is not created: parking the citation fails, which the hand-off logs and goes past.
+        ("DYNAMODB_TABLE", "bridge-hand-off-test"),
+        ("LOG_HASH_KEY", "hand-off-test-log-hash-key"),
+    ]);
+    let client = bridge::alma::https_client();
+    let aws = crate::support::lambda_aws(&client);
+    let built = bridge::lambda::build(entry::OPENURL_REDIRECT, &env, &aws, &client).expect("the function starts");
+    let router = entry::OPENURL_REDIRECT.router(Arc::new(built)).expect("an HTTP function");
+    let request = http::Request::get("/openurl?genre=book&title=Ulysses&isbn=9780838913390")
+        .header("authorization", format!("Bearer {}", sign_in("U1001")))
+        .body(Body::empty())
+        .unwrap();
+    let answer = router.oneshot(request).await.expect("the router answers");
+    assert_eq!(answer.status(), 302);
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(relais_patron(&location), "21000000001", "the Barcode partner's id for patron1");
+    let users = sim.calls().into_iter().filter(|c| c.scope == "rest" && c.path.contains("/users/")).count();
+    assert_eq!(users, 1, "one user read for the link");
 }
