@@ -22,6 +22,7 @@ mod openurl;
 mod outbox;
 mod patron_lookup;
 mod preflight;
+mod primary_key;
 mod readme_map;
 mod refusals;
 mod relais_shapes;

@@ -24,12 +24,13 @@ fn response(answer: &str) -> LookupUserResponse {
 }
 
 /// The patron Relais was answered with: no Problem, and the identifier the Alma partner matches (the demo
-/// partner's User Identifier Type is Barcode), which Relais keeps and sends back in AcceptItem and RequestItem.
+/// partner's User Identifier Type is Barcode) typed "Primary Key", the id Relais keys its patron record by and
+/// sends back in AcceptItem and RequestItem.
 fn found(answer: &str) -> LookupUserResponse {
     let r = response(answer);
     assert!(r.problems.is_empty(), "unexpected Problem: {answer}");
     let id = r.user_id.as_ref().unwrap_or_else(|| panic!("a UserId: {answer}"));
-    assert_eq!(id.user_identifier_type.as_ref().map(|t| t.value.as_str()), Some("Barcode"), "{answer}");
+    assert_eq!(id.user_identifier_type.as_ref().map(|t| t.value.as_str()), Some("Primary Key"), "{answer}");
     r
 }
 
@@ -551,6 +552,11 @@ async fn logs_and_store_of_full_lookups_hold_no_name_email_barcode_or_pin() {
     let pseudonym = bridge::logging::pseudonym(&bridge::config::Secret::new(key), "zq-primary-7");
     assert!(text.contains(&pseudonym), "the lookups are logged under the patron's pseudonym: {text}");
     assert!(text.contains("patron lookup") && text.contains("LookupUser"), "{text}");
+    // The partner's type as Alma spells it, and the bridge's reading of it, once the record is first read.
+    assert!(
+        text.contains("User Identifier Type") && text.contains("BARCODE") && text.contains("partner RELAIS"),
+        "{text}"
+    );
     for value in private {
         assert!(!text.contains(value), "the logs hold {value:?}: {text}");
     }

@@ -183,6 +183,23 @@ async fn every_partner_code_is_checked_and_an_inactive_one_fails() {
     assert_eq!(report.checks.len(), CHECKS.len() + 1, "RELAIS is checked once: {report:#?}");
 }
 
+/// The partner schema spells the primary identifier `user_name`; the line shows Alma's code as written and what
+/// the bridge makes of it, so a spelling read otherwise than staff meant is seen before go-live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_matching_the_primary_id_shows_its_own_code_and_the_bridges_reading() {
+    let h = Harness::start_with(StoreKind::Embedded, &[("ALMA_PARTNER_CODE", "RELAIS_PRIMARY")], |store| store).await;
+    let report = run(&h, None).await;
+    let partner = &check(&report, "partner RELAIS_PRIMARY").found;
+    assert!(
+        partner.contains("User Identifier Type user_name (Primary Identifier), matched as the primary id"),
+        "{partner}"
+    );
+    let barcode = Harness::start_with(StoreKind::Embedded, &[], |store| store).await;
+    let report = run(&barcode, None).await;
+    let partner = &check(&report, "partner RELAIS").found;
+    assert!(partner.contains("BARCODE (Barcode), matched as an identifier of that type"), "{partner}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_institution_code_fails_the_to_agency_check() {
     let sim = alma_sim::AlmaSim::start("127.0.0.1:0".parse().unwrap(), Seed::demo()).await.expect("simulator starts");

@@ -83,6 +83,12 @@ async fn a_jwks_too_large_for_lambdas_environment_is_read_from_ssm() {
     put(&ssm, &parameter, &jwks).await;
     let env = |parameter: &str| {
         Env::from_pairs([
+            // A signed-in patron's PI is the id LookupUser answers, which the hand-off reads from Alma.
+            ("ALMA_API_BASE", "eu"),
+            ("ALMA_API_KEY", "jwks-test-alma-key"),
+            ("ALMA_NCIP_URL", "https://eu.alma.exlibrisgroup.com/view/NCIPServlet"),
+            ("ALMA_INSTITUTION_CODE", "01DEMO_INST"),
+            ("ALMA_PARTNER_CODE", "RELAIS"),
             ("RELAIS_FORM_URL", "https://relais.example.org/user/login.html"),
             ("RELAIS_LIBRARY_SYMBOL", "DEMO"),
             ("PATRON_IDENTITY", "jwt"),

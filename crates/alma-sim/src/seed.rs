@@ -1,4 +1,6 @@
-//! The data a simulator starts from: institution, libraries, partners, users and items.
+//! The data a simulator starts from: institution, libraries, partners, users and items. The demo's partners
+//! match patrons by barcode (`RELAIS`) and by primary id under the partner schema's `user_name`
+//! (`RELAIS_PRIMARY`).
 //!
 //! File format (`ALMA_SIM_SEED`, see `seed/demo.json`):
 //! ```json
@@ -247,6 +249,11 @@ mod tests {
         assert_eq!(seed.api_key(), "sim-api-key");
         assert!(seed.users.len() >= 6);
         assert!(seed.partners.iter().any(|p| p["partner_details"]["code"] == "RELAIS"));
+        // A partner matching the primary id under the schema's own spelling, so that a bridge which reads only
+        // `PRIMARY_ID` fails against the demo data as it would against Alma.
+        let primary = seed.partners.iter().find(|p| p["partner_details"]["code"] == "RELAIS_PRIMARY").unwrap();
+        let id_type = &primary["partner_details"]["profile_details"]["ncip_details"]["general_user_id_type"];
+        assert_eq!(id_type["value"], "user_name");
     }
 
     #[test]

@@ -42,6 +42,6 @@ mod relais;
 pub use citation::{Author, Citation, Genre, Isbn, Issn, OpenUrlVersion};
 pub use error::{BadOpenUrl, MAX_QUERY_BYTES, RelaisFormError};
 pub use normalise::FIELD_CAP;
-pub use page::{error_page, escape_html, unauthorized_page};
+pub use page::{error_page, escape_html, patron_unconfirmed_page, patron_unknown_page, unauthorized_page};
 pub use parse::parse;
 pub use relais::{MAX_FORM_URL_LEN, MAX_REDIRECT_LEN, PatronTag, RelaisForm, is_control_tag};

@@ -1,5 +1,6 @@
 //! The small HTML pages a patron sees instead of the Relais form: 400 when the link cannot be used,
-//! 401 when the sign-in token is not accepted. Built with `bridge_html`: everything echoed from the request is
+//! 401 when the sign-in token is not accepted, 503 and 403 when the library system cannot confirm or does not
+//! know the signed-in patron. Built with `bridge_html`: everything echoed from the request is
 //! escaped and isolated for bidirectional text by construction.
 
 use crate::error::BadOpenUrl;
@@ -22,6 +23,31 @@ pub fn unauthorized_page(err: &TokenError) -> String {
         "Please sign in again",
         format!("Your sign-in could not be confirmed: {err}."),
         "Sign in to the library search again and then repeat the request.",
+    )
+}
+
+/// The 503 page when the patron is signed in but the library system could not say which of its patrons the
+/// sign-in names (an outage or maintenance): the request form is not opened under an id Relais might not know.
+pub fn patron_unconfirmed_page() -> String {
+    render(
+        "Your library account could not be checked just now",
+        "Your sign-in is valid, but the library system did not answer in time, so the request form was not \
+         opened."
+            .to_owned(),
+        "Try the request link again in a few minutes. If it keeps failing, ask the library's interlibrary loan \
+         staff.",
+    )
+}
+
+/// The 403 page when the sign-in names no patron the library system knows (a new account not loaded yet, or
+/// a sign-in that is not a library borrower's).
+pub fn patron_unknown_page() -> String {
+    render(
+        "No library account was found for your sign-in",
+        "Your sign-in is valid, but the library system has no borrower record for it, so interlibrary loan \
+         requests cannot be made under it."
+            .to_owned(),
+        "If you have just joined, try again tomorrow; otherwise ask the library's interlibrary loan staff.",
     )
 }
 

@@ -12,12 +12,18 @@ use serde_json::Value;
 use super::State;
 use super::circ::CircError;
 
-/// The partner's `ncip_details.general_user_id_type.value` naming the user's primary id.
+/// Whether the partner's `ncip_details.general_user_id_type.value` names the user's primary id.
 ///
-/// UNCONFIRMED: the REST code for the "Primary Identifier" choice was not found in any captured partner
-/// record (alma.md §1.5 marks every `ncip_details` field name unconfirmed); `PRIMARY_ID` is our spelling.
-/// Every other value is a user identifier type code (`BARCODE`, `UNIV_ID`, …) as in `user_identifier[].id_type`.
-pub(crate) const PRIMARY_ID_TYPE: &str = "PRIMARY_ID";
+/// Ex Libris' partner schema (`rest_partner.xsd`, complexType `general_user_id_type`, as the bridge's
+/// maintainers read it; UNCONFIRMED in any captured partner record) gives the primary identifier as
+/// `user_name`. `userName` and `PRIMARY_ID`, the spellings seen in site configurations and the simulator's
+/// earlier choice, are read the same way in any case: the simulator must not refuse a spelling Alma may
+/// accept, or a bridge bug hides behind it. Every other value is a user identifier type code (`BARCODE`,
+/// `UNIV_ID`, …) as in `user_identifier[].id_type`.
+pub(crate) fn names_primary_id(value: &str) -> bool {
+    let folded: String = value.trim().chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect();
+    folded == "username" || folded == "primaryid"
+}
 
 /// The partner setting a missing type is reported under.
 pub(crate) const USER_ID_TYPE_SETTING: &str = "ncip_details.general_user_id_type";
@@ -38,7 +44,7 @@ pub(crate) fn partner_user_id_type(s: &State, partner: &str) -> Option<UserIdTyp
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|t| !t.is_empty())?;
-    Some(if value == PRIMARY_ID_TYPE { UserIdType::PrimaryId } else { UserIdType::Identifier(value.to_owned()) })
+    Some(if names_primary_id(value) { UserIdType::PrimaryId } else { UserIdType::Identifier(value.to_owned()) })
 }
 
 /// The index of the ACTIVE user whose identifier of the partner's type is `user_id`, compared exactly.
@@ -67,5 +73,20 @@ fn has_identifier(user: &Value, id_type: &UserIdType, value: &str) -> bool {
                     && i.get("status").and_then(Value::as_str).is_none_or(|st| st == "ACTIVE")
             })
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_primary_id;
+
+    #[test]
+    fn the_schema_spelling_and_the_older_ones_all_name_the_primary_id() {
+        for value in ["user_name", "userName", "USER_NAME", "PRIMARY_ID", "primary_id"] {
+            assert!(names_primary_id(value), "{value}");
+        }
+        for value in ["BARCODE", "UNIV_ID", "user", "PRIMARY"] {
+            assert!(!names_primary_id(value), "{value}");
+        }
     }
 }

@@ -181,7 +181,7 @@ async fn lending_request_keeps_external_id_and_partners_list() {
     assert_eq!(error_code(&r.json().await.unwrap()), "401664");
 
     let (_, list) = get_json(&c, &format!("{}/partners", sim.base_url())).await;
-    assert_eq!(list["total_record_count"], 3);
+    assert_eq!(list["total_record_count"], 4, "RELAIS, RELAIS_OLD, RELAIS_PRIMARY and ISO_PEER");
     let (_, p) = get_json(&c, &format!("{}/partners/RELAIS", sim.base_url())).await;
     assert_eq!(p["partner_details"]["profile_details"]["profile_type"], "NCIP");
     assert_eq!(p["partner_details"]["status"], "ACTIVE");

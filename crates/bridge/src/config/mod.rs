@@ -53,7 +53,7 @@ pub enum AlmaTarget {
         /// Where the simulator listens (port 0 picks a free one).
         listen: SocketAddr,
     },
-    /// A Lambda function that never calls Alma (the OpenURL redirect, the status page) is not given its key.
+    /// A Lambda function that never calls Alma (the front door, the status page) is not given its key.
     Unconfigured,
 }
 
@@ -90,7 +90,7 @@ pub enum StoreTarget {
 pub struct NcipPolicy {
     /// `ALMA_PARTNER_CODE`: sent to Alma as ApplicationProfileType when no agency-specific code applies.
     pub default_partner_code: Option<String>,
-    /// `ALMA_USER_ID_TYPE`: the partner's User Identifier Type (`BARCODE`, `PRIMARY_ID` or another Alma
+    /// `ALMA_USER_ID_TYPE`: the partner's User Identifier Type (`BARCODE`, `user_name` or another Alma
     /// identifier type code); unset reads it from the partner record (`GET /partners/{code}`).
     pub user_id_type: Option<String>,
     /// `NCIP_AGENCY_PARTNERS`: FromAgencyId -> Alma partner code.

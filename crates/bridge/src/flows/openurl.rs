@@ -1,12 +1,25 @@
 //! `GET /openurl`: a patron's ILL link from Primo/Alma's services page becomes a 302 to the Relais request
 //! form, pre-filled with the citation. The target comes only from configuration; the citation is parked in
 //! the store under a correlation id (logged) so staff can match the Relais request to the discovery session.
+//!
+//! With `PATRON_IDENTITY=jwt` the form's `PI` names the patron by the id LookupUser answers as the "Primary
+//! Key" ([`crate::flows::patron_id::kept_value`]), found from the id the sign-in names through Alma's Users
+//! API: Relais keys its patron records by that id, so any other id would make a second record of the same
+//! patron. When Alma cannot say which patron the sign-in names, no `PI` is sent at all: the patron sees a
+//! page saying so (never a form under an id Relais might not know).
 
+use crate::alma::{AlmaError, CallContext};
 use crate::config::{ConfigError, OpenUrlSettings, PatronIdentity, Settings};
 use crate::flows::Bridge;
-use crate::openurl::identity::{JwtVerifier, RelaisPiEncryptor};
+use crate::flows::patron_id;
+use crate::logging::pseudonym;
+use crate::openurl::identity::{JwtVerifier, RelaisPiEncryptor, VerifiedPatron};
 use crate::openurl::{self, PatronTag, RelaisForm};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+
+/// The most a link waits for Alma's Users API: the hand-off's function ends at 8 s (template.yaml), and a
+/// patron is better served by the "try again" page than by API Gateway's error after a hung call.
+pub const PATRON_LOOKUP_BUDGET: Duration = Duration::from_secs(5);
 
 /// The configured Relais form, checked once at start-up.
 pub fn relais_form(settings: &Settings) -> Result<Option<RelaisForm>, ConfigError> {
@@ -68,6 +81,11 @@ pub enum Handoff {
     Unauthorised(openurl::identity::TokenError),
     /// The patron id could not be encrypted for Relais (a configuration fault, logged).
     PatronIdFailed,
+    /// The sign-in is valid, but Alma could not say which of its users it names (an outage, the daily
+    /// threshold, a refusal): no form is opened rather than one under an id Relais might not know.
+    PatronUnconfirmed,
+    /// The sign-in is valid, but Alma knows no user by the id it names.
+    PatronUnknown,
 }
 
 /// Turns a patron's link into the Relais redirect. `raw_query` is the query exactly as received (API Gateway
@@ -81,7 +99,7 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) ->
             return Handoff::BadLink(bad);
         }
     };
-    let patron = match patron_tag(bridge, bearer, raw_query) {
+    let patron = match patron_tag(bridge, bearer, raw_query).await {
         Ok(tag) => tag,
         Err(refusal) => return refusal,
     };
@@ -105,8 +123,8 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) ->
 }
 
 /// The patron's identity for Relais, when `PATRON_IDENTITY=jwt`: verified from the IdP's token, never taken
-/// from the link itself (Relais trusts a plain `PI`).
-fn patron_tag(bridge: &Bridge, bearer: Option<&str>, raw_query: &str) -> Result<Option<PatronTag>, Handoff> {
+/// from the link itself (Relais trusts a plain `PI`), and turned into the id Relais keys the patron by.
+async fn patron_tag(bridge: &Bridge, bearer: Option<&str>, raw_query: &str) -> Result<Option<PatronTag>, Handoff> {
     let Some(identity) = bridge.identity.as_ref() else { return Ok(None) };
     let token = bearer.map(str::to_owned).or_else(|| {
         url::form_urlencoded::parse(raw_query.as_bytes())
@@ -114,7 +132,8 @@ fn patron_tag(bridge: &Bridge, bearer: Option<&str>, raw_query: &str) -> Result<
             .map(|(_, v)| v.into_owned())
     });
     let Some(token) = token else { return Err(Handoff::Unauthorised(openurl::identity::TokenError::Missing)) };
-    let patron = identity.verifier.verify(&token, SystemTime::now()).map_err(Handoff::Unauthorised)?;
+    let signed_in = identity.verifier.verify(&token, SystemTime::now()).map_err(Handoff::Unauthorised)?;
+    let patron = relais_patron(bridge, &signed_in).await?;
     match &identity.encryptor {
         None => Ok(Some(patron.plain_tag())),
         Some(encryptor) => encryptor.encrypt(&patron, SystemTime::now()).map(Some).map_err(|err| {
@@ -122,6 +141,43 @@ fn patron_tag(bridge: &Bridge, bearer: Option<&str>, raw_query: &str) -> Result<
             Handoff::PatronIdFailed
         }),
     }
+}
+
+/// The Alma partner whose User Identifier Type names a link's patron: `ALMA_PARTNER_CODE`, else the one partner
+/// `NCIP_AGENCY_PARTNERS` names (a link carries no FromAgencyId to choose by). `ALMA_USER_ID_TYPE`, when set,
+/// overrides the partner's type as it does for every message.
+pub fn link_partner(settings: &Settings) -> Option<&str> {
+    settings.ncip.default_partner_code.as_deref().or_else(|| {
+        let mut codes = settings.ncip.agency_partners.values();
+        let first = codes.next()?;
+        codes.all(|code| code == first).then_some(first.as_str())
+    })
+}
+
+/// The id LookupUser would answer for the patron the sign-in names: one `GET /users/{id}?user_id_type=all_unique`
+/// (the IdP may release a primary id, a university id or a barcode) and, the first time, the partner's record.
+async fn relais_patron(bridge: &Bridge, signed_in: &VerifiedPatron) -> Result<VerifiedPatron, Handoff> {
+    let ctx = CallContext::new(bridge.settings.deadline.min(PATRON_LOOKUP_BUDGET));
+    let patron = pseudonym(&bridge.settings.log_hash_key, signed_in.as_str());
+    let unconfirmed = |err: &AlmaError| {
+        tracing::warn!(patron, error = %err, "Alma could not confirm the signed-in patron; no form opened");
+        Handoff::PatronUnconfirmed
+    };
+    let point =
+        patron_id::match_point(bridge, link_partner(&bridge.settings), &ctx).await.map_err(|e| unconfirmed(&e))?;
+    let user = match bridge.rest.user(signed_in.as_str(), "all_unique", &ctx).await {
+        Ok(user) => user,
+        Err(err) if err.is_not_found() => {
+            tracing::info!(patron, "the signed-in patron is not an Alma user; no form opened");
+            return Err(Handoff::PatronUnknown);
+        }
+        Err(err) => return Err(unconfirmed(&err)),
+    };
+    VerifiedPatron::new(patron_id::kept_value(&user, point.as_ref())).map_err(|_| {
+        // Alma's id holds a `|` or a control character, or is over the length one RSA block carries.
+        tracing::error!(patron, "the patron's Relais id cannot be sent in PI");
+        Handoff::PatronIdFailed
+    })
 }
 
 /// How many anonymous citations one instance parks per minute: enough for a library's real ILL traffic

@@ -83,6 +83,9 @@ impl Bridge {
     pub fn new(parts: Parts) -> Result<Bridge, ConfigError> {
         let Parts { settings, alma, store, clock, invoker, doorbell, identity } = parts;
         let relais_form = super::openurl::relais_form(&settings)?;
+        if let Some(code) = &settings.ncip.user_id_type {
+            super::patron_id::log_type("ALMA_USER_ID_TYPE", Some(code));
+        }
         Ok(Bridge {
             read_options: read_options(&settings),
             settings,

@@ -25,9 +25,18 @@ pub const TRANSLATION_TTL: SignedDuration = SignedDuration::from_mins(5);
 /// At most this many translations are kept (a busy hour of borrowing messages); past it the oldest go.
 const TRANSLATIONS_KEPT: usize = 1024;
 
-/// Alma's code for "Primary Identifier" as a partner's User Identifier Type. UNCONFIRMED (no captured
-/// partner record shows it); the simulator uses the same spelling.
+/// The code the bridge keys the primary id's translations under, and the spelling `ALMA_USER_ID_TYPE`
+/// documents beside Alma's own.
 pub const PRIMARY_ID: &str = "PRIMARY_ID";
+
+/// Whether a partner's User Identifier Type code names the user's primary id. Ex Libris' partner schema
+/// (`rest_partner.xsd`, complexType `general_user_id_type`) gives the primary identifier as `user_name`;
+/// `userName` and the bridge's earlier `PRIMARY_ID` are read the same way, in any case, so a site that set
+/// either keeps working. Underscores are ignored because the three differ only by them.
+pub fn names_primary_id(code: &str) -> bool {
+    let folded: String = code.trim().chars().filter(|c| *c != '_').flat_map(char::to_lowercase).collect();
+    folded == "username" || folded == "primaryid"
+}
 
 /// Which of a user's identifiers Alma matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +52,16 @@ impl MatchPoint {
     pub fn from_code(code: &str) -> Option<MatchPoint> {
         match code.trim() {
             "" => None,
-            PRIMARY_ID => Some(MatchPoint::PrimaryId),
+            primary if names_primary_id(primary) => Some(MatchPoint::PrimaryId),
             other => Some(MatchPoint::Identifier(other.to_owned())),
+        }
+    }
+
+    /// How the bridge reads the type, for the start-up log and the preflight (never a patron's value).
+    pub fn reading(&self) -> &'static str {
+        match self {
+            MatchPoint::PrimaryId => "the primary id",
+            MatchPoint::Identifier(_) => "an identifier of that type",
         }
     }
 
@@ -71,9 +88,26 @@ impl MatchPoint {
     }
 }
 
+/// The one id Relais knows a patron by: the user's value of the partner's type, else the primary id (no type
+/// is known, or the user has none of it). LookupUser answers it as the "Primary Key" and the OpenURL hand-off
+/// sends it as `PI`, so that Relais never holds the same patron under two ids; [`translate`] turns anything
+/// else a patron is known by into it.
+pub(crate) fn kept_value<'u>(user: &'u AlmaUser, point: Option<&MatchPoint>) -> &'u str {
+    point.and_then(|p| p.value_of(user)).unwrap_or(user.primary_id.as_str())
+}
+
 /// Partners' NCIP settings already read, by partner code (`None`: the record holds none).
 #[derive(Debug, Default)]
 pub struct PartnerProfiles(Mutex<HashMap<String, Option<NcipDetails>>>);
+
+/// Logs the User Identifier Type as written and how the bridge reads it, once per process and source (the
+/// setting when the bridge is built, a partner's when its record is first read, since start-up asks Alma
+/// nothing): a spelling read otherwise than staff meant then shows in the first lines of the log. Only the
+/// type code is logged, never a patron's value.
+pub(crate) fn log_type(source: &str, raw: Option<&str>) {
+    let reading = raw.and_then(MatchPoint::from_code).map_or("none: identifiers pass unchanged", |p| p.reading());
+    tracing::info!(source, user_id_type = raw.unwrap_or("-"), matched_as = reading, "User Identifier Type");
+}
 
 /// The partner's NCIP settings from its Alma record (`GET /partners/{code}`), read once per process: the User
 /// Identifier Type messages are matched by, and the resource-sharing library that owns its requests.
@@ -87,7 +121,9 @@ pub(crate) async fn partner_profile(
     }
     let record = bridge.rest.partner(partner, ctx).await?;
     let details = record.partner_details.profile_details.and_then(|p| p.ncip_details);
-    let names_a_type = details.as_ref().and_then(|d| d.general_user_id_type.as_ref()).is_some();
+    let raw = details.as_ref().and_then(|d| d.general_user_id_type.as_ref()).map(|t| t.value.as_str());
+    log_type(&format!("partner {partner}"), raw);
+    let names_a_type = raw.is_some();
     if !names_a_type && bridge.settings.ncip.user_id_type.is_none() {
         tracing::warn!(partner, "the Alma partner names no User Identifier Type; set ALMA_USER_ID_TYPE or the partner");
     }
@@ -216,5 +252,15 @@ mod tests {
         assert_eq!(MatchPoint::from_code(" UNIV_ID ").unwrap().value_of(&user()), Some("U-3"));
         assert_eq!(MatchPoint::from_code("OTHER_ID").unwrap().value_of(&user()), None);
         assert_eq!(MatchPoint::from_code("  "), None);
+    }
+
+    #[test]
+    fn every_spelling_of_the_primary_identifier_matches_the_primary_id() {
+        for code in ["user_name", "userName", "USER_NAME", "PRIMARY_ID", "primary_id", " Primary_Id "] {
+            assert_eq!(MatchPoint::from_code(code), Some(MatchPoint::PrimaryId), "{code}");
+        }
+        for code in ["BARCODE", "UNIV_ID", "user", "name", "PRIMARY"] {
+            assert_eq!(MatchPoint::from_code(code), Some(MatchPoint::Identifier(code.to_owned())), "{code}");
+        }
     }
 }

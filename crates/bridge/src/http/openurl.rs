@@ -37,5 +37,13 @@ pub(super) async fn hand_off(State(bridge): State<Arc<Bridge>>, uri: Uri, header
         Handoff::BadLink(bad) => respond::html(400, openurl::error_page(&bad)),
         Handoff::Unauthorised(err) => respond::html(401, openurl::unauthorized_page(&err)),
         Handoff::PatronIdFailed => respond::text(500, "The patron id could not be prepared for Relais"),
+        Handoff::PatronUnconfirmed => {
+            let mut response = respond::html(503, openurl::patron_unconfirmed_page());
+            // Alma's outages are mostly its monthly maintenance or a short blip: a browser or proxy that honours
+            // the header retries after a minute.
+            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("60"));
+            response
+        }
+        Handoff::PatronUnknown => respond::html(403, openurl::patron_unknown_page()),
     }
 }

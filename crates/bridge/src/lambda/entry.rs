@@ -66,8 +66,8 @@ pub struct Entry {
     pub serve: Serve,
     /// The table (the DynamoDB client): every function but the front door, whose role has no table access.
     pub store: Option<OpenStore>,
-    /// The Alma clients: the functions that call Alma (the NCIP services and the deliverer), which alone are
-    /// given Alma's settings; the others link no Alma client at all.
+    /// The Alma clients: the functions that call Alma (the NCIP services, the deliverer, and the OpenURL
+    /// hand-off's user reads alone), which alone are given Alma's settings; the others link no Alma client.
     pub alma: Option<MakeAlma>,
     /// The front door's way to the per-service functions (the Lambda client).
     pub invoker: Option<MakeInvoker>,
@@ -167,7 +167,8 @@ pub const OPENURL_REDIRECT: Entry = Entry {
     serve: Serve::Http(http::openurl_routes),
     // Parks the patron's citation for staff.
     store: Some(dynamodb_store),
-    alma: None,
+    // Reads the signed-in patron's Alma user for the id Relais keys them by: users and partners only.
+    alma: Some(AlmaClients::users_only),
     invoker: None,
     doorbell: None,
     patron_identity: Some(Identity::from_settings),

@@ -19,7 +19,7 @@ pub mod secrets;
 pub mod settings;
 
 use crate::app::{AlmaClients, Parts};
-use crate::config::{AlmaTarget, ConfigError, Env, Host, Settings, StoreTarget};
+use crate::config::{AlmaTarget, ConfigError, Env, Host, PatronIdentity, Settings, StoreTarget};
 use crate::flows::Bridge;
 use crate::function::Function;
 use crate::store::Store;
@@ -120,6 +120,7 @@ pub fn check_requirements(function: Function, settings: &Settings) -> Result<(),
             return Err(ConfigError::new(variable, "is required by the ncip function (the function it invokes)"));
         }
     }
+    let names_patrons = matches!(settings.openurl.patron_identity, PatronIdentity::Jwt { .. });
     match function {
         Function::NcipFrontDoor if settings.ncip_secret.expose().is_empty() => Err(ConfigError::new(
             "NCIP_SHARED_SECRET",
@@ -137,6 +138,64 @@ pub fn check_requirements(function: Function, settings: &Settings) -> Result<(),
         Function::OpenUrlRedirect if settings.openurl.form_url.is_none() => {
             Err(ConfigError::new("RELAIS_FORM_URL", "is required by the openurl-redirect function"))
         }
+        // A signed-in patron is sent to Relais under the id LookupUser answers, which only Alma can tell.
+        Function::OpenUrlRedirect if names_patrons && matches!(settings.alma, AlmaTarget::Unconfigured) => Err(
+            ConfigError::new("ALMA_API_BASE", "is required by the openurl-redirect function with PATRON_IDENTITY=jwt"),
+        ),
+        // Without a partner or a type the link's patron would be keyed by the primary id while LookupUser, told
+        // the partner by Relais's FromAgencyId, may answer a barcode: one patron, two ids in Relais.
+        Function::OpenUrlRedirect
+            if names_patrons
+                && settings.ncip.user_id_type.is_none()
+                && crate::flows::openurl::link_partner(settings).is_none() =>
+        {
+            Err(ConfigError::new(
+                "ALMA_PARTNER_CODE",
+                "or ALMA_USER_ID_TYPE is required by the openurl-redirect function with PATRON_IDENTITY=jwt: a \
+                 link names no partner, and NCIP_AGENCY_PARTNERS does not name exactly one",
+            ))
+        }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hand_off(extra: &[(&'static str, &'static str)]) -> Result<(), ConfigError> {
+        let mut pairs = vec![
+            ("DYNAMODB_TABLE", "bridge"),
+            ("RELAIS_FORM_URL", "https://relais.example.org/user/login.html"),
+            ("RELAIS_LIBRARY_SYMBOL", "DEMO"),
+            ("PATRON_IDENTITY", "jwt"),
+            ("JWT_ISSUER", "https://idp.example.edu/realms/library"),
+            ("JWT_AUDIENCE", "alma-relais-bridge"),
+            ("JWT_VERIFICATION_KEY", "read by the identity, not here"),
+        ];
+        pairs.extend_from_slice(extra);
+        let settings = Settings::from_env(&Env::from_pairs(pairs), Host::Lambda).expect("valid settings");
+        check_requirements(Function::OpenUrlRedirect, &settings)
+    }
+
+    const ALMA: [(&str, &str); 4] = [
+        ("ALMA_API_BASE", "eu"),
+        ("ALMA_API_KEY", "k"),
+        ("ALMA_NCIP_URL", "https://eu.alma.exlibrisgroup.com/view/NCIPServlet"),
+        ("ALMA_INSTITUTION_CODE", "01UNI_INST"),
+    ];
+
+    #[test]
+    fn a_hand_off_that_names_patrons_needs_alma_and_one_user_identifier_type() {
+        assert_eq!(hand_off(&[]).unwrap_err().variable, "ALMA_API_BASE");
+        assert_eq!(hand_off(&ALMA).unwrap_err().variable, "ALMA_PARTNER_CODE");
+        let two_partners = [ALMA.as_slice(), &[("NCIP_AGENCY_PARTNERS", "A=RELAIS,B=OTHER")]].concat();
+        assert_eq!(hand_off(&two_partners).unwrap_err().variable, "ALMA_PARTNER_CODE");
+        for enough in
+            [("ALMA_PARTNER_CODE", "RELAIS"), ("ALMA_USER_ID_TYPE", "BARCODE"), ("NCIP_AGENCY_PARTNERS", "A=RELAIS")]
+        {
+            let settings = [ALMA.as_slice(), &[enough]].concat();
+            assert!(hand_off(&settings).is_ok(), "{enough:?}");
+        }
     }
 }

@@ -8,6 +8,7 @@ use super::{Check, alma_said, partner_codes, rest_failure};
 use crate::alma::model::{Code, PartnerDetails};
 use crate::alma::{AlmaError, CallContext, PARTNER_NOT_FOUND};
 use crate::flows::Bridge;
+use crate::flows::patron_id::MatchPoint;
 
 const WHERE: &str = "Fulfillment > Resource Sharing > Partners";
 
@@ -100,6 +101,11 @@ fn judge(bridge: &Bridge, name: String, code: &str, details: PartnerDetails, rou
             );
         }
     };
+    // The raw code is shown as Alma or the setting spells it, with the bridge's reading beside it: `user_name`
+    // means the primary id, however it looks.
+    let effective = bridge.settings.ncip.user_id_type.as_deref().or(partner_type.as_ref().map(|t| t.value.as_str()));
+    let reading = effective.and_then(MatchPoint::from_code).map_or("nothing", |p| p.reading());
+    let user_id_type = format!("{user_id_type}, matched as {reading}");
     let library = match ncip.general_library_owner.filter(|l| !l.value.trim().is_empty()) {
         Some(library) => format!("resource-sharing library {}", shown(&library)),
         None => "no resource-sharing library (after a ship the bridge cannot find Alma's lending request id; \

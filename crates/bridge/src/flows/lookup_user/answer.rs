@@ -1,7 +1,8 @@
 //! The patron record in NCIP terms, holding only the element types the client asked for.
 //!
 //! The shapes are those Relais (and ReShare's NCIP client) read: the patron's identifier of the Alma partner's
-//! User Identifier Type as the `UserId` (so Relais sends back what Alma matches); a structured personal name; one postal address, one e-mail and one phone as
+//! User Identifier Type as the `UserId` typed "Primary Key", the one Relais keys its patron by (so Relais sends
+//! back what Alma matches); the typed barcodes under `UserOptionalFields`; a structured personal name; one postal address, one e-mail and one phone as
 //! `UserAddressInformation`; `UserPrivilege` PROFILE (the user group) and STATUS (OK or BLOCKED), each with the
 //! expiry as `ValidToDate`; a `BlockOrTrap` per active block.
 
@@ -32,25 +33,22 @@ pub(crate) struct PatronRecord<'a> {
     pub kept_id: KeptId<'a>,
 }
 
-/// The `UserId` Relais keeps: its NCIP identifier type and value.
+/// Relais's label for the `UserId` it keys its patron record by (OCLC, "NCIP generated patron records", alma.md
+/// §1.3). It names the role of the id, not its kind: the value is whatever Alma's partner matches.
+pub(crate) const PRIMARY_KEY: &str = "Primary Key";
+
+/// The value of the `UserId` Relais keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeptId<'a> {
-    pub label: &'a str,
     pub value: &'a str,
 }
 
 impl<'a> KeptId<'a> {
     /// The user's identifier of the partner's type; the primary id when no type is known or the user has
-    /// no identifier of it (Alma will then refuse the patron, as it would refuse them by any other id).
-    pub(crate) fn of(user: &'a AlmaUser, point: Option<&'a MatchPoint>) -> KeptId<'a> {
-        let primary = KeptId { label: "Primary Key", value: user.primary_id.as_str() };
-        match point {
-            Some(MatchPoint::PrimaryId) | None => primary,
-            Some(point @ MatchPoint::Identifier(code)) => match point.value_of(user) {
-                Some(value) => KeptId { label: if code == "BARCODE" { "Barcode" } else { code.as_str() }, value },
-                None => primary,
-            },
-        }
+    /// no identifier of it (Alma will then refuse the patron, as it would refuse them by any other id). The
+    /// OpenURL hand-off puts the same value in the form's `PI` ([`crate::flows::patron_id::kept_value`]).
+    pub(crate) fn of(user: &'a AlmaUser, point: Option<&MatchPoint>) -> KeptId<'a> {
+        KeptId { value: crate::flows::patron_id::kept_value(user, point) }
     }
 }
 
@@ -59,7 +57,7 @@ impl PatronRecord<'_> {
     pub(crate) fn user_id(&self) -> UserId {
         UserId {
             agency_id: Some(self.agency.clone()),
-            user_identifier_type: Some(SchemeValue::new(self.kept_id.label)),
+            user_identifier_type: Some(SchemeValue::new(PRIMARY_KEY)),
             user_identifier_value: UserIdentifier::new(self.kept_id.value),
         }
     }
@@ -347,6 +345,30 @@ mod tests {
             assert_eq!(key.user_identifier_value.as_str(), "p1");
             assert_eq!(key.user_identifier_type.unwrap().value, "Primary Key");
         });
+    }
+
+    #[test]
+    fn the_primary_key_carries_the_partners_type_and_the_barcodes_stay_typed() {
+        let user = patron();
+        let policy = PatronPolicy::default();
+        let standing = Standing::of(&user, &policy, "2026-03-10T12:00:00Z".parse().unwrap(), &TimeZone::UTC);
+        for (code, expected) in [("BARCODE", "B-1"), ("UNIV_ID", "U-1"), ("user_name", "p1"), ("OTHER_ID", "p1")] {
+            let point = MatchPoint::from_code(code);
+            let record = PatronRecord {
+                user: &user,
+                standing: &standing,
+                policy: &policy,
+                agency: AgencyId::new("LIB"),
+                zone: &TimeZone::UTC,
+                kept_id: KeptId::of(&user, point.as_ref()),
+            };
+            let key = record.user_id();
+            assert_eq!(key.user_identifier_type.unwrap().value, "Primary Key", "{code}");
+            assert_eq!(key.user_identifier_value.as_str(), expected, "{code}");
+            let fields = record.optional_fields(Elements { user_id: true, ..Elements::default() }).unwrap();
+            let barcodes: Vec<_> = fields.user_ids.iter().map(|id| id.user_identifier_type.as_ref().unwrap()).collect();
+            assert!(barcodes.iter().all(|t| t.value == "Barcode") && barcodes.len() == 1, "{code}: {barcodes:?}");
+        }
     }
 
     #[test]
