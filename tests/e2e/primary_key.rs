@@ -211,7 +211,9 @@ async fn the_lambda_hand_off_reads_the_patron_through_its_own_narrow_client() {
     ]);
     let client = bridge::alma::https_client();
     let aws = crate::support::lambda_aws(&client);
-    let built = bridge::lambda::build(entry::OPENURL_REDIRECT, &env, &aws, &client).expect("the function starts");
+    let clock = std::sync::Arc::new(bridge::clock::SystemClock);
+    let built =
+        bridge::lambda::build(entry::OPENURL_REDIRECT, &env, &aws, &client, clock).expect("the function starts");
     let router = entry::OPENURL_REDIRECT.router(Arc::new(built)).expect("an HTTP function");
     let request = http::Request::get("/openurl?genre=book&title=Ulysses&isbn=9780838913390")
         .header("authorization", format!("Bearer {}", sign_in("U1001")))

@@ -442,7 +442,8 @@ fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
     let parameter = if_true_ref(&hand_off["Properties"]["ReservedConcurrentExecutions"]).expect("a reservation");
     let hand_offs = template.parameter_default(parameter);
     let pace = &template.environment(hand_off)["ALMA_MAX_CALLS_PER_SECOND"];
-    let hand_off_pace = pace.as_u64().unwrap_or_else(|| panic!("{id}: a literal pace, got {pace:?}"));
+    let literal = pace.as_u64().or_else(|| subs(pace).concat().parse().ok());
+    let hand_off_pace = literal.unwrap_or_else(|| panic!("{id}: a literal pace, got {pace:?}"));
     let calls = instances * per_instance + hand_offs * hand_off_pace;
     assert!(
         calls <= ALMA_CALLS_PER_SECOND,

@@ -4,7 +4,7 @@
 
 use crate::alma::model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
 use crate::alma::{
-    AlmaError, AlmaRest, ApiArea, CallContext, HttpAlmaNcip, HttpAlmaRest, Limiter, NotConfigured, Transport,
+    AlmaError, AlmaRest, ApiArea, CallContext, HttpAlmaNcip, HttpAlmaRest, ItemPath, Limiter, NotConfigured, Transport,
 };
 use crate::config::{AlmaRemote, ConfigError, Settings, StoreTarget};
 use crate::flows::Bridge;
@@ -66,6 +66,9 @@ impl AlmaRest for UsersOnly {
     }
     async fn user_requests(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
         NotConfigured.user_requests(user_id, ctx).await
+    }
+    async fn item_requests(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
+        NotConfigured.item_requests(item, ctx).await
     }
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
         NotConfigured.user_loans(user_id, ctx).await
