@@ -68,9 +68,24 @@ async fn borrowing(h: &Harness, request: &str, item: &str) -> Result<(), (String
     Ok(())
 }
 
-/// The lending side: the ship to the borrowing library (its symbol on its generic patron) and the item's
-/// return home.
+/// "Resource Sharing in Practice", the seeded title our item 39000000003 belongs to, and its OCLC number.
+const LENT_ITEM: (&str, &str) = ("39000000003", "1000000035");
+
+/// The lending side: the borrowing library's request for a title of ours named by its OCLC number, the ship to
+/// that library (its symbol on its generic patron) and the item's return home.
 async fn lending(h: &Harness, request: &str, item: &str, due: &str) -> Result<String, (String, String)> {
+    if item == LENT_ITEM.0 {
+        let fill = [("REQUEST", request), ("BORROWER", "PUL"), ("OCLC", LENT_ITEM.1), ("TITLE", "A title")];
+        let answer = h.ncip(&fixture("request-item.xml", &fill)).await;
+        if let Some(problem) = problem_type(&answer) {
+            return Err(("RequestItem".into(), problem));
+        }
+        let alma = h.sim.state().snapshot();
+        let requested = alma["lending_requests"].as_array().and_then(|all| {
+            all.iter().find(|r| r["external_id"] == request && r["status"]["value"] == "REQUEST_CREATED_LEND")
+        });
+        assert!(requested.is_some(), "Alma made a lending request for the title: {alma}");
+    }
     let ship =
         fixture("check-out-item.xml", &[("REQUEST", request), ("ITEM", item), ("BORROWER", "PUL"), ("DUE", due)]);
     let shipped = h.ncip(&ship).await;
@@ -115,7 +130,7 @@ async fn relais_borrowing_messages_as_sent_receive_and_return_in_alma() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relais_lending_messages_as_sent_ship_and_return_in_alma() {
     let h = Harness::start(StoreKind::Embedded).await;
-    lending(&h, "PUL-20270101002", "39000000002", "2027-06-30T23:59:00Z")
+    lending(&h, "PUL-20270101002", LENT_ITEM.0, "2027-06-30T23:59:00Z")
         .await
         .unwrap_or_else(|(step, p)| panic!("{step}: {p}"));
     let status = h.status_json("PUL-20270101002").await;
