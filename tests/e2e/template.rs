@@ -886,6 +886,21 @@ fn every_function_is_deployed_behind_its_live_alias_and_rolled_back_on_error_ala
     assert!(rollback.contains("--name live"), "scripts/rollback moves the alias the template publishes");
 }
 
+/// No X-Ray promise the code cannot keep: no maintained X-Ray SDK exists for Rust, so the functions run with
+/// Lambda's default, PassThrough, and no parameter offers more.
+#[test]
+fn no_function_offers_xray_tracing() {
+    let template = Template::load();
+    assert!(template.0["Parameters"]["XRayTracing"].is_null(), "no XRayTracing parameter");
+    for (_, (id, function)) in template.functions() {
+        let tracing = template.property(function, "Tracing");
+        assert!(tracing.is_null() || *tracing == "PassThrough", "{id}: Tracing {tracing:?}");
+    }
+    for doc in ["docs/deploy.md", "docs/configuration.md", "docs/operations.md", "README.md"] {
+        assert!(!repo_file(doc).contains("XRayTracing"), "{doc} still offers XRayTracing");
+    }
+}
+
 #[test]
 fn each_binary_links_the_aws_clients_its_role_may_use_and_names_its_own_entry() {
     let template = Template::load();
