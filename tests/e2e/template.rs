@@ -906,6 +906,18 @@ fn no_function_offers_xray_tracing() {
     }
 }
 
+/// What the bridge logged must outlive `sam delete` and any replacement of a log group: each one is retained.
+#[test]
+fn every_log_group_outlives_the_stack() {
+    let template = Template::load();
+    let groups: Vec<_> = template.of_type("AWS::Logs::LogGroup").collect();
+    assert!(groups.len() > template.functions().len(), "one per function, and the API's access log");
+    for (id, group) in groups {
+        assert_eq!(group["DeletionPolicy"], "Retain", "{id}: kept when the stack is deleted");
+        assert_eq!(group["UpdateReplacePolicy"], "Retain", "{id}: kept when an update replaces it");
+    }
+}
+
 #[test]
 fn each_binary_links_the_aws_clients_its_role_may_use_and_names_its_own_entry() {
     let template = Template::load();
