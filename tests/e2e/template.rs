@@ -393,15 +393,33 @@ fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
             .and_then(|v| intrinsic(v, "Ref").map(str::to_owned));
         assert_eq!(rate.as_deref(), Some("AlmaCallsPerSecondPerInstance"), "{id} ({binary}) is paced");
     }
-    // The outbox's deliverer calls Alma too, under a literal reservation.
-    let (_, deliver) = template.function("deliver");
-    let reserved = &deliver["Properties"]["ReservedConcurrentExecutions"];
-    let Value::Tagged(reserved) = reserved else { panic!("the deliverer's concurrency is reserved") };
-    instances += reserved.value[1].as_u64().expect("a number of instances");
+    // The outbox's deliverer calls Alma too: as many as the queue mapping's maximum concurrency, plus the one
+    // scheduled round its lease lets run at a time.
+    instances += deliverer_instances(&template);
     assert!(
         instances * per_instance <= ALMA_CALLS_PER_SECOND,
         "{instances} instances x {per_instance} calls/s exceeds Alma's {ALMA_CALLS_PER_SECOND}/s"
     );
+}
+
+/// The most deliverer instances that can run at once: the doorbells' mapping's maximum concurrency and one
+/// scheduled round.
+fn deliverer_instances(template: &Template) -> u64 {
+    let (id, deliver) = template.function("deliver");
+    // A reserved cap would throttle the doorbells the mapping's pollers already took (Lambda's SQS guidance):
+    // the mapping's own maximum is the cap.
+    assert!(deliver["Properties"]["ReservedConcurrentExecutions"].is_null(), "{id}: no reserved concurrency");
+    let events = deliver["Properties"]["Events"].as_mapping().expect("events");
+    let queue = events.values().find(|e| e["Type"] == "SQS").unwrap_or_else(|| panic!("{id}: a queue"));
+    let maximum = queue["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{id}: the queue mapping's ScalingConfig.MaximumConcurrency"));
+    assert!(maximum >= 2, "{id}: Lambda's least maximum concurrency for a queue is 2, got {maximum}");
+    // A scheduled round holds its lease as long as the function may run, so no two rounds overlap.
+    let timeout = template.property(deliver, "Timeout").as_u64().expect("Timeout");
+    assert_eq!(bridge::lambda::deliver::SCHEDULED_ROUND_LEASE.as_secs(), timeout, "{id}: the lease is the timeout");
+    let scheduled_rounds = deliverer_runs_per_minute(template).min(1);
+    maximum + scheduled_rounds
 }
 
 #[test]
