@@ -7,9 +7,11 @@ use crate::support;
 use crate::support::{Harness, STAFF_TOKEN, STATUS_TOKEN, StoreKind, messages as m};
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
 use bridge::alma::AlmaRest;
+use bridge::clock::Clock as _;
 use bridge::flows::outbox::deliver_due;
-use bridge::lambda::events::{DeliverAnswer, DeliverEvent, RoundSummary, SqsBatchResponse};
-use bridge::store::Store as _;
+use bridge::lambda::deliver::{SCHEDULED_ROUND_LEASE, scheduled_round_key};
+use bridge::lambda::events::{DeliverAnswer, DeliverEvent, RoundSummary, ScheduleEvent, SqsBatchResponse};
+use bridge::store::{ClaimOutcome, ClaimToken, Store as _};
 use std::time::{Duration, Instant};
 
 const LENDING_ITEM: &str = "39000000002";
@@ -264,7 +266,66 @@ async fn with_the_outbox_off_relais_is_told_to_resend(kind: StoreKind) {
     assert!(get_queue(&h).await["outbox"] == false);
 }
 
+/// The schedule's tick, as EventBridge sends it every minute.
+async fn tick(h: &Harness) -> DeliverAnswer {
+    let tick = DeliverEvent::Schedule(ScheduleEvent::tick());
+    bridge::lambda::deliver::handle(&h.bridge.bridge, tick).await
+}
+
+/// A receipt waiting in the outbox after maintenance, with Alma back: the next round that runs delivers it.
+async fn a_receipt_waiting_for_the_schedule(kind: StoreKind, request: &str, barcode: &str) -> Harness {
+    let h = Harness::start_with(kind, &[("LOCAL_OUTBOX_POLL_MS", "0")], |store| store).await;
+    maintenance(&h.sim);
+    assert_success(&h.ncip(&m::accept_item(request, barcode, "21000000001")).await, "AcceptItemResponse");
+    h.sim.faults().clear();
+    h
+}
+
+/// EventBridge starts a round every minute whether or not the last one ended (a full outbox, a slow Alma): a
+/// round that finds the previous one still running does nothing, so rounds never add up against Alma's 25
+/// calls a second, and the round after it ends goes ahead.
+async fn a_scheduled_round_does_nothing_while_the_previous_one_runs(kind: StoreKind) {
+    let h = a_receipt_waiting_for_the_schedule(kind, "RL-OB-L1", "ILL-OB-L1").await;
+    let previous = ClaimToken::new("the-previous-round").unwrap();
+    let key = scheduled_round_key();
+    let taken = h.store.claim(&key, &previous, h.clock.now(), SCHEDULED_ROUND_LEASE).await.expect("store");
+    assert_eq!(taken, ClaimOutcome::Claimed, "the previous round holds the schedule's lease");
+    h.clock.advance(Duration::from_secs(60));
+
+    let DeliverAnswer::Skipped(skipped) = tick(&h).await else { panic!("a round ran beside the previous one") };
+    // The previous round's lease, as the store keeps it (to the millisecond): a minute from now.
+    let running_until: jiff::Timestamp = skipped.running_until.parse().expect("an RFC 3339 time");
+    let left = running_until.duration_since(h.clock.now());
+    assert!(left > jiff::SignedDuration::from_secs(59) && left <= jiff::SignedDuration::from_secs(60), "{left}");
+    assert!(taken_by_alma(&h).is_empty(), "the skipped tick sent nothing to Alma");
+    assert_eq!(queue_of(&h, "RL-OB-L1").await, pairs(&[("AcceptItem", "waiting")]));
+
+    // The previous round ends: the next tick runs, and releases the lease again when it is done.
+    h.store.release(&key, &previous).await.expect("store");
+    assert_eq!(tick(&h).await, DeliverAnswer::Round(RoundSummary { tried: 1, open: 0 }));
+    assert_eq!(taken_by_alma(&h), ["AcceptItem"]);
+    assert_eq!(tick(&h).await, DeliverAnswer::Round(RoundSummary { tried: 0, open: 0 }), "no lease left behind");
+}
+
+/// A round that died holding the lease (Lambda ended it at its timeout) holds the schedule back only until
+/// the lease runs out, which is the function's timeout: the deliverer never stops for good.
+async fn a_round_that_died_holding_the_lease_holds_the_schedule_back_only_until_it_runs_out(kind: StoreKind) {
+    let h = a_receipt_waiting_for_the_schedule(kind, "RL-OB-L2", "ILL-OB-L2").await;
+    let dead = ClaimToken::new("a-round-lambda-timed-out").unwrap();
+    let key = scheduled_round_key();
+    h.store.claim(&key, &dead, h.clock.now(), SCHEDULED_ROUND_LEASE).await.expect("store");
+
+    h.clock.advance(SCHEDULED_ROUND_LEASE - Duration::from_secs(1));
+    assert!(matches!(tick(&h).await, DeliverAnswer::Skipped(_)), "the lease still runs");
+    assert!(taken_by_alma(&h).is_empty());
+    h.clock.advance(Duration::from_secs(2));
+    assert_eq!(tick(&h).await, DeliverAnswer::Round(RoundSummary { tried: 1, open: 0 }), "the lease ran out");
+    assert_eq!(taken_by_alma(&h), ["AcceptItem"]);
+}
+
 on_both_stores!(
+    a_scheduled_round_does_nothing_while_the_previous_one_runs,
+    a_round_that_died_holding_the_lease_holds_the_schedule_back_only_until_it_runs_out,
     the_four_relais_actions_wait_out_maintenance_and_reach_alma_in_order,
     a_check_in_sent_after_alma_came_back_waits_behind_its_queued_receipt,
     a_receipt_for_a_patron_blocked_meanwhile_is_parked_then_redriven_once_unblocked,

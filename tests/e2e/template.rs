@@ -432,11 +432,9 @@ fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
         let rate = template.environment(function).get("ALMA_MAX_CALLS_PER_SECOND").and_then(parameter_of);
         assert_eq!(rate.as_deref(), Some("AlmaCallsPerSecondPerInstance"), "{id} ({binary}) is paced");
     }
-    // The outbox's deliverer calls Alma too, under a literal reservation.
-    let (_, deliver) = template.function("deliver");
-    let reserved = &deliver["Properties"]["ReservedConcurrentExecutions"];
-    let Value::Tagged(reserved) = reserved else { panic!("the deliverer's concurrency is reserved") };
-    instances += reserved.value[1].as_u64().expect("a number of instances");
+    // The outbox's deliverer calls Alma too: as many as the queue mapping's maximum concurrency, plus the one
+    // scheduled round its lease lets run at a time.
+    instances += deliverer_instances(&template);
     // The OpenURL hand-off reads the signed-in patron's Alma user, at its own pace.
     let (id, hand_off) = template.function("openurl-redirect");
     let parameter = if_true_ref(&hand_off["Properties"]["ReservedConcurrentExecutions"]).expect("a reservation");
@@ -450,6 +448,26 @@ fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
         "{instances} instances x {per_instance} calls/s and {hand_offs} hand-offs x {hand_off_pace} calls/s \
          exceed Alma's {ALMA_CALLS_PER_SECOND}/s"
     );
+}
+
+/// The most deliverer instances that can run at once: the doorbells' mapping's maximum concurrency and one
+/// scheduled round.
+fn deliverer_instances(template: &Template) -> u64 {
+    let (id, deliver) = template.function("deliver");
+    // A reserved cap would throttle the doorbells the mapping's pollers already took (Lambda's SQS guidance):
+    // the mapping's own maximum is the cap.
+    assert!(deliver["Properties"]["ReservedConcurrentExecutions"].is_null(), "{id}: no reserved concurrency");
+    let events = deliver["Properties"]["Events"].as_mapping().expect("events");
+    let queue = events.values().find(|e| e["Type"] == "SQS").unwrap_or_else(|| panic!("{id}: a queue"));
+    let maximum = queue["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{id}: the queue mapping's ScalingConfig.MaximumConcurrency"));
+    assert!(maximum >= 2, "{id}: Lambda's least maximum concurrency for a queue is 2, got {maximum}");
+    // A scheduled round holds its lease as long as the function may run, so no two rounds overlap.
+    let timeout = template.property(deliver, "Timeout").as_u64().expect("Timeout");
+    assert_eq!(bridge::lambda::deliver::SCHEDULED_ROUND_LEASE.as_secs(), timeout, "{id}: the lease is the timeout");
+    let scheduled_rounds = deliverer_runs_per_minute(template).min(1);
+    maximum + scheduled_rounds
 }
 
 #[test]
@@ -724,7 +742,10 @@ fn a_deliverer_that_stops_raises_the_heartbeat_alarm() {
     let deliver = repo_file("crates/bridge/src/lambda/deliver.rs");
     let schedule_branch = deliver.split("DeliverEvent::Schedule(_) =>").nth(1).expect("the schedule branch");
     let schedule_branch = schedule_branch.split("DeliverEvent::Queue").next().unwrap();
-    assert!(schedule_branch.contains("heartbeat(&round)"), "every scheduled run sends the heartbeat");
+    assert!(schedule_branch.contains("scheduled_round(bridge)"), "the schedule's tick runs a scheduled round");
+    let round = deliver.split("async fn scheduled_round(").nth(1).expect("the scheduled round");
+    let round = round.split("\nfn ").next().unwrap();
+    assert!(round.contains("heartbeat(&round)"), "every scheduled round that runs sends the heartbeat");
     assert!(deliver.contains("crate::metrics::deliverer_heartbeat("), "through metrics.rs");
 
     let template = Template::load();
@@ -738,8 +759,10 @@ fn a_deliverer_that_stops_raises_the_heartbeat_alarm() {
     let period = alarm["Period"].as_u64().expect("Period");
     let periods = alarm["EvaluationPeriods"].as_u64().expect("EvaluationPeriods");
     let threshold = alarm["Threshold"].as_u64().expect("Threshold");
-    // A live deliverer sends at least the threshold in every period, with a margin for a late or skipped run.
-    let expected = period / 60 * deliverer_runs_per_minute(&template);
+    // A live deliverer sends at least the threshold in every period, with a margin for a late or skipped run,
+    // even when each round runs as long as its lease and the ticks meanwhile do nothing.
+    let lease = bridge::lambda::deliver::SCHEDULED_ROUND_LEASE.as_secs();
+    let expected = (period / 60 * deliverer_runs_per_minute(&template)).min(period / lease);
     assert!(threshold * 2 <= expected, "{expected} heartbeats in a period against a threshold of {threshold}");
     assert!(period * periods <= 15 * 60, "a stopped deliverer is noticed within minutes, not hours");
 }
@@ -938,18 +961,52 @@ fn the_functions_that_warn_about_an_open_agency_policy_are_given_the_policy() {
     }
 }
 
+/// CloudFormation moves `live` to each new version itself. CodeDeploy's alarms over 5-minute periods could not
+/// judge an all-at-once shift of seconds, and one still firing from the fault being fixed would block the
+/// hot-fix, so there is no DeploymentPreference: going back is scripts/rollback moving the alias.
 #[test]
-fn every_function_is_deployed_behind_its_live_alias_and_rolled_back_on_error_alarms() {
+fn every_function_is_deployed_behind_its_live_alias_without_codedeploy() {
     let template = Template::load();
     let globals = &template.0["Globals"]["Function"];
     assert_eq!(globals["AutoPublishAlias"], "live", "a version per deploy, the alias moved to it");
     let preference = &globals["DeploymentPreference"];
-    assert_eq!(preference["Type"], "AllAtOnce");
-    let alarms: BTreeSet<&str> =
-        preference["Alarms"].as_sequence().expect("Alarms").iter().filter_map(|a| intrinsic(a, "Ref")).collect();
-    assert_eq!(alarms, ["PublicFunctionErrorsAlarm", "ServiceFunctionErrorsAlarm"].into());
+    assert!(preference.is_null(), "no CodeDeploy deployment: {preference:?}");
+    for (_, (id, function)) in template.functions() {
+        assert!(function["Properties"]["DeploymentPreference"].is_null(), "{id}: no CodeDeploy deployment");
+        assert!(function["Properties"]["AutoPublishAlias"].is_null(), "{id}: the one alias from Globals");
+    }
+    assert_eq!(template.of_type("AWS::CodeDeploy::Application").count(), 0);
     let rollback = repo_file("scripts/rollback");
     assert!(rollback.contains("--name live"), "scripts/rollback moves the alias the template publishes");
+}
+
+/// No X-Ray promise the code cannot keep: no maintained X-Ray SDK exists for Rust, so the functions run with
+/// Lambda's default, PassThrough, and no parameter offers more.
+#[test]
+fn no_function_offers_xray_tracing() {
+    let template = Template::load();
+    assert!(template.0["Parameters"]["XRayTracing"].is_null(), "no XRayTracing parameter");
+    for (_, (id, function)) in template.functions() {
+        let tracing = template.property(function, "Tracing");
+        assert!(tracing.is_null() || *tracing == "PassThrough", "{id}: Tracing {tracing:?}");
+    }
+    for doc in ["docs/deploy.md", "docs/configuration.md", "docs/operations.md", "README.md"] {
+        assert!(!repo_file(doc).contains("XRayTracing"), "{doc} still offers XRayTracing");
+    }
+}
+
+/// What the bridge logged must outlive `sam delete` and any replacement of a log group: each one is retained,
+/// except by the rollback of the deploy that created it, so that a failed first deploy can simply be tried
+/// again under the same name.
+#[test]
+fn every_log_group_outlives_the_stack() {
+    let template = Template::load();
+    let groups: Vec<_> = template.of_type("AWS::Logs::LogGroup").collect();
+    assert!(groups.len() > template.functions().len(), "one per function, and the API's access log");
+    for (id, group) in groups {
+        assert_eq!(group["DeletionPolicy"], "RetainExceptOnCreate", "{id}: kept when the stack is deleted");
+        assert_eq!(group["UpdateReplacePolicy"], "Retain", "{id}: kept when an update replaces it");
+    }
 }
 
 #[test]

@@ -13,18 +13,35 @@
 //!   came back and for anything whose doorbell was lost. Each run then counts what is still open and emits a
 //!   heartbeat with the counts of waiting and parked messages; the template's alarms read a missing heartbeat
 //!   as a deliverer that stopped (or cannot read the table), and a parked count above zero as staff's work.
+//!   A round can outlast the minute (a full outbox, a slow Alma), and EventBridge starts the next one
+//!   regardless: each round first takes the schedule's lease in the store ([`SCHEDULED_ROUND_LEASE`]), and a
+//!   run that finds it held does nothing, so that scheduled rounds never overlap and the deliverer's share of
+//!   Alma's 25 calls a second stays one scheduled round plus the queue mapping's maximum concurrency.
 //!
 //! A message Alma still cannot take is not a failure here: it waits in the store with its next attempt's
 //! time, and the schedule retries it. SQS's own retries are for the bridge's failures only, which keeps the
 //! queue's receive count away from Alma's outages (a 72-hour outage would exhaust any receive count).
 
 use super::events::{
-    BatchItemFailure, DeliverAnswer, DeliverEvent, DoorbellBody, PreflightAnswer, RoundSummary, SqsBatchResponse,
+    BatchItemFailure, DeliverAnswer, DeliverEvent, DoorbellBody, PreflightAnswer, RoundSummary, SkippedRound,
+    SqsBatchResponse,
 };
 use crate::flows::Bridge;
 use crate::flows::outbox::{Doorbell, Round, deliver_due, deliver_request};
-use crate::store::QueuedMessage;
+use crate::store::{ClaimOutcome, ClaimToken, IdempotencyKey, QueuedMessage};
 use std::sync::OnceLock;
+use std::time::Duration;
+
+/// How long a scheduled round holds the schedule's lease: the deliver function's timeout (template.yaml), since
+/// Lambda ends any run by then. A run that died holding it (a timeout, a crash) holds back the next rounds no
+/// longer than that; a shorter lease would let the next minute's round start beside one still running.
+pub const SCHEDULED_ROUND_LEASE: Duration = Duration::from_secs(120);
+
+/// The key of the schedule's lease: an idempotency claim that is never committed, only released, so that the
+/// store's conditional claim (taken if absent or if its lease ran out) is the lock.
+pub fn scheduled_round_key() -> IdempotencyKey {
+    IdempotencyKey::derive("outbox-scheduled-round", None, None, b"")
+}
 
 /// Rings by sending one message to the outbox's FIFO queue. Its SQS client is built when it first rings:
 /// building an SDK client is a large share of a function's cold start (its endpoint rules; docs/benchmarks.md),
@@ -78,12 +95,7 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
             tracing::info!(passed = report.passed, failed, "go-live preflight");
             return DeliverAnswer::Preflight(PreflightAnswer { preflight: report });
         }
-        DeliverEvent::Schedule(_) => {
-            let round = deliver_due(bridge).await;
-            tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
-            heartbeat(&round);
-            return DeliverAnswer::Round(RoundSummary { tried: round.tried, open: round.open });
-        }
+        DeliverEvent::Schedule(_) => return scheduled_round(bridge).await,
         DeliverEvent::Queue(batch) => batch,
     };
     let mut answer = SqsBatchResponse::default();
@@ -106,6 +118,44 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
         }
     }
     DeliverAnswer::Batch(answer)
+}
+
+/// One scheduled round, unless the previous one still holds the schedule's lease.
+async fn scheduled_round(bridge: &Bridge) -> DeliverAnswer {
+    let key = scheduled_round_key();
+    let owner = round_token();
+    match bridge.store.claim(&key, &owner, bridge.clock.now(), SCHEDULED_ROUND_LEASE).await {
+        Ok(ClaimOutcome::InFlight { lease_until }) => {
+            // The running round sends the heartbeat; a second one for a round that never ran would hide a
+            // deliverer stuck on its lease from the heartbeat alarm.
+            tracing::info!(%lease_until, "the previous scheduled outbox round is still running; this one does nothing");
+            return DeliverAnswer::Skipped(SkippedRound { running_until: lease_until.to_string() });
+        }
+        Ok(ClaimOutcome::TookOverStale { previous_attempts }) => {
+            tracing::warn!(previous_attempts, "a scheduled outbox round ended without its release (timed out?)");
+        }
+        // Never committed, so never done; should it ever read so, a round beside another beats no round at all.
+        Ok(ClaimOutcome::Claimed | ClaimOutcome::Done(_)) => {}
+        Err(err) => {
+            // The round could not read the queue either: no heartbeat, as for a round whose walk failed.
+            tracing::error!(error = %err, "store unavailable while taking the scheduled round's lease; no heartbeat");
+            return DeliverAnswer::Round(RoundSummary { tried: 0, open: 0 });
+        }
+    }
+    let round = deliver_due(bridge).await;
+    tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
+    heartbeat(&round);
+    if let Err(err) = bridge.store.release(&key, &owner).await {
+        tracing::warn!(error = %err, "could not release the scheduled round's lease; it runs out by itself");
+    }
+    DeliverAnswer::Round(RoundSummary { tried: round.tried, open: round.open })
+}
+
+/// One token per scheduled run: random, so two instances of the deliverer never share one.
+fn round_token() -> ClaimToken {
+    let bytes: [u8; 16] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    ClaimToken::new(hex).expect("hex is a valid token")
 }
 
 /// The scheduled run's heartbeat, with the outbox's counts after the round. A run that cannot read the table

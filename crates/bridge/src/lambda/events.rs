@@ -2,9 +2,10 @@
 //!
 //! Two things wake the deliverer: the outbox's SQS FIFO queue (an [`SqsEvent`] of doorbells, answered with an
 //! [`SqsBatchResponse`] naming the records SQS should hand back) and an EventBridge schedule
-//! ([`ScheduleEvent`], answered with a [`RoundSummary`]). A person may invoke it too, with a [`PreflightEvent`]
-//! (`scripts/preflight`): the go-live preflight runs with the function's own Alma clients and key, and the
-//! answer is its [`Report`]. All three are read as one [`DeliverEvent`].
+//! ([`ScheduleEvent`], answered with a [`RoundSummary`], or a [`SkippedRound`] while the previous round runs).
+//! A person may invoke it too, with a [`PreflightEvent`] (`scripts/preflight`): the go-live preflight runs with
+//! the function's own Alma clients and key, and the answer is its [`Report`]. All three are read as one
+//! [`DeliverEvent`].
 //!
 //! These are small local types rather than `aws_lambda_events`' `sqs` and `eventbridge` modules: those bring
 //! `chrono` and `serde_with` into the deliver function for the two fields it reads (measured lighter this way;
@@ -96,6 +97,13 @@ pub struct RoundSummary {
     pub open: usize,
 }
 
+/// What a scheduled run answers when the previous round still holds the schedule's lease: it did nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRound {
+    /// When the running round's lease runs out (RFC 3339): a run after it goes ahead even if that round died.
+    pub running_until: String,
+}
+
 /// The deliver function's answer to a [`DeliverEvent`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -104,6 +112,8 @@ pub enum DeliverAnswer {
     Batch(SqsBatchResponse),
     /// To a schedule tick.
     Round(RoundSummary),
+    /// To a schedule tick while the previous round still runs.
+    Skipped(SkippedRound),
     /// To a preflight event: `{"preflight": {"passed": .., "checks": [..]}}`.
     Preflight(PreflightAnswer),
 }
