@@ -134,6 +134,21 @@ async fn front_door_takes(function: &Refreshing, token: &str) -> bool {
     !refused
 }
 
+/// The front door as its Lambda function starts, with `variables` beside what every function is given (the
+/// table's name, though its role has no access to it) and the names of the functions it invokes, on `clock`.
+async fn front_door(
+    variables: &[(&str, &str)],
+    clock: &std::sync::Arc<bridge::clock::ManualClock>,
+) -> Result<Refreshing, bridge::config::ConfigError> {
+    let mut env = Env::from_pairs(variables.iter().copied());
+    env.set("DYNAMODB_TABLE", "bridge-front-door-test");
+    for service in bridge::Function::services() {
+        env.set(service.invoke_variable().expect("a service"), service.name());
+    }
+    let http = bridge::alma::https_client();
+    Refreshing::start_with_clock(entry::NCIP, env, support::lambda_aws(&http), http, clock.clone()).await
+}
+
 /// The runbook of docs/operations.md ("Rotating secrets") for the NCIP secret, step by step against moto's
 /// SSM with the refresh interval crossed on a manual clock: Relais's messages, sent with whichever secret
 /// Relais holds at each step (and its retries with the old one), are never refused, and no deploy is made.
@@ -146,19 +161,13 @@ async fn the_ncip_secret_is_rotated_by_the_runbook_without_refusing_relais_or_a_
     let (current, previous) = (format!("{path}/ncip-shared-secret"), format!("{path}/ncip-shared-secret-previous"));
     let (old, new) = ("the-old-ncip-secret-0123456789", "the-new-ncip-secret-0123456789");
     put(&ssm, &current, old).await;
-    let mut env = Env::from_pairs([
+    let env = [
         ("NCIP_SHARED_SECRET_PARAMETER", current.as_str()),
         ("NCIP_SHARED_SECRET_PREVIOUS_PARAMETER", previous.as_str()),
         ("SECRETS_REFRESH_SECONDS", "300"),
-        // Globals give every function the table's name; the front door's role has no access to it.
-        ("DYNAMODB_TABLE", "bridge-rotation-test"),
-    ]);
-    for service in bridge::Function::services() {
-        env.set(service.invoke_variable().expect("a service"), service.name());
-    }
-    let http = bridge::alma::https_client();
+    ];
     let clock = std::sync::Arc::new(ManualClock::default());
-    let function = Refreshing::start_with_clock(entry::NCIP, env, support::lambda_aws(&http), http, clock.clone())
+    let function = front_door(&env, &clock)
         .await
         .expect("the front door starts without a previous secret: it exists only during a rotation");
     let wait_one_refresh = || clock.advance(Duration::from_secs(301));
@@ -219,20 +228,13 @@ async fn settings_a_deploy_writes_reach_a_running_function_within_one_refresh() 
     };
     put_string(&ssm, &settings, &text(&first, "on", "RELAIS")).await;
     let ncip_secret = format!("/{first}/ncip-shared-secret");
-    let mut env = Env::from_pairs([
+    let env = [
         ("SETTINGS_PARAMETER", settings.as_str()),
         ("SETTINGS_SECTIONS", "common agencies"),
         ("NCIP_SHARED_SECRET_PARAMETER", ncip_secret.as_str()),
-        ("DYNAMODB_TABLE", "bridge-settings-test"),
-    ]);
-    for service in bridge::Function::services() {
-        env.set(service.invoke_variable().expect("a service"), service.name());
-    }
-    let http = bridge::alma::https_client();
+    ];
     let clock = std::sync::Arc::new(ManualClock::default());
-    let function = Refreshing::start_with_clock(entry::NCIP, env, support::lambda_aws(&http), http, clock.clone())
-        .await
-        .expect("the front door starts from its settings");
+    let function = front_door(&env, &clock).await.expect("the front door starts from its settings");
     let settings_now = |bridge: std::sync::Arc<bridge::Bridge>| {
         let s = bridge.settings();
         let allowed = s.ncip.allowed_agencies.as_ref().map_or(0, Vec::len);
