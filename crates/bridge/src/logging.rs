@@ -157,8 +157,43 @@ fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::filter::Targets {
         .unwrap_or_else(|| DEFAULT.parse().expect("the default filter is well formed"))
 }
 
+/// The functions' subscriber over a buffer the test reads back.
+#[cfg(test)]
+pub(crate) mod capture {
+    use super::{LogFilter, subscriber};
+
+    /// What the subscriber wrote.
+    #[derive(Clone, Default)]
+    pub(crate) struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        pub(crate) fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    /// The subscriber a function installs (JSON lines when `json`), filtered by `rust_log`, into a buffer.
+    pub(crate) fn capturing(json: bool, rust_log: &str) -> (tracing::Dispatch, LogFilter, Captured) {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let (dispatch, filter) = subscriber(json, Some(rust_log), move || writer.clone());
+        (dispatch, filter, captured)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::capture::capturing;
     use super::*;
 
     #[test]
@@ -182,34 +217,6 @@ mod tests {
         assert_ne!(p, pseudonym(&Secret::new("another-key-entirely"), "21234000123456"));
         assert_eq!(p.len(), 16);
         assert!(!p.contains("1234000"));
-    }
-
-    /// A writer the test reads back.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Captured {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-        }
-    }
-
-    /// The functions' subscriber over a buffer.
-    fn capturing(json: bool, rust_log: &str) -> (tracing::Dispatch, LogFilter, Captured) {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let (dispatch, filter) = subscriber(json, Some(rust_log), move || writer.clone());
-        (dispatch, filter, captured)
     }
 
     #[test]
