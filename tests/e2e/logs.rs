@@ -6,7 +6,7 @@
 //! Everything runs as on AWS, through the functions' own handlers and clients: the front door reads its
 //! secret from SSM (moto's, as a SecureString), invokes the per-service functions through the SDK's Lambda
 //! client, and they read their secrets from SSM, count PIN attempts and record requests in DynamoDB (moto's
-//! again) and call the Alma simulator. Lambda's Invoke API is a loopback stand-in that hands each payload to
+//! again) and call the Alma simulator; the deliverer's scheduled round then reads the outbox. Lambda's Invoke API is a loopback stand-in that hands each payload to
 //! the named function's handler, as the Lambda runtime would. The output is captured from the subscriber the
 //! functions install (`bridge::logging::subscriber`), so the caps under test are the ones that run.
 
@@ -33,6 +33,8 @@ const SECRET_ACCESS_KEY: &str = "lambda-role-secret-access-key-93b1";
 const SESSION_TOKEN: &str = "lambda-role-session-token-0f7c2a";
 /// The front door's request id; each service invocation gets `service-invocation-N`.
 const FRONT_DOOR_INVOCATION: &str = "front-door-invocation-5d8e";
+/// The deliverer's scheduled invocation.
+const DELIVERER_INVOCATION: &str = "deliverer-invocation-a19c";
 
 /// Everything the functions' subscriber writes.
 #[derive(Clone, Default)]
@@ -192,7 +194,7 @@ async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item() {
         env.set(service.invoke_variable().expect("a service"), service.name());
     }
     let aws = bridge::lambda::aws::sdk_config(&env, http.clone()).expect("a Lambda environment");
-    let front_door = Refreshing::start(entry::NCIP, env, aws, http).await.expect("the front door starts");
+    let front_door = Refreshing::start(entry::NCIP, env, aws, http.clone()).await.expect("the front door starts");
 
     let found = relais_sends(&front_door, &Lookup::auth(&[("Barcode Id", BARCODE), ("PIN", PIN)]).xml()).await;
     assert!(found.contains("LookupUserResponse") && !found.contains("Problem"), "the patron is found: {found}");
@@ -200,6 +202,13 @@ async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item() {
     assert!(refused.contains("Problem"), "a wrong PIN is refused: {refused}");
     let accepted = relais_sends(&front_door, &messages::accept_item("RL-LOGS-1", "ILL-LOGS-7731", "21000000001")).await;
     assert!(accepted.contains("AcceptItemResponse") && !accepted.contains("Problem"), "{accepted}");
+
+    // The deliverer's scheduled round reads the outbox from the table.
+    let env = service_env("deliver");
+    let aws = bridge::lambda::aws::sdk_config(&env, http.clone()).expect("a Lambda environment");
+    let deliverer = Refreshing::start(entry::DELIVER, env, aws, http).await.expect("the deliverer starts");
+    let tick = bridge::lambda::events::DeliverEvent::Schedule(bridge::lambda::events::ScheduleEvent::tick());
+    entry::answer_event(&deliverer, lambda_http::LambdaEvent::new(tick, context(DELIVERER_INVOCATION))).await;
 }
 
 #[test]
@@ -243,6 +252,7 @@ fn at_trace_the_logs_of_an_invoke_a_table_write_and_an_ssm_read_hold_no_pin_secr
     }
     let request_ids: Vec<serde_json::Value> = lines.iter().filter_map(invocation).collect();
     assert!(request_ids.contains(&FRONT_DOOR_INVOCATION.into()), "{text}");
+    assert!(request_ids.contains(&DELIVERER_INVOCATION.into()), "the deliverer's round: {text}");
     for n in 1..=3 {
         assert!(request_ids.contains(&format!("service-invocation-{n}").into()), "invocation {n}: {text}");
     }

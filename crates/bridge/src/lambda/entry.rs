@@ -157,18 +157,25 @@ fn http_loop(refreshing: Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<
     })
 }
 
+/// Answers one of the deliverer's events (the outbox's queue, its schedule, a preflight) within the
+/// invocation's span.
+pub async fn answer_event(refreshing: &Refreshing, event: lambda_runtime::LambdaEvent<DeliverEvent>) -> DeliverAnswer {
+    use tracing::Instrument;
+    let span = invocation_span(&event.context.request_id);
+    async move {
+        let bridge = refreshing.bridge().await;
+        deliver::handle(&bridge, event.payload).await
+    }
+    .instrument(span)
+    .await
+}
+
 /// The outbox's queue and schedule events, answered by the deliverer.
 fn events_loop(refreshing: Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(), lambda_runtime::Error>>>> {
     Box::pin(async move {
         let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<DeliverEvent>| {
-            use tracing::Instrument;
             let refreshing = Arc::clone(&refreshing);
-            let span = invocation_span(&event.context.request_id);
-            async move {
-                let bridge = refreshing.bridge().await;
-                Ok::<_, lambda_runtime::Error>(deliver::handle(&bridge, event.payload).await)
-            }
-            .instrument(span)
+            async move { Ok::<_, lambda_runtime::Error>(answer_event(&refreshing, event).await) }
         });
         lambda_runtime::run(handler).await
     })
