@@ -1,5 +1,9 @@
 //! Logging set-up and the pseudonyms that stand in for patron identifiers in logs.
 //!
+//! One subscriber for every function and the local server ([`subscriber`]): `RUST_LOG`'s target filter, which a
+//! running function may replace ([`apply_filter`]), under fixed [`caps`] that keep the Lambda runtime's and the
+//! dependencies' verbose output (raw events, request and response bodies) out of the logs whatever it says.
+//!
 //! Logs never carry names, emails, barcodes or PINs. Where a log line must let staff correlate events for one
 //! patron, it carries [`pseudonym`]: a keyed hash (HMAC-SHA-256 under `LOG_HASH_KEY`) that cannot be reversed
 //! or recomputed by someone who only sees the logs.

@@ -120,10 +120,10 @@ fn deliver_events(bridge: Arc<Bridge>, event: DeliverEvent) -> Handling {
 }
 
 /// The span of one Lambda invocation: every line logged while it is answered carries the invocation's
-/// `request_id` (the JSON lines' `span` and `spans` fields), so CloudWatch Logs Insights finds all of one request's
-/// lines, and a line beside the runtime's own REPORT line. The runtime opens a span of its own, but the
-/// runtime's targets are held at WARN (their DEBUG output holds raw events), which drops it. At ERROR level
-/// so that whatever filter lets a line through keeps its span as well.
+/// `request_id` (in the JSON lines' `spans`), the id of the runtime's own `REPORT` line, so CloudWatch Logs
+/// Insights finds all of one request's lines. The runtime opens a span of its own, but the runtime's targets
+/// are held at WARN (their DEBUG output holds raw events), which drops it. At ERROR level so that whatever
+/// filter lets a line through keeps its span as well.
 pub fn invocation_span(request_id: &str) -> tracing::Span {
     tracing::error_span!("invocation", request_id)
 }
