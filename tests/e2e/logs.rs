@@ -19,6 +19,7 @@ use bridge::lambda::entry;
 use bridge::lambda::refresh::Refreshing;
 use lambda_http::RequestExt;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -54,6 +55,11 @@ impl std::io::Write for Captured {
 impl Captured {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// How much has been written so far.
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
     }
 }
 
@@ -148,7 +154,8 @@ async fn relais_sends(front_door: &Refreshing, message: &str) -> String {
 }
 
 /// The scenario: secrets into SSM, the table, the functions, then Relais's messages through the front door.
-async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item() {
+/// Returns where in `captured` the functions were answering invocations (the rest is start-up).
+async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item(captured: &Captured) -> [Range<usize>; 2] {
     let moto = std::env::var("BRIDGE_TEST_DYNAMODB_ENDPOINT").expect("set by ./scripts/test");
     let aws = support::moto_aws().await;
     let ssm = aws_sdk_ssm::Client::new(&aws);
@@ -196,6 +203,7 @@ async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item() {
     let aws = bridge::lambda::aws::sdk_config(&env, http.clone()).expect("a Lambda environment");
     let front_door = Refreshing::start(entry::NCIP, env, aws, http.clone()).await.expect("the front door starts");
 
+    let answering = captured.len();
     let found = relais_sends(&front_door, &Lookup::auth(&[("Barcode Id", BARCODE), ("PIN", PIN)]).xml()).await;
     assert!(found.contains("LookupUserResponse") && !found.contains("Problem"), "the patron is found: {found}");
     let refused = relais_sends(&front_door, &Lookup::auth(&[("Barcode Id", BARCODE), ("PIN", WRONG_PIN)]).xml()).await;
@@ -203,12 +211,15 @@ async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item() {
     let accepted = relais_sends(&front_door, &messages::accept_item("RL-LOGS-1", "ILL-LOGS-7731", "21000000001")).await;
     assert!(accepted.contains("AcceptItemResponse") && !accepted.contains("Problem"), "{accepted}");
 
+    let relais = answering..captured.len();
     // The deliverer's scheduled round reads the outbox from the table.
     let env = service_env("deliver");
     let aws = bridge::lambda::aws::sdk_config(&env, http.clone()).expect("a Lambda environment");
     let deliverer = Refreshing::start(entry::DELIVER, env, aws, http).await.expect("the deliverer starts");
     let tick = bridge::lambda::events::DeliverEvent::Schedule(bridge::lambda::events::ScheduleEvent::tick());
+    let answering = captured.len();
     entry::answer_event(&deliverer, lambda_http::LambdaEvent::new(tick, context(DELIVERER_INVOCATION))).await;
+    [relais, answering..captured.len()]
 }
 
 #[test]
@@ -223,7 +234,7 @@ fn at_trace_the_logs_of_an_invoke_a_table_write_and_an_ssm_read_hold_no_pin_secr
     // subscriber's `try_init`), and so does this test. Another test may have done it first.
     let _ = tracing_log::LogTracer::init();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    runtime.block_on(relais_looks_up_a_patron_with_a_pin_and_accepts_an_item());
+    let invocations = runtime.block_on(relais_looks_up_a_patron_with_a_pin_and_accepts_an_item(&captured));
     drop(runtime);
     drop(installed);
 
@@ -246,9 +257,14 @@ fn at_trace_the_logs_of_an_invoke_a_table_write_and_an_ssm_read_hold_no_pin_secr
     let invocation = |line: &serde_json::Value| {
         spans(line).iter().find(|span| span["name"] == "invocation").map(|span| span["request_id"].clone())
     };
-    let handling_a_message = lines.iter().filter(|line| spans(line).iter().any(|span| span["name"] == "ncip"));
-    for line in handling_a_message {
-        assert!(invocation(line).is_some(), "a line of an NCIP message's handling without its invocation: {line}");
+    // While the functions answer (the Alma simulator and the Invoke stand-in log nothing then), every line
+    // names its invocation: the SDK's and the HTTP client's as well as the bridge's.
+    for window in invocations {
+        assert!(!window.is_empty(), "the invocations log at TRACE");
+        for line in text[window].lines() {
+            let line: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            assert!(invocation(&line).is_some(), "a line of an invocation without its request id: {line}");
+        }
     }
     let request_ids: Vec<serde_json::Value> = lines.iter().filter_map(invocation).collect();
     assert!(request_ids.contains(&FRONT_DOOR_INVOCATION.into()), "{text}");
