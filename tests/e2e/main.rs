@@ -18,6 +18,7 @@ mod events;
 mod exactly_once;
 mod forwarding;
 mod hostile_http;
+mod logs;
 mod openurl;
 mod outbox;
 mod patron_lookup;

@@ -119,15 +119,55 @@ fn deliver_events(bridge: Arc<Bridge>, event: DeliverEvent) -> Handling {
     Box::pin(async move { deliver::handle(&bridge, event).await })
 }
 
+/// The span of one Lambda invocation: every line logged while it is answered carries the invocation's
+/// `request_id` (in the JSON lines' `spans`), the id of the runtime's own `REPORT` line, so CloudWatch Logs
+/// Insights finds all of one request's lines. The runtime opens a span of its own, but the runtime's targets
+/// are held at WARN (their DEBUG output holds raw events), which drops it. At ERROR level so that whatever
+/// filter lets a line through keeps its span as well.
+pub fn invocation_span(request_id: &str) -> tracing::Span {
+    tracing::error_span!("invocation", request_id)
+}
+
+/// Answers one HTTP event (from API Gateway, or the front door's invoke) with the function's current routes,
+/// within the invocation's span.
+pub async fn answer_http(refreshing: &Refreshing, request: lambda_http::Request) -> axum::response::Response {
+    use lambda_http::RequestExt;
+    use tracing::Instrument;
+    let span = invocation_span(request.lambda_context_ref().map_or("", |context| context.request_id.as_str()));
+    async move {
+        // The refresh is inside the span too: its SSM read belongs to the request that waited for it.
+        let router = refreshing.router().await;
+        match tower::ServiceExt::oneshot(router, request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+    .instrument(span)
+    .await
+}
+
 /// API Gateway's HTTP events (and the front door's invokes), answered by the function's routes.
 fn http_loop(refreshing: Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(), lambda_runtime::Error>>>> {
     Box::pin(async move {
         let handler = tower::service_fn(move |request: lambda_http::Request| {
             let refreshing = Arc::clone(&refreshing);
-            async move { tower::ServiceExt::oneshot(refreshing.router().await, request).await }
+            async move { Ok::<_, std::convert::Infallible>(answer_http(&refreshing, request).await) }
         });
         lambda_http::run(handler).await
     })
+}
+
+/// Answers one of the deliverer's events (the outbox's queue, its schedule, a preflight) within the
+/// invocation's span.
+pub async fn answer_event(refreshing: &Refreshing, event: lambda_runtime::LambdaEvent<DeliverEvent>) -> DeliverAnswer {
+    use tracing::Instrument;
+    let span = invocation_span(&event.context.request_id);
+    async move {
+        let bridge = refreshing.bridge().await;
+        deliver::handle(&bridge, event.payload).await
+    }
+    .instrument(span)
+    .await
 }
 
 /// The outbox's queue and schedule events, answered by the deliverer.
@@ -135,10 +175,7 @@ fn events_loop(refreshing: Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Resul
     Box::pin(async move {
         let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<DeliverEvent>| {
             let refreshing = Arc::clone(&refreshing);
-            async move {
-                let bridge = refreshing.bridge().await;
-                Ok::<_, lambda_runtime::Error>(deliver::handle(&bridge, event.payload).await)
-            }
+            async move { Ok::<_, lambda_runtime::Error>(answer_event(&refreshing, event).await) }
         });
         lambda_runtime::run(handler).await
     })
@@ -270,6 +307,58 @@ mod tests {
             assert_eq!(answers_a_service, entry.function.service().is_some(), "{entry:?}");
             let hands_off = entry.function == Function::OpenUrlRedirect;
             assert_eq!(entry.patron_identity.is_some(), hands_off, "{entry:?}");
+        }
+    }
+
+    /// The front door over a configuration that reaches no network: refusals and LookupVersion are answered
+    /// without invoking a service function.
+    async fn front_door() -> Refreshing {
+        let mut env = crate::config::Env::from_pairs([
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "ASIAREQUESTIDTEST000"),
+            ("AWS_SECRET_ACCESS_KEY", "request-id-test-secret-access-key"),
+            ("NCIP_SHARED_SECRET", "the-front-door-secret-0123456789"),
+            // The template's globals give every function the table's name; the front door opens no table.
+            ("DYNAMODB_TABLE", "bridge-request-id-test"),
+        ]);
+        for service in Function::services() {
+            env.set(service.invoke_variable().expect("a service"), service.name());
+        }
+        let http = crate::alma::https_client();
+        let aws = super::super::aws::sdk_config(&env, http.clone()).expect("a complete Lambda environment");
+        Refreshing::start(NCIP, env, aws, http).await.expect("the front door starts")
+    }
+
+    /// The HTTP event of Relais's POST to `path`, as the runtime hands it over for invocation `request_id`.
+    fn invocation(request_id: &str, path: &str) -> lambda_http::Request {
+        use lambda_http::RequestExt;
+        let headers = [("content-type", "application/xml")];
+        let event = invoke::http_api_event("POST", path, "", &headers, b"<NCIPMessage/>");
+        let json = serde_json::to_string(&event).expect("the event serialises");
+        let mut context = lambda_runtime::Context::default();
+        context.request_id = request_id.to_owned();
+        lambda_http::request::from_str(&json).expect("an HTTP API event").with_lambda_context(context)
+    }
+
+    #[tokio::test]
+    async fn every_line_logged_while_answering_an_invocation_carries_its_request_id() {
+        let (dispatch, _, captured) = crate::logging::capture::capturing(true, "trace");
+        let _installed = tracing::dispatcher::set_default(&dispatch);
+        let function = front_door().await;
+        let invocations = [
+            ("3c5e0d1a-0000-4000-8000-000000000001", "/ncip/not-the-secret"),
+            ("3c5e0d1a-0000-4000-8000-000000000002", "/ncip"),
+        ];
+        for (request_id, path) in invocations {
+            let before = captured.text().len();
+            answer_http(&function, invocation(request_id, path)).await;
+            let text = captured.text();
+            let lines: Vec<&str> = text[before..].lines().collect();
+            assert!(!lines.is_empty(), "the invocation logs something: {path}");
+            for line in lines {
+                let line: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+                assert_eq!(line["span"]["request_id"], request_id, "{line}");
+            }
         }
     }
 }
