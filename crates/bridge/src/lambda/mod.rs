@@ -78,6 +78,9 @@ pub fn build(
 ) -> Result<Bridge, ConfigError> {
     let function = entry.function;
     let settings = Settings::from_env(env, Host::Lambda)?;
+    // The log filter comes with the deployed settings, so that an on-call engineer's LogFilter reaches the
+    // running functions with the next refresh, not with the next cold start.
+    crate::logging::apply_filter(env.get("RUST_LOG"));
     check_requirements(function, &settings)?;
     if function == Function::NcipFrontDoor {
         for warning in settings.open_policy_warnings() {
