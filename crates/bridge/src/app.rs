@@ -47,13 +47,13 @@ impl AlmaClients {
 }
 
 /// Alma's REST API limited to reading users and partners: every other call is refused as not configured, as
-/// in a function given no Alma at all.
+/// in a function given no Alma at all. A user is read for its ids only (what the hand-off sends as `PI`).
 struct UsersOnly(HttpAlmaRest);
 
 #[async_trait]
 impl AlmaRest for UsersOnly {
     async fn user(&self, id: &str, id_type: &str, ctx: &CallContext) -> Result<AlmaUser, AlmaError> {
-        self.0.user(id, id_type, ctx).await
+        self.0.user_ids(id, id_type, ctx).await
     }
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
         self.0.partner(code, ctx).await

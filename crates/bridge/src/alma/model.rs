@@ -65,6 +65,29 @@ pub struct AlmaUser {
     pub user_block: Vec<UserBlock>,
 }
 
+/// Of a user, only what names the patron (the primary id and the further identifiers, with the status):
+/// what the OpenURL hand-off reads, so that the function holding it carries no reader for names, addresses
+/// and blocks it never uses (its binary is kept small for its cold start).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct UserIds {
+    primary_id: String,
+    #[serde(default)]
+    status: Code,
+    #[serde(default)]
+    user_identifier: Vec<UserIdentifier>,
+}
+
+impl From<UserIds> for AlmaUser {
+    fn from(ids: UserIds) -> Self {
+        AlmaUser {
+            primary_id: ids.primary_id,
+            status: ids.status,
+            user_identifier: ids.user_identifier,
+            ..AlmaUser::default()
+        }
+    }
+}
+
 /// A user's `contact_info`: each list may name one entry `preferred`, the one a LookupUser answer gives.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ContactInfo {

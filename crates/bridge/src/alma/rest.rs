@@ -89,6 +89,15 @@ fn api_error(status: u16, body: &[u8]) -> AlmaError {
         .unwrap_or_else(|| AlmaError::Unreadable(format!("HTTP {status} without Alma's error body")))
 }
 
+impl HttpAlmaRest {
+    /// [`AlmaRest::user`] reading only the ids (the rest of the user left empty): for the OpenURL hand-off.
+    pub(crate) async fn user_ids(&self, id: &str, id_type: &str, ctx: &CallContext) -> Result<AlmaUser, AlmaError> {
+        let url = self.url(&["users", id], &[("user_id_type", id_type), ("view", "full"), ("expand", "none")])?;
+        let ids: crate::alma::model::UserIds = self.fetch(Self::get(url, "/users/{id}"), ctx).await?;
+        Ok(ids.into())
+    }
+}
+
 #[async_trait]
 impl AlmaRest for HttpAlmaRest {
     async fn user(&self, id: &str, id_type: &str, ctx: &CallContext) -> Result<AlmaUser, AlmaError> {
