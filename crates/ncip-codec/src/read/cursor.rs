@@ -1,7 +1,9 @@
 //! A pull cursor over quick-xml events that the typed readers descend with.
 //!
-//! Elements are matched by local name only (default namespace, any prefix such as `ns1:`, or no
-//! namespace at all: all three occur in the corpus). No DOM is built: typed readers pull children and
+//! Elements are matched by local name within the NCIP namespace (default namespace, any prefix such as
+//! `ns1:`, or no namespace at all: all three occur in the corpus). An element bound to another namespace is
+//! never read as NCIP's: `<e:UserId xmlns:e="urn:x">` is not a `UserId`, or the bridge and a
+//! namespace-blind reader downstream could act on different patrons. No DOM is built: typed readers pull children and
 //! text straight from the borrowed token stream, so a well-formed identifier costs one allocation.
 //! The cursor also enforces the depth and element-count limits and refuses entity references other
 //! than the five predefined ones and character references (no DTD is ever read, fetched or expanded).
@@ -10,12 +12,17 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use quick_xml::Reader;
+use quick_xml::NsReader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::name::ResolveResult;
 
 use super::date::parse_ncip_date;
 use crate::error::ReadErrorKind;
 use crate::model::ids::SchemeValue;
+
+/// What [`Child::name`] gives for an element in a foreign namespace: not an XML name, so it matches none of
+/// NCIP's.
+pub(crate) const FOREIGN: &str = "{foreign}";
 
 /// A reading failure on its way up the element tree; `path` collects element names innermost-first.
 /// Boxed so that every reader's `Result` stays one pointer wide on the (hot) success path.
@@ -55,6 +62,7 @@ impl Fault {
             ReadErrorKind::NeededDataMissing { .. }
                 | ReadErrorKind::InvalidDate { .. }
                 | ReadErrorKind::ElementRuleViolated { .. }
+                | ReadErrorKind::ForeignElement { .. }
         )
     }
 
@@ -76,6 +84,7 @@ impl Fault {
             ReadErrorKind::ElementRuleViolated { value, rule, .. } => {
                 ReadErrorKind::ElementRuleViolated { element, value, rule }
             }
+            ReadErrorKind::ForeignElement { namespace, .. } => ReadErrorKind::ForeignElement { element, namespace },
             other => other,
         }
     }
@@ -87,13 +96,25 @@ pub(crate) type Result<T> = std::result::Result<T, Fault>;
 pub(crate) struct Child<'a> {
     start: BytesStart<'a>,
     empty: bool,
+    /// Bound to a namespace other than NCIP's.
+    foreign: bool,
 }
 
 impl<'a> Child<'a> {
-    /// The element's local name (prefix dropped).
+    /// The element's local name (prefix dropped), or [`FOREIGN`] for an element in another namespace.
     #[inline]
     pub(crate) fn name(&self) -> &str {
+        if self.foreign { FOREIGN } else { self.start.local_name().into_inner() }
+    }
+
+    /// The local name whatever the namespace, for a Problem that names a foreign element.
+    pub(crate) fn local_name(&self) -> &str {
         self.start.local_name().into_inner()
+    }
+
+    /// Whether the element is bound to a namespace other than NCIP's.
+    pub(crate) fn is_foreign(&self) -> bool {
+        self.foreign
     }
 
     /// The value of the attribute with local name `local` (`Scheme`, `ns1:Scheme`, `version`...).
@@ -153,7 +174,7 @@ pub(crate) struct Limits {
 
 /// The cursor itself.
 pub(crate) struct Cursor<'a> {
-    reader: Reader<&'a [u8]>,
+    reader: NsReader<&'a [u8]>,
     depth: usize,
     elements: usize,
     limits: Limits,
@@ -168,7 +189,7 @@ impl<'a> Cursor<'a> {
     /// A cursor over UTF-8 `bytes`. quick-xml checks UTF-8 event by event, so the document is not
     /// validated twice; an invalid sequence surfaces as [`ReadErrorKind::Encoding`].
     pub(crate) fn new(bytes: &'a [u8], limits: Limits, time_zone: TimeZone) -> Self {
-        let mut reader = Reader::from_reader(bytes);
+        let mut reader = NsReader::from_reader(bytes);
         // Defaults already check end-tag names; comments are checked so `--` inside one is refused.
         reader.config_mut().check_comments = true;
         Self { reader, depth: 0, elements: 0, limits, time_zone, strict: false }
@@ -209,19 +230,39 @@ impl<'a> Cursor<'a> {
         self.depth = self.depth.saturating_sub(1);
     }
 
-    /// Wraps a start event as an entered child.
+    /// Wraps a start event as an entered child. In a request, an element bound to a foreign namespace is
+    /// refused: the XSD admits other vocabularies only inside `Ext` (whose content is skipped, never walked
+    /// here), and Alma, reading the forwarded bytes, might not tell the namespaces apart as the bridge does.
     #[inline]
     pub(crate) fn child_from(&mut self, event: Event<'a>) -> Result<Option<Child<'a>>> {
-        match event {
-            Event::Start(start) => {
-                self.enter(&start, false)?;
-                Ok(Some(Child { start, empty: false }))
-            }
-            Event::Empty(start) => {
-                self.enter(&start, true)?;
-                Ok(Some(Child { start, empty: true }))
-            }
-            _ => Ok(None),
+        let (start, empty) = match event {
+            Event::Start(start) => (start, false),
+            Event::Empty(start) => (start, true),
+            _ => return Ok(None),
+        };
+        self.enter(&start, empty)?;
+        // Foreign elements are rare (an attack, or a vendor mistake), so only they pay for an owned string.
+        let foreign_namespace = match self.reader.resolver().resolve_element(start.name()).0 {
+            ResolveResult::Bound(ns) if ns.0 != crate::read::NCIP_NAMESPACE => Some(ns.0.to_owned()),
+            // NCIP's namespace, no namespace (the dialects that declare none), or an undeclared prefix.
+            _ => None,
+        };
+        let child = Child { start, empty, foreign: foreign_namespace.is_some() };
+        if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
+            return Err(Fault::at(
+                ReadErrorKind::ForeignElement { element: String::new(), namespace },
+                child.local_name(),
+            ));
+        }
+        Ok(Some(child))
+    }
+
+    /// The namespace `el` is bound to, asked right after `el` was read (the bindings in scope change as
+    /// the cursor moves on).
+    pub(crate) fn namespace_of(&self, el: &Child<'a>) -> Option<String> {
+        match self.reader.resolver().resolve_element(el.start.name()).0 {
+            ResolveResult::Bound(ns) => Some(ns.0.to_owned()),
+            _ => None,
         }
     }
 
