@@ -18,6 +18,7 @@ mod events;
 mod exactly_once;
 mod forwarding;
 mod hostile_http;
+mod one_reading;
 mod openurl;
 mod outbox;
 mod patron_lookup;
