@@ -116,6 +116,18 @@ pub enum ReadErrorKind {
         /// What the value is, in words completing "value is ..." (e.g. "not an integer").
         rule: &'static str,
     },
+    /// An identifier breaking the rules every identifier in a request shares (too long, a bidirectional
+    /// control). Its text says which rule without quoting the value: identifiers such as patron barcodes are
+    /// personal data, and this text is what the bridge logs. The Problem still echoes the value's head.
+    #[error("{element} is {rule}")]
+    IdentifierRuleViolated {
+        /// Path of the identifier.
+        element: String,
+        /// The value's first 64 characters, for the Problem only.
+        value: String,
+        /// What the value is, in words completing "value is ...".
+        rule: &'static str,
+    },
     /// An element bound to a namespace other than NCIP's, where a request may hold only NCIP elements
     /// (everywhere but inside `Ext`).
     #[error("{element} is in the namespace {namespace:?}, not NCIP's")]
@@ -242,6 +254,9 @@ impl ReadError {
             }
             K::InvalidDate { element, value } => Problem::invalid_date(element.clone(), value.clone()),
             K::ElementRuleViolated { element, value, rule } => {
+                Problem::element_rule_violated(element.clone(), value.clone(), format!("value is {rule}"))
+            }
+            K::IdentifierRuleViolated { element, value, rule } => {
                 Problem::element_rule_violated(element.clone(), value.clone(), format!("value is {rule}"))
             }
             // NCIP's messaging errors name this case: "Unknown Element" (research notes §1.3, the

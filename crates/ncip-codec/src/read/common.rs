@@ -38,7 +38,7 @@ pub(crate) fn checked_identifier_text(c: &Cursor<'_>, text: String, name: &str) 
         if let Some(rule) = rule {
             // Only the head of the value is kept: the Problem echoes 64 characters at most anyway.
             let value = text.chars().take(crate::problem::MAX_PROBLEM_VALUE_CHARS).collect();
-            return Err(Fault::at(ReadErrorKind::ElementRuleViolated { element: String::new(), value, rule }, name));
+            return Err(Fault::at(ReadErrorKind::IdentifierRuleViolated { element: String::new(), value, rule }, name));
         }
     }
     Ok(text)

@@ -62,6 +62,7 @@ impl Fault {
             ReadErrorKind::NeededDataMissing { .. }
                 | ReadErrorKind::InvalidDate { .. }
                 | ReadErrorKind::ElementRuleViolated { .. }
+                | ReadErrorKind::IdentifierRuleViolated { .. }
                 | ReadErrorKind::ForeignElement { .. }
         )
     }
@@ -83,6 +84,9 @@ impl Fault {
             ReadErrorKind::InvalidDate { value, .. } => ReadErrorKind::InvalidDate { element, value },
             ReadErrorKind::ElementRuleViolated { value, rule, .. } => {
                 ReadErrorKind::ElementRuleViolated { element, value, rule }
+            }
+            ReadErrorKind::IdentifierRuleViolated { value, rule, .. } => {
+                ReadErrorKind::IdentifierRuleViolated { element, value, rule }
             }
             ReadErrorKind::ForeignElement { namespace, .. } => ReadErrorKind::ForeignElement { element, namespace },
             other => other,

@@ -206,6 +206,13 @@ fn an_identifier_over_256_bytes_is_refused_and_echoed_only_in_part() {
     assert_eq!(problem.value.as_deref().map(|v| v.chars().count()), Some(MAX_PROBLEM_VALUE_CHARS));
     let answer = write(&error_response(&err, None));
     assert!(answer.len() < 2_000, "the answer quotes {} bytes", answer.len());
+    // The error's own text, which the bridge logs, names the rule and never quotes the (personal) value.
+    assert!(!err.to_string().contains("999"), "{err}");
+    // A wrong root named at length is quoted only in part in the detail and the element.
+    let root = "R".repeat(10_000);
+    let err = read(format!("<{root}/>").as_bytes(), &ReadOptions::default()).expect_err("a wrong root");
+    let problem = err.problem();
+    assert!(problem.element.unwrap().chars().count() <= 257 && problem.detail.unwrap().chars().count() <= 257);
     // Every identifier, not only the patron's: request, item and agency ids, and bibliographic ones.
     let long = "x".repeat(257);
     for (service, inside, element) in [
