@@ -12,9 +12,8 @@ use std::borrow::Cow;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
-use quick_xml::name::ResolveResult;
 
 use super::date::parse_ncip_date;
 use crate::error::ReadErrorKind;
@@ -178,7 +177,9 @@ pub(crate) struct Limits {
 
 /// The cursor itself.
 pub(crate) struct Cursor<'a> {
-    reader: NsReader<&'a [u8]>,
+    reader: Reader<&'a [u8]>,
+    /// The namespace declarations in scope (see [`Namespaces`]).
+    namespaces: Namespaces,
     depth: usize,
     elements: usize,
     limits: Limits,
@@ -193,10 +194,10 @@ impl<'a> Cursor<'a> {
     /// A cursor over UTF-8 `bytes`. quick-xml checks UTF-8 event by event, so the document is not
     /// validated twice; an invalid sequence surfaces as [`ReadErrorKind::Encoding`].
     pub(crate) fn new(bytes: &'a [u8], limits: Limits, time_zone: TimeZone) -> Self {
-        let mut reader = NsReader::from_reader(bytes);
+        let mut reader = Reader::from_reader(bytes);
         // Defaults already check end-tag names; comments are checked so `--` inside one is refused.
         reader.config_mut().check_comments = true;
-        Self { reader, depth: 0, elements: 0, limits, time_zone, strict: false }
+        Self { reader, namespaces: Namespaces::default(), depth: 0, elements: 0, limits, time_zone, strict: false }
     }
 
     /// The next raw event, with XML errors turned into faults.
@@ -232,6 +233,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+        self.namespaces.close(self.depth);
     }
 
     /// Wraps a start event as an entered child. In a request, an element bound to a foreign namespace is
@@ -245,12 +247,7 @@ impl<'a> Cursor<'a> {
             _ => return Ok(None),
         };
         self.enter(&start, empty)?;
-        // Foreign elements are rare (an attack, or a vendor mistake), so only they pay for an owned string.
-        let foreign_namespace = match self.reader.resolver().resolve_element(start.name()).0 {
-            ResolveResult::Bound(ns) if ns.0 != crate::read::NCIP_NAMESPACE => Some(ns.0.to_owned()),
-            // NCIP's namespace, no namespace (the dialects that declare none), or an undeclared prefix.
-            _ => None,
-        };
+        let foreign_namespace = self.namespaces.open(&start, self.depth, empty);
         let child = Child { start, empty, foreign: foreign_namespace.is_some() };
         if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
             return Err(Fault::at(
@@ -264,10 +261,7 @@ impl<'a> Cursor<'a> {
     /// The namespace `el` is bound to, asked right after `el` was read (the bindings in scope change as
     /// the cursor moves on).
     pub(crate) fn namespace_of(&self, el: &Child<'a>) -> Option<String> {
-        match self.reader.resolver().resolve_element(el.start.name()).0 {
-            ResolveResult::Bound(ns) => Some(ns.0.to_owned()),
-            _ => None,
-        }
+        self.namespaces.foreign(el.start.name().prefix().map(|p| p.into_inner())).map(str::to_owned)
     }
 
     /// The next child element of `parent`, or `None` once `parent`'s end tag is consumed.
@@ -451,6 +445,74 @@ impl<'a> Cursor<'a> {
         read: impl FnOnce(&mut Self, &Child<'a>) -> Result<T>,
     ) -> Result<T> {
         read(self, el).map_err(|f| f.within(el.name()))
+    }
+}
+
+/// The namespace declarations in scope, kept by the cursor itself rather than by quick-xml's `NsReader`, which
+/// parses every start tag's attributes and resolves every name: NCIP messages declare namespaces on one or two
+/// elements, so a start tag without `xmlns` in it costs one byte search here, and names are resolved only while
+/// a foreign namespace is declared somewhere in scope.
+#[derive(Debug, Default)]
+struct Namespaces {
+    /// (depth of the declaring element, prefix or `None` for the default namespace, the foreign namespace or
+    /// `None` for NCIP's or an undeclared default), innermost last.
+    scopes: Vec<(usize, Option<String>, Option<String>)>,
+    /// How many entries of `scopes` bind a foreign namespace.
+    foreign_in_scope: usize,
+}
+
+impl Namespaces {
+    /// Records the declarations of the element `start` entered at `depth` and returns the foreign namespace it
+    /// is bound to, if any. An empty element's declarations apply to itself only.
+    fn open(&mut self, start: &BytesStart<'_>, depth: usize, empty: bool) -> Option<String> {
+        let raw = start.attributes_raw();
+        let declares = raw.len() > "xmlns".len() && raw.contains("xmlns");
+        if declares {
+            // The element's own level: an empty element did not add one to the depth.
+            let level = if empty { depth + 1 } else { depth };
+            for attr in start.attributes().with_checks(false).flatten() {
+                let key = attr.key.into_inner();
+                let prefix = match key {
+                    "xmlns" => None,
+                    _ => match key.strip_prefix("xmlns:") {
+                        Some(prefix) => Some(prefix.to_owned()),
+                        None => continue,
+                    },
+                };
+                let value = attr.value;
+                // `xmlns=""` undeclares the default: no namespace, the dialects' own form.
+                let foreign = (value != crate::read::NCIP_NAMESPACE && !value.is_empty()).then(|| value.into_owned());
+                self.foreign_in_scope += usize::from(foreign.is_some());
+                self.scopes.push((level, prefix, foreign));
+            }
+        }
+        let found = if self.foreign_in_scope == 0 {
+            None
+        } else {
+            self.foreign(start.name().prefix().map(|p| p.into_inner())).map(str::to_owned)
+        };
+        if declares && empty {
+            self.close(depth);
+        }
+        found
+    }
+
+    /// The foreign namespace `prefix` (`None`: the default) is bound to, if it is bound to one.
+    fn foreign(&self, prefix: Option<&str>) -> Option<&str> {
+        let (_, _, namespace) = self.scopes.iter().rev().find(|(_, p, _)| p.as_deref() == prefix)?;
+        namespace.as_deref()
+    }
+
+    /// Drops the declarations of elements deeper than `depth` (their end tags have been read).
+    #[inline]
+    fn close(&mut self, depth: usize) {
+        while let Some((level, _, namespace)) = self.scopes.last() {
+            if *level <= depth {
+                break;
+            }
+            self.foreign_in_scope -= usize::from(namespace.is_some());
+            self.scopes.pop();
+        }
     }
 }
 

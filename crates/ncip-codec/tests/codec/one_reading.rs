@@ -278,3 +278,25 @@ fn bidirectional_controls_are_refused_in_identifiers_but_not_in_other_text() {
     let title = m.item_optional_fields.and_then(|f| f.bibliographic_description).and_then(|d| d.title);
     assert_eq!(title.as_deref(), Some("\u{202B}كتاب\u{202C}"));
 }
+
+#[test]
+fn a_namespace_declaration_reaches_only_the_elements_in_its_scope() {
+    // Declaring a foreign prefix is harmless; using it is what makes an element foreign.
+    let declared =
+        format!(r#"{HEADER}<UserId xmlns:e="urn:evil"><UserIdentifierValue>P1</UserIdentifierValue></UserId>"#);
+    let Message::LookupUser(m) = ok(&message("LookupUser", &declared)) else { panic!() };
+    assert_eq!(m.user_id.unwrap().user_identifier_value.as_str(), "P1");
+    // `xmlns=""` is no namespace at all, as the dialects without one send.
+    let undeclared = format!(r#"{HEADER}<UserId xmlns=""><UserIdentifierValue>P1</UserIdentifierValue></UserId>"#);
+    ok(&message("LookupUser", &undeclared));
+    // A foreign default on an empty element, or on an element already closed, does not reach its siblings.
+    let sibling = format!(r#"<x xmlns="urn:vendor"/><y xmlns="urn:vendor"><z/></y>{ITEM}{USER}"#);
+    let Message::CheckOutItemResponse(m) = ok(&message("CheckOutItemResponse", &sibling)) else { panic!() };
+    assert_eq!(m.user_id.unwrap().user_identifier_value.as_str(), "P1");
+    // NCIP's namespace declared again inside a foreign one is NCIP's.
+    let back = format!(
+        r#"<y xmlns="urn:vendor"><UserId xmlns="{NS}"><UserIdentifierValue>P9</UserIdentifierValue></UserId></y>{ITEM}"#
+    );
+    let Message::CheckOutItemResponse(m) = ok(&message("CheckOutItemResponse", &back)) else { panic!() };
+    assert_eq!(m.user_id, None, "y itself is foreign, so what it holds is skipped with it");
+}
