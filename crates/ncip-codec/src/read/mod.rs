@@ -9,6 +9,7 @@ mod cursor;
 pub(crate) mod date;
 pub(crate) mod decode;
 mod item;
+mod namespaces;
 mod responses;
 mod services;
 mod user;
