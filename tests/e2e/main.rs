@@ -19,6 +19,7 @@ mod exactly_once;
 mod forwarding;
 mod hostile_http;
 mod logs;
+mod one_reading;
 mod openurl;
 mod outbox;
 mod patron_lookup;

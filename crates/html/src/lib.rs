@@ -3,7 +3,9 @@
 //! into markup by hand.
 //!
 //! - A *value* ([`Node::value`], [`Element::value`]) is escaped and wrapped in `<bdi>`, so a request id or a
-//!   note written right-to-left (or carrying a stray U+202E) cannot reorder the text around it.
+//!   note written right-to-left (or carrying a stray U+202E) cannot reorder the text around it. A page's
+//!   title, which cannot hold markup, is isolated the plain-text way (U+2068 FIRST STRONG ISOLATE ... U+2069
+//!   POP DIRECTIONAL ISOLATE), so a value in it cannot reorder the browser's own words around the title.
 //! - Fixed wording ([`Node::text`], [`Element::text`]) is escaped too, but only `&'static str` is taken: the
 //!   page's own words, written in the code.
 //! - Tag and attribute names are `&'static str` chosen in the code; attribute values are escaped.
@@ -178,7 +180,15 @@ impl Page {
     /// The page as sent: UTF-8 HTML.
     pub fn render(&self) -> String {
         let mut out = String::from("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+        // A title is plain text: Unicode's isolate controls do there what `<bdi>` does in the body.
+        let isolate = self.title.chars().any(is_bidi_control);
+        if isolate {
+            out.push('\u{2068}');
+        }
         escape_into(&self.title, &mut out);
+        if isolate {
+            out.push('\u{2069}');
+        }
         out.push_str("</title>");
         for node in &self.head {
             node.render_into(&mut out);
@@ -202,6 +212,11 @@ pub fn table(headings: &[&'static str], rows: impl IntoIterator<Item = Vec<Node>
     let head = el("tr").children(headings.iter().map(|h| el("th").attr("scope", "col").text(h)));
     let body = rows.into_iter().map(|cells| el("tr").children(cells.into_iter().map(|cell| el("td").child(cell))));
     el("table").child(el("thead").child(head)).child(el("tbody").children(body))
+}
+
+/// Unicode's `Bidi_Control` characters: the ones that reorder the text after them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Escapes the five characters that matter in HTML text and attribute values (OWASP's first XSS rule).
@@ -246,6 +261,14 @@ mod tests {
         let reversed = "RL-\u{202e}1234";
         let row = el("tr").child(el("td").value(reversed)).child(el("td").text("AcceptItem")).render();
         assert_eq!(row, "<tr><td><bdi>RL-\u{202e}1234</bdi></td><td>AcceptItem</td></tr>");
+    }
+
+    #[test]
+    fn a_title_carrying_a_bidi_control_is_isolated_as_plain_text() {
+        let page = Page::new("Relais request RL-\u{202e}1234").render();
+        assert!(page.contains("<title>\u{2068}Relais request RL-\u{202e}1234\u{2069}</title>"), "{page}");
+        let plain = Page::new("Outbox").render();
+        assert!(plain.contains("<title>Outbox</title>"), "{plain}");
     }
 
     #[test]

@@ -37,6 +37,16 @@ pub(crate) fn has_forbidden_control(text: &str) -> bool {
     any_byte(text.as_bytes(), |w| has_byte_below(w, 0x20), |b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
 }
 
+/// Whether `text` holds one of Unicode's `Bidi_Control` characters (U+061C, U+200E/F, U+202A–202E,
+/// U+2066–2069): in an identifier they only serve to make one id look like another (`RL-\u{202E}4321`
+/// displays as `RL-1234`). All are outside ASCII, so the common all-ASCII id costs one byte scan.
+pub(crate) fn has_bidi_control(text: &str) -> bool {
+    !text.is_ascii()
+        && text.chars().any(
+            |c| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+        )
+}
+
 /// Whether element text needs escaping: `&`, `<`, `>`, CR, or a control character.
 pub(crate) fn text_needs_escape(text: &str) -> bool {
     any_byte(

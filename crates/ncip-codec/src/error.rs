@@ -116,6 +116,33 @@ pub enum ReadErrorKind {
         /// What the value is, in words completing "value is ..." (e.g. "not an integer").
         rule: &'static str,
     },
+    /// An identifier breaking the rules every identifier in a request shares (too long, a bidirectional
+    /// control). Its text says which rule without quoting the value: identifiers such as patron barcodes are
+    /// personal data, and this text is what the bridge logs. The Problem still echoes the value's head.
+    #[error("{element} is {rule}")]
+    IdentifierRuleViolated {
+        /// Path of the identifier.
+        element: String,
+        /// The value's first 64 characters, for the Problem only.
+        value: String,
+        /// What the value is, in words completing "value is ...".
+        rule: &'static str,
+    },
+    /// An element bound to a namespace other than NCIP's, where a request may hold only NCIP elements
+    /// (everywhere but inside `Ext`).
+    #[error("{element} is in the namespace {namespace:?}, not NCIP's")]
+    ForeignElement {
+        /// Path of the element (its local name last).
+        element: String,
+        /// The namespace it is bound to.
+        namespace: String,
+    },
+    /// The root element is bound to a namespace other than NCIP's (`<NCIPMessage xmlns="urn:x">`).
+    #[error("the root element is in the namespace {namespace:?}, not NCIP's")]
+    ForeignRoot {
+        /// The namespace it is bound to.
+        namespace: String,
+    },
 }
 
 /// A message that could not be read: the cause plus what is known about the service it belonged to.
@@ -170,9 +197,17 @@ impl ReadError {
     }
 
     /// The NCIP Problem describing this failure. Text quoted from the input is made writable (C0 control
-    /// characters, which XML 1.0 cannot carry, become U+FFFD) so the answer reads back unchanged.
+    /// characters, which XML 1.0 cannot carry, become U+FFFD) so the answer reads back unchanged, and
+    /// bounded: a sender's 60,000-byte value is not worth echoing, and whatever it holds should not be
+    /// amplified back ([`Problem::with_value`] keeps 64 characters; details and paths keep
+    /// [`MAX_ECHOED_TEXT`]).
     pub fn problem(&self) -> Problem {
         let mut problem = self.describe();
+        for text in [&mut problem.detail, &mut problem.element].into_iter().flatten() {
+            if text.chars().nth(MAX_ECHOED_TEXT).is_some() {
+                *text = text.chars().take(MAX_ECHOED_TEXT).chain(['…']).collect();
+            }
+        }
         for text in [&mut problem.detail, &mut problem.element, &mut problem.value].into_iter().flatten() {
             if text.chars().any(is_unwritable) {
                 *text = text.chars().map(|c| if is_unwritable(c) { '\u{FFFD}' } else { c }).collect();
@@ -221,9 +256,26 @@ impl ReadError {
             K::ElementRuleViolated { element, value, rule } => {
                 Problem::element_rule_violated(element.clone(), value.clone(), format!("value is {rule}"))
             }
+            K::IdentifierRuleViolated { element, value, rule } => {
+                Problem::element_rule_violated(element.clone(), value.clone(), format!("value is {rule}"))
+            }
+            // NCIP's messaging errors name this case: "Unknown Element" (research notes §1.3, the
+            // messagingerrortype scheme), as the element is none of NCIP's.
+            K::ForeignElement { element, namespace } => Problem::unknown_element(
+                element.clone(),
+                "an element in another namespace than NCIP's is allowed only inside Ext",
+            )
+            .with_value(namespace.clone()),
+            K::ForeignRoot { namespace } => Problem::invalid_message_syntax(self.kind.to_string())
+                .with_element("NCIPMessage")
+                .with_value(namespace.clone()),
         }
     }
 }
+
+/// Most characters of a Problem's detail or element path that quote the input (quick-xml's messages name
+/// elements, a wrong root is named as received).
+pub const MAX_ECHOED_TEXT: usize = 256;
 
 fn is_unwritable(c: char) -> bool {
     (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')

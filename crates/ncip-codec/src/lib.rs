@@ -36,8 +36,10 @@
 //!   in [`model::item`] and [`model::user`].
 //!
 //! # Reading rules
-//! - Elements match by local name: default namespace, any prefix, or none; `version` and `Scheme`
-//!   attributes qualified or not; any `version` value or none.
+//! - Elements match by local name in NCIP's namespace: default namespace, any prefix, or none; `version` and
+//!   `Scheme` attributes qualified or not; any `version` value or none. A root in another namespace is an
+//!   `Invalid Message Syntax Error`; in a request any other element in another namespace (outside `Ext`) is
+//!   `Unknown Element`; responses skip them. No element of another namespace is ever read as NCIP's.
 //! - NCIP 1 habits inside NCIP 2 (`<Scheme>/<Value>` children, `UniqueAgencyId`, a DOCTYPE line) are read.
 //!   A DOCTYPE is never fetched or expanded; one declaring entities is refused.
 //! - Valid UTF-8 is read as UTF-8 whatever the prolog says; a declared ISO-8859-1 / windows-1252 is
@@ -53,6 +55,11 @@
 //!   or two services is an `Invalid Message Syntax Error` with detail.
 //! - CDATA is held to the same character rules as other text; a repeated `InitiationHeader` element is
 //!   `Element Rule Violated`.
+//! - In requests, an element the XSD allows once is `Element Rule Violated` when repeated: the header, the
+//!   service's `UserId`, `ItemId` (RequestItem's stay a list) and `RequestId`, each part inside them, and
+//!   LookupVersion's agencies. Identifiers (agency, user, item, request and bibliographic ids) over
+//!   [`MAX_IDENTIFIER_BYTES`] or holding a bidirectional control character are `Element Rule Violated`.
+//!   A Problem quotes at most [`MAX_PROBLEM_VALUE_CHARS`] characters of a value.
 //!
 //! # Writing rules
 //! UTF-8; `<ns1:NCIPMessage xmlns:ns1="http://www.niso.org/2008/ncip" ns1:version="...v2_02...">`;
@@ -85,7 +92,7 @@ pub use model::messages::{
     VersionEnvelope,
 };
 pub use patch::{HeaderEdits, TypeEdit, patch};
-pub use problem::Problem;
+pub use problem::{MAX_PROBLEM_VALUE_CHARS, Problem};
 pub use read::date::service_date_texts;
-pub use read::{NCIP_NAMESPACE, Peek, ReadOptions, peek, read};
+pub use read::{MAX_IDENTIFIER_BYTES, NCIP_NAMESPACE, Peek, ReadOptions, peek, read};
 pub use write::{write, write_with_date_texts};

@@ -19,9 +19,10 @@
 use crate::error::{ReadError, ReadErrorKind};
 use crate::model::common::INITIATION_HEADER_ELEMENTS;
 use crate::read::decode;
-use quick_xml::Reader;
+use quick_xml::NsReader;
 use quick_xml::escape::escape;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
 
 /// The values to put in the forwarded message; `None` leaves that part as received.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -227,9 +228,19 @@ fn local_name(qname: &str) -> &str {
     qname.split_once(':').map_or(qname, |(_, local)| local)
 }
 
+/// The name `locate` files an element under: its local name in NCIP's namespace (or none), a name no NCIP
+/// element has otherwise. The reader never takes a foreign `<e:UserId>` for NCIP's, so the patch must not
+/// either, or it would edit an element the bridge did not read.
+fn ncip_name(reader: &NsReader<&[u8]>, tag: &BytesStart<'_>, qname: &str) -> String {
+    match reader.resolver().resolve_element(tag.name()).0 {
+        ResolveResult::Bound(ns) if ns.0 != crate::read::NCIP_NAMESPACE => "{foreign}".to_owned(),
+        _ => local_name(qname).to_owned(),
+    }
+}
+
 /// Walks the message once, noting where each editable part is.
 fn locate(text: &str) -> Result<Found, ReadError> {
-    let mut reader = Reader::from_str(text);
+    let mut reader = NsReader::from_str(text);
     let mut found = Found::default();
     // The open elements' local names, root first.
     let mut path: Vec<String> = Vec::new();
@@ -243,9 +254,9 @@ fn locate(text: &str) -> Result<Found, ReadError> {
             Event::Start(tag) => {
                 let qname = tag.name();
                 let qname: &str = qname.as_ref();
-                let name = local_name(qname).to_owned();
+                let name = ncip_name(&reader, &tag, qname);
                 if path.len() == 1 {
-                    found.prefix = qname[..qname.len() - name.len()].to_owned();
+                    found.prefix = qname[..qname.len() - local_name(qname).len()].to_owned();
                     found.service_open_end.get_or_insert(end);
                 }
                 if path.len() == 2 && name == "InitiationHeader" {
@@ -256,7 +267,7 @@ fn locate(text: &str) -> Result<Found, ReadError> {
             }
             Event::Empty(tag) => {
                 let qname: String = tag.name().as_ref().to_owned();
-                let name = local_name(&qname).to_owned();
+                let name = ncip_name(&reader, &tag, &qname);
                 if path.len() == 1 {
                     // A service with no content at all: a header goes inside, so it must be opened.
                     return Err(unplaceable("the service element is empty"));
@@ -417,6 +428,19 @@ mod tests {
 </ItemOptionalFields><UserId><UserIdentifierValue>P1</UserIdentifierValue></UserId></AcceptItem></NCIPMessage>";
         let out = patched(xml, HeaderEdits { user_identifier: Some("P2"), ..HeaderEdits::default() });
         assert!(out.contains(">keep<") && out.contains(">P2<") && !out.contains(">P1<"), "{out}");
+    }
+
+    #[test]
+    fn an_identifier_in_a_foreign_namespace_is_never_the_one_edited() {
+        // The reader refuses such a request; the patch, walking on its own, still passes the element by rather
+        // than editing one the bridge did not read.
+        let xml = "<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\"><LookupUser>\
+<e:UserId xmlns:e=\"urn:evil\"><e:UserIdentifierValue>VICTIM</e:UserIdentifierValue></e:UserId>\
+<UserId xmlns=\"urn:evil\"><UserIdentifierValue>VICTIM</UserIdentifierValue></UserId>\
+<UserId><UserIdentifierValue>P1</UserIdentifierValue></UserId></LookupUser></NCIPMessage>";
+        let out = patched(xml, HeaderEdits { user_identifier: Some("P2"), ..HeaderEdits::default() });
+        assert_eq!(out.matches(">VICTIM<").count(), 2, "{out}");
+        assert!(out.contains("<UserId><UserIdentifierValue>P2</UserIdentifierValue></UserId>"), "{out}");
     }
 
     /// Relais's D2D shape: its own agency code inside each identifier, a Scheme on one, and whitespace kept.

@@ -23,6 +23,9 @@ pub const GENERAL_PROCESSING_ERROR_SCHEME: &str =
 pub const MESSAGING_ERROR_SCHEME: &str =
     "http://www.niso.org/ncip/v1_0/schemes/messagingerrortype/messagingerrortype.scm";
 
+/// Most characters of a value a Problem echoes (`ProblemValue`).
+pub const MAX_PROBLEM_VALUE_CHARS: usize = 64;
+
 /// An NCIP `Problem` (XSD: ProblemType, ProblemDetail?, ProblemElement?, ProblemValue?).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Problem {
@@ -73,9 +76,15 @@ impl Problem {
         self
     }
 
-    /// Sets `ProblemValue`.
+    /// Sets `ProblemValue`, keeping at most [`MAX_PROBLEM_VALUE_CHARS`] characters: a Problem names the
+    /// offending value for Relais staff, and echoing a 60,000-byte identifier whole would let a sender
+    /// amplify whatever it wrote into every answer and log that quotes it.
     pub fn with_value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
+        let mut value = value.into();
+        if let Some((cut, _)) = value.char_indices().nth(MAX_PROBLEM_VALUE_CHARS) {
+            value.truncate(cut);
+        }
+        self.value = Some(value);
         self
     }
 
@@ -97,6 +106,11 @@ impl Problem {
     /// `Invalid Message Syntax Error`: unreadable XML, wrong root, limits exceeded, two services...
     pub fn invalid_message_syntax(detail: impl Into<String>) -> Self {
         Self::new(MESSAGING_ERROR_SCHEME, "Invalid Message Syntax Error", detail)
+    }
+
+    /// `Unknown Element` (messaging error): the element at `path` is not one NCIP defines there.
+    pub fn unknown_element(path: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::new(MESSAGING_ERROR_SCHEME, "Unknown Element", detail).with_element(path)
     }
 
     /// The answer to an NCIP 1.0 message. No "Unsupported Version" value exists in the NCIP scheme lists
@@ -244,6 +258,15 @@ mod tests {
         let checkout = Problem::unknown_user(&ServiceKind::CheckOutItem, "x");
         assert!(lookup.problem_type.scheme.unwrap().ends_with("/lookupuserprocessingerror.scm"));
         assert!(checkout.problem_type.scheme.unwrap().ends_with("/checkoutitemprocessingerror.scm"));
+    }
+
+    #[test]
+    fn a_problem_echoes_at_most_64_characters_of_a_value() {
+        let long = "é".repeat(60_000);
+        let p = Problem::unknown_user(&ServiceKind::LookupUser, &long);
+        assert_eq!(p.value.as_deref(), Some("é".repeat(MAX_PROBLEM_VALUE_CHARS).as_str()));
+        let short = Problem::unknown_item(&ServiceKind::CheckInItem, "B1");
+        assert_eq!(short.value.as_deref(), Some("B1"));
     }
 
     #[test]

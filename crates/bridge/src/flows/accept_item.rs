@@ -76,7 +76,7 @@ impl Receipt {
         change.status = Some(RequestStatus::OnHoldShelf);
         // A receipt is borrowing whatever an earlier RequestItem took the request for.
         change.side_rule = once::SideRule::Settle;
-        change.patron = ids.patron;
+        change.patron = ids.patron.as_ref().map(|p| ids::Pseudonym::of(bridge, p));
         change.barcode = Some(barcode.clone());
         change.due_date = message.date_for_return.and_then(|d| d.date());
         let patron = message.user_id.as_ref().map(|u| u.user_identifier_value.as_str().to_owned());

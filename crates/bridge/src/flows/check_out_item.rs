@@ -123,7 +123,7 @@ impl Shipment {
         change.status = Some(RequestStatus::Shipped);
         // A ship is lending whatever an earlier RequestItem took the request for.
         change.side_rule = once::SideRule::Settle;
-        change.patron = ids.patron;
+        change.patron = ids.patron.as_ref().map(|p| ids::Pseudonym::of(bridge, p));
         change.barcode = Some(barcode.clone());
         let desired = message.desired_date_due;
         forward::ensure_header(&mut message.header);

@@ -39,6 +39,15 @@ impl Ids {
                 format!("a Relais request id may not start with {ITEM_PREFIX:?}, which the bridge reserves"),
             ));
         }
+        if let Some(id) = patron.map(str::trim).filter(|id| looks_like_pseudonym(id)) {
+            return Err(Problem::element_rule_violated(
+                "UserId/UserIdentifierValue",
+                id,
+                format!(
+                    "a patron id may not start with {PSEUDONYM_PREFIX:?}, which the bridge reserves for its pseudonyms"
+                ),
+            ));
+        }
         Ok(Ids {
             request: checked(request, "RequestId/RequestIdentifierValue", RelaisRequestId::new)?,
             item: checked(item, "ItemId/ItemIdentifierValue", ItemBarcode::new)?,
@@ -84,15 +93,55 @@ pub(crate) fn digest_input(parts: &[Option<&str>]) -> String {
     parts.iter().map(|p| p.map_or_else(|| "-".to_owned(), |v| format!("{}:{v}", v.len()))).collect::<Vec<_>>().join("|")
 }
 
-/// Marks a patron reference the store already holds as a keyed hash.
-const STORED_PATRON_PREFIX: &str = "hmac:";
+/// The prefix of a patron pseudonym as the store keeps it.
+const PSEUDONYM_PREFIX: &str = "hmac:";
 
-/// The patron as the store keeps it: the keyed hash of the id (`LOG_HASH_KEY`) that the logs carry too, never
-/// the barcode or user id itself. Requests of one patron still share it; Alma's request shows the person.
-pub(crate) fn stored_patron(bridge: &Bridge, patron: PatronId) -> Option<PatronId> {
-    if patron.as_str().starts_with(STORED_PATRON_PREFIX) {
-        return Some(patron);
+/// A patron as the store keeps it: the keyed hash of the id (`LOG_HASH_KEY`) that the logs carry too, never the
+/// barcode or user id itself. Requests of one patron still share it; Alma's request shows the person.
+///
+/// Its own type so that being "already hashed" is a fact about where a value came from, never about what it
+/// looks like: a sender's `hmac:<id>` was once taken for a pseudonym and stored unhashed (a loan could be put
+/// on another patron's pseudonym). A [`RecordChange`](super::once::RecordChange) holds only this type, and the
+/// only way to make one is to hash an id the bridge read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pseudonym(PatronId);
+
+impl Pseudonym {
+    /// The pseudonym of `patron`, an id as a message named it.
+    pub(crate) fn of(bridge: &Bridge, patron: &PatronId) -> Pseudonym {
+        let hashed = crate::logging::pseudonym(&bridge.settings.log_hash_key, patron.as_str());
+        Pseudonym(PatronId::new(format!("{PSEUDONYM_PREFIX}{hashed}")).expect("a prefix and 16 hex digits is an id"))
     }
-    let hashed = crate::logging::pseudonym(&bridge.settings.log_hash_key, patron.as_str());
-    PatronId::new(format!("{STORED_PATRON_PREFIX}{hashed}")).ok()
+
+    /// The value the record stores.
+    pub(crate) fn into_stored(self) -> PatronId {
+        self.0
+    }
+
+    /// The stored text (a record's key may name the patron by it).
+    pub(crate) fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// Whether a patron id as sent has the shape of a stored pseudonym: refused at input, so that nothing a sender
+/// writes can be mistaken for one in the store or on the staff pages.
+fn looks_like_pseudonym(id: &str) -> bool {
+    id.get(..PSEUDONYM_PREFIX.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(PSEUDONYM_PREFIX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patron_id_shaped_like_a_pseudonym_is_refused_at_input() {
+        for forged in ["hmac:0123456789abcdef", "HMAC:P-1", "  hmac:P-1"] {
+            let problem = Ids::read(None, Some("B1"), Some(forged)).unwrap_err();
+            assert_eq!(problem.type_name(), "Element Rule Violated", "{forged}");
+            assert_eq!(problem.element.as_deref(), Some("UserId/UserIdentifierValue"));
+        }
+        let ids = Ids::read(None, Some("B1"), Some("P-hmac:1")).unwrap();
+        assert_eq!(ids.patron.unwrap().as_str(), "P-hmac:1");
+    }
 }

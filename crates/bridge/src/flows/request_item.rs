@@ -176,7 +176,7 @@ impl Placement {
             // Filed by item, as a ship without a request id is: a record whose loan came home is an earlier round.
             change.fresh_after = Some(RequestStatus::CheckedIn);
         }
-        change.patron = ids.patron.filter(|_| side == Side::Borrowing);
+        change.patron = ids.patron.as_ref().filter(|_| side == Side::Borrowing).map(|p| ids::Pseudonym::of(bridge, p));
         // Only a barcode Alma knows is the item's: Relais's request number or a lender's symbol in the ItemId
         // would later match a CheckInItem to the wrong record.
         change.barcode = ids.item.filter(|_| fact == SideFact::OurItem);
@@ -207,7 +207,7 @@ fn unnamed(bridge: &Bridge, message: &RequestItem, ids: &Ids) -> Result<(RelaisR
             BibliographicId::Item(i) => i.identifier.trim(),
         })
         .find(|t| !t.is_empty());
-    let patron = ids.patron.clone().and_then(|p| ids::stored_patron(bridge, p));
+    let patron = ids.patron.as_ref().map(|p| ids::Pseudonym::of(bridge, p));
     let name = match (&ids.item, title) {
         (Some(item), _) => format!("{}{}", ids::ITEM_PREFIX, item.as_str()),
         (None, Some(title)) => {

@@ -1,5 +1,6 @@
 //! Readers for identifiers, headers, money, authentication input and Problems.
 
+use super::MAX_IDENTIFIER_BYTES;
 use super::cursor::{Child, Cursor, Fault, Result};
 use crate::error::ReadErrorKind;
 use crate::model::common::{
@@ -14,7 +15,33 @@ use crate::problem::Problem;
 /// `AgencyId` (attribute scheme) or NCIP 1 `UniqueAgencyId` (`<Scheme>/<Value>` children).
 pub(crate) fn agency_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<AgencyId> {
     let sv = c.scheme_value(el)?;
-    Ok(AgencyId { scheme: sv.scheme, id: Identifier::new(sv.value) })
+    Ok(AgencyId { scheme: sv.scheme, id: checked_identifier(c, sv.value, el.name())? })
+}
+
+/// An identifier read from a request, held to the rules every identifier shares: at most
+/// [`MAX_IDENTIFIER_BYTES`], and no bidirectional control character (which makes one id display as another on
+/// the staff pages and in Alma). Responses are read as Alma wrote them.
+fn checked_identifier(c: &Cursor<'_>, text: String, name: &str) -> Result<Identifier> {
+    Ok(Identifier::new(checked_identifier_text(c, text, name)?))
+}
+
+/// [`checked_identifier`]'s rules for an identifier the model keeps as plain text (bibliographic ids).
+pub(crate) fn checked_identifier_text(c: &Cursor<'_>, text: String, name: &str) -> Result<String> {
+    if c.strict {
+        let rule = if text.len() > MAX_IDENTIFIER_BYTES {
+            Some("longer than the 256 bytes an identifier may have")
+        } else if crate::chars::has_bidi_control(&text) {
+            Some("an identifier with a bidirectional control character (U+202A-202E, U+2066-2069, U+200E/F, U+061C)")
+        } else {
+            None
+        };
+        if let Some(rule) = rule {
+            // Only the head of the value is kept: the Problem echoes 64 characters at most anyway.
+            let value = text.chars().take(crate::problem::MAX_PROBLEM_VALUE_CHARS).collect();
+            return Err(Fault::at(ReadErrorKind::IdentifierRuleViolated { element: String::new(), value, rule }, name));
+        }
+    }
+    Ok(text)
 }
 
 /// A wrapper such as `FromAgencyId` / `OnBehalfOfAgency` holding one `AgencyId` (or `UniqueAgencyId`).
@@ -51,7 +78,7 @@ pub(crate) fn optional_agency<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<
 fn required_identifier(c: &Cursor<'_>, text: Option<String>, name: &str) -> Result<Identifier> {
     match text {
         Some(text) => {
-            let id = Identifier::new(text);
+            let id = checked_identifier(c, text, name)?;
             if id.is_empty() && c.strict {
                 return Err(Fault::blank(name, id.original()));
             }
@@ -72,11 +99,16 @@ fn id_parts<'a>(
     let (mut agency, mut id_type, mut value) = (None, None, None);
     while let Some(ch) = c.next_child(el)? {
         let name = ch.name();
+        // Each part once in a request: the reader would keep the last value where the patch edits the first.
+        let twice = |seen: bool| if seen && c.strict { Err(repeated(name)) } else { Ok(()) };
         if name == value_name {
+            twice(value.is_some())?;
             value = Some(c.string(&ch)?);
         } else if name == type_name {
+            twice(id_type.is_some())?;
             id_type = Some(c.scheme_value(&ch)?);
         } else if name == "AgencyId" || name == "UniqueAgencyId" {
+            twice(agency.is_some())?;
             agency = Some(agency_id(c, &ch)?);
         } else {
             c.skip(&ch)?;
@@ -135,7 +167,8 @@ pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Resul
     Ok(h)
 }
 
-fn repeated(name: &str) -> Fault {
+/// `Element Rule Violated` for a second `name` where the XSD allows one.
+pub(crate) fn repeated(name: &str) -> Fault {
     Fault::at(
         ReadErrorKind::ElementRuleViolated { element: String::new(), value: name.to_owned(), rule: "repeated" },
         name,

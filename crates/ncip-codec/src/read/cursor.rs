@@ -1,7 +1,9 @@
 //! A pull cursor over quick-xml events that the typed readers descend with.
 //!
-//! Elements are matched by local name only (default namespace, any prefix such as `ns1:`, or no
-//! namespace at all: all three occur in the corpus). No DOM is built: typed readers pull children and
+//! Elements are matched by local name within the NCIP namespace (default namespace, any prefix such as
+//! `ns1:`, or no namespace at all: all three occur in the corpus). An element bound to another namespace is
+//! never read as NCIP's: `<e:UserId xmlns:e="urn:x">` is not a `UserId`, or the bridge and a
+//! namespace-blind reader downstream could act on different patrons. No DOM is built: typed readers pull children and
 //! text straight from the borrowed token stream, so a well-formed identifier costs one allocation.
 //! The cursor also enforces the depth and element-count limits and refuses entity references other
 //! than the five predefined ones and character references (no DTD is ever read, fetched or expanded).
@@ -14,8 +16,13 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use super::date::parse_ncip_date;
+use super::namespaces::Namespaces;
 use crate::error::ReadErrorKind;
 use crate::model::ids::SchemeValue;
+
+/// What [`Child::name`] gives for an element in a foreign namespace: not an XML name, so it matches none of
+/// NCIP's.
+pub(crate) const FOREIGN: &str = "{foreign}";
 
 /// A reading failure on its way up the element tree; `path` collects element names innermost-first.
 /// Boxed so that every reader's `Result` stays one pointer wide on the (hot) success path.
@@ -55,6 +62,8 @@ impl Fault {
             ReadErrorKind::NeededDataMissing { .. }
                 | ReadErrorKind::InvalidDate { .. }
                 | ReadErrorKind::ElementRuleViolated { .. }
+                | ReadErrorKind::IdentifierRuleViolated { .. }
+                | ReadErrorKind::ForeignElement { .. }
         )
     }
 
@@ -76,6 +85,10 @@ impl Fault {
             ReadErrorKind::ElementRuleViolated { value, rule, .. } => {
                 ReadErrorKind::ElementRuleViolated { element, value, rule }
             }
+            ReadErrorKind::IdentifierRuleViolated { value, rule, .. } => {
+                ReadErrorKind::IdentifierRuleViolated { element, value, rule }
+            }
+            ReadErrorKind::ForeignElement { namespace, .. } => ReadErrorKind::ForeignElement { element, namespace },
             other => other,
         }
     }
@@ -87,13 +100,25 @@ pub(crate) type Result<T> = std::result::Result<T, Fault>;
 pub(crate) struct Child<'a> {
     start: BytesStart<'a>,
     empty: bool,
+    /// Bound to a namespace other than NCIP's.
+    foreign: bool,
 }
 
 impl<'a> Child<'a> {
-    /// The element's local name (prefix dropped).
+    /// The element's local name (prefix dropped), or [`FOREIGN`] for an element in another namespace.
     #[inline]
     pub(crate) fn name(&self) -> &str {
+        if self.foreign { FOREIGN } else { self.start.local_name().into_inner() }
+    }
+
+    /// The local name whatever the namespace, for a Problem that names a foreign element.
+    pub(crate) fn local_name(&self) -> &str {
         self.start.local_name().into_inner()
+    }
+
+    /// Whether the element is bound to a namespace other than NCIP's.
+    pub(crate) fn is_foreign(&self) -> bool {
+        self.foreign
     }
 
     /// The value of the attribute with local name `local` (`Scheme`, `ns1:Scheme`, `version`...).
@@ -154,6 +179,8 @@ pub(crate) struct Limits {
 /// The cursor itself.
 pub(crate) struct Cursor<'a> {
     reader: Reader<&'a [u8]>,
+    /// The namespace declarations in scope (see [`Namespaces`]).
+    namespaces: Namespaces,
     depth: usize,
     elements: usize,
     limits: Limits,
@@ -171,7 +198,7 @@ impl<'a> Cursor<'a> {
         let mut reader = Reader::from_reader(bytes);
         // Defaults already check end-tag names; comments are checked so `--` inside one is refused.
         reader.config_mut().check_comments = true;
-        Self { reader, depth: 0, elements: 0, limits, time_zone, strict: false }
+        Self { reader, namespaces: Namespaces::default(), depth: 0, elements: 0, limits, time_zone, strict: false }
     }
 
     /// The next raw event, with XML errors turned into faults.
@@ -207,22 +234,35 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub(crate) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+        self.namespaces.close(self.depth);
     }
 
-    /// Wraps a start event as an entered child.
+    /// Wraps a start event as an entered child. In a request, an element bound to a foreign namespace is
+    /// refused: the XSD admits other vocabularies only inside `Ext` (whose content is skipped, never walked
+    /// here), and Alma, reading the forwarded bytes, might not tell the namespaces apart as the bridge does.
     #[inline]
     pub(crate) fn child_from(&mut self, event: Event<'a>) -> Result<Option<Child<'a>>> {
-        match event {
-            Event::Start(start) => {
-                self.enter(&start, false)?;
-                Ok(Some(Child { start, empty: false }))
-            }
-            Event::Empty(start) => {
-                self.enter(&start, true)?;
-                Ok(Some(Child { start, empty: true }))
-            }
-            _ => Ok(None),
+        let (start, empty) = match event {
+            Event::Start(start) => (start, false),
+            Event::Empty(start) => (start, true),
+            _ => return Ok(None),
+        };
+        self.enter(&start, empty)?;
+        let foreign_namespace = self.namespaces.open(&start, self.depth, empty);
+        let child = Child { start, empty, foreign: foreign_namespace.is_some() };
+        if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
+            return Err(Fault::at(
+                ReadErrorKind::ForeignElement { element: String::new(), namespace },
+                child.local_name(),
+            ));
         }
+        Ok(Some(child))
+    }
+
+    /// The namespace `el` is bound to, asked right after `el` was read (the bindings in scope change as
+    /// the cursor moves on).
+    pub(crate) fn namespace_of(&self, el: &Child<'a>) -> Option<String> {
+        self.namespaces.foreign(el.start.name().prefix().map(|p| p.into_inner())).map(str::to_owned)
     }
 
     /// The next child element of `parent`, or `None` once `parent`'s end tag is consumed.

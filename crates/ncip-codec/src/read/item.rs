@@ -1,6 +1,6 @@
 //! Readers for `ItemOptionalFields` and the bibliographic structures inside it.
 
-use super::common::{agency_id, required_element};
+use super::common::{agency_id, checked_identifier_text, required_element};
 use super::cursor::{Child, Cursor, Result};
 use crate::model::item::{
     BibliographicDescription, BibliographicId, BibliographicItemId, BibliographicRecordId, ItemDescription,
@@ -13,7 +13,10 @@ pub(crate) fn bibliographic_item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> R
     let mut identifier = None;
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
-            "BibliographicItemIdentifier" => identifier = Some(c.string(&ch)?),
+            "BibliographicItemIdentifier" => {
+                let text = c.string(&ch)?;
+                identifier = Some(checked_identifier_text(c, text, "BibliographicItemIdentifier")?);
+            }
             "BibliographicItemIdentifierCode" => id.code = Some(c.scheme_value(&ch)?),
             _ => c.skip(&ch)?,
         }
@@ -28,7 +31,10 @@ pub(crate) fn bibliographic_record_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) ->
     let mut identifier = None;
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
-            "BibliographicRecordIdentifier" => identifier = Some(c.string(&ch)?),
+            "BibliographicRecordIdentifier" => {
+                let text = c.string(&ch)?;
+                identifier = Some(checked_identifier_text(c, text, "BibliographicRecordIdentifier")?);
+            }
             "AgencyId" if id.source.is_none() => id.source = Some(RecordIdSource::Agency(agency_id(c, &ch)?)),
             "BibliographicRecordIdentifierCode" if id.source.is_none() => {
                 id.source = Some(RecordIdSource::Code(c.scheme_value(&ch)?));

@@ -9,6 +9,7 @@ mod cursor;
 pub(crate) mod date;
 pub(crate) mod decode;
 mod item;
+mod namespaces;
 mod responses;
 mod services;
 mod user;
@@ -20,6 +21,11 @@ use crate::error::{ReadError, ReadErrorKind};
 use crate::model::common::{InitiationHeader, NcipVersion, ServiceKind};
 use crate::model::messages::{Message, VersionEnvelope};
 use cursor::{Child, Cursor, Fault, Limits};
+
+/// Longest identifier a request may carry, in bytes as received. Real ones are short (Relais request numbers,
+/// barcodes, agency codes: under 40); the store keys on them with the same bound, and an unbounded one would
+/// otherwise reach Alma's URLs and every Problem that quotes it.
+pub const MAX_IDENTIFIER_BYTES: usize = 256;
 
 /// The NCIP 2 namespace.
 pub const NCIP_NAMESPACE: &str = "http://www.niso.org/2008/ncip";
@@ -99,13 +105,18 @@ fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
             _ => return Err(syntax(c.malformed("content before the root element"))),
         }
     };
-    let envelope = match element.name() {
+    let envelope = match element.local_name() {
         "NCIPMessage" => VersionEnvelope::NcipMessage,
         "NCIPVersionMessage" => VersionEnvelope::NcipVersionMessage,
         other => {
             return Err(ReadError::new(ReadErrorKind::WrongRoot { found: other.to_owned() }));
         }
     };
+    // A root of NCIP's name in another namespace is another vocabulary that happens to reuse NCIP's names.
+    if element.is_foreign() {
+        let namespace = c.namespace_of(&element).unwrap_or_default();
+        return Err(ReadError::new(ReadErrorKind::ForeignRoot { namespace }));
+    }
     let version_attribute = element.attribute("version").map_err(syntax)?;
     let declares_ncip2 = element.raw_attributes().iter().any(|(_, v)| v == NCIP_NAMESPACE);
     let version = match (&envelope, &version_attribute) {

@@ -6,7 +6,7 @@
 
 use super::common::{
     amount, authentication_input, due_date_choice, fiscal_transaction_information, initiation_header, item_id,
-    mandated_action, optional_agency, request_id, required_element, user_id,
+    mandated_action, optional_agency, repeated, request_id, required_element, user_id,
 };
 use super::cursor::{Child, Cursor, Fault, Result};
 use super::item::{bibliographic_id, item_optional_fields};
@@ -82,9 +82,45 @@ fn require_user(c: &Cursor<'_>, user_id: &Option<UserId>, inputs: &[Authenticati
     Ok(())
 }
 
+/// A request's direct children that its XSD allows once, and which of them have been seen. Each is refused
+/// when repeated rather than resolved: with two `UserId`s the bridge would read one patron while the patch
+/// (and Alma) acted on another, and with two `FromAgencyId`s the allow-list would check one of them only.
+struct Once {
+    names: &'static [&'static str],
+    seen: u32,
+}
+
+impl Once {
+    const fn of(names: &'static [&'static str]) -> Self {
+        Self { names, seen: 0 }
+    }
+
+    /// The next child of `el`, refused in a request when it repeats one of the names allowed once.
+    fn next<'a>(&mut self, c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<Child<'a>>> {
+        let child = c.next_child(el)?;
+        if let Some(ch) = &child
+            && c.strict
+            && let Some(index) = self.names.iter().position(|name| *name == ch.name())
+        {
+            let bit = 1 << index;
+            if self.seen & bit != 0 {
+                return Err(repeated(ch.name()));
+            }
+            self.seen |= bit;
+        }
+        Ok(child)
+    }
+}
+
+/// The identifiers a service's request carries once: the header, and the patron, item and request it acts on
+/// (`UserId` and `RequestId` are refused twice even where the XSD has none, as in CheckInItem: the patch
+/// would still find them).
+const SINGLE_IDS: &[&str] = &["InitiationHeader", "UserId", "ItemId", "RequestId"];
+
 fn lookup_user<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<LookupUser> {
     let mut m = LookupUser::default();
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(SINGLE_IDS);
+    while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
@@ -113,7 +149,8 @@ fn lookup_user<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initiat
 fn accept_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<AcceptItem> {
     let mut m = AcceptItem::default();
     let (mut request, mut action) = (None, None);
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(SINGLE_IDS);
+    while let Some(ch) = once.next(c, el)? {
         if due_date_choice(c, &ch, "DateForReturn", &mut m.date_for_return)? {
             continue;
         }
@@ -147,7 +184,8 @@ fn accept_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initiat
 fn check_out_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<CheckOutItem> {
     let mut m = CheckOutItem::default();
     let mut item = None;
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(SINGLE_IDS);
+    while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
@@ -179,7 +217,8 @@ fn check_out_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Init
 fn check_in_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<CheckInItem> {
     let mut m = CheckInItem::default();
     let mut item = None;
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(SINGLE_IDS);
+    while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
@@ -197,7 +236,8 @@ fn check_in_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initi
 fn request_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<RequestItem> {
     let mut m = RequestItem::default();
     let (mut request_type, mut scope) = (None, None);
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(&["InitiationHeader", "UserId", "RequestId"]);
+    while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
@@ -261,7 +301,8 @@ fn cancel_request_item<'a>(
     seen: &mut Option<InitiationHeader>,
 ) -> Result<CancelRequestItem> {
     let mut m = CancelRequestItem::default();
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(SINGLE_IDS);
+    while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
@@ -289,7 +330,8 @@ fn cancel_request_item<'a>(
 fn renew_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<RenewItem> {
     let mut m = RenewItem::default();
     let mut item = None;
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(SINGLE_IDS);
+    while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
@@ -316,7 +358,8 @@ fn renew_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initiati
 
 fn lookup_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<InitiationHeader>) -> Result<LookupItem> {
     let mut m = LookupItem::default();
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(SINGLE_IDS);
+    while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "ItemId" => m.item_id = Some(c.within(&ch, item_id)?),
@@ -342,7 +385,8 @@ fn lookup_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initiat
 
 fn lookup_version<'a>(c: &mut Cursor<'a>, el: &Child<'a>, envelope: VersionEnvelope) -> Result<LookupVersion> {
     let mut m = LookupVersion { envelope, ..Default::default() };
-    while let Some(ch) = c.next_child(el)? {
+    let mut once = Once::of(&["FromAgencyId", "ToAgencyId"]);
+    while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "FromAgencyId" => m.from_agency_id = c.within(&ch, optional_agency)?,
             "ToAgencyId" => m.to_agency_id = c.within(&ch, optional_agency)?,

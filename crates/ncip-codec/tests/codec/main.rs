@@ -11,6 +11,7 @@ mod common;
 mod corpus;
 mod dialects;
 mod hostile;
+mod one_reading;
 mod properties;
 mod reading;
 mod strategies;

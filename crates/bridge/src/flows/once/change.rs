@@ -3,7 +3,8 @@
 //! writes it onto the stored record, so the change can be logged, compared and tested on its own.
 
 use crate::alma::model::AlmaItem;
-use crate::store::{AlmaIds, Correlation, ItemBarcode, PartnerCode, PatronId, RelaisRequestId, RequestStatus, Side};
+use crate::flows::ids::Pseudonym;
+use crate::store::{AlmaIds, Correlation, ItemBarcode, PartnerCode, RelaisRequestId, RequestStatus, Side};
 use jiff::Timestamp;
 
 /// The record to start from when the request has none (or its stored record is closed, see
@@ -36,8 +37,8 @@ pub struct RecordChange {
     pub fresh_after: Option<RequestStatus>,
     /// The request's new status, when the action moves it.
     pub status: Option<RequestStatus>,
-    /// The patron the request is for, as the message named them (hashed on its way to the store).
-    pub patron: Option<PatronId>,
+    /// The patron the request is for: the pseudonym of the id the message named (never the id itself).
+    pub(crate) patron: Option<Pseudonym>,
     /// An item barcode the record learns, kept beside those it already has.
     pub barcode: Option<ItemBarcode>,
     /// Alma's ids read back from its item (pid, holding, MMS id).
@@ -112,7 +113,7 @@ impl RecordChange {
         if let Some(status) = self.status {
             record.status = status;
         }
-        record.patron = self.patron.or(record.patron);
+        record.patron = self.patron.map(Pseudonym::into_stored).or(record.patron);
         if let Some(barcode) = self.barcode
             && !record.has_barcode(&barcode)
         {
@@ -144,6 +145,7 @@ pub fn item_ids(item: &AlmaItem) -> AlmaIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::PatronId;
 
     fn request(id: &str) -> RelaisRequestId {
         RelaisRequestId::new(id).unwrap()

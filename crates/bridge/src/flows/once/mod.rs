@@ -515,8 +515,6 @@ async fn commit(
         let now = bridge.clock.now();
         let mut record = done.change.clone().apply(current, now);
         record.updated_at = now;
-        // The one path to the store: a patron id a flow put on the record is hashed here, whichever flow it was.
-        record.patron = record.patron.take().and_then(|p| super::ids::stored_patron(bridge, p));
         let mut history = history_entry(bridge, action, outcome, None, ctx, None);
         history.note = done.change.history_note.clone();
         let stored = bridge
