@@ -21,6 +21,7 @@ mod hostile_http;
 mod openurl;
 mod outbox;
 mod patron_lookup;
+mod patron_lookup_lockouts;
 mod preflight;
 mod primary_key;
 mod readme_map;

@@ -50,7 +50,11 @@ pub(super) async fn front_door(
         Ok(body) => body,
         Err(answer) => return answer,
     };
-    respond::xml(flows::front_door::answer(&bridge, &body).await)
+    // The token that matched, as the endpoint the message came through (the current one when both match,
+    // which only an empty previous secret could, and that matches nothing).
+    let token = if current { &settings.ncip_secret } else { &settings.ncip_previous_secret };
+    let endpoint = flows::front_door::Endpoint::of_token(&settings.log_hash_key, token.expose());
+    respond::xml(flows::front_door::answer(&bridge, &endpoint, &body).await)
 }
 
 /// A per-service function: reached only through the front door's invoke, which IAM authorises.
@@ -64,5 +68,9 @@ pub(super) async fn service(
         Ok(body) => body,
         Err(answer) => return answer,
     };
-    respond::xml(flows::dispatch_service(&bridge, flow, &body).await)
+    let endpoint = headers
+        .get(flows::front_door::Endpoint::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(flows::front_door::Endpoint::parse);
+    respond::xml(flows::dispatch_service(&bridge, flow, &body, endpoint.as_ref()).await)
 }
