@@ -97,6 +97,10 @@ pub struct NcipPolicy {
     pub agency_partners: BTreeMap<String, String>,
     /// `NCIP_ALLOWED_AGENCIES`: when set, only these FromAgencyId values are served.
     pub allowed_agencies: Option<Vec<String>>,
+    /// `NCIP_ALLOW_ANY_AGENCY` (off): on AWS, lets the NCIP front door start without an allow-list and a
+    /// partner mapping. Off, it refuses to start rather than serve every FromAgencyId with whatever partner
+    /// code the caller sends; locally the open policy is only warned about.
+    pub allow_any_agency: bool,
     /// `LIBRARY_TIME_ZONE`: zone-less NCIP dates are read in this zone.
     pub time_zone: jiff::tz::TimeZone,
     /// `NCIP_REWRITE_ID_AGENCIES` (on unless set off): Relais's own agency code inside `ItemId` (and, on the
