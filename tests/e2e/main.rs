@@ -10,6 +10,7 @@
 mod support;
 
 mod alma_client;
+mod anonymous_noise;
 mod bounds;
 mod bulk_actions;
 mod circulation;

@@ -59,6 +59,8 @@ pub struct Bridge {
     pub(crate) identity: Option<openurl::Identity>,
     /// The budget for parking anonymous OpenURL citations.
     pub(crate) anonymous_parking: openurl::ParkingMeter,
+    /// NCIP requests refused for a missing or wrong token, summarised in one log line a minute.
+    pub(crate) refused_tokens: crate::refusal_summary::RefusalSummary,
     /// Each NCIP partner's settings in Alma (User Identifier Type, resource-sharing library), once read.
     pub(crate) partner_profiles: patron_id::PartnerProfiles,
     /// Patron identifiers recently translated into the partner's type.

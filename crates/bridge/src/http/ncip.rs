@@ -41,8 +41,11 @@ pub(super) async fn front_door(
     let current = auth::authorised(&headers, path_token, &settings.ncip_secret);
     let previous = auth::authorised(&headers, path_token, &settings.ncip_previous_secret);
     if !(current | previous) {
-        // No hint of which part was wrong, and nothing of the message is read.
-        tracing::warn!("NCIP request with a missing or wrong token");
+        // No hint of which part was wrong, and nothing of the message is read. One line a minute at most,
+        // counting the refusals since the last: an anonymous caller cannot grow the log request by request.
+        if let Some(refused) = bridge.refused_tokens.count(std::time::Instant::now()) {
+            tracing::warn!(refused, "NCIP request with a missing or wrong token");
+        }
         let problem = Problem::agency_authentication_failed("the NCIP endpoint token is missing or wrong");
         return respond::xml(codec::write(&Message::Problem(vec![problem])));
     }
