@@ -152,6 +152,9 @@ async fn the_ncip_secret_is_rotated_by_the_runbook_without_refusing_relais_or_a_
         ("SECRETS_REFRESH_SECONDS", "300"),
         // Globals give every function the table's name; the front door's role has no access to it.
         ("DYNAMODB_TABLE", "bridge-rotation-test"),
+        // The front door on AWS does not start with an open agency policy.
+        ("NCIP_ALLOWED_AGENCIES", "Relais"),
+        ("ALMA_PARTNER_CODE", "RELAIS"),
     ]);
     for service in bridge::Function::services() {
         env.set(service.invoke_variable().expect("a service"), service.name());
@@ -214,7 +217,7 @@ async fn settings_a_deploy_writes_reach_a_running_function_within_one_refresh() 
     let text = |path: &str, outbox: &str, allowed: &str| {
         format!(
             "[common]\nSECRETS_PATH={path}\nOUTBOX={outbox}\nSECRETS_REFRESH_SECONDS=300\n\
-             [agencies]\nNCIP_ALLOWED_AGENCIES={allowed}\n[alma]\nALMA_API_BASE=https://api.example\n"
+             [agencies]\nNCIP_ALLOWED_AGENCIES={allowed}\nALMA_PARTNER_CODE=RELAIS\n[alma]\nALMA_API_BASE=https://api.example\n"
         )
     };
     put_string(&ssm, &settings, &text(&first, "on", "RELAIS")).await;
