@@ -30,9 +30,19 @@ mod tests {
 
     #[test]
     fn on_aws_the_address_is_api_gateways_source_ip_and_locally_the_peer() {
-        let mut event = crate::lambda::invoke::http_api_event("GET", "/openurl", "title=A", &[], b"");
-        event.request_context.http.source_ip = Some("198.51.100.7".to_owned());
-        let request = lambda_http::request::from_str(&serde_json::to_string(&event).unwrap()).expect("event");
+        // API Gateway's HTTP API event (payload 2.0), as a patron's link arrives on AWS.
+        let event = serde_json::json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": "/openurl", "rawQueryString": "title=A",
+            "headers": {}, "isBase64Encoded": false,
+            "requestContext": {
+                "accountId": "000000000000", "apiId": "bridge", "domainName": "bridge.example",
+                "domainPrefix": "bridge", "requestId": "r", "routeKey": "$default", "stage": "$default",
+                "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0,
+                "http": {"method": "GET", "path": "/openurl", "protocol": "HTTP/1.1",
+                         "sourceIp": "198.51.100.7", "userAgent": "browser"}
+            }
+        });
+        let request = lambda_http::request::from_str(&event.to_string()).expect("event");
         assert!(request.request_context_ref().is_some());
         assert_eq!(ClientAddress::of(request.extensions()), Some(ClientAddress("198.51.100.7".parse().unwrap())));
 
