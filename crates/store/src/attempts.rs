@@ -17,7 +17,8 @@ use std::fmt;
 pub enum AttemptScope {
     /// One patron's PIN, whoever tries it: guessing one patron's PIN from many agencies is still slowed.
     Patron,
-    /// One calling agency, whichever patrons it tries: an agency trying many patrons is slowed too.
+    /// One caller (the bridge keys it by the NCIP endpoint token it came through), whichever patrons it
+    /// tries: a caller trying many patrons is slowed too.
     Agency,
 }
 
