@@ -8,8 +8,11 @@
 
 use axum::Router;
 use bridge::config::LocalServerLimits;
+use bridge::http::client::ClientAddress;
+use bridge::refusal_summary::RefusalSummary;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -18,9 +21,10 @@ use tower::Service;
 /// Serves `router` on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, router: Router, limits: LocalServerLimits) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let refused = RefusalSummary::default();
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
             Err(err) => {
                 // Running out of file descriptors is the usual cause; a pause lets connections finish.
                 tracing::warn!(error = %err, "accepting a connection failed");
@@ -29,17 +33,30 @@ pub async fn serve(listener: TcpListener, router: Router, limits: LocalServerLim
             }
         };
         match Arc::clone(&slots).try_acquire_owned() {
-            Ok(permit) => spawn_connection(stream, router.clone(), limits, permit),
+            Ok(permit) => spawn_connection(stream, peer, router.clone(), limits, permit),
             // Closed at once rather than queued: a queued client would wait on whoever holds the slots.
-            Err(_) => tracing::warn!(limit = limits.max_connections, "connection refused: too many open"),
+            // One line a minute at most, with the count: a flood of connections would otherwise flood the log.
+            Err(_) => {
+                if let Some(refused) = refused.count(std::time::Instant::now()) {
+                    tracing::warn!(refused, limit = limits.max_connections, "connection refused: too many open");
+                }
+            }
         }
     }
 }
 
-fn spawn_connection(stream: TcpStream, router: Router, limits: LocalServerLimits, permit: OwnedSemaphorePermit) {
+fn spawn_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    limits: LocalServerLimits,
+    permit: OwnedSemaphorePermit,
+) {
     tokio::spawn(async move {
-        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             let mut router = router.clone();
+            // The peer, for the budgets kept per client address (on AWS, API Gateway's sourceIp says it).
+            req.extensions_mut().insert(ClientAddress(peer.ip()));
             async move {
                 let answer = tokio::time::timeout(limits.request_timeout, router.call(req.map(axum::body::Body::new)));
                 match answer.await {

@@ -107,6 +107,8 @@ fn lambda_settings(sim: &AlmaSim) -> Settings {
         ("ALMA_NCIP_URL", ncip.as_str()),
         ("ALMA_INSTITUTION_CODE", Seed::demo().institution_code()),
         ("ALMA_PARTNER_CODE", "RELAIS"),
+        // The agencies the events speak for: the front door on AWS does not start with an open policy.
+        ("NCIP_ALLOWED_AGENCIES", "Relais"),
         ("DYNAMODB_TABLE", "not-used-the-test-opens-an-embedded-store"),
         ("NCIP_SHARED_SECRET", support::NCIP_TOKEN),
         ("STATUS_TOKEN", support::STATUS_TOKEN),

@@ -10,6 +10,7 @@
 mod support;
 
 mod alma_client;
+mod anonymous_noise;
 mod bounds;
 mod bulk_actions;
 mod circulation;
@@ -23,6 +24,7 @@ mod one_reading;
 mod openurl;
 mod outbox;
 mod patron_lookup;
+mod patron_lookup_lockouts;
 mod preflight;
 mod primary_key;
 mod readme_map;

@@ -142,6 +142,9 @@ async fn front_door(
 ) -> Result<Refreshing, bridge::config::ConfigError> {
     let mut env = Env::from_pairs(variables.iter().copied());
     env.set("DYNAMODB_TABLE", "bridge-front-door-test");
+    // The front door on AWS does not start with an open agency policy.
+    env.set("NCIP_ALLOWED_AGENCIES", "Relais");
+    env.set("ALMA_PARTNER_CODE", "RELAIS");
     for service in bridge::Function::services() {
         env.set(service.invoke_variable().expect("a service"), service.name());
     }
@@ -223,7 +226,7 @@ async fn settings_a_deploy_writes_reach_a_running_function_within_one_refresh() 
     let text = |path: &str, outbox: &str, allowed: &str| {
         format!(
             "[common]\nSECRETS_PATH={path}\nOUTBOX={outbox}\nSECRETS_REFRESH_SECONDS=300\n\
-             [agencies]\nNCIP_ALLOWED_AGENCIES={allowed}\n[alma]\nALMA_API_BASE=https://api.example\n"
+             [agencies]\nNCIP_ALLOWED_AGENCIES={allowed}\nALMA_PARTNER_CODE=RELAIS\n[alma]\nALMA_API_BASE=https://api.example\n"
         )
     };
     put_string(&ssm, &settings, &text(&first, "on", "RELAIS")).await;

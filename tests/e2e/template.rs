@@ -1119,3 +1119,74 @@ fn a_deploy_that_changes_only_a_parameter_changes_what_live_runs() {
         assert!(reached > 0, "{parameter} reaches some function");
     }
 }
+
+/// A template Rule's value for `parameters` (the template's defaults, then these), evaluated the way
+/// CloudFormation does for the functions rules use here: `!Ref` of a parameter, `!Equals`, `!Not`, `!Or`.
+fn rule_value(value: &Value, parameters: &BTreeMap<String, String>) -> Result<String, bool> {
+    let Value::Tagged(tagged) = value else {
+        return Ok(value.as_str().unwrap_or_else(|| panic!("a string: {value:?}")).to_owned());
+    };
+    let args = || tagged.value.as_sequence().unwrap_or_else(|| panic!("a list: {tagged:?}"));
+    let truth = |v: &Value| rule_value(v, parameters).expect_err("a condition");
+    if tagged.tag == "Ref" {
+        let name = tagged.value.as_str().expect("a parameter name");
+        return Ok(parameters.get(name).unwrap_or_else(|| panic!("no parameter {name}")).clone());
+    }
+    Err(if tagged.tag == "Equals" {
+        rule_value(&args()[0], parameters) == rule_value(&args()[1], parameters)
+    } else if tagged.tag == "Not" {
+        !truth(&args()[0])
+    } else if tagged.tag == "Or" {
+        args().iter().any(truth)
+    } else {
+        panic!("the rule uses {}, which this test does not evaluate", tagged.tag)
+    })
+}
+
+/// Whether the template's rules let a stack with these parameters deploy.
+fn rules_allow(template: &Template, overrides: &[(&str, &str)]) -> bool {
+    let defaults = template.0["Parameters"].as_mapping().expect("Parameters").iter().map(|(name, p)| {
+        let default = p["Default"].as_str().map(str::to_owned).or_else(|| p["Default"].as_i64().map(|n| n.to_string()));
+        (name.as_str().expect("a name").to_owned(), default.unwrap_or_default())
+    });
+    let mut parameters: BTreeMap<String, String> = defaults.collect();
+    parameters.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    template.0["Rules"].as_mapping().expect("Rules").values().all(|rule| {
+        let applies = rule.get("RuleCondition").is_none_or(|c| rule_value(c, &parameters).expect_err("a condition"));
+        let assertions = rule["Assertions"].as_sequence().expect("Assertions");
+        !applies || assertions.iter().all(|a| rule_value(&a["Assert"], &parameters).expect_err("a condition"))
+    })
+}
+
+// The open agency policy (every FromAgencyId served, the partner code taken from the caller) was only warned
+// about, so a production stack could run that way. Now it does not deploy without an allow-list and a partner
+// mapping unless AllowAnyAgency says so, and the ncip function is told the same for its start-up check.
+#[test]
+fn a_stack_without_an_agency_allow_list_and_a_partner_does_not_deploy_unless_any_agency_is_allowed() {
+    let t = Template::load();
+    assert!(!rules_allow(&t, &[]), "the defaults are refused");
+    assert!(!rules_allow(&t, &[("NcipAllowedAgencies", "Relais")]), "an allow-list without a partner");
+    assert!(!rules_allow(&t, &[("AlmaPartnerCode", "RELAIS")]), "a partner without an allow-list");
+    assert!(rules_allow(&t, &[("NcipAllowedAgencies", "Relais"), ("AlmaPartnerCode", "RELAIS")]));
+    assert!(rules_allow(&t, &[("NcipAllowedAgencies", "Relais,LEH"), ("NcipAgencyPartners", "Relais=R,LEH=L")]));
+    assert!(rules_allow(&t, &[("AllowAnyAgency", "true")]), "the open policy, chosen in so many words");
+    let settings = subs(&t.resource("FunctionSettings")["Properties"]["Value"]).concat();
+    let agencies = settings.split("[agencies]").nth(1).and_then(|s| s.split('[').next()).expect("[agencies]");
+    assert!(agencies.contains("NCIP_ALLOW_ANY_AGENCY=${AllowAnyAgency}"), "{agencies}");
+}
+
+// Fifty wrong PINs through the endpoint used to lock every patron out silently. The endpoint is now
+// throttled instead, and someone must hear of it: the alarm watches the metric the throttle emits.
+#[test]
+fn a_throttled_endpoint_raises_the_pin_guessing_alarm() {
+    let t = Template::load();
+    let alarm = &t.resource("PinGuessingAlarm")["Properties"];
+    assert_eq!(alarm["MetricName"], "PinLockouts");
+    assert_eq!(subs(&alarm["Namespace"]), ["AlmaRelaisBridge/${AWS::StackName}"]);
+    assert_eq!(alarm["Dimensions"][0]["Name"], "Scope");
+    assert_eq!(alarm["Dimensions"][0]["Value"], "Endpoint");
+    assert_eq!(intrinsic(&alarm["AlarmActions"][0], "Ref"), Some("AlarmTopic"));
+    let lockout = repo_file("crates/bridge/src/flows/lookup_user/lockout.rs");
+    assert!(lockout.contains(r#"crate::metrics::pin_lockout("Endpoint")"#), "the throttle emits the metric");
+    assert!(repo_file("crates/bridge/src/metrics.rs").contains(r#"("PinLockouts", "Count", 1.0)"#));
+}

@@ -36,6 +36,7 @@ pub mod lambda;
 pub mod logging;
 pub mod metrics;
 pub mod preflight;
+pub mod refusal_summary;
 
 pub use flows::Bridge;
 pub use function::Function;

@@ -2,8 +2,8 @@
 //! CloudWatch metrics without any API call (no latency, no IAM permission, nothing lost when CloudWatch is slow).
 //!
 //! Two records per NCIP message: `Messages` by message type and outcome (what the alarms watch), and the Alma
-//! calls it made with their total latency, by message type. One more for each PIN check refused by a lockout
-//! (`PinLockouts` by `Scope`). The outbox's deliverer adds, on each scheduled run, a heartbeat with the counts
+//! calls it made with their total latency, by message type. One more for each PIN check refused by a lockout or
+//! throttle (`PinLockouts` by `Scope`). The outbox's deliverer adds, on each scheduled run, a heartbeat with the counts
 //! of waiting and parked messages, so that its alarms see a value every minute (zero included) and read a
 //! missing value as a deliverer that stopped. Locally nothing is printed: the log line `ncip answered` says the
 //! same for a person reading the terminal.
@@ -53,8 +53,9 @@ pub fn alma_calls(message_type: &str, calls: &[AlmaCall]) {
     });
 }
 
-/// A PIN or password check refused without asking Alma because of a lockout: `PinLockouts` = 1 under `Scope`
-/// (`Patron` or `Agency`).
+/// A PIN or password check refused without asking Alma: `PinLockouts` = 1 under `Scope` (`Patron`: the patron
+/// is locked; `Endpoint`: the NCIP endpoint token failed too many checks and is throttled, which the template's
+/// `PinGuessingAlarm` watches).
 pub fn pin_lockout(scope: &str) {
     emit(|| record(&[("Scope", scope)], &[("PinLockouts", "Count", 1.0)]));
 }

@@ -80,6 +80,8 @@ pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(St
         "ncip" => {
             set("NCIP_SHARED_SECRET", tokens.ncip.as_deref().unwrap_or(NCIP_TOKEN));
             set("ALMA_PARTNER_CODE", "RELAIS");
+            // The front door on AWS does not start with an open agency policy; the events speak for Relais.
+            set("NCIP_ALLOWED_AGENCIES", "Relais");
             for target in Function::services() {
                 let variable = target.invoke_variable().expect("every per-service function has its variable");
                 set(variable, &format!("arn:aws:lambda:eu-west-1:000000000000:function:{}", target.name()));
@@ -137,5 +139,13 @@ mod tests {
         assert!(has_key("accept-item"));
         assert!(!has_key("openurl-redirect"));
         assert!(!has_key("ncip"));
+    }
+
+    #[test]
+    fn the_front_door_is_given_an_agency_policy_it_starts_with_on_aws() {
+        let env = bridge("ncip", &endpoints(), &Tokens::default());
+        let env = ::bridge::config::Env::from_pairs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let settings = ::bridge::config::Settings::from_env(&env, ::bridge::config::Host::Lambda).expect("valid");
+        ::bridge::lambda::check_requirements(Function::NcipFrontDoor, &settings).expect("the ncip function starts");
     }
 }

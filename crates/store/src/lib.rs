@@ -35,7 +35,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-pub use attempts::{Attempt, AttemptKey, AttemptScope};
+pub use attempts::{Attempt, AttemptCount, AttemptKey, AttemptRule, AttemptScope, MAX_LOCK};
 pub use bulk::{BulkAction, BulkKind, BulkState, QueueFilter, is_bulk_id};
 pub use claim::{ClaimOutcome, Commit, CommitOutcome, StoredResponse};
 pub use config::StoreConfig;
@@ -96,19 +96,14 @@ pub trait Store: Send + Sync {
     /// The citation parked under `id`, unless it expired by `now`.
     async fn get_discovery(&self, id: &str, now: Timestamp) -> Result<Option<serde_json::Value>, StoreError>;
 
-    /// Counts one attempt under `key` unless `limit` attempts are already counted and live at `now`; a
-    /// counted attempt keeps the count until `now + keep`. A count that expired starts again from one.
-    /// Conditional, like a claim: of concurrent attempts at most `limit` in all are counted.
-    async fn count_attempt(
-        &self,
-        key: &AttemptKey,
-        limit: u32,
-        now: Timestamp,
-        keep: Duration,
-    ) -> Result<Attempt, StoreError>;
+    /// Counts one attempt under `key` unless the key is locked at `now`. The attempt that brings the count to
+    /// `rule.limit`, and each one counted after, locks the key ([`AttemptRule::lock_for`]). A count that
+    /// expired starts again from one. Conditional, like a claim: of concurrent attempts at most `limit` in all
+    /// are counted before the lock.
+    async fn count_attempt(&self, key: &AttemptKey, rule: AttemptRule, now: Timestamp) -> Result<Attempt, StoreError>;
 
-    /// The attempts counted under `key` and live at `now` (0 when none).
-    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<u32, StoreError>;
+    /// The count under `key` live at `now` (`None` when none).
+    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<Option<AttemptCount>, StoreError>;
 
     /// Forgets the count under `key` (a successful check).
     async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError>;

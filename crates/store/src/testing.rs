@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::{
-    Attempt, AttemptKey, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue,
-    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
-    StoreError,
+    Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
+    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage,
+    RelaisRequestId, Store, StoreError,
 };
 
 /// What an operation does to the store, so that a test or benchmark can count reads and writes by the
@@ -188,18 +188,12 @@ impl Store for FaultyStore {
         self.inner.get_discovery(id, now).await
     }
 
-    async fn count_attempt(
-        &self,
-        key: &AttemptKey,
-        limit: u32,
-        now: Timestamp,
-        keep: Duration,
-    ) -> Result<Attempt, StoreError> {
+    async fn count_attempt(&self, key: &AttemptKey, rule: AttemptRule, now: Timestamp) -> Result<Attempt, StoreError> {
         self.check(Operation::CountAttempt)?;
-        self.inner.count_attempt(key, limit, now, keep).await
+        self.inner.count_attempt(key, rule, now).await
     }
 
-    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<u32, StoreError> {
+    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<Option<AttemptCount>, StoreError> {
         self.check(Operation::Attempts)?;
         self.inner.attempts(key, now).await
     }
@@ -356,7 +350,12 @@ mod tests {
             ("release", failed(store.release(&key, &owner).await)),
             ("put_discovery", failed(store.put_discovery("citation-1", &citation, at(1)).await)),
             ("get_discovery", failed(store.get_discovery("citation-1", at(1)).await.map(drop))),
-            ("count_attempt", failed(store.count_attempt(&attempt, 5, at(1), keep).await.map(drop))),
+            (
+                "count_attempt",
+                failed(
+                    store.count_attempt(&attempt, AttemptRule { limit: 5, lock: keep, keep }, at(1)).await.map(drop),
+                ),
+            ),
             ("attempts", failed(store.attempts(&attempt, at(1)).await.map(drop))),
             ("clear_attempts", failed(store.clear_attempts(&attempt).await)),
             ("enqueue", failed(store.enqueue(enqueue).await.map(drop))),

@@ -97,6 +97,10 @@ pub struct NcipPolicy {
     pub agency_partners: BTreeMap<String, String>,
     /// `NCIP_ALLOWED_AGENCIES`: when set, only these FromAgencyId values are served.
     pub allowed_agencies: Option<Vec<String>>,
+    /// `NCIP_ALLOW_ANY_AGENCY` (off): on AWS, lets the NCIP front door start without an allow-list and a
+    /// partner mapping. Off, it refuses to start rather than serve every FromAgencyId with whatever partner
+    /// code the caller sends; locally the open policy is only warned about.
+    pub allow_any_agency: bool,
     /// `LIBRARY_TIME_ZONE`: zone-less NCIP dates are read in this zone.
     pub time_zone: jiff::tz::TimeZone,
     /// `NCIP_REWRITE_ID_AGENCIES` (on unless set off): Relais's own agency code inside `ItemId` (and, on the
@@ -130,14 +134,15 @@ pub struct PatronPolicy {
 /// find a patron's PIN by trying every one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PinLockout {
-    /// `PATRON_LOCKOUT_FAILURES`: checks of one patron's secret that may fail before further checks are
-    /// refused (default 5; 0 turns the per-patron lockout off).
+    /// `PATRON_LOCKOUT_FAILURES`: checks of one patron's secret that may fail before the patron is locked
+    /// (default 5; 0 turns the per-patron lockout off).
     pub patron_failures: u32,
-    /// `PATRON_LOCKOUT_AGENCY_FAILURES`: failed checks from one calling agency (FromAgencyId) before its
-    /// further checks are refused (default 50; 0 turns it off).
+    /// `PATRON_LOCKOUT_AGENCY_FAILURES`: failed checks through one NCIP endpoint token within the period
+    /// before its further checks are throttled (Temporary Processing Failure with a time to retry; default
+    /// 50; 0 turns it off). Named for the calling agency, which the endpoint token stands for.
     pub agency_failures: u32,
-    /// `PATRON_LOCKOUT_MINUTES`: a count lives this long after its last failure, and a lockout lasts as long
-    /// (default 15).
+    /// `PATRON_LOCKOUT_MINUTES`: a patron's first lock lasts this long (each failure after a lock doubles the
+    /// next, up to a day), and counts are forgotten this long after their last failure or lock (default 15).
     pub period: std::time::Duration,
 }
 

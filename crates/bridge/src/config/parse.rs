@@ -245,6 +245,7 @@ fn ncip_policy(env: &Env) -> Result<NcipPolicy, ConfigError> {
         user_id_type: env.get("ALMA_USER_ID_TYPE").map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned),
         agency_partners: pairs(env, "NCIP_AGENCY_PARTNERS")?,
         allowed_agencies: list(env, "NCIP_ALLOWED_AGENCIES"),
+        allow_any_agency: flag(env, "NCIP_ALLOW_ANY_AGENCY")?,
         time_zone,
         rewrite_id_agencies: match env.get("NCIP_REWRITE_ID_AGENCIES") {
             None => true,

@@ -15,13 +15,50 @@ pub const VERSIONS_SUPPORTED: [&str; 3] = [
     "http://www.niso.org/schemas/ncip/v2_0/imp1/xsd/ncip_v2_0.xsd",
 ];
 
+/// Which NCIP endpoint token a message came through: a short keyed hash of the token the front door accepted,
+/// passed to the service function in the invoke (the [`Endpoint::HEADER`] header), so that PIN failures are
+/// counted per endpoint rather than per the FromAgencyId a caller writes, which costs nothing to invent. It
+/// tells which token (the current or the previous one during a rotation) without being one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint(String);
+
+impl Endpoint {
+    /// The invoke event's header carrying the endpoint (IAM authorises the invoke, so a caller cannot set it).
+    pub const HEADER: &'static str = "x-bridge-endpoint";
+
+    /// The endpoint of `token`, under the bridge's `LOG_HASH_KEY`: the first 16 hex digits of a keyed hash,
+    /// enough to keep a handful of tokens apart and too few to test guesses of a token against.
+    pub fn of_token(key: &crate::config::Secret, token: &str) -> Endpoint {
+        let mut digest = crate::logging::keyed_digest(key, "endpoint-token", token);
+        digest.truncate(16);
+        Endpoint(digest)
+    }
+
+    /// An endpoint read back from the invoke event; `None` for anything but 16 lowercase hex digits.
+    pub fn parse(text: &str) -> Option<Endpoint> {
+        let valid = text.len() == 16 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        valid.then(|| Endpoint(text.to_owned()))
+    }
+
+    /// The 16 hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// How the front door reaches the per-service function of a message (on AWS: a synchronous Lambda invoke,
 /// implemented in [`crate::lambda`]; locally [`InProcess`]). Given the message's bytes as Relais sent them, it
 /// returns the function's NCIP answer.
 #[async_trait::async_trait]
 pub trait Invoker: Send + Sync {
-    /// Sends the message to `function` and returns its NCIP answer.
-    async fn invoke(&self, bridge: &Bridge, function: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError>;
+    /// Sends the message, which came through `endpoint`, to `function` and returns its NCIP answer.
+    async fn invoke(
+        &self,
+        bridge: &Bridge,
+        function: Function,
+        endpoint: &Endpoint,
+        ncip_message: &[u8],
+    ) -> Result<Vec<u8>, InvokeError>;
 }
 
 /// Every service answered in this process, by its flow (the local server, and tests of the whole path).
@@ -29,9 +66,15 @@ pub struct InProcess;
 
 #[async_trait::async_trait]
 impl Invoker for InProcess {
-    async fn invoke(&self, bridge: &Bridge, function: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError> {
+    async fn invoke(
+        &self,
+        bridge: &Bridge,
+        function: Function,
+        endpoint: &Endpoint,
+        ncip_message: &[u8],
+    ) -> Result<Vec<u8>, InvokeError> {
         let flow = ServiceFlow::of(function).ok_or(InvokeError::NoFunction(function))?;
-        Ok(crate::flows::dispatch_service(bridge, flow, ncip_message).await)
+        Ok(crate::flows::dispatch_service(bridge, flow, ncip_message, Some(endpoint)).await)
     }
 }
 
@@ -51,8 +94,8 @@ pub enum InvokeError {
     },
 }
 
-/// The NCIP answer to an authenticated message.
-pub async fn answer(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
+/// The NCIP answer to a message authenticated as having come through `endpoint`.
+pub async fn answer(bridge: &Bridge, endpoint: &Endpoint, body: &[u8]) -> Vec<u8> {
     let peek = match crate::flows::parse::peek(body, &bridge.read_options).await {
         Ok(peek) => peek,
         Err(err) => return ncip::write(&ncip::error_response(&err, None)),
@@ -75,7 +118,7 @@ pub async fn answer(bridge: &Bridge, body: &[u8]) -> Vec<u8> {
         return ncip::write(&ncip::problem_response(peek.service, None, vec![problem]));
     };
     let invoked = match &bridge.invoker {
-        Some(invoker) => invoker.invoke(bridge, function, body).await,
+        Some(invoker) => invoker.invoke(bridge, function, endpoint, body).await,
         None => Err(InvokeError::NoFunction(function)),
     };
     match invoked {

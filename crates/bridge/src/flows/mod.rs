@@ -59,6 +59,8 @@ pub struct Bridge {
     pub(crate) identity: Option<openurl::Identity>,
     /// The budget for parking anonymous OpenURL citations.
     pub(crate) anonymous_parking: openurl::ParkingMeter,
+    /// NCIP requests refused for a missing or wrong token, summarised in one log line a minute.
+    pub(crate) refused_tokens: crate::refusal_summary::RefusalSummary,
     /// Each NCIP partner's settings in Alma (User Identifier Type, resource-sharing library), once read.
     pub(crate) partner_profiles: patron_id::PartnerProfiles,
     /// Patron identifiers recently translated into the partner's type.
@@ -84,8 +86,13 @@ impl NcipAnswer {
 }
 
 /// Answers one NCIP message with `flow` (the body of every per-service Lambda, and what the front door calls
-/// in process locally).
-pub async fn dispatch_service(bridge: &Bridge, flow: ServiceFlow, body: &[u8]) -> Vec<u8> {
+/// in process locally). `endpoint` is the NCIP endpoint the front door accepted the message through.
+pub async fn dispatch_service(
+    bridge: &Bridge,
+    flow: ServiceFlow,
+    body: &[u8],
+    endpoint: Option<&front_door::Endpoint>,
+) -> Vec<u8> {
     let message = match parse::read(body, &bridge.read_options).await {
         Ok(message) => message,
         Err(err) => {
@@ -97,7 +104,9 @@ pub async fn dispatch_service(bridge: &Bridge, flow: ServiceFlow, body: &[u8]) -
     // Every log line of the message carries its type, and its Relais request id once a flow knows it. The
     // span is attached to the future (not entered), so it follows the work across awaits.
     let span = tracing::info_span!("ncip", message_type = %service, relais_request_id = tracing::field::Empty);
-    answer_message(bridge, flow, service, message, body).instrument(span).await
+    answer_message(bridge, flow, service, message, once::Inbound { endpoint, ..once::Inbound::from_relais(body) })
+        .instrument(span)
+        .await
 }
 
 async fn answer_message(
@@ -105,7 +114,7 @@ async fn answer_message(
     flow: ServiceFlow,
     service: ncip::ServiceKind,
     message: Message,
-    received: &[u8],
+    inbound: once::Inbound<'_>,
 ) -> Vec<u8> {
     if flow.service() != service {
         // Only the front door sends here, by type; a mismatch means a misrouted or forged invoke.
@@ -117,7 +126,6 @@ async fn answer_message(
         return ncip::write(&ncip::problem_response(service, message.initiation_header(), vec![problem]));
     }
     let ctx = CallContext::new(bridge.settings.deadline);
-    let inbound = once::Inbound::from_relais(received);
     let answer = flow.answer(bridge, message, inbound, &ctx).await;
     crate::metrics::alma_calls(service.element_name(), &ctx.calls());
     answer

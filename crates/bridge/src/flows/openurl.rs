@@ -15,6 +15,8 @@ use crate::flows::patron_id;
 use crate::logging::pseudonym;
 use crate::openurl::identity::{JwtVerifier, RelaisPiEncryptor, VerifiedPatron};
 use crate::openurl::{self, PatronTag, RelaisForm};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 /// The most a link waits for Alma's Users API: the hand-off's function ends at 8 s (template.yaml), and a
@@ -89,8 +91,9 @@ pub enum Handoff {
 }
 
 /// Turns a patron's link into the Relais redirect. `raw_query` is the query exactly as received (API Gateway
-/// joins repeated keys, so the codec reads the raw string); `bearer` is an `Authorization: Bearer` token.
-pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) -> Handoff {
+/// joins repeated keys, so the codec reads the raw string); `bearer` is an `Authorization: Bearer` token;
+/// `client` the caller's address, when known, whose budget an anonymous link's parking is counted against.
+pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>, client: Option<IpAddr>) -> Handoff {
     let Some(form) = &bridge.relais_form else { return Handoff::NotConfigured };
     let citation = match openurl::parse(raw_query) {
         Ok(citation) => citation,
@@ -105,9 +108,9 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>) ->
     };
     let correlation_id = correlation_id();
     let now = bridge.clock.now();
-    // An identified patron's citation is always parked; an anonymous link's only within the meter's budget,
-    // so anonymous traffic cannot turn into unbounded store writes.
-    let park = patron.is_some() || bridge.anonymous_parking.admit(now);
+    // An identified patron's citation is always parked; an anonymous link's only within its address's budget,
+    // so anonymous traffic cannot turn into unbounded store writes, nor one client use up the others' budget.
+    let park = patron.is_some() || bridge.anonymous_parking.admit(now, client);
     match serde_json::to_value(&citation) {
         Ok(value) if park => {
             if let Err(err) = bridge.store.put_discovery(&correlation_id, &value, now).await {
@@ -180,29 +183,40 @@ async fn relais_patron(bridge: &Bridge, signed_in: &VerifiedPatron) -> Result<Ve
     })
 }
 
-/// How many anonymous citations one instance parks per minute: enough for a library's real ILL traffic
+/// How many anonymous citations one instance parks per minute for one client address: enough for a library's real ILL traffic
 /// (a busy site sees a few links a minute), far below what a script could send. Each parked citation is one
 /// store write of up to a few kilobytes, kept 30 minutes.
 pub const ANONYMOUS_PARKS_PER_MINUTE: u32 = 30;
 
-/// A fixed-window budget for parking anonymous citations, per process (on AWS, per Lambda instance).
+/// Client addresses given a budget of their own in one minute; links from further addresses in that minute are
+/// not parked. Bounds the meter's memory whatever the number of addresses a flood comes from.
+pub const PARKING_ADDRESSES_PER_MINUTE: usize = 1024;
+
+/// A fixed-window budget for parking anonymous citations, per client address and per process (on AWS, per
+/// Lambda instance): one client flooding anonymous links used to use up the budget every patron shared.
+/// Links whose address is unknown share one budget.
 #[derive(Debug, Default)]
 pub struct ParkingMeter {
-    window: std::sync::Mutex<(i64, u32)>,
+    window: std::sync::Mutex<(i64, HashMap<Option<IpAddr>, u32>)>,
 }
 
 impl ParkingMeter {
-    /// Whether one more anonymous citation may be parked in the minute holding `now`.
-    pub fn admit(&self, now: jiff::Timestamp) -> bool {
+    /// Whether one more anonymous citation from `client` may be parked in the minute holding `now`.
+    pub fn admit(&self, now: jiff::Timestamp, client: Option<IpAddr>) -> bool {
         let minute = now.as_second().div_euclid(60);
         let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
         if window.0 != minute {
-            *window = (minute, 0);
+            *window = (minute, HashMap::new());
         }
-        if window.1 >= ANONYMOUS_PARKS_PER_MINUTE {
+        let counts = &mut window.1;
+        if !counts.contains_key(&client) && counts.len() >= PARKING_ADDRESSES_PER_MINUTE {
             return false;
         }
-        window.1 += 1;
+        let count = counts.entry(client).or_insert(0);
+        if *count >= ANONYMOUS_PARKS_PER_MINUTE {
+            return false;
+        }
+        *count += 1;
         true
     }
 }

@@ -203,7 +203,7 @@ async fn redeliver(bridge: &Bridge, queued: &QueuedMessage) -> (Vec<u8>, bool) {
         Ok(message) => message,
         Err(err) => return (ncip::write(&ncip::error_response(&err, None)), false),
     };
-    let inbound = Inbound { received: &queued.body, origin: Origin::Outbox(queued) };
+    let inbound = Inbound { received: &queued.body, origin: Origin::Outbox(queued), endpoint: None };
     let ctx = CallContext::new(bridge.settings.deadline);
     let service = message.service();
     let answer = match super::ServiceFlow::among(&super::ServiceFlow::QUEUEABLE, &service) {

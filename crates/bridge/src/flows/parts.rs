@@ -100,6 +100,7 @@ impl Bridge {
             relais_form,
             identity,
             anonymous_parking: super::openurl::ParkingMeter::default(),
+            refused_tokens: crate::refusal_summary::RefusalSummary::default(),
             partner_profiles: super::patron_id::PartnerProfiles::default(),
             translations: super::patron_id::Translations::default(),
             alma_reached: super::reached::Reached::default(),

@@ -154,7 +154,7 @@ macro_rules! answer {
     };
 }
 
-answer!(lookup_user: LookupUser => lookup_user);
+answer!(lookup_user: LookupUser => lookup_user, inbound);
 answer!(accept_item: AcceptItem => accept_item, inbound);
 answer!(check_out_item: CheckOutItem => check_out_item, inbound);
 answer!(check_in_item: CheckInItem => check_in_item, inbound);

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod client;
 mod ncip;
 mod openurl;
 pub mod pages;

@@ -41,8 +41,11 @@ pub(super) async fn front_door(
     let current = auth::authorised(&headers, path_token, &settings.ncip_secret);
     let previous = auth::authorised(&headers, path_token, &settings.ncip_previous_secret);
     if !(current | previous) {
-        // No hint of which part was wrong, and nothing of the message is read.
-        tracing::warn!("NCIP request with a missing or wrong token");
+        // No hint of which part was wrong, and nothing of the message is read. One line a minute at most,
+        // counting the refusals since the last: an anonymous caller cannot grow the log request by request.
+        if let Some(refused) = bridge.refused_tokens.count(std::time::Instant::now()) {
+            tracing::warn!(refused, "NCIP request with a missing or wrong token");
+        }
         let problem = Problem::agency_authentication_failed("the NCIP endpoint token is missing or wrong");
         return respond::xml(codec::write(&Message::Problem(vec![problem])));
     }
@@ -50,7 +53,11 @@ pub(super) async fn front_door(
         Ok(body) => body,
         Err(answer) => return answer,
     };
-    respond::xml(flows::front_door::answer(&bridge, &body).await)
+    // The token that matched, as the endpoint the message came through (the current one when both match,
+    // which only an empty previous secret could, and that matches nothing).
+    let token = if current { &settings.ncip_secret } else { &settings.ncip_previous_secret };
+    let endpoint = flows::front_door::Endpoint::of_token(&settings.log_hash_key, token.expose());
+    respond::xml(flows::front_door::answer(&bridge, &endpoint, &body).await)
 }
 
 /// A per-service function: reached only through the front door's invoke, which IAM authorises.
@@ -64,5 +71,9 @@ pub(super) async fn service(
         Ok(body) => body,
         Err(answer) => return answer,
     };
-    respond::xml(flows::dispatch_service(&bridge, flow, &body).await)
+    let endpoint = headers
+        .get(flows::front_door::Endpoint::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(flows::front_door::Endpoint::parse);
+    respond::xml(flows::dispatch_service(&bridge, flow, &body, endpoint.as_ref()).await)
 }

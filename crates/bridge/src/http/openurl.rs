@@ -13,11 +13,17 @@ use std::sync::Arc;
 /// support desk can find it from a browser trace.
 pub const CORRELATION_HEADER: &str = "x-bridge-correlation-id";
 
-pub(super) async fn hand_off(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn hand_off(
+    State(bridge): State<Arc<Bridge>>,
+    uri: Uri,
+    headers: HeaderMap,
+    extensions: http::Extensions,
+) -> Response {
+    let client = super::client::ClientAddress::of(&extensions).map(|c| c.0);
     // The raw query, not a parsed map: API Gateway joins repeated keys with commas, and the codec reads
     // repeated keys itself.
     let raw_query = uri.query().unwrap_or("");
-    match flow::hand_off(&bridge, raw_query, auth::bearer(&headers)).await {
+    match flow::hand_off(&bridge, raw_query, auth::bearer(&headers), client).await {
         Handoff::Redirect { location, correlation_id } => {
             let mut response = respond::redirect(&location);
             if let Ok(value) = http::HeaderValue::from_str(&correlation_id) {

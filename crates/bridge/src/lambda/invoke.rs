@@ -5,7 +5,7 @@
 //! exercise exactly what the front door sends.
 
 use crate::flows::Bridge;
-use crate::flows::front_door::{InvokeError, Invoker};
+use crate::flows::front_door::{Endpoint, InvokeError, Invoker};
 use crate::function::{Function, SERVICE_INVOKE_PATH};
 use base64::Engine as _;
 use lambda_http::Body;
@@ -32,10 +32,16 @@ impl LambdaInvoker {
 #[async_trait::async_trait]
 impl Invoker for LambdaInvoker {
     /// Sends the NCIP message to the service's function and returns its NCIP answer.
-    async fn invoke(&self, _: &Bridge, target: Function, ncip_message: &[u8]) -> Result<Vec<u8>, InvokeError> {
+    async fn invoke(
+        &self,
+        _: &Bridge,
+        target: Function,
+        endpoint: &Endpoint,
+        ncip_message: &[u8],
+    ) -> Result<Vec<u8>, InvokeError> {
         let function = self.functions.get(&target).ok_or(InvokeError::NoFunction(target))?;
         let failed = |reason: String| InvokeError::Failed { function: function.clone(), reason };
-        let headers = [("content-type", "application/xml")];
+        let headers = [("content-type", "application/xml"), (Endpoint::HEADER, endpoint.as_str())];
         let event = http_api_event("POST", SERVICE_INVOKE_PATH, "", &headers, ncip_message);
         let payload = serde_json::to_vec(&event).map_err(|e| failed(e.to_string()))?;
         let output = self
@@ -141,6 +147,21 @@ mod tests {
         assert_eq!(request.uri().query(), Some("a=1&a=2"));
         assert_eq!(request.body().as_ref(), b"<x/>");
         assert!(request.query_string_parameters_ref().is_some());
+    }
+
+    #[test]
+    fn the_endpoint_travels_as_a_header_the_service_reads_back() {
+        let key = crate::config::Secret::new("log-hash-key".to_owned());
+        let endpoint = Endpoint::of_token(&key, "the-ncip-token");
+        assert_eq!(endpoint.as_str().len(), 16);
+        assert_ne!(endpoint, Endpoint::of_token(&key, "another-ncip-token"), "tokens are kept apart");
+        let event = http_api_event("POST", "/ncip", "", &[(Endpoint::HEADER, endpoint.as_str())], b"<x/>");
+        let request = lambda_http::request::from_str(&serde_json::to_string(&event).unwrap()).expect("event");
+        let header = request.headers().get(Endpoint::HEADER).and_then(|v| v.to_str().ok());
+        assert_eq!(header.and_then(Endpoint::parse), Some(endpoint));
+        for forged in ["the-ncip-token", "", "0123456789ABCDEF", "0123456789abcdef0"] {
+            assert_eq!(Endpoint::parse(forged), None, "{forged:?}");
+        }
     }
 
     #[test]

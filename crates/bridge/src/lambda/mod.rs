@@ -117,6 +117,20 @@ pub fn check_requirements(function: Function, settings: &Settings) -> Result<(),
         return Err(ConfigError::new("ALMA_API_BASE", format!("is required by the {} function", function.name())));
     }
     if function == Function::NcipFrontDoor {
+        // A production front door that serves every FromAgencyId, with whatever partner code the caller
+        // writes, is one forgotten setting away from serving anyone who holds the token: it does not start
+        // unless the open policy is chosen in so many words.
+        if let Some(open) = settings.open_policy_warnings().first()
+            && !settings.ncip.allow_any_agency
+        {
+            return Err(ConfigError::new(
+                "NCIP_ALLOWED_AGENCIES",
+                format!(
+                    "the ncip function does not start with an open agency policy ({open}); set the stack's \
+                     NcipAllowedAgencies and AlmaPartnerCode or NcipAgencyPartners, or AllowAnyAgency=true"
+                ),
+            ));
+        }
         // The front door reaches each service only through its function (its binary holds no flow).
         let missing = Function::services().find(|service| !settings.function_names.contains_key(service));
         if let Some(variable) = missing.and_then(Function::invoke_variable) {
@@ -200,5 +214,32 @@ mod tests {
             let settings = [ALMA.as_slice(), &[enough]].concat();
             assert!(hand_off(&settings).is_ok(), "{enough:?}");
         }
+    }
+
+    fn front_door(extra: &[(&'static str, &'static str)]) -> Result<(), ConfigError> {
+        let mut pairs = vec![("DYNAMODB_TABLE", "bridge"), ("NCIP_SHARED_SECRET", "a-token-of-sixteen-chars")];
+        let names: Vec<(&str, &str)> =
+            Function::services().filter_map(|f| f.invoke_variable().map(|v| (v, f.name()))).collect();
+        pairs.extend(names);
+        pairs.extend_from_slice(extra);
+        let settings = Settings::from_env(&Env::from_pairs(pairs), Host::Lambda).expect("valid settings");
+        check_requirements(Function::NcipFrontDoor, &settings)
+    }
+
+    #[test]
+    fn the_front_door_on_aws_does_not_start_with_an_open_agency_policy_unless_told_to() {
+        let refused = front_door(&[]).unwrap_err();
+        assert_eq!(refused.variable, "NCIP_ALLOWED_AGENCIES");
+        assert!(refused.problem.contains("AllowAnyAgency=true"), "{refused}");
+        // An allow-list alone still takes the partner code from the caller; a partner code alone serves anyone.
+        assert!(front_door(&[("NCIP_ALLOWED_AGENCIES", "Relais")]).is_err());
+        assert!(front_door(&[("ALMA_PARTNER_CODE", "RELAIS")]).is_err());
+        assert_eq!(front_door(&[("NCIP_ALLOWED_AGENCIES", "Relais"), ("ALMA_PARTNER_CODE", "RELAIS")]), Ok(()));
+        assert_eq!(
+            front_door(&[("NCIP_ALLOWED_AGENCIES", "Relais"), ("NCIP_AGENCY_PARTNERS", "Relais=RELAIS")]),
+            Ok(())
+        );
+        assert_eq!(front_door(&[("NCIP_ALLOW_ANY_AGENCY", "true")]), Ok(()));
+        assert!(front_door(&[("NCIP_ALLOW_ANY_AGENCY", "false")]).is_err());
     }
 }

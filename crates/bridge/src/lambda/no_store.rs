@@ -9,9 +9,9 @@ use jiff::Timestamp;
 use std::time::Duration;
 
 use crate::store::{
-    Attempt, AttemptKey, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue,
-    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
-    StoreError,
+    Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
+    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage,
+    RelaisRequestId, Store, StoreError,
 };
 
 /// See the module documentation.
@@ -60,10 +60,10 @@ impl Store for NoStore {
     async fn get_discovery(&self, _: &str, _: Timestamp) -> Result<Option<serde_json::Value>, StoreError> {
         refused("get_discovery")
     }
-    async fn count_attempt(&self, _: &AttemptKey, _: u32, _: Timestamp, _: Duration) -> Result<Attempt, StoreError> {
+    async fn count_attempt(&self, _: &AttemptKey, _: AttemptRule, _: Timestamp) -> Result<Attempt, StoreError> {
         refused("count_attempt")
     }
-    async fn attempts(&self, _: &AttemptKey, _: Timestamp) -> Result<u32, StoreError> {
+    async fn attempts(&self, _: &AttemptKey, _: Timestamp) -> Result<Option<AttemptCount>, StoreError> {
         refused("attempts")
     }
     async fn clear_attempts(&self, _: &AttemptKey) -> Result<(), StoreError> {

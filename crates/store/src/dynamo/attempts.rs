@@ -1,9 +1,9 @@
 //! DynamoDB attempt counts: one small item per [`AttemptKey`], `pk` = `ATTEMPT#<scope>#<hex>`, with the count
-//! and `expires_at` (TTL). Counting is a conditional put (no live count yet) or a conditional increment (a
-//! live count under the limit); the item DynamoDB hands back on a failed condition decides between them.
+//! `expires_at` (TTL) and, once locked, `not_before`. Counting is a conditional put (no live count yet) or a
+//! conditional update (a live, unlocked count); the item DynamoDB hands back on a failed condition decides
+//! between them.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -13,12 +13,14 @@ use super::claims::{PutUnlessLive, put_unless_live};
 use super::items::{self, Item, n, s};
 use super::reads::get_item;
 use super::{DynamoStore, map_sdk_error};
-use crate::config::{expiry_after, is_live};
+use crate::config::is_live;
 use crate::schema::{ATTEMPT_KEY_PREFIX, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE};
-use crate::{Attempt, AttemptKey, StoreError};
+use crate::{Attempt, AttemptCount, AttemptKey, AttemptRule, StoreError};
 
 const ATTEMPT_SK: &str = "ATTEMPT";
 const COUNT: &str = "count";
+/// The end of the key's lock, epoch seconds.
+const NOT_BEFORE: &str = "not_before";
 
 /// Rounds of put-then-increment before concurrent writers are reported as contention.
 const ROUNDS: u32 = 8;
@@ -30,76 +32,101 @@ fn attempt_key(key: &AttemptKey) -> Item {
     ])
 }
 
-/// The live count an item holds at `now` (0 when it expired).
-fn live_count(item: &Item, now: Timestamp) -> Result<u32, StoreError> {
-    if !is_live(items::expires_at(item), now) {
-        return Ok(0);
+/// The live count an item holds at `now`, with its lock (`None` when it expired).
+fn live_count(item: &Item, now: Timestamp) -> Result<Option<AttemptCount>, StoreError> {
+    let Some(expires_at) = items::expires_at(item) else {
+        return Err(corrupt(TTL_ATTRIBUTE));
+    };
+    if !is_live(Some(expires_at), now) {
+        return Ok(None);
     }
-    item.get(COUNT).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).ok_or(StoreError::Corrupt {
+    let number = |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok());
+    let count = number(COUNT).and_then(|c| u32::try_from(c).ok()).ok_or_else(|| corrupt(COUNT))?;
+    let at = |second: i64| Timestamp::from_second(second).unwrap_or(Timestamp::MAX);
+    Ok(Some(AttemptCount {
+        count,
+        expires_at: at(expires_at),
+        locked_until: number(NOT_BEFORE).filter(|nb| *nb > now.as_second()).map(at),
+    }))
+}
+
+fn corrupt(name: &str) -> StoreError {
+    StoreError::Corrupt {
         what: "attempt count",
-        reason: format!("attribute `{COUNT}` is missing or has the wrong type"),
-    })
+        reason: format!("attribute `{name}` is missing or has the wrong type"),
+    }
 }
 
 pub(super) async fn count_attempt(
     store: &DynamoStore,
     key: &AttemptKey,
-    limit: u32,
+    rule: AttemptRule,
     now: Timestamp,
-    keep: Duration,
 ) -> Result<Attempt, StoreError> {
-    if limit == 0 {
-        return Ok(Attempt::Refused);
-    }
-    let expires_at = expiry_after(now, keep);
     for _ in 0..ROUNDS {
         // Most checks find no count (a patron who types the PIN right): one conditional put.
+        let first_lock = rule.lock_for(1).map(|lock| now.saturating_add(lock).unwrap_or(Timestamp::MAX));
         let mut first = attempt_key(key);
         first.extend([
             (items::KIND.to_owned(), s("attempts")),
             (COUNT.to_owned(), n(1)),
-            (TTL_ATTRIBUTE.to_owned(), n(expires_at)),
+            (TTL_ATTRIBUTE.to_owned(), n(rule.expiry(now, first_lock).as_second())),
         ]);
+        if let Some(nb) = first_lock {
+            first.insert(NOT_BEFORE.to_owned(), n(nb.as_second()));
+        }
         let found = match put_unless_live(store, first, attempt_key(key), now).await? {
             PutUnlessLive::Written => return Ok(Attempt::Counted(1)),
             PutUnlessLive::Blocked(found) => found,
         };
         let Some(found) = found else { continue };
-        let count = live_count(&found, now)?;
-        if count >= limit {
-            return Ok(Attempt::Refused);
+        // Expired between the put and the read: put again.
+        let Some(live) = live_count(&found, now)? else { continue };
+        if let Some(until) = live.locked_until {
+            return Ok(Attempt::Refused { until });
         }
-        if count == 0 {
-            continue; // expired between the put and the read: put again
-        }
-        let counted = store
+        let next = live.count.saturating_add(1);
+        let lock = rule.lock_for(next).map(|lock| now.saturating_add(lock).unwrap_or(Timestamp::MAX));
+        let update = store
             .client
             .update_item()
             .table_name(&store.table)
             .set_key(Some(attempt_key(key)))
-            .condition_expression("#exp > :now AND #count < :limit")
-            .update_expression("SET #count = #count + :one, #exp = :exp")
             .expression_attribute_names("#exp", TTL_ATTRIBUTE)
             .expression_attribute_names("#count", COUNT)
             .expression_attribute_values(":now", n(now.as_second()))
-            .expression_attribute_values(":limit", n(limit))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":exp", n(expires_at))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await;
-        match counted {
+            .expression_attribute_values(":exp", n(rule.expiry(now, lock).as_second()))
+            .return_values(ReturnValue::UpdatedNew);
+        let update = match lock {
+            // Still under the limit after this attempt: any count that stays under it may be incremented, so
+            // concurrent checks do not have to retry one another.
+            None => update
+                .condition_expression("#exp > :now AND #count < :below")
+                .update_expression("SET #count = #count + :one, #exp = :exp")
+                .expression_attribute_values(":below", n(rule.limit.saturating_sub(1)))
+                .expression_attribute_values(":one", n(1)),
+            // This attempt sets a lock: only over the count it was computed from, unlocked, so that of
+            // concurrent attempts one locks and the others find the lock.
+            Some(until) => update
+                .condition_expression("#exp > :now AND #count = :seen AND (attribute_not_exists(#nb) OR #nb <= :now)")
+                .update_expression("SET #count = :next, #exp = :exp, #nb = :nb")
+                .expression_attribute_names("#nb", NOT_BEFORE)
+                .expression_attribute_values(":seen", n(live.count))
+                .expression_attribute_values(":next", n(next))
+                .expression_attribute_values(":nb", n(until.as_second())),
+        };
+        match update.send().await {
             Ok(output) => {
                 let count = output
                     .attributes()
                     .and_then(|a| a.get(COUNT))
                     .and_then(|v| v.as_n().ok())
                     .and_then(|v| v.parse().ok())
-                    .unwrap_or(count + 1);
+                    .unwrap_or(next);
                 return Ok(Attempt::Counted(count));
             }
             Err(error) => match error.as_service_error() {
-                // Reached the limit or expired since the read: the next round looks again.
+                // Reached the limit, locked or expired since the read: the next round looks again.
                 Some(UpdateItemError::ConditionalCheckFailedException(_)) => {}
                 _ => return Err(map_sdk_error("UpdateItem", error)),
             },
@@ -108,10 +135,14 @@ pub(super) async fn count_attempt(
     Err(StoreError::Contention { operation: "count attempt" })
 }
 
-pub(super) async fn attempts(store: &DynamoStore, key: &AttemptKey, now: Timestamp) -> Result<u32, StoreError> {
+pub(super) async fn attempts(
+    store: &DynamoStore,
+    key: &AttemptKey,
+    now: Timestamp,
+) -> Result<Option<AttemptCount>, StoreError> {
     match get_item(store, attempt_key(key)).await? {
         Some(item) => live_count(&item, now),
-        None => Ok(0),
+        None => Ok(None),
     }
 }
 

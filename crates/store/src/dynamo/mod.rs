@@ -19,9 +19,9 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
 use crate::{
-    Attempt, AttemptKey, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue,
-    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
-    StoreConfig, StoreError,
+    Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
+    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage,
+    RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
@@ -128,17 +128,11 @@ impl Store for DynamoStore {
         reads::get_discovery(self, id, now).await
     }
 
-    async fn count_attempt(
-        &self,
-        key: &AttemptKey,
-        limit: u32,
-        now: Timestamp,
-        keep: Duration,
-    ) -> Result<Attempt, StoreError> {
-        attempts::count_attempt(self, key, limit, now, keep).await
+    async fn count_attempt(&self, key: &AttemptKey, rule: AttemptRule, now: Timestamp) -> Result<Attempt, StoreError> {
+        attempts::count_attempt(self, key, rule, now).await
     }
 
-    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<u32, StoreError> {
+    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<Option<AttemptCount>, StoreError> {
         attempts::attempts(self, key, now).await
     }
 

@@ -23,9 +23,9 @@ use tables::{
 use crate::config::is_live;
 use crate::keys::HISTORY_PREFIX;
 use crate::{
-    Attempt, AttemptKey, BulkAction, BulkState, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, Enqueue,
-    EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage, RelaisRequestId, Store,
-    StoreConfig, StoreError,
+    Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, BulkState, ClaimOutcome, ClaimToken, Commit,
+    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState,
+    QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The file name inside the data folder.
@@ -305,26 +305,28 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn count_attempt(
-        &self,
-        key: &AttemptKey,
-        limit: u32,
-        now: Timestamp,
-        keep: Duration,
-    ) -> Result<Attempt, StoreError> {
+    async fn count_attempt(&self, key: &AttemptKey, rule: AttemptRule, now: Timestamp) -> Result<Attempt, StoreError> {
         let key = key.clone();
         self.run("count attempt", move |db, _| {
             let txn = db.begin_write()?;
             let outcome = {
                 let mut table = txn.open_table(ATTEMPTS)?;
                 let stored: Option<StoredAttempts> = tables::read(&table, "attempt count", key.as_str())?;
-                let count = stored.filter(|s| is_live(Some(s.expires_at), now)).map_or(0, |s| s.count);
-                if count >= limit {
-                    Attempt::Refused
+                let live = stored.filter(|s| is_live(Some(s.expires_at), now));
+                let locked = live.as_ref().and_then(|s| s.not_before).filter(|nb| *nb > now.as_second());
+                if let Some(until) = locked {
+                    Attempt::Refused { until: Timestamp::from_second(until).unwrap_or(Timestamp::MAX) }
                 } else {
-                    let next = StoredAttempts { count: count + 1, expires_at: crate::config::expiry_after(now, keep) };
+                    let count = live.map_or(0, |s| s.count).saturating_add(1);
+                    let not_before =
+                        rule.lock_for(count).map(|lock| now.saturating_add(lock).unwrap_or(Timestamp::MAX));
+                    let next = StoredAttempts {
+                        count,
+                        expires_at: rule.expiry(now, not_before).as_second(),
+                        not_before: not_before.map(Timestamp::as_second),
+                    };
                     table.insert(key.as_str(), tables::encode("attempt count", &next)?.as_slice())?;
-                    Attempt::Counted(next.count)
+                    Attempt::Counted(count)
                 }
             };
             txn.commit()?;
@@ -333,13 +335,18 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<u32, StoreError> {
+    async fn attempts(&self, key: &AttemptKey, now: Timestamp) -> Result<Option<AttemptCount>, StoreError> {
         let key = key.clone();
         self.run("attempts", move |db, _| {
             let txn = db.begin_read()?;
             let table = txn.open_table(ATTEMPTS)?;
             let stored: Option<StoredAttempts> = tables::read(&table, "attempt count", key.as_str())?;
-            Ok(stored.filter(|s| is_live(Some(s.expires_at), now)).map_or(0, |s| s.count))
+            let at = |second: i64| Timestamp::from_second(second).unwrap_or(Timestamp::MAX);
+            Ok(stored.filter(|s| is_live(Some(s.expires_at), now)).map(|s| AttemptCount {
+                count: s.count,
+                expires_at: at(s.expires_at),
+                locked_until: s.not_before.filter(|nb| *nb > now.as_second()).map(at),
+            }))
         })
         .await
     }

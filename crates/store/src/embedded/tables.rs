@@ -92,6 +92,9 @@ pub(super) struct StoredBulk {
 pub(super) struct StoredAttempts {
     pub count: u32,
     pub expires_at: i64,
+    /// The end of the key's lock (epoch seconds); absent from counts written before locks had an end.
+    #[serde(default)]
+    pub not_before: Option<i64>,
 }
 
 pub(super) fn encode<T: Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {

@@ -106,15 +106,16 @@ async fn ttl_attribute_holds_epoch_seconds_on_closed_records_and_their_pointers_
 
 #[tokio::test]
 async fn an_attempt_count_is_keyed_by_the_hash_under_the_attempt_prefix_and_expires_by_ttl() {
-    use bridge_store::{AttemptKey, AttemptScope, Store};
+    use bridge_store::{AttemptKey, AttemptRule, AttemptScope, Store};
     let client = client();
     let table = new_table(&client).await;
     let store = DynamoStore::new(client.clone(), table.clone());
     let digest = "0f".repeat(32);
     let key = AttemptKey::new(AttemptScope::Patron, &digest).unwrap();
     let keep = std::time::Duration::from_secs(900);
-    store.count_attempt(&key, 5, t0(), keep).await.unwrap();
-    store.count_attempt(&key, 5, after(60), keep).await.unwrap();
+    let rule = AttemptRule { limit: 2, lock: keep, keep };
+    store.count_attempt(&key, rule, t0()).await.unwrap();
+    store.count_attempt(&key, rule, after(60)).await.unwrap();
     let scanned = client.scan().table_name(&table).send().await.unwrap();
     let [item] = scanned.items() else { panic!("one item expected: {:?}", scanned.items()) };
     let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
@@ -122,5 +123,7 @@ async fn an_attempt_count_is_keyed_by_the_hash_under_the_attempt_prefix_and_expi
     assert_eq!(text(schema::PARTITION_KEY), Some(format!("{}P#{digest}", schema::ATTEMPT_KEY_PREFIX)));
     assert_eq!(text(schema::SORT_KEY).as_deref(), Some("ATTEMPT"));
     assert_eq!(number("count"), Some(2));
-    assert_eq!(number(schema::TTL_ATTRIBUTE), Some(after(60).as_second() + 900));
+    // Locked by the second attempt until 900 s after it, and kept 900 s past the lock.
+    assert_eq!(number("not_before"), Some(after(60).as_second() + 900));
+    assert_eq!(number(schema::TTL_ATTRIBUTE), Some(after(60).as_second() + 1800));
 }

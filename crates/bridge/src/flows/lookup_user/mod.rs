@@ -11,8 +11,10 @@
 //! the same Alma calls (an unknown patron's secret is checked against an id no one has), so neither the answer
 //! nor its timing tells which identifiers exist. Secrets that cannot travel in a header are refused first.
 //!
-//! PIN guessing is slowed by a lockout per patron and per calling agency ([`lockout`]); a locked-out lookup
-//! is answered exactly as a wrong secret, without asking Alma.
+//! PIN guessing is slowed by a lockout per patron and a throttle per NCIP endpoint ([`lockout`]): a locked
+//! patron is answered User Authentication Failed with the time the lock ends (a known and an unknown
+//! identifier alike, after the same Alma lookup), a throttled endpoint Temporary Processing Failure with the
+//! time to send again.
 
 mod answer;
 mod lockout;
@@ -25,6 +27,7 @@ use standing::Standing;
 
 use crate::alma::{AlmaError, CallContext};
 use crate::flows::Bridge;
+use crate::flows::front_door::Endpoint;
 use crate::logging::pseudonym;
 use crate::ncip::problem::processing_error_scheme;
 use crate::ncip::{self, AgencyId, LookupUser, LookupUserResponse, Message, Problem, ResponseHeader, ServiceKind};
@@ -36,9 +39,14 @@ const SERVICE: ServiceKind = ServiceKind::LookupUser;
 /// uses, so the check fails without touching a real account's record.
 const NO_SUCH_PATRON: &str = "alma-relais-bridge-no-such-patron";
 
-pub(crate) async fn handle(bridge: &Bridge, message: LookupUser, ctx: &CallContext) -> Vec<u8> {
+pub(crate) async fn handle(
+    bridge: &Bridge,
+    message: LookupUser,
+    inbound: crate::flows::once::Inbound<'_>,
+    ctx: &CallContext,
+) -> Vec<u8> {
     let header = message.header.as_ref();
-    let outcome = look_up(bridge, &message, ctx).await;
+    let outcome = look_up(bridge, &message, inbound.endpoint, ctx).await;
     let (label, patron) = match &outcome {
         Ok(found) => ("found", Some(found.patron.as_str())),
         Err(refusal) => (refusal.kind.label(), refusal.patron.as_deref()),
@@ -53,7 +61,7 @@ pub(crate) async fn handle(bridge: &Bridge, message: LookupUser, ctx: &CallConte
             ncip::write(&Message::LookupUserResponse(response))
         }
         Err(refusal) => {
-            let outcome = if matches!(refusal.kind, RefusalKind::Temporary) {
+            let outcome = if matches!(refusal.kind, RefusalKind::Temporary | RefusalKind::Throttled) {
                 Outcome::TemporaryFailure
             } else {
                 Outcome::Problem
@@ -87,8 +95,10 @@ enum RefusalKind {
     Blocked,
     Ineligible,
     Temporary,
-    /// Too many failed secret checks: answered exactly as a failed check, without asking Alma.
+    /// Too many failed checks of this patron's secret: answered as a failed check that says until when.
     LockedOut,
+    /// Too many failed checks through this endpoint: answered as a temporary failure with a time to retry.
+    Throttled,
 }
 
 impl RefusalKind {
@@ -101,6 +111,7 @@ impl RefusalKind {
             RefusalKind::Ineligible => "ineligible",
             RefusalKind::Temporary => "Alma unavailable",
             RefusalKind::LockedOut => "locked out",
+            RefusalKind::Throttled => "throttled",
         }
     }
 }
@@ -114,6 +125,22 @@ impl Refusal {
     /// depends on which it was.
     fn authentication_failed(patron: Option<&str>) -> Refusal {
         Refusal::new(RefusalKind::AuthenticationFailed, Problem::user_authentication_failed(&SERVICE), patron)
+    }
+
+    /// A locked patron, known or not: the failed-check answer, with a detail that says the account is locked
+    /// until `until`, so a patron who typed the right PIN is not told it is wrong.
+    fn locked_out(patron: Option<&str>, until: jiff::Timestamp) -> Refusal {
+        let mut refusal = Refusal::authentication_failed(patron);
+        refusal.kind = RefusalKind::LockedOut;
+        refusal.problem.detail =
+            Some(format!("the account is temporarily locked after too many failed checks; try again after {until}"));
+        refusal
+    }
+
+    /// The endpoint failed too many checks lately: Relais is asked to send the message again after `until`.
+    fn throttled(until: jiff::Timestamp) -> Refusal {
+        let detail = format!("too many failed PIN checks through this endpoint; send the message again after {until}");
+        Refusal::new(RefusalKind::Throttled, Problem::temporary_processing_failure(detail), None)
     }
 
     /// Alma could not answer in time (timeouts, 429 past the retry budget, 5xx) or answered something else
@@ -133,7 +160,12 @@ impl Refusal {
     }
 }
 
-async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Result<Found, Refusal> {
+async fn look_up(
+    bridge: &Bridge,
+    message: &LookupUser,
+    endpoint: Option<&Endpoint>,
+    ctx: &CallContext,
+) -> Result<Found, Refusal> {
     let policy = &bridge.settings.patron;
     let query = PatronQuery::read(message).map_err(|err| match err {
         request::QueryError::NoIdentifier => Refusal::new(RefusalKind::Unreadable, err.problem(), None),
@@ -149,43 +181,46 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
     if policy.auth_required && query.credential.is_none() {
         return Err(Refusal::authentication_failed(asked));
     }
-    // Before anything is asked of Alma: a locked-out patron or agency is answered as a wrong secret is.
-    let admitted = match &query.credential {
-        Some(_) => match lockout::admit(bridge, message, &query.identifier).await {
-            Ok(admitted) => Some(admitted),
-            Err(_) => {
-                return Err(Refusal { kind: RefusalKind::LockedOut, ..Refusal::authentication_failed(asked) });
-            }
-        },
-        None => None,
-    };
-    let failed_check = async |admitted: Option<lockout::Admitted>| {
-        if let Some(admitted) = admitted {
-            admitted.failed(bridge).await;
-        }
-    };
+    // Before anything is asked of Alma: an endpoint that failed too many checks waits.
+    let endpoint = query.credential.as_ref().and_then(|_| lockout::endpoint_key(bridge, endpoint));
+    if query.credential.is_some()
+        && let Err(until) = lockout::throttled(bridge, endpoint.as_ref()).await
+    {
+        return Err(Refusal::throttled(until));
+    }
     if query.credential.as_ref().is_some_and(|c| !request::usable_secret(c.expose())) {
-        failed_check(admitted).await;
+        lockout::failed_without_patron(bridge, endpoint).await;
         return Err(Refusal::authentication_failed(asked));
     }
     let user = match bridge.rest.user(&query.identifier, &policy.id_type, ctx).await {
         Ok(user) => user,
         Err(err) if err.is_not_found() => {
             if let Some(credential) = &query.credential {
+                // Counted under the identifier as sent, and locked like a known patron's (the same answer
+                // after the same Alma lookup), so a lock tells nothing about which identifiers exist.
+                let patron = lockout::patron_key(bridge, None, &query.identifier);
+                let admitted = lockout::admit(bridge, patron, endpoint)
+                    .await
+                    .map_err(|until| Refusal::locked_out(asked, until))?;
                 // The same work as a known patron with a wrong secret: without this call an unknown patron
                 // was answered after one Alma round trip and a known one after two, so the answer's timing told
                 // whether the patron exists.
                 // The answer does not depend on the result.
                 let _ = bridge.rest.authenticate(NO_SUCH_PATRON, credential.expose(), ctx).await;
-                failed_check(admitted).await;
+                admitted.failed(bridge).await;
             }
             return Err(unknown_patron(message, &query.identifier, query.credential.is_some()));
         }
-        // Not a check: the patron's attempt stays counted, the agency's failures do not grow.
+        // Not a check: nothing is counted.
         Err(err) => return Err(Refusal::alma_failed(&err, asked)),
     };
     let primary = Some(user.primary_id.as_str());
     if let Some(credential) = &query.credential {
+        // Under the patron Alma found, whichever of its identifiers was sent: each identifier used to have
+        // its own tries.
+        let patron = lockout::patron_key(bridge, primary, &query.identifier);
+        let admitted =
+            lockout::admit(bridge, patron, endpoint).await.map_err(|until| Refusal::locked_out(primary, until))?;
         // By primary id: the identifier that found the user may be of a type op=auth is not asked to search.
         if let Err(err) = bridge.rest.authenticate(&user.primary_id, credential.expose(), ctx).await {
             // Every failure of the check is answered as an unknown patron would be: a Temporary Processing
@@ -193,12 +228,10 @@ async fn look_up(bridge: &Bridge, message: &LookupUser, ctx: &CallContext) -> Re
             if !err.is_auth_failure() {
                 tracing::warn!(error = %err, "Alma could not check a patron's secret; answered as a failed authentication");
             }
-            failed_check(admitted).await;
+            admitted.failed(bridge).await;
             return Err(Refusal::authentication_failed(primary));
         }
-        if let Some(admitted) = admitted {
-            admitted.succeeded(bridge).await;
-        }
+        admitted.succeeded(bridge).await;
     }
     let standing = Standing::of(&user, policy, bridge.clock.now(), &bridge.settings.ncip.time_zone);
     if let Some(refusal) = policy_refusal(bridge, &standing, &query, message) {

@@ -162,12 +162,14 @@ pub struct Inbound<'a> {
     pub received: &'a [u8],
     /// Whether Relais waits for the answer now or the outbox is delivering the message later.
     pub origin: Origin<'a>,
+    /// The NCIP endpoint the front door accepted the message through (`None` from the outbox).
+    pub endpoint: Option<&'a crate::flows::front_door::Endpoint>,
 }
 
 impl<'a> Inbound<'a> {
     /// A message Relais is sending now.
     pub fn from_relais(received: &'a [u8]) -> Self {
-        Self { received, origin: Origin::Relais }
+        Self { received, origin: Origin::Relais, endpoint: None }
     }
 }
 

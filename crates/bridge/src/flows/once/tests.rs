@@ -421,7 +421,7 @@ impl Scene {
             key: key.clone(),
             request: self.request.clone(),
             header: None,
-            inbound: Inbound { received: &self.service.received, origin },
+            inbound: Inbound { received: &self.service.received, origin, endpoint: None },
         }
     }
 

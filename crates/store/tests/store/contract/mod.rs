@@ -147,7 +147,7 @@ macro_rules! contract_suite {
             fifty_concurrent_claims_have_exactly_one_winner,
             fifty_concurrent_commits_on_one_version_have_exactly_one_winner,
             attempts_are_counted_up_to_the_limit_then_refused,
-            attempt_count_lives_keep_after_the_last_counted_attempt,
+            locks_grow_with_each_attempt_after_one_and_are_forgotten_after_keep,
             clearing_attempts_starts_the_count_again,
             fifty_concurrent_attempts_count_no_more_than_the_limit,
             a_queued_message_is_done_for_its_sender_and_waits_in_its_request,
