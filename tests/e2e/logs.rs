@@ -197,6 +197,9 @@ async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item(captured: &Capt
     let mut env = lambda_environment(&moto, Some(&lambda));
     env.set("NCIP_SHARED_SECRET_PARAMETER", format!("{path}/ncip-shared-secret"));
     env.set("DYNAMODB_TABLE", &table);
+    // The front door on AWS does not start with an open agency policy.
+    env.set("NCIP_ALLOWED_AGENCIES", "Relais");
+    env.set("ALMA_PARTNER_CODE", "RELAIS");
     for service in bridge::Function::services() {
         env.set(service.invoke_variable().expect("a service"), service.name());
     }
