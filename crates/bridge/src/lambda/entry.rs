@@ -78,6 +78,34 @@ pub struct Entry {
     /// The runtime loop: `lambda_http`'s for HTTP functions, `lambda_runtime`'s over typed events for the
     /// deliverer. Named here rather than chosen in [`super::run`], so that a binary links only its own.
     pub runs: RunLoop,
+    /// Builds the routes from [`Entry::serve`]: one function per kind of serving, named here for the same
+    /// reason as `runs`. A `match` over every kind would link the NCIP flows (the per-service routes) into
+    /// the binaries that only serve public routes (the hand-off, the status pages).
+    pub routes: RoutesOf,
+}
+
+/// Builds a function's router from how it is reached (`None` for one that serves events).
+pub type RoutesOf = fn(Serve, Arc<Bridge>) -> Option<axum::Router>;
+
+/// The public routes of an HTTP function.
+fn public_router(serve: Serve, bridge: Arc<Bridge>) -> Option<axum::Router> {
+    match serve {
+        Serve::Http(routes) => Some(http::serve(bridge, routes())),
+        Serve::Service(_) | Serve::Events(_) => None,
+    }
+}
+
+/// The front door's invoke of a per-service function, answered by its flow.
+fn service_router(serve: Serve, bridge: Arc<Bridge>) -> Option<axum::Router> {
+    match serve {
+        Serve::Service(flow) => Some(http::serve(bridge, http::service_routes(flow))),
+        Serve::Http(_) | Serve::Events(_) => None,
+    }
+}
+
+/// The deliverer serves events, no routes.
+fn no_router(_: Serve, _: Arc<Bridge>) -> Option<axum::Router> {
+    None
 }
 
 impl std::fmt::Debug for Entry {
@@ -95,11 +123,7 @@ impl std::fmt::Debug for Entry {
 impl Entry {
     /// The function's routes over `bridge`; `None` for a function that serves other events.
     pub fn router(&self, bridge: Arc<Bridge>) -> Option<axum::Router> {
-        match self.serve {
-            Serve::Http(routes) => Some(http::serve(bridge, routes())),
-            Serve::Service(flow) => Some(http::serve(bridge, http::service_routes(flow))),
-            Serve::Events(_) => None,
-        }
+        (self.routes)(self.serve, bridge)
     }
 }
 
@@ -194,6 +218,7 @@ impl Entry {
             doorbell: if flow.queueable { Some(sqs_doorbell) } else { None },
             patron_identity: None,
             runs: http_loop,
+            routes: service_router,
         }
     }
 }
@@ -210,6 +235,7 @@ pub const OPENURL_REDIRECT: Entry = Entry {
     doorbell: None,
     patron_identity: Some(Identity::from_settings),
     runs: http_loop,
+    routes: public_router,
 };
 /// `POST /ncip`: the front door Relais calls, which invokes the per-service functions.
 pub const NCIP: Entry = Entry {
@@ -221,6 +247,7 @@ pub const NCIP: Entry = Entry {
     doorbell: None,
     patron_identity: None,
     runs: http_loop,
+    routes: public_router,
 };
 /// The staff pages, the outbox's queue and the health check.
 pub const REQUEST_STATUS: Entry = Entry {
@@ -233,6 +260,7 @@ pub const REQUEST_STATUS: Entry = Entry {
     doorbell: Some(sqs_doorbell),
     patron_identity: None,
     runs: http_loop,
+    routes: public_router,
 };
 /// The outbox's deliverer.
 pub const DELIVER: Entry = Entry {
@@ -244,6 +272,7 @@ pub const DELIVER: Entry = Entry {
     doorbell: None,
     patron_identity: None,
     runs: events_loop,
+    routes: no_router,
 };
 /// NCIP LookupUser.
 pub const PATRON_LOOKUP: Entry = Entry::service(ServiceFlow::LOOKUP_USER);
@@ -320,6 +349,9 @@ mod tests {
             ("NCIP_SHARED_SECRET", "the-front-door-secret-0123456789"),
             // The template's globals give every function the table's name; the front door opens no table.
             ("DYNAMODB_TABLE", "bridge-request-id-test"),
+            // The front door on AWS does not start with an open agency policy.
+            ("NCIP_ALLOWED_AGENCIES", "Relais"),
+            ("ALMA_PARTNER_CODE", "RELAIS"),
         ]);
         for service in Function::services() {
             env.set(service.invoke_variable().expect("a service"), service.name());
@@ -333,7 +365,10 @@ mod tests {
     fn invocation(request_id: &str, path: &str) -> lambda_http::Request {
         use lambda_http::RequestExt;
         let headers = [("content-type", "application/xml")];
-        let event = invoke::http_api_event("POST", path, "", &headers, b"<NCIPMessage/>");
+        let body = "<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\" version=\"2.02\"><LookupVersion>\
+                    <FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId><ToAgencyId><AgencyId>X</AgencyId>\
+                    </ToAgencyId><VersionSupported>2.02</VersionSupported></LookupVersion></NCIPMessage>";
+        let event = invoke::http_api_event("POST", path, "", &headers, body.as_bytes());
         let json = serde_json::to_string(&event).expect("the event serialises");
         let mut context = lambda_runtime::Context::default();
         context.request_id = request_id.to_owned();
@@ -346,8 +381,9 @@ mod tests {
         let _installed = tracing::dispatcher::set_default(&dispatch);
         let function = front_door().await;
         let invocations = [
+            // A refused token (logged at once: the first refusal of a minute) and a LookupVersion answered.
             ("3c5e0d1a-0000-4000-8000-000000000001", "/ncip/not-the-secret"),
-            ("3c5e0d1a-0000-4000-8000-000000000002", "/ncip"),
+            ("3c5e0d1a-0000-4000-8000-000000000002", "/ncip/the-front-door-secret-0123456789"),
         ];
         for (request_id, path) in invocations {
             let before = captured.text().len();
