@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 mod connections;
 mod deliverer;
+mod write_timeout;
 
 /// The functions the local server serves: the public ones. The per-service functions are reached by the
 /// front door in process.

@@ -17,6 +17,31 @@ async fn connect(b: &Harness) -> TcpStream {
     TcpStream::connect(b.bridge.addr).await.expect("connects")
 }
 
+/// A connection from the loopback address `source` (127.0.0.2, 127.0.0.3 ...): another client to the server.
+async fn connect_from(b: &Harness, source: [u8; 4]) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.bind((std::net::Ipv4Addr::from(source), 0).into()).expect("loopback addresses are all local");
+    // A small receive window, so that answers the client never reads fill it quickly.
+    socket.set_recv_buffer_size(4096).expect("the buffer size is set");
+    socket.connect(b.bridge.addr).await.expect("connects")
+}
+
+/// A `/health` check from `source` answers (retried while earlier connections are being closed).
+async fn health_answers_from(b: &Harness, source: [u8; 4]) -> bool {
+    let checked = tokio::time::timeout(GUARD, async {
+        loop {
+            let mut check = connect_from(b, source).await;
+            check.write_all(b"GET /health HTTP/1.1\r\nHost: bridge\r\nConnection: close\r\n\r\n").await.unwrap();
+            let answer = read_until_closed(&mut check).await;
+            if answer.starts_with("HTTP/1.1 200") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    checked.await.is_ok()
+}
+
 /// Everything the server sends until it closes the connection.
 async fn read_until_closed(stream: &mut TcpStream) -> String {
     let mut received = Vec::new();
@@ -112,4 +137,46 @@ async fn a_dot_dot_patron_id_makes_no_alma_call() {
     let answer = b.ncip(&Lookup::user("..").xml()).await;
     assert!(answer.contains("Unknown User"), "{answer}");
     assert_eq!(b.sim.calls(), before);
+}
+
+/// Half-sent headers from one client address (a slowloris) take at most that address's share of the slots: the
+/// others still get in, while the slow client's headers have not yet timed out.
+#[tokio::test]
+async fn one_client_address_cannot_hold_every_connection_slot() {
+    let env =
+        [("LOCAL_MAX_CONNECTIONS", "8"), ("LOCAL_MAX_CONNECTIONS_PER_PEER", "4"), ("LOCAL_HEADER_TIMEOUT_MS", "60000")];
+    let b = Harness::start_seeded(Seed::demo(), &env).await;
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut stream = connect_from(&b, [127, 0, 0, 2]).await;
+        let _ = stream.write_all(b"GET /health HTTP/1.1\r\nHost: bri").await;
+        slow.push(stream);
+    }
+    assert!(health_answers_from(&b, [127, 0, 0, 3]).await, "another client is served");
+    // The slow client's fifth connection and later ones were closed unanswered.
+    let mut refused = 0;
+    for stream in &mut slow[4..] {
+        if read_until_closed(stream).await.is_empty() {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 16, "beyond its share, the slow client's connections are closed");
+}
+
+/// Pipelined requests whose answers are never read: the answer's write times out and the connection goes, so
+/// the client's slot serves again instead of being held for ever.
+#[tokio::test]
+async fn a_client_that_never_reads_its_answers_loses_its_connection() {
+    let env = [("LOCAL_MAX_CONNECTIONS_PER_PEER", "1"), ("LOCAL_WRITE_TIMEOUT_MS", "300")];
+    let b = Harness::start_seeded(Seed::demo(), &env).await;
+    let mut greedy = connect_from(&b, [127, 0, 0, 2]).await;
+    // Enough pipelined requests that their answers fill both sides' buffers; never read.
+    let requests = "GET /health HTTP/1.1\r\nHost: bridge\r\n\r\n".repeat(20_000);
+    let writer = tokio::spawn(async move {
+        let _ = greedy.write_all(requests.as_bytes()).await;
+        greedy
+    });
+    // The same address gets its one slot back once the server gave up on the unread answers.
+    assert!(health_answers_from(&b, [127, 0, 0, 2]).await, "the stalled connection was closed");
+    drop(writer);
 }

@@ -19,7 +19,7 @@ const ALMA_CALLS_PER_SECOND: u64 = 25;
 const API_GATEWAY_LIMIT_SECONDS: u64 = 29;
 
 /// Settings only the local server reads: they have no meaning on Lambda.
-const LOCAL_ONLY: [&str; 9] = [
+const LOCAL_ONLY: [&str; 12] = [
     "BRIDGE_LISTEN",
     "BRIDGE_DATA_DIR",
     "ALMA_SIM_SEED",
@@ -28,6 +28,9 @@ const LOCAL_ONLY: [&str; 9] = [
     "LOCAL_BODY_IDLE_TIMEOUT_MS",
     "LOCAL_REQUEST_TIMEOUT_MS",
     "LOCAL_MAX_CONNECTIONS",
+    "LOCAL_MAX_CONNECTIONS_PER_PEER",
+    "LOCAL_TRUSTED_PROXY",
+    "LOCAL_WRITE_TIMEOUT_MS",
     "LOCAL_OUTBOX_POLL_MS",
 ];
 

@@ -284,8 +284,15 @@ pub struct LocalServerLimits {
     pub body_idle_timeout: Duration,
     /// `LOCAL_REQUEST_TIMEOUT_MS`: reading a request's body and answering it (longer than the deadline).
     pub request_timeout: Duration,
+    /// `LOCAL_WRITE_TIMEOUT_MS`: the longest an answer may wait for the client to read it; a connection whose
+    /// client does not read (pipelined requests whose answers pile up) is closed rather than held.
+    pub write_timeout: Duration,
     /// `LOCAL_MAX_CONNECTIONS`: connections served at once; more are closed as they arrive.
     pub max_connections: usize,
+    /// `LOCAL_MAX_CONNECTIONS_PER_PEER` (a quarter of `LOCAL_MAX_CONNECTIONS`): connections one client
+    /// address may hold, so that one client cannot take every slot; the global cap when `LOCAL_TRUSTED_PROXY`
+    /// says every connection comes from a proxy.
+    pub max_connections_per_peer: usize,
     /// `LOCAL_OUTBOX_POLL_MS` (1000): how often the outbox worker looks for messages due; 0 runs no worker.
     pub outbox_poll: Duration,
 }

@@ -111,11 +111,19 @@ fn local_limits(env: &Env, deadline: Duration) -> Result<LocalServerLimits, Conf
     if request_timeout <= deadline {
         return Err(ConfigError::new("LOCAL_REQUEST_TIMEOUT_MS", "must be longer than BRIDGE_DEADLINE_MS"));
     }
+    let max_connections = number(env, "LOCAL_MAX_CONNECTIONS", 256, 1..=65_536)? as usize;
+    // Behind a proxy every connection comes from the proxy's address: a per-peer cap would then be the global
+    // one, so it is off (the proxy must keep its own clients fair: docs/operations.md).
+    let behind_proxy = flag(env, "LOCAL_TRUSTED_PROXY")?;
+    let default_per_peer = (max_connections / 4).max(1) as u32;
+    let per_peer = number(env, "LOCAL_MAX_CONNECTIONS_PER_PEER", default_per_peer, 1..=65_536)? as usize;
     Ok(LocalServerLimits {
         header_timeout: millis("LOCAL_HEADER_TIMEOUT_MS", 10_000, 100..=120_000)?,
         body_idle_timeout: millis("LOCAL_BODY_IDLE_TIMEOUT_MS", 5_000, 100..=120_000)?,
         request_timeout,
-        max_connections: number(env, "LOCAL_MAX_CONNECTIONS", 256, 1..=65_536)? as usize,
+        write_timeout: millis("LOCAL_WRITE_TIMEOUT_MS", 10_000, 100..=120_000)?,
+        max_connections,
+        max_connections_per_peer: if behind_proxy { max_connections } else { per_peer.min(max_connections) },
         outbox_poll: millis("LOCAL_OUTBOX_POLL_MS", 1_000, 0..=60_000)?,
     })
 }
