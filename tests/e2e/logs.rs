@@ -124,17 +124,6 @@ fn lambda_environment(moto: &str, lambda: Option<&str>) -> Env {
     env
 }
 
-async fn put_secure(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
-    ssm.put_parameter()
-        .name(name)
-        .value(value)
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-        .overwrite(true)
-        .send()
-        .await
-        .expect("moto keeps the parameter");
-}
-
 /// The NCIP answer of the front door to Relais's POST of `message`.
 async fn relais_sends(front_door: &Refreshing, message: &str) -> String {
     let headers = [("content-type", "application/xml")];
@@ -160,9 +149,9 @@ async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item(captured: &Capt
     let aws = support::moto_aws().await;
     let ssm = aws_sdk_ssm::Client::new(&aws);
     let path = format!("/bridge-logs-{:016x}", rand::random::<u64>());
-    put_secure(&ssm, &format!("{path}/ncip-shared-secret"), NCIP_SECRET).await;
-    put_secure(&ssm, &format!("{path}/alma-api-key"), alma_sim::DEFAULT_API_KEY).await;
-    put_secure(&ssm, &format!("{path}/log-hash-key"), LOG_HASH_KEY).await;
+    support::put_secure_parameter(&ssm, &format!("{path}/ncip-shared-secret"), NCIP_SECRET).await;
+    support::put_secure_parameter(&ssm, &format!("{path}/alma-api-key"), alma_sim::DEFAULT_API_KEY).await;
+    support::put_secure_parameter(&ssm, &format!("{path}/log-hash-key"), LOG_HASH_KEY).await;
     let table = format!("bridge-logs-{:016x}", rand::random::<u64>());
     bridge::store::create_table(&aws_sdk_dynamodb::Client::new(&aws), &table).await.expect("table created");
 

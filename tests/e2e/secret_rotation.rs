@@ -3,6 +3,7 @@
 //! moto's SSM (the server `./scripts/test` starts), through the function's own router.
 
 use crate::support;
+use crate::support::put_secure_parameter as put;
 
 use axum::body::Body;
 use bridge::config::Env;
@@ -10,17 +11,6 @@ use bridge::lambda::entry;
 use bridge::lambda::refresh::Refreshing;
 use std::time::Duration;
 use tower::ServiceExt;
-
-async fn put(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
-    ssm.put_parameter()
-        .name(name)
-        .value(value)
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-        .overwrite(true)
-        .send()
-        .await
-        .expect("moto keeps the parameter");
-}
 
 /// Whether the status function takes `token` (it then looks the request up; a wrong token is refused first).
 async fn accepts(function: &Refreshing, token: &str) -> bool {

@@ -61,6 +61,19 @@ pub fn lambda_aws(http: &reqwest::Client) -> aws_config::SdkConfig {
     bridge::lambda::aws::sdk_config(&env, http.clone()).expect("a complete Lambda environment")
 }
 
+/// Puts `value` into moto's SSM as the SecureString `name` (over any earlier value), as a deployer's
+/// `aws ssm put-parameter --overwrite --type SecureString` does.
+pub async fn put_secure_parameter(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
+    ssm.put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("moto keeps the parameter");
+}
+
 pub const NCIP_TOKEN: &str = "local-test-token-0123456789";
 pub const STATUS_TOKEN: &str = "local-status-token-0123456789";
 /// The token that may re-drive and discard queued messages (the status token is read-only).
