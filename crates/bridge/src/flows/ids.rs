@@ -126,7 +126,7 @@ impl Pseudonym {
 
 /// Whether a patron id as sent has the shape of a stored pseudonym: refused at input, so that nothing a sender
 /// writes can be mistaken for one in the store or on the staff pages.
-fn looks_like_pseudonym(id: &str) -> bool {
+pub(crate) fn looks_like_pseudonym(id: &str) -> bool {
     id.get(..PSEUDONYM_PREFIX.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(PSEUDONYM_PREFIX))
 }
 

@@ -81,7 +81,8 @@ pub(crate) enum QueryError {
     ConflictingIdentifiers,
     /// The identifier could not be a patron's: it holds a control character or whitespace, or is a dot
     /// segment (`.`, `..`). Sent to Alma it would name another resource (`..` made `GET /users/..` the
-    /// list-users call, with the API key), so it is answered like an unknown patron without asking Alma.
+    /// list-users call, with the API key), so it is answered like an unknown patron without asking Alma. An
+    /// id shaped like the bridge's own pseudonyms (`hmac:`) is refused alike, as every other message refuses it.
     UnusableIdentifier { identifier: String, secret_offered: bool },
 }
 
@@ -123,7 +124,7 @@ impl PatronQuery {
         if identifiers.iter().any(|other| other != &first) {
             return Err(QueryError::ConflictingIdentifiers);
         }
-        if !usable_identifier(&first) {
+        if !usable_identifier(&first) || crate::flows::ids::looks_like_pseudonym(&first) {
             return Err(QueryError::UnusableIdentifier { identifier: first, secret_offered: credential.is_some() });
         }
         Ok(PatronQuery {
@@ -215,7 +216,7 @@ mod tests {
 
     #[test]
     fn identifiers_that_alma_would_read_as_another_path_are_refused() {
-        for id in ["..", ".", "2100\t0001", "2100\n0001", "21 00", "a\u{7f}b", "a\u{85}b", "a\u{1b}[31m"] {
+        for id in ["..", ".", "2100\t0001", "2100\n0001", "21 00", "a\u{7f}b", "a\u{85}b", "a\u{1b}[31m", "hmac:0f1e"] {
             let message = LookupUser { authentication_inputs: vec![input("Barcode Id", id)], ..LookupUser::default() };
             let err = PatronQuery::read(&message).unwrap_err();
             assert!(matches!(err, QueryError::UnusableIdentifier { secret_offered: false, .. }), "{id:?}");
