@@ -148,6 +148,21 @@ fn number(
     }
 }
 
+/// `RELAIS_PUBLIC_KEY` as `USE_RELAIS_PUBLIC_KEY` says. On Lambda the key's parameter is always read when it
+/// exists, and the deployed `UseRelaisPublicKey` decides: `false` ignores a key left in SSM, `true` requires
+/// one. Unset (the local server), the key is used when there is one.
+fn relais_public_key(env: &Env) -> Result<Option<String>, ConfigError> {
+    let key = env.get("RELAIS_PUBLIC_KEY").map(str::to_owned);
+    if env.get("USE_RELAIS_PUBLIC_KEY").is_none() {
+        return Ok(key);
+    }
+    if !flag(env, "USE_RELAIS_PUBLIC_KEY")? {
+        return Ok(None);
+    }
+    let missing = "UseRelaisPublicKey is true, but the SSM parameter relais-public-key was not found or is empty";
+    key.map(Some).ok_or_else(|| ConfigError::new("RELAIS_PUBLIC_KEY", missing))
+}
+
 fn flag(env: &Env, var: &'static str) -> Result<bool, ConfigError> {
     match env.get(var).map(str::to_ascii_lowercase).as_deref() {
         None | Some("0" | "false" | "no" | "off") => Ok(false),
@@ -307,7 +322,7 @@ fn openurl_settings(env: &Env, host: Host) -> Result<OpenUrlSettings, ConfigErro
                 issuer: required("JWT_ISSUER")?,
                 audience: required("JWT_AUDIENCE")?,
                 verification_key: required("JWT_VERIFICATION_KEY")?,
-                relais_public_key: env.get("RELAIS_PUBLIC_KEY").map(str::to_owned),
+                relais_public_key: relais_public_key(env)?,
                 token_parameter: env.get("JWT_PARAMETER").unwrap_or("token").to_owned(),
             }
         }
@@ -321,6 +336,17 @@ fn openurl_settings(env: &Env, host: Host) -> Result<OpenUrlSettings, ConfigErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_deployed_switch_decides_whether_a_relais_key_left_in_ssm_is_used() {
+        let env = |pairs: &[(&str, &str)]| Env::from_pairs(pairs.iter().copied());
+        let key = ("RELAIS_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----");
+        assert_eq!(relais_public_key(&env(&[key])).unwrap().as_deref(), Some(key.1), "locally: when there is one");
+        assert_eq!(relais_public_key(&env(&[key, ("USE_RELAIS_PUBLIC_KEY", "false")])).unwrap(), None);
+        assert_eq!(relais_public_key(&env(&[key, ("USE_RELAIS_PUBLIC_KEY", "true")])).unwrap().as_deref(), Some(key.1));
+        let missing = relais_public_key(&env(&[("USE_RELAIS_PUBLIC_KEY", "true")])).unwrap_err();
+        assert_eq!(missing.variable, "RELAIS_PUBLIC_KEY");
+    }
 
     #[test]
     fn local_defaults_start_the_simulator_and_the_embedded_store() {

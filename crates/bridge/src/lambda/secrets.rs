@@ -103,21 +103,8 @@ pub async fn resolve(env: &mut Env, aws: &aws_types::SdkConfig) -> Result<(), Co
             None => return Err(ConfigError::new(var, format!("SSM parameter {name} was not found or is empty"))),
         }
     }
-    if env.get(USE_RELAIS_PUBLIC_KEY).is_some_and(|use_it| use_it != "true") {
-        // The deploy says not to encrypt the patron id for Relais, whatever parameter may be left in SSM.
-        env.set("RELAIS_PUBLIC_KEY", "");
-    } else if env.get(USE_RELAIS_PUBLIC_KEY) == Some("true") && env.get("RELAIS_PUBLIC_KEY").is_none() {
-        return Err(ConfigError::new(
-            "RELAIS_PUBLIC_KEY",
-            "UseRelaisPublicKey is true, but the SSM parameter relais-public-key was not found or is empty",
-        ));
-    }
     Ok(())
 }
-
-/// The settings variable that says whether the Relais public key (read whenever its parameter exists) is
-/// used: `UseRelaisPublicKey` of the template.
-const USE_RELAIS_PUBLIC_KEY: &str = "USE_RELAIS_PUBLIC_KEY";
 
 /// A parameter's name as SSM answers it (with its leading slash).
 fn normalised(name: &str) -> String {
