@@ -119,17 +119,7 @@ async fn a_bulk_redrive_by_filter_delivers_each_matching_message_once(kind: Stor
     let progress = &page["bulk_actions"][0];
     assert_eq!(progress["id"], recorded["id"]);
     assert_eq!((progress["state"].as_str(), progress["done"].as_u64()), (Some("done"), Some(3)), "{progress}");
-    let html = h
-        .http
-        .get(h.bridge.url("/queue"))
-        .bearer_auth(STATUS_TOKEN)
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = h.staff_html("/queue").await;
     assert!(html.contains("Bulk actions") && html.contains("3 of 3"), "the page shows the progress: {html}");
 
     // More rounds carry out nothing again: nothing is sent twice.

@@ -10,7 +10,7 @@
 //! the named function's handler, as the Lambda runtime would. The output is captured from the subscriber the
 //! functions install (`bridge::logging::subscriber`), so the caps under test are the ones that run.
 
-use crate::support::lookup::{Lookup, demo_seed_with, seeded_user};
+use crate::support::lookup::{CapturedLogs as Captured, Lookup, demo_seed_with, seeded_user};
 use crate::support::{self, messages};
 use alma_sim::AlmaSim;
 use axum::extract::{Path, State};
@@ -20,8 +20,8 @@ use bridge::lambda::refresh::Refreshing;
 use lambda_http::RequestExt;
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 /// The PIN Relais passes on for the patron, and the one a mistyping patron sends.
 const PIN: &str = "zq-pin-7f3a9c";
@@ -36,32 +36,6 @@ const SESSION_TOKEN: &str = "lambda-role-session-token-0f7c2a";
 const FRONT_DOOR_INVOCATION: &str = "front-door-invocation-5d8e";
 /// The deliverer's scheduled invocation.
 const DELIVERER_INVOCATION: &str = "deliverer-invocation-a19c";
-
-/// Everything the functions' subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// How much has been written so far.
-    fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-}
 
 /// The per-service functions by name, and the request ids Lambda gave their invocations.
 struct LambdaService {

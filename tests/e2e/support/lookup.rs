@@ -119,19 +119,22 @@ pub fn seeded_user(primary_id: &str, identifiers: &[(&str, &str)], password: Opt
     user
 }
 
-/// Everything the bridge and the simulator log (at every level, stricter than production's `info`).
-#[derive(Clone)]
+/// Everything a test's subscriber writes: its `MakeWriter` (a clone per line) and what it wrote.
+#[derive(Clone, Default)]
 pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
 impl CapturedLogs {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
+
+    /// How much has been written so far, to read what one step added.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
 }
 
-struct LogSink(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogSink {
+impl std::io::Write for CapturedLogs {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
         Ok(buf.len())
@@ -147,8 +150,8 @@ pub fn capture_logs() -> CapturedLogs {
     static CAPTURE: OnceLock<CapturedLogs> = OnceLock::new();
     CAPTURE
         .get_or_init(|| {
-            let buffer = Arc::new(Mutex::new(Vec::new()));
-            let sink = Arc::clone(&buffer);
+            let captured = CapturedLogs::default();
+            let sink = captured.clone();
             let subscriber = tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::new(
                     "warn,bridge=trace,alma_relais_bridge=trace,alma_sim=trace,bridge_store=trace,ncip_codec=trace",
@@ -156,10 +159,10 @@ pub fn capture_logs() -> CapturedLogs {
                 .json()
                 .with_current_span(true)
                 .with_span_list(true)
-                .with_writer(move || LogSink(Arc::clone(&sink)))
+                .with_writer(move || sink.clone())
                 .finish();
             tracing::subscriber::set_global_default(subscriber).expect("no other subscriber in this test process");
-            CapturedLogs(buffer)
+            captured
         })
         .clone()
 }

@@ -296,15 +296,20 @@ impl Harness {
 
     /// The status page a staff browser gets.
     pub async fn status_html(&self, relais_request_id: &str) -> String {
+        self.staff_html(&format!("/requests/{relais_request_id}")).await
+    }
+
+    /// The staff page at `path` (`/queue`, `/requests/{id}`) as a browser gets it, with the status token.
+    pub async fn staff_html(&self, path: &str) -> String {
         let response = self
             .http
-            .get(self.bridge.url(&format!("/requests/{relais_request_id}")))
+            .get(self.bridge.url(path))
             .header("accept", "text/html")
             .bearer_auth(STATUS_TOKEN)
             .send()
             .await
-            .expect("status answers");
-        assert_eq!(response.status(), 200, "status page of {relais_request_id}");
+            .expect("the staff page answers");
+        assert_eq!(response.status(), 200, "staff page {path}");
         response.text().await.expect("html")
     }
 
