@@ -39,6 +39,12 @@ pub(crate) fn parse_ncip_date(text: &str, zone: &TimeZone) -> Option<Timestamp> 
 /// date: its instant, read in `zone` as [`crate::read()`] reads it, and its text as sent (trimmed). For
 /// answering with a date spelled as its sender spelled it. A message that is not well-formed gives none.
 pub fn service_date_texts(received: &[u8], names: &[&str], zone: &TimeZone) -> Vec<(Timestamp, String)> {
+    // Every answer the bridge commits asks, and most messages (receives, returns) carry no due date: a byte
+    // search spares them a second pass over the message. Both encodings the reader takes write these ASCII
+    // names as the same bytes.
+    if !names.iter().any(|name| received.windows(name.len()).any(|w| w == name.as_bytes())) {
+        return Vec::new();
+    }
     let received = super::decode::strip_bom(received);
     let text = match std::str::from_utf8(received) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
