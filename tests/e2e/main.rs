@@ -30,6 +30,7 @@ mod primary_key;
 mod readme_map;
 mod refusals;
 mod relais_shapes;
+mod remembered_patrons;
 mod request_sides;
 mod resends;
 mod secret_rotation;

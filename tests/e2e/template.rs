@@ -526,12 +526,17 @@ fn each_function_may_do_only_its_own_job() {
                 assert_eq!(others, ["kms:Decrypt", "lambda:InvokeFunction", "ssm:GetParameters"].into(), "{id}");
             }
             "patron-lookup" => {
-                let counts: BTreeSet<String> =
-                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-                        .map(String::from)
-                        .into();
-                assert_eq!(table, counts, "{id}: reads, counts and clears failed-PIN counts, nothing else");
-                assert_table_access_only_under(&template, function, schema::ATTEMPT_KEY_PREFIX, id);
+                let set = |actions: &[&str]| actions.iter().map(|a| format!("dynamodb:{a}")).collect();
+                let counts = (
+                    set(&["GetItem", "PutItem", "UpdateItem", "DeleteItem"]),
+                    format!("{}*", schema::ATTEMPT_KEY_PREFIX),
+                );
+                let remembered = (set(&["PutItem"]), format!("{}*", schema::PATRON_KEY_PREFIX));
+                assert_eq!(
+                    table_grants(&template, function, id),
+                    [counts, remembered],
+                    "{id}: reads, counts and clears failed-PIN counts, and puts the hash of an id it answered; nothing else"
+                );
             }
             "lookup-item" => assert!(table.is_subset(&reads), "{id}: read only, got {table:?}"),
             "request-status" => {
@@ -593,15 +598,21 @@ fn assert_writes_only_under(template: &Template, function: &Value, leading_keys:
     }
 }
 
-/// Every statement granting table actions is limited to items whose partition key starts with `prefix`.
-fn assert_table_access_only_under(template: &Template, function: &Value, prefix: &str, id: &str) {
+/// Each statement granting table actions, as its actions and the one partition-key pattern it is limited to
+/// (every such statement must name exactly one).
+fn table_grants(template: &Template, function: &Value, id: &str) -> Vec<(BTreeSet<String>, String)> {
+    let mut grants = Vec::new();
     for statement in template.statements(function) {
-        if !strings(&statement["Action"]).iter().any(|a| a.starts_with("dynamodb:")) {
+        let actions: BTreeSet<String> =
+            strings(&statement["Action"]).into_iter().filter(|a| a.starts_with("dynamodb:")).collect();
+        if actions.is_empty() {
             continue;
         }
-        let leading = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
-        assert_eq!(strings(leading), [format!("{prefix}*")], "{id}: table access only under {prefix}");
+        let leading = strings(&statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]);
+        let [pattern] = leading.as_slice() else { panic!("{id}: table access under one key pattern, not {leading:?}") };
+        grants.push((actions, pattern.clone()));
     }
+    grants
 }
 
 #[test]
