@@ -18,6 +18,7 @@ mod corpus_over_http;
 mod events;
 mod exactly_once;
 mod forwarding;
+mod front_door_throttle;
 mod hostile_http;
 mod logs;
 mod one_reading;
