@@ -9,6 +9,7 @@
 #[macro_use]
 mod support;
 
+mod alma_calls;
 mod alma_client;
 mod anonymous_noise;
 mod bounds;
