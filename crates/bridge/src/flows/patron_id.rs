@@ -231,15 +231,25 @@ fn patron_key(bridge: &Bridge, point: &MatchPoint, value: &str) -> PatronKey {
 
 /// Remembers that `value`, the id LookupUser just answered as the patron's "Primary Key" of type `point`,
 /// needs no translation when Relais sends it back. A store that cannot take it costs the next AcceptItem one
-/// user read, nothing more, so a failure is only logged.
+/// user read, nothing more, so a failure is only logged. The same patron looked up again within
+/// [`TRANSLATION_TTL`] is not written again (a store write before every answer, for an expiry moved by
+/// minutes out of days), and the process's own messages find it in memory.
 pub(crate) async fn remember(bridge: &Bridge, point: &MatchPoint, value: &str) {
     let keep = bridge.settings.patron.remember_for;
     if keep.is_zero() {
         return;
     }
-    let until = bridge.clock.now().saturating_add(keep).unwrap_or(Timestamp::MAX);
-    if let Err(err) = bridge.store.remember_patron(&patron_key(bridge, point, value), until).await {
-        tracing::warn!(error = %err, "the answered patron id could not be remembered; it will be translated");
+    let now = bridge.clock.now();
+    let key = (point.code().to_owned(), value.to_owned());
+    if bridge.translations.recent(&key, now) == Some(Translation::Keep) {
+        return;
+    }
+    let until = now.saturating_add(keep).unwrap_or(Timestamp::MAX);
+    match bridge.store.remember_patron(&patron_key(bridge, point, value), until).await {
+        Ok(()) => bridge.translations.keep(key, Translation::Keep, now),
+        Err(err) => {
+            tracing::warn!(error = %err, "the answered patron id could not be remembered; it will be translated")
+        }
     }
 }
 
