@@ -3,6 +3,7 @@
 //! test can move. Every call goes over real HTTP through the clients production uses.
 
 pub mod corpus;
+pub mod lambda_invoke;
 pub mod lookup;
 pub mod messages;
 pub mod recorder;
