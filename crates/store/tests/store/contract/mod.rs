@@ -115,6 +115,7 @@ pub async fn deliver(
             expected_version,
             history: &history,
             now,
+            follow_up: None,
         })
         .await
         .unwrap()

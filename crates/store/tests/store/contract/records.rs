@@ -54,6 +54,7 @@ pub async fn accept_item_creates_the_record_and_later_deliveries_replay_the_resp
             expected_version: None,
             history: &history,
             now: t0(),
+            follow_up: None,
         })
         .await
         .unwrap();
@@ -179,6 +180,7 @@ pub async fn history_reads_oldest_first_with_ties_in_append_order(open: impl Asy
             expected_version: None,
             history: &tie_c,
             now: after(40),
+            follow_up: None,
         })
         .await
         .unwrap();
