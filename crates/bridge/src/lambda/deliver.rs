@@ -27,8 +27,9 @@ use super::events::{
     SqsBatchResponse,
 };
 use crate::flows::Bridge;
+use crate::flows::follow_up;
 use crate::flows::outbox::{Doorbell, Round, deliver_due, deliver_request};
-use crate::store::{ClaimOutcome, ClaimToken, IdempotencyKey, QueuedMessage};
+use crate::store::{ClaimOutcome, ClaimToken, FollowUp, IdempotencyKey, QueuedMessage};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -84,6 +85,21 @@ impl Doorbell for SqsDoorbell {
             .map(|_| ())
             .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
     }
+
+    /// Sent before the function returns, since nothing runs after a Lambda function returns. Grouped by the
+    /// request like its queued messages, and deduplicated by the follow-up's own id.
+    async fn ring_follow_up(&self, follow_up: &FollowUp) -> Result<(), String> {
+        self.client()
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_group_id(follow_up.request.as_str())
+            .message_deduplication_id(&follow_up.id)
+            .message_body(DoorbellBody::follow_up(&follow_up.request, &follow_up.id).to_json())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+    }
 }
 
 /// Answers one event: an SQS batch (the partial-batch-failure response), the schedule's tick, or a preflight.
@@ -99,6 +115,7 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
         DeliverEvent::Queue(batch) => batch,
     };
     let mut answer = SqsBatchResponse::default();
+    let mut delivered = false;
     for record in batch.records {
         let failed = BatchItemFailure { item_identifier: record.message_id };
         // After one failure the rest of the batch is handed back too: SQS FIFO keeps a group's order only if
@@ -112,10 +129,21 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
             tracing::warn!(sqs_message = %failed.item_identifier, "outbox queue record without a Relais request id: dropped");
             continue;
         };
-        if let Err(err) = deliver_request(bridge, &request).await {
+        let done = match DoorbellBody::follow_up_of(&record.body) {
+            Some(id) => follow_up::run_by_id(bridge, &id).await,
+            None => {
+                delivered = true;
+                deliver_request(bridge, &request).await.map(drop)
+            }
+        };
+        if let Err(err) = done {
             tracing::error!(error = %err, "store unavailable while delivering; SQS will hand the record back");
             answer.batch_item_failures.push(failed);
         }
+    }
+    // A delivery's commit may have left read-backs, and this function rings no doorbell: they are done now.
+    if delivered {
+        run_follow_ups(bridge).await;
     }
     DeliverAnswer::Batch(answer)
 }
@@ -144,11 +172,27 @@ async fn scheduled_round(bridge: &Bridge) -> DeliverAnswer {
     }
     let round = deliver_due(bridge).await;
     tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
+    // Read-backs due for a retry, those the round's deliveries left, and any whose doorbell was lost.
+    run_follow_ups(bridge).await;
     heartbeat(&round);
     if let Err(err) = bridge.store.release(&key, &owner).await {
         tracing::warn!(error = %err, "could not release the scheduled round's lease; it runs out by itself");
     }
     DeliverAnswer::Round(RoundSummary { tried: round.tried, open: round.open })
+}
+
+/// Runs the read-backs that are due; they never count as the outbox's and never fail the run.
+async fn run_follow_ups(bridge: &Bridge) {
+    match follow_up::run_due(bridge).await {
+        Ok(round) if round != follow_up::FollowUpRound::default() => tracing::info!(
+            finished = round.finished,
+            retrying = round.retrying,
+            given_up = round.given_up,
+            "read-backs"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::error!(error = %err, "store unavailable while reading back Alma's ids"),
+    }
 }
 
 /// One token per scheduled run: random, so two instances of the deliverer never share one.
