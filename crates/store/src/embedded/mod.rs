@@ -597,7 +597,7 @@ impl Store for EmbeddedStore {
         let id = id.to_owned();
         self.run("follow-up", move |db, _| {
             let txn = db.begin_read()?;
-            Ok(tables::read(&txn.open_table(FOLLOW_UPS)?, "follow-up", &id)?)
+            tables::read(&txn.open_table(FOLLOW_UPS)?, "follow-up", &id)
         })
         .await
     }

@@ -29,6 +29,7 @@ pub async fn accept_item_creates_the_record_and_later_deliveries_replay_the_resp
         mms_id: Some("99123456780001".into()),
         holding_id: Some("22123456780001".into()),
         hold_or_loan_id: Some("7777".into()),
+        pending: false,
     };
     accepted.version = 99; // ignored: the store sets it
 
