@@ -60,8 +60,8 @@ pub(crate) struct Reading {
     pub missing: Option<String>,
 }
 
-/// Attempts after which a read-back is given up, with a note: with the pauses of [`retry_pause`], a little over
-/// an hour after the answer, long past any lag of Alma's own.
+/// Attempts after which a read-back is given up, with a note: with the pauses of [`retry_pause`], about half an
+/// hour after the answer, long past any lag of Alma's own.
 pub const GIVE_UP_AFTER: u32 = 10;
 
 /// The pause before the next attempt, after `attempts` that did not finish the work: 2 s, doubling, at most
