@@ -192,6 +192,60 @@ async fn a_receipt_after_a_lost_answer_probes_alma_before_anything_else(kind: St
     assert!(record["alma"]["hold_or_loan_id"].is_string(), "{record}");
 }
 
+/// On AWS nothing runs after a function returns: the receipt's function rings the outbox queue, naming the
+/// follow-up, before it answers, and the deliver function reads the ids back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_aws_a_receipt_rings_the_deliverer_which_reads_its_ids_back() {
+    use bridge::lambda::events::{DeliverAnswer, DeliverEvent, SqsBatchResponse};
+    let (sqs, url) = crate::outbox::moto_fifo_queue().await;
+    let aws = crate::support::lambda_aws(&bridge::alma::https_client());
+    let doorbell = bridge::lambda::deliver::SqsDoorbell::built_on_first_ring(aws, url.clone());
+    let h = Harness::start_adjusted(StoreKind::DynamoDb, &NO_WORKER, |parts| {
+        parts.doorbell = Some(std::sync::Arc::new(doorbell))
+    })
+    .await;
+    let answer = h.ncip(&m::accept_item("RL-7001", "ILL-7001", "21000000001")).await;
+    assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
+    assert_eq!(h.status_json("RL-7001").await["record"]["alma"]["pending"], true);
+
+    let (event, groups) = crate::outbox::sqs_event(&sqs, &url).await;
+    assert_eq!(groups, ["RL-7001"], "one doorbell, grouped by the Relais request");
+    let body = event["Records"][0]["body"].as_str().unwrap().to_owned();
+    assert!(body.contains("follow_up") && !body.contains("21000000001"), "names the work, never the patron: {body}");
+
+    let event: DeliverEvent = serde_json::from_value(event).expect("the queue's records read as a deliver event");
+    let answer = bridge::lambda::deliver::handle(&h.bridge.bridge, event.clone()).await;
+    assert_eq!(answer, DeliverAnswer::Batch(SqsBatchResponse::default()), "nothing handed back");
+    let record = &h.status_json("RL-7001").await["record"];
+    assert!(record["alma"]["item_pid"].is_string() && record["alma"]["hold_or_loan_id"].is_string(), "{record}");
+    assert!(record["alma"].get("pending").is_none(), "{record}");
+    assert_eq!(h.store.open_count().await.unwrap(), 0, "the outbox's count is untouched");
+
+    // SQS may hand the record over again (at-least-once): the work is done, Alma is not asked again.
+    let before = h.sim.calls().len();
+    let again = bridge::lambda::deliver::handle(&h.bridge.bridge, event).await;
+    assert_eq!(again, DeliverAnswer::Batch(SqsBatchResponse::default()));
+    assert_eq!(h.sim.calls().len(), before);
+}
+
+/// The local server's worker starts a read-back as soon as the commit leaves it, not at its next look at the
+/// queue (a minute away here).
+async fn locally_the_worker_reads_back_at_once(kind: StoreKind) {
+    let h = Harness::start_with(kind, &[("LOCAL_OUTBOX_POLL_MS", "60000")], |store| store).await;
+    let answer = h.ncip(&m::accept_item("RL-7101", "ILL-7101", "21000000001")).await;
+    assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
+    let waited_since = std::time::Instant::now();
+    loop {
+        let record = h.status_json("RL-7101").await["record"].clone();
+        if record["alma"].get("pending").is_none() {
+            assert!(record["alma"]["hold_or_loan_id"].is_string(), "{record}");
+            break;
+        }
+        assert!(waited_since.elapsed() < std::time::Duration::from_secs(20), "never read back: {record}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 on_both_stores!(
     a_receipt_is_answered_after_one_ncip_call_and_its_ids_follow,
     a_ship_is_answered_after_one_ncip_call_and_its_ids_follow,
@@ -199,4 +253,5 @@ on_both_stores!(
     a_failed_read_back_is_retried_and_pending_meanwhile,
     a_read_back_that_never_finds_the_ids_is_given_up_with_a_note,
     a_receipt_after_a_lost_answer_probes_alma_before_anything_else,
+    locally_the_worker_reads_back_at_once,
 );
