@@ -6,13 +6,16 @@
 //!   messages oldest first ([`deliver_request`]). A record whose request could not be read from the store is
 //!   reported as a partial batch failure, with every later record (FIFO: the rest of the batch waits behind
 //!   it), so SQS hands it back; past the queue's receive count it lands in the dead-letter queue, which has
-//!   an alarm, and the schedule still delivers the message.
+//!   an alarm, and the schedule still delivers the message. A record naming a follow-up (Alma's ids to read
+//!   back after a receipt or ship was answered) runs that follow-up instead; the read-backs a batch's own
+//!   deliveries left are run after the batch, since this function rings no doorbell.
 //! - a person's preflight event (`scripts/preflight`): the go-live preflight ([`crate::preflight`]) against the
 //!   Alma this function is configured for, with its key, answered with the report.
 //! - an EventBridge schedule (every minute): [`deliver_due`] over the whole open queue, for retries after Alma
-//!   came back and for anything whose doorbell was lost. Each run then counts what is still open and emits a
-//!   heartbeat with the counts of waiting and parked messages; the template's alarms read a missing heartbeat
-//!   as a deliverer that stopped (or cannot read the table), and a parked count above zero as staff's work.
+//!   came back and for anything whose doorbell was lost, then the read-backs that are due. Each run then
+//!   counts what is still open and emits a heartbeat with the counts of waiting and parked messages; the
+//!   template's alarms read a missing heartbeat as a deliverer that stopped (or cannot read the table), and a
+//!   parked count above zero as staff's work.
 //!   A round can outlast the minute (a full outbox, a slow Alma), and EventBridge starts the next one
 //!   regardless: each round first takes the schedule's lease in the store ([`SCHEDULED_ROUND_LEASE`]), and a
 //!   run that finds it held does nothing, so that scheduled rounds never overlap and the deliverer's share of

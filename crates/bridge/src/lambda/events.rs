@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum DeliverEvent {
-    /// Doorbells from the outbox queue, one record per queued message.
+    /// Doorbells from the outbox queue, one record per queued message or follow-up.
     Queue(SqsEvent),
     /// The schedule's tick: deliver whatever is due.
     Schedule(ScheduleEvent),
