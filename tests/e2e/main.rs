@@ -29,6 +29,7 @@ mod patron_lookup;
 mod patron_lookup_lockouts;
 mod preflight;
 mod primary_key;
+mod read_backs;
 mod readme_map;
 mod refusals;
 mod relais_shapes;

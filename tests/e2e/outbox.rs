@@ -426,7 +426,7 @@ async fn messages_waiting_when_the_server_stops_are_delivered_once_after_it_star
 }
 
 /// moto's SQS (the same server as DynamoDB): a FIFO queue made like template.yaml's OutboxQueue.
-async fn moto_fifo_queue() -> (aws_sdk_sqs::Client, String) {
+pub(crate) async fn moto_fifo_queue() -> (aws_sdk_sqs::Client, String) {
     let sqs = aws_sdk_sqs::Client::new(&support::moto_aws().await);
     let name = format!("bridge-test-{:016x}-outbox.fifo", rand::random::<u64>());
     let created = sqs
@@ -440,7 +440,7 @@ async fn moto_fifo_queue() -> (aws_sdk_sqs::Client, String) {
 }
 
 /// What the queue holds, as Lambda's event source mapping would hand it to the deliver function.
-async fn sqs_event(sqs: &aws_sdk_sqs::Client, url: &str) -> (serde_json::Value, Vec<String>) {
+pub(crate) async fn sqs_event(sqs: &aws_sdk_sqs::Client, url: &str) -> (serde_json::Value, Vec<String>) {
     use aws_sdk_sqs::types::MessageSystemAttributeName as Attribute;
     let received = sqs
         .receive_message()

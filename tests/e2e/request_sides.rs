@@ -148,6 +148,8 @@ async fn a_borrowing_request_naming_relais_s_request_number_as_item_is_borrowing
     let borrowing = alma_requests(&h, "borrowing_requests", "RL-6002");
     assert_eq!(borrowing.len(), 1, "still one borrowing request: {borrowing:?}");
     assert_eq!(borrowing[0]["status"]["value"], "RECEIVED_PHYSICALLY");
+    // Alma's ids are read back after the answer.
+    h.read_backs().await;
     let status = h.status_json("RL-6002").await;
     assert_eq!(status["record"]["side"], "borrowing");
     assert!(status["record"]["side_provisional"].is_null(), "settled by the receipt: {status}");

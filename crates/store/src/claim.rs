@@ -9,6 +9,7 @@
 
 use jiff::Timestamp;
 
+use crate::follow_up::FollowUp;
 use crate::ids::{ClaimToken, IdempotencyKey};
 use crate::model::{Correlation, HistoryEntry};
 
@@ -57,6 +58,9 @@ pub struct Commit<'a> {
     pub history: &'a HistoryEntry,
     /// When the commit happens: the lease is checked at it, and the record's and key's retention count from it.
     pub now: Timestamp,
+    /// Work left for after the answer (Alma's ids to read back), recorded in the same write so that it is
+    /// never lost once Relais was answered.
+    pub follow_up: Option<&'a FollowUp>,
 }
 
 /// How a commit ended. Nothing was written unless it is `Committed`.

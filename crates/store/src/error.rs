@@ -66,6 +66,9 @@ pub enum StoreError {
     /// A discovery id that is empty, too long or holds control characters.
     #[error("invalid discovery id: {0}")]
     InvalidDiscoveryId(#[source] crate::ids::InvalidId),
+    /// A follow-up id that is empty, too long or holds control characters.
+    #[error("invalid follow-up id: {0}")]
+    InvalidFollowUpId(#[source] crate::ids::InvalidId),
     /// A marker name that is empty, too long or holds control characters.
     #[error("invalid marker: {0}")]
     InvalidMarker(#[source] crate::ids::InvalidId),

@@ -22,6 +22,7 @@ mod config;
 mod dynamo;
 mod embedded;
 mod error;
+mod follow_up;
 mod ids;
 mod keys;
 mod model;
@@ -43,6 +44,7 @@ pub use config::StoreConfig;
 pub use dynamo::DynamoStore;
 pub use embedded::{EMBEDDED_DATABASE_FILE, EmbeddedStore};
 pub use error::StoreError;
+pub use follow_up::{FinishFollowUp, FinishOutcome, FollowUp};
 pub use ids::{
     ClaimToken, IdempotencyKey, InvalidId, ItemBarcode, MAX_ID_BYTES, PartnerCode, PatronId, RelaisRequestId,
 };
@@ -168,6 +170,20 @@ pub trait Store: Send + Sync {
     /// Records the durable fact `marker` (e.g. that Alma's NCIP responder at one URL has answered): written
     /// once, with a conditional put, and never expiring; recording it again changes nothing.
     async fn record_marker(&self, marker: &str, now: Timestamp) -> Result<(), StoreError>;
+
+    /// The follow-up with this id, if it is still there.
+    async fn follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError>;
+
+    /// The follow-ups due by `now`, the longest-due first, at most `limit`.
+    async fn due_follow_ups(&self, now: Timestamp, limit: usize) -> Result<Vec<FollowUp>, StoreError>;
+
+    /// Replaces the stored follow-up by `follow_up` (its next attempt's time and count), if it is still there
+    /// (false, and nothing written, when another worker finished it).
+    async fn reschedule_follow_up(&self, follow_up: &FollowUp) -> Result<bool, StoreError>;
+
+    /// Atomically: write the record the follow-up completes (only at the version it was read at) and remove the
+    /// follow-up (only if it is still there).
+    async fn finish_follow_up(&self, finish: FinishFollowUp<'_>) -> Result<FinishOutcome, StoreError>;
 }
 
 /// Markers are named by the bridge, so they are checked like other ids.

@@ -60,6 +60,10 @@ pub struct AlmaIds {
     pub holding_id: Option<String>,
     /// The hold request (borrowing, on the hold shelf) or loan (lending, shipped) id.
     pub hold_or_loan_id: Option<String>,
+    /// Relais was answered and these ids are still being read back from Alma (a follow-up of the message's
+    /// commit): the staff pages show the ids not yet known as "pending". Absent once read, or given up.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pending: bool,
 }
 
 /// One Relais request tied to its Alma records.

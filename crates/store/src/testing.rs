@@ -13,8 +13,8 @@ use jiff::Timestamp;
 
 use crate::{
     Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, PatronKey, QueueState,
-    QueuedMessage, RelaisRequestId, Store, StoreError,
+    Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry, IdempotencyKey,
+    ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
 };
 
 /// What an operation does to the store, so that a test or benchmark can count reads and writes by the
@@ -93,6 +93,10 @@ operations! {
     UpdateBulk => "update_bulk", OtherWrite;
     HasMarker => "has_marker", Read;
     RecordMarker => "record_marker", OtherWrite;
+    FollowUp => "follow_up", Read;
+    DueFollowUps => "due_follow_ups", Read;
+    RescheduleFollowUp => "reschedule_follow_up", OtherWrite;
+    FinishFollowUp => "finish_follow_up", OtherWrite;
 }
 
 impl fmt::Display for Operation {
@@ -284,6 +288,26 @@ impl Store for FaultyStore {
         self.check(Operation::RecordMarker)?;
         self.inner.record_marker(marker, now).await
     }
+
+    async fn follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
+        self.check(Operation::FollowUp)?;
+        self.inner.follow_up(id).await
+    }
+
+    async fn due_follow_ups(&self, now: Timestamp, limit: usize) -> Result<Vec<FollowUp>, StoreError> {
+        self.check(Operation::DueFollowUps)?;
+        self.inner.due_follow_ups(now, limit).await
+    }
+
+    async fn reschedule_follow_up(&self, follow_up: &FollowUp) -> Result<bool, StoreError> {
+        self.check(Operation::RescheduleFollowUp)?;
+        self.inner.reschedule_follow_up(follow_up).await
+    }
+
+    async fn finish_follow_up(&self, finish: FinishFollowUp<'_>) -> Result<FinishOutcome, StoreError> {
+        self.check(Operation::FinishFollowUp)?;
+        self.inner.finish_follow_up(finish).await
+    }
 }
 
 #[cfg(test)]
@@ -330,6 +354,16 @@ mod tests {
         let lease = Duration::from_secs(30);
         let keep = Duration::from_secs(900);
         let citation = serde_json::json!({"genre": "book"});
+        let follow_up = FollowUp {
+            id: "read-back-1".to_owned(),
+            request: request.clone(),
+            work: serde_json::json!({"read": "item"}),
+            attempts: 0,
+            due_at: at(1),
+            created_at: at(1),
+            last_error: None,
+        };
+        let finish = FinishFollowUp { id: "read-back-1", record: None, now: at(3) };
         let commit = Commit {
             key: &key,
             owner: &owner,
@@ -338,6 +372,7 @@ mod tests {
             expected_version: None,
             history: &history,
             now: at(1),
+            follow_up: None,
         };
         let enqueue = Enqueue {
             key: &queued_key,
@@ -386,6 +421,10 @@ mod tests {
             ("update_bulk", failed(store.update_bulk(&bulk, at(3)).await.map(drop))),
             ("has_marker", failed(store.has_marker("alma-reached").await.map(drop))),
             ("record_marker", failed(store.record_marker("alma-reached", at(3)).await)),
+            ("follow_up", failed(store.follow_up("read-back-1").await.map(drop))),
+            ("due_follow_ups", failed(store.due_follow_ups(at(3), 10).await.map(drop))),
+            ("reschedule_follow_up", failed(store.reschedule_follow_up(&follow_up).await.map(drop))),
+            ("finish_follow_up", failed(store.finish_follow_up(finish).await.map(drop))),
         ]
     }
 
@@ -443,7 +482,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 27);
+        assert_eq!(Operation::ALL.len(), 31);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();

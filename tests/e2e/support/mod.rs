@@ -275,6 +275,12 @@ impl Harness {
         out
     }
 
+    /// Runs the read-backs of Alma's ids that are due, as the worker does after an answer: when this returns,
+    /// every one due has finished or failed an attempt (the worker may have run it first).
+    pub async fn read_backs(&self) -> bridge::flows::follow_up::FollowUpRound {
+        bridge::flows::follow_up::run_due(&self.bridge.bridge).await.expect("the store answers")
+    }
+
     pub fn ctx() -> CallContext {
         CallContext::new(Duration::from_secs(10))
     }

@@ -4,6 +4,7 @@
 //! and a hold on the hold shelf for the patron, which Primo's "My Account" shows. Real Alma creates a second
 //! temporary item if the same AcceptItem arrives twice, which is why this flow is exactly-once.
 
+use super::follow_up::{ReadBack, Reading};
 use super::forward;
 use super::ids::{self, Ids, required};
 use super::once::{self, Action, Done, ExactlyOnce, Inbound, Probe, RecordChange, Start};
@@ -119,39 +120,59 @@ impl ExactlyOnce for Receipt {
     /// An earlier attempt may have reached Alma: the temporary item exists if it did.
     async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
         match bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await {
-            Ok(item) => Probe::Done(Box::new(self.done(Some(&item)))),
+            Ok(item) => {
+                // The hold and the borrowing request are read after the answer, as on a fresh attempt.
+                let mut done = self.done(Some(&item));
+                done.change.read_back = Some(ReadBack::Receipt { barcode: self.barcode.clone() });
+                Probe::Done(Box::new(done))
+            }
             Err(err) if err.is_not_found() => Probe::NotDone,
             Err(err) => Probe::Unknown(err),
         }
     }
 
-    async fn done(&self, bridge: &Bridge, reply: Option<&Message>, ctx: &CallContext) -> Done {
-        if reply.is_none() {
-            return self.done(None);
-        }
-        // Alma's NCIP answer echoes Relais's ids only, so its own are read back once Alma acted: the temporary
-        // item (pid, holding, MMS id), then the hold on it and the borrowing request behind the hold, so staff
-        // can go from the Relais request to Alma's. The hold is read through the item, never through the
-        // patron: the record keeps no patron id Alma would know. A failed read leaves those ids unknown; the
-        // action itself stands.
-        let item = bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await.ok();
-        let mut done = self.done(item.as_ref());
-        let hold = match &item {
-            Some(item) => {
-                let path = ItemPath {
-                    mms_id: &item.bib_data.mms_id,
-                    holding_id: &item.holding_data.holding_id,
-                    item_pid: &item.item_data.pid,
-                };
-                bridge.rest.item_requests(&path, ctx).await.ok().and_then(|requests| requests.into_iter().next())
-            }
-            None => None,
-        };
-        if let Some(hold) = hold {
-            done.change.alma_request_id = hold.resource_sharing.and_then(|rs| rs.id);
-            let ids = done.change.alma_item.get_or_insert_with(Default::default);
-            ids.hold_or_loan_id = Some(hold.request_id);
+    /// Alma's ids are read after the answer (a follow-up recorded with the commit): Relais waits for Alma's NCIP
+    /// answer only, as on a direct link.
+    async fn done(&self, _bridge: &Bridge, reply: Option<&Message>, _ctx: &CallContext) -> Done {
+        let mut done = self.done(None);
+        if reply.is_some() {
+            done.change.read_back = Some(ReadBack::Receipt { barcode: self.barcode.clone() });
         }
         done
     }
+}
+
+/// Reads Alma's ids of a receipt after the answer. Alma's NCIP answer echoes Relais's ids only, so its own are
+/// read through REST: the temporary item (pid, holding, MMS id), then the hold on it and the borrowing request
+/// behind the hold, so staff can go from the Relais request to Alma's. The hold is read through the item, never
+/// through the patron: the record keeps no patron id Alma would know.
+pub(crate) async fn read_back(bridge: &Bridge, barcode: &ItemBarcode, ctx: &CallContext) -> Reading {
+    let item = match bridge.rest.item_by_barcode(barcode.as_str(), ctx).await {
+        Ok(item) => item,
+        Err(err) if err.is_not_found() => {
+            return Reading { missing: Some("Alma does not show the temporary item yet".into()), ..Reading::default() };
+        }
+        Err(err) => {
+            return Reading { missing: Some(format!("the item could not be read: {err}")), ..Reading::default() };
+        }
+    };
+    let mut reading = Reading { item: Some(once::item_ids(&item)), ..Reading::default() };
+    let path = ItemPath {
+        mms_id: &item.bib_data.mms_id,
+        holding_id: &item.holding_data.holding_id,
+        item_pid: &item.item_data.pid,
+    };
+    match bridge.rest.item_requests(&path, ctx).await {
+        Ok(requests) => match requests.into_iter().next() {
+            Some(hold) => {
+                reading.request_id = hold.resource_sharing.and_then(|rs| rs.id);
+                if let Some(ids) = reading.item.as_mut() {
+                    ids.hold_or_loan_id = Some(hold.request_id);
+                }
+            }
+            None => reading.missing = Some("Alma shows no hold on the temporary item yet".into()),
+        },
+        Err(err) => reading.missing = Some(format!("the item's requests could not be read: {err}")),
+    }
+    reading
 }

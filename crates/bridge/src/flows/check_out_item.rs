@@ -4,6 +4,7 @@
 //! item to the partner. The UserId is the borrowing library's generic patron in Relais and need not exist in
 //! Alma. Alma honours the due date Relais sends.
 
+use super::follow_up::{ReadBack, Reading};
 use super::ids::{self, Ids, required};
 use super::once::{self, Action, Done, ExactlyOnce, Inbound, Probe, RecordChange, Start};
 use super::{forward, patron_id};
@@ -141,47 +142,79 @@ impl Shipment {
         Done { response: Message::CheckOutItemResponse(answer), change }
     }
 
-    /// Alma's id of the lending request this ship marked shipped. Alma's CheckOutItem answer does not carry it, and no
-    /// call finds a lending request by its external id (the partners API reads one only by Alma's own id), so the
-    /// lending task list of the partner's resource-sharing library is read for requests in `SHIPPED_PHYSICALLY`
-    /// (UNCONFIRMED as the lending status a ship leaves; the simulator uses it) and the request is matched by the
-    /// Relais id it was created with or, for a ship without one, by the item's barcode. Alma lists at most 100
-    /// requests, without paging: past that the id stays unknown and says so in the log. The ship itself never depends
-    /// on this.
-    async fn lending_request_id(&self, bridge: &Bridge, ctx: &CallContext) -> Option<String> {
-        let partner = self.partner.as_str();
-        let profile = match patron_id::partner_profile(bridge, partner, ctx).await {
-            Ok(profile) => profile,
-            Err(err) => {
-                tracing::warn!(error = %err, "could not read the partner for the lending request id");
-                return None;
-            }
-        };
-        let Some(library) = profile.and_then(|p| p.general_library_owner).map(|c| c.value).filter(|v| !v.is_empty())
-        else {
-            tracing::warn!(partner, "the Alma partner names no resource-sharing library; lending request id unknown");
-            return None;
-        };
-        let list = match bridge.rest.lending_requests(&library, partner, SHIPPED, ctx).await {
-            Ok(list) => list,
-            Err(err) => {
-                tracing::warn!(error = %err, "could not read the lending task list");
-                return None;
-            }
-        };
-        let shipped = list.user_resource_sharing_request.iter().find(|r| match &self.relais_id {
-            Some(id) => r.external_id.as_deref() == Some(id.as_str()),
-            None => r.barcode.as_deref() == Some(self.barcode.as_str()),
-        });
-        if shipped.is_none() {
-            let listed = list.user_resource_sharing_request.len();
-            tracing::warn!(
-                listed,
-                total = list.total_record_count,
-                "the shipped lending request is not in the task list"
-            );
+    /// Alma's ids, read after the answer.
+    fn read_back(&self) -> ReadBack {
+        ReadBack::Shipment {
+            barcode: self.barcode.clone(),
+            partner: self.partner.clone(),
+            relais_id: self.relais_id.clone(),
         }
-        shipped.map(|r| r.request_id.clone())
+    }
+}
+
+/// Reads Alma's ids of a ship after the answer: the item's, and the lending request's. Neither needs the other,
+/// so they go together.
+pub(crate) async fn read_back(
+    bridge: &Bridge,
+    barcode: &ItemBarcode,
+    partner: &PartnerCode,
+    relais_id: Option<&RelaisRequestId>,
+    ctx: &CallContext,
+) -> Reading {
+    let (item, lending_request) = tokio::join!(
+        bridge.rest.item_by_barcode(barcode.as_str(), ctx),
+        lending_request_id(bridge, partner, relais_id, barcode, ctx)
+    );
+    let mut reading = Reading::default();
+    let mut missing = Vec::new();
+    match item {
+        Ok(item) => reading.item = Some(once::item_ids(&item)),
+        Err(err) => missing.push(format!("the item could not be read: {err}")),
+    }
+    match lending_request {
+        Ok(id) => reading.request_id = Some(id),
+        Err(why) => missing.push(why),
+    }
+    reading.missing = (!missing.is_empty()).then(|| missing.join("; "));
+    reading
+}
+
+/// Alma's id of the lending request a ship marked shipped. Alma's CheckOutItem answer does not carry it, and no
+/// call finds a lending request by its external id (the partners API reads one only by Alma's own id), so the
+/// lending task list of the partner's resource-sharing library is read for requests in `SHIPPED_PHYSICALLY`
+/// (UNCONFIRMED as the lending status a ship leaves; the simulator uses it) and the request is matched by the
+/// Relais id it was created with or, for a ship without one, by the item's barcode. Alma lists at most 100
+/// requests, without paging: past that the id stays unknown and says so. The ship itself never depends on this.
+async fn lending_request_id(
+    bridge: &Bridge,
+    partner: &PartnerCode,
+    relais_id: Option<&RelaisRequestId>,
+    barcode: &ItemBarcode,
+    ctx: &CallContext,
+) -> Result<String, String> {
+    let partner = partner.as_str();
+    let profile = patron_id::partner_profile(bridge, partner, ctx)
+        .await
+        .map_err(|err| format!("the partner could not be read for the lending request id: {err}"))?;
+    let Some(library) = profile.and_then(|p| p.general_library_owner).map(|c| c.value).filter(|v| !v.is_empty()) else {
+        return Err(format!("the Alma partner {partner} names no resource-sharing library"));
+    };
+    let list = bridge
+        .rest
+        .lending_requests(&library, partner, SHIPPED, ctx)
+        .await
+        .map_err(|err| format!("the lending task list could not be read: {err}"))?;
+    let shipped = list.user_resource_sharing_request.iter().find(|r| match relais_id {
+        Some(id) => r.external_id.as_deref() == Some(id.as_str()),
+        None => r.barcode.as_deref() == Some(barcode.as_str()),
+    });
+    match shipped {
+        Some(request) => Ok(request.request_id.clone()),
+        None => Err(format!(
+            "the shipped lending request is not in the task list ({} listed of {})",
+            list.user_resource_sharing_request.len(),
+            list.total_record_count
+        )),
     }
 }
 
@@ -216,8 +249,9 @@ impl ExactlyOnce for Shipment {
     async fn probe(&self, bridge: &Bridge, ctx: &CallContext) -> Probe {
         match bridge.rest.item_by_barcode(self.barcode.as_str(), ctx).await {
             Ok(item) if is_out(&item) => {
+                // The lending request is read after the answer, as on a fresh attempt.
                 let mut done = self.done(None, Some(&item));
-                done.change.alma_request_id = self.lending_request_id(bridge, ctx).await;
+                done.change.read_back = Some(self.read_back());
                 Probe::Done(Box::new(done))
             }
             Ok(_) => Probe::NotDone,
@@ -226,18 +260,16 @@ impl ExactlyOnce for Shipment {
         }
     }
 
-    async fn done(&self, bridge: &Bridge, reply: Option<&Message>, ctx: &CallContext) -> Done {
+    /// Alma's ids are read after the answer (a follow-up recorded with the commit): Relais waits for Alma's NCIP
+    /// answer only, as on a direct link.
+    async fn done(&self, _bridge: &Bridge, reply: Option<&Message>, _ctx: &CallContext) -> Done {
         let Some(reply) = reply else { return self.done(None, None) };
         let date_due = match reply {
             Message::CheckOutItemResponse(r) => r.date_due,
             _ => None,
         };
-        // Read-backs give Alma's ids for the record: the item's, and the lending request's. Neither needs the
-        // other, so they go together (one Alma round trip of waiting per ship, not two).
-        let (item, lending_request) =
-            tokio::join!(bridge.rest.item_by_barcode(self.barcode.as_str(), ctx), self.lending_request_id(bridge, ctx));
-        let mut done = self.done(date_due, item.ok().as_ref());
-        done.change.alma_request_id = lending_request;
+        let mut done = self.done(date_due, None);
+        done.change.read_back = Some(self.read_back());
         done
     }
 }

@@ -7,6 +7,7 @@ mod cancel_request_item;
 mod check_in_item;
 mod check_out_item;
 pub mod daily_threshold;
+pub mod follow_up;
 mod forward;
 pub mod front_door;
 mod history;
@@ -67,6 +68,9 @@ pub struct Bridge {
     pub(crate) translations: patron_id::Translations,
     /// Whether Alma's NCIP responder has answered this deployment (the outbox's go-live gate).
     pub(crate) alma_reached: reached::Reached,
+    /// Rung when a commit leaves follow-up work (Alma's ids to read back), so that the local worker starts it
+    /// at once; nobody waits on it in a Lambda function, whose deliverer is woken through the doorbell.
+    pub(crate) follow_up_wake: tokio::sync::Notify,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.

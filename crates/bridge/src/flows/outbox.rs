@@ -27,6 +27,12 @@ use tracing::Instrument;
 pub trait Doorbell: Send + Sync {
     /// `message` joined the queue (or was re-driven, the `redrive`-th time): deliver its request now.
     async fn ring(&self, message: &QueuedMessage, redrive: u32) -> Result<(), String>;
+
+    /// A commit left follow-up work (Alma's ids to read back): do it now. By default nobody is woken, and the
+    /// deliverer's schedule does it.
+    async fn ring_follow_up(&self, _follow_up: &crate::store::FollowUp) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Rings the bridge's doorbell, if it has one.

@@ -104,12 +104,19 @@ impl Bridge {
             partner_profiles: super::patron_id::PartnerProfiles::default(),
             translations: super::patron_id::Translations::default(),
             alma_reached: super::reached::Reached::default(),
+            follow_up_wake: tokio::sync::Notify::new(),
         })
     }
 
     /// The settings the bridge was assembled from.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Waits until a commit leaves follow-up work to start (the local worker's wake-up; a wake-up that came
+    /// while nobody waited is kept for the next wait).
+    pub async fn follow_ups_woken(&self) {
+        self.follow_up_wake.notified().await;
     }
 
     /// The Alma institution code the bridge acts for.

@@ -121,16 +121,22 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
     }
     match record {
         Some(r) => {
+            // An id Alma has not been asked for yet (it is read back after Relais's answer) says so.
+            let alma_id = |id: &Option<String>| match id {
+                Some(id) => id.clone(),
+                None if r.alma.pending => "pending".to_owned(),
+                None => String::new(),
+            };
             let rows = [
                 ("Side", format!("{:?}", r.side)),
                 ("Status", format!("{:?}", r.status)),
                 ("Alma partner", r.partner.to_string()),
                 ("Item barcodes", r.item_barcodes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
-                ("Alma request id", r.alma.request_id.clone().unwrap_or_default()),
-                ("Alma item pid", r.alma.item_pid.clone().unwrap_or_default()),
-                ("Alma MMS id", r.alma.mms_id.clone().unwrap_or_default()),
-                ("Alma holding id", r.alma.holding_id.clone().unwrap_or_default()),
-                ("Alma hold or loan id", r.alma.hold_or_loan_id.clone().unwrap_or_default()),
+                ("Alma request id", alma_id(&r.alma.request_id)),
+                ("Alma item pid", alma_id(&r.alma.item_pid)),
+                ("Alma MMS id", alma_id(&r.alma.mms_id)),
+                ("Alma holding id", alma_id(&r.alma.holding_id)),
+                ("Alma hold or loan id", alma_id(&r.alma.hold_or_loan_id)),
                 ("Due", r.due_date.map(|d| d.to_string()).unwrap_or_default()),
                 ("Updated", r.updated_at.to_string()),
             ];

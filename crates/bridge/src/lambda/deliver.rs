@@ -6,13 +6,16 @@
 //!   messages oldest first ([`deliver_request`]). A record whose request could not be read from the store is
 //!   reported as a partial batch failure, with every later record (FIFO: the rest of the batch waits behind
 //!   it), so SQS hands it back; past the queue's receive count it lands in the dead-letter queue, which has
-//!   an alarm, and the schedule still delivers the message.
+//!   an alarm, and the schedule still delivers the message. A record naming a follow-up (Alma's ids to read
+//!   back after a receipt or ship was answered) runs that follow-up instead; the read-backs a batch's own
+//!   deliveries left are run after the batch, since this function rings no doorbell.
 //! - a person's preflight event (`scripts/preflight`): the go-live preflight ([`crate::preflight`]) against the
 //!   Alma this function is configured for, with its key, answered with the report.
 //! - an EventBridge schedule (every minute): [`deliver_due`] over the whole open queue, for retries after Alma
-//!   came back and for anything whose doorbell was lost. Each run then counts what is still open and emits a
-//!   heartbeat with the counts of waiting and parked messages; the template's alarms read a missing heartbeat
-//!   as a deliverer that stopped (or cannot read the table), and a parked count above zero as staff's work.
+//!   came back and for anything whose doorbell was lost, then the read-backs that are due. Each run then
+//!   counts what is still open and emits a heartbeat with the counts of waiting and parked messages; the
+//!   template's alarms read a missing heartbeat as a deliverer that stopped (or cannot read the table), and a
+//!   parked count above zero as staff's work.
 //!   A round can outlast the minute (a full outbox, a slow Alma), and EventBridge starts the next one
 //!   regardless: each round first takes the schedule's lease in the store ([`SCHEDULED_ROUND_LEASE`]), and a
 //!   run that finds it held does nothing, so that scheduled rounds never overlap and the deliverer's share of
@@ -27,8 +30,9 @@ use super::events::{
     SqsBatchResponse,
 };
 use crate::flows::Bridge;
+use crate::flows::follow_up;
 use crate::flows::outbox::{Doorbell, Round, deliver_due, deliver_request};
-use crate::store::{ClaimOutcome, ClaimToken, IdempotencyKey, QueuedMessage};
+use crate::store::{ClaimOutcome, ClaimToken, FollowUp, IdempotencyKey, QueuedMessage};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -84,6 +88,21 @@ impl Doorbell for SqsDoorbell {
             .map(|_| ())
             .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
     }
+
+    /// Sent before the function returns, since nothing runs after a Lambda function returns. Grouped by the
+    /// request like its queued messages, and deduplicated by the follow-up's own id.
+    async fn ring_follow_up(&self, follow_up: &FollowUp) -> Result<(), String> {
+        self.client()
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_group_id(follow_up.request.as_str())
+            .message_deduplication_id(&follow_up.id)
+            .message_body(DoorbellBody::follow_up(&follow_up.request, &follow_up.id).to_json())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+    }
 }
 
 /// Answers one event: an SQS batch (the partial-batch-failure response), the schedule's tick, or a preflight.
@@ -99,6 +118,7 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
         DeliverEvent::Queue(batch) => batch,
     };
     let mut answer = SqsBatchResponse::default();
+    let mut delivered = false;
     for record in batch.records {
         let failed = BatchItemFailure { item_identifier: record.message_id };
         // After one failure the rest of the batch is handed back too: SQS FIFO keeps a group's order only if
@@ -112,10 +132,21 @@ pub async fn handle(bridge: &Bridge, event: DeliverEvent) -> DeliverAnswer {
             tracing::warn!(sqs_message = %failed.item_identifier, "outbox queue record without a Relais request id: dropped");
             continue;
         };
-        if let Err(err) = deliver_request(bridge, &request).await {
+        let done = match DoorbellBody::follow_up_of(&record.body) {
+            Some(id) => follow_up::run_by_id(bridge, &id).await,
+            None => {
+                delivered = true;
+                deliver_request(bridge, &request).await.map(drop)
+            }
+        };
+        if let Err(err) = done {
             tracing::error!(error = %err, "store unavailable while delivering; SQS will hand the record back");
             answer.batch_item_failures.push(failed);
         }
+    }
+    // A delivery's commit may have left read-backs, and this function rings no doorbell: they are done now.
+    if delivered {
+        run_follow_ups(bridge).await;
     }
     DeliverAnswer::Batch(answer)
 }
@@ -144,11 +175,27 @@ async fn scheduled_round(bridge: &Bridge) -> DeliverAnswer {
     }
     let round = deliver_due(bridge).await;
     tracing::info!(tried = round.tried, open = round.open, "scheduled outbox round");
+    // Read-backs due for a retry, those the round's deliveries left, and any whose doorbell was lost.
+    run_follow_ups(bridge).await;
     heartbeat(&round);
     if let Err(err) = bridge.store.release(&key, &owner).await {
         tracing::warn!(error = %err, "could not release the scheduled round's lease; it runs out by itself");
     }
     DeliverAnswer::Round(RoundSummary { tried: round.tried, open: round.open })
+}
+
+/// Runs the read-backs that are due; they never count as the outbox's and never fail the run.
+async fn run_follow_ups(bridge: &Bridge) {
+    match follow_up::run_due(bridge).await {
+        Ok(round) if round != follow_up::FollowUpRound::default() => tracing::info!(
+            finished = round.finished,
+            retrying = round.retrying,
+            given_up = round.given_up,
+            "read-backs"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::error!(error = %err, "store unavailable while reading back Alma's ids"),
+    }
 }
 
 /// One token per scheduled run: random, so two instances of the deliverer never share one.

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum DeliverEvent {
-    /// Doorbells from the outbox queue, one record per queued message.
+    /// Doorbells from the outbox queue, one record per queued message or follow-up.
     Queue(SqsEvent),
     /// The schedule's tick: deliver whatever is due.
     Schedule(ScheduleEvent),
@@ -131,12 +131,26 @@ pub struct PreflightAnswer {
 pub struct DoorbellBody {
     /// The Relais request whose queued messages are to be delivered, oldest first.
     pub relais_request_id: String,
+    /// The request's follow-up to do instead (Alma's ids to read back after the answer), by its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<String>,
 }
 
 impl DoorbellBody {
     /// The doorbell for `request`.
     pub fn new(request: &RelaisRequestId) -> Self {
-        Self { relais_request_id: request.as_str().to_owned() }
+        Self { relais_request_id: request.as_str().to_owned(), follow_up: None }
+    }
+
+    /// The doorbell for the follow-up `id` of `request`.
+    pub fn follow_up(request: &RelaisRequestId, id: &str) -> Self {
+        Self { relais_request_id: request.as_str().to_owned(), follow_up: Some(id.to_owned()) }
+    }
+
+    /// The follow-up a record's body names, if it names one.
+    pub fn follow_up_of(body: &str) -> Option<String> {
+        let doorbell: DoorbellBody = serde_json::from_str(body).ok()?;
+        doorbell.follow_up.filter(|id| !id.is_empty())
     }
 
     /// The body as SQS carries it.
@@ -212,8 +226,12 @@ mod tests {
         let request = RelaisRequestId::new("RL-42").expect("an id");
         let body = DoorbellBody::new(&request).to_json();
         assert_eq!(body, r#"{"relais_request_id":"RL-42"}"#);
-        assert_eq!(DoorbellBody::request_of(&body), Some(request));
+        assert_eq!(DoorbellBody::request_of(&body), Some(request.clone()));
         assert_eq!(DoorbellBody::request_of("not json"), None);
+        assert_eq!(DoorbellBody::follow_up_of(&body), None, "an outbox doorbell names no follow-up");
+        let read_back = DoorbellBody::follow_up(&request, "0f0f").to_json();
+        assert_eq!(DoorbellBody::request_of(&read_back), Some(request.clone()));
+        assert_eq!(DoorbellBody::follow_up_of(&read_back).as_deref(), Some("0f0f"));
         assert_eq!(DoorbellBody::request_of(r#"{"relais_request_id":""}"#), None);
     }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::store::{
     Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, PatronKey, QueueState,
-    QueuedMessage, RelaisRequestId, Store, StoreError,
+    Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry, IdempotencyKey,
+    ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
 };
 
 /// See the module documentation.
@@ -113,5 +113,17 @@ impl Store for NoStore {
     }
     async fn record_marker(&self, _: &str, _: Timestamp) -> Result<(), StoreError> {
         refused("record_marker")
+    }
+    async fn follow_up(&self, _: &str) -> Result<Option<FollowUp>, StoreError> {
+        refused("follow_up")
+    }
+    async fn due_follow_ups(&self, _: Timestamp, _: usize) -> Result<Vec<FollowUp>, StoreError> {
+        refused("due_follow_ups")
+    }
+    async fn reschedule_follow_up(&self, _: &FollowUp) -> Result<bool, StoreError> {
+        refused("reschedule_follow_up")
+    }
+    async fn finish_follow_up(&self, _: FinishFollowUp<'_>) -> Result<FinishOutcome, StoreError> {
+        refused("finish_follow_up")
     }
 }

@@ -249,7 +249,8 @@ pub(super) async fn next_seq(store: &DynamoStore, id: &RelaisRequestId, at: Time
 
 pub(super) async fn commit(store: &DynamoStore, commit: Commit<'_>) -> Result<CommitOutcome, StoreError> {
     let barcodes: BTreeSet<_> = commit.record.item_barcodes.iter().collect();
-    if barcodes.len() > MAX_BARCODES {
+    // A follow-up takes one of the transaction's items.
+    if barcodes.len() + usize::from(commit.follow_up.is_some()) > MAX_BARCODES {
         return Err(StoreError::TooManyBarcodes { barcodes: barcodes.len() });
     }
     let new_version = next_version(commit.expected_version);
@@ -398,6 +399,10 @@ fn commit_items(
         let pointer: Item = items::barcode_pointer(commit.record, barcode, record_expiry);
         let put = built(OP, Put::builder().table_name(&store.table).set_item(Some(pointer)).build())?;
         transaction.push(TransactWriteItem::builder().put(put).build());
+    }
+    if let Some(follow_up) = commit.follow_up {
+        let put = Put::builder().table_name(&store.table).set_item(Some(super::follow_ups::follow_up_item(follow_up)?));
+        transaction.push(TransactWriteItem::builder().put(built(OP, put.build())?).build());
     }
     Ok(transaction)
 }

@@ -7,6 +7,7 @@
 mod attempts;
 mod bulk;
 mod claims;
+mod follow_ups;
 mod items;
 mod patrons;
 mod queue;
@@ -21,8 +22,8 @@ use jiff::Timestamp;
 
 use crate::{
     Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, PatronKey, QueueState,
-    QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
+    Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry, IdempotencyKey,
+    ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
@@ -204,5 +205,21 @@ impl Store for DynamoStore {
 
     async fn update_bulk(&self, action: &BulkAction, expected: Timestamp) -> Result<bool, StoreError> {
         bulk::update_bulk(self, action, expected).await
+    }
+
+    async fn follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
+        follow_ups::follow_up(self, id).await
+    }
+
+    async fn due_follow_ups(&self, now: Timestamp, limit: usize) -> Result<Vec<FollowUp>, StoreError> {
+        follow_ups::due_follow_ups(self, now, limit).await
+    }
+
+    async fn reschedule_follow_up(&self, follow_up: &FollowUp) -> Result<bool, StoreError> {
+        follow_ups::reschedule_follow_up(self, follow_up).await
+    }
+
+    async fn finish_follow_up(&self, finish: FinishFollowUp<'_>) -> Result<FinishOutcome, StoreError> {
+        follow_ups::finish_follow_up(self, finish).await
     }
 }

@@ -17,16 +17,16 @@ use jiff::Timestamp;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use tables::{
-    ATTEMPTS, BARCODES, BULK, CLAIMS, DISCOVERY, HISTORY, MARKERS, OPEN_BARCODES, OPEN_QUEUE, OUTBOX, REQUESTS,
-    RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredEntry, StoredQueued,
+    ATTEMPTS, BARCODES, BULK, CLAIMS, DISCOVERY, FOLLOW_UPS, HISTORY, MARKERS, OPEN_BARCODES, OPEN_QUEUE, OUTBOX,
+    REQUESTS, RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredEntry, StoredQueued,
 };
 
 use crate::config::is_live;
 use crate::keys::HISTORY_PREFIX;
 use crate::{
     Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, BulkState, ClaimOutcome, ClaimToken, Commit,
-    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, PatronKey,
-    QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
+    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry,
+    IdempotencyKey, ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The file name inside the data folder.
@@ -130,6 +130,7 @@ impl EmbeddedStore {
             txn.open_multimap_table(OPEN_BARCODES)?;
             txn.open_table(BULK)?;
             txn.open_table(patrons::PATRONS)?;
+            txn.open_table(FOLLOW_UPS)?;
             writes::index_open_barcodes(&txn)?;
             txn.commit()?;
             Ok(())
@@ -601,6 +602,69 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+
+    async fn follow_up(&self, id: &str) -> Result<Option<FollowUp>, StoreError> {
+        let id = id.to_owned();
+        self.run("follow-up", move |db, _| {
+            let txn = db.begin_read()?;
+            tables::read(&txn.open_table(FOLLOW_UPS)?, "follow-up", &id)
+        })
+        .await
+    }
+
+    async fn due_follow_ups(&self, now: Timestamp, limit: usize) -> Result<Vec<FollowUp>, StoreError> {
+        self.run("due follow-ups", move |db, _| {
+            let txn = db.begin_read()?;
+            let mut due = Vec::new();
+            for row in txn.open_table(FOLLOW_UPS)?.iter()? {
+                let (_, value) = row?;
+                let follow_up: FollowUp = tables::decode("follow-up", value.value())?;
+                if follow_up.due_at <= now {
+                    due.push(follow_up);
+                }
+            }
+            due.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
+            due.truncate(limit);
+            Ok(due)
+        })
+        .await
+    }
+
+    async fn reschedule_follow_up(&self, follow_up: &FollowUp) -> Result<bool, StoreError> {
+        let follow_up = follow_up.clone();
+        self.run("reschedule follow-up", move |db, _| {
+            let txn = db.begin_write()?;
+            let there = {
+                let mut table = txn.open_table(FOLLOW_UPS)?;
+                let there = table.get(follow_up.id.as_str())?.is_some();
+                if there {
+                    table.insert(follow_up.id.as_str(), tables::encode("follow-up", &follow_up)?.as_slice())?;
+                }
+                there
+            };
+            txn.commit()?;
+            Ok(there)
+        })
+        .await
+    }
+
+    async fn finish_follow_up(&self, finish: FinishFollowUp<'_>) -> Result<FinishOutcome, StoreError> {
+        let id = finish.id.to_owned();
+        let record = finish.record.map(|(record, version)| (record.clone(), version));
+        let now = finish.now;
+        self.run("finish follow-up", move |db, config| {
+            let txn = db.begin_write()?;
+            let outcome = writes::finish_follow_up(&txn, config, &id, record.as_ref().map(|(r, v)| (r, *v)), now)?;
+            // Nothing may be written unless the whole change holds.
+            if outcome == FinishOutcome::Finished {
+                txn.commit()?;
+            } else {
+                txn.abort()?;
+            }
+            Ok(outcome)
+        })
+        .await
+    }
 }
 
 /// Counts rows across tables; used by tests of the purge through [`EmbeddedStore::row_count`].
@@ -618,6 +682,7 @@ fn count_rows(db: &Database) -> Result<u64, Failure> {
     rows += txn.open_table(OPEN_QUEUE)?.len()?;
     rows += txn.open_multimap_table(OPEN_BARCODES)?.len()?;
     rows += txn.open_table(BULK)?.len()?;
+    rows += txn.open_table(FOLLOW_UPS)?.len()?;
     Ok(rows)
 }
 

@@ -36,6 +36,8 @@ pub(super) const OPEN_BARCODES: MultimapTableDefinition<'static, &str, &str> =
 pub(super) const BULK: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("bulk_actions");
 /// Marker name -> the instant it was recorded (RFC 3339): durable facts, never expiring.
 pub(super) const MARKERS: TableDefinition<'static, &str, &str> = TableDefinition::new("markers");
+/// Follow-up id -> the [`crate::FollowUp`] as JSON: work left for after the answer, removed once done.
+pub(super) const FOLLOW_UPS: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("follow_ups");
 /// Attempt key (`P#<hex>` / `A#<hex>`) -> [`StoredAttempts`].
 pub(super) const ATTEMPTS: TableDefinition<'static, &str, &[u8]> = TableDefinition::new("attempts");
 

@@ -6,12 +6,13 @@ use serde::de::DeserializeOwned;
 
 use super::Failure;
 use super::tables::{
-    self, ATTEMPTS, BARCODES, BULK, CLAIMS, ClaimState, DISCOVERY, HISTORY, OPEN_BARCODES, OPEN_QUEUE, OUTBOX,
-    REQUESTS, RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredClaim, StoredEntry, StoredQueued,
+    self, ATTEMPTS, BARCODES, BULK, CLAIMS, ClaimState, DISCOVERY, FOLLOW_UPS, HISTORY, OPEN_BARCODES, OPEN_QUEUE,
+    OUTBOX, REQUESTS, RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredClaim, StoredEntry, StoredQueued,
     StoredRecord,
 };
 use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
 use crate::config::{expiry_after, is_live};
+use crate::follow_up::{FinishOutcome, FollowUp};
 use crate::keys::{HISTORY_PREFIX, history_instant_prefix, history_key, next_history_seq};
 use crate::{
     ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, EnqueueOutcome, HistoryEntry, IdempotencyKey,
@@ -28,6 +29,7 @@ pub(super) struct OwnedCommit {
     expected_version: Option<u64>,
     history: HistoryEntry,
     now: Timestamp,
+    follow_up: Option<FollowUp>,
 }
 
 impl From<Commit<'_>> for OwnedCommit {
@@ -40,6 +42,7 @@ impl From<Commit<'_>> for OwnedCommit {
             expected_version: c.expected_version,
             history: c.history.clone(),
             now: c.now,
+            follow_up: c.follow_up.cloned(),
         }
     }
 }
@@ -91,18 +94,40 @@ pub(super) fn commit(txn: &WriteTransaction, config: &StoreConfig, c: &OwnedComm
         return Ok(CommitOutcome::ClaimLost);
     };
 
-    let id = c.record.relais_request_id.as_str();
+    let Some(new_version) = put_record(txn, config, &c.record, c.expected_version, c.now)? else {
+        return Ok(CommitOutcome::VersionConflict);
+    };
+    if let Some(follow_up) = &c.follow_up {
+        crate::follow_up::check_follow_up_id(&follow_up.id)?;
+        txn.open_table(FOLLOW_UPS)?
+            .insert(follow_up.id.as_str(), tables::encode("follow-up", follow_up)?.as_slice())?;
+    }
+    append_history(txn, config, &c.record.relais_request_id, &c.history)?;
+    mark_done(config, (&mut claims, &mut responses), (&c.key, &c.owner, attempts), &c.response, c.now)?;
+    Ok(CommitOutcome::Committed { new_version })
+}
+
+/// Writes `record` as the next version after `expected` (`None`: no live record may exist), with its barcode
+/// index; `None`, and nothing written, when the stored record is not at that version.
+fn put_record(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    record: &Correlation,
+    expected: Option<u64>,
+    now: Timestamp,
+) -> Result<Option<u64>, Failure> {
+    let id = record.relais_request_id.as_str();
     let mut requests = txn.open_table(REQUESTS)?;
     let previous: Option<StoredRecord> = tables::read(&requests, "record", id)?;
-    let live_version = previous.as_ref().filter(|p| is_live(p.expires_at, c.now)).map(|p| p.record.version);
-    if live_version != c.expected_version {
-        return Ok(CommitOutcome::VersionConflict);
+    let live_version = previous.as_ref().filter(|p| is_live(p.expires_at, now)).map(|p| p.record.version);
+    if live_version != expected {
+        return Ok(None);
     }
 
-    let new_version = next_version(c.expected_version);
-    let mut record = c.record.clone();
+    let new_version = next_version(expected);
+    let mut record = record.clone();
     record.version = new_version;
-    let stored = StoredRecord { expires_at: config.record_expiry(record.status.is_closed(), c.now), record };
+    let stored = StoredRecord { expires_at: config.record_expiry(record.status.is_closed(), now), record };
     requests.insert(id, tables::encode("record", &stored)?.as_slice())?;
 
     let mut barcodes = txn.open_multimap_table(BARCODES)?;
@@ -114,10 +139,28 @@ pub(super) fn commit(txn: &WriteTransaction, config: &StoreConfig, c: &OwnedComm
     for barcode in &stored.record.item_barcodes {
         barcodes.insert(barcode.as_str(), id)?;
     }
+    Ok(Some(new_version))
+}
 
-    append_history(txn, config, &c.record.relais_request_id, &c.history)?;
-    mark_done(config, (&mut claims, &mut responses), (&c.key, &c.owner, attempts), &c.response, c.now)?;
-    Ok(CommitOutcome::Committed { new_version })
+/// Finishes a follow-up: its record (at the version it was read) and its removal, in the caller's transaction.
+pub(super) fn finish_follow_up(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    id: &str,
+    record: Option<(&Correlation, u64)>,
+    now: Timestamp,
+) -> Result<FinishOutcome, Failure> {
+    let mut follow_ups = txn.open_table(FOLLOW_UPS)?;
+    if follow_ups.remove(id)?.is_none() {
+        return Ok(FinishOutcome::Gone);
+    }
+    drop(follow_ups);
+    if let Some((record, expected)) = record
+        && put_record(txn, config, record, Some(expected), now)?.is_none()
+    {
+        return Ok(FinishOutcome::VersionConflict);
+    }
+    Ok(FinishOutcome::Finished)
 }
 
 /// The attempts counted on the claim `owner` holds in flight on `key`; `None` when it no longer holds it.

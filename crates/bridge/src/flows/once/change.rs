@@ -3,6 +3,7 @@
 //! writes it onto the stored record, so the change can be logged, compared and tested on its own.
 
 use crate::alma::model::AlmaItem;
+use crate::flows::follow_up::ReadBack;
 use crate::flows::ids::Pseudonym;
 use crate::store::{AlmaIds, Correlation, ItemBarcode, PartnerCode, RelaisRequestId, RequestStatus, Side};
 use jiff::Timestamp;
@@ -53,6 +54,9 @@ pub struct RecordChange {
     /// What staff should read about this message in the request's history, beyond its outcome (a cancel the
     /// bridge answered without Alma).
     pub history_note: Option<String>,
+    /// Alma's ids still to read, after the answer: the commit records it as follow-up work in the same write,
+    /// and the record shows the ids as pending until then.
+    pub read_back: Option<ReadBack>,
 }
 
 /// Whether a change may set the record's side after the record started.
@@ -84,6 +88,7 @@ impl RecordChange {
             due_date: None,
             side_rule: SideRule::Keep,
             history_note: None,
+            read_back: None,
         }
     }
 
@@ -126,6 +131,9 @@ impl RecordChange {
             record.alma.hold_or_loan_id = item.hold_or_loan_id.or(record.alma.hold_or_loan_id.take());
         }
         record.alma.request_id = self.alma_request_id.or(record.alma.request_id.take());
+        if self.read_back.is_some() {
+            record.alma.pending = true;
+        }
         record.due_date = self.due_date.or(record.due_date);
         record
     }

@@ -507,6 +507,11 @@ async fn commit(
 ) -> Committed {
     let body = answer_as_sent(bridge, action, &done.response, ctx);
     let failed = |body| Committed { body, stored: false };
+    // Alma's ids are read after the answer: the work is recorded with the commit, so it is never lost once
+    // Relais heard back, and started as soon as the commit holds.
+    let follow_up = done.change.read_back.as_ref().map(|read_back| {
+        super::follow_up::for_message(&action.key, &done.change.request, read_back, bridge.clock.now())
+    });
     for _ in 0..3 {
         // The change's request, which a RequestItem without a RequestId renames to Alma's id once Alma answers.
         let current = match bridge.store.get_request(&done.change.request).await {
@@ -529,11 +534,15 @@ async fn commit(
                 expected_version,
                 history: &history,
                 now: bridge.clock.now(),
+                follow_up: follow_up.as_ref(),
             })
             .await;
         match stored {
             Ok(CommitOutcome::Committed { .. }) => {
                 super::history::log_outcome(&action.service, outcome);
+                if let Some(follow_up) = &follow_up {
+                    super::follow_up::start(bridge, follow_up).await;
+                }
                 return Committed { body, stored: true };
             }
             // Another message for the same request committed in between: read the record again.

@@ -289,6 +289,7 @@ impl Scene {
                     expected_version: None,
                     history: &history,
                     now,
+                    follow_up: None,
                 };
                 assert!(matches!(self.store.commit(commit).await.unwrap(), CommitOutcome::Committed { .. }));
             }

@@ -53,6 +53,7 @@ pub async fn commit_after_the_claim_was_taken_over_is_claim_lost_and_writes_noth
         expected_version: None,
         history: &history,
         now: after(40),
+        follow_up: None,
     };
     assert_eq!(h.store.commit(commit(&slow, b"slow")).await.unwrap(), CommitOutcome::ClaimLost);
     assert_eq!(h.store.get_request(&rid("R11")).await.unwrap(), None);
@@ -84,6 +85,7 @@ pub async fn claim_lost_wins_over_version_conflict(open: impl AsyncFn(StoreConfi
             expected_version: Some(7),
             history: &history,
             now: after(1),
+            follow_up: None,
         })
         .await
         .unwrap();
@@ -115,6 +117,7 @@ pub async fn release_frees_the_key_for_its_owner_only(open: impl AsyncFn(StoreCo
         expected_version: None,
         history: &history,
         now: after(3),
+        follow_up: None,
     };
     assert_eq!(h.store.commit(commit(&holder)).await.unwrap(), CommitOutcome::ClaimLost);
     assert_eq!(h.store.commit(commit(&retry)).await.unwrap(), CommitOutcome::Committed { new_version: 1 });
@@ -186,6 +189,7 @@ pub async fn fifty_concurrent_commits_on_one_version_have_exactly_one_winner(
                 expected_version: Some(1),
                 history: &history,
                 now: after(1),
+                follow_up: None,
             };
             (n, store.commit(commit).await.unwrap())
         }));

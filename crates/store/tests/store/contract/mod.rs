@@ -7,6 +7,7 @@
 
 mod attempts;
 mod claims;
+mod follow_ups;
 mod patrons;
 mod queue;
 mod records;
@@ -22,6 +23,7 @@ use jiff::{SignedDuration, Timestamp};
 
 pub use attempts::*;
 pub use claims::*;
+pub use follow_ups::*;
 pub use patrons::*;
 pub use queue::*;
 pub use records::*;
@@ -117,6 +119,7 @@ pub async fn deliver(
             expected_version,
             history: &history,
             now,
+            follow_up: None,
         })
         .await
         .unwrap()
@@ -163,6 +166,8 @@ macro_rules! contract_suite {
             an_open_message_is_found_by_its_item_until_it_is_settled,
             a_bulk_action_is_recorded_once_and_its_progress_written_over_the_last_write_only,
             a_remembered_patron_is_known_until_its_expiry_and_remembering_again_moves_it,
+            a_follow_up_is_written_with_its_commit_and_finished_with_its_record,
+            due_follow_ups_come_longest_due_first_up_to_the_limit,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {$(

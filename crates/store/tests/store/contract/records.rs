@@ -29,6 +29,7 @@ pub async fn accept_item_creates_the_record_and_later_deliveries_replay_the_resp
         mms_id: Some("99123456780001".into()),
         holding_id: Some("22123456780001".into()),
         hold_or_loan_id: Some("7777".into()),
+        pending: false,
     };
     accepted.version = 99; // ignored: the store sets it
 
@@ -54,6 +55,7 @@ pub async fn accept_item_creates_the_record_and_later_deliveries_replay_the_resp
             expected_version: None,
             history: &history,
             now: t0(),
+            follow_up: None,
         })
         .await
         .unwrap();
@@ -179,6 +181,7 @@ pub async fn history_reads_oldest_first_with_ties_in_append_order(open: impl Asy
             expected_version: None,
             history: &tie_c,
             now: after(40),
+            follow_up: None,
         })
         .await
         .unwrap();
