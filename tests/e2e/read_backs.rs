@@ -4,6 +4,7 @@
 //! pending until the read-back ran. Run on both stores, with no worker, so that the test runs the read-backs
 //! itself (`bridge::flows::follow_up::run_due`).
 
+use crate::support::lookup::Lookup;
 use crate::support::{Harness, StoreKind, messages as m};
 use alma_sim::{CallRecord, FaultKind, FaultScope, FaultSpec};
 use bridge::alma::AlmaRest;
@@ -29,13 +30,15 @@ async fn run_read_backs(h: &Harness) -> follow_up::FollowUpRound {
     h.read_backs().await
 }
 
-/// A first receipt for the patron: Alma's partner record and the patron's translation are then warm in the
-/// bridge, as they are for every receipt but a patron's first. (Remembering the ids LookupUser answered will
-/// make a patron's first receipt the same; until then the first one reads the patron's user.)
+/// The state a receiving desk is in: Alma's partner record warm (a receipt for another patron came before), and
+/// the patron named by the id LookupUser answered for them when Relais asked who they are. The patron's own
+/// first receipt then needs nothing read from Alma before the NCIP call.
 async fn warm_up(h: &Harness) {
-    let answer = h.ncip(&m::accept_item("RL-WARM", "ILL-WARM", "21000000001")).await;
+    let answer = h.ncip(&m::accept_item("RL-WARM", "ILL-WARM", "21000000002")).await;
     assert!(answer.contains("AcceptItemResponse") && !answer.contains("Problem"), "{answer}");
     assert_eq!(run_read_backs(h).await.finished, 1);
+    let answer = h.ncip(&Lookup::user("U1001").xml()).await;
+    assert!(answer.contains("21000000001"), "LookupUser answers patron1's barcode: {answer}");
 }
 
 async fn a_receipt_is_answered_after_one_ncip_call_and_its_ids_follow(kind: StoreKind) {
