@@ -19,6 +19,7 @@ use super::date::parse_ncip_date;
 use super::namespaces::Namespaces;
 use crate::error::ReadErrorKind;
 use crate::model::ids::SchemeValue;
+use crate::patch::{Leaf, Span, Spans};
 
 /// What [`Child::name`] gives for an element in a foreign namespace: not an XML name, so it matches none of
 /// NCIP's.
@@ -102,6 +103,8 @@ pub(crate) struct Child<'a> {
     empty: bool,
     /// Bound to a namespace other than NCIP's.
     foreign: bool,
+    /// Where its start tag (or the whole empty element) lies in the text: the forwarding patch edits there.
+    tag: Span,
 }
 
 impl<'a> Child<'a> {
@@ -114,6 +117,16 @@ impl<'a> Child<'a> {
     /// The local name whatever the namespace, for a Problem that names a foreign element.
     pub(crate) fn local_name(&self) -> &str {
         self.start.local_name().into_inner()
+    }
+
+    /// Where the start tag (or the whole empty element) lies in the text.
+    pub(crate) fn tag(&self) -> Span {
+        self.tag
+    }
+
+    /// Whether the element has no content (`<X/>`).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.empty
     }
 
     /// Whether the element is bound to a namespace other than NCIP's.
@@ -189,6 +202,12 @@ pub(crate) struct Cursor<'a> {
     /// Requests are held to the XSD's required elements; responses (from Alma, or from vendors whose
     /// samples leave headers empty) are read leniently.
     pub(crate) strict: bool,
+    /// Requests read only to be patched (a message that was never read by the bridge) are read leniently too.
+    pub(crate) lenient_requests: bool,
+    /// Where the event last returned by [`Cursor::event`] began.
+    event_start: usize,
+    /// Where the values the forwarding patch may replace lie, noted by the readers as they read them.
+    pub(crate) spans: Spans,
 }
 
 impl<'a> Cursor<'a> {
@@ -198,12 +217,42 @@ impl<'a> Cursor<'a> {
         let mut reader = Reader::from_reader(bytes);
         // Defaults already check end-tag names; comments are checked so `--` inside one is refused.
         reader.config_mut().check_comments = true;
-        Self { reader, namespaces: Namespaces::default(), depth: 0, elements: 0, limits, time_zone, strict: false }
+        Self {
+            reader,
+            namespaces: Namespaces::default(),
+            depth: 0,
+            elements: 0,
+            limits,
+            time_zone,
+            strict: false,
+            lenient_requests: false,
+            event_start: 0,
+            spans: Spans::default(),
+        }
+    }
+
+    /// Where the reader stands: the end of the last event read.
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.reader.buffer_position() as usize
+    }
+
+    /// Where `el`'s value lies, asked right after its content was read (its end tag is the last event).
+    #[inline]
+    pub(crate) fn leaf(&self, el: &Child<'_>) -> Leaf {
+        if el.empty { Leaf::Empty(el.tag) } else { Leaf::Text(Span { start: el.tag.end, end: self.event_start }) }
+    }
+
+    /// `el` from its start tag to its end tag, asked right after its content was read.
+    #[inline]
+    pub(crate) fn whole(&self, el: &Child<'_>) -> Span {
+        Span { start: el.tag.start, end: self.position() }
     }
 
     /// The next raw event, with XML errors turned into faults.
     #[inline]
     pub(crate) fn event(&mut self) -> Result<Event<'a>> {
+        self.event_start = self.reader.buffer_position() as usize;
         self.reader.read_event().map_err(|e| {
             Fault::new(match e {
                 quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding { detail: e.to_string() },
@@ -249,7 +298,8 @@ impl<'a> Cursor<'a> {
         };
         self.enter(&start, empty)?;
         let foreign_namespace = self.namespaces.open(&start, self.depth, empty);
-        let child = Child { start, empty, foreign: foreign_namespace.is_some() };
+        let tag = Span { start: self.event_start, end: self.reader.buffer_position() as usize };
+        let child = Child { start, empty, foreign: foreign_namespace.is_some(), tag };
         if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
             return Err(Fault::at(
                 ReadErrorKind::ForeignElement { element: String::new(), namespace },
