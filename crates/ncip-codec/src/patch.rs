@@ -104,7 +104,28 @@ pub(crate) struct Spans {
     pub(crate) user_identifier_type: Option<(Leaf, Span)>,
     pub(crate) user_agency: Option<Leaf>,
     /// Each service-level `ItemId/AgencyId` (RequestItem may carry several ItemIds).
-    pub(crate) item_agencies: Vec<Leaf>,
+    pub(crate) item_agencies: Leaves,
+}
+
+/// A list of leaves that holds the usual one without allocating.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Leaves {
+    first: Option<Leaf>,
+    more: Vec<Leaf>,
+}
+
+impl Leaves {
+    pub(crate) fn push(&mut self, leaf: Leaf) {
+        if self.first.is_none() {
+            self.first = Some(leaf);
+        } else {
+            self.more.push(leaf);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Leaf> {
+        self.first.iter().chain(&self.more)
+    }
 }
 
 /// Where, in the text a request was read from, the values [`patch_as_read`] may replace lie, and where a
@@ -112,9 +133,9 @@ pub(crate) struct Spans {
 /// the received text around the edits instead of tokenising it again. Empty in a message built in code.
 ///
 /// Not part of what the message says: two readings of the same message compare equal whatever text each
-/// came from.
+/// came from. Boxed, so that a request moves as cheaply as before.
 #[derive(Debug, Clone, Default)]
-pub struct PatchSpans(pub(crate) Spans);
+pub struct PatchSpans(pub(crate) Option<Box<Spans>>);
 
 impl PartialEq for PatchSpans {
     fn eq(&self, _: &Self) -> bool {
@@ -124,12 +145,13 @@ impl PartialEq for PatchSpans {
 
 impl Eq for PatchSpans {}
 
-/// One change to the text: replace `start..end` with `text`.
+/// One change to the text: replace `start..end` with `text` (borrowed from the edits where no escaping or
+/// markup is added).
 #[derive(Debug)]
-struct Splice {
+struct Splice<'e> {
     start: usize,
     end: usize,
-    text: String,
+    text: Cow<'e, str>,
 }
 
 /// `received`, the bytes `message` was read from, as UTF-8 with `edits` applied at the places the reading
@@ -192,7 +214,7 @@ impl Spans {
                 .iter()
                 .flatten()
                 .chain(self.user_identifier_type.as_ref().map(|(leaf, _)| leaf))
-                .chain(&self.item_agencies)
+                .chain(self.item_agencies.iter())
                 .all(leaf)
     }
 }
@@ -202,7 +224,7 @@ fn splice(text: &[u8], spans: &Spans, edits: &HeaderEdits<'_>) -> Result<Vec<u8>
         // A service with no content at all: a header goes inside, so it must be opened.
         return Err(unplaceable("the service element is empty"));
     }
-    let mut splices = Vec::new();
+    let mut splices = Vec::with_capacity(8);
     if let Some(splice) = declaration_says_utf8(text) {
         splices.push(splice);
     }
@@ -219,7 +241,7 @@ fn splice(text: &[u8], spans: &Spans, edits: &HeaderEdits<'_>) -> Result<Vec<u8>
     match (edits.user_identifier_type, &spans.user_identifier_type) {
         (Some(TypeEdit::Set(value)), Some((leaf, _))) => splices.push(fill(text, leaf, value)),
         (Some(TypeEdit::Remove), Some((_, whole))) => {
-            splices.push(Splice { start: whole.start, end: whole.end, text: String::new() })
+            splices.push(Splice { start: whole.start, end: whole.end, text: Cow::Borrowed("") })
         }
         _ => {}
     }
@@ -235,7 +257,7 @@ fn splice(text: &[u8], spans: &Spans, edits: &HeaderEdits<'_>) -> Result<Vec<u8>
     Ok(out)
 }
 
-fn header_splices(text: &[u8], spans: &Spans, edits: &HeaderEdits<'_>, splices: &mut Vec<Splice>) {
+fn header_splices<'e>(text: &[u8], spans: &Spans, edits: &HeaderEdits<'e>, splices: &mut Vec<Splice<'e>>) {
     let p = prefix(text, spans.service);
     let wanted = [
         (edits.from_agency, &spans.from_agency),
@@ -257,7 +279,7 @@ fn header_splices(text: &[u8], spans: &Spans, edits: &HeaderEdits<'_>, splices: 
                 HeaderAt::Empty(span) => span,
                 _ => Span { start: spans.service.end, end: spans.service.end },
             };
-            splices.push(Splice { start: at.start, end: at.end, text: header });
+            splices.push(Splice { start: at.start, end: at.end, text: Cow::Owned(header) });
             return;
         }
     };
@@ -267,7 +289,7 @@ fn header_splices(text: &[u8], spans: &Spans, edits: &HeaderEdits<'_>, splices: 
             Some(leaf) => splices.push(fill(text, leaf, value)),
             None => {
                 let at = after.unwrap_or(open_end);
-                splices.push(Splice { start: at, end: at, text: element(p, name, value) });
+                splices.push(Splice { start: at, end: at, text: Cow::Owned(element(p, name, value)) });
             }
         }
     }
@@ -289,27 +311,38 @@ fn prefix(text: &[u8], service: Span) -> &str {
 
 /// `<p:ToAgencyId><p:AgencyId>value</p:AgencyId></p:ToAgencyId>`, or the plain element for the profile type.
 fn element(p: &str, name: &str, value: &str) -> String {
-    let value = escape(value);
+    let mut out = String::with_capacity(4 * p.len() + 2 * name.len() + value.len() + 40);
+    let open = |out: &mut String, name: &str| {
+        out.extend(["<", p, name, ">"]);
+    };
+    let close = |out: &mut String, name: &str| {
+        out.extend(["</", p, name, ">"]);
+    };
+    open(&mut out, name);
     if name == "ApplicationProfileType" {
-        format!("<{p}{name}>{value}</{p}{name}>")
+        out.push_str(&escape(value));
     } else {
-        format!("<{p}{name}><{p}AgencyId>{value}</{p}AgencyId></{p}{name}>")
+        open(&mut out, "AgencyId");
+        out.push_str(&escape(value));
+        close(&mut out, "AgencyId");
     }
+    close(&mut out, name);
+    out
 }
 
-fn fill(text: &[u8], leaf: &Leaf, value: &str) -> Splice {
-    let value = escape(value).into_owned();
+fn fill<'e>(text: &[u8], leaf: &Leaf, value: &'e str) -> Splice<'e> {
+    let value = escape(value);
     match *leaf {
         Leaf::Text(s) => Splice { start: s.start, end: s.end, text: value },
         Leaf::Empty(s) => {
             let qname = qualified_name(text, s.start);
-            Splice { start: s.start, end: s.end, text: format!("<{qname}>{value}</{qname}>") }
+            Splice { start: s.start, end: s.end, text: Cow::Owned(format!("<{qname}>{value}</{qname}>")) }
         }
     }
 }
 
 /// A declaration naming another encoding is changed to UTF-8, since UTF-8 is what Alma receives.
-fn declaration_says_utf8(text: &[u8]) -> Option<Splice> {
+fn declaration_says_utf8(text: &[u8]) -> Option<Splice<'static>> {
     if !text.starts_with(b"<?xml") {
         return None;
     }
@@ -322,7 +355,11 @@ fn declaration_says_utf8(text: &[u8]) -> Option<Splice> {
     let quote = text[value_start - 1];
     let value_end = value_start + text[value_start..end].iter().position(|&b| b == quote)?;
     let label = &text[value_start..value_end];
-    (!label.eq_ignore_ascii_case(b"utf-8")).then(|| Splice { start: value_start, end: value_end, text: "UTF-8".into() })
+    (!label.eq_ignore_ascii_case(b"utf-8")).then_some(Splice {
+        start: value_start,
+        end: value_end,
+        text: "UTF-8".into(),
+    })
 }
 
 pub(crate) fn unplaceable(detail: &str) -> ReadError {

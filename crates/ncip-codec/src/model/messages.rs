@@ -616,7 +616,7 @@ impl Message {
             Self::LookupItem(m) => &m.patch_spans,
             _ => return None,
         };
-        spans.0.text.is_some().then_some(&spans.0)
+        spans.0.as_deref()
     }
 
     /// Keeps what the reading of a request noted for the patch.
@@ -632,7 +632,7 @@ impl Message {
             Self::LookupItem(m) => &mut m.patch_spans,
             _ => return,
         };
-        slot.0 = spans;
+        slot.0 = Some(Box::new(spans));
     }
 
     /// The problems a response carries (empty for requests and successful responses).

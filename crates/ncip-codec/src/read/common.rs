@@ -189,7 +189,9 @@ pub(crate) fn unread_service_user_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> 
 /// A service-level `ItemId` the request's model does not keep (see [`unread_id_parts`]).
 pub(crate) fn unread_service_item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<()> {
     let spans = unread_id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
-    c.spans.item_agencies.extend(spans.agency);
+    if let Some(agency) = spans.agency {
+        c.spans.item_agencies.push(agency);
+    }
     Ok(())
 }
 
@@ -202,7 +204,9 @@ pub(crate) fn item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<ItemId> 
 /// The service's own `ItemId` (one of them in RequestItem), whose `AgencyId` the patch may replace.
 pub(crate) fn service_item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<ItemId> {
     let (agency_id, item_identifier_type, value, spans) = id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
-    c.spans.item_agencies.extend(spans.agency);
+    if let Some(agency) = spans.agency {
+        c.spans.item_agencies.push(agency);
+    }
     Ok(ItemId { agency_id, item_identifier_type, item_identifier_value: ItemIdentifier(value) })
 }
 
@@ -218,7 +222,8 @@ pub(crate) fn request_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Reque
 pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<InitiationHeader> {
     let mut h = InitiationHeader::default();
     let (mut from, mut to) = (None, None);
-    let mut seen: Vec<String> = Vec::new();
+    // Which of INITIATION_HEADER_ELEMENTS have been seen, by their place in it.
+    let mut seen = 0u32;
     let insertable = INSERTABLE.map(|name| INITIATION_HEADER_ELEMENTS.iter().position(|n| *n == name));
     let mut after = [None; 3];
     let (mut from_leaf, mut to_leaf, mut profile_leaf) = (None, None, None);
@@ -226,11 +231,11 @@ pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Resul
         // A repeated header element is refused rather than resolved: with two `FromAgencyId`s the agency
         // allow-list would check one while Alma might act on the other, letting an unlisted agency through.
         let rank = INITIATION_HEADER_ELEMENTS.iter().position(|n| *n == ch.name());
-        if ch.name() != "Ext" && rank.is_some() {
-            if seen.iter().any(|s| s == ch.name()) {
+        if let Some(rank) = rank.filter(|_| ch.name() != "Ext") {
+            if seen & (1 << rank) != 0 {
                 return Err(repeated(ch.name()));
             }
-            seen.push(ch.name().to_owned());
+            seen |= 1 << rank;
         }
         match ch.name() {
             "FromSystemId" => h.from_system_id = Some(c.scheme_value(&ch)?),

@@ -105,18 +105,22 @@ pub(crate) struct Child<'a> {
     foreign: bool,
     /// Where its start tag (or the whole empty element) lies in the text: the forwarding patch edits there.
     tag: Span,
+    /// Where the local name starts in the qualified name (after the prefix's colon), found once: readers ask
+    /// for the name several times per element.
+    local: usize,
 }
 
 impl<'a> Child<'a> {
     /// The element's local name (prefix dropped), or [`FOREIGN`] for an element in another namespace.
     #[inline]
     pub(crate) fn name(&self) -> &str {
-        if self.foreign { FOREIGN } else { self.start.local_name().into_inner() }
+        if self.foreign { FOREIGN } else { self.local_name() }
     }
 
     /// The local name whatever the namespace, for a Problem that names a foreign element.
+    #[inline]
     pub(crate) fn local_name(&self) -> &str {
-        self.start.local_name().into_inner()
+        &self.start.name().into_inner()[self.local..]
     }
 
     /// Where the start tag (or the whole empty element) lies in the text.
@@ -151,29 +155,30 @@ impl<'a> Child<'a> {
         Ok(None)
     }
 
-    /// The `Scheme` / `ns1:Scheme` attribute. Fast path for the common shapes (no attributes, or plain
-    /// `name="value"` pairs without references or whitespace characters in values); anything else goes
-    /// through quick-xml's full attribute parser, which also reports malformed attributes.
+    /// The `Scheme` / `ns1:Scheme` attribute.
     pub(crate) fn scheme_attribute(&self) -> Result<Option<String>> {
+        self.attribute_fast("Scheme")
+    }
+
+    /// [`Child::attribute`], with a fast path for the common shapes (no attributes, or plain `name="value"`
+    /// pairs without references or whitespace characters in values); anything else goes through quick-xml's
+    /// full attribute parser, which also reports malformed attributes.
+    pub(crate) fn attribute_fast(&self, local: &str) -> Result<Option<String>> {
         let raw = self.start.attributes_raw();
         if raw.trim_start().is_empty() {
             return Ok(None);
         }
-        match plain_attribute(raw, "Scheme") {
+        match plain_attribute(raw, local) {
             Some(PlainAttribute::Absent) => Ok(None),
             Some(PlainAttribute::Plain(value)) => Ok(Some(value.to_owned())),
-            None => self.attribute("Scheme"),
+            None => self.attribute(local),
         }
     }
 
-    /// Every attribute as (qualified name, raw value): used for namespace declarations on the root.
-    pub(crate) fn raw_attributes(&self) -> Vec<(String, String)> {
-        self.start
-            .attributes()
-            .with_checks(false)
-            .flatten()
-            .map(|a| (a.key.into_inner().to_owned(), a.value.into_owned()))
-            .collect()
+    /// Whether an attribute of the element has exactly `value` as its raw value (namespace declarations on the
+    /// root), without allocating.
+    pub(crate) fn has_attribute_value(&self, value: &str) -> bool {
+        self.start.attributes().with_checks(false).flatten().any(|a| *a.value == *value)
     }
 }
 
@@ -264,7 +269,7 @@ impl<'a> Cursor<'a> {
     /// Accounts for an element start: depth, element-count and attribute-count limits.
     #[inline]
     pub(crate) fn enter(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<()> {
-        if more_attributes_than(start.attributes_raw().as_bytes(), self.limits.max_attributes) {
+        if more_attributes_than(start.attributes_raw(), self.limits.max_attributes) {
             return Err(Fault::new(ReadErrorKind::TooManyAttributes { limit: self.limits.max_attributes }));
         }
         self.elements += 1;
@@ -299,7 +304,8 @@ impl<'a> Cursor<'a> {
         self.enter(&start, empty)?;
         let foreign_namespace = self.namespaces.open(&start, self.depth, empty);
         let tag = Span { start: self.event_start, end: self.reader.buffer_position() as usize };
-        let child = Child { start, empty, foreign: foreign_namespace.is_some(), tag };
+        let local = start.name().into_inner().find(':').map_or(0, |colon| colon + 1);
+        let child = Child { start, empty, foreign: foreign_namespace.is_some(), tag, local };
         if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
             return Err(Fault::at(
                 ReadErrorKind::ForeignElement { element: String::new(), namespace },
@@ -550,29 +556,35 @@ fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<PlainAttribute<'r>> 
 /// bytes outside a quoted value counts as one attribute, so `a=""b=""` (no space, which quick-xml's
 /// unchecked iterator tolerates) is two and a bare `a b c` is three: nothing an attacker writes is counted
 /// as fewer attributes than the parser would see.
-fn more_attributes_than(raw: &[u8], limit: usize) -> bool {
+fn more_attributes_than(raw: &str, limit: usize) -> bool {
+    let bytes = raw.as_bytes();
     let mut count = 0usize;
     let mut in_name = false;
-    let mut quote = None;
-    for &b in raw {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => {
-                quote = Some(b);
-                in_name = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'"' || b == b'\'' {
+            // A quoted value is skipped whole (a memchr, not a byte loop: scheme URIs are long); unclosed, it runs
+            // to the end and holds no name.
+            match raw[i + 1..].find(char::from(b)) {
+                Some(len) => i += len + 2,
+                None => return false,
             }
-            None if b == b'=' || b.is_ascii_whitespace() => in_name = false,
-            None => {
-                if !in_name {
-                    count += 1;
-                    if count > limit {
-                        return true;
-                    }
-                }
-                in_name = true;
-            }
+            in_name = false;
+            continue;
         }
+        if b == b'=' || b.is_ascii_whitespace() {
+            in_name = false;
+        } else {
+            if !in_name {
+                count += 1;
+                if count > limit {
+                    return true;
+                }
+            }
+            in_name = true;
+        }
+        i += 1;
     }
     false
 }
@@ -620,11 +632,13 @@ mod tests {
 
     #[test]
     fn every_attribute_is_counted_however_it_is_written() {
-        assert!(!more_attributes_than(br#" a="1" b='2'"#, 2));
-        assert!(more_attributes_than(br#" a="1" b='2'"#, 1));
-        assert!(more_attributes_than(br#" a=""b="""#, 1));
-        assert!(more_attributes_than(b" a b c", 2));
-        assert!(!more_attributes_than(br#" a="x y z = w""#, 1));
+        assert!(!more_attributes_than(r#" a="1" b='2'"#, 2));
+        assert!(more_attributes_than(r#" a="1" b='2'"#, 1));
+        assert!(more_attributes_than(r#" a=""b="""#, 1));
+        assert!(more_attributes_than(" a b c", 2));
+        assert!(!more_attributes_than(r#" a="x y z = w""#, 1));
+        assert!(!more_attributes_than(r#" a="unclosed b c d"#, 1));
+        assert!(more_attributes_than(r#" a='x"y' b"#, 1));
     }
 
     #[test]

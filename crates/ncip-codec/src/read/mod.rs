@@ -117,15 +117,14 @@ fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
         let namespace = c.namespace_of(&element).unwrap_or_default();
         return Err(ReadError::new(ReadErrorKind::ForeignRoot { namespace }));
     }
-    let version_attribute = element.attribute("version").map_err(syntax)?;
-    let declares_ncip2 = element.raw_attributes().iter().any(|(_, v)| v == NCIP_NAMESPACE);
+    let version_attribute = element.attribute_fast("version").map_err(syntax)?;
     let version = match (&envelope, &version_attribute) {
         // The version-lookup exchange is version-independent by design.
         (VersionEnvelope::NcipVersionMessage, _) => NcipVersion::V2,
         (_, Some(v)) if v.contains("/v1_0/") || v.contains("ncip_v1") => NcipVersion::V1,
         (_, Some(_)) => NcipVersion::V2,
         // ncip-server's Koha templates carry the NCIP 1 DOCTYPE on NCIP 2 messages: the namespace decides.
-        (_, None) if doctype_says_v1 && !declares_ncip2 => NcipVersion::V1,
+        (_, None) if doctype_says_v1 && !element.has_attribute_value(NCIP_NAMESPACE) => NcipVersion::V1,
         (_, None) => NcipVersion::V2,
     };
     Ok(Root { element, envelope, version, version_attribute })
