@@ -4,6 +4,7 @@
 //! entities is refused), root element and NCIP generation, the service element, the service's content
 //! (with depth and element-count limits throughout), then nothing but comments after the service.
 
+mod attributes;
 mod common;
 mod cursor;
 pub(crate) mod date;
