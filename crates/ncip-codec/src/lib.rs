@@ -12,9 +12,10 @@
 //! - [`write()`]`(&Message) -> Vec<u8>`: UTF-8 NCIP 2.02 XML, for the bridge's own answers to Relais;
 //!   [`write_with_date_texts`] spells given instants as their sender did, with [`service_date_texts`] reading
 //!   those texts from the received message.
-//! - [`patch()`]`(bytes, &`[`HeaderEdits`]`) -> Result<Vec<u8>, ReadError>`: a received request as UTF-8 with
-//!   only its header values (and the service's patron identifier, its type and the identifiers' AgencyIds)
-//!   changed, for forwarding to Alma.
+//! - [`patch_as_read`]`(bytes, &Message, &`[`HeaderEdits`]`) -> Result<Vec<u8>, ReadError>`: a received request
+//!   as UTF-8 with only its header values (and the service's patron identifier, its type and the identifiers'
+//!   AgencyIds) changed, for forwarding to Alma, at the places the reading of those bytes noted
+//!   ([`PatchSpans`]); [`patch()`]`(bytes, &HeaderEdits)` does the same for bytes not read before.
 //! - [`ReadError::problem`] / [`ReadError::service`] / [`ReadError::initiation_header`], and
 //!   [`error_response`]`(&ReadError, Option<&InitiationHeader>) -> Message`: what to answer for a
 //!   message that could not be read (service-level `...Response` with the Problem when the service is
@@ -91,7 +92,7 @@ pub use model::messages::{
     LookupVersionResponse, Message, OtherResponse, RenewItem, RenewItemResponse, RequestItem, RequestItemResponse,
     VersionEnvelope,
 };
-pub use patch::{HeaderEdits, TypeEdit, patch};
+pub use patch::{HeaderEdits, PatchSpans, TypeEdit, patch, patch_as_read};
 pub use problem::{MAX_PROBLEM_VALUE_CHARS, Problem};
 pub use read::date::service_date_texts;
 pub use read::{MAX_IDENTIFIER_BYTES, NCIP_NAMESPACE, Peek, ReadOptions, peek, read};

@@ -1,8 +1,8 @@
 //! Forwarding a request as it was received, changed only where the bridge must change it.
 //!
 //! The direct Relais-to-Alma link hands Alma Relais's own bytes, so the bridge must not do worse: every
-//! element, its order, unknown extensions and the date texts reach Alma as sent. [`patch`] therefore edits
-//! the received text in place instead of writing the message again from the model. It changes only:
+//! element, its order, unknown extensions and the date texts reach Alma as sent. [`patch_as_read`] therefore
+//! edits the received text in place instead of writing the message again from the model. It changes only:
 //! - `InitiationHeader/ToAgencyId/AgencyId`, `InitiationHeader/FromAgencyId/AgencyId` and
 //!   `InitiationHeader/ApplicationProfileType` values, inserting the element (or the whole header) where it is
 //!   missing, in the XSD's sequence position and with the service element's namespace prefix;
@@ -13,16 +13,17 @@
 //! - the encoding: Alma receives UTF-8, so a message in ISO-8859-1 / windows-1252 is transcoded and its
 //!   declaration (or a declaration that lied about UTF-8 bytes) says UTF-8.
 //!
-//! Only a message that [`crate::read()`] accepted is patched, so the input is well-formed here; the walk still
-//! refuses what it cannot place rather than guessing.
+//! Where those values lie is noted by the reader itself, as it reads each one ([`PatchSpans`], kept in the
+//! request it returns): the patch copies the text between them and never tokenises the message again. So the
+//! occurrence the patch edits is by construction the one the bridge read and acted on; a second `UserId` or
+//! an element in another namespace cannot be edited in its place.
+
+use std::borrow::Cow;
 
 use crate::error::{ReadError, ReadErrorKind};
-use crate::model::common::INITIATION_HEADER_ELEMENTS;
+use crate::model::messages::Message;
 use crate::read::decode;
-use quick_xml::NsReader;
 use quick_xml::escape::escape;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
 
 /// The values to put in the forwarded message; `None` leaves that part as received.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,271 +54,316 @@ pub enum TypeEdit<'a> {
     Remove,
 }
 
-/// One change to the text: replace `start..end` with `text`.
+/// A byte range of the text a request was read from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// Where a leaf element's value goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leaf {
+    /// Between the start tag's end and the end tag's start.
+    Text(Span),
+    /// `<X/>`, rewritten whole (with its qualified name, read from the text).
+    Empty(Span),
+}
+
+/// The header elements the patch may insert, in the XSD's sequence order.
+pub(crate) const INSERTABLE: [&str; 3] = ["FromAgencyId", "ToAgencyId", "ApplicationProfileType"];
+
+/// Where the service's `InitiationHeader` is, and where a missing element of [`INSERTABLE`] would go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum HeaderAt {
+    /// None was sent (several vendors omit it): one goes right after the service's start tag.
+    #[default]
+    Absent,
+    /// `<InitiationHeader/>`, replaced whole.
+    Empty(Span),
+    /// An open header: the end of its start tag, and for each [`INSERTABLE`] name the end of the last child
+    /// that precedes it in the XSD's sequence, if any (else it goes first).
+    Open { open_end: usize, after: [Option<usize>; 3] },
+}
+
+/// What a reading of a request noted for the patch (empty for a message built in code).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Spans {
+    /// The length of the text read, and whether that text was decoded from ISO-8859-1 / windows-1252; `None`
+    /// until a reading fills the rest in.
+    pub(crate) text: Option<(usize, bool)>,
+    /// The service element's start tag, and whether the element is empty (`<CheckInItem/>`).
+    pub(crate) service: Span,
+    pub(crate) service_empty: bool,
+    pub(crate) header: HeaderAt,
+    pub(crate) from_agency: Option<Leaf>,
+    pub(crate) to_agency: Option<Leaf>,
+    pub(crate) application_profile_type: Option<Leaf>,
+    pub(crate) user_identifier: Option<Leaf>,
+    /// The service's `UserId/UserIdentifierType`: its value, and the whole element.
+    pub(crate) user_identifier_type: Option<(Leaf, Span)>,
+    pub(crate) user_agency: Option<Leaf>,
+    /// Each service-level `ItemId/AgencyId` (RequestItem may carry several ItemIds).
+    pub(crate) item_agencies: Leaves,
+}
+
+/// A list of leaves that holds the usual one without allocating.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Leaves {
+    first: Option<Leaf>,
+    more: Vec<Leaf>,
+}
+
+impl Leaves {
+    pub(crate) fn push(&mut self, leaf: Leaf) {
+        if self.first.is_none() {
+            self.first = Some(leaf);
+        } else {
+            self.more.push(leaf);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Leaf> {
+        self.first.iter().chain(&self.more)
+    }
+}
+
+/// Where, in the text a request was read from, the values [`patch_as_read`] may replace lie, and where a
+/// missing header part would go: noted by the reader as it read them, so that forwarding copies slices of
+/// the received text around the edits instead of tokenising it again. Empty in a message built in code.
+///
+/// Not part of what the message says: two readings of the same message compare equal whatever text each
+/// came from. Boxed, so that a request moves as cheaply as before.
+#[derive(Debug, Clone, Default)]
+pub struct PatchSpans(pub(crate) Option<Box<Spans>>);
+
+impl PartialEq for PatchSpans {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for PatchSpans {}
+
+/// One change to the text: replace `start..end` with `text` (borrowed from the edits where no escaping or
+/// markup is added).
 #[derive(Debug)]
-struct Splice {
+struct Splice<'e> {
     start: usize,
     end: usize,
-    text: String,
+    text: Cow<'e, str>,
 }
 
-/// A leaf element's content: where its text goes (an empty element `<X/>` is rewritten whole).
-#[derive(Debug, Clone)]
-enum Content {
-    /// Between the start tag's end and the end tag's start.
-    Between(usize, usize),
-    /// `<X/>`: the whole tag, with its qualified name.
-    EmptyTag { start: usize, end: usize, qname: String },
+/// `received`, the bytes `message` was read from, as UTF-8 with `edits` applied at the places the reading
+/// noted. A message that was not read from `received` (built in code, or read from other bytes) is patched
+/// as [`patch`] does.
+pub fn patch_as_read(received: &[u8], message: &Message, edits: &HeaderEdits<'_>) -> Result<Vec<u8>, ReadError> {
+    let Some(spans) = message.patch_spans() else { return patch(received, edits) };
+    let Some((_, latin1)) = spans.text else { return patch(received, edits) };
+    let text: Cow<'_, [u8]> = if latin1 {
+        Cow::Owned(decode::latin1_fallback(decode::strip_bom(received)).map_err(ReadError::new)?.into_bytes())
+    } else {
+        let bytes = decode::strip_bom(received);
+        // The reader takes the ignorable text between elements on trust; UTF-8 is what Alma must receive.
+        if std::str::from_utf8(bytes).is_err() {
+            return patch(received, edits);
+        }
+        Cow::Borrowed(bytes)
+    };
+    if !spans.fit(&text) {
+        return patch(received, edits);
+    }
+    splice(&text, spans, edits)
 }
 
-#[derive(Debug, Default)]
-struct Found {
-    /// The service element's prefix with its colon (`ns1:`), or empty.
-    prefix: String,
-    /// The end of the service's start tag: where a missing header goes.
-    service_open_end: Option<usize>,
-    /// `<InitiationHeader/>`, to be replaced whole.
-    empty_header: Option<(usize, usize)>,
-    header_open_end: Option<usize>,
-    /// Each header child seen: its name and where its end tag ends.
-    header_children: Vec<(String, usize)>,
-    to_agency: Option<Content>,
-    from_agency: Option<Content>,
-    application_profile_type: Option<Content>,
-    user_identifier: Option<Content>,
-    /// The service's `UserId/UserIdentifierType`: its content, and the whole element (start tag to end tag).
-    user_identifier_type: Option<(Content, (usize, usize))>,
-    user_agency: Option<Content>,
-    /// Each service-level `ItemId/AgencyId` (RequestItem may carry several ItemIds).
-    item_agencies: Vec<Content>,
-}
-
-/// The received message as UTF-8 with `edits` applied.
+/// The received request as UTF-8 with `edits` applied, for a message the bridge has not read: the text is
+/// read here (leniently: only where the values lie matters, not whether the request is complete), then
+/// patched as [`patch_as_read`] does.
 pub fn patch(received: &[u8], edits: &HeaderEdits<'_>) -> Result<Vec<u8>, ReadError> {
     let received = decode::strip_bom(received);
-    let text: String = match std::str::from_utf8(received) {
-        Ok(text) => text.to_owned(),
-        Err(_) => decode::latin1_fallback(received).map_err(ReadError::new)?,
+    let text: Cow<'_, str> = match std::str::from_utf8(received) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(decode::latin1_fallback(received).map_err(ReadError::new)?),
     };
-    let found = locate(&text)?;
-    let mut splices = Vec::new();
-    if let Some(splice) = declaration_says_utf8(&text) {
+    let spans = crate::read::spans_for_patch(text.as_bytes())?;
+    splice(text.as_bytes(), &spans, edits)
+}
+
+impl Spans {
+    /// Whether these spans can be those of `text`: its length, and the markup on either side of each span.
+    /// A message read from other bytes of the same length would fail one of these.
+    fn fit(&self, text: &[u8]) -> bool {
+        let at = |i: usize, b: u8| text.get(i) == Some(&b);
+        let before = |i: usize, b: u8| i > 0 && at(i - 1, b);
+        let leaf = |leaf: &Leaf| match *leaf {
+            Leaf::Text(s) => before(s.start, b'>') && at(s.end, b'<'),
+            Leaf::Empty(s) => at(s.start, b'<') && before(s.end, b'>'),
+        };
+        let header = match self.header {
+            HeaderAt::Absent => true,
+            HeaderAt::Empty(s) => at(s.start, b'<') && before(s.end, b'>'),
+            HeaderAt::Open { open_end, after } => {
+                before(open_end, b'>') && after.iter().flatten().all(|&end| before(end, b'>'))
+            }
+        };
+        self.text.is_some_and(|(len, _)| len == text.len())
+            && at(self.service.start, b'<')
+            && before(self.service.end, b'>')
+            && header
+            && [self.from_agency, self.to_agency, self.application_profile_type, self.user_identifier, self.user_agency]
+                .iter()
+                .flatten()
+                .chain(self.user_identifier_type.as_ref().map(|(leaf, _)| leaf))
+                .chain(self.item_agencies.iter())
+                .all(leaf)
+    }
+}
+
+fn splice(text: &[u8], spans: &Spans, edits: &HeaderEdits<'_>) -> Result<Vec<u8>, ReadError> {
+    if spans.service_empty {
+        // A service with no content at all: a header goes inside, so it must be opened.
+        return Err(unplaceable("the service element is empty"));
+    }
+    let mut splices = Vec::with_capacity(8);
+    if let Some(splice) = declaration_says_utf8(text) {
         splices.push(splice);
     }
-    header_splices(&found, edits, &mut splices)?;
-    if let (Some(value), Some(content)) = (edits.user_identifier, &found.user_identifier) {
-        splices.push(fill(content, value));
+    header_splices(text, spans, edits, &mut splices);
+    if let (Some(value), Some(leaf)) = (edits.user_identifier, &spans.user_identifier) {
+        splices.push(fill(text, leaf, value));
     }
-    if let (Some(value), Some(content)) = (edits.user_agency, &found.user_agency) {
-        splices.push(fill(content, value));
+    if let (Some(value), Some(leaf)) = (edits.user_agency, &spans.user_agency) {
+        splices.push(fill(text, leaf, value));
     }
     if let Some(value) = edits.item_agency {
-        splices.extend(found.item_agencies.iter().map(|content| fill(content, value)));
+        splices.extend(spans.item_agencies.iter().map(|leaf| fill(text, leaf, value)));
     }
-    match (edits.user_identifier_type, &found.user_identifier_type) {
-        (Some(TypeEdit::Set(value)), Some((content, _))) => splices.push(fill(content, value)),
-        (Some(TypeEdit::Remove), Some((_, (start, end)))) => {
-            splices.push(Splice { start: *start, end: *end, text: String::new() })
+    match (edits.user_identifier_type, &spans.user_identifier_type) {
+        (Some(TypeEdit::Set(value)), Some((leaf, _))) => splices.push(fill(text, leaf, value)),
+        (Some(TypeEdit::Remove), Some((_, whole))) => {
+            splices.push(Splice { start: whole.start, end: whole.end, text: Cow::Borrowed("") })
         }
         _ => {}
     }
     splices.sort_by_key(|s| (s.start, s.end));
-    let mut out = String::with_capacity(text.len() + 256);
+    let mut out = Vec::with_capacity(text.len() + 256);
     let mut at = 0;
     for splice in splices {
-        out.push_str(&text[at..splice.start]);
-        out.push_str(&splice.text);
+        out.extend_from_slice(&text[at..splice.start]);
+        out.extend_from_slice(splice.text.as_bytes());
         at = splice.end;
     }
-    out.push_str(&text[at..]);
-    Ok(out.into_bytes())
+    out.extend_from_slice(&text[at..]);
+    Ok(out)
 }
 
-fn header_splices(found: &Found, edits: &HeaderEdits<'_>, splices: &mut Vec<Splice>) -> Result<(), ReadError> {
-    let p = &found.prefix;
+fn header_splices<'e>(text: &[u8], spans: &Spans, edits: &HeaderEdits<'e>, splices: &mut Vec<Splice<'e>>) {
+    let p = prefix(text, spans.service);
     let wanted = [
-        ("FromAgencyId", edits.from_agency, &found.from_agency),
-        ("ToAgencyId", edits.to_agency, &found.to_agency),
-        ("ApplicationProfileType", edits.application_profile_type, &found.application_profile_type),
+        (edits.from_agency, &spans.from_agency),
+        (edits.to_agency, &spans.to_agency),
+        (edits.application_profile_type, &spans.application_profile_type),
     ];
-    if found.header_open_end.is_none() {
-        // No header (several vendors omit it), or an empty one: write one holding just the edited values.
-        let mut header = format!("<{p}InitiationHeader>");
-        for (name, value, _) in wanted {
-            if let Some(value) = value {
-                header.push_str(&element(p, name, value));
+    let (open_end, after) = match spans.header {
+        HeaderAt::Open { open_end, after } => (open_end, after),
+        absent_or_empty => {
+            // No header (several vendors omit it), or an empty one: write one holding just the edited values.
+            let mut header = format!("<{p}InitiationHeader>");
+            for (name, (value, _)) in INSERTABLE.iter().zip(wanted) {
+                if let Some(value) = value {
+                    header.push_str(&element(p, name, value));
+                }
             }
+            header.push_str(&format!("</{p}InitiationHeader>"));
+            let at = match absent_or_empty {
+                HeaderAt::Empty(span) => span,
+                _ => Span { start: spans.service.end, end: spans.service.end },
+            };
+            splices.push(Splice { start: at.start, end: at.end, text: Cow::Owned(header) });
+            return;
         }
-        header.push_str(&format!("</{p}InitiationHeader>"));
-        let (start, end) = match (found.empty_header, found.service_open_end) {
-            (Some((start, end)), _) => (start, end),
-            (None, Some(at)) => (at, at),
-            (None, None) => return Err(unplaceable("no service element to hold the InitiationHeader")),
-        };
-        splices.push(Splice { start, end, text: header });
-        return Ok(());
-    }
-    for (name, value, content) in wanted {
+    };
+    for ((name, (value, leaf)), after) in INSERTABLE.iter().zip(wanted).zip(after) {
         let Some(value) = value else { continue };
-        match content {
-            Some(content) => splices.push(fill(content, value)),
+        match leaf {
+            Some(leaf) => splices.push(fill(text, leaf, value)),
             None => {
-                let at = insertion_point(found, name);
-                splices.push(Splice { start: at, end: at, text: element(p, name, value) });
+                let at = after.unwrap_or(open_end);
+                splices.push(Splice { start: at, end: at, text: Cow::Owned(element(p, name, value)) });
             }
         }
     }
-    Ok(())
 }
 
-/// After the last header child that precedes `name` in the XSD sequence, else right after the header's start.
-fn insertion_point(found: &Found, name: &str) -> usize {
-    let rank =
-        |n: &str| INITIATION_HEADER_ELEMENTS.iter().position(|o| *o == n).unwrap_or(INITIATION_HEADER_ELEMENTS.len());
-    found
-        .header_children
-        .iter()
-        .filter(|(child, _)| rank(child) < rank(name))
-        .map(|(_, end)| *end)
-        .max()
-        .or(found.header_open_end)
-        .expect("only called when the header exists")
+/// The qualified name of the tag starting at `start`.
+fn qualified_name(text: &[u8], start: usize) -> &str {
+    let name = &text[start + 1..];
+    let len = name.iter().position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>')).unwrap_or(name.len());
+    // Names are ASCII or whole UTF-8 sequences, ending at an ASCII delimiter.
+    std::str::from_utf8(&name[..len]).unwrap_or_default()
+}
+
+/// The service element's prefix with its colon (`ns1:`), or empty: inserted elements take it.
+fn prefix(text: &[u8], service: Span) -> &str {
+    let name = qualified_name(text, service.start);
+    name.rfind(':').map_or("", |colon| &name[..=colon])
 }
 
 /// `<p:ToAgencyId><p:AgencyId>value</p:AgencyId></p:ToAgencyId>`, or the plain element for the profile type.
 fn element(p: &str, name: &str, value: &str) -> String {
-    let value = escape(value);
+    let mut out = String::with_capacity(4 * p.len() + 2 * name.len() + value.len() + 40);
+    let open = |out: &mut String, name: &str| {
+        out.extend(["<", p, name, ">"]);
+    };
+    let close = |out: &mut String, name: &str| {
+        out.extend(["</", p, name, ">"]);
+    };
+    open(&mut out, name);
     if name == "ApplicationProfileType" {
-        format!("<{p}{name}>{value}</{p}{name}>")
+        out.push_str(&escape(value));
     } else {
-        format!("<{p}{name}><{p}AgencyId>{value}</{p}AgencyId></{p}{name}>")
+        open(&mut out, "AgencyId");
+        out.push_str(&escape(value));
+        close(&mut out, "AgencyId");
     }
+    close(&mut out, name);
+    out
 }
 
-fn fill(content: &Content, value: &str) -> Splice {
-    let value = escape(value).into_owned();
-    match content {
-        Content::Between(start, end) => Splice { start: *start, end: *end, text: value },
-        Content::EmptyTag { start, end, qname } => {
-            Splice { start: *start, end: *end, text: format!("<{qname}>{value}</{qname}>") }
+fn fill<'e>(text: &[u8], leaf: &Leaf, value: &'e str) -> Splice<'e> {
+    let value = escape(value);
+    match *leaf {
+        Leaf::Text(s) => Splice { start: s.start, end: s.end, text: value },
+        Leaf::Empty(s) => {
+            let qname = qualified_name(text, s.start);
+            Splice { start: s.start, end: s.end, text: Cow::Owned(format!("<{qname}>{value}</{qname}>")) }
         }
     }
 }
 
 /// A declaration naming another encoding is changed to UTF-8, since UTF-8 is what Alma receives.
-fn declaration_says_utf8(text: &str) -> Option<Splice> {
-    if !text.starts_with("<?xml") {
+fn declaration_says_utf8(text: &[u8]) -> Option<Splice<'static>> {
+    if !text.starts_with(b"<?xml") {
         return None;
     }
-    let end = text.find("?>")?;
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let end = find(text, b"?>")?;
     let declaration = &text[..end];
-    let key = declaration.find("encoding")?;
+    let key = find(declaration, b"encoding")?;
     let after = &declaration[key + "encoding".len()..];
-    let value_start = key + "encoding".len() + after.find(['"', '\''])? + 1;
-    let quote = text[value_start - 1..].chars().next()?;
-    let value_end = value_start + text[value_start..end].find(quote)?;
+    let value_start = key + "encoding".len() + after.iter().position(|b| matches!(b, b'"' | b'\''))? + 1;
+    let quote = text[value_start - 1];
+    let value_end = value_start + text[value_start..end].iter().position(|&b| b == quote)?;
     let label = &text[value_start..value_end];
-    (!label.eq_ignore_ascii_case("utf-8")).then(|| Splice { start: value_start, end: value_end, text: "UTF-8".into() })
+    (!label.eq_ignore_ascii_case(b"utf-8")).then_some(Splice {
+        start: value_start,
+        end: value_end,
+        text: "UTF-8".into(),
+    })
 }
 
-fn unplaceable(detail: &str) -> ReadError {
+pub(crate) fn unplaceable(detail: &str) -> ReadError {
     ReadError::new(ReadErrorKind::Malformed { position: 0, detail: format!("cannot forward the message: {detail}") })
-}
-
-fn local_name(qname: &str) -> &str {
-    qname.split_once(':').map_or(qname, |(_, local)| local)
-}
-
-/// The name `locate` files an element under: its local name in NCIP's namespace (or none), a name no NCIP
-/// element has otherwise. The reader never takes a foreign `<e:UserId>` for NCIP's, so the patch must not
-/// either, or it would edit an element the bridge did not read.
-fn ncip_name(reader: &NsReader<&[u8]>, tag: &BytesStart<'_>, qname: &str) -> String {
-    match reader.resolver().resolve_element(tag.name()).0 {
-        ResolveResult::Bound(ns) if ns.0 != crate::read::NCIP_NAMESPACE => "{foreign}".to_owned(),
-        _ => local_name(qname).to_owned(),
-    }
-}
-
-/// Walks the message once, noting where each editable part is.
-fn locate(text: &str) -> Result<Found, ReadError> {
-    let mut reader = NsReader::from_str(text);
-    let mut found = Found::default();
-    // The open elements' local names, root first.
-    let mut path: Vec<String> = Vec::new();
-    // Where the innermost open element's start tag began and ended.
-    let mut open_ends: Vec<(usize, usize)> = Vec::new();
-    loop {
-        let start = reader.buffer_position() as usize;
-        let event = reader.read_event().map_err(|e| unplaceable(&e.to_string()))?;
-        let end = reader.buffer_position() as usize;
-        match event {
-            Event::Start(tag) => {
-                let qname = tag.name();
-                let qname: &str = qname.as_ref();
-                let name = ncip_name(&reader, &tag, qname);
-                if path.len() == 1 {
-                    found.prefix = qname[..qname.len() - local_name(qname).len()].to_owned();
-                    found.service_open_end.get_or_insert(end);
-                }
-                if path.len() == 2 && name == "InitiationHeader" {
-                    found.header_open_end = Some(end);
-                }
-                path.push(name);
-                open_ends.push((start, end));
-            }
-            Event::Empty(tag) => {
-                let qname: String = tag.name().as_ref().to_owned();
-                let name = ncip_name(&reader, &tag, &qname);
-                if path.len() == 1 {
-                    // A service with no content at all: a header goes inside, so it must be opened.
-                    return Err(unplaceable("the service element is empty"));
-                }
-                if path.len() == 2 && name == "InitiationHeader" {
-                    found.empty_header = Some((start, end));
-                    continue;
-                }
-                let content = Content::EmptyTag { start, end, qname };
-                note_leaf(&mut found, &path, &name, content, (start, end));
-                if path.len() == 3 && path[2] == "InitiationHeader" {
-                    found.header_children.push((name, end));
-                }
-            }
-            Event::End(_) => {
-                let name = path.pop().unwrap_or_default();
-                let (open_start, open_end) = open_ends.pop().unwrap_or((start, start));
-                note_leaf(&mut found, &path, &name, Content::Between(open_end, start), (open_start, end));
-                if path.len() == 3 && path[2] == "InitiationHeader" {
-                    found.header_children.push((name, end));
-                }
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    Ok(found)
-}
-
-/// Records `name`'s content when it is one of the editable leaves (path = its parents, root first; `whole` =
-/// the element from its start tag to its end tag).
-fn note_leaf(found: &mut Found, path: &[String], name: &str, content: Content, whole: (usize, usize)) {
-    let parents: Vec<&str> = path.iter().skip(2).map(String::as_str).collect();
-    let slot = match (parents.as_slice(), name) {
-        (["InitiationHeader", "ToAgencyId"], "AgencyId") => &mut found.to_agency,
-        (["InitiationHeader", "FromAgencyId"], "AgencyId") => &mut found.from_agency,
-        (["InitiationHeader"], "ApplicationProfileType") => &mut found.application_profile_type,
-        (["UserId"], "UserIdentifierValue") => &mut found.user_identifier,
-        (["UserId"], "AgencyId") => &mut found.user_agency,
-        (["UserId"], "UserIdentifierType") => {
-            found.user_identifier_type.get_or_insert((content, whole));
-            return;
-        }
-        (["ItemId"], "AgencyId") => {
-            found.item_agencies.push(content);
-            return;
-        }
-        _ => return,
-    };
-    slot.get_or_insert(content);
 }
 
 #[cfg(test)]

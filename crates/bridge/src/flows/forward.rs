@@ -223,8 +223,9 @@ pub(crate) fn ensure_header(header: &mut Option<InitiationHeader>) {
 }
 
 /// Sends Relais's message on to Alma: `received` as it arrived, patched only as [`edits_for_alma`] says, and
-/// with the patron as `patron` says. `message` is its reading, for the partner code and the identifiers;
-/// `relais_header` is the header as Relais sent it. The AgencyIds replaced are noted on `ctx` for the history.
+/// with the patron as `patron` says. `message` is its reading, for the partner code, the identifiers and the
+/// places the patch edits; `relais_header` is the header as Relais sent it. The AgencyIds replaced are noted on
+/// `ctx` for the history.
 pub(crate) async fn to_alma(
     bridge: &Bridge,
     message: &Message,
@@ -239,7 +240,7 @@ pub(crate) async fn to_alma(
     let sent_type = user.and_then(|u| u.user_identifier_type.as_ref()).map(|t| t.value.as_str());
     let edits = edits_for_alma(bridge, partner.as_deref(), relais_header.is_some(), patron, sent_type);
     ctx.note_replaced_agency_ids(replaced_agency_ids(message, &edits));
-    let body = match ncip::patch(received, &edits) {
+    let body = match ncip::patch_as_read(received, message, &edits) {
         Ok(body) => body,
         Err(err) => {
             // The message read cleanly, so this is the bridge's failing, not Relais's: nothing was sent.

@@ -13,6 +13,7 @@ use super::common::{
 use super::ids::{AgencyId, ItemId, RequestId, SchemeValue, UserId};
 use super::item::{BibliographicId, ItemOptionalFields};
 use super::user::{LoanedItem, RequestedItem, UserFiscalAccount, UserOptionalFields};
+use crate::patch::{PatchSpans, Spans};
 use crate::problem::Problem;
 
 /// `LookupUser`: Relais asks for a patron (by `UserId` of type "Primary Key", or by AuthenticationInput).
@@ -32,6 +33,8 @@ pub struct LookupUser {
     pub requested_items_desired: bool,
     /// `UserFiscalAccountDesired`.
     pub user_fiscal_account_desired: bool,
+    /// Where the values the forwarding patch may replace lie in the text this request was read from.
+    pub patch_spans: PatchSpans,
 }
 
 /// `LookupUserResponse`.
@@ -82,6 +85,8 @@ pub struct AcceptItem {
     pub pickup_location: Option<SchemeValue>,
     /// `PickupExpiryDate`.
     pub pickup_expiry_date: Option<Timestamp>,
+    /// Where the values the forwarding patch may replace lie in the text this request was read from.
+    pub patch_spans: PatchSpans,
 }
 
 /// `AcceptItemResponse`.
@@ -126,6 +131,8 @@ pub struct CheckOutItem {
     pub item_element_types: Vec<SchemeValue>,
     /// `UserElementType` (repeatable).
     pub user_element_types: Vec<SchemeValue>,
+    /// Where the values the forwarding patch may replace lie in the text this request was read from.
+    pub patch_spans: PatchSpans,
 }
 
 /// `CheckOutItemResponse`.
@@ -171,6 +178,8 @@ pub struct CheckInItem {
     pub item_element_types: Vec<SchemeValue>,
     /// `UserElementType` (repeatable).
     pub user_element_types: Vec<SchemeValue>,
+    /// Where the values the forwarding patch may replace lie in the text this request was read from.
+    pub patch_spans: PatchSpans,
 }
 
 /// `CheckInItemResponse`.
@@ -233,6 +242,8 @@ pub struct RequestItem {
     pub item_element_types: Vec<SchemeValue>,
     /// `UserElementType` (repeatable).
     pub user_element_types: Vec<SchemeValue>,
+    /// Where the values the forwarding patch may replace lie in the text this request was read from.
+    pub patch_spans: PatchSpans,
 }
 
 /// `RequestItemResponse`.
@@ -295,6 +306,8 @@ pub struct CancelRequestItem {
     pub item_element_types: Vec<SchemeValue>,
     /// `UserElementType` (repeatable).
     pub user_element_types: Vec<SchemeValue>,
+    /// Where the values the forwarding patch may replace lie in the text this request was read from.
+    pub patch_spans: PatchSpans,
 }
 
 /// `CancelRequestItemResponse`.
@@ -345,6 +358,8 @@ pub struct RenewItem {
     pub paid_fee_amount: Option<Amount>,
     /// `AcknowledgedItemUseRestrictionType` (repeatable).
     pub acknowledged_item_use_restriction_types: Vec<SchemeValue>,
+    /// Where the values the forwarding patch may replace lie in the text this request was read from.
+    pub patch_spans: PatchSpans,
 }
 
 /// `RenewItemResponse`.
@@ -391,6 +406,8 @@ pub struct LookupItem {
     pub current_borrower_desired: bool,
     /// `CurrentRequestersDesired`.
     pub current_requesters_desired: bool,
+    /// Where the values the forwarding patch may replace lie in the text this request was read from.
+    pub patch_spans: PatchSpans,
 }
 
 /// `LookupItemResponse`.
@@ -583,6 +600,39 @@ impl Message {
             Self::LookupItem(m) => m.header.as_mut(),
             _ => None,
         }
+    }
+
+    /// The spans a reading of this request noted for the forwarding patch (`None` for a response, or a
+    /// message built in code).
+    pub(crate) fn patch_spans(&self) -> Option<&Spans> {
+        let spans = match self {
+            Self::LookupUser(m) => &m.patch_spans,
+            Self::AcceptItem(m) => &m.patch_spans,
+            Self::CheckOutItem(m) => &m.patch_spans,
+            Self::CheckInItem(m) => &m.patch_spans,
+            Self::RequestItem(m) => &m.patch_spans,
+            Self::CancelRequestItem(m) => &m.patch_spans,
+            Self::RenewItem(m) => &m.patch_spans,
+            Self::LookupItem(m) => &m.patch_spans,
+            _ => return None,
+        };
+        spans.0.as_deref()
+    }
+
+    /// Keeps what the reading of a request noted for the patch.
+    pub(crate) fn set_patch_spans(&mut self, spans: Spans) {
+        let slot = match self {
+            Self::LookupUser(m) => &mut m.patch_spans,
+            Self::AcceptItem(m) => &mut m.patch_spans,
+            Self::CheckOutItem(m) => &mut m.patch_spans,
+            Self::CheckInItem(m) => &mut m.patch_spans,
+            Self::RequestItem(m) => &mut m.patch_spans,
+            Self::CancelRequestItem(m) => &mut m.patch_spans,
+            Self::RenewItem(m) => &mut m.patch_spans,
+            Self::LookupItem(m) => &mut m.patch_spans,
+            _ => return,
+        };
+        slot.0 = Some(Box::new(spans));
     }
 
     /// The problems a response carries (empty for requests and successful responses).

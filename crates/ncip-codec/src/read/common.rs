@@ -10,6 +10,7 @@ use crate::model::common::{
 use crate::model::ids::{
     AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue, UserId, UserIdentifier,
 };
+use crate::patch::{HeaderAt, INSERTABLE, Leaf, Span};
 use crate::problem::Problem;
 
 /// `AgencyId` (attribute scheme) or NCIP 1 `UniqueAgencyId` (`<Scheme>/<Value>` children).
@@ -46,26 +47,35 @@ pub(crate) fn checked_identifier_text(c: &Cursor<'_>, text: String, name: &str) 
 
 /// A wrapper such as `FromAgencyId` / `OnBehalfOfAgency` holding one `AgencyId` (or `UniqueAgencyId`).
 fn agency_wrapper<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Option<AgencyId>> {
-    let mut found = None;
+    Ok(agency_wrapper_at(c, el)?.0)
+}
+
+/// [`agency_wrapper`], with where the `AgencyId`'s value lies (an NCIP 1 `UniqueAgencyId` is not edited).
+fn agency_wrapper_at<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<(Option<AgencyId>, Option<Leaf>)> {
+    let (mut found, mut leaf) = (None, None);
     while let Some(ch) = c.next_child(el)? {
         match ch.name() {
-            "AgencyId" | "UniqueAgencyId" if found.is_none() => found = Some(agency_id(c, &ch)?),
+            name @ ("AgencyId" | "UniqueAgencyId") if found.is_none() => {
+                found = Some(agency_id(c, &ch)?);
+                leaf = (name == "AgencyId").then(|| c.leaf(&ch));
+            }
             // Two agencies in one wrapper: which one Alma would act on is not ours to guess (requests only;
             // responses are read leniently and keep the first).
             name @ ("AgencyId" | "UniqueAgencyId") if c.strict => return Err(repeated(name)),
             _ => c.skip(&ch)?,
         }
     }
-    Ok(found)
+    Ok((found, leaf))
 }
 
-/// A required agency wrapper: blank or absent `AgencyId` is `Needed Data Missing` in requests.
-fn required_agency<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<AgencyId> {
-    match agency_wrapper(c, el)? {
-        Some(agency) if agency.id.is_empty() && c.strict => Err(Fault::blank("AgencyId", agency.id.original())),
-        Some(agency) => Ok(agency),
-        None if c.strict => Err(Fault::missing("AgencyId")),
-        None => Ok(AgencyId::default()),
+/// A required agency wrapper of the header: blank or absent `AgencyId` is `Needed Data Missing` in requests.
+/// Where its value lies goes with it.
+fn required_agency<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<(AgencyId, Option<Leaf>)> {
+    match agency_wrapper_at(c, el)? {
+        (Some(agency), _) if agency.id.is_empty() && c.strict => Err(Fault::blank("AgencyId", agency.id.original())),
+        (Some(agency), leaf) => Ok((agency, leaf)),
+        (None, _) if c.strict => Err(Fault::missing("AgencyId")),
+        (None, _) => Ok((AgencyId::default(), None)),
     }
 }
 
@@ -89,14 +99,26 @@ fn required_identifier(c: &Cursor<'_>, text: Option<String>, name: &str) -> Resu
     }
 }
 
+/// Where the parts of a `UserId` or `ItemId` lie, for the patch: each noted where its value is taken, so
+/// that the patch edits the very occurrence the reading kept.
+#[derive(Default)]
+struct PartSpans {
+    /// An `AgencyId` (an NCIP 1 `UniqueAgencyId` is not edited).
+    agency: Option<Leaf>,
+    /// The type's value, and the whole element (which the patch may remove).
+    id_type: Option<(Leaf, Span)>,
+    value: Option<Leaf>,
+}
+
 /// The shared shape of `UserId`, `ItemId` and `RequestId`: (AgencyId?, type?, value).
 fn id_parts<'a>(
     c: &mut Cursor<'a>,
     el: &Child<'a>,
     type_name: &str,
     value_name: &str,
-) -> Result<(Option<AgencyId>, Option<SchemeValue>, Identifier)> {
+) -> Result<(Option<AgencyId>, Option<SchemeValue>, Identifier, PartSpans)> {
     let (mut agency, mut id_type, mut value) = (None, None, None);
+    let mut spans = PartSpans::default();
     while let Some(ch) = c.next_child(el)? {
         let name = ch.name();
         // Each part once in a request: the reader would keep the last value where the patch edits the first.
@@ -104,66 +126,152 @@ fn id_parts<'a>(
         if name == value_name {
             twice(value.is_some())?;
             value = Some(c.string(&ch)?);
+            spans.value = Some(c.leaf(&ch));
         } else if name == type_name {
             twice(id_type.is_some())?;
             id_type = Some(c.scheme_value(&ch)?);
+            spans.id_type = Some((c.leaf(&ch), c.whole(&ch)));
         } else if name == "AgencyId" || name == "UniqueAgencyId" {
             twice(agency.is_some())?;
             agency = Some(agency_id(c, &ch)?);
+            spans.agency = (name == "AgencyId").then(|| c.leaf(&ch));
         } else {
             c.skip(&ch)?;
         }
     }
-    Ok((agency, id_type, required_identifier(c, value, value_name)?))
+    Ok((agency, id_type, required_identifier(c, value, value_name)?, spans))
 }
 
 /// `UserId`.
 pub(crate) fn user_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<UserId> {
-    let (agency_id, user_identifier_type, value) = id_parts(c, el, "UserIdentifierType", "UserIdentifierValue")?;
+    let (agency_id, user_identifier_type, value, _) = id_parts(c, el, "UserIdentifierType", "UserIdentifierValue")?;
     Ok(UserId { agency_id, user_identifier_type, user_identifier_value: UserIdentifier(value) })
+}
+
+/// The service's own `UserId`: the patron it acts on, whose identifier the patch may translate.
+pub(crate) fn service_user_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<UserId> {
+    let (agency_id, user_identifier_type, value, spans) = id_parts(c, el, "UserIdentifierType", "UserIdentifierValue")?;
+    c.spans.user_identifier = spans.value;
+    c.spans.user_identifier_type = spans.id_type;
+    c.spans.user_agency = spans.agency;
+    Ok(UserId { agency_id, user_identifier_type, user_identifier_value: UserIdentifier(value) })
+}
+
+/// A service-level `UserId` or `ItemId` the request's model does not keep (CheckInItem's and LookupItem's
+/// `UserId`, LookupUser's `ItemId`, which Relais and ILLiad still send): skipped as before, but where its
+/// parts lie is noted, so that the patch edits it as it edits the ones the model keeps. The first of a
+/// repeated part is the one noted.
+fn unread_id_parts<'a>(c: &mut Cursor<'a>, el: &Child<'a>, type_name: &str, value_name: &str) -> Result<PartSpans> {
+    let mut spans = PartSpans::default();
+    while let Some(ch) = c.next_child(el)? {
+        let name = ch.name();
+        c.skip(&ch)?;
+        if name == value_name {
+            spans.value.get_or_insert(c.leaf(&ch));
+        } else if name == type_name {
+            spans.id_type.get_or_insert((c.leaf(&ch), c.whole(&ch)));
+        } else if name == "AgencyId" && spans.agency.is_none() {
+            spans.agency = Some(c.leaf(&ch));
+        }
+    }
+    Ok(spans)
+}
+
+/// A service-level `UserId` the request's model does not keep (see [`unread_id_parts`]).
+pub(crate) fn unread_service_user_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<()> {
+    let spans = unread_id_parts(c, el, "UserIdentifierType", "UserIdentifierValue")?;
+    c.spans.user_identifier = spans.value;
+    c.spans.user_identifier_type = spans.id_type;
+    c.spans.user_agency = spans.agency;
+    Ok(())
+}
+
+/// A service-level `ItemId` the request's model does not keep (see [`unread_id_parts`]).
+pub(crate) fn unread_service_item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<()> {
+    let spans = unread_id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
+    if let Some(agency) = spans.agency {
+        c.spans.item_agencies.push(agency);
+    }
+    Ok(())
 }
 
 /// `ItemId`.
 pub(crate) fn item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<ItemId> {
-    let (agency_id, item_identifier_type, value) = id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
+    let (agency_id, item_identifier_type, value, _) = id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
+    Ok(ItemId { agency_id, item_identifier_type, item_identifier_value: ItemIdentifier(value) })
+}
+
+/// The service's own `ItemId` (one of them in RequestItem), whose `AgencyId` the patch may replace.
+pub(crate) fn service_item_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<ItemId> {
+    let (agency_id, item_identifier_type, value, spans) = id_parts(c, el, "ItemIdentifierType", "ItemIdentifierValue")?;
+    if let Some(agency) = spans.agency {
+        c.spans.item_agencies.push(agency);
+    }
     Ok(ItemId { agency_id, item_identifier_type, item_identifier_value: ItemIdentifier(value) })
 }
 
 /// `RequestId`.
 pub(crate) fn request_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<RequestId> {
-    let (agency_id, request_identifier_type, value) =
+    let (agency_id, request_identifier_type, value, _) =
         id_parts(c, el, "RequestIdentifierType", "RequestIdentifierValue")?;
     Ok(RequestId { agency_id, request_identifier_type, request_identifier_value: RequestIdentifier(value) })
 }
 
-/// `InitiationHeader`: From/To agencies are required (and must not be blank) in requests.
+/// `InitiationHeader`: From/To agencies are required (and must not be blank) in requests. Only a service's
+/// own header is read here, so where its parts lie is noted for the patch.
 pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<InitiationHeader> {
     let mut h = InitiationHeader::default();
     let (mut from, mut to) = (None, None);
-    let mut seen: Vec<String> = Vec::new();
+    // Which of INITIATION_HEADER_ELEMENTS have been seen, by their place in it.
+    let mut seen = 0u32;
+    let insertable = INSERTABLE.map(|name| INITIATION_HEADER_ELEMENTS.iter().position(|n| *n == name));
+    let mut after = [None; 3];
+    let (mut from_leaf, mut to_leaf, mut profile_leaf) = (None, None, None);
     while let Some(ch) = c.next_child(el)? {
         // A repeated header element is refused rather than resolved: with two `FromAgencyId`s the agency
         // allow-list would check one while Alma might act on the other, letting an unlisted agency through.
-        if ch.name() != "Ext" && INITIATION_HEADER_ELEMENTS.contains(&ch.name()) {
-            if seen.iter().any(|s| s == ch.name()) {
+        let rank = INITIATION_HEADER_ELEMENTS.iter().position(|n| *n == ch.name());
+        if let Some(rank) = rank.filter(|_| ch.name() != "Ext") {
+            if seen & (1 << rank) != 0 {
                 return Err(repeated(ch.name()));
             }
-            seen.push(ch.name().to_owned());
+            seen |= 1 << rank;
         }
         match ch.name() {
             "FromSystemId" => h.from_system_id = Some(c.scheme_value(&ch)?),
             "FromSystemAuthentication" => h.from_system_authentication = Some(c.string(&ch)?),
-            "FromAgencyId" => from = Some(c.within(&ch, required_agency)?),
+            "FromAgencyId" => {
+                let (agency, leaf) = c.within(&ch, required_agency)?;
+                (from, from_leaf) = (Some(agency), leaf);
+            }
             "FromAgencyAuthentication" => h.from_agency_authentication = Some(c.string(&ch)?),
             "OnBehalfOfAgency" => h.on_behalf_of_agency = c.within(&ch, agency_wrapper)?,
             "ToSystemId" => h.to_system_id = Some(c.scheme_value(&ch)?),
-            "ToAgencyId" => to = Some(c.within(&ch, required_agency)?),
-            "ApplicationProfileType" => h.application_profile_type = Some(c.scheme_value(&ch)?),
+            "ToAgencyId" => {
+                let (agency, leaf) = c.within(&ch, required_agency)?;
+                (to, to_leaf) = (Some(agency), leaf);
+            }
+            "ApplicationProfileType" => {
+                h.application_profile_type = Some(c.scheme_value(&ch)?);
+                profile_leaf = Some(c.leaf(&ch));
+            }
             _ => c.skip(&ch)?,
+        }
+        // A missing part goes after the last child that precedes it in the XSD's sequence.
+        if let Some(rank) = rank {
+            let end = c.position();
+            for (slot, target) in after.iter_mut().zip(insertable) {
+                if target.is_some_and(|target| rank < target) {
+                    *slot = Some(end);
+                }
+            }
         }
     }
     h.from_agency_id = required_element(c, from, "FromAgencyId")?;
     h.to_agency_id = required_element(c, to, "ToAgencyId")?;
+    let tag = el.tag();
+    c.spans.header = if el.is_empty() { HeaderAt::Empty(tag) } else { HeaderAt::Open { open_end: tag.end, after } };
+    (c.spans.from_agency, c.spans.to_agency, c.spans.application_profile_type) = (from_leaf, to_leaf, profile_leaf);
     Ok(h)
 }
 

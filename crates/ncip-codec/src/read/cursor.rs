@@ -15,10 +15,12 @@ use jiff::tz::TimeZone;
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
+use super::attributes::{PlainAttribute, more_attributes_than, plain_attribute};
 use super::date::parse_ncip_date;
 use super::namespaces::Namespaces;
 use crate::error::ReadErrorKind;
 use crate::model::ids::SchemeValue;
+use crate::patch::{Leaf, Span, Spans};
 
 /// What [`Child::name`] gives for an element in a foreign namespace: not an XML name, so it matches none of
 /// NCIP's.
@@ -102,18 +104,34 @@ pub(crate) struct Child<'a> {
     empty: bool,
     /// Bound to a namespace other than NCIP's.
     foreign: bool,
+    /// Where its start tag (or the whole empty element) lies in the text: the forwarding patch edits there.
+    tag: Span,
+    /// Where the local name starts in the qualified name (after the prefix's colon), found once: readers ask
+    /// for the name several times per element.
+    local: usize,
 }
 
 impl<'a> Child<'a> {
     /// The element's local name (prefix dropped), or [`FOREIGN`] for an element in another namespace.
     #[inline]
     pub(crate) fn name(&self) -> &str {
-        if self.foreign { FOREIGN } else { self.start.local_name().into_inner() }
+        if self.foreign { FOREIGN } else { self.local_name() }
     }
 
     /// The local name whatever the namespace, for a Problem that names a foreign element.
+    #[inline]
     pub(crate) fn local_name(&self) -> &str {
-        self.start.local_name().into_inner()
+        &self.start.name().into_inner()[self.local..]
+    }
+
+    /// Where the start tag (or the whole empty element) lies in the text.
+    pub(crate) fn tag(&self) -> Span {
+        self.tag
+    }
+
+    /// Whether the element has no content (`<X/>`).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.empty
     }
 
     /// Whether the element is bound to a namespace other than NCIP's.
@@ -138,29 +156,30 @@ impl<'a> Child<'a> {
         Ok(None)
     }
 
-    /// The `Scheme` / `ns1:Scheme` attribute. Fast path for the common shapes (no attributes, or plain
-    /// `name="value"` pairs without references or whitespace characters in values); anything else goes
-    /// through quick-xml's full attribute parser, which also reports malformed attributes.
+    /// The `Scheme` / `ns1:Scheme` attribute.
     pub(crate) fn scheme_attribute(&self) -> Result<Option<String>> {
+        self.attribute_fast("Scheme")
+    }
+
+    /// [`Child::attribute`], with a fast path for the common shapes (no attributes, or plain `name="value"`
+    /// pairs without references or whitespace characters in values); anything else goes through quick-xml's
+    /// full attribute parser, which also reports malformed attributes.
+    pub(crate) fn attribute_fast(&self, local: &str) -> Result<Option<String>> {
         let raw = self.start.attributes_raw();
         if raw.trim_start().is_empty() {
             return Ok(None);
         }
-        match plain_attribute(raw, "Scheme") {
+        match plain_attribute(raw, local) {
             Some(PlainAttribute::Absent) => Ok(None),
             Some(PlainAttribute::Plain(value)) => Ok(Some(value.to_owned())),
-            None => self.attribute("Scheme"),
+            None => self.attribute(local),
         }
     }
 
-    /// Every attribute as (qualified name, raw value): used for namespace declarations on the root.
-    pub(crate) fn raw_attributes(&self) -> Vec<(String, String)> {
-        self.start
-            .attributes()
-            .with_checks(false)
-            .flatten()
-            .map(|a| (a.key.into_inner().to_owned(), a.value.into_owned()))
-            .collect()
+    /// Whether an attribute of the element has exactly `value` as its raw value (namespace declarations on the
+    /// root), without allocating.
+    pub(crate) fn has_attribute_value(&self, value: &str) -> bool {
+        self.start.attributes().with_checks(false).flatten().any(|a| *a.value == *value)
     }
 }
 
@@ -189,6 +208,12 @@ pub(crate) struct Cursor<'a> {
     /// Requests are held to the XSD's required elements; responses (from Alma, or from vendors whose
     /// samples leave headers empty) are read leniently.
     pub(crate) strict: bool,
+    /// Requests read only to be patched (a message that was never read by the bridge) are read leniently too.
+    pub(crate) lenient_requests: bool,
+    /// Where the event last returned by [`Cursor::event`] began.
+    event_start: usize,
+    /// Where the values the forwarding patch may replace lie, noted by the readers as they read them.
+    pub(crate) spans: Spans,
 }
 
 impl<'a> Cursor<'a> {
@@ -198,12 +223,42 @@ impl<'a> Cursor<'a> {
         let mut reader = Reader::from_reader(bytes);
         // Defaults already check end-tag names; comments are checked so `--` inside one is refused.
         reader.config_mut().check_comments = true;
-        Self { reader, namespaces: Namespaces::default(), depth: 0, elements: 0, limits, time_zone, strict: false }
+        Self {
+            reader,
+            namespaces: Namespaces::default(),
+            depth: 0,
+            elements: 0,
+            limits,
+            time_zone,
+            strict: false,
+            lenient_requests: false,
+            event_start: 0,
+            spans: Spans::default(),
+        }
+    }
+
+    /// Where the reader stands: the end of the last event read.
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.reader.buffer_position() as usize
+    }
+
+    /// Where `el`'s value lies, asked right after its content was read (its end tag is the last event).
+    #[inline]
+    pub(crate) fn leaf(&self, el: &Child<'_>) -> Leaf {
+        if el.empty { Leaf::Empty(el.tag) } else { Leaf::Text(Span { start: el.tag.end, end: self.event_start }) }
+    }
+
+    /// `el` from its start tag to its end tag, asked right after its content was read.
+    #[inline]
+    pub(crate) fn whole(&self, el: &Child<'_>) -> Span {
+        Span { start: el.tag.start, end: self.position() }
     }
 
     /// The next raw event, with XML errors turned into faults.
     #[inline]
     pub(crate) fn event(&mut self) -> Result<Event<'a>> {
+        self.event_start = self.reader.buffer_position() as usize;
         self.reader.read_event().map_err(|e| {
             Fault::new(match e {
                 quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding { detail: e.to_string() },
@@ -215,7 +270,7 @@ impl<'a> Cursor<'a> {
     /// Accounts for an element start: depth, element-count and attribute-count limits.
     #[inline]
     pub(crate) fn enter(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<()> {
-        if more_attributes_than(start.attributes_raw().as_bytes(), self.limits.max_attributes) {
+        if more_attributes_than(start.attributes_raw(), self.limits.max_attributes) {
             return Err(Fault::new(ReadErrorKind::TooManyAttributes { limit: self.limits.max_attributes }));
         }
         self.elements += 1;
@@ -249,7 +304,9 @@ impl<'a> Cursor<'a> {
         };
         self.enter(&start, empty)?;
         let foreign_namespace = self.namespaces.open(&start, self.depth, empty);
-        let child = Child { start, empty, foreign: foreign_namespace.is_some() };
+        let tag = Span { start: self.event_start, end: self.reader.buffer_position() as usize };
+        let local = start.name().into_inner().find(':').map_or(0, |colon| colon + 1);
+        let child = Child { start, empty, foreign: foreign_namespace.is_some(), tag, local };
         if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
             return Err(Fault::at(
                 ReadErrorKind::ForeignElement { element: String::new(), namespace },
@@ -449,84 +506,6 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// What the fast attribute scan found when the start tag had a shape it understands.
-#[derive(Debug, PartialEq, Eq)]
-enum PlainAttribute<'r> {
-    /// No attribute has that local name.
-    Absent,
-    /// Found with a plain value (no reference, `<` or control character, so no normalisation applies).
-    Plain(&'r str),
-}
-
-/// Scans `raw` attributes for the one whose local name is `local`; `None` for an unusual shape, which the
-/// full parser must read. Byte and memchr based: scheme URIs are long and this runs for every scheme/value
-/// element.
-fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<PlainAttribute<'r>> {
-    let bytes = raw.as_bytes();
-    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    let mut i = 0;
-    loop {
-        while i < bytes.len() && is_space(bytes[i]) {
-            i += 1;
-        }
-        if i == bytes.len() {
-            return Some(PlainAttribute::Absent);
-        }
-        let eq = i + raw[i..].find('=')?;
-        let name = raw[i..eq].trim_end_matches([' ', '\t', '\n', '\r']);
-        let mut j = eq + 1;
-        while j < bytes.len() && is_space(bytes[j]) {
-            j += 1;
-        }
-        let quote = *bytes.get(j)?;
-        if quote != b'"' && quote != b'\'' {
-            return None;
-        }
-        let start = j + 1;
-        let end = start + raw[start..].find(char::from(quote))?;
-        let name_local = name.rfind(':').map_or(name, |k| &name[k + 1..]);
-        if name_local == local && !name.starts_with("xmlns") {
-            let value = &raw[start..end];
-            return crate::chars::attribute_value_is_plain(value).then_some(PlainAttribute::Plain(value));
-        }
-        i = end + 1;
-        if i < bytes.len() && !is_space(bytes[i]) {
-            return None;
-        }
-    }
-}
-
-/// Whether the raw attribute text of a start tag holds more than `limit` attributes. Every run of name
-/// bytes outside a quoted value counts as one attribute, so `a=""b=""` (no space, which quick-xml's
-/// unchecked iterator tolerates) is two and a bare `a b c` is three: nothing an attacker writes is counted
-/// as fewer attributes than the parser would see.
-fn more_attributes_than(raw: &[u8], limit: usize) -> bool {
-    let mut count = 0usize;
-    let mut in_name = false;
-    let mut quote = None;
-    for &b in raw {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => {
-                quote = Some(b);
-                in_name = false;
-            }
-            None if b == b'=' || b.is_ascii_whitespace() => in_name = false,
-            None => {
-                if !in_name {
-                    count += 1;
-                    if count > limit {
-                        return true;
-                    }
-                }
-                in_name = true;
-            }
-        }
-    }
-    false
-}
-
 /// Resolves one of the five predefined entities or a character reference; anything else is refused
 /// (no DTD is honoured, so any other name is undeclared: this also stops XXE and billion laughs).
 pub(crate) fn resolve_reference(r: &BytesRef<'_>) -> Result<char> {
@@ -562,34 +541,4 @@ fn check_characters(text: &str) -> Result<()> {
         }));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{PlainAttribute, more_attributes_than, plain_attribute};
-
-    #[test]
-    fn every_attribute_is_counted_however_it_is_written() {
-        assert!(!more_attributes_than(br#" a="1" b='2'"#, 2));
-        assert!(more_attributes_than(br#" a="1" b='2'"#, 1));
-        assert!(more_attributes_than(br#" a=""b="""#, 1));
-        assert!(more_attributes_than(b" a b c", 2));
-        assert!(!more_attributes_than(br#" a="x y z = w""#, 1));
-    }
-
-    #[test]
-    fn plain_scheme_attribute_is_found_qualified_or_not() {
-        assert_eq!(plain_attribute(r#" ns1:Scheme="urn:x""#, "Scheme"), Some(PlainAttribute::Plain("urn:x")));
-        assert_eq!(plain_attribute(r#" a='1' Scheme='s' "#, "Scheme"), Some(PlainAttribute::Plain("s")));
-        assert_eq!(plain_attribute(r#" xsi:type="t""#, "Scheme"), Some(PlainAttribute::Absent));
-    }
-
-    #[test]
-    fn anything_unusual_falls_back_to_the_full_parser() {
-        assert_eq!(plain_attribute(" Scheme=\"a\u{1}b\"", "Scheme"), None);
-        assert_eq!(plain_attribute(r#" Scheme="a&amp;b""#, "Scheme"), None);
-        assert_eq!(plain_attribute(r#" x="1"y="2" Scheme="s""#, "Scheme"), None);
-        assert_eq!(plain_attribute(r#" Scheme=s"#, "Scheme"), None);
-        assert_eq!(plain_attribute(r#" Scheme="unterminated"#, "Scheme"), None);
-    }
 }

@@ -4,6 +4,7 @@
 //! entities is refused), root element and NCIP generation, the service element, the service's content
 //! (with depth and element-count limits throughout), then nothing but comments after the service.
 
+mod attributes;
 mod common;
 mod cursor;
 pub(crate) mod date;
@@ -117,15 +118,14 @@ fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
         let namespace = c.namespace_of(&element).unwrap_or_default();
         return Err(ReadError::new(ReadErrorKind::ForeignRoot { namespace }));
     }
-    let version_attribute = element.attribute("version").map_err(syntax)?;
-    let declares_ncip2 = element.raw_attributes().iter().any(|(_, v)| v == NCIP_NAMESPACE);
+    let version_attribute = element.attribute_fast("version").map_err(syntax)?;
     let version = match (&envelope, &version_attribute) {
         // The version-lookup exchange is version-independent by design.
         (VersionEnvelope::NcipVersionMessage, _) => NcipVersion::V2,
         (_, Some(v)) if v.contains("/v1_0/") || v.contains("ncip_v1") => NcipVersion::V1,
         (_, Some(_)) => NcipVersion::V2,
         // ncip-server's Koha templates carry the NCIP 1 DOCTYPE on NCIP 2 messages: the namespace decides.
-        (_, None) if doctype_says_v1 && !declares_ncip2 => NcipVersion::V1,
+        (_, None) if doctype_says_v1 && !element.has_attribute_value(NCIP_NAMESPACE) => NcipVersion::V1,
         (_, None) => NcipVersion::V2,
     };
     Ok(Root { element, envelope, version, version_attribute })
@@ -143,13 +143,14 @@ fn first_service<'a>(c: &mut Cursor<'a>, root: &Child<'a>) -> Result<Child<'a>, 
 }
 
 /// Runs `parse` on the body as UTF-8; if that meets invalid UTF-8, on the text of a declared
-/// ISO-8859-1 / windows-1252 (see `decode`). Encoding failures are always answered at top level.
-fn with_encoding_rule<T>(bytes: &[u8], parse: impl Fn(&[u8]) -> Result<T, ReadError>) -> Result<T, ReadError> {
+/// ISO-8859-1 / windows-1252 (see `decode`), telling `parse` it reads decoded text. Encoding failures are
+/// always answered at top level.
+fn with_encoding_rule<T>(bytes: &[u8], parse: impl Fn(&[u8], bool) -> Result<T, ReadError>) -> Result<T, ReadError> {
     let bytes = decode::strip_bom(bytes);
-    match parse(bytes) {
+    match parse(bytes, false) {
         Err(e) if matches!(e.kind(), ReadErrorKind::Encoding { .. }) => {
             let text = decode::latin1_fallback(bytes).map_err(ReadError::new)?;
-            parse(text.as_bytes())
+            parse(text.as_bytes(), true)
         }
         other => other,
     }
@@ -161,7 +162,7 @@ fn with_encoding_rule<T>(bytes: &[u8], parse: impl Fn(&[u8]) -> Result<T, ReadEr
 /// be scanned in full.
 pub fn peek(bytes: &[u8], opts: &ReadOptions) -> Result<Peek, ReadError> {
     check_size(bytes, opts)?;
-    with_encoding_rule(bytes, |utf8| peek_utf8(utf8, opts))
+    with_encoding_rule(bytes, |utf8, _| peek_utf8(utf8, opts))
 }
 
 fn check_size(bytes: &[u8], opts: &ReadOptions) -> Result<(), ReadError> {
@@ -197,15 +198,33 @@ fn peek_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Peek, ReadError> {
 /// Reads a whole message.
 pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
     check_size(bytes, opts)?;
-    with_encoding_rule(bytes, |utf8| read_utf8(utf8, opts))
+    with_encoding_rule(bytes, |utf8, decoded| {
+        let mut c = Cursor::new(utf8, limits(opts), opts.time_zone.clone());
+        read_utf8(&mut c, utf8.len(), decoded)
+    })
 }
 
-fn read_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
-    let mut c = Cursor::new(bytes, limits(opts), opts.time_zone.clone());
-    let root = open_root(&mut c)?;
-    let first = first_service(&mut c, &root.element)?;
+/// Where the patch would edit `text` (UTF-8, without a byte-order mark), for a request the bridge has not
+/// read: the same reading as [`read`]'s, so the same occurrences, without its limits and without holding the
+/// request to the XSD's required elements.
+pub(crate) fn spans_for_patch(text: &[u8]) -> Result<crate::patch::Spans, ReadError> {
+    let unlimited = Limits { max_depth: usize::MAX, max_elements: usize::MAX, max_attributes: usize::MAX };
+    let mut c = Cursor::new(text, unlimited, TimeZone::UTC);
+    c.lenient_requests = true;
+    let message = read_utf8(&mut c, text.len(), false)?;
+    match message.patch_spans() {
+        Some(spans) => Ok(spans.clone()),
+        None => Err(crate::patch::unplaceable("only a request is forwarded")),
+    }
+}
+
+/// Reads a whole message of `len` bytes from `c`; `decoded` says the text was decoded from ISO-8859-1 /
+/// windows-1252 (so the patch decodes it the same way before using the spans noted).
+fn read_utf8(c: &mut Cursor<'_>, len: usize, decoded: bool) -> Result<Message, ReadError> {
+    let root = open_root(c)?;
+    let first = first_service(c, &root.element)?;
     if first.name() == "Problem" {
-        return read_top_level_problems(&mut c, &root.element, first);
+        return read_top_level_problems(c, &root.element, first);
     }
     if !ServiceKind::is_plain_element_name(first.name()) {
         return Err(syntax(c.malformed("the service element name is not an NCIP element name")));
@@ -218,10 +237,15 @@ fn read_utf8(bytes: &[u8], opts: &ReadOptions) -> Result<Message, ReadError> {
         return Err(in_service(ReadErrorKind::Version1 { version: root.version_attribute }, None));
     }
     let mut seen = None;
-    let message = services::read_service(&mut c, &first, &service, is_response, root.envelope, &mut seen)
+    let mut message = services::read_service(c, &first, &service, is_response, root.envelope, &mut seen)
         .map_err(|fault| in_service(fault.into_kind(), seen.take()))?;
+    let mut spans = std::mem::take(&mut c.spans);
+    spans.text = Some((len, decoded));
+    spans.service = first.tag();
+    spans.service_empty = first.is_empty();
+    message.set_patch_spans(spans);
     let first_name = first.name().to_owned();
-    finish(&mut c, &root.element, &first_name).map_err(|e| match e.kind() {
+    finish(c, &root.element, &first_name).map_err(|e| match e.kind() {
         ReadErrorKind::MultipleServices { .. } => e,
         _ => in_service(e.kind().clone(), message.initiation_header().cloned()),
     })?;

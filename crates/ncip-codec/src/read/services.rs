@@ -5,8 +5,9 @@
 //! because the bridge must understand whatever Alma (or a vendor sample) answers.
 
 use super::common::{
-    amount, authentication_input, due_date_choice, fiscal_transaction_information, initiation_header, item_id,
-    mandated_action, optional_agency, repeated, request_id, required_element, user_id,
+    amount, authentication_input, due_date_choice, fiscal_transaction_information, initiation_header, mandated_action,
+    optional_agency, repeated, request_id, required_element, service_item_id, service_user_id, unread_service_item_id,
+    unread_service_user_id,
 };
 use super::cursor::{Child, Cursor, Fault, Result};
 use super::item::{bibliographic_id, item_optional_fields};
@@ -35,7 +36,7 @@ pub(crate) fn read_service<'a>(
     envelope: VersionEnvelope,
     seen: &mut Option<InitiationHeader>,
 ) -> Result<Message> {
-    c.strict = !is_response;
+    c.strict = !is_response && !c.lenient_requests;
     Ok(match (kind, is_response) {
         (ServiceKind::LookupUser, false) => Message::LookupUser(lookup_user(c, el, seen)?),
         (ServiceKind::LookupUser, true) => Message::LookupUserResponse(lookup_user_response(c, el)?),
@@ -123,7 +124,8 @@ fn lookup_user<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initiat
     while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
-            "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
+            "UserId" => m.user_id = Some(c.within(&ch, service_user_id)?),
+            "ItemId" => unread_service_item_id(c, &ch)?,
             "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
             "UserElementType" => m.user_element_types.push(c.scheme_value(&ch)?),
             "LoanedItemsDesired" => {
@@ -159,8 +161,8 @@ fn accept_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initiat
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
             "RequestId" => request = Some(c.within(&ch, request_id)?),
             "RequestedActionType" => action = Some(c.scheme_value(&ch)?),
-            "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
-            "ItemId" => m.item_id = Some(c.within(&ch, item_id)?),
+            "UserId" => m.user_id = Some(c.within(&ch, service_user_id)?),
+            "ItemId" => m.item_id = Some(c.within(&ch, service_item_id)?),
             "RenewalNotPermitted" => {
                 c.skip(&ch)?;
                 m.renewal_not_permitted = true;
@@ -189,9 +191,9 @@ fn check_out_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Init
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
-            "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
+            "UserId" => m.user_id = Some(c.within(&ch, service_user_id)?),
             "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
-            "ItemId" => item = Some(c.within(&ch, item_id)?),
+            "ItemId" => item = Some(c.within(&ch, service_item_id)?),
             "RequestId" => m.request_id = Some(c.within(&ch, request_id)?),
             "AcknowledgedFeeAmount" => m.acknowledged_fee_amount = Some(c.within(&ch, amount)?),
             "PaidFeeAmount" => m.paid_fee_amount = Some(c.within(&ch, amount)?),
@@ -221,8 +223,9 @@ fn check_in_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initi
     while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
+            "UserId" => unread_service_user_id(c, &ch)?,
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
-            "ItemId" => item = Some(c.within(&ch, item_id)?),
+            "ItemId" => item = Some(c.within(&ch, service_item_id)?),
             "ItemElementType" => m.item_element_types.push(c.scheme_value(&ch)?),
             "UserElementType" => m.user_element_types.push(c.scheme_value(&ch)?),
             _ => c.skip(&ch)?,
@@ -241,9 +244,9 @@ fn request_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initia
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
-            "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
+            "UserId" => m.user_id = Some(c.within(&ch, service_user_id)?),
             "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
-            "ItemId" => m.item_ids.push(c.within(&ch, item_id)?),
+            "ItemId" => m.item_ids.push(c.within(&ch, service_item_id)?),
             "BibliographicId" => m.bibliographic_ids.extend(c.within(&ch, bibliographic_id)?),
             "RequestId" => m.request_id = Some(c.within(&ch, request_id)?),
             "RequestType" => request_type = Some(c.scheme_value(&ch)?),
@@ -306,10 +309,10 @@ fn cancel_request_item<'a>(
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
-            "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
+            "UserId" => m.user_id = Some(c.within(&ch, service_user_id)?),
             "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
             "RequestId" => m.request_id = Some(c.within(&ch, request_id)?),
-            "ItemId" => m.item_id = Some(c.within(&ch, item_id)?),
+            "ItemId" => m.item_id = Some(c.within(&ch, service_item_id)?),
             "RequestType" => m.request_type = Some(c.scheme_value(&ch)?),
             "RequestScopeType" => m.request_scope_type = Some(c.scheme_value(&ch)?),
             "AcknowledgedFeeAmount" => m.acknowledged_fee_amount = Some(c.within(&ch, amount)?),
@@ -335,9 +338,9 @@ fn renew_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initiati
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
             "MandatedAction" => m.mandated_action = c.within(&ch, mandated_action)?,
-            "UserId" => m.user_id = Some(c.within(&ch, user_id)?),
+            "UserId" => m.user_id = Some(c.within(&ch, service_user_id)?),
             "AuthenticationInput" => m.authentication_inputs.push(c.within(&ch, authentication_input)?),
-            "ItemId" => item = Some(c.within(&ch, item_id)?),
+            "ItemId" => item = Some(c.within(&ch, service_item_id)?),
             "ItemElementType" => m.item_element_types.push(c.scheme_value(&ch)?),
             "UserElementType" => m.user_element_types.push(c.scheme_value(&ch)?),
             "DesiredDateDue" => m.desired_date_due = Some(c.date(&ch)?),
@@ -362,7 +365,8 @@ fn lookup_item<'a>(c: &mut Cursor<'a>, el: &Child<'a>, seen: &mut Option<Initiat
     while let Some(ch) = once.next(c, el)? {
         match ch.name() {
             "InitiationHeader" => *seen = Some(c.within(&ch, initiation_header)?),
-            "ItemId" => m.item_id = Some(c.within(&ch, item_id)?),
+            "UserId" => unread_service_user_id(c, &ch)?,
+            "ItemId" => m.item_id = Some(c.within(&ch, service_item_id)?),
             "RequestId" => m.request_id = Some(c.within(&ch, request_id)?),
             "ItemElementType" => m.item_element_types.push(c.scheme_value(&ch)?),
             "CurrentBorrowerDesired" => {

@@ -3,8 +3,8 @@
 //! and identifiers are bounded and free of bidirectional controls.
 
 use ncip_codec::{
-    HeaderEdits, MAX_PROBLEM_VALUE_CHARS, Message, ReadError, ReadErrorKind, ReadOptions, ServiceKind, error_response,
-    patch, peek, read, write,
+    HeaderEdits, MAX_PROBLEM_VALUE_CHARS, Message, ReadError, ReadErrorKind, ReadOptions, ServiceKind, TypeEdit,
+    error_response, patch, patch_as_read, peek, read, write,
 };
 
 const NS: &str = "http://www.niso.org/2008/ncip";
@@ -299,4 +299,66 @@ fn a_namespace_declaration_reaches_only_the_elements_in_its_scope() {
     );
     let Message::CheckOutItemResponse(m) = ok(&message("CheckOutItemResponse", &back)) else { panic!() };
     assert_eq!(m.user_id, None, "y itself is foreign, so what it holds is skipped with it");
+}
+
+/// What the bridge changes in a forwarded request, every kind of edit at once.
+fn every_edit() -> [HeaderEdits<'static>; 2] {
+    [
+        HeaderEdits {
+            to_agency: Some("01DEMO_INST"),
+            from_agency: Some("RELAIS"),
+            application_profile_type: Some("RELAIS"),
+            user_identifier: Some("21000000001"),
+            user_identifier_type: Some(TypeEdit::Set("Barcode")),
+            item_agency: Some("01DEMO_INST"),
+            user_agency: Some("01DEMO_INST"),
+        },
+        HeaderEdits {
+            user_identifier_type: Some(TypeEdit::Remove),
+            user_identifier: Some("P&9"),
+            ..HeaderEdits::default()
+        },
+    ]
+}
+
+#[test]
+fn the_patch_of_a_reading_edits_where_the_reading_noted_in_every_request_of_the_corpus_and_fixtures() {
+    // The spans the bridge's reading noted, and a patch that reads the bytes itself, edit the same places.
+    let mut files = crate::common::corpus_or_fixtures();
+    files.extend(crate::common::fixture_files());
+    let mut patched = 0;
+    for (name, bytes) in files {
+        let Ok(message) = read(&bytes, &ReadOptions::default()) else { continue };
+        if message.is_response() || message.service() == ServiceKind::LookupVersion {
+            continue;
+        }
+        for (i, edits) in every_edit().into_iter().enumerate() {
+            let as_read = patch_as_read(&bytes, &message, &edits).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(as_read, patch(&bytes, &edits).unwrap(), "{name}");
+            // With both agencies given (as the bridge gives them to a message that came without a header), the
+            // forwarded message reads.
+            if i == 0 {
+                read(&as_read, &ReadOptions::default()).unwrap_or_else(|e| panic!("{name}: the patched message: {e}"));
+            }
+        }
+        patched += 1;
+    }
+    assert!(patched >= 15, "only {patched} requests patched");
+}
+
+#[test]
+fn a_message_not_read_from_the_bytes_given_is_patched_by_reading_them() {
+    let doc = message("LookupUser", &format!("{HEADER}{USER}"));
+    let edits = HeaderEdits { user_identifier: Some("TRANSLATED"), ..HeaderEdits::default() };
+    let expected = doc.replace(">P1<", ">TRANSLATED<");
+    // Built in code: it notes nothing.
+    let built = Message::LookupUser(ncip_codec::LookupUser::default());
+    assert_eq!(String::from_utf8(patch_as_read(doc.as_bytes(), &built, &edits).unwrap()).unwrap(), expected);
+    // Read from other bytes, of the same length or not: their spans do not fit these.
+    for other in [doc.replace(HEADER, &HEADER.replace("Relais", "RELAIS")), doc.replace("P1", "P12345")] {
+        let from_other = ok(&other);
+        assert_eq!(from_other, ok(&other), "two readings of one message are equal");
+        let out = patch_as_read(doc.as_bytes(), &from_other, &edits).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
 }

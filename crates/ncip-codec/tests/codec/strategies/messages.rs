@@ -13,6 +13,7 @@ pub fn lookup_user() -> BoxedStrategy<Message> {
                 loaned_items_desired: f.0,
                 requested_items_desired: f.1,
                 user_fiscal_account_desired: f.2,
+                patch_spans: Default::default(),
             })
         })
         .boxed()
@@ -39,6 +40,7 @@ pub fn accept_item() -> BoxedStrategy<Message> {
                 user_optional_fields: uof,
                 pickup_location: pl,
                 pickup_expiry_date: ped,
+                patch_spans: Default::default(),
             })
         })
         .boxed()
@@ -64,6 +66,7 @@ pub fn check_out_item() -> BoxedStrategy<Message> {
                 desired_date_due: ddd,
                 item_element_types: iet,
                 user_element_types: uet,
+                patch_spans: Default::default(),
             })
         })
         .boxed()
@@ -78,6 +81,7 @@ pub fn check_in_item() -> BoxedStrategy<Message> {
                 item_id,
                 item_element_types: iet,
                 user_element_types: uet,
+                patch_spans: Default::default(),
             })
         })
         .boxed()
@@ -117,6 +121,7 @@ pub fn request_item() -> BoxedStrategy<Message> {
                     acknowledged_item_use_restriction_types: aiur,
                     item_element_types: iet,
                     user_element_types: uet,
+                    patch_spans: Default::default(),
                 })
             },
         )
@@ -147,6 +152,7 @@ pub fn cancel_request_item() -> BoxedStrategy<Message> {
                 paid_fee_amount: pfa,
                 item_element_types: iet,
                 user_element_types: uet,
+                patch_spans: Default::default(),
             })
         })
         .boxed()
@@ -171,6 +177,7 @@ pub fn renew_item() -> BoxedStrategy<Message> {
                 acknowledged_fee_amount: afa,
                 paid_fee_amount: pfa,
                 acknowledged_item_use_restriction_types: aiur,
+                patch_spans: Default::default(),
             })
         })
         .boxed()
@@ -187,6 +194,7 @@ pub fn lookup_item() -> BoxedStrategy<Message> {
                 item_element_types: iet,
                 current_borrower_desired: f.0,
                 current_requesters_desired: f.1,
+                patch_spans: Default::default(),
             })
         })
         .boxed()
