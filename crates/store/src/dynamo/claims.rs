@@ -181,6 +181,13 @@ pub(super) async fn begin(store: &DynamoStore, begin: Begin<'_>) -> Result<Begun
     let (outcome, record, open_queue) =
         tokio::join!(claim(store, begin.key, begin.owner, begin.now, begin.lease), record, open_queue);
     let outcome = outcome?;
+    // A key known done that turned out not to be (it expired): the record skipped above is read now.
+    let record = match record {
+        Ok(None) if known_done && !matches!(outcome, ClaimOutcome::Done(_)) => {
+            reads::get_request(store, begin.request).await
+        }
+        other => other,
+    };
     match (record, open_queue) {
         (Ok(record), Ok(open_queue)) => Ok(Begun { claim: outcome, record, open_queue }),
         (Err(error), _) | (_, Err(error)) => {
