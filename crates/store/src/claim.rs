@@ -7,17 +7,60 @@
 //! leaves an in-flight claim whose lease runs out; the next delivery takes it over and is told so, because
 //! the dead attempt may or may not have reached Alma.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 
 use crate::follow_up::FollowUp;
-use crate::ids::{ClaimToken, IdempotencyKey};
+use crate::ids::{ClaimToken, IdempotencyKey, RelaisRequestId};
 use crate::model::{Correlation, HistoryEntry};
+use crate::queue::QueuedMessage;
 
 /// The response stored when a message was done, replayed verbatim to repeat deliveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
     /// The NCIP response as sent to Relais the first time, byte for byte.
     pub body: Vec<u8>,
+    /// A replay of the message is already in the request's history ([`crate::Store::record_replay`]). The
+    /// history keeps the first replay only, so that a later one is answered from one read and writes nothing.
+    pub replay_recorded: bool,
+}
+
+impl StoredResponse {
+    /// An answer no replay has been recorded for yet.
+    pub fn new(body: Vec<u8>) -> Self {
+        Self { body, replay_recorded: false }
+    }
+}
+
+/// What a delivery asks the store before it acts on Alma (see [`crate::Store::begin`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Begin<'a> {
+    /// The message's idempotency key, to claim.
+    pub key: &'a IdempotencyKey,
+    /// The delivery attempt claiming it.
+    pub owner: &'a ClaimToken,
+    /// The Relais request the message belongs to: its record is read beside the claim.
+    pub request: &'a RelaisRequestId,
+    /// When the claim is made: the lease starts then.
+    pub now: Timestamp,
+    /// How long the claim protects the delivery.
+    pub lease: Duration,
+    /// Read the request's open outbox messages too (when the outbox is on: a message queues behind them, and
+    /// a resend of one of them is compared with it).
+    pub open_queue: bool,
+}
+
+/// What [`crate::Store::begin`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Begun {
+    /// The claim attempt's outcome, as [`crate::Store::claim`] reports it.
+    pub claim: ClaimOutcome,
+    /// The request's live record as it stood when the claim was taken; the store need not read it when the key
+    /// is done (a replay answers the stored response and changes no record).
+    pub record: Option<Correlation>,
+    /// The request's open (waiting or parked) outbox messages, oldest first, when asked for.
+    pub open_queue: Option<Vec<QueuedMessage>>,
 }
 
 /// What a claim attempt found.

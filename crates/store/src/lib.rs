@@ -39,7 +39,7 @@ use jiff::Timestamp;
 
 pub use attempts::{Attempt, AttemptCount, AttemptKey, AttemptRule, AttemptScope, MAX_LOCK};
 pub use bulk::{BulkAction, BulkKind, BulkState, QueueFilter, is_bulk_id};
-pub use claim::{ClaimOutcome, Commit, CommitOutcome, StoredResponse};
+pub use claim::{Begin, Begun, ClaimOutcome, Commit, CommitOutcome, StoredResponse};
 pub use config::StoreConfig;
 pub use dynamo::DynamoStore;
 pub use embedded::{EMBEDDED_DATABASE_FILE, EmbeddedStore};
@@ -83,6 +83,23 @@ pub trait Store: Send + Sync {
         now: Timestamp,
         lease: Duration,
     ) -> Result<ClaimOutcome, StoreError>;
+
+    /// Before acting on a message, in one round trip: claims its key as [`Store::claim`] does, and reads beside
+    /// the claim the request's record (which the delivery decides on and later commits against, so that it is
+    /// read once per message) and, when asked, the request's open outbox messages. A key found done is
+    /// answered from a read alone: a replay writes nothing.
+    async fn begin(&self, begin: Begin<'_>) -> Result<Begun, StoreError>;
+
+    /// The first replay of a done message: appends `entry` to the request's history and marks the stored
+    /// answer replayed ([`StoredResponse::replay_recorded`]), together. Writes nothing and answers false when a
+    /// replay was recorded before (or the key is not done): the history keeps the first replay only, so that a
+    /// sender retrying in a loop neither grows it nor costs a write per retry.
+    async fn record_replay(
+        &self,
+        key: &IdempotencyKey,
+        request: &RelaisRequestId,
+        entry: &HistoryEntry,
+    ) -> Result<bool, StoreError>;
 
     /// Atomically: mark the key done with the response (only if `owner` still holds it), put the correlation
     /// record (create if `expected_version` is `None` and no live record exists; else only if the version

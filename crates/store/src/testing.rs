@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::{
-    Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry, IdempotencyKey,
-    ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
+    Attempt, AttemptCount, AttemptKey, AttemptRule, Begin, Begun, BulkAction, ClaimOutcome, ClaimToken, Commit,
+    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry,
+    IdempotencyKey, ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
 };
 
 /// What an operation does to the store, so that a test or benchmark can count reads and writes by the
@@ -71,6 +71,8 @@ operations! {
     History => "history", Read;
     AppendHistory => "append_history", OtherWrite;
     Claim => "claim", Claim;
+    Begin => "begin", Claim;
+    RecordReplay => "record_replay", OtherWrite;
     Commit => "commit", Commit;
     Release => "release", OtherWrite;
     PutDiscovery => "put_discovery", OtherWrite;
@@ -172,6 +174,21 @@ impl Store for FaultyStore {
     ) -> Result<ClaimOutcome, StoreError> {
         self.check(Operation::Claim)?;
         self.inner.claim(key, owner, now, lease).await
+    }
+
+    async fn begin(&self, begin: Begin<'_>) -> Result<Begun, StoreError> {
+        self.check(Operation::Begin)?;
+        self.inner.begin(begin).await
+    }
+
+    async fn record_replay(
+        &self,
+        key: &IdempotencyKey,
+        request: &RelaisRequestId,
+        entry: &HistoryEntry,
+    ) -> Result<bool, StoreError> {
+        self.check(Operation::RecordReplay)?;
+        self.inner.record_replay(key, request, entry).await
     }
 
     async fn commit(&self, commit: Commit<'_>) -> Result<CommitOutcome, StoreError> {
@@ -374,6 +391,8 @@ mod tests {
             now: at(1),
             follow_up: None,
         };
+        let begun_key = IdempotencyKey::derive("RenewItem", Some(&request), None, b"<renew/>");
+        let begin = Begin { key: &begun_key, owner: &owner, request: &request, now: at(1), lease, open_queue: true };
         let enqueue = Enqueue {
             key: &queued_key,
             owner: &owner,
@@ -394,6 +413,8 @@ mod tests {
             ("history", failed(store.history(&request).await.map(drop))),
             ("append_history", failed(store.append_history(&request, &history).await)),
             ("claim", failed(store.claim(&key, &owner, at(1), lease).await.map(drop))),
+            ("begin", failed(store.begin(begin).await.map(drop))),
+            ("record_replay", failed(store.record_replay(&key, &request, &history).await.map(drop))),
             ("commit", failed(store.commit(commit).await.map(drop))),
             ("release", failed(store.release(&key, &owner).await)),
             ("put_discovery", failed(store.put_discovery("citation-1", &citation, at(1)).await)),
@@ -482,12 +503,12 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 31);
+        assert_eq!(Operation::ALL.len(), 33);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();
         assert_eq!(commits, [Operation::Commit, Operation::Enqueue]);
         let claims: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Claim).collect();
-        assert_eq!(claims, [Operation::Claim]);
+        assert_eq!(claims, [Operation::Claim, Operation::Begin]);
     }
 }

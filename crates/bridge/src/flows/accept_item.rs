@@ -12,7 +12,7 @@ use crate::alma::model::AlmaItem;
 use crate::alma::{CallContext, ItemPath};
 use crate::flows::Bridge;
 use crate::ncip::{AcceptItem, AcceptItemResponse, Message, Problem, ResponseHeader, ServiceKind};
-use crate::store::{IdempotencyKey, ItemBarcode, RequestStatus, Side};
+use crate::store::{Correlation, IdempotencyKey, ItemBarcode, RequestStatus, Side};
 
 const SERVICE: ServiceKind = ServiceKind::AcceptItem;
 
@@ -37,8 +37,6 @@ struct Receipt {
     answer: AcceptItemResponse,
     barcode: ItemBarcode,
     change: RecordChange,
-    /// The store already holds this request on the hold shelf under this barcode.
-    received_before: bool,
     /// The patron as Relais named them, for Alma to match.
     patron: Option<String>,
 }
@@ -56,12 +54,6 @@ impl Receipt {
             "AcceptItem/ItemId",
             "AcceptItem needs an ItemId (the barcode Alma gives the temporary item)",
         )?;
-        let received_before = matches!(
-            bridge.store.get_request(&request).await,
-            Ok(Some(existing)) if existing.side == Side::Borrowing
-                && existing.status == RequestStatus::OnHoldShelf
-                && existing.has_barcode(&barcode)
-        );
         let answer = AcceptItemResponse {
             header: message.header.as_ref().map(ResponseHeader::answering),
             problems: Vec::new(),
@@ -82,7 +74,7 @@ impl Receipt {
         change.due_date = message.date_for_return.and_then(|d| d.date());
         let patron = message.user_id.as_ref().map(|u| u.user_identifier_value.as_str().to_owned());
         forward::ensure_header(&mut message.header);
-        Ok(Receipt { outgoing: Message::AcceptItem(message), answer, barcode, change, received_before, patron })
+        Ok(Receipt { outgoing: Message::AcceptItem(message), answer, barcode, change, patron })
     }
 
     fn done(&self, item: Option<&AlmaItem>) -> Done {
@@ -111,10 +103,15 @@ impl ExactlyOnce for Receipt {
         Some(&self.barcode)
     }
 
-    /// A resend with changed details after the item was received: Alma holds the item already, so answer as
-    /// Alma did rather than make a second temporary item.
-    fn recorded_done(&self) -> bool {
-        self.received_before
+    /// A resend with changed details after the item was received (the record holds the request on the hold
+    /// shelf under this barcode): Alma holds the item already, so answer as Alma did rather than make a second
+    /// temporary item.
+    fn recorded_done(&self, record: Option<&Correlation>) -> bool {
+        record.is_some_and(|existing| {
+            existing.side == Side::Borrowing
+                && existing.status == RequestStatus::OnHoldShelf
+                && existing.has_barcode(&self.barcode)
+        })
     }
 
     /// An earlier attempt may have reached Alma: the temporary item exists if it did.

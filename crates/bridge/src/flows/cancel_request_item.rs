@@ -99,7 +99,7 @@ impl ExactlyOnce for Cancellation {
     }
 
     /// A borrowing cancel is done once recorded: nothing is sent to Alma.
-    fn recorded_done(&self) -> bool {
+    fn recorded_done(&self, _record: Option<&crate::store::Correlation>) -> bool {
         self.borrowing
     }
 

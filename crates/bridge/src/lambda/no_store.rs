@@ -9,9 +9,9 @@ use jiff::Timestamp;
 use std::time::Duration;
 
 use crate::store::{
-    Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry, IdempotencyKey,
-    ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
+    Attempt, AttemptCount, AttemptKey, AttemptRule, Begin, Begun, BulkAction, ClaimOutcome, ClaimToken, Commit,
+    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry,
+    IdempotencyKey, ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreError,
 };
 
 /// See the module documentation.
@@ -47,6 +47,17 @@ impl Store for NoStore {
         _: Duration,
     ) -> Result<ClaimOutcome, StoreError> {
         refused("claim")
+    }
+    async fn begin(&self, _: Begin<'_>) -> Result<Begun, StoreError> {
+        refused("begin")
+    }
+    async fn record_replay(
+        &self,
+        _: &IdempotencyKey,
+        _: &RelaisRequestId,
+        _: &HistoryEntry,
+    ) -> Result<bool, StoreError> {
+        refused("record_replay")
     }
     async fn commit(&self, _: Commit<'_>) -> Result<CommitOutcome, StoreError> {
         refused("commit")

@@ -12,18 +12,19 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use jiff::Timestamp;
 
 use super::items::{self, Item, n, s};
 use super::reads::{self, get_item, last_history_position};
 use super::{DynamoStore, back_off, map_sdk_error};
-use crate::claim::{ClaimDecision, decide_claim, lease_end, next_version};
+use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
 use crate::config::expiry_after;
 use crate::keys::{history_instant_prefix, history_key, next_history_seq};
 use crate::schema::{PARTITION_KEY, TTL_ATTRIBUTE};
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, RelaisRequestId, StoreError,
+    Begin, Begun, ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, RelaisRequestId,
+    StoreError,
 };
 
 /// Attempts at a write whose precondition keeps changing under it (a claim released or taken over between
@@ -93,6 +94,17 @@ pub(super) async fn claim(
     now: Timestamp,
     lease: Duration,
 ) -> Result<ClaimOutcome, StoreError> {
+    // A key this instance has seen done is read, not written: DynamoDB charges a failed conditional put as a
+    // write of the item it refused to replace, and a replay's answer is that item.
+    if store.done_keys.contains(key) {
+        let found = get_item(store, items::claim_key(key)).await?;
+        if let Some(ExistingClaim::Done(done)) =
+            found.as_ref().map(|item| items::live_claim(item, now)).transpose()?.flatten()
+        {
+            return Ok(ClaimOutcome::Done(done));
+        }
+        store.done_keys.forget(key);
+    }
     let lease_until = lease_end(now, lease);
     let expires_at = expiry_after(now, store.config.idempotency_retention);
     for _ in 0..ROUNDS {
@@ -110,7 +122,12 @@ pub(super) async fn claim(
         match decide_claim(existing, now) {
             // Released or expired since the put looked: the next round tries the put again.
             ClaimDecision::Fresh => {}
-            ClaimDecision::Report(outcome) => return Ok(outcome),
+            ClaimDecision::Report(outcome) => {
+                if matches!(outcome, ClaimOutcome::Done(_)) {
+                    store.done_keys.remember(key);
+                }
+                return Ok(outcome);
+            }
             ClaimDecision::TakeOver { previous_attempts, holder, lease_until: stale_lease } => {
                 let taken = store
                     .client
@@ -147,6 +164,97 @@ pub(super) async fn claim(
         }
     }
     Err(StoreError::Contention { operation: "claim" })
+}
+
+/// The claim, with the record and (when asked) the open queue read beside it, all in one round trip: the
+/// requests go out together. A key this instance knows done skips the record, which a replay does not use.
+pub(super) async fn begin(store: &DynamoStore, begin: Begin<'_>) -> Result<Begun, StoreError> {
+    let known_done = store.done_keys.contains(begin.key);
+    let record = async { if known_done { Ok(None) } else { reads::get_request(store, begin.request).await } };
+    let open_queue = async {
+        if !begin.open_queue {
+            return Ok(None);
+        }
+        let queued = super::queue::queued_for(store, begin.request).await?;
+        Ok(Some(queued.into_iter().filter(|m| m.state.is_open()).collect()))
+    };
+    let (outcome, record, open_queue) =
+        tokio::join!(claim(store, begin.key, begin.owner, begin.now, begin.lease), record, open_queue);
+    let outcome = outcome?;
+    // A key known done that turned out not to be (it expired): the record skipped above is read now.
+    let record = match record {
+        Ok(None) if known_done && !matches!(outcome, ClaimOutcome::Done(_)) => {
+            reads::get_request(store, begin.request).await
+        }
+        other => other,
+    };
+    match (record, open_queue) {
+        (Ok(record), Ok(open_queue)) => Ok(Begun { claim: outcome, record, open_queue }),
+        (Err(error), _) | (_, Err(error)) => {
+            // Without the reads the delivery cannot decide, so a fresh claim is given back. One taken over from
+            // a dead attempt is kept: its lease runs out, and the next delivery reads Alma before acting.
+            if outcome == ClaimOutcome::Claimed {
+                let _ = release(store, begin.key, begin.owner).await;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// The first replay of a done key: marks the idempotency item replayed and puts the history entry, in one
+/// transaction whose first item fails (and nothing is written) when a replay was recorded before.
+pub(super) async fn record_replay(
+    store: &DynamoStore,
+    key: &IdempotencyKey,
+    request: &RelaisRequestId,
+    entry: &HistoryEntry,
+) -> Result<bool, StoreError> {
+    const OP: &str = "TransactWriteItems";
+    let now = store.config.now();
+    let expires_at = expiry_after(entry.at, store.config.retention);
+    let mut seq = 0;
+    for round in 0..ROUNDS {
+        let mark = built(
+            OP,
+            Update::builder()
+                .table_name(&store.table)
+                .set_key(Some(items::claim_key(key)))
+                .condition_expression("#state = :done AND attribute_not_exists(#replayed) AND #exp > :now")
+                .update_expression("SET #replayed = :yes")
+                .expression_attribute_names("#state", items::STATE)
+                .expression_attribute_names("#replayed", items::REPLAYED)
+                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                .expression_attribute_values(":done", s(items::DONE))
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .expression_attribute_values(":now", n(now.as_second()))
+                .build(),
+        )?;
+        let history = built(
+            OP,
+            Put::builder()
+                .table_name(&store.table)
+                .set_item(Some(items::history_item(request, &history_key(entry.at, seq), entry, expires_at)?))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .build(),
+        )?;
+        let items =
+            vec![TransactWriteItem::builder().update(mark).build(), TransactWriteItem::builder().put(history).build()];
+        let reasons = match store.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => return Ok(true),
+            Err(error) => transaction_reasons(error)?,
+        };
+        let failed = |position: usize| reasons.get(position).is_some_and(|c| c.as_deref() == Some(CONDITION_FAILED));
+        if failed(0) {
+            return Ok(false);
+        }
+        if failed(1) {
+            seq = next_seq(store, request, entry.at).await?;
+            continue;
+        }
+        retry_or_refuse(&reasons, round).await?;
+    }
+    Err(StoreError::Contention { operation: "record replay" })
 }
 
 pub(super) async fn release(store: &DynamoStore, key: &IdempotencyKey, owner: &ClaimToken) -> Result<(), StoreError> {

@@ -32,6 +32,8 @@ pub(super) const OWNER: &str = "owner";
 pub(super) const LEASE_UNTIL: &str = "lease_until";
 pub(super) const ATTEMPTS: &str = "attempts";
 pub(super) const RESPONSE: &str = "response";
+/// Set on a done idempotency item by the first replay of its message (only that one is in the history).
+pub(super) const REPLAYED: &str = "replayed";
 pub(super) const CITATION: &str = "citation";
 
 pub(super) const IN_FLIGHT: &str = "in_flight";
@@ -205,7 +207,8 @@ pub(super) fn live_claim(item: &Item, now: Timestamp) -> Result<Option<ExistingC
         }
         Some(DONE) => {
             let body = item.get(RESPONSE).and_then(|v| v.as_b().ok()).ok_or_else(|| missing("claim", RESPONSE))?;
-            Ok(Some(ExistingClaim::Done(StoredResponse { body: body.as_ref().to_vec() })))
+            let replay_recorded = item.get(REPLAYED).and_then(|v| v.as_bool().ok()).copied().unwrap_or(false);
+            Ok(Some(ExistingClaim::Done(StoredResponse { body: body.as_ref().to_vec(), replay_recorded })))
         }
         _ => Err(missing("claim", STATE)),
     }

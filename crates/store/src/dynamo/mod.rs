@@ -13,6 +13,8 @@ mod patrons;
 mod queue;
 mod reads;
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,9 +23,9 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use jiff::Timestamp;
 
 use crate::{
-    Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry, IdempotencyKey,
-    ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
+    Attempt, AttemptCount, AttemptKey, AttemptRule, Begin, Begun, BulkAction, ClaimOutcome, ClaimToken, Commit,
+    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry,
+    IdempotencyKey, ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
@@ -32,6 +34,34 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     config: StoreConfig,
+    done_keys: Arc<DoneKeys>,
+}
+
+/// Idempotency keys this instance has seen done, so that a replay reaching it again is claimed with a consistent
+/// read rather than a conditional put. Only a hint: the read decides, and a key that is no longer done is
+/// forgotten and claimed as usual. Bounded: when full it starts again empty.
+#[derive(Debug, Default)]
+struct DoneKeys(Mutex<HashSet<String>>);
+
+impl DoneKeys {
+    /// A few thousand keys cover the resends of a busy day on one instance, in well under a megabyte.
+    const MAX: usize = 4096;
+
+    fn contains(&self, key: &IdempotencyKey) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).contains(key.as_str())
+    }
+
+    fn remember(&self, key: &IdempotencyKey) {
+        let mut keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if keys.len() >= Self::MAX {
+            keys.clear();
+        }
+        keys.insert(key.as_str().to_owned());
+    }
+
+    fn forget(&self, key: &IdempotencyKey) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key.as_str());
+    }
 }
 
 impl DynamoStore {
@@ -42,7 +72,7 @@ impl DynamoStore {
 
     /// The store with the deployment's retention and TTLs (or a test's clock).
     pub fn with_config(client: Client, table: String, config: StoreConfig) -> Self {
-        Self { client, table, config }
+        Self { client, table, config, done_keys: Arc::default() }
     }
 
     /// The name of the table this store reads and writes, as the deployment gave it.
@@ -112,6 +142,19 @@ impl Store for DynamoStore {
         lease: Duration,
     ) -> Result<ClaimOutcome, StoreError> {
         claims::claim(self, key, owner, now, lease).await
+    }
+
+    async fn begin(&self, begin: Begin<'_>) -> Result<Begun, StoreError> {
+        claims::begin(self, begin).await
+    }
+
+    async fn record_replay(
+        &self,
+        key: &IdempotencyKey,
+        request: &RelaisRequestId,
+        entry: &HistoryEntry,
+    ) -> Result<bool, StoreError> {
+        claims::record_replay(self, key, request, entry).await
     }
 
     async fn commit(&self, commit: Commit<'_>) -> Result<CommitOutcome, StoreError> {

@@ -2,7 +2,8 @@
 //!
 //! redb serialises write transactions, so each conditional operation (claim, commit, release) is a plain
 //! read-check-write inside one write transaction; that is what makes it match DynamoDB's conditional writes.
-//! redb calls block (and write commits fsync), so every call runs on tokio's blocking pool.
+//! redb calls block (and write commits fsync), so write transactions run on tokio's blocking pool; the read
+//! that answers a replay runs on the calling task.
 
 mod patrons;
 mod tables;
@@ -18,14 +19,14 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use tables::{
     ATTEMPTS, BARCODES, BULK, CLAIMS, DISCOVERY, FOLLOW_UPS, HISTORY, MARKERS, OPEN_BARCODES, OPEN_QUEUE, OUTBOX,
-    REQUESTS, RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredEntry, StoredQueued,
+    REQUESTS, RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredEntry,
 };
 
 use crate::config::is_live;
 use crate::keys::HISTORY_PREFIX;
 use crate::{
-    Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, BulkState, ClaimOutcome, ClaimToken, Commit,
-    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry,
+    Attempt, AttemptCount, AttemptKey, AttemptRule, Begin, Begun, BulkAction, BulkState, ClaimOutcome, ClaimToken,
+    Commit, CommitOutcome, Correlation, Enqueue, EnqueueOutcome, FinishFollowUp, FinishOutcome, FollowUp, HistoryEntry,
     IdempotencyKey, ItemBarcode, PatronKey, QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
@@ -156,6 +157,16 @@ impl EmbeddedStore {
         self.run("purge expired", |db, config| writes::purge_expired(db, config.now())).await
     }
 
+    /// Runs a read transaction on the calling task: it never waits on the disk's sync, and reads a few pages
+    /// that are usually in the page cache, so the hop to the blocking pool would cost more than the read.
+    fn read_inline<T>(
+        &self,
+        operation: &'static str,
+        job: impl FnOnce(&Database, &StoreConfig) -> Result<T, Failure>,
+    ) -> Result<T, StoreError> {
+        job(&self.db, &self.config).map_err(|f| f.named(operation))
+    }
+
     async fn run<T, F>(&self, operation: &'static str, job: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -240,12 +251,57 @@ impl Store for EmbeddedStore {
         now: Timestamp,
         lease: Duration,
     ) -> Result<ClaimOutcome, StoreError> {
+        if let Some((done, _)) = self.read_inline("claim", |db, _| writes::done_answer(db, key, now))? {
+            return Ok(ClaimOutcome::Done(done));
+        }
         let (key, owner) = (key.clone(), owner.clone());
         self.run("claim", move |db, config| {
             let txn = db.begin_write()?;
             let outcome = writes::claim(&txn, config, &key, &owner, now, lease)?;
-            txn.commit()?;
+            if writes::claimed(&outcome) {
+                txn.commit()?;
+            } else {
+                txn.abort()?;
+            }
             Ok(outcome)
+        })
+        .await
+    }
+
+    async fn begin(&self, begin: Begin<'_>) -> Result<Begun, StoreError> {
+        // A done key (a replay) is answered from this one read transaction.
+        let done = self.read_inline("begin", |db, config| {
+            let Some((done, txn)) = writes::done_answer(db, begin.key, begin.now)? else { return Ok(None) };
+            let open_queue = if begin.open_queue {
+                Some(tables::open_queued(&txn.open_table(OUTBOX)?, begin.request.as_str(), config.now())?)
+            } else {
+                None
+            };
+            Ok(Some(Begun { claim: ClaimOutcome::Done(done), record: None, open_queue }))
+        })?;
+        if let Some(begun) = done {
+            return Ok(begun);
+        }
+        let owned = writes::OwnedBegin::from(begin);
+        self.run("begin", move |db, config| writes::begin_claim(db, config, &owned)).await
+    }
+
+    async fn record_replay(
+        &self,
+        key: &IdempotencyKey,
+        request: &RelaisRequestId,
+        entry: &HistoryEntry,
+    ) -> Result<bool, StoreError> {
+        let (key, request, entry) = (key.clone(), request.clone(), entry.clone());
+        self.run("record replay", move |db, config| {
+            let txn = db.begin_write()?;
+            let recorded = writes::record_replay(&txn, config, &key, &request, &entry)?;
+            if recorded {
+                txn.commit()?;
+            } else {
+                txn.abort()?;
+            }
+            Ok(recorded)
         })
         .await
     }
@@ -418,22 +474,8 @@ impl Store for EmbeddedStore {
     async fn queued_for(&self, id: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
         let id = id.clone();
         self.run("queued for", move |db, config| {
-            let now = config.now();
             let txn = db.begin_read()?;
-            let outbox = txn.open_table(OUTBOX)?;
-            let mut messages = Vec::new();
-            // Message ids are never empty, so ("", ...) bounds the request's rows from below.
-            for row in outbox.range((id.as_str(), "")..)? {
-                let (key, value) = row?;
-                if key.value().0 != id.as_str() {
-                    break;
-                }
-                let stored: StoredQueued = tables::decode("queued message", value.value())?;
-                if is_live(stored.expires_at, now) {
-                    messages.push(stored.message);
-                }
-            }
-            Ok(messages)
+            tables::queued_of(&txn.open_table(OUTBOX)?, id.as_str(), config.now())
         })
         .await
     }

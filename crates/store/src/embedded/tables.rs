@@ -68,6 +68,9 @@ pub(super) struct StoredClaim {
     pub lease_until_ms: i64,
     pub attempts: u32,
     pub expires_at: i64,
+    /// A replay of the done message is in the history (only the first one is recorded).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -129,6 +132,36 @@ pub(super) fn live_record(
     Ok(stored.filter(|s| is_live(s.expires_at, now)).map(|s| s.record))
 }
 
+/// The open (waiting or parked) queued messages of `request` live at `now`, oldest first.
+pub(super) fn open_queued(
+    outbox: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    request: &str,
+    now: Timestamp,
+) -> Result<Vec<QueuedMessage>, super::Failure> {
+    Ok(queued_of(outbox, request, now)?.into_iter().filter(|m| m.state.is_open()).collect())
+}
+
+/// Every queued message of `request` live at `now`, in any state, oldest first.
+pub(super) fn queued_of(
+    outbox: &impl ReadableTable<(&'static str, &'static str), &'static [u8]>,
+    request: &str,
+    now: Timestamp,
+) -> Result<Vec<QueuedMessage>, super::Failure> {
+    let mut messages = Vec::new();
+    // Message ids are never empty, so (request, "") bounds the request's rows from below.
+    for row in outbox.range((request, "")..)? {
+        let (key, value) = row?;
+        if key.value().0 != request {
+            break;
+        }
+        let stored: StoredQueued = decode("queued message", value.value())?;
+        if is_live(stored.expires_at, now) {
+            messages.push(stored.message);
+        }
+    }
+    Ok(messages)
+}
+
 /// The live claim under `key` at `now`, with its stored response when done.
 pub(super) fn live_claim(
     claims: &impl ReadableTable<&'static str, &'static [u8]>,
@@ -154,7 +187,7 @@ pub(super) fn live_claim(
                 what: "claim",
                 reason: "done without a stored response".to_owned(),
             })?;
-            ExistingClaim::Done(StoredResponse { body })
+            ExistingClaim::Done(StoredResponse { body, replay_recorded: stored.replayed })
         }
     };
     Ok(Some((stored, existing)))

@@ -1,7 +1,7 @@
 //! Embedded-store writes, each run inside one redb write transaction that the caller commits or aborts.
 //! The checks mirror the DynamoDB conditions one for one (see `dynamo::claims`).
 
-use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 use serde::de::DeserializeOwned;
 
 use super::Failure;
@@ -10,12 +10,13 @@ use super::tables::{
     OUTBOX, REQUESTS, RESPONSES, StoredAttempts, StoredBulk, StoredCitation, StoredClaim, StoredEntry, StoredQueued,
     StoredRecord,
 };
+use crate::claim::StoredResponse;
 use crate::claim::{ClaimDecision, ExistingClaim, decide_claim, lease_end, next_version};
 use crate::config::{expiry_after, is_live};
 use crate::follow_up::{FinishOutcome, FollowUp};
 use crate::keys::{HISTORY_PREFIX, history_instant_prefix, history_key, next_history_seq};
 use crate::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, EnqueueOutcome, HistoryEntry, IdempotencyKey,
+    Begun, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, EnqueueOutcome, HistoryEntry, IdempotencyKey,
     QueueLimit, QueueLimits, QueuedMessage, RelaisRequestId, StoreConfig,
 };
 use jiff::Timestamp;
@@ -71,11 +72,98 @@ pub(super) fn claim(
         lease_until_ms: lease_end(now, lease).as_millisecond(),
         attempts,
         expires_at: expiry_after(now, config.idempotency_retention),
+        replayed: false,
     };
     claims.insert(key.as_str(), tables::encode("claim", &stored)?.as_slice())?;
     // A fresh claim may replace an expired done record; its response must not outlive it.
     responses.remove(key.as_str())?;
     Ok(outcome)
+}
+
+/// The stored answer of `key` if it is done at `now`, from a read transaction: a replay is answered without
+/// a write transaction, whose commit (an fsync on a file) is most of what a write costs.
+pub(super) fn done_answer(
+    db: &redb::Database,
+    key: &IdempotencyKey,
+    now: Timestamp,
+) -> Result<Option<(StoredResponse, redb::ReadTransaction)>, Failure> {
+    let txn = db.begin_read()?;
+    let found = {
+        let claims = txn.open_table(CLAIMS)?;
+        let responses = txn.open_table(RESPONSES)?;
+        tables::live_claim(&claims, &responses, key.as_str(), now)?
+    };
+    Ok(match found {
+        Some((_, ExistingClaim::Done(response))) => Some((response, txn)),
+        _ => None,
+    })
+}
+
+/// A [`Begin`](crate::Begin) that can move to the blocking pool.
+pub(super) struct OwnedBegin {
+    pub(super) key: IdempotencyKey,
+    pub(super) owner: ClaimToken,
+    pub(super) request: RelaisRequestId,
+    pub(super) now: Timestamp,
+    pub(super) lease: std::time::Duration,
+    pub(super) open_queue: bool,
+}
+
+impl From<crate::Begin<'_>> for OwnedBegin {
+    fn from(b: crate::Begin<'_>) -> Self {
+        Self {
+            key: b.key.clone(),
+            owner: b.owner.clone(),
+            request: b.request.clone(),
+            now: b.now,
+            lease: b.lease,
+            open_queue: b.open_queue,
+        }
+    }
+}
+
+/// The claim of [`crate::Store::begin`] for a key that was not done when read: one write transaction that
+/// claims and reads the record and open queue beside the claim; committed only when the claim was taken.
+pub(super) fn begin_claim(db: &redb::Database, config: &StoreConfig, b: &OwnedBegin) -> Result<Begun, Failure> {
+    let txn = db.begin_write()?;
+    let outcome = claim(&txn, config, &b.key, &b.owner, b.now, b.lease)?;
+    let now = config.now();
+    let record = tables::live_record(&txn.open_table(REQUESTS)?, b.request.as_str(), now)?;
+    let open_queue =
+        if b.open_queue { Some(tables::open_queued(&txn.open_table(OUTBOX)?, b.request.as_str(), now)?) } else { None };
+    if claimed(&outcome) {
+        txn.commit()?;
+    } else {
+        txn.abort()?;
+    }
+    Ok(Begun { claim: outcome, record, open_queue })
+}
+
+/// Whether a claim attempt wrote (took the key); otherwise it only reported, and its transaction is aborted.
+pub(super) fn claimed(outcome: &ClaimOutcome) -> bool {
+    matches!(outcome, ClaimOutcome::Claimed | ClaimOutcome::TookOverStale { .. })
+}
+
+/// Marks the first replay of a done key and appends its history entry; false (nothing to commit) when a replay
+/// was recorded before or the key is not done.
+pub(super) fn record_replay(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    key: &IdempotencyKey,
+    request: &RelaisRequestId,
+    entry: &HistoryEntry,
+) -> Result<bool, Failure> {
+    let mut claims = txn.open_table(CLAIMS)?;
+    let stored: Option<StoredClaim> = tables::read(&claims, "claim", key.as_str())?;
+    let Some(mut stored) =
+        stored.filter(|s| s.state == ClaimState::Done && !s.replayed && is_live(Some(s.expires_at), config.now()))
+    else {
+        return Ok(false);
+    };
+    stored.replayed = true;
+    claims.insert(key.as_str(), tables::encode("claim", &stored)?.as_slice())?;
+    append_entry(txn, config, request, entry)?;
+    Ok(true)
 }
 
 pub(super) fn release(txn: &WriteTransaction, key: &IdempotencyKey, owner: &ClaimToken) -> Result<(), Failure> {
@@ -196,6 +284,7 @@ fn mark_done(
         lease_until_ms: 0,
         attempts,
         expires_at: expiry_after(now, config.idempotency_retention),
+        replayed: false,
     };
     claims.insert(key.as_str(), tables::encode("claim", &done)?.as_slice())?;
     responses.insert(key.as_str(), response)?;
@@ -208,9 +297,10 @@ pub(super) fn append_history(
     id: &RelaisRequestId,
     entry: &HistoryEntry,
 ) -> Result<(), Failure> {
-    let mut history = txn.open_table(HISTORY)?;
     if entry.outcome == crate::model::Outcome::Replayed {
-        // A replay right after a replay of the same message is folded into the earlier entry.
+        let mut history = txn.open_table(HISTORY)?;
+        // A replay right after a replay of the same message is folded into the earlier entry (a resend that
+        // differed from its queued message; a plain replay is recorded once, by `record_replay`).
         let all_end = format!("{}$", HISTORY_PREFIX.trim_end_matches('#'));
         let latest = history
             .range((id.as_str(), HISTORY_PREFIX)..(id.as_str(), all_end.as_str()))?
@@ -230,6 +320,17 @@ pub(super) fn append_history(
             }
         }
     }
+    append_entry(txn, config, id, entry)
+}
+
+/// Appends `entry` after the request's entries at its instant, without folding.
+fn append_entry(
+    txn: &WriteTransaction,
+    config: &StoreConfig,
+    id: &RelaisRequestId,
+    entry: &HistoryEntry,
+) -> Result<(), Failure> {
+    let mut history = txn.open_table(HISTORY)?;
     let prefix = history_instant_prefix(entry.at);
     // Positions at one instant share the prefix, which ends in '#'; '$' sorts right after it.
     let end = format!("{}$", prefix.trim_end_matches('#'));

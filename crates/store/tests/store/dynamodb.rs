@@ -145,3 +145,69 @@ async fn a_remembered_patron_is_keyed_by_the_hash_under_the_patron_prefix_and_ho
     assert_eq!(number, Some(after(60).as_second()));
     assert_eq!(item.len(), 3, "the key and the expiry, nothing about the patron: {item:?}");
 }
+
+/// The DynamoDB requests a client sent, by name (`PutItem`, `GetItem`, ...), read from each request's target
+/// header as it leaves.
+#[derive(Debug, Clone, Default)]
+struct SentRequests(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl SentRequests {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for SentRequests {
+    fn name(&self) -> &'static str {
+        "SentRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
+        let name = target.rsplit('.').next().unwrap_or_default().to_owned();
+        self.0.lock().unwrap().push(name);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_replay_after_the_first_sends_reads_only() {
+    use crate::contract::{message_key, rid, token};
+    use bridge_store::{Begin, ClaimOutcome, HistoryEntry, Outcome, Store};
+    let sent = SentRequests::default();
+    let config = client().config().to_builder().interceptor(sent.clone()).build();
+    let client = Client::from_conf(config);
+    let table = new_table(&client).await;
+    let clock = TestClock::at(t0());
+    let store = DynamoStore::with_config(client, table, clock.config(StoreConfig::default()));
+    let rec = record("R-replayed", Side::Borrowing, RequestStatus::OnHoldShelf, &["B-replayed"], t0());
+    deliver(&store, "accept R-replayed", &rec, None, t0()).await;
+    let (key, request) = (message_key("accept R-replayed"), rid("R-replayed"));
+    let resend = token("resend");
+    let begin = |now| Begin {
+        key: &key,
+        owner: &resend,
+        request: &request,
+        now,
+        lease: std::time::Duration::from_secs(30),
+        open_queue: true,
+    };
+    // The first replay this instance sees: the claim's conditional put is refused (DynamoDB still charges it as
+    // a write), and the replay is recorded.
+    assert!(matches!(store.begin(begin(after(1))).await.unwrap().claim, ClaimOutcome::Done(_)));
+    let entry = HistoryEntry::new("AcceptItem", after(1), Outcome::Replayed);
+    assert!(store.record_replay(&key, &request, &entry).await.unwrap());
+    sent.take();
+    for second in 2..5 {
+        let begun = store.begin(begin(after(second))).await.unwrap();
+        assert!(matches!(begun.claim, ClaimOutcome::Done(ref s) if s.replay_recorded), "{begun:?}");
+    }
+    let mut requests = sent.take();
+    requests.sort();
+    assert_eq!(requests, ["GetItem", "GetItem", "GetItem", "Query", "Query", "Query"], "one claim read and the queue");
+}

@@ -35,7 +35,7 @@ async fn records_history_and_claims_survive_a_restart() {
         .claim(&message_key("accept R-restart"), &token("after"), after(1), std::time::Duration::from_secs(30))
         .await
         .unwrap();
-    assert_eq!(replay, ClaimOutcome::Done(StoredResponse { body: b"<accept R-restartResponse/>".to_vec() }));
+    assert_eq!(replay, ClaimOutcome::Done(StoredResponse::new(b"<accept R-restartResponse/>".to_vec())));
     let held = store
         .claim(&message_key("in flight"), &token("after"), after(1), std::time::Duration::from_secs(30))
         .await
@@ -89,4 +89,36 @@ async fn expired_citations_are_purged_while_the_store_runs() {
     store.put_discovery("later", &citation, after(31 * 60 + 120)).await.unwrap();
     assert_eq!(store.row_count().await.unwrap(), 1);
     assert!(store.get_discovery("later", after(31 * 60 + 120)).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_replay_after_the_first_leaves_the_file_unwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::at(t0());
+    let store = EmbeddedStore::open_with_config(dir.path(), clock.config(StoreConfig::default())).unwrap();
+    let rec = record("R-replayed", Side::Borrowing, RequestStatus::OnHoldShelf, &["B-replayed"], t0());
+    deliver(&store, "accept R-replayed", &rec, None, t0()).await;
+    let (key, request) = (message_key("accept R-replayed"), rid("R-replayed"));
+    let resend = token("resend");
+    let begin = |now| bridge_store::Begin {
+        key: &key,
+        owner: &resend,
+        request: &request,
+        now,
+        lease: std::time::Duration::from_secs(30),
+        open_queue: true,
+    };
+    assert!(matches!(store.begin(begin(after(1))).await.unwrap().claim, ClaimOutcome::Done(_)));
+    let entry = bridge_store::HistoryEntry::new("AcceptItem", after(1), bridge_store::Outcome::Replayed);
+    assert!(store.record_replay(&key, &request, &entry).await.unwrap());
+    let file = dir.path().join(bridge_store::EMBEDDED_DATABASE_FILE);
+    let before = std::fs::read(&file).unwrap();
+    for second in 2..5 {
+        let begun = store.begin(begin(after(second))).await.unwrap();
+        assert!(matches!(begun.claim, ClaimOutcome::Done(ref s) if s.replay_recorded), "{begun:?}");
+        // A plain claim of a done key reads it too.
+        let claimed = store.claim(&key, &token("plain"), after(second), std::time::Duration::from_secs(30)).await;
+        assert!(matches!(claimed.unwrap(), ClaimOutcome::Done(_)));
+    }
+    assert!(std::fs::read(&file).unwrap() == before, "a replay wrote to the database file");
 }

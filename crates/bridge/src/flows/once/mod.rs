@@ -36,8 +36,8 @@ use super::{Bridge, NcipAnswer};
 use crate::alma::{AlmaError, CallContext};
 use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
 use crate::store::{
-    ClaimOutcome, ClaimToken, Commit, CommitOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, Outcome, QueuedMessage,
-    RelaisRequestId,
+    Begin, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, ItemBarcode,
+    Outcome, QueuedMessage, RelaisRequestId, StoredResponse,
 };
 use std::time::Duration;
 
@@ -88,8 +88,8 @@ pub trait ExactlyOnce: Send + Sync {
     fn outgoing(&self) -> &Message;
 
     /// The store already shows this very action done, so it is answered without Alma (AcceptItem resent with
-    /// other details after the item was received).
-    fn recorded_done(&self) -> bool {
+    /// other details after the item was received). `record` is the request's record, read beside the claim.
+    fn recorded_done(&self, _record: Option<&Correlation>) -> bool {
         false
     }
 
@@ -224,61 +224,35 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
         return queueing::deliver(bridge, action.clone(), service, queued, ctx).await;
     }
     let owner = claim_token();
-    // The outbox's order check (and a resend's comparison) reads the request's queue; it runs beside the
-    // claim, so it costs no extra wait.
-    let ahead = async {
-        if bridge.settings.outbox.enabled { Some(queueing::open_for(bridge, &action.request).await) } else { None }
-    };
-    let (claimed, ahead) = tokio::join!(claim(bridge, &action, &owner, ctx), ahead);
-    let (attempt, earlier) = match claimed {
-        Claimed::Act(attempt, earlier) => (attempt, earlier),
-        Claimed::Replay(body) => {
-            let open = match ahead {
-                Some(Ok(open)) if service.queued_answer().is_some() => open,
-                _ => Vec::new(),
-            };
-            if queueing::resend_of_queued(bridge, &action, open, ctx).await == queueing::Resend::Same {
-                record_history(bridge, &action, Outcome::Replayed, None, ctx, None).await;
-            }
-            return body;
-        }
+    let (attempt, earlier, before) = match claim(bridge, &action, &owner, ctx).await {
+        Claimed::Act(attempt, earlier, before) => (attempt, earlier, before),
+        Claimed::Replay(stored, open) => return replay(bridge, &action, service, stored, open, ctx).await,
         Claimed::Busy(problem) => {
             record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
             return ncip::write(&problem_answer(&action, problem));
         }
     };
     let queued_answer = service.queued_answer().filter(|_| bridge.settings.outbox.enabled);
-    if let Some(ahead) = ahead {
-        // Messages of a request reach Alma in the order Relais sent them: behind one still waiting, a message
-        // waits too, even though Alma may be back.
-        match ahead {
-            Ok(open) if open.is_empty() => {}
-            Ok(_) => {
-                return match queued_answer {
-                    Some(answer) => {
-                        let why = "waiting behind an earlier message for the same request";
-                        queueing::enqueue(bridge, &action, service, &owner, answer, (why, false, None), ctx).await
-                    }
-                    None => {
-                        let _ = bridge.store.release(&action.key, &owner).await;
-                        let problem = Problem::temporary_processing_failure(
-                            "an earlier message for this request is still waiting for Alma; send this one again later",
-                        );
-                        record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
-                        ncip::write(&problem_answer(&action, problem))
-                    }
-                };
+    // Messages of a request reach Alma in the order Relais sent them: behind one still waiting, a message waits
+    // too, even though Alma may be back.
+    if !before.open_queue.is_empty() {
+        return match queued_answer {
+            Some(answer) => {
+                let why = "waiting behind an earlier message for the same request";
+                queueing::enqueue(bridge, &action, service, &owner, answer, (why, false, None), ctx).await
             }
-            Err(err) => {
-                tracing::error!(error = %err, "store unavailable while reading the outbox");
+            None => {
                 let _ = bridge.store.release(&action.key, &owner).await;
-                let problem = Problem::temporary_processing_failure("the bridge's store is unavailable");
-                return ncip::write(&problem_answer(&action, problem));
+                let problem = Problem::temporary_processing_failure(
+                    "an earlier message for this request is still waiting for Alma; send this one again later",
+                );
+                record_history(bridge, &action, Outcome::TemporaryFailure, Some(&problem), ctx, None).await;
+                ncip::write(&problem_answer(&action, problem))
             }
-        }
+        };
     }
-    match act(bridge, service, (attempt, earlier), &action, ctx).await {
-        Effect::Done(done) => commit(bridge, &action, &owner, ctx, *done, Outcome::Success).await.body,
+    match act(bridge, service, (attempt, earlier, before.record.as_ref()), &action, ctx).await {
+        Effect::Done(done) => commit(bridge, &action, &owner, ctx, (*done, before.record), Outcome::Success).await.body,
         Effect::Rejected(failure) => {
             failure.count_if_configuration_fault();
             if !failure.outcome_unknown {
@@ -325,15 +299,16 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
 
 /// One attempt at the action, under a claim: answer from the store's knowledge, from Alma's state after a
 /// takeover, or by forwarding the message.
-/// `earlier` counts the attempts before this one that left Alma's state unknown.
+/// `earlier` counts the attempts before this one that left Alma's state unknown; `record` is the request's
+/// record as read beside the claim.
 async fn act(
     bridge: &Bridge,
     service: &dyn ExactlyOnce,
-    (attempt, earlier): (Attempt, u32),
+    (attempt, earlier, record): (Attempt, u32, Option<&Correlation>),
     action: &Action<'_>,
     ctx: &CallContext,
 ) -> Effect {
-    if service.recorded_done() {
+    if service.recorded_done(record) {
         return Effect::Done(Box::new(service.done(bridge, None, ctx).await));
     }
     if attempt == Attempt::Reconcile {
@@ -433,28 +408,63 @@ fn area_of_translation(err: &AlmaError) -> &'static str {
     }
 }
 
+#[expect(clippy::large_enum_variant, reason = "one value per message, moved once: boxing buys nothing")]
 enum Claimed {
-    /// Act, with the number of earlier attempts that left Alma's state unknown.
-    Act(Attempt, u32),
-    Replay(Vec<u8>),
+    /// Act, with the number of earlier attempts that left Alma's state unknown and what was read beside the
+    /// claim.
+    Act(Attempt, u32, ReadBeside),
+    /// The message was done: its stored answer, and the request's open outbox messages (empty when the outbox
+    /// is off).
+    Replay(StoredResponse, Vec<QueuedMessage>),
     Busy(Problem),
 }
 
+/// What the store read beside a claim that was taken, for the attempt to decide on and commit against.
+struct ReadBeside {
+    /// The request's record; the commit starts from it and reads it again only on a version conflict.
+    record: Option<Correlation>,
+    /// The request's open outbox messages (empty when the outbox is off): a new message queues behind them.
+    open_queue: Vec<QueuedMessage>,
+}
+
+/// Claims the message's key, reading the request's record and open outbox messages in the same round trip
+/// ([`crate::store::Store::begin`]); a key found done is answered from one read, with nothing written.
 async fn claim(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &CallContext) -> Claimed {
     let waited_since = tokio::time::Instant::now();
     // Each poll is a conditional write (a failed one still costs DynamoDB a write unit): poll often at first,
     // when the other delivery is most likely about to finish, then back off.
     let mut pause = Duration::from_millis(50);
+    // A message the outbox delivers neither queues behind others nor is compared with a queued copy.
+    let open_queue = bridge.settings.outbox.enabled && matches!(action.inbound.origin, Origin::Relais);
     loop {
-        let outcome = bridge.store.claim(&action.key, owner, bridge.clock.now(), CLAIM_LEASE).await;
-        match outcome {
-            Ok(ClaimOutcome::Claimed) => return Claimed::Act(Attempt::Fresh, 0),
-            Ok(ClaimOutcome::TookOverStale { previous_attempts }) => {
-                tracing::info!(previous_attempts, "taking over a stale claim: reading Alma before acting");
-                return Claimed::Act(Attempt::Reconcile, previous_attempts);
+        let begin = Begin {
+            key: &action.key,
+            owner,
+            request: &action.request,
+            now: bridge.clock.now(),
+            lease: CLAIM_LEASE,
+            open_queue,
+        };
+        let outcome = bridge.store.begin(begin).await;
+        let (outcome, before) = match outcome {
+            Ok(begun) => {
+                let before = ReadBeside { record: begun.record, open_queue: begun.open_queue.unwrap_or_default() };
+                (begun.claim, before)
             }
-            Ok(ClaimOutcome::Done(stored)) => return Claimed::Replay(stored.body),
-            Ok(ClaimOutcome::InFlight { .. }) => {
+            // Without the store the bridge cannot promise exactly-once, so it does not act at all.
+            Err(err) => {
+                tracing::error!(error = %err, "store unavailable while claiming");
+                return Claimed::Busy(Problem::temporary_processing_failure("the bridge's store is unavailable"));
+            }
+        };
+        match outcome {
+            ClaimOutcome::Claimed => return Claimed::Act(Attempt::Fresh, 0, before),
+            ClaimOutcome::TookOverStale { previous_attempts } => {
+                tracing::info!(previous_attempts, "taking over a stale claim: reading Alma before acting");
+                return Claimed::Act(Attempt::Reconcile, previous_attempts, before);
+            }
+            ClaimOutcome::Done(stored) => return Claimed::Replay(stored, before.open_queue),
+            ClaimOutcome::InFlight { .. } => {
                 let waited = waited_since.elapsed();
                 if waited >= DUPLICATE_WAIT || ctx.remaining() < Duration::from_secs(1) {
                     return Claimed::Busy(Problem::temporary_processing_failure(
@@ -464,13 +474,37 @@ async fn claim(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &C
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(1));
             }
-            // Without the store the bridge cannot promise exactly-once, so it does not act at all.
-            Err(err) => {
-                tracing::error!(error = %err, "store unavailable while claiming");
-                return Claimed::Busy(Problem::temporary_processing_failure("the bridge's store is unavailable"));
-            }
         }
     }
+}
+
+/// A repeat of a message that was done: the stored answer, without Alma. Counted as replayed every time; the
+/// history keeps the first replay only, so a later one writes nothing (the stored answer says whether the first
+/// was recorded, so knowing it costs no extra read).
+async fn replay(
+    bridge: &Bridge,
+    action: &Action<'_>,
+    service: &dyn ExactlyOnce,
+    stored: StoredResponse,
+    open: Vec<QueuedMessage>,
+    ctx: &CallContext,
+) -> Vec<u8> {
+    let open = if service.queued_answer().is_some() { open } else { Vec::new() };
+    match queueing::resend_of_queued(bridge, action, open, ctx).await {
+        queueing::Resend::Same => {
+            super::history::log_outcome(&action.service, Outcome::Replayed);
+            if !stored.replay_recorded {
+                let entry = history_entry(bridge, action, Outcome::Replayed, None, ctx, None);
+                if let Err(err) = bridge.store.record_replay(&action.key, &action.request, &entry).await {
+                    tracing::warn!(error = %err, "could not record a replay in the history");
+                }
+            }
+        }
+        // Answered from the store as well; its history entry notes how it differed.
+        queueing::Resend::Differed => super::history::log_outcome(&action.service, Outcome::Replayed),
+        queueing::Resend::Replaced => {}
+    }
+    stored.body
 }
 
 /// What [`commit`] answers, and whether the record now holds the action (or a delivery that took over the
@@ -496,13 +530,14 @@ pub(super) fn answer_as_sent(bridge: &Bridge, action: &Action<'_>, answer: &Mess
 
 /// Stores the record, the answer and the history together; re-reads and re-applies on a version conflict
 /// (another message for the same request committed in between). `outcome` is the history's word for it:
-/// success, or delivered for a message from the outbox.
+/// success, or delivered for a message from the outbox. `read` is the action's record as read beside the
+/// claim, which the first try commits against without reading it again.
 async fn commit(
     bridge: &Bridge,
     action: &Action<'_>,
     owner: &ClaimToken,
     ctx: &CallContext,
-    done: Done,
+    (done, read): (Done, Option<Correlation>),
     outcome: Outcome,
 ) -> Committed {
     let body = answer_as_sent(bridge, action, &done.response, ctx);
@@ -512,11 +547,16 @@ async fn commit(
     let follow_up = done.change.read_back.as_ref().map(|read_back| {
         super::follow_up::for_message(&action.key, &done.change.request, read_back, bridge.clock.now())
     });
+    // The change's request, which a RequestItem without a RequestId renames to Alma's id once Alma answers:
+    // the record read beside the claim is that request's only when the name stayed.
+    let mut read = Some(read).filter(|_| done.change.request == action.request);
     for _ in 0..3 {
-        // The change's request, which a RequestItem without a RequestId renames to Alma's id once Alma answers.
-        let current = match bridge.store.get_request(&done.change.request).await {
-            Ok(current) => current,
-            Err(err) => return failed(store_failed_after_alma(bridge, action, ctx, &err).await),
+        let current = match read.take() {
+            Some(current) => current,
+            None => match bridge.store.get_request(&done.change.request).await {
+                Ok(current) => current,
+                Err(err) => return failed(store_failed_after_alma(bridge, action, ctx, &err).await),
+            },
         };
         let expected_version = current.as_ref().map(|c| c.version);
         let now = bridge.clock.now();

@@ -17,7 +17,6 @@ use crate::flows::Bridge;
 use crate::ncip::{self, Message, Problem};
 use crate::store::{
     ClaimToken, Enqueue, EnqueueOutcome, IdempotencyKey, Outcome, QueueLimit, QueueState, QueuedMessage,
-    RelaisRequestId, StoreError,
 };
 
 /// The longest pause between two delivery attempts of one message: short enough that a message is in Alma
@@ -28,12 +27,6 @@ const LONGEST_RETRY: Duration = Duration::from_secs(20);
 /// [`LONGEST_RETRY`].
 pub fn retry_delay(attempts: u32) -> Duration {
     Duration::from_secs(1u64 << attempts.clamp(1, 5)).min(LONGEST_RETRY)
-}
-
-/// The request's messages waiting (or parked) in the outbox: a new one must queue behind them, and a resend
-/// of one of them is compared with it.
-pub(super) async fn open_for(bridge: &Bridge, request: &RelaisRequestId) -> Result<Vec<QueuedMessage>, StoreError> {
-    Ok(bridge.store.queued_for(request).await?.into_iter().filter(|m| m.state.is_open()).collect())
 }
 
 /// Queues the message under the claim `owner` holds and answers Relais with `answer`. `why` is what kept it
@@ -230,22 +223,22 @@ pub(super) async fn deliver(
 ) -> Vec<u8> {
     action.key = delivery_key(queued);
     let owner = claim_token();
-    let (attempt, earlier) = match claim(bridge, &action, &owner, ctx).await {
+    let (attempt, earlier, before) = match claim(bridge, &action, &owner, ctx).await {
         // The first attempt's answer was lost after sending: Alma may hold the action already. Each earlier
         // attempt of a message marked so left Alma's state unknown.
-        Claimed::Act(Attempt::Fresh, _) if queued.reconcile => (Attempt::Reconcile, queued.attempts),
-        Claimed::Act(attempt, earlier) => (attempt, earlier),
+        Claimed::Act(Attempt::Fresh, _, before) if queued.reconcile => (Attempt::Reconcile, queued.attempts, before),
+        Claimed::Act(attempt, earlier, before) => (attempt, earlier, before),
         // An earlier delivery stored Alma's answer but stopped before marking the message.
-        Claimed::Replay(body) => {
+        Claimed::Replay(stored, _) => {
             settle(bridge, queued, QueueState::Delivered, None).await;
-            return body;
+            return stored.body;
         }
         // Another deliverer holds it (or the store is down): its outcome, or the next attempt, decides.
         Claimed::Busy(problem) => return ncip::write(&problem_answer(&action, problem)),
     };
-    match act(bridge, service, (attempt, earlier), &action, ctx).await {
+    match act(bridge, service, (attempt, earlier, before.record.as_ref()), &action, ctx).await {
         Effect::Done(done) => {
-            let committed = commit(bridge, &action, &owner, ctx, *done, Outcome::Delivered).await;
+            let committed = commit(bridge, &action, &owner, ctx, (*done, before.record), Outcome::Delivered).await;
             if committed.stored {
                 settle(bridge, queued, QueueState::Delivered, None).await;
             } else {

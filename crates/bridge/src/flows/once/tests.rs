@@ -343,12 +343,13 @@ async fn the_driver_answers_every_claim_outcome_against_every_effect() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_replay_answers_the_stored_bytes_and_counts_as_replayed() {
+async fn a_replay_answers_the_stored_bytes_and_only_the_first_is_in_the_history() {
     let row = &TABLE[0];
     let scene = Scene::new(row);
     let first = scene.deliver().await;
-    let second = scene.deliver().await;
-    assert_eq!(first, second, "the retry gets the very answer the first delivery got");
+    for _ in 0..3 {
+        assert_eq!(scene.deliver().await, first, "a retry gets the very answer the first delivery got");
+    }
     assert_eq!(scene.ncip.sent.load(Ordering::SeqCst), 1, "Alma was asked once");
     let outcomes: Vec<Outcome> = scene.store.history(&scene.request).await.unwrap().iter().map(|e| e.outcome).collect();
     assert_eq!(outcomes, [Outcome::Success, Outcome::Replayed]);

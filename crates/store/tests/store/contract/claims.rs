@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bridge_store::{ClaimOutcome, CommitOutcome, RequestStatus, Side, StoreConfig, StoredResponse};
+use bridge_store::{Begin, ClaimOutcome, CommitOutcome, RequestStatus, Side, StoreConfig, StoredResponse};
 use tokio::sync::Barrier;
 
 use super::*;
@@ -63,7 +63,7 @@ pub async fn commit_after_the_claim_was_taken_over_is_claim_lost_and_writes_noth
     assert_eq!(h.store.commit(commit(&fast, b"fast")).await.unwrap(), CommitOutcome::Committed { new_version: 1 });
     assert_eq!(
         h.store.claim(&key, &token("later"), after(50), LEASE).await.unwrap(),
-        ClaimOutcome::Done(StoredResponse { body: b"fast".to_vec() })
+        ClaimOutcome::Done(StoredResponse::new(b"fast".to_vec()))
     );
     // A done key cannot be committed again, not even by its holder.
     assert_eq!(h.store.commit(commit(&fast, b"again")).await.unwrap(), CommitOutcome::ClaimLost);
@@ -206,4 +206,59 @@ pub async fn fifty_concurrent_commits_on_one_version_have_exactly_one_winner(
     let stored = h.store.get_request(&rid("R15")).await.unwrap().unwrap();
     assert_eq!(stored.due_date, Some(after(winners[0] * DAY)));
     assert_eq!(h.store.history(&rid("R15")).await.unwrap().len(), 2);
+}
+
+pub async fn begin_claims_and_reads_the_record_and_the_open_queue_beside_the_claim(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, _) = fresh(open).await;
+    let rec = record("R21", Side::Borrowing, RequestStatus::OnHoldShelf, &["B21"], t0());
+    assert_eq!(deliver(&*h.store, "accept R21", &rec, None, t0()).await, CommitOutcome::Committed { new_version: 1 });
+    let (key, request) = (message_key("check in R21"), rid("R21"));
+    let begin = |owner, now, open_queue| Begin { key: &key, owner, request: &request, now, lease: LEASE, open_queue };
+    let (a, b) = (token("a"), token("b"));
+    let begun = h.store.begin(begin(&a, after(1), true)).await.unwrap();
+    assert_eq!(begun.claim, ClaimOutcome::Claimed);
+    assert_eq!(begun.record.map(|r| (r.version, r.item_barcodes)), Some((1, vec![barcode("B21")])));
+    assert_eq!(begun.open_queue, Some(Vec::new()));
+    // A second copy meanwhile finds the claim held; the queue is read only when asked for.
+    let busy = h.store.begin(begin(&b, after(2), false)).await.unwrap();
+    assert!(matches!(busy.claim, ClaimOutcome::InFlight { .. }), "{busy:?}");
+    assert_eq!(busy.open_queue, None);
+    // A request without a record reads as none.
+    let (other, none) = (message_key("accept R22"), rid("R22"));
+    let fresh_one =
+        Begin { key: &other, owner: &token("c"), request: &none, now: after(3), lease: LEASE, open_queue: true };
+    let begun = h.store.begin(fresh_one).await.unwrap();
+    assert_eq!((begun.claim, begun.record), (ClaimOutcome::Claimed, None));
+}
+
+pub async fn a_done_key_begins_as_its_answer_and_only_its_first_replay_is_recorded(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, _) = fresh(open).await;
+    let rec = record("R23", Side::Borrowing, RequestStatus::OnHoldShelf, &["B23"], t0());
+    deliver(&*h.store, "accept R23", &rec, None, t0()).await;
+    let (key, request) = (message_key("accept R23"), rid("R23"));
+    let again = token("again");
+    let begin = |now| Begin { key: &key, owner: &again, request: &request, now, lease: LEASE, open_queue: true };
+    let replay = |at| HistoryEntry::new("AcceptItem", at, bridge_store::Outcome::Replayed);
+
+    let first = h.store.begin(begin(after(1))).await.unwrap();
+    assert_eq!(first.claim, ClaimOutcome::Done(StoredResponse::new(b"<accept R23Response/>".to_vec())));
+    assert_eq!(first.open_queue, Some(Vec::new()));
+    assert!(h.store.record_replay(&key, &request, &replay(after(1))).await.unwrap());
+
+    let later = h.store.begin(begin(after(2))).await.unwrap();
+    let ClaimOutcome::Done(stored) = later.claim else { panic!("{later:?}") };
+    assert!(stored.replay_recorded, "the first replay is marked on the stored answer");
+    assert_eq!(stored.body, b"<accept R23Response/>");
+    assert!(!h.store.record_replay(&key, &request, &replay(after(2))).await.unwrap());
+    let outcomes: Vec<_> = h.store.history(&request).await.unwrap().into_iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [bridge_store::Outcome::Success, bridge_store::Outcome::Replayed]);
+    // The plain claim reports the same answer, and a key that is not done has no replay to record.
+    assert_eq!(h.store.claim(&key, &token("x"), after(3), LEASE).await.unwrap(), ClaimOutcome::Done(stored));
+    let open_key = message_key("never done");
+    h.store.claim(&open_key, &token("y"), after(3), LEASE).await.unwrap();
+    assert!(!h.store.record_replay(&open_key, &request, &replay(after(3))).await.unwrap());
 }

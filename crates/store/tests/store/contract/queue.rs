@@ -257,3 +257,22 @@ pub async fn a_bulk_action_is_recorded_once_and_its_progress_written_over_the_la
     clock.set(after(4 + 400 * DAY));
     assert_eq!(h.store.bulk_actions(10).await.unwrap(), [older]);
 }
+
+pub async fn a_resend_of_a_queued_message_begins_as_its_answer_with_the_queued_copy_beside_it(
+    open: impl AsyncFn(StoreConfig) -> Harness,
+) {
+    let (h, _) = fresh(open).await;
+    let queued = queue(&*h.store, "accept Q30", "Q30", t0()).await;
+    let (key, request) = (message_key("accept Q30"), rid("Q30"));
+    let begin = bridge_store::Begin {
+        key: &key,
+        owner: &token("resend"),
+        request: &request,
+        now: after(1),
+        lease: LEASE,
+        open_queue: true,
+    };
+    let begun = h.store.begin(begin).await.unwrap();
+    assert!(matches!(begun.claim, ClaimOutcome::Done(_)), "{begun:?}");
+    assert_eq!(begun.open_queue, Some(vec![queued]));
+}

@@ -65,7 +65,7 @@ pub async fn accept_item_creates_the_record_and_later_deliveries_replay_the_resp
     assert_eq!(stored, Correlation { version: 1, ..accepted });
     assert_eq!(h.store.history(&rid("R1")).await.unwrap(), vec![history]);
     let again = h.store.claim(&key, &token("delivery-2"), after(5), std::time::Duration::from_secs(30)).await.unwrap();
-    assert_eq!(again, ClaimOutcome::Done(StoredResponse { body: b"<AcceptItemResponse/>".to_vec() }));
+    assert_eq!(again, ClaimOutcome::Done(StoredResponse::new(b"<AcceptItemResponse/>".to_vec())));
 }
 
 pub async fn update_with_the_current_version_bumps_it(open: impl AsyncFn(StoreConfig) -> Harness) {
