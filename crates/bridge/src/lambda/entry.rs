@@ -375,8 +375,32 @@ mod tests {
         lambda_http::request::from_str(&json).expect("an HTTP API event").with_lambda_context(context)
     }
 
+    /// Set on the process [`every_line_logged_while_answering_an_invocation_carries_its_request_id`] starts.
+    const REQUEST_ID_CHILD: &str = "BRIDGE_TEST_REQUEST_ID_CHILD";
+
+    /// The check runs in a process of its own (the test binary, started again on the one test below). Tracing
+    /// caches whether each log line's callsite is enabled for the whole process, and while a single subscriber
+    /// exists it asks only the subscriber of the thread that reaches the callsite first: another test's thread,
+    /// with none, reaching the front door's code first would have it cached as never enabled, and this test's
+    /// subscriber would see nothing.
+    #[test]
+    fn every_line_logged_while_answering_an_invocation_carries_its_request_id() {
+        let name = "lambda::entry::tests::the_lines_of_each_invocation_carry_its_request_id_alone_in_a_process";
+        let output = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+            .args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
+            .env(REQUEST_ID_CHILD, "1")
+            .output()
+            .expect("the test binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "the check failed: {stdout}\n{stderr}");
+        assert!(stdout.contains("1 passed"), "the check ran: {stdout}\n{stderr}");
+    }
+
     #[tokio::test]
-    async fn every_line_logged_while_answering_an_invocation_carries_its_request_id() {
+    #[ignore = "run by every_line_logged_while_answering_an_invocation_carries_its_request_id, alone in a process"]
+    async fn the_lines_of_each_invocation_carry_its_request_id_alone_in_a_process() {
+        assert_eq!(std::env::var(REQUEST_ID_CHILD).as_deref(), Ok("1"), "started by the test that reads its result");
         let (dispatch, _, captured) = crate::logging::capture::capturing(true, "trace");
         let _installed = tracing::dispatcher::set_default(&dispatch);
         let function = front_door().await;
