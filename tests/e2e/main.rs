@@ -35,4 +35,5 @@ mod resends;
 mod secret_rotation;
 mod soak;
 mod staff_actions;
+mod staff_console;
 mod template;

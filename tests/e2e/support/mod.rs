@@ -6,6 +6,7 @@ pub mod corpus;
 pub mod lookup;
 pub mod messages;
 pub mod recorder;
+pub mod webdriver;
 
 use alma_relais_bridge::local::{self, LocalBridge};
 use alma_sim::{AlmaSim, Seed};
