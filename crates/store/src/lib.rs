@@ -25,6 +25,7 @@ mod error;
 mod ids;
 mod keys;
 mod model;
+mod problems;
 mod queue;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
@@ -48,6 +49,7 @@ pub use ids::{
 pub use model::{
     AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, ReplacedAgencyId, RequestStatus, Side,
 };
+pub use problems::{AnsweredProblem, PROBLEM_RETENTION};
 pub use queue::{Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, is_queue_id};
 pub use schema::create_table;
 
@@ -159,6 +161,12 @@ pub trait Store: Send + Sync {
     /// Records the durable fact `marker` (e.g. that Alma's NCIP responder at one URL has answered): written
     /// once, with a conditional put, and never expiring; recording it again changes nothing.
     async fn record_marker(&self, marker: &str, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Records a Problem answered to Relais, kept [`PROBLEM_RETENTION`] from its answer.
+    async fn record_problem(&self, problem: &AnsweredProblem) -> Result<(), StoreError>;
+
+    /// The Problems answered at or after `since`, newest first, at most `limit`.
+    async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<AnsweredProblem>, StoreError>;
 }
 
 /// Markers are named by the bridge, so they are checked like other ids.

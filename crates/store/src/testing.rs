@@ -91,6 +91,8 @@ operations! {
     UpdateBulk => "update_bulk", OtherWrite;
     HasMarker => "has_marker", Read;
     RecordMarker => "record_marker", OtherWrite;
+    RecordProblem => "record_problem", OtherWrite;
+    ProblemsSince => "problems_since", Read;
 }
 
 impl fmt::Display for Operation {
@@ -272,6 +274,16 @@ impl Store for FaultyStore {
         self.check(Operation::RecordMarker)?;
         self.inner.record_marker(marker, now).await
     }
+
+    async fn record_problem(&self, problem: &crate::AnsweredProblem) -> Result<(), StoreError> {
+        self.check(Operation::RecordProblem)?;
+        self.inner.record_problem(problem).await
+    }
+
+    async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
+        self.check(Operation::ProblemsSince)?;
+        self.inner.problems_since(since, limit).await
+    }
 }
 
 #[cfg(test)]
@@ -314,6 +326,14 @@ mod tests {
         let queued_key = IdempotencyKey::derive("CheckInItem", Some(&request), None, b"<check-in/>");
         let message = QueuedMessage::new(request.clone(), "CheckInItem", queued_key.clone(), b"<x/>".to_vec(), at(2));
         let bulk = BulkAction::new(crate::BulkKind::Redrive, Default::default(), 0, at(3), "faulty");
+        let problem = crate::AnsweredProblem {
+            at: at(2),
+            request: request.clone(),
+            message_type: "AcceptItem".to_owned(),
+            partner: None,
+            temporary: false,
+            problem_type: "Unknown Item".to_owned(),
+        };
         let lease = Duration::from_secs(30);
         let keep = Duration::from_secs(900);
         let citation = serde_json::json!({"genre": "book"});
@@ -371,6 +391,8 @@ mod tests {
             ("update_bulk", failed(store.update_bulk(&bulk, at(3)).await.map(drop))),
             ("has_marker", failed(store.has_marker("alma-reached").await.map(drop))),
             ("record_marker", failed(store.record_marker("alma-reached", at(3)).await)),
+            ("record_problem", failed(store.record_problem(&problem).await)),
+            ("problems_since", failed(store.problems_since(at(1), 10).await.map(drop))),
         ]
     }
 
@@ -428,7 +450,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 25);
+        assert_eq!(Operation::ALL.len(), 27);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();

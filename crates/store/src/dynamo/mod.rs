@@ -8,6 +8,7 @@ mod attempts;
 mod bulk;
 mod claims;
 mod items;
+mod problems;
 mod queue;
 mod reads;
 
@@ -195,5 +196,13 @@ impl Store for DynamoStore {
 
     async fn update_bulk(&self, action: &BulkAction, expected: Timestamp) -> Result<bool, StoreError> {
         bulk::update_bulk(self, action, expected).await
+    }
+
+    async fn record_problem(&self, problem: &crate::AnsweredProblem) -> Result<(), StoreError> {
+        problems::record_problem(self, problem).await
+    }
+
+    async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
+        problems::problems_since(self, since, limit).await
     }
 }

@@ -4,6 +4,7 @@
 //! read-check-write inside one write transaction; that is what makes it match DynamoDB's conditional writes.
 //! redb calls block (and write commits fsync), so every call runs on tokio's blocking pool.
 
+mod problems;
 mod tables;
 mod writes;
 
@@ -128,6 +129,7 @@ impl EmbeddedStore {
             txn.open_table(OPEN_QUEUE)?;
             txn.open_multimap_table(OPEN_BARCODES)?;
             txn.open_table(BULK)?;
+            txn.open_table(problems::PROBLEMS)?;
             writes::index_open_barcodes(&txn)?;
             txn.commit()?;
             Ok(())
@@ -591,6 +593,15 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+
+    async fn record_problem(&self, problem: &crate::AnsweredProblem) -> Result<(), StoreError> {
+        let problem = problem.clone();
+        self.run("record problem", move |db, _| problems::record(db, &problem)).await
+    }
+
+    async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
+        self.run("problems since", move |db, config| problems::since(db, since, limit, config.now())).await
+    }
 }
 
 /// Counts rows across tables; used by tests of the purge through [`EmbeddedStore::row_count`].
@@ -608,6 +619,7 @@ fn count_rows(db: &Database) -> Result<u64, Failure> {
     rows += txn.open_table(OPEN_QUEUE)?.len()?;
     rows += txn.open_multimap_table(OPEN_BARCODES)?.len()?;
     rows += txn.open_table(BULK)?.len()?;
+    rows += txn.open_table(problems::PROBLEMS)?.len()?;
     Ok(rows)
 }
 
