@@ -117,7 +117,8 @@ async fn requests_named_like_routes_can_be_viewed() {
 }
 
 /// The status token is taken from the Authorization header only: as `?token=` it would stay in browser
-/// histories and proxy logs. A browser without it gets a sign-in page that sends it as a header.
+/// histories and proxy logs. A browser without it is sent to the console's sign-in form, which posts the token once
+/// and gets a signed session cookie back (never the token), then returns to the page it asked for.
 #[tokio::test]
 async fn the_status_token_is_a_header_only_and_a_browser_gets_a_sign_in_page() {
     let h = Harness::start(StoreKind::Embedded).await;
@@ -125,11 +126,30 @@ async fn the_status_token_is_a_header_only_and_a_browser_gets_a_sign_in_page() {
     assert!(!answer.contains("Problem"), "{answer}");
     let in_url = h.bridge.url(&format!("/requests/RL-TOKEN-1?token={}", support::STATUS_TOKEN));
     assert_eq!(h.http.get(&in_url).send().await.unwrap().status(), 401, "a token in the URL is not accepted");
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let asked = no_redirects.get(h.bridge.url("/requests/RL-TOKEN-1")).header("accept", "text/html");
+    let asked = asked.send().await.unwrap();
+    assert_eq!(asked.status(), 303);
+    assert_eq!(asked.headers()["location"], "/signin?next=%2Frequests%2FRL-TOKEN-1");
     let page = h.http.get(h.bridge.url("/requests/RL-TOKEN-1")).header("accept", "text/html").send().await.unwrap();
-    assert_eq!(page.status(), 401);
+    assert_eq!(page.status(), 200, "the sign-in page");
     let page = page.text().await.unwrap();
-    assert!(page.contains("<form") && page.contains("sessionStorage") && page.contains("Bearer"), "{page}");
+    assert!(page.contains("<form method=\"post\" action=\"/signin\">"), "{page}");
+    assert!(page.contains("name=\"next\" value=\"/requests/RL-TOKEN-1\""), "comes back to the page: {page}");
+    assert!(!page.contains("<script"), "no script: {page}");
     assert!(!page.contains("ILL-TOKEN-1"), "nothing of the record before sign-in: {page}");
-    // What the page's script then does: the same URL with the header.
-    assert!(h.status_html("RL-TOKEN-1").await.contains("ILL-TOKEN-1"));
+    // The form's post: a cookie holding no token, and the way back.
+    let form = format!("token={}&next=%2Frequests%2FRL-TOKEN-1", support::STATUS_TOKEN);
+    let signed_in =
+        no_redirects.post(h.bridge.url("/signin")).header("content-type", "application/x-www-form-urlencoded");
+    let signed_in = signed_in.body(form).send().await.unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/requests/RL-TOKEN-1");
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(!cookie.contains(support::STATUS_TOKEN), "the cookie holds no token: {cookie}");
+    let session = cookie.split(';').next().unwrap();
+    let page = h.http.get(h.bridge.url("/requests/RL-TOKEN-1")).header("accept", "text/html").header("cookie", session);
+    assert!(page.send().await.unwrap().text().await.unwrap().contains("ILL-TOKEN-1"));
+    assert!(h.status_html("RL-TOKEN-1").await.contains("ILL-TOKEN-1"), "the bearer header still works");
 }

@@ -360,9 +360,9 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
     assert_eq!(routes, declared);
     assert_eq!(
         routes.len(),
-        11,
+        15,
         "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health, /queue, its redrive and discard, \
-         and the bulk count and action"
+         the bulk count and action, /problems, and the console's sign-in (its form and post) and sign-out"
     );
 }
 

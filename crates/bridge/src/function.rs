@@ -30,7 +30,8 @@ pub enum Function {
     RenewItem,
     /// NCIP LookupItem, answered from Alma's items API.
     LookupItem,
-    /// The staff pages: a request's record and history, the outbox's queue, the health check.
+    /// The staff console: a request's record and history, the outbox's queue, the answered Problems, the
+    /// sign-in; and the health check.
     RequestStatus,
     /// The outbox's deliverer: no route and no NCIP service; woken by the outbox queue and a schedule.
     Deliver,
@@ -149,7 +150,7 @@ impl Function {
     pub fn public_routes(self) -> &'static [Route] {
         const OPENURL: [Route; 1] = [route(Method::Get, "/openurl")];
         const NCIP: [Route; 2] = [route(Method::Post, "/ncip/{token}"), route(Method::Post, "/ncip")];
-        const STATUS: [Route; 8] = [
+        const STATUS: [Route; 12] = [
             route(Method::Get, "/requests/{id}"),
             route(Method::Get, "/requests"),
             route(Method::Get, "/health"),
@@ -158,6 +159,10 @@ impl Function {
             route(Method::Post, "/queue/{id}/discard"),
             route(Method::Get, "/queue/bulk"),
             route(Method::Post, "/queue/bulk"),
+            route(Method::Get, "/problems"),
+            route(Method::Get, "/signin"),
+            route(Method::Post, "/signin"),
+            route(Method::Post, "/signout"),
         ];
         match self {
             Function::OpenUrlRedirect => &OPENURL,

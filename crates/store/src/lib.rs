@@ -27,6 +27,7 @@ mod ids;
 mod keys;
 mod model;
 mod patrons;
+mod problems;
 mod queue;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
@@ -52,6 +53,7 @@ pub use model::{
     AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, ReplacedAgencyId, RequestStatus, Side,
 };
 pub use patrons::PatronKey;
+pub use problems::{AnsweredProblem, PROBLEM_RETENTION};
 pub use queue::{Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, is_queue_id};
 pub use schema::create_table;
 
@@ -201,6 +203,12 @@ pub trait Store: Send + Sync {
     /// Atomically: write the record the follow-up completes (only at the version it was read at) and remove the
     /// follow-up (only if it is still there).
     async fn finish_follow_up(&self, finish: FinishFollowUp<'_>) -> Result<FinishOutcome, StoreError>;
+
+    /// Records a Problem answered to Relais, kept [`PROBLEM_RETENTION`] from its answer.
+    async fn record_problem(&self, problem: &AnsweredProblem) -> Result<(), StoreError>;
+
+    /// The Problems answered at or after `since`, newest first, at most `limit`.
+    async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<AnsweredProblem>, StoreError>;
 }
 
 /// Markers are named by the bridge, so they are checked like other ids.

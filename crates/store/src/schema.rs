@@ -16,6 +16,7 @@
 //! | request queue count | `REQ#<relais id>` | `QCOUNT`                   | `open`: the request's open messages, likewise |
 //! | open barcode entry | `QBARCODE#<barcode>` | `<message id>`           | `request`: while a message naming the item is open, kept in the same transactions as its state |
 //! | bulk action       | `BULK`            | `<action id>`                | `body` (JSON), `updated_at` (the condition of the next progress write), `expires_at` once done |
+//! | answered Problem  | `PROBLEM`         | `<instant>#<relais id>#<message type>` | `body` (JSON), `expires_at` 7 days on |
 //! | marker            | `MARK#<name>`     | `MARK`                       | `recorded_at`: a durable fact (no expiry), written once |
 //! | follow-up         | `FOLLOWUP`        | `<follow-up id>`             | `body` (JSON): work left after the answer (Alma's ids to read back), removed once done |
 //! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
@@ -66,6 +67,10 @@ pub const OPEN_BARCODE_KEY_PREFIX: &str = "QBARCODE#";
 pub const BULK_PARTITION: &str = "BULK";
 /// The partition holding follow-up work (Alma's ids to read back after the answer): never the outbox's.
 pub const FOLLOW_UP_PARTITION: &str = "FOLLOWUP";
+
+/// The partition listing the Problems answered to Relais in the last seven days (the service functions'
+/// one write outside their requests).
+pub const PROBLEM_PARTITION: &str = "PROBLEM";
 /// Every attempt count's partition key starts with this (the patron-lookup function's IAM condition).
 pub const ATTEMPT_KEY_PREFIX: &str = "ATTEMPT#";
 /// Every remembered patron id's partition key starts with this (written by patron-lookup alone, read by the

@@ -99,6 +99,8 @@ operations! {
     DueFollowUps => "due_follow_ups", Read;
     RescheduleFollowUp => "reschedule_follow_up", OtherWrite;
     FinishFollowUp => "finish_follow_up", OtherWrite;
+    RecordProblem => "record_problem", OtherWrite;
+    ProblemsSince => "problems_since", Read;
 }
 
 impl fmt::Display for Operation {
@@ -325,6 +327,16 @@ impl Store for FaultyStore {
         self.check(Operation::FinishFollowUp)?;
         self.inner.finish_follow_up(finish).await
     }
+
+    async fn record_problem(&self, problem: &crate::AnsweredProblem) -> Result<(), StoreError> {
+        self.check(Operation::RecordProblem)?;
+        self.inner.record_problem(problem).await
+    }
+
+    async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
+        self.check(Operation::ProblemsSince)?;
+        self.inner.problems_since(since, limit).await
+    }
 }
 
 #[cfg(test)]
@@ -368,6 +380,14 @@ mod tests {
         let queued_key = IdempotencyKey::derive("CheckInItem", Some(&request), None, b"<check-in/>");
         let message = QueuedMessage::new(request.clone(), "CheckInItem", queued_key.clone(), b"<x/>".to_vec(), at(2));
         let bulk = BulkAction::new(crate::BulkKind::Redrive, Default::default(), 0, at(3), "faulty");
+        let problem = crate::AnsweredProblem {
+            at: at(2),
+            request: request.clone(),
+            message_type: "AcceptItem".to_owned(),
+            partner: None,
+            temporary: false,
+            problem_type: "Unknown Item".to_owned(),
+        };
         let lease = Duration::from_secs(30);
         let keep = Duration::from_secs(900);
         let citation = serde_json::json!({"genre": "book"});
@@ -446,6 +466,8 @@ mod tests {
             ("due_follow_ups", failed(store.due_follow_ups(at(3), 10).await.map(drop))),
             ("reschedule_follow_up", failed(store.reschedule_follow_up(&follow_up).await.map(drop))),
             ("finish_follow_up", failed(store.finish_follow_up(finish).await.map(drop))),
+            ("record_problem", failed(store.record_problem(&problem).await)),
+            ("problems_since", failed(store.problems_since(at(1), 10).await.map(drop))),
         ]
     }
 
@@ -503,7 +525,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 33);
+        assert_eq!(Operation::ALL.len(), 35);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();

@@ -193,6 +193,23 @@ impl Session {
         self.post(&format!("/element/{}/click", element.0), json!({})).await;
     }
 
+    /// Clicks `element` (a link or a submit button) and waits (up to 20 s) until the page it leads to has
+    /// replaced the current one: WebDriver's click does not always wait for a form's navigation.
+    pub async fn click_and_load(&self, element: &ElementRef) {
+        let before = self.expect("html").await;
+        self.click(element).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(now) = self.find("html").await
+                && now.0 != before.0
+            {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no new page within 20 s of the click");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Types `text` into `element`, as a keyboard would.
     pub async fn type_into(&self, element: &ElementRef, text: &str) {
         self.post(&format!("/element/{}/value", element.0), json!({ "text": text })).await;

@@ -177,5 +177,6 @@ async fn unknown_to_store(
     if let Err(err) = bridge.store.append_history(&request, &entry).await {
         tracing::warn!(error = %err, "could not append history");
     }
+    super::history::list_problem(bridge, &request, header, &entry).await;
     crate::ncip::write(&reply)
 }

@@ -21,6 +21,7 @@ pub mod parse;
 pub mod parts;
 pub mod patron_id;
 mod policy;
+pub mod problems;
 pub mod reached;
 mod renew_item;
 mod request_item;

@@ -11,8 +11,10 @@ pub mod client;
 mod ncip;
 mod openurl;
 pub mod pages;
+mod problems;
 mod queue;
 pub mod respond;
+pub mod session;
 mod status;
 
 use crate::flows::{Bridge, ServiceFlow};
@@ -62,7 +64,7 @@ pub fn front_door_routes() -> Routes {
     declared(Function::NcipFrontDoor, |_| post(ncip::front_door))
 }
 
-/// The status pages, the outbox's queue and the health check.
+/// The staff console (status pages, the outbox's queue, the answered Problems, sign-in) and the health check.
 pub fn status_routes() -> Routes {
     declared(Function::RequestStatus, |path| match path {
         "/health" => get(health),
@@ -71,6 +73,9 @@ pub fn status_routes() -> Routes {
         "/queue/{id}/redrive" => post(queue::redrive),
         "/queue/{id}/discard" => post(queue::discard),
         "/queue/bulk" => get(queue::bulk_preview).post(queue::bulk_confirm),
+        "/problems" => get(problems::list),
+        "/signin" => get(session::sign_in_form).post(session::sign_in),
+        "/signout" => post(session::sign_out),
         _ => get(status::request),
     })
 }
@@ -105,6 +110,7 @@ async fn health() -> axum::response::Response {
 async fn not_found() -> axum::response::Response {
     respond::text(
         404,
-        "Not found. Routes: /openurl, /ncip/{token}, /requests/{id}, /requests?barcode=, /queue, /health",
+        "Not found. Routes: /openurl, /ncip/{token}, /requests/{id}, /requests?barcode=, /queue, /problems, /signin, \
+         /health",
     )
 }

@@ -1,8 +1,10 @@
 //! `GET /requests/{relais_request_id}`: a request's correlation record and history for staff, as JSON or (for
 //! a browser) a small HTML page; `GET /requests?barcode=`: the records of an item. Both need a staff token as a
-//! bearer header: the read-only `STATUS_TOKEN`, or `STAFF_ACTION_TOKEN` (whoever may act may also read).
+//! bearer header or through the console's sign-in ([`session`]): the read-only `STATUS_TOKEN`, or
+//! `STAFF_ACTION_TOKEN` (whoever may act may also read). `GET /requests?q=` is the console's search box: a
+//! Relais request id or an item barcode, answered with the request's page or the item's requests.
 
-use super::{auth, pages, respond};
+use super::{auth, pages, respond, session};
 use crate::flows::Bridge;
 use crate::flows::status::{self as flow, RequestView, StatusRefusal};
 use axum::extract::{Path, State};
@@ -12,54 +14,50 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// The value of `key` in the query string, percent-decoded.
-fn query_value(uri: &Uri, key: &str) -> Option<String> {
+pub(super) fn query_value(uri: &Uri, key: &str) -> Option<String> {
     uri.query()
         .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned()))
 }
 
-/// The answer for a caller without the status token (or the staff token), or `None` to go on. The token is
-/// taken from the `Authorization` header only: in a URL it would stay in browser histories and proxy logs. A
-/// browser is answered with a sign-in page that keeps the token for the tab (session storage) and sends it as a
-/// header.
-pub(super) fn refused(bridge: &Bridge, headers: &HeaderMap) -> Option<Response> {
-    if auth::staff_credential(headers, &bridge.settings).is_some() {
-        return None;
+/// Who may read the staff pages: a caller with the status token or the staff token, as a bearer header (it
+/// wins) or through the console's session cookie ([`session`]). Otherwise the refusal: a browser is sent to
+/// the sign-in page, which brings it back to `uri` once signed in; a script gets a 401. A token in a URL is never
+/// read: it would stay in browser histories and proxy logs.
+pub(super) fn viewer<'a>(
+    bridge: &'a Bridge,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<pages::Viewer<'a>, Box<Response>> {
+    if let Some(credential) = auth::staff_credential(headers, &bridge.settings) {
+        return Ok(pages::Viewer { credential, session: None });
     }
-    Some(if wants_html(headers) {
-        respond::html(401, pages::page("Staff sign-in").with(pages::Node::trusted(SIGN_IN)).render())
+    if let Some(session) = session::session(headers, &bridge.settings, bridge.clock.now()) {
+        return Ok(pages::Viewer { credential: session.credential, session: Some(session) });
+    }
+    Err(Box::new(if wants_html(headers) {
+        let next = uri.path_and_query().map_or("/queue", |p| p.as_str());
+        let back = url::form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+        session::see_other(&format!("/signin?{back}"), None)
     } else {
         respond::text(401, "A valid status token is required (Authorization: Bearer <STATUS_TOKEN>)")
-    })
+    }))
 }
 
-/// The sign-in page's body: the token goes into this tab's session storage, never into a URL or a cookie,
-/// and the page asks for itself again with it as a bearer header.
-const SIGN_IN: &str = r#"<h1>Staff sign-in</h1>
-<form id="sign-in"><label>Status token <input type="password" id="token" autocomplete="off" required></label>
-<button>Show</button></form><p id="note"></p>
-<script>
-const KEY = "alma-relais-bridge-status-token";
-async function show(token) {
-  const answer = await fetch(location.href, { headers: { Authorization: "Bearer " + token, Accept: "text/html" } });
-  if (!answer.ok) {
-    sessionStorage.removeItem(KEY);
-    document.getElementById("note").textContent = "That token was not accepted.";
-    return;
-  }
-  sessionStorage.setItem(KEY, token);
-  document.open(); document.write(await answer.text()); document.close();
+/// The answer for a caller without the status token (or the staff token), or `None` to go on: [`viewer`] for
+/// a page that does not need to know who is looking.
+#[allow(dead_code, reason = "for a staff page that does not show who is looking; the console's own use `viewer`")]
+pub(super) fn refused(bridge: &Bridge, headers: &HeaderMap) -> Option<Response> {
+    viewer(bridge, headers, &Uri::from_static("/queue")).err().map(|refusal| *refusal)
 }
-const saved = sessionStorage.getItem(KEY);
-if (saved) show(saved);
-document.getElementById("sign-in").addEventListener("submit", (e) => {
-  e.preventDefault(); show(document.getElementById("token").value);
-});
-</script>"#;
 
 /// `GET /requests?barcode=<item barcode>`: the records holding that barcode, as JSON.
 pub(super) async fn search(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Some(refusal) = refused(&bridge, &headers) {
-        return refusal;
+    let viewer = match viewer(&bridge, &headers, &uri) {
+        Ok(viewer) => viewer,
+        Err(refusal) => return *refusal,
+    };
+    if let Some(wanted) = query_value(&uri, "q") {
+        return find(&bridge, &viewer, wanted.trim()).await;
     }
     let Some(barcode) = query_value(&uri, "barcode") else {
         return respond::text(400, "Search by item: /requests?barcode=<item barcode>");
@@ -73,13 +71,19 @@ pub(super) async fn search(State(bridge): State<Arc<Bridge>>, uri: Uri, headers:
     }
 }
 
-pub(super) async fn request(State(bridge): State<Arc<Bridge>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = refused(&bridge, &headers) {
-        return refusal;
-    }
+pub(super) async fn request(
+    State(bridge): State<Arc<Bridge>>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let viewer = match viewer(&bridge, &headers, &uri) {
+        Ok(viewer) => viewer,
+        Err(refusal) => return *refusal,
+    };
     match flow::view(&bridge, id).await {
         Ok(view) if wants_html(&headers) => {
-            respond::html(200, html_page(&view, &bridge.settings.open_policy_warnings()))
+            pages::staff_html(200, html_page(&bridge, &viewer, &view, &bridge.settings.open_policy_warnings()))
         }
         Ok(RequestView { id, record, history, queue }) => {
             let warnings = bridge.settings.open_policy_warnings();
@@ -111,10 +115,11 @@ pub(super) fn wants_html(headers: &HeaderMap) -> bool {
     headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn html_page(view: &RequestView, warnings: &[&str]) -> String {
+fn html_page(bridge: &Bridge, viewer: &pages::Viewer<'_>, view: &RequestView, warnings: &[&str]) -> String {
     use pages::{Node, el, table};
     let (id, record, history) = (view.id.as_str(), view.record.as_ref(), view.history.as_slice());
-    let mut page = pages::page(format!("Relais request {id}"));
+    let (now, zone) = (bridge.clock.now(), &bridge.settings.ncip.time_zone);
+    let mut page = pages::console(format!("Relais request {id}"), None, viewer);
     page.push(el("h1").text("Relais request ").value(id));
     for warning in warnings {
         page.push(el("p").child(el("strong").text("Warning:")).text(" ").value(warning));
@@ -138,7 +143,7 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
                 ("Alma holding id", alma_id(&r.alma.holding_id)),
                 ("Alma hold or loan id", alma_id(&r.alma.hold_or_loan_id)),
                 ("Due", r.due_date.map(|d| d.to_string()).unwrap_or_default()),
-                ("Updated", r.updated_at.to_string()),
+                ("Updated", format!("{}, {}", pages::local_time(r.updated_at, zone), pages::age(r.updated_at, now))),
             ];
             let rows = rows.into_iter().map(|(label, value)| {
                 el("tr").child(el("th").attr("scope", "row").text(label)).child(el("td").value(value))
@@ -154,7 +159,7 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
         page.push(el("h2").text("Outbox"));
         let rows = view.queue.iter().map(|m| {
             vec![
-                Node::value(m.queued_at.to_string()),
+                pages::when(m.queued_at, now, zone),
                 Node::value(&m.message_type),
                 Node::value(m.state.label()),
                 Node::value(m.attempts.to_string()),
@@ -173,7 +178,9 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
             .unwrap_or_default();
         let outcome = match (entry.repeats, entry.last_repeat_at) {
             (0, _) | (_, None) => format!("{:?}", entry.outcome),
-            (n, Some(last)) => format!("{:?} {} more times, the last at {last}", entry.outcome, n),
+            (n, Some(last)) => {
+                format!("{:?} {} more times, the last at {}", entry.outcome, n, pages::local_time(last, zone))
+            }
         };
         // One line per Alma call.
         let calls = entry.alma_calls.iter().enumerate().flat_map(|(i, c)| {
@@ -182,7 +189,7 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
             line_break.into_iter().chain([Node::value(call)])
         });
         vec![
-            Node::value(entry.at.to_string()),
+            pages::when(entry.at, now, zone),
             Node::value(&entry.message_type),
             Node::value(outcome),
             Node::value(problem),
@@ -192,4 +199,47 @@ fn html_page(view: &RequestView, warnings: &[&str]) -> String {
     });
     page.push(table(&["Time", "Message", "Outcome", "Problem", "Alma calls", "Alma tracking id"], rows));
     page.render()
+}
+
+/// The console's search: `wanted` as a Relais request id first (its page), else as an item barcode (its one
+/// request's page, or a list of its requests).
+async fn find(bridge: &Bridge, viewer: &pages::Viewer<'_>, wanted: &str) -> Response {
+    use pages::{el, table};
+    let by_id = flow::view(bridge, wanted.to_owned()).await;
+    if by_id.is_ok() {
+        return session::see_other(&format!("/requests/{}", encode_segment(wanted)), None);
+    }
+    let records = match flow::search_by_barcode(bridge, wanted).await {
+        Ok(records) => records,
+        Err(StatusRefusal::StoreUnavailable) => {
+            return respond::text(503, "The bridge's store is unavailable; try again shortly");
+        }
+        Err(_) => Vec::new(),
+    };
+    if let [only] = records.as_slice() {
+        return session::see_other(&format!("/requests/{}", encode_segment(only.relais_request_id.as_str())), None);
+    }
+    let mut page = pages::console("Find a request", None, viewer).with(el("h1").text("Find a request"));
+    if records.is_empty() {
+        page.push(el("p").text("No Relais request has the id or item barcode ").value(wanted).text("."));
+        return pages::staff_html(404, page.render());
+    }
+    page.push(el("p").text("Requests for item ").value(wanted).text(", newest first:"));
+    let (now, zone) = (bridge.clock.now(), &bridge.settings.ncip.time_zone);
+    let rows = records.iter().map(|r| {
+        let id = r.relais_request_id.as_str();
+        vec![
+            el("a").attr("href", format!("/requests/{}", encode_segment(id))).value(id).into(),
+            pages::Node::value(format!("{:?}", r.side)),
+            pages::Node::value(format!("{:?}", r.status)),
+            pages::when(r.updated_at, now, zone),
+        ]
+    });
+    page.push(table(&["Relais request", "Side", "Status", "Updated"], rows));
+    pages::staff_html(200, page.render())
+}
+
+/// `value` as one path segment.
+pub(super) fn encode_segment(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20")
 }

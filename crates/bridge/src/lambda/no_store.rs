@@ -119,6 +119,12 @@ impl Store for NoStore {
     async fn update_bulk(&self, _: &BulkAction, _: Timestamp) -> Result<bool, StoreError> {
         refused("update_bulk")
     }
+    async fn record_problem(&self, _: &crate::store::AnsweredProblem) -> Result<(), StoreError> {
+        refused("record_problem")
+    }
+    async fn problems_since(&self, _: Timestamp, _: usize) -> Result<Vec<crate::store::AnsweredProblem>, StoreError> {
+        refused("problems_since")
+    }
     async fn has_marker(&self, _: &str) -> Result<bool, StoreError> {
         refused("has_marker")
     }

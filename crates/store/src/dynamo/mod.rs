@@ -10,6 +10,7 @@ mod claims;
 mod follow_ups;
 mod items;
 mod patrons;
+mod problems;
 mod queue;
 mod reads;
 
@@ -264,5 +265,13 @@ impl Store for DynamoStore {
 
     async fn finish_follow_up(&self, finish: FinishFollowUp<'_>) -> Result<FinishOutcome, StoreError> {
         follow_ups::finish_follow_up(self, finish).await
+    }
+
+    async fn record_problem(&self, problem: &crate::AnsweredProblem) -> Result<(), StoreError> {
+        problems::record_problem(self, problem).await
+    }
+
+    async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
+        problems::problems_since(self, since, limit).await
     }
 }

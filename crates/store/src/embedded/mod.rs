@@ -6,6 +6,7 @@
 //! that answers a replay runs on the calling task.
 
 mod patrons;
+mod problems;
 mod tables;
 mod writes;
 
@@ -132,6 +133,7 @@ impl EmbeddedStore {
             txn.open_table(BULK)?;
             txn.open_table(patrons::PATRONS)?;
             txn.open_table(FOLLOW_UPS)?;
+            txn.open_table(problems::PROBLEMS)?;
             writes::index_open_barcodes(&txn)?;
             txn.commit()?;
             Ok(())
@@ -707,6 +709,15 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+
+    async fn record_problem(&self, problem: &crate::AnsweredProblem) -> Result<(), StoreError> {
+        let problem = problem.clone();
+        self.run("record problem", move |db, _| problems::record(db, &problem)).await
+    }
+
+    async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
+        self.run("problems since", move |db, config| problems::since(db, since, limit, config.now())).await
+    }
 }
 
 /// Counts rows across tables; used by tests of the purge through [`EmbeddedStore::row_count`].
@@ -725,6 +736,7 @@ fn count_rows(db: &Database) -> Result<u64, Failure> {
     rows += txn.open_multimap_table(OPEN_BARCODES)?.len()?;
     rows += txn.open_table(BULK)?.len()?;
     rows += txn.open_table(FOLLOW_UPS)?.len()?;
+    rows += txn.open_table(problems::PROBLEMS)?.len()?;
     Ok(rows)
 }
 

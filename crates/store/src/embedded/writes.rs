@@ -377,6 +377,7 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
 
         let mut bulk = txn.open_table(BULK)?;
         removed += take_expired::<StoredBulk>(&mut bulk, "bulk action", now, |s| s.expires_at)?.len();
+        removed += super::problems::purge(&txn, now)?;
 
         removed += super::patrons::purge(&txn, now)?;
 

@@ -636,6 +636,9 @@ async fn record_history(
     if let Err(err) = bridge.store.append_history(&action.request, &entry).await {
         tracing::warn!(error = %err, "could not append history");
     }
+    if matches!(action.inbound.origin, Origin::Relais) {
+        super::history::list_problem(bridge, &action.request, action.header, &entry).await;
+    }
 }
 
 pub(crate) fn history_entry(

@@ -9,6 +9,7 @@ mod attempts;
 mod claims;
 mod follow_ups;
 mod patrons;
+mod problems;
 mod queue;
 mod records;
 
@@ -25,6 +26,7 @@ pub use attempts::*;
 pub use claims::*;
 pub use follow_ups::*;
 pub use patrons::*;
+pub use problems::*;
 pub use queue::*;
 pub use records::*;
 
@@ -168,9 +170,7 @@ macro_rules! contract_suite {
             open_messages_never_expire_and_finished_ones_age_out_like_history,
             an_open_message_is_found_by_its_item_until_it_is_settled,
             a_bulk_action_is_recorded_once_and_its_progress_written_over_the_last_write_only,
-            a_remembered_patron_is_known_until_its_expiry_and_remembering_again_moves_it,
-            a_follow_up_is_written_with_its_commit_and_finished_with_its_record,
-            due_follow_ups_come_longest_due_first_up_to_the_limit,
+            a_follow_up_is_written_with_its_commit_and_finished_with_its_record, a_remembered_patron_is_known_until_its_expiry_and_remembering_again_moves_it, answered_problems_are_listed_newest_first_for_seven_days, due_follow_ups_come_longest_due_first_up_to_the_limit,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {$(
