@@ -26,6 +26,7 @@ mod ids;
 mod keys;
 mod model;
 mod queue;
+mod reconcile;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -49,6 +50,7 @@ pub use model::{
     AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, ReplacedAgencyId, RequestStatus, Side,
 };
 pub use queue::{Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, is_queue_id};
+pub use reconcile::ReconcileDoc;
 pub use schema::create_table;
 
 /// Storage for correlation records, history, idempotency claims and discovery citations.
@@ -159,6 +161,38 @@ pub trait Store: Send + Sync {
     /// Records the durable fact `marker` (e.g. that Alma's NCIP responder at one URL has answered): written
     /// once, with a conditional put, and never expiring; recording it again changes nothing.
     async fn record_marker(&self, marker: &str, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Up to `limit` unexpired records after the one of `after` (from the start without one), in the store's
+    /// own stable order: the reconciler's way through every record, a page at a time, resuming where it
+    /// stopped.
+    async fn records_after(
+        &self,
+        after: Option<&RelaisRequestId>,
+        limit: usize,
+    ) -> Result<Vec<Correlation>, StoreError>;
+
+    /// The reconciler's document `name` ([`ReconcileDoc`]), unless absent or expired.
+    async fn reconcile_doc(&self, name: &str) -> Result<Option<ReconcileDoc>, StoreError>;
+
+    /// Writes the reconciler's document `name` if the stored revision is still `expected` (`None`: no live
+    /// document); false, and nothing written, otherwise. The stored revision becomes the next one.
+    async fn put_reconcile_doc(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError>;
+
+    /// Writes `alma` (ids the reconciler found in Alma, such as a lending request id the ship could not
+    /// read back) into the record if its version is still `expected_version`; false otherwise. Nothing else
+    /// of the record changes, and no history entry is written: no message was handled.
+    async fn record_alma_ids(
+        &self,
+        id: &RelaisRequestId,
+        alma: &AlmaIds,
+        expected_version: u64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Markers are named by the bridge, so they are checked like other ids.

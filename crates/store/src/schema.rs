@@ -17,6 +17,7 @@
 //! | open barcode entry | `QBARCODE#<barcode>` | `<message id>`           | `request`: while a message naming the item is open, kept in the same transactions as its state |
 //! | bulk action       | `BULK`            | `<action id>`                | `body` (JSON), `updated_at` (the condition of the next progress write), `expires_at` once done |
 //! | marker            | `MARK#<name>`     | `MARK`                       | `recorded_at`: a durable fact (no expiry), written once |
+//! | reconciliation | `RECON#<name>`    | `RECON`                      | `body` (JSON), `revision` (the condition of the next write), `expires_at` for a record's last check |
 //! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
 //!
 //! A record can list several barcodes, and an item has one GSI key, so each barcode gets its own small pointer
@@ -62,6 +63,8 @@ pub const QUEUE_PARTITION: &str = "QUEUE";
 pub const OPEN_BARCODE_KEY_PREFIX: &str = "QBARCODE#";
 /// The partition listing the bulk actions staff confirmed.
 pub const BULK_PARTITION: &str = "BULK";
+/// Every reconciler document's partition key starts with this (the reconcile function's IAM condition).
+pub const RECONCILE_KEY_PREFIX: &str = "RECON#";
 /// Every attempt count's partition key starts with this (the patron-lookup function's IAM condition).
 pub const ATTEMPT_KEY_PREFIX: &str = "ATTEMPT#";
 /// On-demand capacity: the bridge's traffic is a trickle with bursts.

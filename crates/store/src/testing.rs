@@ -91,6 +91,10 @@ operations! {
     UpdateBulk => "update_bulk", OtherWrite;
     HasMarker => "has_marker", Read;
     RecordMarker => "record_marker", OtherWrite;
+    RecordsAfter => "records_after", Read;
+    ReconcileDoc => "reconcile_doc", Read;
+    PutReconcileDoc => "put_reconcile_doc", OtherWrite;
+    RecordAlmaIds => "record_alma_ids", OtherWrite;
 }
 
 impl fmt::Display for Operation {
@@ -271,6 +275,41 @@ impl Store for FaultyStore {
     async fn record_marker(&self, marker: &str, now: Timestamp) -> Result<(), StoreError> {
         self.check(Operation::RecordMarker)?;
         self.inner.record_marker(marker, now).await
+    }
+
+    async fn records_after(
+        &self,
+        after: Option<&RelaisRequestId>,
+        limit: usize,
+    ) -> Result<Vec<Correlation>, StoreError> {
+        self.check(Operation::RecordsAfter)?;
+        self.inner.records_after(after, limit).await
+    }
+
+    async fn reconcile_doc(&self, name: &str) -> Result<Option<crate::ReconcileDoc>, StoreError> {
+        self.check(Operation::ReconcileDoc)?;
+        self.inner.reconcile_doc(name).await
+    }
+
+    async fn put_reconcile_doc(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        self.check(Operation::PutReconcileDoc)?;
+        self.inner.put_reconcile_doc(name, body, expected, expires_at).await
+    }
+
+    async fn record_alma_ids(
+        &self,
+        id: &RelaisRequestId,
+        alma: &crate::AlmaIds,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        self.check(Operation::RecordAlmaIds)?;
+        self.inner.record_alma_ids(id, alma, expected_version).await
     }
 }
 

@@ -10,6 +10,7 @@ mod claims;
 mod items;
 mod queue;
 mod reads;
+mod reconcile;
 
 use std::time::Duration;
 
@@ -195,5 +196,38 @@ impl Store for DynamoStore {
 
     async fn update_bulk(&self, action: &BulkAction, expected: Timestamp) -> Result<bool, StoreError> {
         bulk::update_bulk(self, action, expected).await
+    }
+
+    async fn records_after(
+        &self,
+        after: Option<&RelaisRequestId>,
+        limit: usize,
+    ) -> Result<Vec<Correlation>, StoreError> {
+        reconcile::records_after(self, after, limit).await
+    }
+
+    async fn reconcile_doc(&self, name: &str) -> Result<Option<crate::ReconcileDoc>, StoreError> {
+        crate::reconcile::check_doc_name(name)?;
+        reconcile::doc(self, name).await
+    }
+
+    async fn put_reconcile_doc(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        crate::reconcile::check_doc_name(name)?;
+        reconcile::put_doc(self, name, body, expected, expires_at).await
+    }
+
+    async fn record_alma_ids(
+        &self,
+        id: &RelaisRequestId,
+        alma: &crate::AlmaIds,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        reconcile::record_alma_ids(self, id, alma, expected_version).await
     }
 }

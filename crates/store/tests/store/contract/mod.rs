@@ -8,6 +8,7 @@
 mod attempts;
 mod claims;
 mod queue;
+mod reconcile;
 mod records;
 
 use std::any::Any;
@@ -22,6 +23,7 @@ use jiff::{SignedDuration, Timestamp};
 pub use attempts::*;
 pub use claims::*;
 pub use queue::*;
+pub use reconcile::*;
 pub use records::*;
 
 /// A store under test and whatever must live as long as it (a temporary folder, for the embedded one).
@@ -160,6 +162,9 @@ macro_rules! contract_suite {
             open_messages_never_expire_and_finished_ones_age_out_like_history,
             an_open_message_is_found_by_its_item_until_it_is_settled,
             a_bulk_action_is_recorded_once_and_its_progress_written_over_the_last_write_only,
+            the_reconciler_walks_every_live_record_once_a_page_at_a_time,
+            a_reconcile_document_is_written_over_the_revision_read_only,
+            an_alma_id_found_later_is_written_into_the_record_at_its_version,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {$(
