@@ -28,6 +28,7 @@ mod patron_lookup_lockouts;
 mod preflight;
 mod primary_key;
 mod readme_map;
+mod reconcile;
 mod refusals;
 mod relais_shapes;
 mod request_sides;

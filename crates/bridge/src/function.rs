@@ -149,7 +149,7 @@ impl Function {
     pub fn public_routes(self) -> &'static [Route] {
         const OPENURL: [Route; 1] = [route(Method::Get, "/openurl")];
         const NCIP: [Route; 2] = [route(Method::Post, "/ncip/{token}"), route(Method::Post, "/ncip")];
-        const STATUS: [Route; 8] = [
+        const STATUS: [Route; 10] = [
             route(Method::Get, "/requests/{id}"),
             route(Method::Get, "/requests"),
             route(Method::Get, "/health"),
@@ -158,6 +158,8 @@ impl Function {
             route(Method::Post, "/queue/{id}/discard"),
             route(Method::Get, "/queue/bulk"),
             route(Method::Post, "/queue/bulk"),
+            route(Method::Get, "/reconcile"),
+            route(Method::Post, "/reconcile"),
         ];
         match self {
             Function::OpenUrlRedirect => &OPENURL,

@@ -21,6 +21,7 @@ pub mod parts;
 pub mod patron_id;
 mod policy;
 pub mod reached;
+pub mod reconcile;
 mod renew_item;
 mod request_item;
 pub mod service;
@@ -67,6 +68,9 @@ pub struct Bridge {
     pub(crate) translations: patron_id::Translations,
     /// Whether Alma's NCIP responder has answered this deployment (the outbox's go-live gate).
     pub(crate) alma_reached: reached::Reached,
+    /// How `POST /reconcile` starts the reconciler elsewhere (the `reconcile` function on AWS); `None` runs it
+    /// in this process.
+    pub(crate) reconcile_trigger: Option<Arc<dyn reconcile::Trigger>>,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.

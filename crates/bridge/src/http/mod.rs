@@ -12,6 +12,7 @@ mod ncip;
 mod openurl;
 pub mod pages;
 mod queue;
+mod reconcile;
 pub mod respond;
 mod status;
 
@@ -71,6 +72,7 @@ pub fn status_routes() -> Routes {
         "/queue/{id}/redrive" => post(queue::redrive),
         "/queue/{id}/discard" => post(queue::discard),
         "/queue/bulk" => get(queue::bulk_preview).post(queue::bulk_confirm),
+        "/reconcile" => get(reconcile::show).post(reconcile::run_now),
         _ => get(status::request),
     })
 }

@@ -77,9 +77,19 @@ pub(super) async fn request(State(bridge): State<Arc<Bridge>>, Path(id): Path<St
     if let Some(refusal) = refused(&bridge, &headers) {
         return refusal;
     }
+    let last = crate::store::RelaisRequestId::new(&id).ok();
+    let last = match &last {
+        Some(id) => crate::flows::reconcile::last_check(&bridge, id).await.ok().flatten(),
+        None => None,
+    };
     match flow::view(&bridge, id).await {
         Ok(view) if wants_html(&headers) => {
-            respond::html(200, html_page(&view, &bridge.settings.open_policy_warnings()))
+            let mut page = html_page(&view, &bridge.settings.open_policy_warnings());
+            // The last reconciliation, one line before the end of the page.
+            if let Some(end) = page.rfind("</body>") {
+                page.insert_str(end, &super::reconcile::last_check_html(last.as_ref()).render());
+            }
+            respond::html(200, page)
         }
         Ok(RequestView { id, record, history, queue }) => {
             let warnings = bridge.settings.open_policy_warnings();
@@ -96,7 +106,7 @@ pub(super) async fn request(State(bridge): State<Arc<Bridge>>, Path(id): Path<St
             respond::json(
                 200,
                 &json!({ "relais_request_id": id, "record": record, "history": history, "queue": queue,
-                         "warnings": warnings, "attention": attention }),
+                         "warnings": warnings, "attention": attention, "last_reconciliation": last }),
             )
         }
         Err(StatusRefusal::NotAnId) => respond::text(400, "That is not a Relais request id"),

@@ -123,7 +123,12 @@ impl Store for NoStore {
     ) -> Result<bool, StoreError> {
         refused("put_reconcile_doc")
     }
-    async fn record_alma_ids(&self, _: &RelaisRequestId, _: &crate::store::AlmaIds, _: u64) -> Result<bool, StoreError> {
+    async fn record_alma_ids(
+        &self,
+        _: &RelaisRequestId,
+        _: &crate::store::AlmaIds,
+        _: u64,
+    ) -> Result<bool, StoreError> {
         refused("record_alma_ids")
     }
 }
