@@ -34,6 +34,9 @@ pub enum Function {
     RequestStatus,
     /// The outbox's deliverer: no route and no NCIP service; woken by the outbox queue and a schedule.
     Deliver,
+    /// The nightly reconciliation of the records with Alma: no route; woken by its schedule, and by the
+    /// status function's asynchronous invoke when staff ask for a run (`POST /reconcile`).
+    Reconcile,
 }
 
 /// An HTTP method a route answers.
@@ -73,7 +76,7 @@ pub const SERVICE_INVOKE_PATH: &str = "/ncip";
 
 impl Function {
     /// Every function, in the order a Relais request meets them (the cold-start table keeps this order).
-    pub const ALL: [Function; 12] = [
+    pub const ALL: [Function; 13] = [
         Function::OpenUrlRedirect,
         Function::NcipFrontDoor,
         Function::PatronLookup,
@@ -86,6 +89,7 @@ impl Function {
         Function::LookupItem,
         Function::RequestStatus,
         Function::Deliver,
+        Function::Reconcile,
     ];
 
     /// The crate, binary and `events/<name>.json` name.
@@ -103,6 +107,7 @@ impl Function {
             Function::LookupItem => "lookup-item",
             Function::RequestStatus => "request-status",
             Function::Deliver => "deliver",
+            Function::Reconcile => "reconcile",
         }
     }
 
@@ -123,16 +128,20 @@ impl Function {
             Function::CancelRequestItem => S::CancelRequestItem,
             Function::RenewItem => S::RenewItem,
             Function::LookupItem => S::LookupItem,
-            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus | Function::Deliver => {
+            Function::OpenUrlRedirect
+            | Function::NcipFrontDoor
+            | Function::RequestStatus
+            | Function::Deliver
+            | Function::Reconcile => {
                 return None;
             }
         })
     }
 
     /// Whether the function answers HTTP (API Gateway's or the front door's invoke); the deliverer answers
-    /// queue and schedule events.
+    /// queue and schedule events, the reconciler its schedule and invokes.
     pub fn is_http(self) -> bool {
-        self != Function::Deliver
+        !matches!(self, Function::Deliver | Function::Reconcile)
     }
 
     /// The function that answers an NCIP service, if the bridge offers it.
@@ -181,7 +190,11 @@ impl Function {
             Function::CancelRequestItem => "CANCEL_REQUEST_ITEM_FUNCTION",
             Function::RenewItem => "RENEW_ITEM_FUNCTION",
             Function::LookupItem => "LOOKUP_ITEM_FUNCTION",
-            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus | Function::Deliver => {
+            Function::OpenUrlRedirect
+            | Function::NcipFrontDoor
+            | Function::RequestStatus
+            | Function::Deliver
+            | Function::Reconcile => {
                 return None;
             }
         })

@@ -36,7 +36,7 @@ pub fn router(bridge: Arc<Bridge>, functions: &[Function]) -> Router {
             Function::OpenUrlRedirect => openurl_routes(),
             Function::NcipFrontDoor => front_door_routes(),
             Function::RequestStatus => status_routes(),
-            Function::Deliver => Router::new(),
+            Function::Deliver | Function::Reconcile => Router::new(),
             service => ServiceFlow::of(service).map_or_else(Router::new, service_routes),
         });
     }
