@@ -111,9 +111,8 @@ fn rows(report: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_kind_of_drift_is_found_as_its_row_in_json_csv_and_html() {
-    let h = Harness::start(StoreKind::Embedded).await;
+async fn every_kind_of_drift_is_found_as_its_row_in_json_csv_and_html(kind: StoreKind) {
+    let h = Harness::start(kind).await;
     let now = h.clock.now();
 
     // In step: a receipt and a ship Alma shows as Relais was told.
@@ -248,9 +247,8 @@ async fn a_patrons_loan_still_out_after_the_lenders_due_date_is_overdue_drift() 
     assert!(h.staff_html("/reconcile").await.contains("borrowing_loan_overdue"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pass_keeps_within_its_budget_and_checks_every_record_once_over_later_runs() {
-    let h = Harness::start(StoreKind::Embedded).await;
+async fn a_pass_keeps_within_its_budget_and_checks_every_record_once_over_later_runs(kind: StoreKind) {
+    let h = Harness::start(kind).await;
     let now = h.clock.now();
     let mut ids = BTreeSet::new();
     for i in 0..300 {
@@ -299,9 +297,8 @@ async fn a_pass_keeps_within_its_budget_and_checks_every_record_once_over_later_
     assert!(next.checked.iter().all(|id| ids.contains(id)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lending_request_id_missing_from_the_task_list_is_found_later_and_written_into_the_record() {
-    let h = Harness::start(StoreKind::Embedded).await;
+async fn a_lending_request_id_missing_from_the_task_list_is_found_later_and_written_into_the_record(kind: StoreKind) {
+    let h = Harness::start(kind).await;
     let now = h.clock.now();
     // Shipped in Relais; the id never read back (as when the task list held more than Alma lists).
     seed_record(&*h.store, "RC-ID", Side::Lending, RequestStatus::Shipped, "39000000002", now).await;
@@ -327,9 +324,8 @@ async fn a_lending_request_id_missing_from_the_task_list_is_found_later_and_writ
     assert_eq!(record["record"]["status"], "shipped");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_run_while_one_is_under_way_does_nothing() {
-    let h = Harness::start(StoreKind::Embedded).await;
+async fn a_second_run_while_one_is_under_way_does_nothing(kind: StoreKind) {
+    let h = Harness::start(kind).await;
     let now = h.clock.now();
     seed_record(&*h.store, "RC-2R", Side::Borrowing, RequestStatus::OnHoldShelf, "ILL-2R", now).await;
     // A run that marked itself under way a moment ago (and has not ended).
@@ -341,3 +337,10 @@ async fn a_second_run_while_one_is_under_way_does_nothing() {
     assert!(summary.checked.is_empty());
     assert_eq!(summary.calls, 0);
 }
+
+on_both_stores!(
+    every_kind_of_drift_is_found_as_its_row_in_json_csv_and_html,
+    a_pass_keeps_within_its_budget_and_checks_every_record_once_over_later_runs,
+    a_lending_request_id_missing_from_the_task_list_is_found_later_and_written_into_the_record,
+    a_second_run_while_one_is_under_way_does_nothing,
+);
