@@ -144,9 +144,14 @@ pub(super) async fn run_now(State(bridge): State<Arc<Bridge>>, headers: HeaderMa
             }
         };
     }
-    let settings = &bridge.settings.reconcile;
-    let summary = reconcile::run(&bridge, Limits { budget: settings.call_budget, max_run: settings.max_run }).await;
-    respond::json(200, &json!(summary))
+    let limits = Limits { budget: bridge.settings.reconcile.call_budget, max_run: bridge.settings.reconcile.max_run };
+    // A task of its own: a client that hangs up (or the server's request timeout) must not cut the run
+    // between two saves of its progress.
+    let run = tokio::spawn(async move { reconcile::run(&bridge, limits).await });
+    match run.await {
+        Ok(summary) => respond::json(200, &json!(summary)),
+        Err(_) => respond::text(500, "The reconciliation run failed; see the log"),
+    }
 }
 
 /// A record's last reconciliation, for its status page.
