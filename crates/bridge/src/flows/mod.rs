@@ -68,8 +68,7 @@ pub struct Bridge {
     pub(crate) translations: patron_id::Translations,
     /// Whether Alma's NCIP responder has answered this deployment (the outbox's go-live gate).
     pub(crate) alma_reached: reached::Reached,
-    /// How `POST /reconcile` starts the reconciler elsewhere (the `reconcile` function on AWS); `None` runs it
-    /// in this process.
+    /// How `POST /reconcile` gets a run: the `reconcile` function's invoke on AWS, this process locally.
     pub(crate) reconcile_trigger: Option<Arc<dyn reconcile::Trigger>>,
 }
 

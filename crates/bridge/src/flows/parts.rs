@@ -52,8 +52,8 @@ pub struct Parts {
     /// The OpenURL hand-off's patron identity (IdP keys, Relais's public key). Only the hand-off reads it, and
     /// reading its keys reaches the RSA and JWT code, which no other Lambda function should link.
     pub identity: Option<Identity>,
-    /// How `POST /reconcile` starts the reconciler: the `reconcile` function's asynchronous invoke on AWS;
-    /// `None` runs it in the process that was asked.
+    /// How `POST /reconcile` starts the reconciler: the `reconcile` function's asynchronous invoke on AWS,
+    /// [`super::reconcile::InProcess`] locally; `None` where no one may (`POST /reconcile` answers 503).
     pub reconcile_trigger: Option<Arc<dyn super::reconcile::Trigger>>,
 }
 
@@ -71,7 +71,7 @@ impl Parts {
             invoker: Some(Arc::new(super::front_door::InProcess)),
             doorbell: None,
             identity,
-            reconcile_trigger: None,
+            reconcile_trigger: Some(Arc::new(super::reconcile::InProcess)),
         })
     }
 

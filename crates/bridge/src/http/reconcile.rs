@@ -8,7 +8,7 @@ use super::status::{refused, wants_html};
 use super::{auth, pages, respond};
 use crate::flows::Bridge;
 use crate::flows::reconcile::report::{self, Pass, Report};
-use crate::flows::reconcile::{self, LastCheck, Limits};
+use crate::flows::reconcile::{self, LastCheck};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Uri};
@@ -135,22 +135,16 @@ pub(super) async fn run_now(State(bridge): State<Arc<Bridge>>, headers: HeaderMa
             return respond::text(401, "A valid staff token is required (Authorization: Bearer <STAFF_ACTION_TOKEN>)");
         }
     }
-    if let Some(trigger) = &bridge.reconcile_trigger {
-        return match trigger.start().await {
-            Ok(()) => respond::json(202, &json!({ "started": true })),
-            Err(why) => {
-                tracing::warn!(error = %why, "the reconcile function could not be started");
-                respond::text(503, "The reconciler could not be started; try again shortly")
-            }
-        };
-    }
-    let limits = Limits { budget: bridge.settings.reconcile.call_budget, max_run: bridge.settings.reconcile.max_run };
-    // A task of its own: a client that hangs up (or the server's request timeout) must not cut the run
-    // between two saves of its progress.
-    let run = tokio::spawn(async move { reconcile::run(&bridge, limits).await });
-    match run.await {
-        Ok(summary) => respond::json(200, &json!(summary)),
-        Err(_) => respond::text(500, "The reconciliation run failed; see the log"),
+    let Some(trigger) = &bridge.reconcile_trigger else {
+        return respond::text(503, "This deployment cannot run the reconciler on demand");
+    };
+    match trigger.start(&bridge).await {
+        Ok(Some(summary)) => respond::json(200, &json!(summary)),
+        Ok(None) => respond::json(202, &json!({ "started": true })),
+        Err(why) => {
+            tracing::warn!(error = %why, "the reconciler could not be started");
+            respond::text(503, "The reconciler could not be started; try again shortly")
+        }
     }
 }
 

@@ -30,7 +30,7 @@ impl LambdaTrigger {
 
 #[async_trait]
 impl Trigger for LambdaTrigger {
-    async fn start(&self) -> Result<(), String> {
+    async fn start(&self, _: &Arc<Bridge>) -> Result<Option<RunSummary>, String> {
         self.client
             .invoke()
             .function_name(&self.function)
@@ -38,8 +38,8 @@ impl Trigger for LambdaTrigger {
             .payload(aws_sdk_lambda::primitives::Blob::new(br#"{"source":"staff"}"#.to_vec()))
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| format!("Invoke {}: {}", self.function, aws_sdk_lambda::error::DisplayErrorContext(e)))
+            .map(|_| None)
+            .map_err(|e| format!("Invoke {}: {e}", self.function))
     }
 }
 

@@ -15,6 +15,7 @@ mod check;
 pub mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -40,11 +41,30 @@ const CHECK_KEPT: SignedDuration = SignedDuration::from_hours(24 * 30);
 /// The most time one record's reads may take.
 const RECORD_DEADLINE: Duration = Duration::from_secs(20);
 
-/// Starts a run somewhere else and returns at once: on AWS, the `reconcile` function's asynchronous invoke.
+/// How `POST /reconcile` gets a run: on AWS the `reconcile` function's asynchronous invoke (which returns at
+/// once), locally [`InProcess`]. Chosen when the bridge is assembled, so that the status function's binary links
+/// the invoke and not the reconciler itself.
 #[async_trait::async_trait]
 pub trait Trigger: Send + Sync {
-    /// Asks for one run; the reason in words when it could not be asked.
-    async fn start(&self) -> Result<(), String>;
+    /// Asks for one run: its summary when it ran here, `None` when it was started elsewhere; the reason in
+    /// words when it could not be asked.
+    async fn start(&self, bridge: &Arc<Bridge>) -> Result<Option<RunSummary>, String>;
+}
+
+/// The local server's trigger: the run happens in this process, in a task of its own, so that a client that
+/// hangs up (or the server's request timeout) does not cut it between two saves of its progress.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InProcess;
+
+#[async_trait::async_trait]
+impl Trigger for InProcess {
+    async fn start(&self, bridge: &Arc<Bridge>) -> Result<Option<RunSummary>, String> {
+        let settings = &bridge.settings.reconcile;
+        let limits = Limits { budget: settings.call_budget, max_run: settings.max_run };
+        let bridge = Arc::clone(bridge);
+        let run = tokio::spawn(async move { run(&bridge, limits).await });
+        run.await.map(Some).map_err(|e| format!("the run's task failed: {e}"))
+    }
 }
 
 /// The limits of one run.
