@@ -62,6 +62,20 @@ impl AlmaRest for InstantRest {
     async fn item_requests(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
         NotConfigured.item_requests(item, ctx).await
     }
+    async fn item(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<AlmaItem, AlmaError> {
+        NotConfigured.item(item, ctx).await
+    }
+    async fn item_loans(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
+        NotConfigured.item_loans(item, ctx).await
+    }
+    async fn lending_request(
+        &self,
+        partner: &str,
+        id: &str,
+        ctx: &CallContext,
+    ) -> Result<bridge::alma::model::LendingRequest, AlmaError> {
+        NotConfigured.lending_request(partner, id, ctx).await
+    }
     async fn partner(&self, _code: &str, _ctx: &CallContext) -> Result<Partner, AlmaError> {
         Ok(self.partner.clone())
     }

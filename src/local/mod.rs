@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 mod connections;
 mod deliverer;
+mod reconciler;
 mod write_timeout;
 
 /// The functions the local server serves: the public ones. The per-service functions are reached by the
@@ -40,6 +41,8 @@ pub struct LocalBridge {
     server: tokio::task::JoinHandle<()>,
     /// The outbox worker, when the outbox is on.
     deliverer: Option<tokio::task::JoinHandle<()>>,
+    /// The nightly reconciliation, unless `RECONCILE_LOCAL_TIME=off`.
+    reconciler: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl LocalBridge {
@@ -52,6 +55,9 @@ impl LocalBridge {
         self.server.abort();
         if let Some(deliverer) = &self.deliverer {
             deliverer.abort();
+        }
+        if let Some(reconciler) = &self.reconciler {
+            reconciler.abort();
         }
     }
 
@@ -101,7 +107,8 @@ pub async fn serve(bridge: Arc<Bridge>, listen: SocketAddr) -> Result<LocalBridg
     let router = bridge::http::router(Arc::clone(&bridge), &LOCAL_FUNCTIONS);
     let server = tokio::spawn(connections::serve(listener, router, bridge.settings().local));
     let deliverer = deliverer::spawn(Arc::clone(&bridge));
-    Ok(LocalBridge { addr, bridge, simulator: None, server, deliverer })
+    let reconciler = reconciler::spawn(Arc::clone(&bridge));
+    Ok(LocalBridge { addr, bridge, simulator: None, server, deliverer, reconciler })
 }
 
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, StartError> {

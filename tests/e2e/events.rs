@@ -35,6 +35,8 @@ enum Expect {
     /// The deliverer's SQS doorbell for a request whose AcceptItem of `barcode` waited out an Alma outage: no
     /// batch item failure, and Alma then holds the item.
     Delivered { barcode: &'static str },
+    /// The reconciler's schedule: one run, answered with its summary, which ended this way.
+    Reconciled { ended: &'static str },
 }
 
 /// The Content-Type of every NCIP answer.
@@ -77,6 +79,7 @@ const SCENARIO: &[(&str, Expect)] = &[
             contains: "\"relais_request_id\":\"RL-9002\"",
         },
     ),
+    ("reconcile.json", Expect::Reconciled { ended: "end_of_records" }),
     ("deliver.json", Expect::Delivered { barcode: "ILL-9003" }),
 ];
 
@@ -166,6 +169,14 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
             assert_eq!(sim.state().items_with_barcode(barcode), 1, "{file}: delivered to Alma");
             continue;
         }
+        if let Expect::Reconciled { ended } = *expect {
+            let _: serde_json::Value = serde_json::from_str(&json).expect("a schedule event");
+            let summary = bridge::lambda::reconcile::handle(&bridge).await;
+            let answer = serde_json::to_value(&summary).expect("the summary serialises");
+            assert_eq!(answer["ended"], ended, "{file}: {answer}");
+            assert!(answer["calls"].as_u64().unwrap_or(0) > 0, "{file}: Alma was read: {answer}");
+            continue;
+        }
         let request =
             lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: not an HTTP API event: {e}"));
         // The function's own entry, as its binary runs it.
@@ -180,7 +191,7 @@ async fn every_event_is_answered_by_its_function_with_the_real_answer() {
             Expect::Ncip { response, contains } => {
                 assert_ncip(file, status, content_type.as_deref(), &body, response, contains)
             }
-            Expect::Delivered { .. } => unreachable!("answered above"),
+            Expect::Delivered { .. } | Expect::Reconciled { .. } => unreachable!("answered above"),
             Expect::Http { status: wanted, content_type: wanted_type, contains } => {
                 assert_eq!(status, wanted, "{file}: {body}");
                 assert_eq!(content_type.as_deref(), wanted_type, "{file}: Content-Type");

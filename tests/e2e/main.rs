@@ -31,6 +31,7 @@ mod preflight;
 mod primary_key;
 mod read_backs;
 mod readme_map;
+mod reconcile;
 mod refusals;
 mod relais_shapes;
 mod remembered_patrons;

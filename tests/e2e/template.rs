@@ -19,7 +19,9 @@ const ALMA_CALLS_PER_SECOND: u64 = 25;
 const API_GATEWAY_LIMIT_SECONDS: u64 = 29;
 
 /// Settings only the local server reads: they have no meaning on Lambda.
-const LOCAL_ONLY: [&str; 12] = [
+const LOCAL_ONLY: [&str; 13] = [
+    // The local server's nightly reconciliation; on AWS the template's schedule decides.
+    "RECONCILE_LOCAL_TIME",
     "BRIDGE_LISTEN",
     "BRIDGE_DATA_DIR",
     "ALMA_SIM_SEED",
@@ -253,7 +255,15 @@ fn functions_run_on_arm64_al2023_in_128_mb_and_answer_before_api_gateway_gives_u
         let refs: Vec<_> = architectures.iter().map(|a| intrinsic(a, "Ref")).collect();
         assert_eq!(refs, [Some("Architecture")], "{id}");
         assert_eq!(template.property(function, "MemorySize").as_u64(), Some(128), "{id}");
-        if binary == "deliver" {
+        if binary == "reconcile" {
+            // Behind its schedule, not API Gateway: a run stops itself at RECONCILE_MAX_MINUTES, inside Lambda's
+            // 15-minute limit, so its progress is saved before Lambda would cut it.
+            let minutes: u64 = template.environment(function)["RECONCILE_MAX_MINUTES"]
+                .as_u64()
+                .or_else(|| subs(&template.environment(function)["RECONCILE_MAX_MINUTES"]).concat().parse().ok())
+                .expect("RECONCILE_MAX_MINUTES");
+            assert!(minutes * 60 + 60 <= seconds(function) && seconds(function) <= 900, "{id}: timeout");
+        } else if binary == "deliver" {
             // Behind a queue, not API Gateway: SQS must not hand a doorbell to a second deliverer while the
             // first still runs (Lambda asks for a visibility timeout of six times the function's).
             let queue = template.resource("OutboxQueue");
@@ -333,6 +343,16 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
     let mut routes = BTreeMap::new();
     for (binary, (id, function)) in template.functions() {
         let Some(events) = function["Properties"]["Events"].as_mapping() else { continue };
+        if binary == "reconcile" {
+            // The reconciler has no route: its schedule (and the status function's invoke for POST /reconcile).
+            let kinds: BTreeSet<&str> = events.values().filter_map(|e| e["Type"].as_str()).collect();
+            assert_eq!(kinds, ["Schedule"].into(), "{id}");
+            for event in events.values() {
+                let schedule = intrinsic(&event["Properties"]["Schedule"], "Ref");
+                assert_eq!(schedule, Some("ReconcileSchedule"), "{id}: the schedule is a parameter");
+            }
+            continue;
+        }
         if binary == "deliver" {
             // The deliverer has no route: the outbox queue (with partial batch failures) and a schedule.
             let kinds: BTreeSet<&str> = events.values().filter_map(|e| e["Type"].as_str()).collect();
@@ -360,9 +380,9 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
     assert_eq!(routes, declared);
     assert_eq!(
         routes.len(),
-        15,
+        17,
         "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health, /queue, its redrive and discard, \
-         the bulk count and action, /problems, and the console's sign-in (its form and post) and sign-out"
+         the bulk count and action, /problems, and the console's sign-in (its form and post) and sign-out, and the reconciliation report and run"
     );
 }
 
@@ -605,12 +625,31 @@ fn each_function_may_do_only_its_own_job() {
             "openurl-redirect" => {
                 assert_eq!(table, ["dynamodb:PutItem".to_owned()].into(), "{id}: parks citations only")
             }
+            "reconcile" => {
+                // Reads (a Scan walks the records), its own documents, and a found Alma id put into its record.
+                let mut all = reads.clone();
+                all.extend(["dynamodb:Scan".to_owned(), "dynamodb:PutItem".to_owned()]);
+                assert_eq!(table, all, "{id}: reads and its own puts, nothing else");
+                let request_items = format!("{}*", schema::REQUEST_KEY_PREFIX);
+                let documents = format!("{}*", schema::RECONCILE_KEY_PREFIX);
+                assert_writes_only_under(&template, function, &[&documents, &request_items], id);
+            }
             _ => assert!(table.contains("dynamodb:UpdateItem"), "{id}: claims and commits"),
         }
         if binary != "ncip" {
             // The functions that queue or re-drive outbox messages also ring the deliverer's queue, and only it.
             let rings = ["accept-item", "check-out-item", "check-in-item", "cancel-request-item", "request-status"];
             let mut expected = secrets.clone();
+            if binary == "request-status" {
+                // POST /reconcile starts the reconcile function, and no other.
+                expected.insert("lambda:InvokeFunction");
+                for statement in template.statements(function) {
+                    if strings(&statement["Action"]).iter().any(|a| a.starts_with("lambda:")) {
+                        let target = intrinsic(&statement["Resource"], "GetAtt");
+                        assert_eq!(target, Some("ReconcileFunction.Arn"), "{id}");
+                    }
+                }
+            }
             if rings.contains(&binary.as_str()) {
                 expected.insert("sqs:SendMessage");
                 for statement in template.statements(function) {
@@ -634,10 +673,9 @@ fn each_function_may_do_only_its_own_job() {
 /// Every statement granting table writes is limited to items whose partition keys match `leading_keys`.
 fn assert_writes_only_under(template: &Template, function: &Value, leading_keys: &[&str], id: &str) {
     for statement in template.statements(function) {
-        if !strings(&statement["Action"])
-            .iter()
-            .any(|a| a.starts_with("dynamodb:") && !a.ends_with("GetItem") && !a.ends_with("Query"))
-        {
+        if !strings(&statement["Action"]).iter().any(|a| {
+            a.starts_with("dynamodb:") && !a.ends_with("GetItem") && !a.ends_with("Query") && !a.ends_with("Scan")
+        }) {
             continue;
         }
         let leading = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
@@ -1078,7 +1116,8 @@ fn each_binary_links_the_aws_clients_its_role_may_use_and_names_its_own_entry() 
         let named = Function::from_name(&binary).expect("a function crate");
         let entry = bridge::lambda::entry::of(named);
         // A client in a binary whose role may not call it would be dead weight; a missing one, a broken path.
-        assert_eq!(entry.invoker.is_some(), actions.contains("lambda:InvokeFunction"), "{id}: the Lambda client");
+        let lambda_client = entry.invoker.is_some() || entry.reconcile_trigger.is_some();
+        assert_eq!(lambda_client, actions.contains("lambda:InvokeFunction"), "{id}: the Lambda client");
         assert_eq!(entry.doorbell.is_some(), actions.contains("sqs:SendMessage"), "{id}: the SQS client");
         let env = template.environment(function);
         assert_eq!(entry.alma.is_some(), env.contains_key("ALMA_API_BASE"), "{id}: the Alma clients");

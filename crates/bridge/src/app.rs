@@ -2,7 +2,7 @@
 //! into [`Parts`] before [`Bridge::new`](crate::Bridge::new). Both hosts ([`crate::lambda`] and the local
 //! server) and the tests of the whole path assemble it here.
 
-use crate::alma::model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
+use crate::alma::model::{AlmaItem, AlmaUser, LendingRequest, LendingRequests, Loan, Partner, UserRequest};
 use crate::alma::{
     AlmaError, AlmaRest, ApiArea, CallContext, HttpAlmaNcip, HttpAlmaRest, ItemPath, Limiter, NotConfigured, Transport,
 };
@@ -72,6 +72,15 @@ impl AlmaRest for UsersOnly {
     }
     async fn user_loans(&self, user_id: &str, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
         NotConfigured.user_loans(user_id, ctx).await
+    }
+    async fn item(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<AlmaItem, AlmaError> {
+        NotConfigured.item(item, ctx).await
+    }
+    async fn item_loans(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
+        NotConfigured.item_loans(item, ctx).await
+    }
+    async fn lending_request(&self, partner: &str, id: &str, ctx: &CallContext) -> Result<LendingRequest, AlmaError> {
+        NotConfigured.lending_request(partner, id, ctx).await
     }
     async fn lending_requests(
         &self,

@@ -35,6 +35,9 @@ pub enum Function {
     RequestStatus,
     /// The outbox's deliverer: no route and no NCIP service; woken by the outbox queue and a schedule.
     Deliver,
+    /// The nightly reconciliation of the records with Alma: no route; woken by its schedule, and by the
+    /// status function's asynchronous invoke when staff ask for a run (`POST /reconcile`).
+    Reconcile,
 }
 
 /// An HTTP method a route answers.
@@ -74,7 +77,7 @@ pub const SERVICE_INVOKE_PATH: &str = "/ncip";
 
 impl Function {
     /// Every function, in the order a Relais request meets them (the cold-start table keeps this order).
-    pub const ALL: [Function; 12] = [
+    pub const ALL: [Function; 13] = [
         Function::OpenUrlRedirect,
         Function::NcipFrontDoor,
         Function::PatronLookup,
@@ -87,6 +90,7 @@ impl Function {
         Function::LookupItem,
         Function::RequestStatus,
         Function::Deliver,
+        Function::Reconcile,
     ];
 
     /// The crate, binary and `events/<name>.json` name.
@@ -104,6 +108,7 @@ impl Function {
             Function::LookupItem => "lookup-item",
             Function::RequestStatus => "request-status",
             Function::Deliver => "deliver",
+            Function::Reconcile => "reconcile",
         }
     }
 
@@ -124,16 +129,20 @@ impl Function {
             Function::CancelRequestItem => S::CancelRequestItem,
             Function::RenewItem => S::RenewItem,
             Function::LookupItem => S::LookupItem,
-            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus | Function::Deliver => {
+            Function::OpenUrlRedirect
+            | Function::NcipFrontDoor
+            | Function::RequestStatus
+            | Function::Deliver
+            | Function::Reconcile => {
                 return None;
             }
         })
     }
 
     /// Whether the function answers HTTP (API Gateway's or the front door's invoke); the deliverer answers
-    /// queue and schedule events.
+    /// queue and schedule events, the reconciler its schedule and invokes.
     pub fn is_http(self) -> bool {
-        self != Function::Deliver
+        !matches!(self, Function::Deliver | Function::Reconcile)
     }
 
     /// The function that answers an NCIP service, if the bridge offers it.
@@ -150,7 +159,7 @@ impl Function {
     pub fn public_routes(self) -> &'static [Route] {
         const OPENURL: [Route; 1] = [route(Method::Get, "/openurl")];
         const NCIP: [Route; 2] = [route(Method::Post, "/ncip/{token}"), route(Method::Post, "/ncip")];
-        const STATUS: [Route; 12] = [
+        const STATUS: [Route; 14] = [
             route(Method::Get, "/requests/{id}"),
             route(Method::Get, "/requests"),
             route(Method::Get, "/health"),
@@ -163,6 +172,8 @@ impl Function {
             route(Method::Get, "/signin"),
             route(Method::Post, "/signin"),
             route(Method::Post, "/signout"),
+            route(Method::Get, "/reconcile"),
+            route(Method::Post, "/reconcile"),
         ];
         match self {
             Function::OpenUrlRedirect => &OPENURL,
@@ -184,7 +195,11 @@ impl Function {
             Function::CancelRequestItem => "CANCEL_REQUEST_ITEM_FUNCTION",
             Function::RenewItem => "RENEW_ITEM_FUNCTION",
             Function::LookupItem => "LOOKUP_ITEM_FUNCTION",
-            Function::OpenUrlRedirect | Function::NcipFrontDoor | Function::RequestStatus | Function::Deliver => {
+            Function::OpenUrlRedirect
+            | Function::NcipFrontDoor
+            | Function::RequestStatus
+            | Function::Deliver
+            | Function::Reconcile => {
                 return None;
             }
         })

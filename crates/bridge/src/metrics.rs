@@ -89,6 +89,28 @@ pub fn deliverer_heartbeat(waiting: usize, parked: usize) {
     emit(|| heartbeat_record(waiting, parked));
 }
 
+/// One reconciliation run: `ReconcileRuns` = 1, `ReconcileCompleted` (1 when it ended without error, at its
+/// budget, time cap or the end of the records; 0 otherwise), `RecordsChecked`, and `Drifts` in all (what
+/// `ReconcileDriftAlarm` watches), then `Drifts` under each `Kind` (zero included, so a kind's graph reads
+/// zero rather than nothing). `ReconcileIncompleteAlarm` watches `ReconcileCompleted`.
+pub fn reconciliation(completed: bool, checked: usize, drifts: &[(&str, u64)]) {
+    let total: u64 = drifts.iter().map(|(_, n)| n).sum();
+    emit(|| {
+        record(
+            &[],
+            &[
+                ("ReconcileRuns", "Count", 1.0),
+                ("ReconcileCompleted", "Count", if completed { 1.0 } else { 0.0 }),
+                ("RecordsChecked", "Count", checked as f64),
+                ("Drifts", "Count", total as f64),
+            ],
+        )
+    });
+    for (kind, count) in drifts {
+        emit(|| record(&[("Kind", kind)], &[("Drifts", "Count", *count as f64)]));
+    }
+}
+
 fn heartbeat_record(waiting: usize, parked: usize) -> Value {
     record(
         &[],

@@ -60,8 +60,11 @@ pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(St
     set("DYNAMODB_TABLE", &endpoints.table);
     set("LOG_HASH_KEY", "coldstart-log-hash-key-0123456789");
     let deployed = Function::from_name(function);
-    // The per-service functions and the deliverer each call Alma, so each is given Alma's settings.
-    if deployed.and_then(Function::service).is_some() || deployed == Some(Function::Deliver) {
+    // The per-service functions, the deliverer and the reconciler each call Alma, so each is given Alma's
+    // settings.
+    if deployed.and_then(Function::service).is_some()
+        || matches!(deployed, Some(Function::Deliver | Function::Reconcile))
+    {
         set("ALMA_API_BASE", &endpoints.alma_api_base);
         set("ALMA_API_KEY", &endpoints.alma_api_key);
         set("ALMA_NCIP_URL", &endpoints.alma_ncip_url);

@@ -183,6 +183,10 @@ fn built_in(function: &str) -> Result<Value, String> {
             "",
         ),
         // A doorbell from the outbox's FIFO queue for the request the AcceptItem above created.
+        "reconcile" => serde_json::json!({
+            "version": "0", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "000000000000", "region": "eu-west-1", "detail": {}
+        }),
         "deliver" => sqs_event(REQUEST_ID),
         other => return Err(format!("no built-in event for {other}: add events/{other}.json")),
     })
@@ -207,6 +211,8 @@ mod tests {
             let event = built_in(function.name()).unwrap();
             if function.is_http() {
                 assert_eq!(event["version"], "2.0", "{function:?}");
+            } else if function == bridge::Function::Reconcile {
+                assert_eq!(event["detail-type"], "Scheduled Event", "{function:?}");
             } else {
                 assert_eq!(event["Records"][0]["eventSource"], "aws:sqs", "{function:?}");
             }

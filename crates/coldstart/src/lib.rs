@@ -21,4 +21,4 @@ pub mod upstream;
 
 /// The functions in the order a Relais request meets them (`bridge::Function::ALL`), so that a round's
 /// status page finds the request the round's AcceptItem made.
-pub const ORDER: [bridge::Function; 12] = bridge::Function::ALL;
+pub const ORDER: [bridge::Function; 13] = bridge::Function::ALL;

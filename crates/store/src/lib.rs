@@ -29,6 +29,7 @@ mod model;
 mod patrons;
 mod problems;
 mod queue;
+mod reconcile;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -55,6 +56,7 @@ pub use model::{
 pub use patrons::PatronKey;
 pub use problems::{AnsweredProblem, PROBLEM_RETENTION};
 pub use queue::{Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, is_queue_id};
+pub use reconcile::ReconcileDoc;
 pub use schema::create_table;
 
 /// Storage for correlation records, history, idempotency claims and discovery citations.
@@ -209,6 +211,38 @@ pub trait Store: Send + Sync {
 
     /// The Problems answered at or after `since`, newest first, at most `limit`.
     async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<AnsweredProblem>, StoreError>;
+
+    /// Up to `limit` unexpired records after the one of `after` (from the start without one), in the store's
+    /// own stable order: the reconciler's way through every record, a page at a time, resuming where it
+    /// stopped.
+    async fn records_after(
+        &self,
+        after: Option<&RelaisRequestId>,
+        limit: usize,
+    ) -> Result<Vec<Correlation>, StoreError>;
+
+    /// The reconciler's document `name` ([`ReconcileDoc`]), unless absent or expired.
+    async fn reconcile_doc(&self, name: &str) -> Result<Option<ReconcileDoc>, StoreError>;
+
+    /// Writes the reconciler's document `name` if the stored revision is still `expected` (`None`: no live
+    /// document); false, and nothing written, otherwise. The stored revision becomes the next one.
+    async fn put_reconcile_doc(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError>;
+
+    /// Writes `alma` (ids the reconciler found in Alma, such as a lending request id the ship could not
+    /// read back) into the record if its version is still `expected_version`; false otherwise. Nothing else
+    /// of the record changes, and no history entry is written: no message was handled.
+    async fn record_alma_ids(
+        &self,
+        id: &RelaisRequestId,
+        alma: &AlmaIds,
+        expected_version: u64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Markers are named by the bridge, so they are checked like other ids.

@@ -19,6 +19,7 @@
 //! | answered Problem  | `PROBLEM`         | `<instant>#<relais id>#<message type>` | `body` (JSON), `expires_at` 7 days on |
 //! | marker            | `MARK#<name>`     | `MARK`                       | `recorded_at`: a durable fact (no expiry), written once |
 //! | follow-up         | `FOLLOWUP`        | `<follow-up id>`             | `body` (JSON): work left after the answer (Alma's ids to read back), removed once done |
+//! | reconciliation | `RECON#<name>`    | `RECON`                      | `body` (JSON), `revision` (the condition of the next write), `expires_at` for a record's last check |
 //! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
 //! | remembered patron | `PATRON#<hmac>`   | `PATRON`                     | `expires_at` only: an id LookupUser answered  |
 //!
@@ -71,6 +72,9 @@ pub const FOLLOW_UP_PARTITION: &str = "FOLLOWUP";
 /// The partition listing the Problems answered to Relais in the last seven days (the service functions'
 /// one write outside their requests).
 pub const PROBLEM_PARTITION: &str = "PROBLEM";
+
+/// Every reconciler document's partition key starts with this (the reconcile function's IAM condition).
+pub const RECONCILE_KEY_PREFIX: &str = "RECON#";
 /// Every attempt count's partition key starts with this (the patron-lookup function's IAM condition).
 pub const ATTEMPT_KEY_PREFIX: &str = "ATTEMPT#";
 /// Every remembered patron id's partition key starts with this (written by patron-lookup alone, read by the

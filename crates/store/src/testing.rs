@@ -101,6 +101,10 @@ operations! {
     FinishFollowUp => "finish_follow_up", OtherWrite;
     RecordProblem => "record_problem", OtherWrite;
     ProblemsSince => "problems_since", Read;
+    RecordsAfter => "records_after", Read;
+    ReconcileDoc => "reconcile_doc", Read;
+    PutReconcileDoc => "put_reconcile_doc", OtherWrite;
+    RecordAlmaIds => "record_alma_ids", OtherWrite;
 }
 
 impl fmt::Display for Operation {
@@ -336,6 +340,41 @@ impl Store for FaultyStore {
     async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
         self.check(Operation::ProblemsSince)?;
         self.inner.problems_since(since, limit).await
+    }
+
+    async fn records_after(
+        &self,
+        after: Option<&RelaisRequestId>,
+        limit: usize,
+    ) -> Result<Vec<Correlation>, StoreError> {
+        self.check(Operation::RecordsAfter)?;
+        self.inner.records_after(after, limit).await
+    }
+
+    async fn reconcile_doc(&self, name: &str) -> Result<Option<crate::ReconcileDoc>, StoreError> {
+        self.check(Operation::ReconcileDoc)?;
+        self.inner.reconcile_doc(name).await
+    }
+
+    async fn put_reconcile_doc(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        self.check(Operation::PutReconcileDoc)?;
+        self.inner.put_reconcile_doc(name, body, expected, expires_at).await
+    }
+
+    async fn record_alma_ids(
+        &self,
+        id: &RelaisRequestId,
+        alma: &crate::AlmaIds,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        self.check(Operation::RecordAlmaIds)?;
+        self.inner.record_alma_ids(id, alma, expected_version).await
     }
 }
 

@@ -1,4 +1,6 @@
-//! Admin paths for tests: faults, state, call log, reset, desk loans. No API key, not rate-limited, not
+//! Admin paths for tests: faults, state, call log, reset, desk loans, and what staff do by hand in Alma that
+//! the bridge never hears of (deleting a temporary item, returning a loan at the desk, cancelling a lending
+//! request), so that tests can make Alma drift from what Relais was told. No API key, not rate-limited, not
 //! logged.
 
 use axum::extract::State;
@@ -12,6 +14,7 @@ use serde_json::json;
 use super::App;
 use crate::faults::FaultSpec;
 use crate::state::circ;
+use crate::state::model::RsSide;
 
 pub(crate) fn router() -> Router<App> {
     Router::new()
@@ -20,6 +23,9 @@ pub(crate) fn router() -> Router<App> {
         .route("/admin/calls", get(calls).delete(clear_calls))
         .route("/admin/reset", post(reset))
         .route("/admin/loan", post(desk_loan))
+        .route("/admin/delete-item", post(delete_item))
+        .route("/admin/return", post(desk_return))
+        .route("/admin/cancel-lending", post(cancel_lending))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -83,5 +89,63 @@ async fn desk_loan(State(app): State<App>, body: axum::body::Bytes) -> Response 
     match app.store.with(|s| circ::desk_loan(s, &req.user_id, &req.item_barcode)) {
         Ok(loan_id) => (StatusCode::CREATED, Json(json!({ "loan_id": loan_id }))).into_response(),
         Err(e) => bad_request(format!("{e:?}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct ByBarcode {
+    item_barcode: String,
+}
+
+#[derive(Deserialize)]
+struct ByRequestId {
+    request_id: String,
+}
+
+fn by_barcode(body: &[u8]) -> Result<String, String> {
+    serde_json::from_slice::<ByBarcode>(body)
+        .map(|b| b.item_barcode)
+        .map_err(|e| format!("expected {{\"item_barcode\"}}: {e}"))
+}
+
+/// Staff delete an item in Alma's UI (e.g. a temporary item they took for a duplicate).
+async fn delete_item(State(app): State<App>, body: axum::body::Bytes) -> Response {
+    let barcode = match by_barcode(&body) {
+        Ok(b) => b,
+        Err(refused) => return bad_request(refused),
+    };
+    match app.store.with(|s| circ::delete_item(s, &barcode)) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => bad_request(format!("{e:?}")),
+    }
+}
+
+/// Staff scan an item in at the desk: its loan ends (a lent item goes in transit home and its lending request
+/// is completed; a borrowed item goes back to its lender), exactly as a CheckInItem would have done.
+async fn desk_return(State(app): State<App>, body: axum::body::Bytes) -> Response {
+    let barcode = match by_barcode(&body) {
+        Ok(b) => b,
+        Err(refused) => return bad_request(refused),
+    };
+    match app.store.with(|s| circ::check_in(s, &barcode)) {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => bad_request(format!("{e:?}")),
+    }
+}
+
+/// Staff cancel a lending request in Alma's UI, by Alma's id, whatever its status.
+async fn cancel_lending(State(app): State<App>, body: axum::body::Bytes) -> Response {
+    let request_id = match serde_json::from_slice::<ByRequestId>(&body) {
+        Ok(r) => r.request_id,
+        Err(e) => return bad_request(format!("expected {{\"request_id\"}}: {e}")),
+    };
+    let found = app.store.with(|s| {
+        let idx = s.rs.iter().position(|r| r.request_id == request_id && r.side == RsSide::Lending)?;
+        circ::cancel_rs(s, idx);
+        Some(())
+    });
+    match found {
+        Some(()) => StatusCode::NO_CONTENT.into_response(),
+        None => bad_request(format!("no lending request {request_id}")),
     }
 }

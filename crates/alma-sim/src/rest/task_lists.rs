@@ -1,5 +1,6 @@
 //! `GET /task-lists/rs/lending-requests`: a resource-sharing library's lending requests, as the Tasks API
-//! lists them for the lending task list (filters `library`, `partner`, `status`; the bridge's way to Alma's id
+//! lists them for the lending task list (filters `library`, `partner`, `status`, `requested_format` and
+//! `supplied_format`; the bridge's way to Alma's id
 //! of the lending request a CheckOutItem shipped, since Alma's NCIP answer does not carry it).
 //!
 //! Strict where the evidence is thin (no captured answer; only the Tasks API documentation, its OpenAPI copy
@@ -33,6 +34,11 @@ pub(crate) async fn lending_requests(State(app): State<App>, params: Params) -> 
             s.rs.iter()
                 .filter(|r| r.side == RsSide::Lending && r.owner == *library)
                 .filter(|r| wanted("partner", r.partner.as_deref()) && wanted("status", Some(r.status.value.as_str())))
+                // The simulator keeps one format per request: what was asked for is what is supplied.
+                .filter(|r| {
+                    wanted("requested_format", Some(r.format.value.as_str()))
+                        && wanted("supplied_format", Some(r.format.value.as_str()))
+                })
                 .collect();
         matches.sort_by_key(|r| r.created);
         let total = matches.len();

@@ -399,3 +399,19 @@ pub(crate) fn desk_loan(s: &mut State, user_id: &str, barcode: &str) -> Result<S
     s.loans.push(loan);
     Ok(loan_id)
 }
+
+/// Staff delete an item by hand: it leaves the inventory and its active holds end. A borrowing request it
+/// was received for stays as it was (Alma does not tie the two back), which is the drift a bridge must find.
+pub(crate) fn delete_item(s: &mut State, barcode: &str) -> Result<(), CircError> {
+    let idx = s.item_by_barcode(barcode).ok_or_else(|| CircError::UnknownItem(barcode.to_owned()))?;
+    let pid = s.items[idx].pid.clone();
+    if s.loans.iter().any(|l| l.active && l.item_pid == pid) {
+        // Alma refuses to delete an item on loan.
+        return Err(CircError::ItemDoesNotCirculate(barcode.to_owned()));
+    }
+    for hold in s.holds.iter_mut().filter(|h| h.item_pid.as_deref() == Some(pid.as_str())) {
+        hold.status = "HISTORY".into();
+    }
+    s.items.remove(idx);
+    Ok(())
+}

@@ -6,6 +6,7 @@ mod common;
 
 mod api_keys;
 mod concurrency;
+mod drift;
 mod faults_and_admin;
 mod golden;
 mod governance;

@@ -24,7 +24,7 @@ pub use tls::https_client;
 pub use transport::Transport;
 
 use async_trait::async_trait;
-use model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
+use model::{AlmaItem, AlmaUser, LendingRequest, LendingRequests, Loan, Partner, UserRequest};
 
 /// An area of Alma's REST API as an API key's permissions name it (Developer Network, API key management):
 /// the four the bridge's calls fall in. Each has Alma's own test call, which answers only a key granted the
@@ -84,6 +84,13 @@ pub trait AlmaRest: Send + Sync {
     /// `GET /bibs/{mms}/holdings/{holding}/items/{pid}/requests`: the item's requests, found through the item
     /// alone, so the bridge never needs (or keeps) the patron's id to read them.
     async fn item_requests(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError>;
+    /// `GET /bibs/{mms}/holdings/{holding}/items/{pid}`: the item by the ids a record keeps, one call where the
+    /// barcode's redirect costs two.
+    async fn item(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<AlmaItem, AlmaError>;
+    /// `GET /bibs/{mms}/holdings/{holding}/items/{pid}/loans`: the item's active loan, to a patron or a partner.
+    async fn item_loans(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError>;
+    /// `GET /partners/{code}/lending-requests/{id}`: one lending request by Alma's id, with its status.
+    async fn lending_request(&self, partner: &str, id: &str, ctx: &CallContext) -> Result<LendingRequest, AlmaError>;
     /// `GET /partners/{code}`: the NCIP partner, for the User Identifier Type its messages are matched by.
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError>;
     /// The lending requests of `library` for `partner` in `status` (the lending task list).
@@ -147,6 +154,15 @@ impl AlmaRest for NotConfigured {
         Err(AlmaError::NotConfigured)
     }
     async fn item_requests(&self, _: &ItemPath<'_>, _: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn item(&self, _: &ItemPath<'_>, _: &CallContext) -> Result<AlmaItem, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn item_loans(&self, _: &ItemPath<'_>, _: &CallContext) -> Result<Vec<Loan>, AlmaError> {
+        Err(AlmaError::NotConfigured)
+    }
+    async fn lending_request(&self, _: &str, _: &str, _: &CallContext) -> Result<LendingRequest, AlmaError> {
         Err(AlmaError::NotConfigured)
     }
     async fn partner(&self, _: &str, _: &CallContext) -> Result<Partner, AlmaError> {

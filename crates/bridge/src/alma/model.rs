@@ -407,6 +407,10 @@ pub struct LendingRequest {
     /// The barcode of the item supplied for it, the match when no external id is known.
     #[serde(default)]
     pub barcode: Option<String>,
+    /// Where the request stands (`REQUEST_CREATED_LEND`, `SHIPPED_PHYSICALLY`, `REQUEST_COMPLETED`,
+    /// `CANCELLED` ...): what the reconciler compares with what Relais was told.
+    #[serde(default)]
+    pub status: Code,
 }
 
 /// The lending task list: Alma lists at most 100 requests, without paging, and counts every match.

@@ -1,7 +1,7 @@
 //! The Alma REST client over reqwest.
 
 use super::error::ErrorBody;
-use super::model::{self, AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
+use super::model::{self, AlmaItem, AlmaUser, LendingRequest, LendingRequests, Loan, Partner, UserRequest};
 use super::transport::{AlmaResponse, Exchange, RetryPolicy, Transport};
 use super::{AlmaError, AlmaRest, ApiArea, CallContext, ItemPath};
 use async_trait::async_trait;
@@ -167,6 +167,25 @@ impl AlmaRest for HttpAlmaRest {
         let page: model::UserRequests =
             self.fetch(Self::get(url, "/bibs/{mms}/holdings/{hid}/items/{pid}/requests"), ctx).await?;
         Ok(page.user_request)
+    }
+
+    async fn item(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<AlmaItem, AlmaError> {
+        let segments = ["bibs", item.mms_id, "holdings", item.holding_id, "items", item.item_pid];
+        let url = self.url(&segments, &[("expand", "due_date")])?;
+        self.fetch(Self::get(url, "/bibs/{mms}/holdings/{hid}/items/{pid}"), ctx).await
+    }
+
+    async fn item_loans(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
+        let segments = ["bibs", item.mms_id, "holdings", item.holding_id, "items", item.item_pid, "loans"];
+        let url = self.url(&segments, &[])?;
+        let page: model::Loans =
+            self.fetch(Self::get(url, "/bibs/{mms}/holdings/{hid}/items/{pid}/loans"), ctx).await?;
+        Ok(page.item_loan)
+    }
+
+    async fn lending_request(&self, partner: &str, id: &str, ctx: &CallContext) -> Result<LendingRequest, AlmaError> {
+        let url = self.url(&["partners", partner, "lending-requests", id], &[])?;
+        self.fetch(Self::get(url, "/partners/{code}/lending-requests/{id}"), ctx).await
     }
 
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {

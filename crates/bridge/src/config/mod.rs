@@ -252,9 +252,26 @@ pub struct Settings {
     pub local: LocalServerLimits,
     /// Holding circulation messages while Alma cannot take them.
     pub outbox: OutboxSettings,
+    /// Comparing the bridge's records with Alma every night (docs/operations.md, "Reconciliation").
+    pub reconcile: ReconcileSettings,
     /// `SECRETS_REFRESH_SECONDS` (Lambda, 300 by default): how often a running function reads its SSM secrets
     /// again, so that a rotation reaches it without a deploy.
     pub secrets_refresh: Duration,
+}
+
+/// Comparing the bridge's records with Alma (docs/operations.md, "Reconciliation").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconcileSettings {
+    /// `RECONCILE_CALL_BUDGET` (1,000 by default): the most Alma calls one run makes, well inside the daily
+    /// quota; a pass that needs more resumes the next night.
+    pub call_budget: u32,
+    /// `RECONCILE_MAX_MINUTES` (12 by default): the longest one run takes (a Lambda function stops at 15).
+    pub max_run: Duration,
+    /// `RECONCILE_LOCAL_TIME` (`02:30` by default, in `LIBRARY_TIME_ZONE`; `off` for none): when the local
+    /// server's worker runs it each night. On AWS the template's schedule decides.
+    pub local_time: Option<jiff::civil::Time>,
+    /// `RECONCILE_FUNCTION` (AWS): the function `POST /reconcile` invokes asynchronously.
+    pub function_name: Option<String>,
 }
 
 /// Holding circulation messages while Alma cannot take them (docs/operations.md, "The outbox").

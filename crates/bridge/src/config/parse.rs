@@ -100,7 +100,24 @@ pub(super) fn settings(env: &Env, host: Host) -> Result<Settings, ConfigError> {
             },
             queue_url: env.get("OUTBOX_QUEUE_URL").map(str::to_owned),
         },
+        reconcile: reconcile_settings(env)?,
         secrets_refresh: Duration::from_secs(number(env, "SECRETS_REFRESH_SECONDS", 300, 1..=86_400)?.into()),
+    })
+}
+
+fn reconcile_settings(env: &Env) -> Result<super::ReconcileSettings, ConfigError> {
+    let local_time = match env.get("RECONCILE_LOCAL_TIME").map(str::trim) {
+        None | Some("") => Some(jiff::civil::time(2, 30, 0, 0)),
+        Some(off) if off.eq_ignore_ascii_case("off") => None,
+        Some(at) => Some(at.parse::<jiff::civil::Time>().map_err(|_| {
+            ConfigError::new("RECONCILE_LOCAL_TIME", format!("not a time of day like 02:30, or off (got {at:?})"))
+        })?),
+    };
+    Ok(super::ReconcileSettings {
+        call_budget: number(env, "RECONCILE_CALL_BUDGET", 1_000, 10..=100_000)?,
+        max_run: Duration::from_secs(60 * u64::from(number(env, "RECONCILE_MAX_MINUTES", 12, 1..=14)?)),
+        local_time,
+        function_name: env.get("RECONCILE_FUNCTION").map(str::to_owned).filter(|f| !f.trim().is_empty()),
     })
 }
 

@@ -10,7 +10,7 @@
 //! the later of the plausible readings for most regions, so the bridge never hammers a quota that is still used
 //! up. A call after that tries again.
 
-use crate::alma::model::{AlmaItem, AlmaUser, LendingRequests, Loan, Partner, UserRequest};
+use crate::alma::model::{AlmaItem, AlmaUser, LendingRequest, LendingRequests, Loan, Partner, UserRequest};
 use crate::alma::{AlmaError, AlmaRest, ApiArea, CallContext, ItemPath};
 use crate::clock::Clock;
 use async_trait::async_trait;
@@ -83,6 +83,18 @@ impl AlmaRest for DailyThresholdGate {
     async fn item_requests(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<UserRequest>, AlmaError> {
         self.open()?;
         self.noted(self.inner.item_requests(item, ctx).await)
+    }
+    async fn item(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<AlmaItem, AlmaError> {
+        self.open()?;
+        self.noted(self.inner.item(item, ctx).await)
+    }
+    async fn item_loans(&self, item: &ItemPath<'_>, ctx: &CallContext) -> Result<Vec<Loan>, AlmaError> {
+        self.open()?;
+        self.noted(self.inner.item_loans(item, ctx).await)
+    }
+    async fn lending_request(&self, partner: &str, id: &str, ctx: &CallContext) -> Result<LendingRequest, AlmaError> {
+        self.open()?;
+        self.noted(self.inner.lending_request(partner, id, ctx).await)
     }
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
         self.open()?;

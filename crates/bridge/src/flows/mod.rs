@@ -23,6 +23,7 @@ pub mod patron_id;
 mod policy;
 pub mod problems;
 pub mod reached;
+pub mod reconcile;
 mod renew_item;
 mod request_item;
 pub mod service;
@@ -72,6 +73,8 @@ pub struct Bridge {
     /// Rung when a commit leaves follow-up work (Alma's ids to read back), so that the local worker starts it
     /// at once; nobody waits on it in a Lambda function, whose deliverer is woken through the doorbell.
     pub(crate) follow_up_wake: tokio::sync::Notify,
+    /// How `POST /reconcile` gets a run: the `reconcile` function's invoke on AWS, this process locally.
+    pub(crate) reconcile_trigger: Option<Arc<dyn reconcile::Trigger>>,
 }
 
 /// An NCIP answer for Relais, with Alma's tracking id when Alma's refusal is behind it.

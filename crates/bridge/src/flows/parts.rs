@@ -52,6 +52,9 @@ pub struct Parts {
     /// The OpenURL hand-off's patron identity (IdP keys, Relais's public key). Only the hand-off reads it, and
     /// reading its keys reaches the RSA and JWT code, which no other Lambda function should link.
     pub identity: Option<Identity>,
+    /// How `POST /reconcile` starts the reconciler: the `reconcile` function's asynchronous invoke on AWS,
+    /// [`super::reconcile::InProcess`] locally; `None` where no one may (`POST /reconcile` answers 503).
+    pub reconcile_trigger: Option<Arc<dyn super::reconcile::Trigger>>,
 }
 
 impl Parts {
@@ -68,20 +71,30 @@ impl Parts {
             invoker: Some(Arc::new(super::front_door::InProcess)),
             doorbell: None,
             identity,
+            reconcile_trigger: Some(Arc::new(super::reconcile::InProcess)),
         })
     }
 
     /// The bare parts: no invoker, doorbell or patron identity, the system clock. A Lambda function starts
     /// from these and adds what its entry names.
     pub fn bare(settings: Settings, alma: AlmaClients, store: Arc<dyn Store>) -> Self {
-        Self { settings, alma, store, clock: Arc::new(SystemClock), invoker: None, doorbell: None, identity: None }
+        Self {
+            settings,
+            alma,
+            store,
+            clock: Arc::new(SystemClock),
+            invoker: None,
+            doorbell: None,
+            identity: None,
+            reconcile_trigger: None,
+        }
     }
 }
 
 impl Bridge {
     /// Assembles the bridge from its parts: the one way a bridge is made.
     pub fn new(parts: Parts) -> Result<Bridge, ConfigError> {
-        let Parts { settings, alma, store, clock, invoker, doorbell, identity } = parts;
+        let Parts { settings, alma, store, clock, invoker, doorbell, identity, reconcile_trigger } = parts;
         let relais_form = super::openurl::relais_form(&settings)?;
         if let Some(code) = &settings.ncip.user_id_type {
             super::patron_id::log_type("ALMA_USER_ID_TYPE", Some(code));
@@ -105,6 +118,7 @@ impl Bridge {
             translations: super::patron_id::Translations::default(),
             alma_reached: super::reached::Reached::default(),
             follow_up_wake: tokio::sync::Notify::new(),
+            reconcile_trigger,
         })
     }
 

@@ -13,6 +13,7 @@ mod openurl;
 pub mod pages;
 mod problems;
 mod queue;
+mod reconcile;
 pub mod respond;
 pub mod session;
 mod status;
@@ -37,7 +38,7 @@ pub fn router(bridge: Arc<Bridge>, functions: &[Function]) -> Router {
             Function::OpenUrlRedirect => openurl_routes(),
             Function::NcipFrontDoor => front_door_routes(),
             Function::RequestStatus => status_routes(),
-            Function::Deliver => Router::new(),
+            Function::Deliver | Function::Reconcile => Router::new(),
             service => ServiceFlow::of(service).map_or_else(Router::new, service_routes),
         });
     }
@@ -76,6 +77,7 @@ pub fn status_routes() -> Routes {
         "/problems" => get(problems::list),
         "/signin" => get(session::sign_in_form).post(session::sign_in),
         "/signout" => post(session::sign_out),
+        "/reconcile" => get(reconcile::show).post(reconcile::run_now),
         _ => get(status::request),
     })
 }

@@ -81,9 +81,19 @@ pub(super) async fn request(
         Ok(viewer) => viewer,
         Err(refusal) => return *refusal,
     };
+    let last = crate::store::RelaisRequestId::new(&id).ok();
+    let last = match &last {
+        Some(id) => crate::flows::reconcile::last_check(&bridge, id).await.ok().flatten(),
+        None => None,
+    };
     match flow::view(&bridge, id).await {
         Ok(view) if wants_html(&headers) => {
-            pages::staff_html(200, html_page(&bridge, &viewer, &view, &bridge.settings.open_policy_warnings()))
+            let mut page = html_page(&bridge, &viewer, &view, &bridge.settings.open_policy_warnings());
+            // The last reconciliation, one line before the end of the page.
+            if let Some(end) = page.rfind("</body>") {
+                page.insert_str(end, &super::reconcile::last_check_html(last.as_ref()).render());
+            }
+            pages::staff_html(200, page)
         }
         Ok(RequestView { id, record, history, queue }) => {
             let warnings = bridge.settings.open_policy_warnings();
@@ -100,7 +110,7 @@ pub(super) async fn request(
             respond::json(
                 200,
                 &json!({ "relais_request_id": id, "record": record, "history": history, "queue": queue,
-                         "warnings": warnings, "attention": attention }),
+                         "warnings": warnings, "attention": attention, "last_reconciliation": last }),
             )
         }
         Err(StatusRefusal::NotAnId) => respond::text(400, "That is not a Relais request id"),

@@ -43,6 +43,9 @@ pub type RunLoop = fn(Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(),
 /// Builds the Alma clients (REST and NCIP over the function's one HTTPS client).
 pub type MakeAlma = fn(&Settings, &crate::config::AlmaRemote, reqwest::Client) -> Result<AlmaClients, ConfigError>;
 
+/// Builds `POST /reconcile`'s way to start the `reconcile` function (the Lambda client).
+pub type MakeTrigger = fn(&aws_types::SdkConfig, String) -> Arc<dyn crate::flows::reconcile::Trigger>;
+
 /// Reads the OpenURL hand-off's patron identity (IdP keys, Relais's public key) from the settings.
 pub type ReadIdentity = fn(&Settings) -> Result<Option<Identity>, ConfigError>;
 
@@ -75,6 +78,8 @@ pub struct Entry {
     pub doorbell: Option<MakeDoorbell>,
     /// The patron identity (the RSA and JWT code): the OpenURL hand-off only.
     pub patron_identity: Option<ReadIdentity>,
+    /// How `POST /reconcile` starts the `reconcile` function (the Lambda client): the status function only.
+    pub reconcile_trigger: Option<MakeTrigger>,
     /// The runtime loop: `lambda_http`'s for HTTP functions, `lambda_runtime`'s over typed events for the
     /// deliverer. Named here rather than chosen in [`super::run`], so that a binary links only its own.
     pub runs: RunLoop,
@@ -205,6 +210,27 @@ fn events_loop(refreshing: Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Resul
     })
 }
 
+fn reconcile_events(bridge: Arc<Bridge>, _: DeliverEvent) -> Handling {
+    Box::pin(async move { DeliverAnswer::Reconciled(Box::new(super::reconcile::handle(&bridge).await)) })
+}
+
+/// The reconciler's schedule and invokes: whatever the event, one run, answered with its summary.
+fn reconcile_loop(refreshing: Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(), lambda_runtime::Error>>>> {
+    Box::pin(async move {
+        let handler = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let refreshing = Arc::clone(&refreshing);
+            async move {
+                use tracing::Instrument;
+                let span = invocation_span(&event.context.request_id);
+                let summary =
+                    async move { super::reconcile::handle(&*refreshing.bridge().await).await }.instrument(span).await;
+                Ok::<_, lambda_runtime::Error>(summary)
+            }
+        });
+        lambda_runtime::run(handler).await
+    })
+}
+
 impl Entry {
     /// A per-service function: `POST /ncip` answered by `flow`, with the outbox's doorbell when its messages
     /// may wait there.
@@ -217,6 +243,7 @@ impl Entry {
             invoker: None,
             doorbell: if flow.queueable { Some(sqs_doorbell) } else { None },
             patron_identity: None,
+            reconcile_trigger: None,
             runs: http_loop,
             routes: service_router,
         }
@@ -234,6 +261,7 @@ pub const OPENURL_REDIRECT: Entry = Entry {
     invoker: None,
     doorbell: None,
     patron_identity: Some(Identity::from_settings),
+    reconcile_trigger: None,
     runs: http_loop,
     routes: public_router,
 };
@@ -246,6 +274,7 @@ pub const NCIP: Entry = Entry {
     invoker: Some(lambda_invoker),
     doorbell: None,
     patron_identity: None,
+    reconcile_trigger: None,
     runs: http_loop,
     routes: public_router,
 };
@@ -259,6 +288,8 @@ pub const REQUEST_STATUS: Entry = Entry {
     // Staff re-drive a parked message from the status pages.
     doorbell: Some(sqs_doorbell),
     patron_identity: None,
+    // Staff run the reconciler from its report page.
+    reconcile_trigger: Some(super::reconcile::lambda_trigger),
     runs: http_loop,
     routes: public_router,
 };
@@ -271,7 +302,21 @@ pub const DELIVER: Entry = Entry {
     invoker: None,
     doorbell: None,
     patron_identity: None,
+    reconcile_trigger: None,
     runs: events_loop,
+    routes: no_router,
+};
+/// The nightly reconciliation with Alma.
+pub const RECONCILE: Entry = Entry {
+    function: Function::Reconcile,
+    serve: Serve::Events(reconcile_events),
+    store: Some(dynamodb_store),
+    alma: Some(AlmaClients::over),
+    invoker: None,
+    doorbell: None,
+    patron_identity: None,
+    reconcile_trigger: None,
+    runs: reconcile_loop,
     routes: no_router,
 };
 /// NCIP LookupUser.
@@ -293,7 +338,7 @@ pub const LOOKUP_ITEM: Entry = Entry::service(ServiceFlow::LOOKUP_ITEM);
 
 /// Every entry, in [`Function::ALL`]'s order: for the tests that compare them with the template and the
 /// function crates (a binary names one entry, never this list).
-pub const ALL: [Entry; 12] = [
+pub const ALL: [Entry; 13] = [
     OPENURL_REDIRECT,
     NCIP,
     PATRON_LOOKUP,
@@ -306,6 +351,7 @@ pub const ALL: [Entry; 12] = [
     LOOKUP_ITEM,
     REQUEST_STATUS,
     DELIVER,
+    RECONCILE,
 ];
 
 /// The entry of `function`.

@@ -116,6 +116,8 @@ pub enum DeliverAnswer {
     Skipped(SkippedRound),
     /// To a preflight event: `{"preflight": {"passed": .., "checks": [..]}}`.
     Preflight(PreflightAnswer),
+    /// The reconcile function's answer to its schedule or an invoke: the run's summary.
+    Reconciled(Box<crate::flows::reconcile::RunSummary>),
 }
 
 /// The preflight's report, under the key that names it.

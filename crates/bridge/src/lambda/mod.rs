@@ -14,6 +14,7 @@ pub mod entry;
 pub mod events;
 pub mod invoke;
 pub mod no_store;
+pub mod reconcile;
 pub mod refresh;
 pub mod secrets;
 pub mod settings;
@@ -107,12 +108,15 @@ pub fn build(
     if let (Some(doorbell), Some(queue_url)) = (entry.doorbell, &settings.outbox.queue_url) {
         parts.doorbell = Some(doorbell(aws, queue_url.clone()));
     }
+    if let (Some(trigger), Some(function)) = (entry.reconcile_trigger, &settings.reconcile.function_name) {
+        parts.reconcile_trigger = Some(trigger(aws, function.clone()));
+    }
     Bridge::new(parts)
 }
 
 /// Each function is given only the settings it uses (least privilege); this names what one lacks.
 pub fn check_requirements(function: Function, settings: &Settings) -> Result<(), ConfigError> {
-    let needs_alma = function.service().is_some() || function == Function::Deliver;
+    let needs_alma = function.service().is_some() || matches!(function, Function::Deliver | Function::Reconcile);
     if needs_alma && matches!(settings.alma, AlmaTarget::Unconfigured) {
         return Err(ConfigError::new("ALMA_API_BASE", format!("is required by the {} function", function.name())));
     }

@@ -143,4 +143,27 @@ impl Store for NoStore {
     async fn finish_follow_up(&self, _: FinishFollowUp<'_>) -> Result<FinishOutcome, StoreError> {
         refused("finish_follow_up")
     }
+    async fn records_after(&self, _: Option<&RelaisRequestId>, _: usize) -> Result<Vec<Correlation>, StoreError> {
+        refused("records_after")
+    }
+    async fn reconcile_doc(&self, _: &str) -> Result<Option<crate::store::ReconcileDoc>, StoreError> {
+        refused("reconcile_doc")
+    }
+    async fn put_reconcile_doc(
+        &self,
+        _: &str,
+        _: &serde_json::Value,
+        _: Option<u64>,
+        _: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        refused("put_reconcile_doc")
+    }
+    async fn record_alma_ids(
+        &self,
+        _: &RelaisRequestId,
+        _: &crate::store::AlmaIds,
+        _: u64,
+    ) -> Result<bool, StoreError> {
+        refused("record_alma_ids")
+    }
 }

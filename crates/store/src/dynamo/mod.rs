@@ -13,6 +13,7 @@ mod patrons;
 mod problems;
 mod queue;
 mod reads;
+mod reconcile;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -273,5 +274,38 @@ impl Store for DynamoStore {
 
     async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
         problems::problems_since(self, since, limit).await
+    }
+
+    async fn records_after(
+        &self,
+        after: Option<&RelaisRequestId>,
+        limit: usize,
+    ) -> Result<Vec<Correlation>, StoreError> {
+        reconcile::records_after(self, after, limit).await
+    }
+
+    async fn reconcile_doc(&self, name: &str) -> Result<Option<crate::ReconcileDoc>, StoreError> {
+        crate::reconcile::check_doc_name(name)?;
+        reconcile::doc(self, name).await
+    }
+
+    async fn put_reconcile_doc(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        crate::reconcile::check_doc_name(name)?;
+        reconcile::put_doc(self, name, body, expected, expires_at).await
+    }
+
+    async fn record_alma_ids(
+        &self,
+        id: &RelaisRequestId,
+        alma: &crate::AlmaIds,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        reconcile::record_alma_ids(self, id, alma, expected_version).await
     }
 }

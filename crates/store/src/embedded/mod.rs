@@ -7,6 +7,7 @@
 
 mod patrons;
 mod problems;
+mod reconcile;
 mod tables;
 mod writes;
 
@@ -134,6 +135,7 @@ impl EmbeddedStore {
             txn.open_table(patrons::PATRONS)?;
             txn.open_table(FOLLOW_UPS)?;
             txn.open_table(problems::PROBLEMS)?;
+            txn.open_table(reconcile::DOCS)?;
             writes::index_open_barcodes(&txn)?;
             txn.commit()?;
             Ok(())
@@ -717,6 +719,50 @@ impl Store for EmbeddedStore {
 
     async fn problems_since(&self, since: Timestamp, limit: usize) -> Result<Vec<crate::AnsweredProblem>, StoreError> {
         self.run("problems since", move |db, config| problems::since(db, since, limit, config.now())).await
+    }
+
+    async fn records_after(
+        &self,
+        after: Option<&RelaisRequestId>,
+        limit: usize,
+    ) -> Result<Vec<Correlation>, StoreError> {
+        let after = after.map(|a| a.as_str().to_owned());
+        self.run("records after", move |db, config| reconcile::records_after(db, after.as_deref(), limit, config.now()))
+            .await
+    }
+
+    async fn reconcile_doc(&self, name: &str) -> Result<Option<crate::ReconcileDoc>, StoreError> {
+        crate::reconcile::check_doc_name(name)?;
+        let name = name.to_owned();
+        self.run("reconcile doc", move |db, config| reconcile::doc(db, &name, config.now())).await
+    }
+
+    async fn put_reconcile_doc(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+        expected: Option<u64>,
+        expires_at: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        crate::reconcile::check_doc_name(name)?;
+        let (name, body) = (name.to_owned(), body.clone());
+        self.run("put reconcile doc", move |db, config| {
+            reconcile::put_doc(db, &name, body, expected, expires_at, config.now())
+        })
+        .await
+    }
+
+    async fn record_alma_ids(
+        &self,
+        id: &RelaisRequestId,
+        alma: &crate::AlmaIds,
+        expected_version: u64,
+    ) -> Result<bool, StoreError> {
+        let (id, alma) = (id.clone(), alma.clone());
+        self.run("record alma ids", move |db, config| {
+            reconcile::record_alma_ids(db, &id, &alma, expected_version, config.now())
+        })
+        .await
     }
 }
 
