@@ -24,6 +24,7 @@ pub mod reached;
 mod renew_item;
 mod request_item;
 pub mod service;
+pub mod sign_in;
 pub mod status;
 
 use tracing::Instrument;

@@ -44,7 +44,7 @@ pub type RunLoop = fn(Arc<Refreshing>) -> Pin<Box<dyn Future<Output = Result<(),
 pub type MakeAlma = fn(&Settings, &crate::config::AlmaRemote, reqwest::Client) -> Result<AlmaClients, ConfigError>;
 
 /// Reads the OpenURL hand-off's patron identity (IdP keys, Relais's public key) from the settings.
-pub type ReadIdentity = fn(&Settings) -> Result<Option<Identity>, ConfigError>;
+pub type ReadIdentity = fn(&Settings, &reqwest::Client) -> Result<Option<Identity>, ConfigError>;
 
 /// How a function is reached.
 #[derive(Clone, Copy)]
