@@ -33,6 +33,7 @@ mod relais_shapes;
 mod request_sides;
 mod resends;
 mod secret_rotation;
+mod sign_in;
 mod soak;
 mod staff_actions;
 mod template;

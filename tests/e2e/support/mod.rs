@@ -2,10 +2,12 @@
 //! with either the embedded store or DynamoDB (moto's server, started by `scripts/test`), and a clock the
 //! test can move. Every call goes over real HTTP through the clients production uses.
 
+pub mod browser;
 pub mod corpus;
 pub mod lookup;
 pub mod messages;
 pub mod recorder;
+pub mod stand_in_idp;
 
 use alma_relais_bridge::local::{self, LocalBridge};
 use alma_sim::{AlmaSim, Seed};
