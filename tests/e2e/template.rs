@@ -360,9 +360,9 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
     assert_eq!(routes, declared);
     assert_eq!(
         routes.len(),
-        11,
-        "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health, /queue, its redrive and discard, \
-         and the bulk count and action"
+        13,
+        "/openurl, the sign-in's callback and sign-out, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, \
+         /health, /queue, its redrive and discard, and the bulk count and action"
     );
 }
 
