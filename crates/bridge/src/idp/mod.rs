@@ -55,6 +55,19 @@ pub struct Metadata {
     pub token_endpoint: String,
     /// The provider's signing keys.
     pub jwks_uri: String,
+    /// Where the patron's claims may be read with the access token, when the ID token lacks them.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+}
+
+/// What the token endpoint answers: the ID token, and the access token for the UserInfo endpoint.
+#[derive(Debug, Deserialize)]
+pub struct Tokens {
+    /// The ID token (checked by [`Provider::verify_id_token`]).
+    pub id_token: String,
+    /// The access token, used only to read the claims the ID token lacks.
+    #[serde(default)]
+    pub access_token: Option<String>,
 }
 
 #[derive(Default)]
@@ -76,11 +89,6 @@ impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Provider").field("issuer", &self.issuer).field("client_id", &self.client_id).finish()
     }
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    id_token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -172,7 +180,7 @@ impl Provider {
         verifier: &str,
         redirect_uri: &str,
         now: Timestamp,
-    ) -> Result<String, IdpError> {
+    ) -> Result<Tokens, IdpError> {
         let metadata = self.metadata(now).await?;
         // The serializer is not `Send`: it is finished before any await.
         let mut body = url::form_urlencoded::Serializer::new(String::new())
@@ -208,9 +216,34 @@ impl Provider {
                 serde_json::from_slice::<OAuthError>(&body).map_or_else(|_| format!("HTTP {status}"), |e| e.error);
             return Err(if status.is_server_error() { IdpError::Unreachable(error) } else { IdpError::Refused(error) });
         }
-        let answer: TokenAnswer =
-            serde_json::from_slice(&body).map_err(|e| IdpError::Unusable(format!("token answer: {e}")))?;
-        answer.id_token.ok_or_else(|| IdpError::Unusable("the token answer holds no ID token".into()))
+        serde_json::from_slice(&body).map_err(|e| IdpError::Unusable(format!("token answer (no ID token?): {e}")))
+    }
+
+    /// The patron's claims from the UserInfo endpoint (OIDC Core §5.3), read with the access token.
+    pub async fn userinfo(
+        &self,
+        access_token: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, IdpError> {
+        let metadata = self.metadata(now).await?;
+        let Some(endpoint) = metadata.userinfo_endpoint.as_deref().filter(|e| secure(e)) else {
+            return Err(IdpError::Unusable("no https UserInfo endpoint".into()));
+        };
+        let response = self
+            .http
+            .get(endpoint)
+            .timeout(CALL_TIMEOUT)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::AUTHORIZATION, format!("Bearer {access_token}"))
+            .send()
+            .await
+            .map_err(|e| IdpError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(IdpError::Unreachable(format!("UserInfo HTTP {status}")));
+        }
+        serde_json::from_slice(&read_capped(response).await?)
+            .map_err(|e| IdpError::Unusable(format!("UserInfo answer: {e}")))
     }
 
     async fn get(&self, url: &str) -> Result<Vec<u8>, IdpError> {

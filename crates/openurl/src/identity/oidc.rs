@@ -41,6 +41,25 @@ impl IdTokenClaims {
         }
     }
 
+    /// Whether the token names `claim` itself.
+    pub fn has(&self, claim: &str) -> bool {
+        self.0.contains_key(claim)
+    }
+
+    /// The claims completed from the provider's UserInfo answer (OIDC Core §5.3): a provider that issues an
+    /// access token may release the scope's claims (`email`) there rather than in the ID token (§5.4). The
+    /// answer must be about the token's subject (§5.3.2); claims the ID token already has are kept.
+    pub fn completed_by(mut self, userinfo: Map<String, Value>) -> Result<Self, TokenError> {
+        let subject = |claims: &Map<String, Value>| claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+        if subject(&self.0).is_none() || subject(&self.0) != subject(&userinfo) {
+            return Err(TokenError::MissingPatronId);
+        }
+        for (claim, value) in userinfo {
+            self.0.entry(claim).or_insert(value);
+        }
+        Ok(self)
+    }
+
     /// The patron's `email`, refused when the provider says it is not verified (`email_verified: false`): an
     /// address anyone could have typed into their own account must not borrow as its Alma owner.
     pub fn verified_email(&self) -> Result<String, TokenError> {

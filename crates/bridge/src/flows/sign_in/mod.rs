@@ -292,12 +292,12 @@ pub(crate) async fn callback(
     if !constant_time_eq(state.as_bytes(), state_of(sealed).as_bytes()) {
         return failed("state does not match the sign-in cookie");
     }
-    let id_token = match sign_in.provider.exchange_code(code, &trip.v, &sign_in.settings.redirect_url, now).await {
-        Ok(token) => token,
+    let tokens = match sign_in.provider.exchange_code(code, &trip.v, &sign_in.settings.redirect_url, now).await {
+        Ok(tokens) => tokens,
         Err(IdpError::Refused(_)) => return failed("the provider refused the code"),
         Err(err) => return provider_down(&err),
     };
-    let claims = match sign_in.provider.verify_id_token(&id_token, &trip.n, now).await {
+    let mut claims = match sign_in.provider.verify_id_token(&tokens.id_token, &trip.n, now).await {
         Ok(claims) => claims,
         Err(IdpError::Token(err)) => {
             tracing::info!(reason = %err, "ID token refused");
@@ -306,6 +306,19 @@ pub(crate) async fn callback(
         Err(err) => return provider_down(&err),
     };
     let claim = sign_in.settings.claim;
+    // A provider that issues an access token may release the scope's claims at UserInfo only (OIDC Core §5.4).
+    if !claims.has(claim.name())
+        && let Some(access_token) = &tokens.access_token
+    {
+        let userinfo = match sign_in.provider.userinfo(access_token, now).await {
+            Ok(userinfo) => userinfo,
+            Err(err) => return provider_down(&err),
+        };
+        claims = match claims.completed_by(userinfo) {
+            Ok(claims) => claims,
+            Err(_) => return failed("the UserInfo answer is about another subject"),
+        };
+    }
     let identity = match claim {
         PatronClaim::Email => claims.verified_email(),
         other => claims.text(other.name()).ok_or(openurl::identity::TokenError::MissingPatronId),
