@@ -408,6 +408,44 @@ mod tests {
     }
 
     #[test]
+    fn the_sign_in_needs_its_provider_a_relais_key_or_plain_pi_and_on_lambda_its_cookie_secret() {
+        let base = [
+            ("PATRON_IDENTITY", "oidc"),
+            ("OIDC_ISSUER", "https://idp.example.edu/"),
+            ("OIDC_CLIENT_ID", "bridge"),
+            ("OIDC_REDIRECT_URL", "https://bridge.example.edu/openurl/callback"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| Env::from_pairs(base.iter().chain(extra).copied());
+        let no_key = oidc_settings(&with(&[]), Host::Local).unwrap_err();
+        assert_eq!(no_key.variable, "RELAIS_PUBLIC_KEY", "a plain PI only when the site says so");
+        let plain = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true")]), Host::Local).unwrap();
+        assert_eq!(plain.issuer, "https://idp.example.edu", "the issuer without its trailing slash");
+        assert_eq!(
+            (plain.claim, plain.session_max.as_secs(), plain.recheck_after.as_secs()),
+            (PatronClaim::Email, 1800, 300)
+        );
+        assert_eq!(plain.cookie_secret.expose().len(), 43, "locally a random cookie secret");
+        let lambda = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true")]), Host::Lambda).unwrap_err();
+        assert_eq!(lambda.variable, "SIGN_IN_COOKIE_SECRET");
+        let short =
+            oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true"), ("SIGN_IN_COOKIE_SECRET", "short")]), Host::Local);
+        assert_eq!(short.unwrap_err().variable, "SIGN_IN_COOKIE_SECRET");
+        let long = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true"), ("SIGN_IN_SESSION_MINUTES", "31")]), Host::Local);
+        assert_eq!(long.unwrap_err().variable, "SIGN_IN_SESSION_MINUTES", "30 minutes at most: shared PCs");
+        let claim = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true"), ("OIDC_PATRON_CLAIM", "name")]), Host::Local);
+        assert_eq!(claim.unwrap_err().variable, "OIDC_PATRON_CLAIM");
+        let http = oidc_settings(
+            &Env::from_pairs([
+                ("OIDC_ISSUER", "http://idp.example.edu"),
+                ("OIDC_CLIENT_ID", "b"),
+                ("RELAIS_PLAIN_PI", "true"),
+            ]),
+            Host::Local,
+        );
+        assert_eq!(http.unwrap_err().variable, "OIDC_ISSUER", "TLS to the provider, except on loopback");
+    }
+
+    #[test]
     fn local_defaults_start_the_simulator_and_the_embedded_store() {
         let settings = settings(&Env::default(), Host::Local).unwrap();
         assert!(matches!(settings.alma, AlmaTarget::Simulator { .. }));
