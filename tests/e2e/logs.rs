@@ -10,10 +10,10 @@
 //! the named function's handler, as the Lambda runtime would. The output is captured from the subscriber the
 //! functions install (`bridge::logging::subscriber`), so the caps under test are the ones that run.
 
+use crate::support::lambda_invoke::{Answerer, InvokeStandIn};
 use crate::support::lookup::{CapturedLogs as Captured, Lookup, demo_seed_with, seeded_user};
 use crate::support::{self, messages};
 use alma_sim::AlmaSim;
-use axum::extract::{Path, State};
 use bridge::config::Env;
 use bridge::lambda::entry;
 use bridge::lambda::refresh::Refreshing;
@@ -21,7 +21,6 @@ use lambda_http::RequestExt;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The PIN Relais passes on for the patron, and the one a mistyping patron sends.
 const PIN: &str = "zq-pin-7f3a9c";
@@ -37,50 +36,8 @@ const FRONT_DOOR_INVOCATION: &str = "front-door-invocation-5d8e";
 /// The deliverer's scheduled invocation.
 const DELIVERER_INVOCATION: &str = "deliverer-invocation-a19c";
 
-/// The per-service functions by name, and the request ids Lambda gave their invocations.
-struct LambdaService {
-    functions: BTreeMap<String, Arc<Refreshing>>,
-    invocations: AtomicUsize,
-}
-
-/// Lambda's `Invoke` (`POST /2015-03-31/functions/{name}/invocations`): the payload, an API Gateway HTTP event,
-/// goes to the function's handler with a context of its own, and its answer comes back as `lambda_http`
-/// returns it.
-async fn invoke(
-    State(lambda): State<Arc<LambdaService>>,
-    Path(name): Path<String>,
-    payload: axum::body::Bytes,
-) -> axum::Json<lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse> {
-    let function = lambda.functions.get(&name).unwrap_or_else(|| panic!("no function {name}"));
-    let n = lambda.invocations.fetch_add(1, Ordering::Relaxed) + 1;
-    let request = lambda_http::request::from_str(std::str::from_utf8(&payload).expect("a JSON event"))
-        .expect("an HTTP API event");
-    let answer =
-        entry::answer_http(function, request.with_lambda_context(context(&format!("service-invocation-{n}")))).await;
-    let status = answer.status().as_u16();
-    let body = http_body_util::BodyExt::collect(answer.into_body()).await.expect("the answer").to_bytes();
-    let mut response = lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse::default();
-    response.status_code = i64::from(status);
-    response.body = Some(lambda_http::Body::Text(String::from_utf8(body.to_vec()).expect("an NCIP answer")));
-    axum::Json(response)
-}
-
 fn context(request_id: &str) -> lambda_http::Context {
-    let mut context = lambda_http::Context::default();
-    context.request_id = request_id.to_owned();
-    context
-}
-
-/// Starts the Invoke stand-in on loopback; its URL.
-async fn lambda_endpoint(functions: BTreeMap<String, Arc<Refreshing>>) -> String {
-    let lambda = Arc::new(LambdaService { functions, invocations: AtomicUsize::new(0) });
-    let app = axum::Router::new()
-        .route("/2015-03-31/functions/{name}/invocations", axum::routing::post(invoke))
-        .with_state(lambda);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-    let url = format!("http://{}", listener.local_addr().expect("bound"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    support::lambda_invoke::context(request_id)
 }
 
 /// What Lambda gives every function: the region, the execution role's credentials, and here the endpoints.
@@ -153,11 +110,12 @@ async fn relais_looks_up_a_patron_with_a_pin_and_accepts_an_item(captured: &Capt
         let env = service_env(name);
         let aws = bridge::lambda::aws::sdk_config(&env, http.clone()).expect("a Lambda environment");
         let function = Refreshing::start(service, env, aws, http.clone()).await.expect("the service starts");
-        services.insert(name.to_owned(), Arc::new(function));
+        services.insert(name.to_owned(), Answerer::Function(Arc::new(function)));
     }
-    let lambda = lambda_endpoint(services).await;
+    let lambda = InvokeStandIn::start(services).await;
+    let lambda = lambda.url();
 
-    let mut env = lambda_environment(&moto, Some(&lambda));
+    let mut env = lambda_environment(&moto, Some(lambda));
     env.set("NCIP_SHARED_SECRET_PARAMETER", format!("{path}/ncip-shared-secret"));
     env.set("DYNAMODB_TABLE", &table);
     // The front door on AWS does not start with an open agency policy.

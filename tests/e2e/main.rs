@@ -9,6 +9,7 @@
 #[macro_use]
 mod support;
 
+mod alma_calls;
 mod alma_client;
 mod anonymous_noise;
 mod bounds;
@@ -18,6 +19,7 @@ mod corpus_over_http;
 mod events;
 mod exactly_once;
 mod forwarding;
+mod front_door_throttle;
 mod hostile_http;
 mod logs;
 mod one_reading;
@@ -30,6 +32,7 @@ mod primary_key;
 mod readme_map;
 mod refusals;
 mod relais_shapes;
+mod remembered_patrons;
 mod request_sides;
 mod resends;
 mod secret_rotation;
@@ -37,4 +40,5 @@ mod sign_in;
 mod sign_in_real_idp;
 mod soak;
 mod staff_actions;
+mod staff_console;
 mod template;

@@ -427,30 +427,77 @@ fn service_functions_are_reached_only_through_the_front_door() {
 #[test]
 fn default_limits_keep_the_bridge_under_almas_25_calls_per_second() {
     let template = Template::load();
-    let per_instance = template.parameter_default("AlmaCallsPerSecondPerInstance");
-    let mut instances = 0;
-    for (binary, (id, function)) in template.functions().into_iter().filter(|(b, _)| is_service(b)) {
-        let parameter = if_true_ref(&function["Properties"]["ReservedConcurrentExecutions"]).expect("a parameter");
-        instances += template.parameter_default(parameter);
-        let rate = template.environment(function).get("ALMA_MAX_CALLS_PER_SECOND").and_then(parameter_of);
-        assert_eq!(rate.as_deref(), Some("AlmaCallsPerSecondPerInstance"), "{id} ({binary}) is paced");
+    let settings = template.settings();
+    let (mut calls, mut terms) = (0, Vec::new());
+    let mut counted = BTreeSet::new();
+    // Every function given Alma's API calls Alma (the service functions, the deliverer, the hand-off, and any
+    // function added later): read from the template, so that none can be left out of the sum.
+    for (binary, (id, function)) in template.functions() {
+        if !template.environment(function).contains_key("ALMA_API_BASE") {
+            continue;
+        }
+        let own = template.own_environment(function);
+        let sections = own.get("SETTINGS_SECTIONS").and_then(Value::as_str).unwrap_or_default();
+        let paces: Vec<&String> = sections
+            .split_whitespace()
+            .filter_map(|section| settings.get(section).and_then(|lines| lines.get("ALMA_MAX_CALLS_PER_SECOND")))
+            .collect();
+        let [pace] = paces.as_slice() else {
+            panic!("{id} calls Alma: exactly one of its settings sections must pace it, got {paces:?}")
+        };
+        let pace = match pace.strip_prefix("${").and_then(|p| p.strip_suffix('}')) {
+            Some(parameter) => template.parameter_default(parameter),
+            None => pace.parse().unwrap_or_else(|_| panic!("{id}: a pace of {pace:?}")),
+        };
+        let instances = if binary == "deliver" {
+            // The outbox's deliverer: as many as the queue mapping's maximum concurrency, plus the one
+            // scheduled round its lease lets run at a time.
+            deliverer_instances(&template)
+        } else {
+            let reserved = &function["Properties"]["ReservedConcurrentExecutions"];
+            let parameter =
+                if_true_ref(reserved).unwrap_or_else(|| panic!("{id} calls Alma: its concurrency must be reserved"));
+            template.parameter_default(parameter)
+        };
+        calls += instances * pace;
+        terms.push(format!("{binary} {instances} x {pace}"));
+        counted.insert(binary);
     }
-    // The outbox's deliverer calls Alma too: as many as the queue mapping's maximum concurrency, plus the one
-    // scheduled round its lease lets run at a time.
-    instances += deliverer_instances(&template);
-    // The OpenURL hand-off reads the signed-in patron's Alma user, at its own pace.
-    let (id, hand_off) = template.function("openurl-redirect");
-    let parameter = if_true_ref(&hand_off["Properties"]["ReservedConcurrentExecutions"]).expect("a reservation");
-    let hand_offs = template.parameter_default(parameter);
-    let pace = &template.environment(hand_off)["ALMA_MAX_CALLS_PER_SECOND"];
-    let literal = pace.as_u64().or_else(|| subs(pace).concat().parse().ok());
-    let hand_off_pace = literal.unwrap_or_else(|| panic!("{id}: a literal pace, got {pace:?}"));
-    let calls = instances * per_instance + hand_offs * hand_off_pace;
+    for service in bridge::Function::services() {
+        assert!(counted.contains(service.name()), "{} calls Alma and is counted", service.name());
+    }
+    assert!(counted.contains("deliver") && counted.contains("openurl-redirect"), "{counted:?}");
     assert!(
         calls <= ALMA_CALLS_PER_SECOND,
-        "{instances} instances x {per_instance} calls/s and {hand_offs} hand-offs x {hand_off_pace} calls/s \
-         exceed Alma's {ALMA_CALLS_PER_SECOND}/s"
+        "{} = {calls} calls/s exceed Alma's {ALMA_CALLS_PER_SECOND}/s",
+        terms.join(" + ")
     );
+    // The three desk messages may each run three instances at once.
+    for binary in ["accept-item", "check-out-item", "check-in-item"] {
+        let (id, function) = template.function(binary);
+        let parameter = if_true_ref(&function["Properties"]["ReservedConcurrentExecutions"]).expect("reserved");
+        assert!(template.parameter_default(parameter) >= 3, "{id}: three instances");
+    }
+    let documented = repo_file("docs/configuration.md");
+    assert!(
+        documented.contains(&format!("= {calls} calls per second")),
+        "docs/configuration.md shows the worst case, {calls} calls per second"
+    );
+}
+
+/// The front door waits out a throttled invoke only while the service's whole deadline still fits in its own
+/// timeout (`bridge::lambda::invoke::throttle_wait`), so it must know both as deployed.
+#[test]
+fn the_front_door_knows_its_timeout_and_the_services_deadline() {
+    let template = Template::load();
+    let (id, front_door) = template.function("ncip");
+    let timeout = template.property(front_door, "Timeout").as_u64().expect("Timeout");
+    assert_eq!(bridge::lambda::invoke::FRONT_DOOR_TIMEOUT.as_secs(), timeout, "{id}: the timeout the code assumes");
+    let deadline = |function: &Value| template.environment(function).get("BRIDGE_DEADLINE_MS").and_then(parameter_of);
+    assert_eq!(deadline(front_door).as_deref(), Some("BridgeDeadlineMs"), "{id}: the services' deadline");
+    for (binary, (id, function)) in template.functions().into_iter().filter(|(b, _)| is_service(b)) {
+        assert_eq!(deadline(function).as_deref(), Some("BridgeDeadlineMs"), "{id} ({binary})");
+    }
 }
 
 /// The most deliverer instances that can run at once: the doorbells' mapping's maximum concurrency and one
@@ -526,12 +573,17 @@ fn each_function_may_do_only_its_own_job() {
                 assert_eq!(others, ["kms:Decrypt", "lambda:InvokeFunction", "ssm:GetParameters"].into(), "{id}");
             }
             "patron-lookup" => {
-                let counts: BTreeSet<String> =
-                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-                        .map(String::from)
-                        .into();
-                assert_eq!(table, counts, "{id}: reads, counts and clears failed-PIN counts, nothing else");
-                assert_table_access_only_under(&template, function, schema::ATTEMPT_KEY_PREFIX, id);
+                let set = |actions: &[&str]| actions.iter().map(|a| format!("dynamodb:{a}")).collect();
+                let counts = (
+                    set(&["GetItem", "PutItem", "UpdateItem", "DeleteItem"]),
+                    format!("{}*", schema::ATTEMPT_KEY_PREFIX),
+                );
+                let remembered = (set(&["PutItem"]), format!("{}*", schema::PATRON_KEY_PREFIX));
+                assert_eq!(
+                    table_grants(&template, function, id),
+                    [counts, remembered],
+                    "{id}: reads, counts and clears failed-PIN counts, and puts the hash of an id it answered; nothing else"
+                );
             }
             "lookup-item" => assert!(table.is_subset(&reads), "{id}: read only, got {table:?}"),
             "request-status" => {
@@ -593,15 +645,21 @@ fn assert_writes_only_under(template: &Template, function: &Value, leading_keys:
     }
 }
 
-/// Every statement granting table actions is limited to items whose partition key starts with `prefix`.
-fn assert_table_access_only_under(template: &Template, function: &Value, prefix: &str, id: &str) {
+/// Each statement granting table actions, as its actions and the one partition-key pattern it is limited to
+/// (every such statement must name exactly one).
+fn table_grants(template: &Template, function: &Value, id: &str) -> Vec<(BTreeSet<String>, String)> {
+    let mut grants = Vec::new();
     for statement in template.statements(function) {
-        if !strings(&statement["Action"]).iter().any(|a| a.starts_with("dynamodb:")) {
+        let actions: BTreeSet<String> =
+            strings(&statement["Action"]).into_iter().filter(|a| a.starts_with("dynamodb:")).collect();
+        if actions.is_empty() {
             continue;
         }
-        let leading = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
-        assert_eq!(strings(leading), [format!("{prefix}*")], "{id}: table access only under {prefix}");
+        let leading = strings(&statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]);
+        let [pattern] = leading.as_slice() else { panic!("{id}: table access under one key pattern, not {leading:?}") };
+        grants.push((actions, pattern.clone()));
     }
+    grants
 }
 
 #[test]

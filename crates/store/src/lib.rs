@@ -25,6 +25,7 @@ mod error;
 mod ids;
 mod keys;
 mod model;
+mod patrons;
 mod queue;
 pub mod schema;
 #[cfg(any(test, feature = "testing"))]
@@ -48,6 +49,7 @@ pub use ids::{
 pub use model::{
     AlmaCall, AlmaIds, Correlation, HistoryEntry, Outcome, ProblemSummary, ReplacedAgencyId, RequestStatus, Side,
 };
+pub use patrons::PatronKey;
 pub use queue::{Enqueue, EnqueueOutcome, QueueLimit, QueueLimits, QueueState, QueuedMessage, is_queue_id};
 pub use schema::create_table;
 
@@ -107,6 +109,13 @@ pub trait Store: Send + Sync {
 
     /// Forgets the count under `key` (a successful check).
     async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError>;
+
+    /// Remembers, until `expires_at`, that the patron id hashed as `key` was answered by LookupUser and so is
+    /// already of the type Alma's partner matches. Remembering it again moves the expiry.
+    async fn remember_patron(&self, key: &PatronKey, expires_at: Timestamp) -> Result<(), StoreError>;
+
+    /// Whether the patron id hashed as `key` is remembered at `now` ([`Store::remember_patron`]).
+    async fn knows_patron(&self, key: &PatronKey, now: Timestamp) -> Result<bool, StoreError>;
 
     /// Atomically: mark the message's key done with the answer Relais got (only if `owner` still holds it),
     /// add the message to the outbox, and append the history entry.

@@ -18,6 +18,7 @@
 //! | bulk action       | `BULK`            | `<action id>`                | `body` (JSON), `updated_at` (the condition of the next progress write), `expires_at` once done |
 //! | marker            | `MARK#<name>`     | `MARK`                       | `recorded_at`: a durable fact (no expiry), written once |
 //! | attempt count     | `ATTEMPT#P#<hmac>` or `ATTEMPT#A#<hmac>` | `ATTEMPT`  | `count`, `expires_at`                         |
+//! | remembered patron | `PATRON#<hmac>`   | `PATRON`                     | `expires_at` only: an id LookupUser answered  |
 //!
 //! A record can list several barcodes, and an item has one GSI key, so each barcode gets its own small pointer
 //! item in the `by-barcode` index; a barcode lookup queries the index and then reads the records themselves
@@ -64,6 +65,9 @@ pub const OPEN_BARCODE_KEY_PREFIX: &str = "QBARCODE#";
 pub const BULK_PARTITION: &str = "BULK";
 /// Every attempt count's partition key starts with this (the patron-lookup function's IAM condition).
 pub const ATTEMPT_KEY_PREFIX: &str = "ATTEMPT#";
+/// Every remembered patron id's partition key starts with this (written by patron-lookup alone, read by the
+/// functions that translate a patron id for Alma).
+pub const PATRON_KEY_PREFIX: &str = "PATRON#";
 /// On-demand capacity: the bridge's traffic is a trickle with bursts.
 pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
 

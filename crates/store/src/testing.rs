@@ -13,8 +13,8 @@ use jiff::Timestamp;
 
 use crate::{
     Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage,
-    RelaisRequestId, Store, StoreError,
+    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, PatronKey, QueueState,
+    QueuedMessage, RelaisRequestId, Store, StoreError,
 };
 
 /// What an operation does to the store, so that a test or benchmark can count reads and writes by the
@@ -78,6 +78,8 @@ operations! {
     CountAttempt => "count_attempt", OtherWrite;
     Attempts => "attempts", Read;
     ClearAttempts => "clear_attempts", OtherWrite;
+    RememberPatron => "remember_patron", OtherWrite;
+    KnowsPatron => "knows_patron", Read;
     Enqueue => "enqueue", Commit;
     QueuedFor => "queued_for", Read;
     OpenQueue => "open_queue", Read;
@@ -203,6 +205,16 @@ impl Store for FaultyStore {
         self.inner.clear_attempts(key).await
     }
 
+    async fn remember_patron(&self, key: &PatronKey, expires_at: Timestamp) -> Result<(), StoreError> {
+        self.check(Operation::RememberPatron)?;
+        self.inner.remember_patron(key, expires_at).await
+    }
+
+    async fn knows_patron(&self, key: &PatronKey, now: Timestamp) -> Result<bool, StoreError> {
+        self.check(Operation::KnowsPatron)?;
+        self.inner.knows_patron(key, now).await
+    }
+
     async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
         self.check(Operation::Enqueue)?;
         self.inner.enqueue(enqueue).await
@@ -311,6 +323,7 @@ mod tests {
         );
         record.item_barcodes = vec![barcode.clone()];
         let attempt = AttemptKey::new(AttemptScope::Patron, &"0f".repeat(32)).unwrap();
+        let patron = crate::PatronKey::new(&"0e".repeat(32)).unwrap();
         let queued_key = IdempotencyKey::derive("CheckInItem", Some(&request), None, b"<check-in/>");
         let message = QueuedMessage::new(request.clone(), "CheckInItem", queued_key.clone(), b"<x/>".to_vec(), at(2));
         let bulk = BulkAction::new(crate::BulkKind::Redrive, Default::default(), 0, at(3), "faulty");
@@ -358,6 +371,8 @@ mod tests {
             ),
             ("attempts", failed(store.attempts(&attempt, at(1)).await.map(drop))),
             ("clear_attempts", failed(store.clear_attempts(&attempt).await)),
+            ("remember_patron", failed(store.remember_patron(&patron, at(9)).await)),
+            ("knows_patron", failed(store.knows_patron(&patron, at(1)).await.map(drop))),
             ("enqueue", failed(store.enqueue(enqueue).await.map(drop))),
             ("queued_for", failed(store.queued_for(&request).await.map(drop))),
             ("open_queue", failed(store.open_queue(10).await.map(drop))),
@@ -428,7 +443,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 25);
+        assert_eq!(Operation::ALL.len(), 27);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();

@@ -4,10 +4,12 @@
 
 pub mod browser;
 pub mod corpus;
+pub mod lambda_invoke;
 pub mod lookup;
 pub mod messages;
 pub mod recorder;
 pub mod stand_in_idp;
+pub mod webdriver;
 
 use alma_relais_bridge::local::{self, LocalBridge};
 use alma_sim::{AlmaSim, Seed};

@@ -128,6 +128,9 @@ pub struct PatronPolicy {
     pub allow_loans: bool,
     /// `PATRON_LOCKOUT_*`: how PIN guessing is slowed.
     pub lockout: PinLockout,
+    /// `PATRON_REMEMBER_DAYS`: how long the keyed hash of an id LookupUser answered is kept, so that AcceptItem
+    /// forwards that id without reading the user again (default 30 days; zero keeps none).
+    pub remember_for: std::time::Duration,
 }
 
 /// PIN and password checks refused without asking Alma once too many did not succeed, so that a caller cannot
@@ -163,6 +166,7 @@ impl Default for PatronPolicy {
             auth_required: false,
             allow_loans: false,
             lockout: PinLockout::default(),
+            remember_for: std::time::Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

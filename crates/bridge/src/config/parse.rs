@@ -296,6 +296,7 @@ fn patron_policy(env: &Env) -> Result<PatronPolicy, ConfigError> {
             agency_failures: number(env, "PATRON_LOCKOUT_AGENCY_FAILURES", 50, 0..=100_000)?,
             period: Duration::from_secs(60 * u64::from(number(env, "PATRON_LOCKOUT_MINUTES", 15, 1..=1440)?)),
         },
+        remember_for: Duration::from_secs(24 * 3600 * u64::from(number(env, "PATRON_REMEMBER_DAYS", 30, 0..=3650)?)),
     })
 }
 
@@ -508,6 +509,7 @@ mod tests {
             ("PATRON_LOCKOUT_FAILURES", "101"),
             ("PATRON_LOCKOUT_MINUTES", "0"),
             ("PATRON_LOCKOUT_AGENCY_FAILURES", "many"),
+            ("PATRON_REMEMBER_DAYS", "3651"),
         ];
         for (var, value) in cases {
             let err = settings(&Env::from_pairs([(var, value)]), Host::Local).unwrap_err();

@@ -10,10 +10,15 @@
 //! (it changes only when staff reconfigure the partner; a restart or a new Lambda instance picks that up).
 //! A translation is kept for [`TRANSLATION_TTL`] in the process's memory (never stored), so that Relais's
 //! resend of a message, or the outbox delivering one it queued, costs no second user read.
+//!
+//! An id LookupUser answered is already of the partner's type, and it is the id Relais sends back, so
+//! LookupUser [`remember`]s it in the store as a keyed hash (`LOG_HASH_KEY`, never the id) for
+//! `PATRON_REMEMBER_DAYS`, and [`translate`] forwards a remembered id without reading the user.
 
 use super::Bridge;
 use crate::alma::model::{AlmaUser, NcipDetails};
 use crate::alma::{AlmaError, CallContext};
+use crate::store::PatronKey;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -198,6 +203,10 @@ pub(crate) async fn translate(
     if let Some(recent) = bridge.translations.recent(&key, bridge.clock.now()) {
         return Ok(recent);
     }
+    if remembered(bridge, &point, id).await {
+        bridge.translations.keep(key, Translation::Keep, bridge.clock.now());
+        return Ok(Translation::Keep);
+    }
     let user = match bridge.rest.user(id, "all_unique", ctx).await {
         Ok(user) => user,
         Err(err) if err.is_not_found() => return Ok(Translation::Unknown),
@@ -210,6 +219,50 @@ pub(crate) async fn translate(
     };
     bridge.translations.keep(key, translation.clone(), bridge.clock.now());
     Ok(translation)
+}
+
+/// The store's key for `value`, an id of the type `point`: a keyed hash under `LOG_HASH_KEY` within the type,
+/// so that the same text as another type's id is another key, and no one without the key can test a guess.
+fn patron_key(bridge: &Bridge, point: &MatchPoint, value: &str) -> PatronKey {
+    let digest =
+        crate::logging::keyed_digest(&bridge.settings.log_hash_key, &format!("kept-id:{}", point.code()), value);
+    PatronKey::new(&digest).expect("a keyed digest is 64 lowercase hex digits")
+}
+
+/// Remembers that `value`, the id LookupUser just answered as the patron's "Primary Key" of type `point`,
+/// needs no translation when Relais sends it back. A store that cannot take it costs the next AcceptItem one
+/// user read, nothing more, so a failure is only logged. The same patron looked up again within
+/// [`TRANSLATION_TTL`] is not written again (a store write before every answer, for an expiry moved by
+/// minutes out of days), and the process's own messages find it in memory.
+pub(crate) async fn remember(bridge: &Bridge, point: &MatchPoint, value: &str) {
+    let keep = bridge.settings.patron.remember_for;
+    if keep.is_zero() {
+        return;
+    }
+    let now = bridge.clock.now();
+    let key = (point.code().to_owned(), value.to_owned());
+    if bridge.translations.recent(&key, now) == Some(Translation::Keep) {
+        return;
+    }
+    let until = now.saturating_add(keep).unwrap_or(Timestamp::MAX);
+    match bridge.store.remember_patron(&patron_key(bridge, point, value), until).await {
+        Ok(()) => bridge.translations.keep(key, Translation::Keep, now),
+        Err(err) => {
+            tracing::warn!(error = %err, "the answered patron id could not be remembered; it will be translated")
+        }
+    }
+}
+
+/// Whether LookupUser answered `id` as the patron's id of type `point` lately ([`remember`]). When the store
+/// cannot say, the id is translated as if unseen.
+async fn remembered(bridge: &Bridge, point: &MatchPoint, id: &str) -> bool {
+    match bridge.store.knows_patron(&patron_key(bridge, point, id), bridge.clock.now()).await {
+        Ok(known) => known,
+        Err(err) => {
+            tracing::warn!(error = %err, "remembered patron ids unavailable; the id is translated");
+            false
+        }
+    }
 }
 
 #[cfg(test)]

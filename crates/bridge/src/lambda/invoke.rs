@@ -3,6 +3,12 @@
 //! The per-service functions are `lambda_http` functions like the public ones, so the front door hands them the
 //! same API Gateway HTTP API (v2) event a direct call would carry: one handler serves both, and `events/` files
 //! exercise exactly what the front door sends.
+//!
+//! Each service function's reserved concurrency keeps the bridge under Alma's 25 calls a second, so a burst
+//! (two desks receiving at once) meets Lambda's throttle (`TooManyRequestsException`, HTTP 429). A throttled
+//! invoke never started the function, so the front door tries again, within [`throttle_wait`]: short enough
+//! that the service's whole deadline still fits in the front door's own timeout, so an answer Alma acted on
+//! always reaches Relais. The SDK's own retries are off for this client: they would wait past that bound.
 
 use crate::flows::Bridge;
 use crate::flows::front_door::{Endpoint, InvokeError, Invoker};
@@ -14,6 +20,29 @@ use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2httpResponse,
 };
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The front door's Lambda timeout (template.yaml's `NcipFunction`, checked by tests/e2e/template.rs).
+pub const FRONT_DOOR_TIMEOUT: Duration = Duration::from_secs(28);
+
+/// The longest a throttled invoke is waited out, whatever time is left: Relais's own NCIP client gives up
+/// on a slow answer, and a desk scanning an item should hear back within seconds.
+pub const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(10);
+
+/// Time kept back beyond the service's deadline for what follows its last Alma call (the store's commit,
+/// the way back through the invoke).
+const ANSWER_MARGIN: Duration = Duration::from_secs(2);
+
+/// The first pause after a throttle; each next one doubles, up to [`LONGEST_PAUSE`], jittered.
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
+const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+
+/// How long the front door waits out throttled invokes of a service whose deadline is `service_deadline`:
+/// at most [`MAX_THROTTLE_WAIT`], and at most what the front door's timeout leaves once the service's deadline
+/// and [`ANSWER_MARGIN`] are kept back (6 s with the default 20 s deadline).
+pub fn throttle_wait(service_deadline: Duration) -> Duration {
+    FRONT_DOOR_TIMEOUT.saturating_sub(service_deadline).saturating_sub(ANSWER_MARGIN).min(MAX_THROTTLE_WAIT)
+}
 
 /// The front door's [`Invoker`] on AWS: a synchronous Lambda invoke of the service's function.
 pub struct LambdaInvoker {
@@ -23,9 +52,11 @@ pub struct LambdaInvoker {
 }
 
 impl LambdaInvoker {
-    /// An invoker over `client` that reaches each service's function by the name in `functions`.
+    /// An invoker over `client`'s configuration that reaches each service's function by the name in
+    /// `functions`. The SDK's retries are turned off: the invoker waits out throttles itself, within a bound.
     pub fn new(client: aws_sdk_lambda::Client, functions: BTreeMap<Function, String>) -> Self {
-        Self { client, functions }
+        let config = client.config().to_builder().retry_config(aws_smithy_types::retry::RetryConfig::disabled());
+        Self { client: aws_sdk_lambda::Client::from_conf(config.build()), functions }
     }
 }
 
@@ -34,7 +65,7 @@ impl Invoker for LambdaInvoker {
     /// Sends the NCIP message to the service's function and returns its NCIP answer.
     async fn invoke(
         &self,
-        _: &Bridge,
+        bridge: &Bridge,
         target: Function,
         endpoint: &Endpoint,
         ncip_message: &[u8],
@@ -43,15 +74,31 @@ impl Invoker for LambdaInvoker {
         let failed = |reason: String| InvokeError::Failed { function: function.clone(), reason };
         let headers = [("content-type", "application/xml"), (Endpoint::HEADER, endpoint.as_str())];
         let event = http_api_event("POST", SERVICE_INVOKE_PATH, "", &headers, ncip_message);
-        let payload = serde_json::to_vec(&event).map_err(|e| failed(e.to_string()))?;
-        let output = self
-            .client
-            .invoke()
-            .function_name(function)
-            .payload(aws_sdk_lambda::primitives::Blob::new(payload))
-            .send()
-            .await
-            .map_err(|e| failed(aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()))?;
+        let payload =
+            aws_sdk_lambda::primitives::Blob::new(serde_json::to_vec(&event).map_err(|e| failed(e.to_string()))?);
+        let give_up_at = tokio::time::Instant::now() + throttle_wait(bridge.settings.deadline);
+        let (mut pause, mut refused) = (FIRST_PAUSE, 0u32);
+        let output = loop {
+            let sent = self.client.invoke().function_name(function).payload(payload.clone()).send().await;
+            let err = match sent {
+                Ok(output) => break output,
+                Err(err) => err,
+            };
+            let reason = aws_sdk_lambda::error::DisplayErrorContext(&err).to_string();
+            if !never_started(&err) {
+                return Err(failed(reason));
+            }
+            refused += 1;
+            let left = give_up_at.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(failed(format!("not started after {refused} tries (throttled or unreachable): {reason}")));
+            }
+            tokio::time::sleep(jittered(pause).min(left)).await;
+            pause = (pause * 2).min(LONGEST_PAUSE);
+        };
+        if refused > 0 {
+            tracing::info!(function = target.name(), refused, "the service function started after throttled invokes");
+        }
         if let Some(error) = output.function_error() {
             return Err(failed(format!("function error {error}")));
         }
@@ -63,6 +110,24 @@ impl Invoker for LambdaInvoker {
             .ok_or_else(|| failed("empty answer".into()))?;
         response_body(answer).map_err(failed)
     }
+}
+
+/// Whether Lambda certainly did not start the function: its throttle (the function's reserved concurrency
+/// or the account's is in use), or no connection to Lambda at all. Anything else may have run the function,
+/// and Alma may have acted: that is never sent again from here (Relais's resend meets the stored answer).
+fn never_started(err: &aws_sdk_lambda::error::SdkError<aws_sdk_lambda::operation::invoke::InvokeError>) -> bool {
+    use aws_sdk_lambda::error::SdkError;
+    match err {
+        SdkError::ServiceError(service) => service.err().is_too_many_requests_exception(),
+        SdkError::DispatchFailure(failure) => failure.is_io() && !failure.is_timeout(),
+        _ => false,
+    }
+}
+
+/// `pause` scaled by a random factor between one half and one, so that front doors throttled together do not
+/// come back together.
+fn jittered(pause: Duration) -> Duration {
+    pause.mul_f64(0.5 + rand::random::<f64>() / 2.0)
 }
 
 /// The bytes of a function's answer: `lambda_http` sends a binary body base64-encoded and says so.
@@ -136,6 +201,18 @@ pub fn http_api_event(
 mod tests {
     use super::*;
     use lambda_http::RequestExt;
+
+    #[test]
+    fn a_throttle_is_waited_out_only_while_the_services_deadline_still_fits() {
+        assert_eq!(throttle_wait(Duration::from_secs(20)), Duration::from_secs(6));
+        assert_eq!(throttle_wait(Duration::from_secs(22)), Duration::from_secs(4));
+        assert_eq!(throttle_wait(Duration::from_secs(5)), MAX_THROTTLE_WAIT);
+        assert_eq!(throttle_wait(Duration::from_secs(28)), Duration::ZERO);
+        for pause in [FIRST_PAUSE, LONGEST_PAUSE] {
+            let jittered = jittered(pause);
+            assert!(jittered >= pause / 2 && jittered <= pause, "{jittered:?}");
+        }
+    }
 
     #[test]
     fn the_event_reads_back_as_the_request_a_function_sees() {

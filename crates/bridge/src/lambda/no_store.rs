@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::store::{
     Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage,
-    RelaisRequestId, Store, StoreError,
+    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, PatronKey, QueueState,
+    QueuedMessage, RelaisRequestId, Store, StoreError,
 };
 
 /// See the module documentation.
@@ -68,6 +68,12 @@ impl Store for NoStore {
     }
     async fn clear_attempts(&self, _: &AttemptKey) -> Result<(), StoreError> {
         refused("clear_attempts")
+    }
+    async fn remember_patron(&self, _: &PatronKey, _: Timestamp) -> Result<(), StoreError> {
+        refused("remember_patron")
+    }
+    async fn knows_patron(&self, _: &PatronKey, _: Timestamp) -> Result<bool, StoreError> {
+        refused("knows_patron")
     }
     async fn enqueue(&self, _: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {
         refused("enqueue")

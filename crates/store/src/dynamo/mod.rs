@@ -8,6 +8,7 @@ mod attempts;
 mod bulk;
 mod claims;
 mod items;
+mod patrons;
 mod queue;
 mod reads;
 
@@ -20,8 +21,8 @@ use jiff::Timestamp;
 
 use crate::{
     Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, ClaimOutcome, ClaimToken, Commit, CommitOutcome,
-    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState, QueuedMessage,
-    RelaisRequestId, Store, StoreConfig, StoreError,
+    Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, PatronKey, QueueState,
+    QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The store on a DynamoDB table made by [`crate::create_table`] (or the equivalent `template.yaml`).
@@ -138,6 +139,14 @@ impl Store for DynamoStore {
 
     async fn clear_attempts(&self, key: &AttemptKey) -> Result<(), StoreError> {
         attempts::clear_attempts(self, key).await
+    }
+
+    async fn remember_patron(&self, key: &PatronKey, expires_at: Timestamp) -> Result<(), StoreError> {
+        patrons::remember_patron(self, key, expires_at).await
+    }
+
+    async fn knows_patron(&self, key: &PatronKey, now: Timestamp) -> Result<bool, StoreError> {
+        patrons::knows_patron(self, key, now).await
     }
 
     async fn has_marker(&self, marker: &str) -> Result<bool, StoreError> {

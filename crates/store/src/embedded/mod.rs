@@ -4,6 +4,7 @@
 //! read-check-write inside one write transaction; that is what makes it match DynamoDB's conditional writes.
 //! redb calls block (and write commits fsync), so every call runs on tokio's blocking pool.
 
+mod patrons;
 mod tables;
 mod writes;
 
@@ -24,8 +25,8 @@ use crate::config::is_live;
 use crate::keys::HISTORY_PREFIX;
 use crate::{
     Attempt, AttemptCount, AttemptKey, AttemptRule, BulkAction, BulkState, ClaimOutcome, ClaimToken, Commit,
-    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, QueueState,
-    QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
+    CommitOutcome, Correlation, Enqueue, EnqueueOutcome, HistoryEntry, IdempotencyKey, ItemBarcode, PatronKey,
+    QueueState, QueuedMessage, RelaisRequestId, Store, StoreConfig, StoreError,
 };
 
 /// The file name inside the data folder.
@@ -128,6 +129,7 @@ impl EmbeddedStore {
             txn.open_table(OPEN_QUEUE)?;
             txn.open_multimap_table(OPEN_BARCODES)?;
             txn.open_table(BULK)?;
+            txn.open_table(patrons::PATRONS)?;
             writes::index_open_barcodes(&txn)?;
             txn.commit()?;
             Ok(())
@@ -387,6 +389,14 @@ impl Store for EmbeddedStore {
             Ok(())
         })
         .await
+    }
+
+    async fn remember_patron(&self, key: &PatronKey, expires_at: Timestamp) -> Result<(), StoreError> {
+        self.put_patron(key, expires_at).await
+    }
+
+    async fn knows_patron(&self, key: &PatronKey, now: Timestamp) -> Result<bool, StoreError> {
+        self.get_patron(key, now).await
     }
 
     async fn enqueue(&self, enqueue: Enqueue<'_>) -> Result<EnqueueOutcome, StoreError> {

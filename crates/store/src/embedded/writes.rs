@@ -234,6 +234,8 @@ pub(super) fn purge_expired(db: &redb::Database, now: Timestamp) -> Result<usize
         let mut bulk = txn.open_table(BULK)?;
         removed += take_expired::<StoredBulk>(&mut bulk, "bulk action", now, |s| s.expires_at)?.len();
 
+        removed += super::patrons::purge(&txn, now)?;
+
         let mut history = txn.open_table(HISTORY)?;
         removed += take_expired_pairs::<StoredEntry>(&mut history, "history entry", now, |s| Some(s.expires_at))?;
     }

@@ -127,3 +127,21 @@ async fn an_attempt_count_is_keyed_by_the_hash_under_the_attempt_prefix_and_expi
     assert_eq!(number("not_before"), Some(after(60).as_second() + 900));
     assert_eq!(number(schema::TTL_ATTRIBUTE), Some(after(60).as_second() + 1800));
 }
+
+#[tokio::test]
+async fn a_remembered_patron_is_keyed_by_the_hash_under_the_patron_prefix_and_holds_only_its_ttl() {
+    use bridge_store::{PatronKey, Store};
+    let client = client();
+    let table = new_table(&client).await;
+    let store = DynamoStore::new(client.clone(), table.clone());
+    let digest = "1e".repeat(32);
+    store.remember_patron(&PatronKey::new(&digest).unwrap(), after(60)).await.unwrap();
+    let scanned = client.scan().table_name(&table).send().await.unwrap();
+    let [item] = scanned.items() else { panic!("one item expected: {:?}", scanned.items()) };
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    assert_eq!(text(schema::PARTITION_KEY), Some(format!("{}{digest}", schema::PATRON_KEY_PREFIX)));
+    assert_eq!(text(schema::SORT_KEY).as_deref(), Some("PATRON"));
+    let number = item.get(schema::TTL_ATTRIBUTE).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok());
+    assert_eq!(number, Some(after(60).as_second()));
+    assert_eq!(item.len(), 3, "the key and the expiry, nothing about the patron: {item:?}");
+}

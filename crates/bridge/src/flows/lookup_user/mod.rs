@@ -5,7 +5,8 @@
 //! or the `PATRON_ID_TYPE` configured); a PIN or password is checked with `POST /users/{primary id}?op=auth`;
 //! loans are read only when the client asks and `PATRON_ALLOW_LOANS` allows it.
 //!
-//! Privacy: nothing here writes to the store but attempt counts under keyed hashes ([`lockout`]), and logs carry only a keyed pseudonym of the patron
+//! Privacy: nothing here writes to the store but attempt counts under keyed hashes ([`lockout`]) and the keyed
+//! hash of the id answered ([`crate::flows::patron_id::remember`]), and logs carry only a keyed pseudonym of the patron
 //! ([`crate::logging::pseudonym`]) and the kind of outcome; never a name, e-mail, barcode or secret. An unknown
 //! patron and a wrong secret get the same answer (User Authentication Failed) when a secret was offered, after
 //! the same Alma calls (an unknown patron's secret is checked against an id no one has), so neither the answer
@@ -263,6 +264,10 @@ async fn look_up(
             Ok(loans) => response.loaned_items = answer::loaned_items(&loans, &record.agency),
             Err(err) => return Err(Refusal::alma_failed(&err, primary)),
         }
+    }
+    // Relais sends this id back in AcceptItem: remembered (as a keyed hash), it is forwarded without a read.
+    if let Some(point) = &point {
+        super::patron_id::remember(bridge, point, record.kept_id.value).await;
     }
     Ok(Found { response, patron: user.primary_id.clone() })
 }

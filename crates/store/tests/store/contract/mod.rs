@@ -7,6 +7,7 @@
 
 mod attempts;
 mod claims;
+mod patrons;
 mod queue;
 mod records;
 
@@ -21,6 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 
 pub use attempts::*;
 pub use claims::*;
+pub use patrons::*;
 pub use queue::*;
 pub use records::*;
 
@@ -160,6 +162,7 @@ macro_rules! contract_suite {
             open_messages_never_expire_and_finished_ones_age_out_like_history,
             an_open_message_is_found_by_its_item_until_it_is_settled,
             a_bulk_action_is_recorded_once_and_its_progress_written_over_the_last_write_only,
+            a_remembered_patron_is_known_until_its_expiry_and_remembering_again_moves_it,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {$(
