@@ -2,7 +2,8 @@
 //! Certified implementation, installed in `tests/oidc-provider/` by `npm ci` in `scripts/test`), started here
 //! on loopback with test patrons whose addresses are the simulator's. Everything goes over real HTTP: the
 //! link, the provider's login and consent pages (submitted as a browser submits their forms), the callback,
-//! and the redirect to the Relais form, whose `base64PI` is decrypted by a second implementation.
+//! and the redirect to the Relais form, whose `base64PI` is decrypted by a second implementation; and once
+//! more in headless Chromium (the WebDriver client of `support::webdriver`), pages and all.
 
 use crate::sign_in::{
     COOKIE_SECRET, LINK, RELAIS_PUBLIC, assert_within_relais_window, citation_of, free_port, relais_patron,
@@ -76,11 +77,11 @@ impl RealIdp {
     }
 }
 
-/// The bridge signing patrons in at `idp`, its callback on `port`.
-pub async fn bridge_for(idp: &RealIdp, port: u16) -> Harness {
+/// The bridge signing patrons in at `idp`, its callback on `port`, with `extra` settings (later ones win).
+pub async fn bridge_for(idp: &RealIdp, port: u16, extra: &[(&str, &str)]) -> Harness {
     let callback = format!("http://127.0.0.1:{port}/openurl/callback");
     let listen = format!("127.0.0.1:{port}");
-    let env = [
+    let mut env = vec![
         ("BRIDGE_LISTEN", listen.as_str()),
         ("PATRON_IDENTITY", "oidc"),
         ("OIDC_ISSUER", idp.issuer.as_str()),
@@ -90,6 +91,7 @@ pub async fn bridge_for(idp: &RealIdp, port: u16) -> Harness {
         ("RELAIS_PUBLIC_KEY", RELAIS_PUBLIC),
         ("SIGN_IN_COOKIE_SECRET", COOKIE_SECRET),
     ];
+    env.extend_from_slice(extra);
     Harness::start_with(StoreKind::Embedded, &env, |store| store).await
 }
 
@@ -134,7 +136,7 @@ pub async fn sign_in(browser: &mut Browser, link: &str, login: &str) -> (reqwest
 async fn a_patron_signs_in_at_a_real_provider_and_reaches_relais_with_an_encrypted_id() {
     let port = free_port();
     let idp = RealIdp::start(&format!("http://127.0.0.1:{port}/openurl/callback")).await;
-    let h = bridge_for(&idp, port).await;
+    let h = bridge_for(&idp, port, &[]).await;
     let mut browser = Browser::default();
     let (relais, pages) = sign_in(&mut browser, &h.bridge.url(&format!("/openurl?{LINK}")), "patron1").await;
     assert_eq!(relais.status(), 302, "the bridge's last answer");
@@ -159,10 +161,104 @@ async fn a_patron_signs_in_at_a_real_provider_and_reaches_relais_with_an_encrypt
 async fn a_blocked_patron_signed_in_at_a_real_provider_gets_a_page_and_no_form() {
     let port = free_port();
     let idp = RealIdp::start(&format!("http://127.0.0.1:{port}/openurl/callback")).await;
-    let h = bridge_for(&idp, port).await;
+    let h = bridge_for(&idp, port, &[]).await;
     let mut browser = Browser::default();
     let (answer, _) = sign_in(&mut browser, &h.bridge.url(&format!("/openurl?{LINK}")), "blocked1").await;
     assert_eq!(answer.status(), 403);
     assert!(answer.text().await.unwrap().contains("not active, or has a block"));
     assert!(browser.cookie("127.0.0.1", SESSION_COOKIE).is_none());
+}
+
+/// A stand-in for the Relais request form on loopback: a plain page, and the URL each request came with.
+async fn relais_form() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/user/login.html", listener.local_addr().unwrap());
+    let record = std::sync::Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/user/login.html",
+        axum::routing::get(move |uri: axum::http::Uri| {
+            let record = std::sync::Arc::clone(&record);
+            async move {
+                record.lock().unwrap().push(uri.to_string());
+                axum::response::Html(
+                    "<!DOCTYPE html><html><head><title>Relais request form</title>\
+                    <link rel=\"icon\" href=\"data:,\"></head><body><h1>Request form</h1></body></html>",
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_chromium_follows_the_whole_sign_in_from_a_primo_link_to_the_relais_form() {
+    use crate::support::webdriver::{Driver, screenshot_dir};
+    let (form_url, seen) = relais_form().await;
+    let port = free_port();
+    let idp = RealIdp::start(&format!("http://127.0.0.1:{port}/openurl/callback")).await;
+    let h = bridge_for(&idp, port, &[("RELAIS_FORM_URL", form_url.as_str()), ("RELAIS_LIBRARY_SYMBOL", "DEMO")]).await;
+    let driver = Driver::start().await;
+    let browser = driver.session().await;
+    let shots = screenshot_dir("sign_in");
+
+    // Primo's link: the bridge sends the browser to the provider's login page.
+    browser.goto(&h.bridge.url(&format!("/openurl?{LINK}"))).await;
+    assert!(browser.current_url().await.starts_with(&idp.issuer), "at the provider: {}", browser.current_url().await);
+    browser.screenshot(&shots.join("1-login.png")).await;
+    let login = browser.expect("input[name=login]").await;
+    browser.type_into(&login, "patron1").await;
+    let password = browser.expect("input[name=password]").await;
+    browser.type_into(&password, "any password").await;
+    browser.click(&browser.expect("button[type=submit]").await).await;
+    // The provider asks the patron to let the library's service know who they are.
+    wait_for(&browser, "the consent page", |url, text| !url.is_empty() && text.contains("Authorize")).await;
+    browser.screenshot(&shots.join("2-consent.png")).await;
+    browser.click(&browser.expect("button[type=submit]").await).await;
+
+    // Back through the bridge's callback to the Relais form.
+    wait_for(&browser, "the Relais form", |url, _| url.starts_with(&form_url)).await;
+    let landed = browser.current_url().await;
+    browser.screenshot(&shots.join("3-relais.png")).await;
+    assert!(landed.starts_with(&form_url), "on the Relais form: {landed}");
+    assert_eq!(browser.title().await, "Relais request form");
+    let requested = seen.lock().unwrap().last().cloned().expect("the form was requested");
+    let full = format!("{}{}", form_url.trim_end_matches("/user/login.html"), requested);
+    let (patron, time) = relais_patron(&full);
+    assert_eq!(patron, "21000000001");
+    assert_within_relais_window(&time);
+    assert!(full.contains("atitle=On%20fish") || full.contains("rft.atitle=On%20fish"), "the citation: {full}");
+
+    // No script error on any page of the way. The provider's development pages have no favicon and import a web
+    // font from the internet, which a test machine may not reach: neither failed load is a script error.
+    let errors: Vec<String> = browser
+        .console_errors()
+        .await
+        .into_iter()
+        .filter(|e| {
+            let refused_load = e.contains("Failed to load resource");
+            !(refused_load && (e.contains("/favicon.ico ") || e.contains("fonts.googleapis.com")))
+        })
+        .collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await;
+}
+
+/// Waits (up to 15 s) until the window's URL and body text satisfy `done`: a click's navigation may still be
+/// under way when WebDriver answers.
+async fn wait_for(browser: &crate::support::webdriver::Session, what: &str, done: impl Fn(&str, &str) -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let url = browser.current_url().await;
+        let text = match browser.find("body").await {
+            Some(body) => browser.text(&body).await,
+            None => String::new(),
+        };
+        if done(&url, &text) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what} did not come within 15 s: {url}\n{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
