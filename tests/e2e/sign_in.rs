@@ -392,3 +392,30 @@ async fn a_session_outlives_a_rotation_until_the_previous_secret_is_deleted() {
     });
     assert!(cleared, "the session that no longer opens is removed");
 }
+
+#[tokio::test]
+async fn the_logs_carry_no_address_claim_code_token_or_cookie_of_a_sign_in() {
+    let logs = crate::support::lookup::capture_logs();
+    let address = "faculty1@demo.example.edu";
+    let idp = StandInIdp::start(Issue::email(address)).await;
+    let h = bridge(&idp, None, &[]).await;
+    let mut browser = Browser::default();
+    let response = sign_in(&h, &mut browser).await;
+    assert!(location(&response).starts_with(FORM));
+    let session = browser.cookie("127.0.0.1", SESSION_COOKIE).unwrap().value.clone();
+    let text = logs.text();
+    assert!(text.contains("patron signed in"), "the capture holds the sign-in's lines");
+    // The capture is the whole test process's: only what no other test has (this sign-in's address, codes,
+    // tokens and session) is looked for.
+    let mut secrets = idp.issued();
+    secrets.extend([address.to_owned(), session]);
+    for secret in &secrets {
+        assert!(!text.contains(secret.as_str()), "{secret} was logged");
+    }
+    // The ID token's parts: neither its header nor its claims.
+    for token in idp.issued().iter().filter(|t| t.contains('.')) {
+        for part in token.split('.') {
+            assert!(!text.contains(part), "a part of the ID token was logged");
+        }
+    }
+}

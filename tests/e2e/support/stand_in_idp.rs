@@ -66,6 +66,8 @@ struct Inner {
     jwks_reads: Mutex<u32>,
     authorizations: Mutex<u32>,
     last_authorization: Mutex<HashMap<String, String>>,
+    /// Every ID token issued, and every code.
+    issued: Mutex<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -82,6 +84,7 @@ impl StandInIdp {
             jwks_reads: Mutex::new(0),
             authorizations: Mutex::new(0),
             last_authorization: Mutex::default(),
+            issued: Mutex::default(),
         }));
         let app = axum::Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -112,6 +115,11 @@ impl StandInIdp {
     /// The parameters of the last authorization request.
     pub fn last_authorization(&self) -> HashMap<String, String> {
         self.0.last_authorization.lock().unwrap().clone()
+    }
+
+    /// The ID tokens and codes issued so far.
+    pub fn issued(&self) -> Vec<String> {
+        self.0.issued.lock().unwrap().clone()
     }
 
     /// The bridge's settings for this provider, its callback at `callback`.
@@ -184,6 +192,7 @@ async fn authorize(State(idp): State<StandInIdp>, Query(params): Query<HashMap<S
         used: false,
     };
     idp.0.grants.lock().unwrap().insert(code.clone(), grant);
+    idp.0.issued.lock().unwrap().push(code.clone());
     let mut back = url::Url::parse(&params["redirect_uri"]).unwrap();
     back.query_pairs_mut().append_pair("code", &code).append_pair("state", &params["state"]);
     (axum::http::StatusCode::FOUND, [("location", back.to_string())]).into_response()
@@ -214,6 +223,7 @@ async fn token(State(idp): State<StandInIdp>, headers: axum::http::HeaderMap, bo
     let grant = Grant { nonce: grant.nonce.clone(), ..Grant::default() };
     drop(grants);
     let id_token = idp.sign(&grant);
+    idp.0.issued.lock().unwrap().push(id_token.clone());
     axum::Json(json!({ "access_token": "stand-in", "token_type": "Bearer", "expires_in": 300, "id_token": id_token }))
         .into_response()
 }
