@@ -419,3 +419,66 @@ async fn the_logs_carry_no_address_claim_code_token_or_cookie_of_a_sign_in() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambda_hand_off_signs_in_with_its_secrets_from_ssm_and_stops_without_the_cookie_secret() {
+    use bridge::config::Env;
+    use bridge::lambda::entry;
+    use bridge::lambda::refresh::Refreshing;
+    use tower::ServiceExt;
+    let idp = StandInIdp::start(Issue::email("patron1@demo.example.edu")).await;
+    let aws = crate::support::moto_aws().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let path = format!("/bridge-sign-in-{:016x}", rand::random::<u64>());
+    crate::support::put_secure_parameter(&ssm, &format!("{path}/oidc-client-secret"), "client-secret-from-ssm-0123")
+        .await;
+    crate::support::put_secure_parameter(&ssm, &format!("{path}/sign-in-cookie-secret"), COOKIE_SECRET).await;
+    let env = |cookie: &str| {
+        let mut env = Env::from_pairs([
+            ("ALMA_API_BASE", "eu"),
+            ("ALMA_API_KEY", "sign-in-test-alma-key"),
+            ("ALMA_NCIP_URL", "https://eu.alma.exlibrisgroup.com/view/NCIPServlet"),
+            ("ALMA_INSTITUTION_CODE", "01DEMO_INST"),
+            ("ALMA_PARTNER_CODE", "RELAIS"),
+            ("RELAIS_FORM_URL", "https://relais.example.org/user/login.html"),
+            ("RELAIS_LIBRARY_SYMBOL", "DEMO"),
+            ("RELAIS_PUBLIC_KEY", RELAIS_PUBLIC),
+            ("PATRON_IDENTITY", "oidc"),
+            ("OIDC_ISSUER", idp.issuer()),
+            ("OIDC_CLIENT_ID", crate::support::stand_in_idp::CLIENT_ID),
+            ("OIDC_REDIRECT_URL", "https://bridge.example.edu/openurl/callback"),
+            ("DYNAMODB_TABLE", "bridge-sign-in-test"),
+            ("LOG_HASH_KEY", "sign-in-test-log-hash-key"),
+        ]);
+        env.set("OIDC_CLIENT_SECRET_PARAMETER", format!("{path}/oidc-client-secret"));
+        env.set("SIGN_IN_COOKIE_SECRET_PARAMETER", format!("{path}/{cookie}"));
+        // Named as the template names it; absent outside a rotation, which is no error.
+        env.set("SIGN_IN_COOKIE_SECRET_PREVIOUS_PARAMETER", format!("{path}/sign-in-cookie-secret-previous"));
+        env
+    };
+    let http = bridge::alma::https_client();
+    let function = Refreshing::start(
+        entry::OPENURL_REDIRECT,
+        env("sign-in-cookie-secret"),
+        crate::support::lambda_aws(&http),
+        http.clone(),
+    )
+    .await
+    .expect("the function starts with the sign-in's secrets from SSM");
+    let request = http::Request::get(format!("/openurl?{LINK}")).body(axum::body::Body::empty()).unwrap();
+    let answer = function.router().await.oneshot(request).await.unwrap();
+    assert_eq!(answer.status(), 302);
+    let to = answer.headers()["location"].to_str().unwrap();
+    assert!(to.starts_with(&format!("{}/authorize?", idp.issuer())), "{to}");
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with(SIGN_IN_COOKIE) && cookie.contains("; Secure"),
+        "over https the cookie is Secure: {cookie}"
+    );
+    // Without the cookie secret the function does not start, and says which setting is missing.
+    let error = Refreshing::start(entry::OPENURL_REDIRECT, env("not-there"), crate::support::lambda_aws(&http), http)
+        .await
+        .err()
+        .expect("refused");
+    assert!(error.to_string().contains("SIGN_IN_COOKIE_SECRET"), "{error}");
+}
