@@ -378,7 +378,13 @@ fn oidc_settings(env: &Env, host: Host) -> Result<OidcSettings, ConfigError> {
     let minutes =
         |var, default, range| number(env, var, default, range).map(|m| Duration::from_secs(60 * u64::from(m)));
     Ok(OidcSettings {
-        issuer: checked_url("OIDC_ISSUER", &required("OIDC_ISSUER")?)?.trim_end_matches('/').to_owned(),
+        // Kept exactly as given: the ID token's `iss` must equal it character for character (OIDC Core
+        // §3.1.3.7), trailing slash included where the provider writes one.
+        issuer: {
+            let issuer = required("OIDC_ISSUER")?.trim().to_owned();
+            checked_url("OIDC_ISSUER", &issuer)?;
+            issuer
+        },
         client_id: required("OIDC_CLIENT_ID")?,
         client_secret: env.get("OIDC_CLIENT_SECRET").filter(|s| !s.is_empty()).map(Secret::new),
         redirect_url: checked_url("OIDC_REDIRECT_URL", &required("OIDC_REDIRECT_URL")?)?,
@@ -420,7 +426,7 @@ mod tests {
         let no_key = oidc_settings(&with(&[]), Host::Local).unwrap_err();
         assert_eq!(no_key.variable, "RELAIS_PUBLIC_KEY", "a plain PI only when the site says so");
         let plain = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true")]), Host::Local).unwrap();
-        assert_eq!(plain.issuer, "https://idp.example.edu", "the issuer without its trailing slash");
+        assert_eq!(plain.issuer, "https://idp.example.edu/", "the issuer exactly as the ID token must name it");
         assert_eq!(
             (plain.claim, plain.session_max.as_secs(), plain.recheck_after.as_secs()),
             (PatronClaim::Email, 1800, 300)

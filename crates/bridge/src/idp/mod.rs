@@ -97,7 +97,7 @@ struct OAuthError {
 }
 
 impl Provider {
-    /// The provider at `issuer` (no trailing slash), for the client `client_id`.
+    /// The provider at `issuer` (exactly as its tokens name it), for the client `client_id`.
     pub fn new(http: reqwest::Client, issuer: &str, client_id: &str, client_secret: Option<Secret>) -> Self {
         Self {
             http,
@@ -119,10 +119,12 @@ impl Provider {
         {
             return Ok(Arc::clone(metadata));
         }
-        let url = format!("{}/.well-known/openid-configuration", self.issuer);
+        // OpenID Connect Discovery §4: the issuer's path, a trailing slash of its own removed, then the
+        // well-known suffix; the document's `issuer` must be the configured one exactly (§4.3).
+        let url = format!("{}/.well-known/openid-configuration", self.issuer.trim_end_matches('/'));
         let metadata: Metadata = serde_json::from_slice(&self.get(&url).await?)
             .map_err(|e| IdpError::Unusable(format!("discovery document: {e}")))?;
-        if metadata.issuer.trim_end_matches('/') != self.issuer {
+        if metadata.issuer != self.issuer {
             return Err(IdpError::Unusable("the discovery document names another issuer".into()));
         }
         for endpoint in [&metadata.authorization_endpoint, &metadata.token_endpoint, &metadata.jwks_uri] {
