@@ -38,6 +38,8 @@ mod remembered_patrons;
 mod request_sides;
 mod resends;
 mod secret_rotation;
+mod sign_in;
+mod sign_in_real_idp;
 mod soak;
 mod staff_actions;
 mod staff_console;

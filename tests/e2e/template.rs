@@ -380,9 +380,10 @@ fn the_templates_routes_are_exactly_the_routers_and_reach_the_right_functions() 
     assert_eq!(routes, declared);
     assert_eq!(
         routes.len(),
-        17,
-        "/openurl, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, /health, /queue, its redrive and discard, \
-         the bulk count and action, /problems, and the console's sign-in (its form and post) and sign-out, and the reconciliation report and run"
+        19,
+        "/openurl, the sign-in's callback and sign-out, /ncip/{{token}}, /ncip, /requests/{{id}}, /requests, \
+         /health, /queue, its redrive and discard, the bulk count and action, /problems, the console's sign-in (its \
+         form and post) and sign-out, and the reconciliation report and run"
     );
 }
 

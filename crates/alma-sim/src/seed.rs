@@ -193,6 +193,12 @@ impl Seed {
         &self.partners
     }
 
+    /// Adds a user (in Alma's `GET /users/{id}` shape, with an optional `password` for `op=auth`).
+    pub fn with_user(mut self, user: Value) -> Seed {
+        self.users.push(user);
+        self
+    }
+
     /// Sets the daily cap that `X-Exl-Api-Remaining` counts down from.
     pub fn with_daily_api_limit(mut self, calls_per_day: u64) -> Seed {
         self.daily_api_limit = calls_per_day;

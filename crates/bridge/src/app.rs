@@ -2,7 +2,7 @@
 //! into [`Parts`] before [`Bridge::new`](crate::Bridge::new). Both hosts ([`crate::lambda`] and the local
 //! server) and the tests of the whole path assemble it here.
 
-use crate::alma::model::{AlmaItem, AlmaUser, LendingRequest, LendingRequests, Loan, Partner, UserRequest};
+use crate::alma::model::{AlmaItem, AlmaUser, LendingRequest, LendingRequests, Loan, Partner, UserRequest, UserSearch};
 use crate::alma::{
     AlmaError, AlmaRest, ApiArea, CallContext, HttpAlmaNcip, HttpAlmaRest, ItemPath, Limiter, NotConfigured, Transport,
 };
@@ -46,8 +46,9 @@ impl AlmaClients {
     }
 }
 
-/// Alma's REST API limited to reading users and partners: every other call is refused as not configured, as
-/// in a function given no Alma at all. A user is read for its ids only (what the hand-off sends as `PI`).
+/// Alma's REST API limited to reading and searching users and reading partners: every other call is refused
+/// as not configured, as in a function given no Alma at all. A user is read for its ids and standing only
+/// (what the hand-off sends as `PI`, and what the sign-in checks).
 struct UsersOnly(HttpAlmaRest);
 
 #[async_trait]
@@ -57,6 +58,15 @@ impl AlmaRest for UsersOnly {
     }
     async fn partner(&self, code: &str, ctx: &CallContext) -> Result<Partner, AlmaError> {
         self.0.partner(code, ctx).await
+    }
+    async fn search_users(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u64,
+        ctx: &CallContext,
+    ) -> Result<UserSearch, AlmaError> {
+        self.0.search(query, limit, offset, ctx).await
     }
     async fn authenticate(&self, id: &str, password: &str, ctx: &CallContext) -> Result<(), AlmaError> {
         NotConfigured.authenticate(id, password, ctx).await

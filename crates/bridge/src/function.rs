@@ -157,7 +157,12 @@ impl Function {
 
     /// The public routes this function serves behind API Gateway (`template.yaml` declares exactly these).
     pub fn public_routes(self) -> &'static [Route] {
-        const OPENURL: [Route; 1] = [route(Method::Get, "/openurl")];
+        // The sign-in's callback and sign-out answer 404 unless PATRON_IDENTITY=oidc.
+        const OPENURL: [Route; 3] = [
+            route(Method::Get, "/openurl"),
+            route(Method::Get, "/openurl/callback"),
+            route(Method::Get, "/openurl/sign-out"),
+        ];
         const NCIP: [Route; 2] = [route(Method::Post, "/ncip/{token}"), route(Method::Post, "/ncip")];
         const STATUS: [Route; 14] = [
             route(Method::Get, "/requests/{id}"),

@@ -5,7 +5,7 @@
 //! The modules depend on each other in one direction only (a test in `tests/module_order.rs` keeps it so):
 //!
 //! ```text
-//!  function  config  clock  logging  metrics  alma  store  ncip  openurl     (adapters and codecs)
+//!  function  config  clock  logging  metrics  alma  idp  store  ncip  openurl   (adapters and codecs)
 //!                                   ^
 //!                                 flows                                      (what the bridge does)
 //!                                   ^
@@ -32,6 +32,7 @@ pub mod config;
 pub mod flows;
 pub mod function;
 pub mod http;
+pub mod idp;
 pub mod lambda;
 pub mod logging;
 pub mod metrics;

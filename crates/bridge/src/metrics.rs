@@ -71,6 +71,12 @@ pub fn configuration_fault() {
     emit(|| record(&[], &[("ConfigurationFaults", "Count", 1.0)]));
 }
 
+/// A step of the hand-off's sign-in (`PATRON_IDENTITY=oidc`): `SignIns` = 1 under `Outcome` (`started`,
+/// `signed_in`, `refused`). A count only: the bridge keeps nothing else about a sign-in.
+pub fn sign_in(outcome: &str) {
+    emit(|| record(&[("Outcome", outcome)], &[("SignIns", "Count", 1.0)]));
+}
+
 /// Alma answered a REST call with its daily threshold: `AlmaDailyThreshold` = 1 (once per stop). The template's
 /// alarm fires on it: REST calls (patron translations, read-backs) wait for Alma's reset.
 pub fn alma_daily_threshold() {

@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 /// Each top-level module and its layer; a module may use modules of a layer less than or equal to its own.
 /// Within the bottom layer the modules are independent adapters and codecs; `bottom_layer_is_acyclic` keeps
 /// them from using each other in a circle.
-const LAYERS: [(&str, u8); 15] = [
+const LAYERS: [(&str, u8); 16] = [
     ("function", 0),
     ("config", 0),
     ("clock", 0),
     ("logging", 0),
     ("metrics", 0),
     ("alma", 0),
+    ("idp", 0),
     ("store", 0),
     ("ncip", 0),
     ("openurl", 0),

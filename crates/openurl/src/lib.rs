@@ -42,6 +42,9 @@ mod relais;
 pub use citation::{Author, Citation, Genre, Isbn, Issn, OpenUrlVersion};
 pub use error::{BadOpenUrl, MAX_QUERY_BYTES, RelaisFormError};
 pub use normalise::FIELD_CAP;
-pub use page::{error_page, escape_html, patron_unconfirmed_page, patron_unknown_page, unauthorized_page};
+pub use page::{
+    PatronRefusal, error_page, escape_html, patron_refused_page, patron_unconfirmed_page, patron_unknown_page,
+    sign_in_failed_page, signed_out_page, unauthorized_page,
+};
 pub use parse::parse;
 pub use relais::{MAX_FORM_URL_LEN, MAX_REDIRECT_LEN, PatronTag, RelaisForm, is_control_tag};

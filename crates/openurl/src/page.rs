@@ -51,6 +51,77 @@ pub fn patron_unknown_page() -> String {
     )
 }
 
+/// Why a signed-in patron is not sent to the request form, in the patron's words: never Alma's own details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatronRefusal {
+    /// The library account is not active (or under a block).
+    NotActive,
+    /// The library account has expired.
+    Expired,
+    /// The account's patron group may not use interlibrary loan.
+    NotEligible,
+    /// No library account carries the sign-in's identity.
+    NoAccount,
+    /// More than one library account carries it, so the bridge cannot tell which is the patron's.
+    Ambiguous,
+}
+
+/// The 403 page for a signed-in patron who may not request through interlibrary loan.
+pub fn patron_refused_page(reason: PatronRefusal) -> String {
+    let (heading, problem, advice) = match reason {
+        PatronRefusal::NotActive => (
+            "Your library account cannot be used for interlibrary loan just now",
+            "Your library account is not active, or has a block on it.",
+            "Ask the library's circulation or interlibrary loan staff; once your account is in order, repeat \
+             the request.",
+        ),
+        PatronRefusal::Expired => (
+            "Your library account has expired",
+            "Your library account is past its expiry date, so interlibrary loan requests cannot be made under it.",
+            "Ask the library's circulation staff to renew your account, then repeat the request.",
+        ),
+        PatronRefusal::NotEligible => (
+            "Interlibrary loan is not available to your account",
+            "Your library account belongs to a group of borrowers the library does not offer interlibrary loan \
+             to.",
+            "If you think this is wrong, ask the library's interlibrary loan staff.",
+        ),
+        PatronRefusal::NoAccount => (
+            "No library account was found for your sign-in",
+            "You signed in, but the library system has no borrower record for that sign-in.",
+            "If you have just joined, try again tomorrow; otherwise ask the library's interlibrary loan staff.",
+        ),
+        PatronRefusal::Ambiguous => (
+            "Your sign-in matches more than one library account",
+            "You signed in, but more than one borrower record carries that sign-in, so the library cannot tell \
+             which is yours.",
+            "Ask the library's interlibrary loan staff to correct the records, then repeat the request.",
+        ),
+    };
+    render(heading, problem.to_owned(), advice)
+}
+
+/// The 400 page when a sign-in's return cannot be accepted: an old or altered link, a sign-in started in
+/// another browser, or an answer from the identity provider that fails its checks.
+pub fn sign_in_failed_page() -> String {
+    render(
+        "The sign-in could not be completed",
+        "The answer from the sign-in service could not be accepted (it may be old, used already, or from \
+         another browser window)."
+            .to_owned(),
+        "Go back to the search results and follow the request link again.",
+    )
+}
+
+/// The page after signing out of the request form's session.
+pub fn signed_out_page() -> String {
+    render(
+        "You are signed out of interlibrary loan requests",
+        "The next request link will ask you to sign in again.".to_owned(),
+        "On a shared computer, also close the browser so that the library search signs you out too.",
+    )
+}
+
 fn render(heading: &'static str, problem: String, advice: &'static str) -> String {
     Page::new(heading)
         .head(el("meta").attr("name", "robots").attr("content", "noindex"))

@@ -507,6 +507,13 @@ mod tests {
             ("finish_follow_up", failed(store.finish_follow_up(finish).await.map(drop))),
             ("record_problem", failed(store.record_problem(&problem).await)),
             ("problems_since", failed(store.problems_since(at(1), 10).await.map(drop))),
+            ("records_after", failed(store.records_after(Some(&request), 10).await.map(drop))),
+            ("reconcile_doc", failed(store.reconcile_doc("progress").await.map(drop))),
+            (
+                "put_reconcile_doc",
+                failed(store.put_reconcile_doc("progress", &citation, None, Some(at(9))).await.map(drop)),
+            ),
+            ("record_alma_ids", failed(store.record_alma_ids(&request, &Default::default(), 1).await.map(drop))),
         ]
     }
 
@@ -564,7 +571,7 @@ mod tests {
 
     #[test]
     fn operations_are_named_after_their_trait_methods_and_counted_by_kind() {
-        assert_eq!(Operation::ALL.len(), 35);
+        assert_eq!(Operation::ALL.len(), 39);
         assert_eq!(Operation::ALL[0].name(), "get_request");
         assert_eq!(Operation::UpdateQueued.to_string(), "update_queued");
         let commits: Vec<_> = Operation::ALL.into_iter().filter(|o| o.kind() == OperationKind::Commit).collect();

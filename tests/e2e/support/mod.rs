@@ -2,11 +2,13 @@
 //! with either the embedded store or DynamoDB (moto's server, started by `scripts/test`), and a clock the
 //! test can move. Every call goes over real HTTP through the clients production uses.
 
+pub mod browser;
 pub mod corpus;
 pub mod lambda_invoke;
 pub mod lookup;
 pub mod messages;
 pub mod recorder;
+pub mod stand_in_idp;
 pub mod webdriver;
 
 use alma_relais_bridge::local::{self, LocalBridge};

@@ -52,6 +52,7 @@ impl App {
 
 pub(crate) fn router(app: App) -> Router {
     let rest = Router::new()
+        .route("/users", get(rest::users::search))
         .route("/users/{user_id}", get(rest::users::get_user).post(rest::users::post_user))
         .route("/users/{user_id}/resource-sharing-requests", post(rest::borrowing::create))
         .route(

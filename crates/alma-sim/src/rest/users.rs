@@ -71,3 +71,49 @@ pub(crate) async fn post_user(
         }
     })
 }
+
+/// The fields `q=` may search, as Alma's Users API lists them for `GET /users` (alma.md §2.1).
+const SEARCHABLE: [&str; 6] = ["primary_id", "identifiers", "email", "first_name", "last_name", "all"];
+
+/// `GET /users?q=<field>~<text>&limit=&offset=`: Alma's user search. `~` is "contains", compared without
+/// case, so `email~ann@example.edu` also finds `joann@example.edu`: a client wanting one patron compares the
+/// full records itself. Answers brief records (`primary_id`, names, `link`) and `total_record_count`; an
+/// empty result has no `user` list (UNCONFIRMED, the stricter reading: a client must not rely on the key).
+pub(crate) async fn search(State(app): State<App>, params: Params) -> Result<Json<Value>, AlmaError> {
+    let query = params.get("q").ok_or_else(|| AlmaError::mandatory_missing("q"))?;
+    let (field, text) = query.split_once('~').ok_or_else(|| AlmaError::parameter_not_valid("q"))?;
+    let field = field.trim().to_ascii_lowercase();
+    if !SEARCHABLE.contains(&field.as_str()) {
+        return Err(AlmaError::parameter_not_valid("q"));
+    }
+    let number = |name: &str, default: usize, max: usize| match params.get(name) {
+        None => Ok(default),
+        Some(v) => v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| AlmaError::parameter_not_valid(name)),
+    };
+    let limit = number("limit", 10, 100)?;
+    let offset = number("offset", 0, usize::MAX)?;
+    let wanted = text.trim().to_lowercase();
+    app.store.with(|s| {
+        let found: Vec<&crate::state::UserRec> = s.users.iter().filter(|u| u.searched_by(&field, &wanted)).collect();
+        let base = &app.base_url;
+        let brief: Vec<Value> = found
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|u| {
+                let pid = u.primary_id();
+                json!({
+                    "primary_id": pid,
+                    "first_name": u.json["first_name"],
+                    "last_name": u.json["last_name"],
+                    "link": format!("{base}/users/{pid}"),
+                })
+            })
+            .collect();
+        let mut answer = json!({ "total_record_count": found.len() });
+        if !brief.is_empty() {
+            answer["user"] = Value::Array(brief);
+        }
+        Ok(Json(answer))
+    })
+}

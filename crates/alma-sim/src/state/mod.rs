@@ -48,6 +48,27 @@ impl UserRec {
         }
     }
 
+    /// Whether Alma's user search `q=<field>~<wanted>` finds this user: `wanted` (lower case) is contained
+    /// in the field, ignoring case. `identifiers` covers the primary id and every identifier; `all` every
+    /// searchable field.
+    pub(crate) fn searched_by(&self, field: &str, wanted: &str) -> bool {
+        let contains = |v: &Value| v.as_str().is_some_and(|s| s.to_lowercase().contains(wanted));
+        let idents = || self.json["user_identifier"].as_array().into_iter().flatten().map(|i| &i["value"]);
+        let emails =
+            || self.json["contact_info"]["email"].as_array().into_iter().flatten().map(|e| &e["email_address"]);
+        match field {
+            "primary_id" => contains(&self.json["primary_id"]),
+            "identifiers" => contains(&self.json["primary_id"]) || idents().any(contains),
+            "email" => emails().any(contains),
+            "first_name" | "last_name" => contains(&self.json[field]),
+            _ => {
+                ["primary_id", "first_name", "last_name"].iter().any(|f| contains(&self.json[*f]))
+                    || idents().any(contains)
+                    || emails().any(contains)
+            }
+        }
+    }
+
     pub(crate) fn full_name(&self) -> String {
         self.json["full_name"].as_str().map(str::to_owned).unwrap_or_else(|| {
             format!(

@@ -47,6 +47,37 @@ async fn user_is_found_by_any_identifier_or_a_named_identifier_type() {
 }
 
 #[tokio::test]
+async fn user_search_finds_by_contained_text_in_brief_records_a_page_at_a_time() {
+    let sim = common::start().await;
+    let c = client(&sim);
+    let base = sim.base_url();
+    // `~` is "contains", without case: the whole address finds its patron, and so does a part of it.
+    let (status, found) = get_json(&c, &format!("{base}/users?q=email~PATRON1@demo.example.edu")).await;
+    assert_eq!((status, found["total_record_count"].as_u64()), (200, Some(1)));
+    assert_eq!(found["user"][0]["primary_id"], "patron1");
+    assert!(found["user"][0]["link"].as_str().unwrap().ends_with("/almaws/v1/users/patron1"));
+    assert!(found["user"][0].get("contact_info").is_none(), "brief records carry no contact details");
+    let (_, part) = get_json(&c, &format!("{base}/users?q=email~atron1@demo")).await;
+    assert_eq!(part["user"][0]["primary_id"], "patron1", "a substring matches too");
+    // Every seeded address is at demo.example.edu: paging walks them.
+    let (_, first) = get_json(&c, &format!("{base}/users?q=email~demo.example.edu&limit=2")).await;
+    let total = first["total_record_count"].as_u64().unwrap();
+    assert!(total > 2, "{first}");
+    assert_eq!(first["user"].as_array().unwrap().len(), 2);
+    let (_, rest) = get_json(&c, &format!("{base}/users?q=email~demo.example.edu&limit=100&offset=2")).await;
+    assert_eq!(rest["user"].as_array().unwrap().len() as u64, total - 2);
+    assert_eq!(rest["total_record_count"].as_u64(), Some(total));
+    // Nothing found: a count of zero and no list at all.
+    let (status, none) = get_json(&c, &format!("{base}/users?q=email~nobody@nowhere.example")).await;
+    assert_eq!((status, none["total_record_count"].as_u64(), none.get("user")), (200, Some(0), None));
+    // A field Alma does not search, a query without `~`, or a limit over 100 is Alma's parameter error.
+    for bad in ["q=password~x", "q=email", "q=email~x&limit=101"] {
+        let (status, body) = get_json(&c, &format!("{base}/users?{bad}")).await;
+        assert_eq!((status, error_code(&body).as_str()), (400, "401666"), "{bad}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_user_is_almas_400_error_body() {
     let sim = common::start().await;
     let (status, body) =

@@ -101,6 +101,18 @@ pub trait AlmaRest: Send + Sync {
         status: &str,
         ctx: &CallContext,
     ) -> Result<LendingRequests, AlmaError>;
+    /// `GET /users?q=<query>&limit=&offset=`: one page of Alma's user search (brief records). Only the sign-in
+    /// at the hand-off searches; a client without it answers "not configured".
+    async fn search_users(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u64,
+        ctx: &CallContext,
+    ) -> Result<model::UserSearch, AlmaError> {
+        let _ = (query, limit, offset, ctx);
+        Err(AlmaError::NotConfigured)
+    }
     /// `GET` the area's test call ([`ApiArea::test_route`]): `Ok` with Alma's words (`GET - OK -
     /// institutionCode: …`) when the key may read the area, Alma's refusal (`UNAUTHORIZED`) when it may not.
     async fn test_api_key(&self, area: ApiArea, ctx: &CallContext) -> Result<String, AlmaError>;

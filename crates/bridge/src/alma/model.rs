@@ -65,9 +65,10 @@ pub struct AlmaUser {
     pub user_block: Vec<UserBlock>,
 }
 
-/// Of a user, only what names the patron (the primary id and the further identifiers, with the status):
-/// what the OpenURL hand-off reads, so that the function holding it carries no reader for names, addresses
-/// and blocks it never uses (its binary is kept small for its cold start).
+/// Of a user, only what names the patron and decides their standing (the primary id, the further
+/// identifiers, the e-mail addresses a sign-in is matched by, status, group, expiry and blocks): what the
+/// OpenURL hand-off reads, so that the function holding it carries no reader for names, addresses and phones
+/// it never uses (its binary is kept small for its cold start).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct UserIds {
     primary_id: String,
@@ -75,17 +76,66 @@ pub(crate) struct UserIds {
     status: Code,
     #[serde(default)]
     user_identifier: Vec<UserIdentifier>,
+    #[serde(default)]
+    user_group: Code,
+    #[serde(default)]
+    expiry_date: Option<String>,
+    #[serde(default)]
+    user_block: Vec<UserBlock>,
+    #[serde(default)]
+    contact_info: EmailsOnly,
+}
+
+/// A user's `contact_info`, e-mail addresses only.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct EmailsOnly {
+    #[serde(default)]
+    email: Vec<EmailAddress>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct EmailAddress {
+    #[serde(default)]
+    email_address: String,
 }
 
 impl From<UserIds> for AlmaUser {
     fn from(ids: UserIds) -> Self {
+        let email = ids
+            .contact_info
+            .email
+            .into_iter()
+            .map(|e| Email { email_address: e.email_address, ..Email::default() })
+            .collect();
         AlmaUser {
             primary_id: ids.primary_id,
             status: ids.status,
             user_identifier: ids.user_identifier,
+            user_group: ids.user_group,
+            expiry_date: ids.expiry_date,
+            user_block: ids.user_block,
+            contact_info: ContactInfo { email, ..ContactInfo::default() },
             ..AlmaUser::default()
         }
     }
+}
+
+/// One page of Alma's user search (`GET /users?q=…`): brief records and the count of every match.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserSearch {
+    /// How many users match in all, across pages.
+    #[serde(default)]
+    pub total_record_count: u64,
+    /// This page's users (absent when nothing matches).
+    #[serde(default)]
+    pub user: Vec<BriefUser>,
+}
+
+/// A user as the search lists it: enough to read the whole record.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BriefUser {
+    /// The user's primary id.
+    pub primary_id: String,
 }
 
 /// A user's `contact_info`: each list may name one entry `preferred`, the one a LookupUser answer gives.

@@ -98,8 +98,33 @@ impl HttpAlmaRest {
     }
 }
 
+impl HttpAlmaRest {
+    /// [`AlmaRest::search_users`]: the query goes in `q` as given (`email~…`), form-encoded by the URL.
+    pub(crate) async fn search(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u64,
+        ctx: &CallContext,
+    ) -> Result<model::UserSearch, AlmaError> {
+        let (limit, offset) = (limit.to_string(), offset.to_string());
+        let url = self.url(&["users"], &[("q", query), ("limit", &limit), ("offset", &offset)])?;
+        self.fetch(Self::get(url, "/users?q="), ctx).await
+    }
+}
+
 #[async_trait]
 impl AlmaRest for HttpAlmaRest {
+    async fn search_users(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u64,
+        ctx: &CallContext,
+    ) -> Result<model::UserSearch, AlmaError> {
+        self.search(query, limit, offset, ctx).await
+    }
+
     async fn user(&self, id: &str, id_type: &str, ctx: &CallContext) -> Result<AlmaUser, AlmaError> {
         let url = self.url(&["users", id], &[("user_id_type", id_type), ("view", "full"), ("expand", "none")])?;
         self.fetch(Self::get(url, "/users/{id}"), ctx).await

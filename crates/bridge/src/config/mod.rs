@@ -200,6 +200,65 @@ pub enum PatronIdentity {
         /// `JWT_PARAMETER` (`token` by default): the query parameter carrying the token.
         token_parameter: String,
     },
+    /// The bridge signs the patron in at the institution's OpenID Connect provider itself
+    /// (`PATRON_IDENTITY=oidc`), and Alma confirms who they are.
+    Oidc(Box<OidcSettings>),
+}
+
+/// Which claim of the ID token names the patron, and how Alma is asked about it (`OIDC_PATRON_CLAIM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatronClaim {
+    /// `email`: found through Alma's user search (`q=email~…`), then compared in full.
+    Email,
+    /// `eppn` (eduPersonPrincipalName), read as any unique id (`user_id_type=all_unique`).
+    Eppn,
+    /// `sub`, read as any unique id.
+    Sub,
+    /// `preferred_username`, read as any unique id.
+    PreferredUsername,
+}
+
+impl PatronClaim {
+    /// The claim's name in the ID token.
+    pub fn name(self) -> &'static str {
+        match self {
+            PatronClaim::Email => "email",
+            PatronClaim::Eppn => "eppn",
+            PatronClaim::Sub => "sub",
+            PatronClaim::PreferredUsername => "preferred_username",
+        }
+    }
+}
+
+/// The OpenID Connect sign-in at the hand-off (`OIDC_*`, `SIGN_IN_*`).
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    /// `OIDC_ISSUER`: the provider's issuer URL; its metadata is read from
+    /// `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// `OIDC_CLIENT_ID`: the bridge's client registration at the provider (also the ID token's audience).
+    pub client_id: String,
+    /// `OIDC_CLIENT_SECRET`: the registration's secret (SSM on AWS); unset for a public client, which
+    /// PKCE alone protects.
+    pub client_secret: Option<Secret>,
+    /// `OIDC_REDIRECT_URL`: the callback's public URL as registered at the provider (`…/openurl/callback`).
+    pub redirect_url: String,
+    /// `OIDC_PATRON_CLAIM` (`email`): the claim that names the patron.
+    pub claim: PatronClaim,
+    /// `OIDC_SCOPES` (`openid email profile`): what the authorization request asks for.
+    pub scopes: String,
+    /// `SIGN_IN_COOKIE_SECRET`: seals the sign-in and session cookies (SSM on AWS).
+    pub cookie_secret: Secret,
+    /// `SIGN_IN_COOKIE_SECRET_PREVIOUS`: during a rotation, the old secret, whose cookies still open.
+    pub cookie_secret_previous: Option<Secret>,
+    /// `SIGN_IN_SESSION_MINUTES` (30, at most 30): how long a sign-in lasts, however the browser is kept open.
+    pub session_max: Duration,
+    /// `SIGN_IN_RECHECK_MINUTES` (5): a session older than this has the patron's standing read from Alma again.
+    pub recheck_after: Duration,
+    /// `RELAIS_PUBLIC_KEY`: the id goes to Relais encrypted, as `base64PI`.
+    pub relais_public_key: Option<String>,
+    /// `RELAIS_PLAIN_PI`: the site accepts a plain `PI` when no Relais key is configured.
+    pub plain_pi: bool,
 }
 
 /// Every setting, validated.

@@ -1,8 +1,8 @@
 //! Turning environment variables into [`Settings`], one variable at a time, each with a precise error.
 
 use super::{
-    AlmaRemote, AlmaTarget, ConfigError, Host, LocalServerLimits, NcipPolicy, OpenUrlSettings, OutboxSettings,
-    PatronIdentity, PatronPolicy, PinLockout, Secret, Settings, StoreTarget,
+    AlmaRemote, AlmaTarget, ConfigError, Host, LocalServerLimits, NcipPolicy, OidcSettings, OpenUrlSettings,
+    OutboxSettings, PatronClaim, PatronIdentity, PatronPolicy, PinLockout, Secret, Settings, StoreTarget,
 };
 use crate::function::Function;
 use std::collections::BTreeMap;
@@ -344,11 +344,76 @@ fn openurl_settings(env: &Env, host: Host) -> Result<OpenUrlSettings, ConfigErro
                 token_parameter: env.get("JWT_PARAMETER").unwrap_or("token").to_owned(),
             }
         }
+        Some("oidc") => PatronIdentity::Oidc(Box::new(oidc_settings(env, host)?)),
         Some(other) => {
-            return Err(ConfigError::new("PATRON_IDENTITY", format!("expected none or jwt (got {other:?})")));
+            return Err(ConfigError::new("PATRON_IDENTITY", format!("expected none, jwt or oidc (got {other:?})")));
         }
     };
     Ok(OpenUrlSettings { form_url, library_symbol, patron_identity })
+}
+
+/// The sign-in's settings (`PATRON_IDENTITY=oidc`). The cookie secret is made at random locally, like the
+/// other secrets; on Lambda it comes from SSM and the function does not start without it.
+fn oidc_settings(env: &Env, host: Host) -> Result<OidcSettings, ConfigError> {
+    let required = |var: &'static str| {
+        env.get(var).map(str::to_owned).ok_or_else(|| ConfigError::new(var, "is required when PATRON_IDENTITY=oidc"))
+    };
+    let claim = match env.get("OIDC_PATRON_CLAIM").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("email") => PatronClaim::Email,
+        Some("eppn") => PatronClaim::Eppn,
+        Some("sub") => PatronClaim::Sub,
+        Some("preferred_username") => PatronClaim::PreferredUsername,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "OIDC_PATRON_CLAIM",
+                format!("expected email, eppn, sub or preferred_username (got {other:?})"),
+            ));
+        }
+    };
+    let cookie_secret = match (env.get("SIGN_IN_COOKIE_SECRET"), host) {
+        (Some(value), _) if value.len() < 32 => {
+            return Err(ConfigError::new("SIGN_IN_COOKIE_SECRET", "too short: use at least 32 random characters"));
+        }
+        (Some(value), _) => Secret::new(value),
+        (None, Host::Local) => Secret::random(),
+        (None, Host::Lambda) => {
+            return Err(ConfigError::new(
+                "SIGN_IN_COOKIE_SECRET",
+                "is required when PATRON_IDENTITY=oidc (or SIGN_IN_COOKIE_SECRET_PARAMETER)",
+            ));
+        }
+    };
+    let relais_public_key = relais_public_key(env)?;
+    let plain_pi = flag(env, "RELAIS_PLAIN_PI")?;
+    // Relais trusts a plain PI as it stands: it goes out in clear only when the site says so in so many words.
+    if relais_public_key.is_none() && !plain_pi {
+        return Err(ConfigError::new(
+            "RELAIS_PUBLIC_KEY",
+            "is required when PATRON_IDENTITY=oidc, unless RELAIS_PLAIN_PI=true says Relais takes a plain PI",
+        ));
+    }
+    let minutes =
+        |var, default, range| number(env, var, default, range).map(|m| Duration::from_secs(60 * u64::from(m)));
+    Ok(OidcSettings {
+        // Kept exactly as given: the ID token's `iss` must equal it character for character (OIDC Core
+        // §3.1.3.7), trailing slash included where the provider writes one.
+        issuer: {
+            let issuer = required("OIDC_ISSUER")?.trim().to_owned();
+            checked_url("OIDC_ISSUER", &issuer)?;
+            issuer
+        },
+        client_id: required("OIDC_CLIENT_ID")?,
+        client_secret: env.get("OIDC_CLIENT_SECRET").filter(|s| !s.is_empty()).map(Secret::new),
+        redirect_url: checked_url("OIDC_REDIRECT_URL", &required("OIDC_REDIRECT_URL")?)?,
+        claim,
+        scopes: env.get("OIDC_SCOPES").unwrap_or("openid email profile").to_owned(),
+        cookie_secret,
+        cookie_secret_previous: env.get("SIGN_IN_COOKIE_SECRET_PREVIOUS").filter(|s| !s.is_empty()).map(Secret::new),
+        session_max: minutes("SIGN_IN_SESSION_MINUTES", 30, 1..=30)?,
+        recheck_after: minutes("SIGN_IN_RECHECK_MINUTES", 5, 1..=30)?,
+        relais_public_key,
+        plain_pi,
+    })
 }
 
 #[cfg(test)]
@@ -364,6 +429,44 @@ mod tests {
         assert_eq!(relais_public_key(&env(&[key, ("USE_RELAIS_PUBLIC_KEY", "true")])).unwrap().as_deref(), Some(key.1));
         let missing = relais_public_key(&env(&[("USE_RELAIS_PUBLIC_KEY", "true")])).unwrap_err();
         assert_eq!(missing.variable, "RELAIS_PUBLIC_KEY");
+    }
+
+    #[test]
+    fn the_sign_in_needs_its_provider_a_relais_key_or_plain_pi_and_on_lambda_its_cookie_secret() {
+        let base = [
+            ("PATRON_IDENTITY", "oidc"),
+            ("OIDC_ISSUER", "https://idp.example.edu/"),
+            ("OIDC_CLIENT_ID", "bridge"),
+            ("OIDC_REDIRECT_URL", "https://bridge.example.edu/openurl/callback"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| Env::from_pairs(base.iter().chain(extra).copied());
+        let no_key = oidc_settings(&with(&[]), Host::Local).unwrap_err();
+        assert_eq!(no_key.variable, "RELAIS_PUBLIC_KEY", "a plain PI only when the site says so");
+        let plain = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true")]), Host::Local).unwrap();
+        assert_eq!(plain.issuer, "https://idp.example.edu/", "the issuer exactly as the ID token must name it");
+        assert_eq!(
+            (plain.claim, plain.session_max.as_secs(), plain.recheck_after.as_secs()),
+            (PatronClaim::Email, 1800, 300)
+        );
+        assert_eq!(plain.cookie_secret.expose().len(), 43, "locally a random cookie secret");
+        let lambda = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true")]), Host::Lambda).unwrap_err();
+        assert_eq!(lambda.variable, "SIGN_IN_COOKIE_SECRET");
+        let short =
+            oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true"), ("SIGN_IN_COOKIE_SECRET", "short")]), Host::Local);
+        assert_eq!(short.unwrap_err().variable, "SIGN_IN_COOKIE_SECRET");
+        let long = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true"), ("SIGN_IN_SESSION_MINUTES", "31")]), Host::Local);
+        assert_eq!(long.unwrap_err().variable, "SIGN_IN_SESSION_MINUTES", "30 minutes at most: shared PCs");
+        let claim = oidc_settings(&with(&[("RELAIS_PLAIN_PI", "true"), ("OIDC_PATRON_CLAIM", "name")]), Host::Local);
+        assert_eq!(claim.unwrap_err().variable, "OIDC_PATRON_CLAIM");
+        let http = oidc_settings(
+            &Env::from_pairs([
+                ("OIDC_ISSUER", "http://idp.example.edu"),
+                ("OIDC_CLIENT_ID", "b"),
+                ("RELAIS_PLAIN_PI", "true"),
+            ]),
+            Host::Local,
+        );
+        assert_eq!(http.unwrap_err().variable, "OIDC_ISSUER", "TLS to the provider, except on loopback");
     }
 
     #[test]

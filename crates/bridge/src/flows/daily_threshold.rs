@@ -100,6 +100,16 @@ impl AlmaRest for DailyThresholdGate {
         self.open()?;
         self.noted(self.inner.partner(code, ctx).await)
     }
+    async fn search_users(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u64,
+        ctx: &CallContext,
+    ) -> Result<crate::alma::model::UserSearch, AlmaError> {
+        self.open()?;
+        self.noted(self.inner.search_users(query, limit, offset, ctx).await)
+    }
     async fn lending_requests(
         &self,
         library: &str,

@@ -27,6 +27,7 @@ pub mod reconcile;
 mod renew_item;
 mod request_item;
 pub mod service;
+pub mod sign_in;
 pub mod status;
 
 use tracing::Instrument;

@@ -12,6 +12,7 @@ use crate::alma::{AlmaError, CallContext};
 use crate::config::{ConfigError, OpenUrlSettings, PatronIdentity, Settings};
 use crate::flows::Bridge;
 use crate::flows::patron_id;
+use crate::flows::sign_in::{SetCookie, SignIn};
 use crate::logging::pseudonym;
 use crate::openurl::identity::{JwtVerifier, RelaisPiEncryptor, VerifiedPatron};
 use crate::openurl::{self, PatronTag, RelaisForm};
@@ -36,21 +37,35 @@ pub fn relais_form(settings: &Settings) -> Result<Option<RelaisForm>, ConfigErro
 }
 
 /// The optional patron identity machinery, built once.
-pub struct Identity {
+pub enum Identity {
+    /// `PATRON_IDENTITY=jwt`: a signed token in the link names the patron.
+    Jwt(TokenIdentity),
+    /// `PATRON_IDENTITY=oidc`: the bridge signs the patron in itself.
+    SignIn(Box<SignIn>),
+}
+
+/// The checks of a link's signed token (`PATRON_IDENTITY=jwt`).
+pub struct TokenIdentity {
     verifier: JwtVerifier,
     encryptor: Option<RelaisPiEncryptor>,
     token_parameter: String,
 }
 
 impl Identity {
-    /// The verifier (and Relais encryptor) for `PATRON_IDENTITY=jwt`, or `None` when Relais logs patrons in
-    /// itself; a key that cannot be read stops start-up with the variable named.
-    pub fn from_settings(settings: &Settings) -> Result<Option<Identity>, ConfigError> {
-        let PatronIdentity::Jwt { issuer, audience, verification_key, relais_public_key, token_parameter } =
-            &settings.openurl.patron_identity
-        else {
-            return Ok(None);
-        };
+    /// The verifier (and Relais encryptor) for `PATRON_IDENTITY=jwt`, the sign-in for `oidc` (talking to the
+    /// provider over `http`), or `None` when Relais logs patrons in itself; a key that cannot be read stops
+    /// start-up with the variable named.
+    pub fn from_settings(settings: &Settings, http: &reqwest::Client) -> Result<Option<Identity>, ConfigError> {
+        let (issuer, audience, verification_key, relais_public_key, token_parameter) =
+            match &settings.openurl.patron_identity {
+                PatronIdentity::None => return Ok(None),
+                PatronIdentity::Oidc(oidc) => {
+                    return SignIn::new(oidc, http.clone()).map(|s| Some(Identity::SignIn(Box::new(s))));
+                }
+                PatronIdentity::Jwt { issuer, audience, verification_key, relais_public_key, token_parameter } => {
+                    (issuer, audience, verification_key, relais_public_key, token_parameter)
+                }
+            };
         let verifier = if verification_key.trim_start().starts_with('{') {
             JwtVerifier::from_jwks(issuer, audience, verification_key)
         } else {
@@ -62,7 +77,15 @@ impl Identity {
             .map(RelaisPiEncryptor::from_pem)
             .transpose()
             .map_err(|e| ConfigError::new("RELAIS_PUBLIC_KEY", e.to_string()))?;
-        Ok(Some(Identity { verifier, encryptor, token_parameter: token_parameter.clone() }))
+        Ok(Some(Identity::Jwt(TokenIdentity { verifier, encryptor, token_parameter: token_parameter.clone() })))
+    }
+
+    /// The sign-in, under `PATRON_IDENTITY=oidc`.
+    pub fn sign_in(&self) -> Option<&SignIn> {
+        match self {
+            Identity::SignIn(sign_in) => Some(sign_in),
+            Identity::Jwt(_) => None,
+        }
     }
 }
 
@@ -74,6 +97,29 @@ pub enum Handoff {
         location: String,
         /// The id the citation was parked under, logged so staff can find it.
         correlation_id: String,
+        /// The sign-in's cookies to set or remove (none outside `PATRON_IDENTITY=oidc`).
+        cookies: Vec<SetCookie>,
+    },
+    /// `PATRON_IDENTITY=oidc` and no session: the patron goes to the identity provider to sign in.
+    SignInStarted {
+        /// The provider's authorization endpoint with the request's parameters.
+        location: String,
+        /// The sealed round trip (and the removal of a session that no longer opens).
+        cookies: Vec<SetCookie>,
+    },
+    /// The provider's answer at the callback could not be accepted (any failed check): no form.
+    SignInFailed {
+        /// The round trip's cookie, removed.
+        cookies: Vec<SetCookie>,
+    },
+    /// The identity provider could not be reached or answered unusably.
+    SignInUnavailable,
+    /// The signed-in patron may not use interlibrary loan (or Alma holds no single user for the sign-in).
+    PatronRefused {
+        /// Why, in the patron's words.
+        reason: openurl::PatronRefusal,
+        /// Cookies removed with the refusal.
+        cookies: Vec<SetCookie>,
     },
     /// `RELAIS_FORM_URL` is not set: no target exists.
     NotConfigured,
@@ -93,8 +139,17 @@ pub enum Handoff {
 /// Turns a patron's link into the Relais redirect. `raw_query` is the query exactly as received (API Gateway
 /// joins repeated keys, so the codec reads the raw string); `bearer` is an `Authorization: Bearer` token;
 /// `client` the caller's address, when known, whose budget an anonymous link's parking is counted against.
-pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>, client: Option<IpAddr>) -> Handoff {
-    let Some(form) = &bridge.relais_form else { return Handoff::NotConfigured };
+/// `session` is the sign-in's session cookie, when the browser sent one.
+pub async fn hand_off(
+    bridge: &Bridge,
+    raw_query: &str,
+    bearer: Option<&str>,
+    client: Option<IpAddr>,
+    session: Option<&str>,
+) -> Handoff {
+    if bridge.relais_form.is_none() {
+        return Handoff::NotConfigured;
+    }
     let citation = match openurl::parse(raw_query) {
         Ok(citation) => citation,
         Err(bad) => {
@@ -102,16 +157,45 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>, cl
             return Handoff::BadLink(bad);
         }
     };
+    if let Some(Identity::SignIn(sign_in)) = &bridge.identity {
+        return super::sign_in::at_link(bridge, sign_in, raw_query, &citation, session, client).await;
+    }
     let patron = match patron_tag(bridge, bearer, raw_query).await {
         Ok(tag) => tag,
         Err(refusal) => return refusal,
     };
+    redirect(bridge, &citation, patron, client, Vec::new()).await
+}
+
+/// `GET /openurl/callback`: the identity provider's answer to a sign-in (`PATRON_IDENTITY=oidc`);
+/// `sign_in_cookie` is the round trip's cookie, when the browser sent one.
+pub async fn signed_in(
+    bridge: &Bridge,
+    raw_query: &str,
+    sign_in_cookie: Option<&str>,
+    client: Option<IpAddr>,
+) -> Handoff {
+    if bridge.relais_form.is_none() {
+        return Handoff::NotConfigured;
+    }
+    super::sign_in::callback(bridge, raw_query, sign_in_cookie, client).await
+}
+
+/// The redirect to the Relais form for `citation` (and `patron`), the citation parked for staff.
+pub(crate) async fn redirect(
+    bridge: &Bridge,
+    citation: &openurl::Citation,
+    patron: Option<PatronTag>,
+    client: Option<IpAddr>,
+    cookies: Vec<SetCookie>,
+) -> Handoff {
+    let Some(form) = &bridge.relais_form else { return Handoff::NotConfigured };
     let correlation_id = correlation_id();
     let now = bridge.clock.now();
     // An identified patron's citation is always parked; an anonymous link's only within its address's budget,
     // so anonymous traffic cannot turn into unbounded store writes, nor one client use up the others' budget.
     let park = patron.is_some() || bridge.anonymous_parking.admit(now, client);
-    match serde_json::to_value(&citation) {
+    match serde_json::to_value(citation) {
         Ok(value) if park => {
             if let Err(err) = bridge.store.put_discovery(&correlation_id, &value, now).await {
                 // The patron's request matters more than the trace: carry on without it.
@@ -122,13 +206,13 @@ pub async fn hand_off(bridge: &Bridge, raw_query: &str, bearer: Option<&str>, cl
         Err(err) => tracing::warn!(error = %err, "citation not serialisable"),
     }
     tracing::info!(correlation_id, parked = park, genre = ?citation.genre, "OpenURL redirected to Relais");
-    Handoff::Redirect { location: form.redirect_url(&citation, patron.as_ref()), correlation_id }
+    Handoff::Redirect { location: form.redirect_url(citation, patron.as_ref()), correlation_id, cookies }
 }
 
 /// The patron's identity for Relais, when `PATRON_IDENTITY=jwt`: verified from the IdP's token, never taken
 /// from the link itself (Relais trusts a plain `PI`), and turned into the id Relais keys the patron by.
 async fn patron_tag(bridge: &Bridge, bearer: Option<&str>, raw_query: &str) -> Result<Option<PatronTag>, Handoff> {
-    let Some(identity) = bridge.identity.as_ref() else { return Ok(None) };
+    let Some(Identity::Jwt(identity)) = bridge.identity.as_ref() else { return Ok(None) };
     let token = bearer.map(str::to_owned).or_else(|| {
         url::form_urlencoded::parse(raw_query.as_bytes())
             .find(|(k, _)| k == identity.token_parameter.as_str())

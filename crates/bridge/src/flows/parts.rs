@@ -62,7 +62,7 @@ impl Parts {
     /// front door answers each service in process, the patron identity is read from the settings, and the
     /// clock is the system's.
     pub fn in_process(settings: Settings, alma: AlmaClients, store: Arc<dyn Store>) -> Result<Self, ConfigError> {
-        let identity = Identity::from_settings(&settings)?;
+        let identity = Identity::from_settings(&settings, &crate::alma::https_client())?;
         Ok(Self {
             settings,
             alma,

@@ -55,9 +55,13 @@ pub fn serve(bridge: Arc<Bridge>, routes: Routes) -> Router {
     routes.fallback(not_found).layer(DefaultBodyLimit::max(0)).with_state(bridge)
 }
 
-/// `GET /openurl`.
+/// `GET /openurl`, and the sign-in's callback and sign-out.
 pub fn openurl_routes() -> Routes {
-    declared(Function::OpenUrlRedirect, |_| get(openurl::hand_off))
+    declared(Function::OpenUrlRedirect, |path| match path {
+        "/openurl/callback" => get(openurl::callback),
+        "/openurl/sign-out" => get(openurl::sign_out),
+        _ => get(openurl::hand_off),
+    })
 }
 
 /// `POST /ncip/{token}` and `POST /ncip`: the front door Relais calls.

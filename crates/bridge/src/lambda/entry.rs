@@ -47,7 +47,7 @@ pub type MakeAlma = fn(&Settings, &crate::config::AlmaRemote, reqwest::Client) -
 pub type MakeTrigger = fn(&aws_types::SdkConfig, String) -> Arc<dyn crate::flows::reconcile::Trigger>;
 
 /// Reads the OpenURL hand-off's patron identity (IdP keys, Relais's public key) from the settings.
-pub type ReadIdentity = fn(&Settings) -> Result<Option<Identity>, ConfigError>;
+pub type ReadIdentity = fn(&Settings, &reqwest::Client) -> Result<Option<Identity>, ConfigError>;
 
 /// How a function is reached.
 #[derive(Clone, Copy)]

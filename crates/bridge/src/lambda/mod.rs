@@ -100,7 +100,7 @@ pub fn build(
     let mut parts = Parts::bare(settings.clone(), alma, store);
     parts.clock = clock;
     if let Some(identity) = entry.patron_identity {
-        parts.identity = identity(&settings)?;
+        parts.identity = identity(&settings, http)?;
     }
     if let Some(invoker) = entry.invoker {
         parts.invoker = Some(invoker(aws, settings.function_names.clone()));
@@ -141,7 +141,8 @@ pub fn check_requirements(function: Function, settings: &Settings) -> Result<(),
             return Err(ConfigError::new(variable, "is required by the ncip function (the function it invokes)"));
         }
     }
-    let names_patrons = matches!(settings.openurl.patron_identity, PatronIdentity::Jwt { .. });
+    let names_patrons =
+        matches!(settings.openurl.patron_identity, PatronIdentity::Jwt { .. } | PatronIdentity::Oidc(_));
     match function {
         Function::NcipFrontDoor if settings.ncip_secret.expose().is_empty() => Err(ConfigError::new(
             "NCIP_SHARED_SECRET",

@@ -10,7 +10,7 @@ use super::settings::SETTINGS_PARAMETER;
 use crate::config::{ConfigError, Env};
 
 /// The secrets: they come from SSM only, never as a plain variable of the template.
-pub const SECRET_VARIABLES: [&str; 9] = [
+pub const SECRET_VARIABLES: [&str; 12] = [
     "ALMA_API_KEY",
     "NCIP_SHARED_SECRET",
     "NCIP_SHARED_SECRET_PREVIOUS",
@@ -20,17 +20,24 @@ pub const SECRET_VARIABLES: [&str; 9] = [
     "STAFF_ACTION_TOKEN_PREVIOUS",
     "LOG_HASH_KEY",
     "RELAIS_PUBLIC_KEY",
+    "OIDC_CLIENT_SECRET",
+    "SIGN_IN_COOKIE_SECRET",
+    "SIGN_IN_COOKIE_SECRET_PREVIOUS",
 ];
 
 /// Parameters that may be absent, so that a missing one is no error (the variable stays unset) and a deleted
 /// one is dropped at the next read: the previous values of a rotation, which exist only while it is under way,
-/// and the OpenURL hand-off's keys, whose use the settings decide (an inline JWKS, `UseRelaisPublicKey`).
-pub const OPTIONAL_VARIABLES: [&str; 5] = [
+/// and the OpenURL hand-off's keys and sign-in secrets, whose use the settings decide (an inline JWKS,
+/// `UseRelaisPublicKey`, `PatronIdentity=oidc`, a public client without a secret).
+pub const OPTIONAL_VARIABLES: [&str; 8] = [
     "NCIP_SHARED_SECRET_PREVIOUS",
     "STATUS_TOKEN_PREVIOUS",
     "STAFF_ACTION_TOKEN_PREVIOUS",
     "RELAIS_PUBLIC_KEY",
     "JWT_VERIFICATION_KEY",
+    "OIDC_CLIENT_SECRET",
+    "SIGN_IN_COOKIE_SECRET",
+    "SIGN_IN_COOKIE_SECRET_PREVIOUS",
 ];
 
 /// Public values that may outgrow Lambda's 4 KB of environment (a JWKS of several keys), so they may come

@@ -123,13 +123,7 @@ impl JwtVerifier {
 
     /// Checks `token` at time `now` and returns the patron id it names.
     pub fn verify(&self, token: &str, now: SystemTime) -> Result<VerifiedPatron, TokenError> {
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(TokenError::Missing);
-        }
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(TokenError::Malformed);
-        }
+        let token = self.checked_size(token)?;
         let claims = self.verified_claims(token)?;
         self.check_claims(&claims, now)?;
         let id = match claims.get(&self.patron_claim) {
@@ -140,9 +134,26 @@ impl JwtVerifier {
         VerifiedPatron::new(&id)
     }
 
+    /// `token` trimmed, refused when empty or over the size bound before anything parses it.
+    pub(super) fn checked_size<'t>(&self, token: &'t str) -> Result<&'t str, TokenError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(TokenError::Missing);
+        }
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Malformed);
+        }
+        Ok(token)
+    }
+
+    /// Whether the key set holds a key named `kid`.
+    pub(super) fn knows_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+
     /// The claims, once the signature is known to be good. Claim checks are done by
     /// [`Self::check_claims`] against the caller's clock, so the library's own are switched off.
-    fn verified_claims(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
+    pub(super) fn verified_claims(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
             return Err(TokenError::UnsupportedAlgorithm);
@@ -176,7 +187,7 @@ impl JwtVerifier {
         Err(TokenError::BadSignature)
     }
 
-    fn check_claims(&self, claims: &Map<String, Value>, now: SystemTime) -> Result<(), TokenError> {
+    pub(super) fn check_claims(&self, claims: &Map<String, Value>, now: SystemTime) -> Result<(), TokenError> {
         if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
             return Err(TokenError::WrongIssuer);
         }

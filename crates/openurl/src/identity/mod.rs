@@ -6,16 +6,20 @@
 //! comes from here, never from the incoming OpenURL.
 
 mod jwt;
+mod oidc;
 mod pem;
 mod relais_pi;
 mod ring_provider;
+mod sealed;
 
 use thiserror::Error;
 
 use crate::relais::PatronTag;
 
 pub use jwt::JwtVerifier;
+pub use oidc::{IdTokenClaims, pkce_challenge, random_value};
 pub use relais_pi::{RelaisPiEncryptor, relais_timestamp};
+pub use sealed::{CookieKeys, CookiePurpose, MAX_SEALED_LEN};
 
 /// The longest patron id accepted, in bytes. Alma user ids and barcodes are far shorter; the bound
 /// keeps the encrypted form inside one RSA-2048 block (245 bytes with PKCS#1 v1.5 padding).
@@ -79,6 +83,12 @@ pub enum TokenError {
     /// The configured patron claim is absent, or neither a string nor a number.
     #[error("the sign-in token does not name the patron")]
     MissingPatronId,
+    /// The ID token's `nonce` is not the one this sign-in sent: a token minted for another sign-in.
+    #[error("the sign-in answer belongs to another sign-in")]
+    WrongNonce,
+    /// The identity provider says the patron's e-mail address is not verified.
+    #[error("the e-mail address of the sign-in is not verified")]
+    UnverifiedEmail,
     /// The patron id fails [`VerifiedPatron::new`]: empty, too long, or holding a control character or `|`.
     #[error("the patron id in the sign-in token cannot be used")]
     BadPatronId,

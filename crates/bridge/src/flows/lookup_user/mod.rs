@@ -20,7 +20,7 @@
 mod answer;
 mod lockout;
 mod request;
-mod standing;
+pub(crate) mod standing;
 
 use answer::{KeptId, PatronRecord};
 use request::PatronQuery;
