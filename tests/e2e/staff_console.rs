@@ -41,7 +41,7 @@ const PATRON: &str = "21000000001";
 
 /// The console as staff use it, in headless Chromium: sign in with the staff token, read the week's Problems,
 /// go to the outbox by the header's link and re-drive a parked receipt with its button, find a request with
-/// the search box, sign out. Every page is photographed under target/, and no page logs a script error (the
+/// the search box, run the reconciliation from its page and read the drift it found, sign out. Every page is photographed under target/, and no page logs a script error (the
 /// pages carry no script, and their Content-Security-Policy would report one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_sign_in_and_move_through_the_console_in_a_browser() {
@@ -116,11 +116,38 @@ async fn staff_sign_in_and_move_through_the_console_in_a_browser() {
     assert!(page.contains("Relais request RL-BR-2") && page.contains("delivered"), "{page}");
     shoot("5-request").await;
 
+    // The reconciliation: staff delete the temporary item in Alma by hand; a run started from the report's
+    // button finds the receipt Alma no longer shows, and the report lists it.
+    assert_eq!(h.read_backs().await.retrying, 0);
+    let deleted = h
+        .http
+        .post(format!("{}/delete-item", h.sim.admin_url()))
+        .json(&serde_json::json!({"item_barcode": "ILL-BR-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    browser.click_and_load(&browser.expect("nav a[href='/reconcile']").await).await;
+    assert_eq!(browser.title().await, "Reconciliation");
+    browser.click_and_load(&browser.expect("form[action='/reconcile'] button").await).await;
+    let said = browser.text(&browser.expect("[role=status]").await).await;
+    assert!(said.contains("The reconciliation ran") && said.contains("drifts found"), "{said}");
+    shoot("6-reconciled").await;
+    browser.click_and_load(&browser.expect("nav a[href='/reconcile']").await).await;
+    let rows = browser.find_all("tbody tr").await;
+    let mut texts = Vec::new();
+    for row in &rows {
+        texts.push(browser.text(row).await);
+    }
+    assert!(texts.iter().any(|r| r.contains("RL-BR-2") && r.contains("borrowing_no_temporary_item")), "{texts:?}");
+    assert!(browser.body_text().await.contains("CET") || browser.body_text().await.contains("CEST"));
+    shoot("7-report").await;
+
     // Signing out ends the session: the console asks for a token again.
     browser.click_and_load(&browser.expect("form[action='/signout'] button").await).await;
     browser.goto(&h.bridge.url("/queue")).await;
     assert_eq!(browser.title().await, "Staff sign-in");
-    shoot("6-signed-out").await;
+    shoot("8-signed-out").await;
     browser.close().await;
     println!("screenshots of the console: {}", shots.display());
 }

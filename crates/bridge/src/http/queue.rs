@@ -327,7 +327,7 @@ fn refusal_text(refusal: &QueueRefusal) -> (u16, &str) {
 
 /// The console's session behind a form POST, checked before a byte of the body is used: signed in, and the
 /// form carrying the session's CSRF token. Returns the viewer and the form's fields, or the refusal.
-async fn console_form<'a>(
+pub(super) async fn console_form<'a>(
     bridge: &'a Bridge,
     headers: &HeaderMap,
     body: Body,

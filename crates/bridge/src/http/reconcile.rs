@@ -4,11 +4,12 @@
 //! token runs the reconciler now: on AWS it starts the `reconcile` function and answers 202 at once; locally it
 //! runs in the server and answers with the run's summary.
 
-use super::status::{refused, wants_html};
+use super::status::{viewer, wants_html};
 use super::{auth, pages, respond};
 use crate::flows::Bridge;
 use crate::flows::reconcile::report::{self, Pass, Report};
 use crate::flows::reconcile::{self, LastCheck};
+use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Uri};
@@ -17,9 +18,10 @@ use std::sync::Arc;
 
 /// `GET /reconcile[?format=csv]`.
 pub(super) async fn show(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Some(refusal) = refused(&bridge, &headers) {
-        return refusal;
-    }
+    let viewer = match viewer(&bridge, &headers, &uri) {
+        Ok(viewer) => viewer,
+        Err(refusal) => return *refusal,
+    };
     let report = match reconcile::report(&bridge).await {
         Ok(report) => report,
         Err(e) => {
@@ -43,7 +45,7 @@ pub(super) async fn show(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: H
             .into_response();
     }
     if wants_html(&headers) {
-        return respond::html(200, html(&report));
+        return pages::staff_html(200, html(&bridge, &viewer, &report));
     }
     respond::json(200, &json_report(&report))
 }
@@ -70,9 +72,15 @@ fn json_report(report: &Report) -> serde_json::Value {
     })
 }
 
-fn html(report: &Report) -> String {
+fn html(bridge: &Bridge, viewer: &pages::Viewer<'_>, report: &Report) -> String {
     use pages::{Node, el, table};
-    let mut page = pages::page("Reconciliation").with(el("h1").text("Reconciliation with Alma"));
+    let (now, zone) = (bridge.clock.now(), &bridge.settings.ncip.time_zone);
+    let mut page = pages::console("Reconciliation", Some("/reconcile"), viewer);
+    page.push(el("h1").text("Reconciliation with Alma"));
+    if viewer.may_act() {
+        // Staff run it after fixing something, rather than wait for the night.
+        page.push(viewer.form("/reconcile").child(el("button").attr("type", "submit").text("Run it now")));
+    }
     let Some(latest) = &report.latest else {
         page.push(el("p").text("No reconciliation has completed yet."));
         if let Some(under_way) = &report.under_way {
@@ -80,7 +88,7 @@ fn html(report: &Report) -> String {
         }
         return page.render();
     };
-    let when = latest.completed_at.map(|t| t.to_string()).unwrap_or_default();
+    let when = latest.completed_at.map(|t| pages::local_time(t, zone)).unwrap_or_default();
     page.push(el("p").text("Completed ").value(when).value(format!(
         ": {} records checked, {} in step, {} drifts, {} Alma ids found; {} runs, {} Alma calls.",
         latest.checked,
@@ -94,8 +102,8 @@ fn html(report: &Report) -> String {
         let ended = serde_json::to_value(&run.end).ok().and_then(|v| v["ended"].as_str().map(str::to_owned));
         page.push(el("p").text("Last run: ").value(format!(
             "{} to {}, ended at {}, {} records, {} Alma calls.",
-            run.started_at,
-            run.ended_at,
+            pages::local_time(run.started_at, zone),
+            pages::local_time(run.ended_at, zone),
             ended.unwrap_or_default(),
             run.checked.len(),
             run.calls
@@ -114,7 +122,7 @@ fn html(report: &Report) -> String {
             Node::value(d.kind.label()),
             Node::value(&d.relais_believes),
             Node::value(&d.alma_shows),
-            Node::value(d.since.to_string()),
+            pages::when(d.since, now, zone),
             Node::value(d.action.label()),
         ]
     });
@@ -124,10 +132,13 @@ fn html(report: &Report) -> String {
     page.render()
 }
 
-/// `POST /reconcile`: the staff token runs the reconciler now.
-pub(super) async fn run_now(State(bridge): State<Arc<Bridge>>, headers: HeaderMap) -> Response {
+/// `POST /reconcile`: the staff token runs the reconciler now (a bearer header, or the console's button).
+pub(super) async fn run_now(State(bridge): State<Arc<Bridge>>, headers: HeaderMap, body: Body) -> Response {
     match auth::staff_credential(&headers, &bridge.settings) {
         Some(auth::StaffCredential::Staff(_)) => {}
+        None if super::session::session(&headers, &bridge.settings, bridge.clock.now()).is_some() => {
+            return run_from_console(&bridge, &headers, body).await;
+        }
         Some(auth::StaffCredential::Status) => {
             return respond::text(403, "The status token is read-only: running the reconciler needs the staff token");
         }
@@ -148,6 +159,48 @@ pub(super) async fn run_now(State(bridge): State<Arc<Bridge>>, headers: HeaderMa
     }
 }
 
+/// The console's "Run it now" button: signed in with the staff token, the form carrying the session's CSRF
+/// token. Answers with a page saying what was started.
+async fn run_from_console(bridge: &Arc<Bridge>, headers: &HeaderMap, body: Body) -> Response {
+    use pages::el;
+    let (viewer, _) = match super::queue::console_form(bridge, headers, body).await {
+        Ok(signed_in) => signed_in,
+        Err(refusal) => return *refusal,
+    };
+    let mut page = pages::console("Reconciliation run", None, &viewer);
+    page.push(el("h1").text("Reconciliation run"));
+    let (status, said) = if !viewer.may_act() {
+        (
+            403,
+            "Signed in with the read-only status token: sign in with the staff token to run the reconciliation."
+                .to_owned(),
+        )
+    } else {
+        match &bridge.reconcile_trigger {
+            None => (503, "This deployment cannot run the reconciler on demand.".to_owned()),
+            Some(trigger) => match trigger.start(bridge).await {
+                Ok(Some(summary)) => (
+                    200,
+                    format!(
+                        "The reconciliation ran: {} records checked, {} drifts found, {} Alma calls.",
+                        summary.checked.len(),
+                        summary.drifts.values().sum::<u64>(),
+                        summary.calls
+                    ),
+                ),
+                Ok(None) => (202, "The reconciliation was started; its report appears here when it ends.".to_owned()),
+                Err(why) => {
+                    tracing::warn!(error = %why, "the reconciler could not be started");
+                    (503, "The reconciler could not be started; try again shortly.".to_owned())
+                }
+            },
+        }
+    };
+    page.push(el("p").attr("role", "status").value(said));
+    page.push(el("p").child(el("a").attr("href", "/reconcile").text("The reconciliation report")));
+    pages::staff_html(status, page.render())
+}
+
 /// A record's last reconciliation, for its status page.
 pub(super) fn last_check_html(last: Option<&LastCheck>) -> pages::Element {
     use pages::el;
@@ -157,7 +210,8 @@ pub(super) fn last_check_html(last: Option<&LastCheck>) -> pages::Element {
         Some(check) if check.drifts.is_empty() => line.value(format!("{}, in step with Alma.", check.at)),
         Some(check) => {
             let kinds: Vec<&str> = check.drifts.iter().map(|d| d.kind.label()).collect();
-            line.value(format!("{}: {} (see /reconcile).", check.at, kinds.join(", ")))
+            line.value(format!("{}: {} ", check.at, kinds.join(", ")))
+                .child(el("a").attr("href", "/reconcile").text("(the report)"))
         }
     }
 }

@@ -43,13 +43,6 @@ pub(super) fn viewer<'a>(
     }))
 }
 
-/// The answer for a caller without the status token (or the staff token), or `None` to go on: [`viewer`] for
-/// a page that does not need to know who is looking.
-#[allow(dead_code, reason = "for a staff page that does not show who is looking; the console's own use `viewer`")]
-pub(super) fn refused(bridge: &Bridge, headers: &HeaderMap) -> Option<Response> {
-    viewer(bridge, headers, &Uri::from_static("/queue")).err().map(|refusal| *refusal)
-}
-
 /// `GET /requests?barcode=<item barcode>`: the records holding that barcode, as JSON.
 pub(super) async fn search(State(bridge): State<Arc<Bridge>>, uri: Uri, headers: HeaderMap) -> Response {
     let viewer = match viewer(&bridge, &headers, &uri) {
