@@ -5,7 +5,8 @@
 
 use crate::support::lookup::Lookup;
 use crate::support::{Harness, StoreKind, messages};
-use std::sync::Arc;
+use bridge::store::testing::{FaultyStore, Operation};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The demo patron1: Relais types the university id, the RELAIS partner matches the barcode.
@@ -52,6 +53,31 @@ async fn an_id_the_bridge_never_answered_is_translated(kind: StoreKind) {
     assert_eq!(user_reads(&h, since), 1, "{:?}", h.sim.calls());
 }
 
+async fn a_remembered_id_is_found_beside_the_claim_without_a_round_trip_of_its_own(kind: StoreKind) {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&calls);
+    // No worker: the receipt's read-backs would add their own store calls after the answer.
+    let h = Harness::start_with(kind, &[("LOCAL_OUTBOX_POLL_MS", "0")], move |store| {
+        Arc::new(FaultyStore::new(store, move |operation| {
+            seen.lock().unwrap().push(operation);
+            None
+        }))
+    })
+    .await;
+    h.ncip(&Lookup::user(TYPED).xml()).await;
+    // The partner's record is warm and the process knows Alma's NCIP responder answers (read once a process);
+    // the id is older than the process's own memory of it, as on another Lambda instance than the one that
+    // answered LookupUser.
+    receive(&h, "REM-7-EARLIER", "RLS-REM-7-EARLIER", KEPT).await;
+    h.clock.advance(Duration::from_secs(10 * 60));
+    calls.lock().unwrap().clear();
+    let since = h.sim.calls().len();
+    receive(&h, "REM-7", "RLS-REM-7", KEPT).await;
+    assert_eq!(user_reads(&h, since), 0, "{:?}", h.sim.calls());
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls, [Operation::Begin, Operation::Commit], "two store round trips before the answer");
+}
+
 async fn a_remembered_id_is_translated_again_once_it_expires(kind: StoreKind) {
     let h = Harness::start(kind).await;
     h.ncip(&Lookup::user(TYPED).xml()).await;
@@ -83,6 +109,7 @@ async fn remembering_can_be_turned_off(kind: StoreKind) {
 
 on_both_stores!(
     an_id_lookup_user_answered_is_forwarded_without_a_user_read,
+    a_remembered_id_is_found_beside_the_claim_without_a_round_trip_of_its_own,
     an_id_the_bridge_never_answered_is_translated,
     a_remembered_id_is_translated_again_once_it_expires,
     a_bridge_with_another_hash_key_does_not_recognise_the_id,

@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use crate::follow_up::FollowUp;
 use crate::ids::{ClaimToken, IdempotencyKey, RelaisRequestId};
 use crate::model::{Correlation, HistoryEntry};
+use crate::patrons::PatronKey;
 use crate::queue::QueuedMessage;
 
 /// The response stored when a message was done, replayed verbatim to repeat deliveries.
@@ -49,6 +50,9 @@ pub struct Begin<'a> {
     /// Read the request's open outbox messages too (when the outbox is on: a message queues behind them, and
     /// a resend of one of them is compared with it).
     pub open_queue: bool,
+    /// A remembered patron id to look for beside the claim ([`crate::Store::knows_patron`]): a borrowing
+    /// message whose patron LookupUser answered is then forwarded without a further round trip.
+    pub patron: Option<&'a PatronKey>,
 }
 
 /// What [`crate::Store::begin`] found.
@@ -61,6 +65,9 @@ pub struct Begun {
     pub record: Option<Correlation>,
     /// The request's open (waiting or parked) outbox messages, oldest first, when asked for.
     pub open_queue: Option<Vec<QueuedMessage>>,
+    /// Whether the patron key asked for is remembered; `None` when none was asked for, when the key is done (a
+    /// replay forwards nothing) or when the store could not read it (the patron is then translated as unseen).
+    pub patron_known: Option<bool>,
 }
 
 /// What a claim attempt found.

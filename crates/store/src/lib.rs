@@ -90,8 +90,8 @@ pub trait Store: Send + Sync {
 
     /// Before acting on a message, in one round trip: claims its key as [`Store::claim`] does, and reads beside
     /// the claim the request's record (which the delivery decides on and later commits against, so that it is
-    /// read once per message) and, when asked, the request's open outbox messages. A key found done is
-    /// answered from a read alone: a replay writes nothing.
+    /// read once per message) and, when asked, the request's open outbox messages and whether a patron key is
+    /// remembered. A key found done is answered from a read alone: a replay writes nothing.
     async fn begin(&self, begin: Begin<'_>) -> Result<Begun, StoreError>;
 
     /// The first replay of a done message: appends `entry` to the request's history and marks the stored

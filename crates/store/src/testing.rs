@@ -451,7 +451,15 @@ mod tests {
             follow_up: None,
         };
         let begun_key = IdempotencyKey::derive("RenewItem", Some(&request), None, b"<renew/>");
-        let begin = Begin { key: &begun_key, owner: &owner, request: &request, now: at(1), lease, open_queue: true };
+        let begin = Begin {
+            key: &begun_key,
+            owner: &owner,
+            request: &request,
+            now: at(1),
+            lease,
+            open_queue: true,
+            patron: None,
+        };
         let enqueue = Enqueue {
             key: &queued_key,
             owner: &owner,

@@ -192,10 +192,14 @@ pub(crate) enum Translation {
 /// identifier Alma's partner matches: one `GET /users/{id}?user_id_type=all_unique`, unless the same
 /// translation was made within [`TRANSLATION_TTL`]. "Unknown" is never kept: a patron Alma has just loaded
 /// from the student system is found on the next message.
+///
+/// `known` is what the store said of [`key_beside_claim`]'s key, when it was read beside the message's claim; the
+/// store is asked here only when it was not.
 pub(crate) async fn translate(
     bridge: &Bridge,
     partner: Option<&str>,
     id: &str,
+    known: Option<bool>,
     ctx: &CallContext,
 ) -> Result<Translation, AlmaError> {
     let Some(point) = match_point(bridge, partner, ctx).await? else { return Ok(Translation::Keep) };
@@ -203,7 +207,11 @@ pub(crate) async fn translate(
     if let Some(recent) = bridge.translations.recent(&key, bridge.clock.now()) {
         return Ok(recent);
     }
-    if remembered(bridge, &point, id).await {
+    let remembered = match known {
+        Some(known) => known,
+        None => remembered(bridge, &point, id).await,
+    };
+    if remembered {
         bridge.translations.keep(key, Translation::Keep, bridge.clock.now());
         return Ok(Translation::Keep);
     }
@@ -219,6 +227,22 @@ pub(crate) async fn translate(
     };
     bridge.translations.keep(key, translation.clone(), bridge.clock.now());
     Ok(translation)
+}
+
+/// The store key [`translate`] would look for `id` under, when that is known without asking Alma (the type is
+/// set, or the partner's record was read before) and the id was not translated lately: the delivery reads it
+/// beside its claim ([`crate::store::Begin::patron`]), so that a remembered id costs no round trip of its own.
+pub(crate) fn key_beside_claim(bridge: &Bridge, partner: Option<&str>, id: &str) -> Option<PatronKey> {
+    let point = match &bridge.settings.ncip.user_id_type {
+        Some(code) => MatchPoint::from_code(code)?,
+        None => {
+            let profiles = bridge.partner_profiles.0.lock().unwrap_or_else(|p| p.into_inner());
+            let details = profiles.get(partner?)?.as_ref()?;
+            MatchPoint::from_code(&details.general_user_id_type.as_ref()?.value)?
+        }
+    };
+    let recent = bridge.translations.recent(&(point.code().to_owned(), id.to_owned()), bridge.clock.now());
+    recent.is_none().then(|| patron_key(bridge, &point, id))
 }
 
 /// The store's key for `value`, an id of the type `point`: a keyed hash under `LOG_HASH_KEY` within the type,

@@ -166,8 +166,8 @@ pub(super) async fn claim(
     Err(StoreError::Contention { operation: "claim" })
 }
 
-/// The claim, with the record and (when asked) the open queue read beside it, all in one round trip: the
-/// requests go out together. A key this instance knows done skips the record, which a replay does not use.
+/// The claim, with the record and (when asked) the open queue and a remembered patron read beside it, all in
+/// one round trip: the requests go out together. A key this instance knows done skips the record, which a replay does not use.
 pub(super) async fn begin(store: &DynamoStore, begin: Begin<'_>) -> Result<Begun, StoreError> {
     let known_done = store.done_keys.contains(begin.key);
     let record = async { if known_done { Ok(None) } else { reads::get_request(store, begin.request).await } };
@@ -178,9 +178,21 @@ pub(super) async fn begin(store: &DynamoStore, begin: Begin<'_>) -> Result<Begun
         let queued = super::queue::queued_for(store, begin.request).await?;
         Ok(Some(queued.into_iter().filter(|m| m.state.is_open()).collect()))
     };
-    let (outcome, record, open_queue) =
-        tokio::join!(claim(store, begin.key, begin.owner, begin.now, begin.lease), record, open_queue);
+    let patron = async {
+        match begin.patron {
+            Some(key) if !known_done => Some(super::patrons::knows_patron(store, key, begin.now).await),
+            _ => None,
+        }
+    };
+    let (outcome, record, open_queue, patron) =
+        tokio::join!(claim(store, begin.key, begin.owner, begin.now, begin.lease), record, open_queue, patron);
+    // Not knowing costs the delivery one user read (the patron is translated as unseen), never the message.
+    let patron_known = patron.and_then(|read| {
+        read.inspect_err(|error| tracing::warn!(%error, "could not read a remembered patron beside a claim")).ok()
+    });
     let outcome = outcome?;
+    // A done key forwards nothing: what was read for it is not reported, as when it is known done beforehand.
+    let patron_known = patron_known.filter(|_| !matches!(outcome, ClaimOutcome::Done(_)));
     // A key known done that turned out not to be (it expired): the record skipped above is read now.
     let record = match record {
         Ok(None) if known_done && !matches!(outcome, ClaimOutcome::Done(_)) => {
@@ -189,7 +201,7 @@ pub(super) async fn begin(store: &DynamoStore, begin: Begin<'_>) -> Result<Begun
         other => other,
     };
     match (record, open_queue) {
-        (Ok(record), Ok(open_queue)) => Ok(Begun { claim: outcome, record, open_queue }),
+        (Ok(record), Ok(open_queue)) => Ok(Begun { claim: outcome, record, open_queue, patron_known }),
         (Err(error), _) | (_, Err(error)) => {
             // Without the reads the delivery cannot decide, so a fresh claim is given back. One taken over from
             // a dead attempt is kept: its lease runs out, and the next delivery reads Alma before acting.

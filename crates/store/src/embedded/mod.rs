@@ -281,7 +281,7 @@ impl Store for EmbeddedStore {
             } else {
                 None
             };
-            Ok(Some(Begun { claim: ClaimOutcome::Done(done), record: None, open_queue }))
+            Ok(Some(Begun { claim: ClaimOutcome::Done(done), record: None, open_queue, patron_known: None }))
         })?;
         if let Some(begun) = done {
             return Ok(begun);

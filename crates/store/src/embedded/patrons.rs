@@ -32,11 +32,20 @@ impl EmbeddedStore {
                 Err(TableError::TableDoesNotExist(_)) => return Ok(false),
                 Err(other) => return Err(other.into()),
             };
-            let expires_at = table.get(key.as_str())?.map(|v| v.value());
-            Ok(expires_at.is_some_and(|at| is_live(Some(at), now)))
+            is_remembered(&table, &key, now)
         })
         .await
     }
+}
+
+/// Whether `key` is remembered at `now`, read from the table in the caller's transaction.
+pub(super) fn is_remembered(
+    table: &impl ReadableTable<&'static str, i64>,
+    key: &PatronKey,
+    now: Timestamp,
+) -> Result<bool, Failure> {
+    let expires_at = table.get(key.as_str())?.map(|v| v.value());
+    Ok(expires_at.is_some_and(|at| is_live(Some(at), now)))
 }
 
 /// Removes the expired entries in a purge's transaction; returns how many went.

@@ -107,6 +107,7 @@ pub(super) struct OwnedBegin {
     pub(super) now: Timestamp,
     pub(super) lease: std::time::Duration,
     pub(super) open_queue: bool,
+    pub(super) patron: Option<crate::PatronKey>,
 }
 
 impl From<crate::Begin<'_>> for OwnedBegin {
@@ -118,12 +119,13 @@ impl From<crate::Begin<'_>> for OwnedBegin {
             now: b.now,
             lease: b.lease,
             open_queue: b.open_queue,
+            patron: b.patron.cloned(),
         }
     }
 }
 
 /// The claim of [`crate::Store::begin`] for a key that was not done when read: one write transaction that
-/// claims and reads the record and open queue beside the claim; committed only when the claim was taken.
+/// claims and reads the record, the open queue and the patron key beside the claim; committed only when the claim was taken.
 pub(super) fn begin_claim(db: &redb::Database, config: &StoreConfig, b: &OwnedBegin) -> Result<Begun, Failure> {
     let txn = db.begin_write()?;
     let outcome = claim(&txn, config, &b.key, &b.owner, b.now, b.lease)?;
@@ -131,12 +133,16 @@ pub(super) fn begin_claim(db: &redb::Database, config: &StoreConfig, b: &OwnedBe
     let record = tables::live_record(&txn.open_table(REQUESTS)?, b.request.as_str(), now)?;
     let open_queue =
         if b.open_queue { Some(tables::open_queued(&txn.open_table(OUTBOX)?, b.request.as_str(), now)?) } else { None };
+    let patron_known = match &b.patron {
+        Some(key) => Some(super::patrons::is_remembered(&txn.open_table(super::patrons::PATRONS)?, key, b.now)?),
+        None => None,
+    };
     if claimed(&outcome) {
         txn.commit()?;
     } else {
         txn.abort()?;
     }
-    Ok(Begun { claim: outcome, record, open_queue })
+    Ok(Begun { claim: outcome, record, open_queue, patron_known })
 }
 
 /// Whether a claim attempt wrote (took the key); otherwise it only reported, and its transaction is aborted.

@@ -196,6 +196,7 @@ async fn a_replay_after_the_first_sends_reads_only() {
         now,
         lease: std::time::Duration::from_secs(30),
         open_queue: true,
+        patron: None,
     };
     // The first replay this instance sees: the claim's conditional put is refused (DynamoDB still charges it as
     // a write), and the replay is recorded.

@@ -107,6 +107,7 @@ async fn a_replay_after_the_first_leaves_the_file_unwritten() {
         now,
         lease: std::time::Duration::from_secs(30),
         open_queue: true,
+        patron: None,
     };
     assert!(matches!(store.begin(begin(after(1))).await.unwrap().claim, ClaimOutcome::Done(_)));
     let entry = bridge_store::HistoryEntry::new("AcceptItem", after(1), bridge_store::Outcome::Replayed);

@@ -37,7 +37,7 @@ use crate::alma::{AlmaError, CallContext};
 use crate::ncip::{self, InitiationHeader, Message, Problem, ServiceKind};
 use crate::store::{
     Begin, ClaimOutcome, ClaimToken, Commit, CommitOutcome, Correlation, HistoryEntry, IdempotencyKey, ItemBarcode,
-    Outcome, QueuedMessage, RelaisRequestId, StoredResponse,
+    Outcome, PatronKey, QueuedMessage, RelaisRequestId, StoredResponse,
 };
 use std::time::Duration;
 
@@ -224,7 +224,8 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
         return queueing::deliver(bridge, action.clone(), service, queued, ctx).await;
     }
     let owner = claim_token();
-    let (attempt, earlier, before) = match claim(bridge, &action, &owner, ctx).await {
+    let patron = patron_beside_claim(bridge, service);
+    let (attempt, earlier, before) = match claim(bridge, &action, &owner, patron.as_ref(), ctx).await {
         Claimed::Act(attempt, earlier, before) => (attempt, earlier, before),
         Claimed::Replay(stored, open) => return replay(bridge, &action, service, stored, open, ctx).await,
         Claimed::Busy(problem) => {
@@ -251,7 +252,7 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
             }
         };
     }
-    match act(bridge, service, (attempt, earlier, before.record.as_ref()), &action, ctx).await {
+    match act(bridge, service, (attempt, earlier, &before), &action, ctx).await {
         Effect::Done(done) => commit(bridge, &action, &owner, ctx, (*done, before.record), Outcome::Success).await.body,
         Effect::Rejected(failure) => {
             failure.count_if_configuration_fault();
@@ -299,16 +300,16 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
 
 /// One attempt at the action, under a claim: answer from the store's knowledge, from Alma's state after a
 /// takeover, or by forwarding the message.
-/// `earlier` counts the attempts before this one that left Alma's state unknown; `record` is the request's
-/// record as read beside the claim.
+/// `earlier` counts the attempts before this one that left Alma's state unknown; `before` is what was read
+/// beside the claim.
 async fn act(
     bridge: &Bridge,
     service: &dyn ExactlyOnce,
-    (attempt, earlier, record): (Attempt, u32, Option<&Correlation>),
+    (attempt, earlier, before): (Attempt, u32, &ReadBeside),
     action: &Action<'_>,
     ctx: &CallContext,
 ) -> Effect {
-    if service.recorded_done(record) {
+    if service.recorded_done(before.record.as_ref()) {
         return Effect::Done(Box::new(service.done(bridge, None, ctx).await));
     }
     if attempt == Attempt::Reconcile {
@@ -341,7 +342,7 @@ async fn act(
             }
         }
     }
-    let patron = match patron_for_alma(bridge, service, action, ctx).await {
+    let patron = match patron_for_alma(bridge, service, action, before.patron_known, ctx).await {
         Ok(patron) => patron,
         Err(effect) => return effect,
     };
@@ -362,17 +363,26 @@ async fn act(
     }
 }
 
+/// The remembered-patron key to read beside the claim, for a message whose patron id may need translating.
+fn patron_beside_claim(bridge: &Bridge, service: &dyn ExactlyOnce) -> Option<PatronKey> {
+    let id = service.patron_for_alma()?;
+    let partner = super::policy::partner_code(bridge, service.outgoing().initiation_header());
+    patron_id::key_beside_claim(bridge, partner.as_deref(), id)
+}
+
 /// The patron identifier to put in the forwarded message, if it must change, with the match point it is of;
 /// a patron Alma does not know in any form is refused here, as Alma would refuse them, without a forward.
+/// `known`: whether the store remembers the id, when that was read beside the claim.
 async fn patron_for_alma(
     bridge: &Bridge,
     service: &dyn ExactlyOnce,
     action: &Action<'_>,
+    known: Option<bool>,
     ctx: &CallContext,
 ) -> Result<Option<(String, Option<MatchPoint>)>, Effect> {
     let Some(id) = service.patron_for_alma() else { return Ok(None) };
     let partner = super::policy::partner_code(bridge, service.outgoing().initiation_header());
-    match patron_id::translate(bridge, partner.as_deref(), id, ctx).await {
+    match patron_id::translate(bridge, partner.as_deref(), id, known, ctx).await {
         Ok(Translation::Use(value)) => {
             // Read by the translation just made, so no second partner read: the type follows the value.
             let point = patron_id::match_point(bridge, partner.as_deref(), ctx).await.ok().flatten();
@@ -425,11 +435,20 @@ struct ReadBeside {
     record: Option<Correlation>,
     /// The request's open outbox messages (empty when the outbox is off): a new message queues behind them.
     open_queue: Vec<QueuedMessage>,
+    /// Whether the patron id the message names is remembered, when its key was read beside the claim.
+    patron_known: Option<bool>,
 }
 
-/// Claims the message's key, reading the request's record and open outbox messages in the same round trip
-/// ([`crate::store::Store::begin`]); a key found done is answered from one read, with nothing written.
-async fn claim(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &CallContext) -> Claimed {
+/// Claims the message's key, reading the request's record, its open outbox messages and whether the `patron`
+/// key is remembered in the same round trip ([`crate::store::Store::begin`]); a key found done is answered from
+/// one read, with nothing written.
+async fn claim(
+    bridge: &Bridge,
+    action: &Action<'_>,
+    owner: &ClaimToken,
+    patron: Option<&PatronKey>,
+    ctx: &CallContext,
+) -> Claimed {
     let waited_since = tokio::time::Instant::now();
     // Each poll is a conditional write (a failed one still costs DynamoDB a write unit): poll often at first,
     // when the other delivery is most likely about to finish, then back off.
@@ -444,11 +463,16 @@ async fn claim(bridge: &Bridge, action: &Action<'_>, owner: &ClaimToken, ctx: &C
             now: bridge.clock.now(),
             lease: CLAIM_LEASE,
             open_queue,
+            patron,
         };
         let outcome = bridge.store.begin(begin).await;
         let (outcome, before) = match outcome {
             Ok(begun) => {
-                let before = ReadBeside { record: begun.record, open_queue: begun.open_queue.unwrap_or_default() };
+                let before = ReadBeside {
+                    record: begun.record,
+                    open_queue: begun.open_queue.unwrap_or_default(),
+                    patron_known: begun.patron_known,
+                };
                 (begun.claim, before)
             }
             // Without the store the bridge cannot promise exactly-once, so it does not act at all.

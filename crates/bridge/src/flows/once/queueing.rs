@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use super::{
-    Action, Attempt, Claimed, Effect, ExactlyOnce, act, claim, claim_token, commit, history_entry, problem_answer,
-    record_history,
+    Action, Attempt, Claimed, Effect, ExactlyOnce, act, claim, claim_token, commit, history_entry, patron_beside_claim,
+    problem_answer, record_history,
 };
 use crate::alma::CallContext;
 use crate::flows::Bridge;
@@ -223,7 +223,8 @@ pub(super) async fn deliver(
 ) -> Vec<u8> {
     action.key = delivery_key(queued);
     let owner = claim_token();
-    let (attempt, earlier, before) = match claim(bridge, &action, &owner, ctx).await {
+    let patron = patron_beside_claim(bridge, service);
+    let (attempt, earlier, before) = match claim(bridge, &action, &owner, patron.as_ref(), ctx).await {
         // The first attempt's answer was lost after sending: Alma may hold the action already. Each earlier
         // attempt of a message marked so left Alma's state unknown.
         Claimed::Act(Attempt::Fresh, _, before) if queued.reconcile => (Attempt::Reconcile, queued.attempts, before),
@@ -236,7 +237,7 @@ pub(super) async fn deliver(
         // Another deliverer holds it (or the store is down): its outcome, or the next attempt, decides.
         Claimed::Busy(problem) => return ncip::write(&problem_answer(&action, problem)),
     };
-    match act(bridge, service, (attempt, earlier, before.record.as_ref()), &action, ctx).await {
+    match act(bridge, service, (attempt, earlier, &before), &action, ctx).await {
         Effect::Done(done) => {
             let committed = commit(bridge, &action, &owner, ctx, (*done, before.record), Outcome::Delivered).await;
             if committed.stored {

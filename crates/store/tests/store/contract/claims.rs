@@ -215,7 +215,15 @@ pub async fn begin_claims_and_reads_the_record_and_the_open_queue_beside_the_cla
     let rec = record("R21", Side::Borrowing, RequestStatus::OnHoldShelf, &["B21"], t0());
     assert_eq!(deliver(&*h.store, "accept R21", &rec, None, t0()).await, CommitOutcome::Committed { new_version: 1 });
     let (key, request) = (message_key("check in R21"), rid("R21"));
-    let begin = |owner, now, open_queue| Begin { key: &key, owner, request: &request, now, lease: LEASE, open_queue };
+    let begin = |owner, now, open_queue| Begin {
+        key: &key,
+        owner,
+        request: &request,
+        now,
+        lease: LEASE,
+        open_queue,
+        patron: None,
+    };
     let (a, b) = (token("a"), token("b"));
     let begun = h.store.begin(begin(&a, after(1), true)).await.unwrap();
     assert_eq!(begun.claim, ClaimOutcome::Claimed);
@@ -227,8 +235,15 @@ pub async fn begin_claims_and_reads_the_record_and_the_open_queue_beside_the_cla
     assert_eq!(busy.open_queue, None);
     // A request without a record reads as none.
     let (other, none) = (message_key("accept R22"), rid("R22"));
-    let fresh_one =
-        Begin { key: &other, owner: &token("c"), request: &none, now: after(3), lease: LEASE, open_queue: true };
+    let fresh_one = Begin {
+        key: &other,
+        owner: &token("c"),
+        request: &none,
+        now: after(3),
+        lease: LEASE,
+        open_queue: true,
+        patron: None,
+    };
     let begun = h.store.begin(fresh_one).await.unwrap();
     assert_eq!((begun.claim, begun.record), (ClaimOutcome::Claimed, None));
 }
@@ -241,7 +256,8 @@ pub async fn a_done_key_begins_as_its_answer_and_only_its_first_replay_is_record
     deliver(&*h.store, "accept R23", &rec, None, t0()).await;
     let (key, request) = (message_key("accept R23"), rid("R23"));
     let again = token("again");
-    let begin = |now| Begin { key: &key, owner: &again, request: &request, now, lease: LEASE, open_queue: true };
+    let begin =
+        |now| Begin { key: &key, owner: &again, request: &request, now, lease: LEASE, open_queue: true, patron: None };
     let replay = |at| HistoryEntry::new("AcceptItem", at, bridge_store::Outcome::Replayed);
 
     let first = h.store.begin(begin(after(1))).await.unwrap();

@@ -172,7 +172,14 @@ macro_rules! contract_suite {
             open_messages_never_expire_and_finished_ones_age_out_like_history,
             an_open_message_is_found_by_its_item_until_it_is_settled,
             a_bulk_action_is_recorded_once_and_its_progress_written_over_the_last_write_only,
-            a_follow_up_is_written_with_its_commit_and_finished_with_its_record, a_reconcile_document_is_written_over_the_revision_read_only, a_remembered_patron_is_known_until_its_expiry_and_remembering_again_moves_it, an_alma_id_found_later_is_written_into_the_record_at_its_version, answered_problems_are_listed_newest_first_for_seven_days, due_follow_ups_come_longest_due_first_up_to_the_limit, the_reconciler_walks_every_live_record_once_a_page_at_a_time,
+            a_follow_up_is_written_with_its_commit_and_finished_with_its_record,
+            a_reconcile_document_is_written_over_the_revision_read_only,
+            a_remembered_patron_is_known_until_its_expiry_and_remembering_again_moves_it,
+            an_alma_id_found_later_is_written_into_the_record_at_its_version,
+            answered_problems_are_listed_newest_first_for_seven_days,
+            due_follow_ups_come_longest_due_first_up_to_the_limit,
+            the_reconciler_walks_every_live_record_once_a_page_at_a_time,
+            a_remembered_patron_is_read_beside_a_claim_and_skipped_for_a_replay,
         );
     };
     (@tests $open:path; $($name:ident),* $(,)?) => {$(

@@ -271,6 +271,7 @@ pub async fn a_resend_of_a_queued_message_begins_as_its_answer_with_the_queued_c
         now: after(1),
         lease: LEASE,
         open_queue: true,
+        patron: None,
     };
     let begun = h.store.begin(begin).await.unwrap();
     assert!(matches!(begun.claim, ClaimOutcome::Done(_)), "{begun:?}");
