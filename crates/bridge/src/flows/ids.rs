@@ -102,27 +102,58 @@ const PSEUDONYM_PREFIX: &str = "hmac:";
 /// Its own type so that being "already hashed" is a fact about where a value came from, never about what it
 /// looks like: a sender's `hmac:<id>` was once taken for a pseudonym and stored unhashed (a loan could be put
 /// on another patron's pseudonym). A [`RecordChange`](super::once::RecordChange) holds only this type, and the
-/// only way to make one is to hash an id the bridge read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Pseudonym(PatronId);
+/// only way to make one is from an id the bridge read, which it hashes before anything reads or stores it.
+///
+/// The hash is taken when first needed (the record is written, a key names the patron), not when the message
+/// is read: a repeat of a message already done is answered from the store and never needs it.
+#[derive(Clone)]
+pub(crate) struct Pseudonym {
+    named: PatronId,
+    key: crate::config::Secret,
+    hashed: std::sync::OnceLock<PatronId>,
+}
 
 impl Pseudonym {
     /// The pseudonym of `patron`, an id as a message named it.
     pub(crate) fn of(bridge: &Bridge, patron: &PatronId) -> Pseudonym {
-        let hashed = crate::logging::pseudonym(&bridge.settings.log_hash_key, patron.as_str());
-        Pseudonym(PatronId::new(format!("{PSEUDONYM_PREFIX}{hashed}")).expect("a prefix and 16 hex digits is an id"))
+        Pseudonym {
+            named: patron.clone(),
+            key: bridge.settings.log_hash_key.clone(),
+            hashed: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn hash(&self) -> PatronId {
+        let hashed = crate::logging::pseudonym(&self.key, self.named.as_str());
+        PatronId::new(format!("{PSEUDONYM_PREFIX}{hashed}")).expect("a prefix and 16 hex digits is an id")
     }
 
     /// The value the record stores.
     pub(crate) fn into_stored(self) -> PatronId {
-        self.0
+        let Pseudonym { hashed, .. } = &self;
+        hashed.get().cloned().unwrap_or_else(|| self.hash())
     }
 
     /// The stored text (a record's key may name the patron by it).
     pub(crate) fn as_str(&self) -> &str {
-        self.0.as_str()
+        self.hashed.get_or_init(|| self.hash()).as_str()
     }
 }
+
+/// Only the hash: a record change's debug output must never show the id the patron was named by.
+impl std::fmt::Debug for Pseudonym {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Pseudonym").field(&self.as_str()).finish()
+    }
+}
+
+impl PartialEq for Pseudonym {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Pseudonym {}
 
 /// Whether a patron id as sent has the shape of a stored pseudonym: refused at input, so that nothing a sender
 /// writes can be mistaken for one in the store or on the staff pages.
@@ -143,5 +174,31 @@ mod tests {
         }
         let ids = Ids::read(None, Some("B1"), Some("P-hmac:1")).unwrap();
         assert_eq!(ids.patron.unwrap().as_str(), "P-hmac:1");
+    }
+
+    #[test]
+    fn a_pseudonym_shows_and_stores_only_the_keyed_hash() {
+        use crate::alma::NotConfigured;
+        use crate::config::{Env, Host, Settings};
+        use crate::flows::parts::{AlmaClients, Parts};
+        use bridge_store::{EmbeddedStore, StoreConfig};
+        use std::sync::Arc;
+        let env = Env::from_pairs([("ALMA_PARTNER_CODE", "RELAIS"), ("LOG_HASH_KEY", "a-log-hash-key")]);
+        let settings = Settings::from_env(&env, Host::Local).expect("test settings");
+        let store = Arc::new(EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store"));
+        let alma = AlmaClients {
+            institution_code: "01DEMO_INST".into(),
+            rest: Arc::new(NotConfigured),
+            ncip: Arc::new(NotConfigured),
+        };
+        let bridge = Bridge::new(Parts::bare(settings, alma, store)).expect("bridge assembles");
+        let id = PatronId::new("21000000001").unwrap();
+        let expected = format!("hmac:{}", crate::logging::pseudonym(&bridge.settings.log_hash_key, "21000000001"));
+        let pseudonym = Pseudonym::of(&bridge, &id);
+        assert!(!format!("{pseudonym:?}").contains("21000000001"), "{pseudonym:?}");
+        assert_eq!(pseudonym.as_str(), expected);
+        assert_eq!(Pseudonym::of(&bridge, &id).into_stored().as_str(), expected, "taken when stored, unread before");
+        assert_eq!(pseudonym.clone().into_stored().as_str(), expected);
+        assert_eq!(pseudonym, Pseudonym::of(&bridge, &id));
     }
 }
