@@ -6,6 +6,8 @@ use crate::support::{Harness, StoreKind};
 use alma_sim::Seed;
 use alma_sim::{FaultKind, FaultScope, FaultSpec};
 use bridge::flows::REFUSAL_PROBLEM_TYPE;
+use bridge::store::testing::{FaultyStore, Operation};
+use std::sync::{Arc, Mutex};
 
 const HEADER: &str = "<InitiationHeader><FromAgencyId><AgencyId>Relais</AgencyId></FromAgencyId>\
 <ToAgencyId><AgencyId>01DEMO_INST</AgencyId></ToAgencyId><ApplicationProfileType>RELAIS</ApplicationProfileType></InitiationHeader>";
@@ -216,14 +218,25 @@ async fn reading_the_side_in_an_outage_asks_for_a_retry_and_a_refusal_is_a_probl
 }
 
 async fn a_borrowing_cancel_never_reaches_alma_and_shows_for_staff(kind: StoreKind) {
-    let h = Harness::start(kind).await;
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&calls);
+    let h = Harness::start_with(kind, &[], move |store| {
+        Arc::new(FaultyStore::new(store, move |operation| {
+            seen.lock().unwrap().push(operation);
+            None
+        }))
+    })
+    .await;
     let answer = h.ncip(&request_item("RL-6005", "21000000001", "99999999", None)).await;
     assert_no_problem(&answer, "RequestItemResponse");
     assert_eq!(h.status_json("RL-6005").await["record"]["side"], "borrowing");
 
     let cancel = cancel_request_item("RL-6005", "21000000001");
+    calls.lock().unwrap().clear();
     let answer = h.ncip(&cancel).await;
     assert_no_problem(&answer, "CancelRequestItemResponse");
+    // The side comes from the record read beside the claim: the record is read once.
+    assert_eq!(*calls.lock().unwrap(), [Operation::Begin, Operation::Commit]);
     // Relais resends it: answered the same, still without Alma.
     let again = h.ncip(&cancel).await;
     assert_no_problem(&again, "CancelRequestItemResponse");

@@ -14,7 +14,8 @@ use super::once::{self, Action, Done, ExactlyOnce, Inbound, RecordChange, Start}
 use crate::alma::CallContext;
 use crate::flows::Bridge;
 use crate::ncip::{CancelRequestItem, CancelRequestItemResponse, Message, Problem, ResponseHeader, ServiceKind};
-use crate::store::{IdempotencyKey, RequestStatus, Side};
+use crate::store::{Correlation, IdempotencyKey, RequestStatus, Side};
+use std::sync::OnceLock;
 
 const SERVICE: ServiceKind = ServiceKind::CancelRequestItem;
 
@@ -25,7 +26,7 @@ pub(crate) async fn handle(
     ctx: &CallContext,
 ) -> Vec<u8> {
     let header = message.header.clone();
-    match Cancellation::read(bridge, message).await {
+    match Cancellation::read(bridge, message) {
         Ok((cancellation, key)) => {
             let request = cancellation.change.request.clone();
             let action = Action { service: SERVICE, key, request, header: header.as_ref(), inbound };
@@ -39,10 +40,23 @@ pub(crate) async fn handle(
 struct Cancellation {
     outgoing: Message,
     answer: CancelRequestItemResponse,
+    change: RecordChange,
+    /// What the request's record showed beside the claim; unset for a repeat answered from the store.
+    record: OnceLock<RecordShowed>,
+}
+
+/// What decides a cancel, from the request's record.
+#[derive(Debug, Clone, Copy, Default)]
+struct RecordShowed {
     cancelled_before: bool,
     /// The record holds the request as borrowing: the cancel is the bridge's to record, not Alma's to act on.
     borrowing: bool,
-    change: RecordChange,
+}
+
+impl Cancellation {
+    fn showed(&self) -> RecordShowed {
+        self.record.get().copied().unwrap_or_default()
+    }
 }
 
 /// The history's word to staff for a borrowing cancel the bridge kept from Alma.
@@ -51,7 +65,7 @@ pub(crate) const BORROWING_CANCEL_NOTE: &str = "Relais cancelled a borrowing req
     borrowing request is still open in Alma, cancel it there.";
 
 impl Cancellation {
-    async fn read(bridge: &Bridge, mut message: CancelRequestItem) -> Result<(Cancellation, IdempotencyKey), Problem> {
+    fn read(bridge: &Bridge, mut message: CancelRequestItem) -> Result<(Cancellation, IdempotencyKey), Problem> {
         let ids = Ids::read(
             message.request_id.as_ref().map(|r| r.request_identifier_value.as_str()),
             message.item_id.as_ref().map(|i| i.item_identifier_value.as_str()),
@@ -59,11 +73,6 @@ impl Cancellation {
         )?;
         let request =
             required(&ids.request, "CancelRequestItem/RequestId", "CancelRequestItem needs the Relais request id")?;
-        // A store that cannot be read leaves the cancel lending (as for a request never seen): the claim that
-        // follows needs the store too, and answers Relais to retry.
-        let record = bridge.store.get_request(&request).await.ok().flatten();
-        let cancelled_before = record.as_ref().is_some_and(|r| r.status == RequestStatus::Cancelled);
-        let borrowing = record.as_ref().is_some_and(|r| r.side == Side::Borrowing);
         let key = IdempotencyKey::derive(SERVICE.element_name(), Some(&request), ids.item.as_ref(), b"");
         let answer = CancelRequestItemResponse {
             header: message.header.as_ref().map(ResponseHeader::answering),
@@ -79,12 +88,9 @@ impl Cancellation {
         };
         let mut change = RecordChange::new(request, start);
         change.status = Some(RequestStatus::Cancelled);
-        if borrowing {
-            change.history_note = Some(BORROWING_CANCEL_NOTE.to_owned());
-        }
         forward::ensure_header(&mut message.header);
         let outgoing = Message::CancelRequestItem(message);
-        Ok((Cancellation { outgoing, answer, cancelled_before, borrowing, change }, key))
+        Ok((Cancellation { outgoing, answer, change, record: OnceLock::new() }, key))
     }
 }
 
@@ -94,18 +100,27 @@ impl ExactlyOnce for Cancellation {
         &self.outgoing
     }
 
+    /// The record read beside the claim decides the side (the message itself does not name it).
+    fn read_beside(&self, record: Option<&Correlation>) {
+        let showed = RecordShowed {
+            cancelled_before: record.is_some_and(|r| r.status == RequestStatus::Cancelled),
+            borrowing: record.is_some_and(|r| r.side == Side::Borrowing),
+        };
+        let _ = self.record.set(showed);
+    }
+
     fn repeat_expected(&self) -> bool {
-        self.cancelled_before
+        self.showed().cancelled_before
     }
 
     /// A borrowing cancel is done once recorded: nothing is sent to Alma.
-    fn recorded_done(&self, _record: Option<&crate::store::Correlation>) -> bool {
-        self.borrowing
+    fn recorded_done(&self, record: Option<&Correlation>) -> bool {
+        record.is_some_and(|r| r.side == Side::Borrowing)
     }
 
     /// A borrowing cancel never waits in the outbox (nor counts toward its caps): Alma is not asked.
     fn queued_answer(&self) -> Option<Message> {
-        (!self.borrowing).then(|| Message::CancelRequestItemResponse(self.answer.clone()))
+        (!self.showed().borrowing).then(|| Message::CancelRequestItemResponse(self.answer.clone()))
     }
 
     /// Alma no longer knows a request it cancelled before.
@@ -114,6 +129,10 @@ impl ExactlyOnce for Cancellation {
     }
 
     async fn done(&self, _bridge: &Bridge, _reply: Option<&Message>, _ctx: &CallContext) -> Done {
-        Done { response: Message::CancelRequestItemResponse(self.answer.clone()), change: self.change.clone() }
+        let mut change = self.change.clone();
+        if self.showed().borrowing {
+            change.history_note = Some(BORROWING_CANCEL_NOTE.to_owned());
+        }
+        Done { response: Message::CancelRequestItemResponse(self.answer.clone()), change }
     }
 }

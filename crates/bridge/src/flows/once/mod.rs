@@ -87,6 +87,11 @@ pub trait ExactlyOnce: Send + Sync {
     /// The message for Alma, as received (header completed).
     fn outgoing(&self) -> &Message;
 
+    /// The request's record as read beside the claim, before anything else is asked of the service on a delivery
+    /// that may act: a service whose message alone does not say what to do learns it here, so that the record is
+    /// read once per message. Not called for a repeat answered from the store.
+    fn read_beside(&self, _record: Option<&Correlation>) {}
+
     /// The store already shows this very action done, so it is answered without Alma (AcceptItem resent with
     /// other details after the item was received). `record` is the request's record, read beside the claim.
     fn recorded_done(&self, _record: Option<&Correlation>) -> bool {
@@ -233,6 +238,7 @@ pub async fn carry_out(bridge: &Bridge, action: Action<'_>, service: &dyn Exactl
             return ncip::write(&problem_answer(&action, problem));
         }
     };
+    service.read_beside(before.record.as_ref());
     let queued_answer = service.queued_answer().filter(|_| bridge.settings.outbox.enabled);
     // Messages of a request reach Alma in the order Relais sent them: behind one still waiting, a message waits
     // too, even though Alma may be back.

@@ -237,6 +237,7 @@ pub(super) async fn deliver(
         // Another deliverer holds it (or the store is down): its outcome, or the next attempt, decides.
         Claimed::Busy(problem) => return ncip::write(&problem_answer(&action, problem)),
     };
+    service.read_beside(before.record.as_ref());
     match act(bridge, service, (attempt, earlier, &before), &action, ctx).await {
         Effect::Done(done) => {
             let committed = commit(bridge, &action, &owner, ctx, (*done, before.record), Outcome::Delivered).await;
