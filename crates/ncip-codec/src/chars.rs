@@ -37,6 +37,34 @@ pub(crate) fn has_forbidden_control(text: &str) -> bool {
     any_byte(text.as_bytes(), |w| has_byte_below(w, 0x20), |b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
 }
 
+/// One pass over element text for what the reader needs of its control characters: `None` when it holds a C0
+/// control other than tab, LF and CR (not an XML 1.0 character), else whether it holds a CR (which XML 1.0's
+/// end-of-line rule rewrites; values rarely have one, so the text is then taken as it stands).
+pub(crate) fn text_controls(text: &str) -> Option<bool> {
+    let mut carriage_return = false;
+    let mut check = |b: u8| {
+        if b < 0x20 {
+            if b == b'\r' {
+                carriage_return = true;
+            } else if b != b'\t' && b != b'\n' {
+                return false;
+            }
+        }
+        true
+    };
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes"));
+        if has_byte_below(word, 0x20) != 0 && !chunk.iter().all(|&b| check(b)) {
+            return None;
+        }
+    }
+    if !chunks.remainder().iter().all(|&b| check(b)) {
+        return None;
+    }
+    Some(carriage_return)
+}
+
 /// Whether `text` holds one of Unicode's `Bidi_Control` characters (U+061C, U+200E/F, U+202A–202E,
 /// U+2066–2069): in an identifier they only serve to make one id look like another (`RL-\u{202E}4321`
 /// displays as `RL-1234`). All are outside ASCII, so the common all-ASCII id costs one byte scan.
@@ -89,6 +117,8 @@ mod tests {
                     let text = String::from_utf8_lossy(&bytes).into_owned();
                     let control = text.bytes().any(|c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'));
                     assert_eq!(has_forbidden_control(&text), control, "{bytes:?}");
+                    let cr = text.contains('\r');
+                    assert_eq!(text_controls(&text), (!control).then_some(cr), "{bytes:?}");
                     let escape = text
                         .bytes()
                         .any(|c| matches!(c, b'&' | b'<' | b'>' | b'\r') || (c < 0x20 && c != b'\t' && c != b'\n'));

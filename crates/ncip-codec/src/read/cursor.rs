@@ -401,8 +401,11 @@ impl<'a> Cursor<'a> {
         loop {
             match self.event()? {
                 Event::Text(t) => {
-                    check_characters(&t)?;
-                    let content = t.xml10_content();
+                    let content = match crate::chars::text_controls(&t) {
+                        Some(false) => t.into_inner(),
+                        Some(true) => t.xml10_content(),
+                        None => return Err(control_character()),
+                    };
                     if text.is_empty() {
                         text = content;
                     } else {
@@ -533,12 +536,16 @@ fn is_xml_char(c: char) -> bool {
 /// Refuses C0 control characters in text (not XML 1.0 `Char`s; they could not be written back).
 #[inline]
 fn check_characters(text: &str) -> Result<()> {
-    let bad = crate::chars::has_forbidden_control(text);
-    if bad {
-        return Err(Fault::new(ReadErrorKind::Malformed {
-            position: 0,
-            detail: "control character in text (not allowed in XML 1.0)".to_owned(),
-        }));
+    if crate::chars::has_forbidden_control(text) {
+        return Err(control_character());
     }
     Ok(())
+}
+
+#[cold]
+fn control_character() -> Fault {
+    Fault::new(ReadErrorKind::Malformed {
+        position: 0,
+        detail: "control character in text (not allowed in XML 1.0)".to_owned(),
+    })
 }
