@@ -48,6 +48,100 @@ pub(super) fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<PlainAttr
     }
 }
 
+/// Where a start tag's `Scheme` attribute (qualified or not) lies, as [`scan`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SchemeAt {
+    /// No attribute has that local name.
+    Absent,
+    /// A plain value, at this byte range of the raw attribute text.
+    Plain(usize, usize),
+    /// Not settled by the scan: [`plain_attribute`], then quick-xml's parser, decide.
+    Ask,
+}
+
+/// What one pass over a start tag's raw attribute text found. Every element entered is scanned for the
+/// attribute-count limit; the same pass notes what the namespace scopes and the `Scheme` readers would
+/// otherwise each scan the text again for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Scan {
+    /// More attributes than the limit ([`more_attributes_than`]).
+    pub(super) too_many: bool,
+    /// Some attribute may declare a namespace: false only when none of the names quick-xml would read as
+    /// keys starts with `xmlns`.
+    pub(super) may_declare: bool,
+    /// The `Scheme` attribute.
+    pub(super) scheme: SchemeAt,
+}
+
+/// Scans `raw` once for [`Scan`]. The text usually has the plain shape of `name="value"` pairs separated by
+/// whitespace, names without whitespace, quotes or `=`; there, the attributes quick-xml and
+/// [`plain_attribute`] would read are exactly those pairs, in order, and [`more_attributes_than`] counts one
+/// attribute per name. Anything else is left to those readers as before (one more scan of an unusual tag).
+pub(super) fn scan(raw: &str, limit: usize) -> Scan {
+    if raw.is_empty() {
+        return Scan { too_many: false, may_declare: false, scheme: SchemeAt::Absent };
+    }
+    plain_scan(raw, limit).unwrap_or_else(|| Scan {
+        too_many: more_attributes_than(raw, limit),
+        may_declare: raw.len() > "xmlns".len() && raw.contains("xmlns"),
+        scheme: SchemeAt::Ask,
+    })
+}
+
+/// [`scan`] of plain-shaped text; `None` as soon as the text is not.
+fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
+    let bytes = raw.as_bytes();
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let skip_spaces = |mut i: usize| {
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut found = Scan { too_many: false, may_declare: false, scheme: SchemeAt::Absent };
+    let mut count = 0usize;
+    let mut i = skip_spaces(0);
+    while i < bytes.len() {
+        let name_start = i;
+        // A form feed is whitespace to the count but a name byte to quick-xml: not plain.
+        while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\r' | b'=' | b'"' | b'\'' | 0x0C) {
+            i += 1;
+        }
+        if i == name_start {
+            return None;
+        }
+        count += 1;
+        if count > limit {
+            found.too_many = true;
+            return Some(found);
+        }
+        let name = &raw[name_start..i];
+        i = skip_spaces(i);
+        if bytes.get(i) != Some(&b'=') {
+            return None;
+        }
+        i = skip_spaces(i + 1);
+        let quote = *bytes.get(i)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let start = i + 1;
+        let end = start + raw[start..].find(char::from(quote))?;
+        if name.starts_with("xmlns") {
+            found.may_declare = true;
+        } else if found.scheme == SchemeAt::Absent && name.rsplit(':').next() == Some("Scheme") {
+            let plain = crate::chars::attribute_value_is_plain(&raw[start..end]);
+            found.scheme = if plain { SchemeAt::Plain(start, end) } else { SchemeAt::Ask };
+        }
+        i = end + 1;
+        if i < bytes.len() && !is_space(bytes[i]) {
+            return None;
+        }
+        i = skip_spaces(i);
+    }
+    Some(found)
+}
+
 /// Whether the raw attribute text of a start tag holds more than `limit` attributes. Every run of name
 /// bytes outside a quoted value counts as one attribute, so `a=""b=""` (no space, which quick-xml's
 /// unchecked iterator tolerates) is two and a bare `a b c` is three: nothing an attacker writes is counted
@@ -87,7 +181,84 @@ pub(super) fn more_attributes_than(raw: &str, limit: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{PlainAttribute, more_attributes_than, plain_attribute};
+    use super::{PlainAttribute, SchemeAt, more_attributes_than, plain_attribute, scan};
+
+    /// Every text of up to four pieces, each piece a name, a value or a separator of any kind.
+    fn odd_attribute_texts() -> Vec<String> {
+        const PIECES: [&str; 17] = [
+            " ",
+            "\t",
+            "\u{c}",
+            "a",
+            "Scheme",
+            "ns1:Scheme",
+            "xmlns",
+            "xmlns:x",
+            "=",
+            "\"",
+            "'",
+            "\"v\"",
+            "'w'",
+            "\"a&amp;b\"",
+            "\"x\u{1}\"",
+            "xmlns=\"u\"",
+            " ns1:Scheme=\"urn:s\"",
+        ];
+        let mut texts = vec![String::new()];
+        let mut all = Vec::new();
+        for _ in 0..4 {
+            texts = texts.iter().flat_map(|t| PIECES.iter().map(move |p| format!("{t}{p}"))).collect();
+            all.extend(texts.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn the_one_scan_agrees_with_each_reader_it_stands_for() {
+        for raw in odd_attribute_texts() {
+            for limit in 0..4 {
+                let found = scan(&raw, limit);
+                assert_eq!(found.too_many, more_attributes_than(&raw, limit), "{raw:?} limit {limit}");
+                if found.too_many {
+                    continue;
+                }
+                if !found.may_declare {
+                    let tag = format!("e{raw}");
+                    let start = quick_xml::events::BytesStart::from_content(tag.as_str(), 1);
+                    let keys: Vec<String> = start
+                        .attributes()
+                        .with_checks(false)
+                        .flatten()
+                        .map(|a| a.key.into_inner().to_owned())
+                        .collect();
+                    assert!(!keys.iter().any(|k| k.starts_with("xmlns")), "{raw:?}: {keys:?}");
+                }
+                match found.scheme {
+                    SchemeAt::Absent => {
+                        assert_eq!(plain_attribute(&raw, "Scheme"), Some(PlainAttribute::Absent), "{raw:?}");
+                    }
+                    SchemeAt::Plain(start, end) => assert_eq!(
+                        plain_attribute(&raw, "Scheme"),
+                        Some(PlainAttribute::Plain(&raw[start..end])),
+                        "{raw:?}"
+                    ),
+                    SchemeAt::Ask => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_usual_shapes_are_settled_by_the_one_scan() {
+        let uri = "http://www.niso.org/ncip/v1_0/imp1/schemes/visibleuseridentifiertype/visibleuseridentifiertype.scm";
+        let raw = format!(" ns1:Scheme=\"{uri}\"");
+        let found = scan(&raw, 32);
+        assert!(!found.too_many && !found.may_declare);
+        assert!(matches!(found.scheme, SchemeAt::Plain(s, e) if &raw[s..e] == uri));
+        let root = r#" xmlns:ns1="http://www.niso.org/2008/ncip" ns1:version="http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd""#;
+        assert!(scan(root, 32).may_declare);
+        assert_eq!(scan(" a='1'", 32).scheme, SchemeAt::Absent);
+    }
 
     #[test]
     fn every_attribute_is_counted_however_it_is_written() {

@@ -15,7 +15,7 @@ use jiff::tz::TimeZone;
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
-use super::attributes::{PlainAttribute, more_attributes_than, plain_attribute};
+use super::attributes::{PlainAttribute, Scan, SchemeAt, more_attributes_than, plain_attribute, scan};
 use super::date::parse_ncip_date;
 use super::namespaces::Namespaces;
 use crate::error::ReadErrorKind;
@@ -109,6 +109,8 @@ pub(crate) struct Child<'a> {
     /// Where the local name starts in the qualified name (after the prefix's colon), found once: readers ask
     /// for the name several times per element.
     local: usize,
+    /// Its `Scheme` attribute, found by the scan of its attributes made on entering it.
+    scheme: SchemeAt,
 }
 
 impl<'a> Child<'a> {
@@ -158,7 +160,11 @@ impl<'a> Child<'a> {
 
     /// The `Scheme` / `ns1:Scheme` attribute.
     pub(crate) fn scheme_attribute(&self) -> Result<Option<String>> {
-        self.attribute_fast("Scheme")
+        match self.scheme {
+            SchemeAt::Absent => Ok(None),
+            SchemeAt::Plain(start, end) => Ok(Some(self.start.attributes_raw()[start..end].to_owned())),
+            SchemeAt::Ask => self.attribute_fast("Scheme"),
+        }
     }
 
     /// [`Child::attribute`], with a fast path for the common shapes (no attributes, or plain `name="value"`
@@ -270,7 +276,22 @@ impl<'a> Cursor<'a> {
     /// Accounts for an element start: depth, element-count and attribute-count limits.
     #[inline]
     pub(crate) fn enter(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<()> {
-        if more_attributes_than(start.attributes_raw(), self.limits.max_attributes) {
+        let too_many = more_attributes_than(start.attributes_raw(), self.limits.max_attributes);
+        self.count(too_many, empty)
+    }
+
+    /// [`Cursor::enter`] for an element that is read: the one scan of its attributes also says whether it may
+    /// declare a namespace and where its `Scheme` is.
+    #[inline]
+    fn enter_read(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<Scan> {
+        let found = scan(start.attributes_raw(), self.limits.max_attributes);
+        self.count(found.too_many, empty)?;
+        Ok(found)
+    }
+
+    #[inline]
+    fn count(&mut self, too_many_attributes: bool, empty: bool) -> Result<()> {
+        if too_many_attributes {
             return Err(Fault::new(ReadErrorKind::TooManyAttributes { limit: self.limits.max_attributes }));
         }
         self.elements += 1;
@@ -302,11 +323,11 @@ impl<'a> Cursor<'a> {
             Event::Empty(start) => (start, true),
             _ => return Ok(None),
         };
-        self.enter(&start, empty)?;
-        let foreign_namespace = self.namespaces.open(&start, self.depth, empty);
+        let found = self.enter_read(&start, empty)?;
+        let foreign_namespace = self.namespaces.open(&start, found.may_declare, self.depth, empty);
         let tag = Span { start: self.event_start, end: self.reader.buffer_position() as usize };
         let local = start.name().into_inner().find(':').map_or(0, |colon| colon + 1);
-        let child = Child { start, empty, foreign: foreign_namespace.is_some(), tag, local };
+        let child = Child { start, empty, foreign: foreign_namespace.is_some(), tag, local, scheme: found.scheme };
         if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
             return Err(Fault::at(
                 ReadErrorKind::ForeignElement { element: String::new(), namespace },

@@ -5,7 +5,7 @@ use quick_xml::events::BytesStart;
 
 /// The namespace declarations in scope, kept by the cursor itself rather than by quick-xml's `NsReader`, which
 /// parses every start tag's attributes and resolves every name: NCIP messages declare namespaces on one or two
-/// elements, so a start tag without `xmlns` in it costs one byte search here, and names are resolved only while
+/// elements, so a start tag whose attribute scan found no `xmlns` name costs nothing here, and names are resolved only while
 /// a foreign namespace is declared somewhere in scope.
 #[derive(Debug, Default)]
 pub(crate) struct Namespaces {
@@ -18,10 +18,9 @@ pub(crate) struct Namespaces {
 
 impl Namespaces {
     /// Records the declarations of the element `start` entered at `depth` and returns the foreign namespace it
-    /// is bound to, if any. An empty element's declarations apply to itself only.
-    pub(crate) fn open(&mut self, start: &BytesStart<'_>, depth: usize, empty: bool) -> Option<String> {
-        let raw = start.attributes_raw();
-        let declares = raw.len() > "xmlns".len() && raw.contains("xmlns");
+    /// is bound to, if any. An empty element's declarations apply to itself only. `declares` is false only when
+    /// the scan of its attributes found none that could be a declaration.
+    pub(crate) fn open(&mut self, start: &BytesStart<'_>, declares: bool, depth: usize, empty: bool) -> Option<String> {
         if declares {
             // The element's own level: an empty element did not add one to the depth.
             let level = if empty { depth + 1 } else { depth };
