@@ -48,15 +48,27 @@ pub(super) fn plain_attribute<'r>(raw: &'r str, local: &str) -> Option<PlainAttr
     }
 }
 
-/// Where a start tag's `Scheme` attribute (qualified or not) lies, as [`scan`] found it.
+/// Where one of the attributes the readers ask for (`Scheme`, the root's `version`; qualified or not) lies, as
+/// [`scan`] found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum SchemeAt {
+pub(super) enum AttributeAt {
     /// No attribute has that local name.
     Absent,
     /// A plain value, at this byte range of the raw attribute text.
-    Plain(usize, usize),
+    Plain(u32, u32),
     /// Not settled by the scan: [`plain_attribute`], then quick-xml's parser, decide.
     Ask,
+}
+
+impl AttributeAt {
+    /// The first attribute of that local name is at `start..end` of `raw`.
+    fn found(raw: &str, start: usize, end: usize) -> Self {
+        let plain = crate::chars::attribute_value_is_plain(&raw[start..end]);
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(start), Ok(end)) if plain => AttributeAt::Plain(start, end),
+            _ => AttributeAt::Ask,
+        }
+    }
 }
 
 /// What one pass over a start tag's raw attribute text found. Every element entered is scanned for the
@@ -69,8 +81,12 @@ pub(super) struct Scan {
     /// Some attribute may declare a namespace: false only when none of the names quick-xml would read as
     /// keys starts with `xmlns`.
     pub(super) may_declare: bool,
+    /// The text has the plain shape, so [`plain_pairs`] reads its attributes as quick-xml would.
+    pub(super) plain: bool,
     /// The `Scheme` attribute.
-    pub(super) scheme: SchemeAt,
+    pub(super) scheme: AttributeAt,
+    /// The `version` attribute.
+    pub(super) version: AttributeAt,
 }
 
 /// Scans `raw` once for [`Scan`]. The text usually has the plain shape of `name="value"` pairs separated by
@@ -79,17 +95,59 @@ pub(super) struct Scan {
 /// attribute per name. Anything else is left to those readers as before (one more scan of an unusual tag).
 pub(super) fn scan(raw: &str, limit: usize) -> Scan {
     if raw.is_empty() {
-        return Scan { too_many: false, may_declare: false, scheme: SchemeAt::Absent };
+        return Scan {
+            too_many: false,
+            may_declare: false,
+            plain: true,
+            scheme: AttributeAt::Absent,
+            version: AttributeAt::Absent,
+        };
     }
     plain_scan(raw, limit).unwrap_or_else(|| Scan {
         too_many: more_attributes_than(raw, limit),
         may_declare: raw.len() > "xmlns".len() && raw.contains("xmlns"),
-        scheme: SchemeAt::Ask,
+        plain: false,
+        scheme: AttributeAt::Ask,
+        version: AttributeAt::Ask,
     })
 }
 
 /// [`scan`] of plain-shaped text; `None` as soon as the text is not.
 fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
+    let mut found = Scan {
+        too_many: false,
+        may_declare: false,
+        plain: true,
+        scheme: AttributeAt::Absent,
+        version: AttributeAt::Absent,
+    };
+    let mut count = 0usize;
+    let finished = plain_pairs(raw, |name, start, end| {
+        count += 1;
+        if count > limit {
+            found.too_many = true;
+            return false;
+        }
+        if name.starts_with("xmlns") {
+            found.may_declare = true;
+            return true;
+        }
+        let slot = match name.rsplit(':').next() {
+            Some("Scheme") => &mut found.scheme,
+            Some("version") => &mut found.version,
+            _ => return true,
+        };
+        if *slot == AttributeAt::Absent {
+            *slot = AttributeAt::found(raw, start, end);
+        }
+        true
+    });
+    (finished.is_some() || found.too_many).then_some(found)
+}
+
+/// Walks plain-shaped attribute text (see [`scan`]), calling `each` with every name and the byte range of its
+/// value; `None` when `each` says stop (by returning false) or the text turns out not to be plain.
+pub(super) fn plain_pairs(raw: &str, mut each: impl FnMut(&str, usize, usize) -> bool) -> Option<()> {
     let bytes = raw.as_bytes();
     let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
     let skip_spaces = |mut i: usize| {
@@ -98,8 +156,6 @@ fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
         }
         i
     };
-    let mut found = Scan { too_many: false, may_declare: false, scheme: SchemeAt::Absent };
-    let mut count = 0usize;
     let mut i = skip_spaces(0);
     while i < bytes.len() {
         let name_start = i;
@@ -109,11 +165,6 @@ fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
         }
         if i == name_start {
             return None;
-        }
-        count += 1;
-        if count > limit {
-            found.too_many = true;
-            return Some(found);
         }
         let name = &raw[name_start..i];
         i = skip_spaces(i);
@@ -127,11 +178,8 @@ fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
         }
         let start = i + 1;
         let end = start + raw[start..].find(char::from(quote))?;
-        if name.starts_with("xmlns") {
-            found.may_declare = true;
-        } else if found.scheme == SchemeAt::Absent && name.rsplit(':').next() == Some("Scheme") {
-            let plain = crate::chars::attribute_value_is_plain(&raw[start..end]);
-            found.scheme = if plain { SchemeAt::Plain(start, end) } else { SchemeAt::Ask };
+        if !each(name, start, end) {
+            return None;
         }
         i = end + 1;
         if i < bytes.len() && !is_space(bytes[i]) {
@@ -139,7 +187,7 @@ fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
         }
         i = skip_spaces(i);
     }
-    Some(found)
+    Some(())
 }
 
 /// Whether the raw attribute text of a start tag holds more than `limit` attributes. Every run of name
@@ -181,11 +229,11 @@ pub(super) fn more_attributes_than(raw: &str, limit: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{PlainAttribute, SchemeAt, more_attributes_than, plain_attribute, scan};
+    use super::{AttributeAt, PlainAttribute, more_attributes_than, plain_attribute, scan};
 
     /// Every text of up to four pieces, each piece a name, a value or a separator of any kind.
     fn odd_attribute_texts() -> Vec<String> {
-        const PIECES: [&str; 17] = [
+        const PIECES: [&str; 19] = [
             " ",
             "\t",
             "\u{c}",
@@ -203,6 +251,8 @@ mod tests {
             "\"x\u{1}\"",
             "xmlns=\"u\"",
             " ns1:Scheme=\"urn:s\"",
+            "version",
+            " v:version='2'",
         ];
         let mut texts = vec![String::new()];
         let mut all = Vec::new();
@@ -233,16 +283,18 @@ mod tests {
                         .collect();
                     assert!(!keys.iter().any(|k| k.starts_with("xmlns")), "{raw:?}: {keys:?}");
                 }
-                match found.scheme {
-                    SchemeAt::Absent => {
-                        assert_eq!(plain_attribute(&raw, "Scheme"), Some(PlainAttribute::Absent), "{raw:?}");
+                for (local, at) in [("Scheme", found.scheme), ("version", found.version)] {
+                    match at {
+                        AttributeAt::Absent => {
+                            assert_eq!(plain_attribute(&raw, local), Some(PlainAttribute::Absent), "{raw:?}");
+                        }
+                        AttributeAt::Plain(start, end) => assert_eq!(
+                            plain_attribute(&raw, local),
+                            Some(PlainAttribute::Plain(&raw[start as usize..end as usize])),
+                            "{raw:?}"
+                        ),
+                        AttributeAt::Ask => {}
                     }
-                    SchemeAt::Plain(start, end) => assert_eq!(
-                        plain_attribute(&raw, "Scheme"),
-                        Some(PlainAttribute::Plain(&raw[start..end])),
-                        "{raw:?}"
-                    ),
-                    SchemeAt::Ask => {}
                 }
             }
         }
@@ -254,10 +306,12 @@ mod tests {
         let raw = format!(" ns1:Scheme=\"{uri}\"");
         let found = scan(&raw, 32);
         assert!(!found.too_many && !found.may_declare);
-        assert!(matches!(found.scheme, SchemeAt::Plain(s, e) if &raw[s..e] == uri));
+        assert!(matches!(found.scheme, AttributeAt::Plain(s, e) if &raw[s as usize..e as usize] == uri));
         let root = r#" xmlns:ns1="http://www.niso.org/2008/ncip" ns1:version="http://www.niso.org/schemas/ncip/v2_02/ncip_v2_02.xsd""#;
-        assert!(scan(root, 32).may_declare);
-        assert_eq!(scan(" a='1'", 32).scheme, SchemeAt::Absent);
+        let found = scan(root, 32);
+        assert!(found.may_declare);
+        assert!(matches!(found.version, AttributeAt::Plain(s, e) if root[s as usize..e as usize].ends_with(".xsd")));
+        assert_eq!(scan(" a='1'", 32).scheme, AttributeAt::Absent);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use jiff::tz::TimeZone;
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
-use super::attributes::{PlainAttribute, Scan, SchemeAt, more_attributes_than, plain_attribute, scan};
+use super::attributes::{AttributeAt, PlainAttribute, Scan, more_attributes_than, plain_attribute, scan};
 use super::date::parse_ncip_date;
 use super::namespaces::Namespaces;
 use crate::error::ReadErrorKind;
@@ -109,8 +109,9 @@ pub(crate) struct Child<'a> {
     /// Where the local name starts in the qualified name (after the prefix's colon), found once: readers ask
     /// for the name several times per element.
     local: usize,
-    /// Its `Scheme` attribute, found by the scan of its attributes made on entering it.
-    scheme: SchemeAt,
+    /// Its `Scheme` and `version` attributes, found by the scan of its attributes made on entering it.
+    scheme: AttributeAt,
+    version: AttributeAt,
 }
 
 impl<'a> Child<'a> {
@@ -160,10 +161,22 @@ impl<'a> Child<'a> {
 
     /// The `Scheme` / `ns1:Scheme` attribute.
     pub(crate) fn scheme_attribute(&self) -> Result<Option<String>> {
-        match self.scheme {
-            SchemeAt::Absent => Ok(None),
-            SchemeAt::Plain(start, end) => Ok(Some(self.start.attributes_raw()[start..end].to_owned())),
-            SchemeAt::Ask => self.attribute_fast("Scheme"),
+        self.scanned(self.scheme, "Scheme")
+    }
+
+    /// The root's `version` / `ns1:version` attribute.
+    pub(crate) fn version_attribute(&self) -> Result<Option<String>> {
+        self.scanned(self.version, "version")
+    }
+
+    /// The attribute with local name `local`, which the scan of the element's attributes found at `at`.
+    fn scanned(&self, at: AttributeAt, local: &str) -> Result<Option<String>> {
+        match at {
+            AttributeAt::Absent => Ok(None),
+            AttributeAt::Plain(start, end) => {
+                Ok(Some(self.start.attributes_raw()[start as usize..end as usize].to_owned()))
+            }
+            AttributeAt::Ask => self.attribute_fast(local),
         }
     }
 
@@ -204,6 +217,8 @@ pub(crate) struct Limits {
 /// The cursor itself.
 pub(crate) struct Cursor<'a> {
     reader: Reader<&'a [u8]>,
+    /// The text the reader reads.
+    doc: &'a [u8],
     /// The namespace declarations in scope (see [`Namespaces`]).
     namespaces: Namespaces,
     depth: usize,
@@ -231,6 +246,7 @@ impl<'a> Cursor<'a> {
         reader.config_mut().check_comments = true;
         Self {
             reader,
+            doc: bytes,
             namespaces: Namespaces::default(),
             depth: 0,
             elements: 0,
@@ -324,10 +340,20 @@ impl<'a> Cursor<'a> {
             _ => return Ok(None),
         };
         let found = self.enter_read(&start, empty)?;
-        let foreign_namespace = self.namespaces.open(&start, found.may_declare, self.depth, empty);
+        let name = start.name().into_inner();
+        let local = name.find(':').map_or(0, |colon| colon + 1);
+        let prefix = local.checked_sub(1).map(|colon| &name.as_bytes()[..colon]);
+        let foreign_namespace = self.namespaces.open(self.doc, &start, &found, prefix, self.depth, empty);
         let tag = Span { start: self.event_start, end: self.reader.buffer_position() as usize };
-        let local = start.name().into_inner().find(':').map_or(0, |colon| colon + 1);
-        let child = Child { start, empty, foreign: foreign_namespace.is_some(), tag, local, scheme: found.scheme };
+        let child = Child {
+            start,
+            empty,
+            foreign: foreign_namespace.is_some(),
+            tag,
+            local,
+            scheme: found.scheme,
+            version: found.version,
+        };
         if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
             return Err(Fault::at(
                 ReadErrorKind::ForeignElement { element: String::new(), namespace },
@@ -340,7 +366,7 @@ impl<'a> Cursor<'a> {
     /// The namespace `el` is bound to, asked right after `el` was read (the bindings in scope change as
     /// the cursor moves on).
     pub(crate) fn namespace_of(&self, el: &Child<'a>) -> Option<String> {
-        self.namespaces.foreign(el.start.name().prefix().map(|p| p.into_inner())).map(str::to_owned)
+        self.namespaces.foreign(self.doc, el.start.name().prefix().map(|p| p.into_inner().as_bytes()))
     }
 
     /// The next child element of `parent`, or `None` once `parent`'s end tag is consumed.

@@ -118,7 +118,7 @@ fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
         let namespace = c.namespace_of(&element).unwrap_or_default();
         return Err(ReadError::new(ReadErrorKind::ForeignRoot { namespace }));
     }
-    let version_attribute = element.attribute_fast("version").map_err(syntax)?;
+    let version_attribute = element.version_attribute().map_err(syntax)?;
     let version = match (&envelope, &version_attribute) {
         // The version-lookup exchange is version-independent by design.
         (VersionEnvelope::NcipVersionMessage, _) => NcipVersion::V2,
