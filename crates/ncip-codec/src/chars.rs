@@ -65,6 +65,12 @@ pub(crate) fn text_controls(text: &str) -> Option<bool> {
     Some(carriage_return)
 }
 
+/// Whether every byte of `text` is printable ASCII other than the space (`!` to `~`, or DEL): the usual
+/// identifier, which needs no trimming or collapsing.
+pub(crate) fn is_spaceless_ascii(text: &str) -> bool {
+    !any_byte(text.as_bytes(), |w| has_byte_below(w, 0x21) | (w & HIGHS), |b| b <= 0x20 || b >= 0x80)
+}
+
 /// Whether `text` holds one of Unicode's `Bidi_Control` characters (U+061C, U+200E/F, U+202A–202E,
 /// U+2066–2069): in an identifier they only serve to make one id look like another (`RL-\u{202E}4321`
 /// displays as `RL-1234`). All are outside ASCII, so the common all-ASCII id costs one byte scan.
@@ -117,6 +123,8 @@ mod tests {
                     let text = String::from_utf8_lossy(&bytes).into_owned();
                     let control = text.bytes().any(|c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'));
                     assert_eq!(has_forbidden_control(&text), control, "{bytes:?}");
+                    let spaceless = text.bytes().all(|c| (0x21..0x80).contains(&c));
+                    assert_eq!(is_spaceless_ascii(&text), spaceless, "{bytes:?}");
                     let cr = text.contains('\r');
                     assert_eq!(text_controls(&text), (!control).then_some(cr), "{bytes:?}");
                     let escape = text

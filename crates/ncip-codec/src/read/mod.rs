@@ -244,8 +244,7 @@ fn read_utf8(c: &mut Cursor<'_>, len: usize, decoded: bool) -> Result<Message, R
     spans.service = first.tag();
     spans.service_empty = first.is_empty();
     message.set_patch_spans(spans);
-    let first_name = first.name().to_owned();
-    finish(c, &root.element, &first_name).map_err(|e| match e.kind() {
+    finish(c, &root.element, first.name()).map_err(|e| match e.kind() {
         ReadErrorKind::MultipleServices { .. } => e,
         _ => in_service(e.kind().clone(), message.initiation_header().cloned()),
     })?;
