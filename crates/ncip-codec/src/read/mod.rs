@@ -147,13 +147,15 @@ fn first_service<'a>(c: &mut Cursor<'a>, root: &Child<'a>) -> Result<Child<'a>, 
 /// always answered at top level.
 fn with_encoding_rule<T>(bytes: &[u8], parse: impl Fn(&[u8], bool) -> Result<T, ReadError>) -> Result<T, ReadError> {
     let bytes = decode::strip_bom(bytes);
-    match parse(bytes, false) {
-        Err(e) if matches!(e.kind(), ReadErrorKind::Encoding { .. }) => {
-            let text = decode::latin1_fallback(bytes).map_err(ReadError::new)?;
-            parse(text.as_bytes(), true)
-        }
-        other => other,
+    // Matched by reference and returned whole: a message is a large value, and each move of it is a copy.
+    let first = parse(bytes, false);
+    if let Err(e) = &first
+        && matches!(e.kind(), ReadErrorKind::Encoding { .. })
+    {
+        let text = decode::latin1_fallback(bytes).map_err(ReadError::new)?;
+        return parse(text.as_bytes(), true);
     }
+    first
 }
 
 /// Cheaply classifies a message: reads only up to the first service element (no content parsing), under
@@ -237,8 +239,10 @@ fn read_utf8(c: &mut Cursor<'_>, len: usize, decoded: bool) -> Result<Message, R
         return Err(in_service(ReadErrorKind::Version1 { version: root.version_attribute }, None));
     }
     let mut seen = None;
-    let mut message = services::read_service(c, &first, &service, is_response, root.envelope, &mut seen)
-        .map_err(|fault| in_service(fault.into_kind(), seen.take()))?;
+    let mut message = match services::read_service(c, &first, &service, is_response, root.envelope, &mut seen) {
+        Ok(message) => message,
+        Err(fault) => return Err(in_service(fault.into_kind(), seen.take())),
+    };
     let mut spans = std::mem::take(&mut c.spans);
     spans.text = Some((len, decoded));
     spans.service = first.tag();
