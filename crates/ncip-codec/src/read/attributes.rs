@@ -132,10 +132,12 @@ fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
             found.may_declare = true;
             return true;
         }
-        let slot = match name.rsplit(':').next() {
-            Some("Scheme") => &mut found.scheme,
-            Some("version") => &mut found.version,
-            _ => return true,
+        let slot = if has_local_name(name, "Scheme") {
+            &mut found.scheme
+        } else if has_local_name(name, "version") {
+            &mut found.version
+        } else {
+            return true;
         };
         if *slot == AttributeAt::Absent {
             *slot = AttributeAt::found(raw, start, end);
@@ -143,6 +145,11 @@ fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
         true
     });
     (finished.is_some() || found.too_many).then_some(found)
+}
+
+/// Whether `name`'s local part (after its last colon) is `local`, without searching for the colon.
+fn has_local_name(name: &str, local: &str) -> bool {
+    name.strip_suffix(local).is_some_and(|prefix| prefix.is_empty() || prefix.ends_with(':'))
 }
 
 /// Walks plain-shaped attribute text (see [`scan`]), calling `each` with every name and the byte range of its

@@ -341,7 +341,7 @@ impl<'a> Cursor<'a> {
         };
         let found = self.enter_read(&start, empty)?;
         let name = start.name().into_inner();
-        let local = name.find(':').map_or(0, |colon| colon + 1);
+        let local = crate::chars::find_byte(name.as_bytes(), b':').map_or(0, |colon| colon + 1);
         let prefix = local.checked_sub(1).map(|colon| &name.as_bytes()[..colon]);
         let foreign_namespace = self.namespaces.open(self.doc, &start, &found, prefix, self.depth, empty);
         let tag = Span { start: self.event_start, end: self.reader.buffer_position() as usize };
