@@ -87,6 +87,37 @@ pub(super) struct Scan {
     pub(super) scheme: AttributeAt,
     /// The `version` attribute.
     pub(super) version: AttributeAt,
+    /// In plain-shaped text, the attributes whose names start with `xmlns`.
+    pub(super) declarations: Declarations,
+}
+
+/// The attributes of plain-shaped text whose names start with `xmlns`, as byte ranges of the text (name start
+/// and end, value start and end): the first two, which is as many as an NCIP message declares on one element,
+/// so that the namespace scopes need not walk the attributes again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Declarations {
+    held: [[u32; 4]; 2],
+    len: u8,
+    /// More than two, or a range past `u32::MAX`: walk the text for them.
+    pub(super) more: bool,
+}
+
+impl Declarations {
+    fn note(&mut self, name: usize, name_end: usize, start: usize, end: usize) {
+        let fits = [name, name_end, start, end].map(u32::try_from);
+        match fits {
+            [Ok(a), Ok(b), Ok(c), Ok(d)] if usize::from(self.len) < self.held.len() => {
+                self.held[usize::from(self.len)] = [a, b, c, d];
+                self.len += 1;
+            }
+            _ => self.more = true,
+        }
+    }
+
+    /// Each noted attribute: its name's and its value's byte ranges.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+        self.held[..usize::from(self.len)].iter().map(|&[a, b, c, d]| (a as usize, b as usize, c as usize, d as usize))
+    }
 }
 
 /// Scans `raw` once for [`Scan`]. The text usually has the plain shape of `name="value"` pairs separated by
@@ -101,6 +132,7 @@ pub(super) fn scan(raw: &str, limit: usize) -> Scan {
             plain: true,
             scheme: AttributeAt::Absent,
             version: AttributeAt::Absent,
+            declarations: Declarations::default(),
         };
     }
     plain_scan(raw, limit).unwrap_or_else(|| Scan {
@@ -109,6 +141,7 @@ pub(super) fn scan(raw: &str, limit: usize) -> Scan {
         plain: false,
         scheme: AttributeAt::Ask,
         version: AttributeAt::Ask,
+        declarations: Declarations::default(),
     })
 }
 
@@ -120,6 +153,7 @@ fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
         plain: true,
         scheme: AttributeAt::Absent,
         version: AttributeAt::Absent,
+        declarations: Declarations::default(),
     };
     let mut count = 0usize;
     let finished = plain_pairs(raw, |name, start, end| {
@@ -130,6 +164,8 @@ fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
         }
         if name.starts_with("xmlns") {
             found.may_declare = true;
+            let at = name.as_ptr() as usize - raw.as_ptr() as usize;
+            found.declarations.note(at, at + name.len(), start, end);
             return true;
         }
         let slot = if has_local_name(name, "Scheme") {
@@ -279,16 +315,27 @@ mod tests {
                 if found.too_many {
                     continue;
                 }
+                let tag = format!("e{raw}");
+                let start = quick_xml::events::BytesStart::from_content(tag.as_str(), 1);
+                let declarations: Vec<(String, String)> = start
+                    .attributes()
+                    .with_checks(false)
+                    .flatten()
+                    .filter(|a| a.key.into_inner().starts_with("xmlns"))
+                    .map(|a| (a.key.into_inner().to_owned(), a.value.into_owned()))
+                    .collect();
                 if !found.may_declare {
-                    let tag = format!("e{raw}");
-                    let start = quick_xml::events::BytesStart::from_content(tag.as_str(), 1);
-                    let keys: Vec<String> = start
-                        .attributes()
-                        .with_checks(false)
-                        .flatten()
-                        .map(|a| a.key.into_inner().to_owned())
+                    assert!(declarations.is_empty(), "{raw:?}: {declarations:?}");
+                }
+                if found.plain && !found.declarations.more {
+                    let noted: Vec<(String, String)> = found
+                        .declarations
+                        .iter()
+                        .map(|(name, name_end, start, end)| {
+                            (raw[name..name_end].to_owned(), raw[start..end].to_owned())
+                        })
                         .collect();
-                    assert!(!keys.iter().any(|k| k.starts_with("xmlns")), "{raw:?}: {keys:?}");
+                    assert_eq!(noted, declarations, "{raw:?}");
                 }
                 for (local, at) in [("Scheme", found.scheme), ("version", found.version)] {
                     match at {

@@ -112,7 +112,14 @@ impl Namespaces {
             // offset is `raw` itself, so the offsets held below are exact.
             let at = (raw.as_ptr() as usize).wrapping_sub(doc.as_ptr() as usize);
             let in_doc = doc.get(at..).is_some_and(|rest| rest.len() >= raw.len());
-            if found.plain && in_doc {
+            if found.plain && in_doc && !found.declarations.more {
+                for (name, name_end, start, end) in found.declarations.iter() {
+                    if let Some(prefix) = declared_prefix(&raw[name..name_end]) {
+                        let prefix = prefix.map(|p| Held::At(at + name_end - p.len(), at + name_end));
+                        self.declare(level, prefix, &raw[start..end], Held::At(at + start, at + end));
+                    }
+                }
+            } else if found.plain && in_doc {
                 let offset = |part: &str| at + (part.as_ptr() as usize - raw.as_ptr() as usize);
                 plain_pairs(raw, |key, start, end| {
                     if let Some(prefix) = declared_prefix(key) {
