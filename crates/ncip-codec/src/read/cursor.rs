@@ -277,15 +277,23 @@ impl<'a> Cursor<'a> {
         Span { start: el.tag.start, end: self.position() }
     }
 
-    /// The next raw event, with XML errors turned into faults.
-    #[inline]
+    /// The next raw event, with XML errors turned into faults. Inlined into its few callers: it runs for every
+    /// event, and as a call of its own its set-up and the copy of the event it returns cost as much as its work.
+    #[inline(always)]
     pub(crate) fn event(&mut self) -> Result<Event<'a>> {
         self.event_start = self.reader.buffer_position() as usize;
-        self.reader.read_event().map_err(|e| {
-            Fault::new(match e {
-                quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding { detail: e.to_string() },
-                e => ReadErrorKind::Malformed { position: self.reader.error_position(), detail: e.to_string() },
-            })
+        match self.reader.read_event() {
+            Ok(event) => Ok(event),
+            Err(e) => Err(self.fault(e)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fault(&self, e: quick_xml::Error) -> Fault {
+        Fault::new(match e {
+            quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding { detail: e.to_string() },
+            e => ReadErrorKind::Malformed { position: self.reader.error_position(), detail: e.to_string() },
         })
     }
 
