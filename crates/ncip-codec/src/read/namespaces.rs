@@ -115,7 +115,7 @@ impl Namespaces {
             if found.plain && in_doc && !found.declarations.more {
                 for (name, name_end, start, end) in found.declarations.iter() {
                     if let Some(prefix) = declared_prefix(&raw[name..name_end]) {
-                        let prefix = prefix.map(|p| Held::At(at + name_end - p.len(), at + name_end));
+                        let prefix = prefix.prefix().map(|p| Held::At(at + name_end - p.len(), at + name_end));
                         self.declare(level, prefix, &raw[start..end], Held::At(at + start, at + end));
                     }
                 }
@@ -123,7 +123,7 @@ impl Namespaces {
                 let offset = |part: &str| at + (part.as_ptr() as usize - raw.as_ptr() as usize);
                 plain_pairs(raw, |key, start, end| {
                     if let Some(prefix) = declared_prefix(key) {
-                        let prefix = prefix.map(|p| Held::At(offset(p), offset(p) + p.len()));
+                        let prefix = prefix.prefix().map(|p| Held::At(offset(p), offset(p) + p.len()));
                         self.declare(level, prefix, &raw[start..end], Held::At(at + start, at + end));
                     }
                     true
@@ -131,7 +131,7 @@ impl Namespaces {
             } else {
                 for attr in start.attributes().with_checks(false).flatten() {
                     if let Some(prefix) = declared_prefix(attr.key.into_inner()) {
-                        let prefix = prefix.map(|p| Held::Copy(p.into()));
+                        let prefix = prefix.prefix().map(|p| Held::Copy(p.into()));
                         self.declare(level, prefix, &attr.value, Held::Copy(attr.value.as_ref().into()));
                     }
                 }
@@ -170,10 +170,26 @@ impl Namespaces {
     }
 }
 
-/// For an attribute named `key`: `Some(prefix)` when it declares a namespace (`Some(None)` for the default one).
-fn declared_prefix(key: &str) -> Option<Option<&str>> {
-    if key == "xmlns" {
-        return Some(None);
+/// What an attribute that declares a namespace binds: the default namespace or a prefix.
+enum Declared<'a> {
+    Default,
+    Prefix(&'a str),
+}
+
+impl<'a> Declared<'a> {
+    /// The prefix bound, `None` for the default namespace.
+    fn prefix(self) -> Option<&'a str> {
+        match self {
+            Declared::Default => None,
+            Declared::Prefix(prefix) => Some(prefix),
+        }
     }
-    key.strip_prefix("xmlns:").map(Some)
+}
+
+/// For an attribute named `key`: what it declares, when it declares a namespace.
+fn declared_prefix(key: &str) -> Option<Declared<'_>> {
+    if key == "xmlns" {
+        return Some(Declared::Default);
+    }
+    key.strip_prefix("xmlns:").map(Declared::Prefix)
 }
