@@ -32,9 +32,60 @@ fn any_byte(bytes: &[u8], maybe: impl Fn(u64) -> u64, exact: impl Fn(u8) -> bool
     chunks.remainder().iter().copied().any(exact)
 }
 
+/// Where `b` first occurs in `bytes`, eight bytes a step: element names are short, so this beats a `memchr`
+/// call and its set-up.
+pub(crate) fn find_byte(bytes: &[u8], b: u8) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes"));
+        // The lowest flagged byte is always a true match (a false flag only follows a true one).
+        let hits = has_byte(word, b);
+        if hits != 0 {
+            return Some(at + hits.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&c| c == b).map(|i| at + i)
+}
+
 /// A C0 control character other than tab, LF and CR: not an XML 1.0 character.
 pub(crate) fn has_forbidden_control(text: &str) -> bool {
     any_byte(text.as_bytes(), |w| has_byte_below(w, 0x20), |b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+}
+
+/// One pass over element text for what the reader needs of its control characters: `None` when it holds a C0
+/// control other than tab, LF and CR (not an XML 1.0 character), else whether it holds a CR (which XML 1.0's
+/// end-of-line rule rewrites; values rarely have one, so the text is then taken as it stands).
+pub(crate) fn text_controls(text: &str) -> Option<bool> {
+    let mut carriage_return = false;
+    let mut check = |b: u8| {
+        if b < 0x20 {
+            if b == b'\r' {
+                carriage_return = true;
+            } else if b != b'\t' && b != b'\n' {
+                return false;
+            }
+        }
+        true
+    };
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact gives 8 bytes"));
+        if has_byte_below(word, 0x20) != 0 && !chunk.iter().all(|&b| check(b)) {
+            return None;
+        }
+    }
+    if !chunks.remainder().iter().all(|&b| check(b)) {
+        return None;
+    }
+    Some(carriage_return)
+}
+
+/// Whether every byte of `text` is printable ASCII other than the space (`!` to `~`, or DEL): the usual
+/// identifier, which needs no trimming or collapsing.
+pub(crate) fn is_spaceless_ascii(text: &str) -> bool {
+    !any_byte(text.as_bytes(), |w| has_byte_below(w, 0x21) | (w & HIGHS), |b| b <= 0x20 || b >= 0x80)
 }
 
 /// Whether `text` holds one of Unicode's `Bidi_Control` characters (U+061C, U+200E/F, U+202A–202E,
@@ -89,6 +140,11 @@ mod tests {
                     let text = String::from_utf8_lossy(&bytes).into_owned();
                     let control = text.bytes().any(|c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'));
                     assert_eq!(has_forbidden_control(&text), control, "{bytes:?}");
+                    assert_eq!(find_byte(text.as_bytes(), b), text.bytes().position(|c| c == b), "{bytes:?}");
+                    let spaceless = text.bytes().all(|c| (0x21..0x80).contains(&c));
+                    assert_eq!(is_spaceless_ascii(&text), spaceless, "{bytes:?}");
+                    let cr = text.contains('\r');
+                    assert_eq!(text_controls(&text), (!control).then_some(cr), "{bytes:?}");
                     let escape = text
                         .bytes()
                         .any(|c| matches!(c, b'&' | b'<' | b'>' | b'\r') || (c < 0x20 && c != b'\t' && c != b'\n'));

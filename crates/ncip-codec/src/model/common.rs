@@ -94,21 +94,6 @@ impl fmt::Display for ServiceKind {
     }
 }
 
-/// The `InitiationHeader` children in the NCIP 2.02 XSD's sequence. Each occurs at most once; `Ext` may repeat.
-/// The reader refuses a repeated one, and the patch places a missing one by this order.
-pub(crate) const INITIATION_HEADER_ELEMENTS: [&str; 10] = [
-    "FromSystemId",
-    "FromSystemAuthentication",
-    "FromAgencyId",
-    "FromAgencyAuthentication",
-    "OnBehalfOfAgency",
-    "ToSystemId",
-    "ToAgencyId",
-    "ToAgencyAuthentication",
-    "ApplicationProfileType",
-    "Ext",
-];
-
 /// `InitiationHeader` of every request (NCIP 2.02 XSD order is kept by the writer).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InitiationHeader {

@@ -109,6 +109,10 @@ fn normalise(text: &str) -> Cow<'_, str> {
 
 /// One pass: no leading/trailing space, no whitespace other than single ASCII spaces.
 fn is_normal(text: &str) -> bool {
+    // The usual identifier (a barcode, a request number, an agency code) has no space at all: eight bytes a step.
+    if crate::chars::is_spaceless_ascii(text) {
+        return true;
+    }
     let mut previous_space = true; // a space at the start is "after a space"
     let mut non_ascii = false;
     for b in text.bytes() {

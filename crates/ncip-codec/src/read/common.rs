@@ -4,8 +4,8 @@ use super::MAX_IDENTIFIER_BYTES;
 use super::cursor::{Child, Cursor, Fault, Result};
 use crate::error::ReadErrorKind;
 use crate::model::common::{
-    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, FiscalTransactionReferenceId,
-    INITIATION_HEADER_ELEMENTS, InitiationHeader, MandatedAction, ResponseHeader,
+    Amount, AuthenticationInput, DueDate, FiscalTransactionInformation, FiscalTransactionReferenceId, InitiationHeader,
+    MandatedAction, ResponseHeader,
 };
 use crate::model::ids::{
     AgencyId, Identifier, ItemId, ItemIdentifier, RequestId, RequestIdentifier, SchemeValue, UserId, UserIdentifier,
@@ -222,15 +222,15 @@ pub(crate) fn request_id<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<Reque
 pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Result<InitiationHeader> {
     let mut h = InitiationHeader::default();
     let (mut from, mut to) = (None, None);
-    // Which of INITIATION_HEADER_ELEMENTS have been seen, by their place in it.
+    // Which header elements have been seen, by their place in the sequence (`header_rank`).
     let mut seen = 0u32;
-    let insertable = INSERTABLE.map(|name| INITIATION_HEADER_ELEMENTS.iter().position(|n| *n == name));
+    let insertable = INSERTABLE.map(header_rank);
     let mut after = [None; 3];
     let (mut from_leaf, mut to_leaf, mut profile_leaf) = (None, None, None);
     while let Some(ch) = c.next_child(el)? {
         // A repeated header element is refused rather than resolved: with two `FromAgencyId`s the agency
         // allow-list would check one while Alma might act on the other, letting an unlisted agency through.
-        let rank = INITIATION_HEADER_ELEMENTS.iter().position(|n| *n == ch.name());
+        let rank = header_rank(ch.name());
         if let Some(rank) = rank.filter(|_| ch.name() != "Ext") {
             if seen & (1 << rank) != 0 {
                 return Err(repeated(ch.name()));
@@ -273,6 +273,24 @@ pub(crate) fn initiation_header<'a>(c: &mut Cursor<'a>, el: &Child<'a>) -> Resul
     c.spans.header = if el.is_empty() { HeaderAt::Empty(tag) } else { HeaderAt::Open { open_end: tag.end, after } };
     (c.spans.from_agency, c.spans.to_agency, c.spans.application_profile_type) = (from_leaf, to_leaf, profile_leaf);
     Ok(h)
+}
+
+/// `name`'s place among the `InitiationHeader` children in the NCIP 2.02 XSD's sequence. Each occurs at most
+/// once; `Ext` may repeat. The reader refuses a repeated one, and the patch places a missing one by this order.
+fn header_rank(name: &str) -> Option<usize> {
+    Some(match name {
+        "FromSystemId" => 0,
+        "FromSystemAuthentication" => 1,
+        "FromAgencyId" => 2,
+        "FromAgencyAuthentication" => 3,
+        "OnBehalfOfAgency" => 4,
+        "ToSystemId" => 5,
+        "ToAgencyId" => 6,
+        "ToAgencyAuthentication" => 7,
+        "ApplicationProfileType" => 8,
+        "Ext" => 9,
+        _ => return None,
+    })
 }
 
 /// `Element Rule Violated` for a second `name` where the XSD allows one.
@@ -443,4 +461,29 @@ pub(crate) fn due_date_choice<'a>(
         *slot = Some(value);
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_rank;
+
+    #[test]
+    fn each_header_element_has_its_place_in_the_sequence() {
+        const SEQUENCE: [&str; 10] = [
+            "FromSystemId",
+            "FromSystemAuthentication",
+            "FromAgencyId",
+            "FromAgencyAuthentication",
+            "OnBehalfOfAgency",
+            "ToSystemId",
+            "ToAgencyId",
+            "ToAgencyAuthentication",
+            "ApplicationProfileType",
+            "Ext",
+        ];
+        for (rank, name) in SEQUENCE.iter().enumerate() {
+            assert_eq!(header_rank(name), Some(rank), "{name}");
+        }
+        assert_eq!(header_rank("AgencyId"), None);
+    }
 }

@@ -15,7 +15,7 @@ use jiff::tz::TimeZone;
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
-use super::attributes::{PlainAttribute, more_attributes_than, plain_attribute};
+use super::attributes::{AttributeAt, PlainAttribute, Scan, more_attributes_than, plain_attribute, scan};
 use super::date::parse_ncip_date;
 use super::namespaces::Namespaces;
 use crate::error::ReadErrorKind;
@@ -109,6 +109,9 @@ pub(crate) struct Child<'a> {
     /// Where the local name starts in the qualified name (after the prefix's colon), found once: readers ask
     /// for the name several times per element.
     local: usize,
+    /// Its `Scheme` and `version` attributes, found by the scan of its attributes made on entering it.
+    scheme: AttributeAt,
+    version: AttributeAt,
 }
 
 impl<'a> Child<'a> {
@@ -158,7 +161,23 @@ impl<'a> Child<'a> {
 
     /// The `Scheme` / `ns1:Scheme` attribute.
     pub(crate) fn scheme_attribute(&self) -> Result<Option<String>> {
-        self.attribute_fast("Scheme")
+        self.scanned(self.scheme, "Scheme")
+    }
+
+    /// The root's `version` / `ns1:version` attribute.
+    pub(crate) fn version_attribute(&self) -> Result<Option<String>> {
+        self.scanned(self.version, "version")
+    }
+
+    /// The attribute with local name `local`, which the scan of the element's attributes found at `at`.
+    fn scanned(&self, at: AttributeAt, local: &str) -> Result<Option<String>> {
+        match at {
+            AttributeAt::Absent => Ok(None),
+            AttributeAt::Plain(start, end) => {
+                Ok(Some(self.start.attributes_raw()[start as usize..end as usize].to_owned()))
+            }
+            AttributeAt::Ask => self.attribute_fast(local),
+        }
     }
 
     /// [`Child::attribute`], with a fast path for the common shapes (no attributes, or plain `name="value"`
@@ -198,6 +217,8 @@ pub(crate) struct Limits {
 /// The cursor itself.
 pub(crate) struct Cursor<'a> {
     reader: Reader<&'a [u8]>,
+    /// The text the reader reads.
+    doc: &'a [u8],
     /// The namespace declarations in scope (see [`Namespaces`]).
     namespaces: Namespaces,
     depth: usize,
@@ -225,6 +246,7 @@ impl<'a> Cursor<'a> {
         reader.config_mut().check_comments = true;
         Self {
             reader,
+            doc: bytes,
             namespaces: Namespaces::default(),
             depth: 0,
             elements: 0,
@@ -255,22 +277,45 @@ impl<'a> Cursor<'a> {
         Span { start: el.tag.start, end: self.position() }
     }
 
-    /// The next raw event, with XML errors turned into faults.
-    #[inline]
+    /// The next raw event, with XML errors turned into faults. Inlined into its few callers: it runs for every
+    /// event, and as a call of its own its set-up and the copy of the event it returns cost as much as its work.
+    #[inline(always)]
     pub(crate) fn event(&mut self) -> Result<Event<'a>> {
         self.event_start = self.reader.buffer_position() as usize;
-        self.reader.read_event().map_err(|e| {
-            Fault::new(match e {
-                quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding { detail: e.to_string() },
-                e => ReadErrorKind::Malformed { position: self.reader.error_position(), detail: e.to_string() },
-            })
+        match self.reader.read_event() {
+            Ok(event) => Ok(event),
+            Err(e) => Err(self.fault(e)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fault(&self, e: quick_xml::Error) -> Fault {
+        Fault::new(match e {
+            quick_xml::Error::Encoding(e) => ReadErrorKind::Encoding { detail: e.to_string() },
+            e => ReadErrorKind::Malformed { position: self.reader.error_position(), detail: e.to_string() },
         })
     }
 
     /// Accounts for an element start: depth, element-count and attribute-count limits.
     #[inline]
     pub(crate) fn enter(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<()> {
-        if more_attributes_than(start.attributes_raw(), self.limits.max_attributes) {
+        let too_many = more_attributes_than(start.attributes_raw(), self.limits.max_attributes);
+        self.count(too_many, empty)
+    }
+
+    /// [`Cursor::enter`] for an element that is read: the one scan of its attributes also says whether it may
+    /// declare a namespace and where its `Scheme` is.
+    #[inline]
+    fn enter_read(&mut self, start: &BytesStart<'_>, empty: bool) -> Result<Scan> {
+        let found = scan(start.attributes_raw(), self.limits.max_attributes);
+        self.count(found.too_many, empty)?;
+        Ok(found)
+    }
+
+    #[inline]
+    fn count(&mut self, too_many_attributes: bool, empty: bool) -> Result<()> {
+        if too_many_attributes {
             return Err(Fault::new(ReadErrorKind::TooManyAttributes { limit: self.limits.max_attributes }));
         }
         self.elements += 1;
@@ -302,11 +347,21 @@ impl<'a> Cursor<'a> {
             Event::Empty(start) => (start, true),
             _ => return Ok(None),
         };
-        self.enter(&start, empty)?;
-        let foreign_namespace = self.namespaces.open(&start, self.depth, empty);
+        let found = self.enter_read(&start, empty)?;
+        let name = start.name().into_inner();
+        let local = crate::chars::find_byte(name.as_bytes(), b':').map_or(0, |colon| colon + 1);
+        let prefix = local.checked_sub(1).map(|colon| &name.as_bytes()[..colon]);
+        let foreign_namespace = self.namespaces.open(self.doc, &start, &found, prefix, self.depth, empty);
         let tag = Span { start: self.event_start, end: self.reader.buffer_position() as usize };
-        let local = start.name().into_inner().find(':').map_or(0, |colon| colon + 1);
-        let child = Child { start, empty, foreign: foreign_namespace.is_some(), tag, local };
+        let child = Child {
+            start,
+            empty,
+            foreign: foreign_namespace.is_some(),
+            tag,
+            local,
+            scheme: found.scheme,
+            version: found.version,
+        };
         if let Some(namespace) = foreign_namespace.filter(|_| self.strict) {
             return Err(Fault::at(
                 ReadErrorKind::ForeignElement { element: String::new(), namespace },
@@ -319,7 +374,7 @@ impl<'a> Cursor<'a> {
     /// The namespace `el` is bound to, asked right after `el` was read (the bindings in scope change as
     /// the cursor moves on).
     pub(crate) fn namespace_of(&self, el: &Child<'a>) -> Option<String> {
-        self.namespaces.foreign(el.start.name().prefix().map(|p| p.into_inner())).map(str::to_owned)
+        self.namespaces.foreign(self.doc, el.start.name().prefix().map(|p| p.into_inner().as_bytes()))
     }
 
     /// The next child element of `parent`, or `None` once `parent`'s end tag is consumed.
@@ -401,8 +456,11 @@ impl<'a> Cursor<'a> {
         loop {
             match self.event()? {
                 Event::Text(t) => {
-                    check_characters(&t)?;
-                    let content = t.xml10_content();
+                    let content = match crate::chars::text_controls(&t) {
+                        Some(false) => t.into_inner(),
+                        Some(true) => t.xml10_content(),
+                        None => return Err(control_character()),
+                    };
                     if text.is_empty() {
                         text = content;
                     } else {
@@ -533,12 +591,16 @@ fn is_xml_char(c: char) -> bool {
 /// Refuses C0 control characters in text (not XML 1.0 `Char`s; they could not be written back).
 #[inline]
 fn check_characters(text: &str) -> Result<()> {
-    let bad = crate::chars::has_forbidden_control(text);
-    if bad {
-        return Err(Fault::new(ReadErrorKind::Malformed {
-            position: 0,
-            detail: "control character in text (not allowed in XML 1.0)".to_owned(),
-        }));
+    if crate::chars::has_forbidden_control(text) {
+        return Err(control_character());
     }
     Ok(())
+}
+
+#[cold]
+fn control_character() -> Fault {
+    Fault::new(ReadErrorKind::Malformed {
+        position: 0,
+        detail: "control character in text (not allowed in XML 1.0)".to_owned(),
+    })
 }

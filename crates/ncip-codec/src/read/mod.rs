@@ -118,7 +118,7 @@ fn open_root<'a>(c: &mut Cursor<'a>) -> Result<Root<'a>, ReadError> {
         let namespace = c.namespace_of(&element).unwrap_or_default();
         return Err(ReadError::new(ReadErrorKind::ForeignRoot { namespace }));
     }
-    let version_attribute = element.attribute_fast("version").map_err(syntax)?;
+    let version_attribute = element.version_attribute().map_err(syntax)?;
     let version = match (&envelope, &version_attribute) {
         // The version-lookup exchange is version-independent by design.
         (VersionEnvelope::NcipVersionMessage, _) => NcipVersion::V2,
@@ -147,13 +147,15 @@ fn first_service<'a>(c: &mut Cursor<'a>, root: &Child<'a>) -> Result<Child<'a>, 
 /// always answered at top level.
 fn with_encoding_rule<T>(bytes: &[u8], parse: impl Fn(&[u8], bool) -> Result<T, ReadError>) -> Result<T, ReadError> {
     let bytes = decode::strip_bom(bytes);
-    match parse(bytes, false) {
-        Err(e) if matches!(e.kind(), ReadErrorKind::Encoding { .. }) => {
-            let text = decode::latin1_fallback(bytes).map_err(ReadError::new)?;
-            parse(text.as_bytes(), true)
-        }
-        other => other,
+    // Matched by reference and returned whole: a message is a large value, and each move of it is a copy.
+    let first = parse(bytes, false);
+    if let Err(e) = &first
+        && matches!(e.kind(), ReadErrorKind::Encoding { .. })
+    {
+        let text = decode::latin1_fallback(bytes).map_err(ReadError::new)?;
+        return parse(text.as_bytes(), true);
     }
+    first
 }
 
 /// Cheaply classifies a message: reads only up to the first service element (no content parsing), under
@@ -237,15 +239,16 @@ fn read_utf8(c: &mut Cursor<'_>, len: usize, decoded: bool) -> Result<Message, R
         return Err(in_service(ReadErrorKind::Version1 { version: root.version_attribute }, None));
     }
     let mut seen = None;
-    let mut message = services::read_service(c, &first, &service, is_response, root.envelope, &mut seen)
-        .map_err(|fault| in_service(fault.into_kind(), seen.take()))?;
+    let mut message = match services::read_service(c, &first, &service, is_response, root.envelope, &mut seen) {
+        Ok(message) => message,
+        Err(fault) => return Err(in_service(fault.into_kind(), seen.take())),
+    };
     let mut spans = std::mem::take(&mut c.spans);
     spans.text = Some((len, decoded));
     spans.service = first.tag();
     spans.service_empty = first.is_empty();
     message.set_patch_spans(spans);
-    let first_name = first.name().to_owned();
-    finish(c, &root.element, &first_name).map_err(|e| match e.kind() {
+    finish(c, &root.element, first.name()).map_err(|e| match e.kind() {
         ReadErrorKind::MultipleServices { .. } => e,
         _ => in_service(e.kind().clone(), message.initiation_header().cloned()),
     })?;
