@@ -14,7 +14,7 @@ use alma_sim::{AlmaSim, FaultKind, FaultScope, FaultSpec, Seed};
 use bridge::Bridge;
 use bridge::app::{AlmaClients, Parts};
 use bridge::config::{AlmaRemote, Env, Host, Secret, Settings};
-use bridge::store::EmbeddedStore;
+use bridge::store::{EmbeddedStore, RelaisRequestId, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,8 +50,9 @@ fn message(run: &str, n: usize) -> (bool, String) {
 }
 
 /// Sends `rate` messages a second for `seconds` to `url`, each on its own task (open loop: a slow answer does
-/// not hold the next message back), and returns every latency by kind (LookupUser, AcceptItem).
-async fn drive(url: &str, run: &str, rate: usize, seconds: usize) -> (Vec<Duration>, Vec<Duration>) {
+/// not hold the next message back), and returns every latency by kind: LookupUser, and AcceptItem with its
+/// message number (its request id is `{run}-{n}`).
+async fn drive(url: &str, run: &str, rate: usize, seconds: usize) -> (Vec<Duration>, Vec<(usize, Duration)>) {
     let client = reqwest::Client::new();
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let start = tokio::time::Instant::now();
@@ -65,13 +66,13 @@ async fn drive(url: &str, run: &str, rate: usize, seconds: usize) -> (Vec<Durati
             let answer = client.post(url).header("content-type", "application/xml").body(body).send().await;
             let text = answer.expect("an answer").text().await.expect("a body");
             assert!(!text.contains("Problem"), "message {n} was refused: {text}");
-            (lookup, sent.elapsed())
+            (n, lookup, sent.elapsed())
         }));
     }
     let (mut lookups, mut accepts) = (Vec::new(), Vec::new());
     for task in tasks {
-        let (lookup, took) = task.await.expect("the task ran");
-        if lookup { lookups.push(took) } else { accepts.push(took) }
+        let (n, lookup, took) = task.await.expect("the task ran");
+        if lookup { lookups.push(took) } else { accepts.push((n, took)) }
     }
     (lookups, accepts)
 }
@@ -109,7 +110,8 @@ async fn main() {
         ("BRIDGE_DATA_DIR", data_dir.as_str()),
     ]);
     let settings = Settings::from_env(&env, Host::Local).expect("valid settings");
-    let store = EmbeddedStore::open_with_config(data.path(), settings.store_config()).expect("the store opens");
+    let store: Arc<dyn Store> =
+        Arc::new(EmbeddedStore::open_with_config(data.path(), settings.store_config()).expect("the store opens"));
     let alma = AlmaRemote {
         api_base: sim.base_url(),
         api_key: Secret::new(sim.api_key()),
@@ -117,7 +119,7 @@ async fn main() {
         institution_code: "01DEMO_INST".into(),
     };
     let alma = AlmaClients::over(&settings, &alma, bridge::alma::https_client()).expect("Alma's URLs");
-    let parts = Parts::in_process(settings, alma, Arc::new(store)).expect("the parts");
+    let parts = Parts::in_process(settings, alma, Arc::clone(&store)).expect("the parts");
     let bridge = Bridge::new(parts).expect("the bridge assembles");
     let local = alma_relais_bridge::local::serve(Arc::new(bridge), "127.0.0.1:0".parse().unwrap())
         .await
@@ -126,14 +128,45 @@ async fn main() {
     println!("load_mix.rate {rate} messages/s");
     println!("load_mix.alma_delay {delay} ms");
     let (floor_lookups, floor_accepts) = drive(&sim.ncip_url(), "FLOOR", rate, seconds).await;
-    let floor = [floor_lookups.clone(), floor_accepts.clone()].concat();
     let (lookups, accepts) = drive(&local.url(&format!("/ncip/{TOKEN}")), "BRIDGE", rate, seconds).await;
-    let through = [lookups.clone(), accepts.clone()].concat();
+    let accept_times: Vec<Duration> = accepts.iter().map(|(_, took)| *took).collect();
+    let floor_accepts: Vec<Duration> = floor_accepts.into_iter().map(|(_, took)| took).collect();
+    let floor = [floor_lookups.clone(), floor_accepts.clone()].concat();
+    let through = [lookups.clone(), accept_times.clone()].concat();
     report("floor.lookup_user", floor_lookups);
     report("floor.accept_item", floor_accepts);
     let floor_p99 = report("floor.all", floor);
     report("bridge.lookup_user", lookups);
-    report("bridge.accept_item", accepts);
+    report("bridge.accept_item", accept_times);
     let bridge_p99 = report("bridge.all", through);
     println!("bridge_over_floor.p99 {:.2} x", bridge_p99.as_secs_f64() / floor_p99.as_secs_f64());
+    where_accept_items_waited(store.as_ref(), "BRIDGE", &accepts).await;
+}
+
+/// Splits each AcceptItem's latency into the Alma calls made before its answer (as the bridge timed them,
+/// from the request's history) and the rest: the bridge's own work, its store and waiting for a worker. The
+/// slowest ones are listed too, since the p99 of a few hundred AcceptItems is decided by two or three of them.
+async fn where_accept_items_waited(store: &dyn Store, run: &str, accepts: &[(usize, Duration)]) {
+    let mut split = Vec::new();
+    for (n, took) in accepts {
+        let id = RelaisRequestId::new(format!("{run}-{n}")).expect("a request id");
+        let history = store.history(&id).await.expect("the history reads");
+        let Some(entry) = history.iter().find(|entry| entry.message_type == "AcceptItem") else { continue };
+        let alma = Duration::from_millis(entry.alma_calls.iter().map(|call| call.elapsed_ms).sum());
+        split.push((*took, alma, took.saturating_sub(alma), entry.alma_calls.len()));
+    }
+    if split.is_empty() {
+        return;
+    }
+    report("bridge.accept_item.alma_before_answer", split.iter().map(|s| s.1).collect());
+    report("bridge.accept_item.rest", split.iter().map(|s| s.2).collect());
+    split.sort_by_key(|s| std::cmp::Reverse(s.0));
+    for (took, alma, rest, calls) in split.iter().take(3) {
+        println!(
+            "bridge.accept_item.slowest {:.1} ms = Alma {:.1} ms ({calls} calls) + rest {:.1} ms",
+            took.as_secs_f64() * 1000.0,
+            alma.as_secs_f64() * 1000.0,
+            rest.as_secs_f64() * 1000.0
+        );
+    }
 }
