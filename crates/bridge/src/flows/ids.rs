@@ -178,20 +178,9 @@ mod tests {
 
     #[test]
     fn a_pseudonym_shows_and_stores_only_the_keyed_hash() {
-        use crate::alma::NotConfigured;
-        use crate::config::{Env, Host, Settings};
-        use crate::flows::parts::{AlmaClients, Parts};
-        use bridge_store::{EmbeddedStore, StoreConfig};
-        use std::sync::Arc;
+        use crate::config::Env;
         let env = Env::from_pairs([("ALMA_PARTNER_CODE", "RELAIS"), ("LOG_HASH_KEY", "a-log-hash-key")]);
-        let settings = Settings::from_env(&env, Host::Local).expect("test settings");
-        let store = Arc::new(EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store"));
-        let alma = AlmaClients {
-            institution_code: "01DEMO_INST".into(),
-            rest: Arc::new(NotConfigured),
-            ncip: Arc::new(NotConfigured),
-        };
-        let bridge = Bridge::new(Parts::bare(settings, alma, store)).expect("bridge assembles");
+        let bridge = crate::flows::parts::offline_bridge(&env);
         let id = PatronId::new("21000000001").unwrap();
         let expected = format!("hmac:{}", crate::logging::pseudonym(&bridge.settings.log_hash_key, "21000000001"));
         let pseudonym = Pseudonym::of(&bridge, &id);

@@ -143,3 +143,19 @@ impl Bridge {
 pub(crate) fn read_options(settings: &Settings) -> ReadOptions {
     ReadOptions { time_zone: settings.ncip.time_zone.clone(), ..ReadOptions::default() }
 }
+
+/// A bridge for unit tests of work that never reaches Alma: the settings `env` gives, an Alma that is not
+/// configured and an in-memory store.
+#[cfg(test)]
+pub(crate) fn offline_bridge(env: &crate::config::Env) -> Bridge {
+    use crate::config::Host;
+    use bridge_store::{EmbeddedStore, StoreConfig};
+    let settings = Settings::from_env(env, Host::Local).expect("test settings");
+    let store = Arc::new(EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store"));
+    let alma = AlmaClients {
+        institution_code: "01DEMO_INST".into(),
+        rest: Arc::new(NotConfigured),
+        ncip: Arc::new(NotConfigured),
+    };
+    Bridge::new(Parts::bare(settings, alma, store)).expect("bridge assembles")
+}

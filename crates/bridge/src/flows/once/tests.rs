@@ -511,14 +511,7 @@ async fn delivery_acts_once_when_alma_is_back_and_a_repeat_delivery_changes_noth
 #[test]
 fn a_due_date_is_answered_in_relais_text_else_in_almas() {
     let env = Env::from_pairs([("ALMA_PARTNER_CODE", "RELAIS"), ("LIBRARY_TIME_ZONE", "Australia/Sydney")]);
-    let settings = Settings::from_env(&env, Host::Local).expect("test settings");
-    let store = Arc::new(EmbeddedStore::in_memory(StoreConfig::default()).expect("in-memory store"));
-    let alma = AlmaClients {
-        institution_code: "01DEMO_INST".into(),
-        rest: Arc::new(NotConfigured),
-        ncip: Arc::new(NotConfigured),
-    };
-    let bridge = Bridge::new(Parts::bare(settings, alma, store)).expect("bridge assembles");
+    let bridge = crate::flows::parts::offline_bridge(&env);
     let received = b"<NCIPMessage xmlns=\"http://www.niso.org/2008/ncip\"><RenewItem>\
 <ItemId><ItemIdentifierValue>B1</ItemIdentifierValue></ItemId><DesiredDateDue>2027-03-15T00:00:00</DesiredDateDue>\
 </RenewItem></NCIPMessage>";
