@@ -120,20 +120,27 @@ impl Declarations {
     }
 }
 
-/// Scans `raw` once for [`Scan`]. The text usually has the plain shape of `name="value"` pairs separated by
-/// whitespace, names without whitespace, quotes or `=`; there, the attributes quick-xml and
-/// [`plain_attribute`] would read are exactly those pairs, in order, and [`more_attributes_than`] counts one
-/// attribute per name. Anything else is left to those readers as before (one more scan of an unusual tag).
-pub(super) fn scan(raw: &str, limit: usize) -> Scan {
-    if raw.is_empty() {
-        return Scan {
+impl Scan {
+    /// What the scan of a tag without attributes finds; the plain scan starts from it and adds what it meets.
+    fn plain_without_attributes() -> Scan {
+        Scan {
             too_many: false,
             may_declare: false,
             plain: true,
             scheme: AttributeAt::Absent,
             version: AttributeAt::Absent,
             declarations: Declarations::default(),
-        };
+        }
+    }
+}
+
+/// Scans `raw` once for [`Scan`]. The text usually has the plain shape of `name="value"` pairs separated by
+/// whitespace, names without whitespace, quotes or `=`; there, the attributes quick-xml and
+/// [`plain_attribute`] would read are exactly those pairs, in order, and [`more_attributes_than`] counts one
+/// attribute per name. Anything else is left to those readers as before (one more scan of an unusual tag).
+pub(super) fn scan(raw: &str, limit: usize) -> Scan {
+    if raw.is_empty() {
+        return Scan::plain_without_attributes();
     }
     plain_scan(raw, limit).unwrap_or_else(|| Scan {
         too_many: more_attributes_than(raw, limit),
@@ -147,14 +154,7 @@ pub(super) fn scan(raw: &str, limit: usize) -> Scan {
 
 /// [`scan`] of plain-shaped text; `None` as soon as the text is not.
 fn plain_scan(raw: &str, limit: usize) -> Option<Scan> {
-    let mut found = Scan {
-        too_many: false,
-        may_declare: false,
-        plain: true,
-        scheme: AttributeAt::Absent,
-        version: AttributeAt::Absent,
-        declarations: Declarations::default(),
-    };
+    let mut found = Scan::plain_without_attributes();
     let mut count = 0usize;
     let finished = plain_pairs(raw, |name, start, end| {
         count += 1;
