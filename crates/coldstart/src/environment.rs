@@ -22,6 +22,10 @@ pub struct Endpoints {
     pub dynamodb: String,
     /// The table made for this run, laid out as the store defines (`DYNAMODB_TABLE`).
     pub table: String,
+    /// The SQS-compatible server for the outbox's doorbell (moto serves SQS beside DynamoDB).
+    pub sqs: String,
+    /// The outbox's FIFO queue made there for this run (`OUTBOX_QUEUE_URL`).
+    pub outbox_queue_url: String,
 }
 
 /// What the Lambda service sets for every function (the reserved variables of a custom runtime).
@@ -74,10 +78,13 @@ pub fn bridge(function: &str, endpoints: &Endpoints, tokens: &Tokens) -> Vec<(St
         // deliberate wait that would hide the work being measured; docs/benchmarks.md reports it separately.
         set("ALMA_MAX_CALLS_PER_SECOND", "1000");
     }
-    // The functions that queue for the outbox are deployed with its queue (their SQS client is built on the
-    // first ring, so start-up makes no SQS call and needs no SQS endpoint).
+    // The functions that queue for the outbox are deployed with its queue. Their SQS client is built on the
+    // first ring, so start-up makes no SQS call; but a receipt or a ship rings the doorbell for its read-back
+    // before it answers, so the queue must answer as the stack's does, or the cold figure would time an SQS
+    // that cannot be reached.
     if deployed.is_some_and(|f| bridge::lambda::entry::of(f).doorbell.is_some()) {
-        set("OUTBOX_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/000000000000/bridge-outbox.fifo");
+        set("AWS_ENDPOINT_URL_SQS", &endpoints.sqs);
+        set("OUTBOX_QUEUE_URL", &endpoints.outbox_queue_url);
     }
     match function {
         "ncip" => {
@@ -115,6 +122,8 @@ mod tests {
             institution_code: "01DEMO_INST".into(),
             dynamodb: "http://127.0.0.1:2".into(),
             table: "t".into(),
+            sqs: "http://127.0.0.1:2".into(),
+            outbox_queue_url: "http://127.0.0.1:2/123456789012/outbox.fifo".into(),
         }
     }
 
@@ -128,8 +137,13 @@ mod tests {
 
     #[test]
     fn the_queueing_functions_are_given_the_outbox_queue_as_deployed() {
-        let has_queue =
-            |f: &str| bridge(f, &endpoints(), &Tokens::default()).iter().any(|(k, _)| k == "OUTBOX_QUEUE_URL");
+        let has_queue = |f: &str| {
+            let env = bridge(f, &endpoints(), &Tokens::default());
+            let queue = env.iter().any(|(k, v)| k == "OUTBOX_QUEUE_URL" && *v == endpoints().outbox_queue_url);
+            let sqs = env.iter().any(|(k, v)| k == "AWS_ENDPOINT_URL_SQS" && *v == endpoints().sqs);
+            assert_eq!(queue, sqs, "{f}: the queue and the server it lives on go together");
+            queue
+        };
         assert!(has_queue("accept-item"));
         assert!(has_queue("request-status"));
         assert!(!has_queue("renew-item"));

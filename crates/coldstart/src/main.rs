@@ -181,6 +181,25 @@ async fn run(options: Options) -> Result<(), String> {
             .endpoint_url(&moto.endpoint)
             .build(),
     );
+    // The outbox's queue, made like template.yaml's OutboxQueue, in moto beside the table.
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "coldstart"))
+            .endpoint_url(&moto.endpoint)
+            .build(),
+    );
+    let outbox_queue_url = sqs
+        .create_queue()
+        .queue_name("coldstart-outbox.fifo")
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .map_err(|e| format!("creating the outbox queue: {e}"))?
+        .queue_url()
+        .ok_or("moto made the outbox queue without a URL")?
+        .to_owned();
     // Alma's 25 calls/s threshold is lifted: back-to-back warm invocations would otherwise measure the
     // bridge's backoff after HTTP 429, not its work.
     let seed = alma_sim::Seed::demo().with_per_second_threshold(100_000);
@@ -213,6 +232,8 @@ async fn run(options: Options) -> Result<(), String> {
             institution_code: alma_sim::Seed::demo().institution_code().to_owned(),
             dynamodb: dynamo.origin(),
             table,
+            sqs: dynamo.origin(),
+            outbox_queue_url: outbox_queue_url.clone(),
         };
         for (index, function) in functions.iter().enumerate() {
             // The floor before every function: both see the same machine at nearly the same moment.

@@ -95,6 +95,9 @@ async fn the_scheduled_function_reconciles_under_the_lambda_runtime_api() {
         institution_code: alma_sim::Seed::demo().institution_code().to_owned(),
         dynamodb: moto.clone(),
         table,
+        // The reconciler rings no doorbell: it is given no queue.
+        sqs: moto.clone(),
+        outbox_queue_url: String::new(),
     };
     let env = environment::bridge("reconcile", &endpoints, &Tokens::default());
     let event = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/reconcile.json")).unwrap();
