@@ -251,8 +251,9 @@ async fn wait_for(browser: &crate::support::webdriver::Session, what: &str, done
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
         let url = browser.current_url().await;
+        // The page may be replaced between finding its body and reading it: then it is read again next time.
         let text = match browser.find("body").await {
-            Some(body) => browser.text(&body).await,
+            Some(body) => browser.text_unless_gone(&body).await.unwrap_or_default(),
             None => String::new(),
         };
         if done(&url, &text) {

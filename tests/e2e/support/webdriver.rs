@@ -220,6 +220,17 @@ impl Session {
         self.get(&format!("/element/{}/text", element.0)).await.as_str().unwrap_or_default().to_owned()
     }
 
+    /// The text `element` shows, or `None` when it is gone: a navigation under way replaced its page between
+    /// finding it and reading it (WebDriver's "stale element reference").
+    pub async fn text_unless_gone(&self, element: &ElementRef) -> Option<String> {
+        let path = format!("/element/{}/text", element.0);
+        match self.call(reqwest::Method::GET, &path, None).await {
+            Ok(text) => Some(text.as_str().unwrap_or_default().to_owned()),
+            Err(e) if e.contains("stale element reference") => None,
+            Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+
     /// An attribute (or property) of `element`.
     pub async fn attribute(&self, element: &ElementRef, name: &str) -> Option<String> {
         self.get(&format!("/element/{}/attribute/{name}", element.0)).await.as_str().map(str::to_owned)
