@@ -199,6 +199,26 @@ impl Seed {
         self
     }
 
+    /// Adds copies of the seeded item `barcode` under each of `barcodes`: the same title and holding, each copy
+    /// with its own pid (`29…`, a range the demo seed leaves free). A load run that lends many items at once
+    /// needs that many on the shelf. `None` when no seeded item has `barcode`.
+    pub fn with_copies_of(mut self, barcode: &str, barcodes: impl IntoIterator<Item = String>) -> Option<Seed> {
+        let original = self.items.iter().find(|i| i.pointer("/item_data/barcode") == Some(&Value::from(barcode)))?;
+        let original = original.clone();
+        let copies: Vec<Value> = barcodes
+            .into_iter()
+            .enumerate()
+            .map(|(n, copy_barcode)| {
+                let mut copy = original.clone();
+                copy["item_data"]["barcode"] = Value::from(copy_barcode);
+                copy["item_data"]["pid"] = Value::from(format!("29{n:011}0105"));
+                copy
+            })
+            .collect();
+        self.items.extend(copies);
+        Some(self)
+    }
+
     /// Sets the daily cap that `X-Exl-Api-Remaining` counts down from.
     pub fn with_daily_api_limit(mut self, calls_per_day: u64) -> Seed {
         self.daily_api_limit = calls_per_day;
@@ -247,6 +267,20 @@ impl Seed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_of_an_item_keep_its_title_and_holding_under_their_own_barcode_and_pid() {
+        let seed = Seed::demo().with_copies_of("39000000002", ["COPY-1".to_owned(), "COPY-2".to_owned()]).unwrap();
+        let find = |barcode: &str| seed.items.iter().find(|i| i["item_data"]["barcode"] == barcode).unwrap();
+        let (original, one, two) = (find("39000000002"), find("COPY-1"), find("COPY-2"));
+        assert_eq!(one["bib_data"], original["bib_data"]);
+        assert_eq!(one["holding_data"], original["holding_data"]);
+        let pids: std::collections::HashSet<&Value> = seed.items.iter().map(|i| &i["item_data"]["pid"]).collect();
+        assert_eq!(pids.len(), seed.items.len(), "every pid its own");
+        assert_ne!(one["item_data"]["pid"], two["item_data"]["pid"]);
+        seed.validate().unwrap();
+        assert!(Seed::demo().with_copies_of("NO-SUCH-BARCODE", ["X".to_owned()]).is_none());
+    }
 
     #[test]
     fn demo_seed_loads_with_its_key_facts() {
