@@ -173,23 +173,22 @@ async fn run(options: Options) -> Result<(), String> {
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
 
     let moto = start_moto(&workspace, &logs.join("moto.log")).await?;
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("eu-west-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "coldstart"))
-            .endpoint_url(&moto.endpoint)
-            .build(),
-    );
-    // The outbox's queue, made like template.yaml's OutboxQueue, in moto beside the table.
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("eu-west-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "coldstart"))
-            .endpoint_url(&moto.endpoint)
-            .build(),
-    );
+    // The harness's own clients of moto: the table and the outbox's queue are made there.
+    let moto_config = aws_types::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "coldstart",
+        )))
+        .endpoint_url(&moto.endpoint)
+        .build();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&moto_config);
+    // The outbox's queue, made like template.yaml's OutboxQueue.
+    let sqs = aws_sdk_sqs::Client::new(&moto_config);
     let outbox_queue_url = sqs
         .create_queue()
         .queue_name("coldstart-outbox.fifo")
